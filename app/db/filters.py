@@ -1,0 +1,156 @@
+"""Filters as data: what a list can be filtered and sorted by, and how that becomes SQL.
+
+The GraphQL layer builds its filter inputs and order enums from the same `ListSpec`, so a filter
+exists in the API exactly when the data layer knows how to run it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.db.paging import SortColumn
+
+
+class Trashed(str, enum.Enum):
+    """Which rows a read sees with respect to soft deletion (nuwebgroup's withTrashed)."""
+
+    WITHOUT = "WITHOUT"
+    WITH = "WITH"
+    ONLY = "ONLY"
+
+
+def trashed_condition(table: sa.Table, trashed: Trashed) -> list[ColumnElement[bool]]:
+    if trashed is Trashed.WITH or "deleted_at" not in table.c:
+        return []
+    column = table.c.deleted_at
+    return [column.is_(None) if trashed is Trashed.WITHOUT else column.is_not(None)]
+
+
+class FieldKind(enum.Enum):
+    ID = "ID"
+    STRING = "STRING"
+    INT = "INT"
+    DATETIME = "DATETIME"
+    BOOLEAN = "BOOLEAN"
+    ENUM = "ENUM"
+    UUID = "UUID"
+
+
+class Op(str, enum.Enum):
+    EQ = "eq"
+    NE = "ne"
+    IN = "in"
+    CONTAINS = "contains"
+    STARTS_WITH = "starts_with"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+    IS_NULL = "is_null"
+
+
+OPS_BY_KIND: dict[FieldKind, tuple[Op, ...]] = {
+    FieldKind.ID: (Op.EQ, Op.IN, Op.IS_NULL),
+    FieldKind.UUID: (Op.EQ, Op.IN),
+    FieldKind.STRING: (Op.EQ, Op.NE, Op.IN, Op.CONTAINS, Op.STARTS_WITH, Op.IS_NULL),
+    FieldKind.INT: (Op.EQ, Op.NE, Op.IN, Op.GT, Op.GTE, Op.LT, Op.LTE, Op.IS_NULL),
+    FieldKind.DATETIME: (Op.EQ, Op.GT, Op.GTE, Op.LT, Op.LTE, Op.IS_NULL),
+    FieldKind.BOOLEAN: (Op.EQ,),
+    FieldKind.ENUM: (Op.EQ, Op.NE, Op.IN),
+}
+
+
+@dataclass(frozen=True)
+class Via:
+    """A filter on a related row: `local` is this table's foreign key to `remote`'s table."""
+
+    local: sa.Column[Any]
+    remote: ColumnElement[Any]
+
+
+@dataclass(frozen=True)
+class ListField:
+    name: str  # snake_case; the API shows it in camelCase
+    kind: FieldKind
+    description: str
+    column: ColumnElement[Any]
+    via: Via | None = None
+    enum: type[enum.Enum] | None = None
+    id_type: str | None = None  # the Node type whose global ids an ID filter takes
+    sortable: bool = False
+
+    def sort_column(self) -> SortColumn:
+        assert self.sortable and isinstance(self.column, sa.Column)
+        return SortColumn(self.name.upper(), self.column)
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """Everything one list offers: its table, its filters, its orderings."""
+
+    name: str  # the API type name, e.g. "Assignment"
+    table: sa.Table
+    fields: tuple[ListField, ...]
+
+    def field(self, name: str) -> ListField:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def sort_columns(self) -> tuple[SortColumn, ...]:
+        return tuple(f.sort_column() for f in self.fields if f.sortable)
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: Op
+    value: Any
+
+
+def _compare(column: ColumnElement[Any], op: Op, value: Any) -> ColumnElement[bool]:
+    if op is Op.EQ:
+        return column.is_(None) if value is None else column == value
+    if op is Op.NE:
+        return sa.or_(column != value, column.is_(None))
+    if op is Op.IN:
+        return column.in_(list(value))
+    if op is Op.CONTAINS:
+        return sa.func.lower(column).contains(str(value).lower(), autoescape=True)
+    if op is Op.STARTS_WITH:
+        return sa.func.lower(column).startswith(str(value).lower(), autoescape=True)
+    if op is Op.IS_NULL:
+        return column.is_(None) if value else column.is_not(None)
+    comparisons = {Op.GT: "__gt__", Op.GTE: "__ge__", Op.LT: "__lt__", Op.LTE: "__le__"}
+    return getattr(column, comparisons[op])(value)  # type: ignore[no-any-return]
+
+
+def condition_sql(spec: ListSpec, condition: Condition) -> ColumnElement[bool]:
+    field = spec.field(condition.field)
+    if condition.op not in OPS_BY_KIND[field.kind]:
+        raise ValueError(f"{condition.op.value} is not a filter of {field.name}")
+    if field.via is None:
+        return _compare(field.column, condition.op, condition.value)
+    remote_table = field.via.local.foreign_keys and next(iter(field.via.local.foreign_keys)).column.table
+    assert remote_table is not None
+    matching = sa.select(remote_table.c.id).where(
+        _compare(field.via.remote, condition.op, condition.value)
+    )
+    return field.via.local.in_(matching)
+
+
+def conditions_sql(spec: ListSpec, conditions: Iterable[Condition]) -> list[ColumnElement[bool]]:
+    return [condition_sql(spec, c) for c in conditions]
+
+
+def any_of(groups: Sequence[Sequence[ColumnElement[bool]]]) -> ColumnElement[bool]:
+    """OR of AND-groups: how `or: [...]` filters combine."""
+    return sa.or_(*(sa.and_(sa.true(), *group) for group in groups))

@@ -1,0 +1,271 @@
+"""Keyset pagination in SQL, for one list or for the children of many parents at once.
+
+A page is defined by an ordering (one sort column, with the primary key as a stable tiebreak)
+and a window (`first`/`after`, `last`/`before`). Cursors carry the sort values of a row, so a
+page stays correct when rows are inserted or soft-deleted between two requests. Children of
+many parents are paged in one statement with window functions (`row_number() OVER (PARTITION BY
+parent ...)`), which keeps the statements per request independent of the number of parents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.db.column_types import UTCDateTime
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    """A column a list can be ordered by (`name` is the API's enum member)."""
+
+    name: str
+    column: sa.Column[Any]
+
+    @property
+    def nullable(self) -> bool:
+        return bool(self.column.nullable)
+
+
+@dataclass(frozen=True)
+class Ordering:
+    sort: SortColumn
+    descending: bool = False
+
+    def keys(self, table: sa.Table) -> list[tuple[ColumnElement[Any], bool]]:
+        """The ORDER BY keys as (expression, descending); NULLs sort last in both directions."""
+        column = table.c[self.sort.column.name]
+        keys: list[tuple[ColumnElement[Any], bool]] = []
+        if self.sort.nullable:
+            keys.append((sa.case((column.is_(None), 1), else_=0), False))
+        keys.append((column, self.descending))
+        if self.sort.column.name != "id":
+            keys.append((table.c.id, self.descending))
+        return keys
+
+    def value_kinds(self) -> tuple[type, ...]:
+        """The Python type of each cursor value, to revive them from JSON."""
+        kind: type = datetime if isinstance(self.sort.column.type, UTCDateTime) else object
+        kinds: tuple[type, ...] = (object, kind) if self.sort.nullable else (kind,)
+        return (*kinds, object) if self.sort.column.name != "id" else kinds
+
+    def cursor_values(self, row: Row[Any]) -> tuple[Any, ...]:
+        value = getattr(row, self.sort.column.name)
+        values: tuple[Any, ...] = (value,)
+        if self.sort.nullable:
+            values = (1 if value is None else 0, value)
+        if self.sort.column.name != "id":
+            values = (*values, row.id)
+        return values
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which slice of the ordered rows a page is: Relay's first/after and last/before."""
+
+    first: int | None = None
+    last: int | None = None
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
+
+    @property
+    def backward(self) -> bool:
+        return self.last is not None
+
+    @property
+    def size(self) -> int:
+        size = self.last if self.backward else self.first
+        assert size is not None, "a window has a size: first or last"
+        return size
+
+
+@dataclass
+class Page:
+    rows: list[Row[Any]] = field(default_factory=list)
+    has_next_page: bool = False
+    has_previous_page: bool = False
+    total_count: int | None = None
+
+
+def _comes_after(
+    keys: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[Any], *, reverse: bool
+) -> ColumnElement[bool]:
+    """Rows strictly after the cursor in the ordering (before it when `reverse`)."""
+    if len(keys) != len(values):
+        raise ValueError("cursor does not match the ordering")
+    clauses: list[ColumnElement[bool]] = []
+    equal_so_far: list[ColumnElement[bool]] = []
+    for (expression, descending), value in zip(keys, values):
+        if value is None:
+            # Only a NULL sort value is None; the null flag key before it already ordered it.
+            greater: ColumnElement[bool] = sa.false()
+            equal: ColumnElement[bool] = expression.is_(None)
+        else:
+            upward = descending == reverse
+            greater = expression > value if upward else expression < value
+            equal = expression == value
+        clauses.append(sa.and_(*equal_so_far, greater))
+        equal_so_far.append(equal)
+    return sa.or_(*clauses)
+
+
+def _cursor_conditions(
+    keys: Sequence[tuple[ColumnElement[Any], bool]], window: Window
+) -> list[ColumnElement[bool]]:
+    conditions = []
+    if window.after is not None:
+        conditions.append(_comes_after(keys, window.after, reverse=False))
+    if window.before is not None:
+        conditions.append(_comes_after(keys, window.before, reverse=True))
+    return conditions
+
+
+def _order_by(keys: Sequence[tuple[ColumnElement[Any], bool]], *, reverse: bool) -> list[Any]:
+    return [e.desc() if (d != reverse) else e.asc() for e, d in keys]
+
+
+def _outside_cursor(
+    keys: Sequence[tuple[ColumnElement[Any], bool]], window: Window
+) -> ColumnElement[bool] | None:
+    """Rows on the far side of the cursor we page away from: they make the 'other' page flag."""
+    if window.backward:
+        if window.before is None:
+            return None
+        return sa.not_(_comes_after(keys, window.before, reverse=True))
+    if window.after is None:
+        return None
+    return sa.not_(_comes_after(keys, window.after, reverse=False))
+
+
+async def fetch_page(
+    connection: Any,
+    table: sa.Table,
+    columns: Sequence[sa.Column[Any]],
+    where: Sequence[ColumnElement[bool]],
+    ordering: Ordering,
+    window: Window,
+    *,
+    want_total: bool,
+) -> Page:
+    """One page of one list, with its flags and (when asked) the filtered total."""
+    keys = ordering.keys(table)
+    outside = _outside_cursor(keys, window)
+    extra: list[Any] = []
+    if want_total:
+        total = sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
+        extra.append(total.label("paging_total"))
+    if outside is not None:
+        exists = sa.exists(sa.select(table.c.id).where(*where, outside))
+        extra.append(exists.label("paging_outside"))
+    statement = (
+        sa.select(*columns, *extra)
+        .where(*where, *_cursor_conditions(keys, window))
+        .order_by(*_order_by(keys, reverse=window.backward))
+        .limit(window.size + 1)
+    )
+    rows = list((await connection.execute(statement)).all())
+    if not rows and extra:
+        # The flags and the total ride on the page's rows; an empty page asks for them alone.
+        rows_for_flags = (await connection.execute(sa.select(*extra))).all()
+        page = Page()
+        _set_flags(page, rows_for_flags[0], window, want_total, outside is not None, more=False)
+        return page
+    more = len(rows) > window.size
+    rows = rows[: window.size]
+    if window.backward:
+        rows.reverse()
+    page = Page(rows=rows)
+    if rows or not extra:
+        _set_flags(page, rows[0] if rows else None, window, want_total, outside is not None, more)
+    return page
+
+
+def _set_flags(
+    page: Page, row: Any, window: Window, want_total: bool, has_outside: bool, more: bool
+) -> None:
+    outside = bool(row.paging_outside) if has_outside and row is not None else False
+    if window.backward:
+        page.has_previous_page, page.has_next_page = more, outside
+    else:
+        page.has_next_page, page.has_previous_page = more, outside
+    if want_total and row is not None:
+        page.total_count = int(row.paging_total)
+
+
+async def fetch_pages_by_parent(
+    connection: Any,
+    table: sa.Table,
+    columns: Sequence[sa.Column[Any]],
+    parent_column: sa.Column[Any],
+    parent_ids: Sequence[Hashable],
+    where: Sequence[ColumnElement[bool]],
+    ordering: Ordering,
+    window: Window,
+) -> dict[Hashable, Page]:
+    """The same page for each of many parents, in one statement (window functions)."""
+    keys = ordering.keys(table)
+    partition = table.c[parent_column.name]
+    outside = _outside_cursor(keys, window)
+    inside = sa.and_(sa.true(), *_cursor_conditions(keys, window))
+    inner_columns: list[Any] = [
+        *columns,
+        partition.label("paging_parent"),
+        sa.func.count().over(partition_by=partition).label("paging_total"),
+        sa.case((inside, 1), else_=0).label("paging_inside"),
+    ]
+    if outside is not None:
+        inner_columns.append(
+            sa.func.sum(sa.case((outside, 1), else_=0))
+            .over(partition_by=partition)
+            .label("paging_outside")
+        )
+    inner_columns.append(
+        sa.func.row_number()
+        .over(
+            partition_by=[partition, sa.case((inside, 0), else_=1)],
+            order_by=_order_by(keys, reverse=window.backward),
+        )
+        .label("paging_rank")
+    )
+    inner = (
+        sa.select(*inner_columns).where(partition.in_(list(parent_ids)), *where).subquery()
+    )
+    statement = (
+        sa.select(inner)
+        # Each parent's first row outside the window comes along too, so that a parent whose page
+        # is empty still reports its total and flags.
+        .where(
+            sa.or_(
+                sa.and_(inner.c.paging_inside == 1, inner.c.paging_rank <= window.size + 1),
+                sa.and_(inner.c.paging_inside == 0, inner.c.paging_rank == 1),
+            )
+        )
+        .order_by(inner.c.paging_parent, inner.c.paging_rank)
+    )
+    pages: dict[Hashable, Page] = {}
+    grouped: dict[Hashable, list[Row[Any]]] = {}
+    totals: dict[Hashable, tuple[int, int]] = {}
+    for row in (await connection.execute(statement)).all():
+        totals[row.paging_parent] = (int(row.paging_total), int(getattr(row, "paging_outside", 0) or 0))
+        if row.paging_inside:
+            grouped.setdefault(row.paging_parent, []).append(row)
+    for parent in parent_ids:
+        rows = grouped.get(parent, [])
+        more = len(rows) > window.size
+        rows = rows[: window.size]
+        if window.backward:
+            rows.reverse()
+        total, outside_count = totals.get(parent, (0, 0))
+        page = Page(rows=rows, total_count=total)
+        if window.backward:
+            page.has_previous_page, page.has_next_page = more, outside_count > 0
+        else:
+            page.has_next_page, page.has_previous_page = more, outside_count > 0
+        pages[parent] = page
+    return pages

@@ -1,0 +1,48 @@
+"""Batched reads by key, for the dataloaders: one statement per batch, results keyed for alignment."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.db import tables as t
+from app.domain.codes import code_key
+
+
+async def rows_by_column(
+    db: Any,
+    table: sa.Table,
+    column: sa.Column[Any],
+    keys: Sequence[Hashable],
+    where: Sequence[ColumnElement[bool]] = (),
+) -> dict[Hashable, list[Row[Any]]]:
+    """Rows whose `column` is one of `keys`, grouped by that value, in primary-key order."""
+    statement = (
+        sa.select(table).where(column.in_(list(keys)), *where).order_by(column, table.c.id)
+    )
+    grouped: dict[Hashable, list[Row[Any]]] = {}
+    for row in (await db.execute(statement)).all():
+        grouped.setdefault(getattr(row, column.name), []).append(row)
+    return grouped
+
+
+async def rows_by_id(
+    db: Any, table: sa.Table, ids: Sequence[int], where: Sequence[ColumnElement[bool]] = ()
+) -> dict[int, Row[Any]]:
+    grouped = await rows_by_column(db, table, table.c.id, ids, where)
+    return {key: rows[0] for key, rows in grouped.items()}  # type: ignore[misc]
+
+
+def coupon_code_key_condition(code: str) -> ColumnElement[bool]:
+    """Matches a code string as customers type it: trimmed, any letter case."""
+    table: Any = t.CouponCode.__table__
+    return sa.func.lower(table.c.code) == code_key(code)
+
+
+def discount_code_key_condition(code: str) -> ColumnElement[bool]:
+    table: Any = t.DiscountCode.__table__
+    return sa.func.lower(table.c.code) == code_key(code)

@@ -1,0 +1,41 @@
+"""Database access for one request: one connection, taken lazily, used by one query at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.db.engine import WRITE_OPTIONS
+
+
+class RequestDatabase:
+    """The reads of one GraphQL request.
+
+    Dataloaders of different relationships dispatch in the same tick; a connection runs one
+    statement at a time, so they queue on a lock rather than each taking a pooled connection.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self._lock = asyncio.Lock()
+
+    async def execute(self, statement: Any) -> Any:
+        async with self._lock:
+            if self._connection is None:
+                self._connection = await self._engine.connect()
+            return await self._connection.execute(statement)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await connection.close()
+
+
+def write_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for use cases that write: one transaction each, committed by the caller."""
+    return async_sessionmaker(
+        engine.execution_options(**WRITE_OPTIONS), expire_on_commit=False, autoflush=False
+    )

@@ -1,0 +1,339 @@
+"""The tables of the unified discount model (SQLModel), with their constraints and indexes.
+
+Every row carries the record columns (ids, timestamps, soft deletion, the source system's id).
+Rows that belong to a site also carry its organisation: a site never changes organisation, and
+having both on the row lets tenancy filters run without joins.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.db.column_types import UTCDateTime
+from app.domain.enums import (
+    Channel,
+    CustomerKind,
+    DiscountKind,
+    ExpirationUnit,
+    ItemCategory,
+    UsagePeriod,
+)
+
+# Constraint and index names that are the same on every database and in every migration.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _enum(enum_cls: type) -> sa.Enum:
+    # Stored as plain strings: no native PostgreSQL enum types to migrate when a member is added.
+    return sa.Enum(enum_cls, native_enum=False, length=32, validate_strings=True)
+
+
+def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column_kwargs={"nullable": nullable},
+        foreign_key=target,
+        index=index,
+    )
+
+
+class RecordColumns(SQLModel):
+    """Columns every record has (DESIGN: id, uniqueId, createdAt, updatedAt, updatedBy, deletedAt, externalId)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unique_id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_type=sa.Uuid, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    updated_by: str | None = Field(default=None, max_length=320)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    external_id: str | None = Field(default=None, max_length=128, index=True)
+
+
+class SiteOwned(RecordColumns):
+    site_id: int = _fk("site.id")
+    organisation_id: int = _fk("organisation.id")
+
+
+class TermsColumns(SiteOwned):
+    """The one set of rules shared by Coupon and DiscountCode (DESIGN "Terms")."""
+
+    kind: DiscountKind = Field(sa_type=_enum(DiscountKind), index=True)
+    # Basis points (1/100 of a percent) keep the two-decimal percentage exact on every database.
+    percentage_bp: int | None = Field(default=None, index=True)
+    amounts: dict[str, int] | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))
+    minimum_spend: dict[str, int] = Field(default_factory=dict, sa_type=sa.JSON)
+    maximum_discount: dict[str, int] = Field(default_factory=dict, sa_type=sa.JSON)
+    apply_to_net_price: bool = False
+    discount_price_plans: bool = False
+    discount_bookings: bool = False
+    discount_products: bool = False
+    discount_events: bool = False
+    discount_offerings: bool = False
+    members_only: bool = Field(default=False, index=True)
+    contacts_only: bool = Field(default=False, index=True)
+    lead_booker_only: bool = False
+    box_office_only: bool = Field(default=False, index=True)
+    max_uses: int | None = Field(default=None, index=True)
+    max_uses_per_customer: int | None = Field(default=None, index=True)
+    max_uses_per_order: int | None = None
+    usage_period: UsagePeriod | None = Field(default=None, sa_type=_enum(UsagePeriod))
+    valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    valid_to: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    publish_from: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    publish_to: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    expiration_unit: ExpirationUnit | None = Field(default=None, sa_type=_enum(ExpirationUnit))
+    expires_in: int | None = None
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    is_referral: bool = Field(default=False, index=True)
+    times_used: int = Field(default=0, index=True)
+
+
+def terms_constraints() -> tuple[sa.CheckConstraint, ...]:
+    return (
+        sa.CheckConstraint(
+            "(kind = 'PERCENTAGE' AND percentage_bp IS NOT NULL AND amounts IS NULL)"
+            " OR (kind = 'FIXED' AND percentage_bp IS NULL AND amounts IS NOT NULL)",
+            name="percentage_xor_amount",
+        ),
+        sa.CheckConstraint(
+            "percentage_bp IS NULL OR (percentage_bp > 0 AND percentage_bp <= 10000)",
+            name="percentage_range",
+        ),
+        sa.CheckConstraint(
+            "(max_uses IS NULL OR max_uses > 0)"
+            " AND (max_uses_per_customer IS NULL OR max_uses_per_customer > 0)"
+            " AND (max_uses_per_order IS NULL OR max_uses_per_order > 0)",
+            name="caps_positive",
+        ),
+        sa.CheckConstraint(
+            "valid_from IS NULL OR valid_to IS NULL OR valid_to > valid_from", name="valid_window"
+        ),
+        sa.CheckConstraint(
+            "publish_from IS NULL OR publish_to IS NULL OR publish_to > publish_from",
+            name="publish_window",
+        ),
+        sa.CheckConstraint(
+            "(expiration_unit IS NULL AND expires_in IS NULL)"
+            " OR (expiration_unit IS NOT NULL AND expires_in > 0)",
+            name="relative_expiry",
+        ),
+        sa.CheckConstraint("NOT (members_only AND contacts_only)", name="one_audience"),
+        sa.CheckConstraint("times_used >= 0", name="times_used"),
+    )
+
+
+def _live(column: str) -> dict[str, Any]:
+    """Partial-index condition: only live (not soft-deleted) rows take part."""
+    clause = sa.text(f"{column} IS NULL")
+    return {"sqlite_where": clause, "postgresql_where": clause}
+
+
+class Organisation(RecordColumns, table=True):
+    __tablename__ = "organisation"
+
+    name: str = Field(max_length=200, index=True)
+
+
+class Site(RecordColumns, table=True):
+    __tablename__ = "site"
+
+    organisation_id: int = _fk("organisation.id")
+    name: str = Field(max_length=200, index=True)
+    currency: str = Field(max_length=3)
+    time_zone: str = Field(max_length=64)
+
+
+class Customer(RecordColumns, table=True):
+    __tablename__ = "customer"
+
+    organisation_id: int = _fk("organisation.id")
+    kind: CustomerKind = Field(
+        default=CustomerKind.INDIVIDUAL, sa_type=_enum(CustomerKind), index=True
+    )
+    full_name: str = Field(max_length=200, index=True)
+    billing_name: str | None = Field(default=None, max_length=200, index=True)
+    company_name: str | None = Field(default=None, max_length=200, index=True)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    is_member: bool = Field(default=False, index=True)
+
+
+class Coupon(TermsColumns, table=True):
+    __tablename__ = "coupon"
+
+    __table_args__ = terms_constraints()
+
+    name: str = Field(max_length=200, index=True)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class DiscountCode(TermsColumns, table=True):
+    __tablename__ = "discount_code"
+
+    __table_args__ = (
+        *terms_constraints(),
+        sa.Index(
+            "uq_discount_code_site_code_live",
+            "site_id",
+            sa.text("lower(code)"),
+            unique=True,
+            **_live("deleted_at"),
+        ),
+        sa.Index("ix_discount_code_code_key", sa.text("lower(code)")),
+    )
+
+    code: str = Field(max_length=64)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class CouponCode(SiteOwned, table=True):
+    __tablename__ = "coupon_code"
+
+    __table_args__ = (
+        sa.Index(
+            "uq_coupon_code_coupon_code_live",
+            "coupon_id",
+            sa.text("lower(code)"),
+            unique=True,
+            **_live("deleted_at"),
+        ),
+        sa.Index("ix_coupon_code_code_key", sa.text("lower(code)")),
+        sa.CheckConstraint(
+            "customer_credit_id IS NULL OR customer_id IS NOT NULL", name="credit_needs_customer"
+        ),
+        sa.CheckConstraint(
+            "valid_from IS NULL OR valid_to IS NULL OR valid_to > valid_from", name="valid_window"
+        ),
+        sa.CheckConstraint("times_used >= 0", name="times_used"),
+    )
+
+    coupon_id: int = _fk("coupon.id")
+    code: str = Field(max_length=64)
+    valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    valid_to: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    multi_use: bool = Field(default=False, index=True)
+    customer_id: int | None = _fk("customer.id", nullable=True)
+    customer_credit_id: str | None = Field(default=None, max_length=128, index=True)
+    revenue: int | None = Field(default=None, index=True)
+    times_used: int = Field(default=0, index=True)
+
+
+class EligibleItem(SQLModel, table=True):
+    """One item id in a Terms' eligible list: exactly one owner, a coupon or a discount code.
+
+    A value list of its owner rather than a record: replacing the list replaces these rows, and
+    the owner's updatedAt/updatedBy record the change.
+    """
+
+    __tablename__ = "eligible_item"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(coupon_id IS NULL) <> (discount_code_id IS NULL)", name="one_owner"
+        ),
+        sa.UniqueConstraint("coupon_id", "category", "item_id"),
+        sa.UniqueConstraint("discount_code_id", "category", "item_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    coupon_id: int | None = _fk("coupon.id", nullable=True)
+    discount_code_id: int | None = _fk("discount_code.id", nullable=True)
+    category: ItemCategory = Field(sa_type=_enum(ItemCategory))
+    item_id: str = Field(max_length=128, index=True)
+
+
+class Assignment(SiteOwned, table=True):
+    """A code given to one customer (Nexudus CoworkerDiscountCode, Trybe pre-allocation)."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(discount_code_id IS NULL) <> (coupon_code_id IS NULL)", name="one_code"
+        ),
+        sa.CheckConstraint(
+            "valid_from IS NULL OR expires_on IS NULL OR expires_on > valid_from",
+            name="valid_window",
+        ),
+        sa.CheckConstraint("times_used >= 0", name="times_used"),
+        sa.Index(
+            "uq_assignment_customer_discount_code_live",
+            "customer_id",
+            "discount_code_id",
+            unique=True,
+            **_live("deleted_at"),
+        ),
+        sa.Index(
+            "uq_assignment_customer_coupon_code_live",
+            "customer_id",
+            "coupon_code_id",
+            unique=True,
+            **_live("deleted_at"),
+        ),
+    )
+
+    customer_id: int = _fk("customer.id")
+    discount_code_id: int | None = _fk("discount_code.id", nullable=True)
+    coupon_code_id: int | None = _fk("coupon_code.id", nullable=True)
+    valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    expires_on: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    times_used: int = Field(default=0, index=True)
+    notes: str | None = Field(default=None, max_length=4000)
+    referrer_id: int | None = _fk("customer.id", nullable=True)
+    booking_reference: str | None = Field(default=None, max_length=128, index=True)
+
+
+class Redemption(SiteOwned, table=True):
+    """One use of a code: a ledger row, voided but never deleted."""
+
+    __tablename__ = "redemption"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(discount_code_id IS NULL) <> (coupon_code_id IS NULL)", name="one_code"
+        ),
+        sa.CheckConstraint("amount >= 0", name="amount"),
+        sa.UniqueConstraint("site_id", "idempotency_key"),
+        sa.Index("ix_redemption_coupon_period", "coupon_id", "redeemed_at"),
+        sa.Index("ix_redemption_discount_code_period", "discount_code_id", "redeemed_at"),
+    )
+
+    discount_code_id: int | None = _fk("discount_code.id", nullable=True)
+    coupon_code_id: int | None = _fk("coupon_code.id", nullable=True)
+    coupon_id: int | None = _fk("coupon.id", nullable=True)
+    assignment_id: int | None = _fk("assignment.id", nullable=True)
+    customer_id: int | None = _fk("customer.id", nullable=True)
+    order_reference: str | None = Field(default=None, max_length=128, index=True)
+    channel: Channel = Field(default=Channel.ONLINE, sa_type=_enum(Channel), index=True)
+    is_lead_booker: bool = False
+    amount: int = Field(index=True)
+    currency: str = Field(max_length=3, index=True)
+    line_amounts: list[int] = Field(default_factory=list, sa_type=sa.JSON)
+    redeemed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    idempotency_key: str = Field(max_length=128)
+    request_fingerprint: str = Field(max_length=64)
+
+
+ALL_TABLES = (
+    Organisation,
+    Site,
+    Customer,
+    Coupon,
+    CouponCode,
+    DiscountCode,
+    EligibleItem,
+    Assignment,
+    Redemption,
+)

@@ -1,0 +1,57 @@
+"""The one place resolvers ask what the caller may see and do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.auth.principal import Principal, Scope
+from app.auth.roles import Action, RecordType
+from app.graphql.errors import Forbidden, Unauthenticated
+
+# API types guarded by their own roles; sites, organisations and customers are seen by anyone
+# holding any permission where they are (see app.auth.principal).
+RECORD_TYPES: dict[str, RecordType] = {
+    "Coupon": RecordType.COUPON,
+    "CouponCode": RecordType.COUPON_CODE,
+    "DiscountCode": RecordType.DISCOUNT_CODE,
+    "Assignment": RecordType.ASSIGNMENT,
+    "Redemption": RecordType.REDEMPTION,
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    principal: Principal
+    token_problem: Callable[[], str | None] = lambda: None
+
+    def require_authenticated(self) -> None:
+        if self.principal.is_anonymous:
+            problem = self.token_problem()
+            if problem:
+                raise Unauthenticated(f"the bearer token was refused: {problem}")
+            raise Unauthenticated("a bearer token is required (Authorization: Bearer <token>)")
+
+    def scope(self, type_name: str, action: Action) -> Scope:
+        """Where the caller may do `action` on `type_name` records (may be empty)."""
+        self.require_authenticated()
+        record_type = RECORD_TYPES.get(type_name)
+        if record_type is None:
+            return self.principal.any_scope()
+        return self.principal.scope(record_type, action)
+
+    def require_scope(self, type_name: str, action: Action) -> Scope:
+        """Like `scope`, but a caller without the role on any site is refused (FORBIDDEN)."""
+        scope = self.scope(type_name, action)
+        if scope.is_empty:
+            role = f"{type_name}-{action.value}"
+            raise Forbidden(f"the {role} role is required", role=role)
+        return scope
+
+    def require(
+        self, type_name: str, action: Action, *, site_id: int, organisation_id: int
+    ) -> None:
+        """Refuse (FORBIDDEN) unless the caller may do `action` on that site's records."""
+        if not self.scope(type_name, action).covers(site_id, organisation_id):
+            role = f"{type_name}-{action.value}"
+            raise Forbidden(f"the {role} role is required on this site", role=role)

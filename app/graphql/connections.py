@@ -1,0 +1,148 @@
+"""Connection fields: the one resolver behind every list, top-level or nested.
+
+`connection_field(spec, node, parent_column=...)` makes a strawberry field with the Relay
+arguments, the list's filter and order inputs and `trashed`. Top-level lists run one keyset
+query; nested lists batch every parent's page into one statement through a dataloader.
+"""
+
+from typing import Annotated, Any, Callable, Optional
+
+import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+
+from app.auth.roles import Action
+from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
+from app.db.paging import fetch_page
+from app.db.tenancy import scope_condition
+from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
+from app.graphql.pagination import Connection, ordering_from, page_window, to_connection
+from app.graphql.trashed import effective_trashed
+from app.graphql.types.base import build_for
+
+TrashedEnum = strawberry.enum(Trashed, description="Soft-deleted records: leave out (WITHOUT), include (WITH) or only them (ONLY).")
+
+
+def selects(info: Any, name: str) -> bool:
+    """Whether the current field's selection asks for `name` (directly or in fragments)."""
+
+    def walk(selections: Any) -> bool:
+        for node in selections:
+            if isinstance(node, FieldNode):
+                if node.name.value == name:
+                    return True
+            elif isinstance(node, InlineFragmentNode):
+                if walk(node.selection_set.selections):
+                    return True
+            elif isinstance(node, FragmentSpreadNode):
+                fragment = info._raw_info.fragments[node.name.value]
+                if walk(fragment.selection_set.selections):
+                    return True
+        return False
+
+    return any(
+        node.selection_set is not None and walk(node.selection_set.selections)
+        for node in info._raw_info.field_nodes
+    )
+
+
+def _where(spec: ListSpec, filter_input: Any) -> tuple[list[Any], str]:
+    conditions, or_groups = to_conditions(spec, filter_input)
+    where = conditions_sql(spec, conditions)
+    for alternatives in or_groups:
+        where.append(any_of([conditions_sql(spec, a) for a in alternatives]))
+    return where, repr((conditions, or_groups))
+
+
+async def resolve_list(
+    info: Any,
+    spec: ListSpec,
+    build: Callable[[Any], Any],
+    *,
+    parent_column: Optional[str],
+    parent_id: Optional[int],
+    first: Optional[int],
+    after: Optional[str],
+    last: Optional[int],
+    before: Optional[str],
+    filter_input: Any,
+    order_by: Any,
+    trashed: Optional[Trashed],
+    extra_where: tuple[Any, ...] = (),
+) -> Connection[Any]:
+    context = info.context
+    settings = context.settings
+    ordering = ordering_from(order_by, spec.sort_columns)
+    window = page_window(
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        ordering=ordering,
+        default_size=settings.default_page_size,
+        max_size=settings.max_page_size,
+    )
+    where, where_key = _where(spec, filter_input)
+    where.extend(extra_where)
+    chosen = effective_trashed(info, trashed)
+    if parent_column is None:
+        scope = context.access.require_scope(spec.name, Action.LIST)
+        page = await fetch_page(
+            context.db,
+            spec.table,
+            list(spec.table.c),
+            [*trashed_condition(spec.table, chosen), *scope_condition(spec.table, scope), *where],
+            ordering,
+            window,
+            want_total=selects(info, "totalCount"),
+        )
+    else:
+        loader = context.loaders.page_by_parent(
+            spec, parent_column, chosen, where, (where_key, extra_where), ordering, window
+        )
+        page = await loader.load(parent_id)
+    return to_connection(page, ordering, build)
+
+
+def connection_field(
+    spec: ListSpec,
+    node: Any,
+    *,
+    description: str,
+    parent_column: Optional[str] = None,
+) -> Any:
+    """A strawberry field listing `spec` records as a `Connection[node]`."""
+    Filter, Order = FILTERS[spec.name], ORDERS[spec.name]
+    trashed_default = Trashed.WITHOUT if parent_column is None else None
+    trashed_help = (
+        "Soft-deleted records: WITHOUT (default), WITH or ONLY; holds for every nested list."
+        if parent_column is None
+        else "Soft-deleted records; by default the choice of the enclosing field."
+    )
+
+    async def resolver(
+        root: Any,
+        info: strawberry.Info,
+        first: Annotated[Optional[int], strawberry.argument(description="Page size from the start (default 25, at most 1000).")] = None,
+        after: Annotated[Optional[str], strawberry.argument(description="Cursor to start after.")] = None,
+        last: Annotated[Optional[int], strawberry.argument(description="Page size from the end.")] = None,
+        before: Annotated[Optional[str], strawberry.argument(description="Cursor to end before.")] = None,
+        filter: Annotated[Optional[Filter], strawberry.argument(description="Conditions the records must meet.")] = None,  # type: ignore[valid-type]
+        order_by: Annotated[Optional[Order], strawberry.argument(description="Sort order (default: by id, ascending).")] = None,  # type: ignore[valid-type]
+        trashed: Annotated[Optional[TrashedEnum], strawberry.argument(description=trashed_help)] = trashed_default,  # type: ignore[valid-type]
+    ) -> Connection[node]:  # type: ignore[valid-type]
+        return await resolve_list(
+            info,
+            spec,
+            build_for(spec.name),
+            parent_column=parent_column,
+            parent_id=None if parent_column is None else root.db_id,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter_input=filter,
+            order_by=order_by,
+            trashed=trashed,
+        )
+
+    return strawberry.field(resolver=resolver, description=description)

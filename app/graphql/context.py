@@ -1,0 +1,34 @@
+"""The per-request context every resolver gets (typed: `strawberry.Info[Context, None]`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.auth.principal import Principal
+from app.db.filters import Trashed
+from app.db.session import RequestDatabase
+from app.graphql.access import Access
+from app.graphql.loaders import Loaders
+from app.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    principal: Principal
+    db: RequestDatabase
+    services: Any  # app.services.Services: the write use cases, sharing the app's engine
+    request: Any = None
+    response: Any = None
+    access: Access = field(init=False)
+    loaders: Loaders = field(init=False)
+    # The soft-deletion choice of each response path that set one; nested fields inherit the
+    # nearest one above them (see app.graphql.trashed).
+    trashed_by_path: dict[tuple[str, ...], Trashed] = field(default_factory=dict)
+    # Why a presented token was refused (None when there was none or it was valid).
+    auth_problem: str | None = None
+
+    def __post_init__(self) -> None:
+        self.access = Access(self.principal, lambda: self.auth_problem)
+        self.loaders = Loaders(self.db, self.access)

@@ -1,0 +1,32 @@
+"""Relay global ids: base64 of "Type:databaseId", opaque to clients."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from app.graphql.errors import BadInput
+
+
+def to_global_id(type_name: str, db_id: int) -> str:
+    return base64.b64encode(f"{type_name}:{db_id}".encode()).decode()
+
+
+def parse_global_id(value: str) -> tuple[str, int] | None:
+    """(type, id) for a well-formed global id, None otherwise."""
+    try:
+        decoded = base64.b64decode(value.encode(), validate=True).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    type_name, sep, raw_id = decoded.partition(":")
+    if not sep or not raw_id.isdigit() or not type_name.isidentifier():
+        return None
+    return type_name, int(raw_id)
+
+
+def decode_id(value: str, expected_type: str, *, field: str) -> int:
+    """The database id behind a global id of `expected_type`, or a clear error naming `field`."""
+    parsed = parse_global_id(value)
+    if parsed is None or parsed[0] != expected_type:
+        raise BadInput(f"{field}: {value!r} is not the id of a {expected_type}", field=field)
+    return parsed[1]

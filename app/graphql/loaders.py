@@ -1,0 +1,133 @@
+"""Per-request dataloaders: every relationship and every fetch by id goes through one of these.
+
+A loader batches the keys asked for in one tick into one statement, and returns results aligned
+with the keys. Loaders are made on first use and keyed by what changes their SQL (the list, the
+soft-deletion choice, the caller's scope, and for pages the filter, order and window), so two
+fields asking the same thing share one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from aiodataloader import DataLoader
+from sqlalchemy.engine import Row
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.roles import Action
+from app.db.filters import ListSpec, Trashed, trashed_condition
+from app.db.paging import Ordering, Page, Window, fetch_pages_by_parent
+from app.db.reads import rows_by_column
+from app.db.session import RequestDatabase
+from app.db.tenancy import scope_condition
+from app.graphql.access import Access
+
+
+class RecordByIdLoader(DataLoader):  # type: ignore[misc]
+    """id -> row (or None when missing, trashed away, or outside the caller's scope)."""
+
+    def __init__(self, db: RequestDatabase, spec: ListSpec, where: list[ColumnElement[bool]]):
+        super().__init__()
+        self.db, self.spec, self.where = db, spec, where
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Row[Any] | None]:
+        table = self.spec.table
+        grouped = await rows_by_column(self.db, table, table.c.id, keys, self.where)
+        return [grouped[k][0] if k in grouped else None for k in keys]
+
+
+class RecordsByColumnLoader(DataLoader):  # type: ignore[misc]
+    """value -> every row whose column holds that value (a to-many relationship, unpaged)."""
+
+    def __init__(
+        self, db: RequestDatabase, table: sa.Table, column: str, where: list[ColumnElement[bool]]
+    ):
+        super().__init__()
+        self.db, self.table, self.column, self.where = db, table, column, where
+
+    async def batch_load_fn(self, keys: Sequence[Hashable]) -> list[list[Row[Any]]]:
+        grouped = await rows_by_column(
+            self.db, self.table, self.table.c[self.column], keys, self.where
+        )
+        return [grouped.get(k, []) for k in keys]
+
+
+class PageByParentLoader(DataLoader):  # type: ignore[misc]
+    """parent id -> the requested page of its children (a to-many relationship, paged)."""
+
+    def __init__(
+        self,
+        db: RequestDatabase,
+        spec: ListSpec,
+        parent_column: str,
+        where: list[ColumnElement[bool]],
+        ordering: Ordering,
+        window: Window,
+    ):
+        super().__init__()
+        self.db, self.spec, self.parent_column = db, spec, parent_column
+        self.where, self.ordering, self.window = where, ordering, window
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Page]:
+        table = self.spec.table
+        pages = await fetch_pages_by_parent(
+            self.db,
+            table,
+            list(table.c),
+            table.c[self.parent_column],
+            keys,
+            self.where,
+            self.ordering,
+            self.window,
+        )
+        return [pages[k] for k in keys]
+
+
+class Loaders:
+    def __init__(self, db: RequestDatabase, access: Access) -> None:
+        self.db = db
+        self.access = access
+        self._made: dict[Hashable, DataLoader] = {}
+
+    def visible(self, spec: ListSpec, trashed: Trashed) -> list[ColumnElement[bool]]:
+        """Soft deletion and tenancy for reads of `spec` records."""
+        scope = self.access.scope(spec.name, Action.READ)
+        return [*trashed_condition(spec.table, trashed), *scope_condition(spec.table, scope)]
+
+    def record_by_id(self, spec: ListSpec, trashed: Trashed) -> RecordByIdLoader:
+        key = ("by_id", spec.name, trashed)
+        if key not in self._made:
+            self._made[key] = RecordByIdLoader(self.db, spec, self.visible(spec, trashed))
+        return self._made[key]  # type: ignore[return-value]
+
+    def records_by_column(
+        self, table: sa.Table, column: str, where: list[ColumnElement[bool]], cache_key: Hashable
+    ) -> RecordsByColumnLoader:
+        key = ("by_column", table.name, column, cache_key)
+        if key not in self._made:
+            self._made[key] = RecordsByColumnLoader(self.db, table, column, where)
+        return self._made[key]  # type: ignore[return-value]
+
+    def page_by_parent(
+        self,
+        spec: ListSpec,
+        parent_column: str,
+        trashed: Trashed,
+        where: list[ColumnElement[bool]],
+        where_key: Hashable,
+        ordering: Ordering,
+        window: Window,
+    ) -> PageByParentLoader:
+        key = ("page", spec.name, parent_column, trashed, where_key, ordering, window)
+        if key not in self._made:
+            self._made[key] = PageByParentLoader(
+                self.db,
+                spec,
+                parent_column,
+                [*self.visible(spec, trashed), *where],
+                ordering,
+                window,
+            )
+        return self._made[key]  # type: ignore[return-value]

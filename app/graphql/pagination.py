@@ -1,0 +1,117 @@
+"""Relay connections over keyset pages: the types, the cursors and the page arguments."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import orjson
+import strawberry
+
+from app.db.paging import Ordering, Page, SortColumn, Window
+from app.graphql.errors import BadInput
+
+N = TypeVar("N")
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.type(description="Where a page sits in its list (Relay).")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More rows follow this page.")
+    has_previous_page: bool = strawberry.field(description="Rows precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first row.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last row.")
+
+
+@strawberry.type(description="A row of a page with its cursor.")
+class Edge(Generic[N]):
+    cursor: str = strawberry.field(description="Opaque position of this row; pass to after/before.")
+    node: N = strawberry.field(description="The record.")
+
+
+@strawberry.type(description="A page of a list (Relay connection).")
+class Connection(Generic[N]):
+    edges: list[Edge[N]] = strawberry.field(description="The rows of this page with cursors.")
+    nodes: list[N] = strawberry.field(description="The rows of this page.")
+    page_info: PageInfo = strawberry.field(description="Position of this page.")
+    total_count: int | None = strawberry.field(
+        description="How many rows match the filter, over all pages."
+    )
+
+
+def encode_cursor(ordering: Ordering, values: tuple[Any, ...]) -> str:
+    payload = [ordering.sort.name, [v.isoformat() if isinstance(v, datetime) else v for v in values]]
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode()
+
+
+def decode_cursor(cursor: str, ordering: Ordering, *, field: str) -> tuple[Any, ...]:
+    problem = BadInput(f"{field}: not a cursor of this list in this order", field=field)
+    try:
+        name, values = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        kinds = ordering.value_kinds()
+        if name != ordering.sort.name or len(values) != len(kinds):
+            raise problem
+        return tuple(
+            datetime.fromisoformat(v) if kind is datetime and v is not None else v
+            for v, kind in zip(values, kinds)
+        )
+    except (binascii.Error, ValueError, TypeError):
+        raise problem from None
+
+
+def page_window(
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    ordering: Ordering,
+    default_size: int,
+    max_size: int,
+) -> Window:
+    if first is not None and last is not None:
+        raise BadInput("first and last: pass one of them, not both", field="first")
+    for name, value in (("first", first), ("last", last)):
+        if value is not None and not 0 <= value <= max_size:
+            raise BadInput(f"{name}: must be between 0 and {max_size}, got {value}", field=name)
+    if first is None and last is None:
+        first = default_size
+    return Window(
+        first=first,
+        last=last,
+        after=decode_cursor(after, ordering, field="after") if after is not None else None,
+        before=decode_cursor(before, ordering, field="before") if before is not None else None,
+    )
+
+
+def ordering_from(order_by: Any, sorts: tuple[SortColumn, ...]) -> Ordering:
+    by_name = {s.name: s for s in sorts}
+    if order_by is None:
+        return Ordering(by_name["ID"])
+    return Ordering(by_name[order_by.field.value], order_by.direction is OrderDirection.DESC)
+
+
+def to_connection(page: Page, ordering: Ordering, build: Any) -> Connection[Any]:
+    """A Connection of `build(row)` nodes for one page of rows."""
+    nodes = [build(row) for row in page.rows]
+    cursors = [encode_cursor(ordering, ordering.cursor_values(row)) for row in page.rows]
+    return Connection(
+        edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes)],
+        nodes=nodes,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        ),
+        total_count=page.total_count,
+    )
+

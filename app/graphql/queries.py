@@ -1,0 +1,161 @@
+"""Top-level read fields: fetch by id, lookups by code, and the lists.
+
+No `from __future__ import annotations` here: the `_by_id` factory's return annotation must be
+the real class when strawberry reads it.
+"""
+
+from typing import Annotated, Any
+
+import strawberry
+
+from app.auth.roles import Action
+from app.db import lists
+from app.db.filters import Trashed
+from app.db.reads import coupon_code_key_condition, discount_code_key_condition
+from app.graphql.connections import TrashedEnum, connection_field, resolve_list
+from app.graphql.errors import BadInput
+from app.graphql.filter_inputs import FILTERS, ORDERS
+from app.graphql.ids import decode_id, parse_global_id
+from app.graphql.pagination import Connection
+from app.graphql.trashed import effective_trashed
+from app.graphql.types.assignment import Assignment
+from app.graphql.types.base import NODE_TYPES, Node, build_for
+from app.graphql.types.coupon import Coupon
+from app.graphql.types.coupon_code import CouponCode
+from app.graphql.types.customer import Customer
+from app.graphql.types.discount_code import DiscountCode
+from app.graphql.types.organisation import Organisation
+from app.graphql.types.redemption import Redemption
+from app.graphql.types.site import Site
+
+CouponCodeFilter = FILTERS["CouponCode"]
+CouponCodeOrder = ORDERS["CouponCode"]
+TRASHED_HELP = "Soft-deleted records: WITHOUT (default), WITH or ONLY; holds for every nested field."
+
+
+async def fetch_node(info: Any, type_name: str, db_id: int, trashed: Trashed | None) -> Any:
+    """A record by database id through its loader, or None if the caller may not see it."""
+    cls, spec = NODE_TYPES[type_name]
+    chosen = effective_trashed(info, trashed)
+    info.context.access.require_scope(type_name, Action.READ)
+    row = await info.context.loaders.record_by_id(spec, chosen).load(db_id)
+    return None if row is None else cls.from_row(row)
+
+
+async def fetch_by_global_id(
+    info: Any, type_name: str, id: str, trashed: Trashed | None, field: str = "id"
+) -> Any:
+    return await fetch_node(info, type_name, decode_id(id, type_name, field=field), trashed)
+
+
+def _by_id(type_name: str, node: Any, description: str) -> Any:
+    async def resolver(
+        info: strawberry.Info,
+        id: strawberry.ID,
+        trashed: Annotated[TrashedEnum, strawberry.argument(description=TRASHED_HELP)] = Trashed.WITHOUT,  # type: ignore[valid-type]
+    ) -> node | None:  # type: ignore[valid-type]
+        return await fetch_by_global_id(info, type_name, id, trashed)
+
+    return strawberry.field(resolver=resolver, description=description)
+
+
+@strawberry.type
+class ReadQuery:
+    @strawberry.field(description="Any record by its global id (Relay); null when missing or not visible.")
+    async def node(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        trashed: Annotated[TrashedEnum, strawberry.argument(description=TRASHED_HELP)] = Trashed.WITHOUT,  # type: ignore[valid-type]
+    ) -> Node | None:
+        parsed = parse_global_id(id)
+        if parsed is None or parsed[0] not in NODE_TYPES:
+            raise BadInput(f"id: {id!r} is not a global id", field="id")
+        return await fetch_node(info, parsed[0], parsed[1], trashed)
+
+    organisation = _by_id("Organisation", Organisation, "An organisation by id.")
+    site = _by_id("Site", Site, "A site by id.")
+    customer = _by_id("Customer", Customer, "A customer by id.")
+    coupon = _by_id("Coupon", Coupon, "A coupon by id.")
+    coupon_code = _by_id("CouponCode", CouponCode, "A coupon code by id.")
+    assignment = _by_id("Assignment", Assignment, "An assignment by id.")
+    redemption = _by_id("Redemption", Redemption, "A redemption by id.")
+
+    @strawberry.field(description="A discount code by id, or by its code within a site (any letter case).")
+    async def discount_code(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID | None = None,
+        code: str | None = None,
+        site_id: strawberry.ID | None = None,
+        trashed: Annotated[TrashedEnum, strawberry.argument(description=TRASHED_HELP)] = Trashed.WITHOUT,  # type: ignore[valid-type]
+    ) -> DiscountCode | None:
+        if id is not None:
+            if code is not None or site_id is not None:
+                raise BadInput("id: pass either id, or code with siteId", field="id")
+            return await fetch_by_global_id(info, "DiscountCode", id, trashed)  # type: ignore[no-any-return]
+        if code is None or site_id is None:
+            raise BadInput("code: pass either id, or code with siteId", field="code")
+        site = decode_id(site_id, "Site", field="siteId")
+        table = lists.DISCOUNT_CODES.table
+        page = await resolve_list(
+            info,
+            lists.DISCOUNT_CODES,
+            build_for("DiscountCode"),
+            parent_column=None,
+            parent_id=None,
+            first=1,
+            after=None,
+            last=None,
+            before=None,
+            filter_input=None,
+            order_by=None,
+            trashed=trashed,
+            extra_where=(table.c.site_id == site, discount_code_key_condition(code)),
+        )
+        return page.nodes[0] if page.nodes else None
+
+    organisations = connection_field(lists.ORGANISATIONS, Organisation, description="Organisations the caller can see.")
+    sites = connection_field(lists.SITES, Site, description="Sites the caller can see.")
+    customers = connection_field(lists.CUSTOMERS, Customer, description="Customers the caller can see.")
+    coupons = connection_field(lists.COUPONS, Coupon, description="Coupons (campaigns).")
+    discount_codes = connection_field(lists.DISCOUNT_CODES, DiscountCode, description="Standalone discount codes.")
+    assignments = connection_field(
+        lists.ASSIGNMENTS, Assignment,
+        description="Codes assigned to customers (Nexudus CoworkerDiscountCodes search).",
+    )
+    redemptions = connection_field(lists.REDEMPTIONS, Redemption, description="Uses of codes: the ledger.")
+
+    @strawberry.field(
+        description="Coupon codes across every organisation the caller can see; `code` looks up "
+        "one redemption code exactly (any letter case) without knowing its coupon (Trybe "
+        "listCrossOrganisationCouponCodes)."
+    )
+    async def coupon_codes(
+        self,
+        info: strawberry.Info,
+        code: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: CouponCodeFilter | None = None,  # type: ignore[valid-type]
+        order_by: CouponCodeOrder | None = None,  # type: ignore[valid-type]
+        trashed: Annotated[TrashedEnum, strawberry.argument(description=TRASHED_HELP)] = Trashed.WITHOUT,  # type: ignore[valid-type]
+    ) -> Connection[CouponCode]:
+        extra = () if code is None else (coupon_code_key_condition(code),)
+        return await resolve_list(
+            info,
+            lists.COUPON_CODES,
+            build_for("CouponCode"),
+            parent_column=None,
+            parent_id=None,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            filter_input=filter,
+            order_by=order_by,
+            trashed=trashed,
+            extra_where=extra,
+        )

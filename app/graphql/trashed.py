@@ -1,0 +1,35 @@
+"""Soft deletion across a response: a choice made on a field holds for everything below it.
+
+Arguments are the same for every item of a list, so the choice is keyed by the response path
+without list indices; a nested field that passes its own choice starts a new scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.db.filters import Trashed
+
+
+def _path_keys(info: Any) -> tuple[str, ...]:
+    keys: list[str] = []
+    path = info.path
+    while path is not None:
+        if isinstance(path.key, str):
+            keys.append(path.key)
+        path = path.prev
+    return tuple(reversed(keys))
+
+
+def effective_trashed(info: Any, given: Trashed | None) -> Trashed:
+    """The choice for this field: its own argument, else the nearest ancestor's, else WITHOUT."""
+    keys = _path_keys(info)
+    registry: dict[tuple[str, ...], Trashed] = info.context.trashed_by_path
+    if given is not None:
+        registry[keys] = given
+        return given
+    for end in range(len(keys) - 1, 0, -1):
+        found = registry.get(keys[:end])
+        if found is not None:
+            return found
+    return Trashed.WITHOUT

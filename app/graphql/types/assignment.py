@@ -1,0 +1,68 @@
+"""Assignment: a code given to one customer (Nexudus CoworkerDiscountCode)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from app.db.lists import ASSIGNMENTS, REDEMPTIONS
+from app.graphql.connections import connection_field
+from app.graphql.types.base import Record, load_related, node_type
+from app.graphql.types.owned import SiteOwned
+
+if TYPE_CHECKING:
+    from app.graphql.types.coupon_code import CouponCode
+    from app.graphql.types.customer import Customer
+    from app.graphql.types.discount_code import DiscountCode
+
+CustomerRef = Annotated["Customer", strawberry.lazy("app.graphql.types.customer")]
+
+
+@node_type(ASSIGNMENTS)
+@strawberry.type(
+    description="A discount code or coupon code given to one customer, with a customer-specific "
+    "window; the most restrictive of this and the code's windows applies."
+)
+class Assignment(Record, SiteOwned):
+    customer_id: strawberry.Private[int]
+    discount_code_id: strawberry.Private[int | None]
+    coupon_code_id: strawberry.Private[int | None]
+    referrer_id: strawberry.Private[int | None]
+    valid_from: datetime | None = strawberry.field(description="Customer-specific start of validity.")
+    expires_on: datetime | None = strawberry.field(description="Customer-specific expiry (default: assigned time plus the code's relative expiry).")
+    times_used: int = strawberry.field(description="Times this customer redeemed the code (voided uses excluded).")
+    notes: str | None = strawberry.field(description="Notes about the assignment.")
+    booking_reference: str | None = strawberry.field(description="The booking the code was applied to (Nexudus BookingUniqueId).")
+
+    @strawberry.field(description="The customer the code is assigned to.")
+    async def customer(self, info: strawberry.Info) -> CustomerRef | None:
+        return await load_related(info, "Customer", self.customer_id)
+
+    @strawberry.field(description="The customer who referred this one (referral programme).")
+    async def referrer(self, info: strawberry.Info) -> CustomerRef | None:
+        return await load_related(info, "Customer", self.referrer_id)
+
+    @strawberry.field(description="UUID of the referring customer (Nexudus RefererGuid).")
+    async def referrer_unique_id(self, info: strawberry.Info) -> uuid.UUID | None:
+        referrer = await load_related(info, "Customer", self.referrer_id)
+        return None if referrer is None else referrer.unique_id
+
+    @strawberry.field(description="The assigned discount code, when a discount code is assigned.")
+    async def discount_code(
+        self, info: strawberry.Info
+    ) -> Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")] | None:
+        return await load_related(info, "DiscountCode", self.discount_code_id)
+
+    @strawberry.field(description="The assigned coupon code, when a coupon code is assigned.")
+    async def coupon_code(
+        self, info: strawberry.Info
+    ) -> Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")] | None:
+        return await load_related(info, "CouponCode", self.coupon_code_id)
+
+    redemptions = connection_field(
+        REDEMPTIONS, Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
+        parent_column="assignment_id", description="Uses made under this assignment.",
+    )

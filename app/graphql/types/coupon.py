@@ -1,0 +1,35 @@
+"""Coupon: a campaign with Terms and many codes (Trybe Coupon)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from app.db.lists import COUPON_CODES, COUPONS, REDEMPTIONS
+from app.graphql.connections import connection_field
+from app.graphql.types.base import Record, node_type
+from app.graphql.types.money import Terms
+from app.graphql.types.owned import SiteOwned
+
+if TYPE_CHECKING:
+    from app.graphql.types.coupon_code import CouponCode
+    from app.graphql.types.redemption import Redemption
+
+
+@node_type(COUPONS, terms=lambda row: Terms.from_row(row, "coupon_id"))
+@strawberry.type(description="A campaign: a name for staff, the Terms, and many codes customers type.")
+class Coupon(Record, SiteOwned):
+    name: str = strawberry.field(description="Staff-facing name of the campaign.")
+    description: str | None = strawberry.field(description="What the coupon is for.")
+    terms: Terms = strawberry.field(description="The rules every code of the coupon follows.")
+    times_used: int = strawberry.field(description="Uses of all its codes (voided uses excluded).")
+
+    codes = connection_field(
+        COUPON_CODES, Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
+        parent_column="coupon_id", description="The coupon's codes.",
+    )
+    redemptions = connection_field(
+        REDEMPTIONS, Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
+        parent_column="coupon_id", description="Uses of the coupon's codes (the ledger).",
+    )

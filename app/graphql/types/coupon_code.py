@@ -1,0 +1,54 @@
+"""CouponCode: a code string under a coupon (Trybe CouponCode)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from app.db.lists import ASSIGNMENTS, COUPON_CODES, REDEMPTIONS
+from app.graphql.connections import connection_field
+from app.graphql.types.base import Record, load_related, node_type
+from app.graphql.types.owned import SiteOwned
+
+if TYPE_CHECKING:
+    from app.graphql.types.assignment import Assignment
+    from app.graphql.types.coupon import Coupon
+    from app.graphql.types.customer import Customer
+    from app.graphql.types.redemption import Redemption
+
+
+@node_type(COUPON_CODES)
+@strawberry.type(description="A code under a coupon: unique within the coupon in any letter case, with its own window.")
+class CouponCode(Record, SiteOwned):
+    coupon_id: strawberry.Private[int]
+    customer_id: strawberry.Private[int | None]
+    code: str = strawberry.field(description="The redemption code customers type.")
+    valid_from: datetime | None = strawberry.field(description="Redeemable from this instant; null: at once.")
+    valid_to: datetime | None = strawberry.field(description="Redeemable until this instant (inclusive).")
+    multi_use: bool = strawberry.field(description="Redeemable once per customer (true) or once in total (false).")
+    customer_credit_id: str | None = strawberry.field(description="Customer credit the code is pre-allocated to.")
+    revenue: int | None = strawberry.field(description="Revenue override in minor units; null: the coupon's.")
+    times_used: int = strawberry.field(description="Uses so far (voided uses excluded).")
+
+    @strawberry.field(description="The coupon the code belongs to.")
+    async def coupon(
+        self, info: strawberry.Info
+    ) -> Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")] | None:
+        return await load_related(info, "Coupon", self.coupon_id)
+
+    @strawberry.field(description="The customer the code is pre-allocated to.")
+    async def customer(
+        self, info: strawberry.Info
+    ) -> Annotated["Customer", strawberry.lazy("app.graphql.types.customer")] | None:
+        return await load_related(info, "Customer", self.customer_id)
+
+    assignments = connection_field(
+        ASSIGNMENTS, Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
+        parent_column="coupon_code_id", description="Customers the code is assigned to.",
+    )
+    redemptions = connection_field(
+        REDEMPTIONS, Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
+        parent_column="coupon_code_id", description="Uses of the code (the ledger).",
+    )

@@ -1,0 +1,49 @@
+"""Customer: a person or company that codes are assigned to and redeemed by."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from app.db.lists import ASSIGNMENTS, COUPON_CODES, CUSTOMERS, REDEMPTIONS
+from app.domain.enums import CustomerKind
+from app.graphql.connections import connection_field
+from app.graphql.types.base import Record, load_related, node_type
+
+if TYPE_CHECKING:
+    from app.graphql.types.assignment import Assignment
+    from app.graphql.types.coupon_code import CouponCode
+    from app.graphql.types.organisation import Organisation
+    from app.graphql.types.redemption import Redemption
+
+
+@node_type(CUSTOMERS)
+@strawberry.type(description="A customer (Nexudus coworker, Trybe customer): individual or company, member or contact.")
+class Customer(Record):
+    organisation_id: strawberry.Private[int]
+    kind: CustomerKind = strawberry.field(description="Individual or company (Nexudus CoworkerType).")
+    full_name: str = strawberry.field(description="Full name.")
+    billing_name: str | None = strawberry.field(description="Name used on invoices.")
+    company_name: str | None = strawberry.field(description="Company name.")
+    email: str | None = strawberry.field(description="Email address.")
+    is_member: bool = strawberry.field(description="Member (has an active plan) or contact (does not).")
+
+    @strawberry.field(description="The organisation the customer belongs to.")
+    async def organisation(
+        self, info: strawberry.Info
+    ) -> Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")] | None:
+        return await load_related(info, "Organisation", self.organisation_id)
+
+    assignments = connection_field(
+        ASSIGNMENTS, Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
+        parent_column="customer_id", description="Codes assigned to this customer.",
+    )
+    preallocated_codes = connection_field(
+        COUPON_CODES, Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
+        parent_column="customer_id", description="Coupon codes pre-allocated to this customer.",
+    )
+    redemptions = connection_field(
+        REDEMPTIONS, Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
+        parent_column="customer_id", description="Codes this customer redeemed.",
+    )

@@ -1,0 +1,114 @@
+"""Money and the Terms shared by coupons and discount codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from sqlalchemy.engine import Row
+
+from app.db import tables as t
+from app.domain.enums import DiscountKind, ExpirationUnit, ItemCategory, UsagePeriod
+
+# The Terms' category flags, in the API's order.
+CATEGORY_FLAGS: dict[ItemCategory, str] = {
+    ItemCategory.PRICE_PLAN: "discount_price_plans",
+    ItemCategory.BOOKING: "discount_bookings",
+    ItemCategory.PRODUCT: "discount_products",
+    ItemCategory.EVENT: "discount_events",
+    ItemCategory.OFFERING: "discount_offerings",
+}
+
+
+@strawberry.type(description="An amount of money in minor units (cents, pence) of a currency.")
+class Money:
+    currency: str = strawberry.field(description="ISO 4217 currency code.")
+    amount: int = strawberry.field(description="Amount in minor units.")
+
+
+def money_list(mapping: dict[str, int] | None) -> list[Money]:
+    return [Money(currency=c, amount=a) for c, a in sorted((mapping or {}).items())]
+
+
+@strawberry.type(description="An item category the discount applies to, with its item ids.")
+class EligibleCategory:
+    category: ItemCategory = strawberry.field(description="The category.")
+    item_ids: list[str] = strawberry.field(
+        description="Eligible item ids of the category; empty means every item of it."
+    )
+
+
+@strawberry.type(
+    description="The rules of a discount, one shape for coupons and discount codes: amount, "
+    "eligibility, audience, channel, caps, windows, relative expiry, state."
+)
+class Terms:
+    owner_column: strawberry.Private[str]
+    owner_id: strawberry.Private[int]
+    flags: strawberry.Private[tuple[ItemCategory, ...]]
+    kind: DiscountKind = strawberry.field(description="PERCENTAGE or FIXED (Nexudus: DiscountPercentage xor DiscountAmount).")
+    percentage: Decimal | None = strawberry.field(description="Percent off, 2 decimals (10 = 10%); null for FIXED.")
+    amounts: list[Money] = strawberry.field(description="FIXED: the amount off, one per currency.")
+    minimum_spend: list[Money] = strawberry.field(description="Smallest eligible total the basket must reach, per currency.")
+    maximum_discount: list[Money] = strawberry.field(description="Largest discount granted, per currency.")
+    apply_to_net_price: bool = strawberry.field(description="Computed on net (true) or gross (false) prices.")
+    members_only: bool = strawberry.field(description="Only members (customers with an active plan) may use it.")
+    contacts_only: bool = strawberry.field(description="Only contacts (non-member customers) may use it.")
+    lead_booker_only: bool = strawberry.field(description="Only the lead booker of a booking may use it.")
+    box_office_only: bool = strawberry.field(description="Only redeemable at the box office.")
+    max_uses: int | None = strawberry.field(description="Total uses allowed (per usage period when one is set).")
+    max_uses_per_customer: int | None = strawberry.field(description="Uses allowed per customer.")
+    max_uses_per_order: int | None = strawberry.field(description="Uses allowed within one order.")
+    usage_period: UsagePeriod | None = strawberry.field(description="Calendar period the total cap counts over.")
+    valid_from: datetime | None = strawberry.field(description="Redeemable from this instant.")
+    valid_to: datetime | None = strawberry.field(description="Redeemable until this instant (inclusive).")
+    publish_from: datetime | None = strawberry.field(description="Shown to customers from this instant.")
+    publish_to: datetime | None = strawberry.field(description="Shown to customers until this instant.")
+    expiration_unit: ExpirationUnit | None = strawberry.field(description="Unit of the expiry after assignment.")
+    expires_in: int | None = strawberry.field(description="Units after assignment until an assignment expires.")
+    active: bool = strawberry.field(description="Enabled (not disabled); a disabled record is not deleted.")
+    disabled_at: datetime | None = strawberry.field(description="When it was disabled; null while enabled.")
+    is_referral: bool = strawberry.field(description="Part of the referral programme.")
+
+    @strawberry.field(description="Categories the discount applies to (all items of all when empty).")
+    async def eligible_categories(self, info: strawberry.Info) -> list[EligibleCategory]:
+        table: Any = t.EligibleItem.__table__
+        loader = info.context.loaders.records_by_column(table, self.owner_column, [], None)
+        ids: dict[ItemCategory, list[str]] = {c: [] for c in self.flags}
+        for row in await loader.load(self.owner_id):
+            ids.setdefault(row.category, []).append(row.item_id)
+        return [EligibleCategory(category=c, item_ids=sorted(v)) for c, v in ids.items()]
+
+    @classmethod
+    def from_row(cls, row: Row[Any], owner_column: str) -> Terms:
+        bp = row.percentage_bp
+        return cls(
+            owner_column=owner_column,
+            owner_id=row.id,
+            flags=tuple(c for c, flag in CATEGORY_FLAGS.items() if getattr(row, flag)),
+            kind=row.kind,
+            percentage=None if bp is None else (Decimal(bp) / 100).quantize(Decimal("0.01")),
+            amounts=money_list(row.amounts),
+            minimum_spend=money_list(row.minimum_spend),
+            maximum_discount=money_list(row.maximum_discount),
+            apply_to_net_price=row.apply_to_net_price,
+            members_only=row.members_only,
+            contacts_only=row.contacts_only,
+            lead_booker_only=row.lead_booker_only,
+            box_office_only=row.box_office_only,
+            max_uses=row.max_uses,
+            max_uses_per_customer=row.max_uses_per_customer,
+            max_uses_per_order=row.max_uses_per_order,
+            usage_period=row.usage_period,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            publish_from=row.publish_from,
+            publish_to=row.publish_to,
+            expiration_unit=row.expiration_unit,
+            expires_in=row.expires_in,
+            active=row.disabled_at is None,
+            disabled_at=row.disabled_at,
+            is_referral=row.is_referral,
+        )

@@ -1,0 +1,15 @@
+"""Use cases that write: one transaction per call, committed here and nowhere else."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.db.session import write_sessions
+
+
+class Services:
+    """The write use cases, bound to the app's engine."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = write_sessions(engine)

@@ -1,0 +1,1 @@
+"""Tests of app.auth: roles, principals, token verification and minting, scripts/token."""

@@ -1,0 +1,157 @@
+"""Fixtures shared by the suite: a migrated database (SQLite or PostgreSQL), the app, tokens.
+
+`TEST_DATABASE_URL` picks the database: unset, a fresh SQLite file; a PostgreSQL URL, a fresh
+database created next to the one named (and dropped afterwards), so parallel runs never meet.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import SQLModel
+
+from app.auth import mint_token
+from app.db.engine import create_engine
+from app.db.migrate import upgrade
+from app.main import create_app
+from app.settings import Settings
+
+TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    return url if url.startswith("postgresql") else None
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    base = _postgres_url()
+    if base is None:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite+aiosqlite:///{Path(folder) / 'test.db'}"
+        return
+    url = make_url(base)
+    name = f"discounts_test_{uuid.uuid4().hex[:10]}"
+    server = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        jwt_secret=TEST_SECRET,
+        migrate_on_start=False,
+        demo_secret_file=Path(tempfile.gettempdir()) / "unused-demo-secret",
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db(engine: AsyncEngine) -> AsyncEngine:
+    """The migrated database, emptied before the test."""
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.exec_driver_sql(
+                f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
+            )
+        else:
+            for table in tables:
+                await connection.exec_driver_sql(f"DELETE FROM {table}")
+    return engine
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    yield application
+    await application.state.engine.dispose()
+
+
+def token(**claims: Any) -> str:
+    return mint_token(TEST_SECRET, **claims)
+
+
+@pytest.fixture(scope="session")
+def admin_token() -> str:
+    return token(subject="admin@example.com", admin=True)
+
+
+class GraphQLClient:
+    """Talks to the app over HTTP as a frontend would."""
+
+    def __init__(self, http: httpx.AsyncClient, default_token: str | None) -> None:
+        self.http = http
+        self.default_token = default_token
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: Any = ..., **kw: Any
+    ) -> httpx.Response:
+        chosen = self.default_token if token is ... else token
+        headers = {"authorization": f"Bearer {chosen}"} if chosen else {}
+        headers.update(kw.pop("headers", {}))
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers, **kw
+        )
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: Any = ...
+    ) -> dict[str, Any]:
+        """The response body; the test fails on any GraphQL error."""
+        response = await self.post(query, variables, token=token)
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        assert response.status_code == 200, body
+        return body["data"]  # type: ignore[no-any-return]
+
+    async def errors(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: Any = ...
+    ) -> list[dict[str, Any]]:
+        response = await self.post(query, variables, token=token)
+        body = response.json()
+        assert body.get("errors"), body
+        return body["errors"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def gql(app: Any, db: AsyncEngine, admin_token: str) -> AsyncIterator[GraphQLClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield GraphQLClient(http, admin_token)
+
+
+@pytest.fixture
+def is_postgres(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+@pytest.fixture
+def make(db: AsyncEngine) -> Any:
+    from tests.factories import Factory
+
+    return Factory(db)

@@ -1,0 +1,86 @@
+"""Hypothesis strategies and shared settings for the domain tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from app.domain import (
+    Basket,
+    BasketLine,
+    DiscountKind,
+    ItemCategory,
+    Terms,
+)
+
+# Per-test settings rather than a global profile: this folder must not change how other
+# folders' tests run. No deadline, because the first use of a time zone loads it from disk.
+moderate = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+light = settings(max_examples=60, deadline=None)
+
+CURRENCIES = ("GBP", "EUR", "USD")
+ITEM_IDS = ("a", "b", "c", "d")
+ZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "America/Santiago", "UTC")
+
+categories = st.sampled_from(ItemCategory)
+currencies = st.sampled_from(CURRENCIES)
+
+basket_lines = st.builds(
+    BasketLine,
+    category=categories,
+    item_id=st.sampled_from(ITEM_IDS),
+    quantity=st.integers(0, 5),
+    unit_price=st.integers(0, 100_000),
+    net_unit_price=st.none() | st.integers(0, 100_000),
+)
+
+
+paid_lines = st.builds(
+    BasketLine,
+    category=categories,
+    item_id=st.sampled_from(ITEM_IDS),
+    quantity=st.integers(1, 5),
+    unit_price=st.integers(1, 100_000),
+    net_unit_price=st.none() | st.integers(1, 100_000),
+)
+
+
+def baskets(
+    currency: st.SearchStrategy[str] = currencies, *, paid: bool = False
+) -> st.SearchStrategy[Basket]:
+    """Baskets of up to 6 lines; `paid` ones have at least one line and no free line."""
+    lines = st.lists(paid_lines, min_size=1, max_size=6) if paid else st.lists(basket_lines, max_size=6)
+    return st.builds(Basket, currency=currency, lines=lines.map(tuple))
+
+
+percentages = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(100), places=2)
+eligibility = st.dictionaries(
+    categories, st.frozensets(st.sampled_from(ITEM_IDS), max_size=3), max_size=3
+)
+
+
+def money(minimum: int) -> st.SearchStrategy[dict[str, int]]:
+    return st.dictionaries(currencies, st.integers(minimum, 300_000), max_size=3)
+
+
+@st.composite
+def discount_terms(draw: st.DrawFn) -> Terms:
+    """Valid terms with any kind, amounts, caps and eligibility (no audience or window)."""
+    kind = draw(st.sampled_from(DiscountKind))
+    return Terms(
+        kind=kind,
+        percentage=draw(percentages) if kind is DiscountKind.PERCENTAGE else None,
+        amounts=draw(money(1).filter(bool)) if kind is DiscountKind.FIXED else {},
+        maximum_discount=draw(money(1)),
+        apply_to_net_price=draw(st.booleans()),
+        eligible=draw(eligibility),
+    )
+
+
+aware_datetimes = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2060, 12, 31), timezones=st.just(timezone.utc)
+)
+offsets = st.integers(0, 400 * 24 * 3600).map(lambda s: timedelta(seconds=s))
