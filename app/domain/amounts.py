@@ -115,7 +115,7 @@ def spread(amount: int, weights: Sequence[int]) -> tuple[int, ...]:
 
 
 def _percentage_of(base: int, percentage: Decimal) -> int:
-    """`base` × `percentage` / 100, rounded half up to the unit, exactly."""
+    """`base` * `percentage` / 100, rounded half up to the unit, exactly."""
     numerator, denominator = percentage.as_integer_ratio()
     # floor(x + 1/2) with x = base*numerator / (100*denominator), in integers.
     return (2 * base * numerator + 100 * denominator) // (200 * denominator)
@@ -124,7 +124,7 @@ def _percentage_of(base: int, percentage: Decimal) -> int:
 def compute_discount(terms: Terms, basket: Basket) -> Discount:
     """The discount `terms` give on `basket`, per line and in total.
 
-    PERCENTAGE: each eligible line's base × p / 100, rounded half up per line. FIXED: the
+    PERCENTAGE: each eligible line's base * p / 100, rounded half up per line. FIXED: the
     amount for the basket's currency (none = 0), at most the eligible total, spread over the
     eligible lines in proportion to their bases. Then the maximum discount for the currency,
     if any, is re-spread over the lines in proportion to what they already got, so no line

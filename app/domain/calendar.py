@@ -35,6 +35,8 @@ def local_to_utc(wall: datetime, tz: ZoneInfo | str) -> datetime:
     occurrence); times in the spring gap do not exist and land after the gap, at the same
     distance from the transition (zoneinfo's fold=0 rule), which is what a clock would show.
     """
+    if wall.tzinfo is not None:
+        raise ValueError(f"expected a naive local wall time, got {wall.isoformat()}")
     return wall.replace(tzinfo=zone(tz)).astimezone(timezone.utc)
 
 

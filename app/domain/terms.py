@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -43,8 +43,7 @@ class Terms:
     """What a discount gives, on what, to whom, how often and when.
 
     Mappings passed in are copied into read-only views (and eligible id sets into frozensets)
-    so Terms cannot change after they were validated; because of those views Terms compare
-    by value but are not hashable.
+    so Terms cannot change after they were validated. They compare and hash by value.
     """
 
     kind: DiscountKind
@@ -71,6 +70,15 @@ class Terms:
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         eligible = {category: frozenset(ids) for category, ids in self.eligible.items()}
         object.__setattr__(self, "eligible", MappingProxyType(eligible))
+
+    def __hash__(self) -> int:
+        # The generated hash would fail on the mapping views; hash their items instead.
+        return hash(
+            tuple(
+                frozenset(value.items()) if isinstance(value, Mapping) else value
+                for value in (getattr(self, f.name) for f in fields(self))
+            )
+        )
 
 
 @dataclass(frozen=True)

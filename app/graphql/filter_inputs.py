@@ -141,6 +141,7 @@ def _order_input(spec: ListSpec) -> type:
         (),
         {
             "__annotations__": {"field": fields, "direction": OrderDirection},
+            "field": strawberry.field(description="The field to sort by."),
             "direction": strawberry.field(
                 default=OrderDirection.ASC, description="Ascending or descending."
             ),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 
 import app.graphql.types  # noqa: F401  (registers every record type)
 from app.graphql.queries import ReadQuery
@@ -17,9 +17,29 @@ QUERY_TYPES: tuple[type, ...] = (ReadQuery,)
 MUTATION_TYPES: tuple[type, ...] = ()
 
 
+UUID_SCALAR = strawberry.scalar(
+    name="UUID",
+    description="A UUID in its canonical text form (8-4-4-4-12 hexadecimal digits).",
+    serialize=str,
+    parse_value=lambda value: uuid.UUID(str(value)),
+)
+
+
+def _root(name: str, parts: tuple[type, ...], description: str) -> type:
+    return strawberry.type(type(name, parts, {}), description=description)
+
+
 def build_schema(extra_extensions: tuple[Any, ...] = ()) -> strawberry.Schema:
-    query = merge_types("Query", QUERY_TYPES)
-    mutation = merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None
+    query = _root(
+        "Query",
+        QUERY_TYPES,
+        "Reads: records by id or code, lists with filters and keyset pages, code checks.",
+    )
+    mutation = (
+        _root("Mutation", MUTATION_TYPES, "Writes: each answers with the record and userErrors.")
+        if MUTATION_TYPES
+        else None
+    )
     return strawberry.Schema(
         query=query,
         mutation=mutation,
@@ -29,5 +49,10 @@ def build_schema(extra_extensions: tuple[Any, ...] = ()) -> strawberry.Schema:
             lambda: ValidationCache(maxsize=1024),
             *extra_extensions,
         ],
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map={uuid.UUID: UUID_SCALAR}),
     )
+
+
+def schema_sdl(schema: strawberry.Schema) -> str:
+    """The committed `schema.graphql`: the SDL with a trailing newline."""
+    return schema.as_str().rstrip() + "\n"

@@ -52,7 +52,9 @@ def baskets(
     currency: st.SearchStrategy[str] = currencies, *, paid: bool = False
 ) -> st.SearchStrategy[Basket]:
     """Baskets of up to 6 lines; `paid` ones have at least one line and no free line."""
-    lines = st.lists(paid_lines, min_size=1, max_size=6) if paid else st.lists(basket_lines, max_size=6)
+    lines = (
+        st.lists(paid_lines, min_size=1, max_size=6) if paid else st.lists(basket_lines, max_size=6)
+    )
     return st.builds(Basket, currency=currency, lines=lines.map(tuple))
 
 
@@ -81,6 +83,8 @@ def discount_terms(draw: st.DrawFn) -> Terms:
 
 
 aware_datetimes = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2060, 12, 31), timezones=st.just(timezone.utc)
+    min_value=datetime(2000, 1, 1),
+    max_value=datetime(2060, 12, 31),
+    timezones=st.just(timezone.utc),
 )
 offsets = st.integers(0, 400 * 24 * 3600).map(lambda s: timedelta(seconds=s))

@@ -109,7 +109,7 @@ def test_discount_invariants(terms: Terms, basket: Basket) -> None:
     discount = compute_discount(terms, basket)
     bases = [eligible_base(terms, item) for item in basket.lines]
     assert len(discount.lines) == len(basket.lines)
-    assert all(0 <= amount <= base for amount, base in zip(discount.lines, bases))
+    assert all(0 <= amount <= base for amount, base in zip(discount.lines, bases, strict=True))
     assert sum(discount.lines) == discount.total
     assert 0 <= discount.total <= eligible_total(terms, basket)
     cap = terms.maximum_discount.get(basket.currency)
@@ -124,7 +124,9 @@ def test_discount_invariants(terms: Terms, basket: Basket) -> None:
 @moderate
 @given(percentages, eligibility, st.booleans(), baskets())
 def test_percentage_lines_are_exact_half_up(p, eligible, net, basket) -> None:
-    terms = Terms(kind=DiscountKind.PERCENTAGE, percentage=p, eligible=eligible, apply_to_net_price=net)
+    terms = Terms(
+        kind=DiscountKind.PERCENTAGE, percentage=p, eligible=eligible, apply_to_net_price=net
+    )
     expected = tuple(
         int((eligible_base(terms, item) * p / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         for item in basket.lines
@@ -135,7 +137,12 @@ def test_percentage_lines_are_exact_half_up(p, eligible, net, basket) -> None:
 @moderate
 @given(eligibility, st.booleans(), baskets())
 def test_hundred_percent_without_cap_is_the_eligible_total(eligible, net, basket) -> None:
-    terms = Terms(kind=DiscountKind.PERCENTAGE, percentage=Decimal(100), eligible=eligible, apply_to_net_price=net)
+    terms = Terms(
+        kind=DiscountKind.PERCENTAGE,
+        percentage=Decimal(100),
+        eligible=eligible,
+        apply_to_net_price=net,
+    )
     assert compute_discount(terms, basket).total == eligible_total(terms, basket)
 
 
@@ -152,10 +159,13 @@ def test_spread_sums_exactly_and_respects_weights(weights, data) -> None:
     amount = data.draw(st.integers(0, sum(weights)))
     parts = spread(amount, weights)
     assert sum(parts) == (amount if sum(weights) else 0)
-    assert all(0 <= part <= weight for part, weight in zip(parts, weights))
+    assert all(0 <= part <= weight for part, weight in zip(parts, weights, strict=True))
     # Proportional to within one unit of each exact share.
     total = sum(weights)
-    assert all(total == 0 or abs(part * total - amount * w) < total for part, w in zip(parts, weights))
+    assert all(
+        total == 0 or abs(part * total - amount * w) < total
+        for part, w in zip(parts, weights, strict=True)
+    )
 
 
 def test_spread_gives_ties_to_the_earlier_line() -> None:

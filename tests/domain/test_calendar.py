@@ -37,7 +37,9 @@ def test_london_spring_forward_day_has_23_hours() -> None:
     day = date(2025, 3, 30)
     assert start_of_local_day(day, LONDON) == utc(2025, 3, 30, 0)
     assert end_of_local_day(day, LONDON) == utc(2025, 3, 30, 23) - US
-    assert end_of_local_day(day, "Europe/London") + US - start_of_local_day(day, LONDON) == timedelta(hours=23)
+    assert end_of_local_day(day, "Europe/London") + US - start_of_local_day(
+        day, LONDON
+    ) == timedelta(hours=23)
 
 
 def test_london_fall_back_day_has_25_hours() -> None:
@@ -45,7 +47,9 @@ def test_london_fall_back_day_has_25_hours() -> None:
     day = date(2025, 10, 26)
     assert start_of_local_day(day, LONDON) == utc(2025, 10, 25, 23)
     assert end_of_local_day(day, LONDON) == utc(2025, 10, 27, 0) - US
-    assert end_of_local_day(day, LONDON) + US - start_of_local_day(day, LONDON) == timedelta(hours=25)
+    assert end_of_local_day(day, LONDON) + US - start_of_local_day(day, LONDON) == timedelta(
+        hours=25
+    )
 
 
 def test_day_starting_in_a_midnight_gap_starts_at_the_transition() -> None:
@@ -68,8 +72,14 @@ def test_local_days_tile_the_timeline(d: date, tz: str) -> None:
 def test_usage_period_bounds_on_a_dst_week_and_month() -> None:
     # Thursday 27 March 2025, London: the ISO week runs Monday 24 to Sunday 30 (a 23 h day).
     at = utc(2025, 3, 27, 15)
-    assert usage_period_bounds(UsagePeriod.P1W, at, LONDON) == (utc(2025, 3, 24), utc(2025, 3, 30, 23))
-    assert usage_period_bounds(UsagePeriod.P1M, at, LONDON) == (utc(2025, 3, 1), utc(2025, 3, 31, 23))
+    assert usage_period_bounds(UsagePeriod.P1W, at, LONDON) == (
+        utc(2025, 3, 24),
+        utc(2025, 3, 30, 23),
+    )
+    assert usage_period_bounds(UsagePeriod.P1M, at, LONDON) == (
+        utc(2025, 3, 1),
+        utc(2025, 3, 31, 23),
+    )
     assert usage_period_bounds(UsagePeriod.P1Y, at, LONDON) == (utc(2025, 1, 1), utc(2026, 1, 1))
     # 23:30 UTC on 31 May is already 1 June in London.
     assert usage_period_bounds(UsagePeriod.P1D, utc(2025, 5, 31, 23, 30), LONDON) == (
@@ -154,5 +164,7 @@ def test_resolve_bound() -> None:
     # A naive datetime is site-local wall time; an aware one is only converted.
     assert resolve_bound(datetime(2025, 7, 1, 9), LONDON, end=True) == utc(2025, 7, 1, 8)
     eastern = timezone(timedelta(hours=-4))
-    assert resolve_bound(datetime(2025, 7, 1, 9, tzinfo=eastern), LONDON, end=False) == utc(2025, 7, 1, 13)
+    assert resolve_bound(datetime(2025, 7, 1, 9, tzinfo=eastern), LONDON, end=False) == utc(
+        2025, 7, 1, 13
+    )
     assert resolve_bound(utc(2025, 7, 1, 9), "UTC", end=False).tzinfo is timezone.utc

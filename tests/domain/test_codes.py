@@ -71,13 +71,15 @@ def test_alphabets_have_no_look_alikes() -> None:
     st.integers(0, 2**32),
 )
 def test_generated_codes(count, length, prefix, charset, seed) -> None:
-    codes = generate_codes(count, length=length, prefix=prefix, charset=charset, rng=random.Random(seed))
+    codes = generate_codes(
+        count, length=length, prefix=prefix, charset=charset, rng=random.Random(seed)
+    )
     alphabet = set(charset_alphabet(charset))
     assert len(codes) == count
     assert len({code_key(c) for c in codes}) == count
     for code in codes:
         assert code.startswith(prefix) and len(code) == len(prefix) + length
-        assert set(code[len(prefix):]) <= alphabet
+        assert set(code[len(prefix) :]) <= alphabet
         assert code_problem(code) is None
 
 
@@ -86,7 +88,9 @@ def test_generation_is_reproducible_with_a_seed_and_avoids_taken_codes() -> None
     assert first == generate_codes(50, length=6, charset=CodeCharset.LETTERS, rng=random.Random(7))
     # Taken codes are compared case-insensitively and after trimming.
     taken = [f" {c.lower()} " for c in first]
-    again = generate_codes(50, length=6, charset=CodeCharset.LETTERS, rng=random.Random(7), taken=taken)
+    again = generate_codes(
+        50, length=6, charset=CodeCharset.LETTERS, rng=random.Random(7), taken=taken
+    )
     assert not {code_key(c) for c in again} & {code_key(c) for c in first}
 
 
@@ -94,10 +98,14 @@ def test_generation_fills_half_of_a_small_space_with_taken_codes() -> None:
     # 8**4 = 4096 codes; 96 taken in this space (and one elsewhere) leaves 4000, so 2000 fit.
     space = generate_codes(96, length=4, charset=CodeCharset.DIGITS, rng=random.Random(1))
     taken = [*space, "OTHER-CODE"]
-    codes = generate_codes(2000, length=4, charset=CodeCharset.DIGITS, rng=random.Random(2), taken=taken)
+    codes = generate_codes(
+        2000, length=4, charset=CodeCharset.DIGITS, rng=random.Random(2), taken=taken
+    )
     assert len(set(codes) | set(space)) == 2096
     with pytest.raises(ValueError, match="only 4000 are free"):
-        generate_codes(2001, length=4, charset=CodeCharset.DIGITS, rng=random.Random(2), taken=taken)
+        generate_codes(
+            2001, length=4, charset=CodeCharset.DIGITS, rng=random.Random(2), taken=taken
+        )
 
 
 @pytest.mark.parametrize(
@@ -114,12 +122,16 @@ def test_generation_fills_half_of_a_small_space_with_taken_codes() -> None:
 )
 def test_generation_refuses_bad_requests(count, length, prefix, message) -> None:
     with pytest.raises(ValueError, match=message):
-        generate_codes(count, length=length, prefix=prefix, charset=CodeCharset.DIGITS, rng=random.Random(0))
+        generate_codes(
+            count, length=length, prefix=prefix, charset=CodeCharset.DIGITS, rng=random.Random(0)
+        )
 
 
 def test_a_hundred_thousand_codes_well_under_a_second() -> None:
     started = time.perf_counter()
-    codes = generate_codes(100_000, length=8, charset=CodeCharset.ALPHANUMERIC, rng=secrets.SystemRandom())
+    codes = generate_codes(
+        100_000, length=8, charset=CodeCharset.ALPHANUMERIC, rng=secrets.SystemRandom()
+    )
     elapsed = time.perf_counter() - started
     assert len(set(codes)) == 100_000
     assert elapsed < 1.0, f"took {elapsed:.2f}s"

@@ -37,13 +37,18 @@ CONTACT = Customer("contact-1", is_member=False)
 BASKET = Basket("GBP", (BasketLine(ItemCategory.PRODUCT, "p1", 2, 1000),))
 
 
+TEN_PERCENT = CodeFacts(terms=Terms(kind=DiscountKind.PERCENTAGE, percentage=Decimal(10)))
+MEMBER_ORDER = Attempt(at=T, basket=BASKET, customer=MEMBER, order_reference="order-1")
+NO_USE = Usage()
+
+
 @dataclass(frozen=True)
 class Case:
     """A redemption attempt; every field starts valid and a row changes one thing."""
 
-    facts: CodeFacts | None = CodeFacts(terms=Terms(kind=DiscountKind.PERCENTAGE, percentage=Decimal(10)))
-    attempt: Attempt = Attempt(at=T, basket=BASKET, customer=MEMBER, order_reference="order-1")
-    usage: Usage = Usage()
+    facts: CodeFacts | None = TEN_PERCENT
+    attempt: Attempt = MEMBER_ORDER
+    usage: Usage = NO_USE
 
     def terms(self, **changes) -> Case:
         assert self.facts is not None
@@ -87,7 +92,10 @@ REASONS: dict[Reason, tuple[Callable[[], Case] | None, Reason]] = {
         lambda: OK.terms(max_uses_per_customer=2).used(by_customer=2),
         Reason.USAGE_LIMIT_REACHED,
     ),
-    Reason.ALREADY_USED: (lambda: OK.code(single_use=True).used(of_code=1), Reason.USAGE_LIMIT_REACHED),
+    Reason.ALREADY_USED: (
+        lambda: OK.code(single_use=True).used(of_code=1),
+        Reason.USAGE_LIMIT_REACHED,
+    ),
     Reason.ORDER_LIMIT_REACHED: (
         lambda: OK.terms(max_uses_per_order=1).used(in_order=1),
         Reason.USAGE_LIMIT_REACHED,
@@ -96,7 +104,10 @@ REASONS: dict[Reason, tuple[Callable[[], Case] | None, Reason]] = {
         lambda: OK.code(allocated_customer_id="someone-else"),
         Reason.NOT_FOUND,
     ),
-    Reason.MEMBERS_ONLY: (lambda: OK.terms(members_only=True).by(customer=CONTACT), Reason.MEMBERS_ONLY),
+    Reason.MEMBERS_ONLY: (
+        lambda: OK.terms(members_only=True).by(customer=CONTACT),
+        Reason.MEMBERS_ONLY,
+    ),
     Reason.CONTACTS_ONLY: (lambda: OK.terms(contacts_only=True), Reason.CONTACTS_ONLY),
     Reason.LEAD_BOOKER_ONLY: (lambda: OK.terms(lead_booker_only=True), Reason.LEAD_BOOKER_ONLY),
     Reason.BOX_OFFICE_ONLY: (lambda: OK.terms(box_office_only=True), Reason.BOX_OFFICE_ONLY),
@@ -132,59 +143,145 @@ def test_each_reason(reason: Reason) -> None:
 def test_the_base_case_is_valid_and_priced() -> None:
     outcome = OK.outcome()
     assert outcome.valid and outcome.reason is None
-    assert outcome.discount is not None and outcome.discount.total == 200 and outcome.discount.lines == (200,)
+    assert (
+        outcome.discount is not None
+        and outcome.discount.total == 200
+        and outcome.discount.lines == (200,)
+    )
 
 
 ORDER = [
     ("deleted before disabled", OK.code(deleted=True, disabled=True), Reason.DELETED),
-    ("disabled before windows", OK.code(disabled=True, windows=(Window(end=T - SECOND),)), Reason.DISABLED),
+    (
+        "disabled before windows",
+        OK.code(disabled=True, windows=(Window(end=T - SECOND),)),
+        Reason.DISABLED,
+    ),
     (
         "a future start wins over a past end",
         OK.code(windows=(Window(end=T - SECOND), Window(start=T + SECOND))),
         Reason.NOT_YET_VALID,
     ),
     ("windows are inclusive", OK.code(windows=(Window(T, T),)), None),
-    ("assignment window expired", OK.code(windows=(Window(), Window(end=T - SECOND))), Reason.EXPIRED),
-    ("window before caps", OK.terms(window=Window(end=T - SECOND), max_uses=1).used(total=1), Reason.EXPIRED),
+    (
+        "assignment window expired",
+        OK.code(windows=(Window(), Window(end=T - SECOND))),
+        Reason.EXPIRED,
+    ),
+    (
+        "window before caps",
+        OK.terms(window=Window(end=T - SECOND), max_uses=1).used(total=1),
+        Reason.EXPIRED,
+    ),
     ("below the cap", OK.terms(max_uses=3).used(total=2), None),
-    ("total before single use", OK.terms(max_uses=1).code(single_use=True).used(total=1, of_code=1), Reason.USAGE_LIMIT_REACHED),
+    (
+        "total before single use",
+        OK.terms(max_uses=1).code(single_use=True).used(total=1, of_code=1),
+        Reason.USAGE_LIMIT_REACHED,
+    ),
     ("single use unused", OK.code(single_use=True).used(total=5), None),
-    ("once per customer needs one", OK.code(once_per_customer=True).by(customer=None), Reason.CUSTOMER_REQUIRED),
-    ("once per customer used", OK.code(once_per_customer=True).used(of_code_by_customer=1), Reason.ALREADY_USED),
+    (
+        "once per customer needs one",
+        OK.code(once_per_customer=True).by(customer=None),
+        Reason.CUSTOMER_REQUIRED,
+    ),
+    (
+        "once per customer used",
+        OK.code(once_per_customer=True).used(of_code_by_customer=1),
+        Reason.ALREADY_USED,
+    ),
     ("once per customer, used by others", OK.code(once_per_customer=True).used(of_code=9), None),
     (
         "customer required before not assigned",
         OK.terms(max_uses_per_customer=1).code(allocated_customer_id="x").by(customer=None),
         Reason.CUSTOMER_REQUIRED,
     ),
-    ("per-customer cap before per-order", OK.terms(max_uses_per_customer=1, max_uses_per_order=1).used(by_customer=1, in_order=1), Reason.CUSTOMER_LIMIT_REACHED),
-    ("no order reference, no order count", OK.terms(max_uses_per_order=1).used(in_order=1).by(order_reference=None), None),
-    ("allocated, no customer", OK.code(allocated_customer_id=MEMBER.id).by(customer=None), Reason.NOT_ASSIGNED_TO_CUSTOMER),
+    (
+        "per-customer cap before per-order",
+        OK.terms(max_uses_per_customer=1, max_uses_per_order=1).used(by_customer=1, in_order=1),
+        Reason.CUSTOMER_LIMIT_REACHED,
+    ),
+    (
+        "no order reference, no order count",
+        OK.terms(max_uses_per_order=1).used(in_order=1).by(order_reference=None),
+        None,
+    ),
+    (
+        "allocated, no customer",
+        OK.code(allocated_customer_id=MEMBER.id).by(customer=None),
+        Reason.NOT_ASSIGNED_TO_CUSTOMER,
+    ),
     ("allocated to this customer", OK.code(allocated_customer_id=MEMBER.id), None),
     ("assignees only, not one", OK.code(assignees_only=True), Reason.NOT_ASSIGNED_TO_CUSTOMER),
-    ("assignees only, no customer", OK.code(assignees_only=True, assigned_customer_ids=frozenset({MEMBER.id})).by(customer=None), Reason.NOT_ASSIGNED_TO_CUSTOMER),
+    (
+        "assignees only, no customer",
+        OK.code(assignees_only=True, assigned_customer_ids=frozenset({MEMBER.id})).by(
+            customer=None
+        ),
+        Reason.NOT_ASSIGNED_TO_CUSTOMER,
+    ),
     ("assignee", OK.code(assignees_only=True, assigned_customer_ids=frozenset({MEMBER.id})), None),
-    ("assignment before audience", OK.code(allocated_customer_id="x").terms(contacts_only=True), Reason.NOT_ASSIGNED_TO_CUSTOMER),
+    (
+        "assignment before audience",
+        OK.code(allocated_customer_id="x").terms(contacts_only=True),
+        Reason.NOT_ASSIGNED_TO_CUSTOMER,
+    ),
     ("members only, anonymous", OK.terms(members_only=True).by(customer=None), Reason.MEMBERS_ONLY),
     ("members only, member", OK.terms(members_only=True), None),
-    ("contacts only, anonymous", OK.terms(contacts_only=True).by(customer=None), Reason.CONTACTS_ONLY),
+    (
+        "contacts only, anonymous",
+        OK.terms(contacts_only=True).by(customer=None),
+        Reason.CONTACTS_ONLY,
+    ),
     ("contacts only, contact", OK.terms(contacts_only=True).by(customer=CONTACT), None),
     ("lead booker", OK.terms(lead_booker_only=True).by(is_lead_booker=True), None),
-    ("audience before channel", OK.terms(lead_booker_only=True, box_office_only=True), Reason.LEAD_BOOKER_ONLY),
+    (
+        "audience before channel",
+        OK.terms(lead_booker_only=True, box_office_only=True),
+        Reason.LEAD_BOOKER_ONLY,
+    ),
     ("box office", OK.terms(box_office_only=True).by(channel=Channel.BOX_OFFICE), None),
-    ("channel before basket", OK.terms(box_office_only=True).by(basket=Basket("GBP")), Reason.BOX_OFFICE_ONLY),
-    ("minimum spend map without currency", OK.terms(minimum_spend={"EUR": 1}), Reason.CURRENCY_NOT_SUPPORTED),
-    ("maximum discount map without currency", OK.terms(maximum_discount={"EUR": 1}), Reason.CURRENCY_NOT_SUPPORTED),
-    ("currency before eligibility", OK.terms(minimum_spend={"EUR": 1}).by(basket=Basket("GBP")), Reason.CURRENCY_NOT_SUPPORTED),
+    (
+        "channel before basket",
+        OK.terms(box_office_only=True).by(basket=Basket("GBP")),
+        Reason.BOX_OFFICE_ONLY,
+    ),
+    (
+        "minimum spend map without currency",
+        OK.terms(minimum_spend={"EUR": 1}),
+        Reason.CURRENCY_NOT_SUPPORTED,
+    ),
+    (
+        "maximum discount map without currency",
+        OK.terms(maximum_discount={"EUR": 1}),
+        Reason.CURRENCY_NOT_SUPPORTED,
+    ),
+    (
+        "currency before eligibility",
+        OK.terms(minimum_spend={"EUR": 1}).by(basket=Basket("GBP")),
+        Reason.CURRENCY_NOT_SUPPORTED,
+    ),
     ("fixed in the basket currency", OK.terms(**FIXED_GBP), None),
     ("empty basket", OK.by(basket=Basket("GBP")), Reason.NO_ELIGIBLE_ITEMS),
-    ("free items only", OK.by(basket=Basket("GBP", (BasketLine(ItemCategory.PRODUCT, "p", 3, 0),))), Reason.NO_ELIGIBLE_ITEMS),
+    (
+        "free items only",
+        OK.by(basket=Basket("GBP", (BasketLine(ItemCategory.PRODUCT, "p", 3, 0),))),
+        Reason.NO_ELIGIBLE_ITEMS,
+    ),
     ("minimum spend reached exactly", OK.terms(minimum_spend={"GBP": 2000}), None),
-    ("minimum spend on net", OK.terms(minimum_spend={"GBP": 2000}, apply_to_net_price=True).by(basket=Basket("GBP", (BasketLine(ItemCategory.PRODUCT, "p", 2, 1000, 900),))), Reason.MINIMUM_SPEND_NOT_REACHED),
+    (
+        "minimum spend on net",
+        OK.terms(minimum_spend={"GBP": 2000}, apply_to_net_price=True).by(
+            basket=Basket("GBP", (BasketLine(ItemCategory.PRODUCT, "p", 2, 1000, 900),))
+        ),
+        Reason.MINIMUM_SPEND_NOT_REACHED,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "expected"), [row[1:] for row in ORDER], ids=[row[0] for row in ORDER])
+@pytest.mark.parametrize(
+    ("case", "expected"), [row[1:] for row in ORDER], ids=[row[0] for row in ORDER]
+)
 def test_first_failing_condition(case: Case, expected: Reason | None) -> None:
     outcome = case.outcome()
     assert outcome.reason is expected
@@ -198,8 +295,13 @@ def test_naive_attempt_time_is_refused() -> None:
 
 def test_public_reasons_never_reveal_hidden_states() -> None:
     hidden = {
-        Reason.DELETED, Reason.DISABLED, Reason.NOT_YET_VALID, Reason.NOT_ASSIGNED_TO_CUSTOMER,
-        Reason.AMBIGUOUS_CODE, Reason.CUSTOMER_LIMIT_REACHED, Reason.ALREADY_USED,
+        Reason.DELETED,
+        Reason.DISABLED,
+        Reason.NOT_YET_VALID,
+        Reason.NOT_ASSIGNED_TO_CUSTOMER,
+        Reason.AMBIGUOUS_CODE,
+        Reason.CUSTOMER_LIMIT_REACHED,
+        Reason.ALREADY_USED,
         Reason.ORDER_LIMIT_REACHED,
     }
     assert {public_reason(r) for r in Reason}.isdisjoint(hidden)
@@ -261,8 +363,17 @@ def test_valid_now_stays_valid_until_the_first_window_end(scenario, data) -> Non
     assume(now.valid)
     ends = [w.end for w in (facts.terms.window, *facts.windows) if w.end is not None]
     last = min(ends, default=T + timedelta(days=400))
-    later = data.draw(st.datetimes(min_value=T.replace(tzinfo=None), max_value=last.replace(tzinfo=None), timezones=st.just(timezone.utc)))
+    later = data.draw(
+        st.datetimes(
+            min_value=T.replace(tzinfo=None),
+            max_value=last.replace(tzinfo=None),
+            timezones=st.just(timezone.utc),
+        )
+    )
     then = evaluate(facts, replace(attempt, at=later), usage)
     assert then.valid and then.discount == now.discount
     if ends:
-        assert evaluate(facts, replace(attempt, at=last + timedelta(microseconds=1)), usage).reason is Reason.EXPIRED
+        assert (
+            evaluate(facts, replace(attempt, at=last + timedelta(microseconds=1)), usage).reason
+            is Reason.EXPIRED
+        )

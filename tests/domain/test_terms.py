@@ -72,6 +72,13 @@ def test_terms_copy_their_mappings_into_read_only_views() -> None:
         terms.amounts["GBP"] = 2  # type: ignore[index]
 
 
+def test_terms_compare_and_hash_by_value() -> None:
+    one = Terms(kind=FIXED, amounts={"GBP": 5}, eligible={ItemCategory.EVENT: {"x"}})
+    two = Terms(kind=FIXED, amounts={"GBP": 5}, eligible={ItemCategory.EVENT: frozenset("x")})
+    assert one == two and hash(one) == hash(two) and len({one, two}) == 1
+    assert one != Terms(kind=FIXED, amounts={"GBP": 6}, eligible={ItemCategory.EVENT: {"x"}})
+
+
 @moderate
 @given(discount_terms())
 def test_generated_valid_terms_have_no_problems(terms: Terms) -> None:
@@ -86,6 +93,8 @@ def fixed(**kw) -> Terms:
     return Terms(kind=FIXED, **{"amounts": {"GBP": 500}, **kw})
 
 
+FLOAT_PERCENTAGE = Terms(kind=PCT, percentage=12.5)  # type: ignore[arg-type]
+
 PROBLEMS = [
     ("percentage 100 is fine", pct("100"), set()),
     ("trailing zeros are fine", pct("12.500"), set()),
@@ -95,7 +104,7 @@ PROBLEMS = [
     ("percentage over 100", pct("100.01"), {("percentage", "OUT_OF_RANGE")}),
     ("three decimals", pct("12.345"), {("percentage", "INVALID")}),
     ("not a number", pct("NaN"), {("percentage", "INVALID")}),
-    ("float percentage", Terms(kind=PCT, percentage=12.5), {("percentage", "INVALID")}),  # type: ignore[arg-type]
+    ("float percentage", FLOAT_PERCENTAGE, {("percentage", "INVALID")}),
     ("amounts on a percentage", pct("10", amounts={"GBP": 1}), {("amounts", "NOT_ALLOWED")}),
     ("fixed without amounts", Terms(kind=FIXED), {("amounts", "REQUIRED")}),
     ("percentage on fixed", fixed(percentage=Decimal(5)), {("percentage", "NOT_ALLOWED")}),
@@ -104,9 +113,21 @@ PROBLEMS = [
     ("zero amount", fixed(amounts={"GBP": 0}), {("amounts", "OUT_OF_RANGE")}),
     ("bool amount", fixed(amounts={"GBP": True}), {("amounts", "INVALID")}),
     ("zero minimum spend", fixed(minimum_spend={"GBP": 0}), set()),
-    ("negative minimum spend", fixed(minimum_spend={"GBP": -1}), {("minimumSpend", "OUT_OF_RANGE")}),
-    ("bad minimum currency", fixed(minimum_spend={"12A": 1}), {("minimumSpend", "INVALID_CURRENCY")}),
-    ("zero maximum discount", fixed(maximum_discount={"EUR": 0}), {("maximumDiscount", "OUT_OF_RANGE")}),
+    (
+        "negative minimum spend",
+        fixed(minimum_spend={"GBP": -1}),
+        {("minimumSpend", "OUT_OF_RANGE")},
+    ),
+    (
+        "bad minimum currency",
+        fixed(minimum_spend={"12A": 1}),
+        {("minimumSpend", "INVALID_CURRENCY")},
+    ),
+    (
+        "zero maximum discount",
+        fixed(maximum_discount={"EUR": 0}),
+        {("maximumDiscount", "OUT_OF_RANGE")},
+    ),
     ("blank item id", fixed(eligible={ItemCategory.EVENT: {" "}}), {("eligible", "INVALID")}),
     ("not a category", fixed(eligible={"EVENT": set()}), {("eligible", "INVALID")}),
     ("max uses 0", fixed(max_uses=0), {("maxUses", "OUT_OF_RANGE")}),
@@ -144,7 +165,9 @@ PROBLEMS = [
 ]
 
 
-@pytest.mark.parametrize(("terms", "expected"), [row[1:] for row in PROBLEMS], ids=[row[0] for row in PROBLEMS])
+@pytest.mark.parametrize(
+    ("terms", "expected"), [row[1:] for row in PROBLEMS], ids=[row[0] for row in PROBLEMS]
+)
 def test_validate_terms(terms: Terms, expected: set[tuple[str, str]]) -> None:
     problems = validate_terms(terms)
     assert {(p.field, p.code) for p in problems} == expected

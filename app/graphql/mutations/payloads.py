@@ -1,0 +1,34 @@
+"""The shape every mutation answers with, and running a use case into it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+
+from app.services.problems import ProblemCode, Problems
+
+T = TypeVar("T")
+
+UserErrorCode = strawberry.enum(ProblemCode, name="UserErrorCode", description="What is wrong with the input.")
+
+
+@strawberry.type(description="A problem with the input; nothing was written.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description="Path to the input field at fault, e.g. [\"input\", \"terms\", \"percentage\"]."
+    )
+    code: UserErrorCode = strawberry.field(description="Machine-readable problem.")  # type: ignore[valid-type]
+    message: str = strawberry.field(description="The problem in plain words.")
+
+
+async def run_use_case(call: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
+    """The use case's result, or the user errors it raised (its transaction rolled back)."""
+    try:
+        return await call(), []
+    except Problems as problems:
+        return None, [
+            UserError(field=list(p.field) or None, code=p.code, message=p.message)
+            for p in problems.problems
+        ]

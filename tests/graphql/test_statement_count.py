@@ -1,0 +1,86 @@
+"""Statements per request depend on the query's depth, never on the number of rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+DEEP_QUERY = """
+query Deep($first: Int!) {
+  coupons(first: $first) {
+    totalCount
+    nodes {
+      name
+      site { name currency }
+      terms { kind eligibleCategories { category itemIds } }
+      codes(first: 5) {
+        nodes {
+          code
+          coupon { name }
+          redemptions { nodes { amount customer { fullName } } }
+          assignments {
+            nodes { timesUsed customer { fullName organisation { name } } }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+@contextmanager
+def count_statements(engine: Any) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}:
+            seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def _seed(make: Any, coupons: int) -> None:
+    org = await make.organisation()
+    site = await make.site(org)
+    customers = [await make.customer(org) for _ in range(3)]
+    for i in range(coupons):
+        coupon = await make.coupon(site, discount_bookings=True)
+        for j in range(2):
+            code = await make.coupon_code(coupon)
+            await make.assignment(customers[(i + j) % 3], code)
+            await make.redemption(code, customer_id=customers[j].id)
+
+
+async def _statements_for(gql: Any, app: Any, first: int) -> tuple[list[str], dict[str, Any]]:
+    with count_statements(app.state.engine) as seen:
+        data = await gql(DEEP_QUERY, {"first": first})
+    return seen, data
+
+
+async def test_deep_query_statements_do_not_grow_with_rows(gql: Any, make: Any, app: Any) -> None:
+    await _seed(make, 200)
+    counts = {}
+    for size in (10, 200):
+        statements, data = await _statements_for(gql, app, size)
+        nodes = data["coupons"]["nodes"]
+        assert len(nodes) == size
+        assert all(len(n["codes"]["nodes"]) == 2 for n in nodes)
+        assert all(
+            code["assignments"]["nodes"][0]["customer"]["organisation"]["name"]
+            and code["redemptions"]["nodes"][0]["customer"]["fullName"]
+            for n in nodes
+            for code in n["codes"]["nodes"]
+        )
+        counts[size] = len(statements)
+    # One statement per relationship level (coupons, sites, eligible items, codes, coupons by
+    # id, redemptions, assignments, customers, organisations); customers may come in two
+    # batches because two lists at the same depth resolve at different moments.
+    assert counts[10] == counts[200] <= 10, counts
