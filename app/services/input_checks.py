@@ -1,0 +1,64 @@
+"""Checks of plain input values that the database would otherwise refuse with a crash."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from app.domain.calendar import resolve_bound
+from app.domain.codes import code_problem
+from app.services.problems import Problem, ProblemCode
+
+Path = tuple[str, ...]
+
+
+def camel(name: str) -> str:
+    """The API's name of an input field (snake_case in Python, camelCase in GraphQL)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def text_problems(
+    values: Mapping[str, Any], limits: Mapping[str, int], path: Path, *, required: tuple[str, ...] = ()
+) -> list[Problem]:
+    """Problems with the text fields of `values`: too long, or blank when `required`."""
+    problems = []
+    for name, limit in limits.items():
+        value = values.get(name)
+        here = (*path, camel(name))
+        if name in required and (value is None or not value.strip()):
+            problems.append(Problem(here, ProblemCode.REQUIRED, f"{camel(name)} must not be empty"))
+        elif value is not None and len(value) > limit:
+            message = f"{camel(name)} must be at most {limit} characters long"
+            problems.append(Problem(here, ProblemCode.OUT_OF_RANGE, message))
+    return problems
+
+
+def bound(
+    value: date | datetime | None, time_zone: str, *, end: bool, path: Path
+) -> tuple[datetime | None, list[Problem]]:
+    """A window bound as an instant: a date is the site's local day (its start, or its end
+    for an end bound), a datetime without offset is site-local wall time."""
+    if value is None:
+        return None, []
+    try:
+        return resolve_bound(value, time_zone, end=end), []
+    except (ValueError, OverflowError):
+        return None, [Problem(path, ProblemCode.OUT_OF_RANGE, "the date is out of range")]
+
+
+def window_problems(
+    start: datetime | None, end: datetime | None, path: Path, *, start_name: str = "validFrom"
+) -> list[Problem]:
+    """The end of a window must come after its start (`path` names the end field)."""
+    if start is not None and end is not None and end <= start:
+        message = f"{path[-1]} must be after {start_name}"
+        return [Problem(path, ProblemCode.WINDOW_INVERTED, message)]
+    return []
+
+
+def code_problems(code: str, path: Path) -> list[Problem]:
+    """Why `code` (already trimmed) cannot be a code string, if it cannot."""
+    message = code_problem(code)
+    return [] if message is None else [Problem(path, ProblemCode.INVALID, message)]

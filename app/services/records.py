@@ -1,0 +1,203 @@
+"""What every write shares: loading a record to change it, stamping it, inserting and updating,
+and the state changes (delete, restore, disable, enable) of one record or of many at once.
+
+Rows go in and out through SQLAlchemy Core with RETURNING, so a use case hands back the row as
+stored (the API builds its objects from rows) without a second query.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth.roles import Action
+from app.services.actor import Actor
+from app.services.problems import Problem, ProblemCode, Problems, problem
+from app.services.uniqueness import Conflict, LiveUnique, conflicts_reported, ensure_free
+
+T = TypeVar("T")
+Path = tuple[str, ...]
+
+# More ids than this in one bulk call is refused: one transaction holds every row it touches.
+MAX_BULK_IDS = 1000
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A type of record as the write paths see it."""
+
+    type_name: str  # the API type, which is also what permissions are named after
+    label: str  # how messages call it ("discount code")
+    table: sa.Table
+    # The live-uniqueness rule a row must respect to come back from deletion, and the values
+    # of the row it applies to.
+    unique: Callable[[Row[Any]], tuple[LiveUnique, dict[str, Any]]] | None = None
+
+
+async def in_transaction(
+    sessions: async_sessionmaker[AsyncSession], work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """Runs `work` in one transaction: committed when it returns, rolled back when it raises."""
+    async with sessions() as session, session.begin():
+        return await work(session)
+
+
+def raise_problems(problems: Sequence[Problem]) -> None:
+    if problems:
+        raise Problems(problems)
+
+
+def stamp(actor: Actor, now: datetime) -> dict[str, Any]:
+    """The columns every write sets (DESIGN: updatedAt and updatedBy change on every write)."""
+    return {"updated_at": now, "updated_by": actor.subject}
+
+
+def new_record(actor: Actor, now: datetime) -> dict[str, Any]:
+    """The record columns of a new row (the tables have no server-side defaults)."""
+    return {"unique_id": uuid.uuid4(), "created_at": now, **stamp(actor, now)}
+
+
+async def find(
+    session: AsyncSession, kind: RecordKind, db_id: int, path: Path, *, lock: bool = False
+) -> Row[Any]:
+    """The row, or NOT_FOUND at `path`. `lock` takes a row lock (PostgreSQL) so that a
+    read-validate-write cannot interleave with another writer of the same row; SQLite needs
+    none because its write transactions begin IMMEDIATE."""
+    table = kind.table
+    statement = sa.select(table).where(table.c.id == db_id)
+    if lock:
+        statement = statement.with_for_update()
+    row = (await session.execute(statement)).first()
+    if row is None:
+        raise problem(".".join(path), ProblemCode.NOT_FOUND, f"no {kind.label} has this id")
+    return row
+
+
+def require_live(kind: RecordKind, row: Row[Any], path: Path) -> None:
+    if row.deleted_at is not None:
+        message = f"the {kind.label} is deleted; restore it first"
+        raise Problems([Problem(path, ProblemCode.ALREADY_DELETED, message)])
+
+
+async def find_for_write(
+    session: AsyncSession,
+    kind: RecordKind,
+    db_id: int,
+    actor: Actor,
+    action: Action,
+    path: Path,
+    *,
+    live: bool = True,
+) -> Row[Any]:
+    """The row, locked, once the actor may do `action` on it (and, with `live`, not deleted)."""
+    row = await find(session, kind, db_id, path, lock=True)
+    actor.require(kind.type_name, action, site_id=row.site_id, organisation_id=row.organisation_id)
+    if live:
+        require_live(kind, row, path)
+    return row
+
+
+async def insert_row(
+    session: AsyncSession, kind: RecordKind, values: Mapping[str, Any], actor: Actor, now: datetime
+) -> Row[Any]:
+    table = kind.table
+    record = {**new_record(actor, now), **values}
+    if "times_used" in table.c:
+        record.setdefault("times_used", 0)
+    statement = sa.insert(table).values(record).returning(*table.c)
+    return (await session.execute(statement)).one()
+
+
+async def update_row(
+    session: AsyncSession,
+    kind: RecordKind,
+    db_id: int,
+    values: Mapping[str, Any],
+    actor: Actor,
+    now: datetime,
+) -> Row[Any]:
+    table = kind.table
+    statement = (
+        sa.update(table)
+        .where(table.c.id == db_id)
+        .values({**values, **stamp(actor, now)})
+        .returning(*table.c)
+    )
+    return (await session.execute(statement)).one()
+
+
+class StateChange(enum.Enum):
+    """Soft deletion and disabling, each with its undo: (action, column, sets it, error if so)."""
+
+    DELETE = (Action.DELETE, "deleted_at", True, ProblemCode.ALREADY_DELETED, "already deleted")
+    RESTORE = (Action.DELETE, "deleted_at", False, ProblemCode.NOT_DELETED, "not deleted")
+    DISABLE = (Action.EDIT, "disabled_at", True, ProblemCode.ALREADY_DISABLED, "already disabled")
+    ENABLE = (Action.EDIT, "disabled_at", False, ProblemCode.NOT_DISABLED, "not disabled")
+
+    def __init__(
+        self, action: Action, column: str, sets: bool, code: ProblemCode, state: str
+    ) -> None:
+        self.action, self.column, self.sets, self.code, self.state = action, column, sets, code, state
+
+
+async def change_state(
+    session: AsyncSession,
+    kind: RecordKind,
+    change: StateChange,
+    db_id: int,
+    actor: Actor,
+    now: datetime,
+    path: Path,
+) -> Row[Any]:
+    """Applies `change` to one record; doing it twice, or undoing what was not done, is a
+    user error. Disabling and enabling need a live record; restoring needs the record's
+    unique key (its code, its customer and code) to be free among live rows again."""
+    live = change.column != "deleted_at"
+    row = await find_for_write(session, kind, db_id, actor, change.action, path, live=live)
+    if (getattr(row, change.column) is not None) == change.sets:
+        message = f"the {kind.label} is {change.state}"
+        raise Problems([Problem(path, change.code, message)])
+    values = {change.column: now if change.sets else None}
+    if change is not StateChange.RESTORE or kind.unique is None:
+        return await update_row(session, kind, db_id, values, actor, now)
+    rule, key = kind.unique(row)
+    raise_problems(await ensure_free(session, rule, key, path, exclude_id=db_id))
+    with conflicts_reported(rule, path):
+        return await update_row(session, kind, db_id, values, actor, now)
+
+
+async def change_states(
+    session: AsyncSession,
+    kind: RecordKind,
+    change: StateChange,
+    ids: Sequence[int | None],
+    actor: Actor,
+    now: datetime,
+    known: Sequence[Problem] = (),
+) -> list[Row[Any]]:
+    """`change` for every id, all or nothing: every id's problem is reported under
+    ["ids", index] (ids given as None are ones the caller could not read: `known` says why)."""
+    if len(ids) > MAX_BULK_IDS:
+        raise problem("ids", ProblemCode.OUT_OF_RANGE, f"at most {MAX_BULK_IDS} ids per call")
+    problems, rows = list(known), []
+    for index, db_id in enumerate(ids):
+        if db_id is None:
+            continue
+        try:
+            rows.append(await change_state(session, kind, change, db_id, actor, now, ("ids", str(index))))
+        except Conflict as conflict:
+            # The transaction cannot run another statement after a failed write (PostgreSQL).
+            problems.extend(conflict.problems)
+            break
+        except Problems as found:
+            problems.extend(found.problems)
+    raise_problems(sorted(problems, key=lambda p: int(p.field[1]) if len(p.field) > 1 else -1))
+    return rows

@@ -1,0 +1,159 @@
+"""Keyset connections: pages, cursors that survive inserts and deletes, limits, totals."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.db import tables as t
+
+PAGE = """
+query Page($first: Int, $after: String, $last: Int, $before: String, $order: CouponOrder,
+           $filter: CouponFilter) {
+  coupons(first: $first, after: $after, last: $last, before: $before, orderBy: $order,
+          filter: $filter) {
+    totalCount
+    edges { cursor node { name } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+
+async def _coupons(make: Any, count: int) -> tuple[Any, list[Any]]:
+    org = await make.organisation()
+    site = await make.site(org)
+    base = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    coupons = [
+        await make.coupon(site, name=f"C{i:02d}", max_uses=None if i % 3 == 0 else i,
+                          valid_to=base + timedelta(days=i % 4))
+        for i in range(count)
+    ]
+    return site, coupons
+
+
+def names(data: dict[str, Any]) -> list[str]:
+    return [e["node"]["name"] for e in data["coupons"]["edges"]]
+
+
+async def test_forward_pages_cover_every_row_once(gql: Any, make: Any) -> None:
+    await _coupons(make, 7)
+    seen: list[str] = []
+    after = None
+    while True:
+        data = await gql(PAGE, {"first": 3, "after": after})
+        seen += names(data)
+        info = data["coupons"]["pageInfo"]
+        assert data["coupons"]["totalCount"] == 7
+        assert info["hasPreviousPage"] == (after is not None)
+        if not info["hasNextPage"]:
+            break
+        after = info["endCursor"]
+    assert seen == [f"C{i:02d}" for i in range(7)]
+
+
+async def test_backward_pages(gql: Any, make: Any) -> None:
+    await _coupons(make, 5)
+    data = await gql(PAGE, {"last": 2})
+    assert names(data) == ["C03", "C04"]
+    assert data["coupons"]["pageInfo"] == {
+        **data["coupons"]["pageInfo"], "hasPreviousPage": True, "hasNextPage": False,
+    }
+    before = data["coupons"]["pageInfo"]["startCursor"]
+    data = await gql(PAGE, {"last": 2, "before": before})
+    assert names(data) == ["C01", "C02"]
+    assert data["coupons"]["pageInfo"]["hasNextPage"] is True
+    assert data["coupons"]["pageInfo"]["hasPreviousPage"] is True
+
+
+async def test_cursor_stays_correct_when_rows_change_between_pages(
+    gql: Any, make: Any, db: Any
+) -> None:
+    site, coupons = await _coupons(make, 6)
+    first = await gql(PAGE, {"first": 3})
+    assert names(first) == ["C00", "C01", "C02"]
+    # A row before the cursor is soft-deleted and new rows arrive: the next page neither
+    # repeats nor skips anything (offset cursors would skip C03).
+    async with db.begin() as connection:
+        table = t.Coupon.__table__
+        await connection.execute(
+            sa.update(table).where(table.c.id == coupons[0].id)
+            .values(deleted_at=datetime.now(timezone.utc))
+        )
+    await make.coupon(site, name="C99")
+    second = await gql(PAGE, {"first": 3, "after": first["coupons"]["pageInfo"]["endCursor"]})
+    assert names(second) == ["C03", "C04", "C05"]
+    assert second["coupons"]["pageInfo"]["hasNextPage"] is True
+
+
+async def test_order_by_nullable_field_descending_pages_consistently(gql: Any, make: Any) -> None:
+    await _coupons(make, 9)
+    order = {"field": "MAX_USES", "direction": "DESC"}
+    seen: list[str] = []
+    after = None
+    while True:
+        data = await gql(PAGE, {"first": 2, "after": after, "order": order})
+        seen += names(data)
+        if not data["coupons"]["pageInfo"]["hasNextPage"]:
+            break
+        after = data["coupons"]["pageInfo"]["endCursor"]
+    # max_uses = i except every third is NULL; NULLs last, ties broken by id (descending).
+    expected = sorted(
+        (f"C{i:02d}" for i in range(9)),
+        key=lambda n: (int(n[1:]) % 3 == 0, -(int(n[1:]) if int(n[1:]) % 3 else 0), -int(n[1:])),
+    )
+    assert seen == expected
+
+
+async def test_total_count_honours_the_filter(gql: Any, make: Any) -> None:
+    await _coupons(make, 8)
+    data = await gql(PAGE, {"first": 1, "filter": {"maxUses": {"gte": 4}}})
+    assert data["coupons"]["totalCount"] == 3  # 4, 5, 7 (every third has no cap)
+    data = await gql(PAGE, {"first": 10, "filter": {"or": [{"name": {"eq": "C01"}}, {"maxUses": {"eq": 2}}]}})
+    assert names(data) == ["C01", "C02"]
+
+
+async def test_page_size_limits_and_bad_arguments_are_clear_errors(gql: Any, make: Any) -> None:
+    await _coupons(make, 1)
+    (error,) = await gql.errors(PAGE, {"first": 1001})
+    assert "first" in error["message"] and "1000" in error["message"]
+    (error,) = await gql.errors(PAGE, {"first": 1, "last": 1})
+    assert "first and last" in error["message"]
+    (error,) = await gql.errors(PAGE, {"first": 1, "after": "bm90LWEtY3Vyc29y"})
+    assert error["message"].startswith("after:")
+    data = await gql(PAGE, {"first": 1})
+    cursor = data["coupons"]["pageInfo"]["endCursor"]
+    (error,) = await gql.errors(PAGE, {"first": 1, "after": cursor, "order": {"field": "NAME"}})
+    assert "not a cursor of this list in this order" in error["message"]
+
+
+async def test_default_page_size_is_25(gql: Any, make: Any) -> None:
+    await _coupons(make, 30)
+    data = await gql(PAGE, {})
+    assert len(data["coupons"]["edges"]) == 25
+    assert data["coupons"]["pageInfo"]["hasNextPage"] is True
+
+
+async def test_nested_connections_page_per_parent(gql: Any, make: Any) -> None:
+    org = await make.organisation()
+    site = await make.site(org)
+    for n in (0, 1, 4):
+        coupon = await make.coupon(site, name=f"N{n}")
+        for i in range(n):
+            await make.coupon_code(coupon, code=f"N{n}X{i}")
+    query = """query($after: String) { coupons { nodes { name codes(first: 2, after: $after) {
+        totalCount nodes { code } pageInfo { hasNextPage hasPreviousPage endCursor } } } } }"""
+    data = await gql(query)
+    by_name = {n["name"]: n["codes"] for n in data["coupons"]["nodes"]}
+    assert by_name["N0"]["totalCount"] == 0 and by_name["N0"]["nodes"] == []
+    assert [c["code"] for c in by_name["N4"]["nodes"]] == ["N4X0", "N4X1"]
+    assert by_name["N4"]["pageInfo"]["hasNextPage"] is True
+    assert by_name["N1"]["pageInfo"]["hasNextPage"] is False
+    after = by_name["N4"]["pageInfo"]["endCursor"]
+    data = await gql(query, {"after": after})
+    page = {n["name"]: n["codes"] for n in data["coupons"]["nodes"]}["N4"]
+    assert [c["code"] for c in page["nodes"]] == ["N4X2", "N4X3"]
+    assert page["totalCount"] == 4
+    assert page["pageInfo"]["hasPreviousPage"] is True and page["pageInfo"]["hasNextPage"] is False
