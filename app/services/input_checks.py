@@ -20,13 +20,18 @@ def camel(name: str) -> str:
 
 
 def text_problems(
-    values: Mapping[str, Any], limits: Mapping[str, int], path: Path, *, required: tuple[str, ...] = ()
+    values: Mapping[str, Any],
+    limits: Mapping[str, int],
+    path: Path,
+    *,
+    required: tuple[str, ...] = (),
 ) -> list[Problem]:
-    """Problems with the text fields of `values`: too long, or blank when `required`."""
+    """Problems with the text fields present in `values`: too long, or blank when `required`."""
     problems = []
-    for name, limit in limits.items():
-        value = values.get(name)
-        here = (*path, camel(name))
+    for name, value in values.items():
+        if name not in limits:
+            continue
+        here, limit = (*path, camel(name)), limits[name]
         if name in required and (value is None or not value.strip()):
             problems.append(Problem(here, ProblemCode.REQUIRED, f"{camel(name)} must not be empty"))
         elif value is not None and len(value) > limit:

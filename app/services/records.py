@@ -201,3 +201,13 @@ async def change_states(
             problems.extend(found.problems)
     raise_problems(sorted(problems, key=lambda p: int(p.field[1]) if len(p.field) > 1 else -1))
     return rows
+
+
+async def attempt(call: Awaitable[T]) -> tuple[T | None, list[Problem]]:
+    """The result of `call`, or its problems, so that several lookups can all be reported."""
+    try:
+        return await call, []
+    except Conflict:
+        raise
+    except Problems as found:
+        return None, list(found.problems)
