@@ -90,14 +90,14 @@ class TermsColumns(SiteOwned):
     box_office_only: bool = Field(default=False, index=True)
     max_uses: int | None = Field(default=None, index=True)
     max_uses_per_customer: int | None = Field(default=None, index=True)
-    max_uses_per_order: int | None = None
+    max_uses_per_order: int | None = Field(default=None, index=True)
     usage_period: UsagePeriod | None = Field(default=None, sa_type=_enum(UsagePeriod))
     valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     valid_to: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     publish_from: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     publish_to: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     expiration_unit: ExpirationUnit | None = Field(default=None, sa_type=_enum(ExpirationUnit))
-    expires_in: int | None = None
+    expires_in: int | None = Field(default=None, index=True)
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     is_referral: bool = Field(default=False, index=True)
     times_used: int = Field(default=0, index=True)
@@ -154,7 +154,7 @@ class Site(RecordColumns, table=True):
 
     organisation_id: int = _fk("organisation.id")
     name: str = Field(max_length=200, index=True)
-    currency: str = Field(max_length=3)
+    currency: str = Field(max_length=3, index=True)
     time_zone: str = Field(max_length=64)
 
 
@@ -196,7 +196,7 @@ class DiscountCode(TermsColumns, table=True):
         sa.Index("ix_discount_code_code_key", sa.text("lower(code)")),
     )
 
-    code: str = Field(max_length=64)
+    code: str = Field(max_length=64, index=True)
     description: str | None = Field(default=None, max_length=2000)
 
 
@@ -222,7 +222,7 @@ class CouponCode(SiteOwned, table=True):
     )
 
     coupon_id: int = _fk("coupon.id")
-    code: str = Field(max_length=64)
+    code: str = Field(max_length=64, index=True)
     valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     valid_to: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     multi_use: bool = Field(default=False, index=True)

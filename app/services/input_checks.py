@@ -67,3 +67,26 @@ def code_problems(code: str, path: Path) -> list[Problem]:
     """Why `code` (already trimmed) cannot be a code string, if it cannot."""
     message = code_problem(code)
     return [] if message is None else [Problem(path, ProblemCode.INVALID, message)]
+
+
+def window_changes(
+    fields: Mapping[str, Any],
+    current: Mapping[str, Any],
+    names: tuple[str, str],
+    time_zone: str,
+    path: Path,
+) -> tuple[dict[str, datetime | None], list[Problem]]:
+    """The bounds among `names` (start, end) that `fields` gives, as instants, and their
+    problems; the window they make with the `current` bounds must not be inverted."""
+    values: dict[str, datetime | None] = {}
+    problems: list[Problem] = []
+    for name, is_end in zip(names, (False, True)):
+        if name in fields:
+            here = (*path, camel(name))
+            values[name], found = bound(fields[name], time_zone, end=is_end, path=here)
+            problems += found
+    if values and not problems:
+        start, end = ({**current, **values}.get(name) for name in names)
+        end_path = (*path, camel(names[1]))
+        problems += window_problems(start, end, end_path, start_name=camel(names[0]))
+    return values, problems

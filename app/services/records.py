@@ -145,7 +145,8 @@ class StateChange(enum.Enum):
     def __init__(
         self, action: Action, column: str, sets: bool, code: ProblemCode, state: str
     ) -> None:
-        self.action, self.column, self.sets, self.code, self.state = action, column, sets, code, state
+        self.action, self.column, self.sets = action, column, sets
+        self.code, self.state = code, state
 
 
 async def change_state(
@@ -192,7 +193,8 @@ async def change_states(
         if db_id is None:
             continue
         try:
-            rows.append(await change_state(session, kind, change, db_id, actor, now, ("ids", str(index))))
+            path = ("ids", str(index))
+            rows.append(await change_state(session, kind, change, db_id, actor, now, path))
         except Conflict as conflict:
             # The transaction cannot run another statement after a failed write (PostgreSQL).
             problems.extend(conflict.problems)

@@ -116,7 +116,8 @@ def merge_terms(
             values[name] = changes[name]
     for name, end in BOUNDS.items():
         if name in changes:
-            values[name], found = bound(changes[name], time_zone, end=end, path=(*path, camel(name)))
+            here = (*path, camel(name))
+            values[name], found = bound(changes[name], time_zone, end=end, path=here)
             problems += found
     if "active" in changes:
         values["disabled_at"] = None if changes["active"] else values["disabled_at"] or now
@@ -125,11 +126,15 @@ def merge_terms(
 
     problems += _validate(values, percentage, eligible, path)
     values.update(flag_values(eligible))
-    values["percentage_bp"] = None if percentage is None else int(percentage * 100)
+    # Basis points: exact on every database; only a valid percentage (2 decimals) converts.
+    valid = percentage is not None and not problems
+    values["percentage_bp"] = int(percentage * 100) if valid else None
     return TermsValues(values, eligible), problems
 
 
-def domain_terms(values: Mapping[str, Any], percentage: Decimal | None, eligible: Eligible) -> Terms:
+def domain_terms(
+    values: Mapping[str, Any], percentage: Decimal | None, eligible: Eligible
+) -> Terms:
     """The domain's Terms for stored column values."""
     return Terms(
         kind=values["kind"],
@@ -151,7 +156,8 @@ def _validate(
     if kind is None:
         problems.append(Problem((*path, "kind"), ProblemCode.REQUIRED, "kind is required"))
         # Judge the rest as the kind the other fields suggest, without asking for either value.
-        values = {**values, "kind": DiscountKind.FIXED if values["amounts"] else DiscountKind.PERCENTAGE}
+        guess = DiscountKind.FIXED if values["amounts"] else DiscountKind.PERCENTAGE
+        values = {**values, "kind": guess}
     for found in validate_terms(domain_terms(values, percentage, eligible)):
         if kind is None and found.code == "REQUIRED":
             continue

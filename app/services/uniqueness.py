@@ -33,10 +33,6 @@ class LiveUnique:
     code: ProblemCode
     message: str
 
-    def problem(self, path: tuple[str, ...]) -> Problem:
-        return Problem(path, self.code, self.message)
-
-
 class Conflict(Problems):
     """A concurrent write won the race; the transaction is spoilt and must be rolled back."""
 
@@ -58,16 +54,19 @@ async def ensure_free(
         where.append(table.c.id != exclude_id)
     statement = sa.select(table.c.id).where(table.c.deleted_at.is_(None), *where).limit(1)
     taken = (await session.execute(statement)).first() is not None
-    return [rule.problem(path)] if taken else []
+    return [Problem(path, rule.code, rule.message)] if taken else []
 
 
 @contextlib.contextmanager
-def conflicts_reported(rule: LiveUnique, path: tuple[str, ...]) -> Iterator[None]:
+def conflicts_reported(
+    rule: LiveUnique, path: tuple[str, ...], message: str | None = None
+) -> Iterator[None]:
     """Turns a violation of `rule`'s index inside the block into its user error (a Conflict)."""
     try:
         yield
     except IntegrityError as error:
         text = str(error.orig)
         if any(marker in text for marker in rule.markers):
-            raise Conflict([rule.problem(path)]) from error
+            found = Problem(path, rule.code, message or rule.message)
+            raise Conflict([found]) from error
         raise
