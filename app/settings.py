@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     introspection: bool | None = None
     field_suggestions: bool | None = None
 
+    # Execution: the breadth-first plan executor (app.graphql.executor); false runs every
+    # operation through strawberry's standard graphql-core executor.
+    plan_executor: bool = True
+
     # Limits.
     default_page_size: int = 25
     max_page_size: int = 1000

@@ -21,14 +21,20 @@ class RequestDatabase:
         self._engine = engine
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
+        self._closed = False
 
     async def execute(self, statement: Any) -> Any:
         async with self._lock:
+            if self._closed:
+                # A loader still running after its request ended (a timeout) must not take a
+                # connection that nothing would give back.
+                raise RuntimeError("the request is over: its database access is closed")
             if self._connection is None:
                 self._connection = await self._engine.connect()
             return await self._connection.execute(statement)
 
     async def close(self) -> None:
+        self._closed = True
         if self._connection is not None:
             connection, self._connection = self._connection, None
             await connection.close()

@@ -73,7 +73,7 @@ class DemoSummary:
         return next(c for c in self.codes if c.code == code)
 
     def lines(self) -> list[str]:
-        counts = ", ".join(f"{n} {name}" for name, n in self.counts.items())
+        counts = ", ".join(f"{name}: {n}" for name, n in self.counts.items())
         out = [f"Demo data written in {self.seconds:.1f} s: {counts}.", "Sites:"]
         for s in self.sites:
             out.append(
@@ -261,7 +261,7 @@ class _Demo:
         """Up to `count` accepted redemptions of `code` by customers drawn from `pool`."""
         p = self.p
         made = 0
-        for attempt in range(count * 30):
+        for _ in range(count * 30):
             if made == count + voided:
                 break
             customer = p.rng.choice(pool) if pool else None
@@ -270,7 +270,9 @@ class _Demo:
         return made
 
 
-def build_demo(seed: int = DEFAULT_SEED, now: datetime | None = None) -> tuple[Plan, list]:
+def build_demo(
+    seed: int = DEFAULT_SEED, now: datetime | None = None
+) -> tuple[Plan, list[tuple[Row, str]]]:
     """The demo as a plan (nothing written), and the notable codes as (row, what it shows)."""
     d = _Demo(seed, now or _this_minute())
     p = d.p
@@ -530,7 +532,7 @@ def build_demo(seed: int = DEFAULT_SEED, now: datetime | None = None) -> tuple[P
     for index in range(8):
         owner = (bb_all[index * 3] if index % 2 == 0 else None)
         code = p.coupon_code(
-            vouchers, prefix="TREAT-", customer=owner,
+            vouchers, "TREAT-25" if index == 0 else None, prefix="TREAT-", customer=owner,
             customer_credit_id=p.hex(24) if owner is not None else None,
             revenue=2_000 if index % 3 == 0 else None,
             created_at=p.between(vouchers["created_at"], p.ago(10)),
@@ -624,13 +626,15 @@ def build_demo(seed: int = DEFAULT_SEED, now: datetime | None = None) -> tuple[P
     )  # fmt: skip
     for index in range(5):
         subscriber = bb_members[index + 2]
-        code = p.coupon_code(season, prefix="TEMP-", customer=subscriber, multi_use=True,
+        assert index or subscriber["full_name"] == "Freya Thompson"  # README names her code
+        code = p.coupon_code(season, "SEASON-FREYA" if index == 0 else None, prefix="TEMP-",
+                             customer=subscriber, multi_use=True,
                              valid_from=p.ago(150), valid_to=p.ahead(200))  # fmt: skip
         p.assignment(code, subscriber, assigned_at=code["created_at"],
                      valid_from=p.ago(150), expires_on=p.ahead(200), notes="2024/25 season")  # fmt: skip
         if index == 0:
             d.note(code, "12.50% (percentage_bp 1250) capped at €30, allocated to a subscriber")
-        d.redemptions(code, 4, [subscriber])
+        d.redemptions(code, 1, [subscriber])  # multi-use: once per customer
 
     flash = p.coupon(
         madrid, "Flash Sale (withdrawn)",
@@ -639,7 +643,8 @@ def build_demo(seed: int = DEFAULT_SEED, now: datetime | None = None) -> tuple[P
         created_at=p.ago(40), deleted_at=p.ago(30),
     )  # fmt: skip
     for index in range(3):
-        code = p.coupon_code(flash, prefix="FAST-", created_at=p.ago(40))
+        code = p.coupon_code(flash, "FLASH50" if index == 0 else None, prefix="FAST-",
+                             created_at=p.ago(40))
         if index == 0:
             d.note(code, "under a soft-deleted coupon: gone by default, kept with trashed: WITH; redemptions stay")
         d.redemptions(code, 1, bb_all)
@@ -713,7 +718,9 @@ async def seed_demo(
     return _summary(plan, notes, counts, time.perf_counter() - started)
 
 
-def _summary(plan: Plan, notes: list, counts: dict[str, int], seconds: float) -> DemoSummary:
+def _summary(
+    plan: Plan, notes: list[tuple[Row, str]], counts: dict[str, int], seconds: float
+) -> DemoSummary:
     sites = [
         SiteInfo(
             id=s["id"],

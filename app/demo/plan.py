@@ -25,7 +25,6 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel
 
 from app.db import tables as t
 from app.domain.amounts import Basket, BasketLine
@@ -36,9 +35,7 @@ from app.domain.enums import (
     CodeCharset,
     CustomerKind,
     DiscountKind,
-    ExpirationUnit,
     ItemCategory,
-    UsagePeriod,
 )
 from app.domain.rules import Attempt, CodeFacts, Outcome, Usage, evaluate
 from app.domain.rules import Customer as RuleCustomer
@@ -47,12 +44,14 @@ from app.domain.windows import Window
 
 Row = dict[str, Any]
 
-# The tables written, parents before children.
-_MODELS = {model.__tablename__: model for model in t.ALL_TABLES}
-TABLES: dict[str, sa.Table] = {
-    table.name: table for table in SQLModel.metadata.sorted_tables if table.name in _MODELS
-}
+# The tables written, parents before children (the order of `ALL_TABLES`, checked below).
+TABLES: dict[str, sa.Table] = {model.__tablename__: model.__table__ for model in t.ALL_TABLES}
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
+for _name, _table in TABLES.items():
+    for _fk in _table.foreign_keys:
+        _parent = _fk.column.table.name
+        if TABLE_ORDER.index(_parent) >= TABLE_ORDER.index(_name):
+            raise RuntimeError(f"{_name} is listed before its parent {_parent}")
 
 # The Terms' category flags (DESIGN "eligible categories").
 CATEGORY_FLAGS: dict[ItemCategory, str] = {
@@ -65,6 +64,12 @@ CATEGORY_FLAGS: dict[ItemCategory, str] = {
 
 # Generated codes: upper-case letters and digits without look-alikes (no 0 O 1 I L).
 CODE_ALPHABET = charset_alphabet(CodeCharset.ALPHANUMERIC)
+
+_USABLE = 256 - 256 % len(CODE_ALPHABET)
+_BYTE_TO_CODE = bytes(
+    ord(CODE_ALPHABET[b % len(CODE_ALPHABET)]) if b < _USABLE else 0 for b in range(256)
+)
+_DROPPED_BYTES = bytes(range(_USABLE, 256))
 
 _TERMS_KEYS = frozenset(
     c.name for c in TABLES["coupon"].columns if c.name in TABLES["discount_code"].columns
@@ -146,6 +151,8 @@ class Plan:
         self._code_by_customer: Counter[tuple[int, int]] = Counter()
         self._idempotency_keys: set[tuple[int, str]] = set()
         self._terms_cache: dict[int, Terms] = {}
+        self._items_cache: dict[tuple[Any, ...], tuple[list[Item], list[Item]]] = {}
+        self._window_cache: dict[tuple[int, str, str], Window] = {}
 
     # -- values ---------------------------------------------------------------------------
 
@@ -170,11 +177,27 @@ class Plan:
 
     def new_code(self, *, prefix: str = "", length: int = 8) -> str:
         """A code never used before in this plan: `prefix` and `length` characters, no look-alikes."""
-        while True:
-            code = prefix + "".join(self.rng.choices(CODE_ALPHABET, k=length))
-            if code.lower() not in self._codes_seen:
-                self._codes_seen.add(code.lower())
-                return code
+        return self.new_codes(1, prefix=prefix, length=length)[0]
+
+    def new_codes(self, count: int, *, prefix: str = "", length: int = 8) -> list[str]:
+        """`count` codes never used before in this plan (random bytes mapped onto the alphabet,
+        the bytes beyond the largest multiple of its size dropped, so every character is
+        equally likely)."""
+        codes: list[str] = []
+        seen = self._codes_seen
+        while len(codes) < count:
+            wanted = (count - len(codes)) * length
+            raw = self.rng.randbytes(wanted + wanted // 8 + length)
+            chars = raw.translate(_BYTE_TO_CODE, _DROPPED_BYTES).decode("ascii")
+            for start in range(0, len(chars) - length + 1, length):
+                code = prefix + chars[start : start + length]
+                key = code.lower()
+                if key not in seen:
+                    seen.add(key)
+                    codes.append(code)
+                    if len(codes) == count:
+                        break
+        return codes
 
     # -- records --------------------------------------------------------------------------
 
@@ -189,21 +212,26 @@ class Plan:
         external_id: str | None = None,
         **values: Any,
     ) -> Row:
-        changed = [created_at, deleted_at, values.get("disabled_at")]
+        if updated_at is None:
+            updated_at = created_at
+            disabled_at = values.get("disabled_at")
+            if disabled_at is not None and disabled_at > updated_at:
+                updated_at = disabled_at
+            if deleted_at is not None and deleted_at > updated_at:
+                updated_at = deleted_at
         row: Row = {
             "_table": table,
-            "unique_id": self.uuid(),
+            "unique_id": uuid.UUID(int=self.rng.getrandbits(128), version=4),
             "created_at": created_at,
-            "updated_at": updated_at or max(d for d in changed if d is not None),
+            "updated_at": updated_at,
             "updated_by": updated_by or self.updated_by,
             "deleted_at": deleted_at,
             "external_id": external_id,
             **values,
         }
-        for name in ("created_at", "updated_at", "deleted_at", "disabled_at"):
-            if row.get(name) is not None and row[name] > self.now:
-                raise ValueError(f"{table}.{name} lies in the future")
-        if row["updated_at"] < created_at or (deleted_at is not None and deleted_at < created_at):
+        if updated_at > self.now:
+            raise ValueError(f"{table}: changed in the future")
+        if updated_at < created_at or (deleted_at is not None and deleted_at < created_at):
             raise ValueError(f"{table}: changed before it was created")
         self.rows[table].append(row)
         return row
@@ -445,6 +473,17 @@ class Plan:
             self._terms_cache[id(row)] = cached
         return cached
 
+    def _window(self, row: Row, start: str, end: str) -> Window:
+        key = (id(row), start, end)
+        window = self._window_cache.get(key)
+        if window is None:
+            window = self._window_cache[key] = Window(row.get(start), row.get(end))
+        return window
+
+    def uses(self, row: Row) -> int:
+        """Non-voided redemptions so far of a code, coupon, discount code or assignment."""
+        return self._uses[id(row)]
+
     def assignments_of(self, code: Row) -> list[Row]:
         return self._assignments.get(id(code), [])
 
@@ -464,27 +503,46 @@ class Plan:
                     end.append(row[name])
         return max(start), min(end)
 
-    def _basket(self, site: Row, rules: Row, *, min_lines: int = 1) -> Basket:
-        terms = self._terms(rules)
-        catalogue: tuple[Item, ...] = site["_catalogue"]
-        eligible = [i for i in catalogue if _is_eligible(terms, i)]
-        others = [i for i in catalogue if not _is_eligible(terms, i)]
-        picked = self.rng.sample(eligible, min(len(eligible), self.rng.randint(min_lines, 2)))
-        if others and self.rng.random() < 0.4:
-            picked.append(self.rng.choice(others))
+    def _items(self, site: Row, rules: Row) -> tuple[list[Item], list[Item]]:
+        """The site's items the terms apply to, and the others (cached per terms)."""
+        eligible = rules["_eligible"]
+        key = (id(site), tuple(sorted((c.value, tuple(sorted(ids))) for c, ids in eligible.items())))
+        cached = self._items_cache.get(key)
+        if cached is None:
+            terms = self._terms(rules)
+            catalogue: tuple[Item, ...] = site["_catalogue"]
+            cached = (
+                [i for i in catalogue if _is_eligible(terms, i)],
+                [i for i in catalogue if not _is_eligible(terms, i)],
+            )
+            self._items_cache[key] = cached
+        return cached
+
+    def _basket(self, site: Row, rules: Row) -> Basket:
+        """A plausible basket: one or two eligible items, sometimes another one, reaching the
+        minimum spend of the terms."""
+        rng, vat = self.rng, site["_vat_bp"]
+        eligible, others = self._items(site, rules)
+        picked = [rng.choice(eligible)] if eligible else []
+        if len(eligible) > 1 and rng.random() < 0.5:
+            second = rng.choice(eligible)
+            if second is not picked[0]:
+                picked.append(second)
         quantities = [self._quantity(item) for item in picked]
         currency = site["currency"]
         minimum = (rules.get("minimum_spend") or {}).get(currency, 0)
-        base = (lambda i: i.net(site["_vat_bp"])) if terms.apply_to_net_price else (
-            lambda i: i.unit_price
-        )
-        for _ in range(50):
-            total = sum(q * base(i) for q, i in zip(quantities, picked) if _is_eligible(terms, i))
-            if total >= minimum or not eligible:
-                break
-            quantities[0] += 1
+        if picked and minimum:
+            # Enough of the first item to reach the minimum spend (on net or gross prices).
+            net = bool(rules.get("apply_to_net_price"))
+            price = [i.net(vat) if net else i.unit_price for i in picked]
+            total = sum(q * p for q, p in zip(quantities, price))
+            if total < minimum and price[0] > 0:
+                quantities[0] += -(-(minimum - total) // price[0])
+        if others and rng.random() < 0.4:
+            picked.append(rng.choice(others))
+            quantities.append(1)
         lines = tuple(
-            BasketLine(i.category, i.item_id, q, i.unit_price, i.net(site["_vat_bp"]))
+            BasketLine(i.category, i.item_id, q, i.unit_price, i.net(vat))
             for q, i in zip(quantities, picked)
         )
         return Basket(currency=currency, lines=lines)
@@ -513,7 +571,6 @@ class Plan:
         not count against any cap.
         """
         rules = self.terms_row(code)
-        site = code["site_id"]
         assignment = None
         holders = self.assignments_of(code)
         if holders:
@@ -562,9 +619,9 @@ class Plan:
         owners = (rules, code, assignment) if is_coupon_code else (rules, assignment)
         deleted = any(r is not None and _at_or_before(r.get("deleted_at"), when) for r in owners)
         disabled = _at_or_before(rules.get("disabled_at"), when)
-        windows = [Window(code.get("valid_from"), code.get("valid_to"))] if is_coupon_code else []
+        windows = [self._window(code, "valid_from", "valid_to")] if is_coupon_code else []
         if assignment is not None:
-            windows.append(Window(assignment.get("valid_from"), assignment.get("expires_on")))
+            windows.append(self._window(assignment, "valid_from", "expires_on"))
         allocated = code.get("customer_id") if is_coupon_code else None
         facts = CodeFacts(
             terms=self._terms(rules),
@@ -573,10 +630,13 @@ class Plan:
             disabled=disabled,
             single_use=is_coupon_code and not code.get("multi_use", False),
             once_per_customer=is_coupon_code and bool(code.get("multi_use", False)),
-            allocated_customer_id=None if allocated is None else str(allocated["unique_id"]),
+            allocated_customer_id=None if allocated is None else _rule_customer(allocated).id,
             assignees_only=bool(holders),
+            # Holders as of `when`: an assignment deleted later still counted then.
             assigned_customer_ids=frozenset(
-                str(a["customer_id"]["unique_id"]) for a in holders if a["deleted_at"] is None
+                _rule_customer(a["customer_id"]).id
+                for a in holders
+                if not _at_or_before(a["deleted_at"], when)
             ),
         )
         period = rules.get("usage_period")
@@ -597,9 +657,7 @@ class Plan:
         attempt = Attempt(
             at=when,
             basket=self._basket(site, rules),
-            customer=None
-            if customer is None
-            else RuleCustomer(id=str(customer["unique_id"]), is_member=customer["is_member"]),
+            customer=None if customer is None else _rule_customer(customer),
             is_lead_booker=lead_booker,
             channel=channel,
             order_reference="pending",
@@ -680,9 +738,11 @@ class Plan:
             updated_by=staff if channel is Channel.BOX_OFFICE or voided else "checkout",
         )
         if not voided:
-            for counted in (code, rules, assignment):
-                if counted is not None:
-                    self._uses[id(counted)] += 1
+            counted = {id(code), id(rules)}  # one row when the code is a discount code
+            if assignment is not None:
+                counted.add(id(assignment))
+            for key in counted:
+                self._uses[key] += 1
             self._use_times[id(rules)].append(when)
             if customer is not None:
                 self._by_customer[(id(rules), id(customer))] += 1
@@ -704,6 +764,14 @@ def _is_eligible(terms: Terms, item: Item) -> bool:
         return True
     ids = terms.eligible.get(item.category)
     return ids is not None and (not ids or item.item_id in ids)
+
+
+def _rule_customer(row: Row) -> RuleCustomer:
+    """The rules' view of a customer row (cached on the row)."""
+    customer = row.get("_rule")
+    if customer is None:
+        customer = row["_rule"] = RuleCustomer(id=str(row["unique_id"]), is_member=row["is_member"])
+    return customer  # type: ignore[no-any-return]
 
 
 def _at_or_before(moment: datetime | None, when: datetime) -> bool:

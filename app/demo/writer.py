@@ -13,7 +13,8 @@ write lock there), so two seeders started at once cannot both fill it.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from app.db.engine import WRITE_OPTIONS
 from app.demo.plan import TABLES, Plan, Row
 
 CHUNK_SIZE = 5000
+SQLITE_CACHE_KIB = 131_072  # 128 MiB, for the seeding transaction only
 # Any constant: serialises seeders on one PostgreSQL database.
 _ADVISORY_LOCK = 0x5EED_D15C
 
@@ -39,7 +41,7 @@ class DatabaseNotEmpty(RuntimeError):
 
     def __init__(self, counts: dict[str, int]) -> None:
         self.counts = counts
-        rows = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+        rows = ", ".join(f"{name}: {n}" for name, n in counts.items() if n)
         super().__init__(
             f"the database already has data ({rows}); nothing was changed"
             " (reset it to seed again)"
@@ -61,7 +63,9 @@ async def _data_tables(connection: AsyncConnection) -> list[sa.Table]:
 
 async def count_rows(connection: AsyncConnection) -> dict[str, int]:
     counts = {}
-    for table in await _data_tables(connection):
+    tables = await _data_tables(connection)
+    known = {name: index for index, name in enumerate(TABLES)}
+    for table in sorted(tables, key=lambda t: known.get(t.name, len(known))):
         counts[table.name] = (
             await connection.execute(sa.select(sa.func.count()).select_from(table))
         ).scalar_one()
@@ -140,14 +144,14 @@ def _columns(table: sa.Table) -> list[tuple[str, Any, bool]]:
 
 
 def _parameters(rows: Sequence[Row], columns: list[tuple[str, Any, bool]]) -> list[dict[str, Any]]:
+    plain = [(name, default) for name, default, foreign in columns if not foreign]
+    foreign = [name for name, _, is_foreign in columns if is_foreign]
     parameters = []
     for row in rows:
-        values = {}
-        for name, default, foreign in columns:
-            value = row.get(name, default)
-            if foreign and value is not None:
-                value = value["id"]  # the parent row, written before
-            values[name] = value
+        values = {name: row.get(name, default) for name, default in plain}
+        for name in foreign:
+            parent = row.get(name)
+            values[name] = None if parent is None else parent["id"]  # written before
         parameters.append(values)
     return parameters
 
@@ -172,22 +176,43 @@ async def write_plan(
             await empty_tables(connection)
         elif await _has_data(connection):
             raise DatabaseNotEmpty(await count_rows(connection))
-        with tqdm(
-            total=total,
-            unit=" rows",
-            unit_scale=True,
-            desc="seeding",
-            disable=not progress,
-            file=sys.stderr,
-            dynamic_ncols=True,
-        ) as bar:
-            for name, rows in plan.rows.items():
-                if not rows:
-                    continue
-                bar.set_description(name)
-                await _insert(connection, TABLES[name], rows, bar, chunk_size)
+        async with _big_cache(connection):
+            await _insert_all(connection, plan, total, progress, chunk_size)
     return plan.counts()
 
+
+@asynccontextmanager
+async def _big_cache(connection: AsyncConnection) -> AsyncIterator[None]:
+    """On SQLite, a bigger page cache while seeding: the many indexes of the big tables get
+    random-order inserts (UUIDs, lower(code)) that thrash the default 2 MB cache."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = (await connection.exec_driver_sql("PRAGMA cache_size")).scalar_one()
+    await connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        await connection.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
+
+
+async def _insert_all(
+    connection: AsyncConnection, plan: Plan, total: int, progress: bool, chunk_size: int
+) -> None:
+    with tqdm(
+        total=total,
+        unit=" rows",
+        unit_scale=True,
+        desc="seeding",
+        disable=not progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    ) as bar:
+        for name, rows in plan.rows.items():
+            if not rows:
+                continue
+            bar.set_description(name)
+            await _insert(connection, TABLES[name], rows, bar, chunk_size)
 
 async def _insert(
     connection: AsyncConnection, table: sa.Table, rows: Sequence[Row], bar: Any, chunk_size: int

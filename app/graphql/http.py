@@ -1,37 +1,54 @@
-"""The GraphQL endpoint: strawberry's ASGI view with our context and one fast JSON encoding."""
+"""The GraphQL endpoint: GraphQL over HTTP on GET and POST `/graphql`, GraphiQL for browsers.
+
+One request, in order: GraphiQL for a browser's plain GET (when enabled); the response media
+type from `Accept` (406 if none fits); the request parameters (`http_params`: 400, 413, 415);
+execution under the time limit (`request_timeout_seconds`), mutations refused over GET (405);
+errors masked (`masking`); the status code from the outcome and the media type (`responses`,
+where the whole policy is written down).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
 from typing import Any
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
-from starlette.responses import Response
-from strawberry.asgi import GraphQL
-from strawberry.extensions import SchemaExtension
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.exceptions import MissingQueryError
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from app.auth import ANONYMOUS, AuthenticationError, TokenVerifier
 from app.auth.tokens import principal_from_authorization_header
 from app.db.session import RequestDatabase
 from app.graphql.context import Context
+from app.graphql.http_params import GraphQLParams, Refused, read_params
+from app.graphql.masking import internal_error, present_error
+from app.graphql.negotiation import (
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    response_media_type,
+    wants_html,
+)
+from app.graphql.request_id import request_id_of
+from app.graphql.responses import TIMEOUT, Outcome, graphql_response, refused_response
 from app.settings import Settings
 
+logger = logging.getLogger(__name__)
 
-class ReleaseRequestDatabase(SchemaExtension):
-    """Returns the request's connection to the pool as soon as the operation is done."""
-
-    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
-        try:
-            yield
-        finally:
-            context = self.execution_context.context
-            if isinstance(context, Context):
-                await context.db.close()
+# GET (and HEAD, which Starlette adds to GET routes) may only read.
+QUERIES_ONLY = frozenset({OperationType.QUERY})
+QUERIES_AND_MUTATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
-class DiscountGraphQL(GraphQL):  # type: ignore[type-arg]
+class GraphQLEndpoint:
+    """An ASGI app for the `/graphql` route (GET and POST)."""
+
     def __init__(
         self,
         schema: Any,
@@ -41,13 +58,94 @@ class DiscountGraphQL(GraphQL):  # type: ignore[type-arg]
         verifier: TokenVerifier,
         services: Any,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self.schema = schema
         self.settings = settings
         self.engine = engine
         self.verifier = verifier
         self.services = services
+        self.graphiql_html = get_graphql_ide_html("graphiql") if settings.graphiql else None
 
-    async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.respond(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def respond(self, request: Request) -> Response:
+        request_id = request_id_of(request)
+        accept = request.headers.get("accept")
+        if self._is_graphiql_visit(request, accept):
+            return HTMLResponse(self.graphiql_html)
+        media_type = response_media_type(accept)
+        if media_type is None:
+            return refused_response(
+                Refused(
+                    406,
+                    f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}: no other response type is served.",
+                    code="NOT_ACCEPTABLE",
+                ),
+                JSON,
+            )
+        try:
+            params = await read_params(request, max_body_bytes=self.settings.max_body_bytes)
+            outcome = await self.execute(request, params, request_id)
+        except Refused as refused:
+            return refused_response(refused, media_type)
+        except Exception:
+            logger.exception("unexpected error (request %s)", request_id)
+            outcome = Outcome(errors=[internal_error(request_id)], executed=False)
+        return graphql_response(outcome, media_type)
+
+    def _is_graphiql_visit(self, request: Request, accept: str | None) -> bool:
+        return (
+            self.graphiql_html is not None
+            and request.method != "POST"
+            and "query" not in request.query_params
+            and wants_html(accept)
+        )
+
+    async def execute(self, request: Request, params: GraphQLParams, request_id: str) -> Outcome:
+        context = self.context_for(request)
+        timeout = self.settings.request_timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                result = await self.schema.execute(
+                    params.query,
+                    variable_values=params.variables,
+                    context_value=context,
+                    operation_name=params.operation_name,
+                    allowed_operation_types=(
+                        QUERIES_AND_MUTATIONS if request.method == "POST" else QUERIES_ONLY
+                    ),
+                    operation_extensions=params.extensions,
+                )
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.MUTATION:
+                raise Refused(
+                    405,
+                    "Mutations need POST.",
+                    code="METHOD_NOT_ALLOWED",
+                    headers={"allow": "POST"},
+                ) from None
+            return _request_error("Subscriptions are not served over HTTP.")
+        except CannotGetOperationTypeError as error:
+            if error.operation_name is None:
+                return _request_error(
+                    "The document has several operations: name one with operationName."
+                )
+            return _request_error(error.as_http_error_reason())
+        except MissingQueryError:
+            return _request_error("query: the document is empty.")
+        except TimeoutError:
+            logger.warning("request %s stopped after %s s", request_id, timeout)
+            return _request_error(
+                f"The request took longer than {timeout:g} s and was stopped.", code=TIMEOUT
+            )
+        finally:
+            # The request's connection goes back to the pool: after the operation, a failure
+            # or a timeout alike.
+            await context.db.close()
+        return self._outcome(result, context, request_id)
+
+    def context_for(self, request: Request) -> Context:
         auth_problem = None
         try:
             principal = principal_from_authorization_header(
@@ -61,13 +159,29 @@ class DiscountGraphQL(GraphQL):  # type: ignore[type-arg]
             db=RequestDatabase(self.engine),
             services=self.services,
             request=request,
-            response=response,
         )
         context.auth_problem = auth_problem
         return context
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def _outcome(self, result: ExecutionResult, context: Context, request_id: str) -> Outcome:
+        errors = result.errors or []
+        return Outcome(
+            errors=[
+                present_error(
+                    error, request_id=request_id, suggestions=bool(self.settings.field_suggestions)
+                )
+                for error in errors
+            ],
+            data=result.data,
+            # Request errors (parse, validation, limits, variables) have no response path.
+            executed=not (result.data is None and errors and all(e.path is None for e in errors)),
+            extensions=result.extensions,
+            token_refused=context.auth_problem is not None,
+        )
+
+
+def _request_error(message: str, *, code: str = "BAD_REQUEST") -> Outcome:
+    return Outcome(errors=[{"message": message, "extensions": {"code": code}}], executed=False)
 
 
 async def health(_request: Request) -> Response:

@@ -10,11 +10,17 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 import app.graphql.types  # noqa: F401  (registers every record type)
+from app.graphql.engine import EngineMutation, EngineQuery
+from app.graphql.executor import PlanExecutionContext
+from app.graphql.limits import cost_limit, token_limit, validation_limits
+from app.graphql.masking import QuietSchema
+from app.graphql.mutations import DATE_OR_DATETIME_SCALAR, WRITE_MUTATIONS, DateOrDateTime
 from app.graphql.queries import ReadQuery
 from app.graphql.types.base import NODE_TYPES
+from app.settings import Settings
 
-QUERY_TYPES: tuple[type, ...] = (ReadQuery,)
-MUTATION_TYPES: tuple[type, ...] = ()
+QUERY_TYPES: tuple[type, ...] = (ReadQuery, EngineQuery)
+MUTATION_TYPES: tuple[type, ...] = (*WRITE_MUTATIONS, EngineMutation)
 
 
 UUID_SCALAR = strawberry.scalar(
@@ -29,10 +35,25 @@ def _root(name: str, parts: tuple[type, ...], description: str) -> type:
     return strawberry.type(type(name, parts, {}), description=description)
 
 
-def build_schema(extra_extensions: tuple[Any, ...] = ()) -> strawberry.Schema:
+def build_schema(
+    settings: Settings | None = None,
+    *,
+    extra_query_types: tuple[type, ...] = (),
+    extra_extensions: tuple[Any, ...] = (),
+    plan_executor: bool | None = None,
+) -> strawberry.Schema:
+    """The schema with the query limits of `settings` (the SDL does not depend on them).
+
+    `extra_query_types` adds query fields (tests use it for resolvers that fail on purpose).
+    `plan_executor` (default: `settings.plan_executor`) runs operations through the
+    breadth-first plan executor (app.graphql.executor) rather than graphql-core's.
+    """
+    settings = settings or Settings()
+    if plan_executor is None:
+        plan_executor = settings.plan_executor
     query = _root(
         "Query",
-        QUERY_TYPES,
+        (*QUERY_TYPES, *extra_query_types),
         "Reads: records by id or code, lists with filters and keyset pages, code checks.",
     )
     mutation = (
@@ -40,16 +61,24 @@ def build_schema(extra_extensions: tuple[Any, ...] = ()) -> strawberry.Schema:
         if MUTATION_TYPES
         else None
     )
-    return strawberry.Schema(
+    return QuietSchema(
         query=query,
         mutation=mutation,
         types=[cls for cls, _ in NODE_TYPES.values()],
+        # Factories, never instances: strawberry builds them per request.
         extensions=[
+            token_limit(settings),
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
+            validation_limits(settings),
+            cost_limit(settings),
             *extra_extensions,
         ],
-        config=StrawberryConfig(auto_camel_case=True, scalar_map={uuid.UUID: UUID_SCALAR}),
+        execution_context_class=PlanExecutionContext if plan_executor else None,
+        config=StrawberryConfig(
+            auto_camel_case=True,
+            scalar_map={uuid.UUID: UUID_SCALAR, DateOrDateTime: DATE_OR_DATETIME_SCALAR},
+        ),
     )
 
 

@@ -80,7 +80,7 @@ def window_changes(
     problems; the window they make with the `current` bounds must not be inverted."""
     values: dict[str, datetime | None] = {}
     problems: list[Problem] = []
-    for name, is_end in zip(names, (False, True)):
+    for name, is_end in zip(names, (False, True), strict=True):
         if name in fields:
             here = (*path, camel(name))
             values[name], found = bound(fields[name], time_zone, end=is_end, path=here)

@@ -77,7 +77,7 @@ async def find(
         statement = statement.with_for_update()
     row = (await session.execute(statement)).first()
     if row is None:
-        raise problem(".".join(path), ProblemCode.NOT_FOUND, f"no {kind.label} has this id")
+        raise Problems([Problem(path, ProblemCode.NOT_FOUND, f"no {kind.label} has this id")])
     return row
 
 
@@ -189,6 +189,12 @@ async def change_states(
     if len(ids) > MAX_BULK_IDS:
         raise problem("ids", ProblemCode.OUT_OF_RANGE, f"at most {MAX_BULK_IDS} ids per call")
     problems, rows = list(known), []
+    # Lock every row up front in id order: two bulk calls over the same rows in different
+    # orders would otherwise each hold a lock the other waits for (a deadlock, on PostgreSQL).
+    table = kind.table
+    wanted = sorted({db_id for db_id in ids if db_id is not None})
+    lock = sa.select(table.c.id).where(table.c.id.in_(wanted)).order_by(table.c.id)
+    await session.execute(lock.with_for_update())
     for index, db_id in enumerate(ids):
         if db_id is None:
             continue

@@ -155,11 +155,13 @@ def _validate(
     kind = values["kind"]
     if kind is None:
         problems.append(Problem((*path, "kind"), ProblemCode.REQUIRED, "kind is required"))
-        # Judge the rest as the kind the other fields suggest, without asking for either value.
-        guess = DiscountKind.FIXED if values["amounts"] else DiscountKind.PERCENTAGE
-        values = {**values, "kind": guess}
+        # Judge the rest as the kind the other fields suggest, leaving out what only the
+        # missing kind would make wrong (a value required, or not allowed, by that kind).
+        guess = DiscountKind.FIXED if percentage is None and values["amounts"] else None
+        values = {**values, "kind": guess or DiscountKind.PERCENTAGE}
     for found in validate_terms(domain_terms(values, percentage, eligible)):
-        if kind is None and found.code == "REQUIRED":
+        by_kind = found.field in ("percentage", "amounts")
+        if kind is None and by_kind and found.code in ("REQUIRED", "NOT_ALLOWED"):
             continue
         field = _API_NAMES.get(found.field, found.field)
         problems.append(Problem((*path, field), ProblemCode(found.code), found.message))

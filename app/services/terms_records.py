@@ -18,8 +18,8 @@ from app.auth.roles import Action
 from app.db.tables import utcnow
 from app.services.actor import Actor
 from app.services.eligible_items import load_eligible, store_eligible
-from app.services.kinds import SITES
 from app.services.input_checks import code_problems, text_problems
+from app.services.kinds import SITES
 from app.services.problems import Problem
 from app.services.records import (
     RecordKind,

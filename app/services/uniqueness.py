@@ -33,6 +33,7 @@ class LiveUnique:
     code: ProblemCode
     message: str
 
+
 class Conflict(Problems):
     """A concurrent write won the race; the transaction is spoilt and must be rolled back."""
 

@@ -20,8 +20,8 @@ query Deep($first: Int!) {
         nodes {
           code
           coupon { name }
-          redemptions { nodes { amount customer { fullName } } }
-          assignments {
+          redemptions(first: 2) { nodes { amount customer { fullName } } }
+          assignments(first: 2) {
             nodes { timesUsed customer { fullName organisation { name } } }
           }
         }

@@ -11,11 +11,11 @@ TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
 
 
 class TokenLimit(SchemaExtension):
-    """Sets the parser's token limit and gives its error a message and a code.
+    """Sets the parser's token limit, and gives the parser's refusal a message and a code.
 
-    Must come before `ParserCache` in the schema's extensions: that cache parses inside its
-    own hook, so its errors propagate through this hook (the `except` below); a parse done by
-    strawberry itself records the error on the execution context instead (the `else`).
+    `ParserCache` parses while its hook is being entered, so the parser's error escapes the
+    whole operation (the `except` below); a parse done by strawberry itself records the error
+    on the execution context instead (the `else`).
     """
 
     def __init__(self, max_tokens: int) -> None:
@@ -24,9 +24,6 @@ class TokenLimit(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         self.execution_context.parse_options["max_tokens"] = self.max_tokens
-        yield
-
-    def on_parse(self) -> Iterator[None]:
         try:
             yield
         except GraphQLSyntaxError as error:
@@ -45,7 +42,6 @@ class TokenLimit(SchemaExtension):
 
     def _too_many_tokens(self) -> GraphQLError:
         return GraphQLError(
-            f"The document has more than {self.max_tokens} tokens; the limit is "
-            f"{self.max_tokens}.",
+            f"The document has more than {self.max_tokens} tokens; the limit is {self.max_tokens}.",
             extensions={"code": TOO_MANY_TOKENS, "limit": self.max_tokens},
         )

@@ -32,3 +32,19 @@ async def run_use_case(call: Callable[[], Awaitable[T]]) -> tuple[T | None, list
             UserError(field=list(p.field) or None, code=p.code, message=p.message)
             for p in problems.problems
         ]
+
+
+def payload_type(name: str, field: str, object_type: Any, description: str) -> Any:
+    """A `<Mutation>Payload` type: the written object under `field` (null when there are user
+    errors) and `userErrors`. Built by a function because every payload has this one shape."""
+    namespace = {
+        "__annotations__": {field: object_type | None, "user_errors": list[UserError]},
+        "__module__": __name__,
+        field: strawberry.field(description=f"{description}; null when there are userErrors."),
+        "user_errors": strawberry.field(
+            description="Problems with the input; when there are any, nothing was written."
+        ),
+    }
+    mutation = name.removesuffix("Payload")
+    mutation = mutation[0].lower() + mutation[1:]
+    return strawberry.type(type(name, (), namespace), description=f"What {mutation} answers.")

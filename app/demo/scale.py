@@ -1,0 +1,466 @@
+"""Large generated data sets for benchmarks: `seed_scale(engine, codes=100_000)`.
+
+The shape follows the demo (organisations of two sites each, one GBP and one EUR site per
+organisation), with randomised Terms covering every column, codes spread over coupons, and
+discount codes, customers, assignments and redemptions in proportion to the number of codes.
+Every row satisfies the constraints, and redemptions go through the rules engine, so a
+benchmark sees realistic caps, windows and `times_used` counters.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.demo.demo import DEFAULT_SEED
+from app.demo.plan import Item, Plan, Row, terms
+from app.demo.writer import ensure_empty, resolve_progress, write_plan
+from app.domain.enums import (
+    CustomerKind,
+    DiscountKind,
+    ExpirationUnit,
+    ItemCategory,
+    UsagePeriod,
+)
+
+DEFAULT_CODES_PER_COUPON = 10
+
+_FIRST = (
+    "Ana Ben Chloé Dev Emma Felix Grace Hiro Isla Jonas Kemi Lena Marco Nina Oscar Priya "
+    "Quentin Rosa Sam Tariq Uma Victor Wen Xavier Yara Zoe Alice Bruno Carmen Daniel"
+).split()
+_LAST = (
+    "López Carter Martin Patel Schulz Wagner O'Neill Tanaka McGregor Becker Adeyemi Fischer "
+    "Rossi Petrova Lindqvist Shah Dubois Jiménez Okafor Hassan Green Sánchez Ortega Kim"
+).split()
+_COMPANY = "Acme Brightleaf Copperline Dune Elbe Fable Granite Harbour Ironwood Juniper".split()
+_SUFFIX = ("Ltd", "GmbH", "SL", "LLP", "Co")
+_SITE_KINDS = (
+    ("GBP", "Europe/London", 2000),
+    ("EUR", "Europe/Berlin", 1900),
+)
+_CATEGORY_ITEMS = {
+    ItemCategory.PRICE_PLAN: ("plan", (15_000, 95_000)),
+    ItemCategory.BOOKING: ("booking", (800, 25_000)),
+    ItemCategory.PRODUCT: ("product", (300, 5_000)),
+    ItemCategory.EVENT: ("event", (1_000, 9_000)),
+    ItemCategory.OFFERING: ("offering", (2_500, 15_000)),
+}
+
+
+@dataclass(frozen=True)
+class ScaleSummary:
+    counts: dict[str, int]
+    codes: int
+    coupons: int
+    seed: int
+    plan_seconds: float
+    write_seconds: float
+    cpu_seconds: float = 0.0  # this process only (the database server's work is not in it)
+
+    @property
+    def seconds(self) -> float:
+        return self.plan_seconds + self.write_seconds
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+    def lines(self) -> list[str]:
+        counts = ", ".join(f"{name}: {n:,}" for name, n in self.counts.items())
+        return [
+            f"Scale data: {self.codes:,} coupon codes under {self.coupons:,} coupons (seed"
+            f" {self.seed}).",
+            f"Rows: {counts} ({self.rows:,} in all).",
+            f"Took {self.seconds:.1f} s: planned in {self.plan_seconds:.1f} s, written in"
+            f" {self.write_seconds:.1f} s ({self.rows / max(self.write_seconds, 1e-9):,.0f}"
+            f" rows/s); {self.cpu_seconds:.1f} s of CPU in this process.",
+        ]
+
+
+def _spread(total: int, parts: int) -> list[int]:
+    base, extra = divmod(total, parts)
+    return [base + (1 if index < extra else 0) for index in range(parts)]
+
+
+def scale_sizes(
+    codes: int,
+    *,
+    coupons: int | None = None,
+    codes_per_coupon: int | None = None,
+    discount_codes: int | None = None,
+    customers: int | None = None,
+    assignments: int | None = None,
+    redemptions: int | None = None,
+) -> dict[str, int]:
+    """How many of each thing `codes` coupon codes come with (explicit values win)."""
+    if codes < 1:
+        raise ValueError(f"codes must be at least 1, got {codes}")
+    if coupons is None:
+        per = DEFAULT_CODES_PER_COUPON if codes_per_coupon is None else codes_per_coupon
+        if per < 1:
+            raise ValueError(f"codes_per_coupon must be at least 1, got {per}")
+        coupons = math.ceil(codes / per)
+    elif codes_per_coupon is not None and coupons * codes_per_coupon != codes:
+        raise ValueError(
+            f"{coupons} coupons of {codes_per_coupon} codes is not {codes} codes;"
+            " give coupons or codes_per_coupon, not both"
+        )
+    if not 1 <= coupons <= codes:
+        raise ValueError(f"coupons must be between 1 and codes ({codes}), got {coupons}")
+    sizes = {
+        "codes": codes,
+        "coupons": coupons,
+        "discount_codes": max(10, codes // 10) if discount_codes is None else discount_codes,
+        "customers": max(50, codes // 20) if customers is None else customers,
+        "assignments": codes // 20 if assignments is None else assignments,
+        "redemptions": codes // 5 if redemptions is None else redemptions,
+    }
+    for name, value in sizes.items():
+        if value < 0:
+            raise ValueError(f"{name} must not be negative, got {value}")
+    if sizes["customers"] < 1:
+        raise ValueError("at least one customer is needed")
+    return sizes
+
+
+class _Scale:
+    def __init__(self, plan: Plan) -> None:
+        self.p = plan
+        self.customers: dict[int, list[Row]] = defaultdict(list)
+
+    # -- terms ------------------------------------------------------------------------------
+
+    def window(self) -> dict[str, Any]:
+        p, r = self.p, self.p.rng.random()
+        if r < 0.45:
+            return {}
+        if r < 0.70:
+            return {"valid_from": p.ago(p.rng.randint(30, 300))}
+        if r < 0.85:
+            return {"valid_from": p.ago(p.rng.randint(10, 200)), "valid_to": p.ahead(p.rng.randint(5, 200))}
+        if r < 0.95:
+            start = p.rng.randint(60, 360)
+            return {"valid_from": p.ago(start), "valid_to": p.ago(p.rng.randint(1, start - 30))}
+        return {"valid_from": p.ahead(p.rng.randint(1, 30)), "valid_to": p.ahead(p.rng.randint(31, 120))}
+
+    def money(self, low: int, high: int) -> dict[str, int]:
+        gbp = self.p.rng.randrange(low, high, 50)
+        return {"GBP": gbp, "EUR": int(round(gbp * 1.17 / 50)) * 50 or 50}
+
+    def terms(self, *, standalone: bool) -> dict[str, Any]:
+        p, rng = self.p, self.p.rng
+        values: dict[str, Any] = self.window()
+        if rng.random() < 0.25:
+            values["usage_period"] = rng.choice(list(UsagePeriod))
+            values["max_uses"] = rng.choice((5, 10, 20, 50, 100))
+        elif rng.random() < 0.3:
+            values["max_uses"] = rng.choice((10, 50, 100, 500, 1000))
+        if rng.random() < 0.3:
+            values["max_uses_per_customer"] = rng.choice((1, 2, 3, 5))
+        if rng.random() < 0.15:
+            values["max_uses_per_order"] = rng.choice((1, 2))
+        if rng.random() < 0.15:
+            values["minimum_spend"] = self.money(1_000, 10_000)
+        if rng.random() < 0.1:
+            values["apply_to_net_price"] = True
+        if rng.random() < 0.1:
+            values["publish_from"] = p.ago(rng.randint(1, 100))
+            values["publish_to"] = p.ahead(rng.randint(1, 100))
+        audience = rng.random()
+        if audience < (0.10 if standalone else 0.05):
+            values["members_only"] = True
+        elif audience < (0.18 if standalone else 0.08):
+            values["contacts_only"] = True
+        if rng.random() < 0.03:
+            values["lead_booker_only"] = True
+        if rng.random() < (0.05 if standalone else 0.02):
+            values["box_office_only"] = True
+        if standalone and rng.random() < 0.2:
+            unit = rng.choice(list(ExpirationUnit))
+            values["expiration_unit"] = unit
+            values["expires_in"] = {
+                ExpirationUnit.DAY: rng.choice((7, 14, 30, 90)),
+                ExpirationUnit.WEEK: rng.choice((1, 2, 4, 8)),
+                ExpirationUnit.MONTH: rng.choice((1, 3, 6, 12)),
+                ExpirationUnit.YEAR: 1,
+            }[unit]
+        if standalone and rng.random() < 0.05:
+            values["is_referral"] = True
+        if rng.random() < 0.6:
+            if rng.random() < 0.15:
+                values["maximum_discount"] = self.money(1_000, 5_000)
+            bp = rng.choice((500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 5000, 10_000))
+            return terms(DiscountKind.PERCENTAGE, percentage_bp=bp, **values)
+        return terms(DiscountKind.FIXED, amounts=self.money(200, 5_000), **values)
+
+    def eligible(self, site: Row) -> dict[ItemCategory, list[str]] | None:
+        rng = self.p.rng
+        if rng.random() < 0.6:
+            return None
+        catalogue: tuple[Item, ...] = site["_catalogue"]
+        chosen = {}
+        for category in rng.sample(list(_CATEGORY_ITEMS), rng.randint(1, 2)):
+            items = [i.item_id for i in catalogue if i.category is category]
+            chosen[category] = rng.sample(items, rng.randint(0, 3))
+        return chosen
+
+    def lifecycle(self, created_at: datetime) -> dict[str, Any]:
+        """Now and then disabled or deleted some time after creation."""
+        p, r = self.p, self.p.rng.random()
+        if r < 0.02:
+            return {"disabled_at": p.between(created_at, p.now)}
+        if r < 0.03:
+            return {"deleted_at": p.between(created_at, p.now)}
+        return {}
+
+    # -- records ------------------------------------------------------------------------------
+
+    def world(self, sites: int, customers: int) -> list[Row]:
+        p, rng = self.p, self.p.rng
+        organisations = [
+            p.organisation(
+                f"Scale Organisation {n + 1}",
+                created_at=p.ago(800),
+                staff=f"admin@org{n + 1}.example",
+            )
+            for n in range(math.ceil(sites / 2))
+        ]
+        site_rows = []
+        for n in range(sites):
+            currency, time_zone, vat = _SITE_KINDS[n % 2]
+            catalogue = [
+                Item(category, f"{stem}-{k + 1}", rng.randrange(low, high, 50))
+                for category, (stem, (low, high)) in _CATEGORY_ITEMS.items()
+                for k in range(6)
+            ]
+            site_rows.append(
+                p.site(
+                    organisations[n // 2], f"Scale Site {n + 1}", currency=currency,
+                    time_zone=time_zone, short=f"S{n + 1}", vat_bp=vat, catalogue=catalogue,
+                    created_at=p.ago(780),
+                )  # fmt: skip
+            )
+        for n, count in enumerate(_spread(customers, len(organisations))):
+            org = organisations[n]
+            for k in range(count):
+                created = p.ago(rng.uniform(30, 700)).replace(microsecond=0)
+                deleted = p.between(created, p.now) if rng.random() < 0.01 else None
+                if rng.random() < 0.2:
+                    name = f"{rng.choice(_COMPANY)} {k} {rng.choice(_SUFFIX)}"
+                    row = p.customer(
+                        org, name, kind=CustomerKind.COMPANY, is_member=rng.random() < 0.5,
+                        company_name=name, billing_name=f"{name} (Accounts)",
+                        email=f"accounts{k}@org{n + 1}-company.example", created_at=created,
+                        deleted_at=deleted, external_id=f"EXT-C{n + 1}-{k}",
+                    )  # fmt: skip
+                else:
+                    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+                    row = p.customer(
+                        org, f"{first} {last}", is_member=rng.random() < 0.4,
+                        billing_name=f"{first} {last}", created_at=created, deleted_at=deleted,
+                        email=f"customer{k}@org{n + 1}.example", external_id=f"EXT-P{n + 1}-{k}",
+                    )  # fmt: skip
+                if deleted is None:
+                    self.customers[id(org)].append(row)
+        return site_rows
+
+    def coupons(self, sites: list[Row], coupons: int, codes: int) -> list[Row]:
+        p, rng = self.p, self.p.rng
+        code_rows = []
+        strings = iter(p.new_codes(codes, length=8))
+        for n, count in enumerate(_spread(codes, coupons)):
+            site = sites[n % len(sites)]
+            created = p.ago(rng.uniform(20, 400)).replace(microsecond=0)
+            coupon = p.coupon(
+                site, f"Campaign {n + 1}", self.terms(standalone=False),
+                eligible=self.eligible(site), created_at=created, **self.lifecycle(created),
+            )  # fmt: skip
+            members = self.customers[id(site["organisation_id"])]
+            for _ in range(count):
+                kw: dict[str, Any] = {}
+                r = rng.random()
+                if r < 0.3:
+                    kw["multi_use"] = True
+                if rng.random() < 0.05:
+                    kw["valid_from"] = p.ago(rng.randint(10, 100))
+                    kw["valid_to"] = p.ahead(rng.randint(1, 100))
+                if rng.random() < 0.03:
+                    kw["revenue"] = rng.randrange(500, 5_000, 100)
+                if rng.random() < 0.01 and coupon["deleted_at"] is None:
+                    kw["deleted_at"] = p.between(created, p.now)
+                owner = rng.choice(members) if members and rng.random() < 0.02 else None
+                code = p.coupon_code(
+                    coupon, next(strings), customer=owner,
+                    customer_credit_id=p.hex(24) if owner is not None and rng.random() < 0.7 else None,
+                    **kw,
+                )  # fmt: skip
+                if owner is not None:
+                    p.assignment(code, owner, assigned_at=created, notes="Pre-allocated")
+                code_rows.append(code)
+        return code_rows
+
+    def discount_codes(self, sites: list[Row], count: int) -> list[Row]:
+        p, rng = self.p, self.p.rng
+        rows = []
+        strings = p.new_codes(count, length=8)
+        for n in range(count):
+            site = sites[n % len(sites)]
+            created = p.ago(rng.uniform(20, 400)).replace(microsecond=0)
+            rows.append(
+                p.discount_code(
+                    site, strings[n], self.terms(standalone=True),
+                    eligible=self.eligible(site), created_at=created, **self.lifecycle(created),
+                )  # fmt: skip
+            )
+        return rows
+
+    def assignments(self, discount_codes: list[Row], count: int) -> None:
+        p, rng = self.p, self.p.rng
+        live = [c for c in discount_codes if c["deleted_at"] is None]
+        if not live:
+            return
+        taken: set[tuple[int, int]] = set()
+        made = 0
+        for _ in range(count * 3):
+            if made == count:
+                break
+            code = rng.choice(live)
+            holders = self.customers[id(code["organisation_id"])]
+            if not holders:
+                continue
+            customer = rng.choice(holders)
+            if (id(code), id(customer)) in taken:
+                continue
+            taken.add((id(code), id(customer)))
+            start = max(code["created_at"], customer["created_at"])
+            assigned = p.between(start, p.now)
+            explicit = code.get("expiration_unit") is None
+            p.assignment(
+                code, customer, assigned_at=assigned, valid_from=assigned,
+                expires_on=assigned + timedelta(days=rng.randint(7, 365))
+                if explicit and rng.random() < 0.4 else None,
+                notes=rng.choice((None, None, "Welcome offer", "Loyalty", "Apology")),
+                booking_reference=f"BK-{rng.randrange(10**7):07d}" if rng.random() < 0.2 else None,
+                deleted_at=p.between(assigned, p.now) if rng.random() < 0.01 else None,
+            )  # fmt: skip
+            made += 1
+
+    def redemptions(self, coupon_codes: list[Row], discount_codes: list[Row], count: int) -> None:
+        p, rng = self.p, self.p.rng
+        # A few popular multi-use codes get many of the redemptions.
+        multi_use = [c for c in coupon_codes if c.get("multi_use")]
+        hot_codes = multi_use[: max(1, len(coupon_codes) // 100)]
+        made = 0
+        for _ in range(count * 4):
+            if made == count:
+                break
+            r = rng.random()
+            if r < 0.15 and hot_codes:
+                code = rng.choice(hot_codes)
+            elif r < 0.75 or not discount_codes:
+                code = rng.choice(coupon_codes)
+                if not code.get("multi_use") and p.uses(code):
+                    continue  # single use, and used
+            else:
+                code = rng.choice(discount_codes)
+            holders = p.assignments_of(code)
+            if holders:
+                customer = rng.choice(holders)["customer_id"]
+            else:
+                pool = self.customers[id(code["organisation_id"])]
+                customer = rng.choice(pool) if pool and rng.random() < 0.9 else None
+            voided = rng.random() < 0.03
+            if p.redeem(code, customer=customer, voided=voided, tries=2) is not None:
+                made += 1
+
+
+def build_scale(
+    *,
+    codes: int,
+    coupons: int | None = None,
+    codes_per_coupon: int | None = None,
+    discount_codes: int | None = None,
+    customers: int | None = None,
+    assignments: int | None = None,
+    redemptions: int | None = None,
+    sites: int = 4,
+    seed: int = DEFAULT_SEED,
+    now: datetime | None = None,
+) -> Plan:
+    """The scale data set as a plan (nothing written); see `seed_scale`."""
+    sizes = scale_sizes(
+        codes, coupons=coupons, codes_per_coupon=codes_per_coupon,
+        discount_codes=discount_codes, customers=customers, assignments=assignments,
+        redemptions=redemptions,
+    )  # fmt: skip
+    if sites < 1:
+        raise ValueError(f"sites must be at least 1, got {sites}")
+    now = now or datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    plan = Plan(seed=seed, now=now, updated_by="seed-scale")
+    s = _Scale(plan)
+    site_rows = s.world(sites, sizes["customers"])
+    coupon_codes = s.coupons(site_rows, sizes["coupons"], sizes["codes"])
+    discount_rows = s.discount_codes(site_rows, sizes["discount_codes"])
+    s.assignments(discount_rows, sizes["assignments"])
+    s.redemptions(coupon_codes, discount_rows, sizes["redemptions"])
+    plan.settle()
+    return plan
+
+
+async def seed_scale(
+    engine: AsyncEngine,
+    *,
+    codes: int,
+    coupons: int | None = None,
+    codes_per_coupon: int | None = None,
+    discount_codes: int | None = None,
+    customers: int | None = None,
+    assignments: int | None = None,
+    redemptions: int | None = None,
+    sites: int = 4,
+    seed: int = DEFAULT_SEED,
+    reset: bool = False,
+    now: datetime | None = None,
+    progress: bool | None = None,
+) -> ScaleSummary:
+    """Write a large data set: exactly `codes` coupon codes, spread evenly over `coupons`.
+
+    `coupons` defaults to codes / `codes_per_coupon` (10), rounded up. By default there are
+    codes/10 discount codes, codes/20 customers (at least 50), codes/20 discount-code
+    assignments (plus one per pre-allocated coupon code, about 2 %) and up to codes/5
+    redemptions (fewer when caps and windows refuse the random attempts; the summary counts
+    what was written). Sites come in pairs (GBP Europe/London, EUR Europe/Berlin) under one
+    organisation each.
+
+    Raises DatabaseNotEmpty, writing nothing, when any table has rows, unless `reset`.
+    `progress`: a tqdm bar on stderr; None shows it when stderr is a terminal.
+    """
+    if not reset:
+        await ensure_empty(engine)
+    started, cpu = time.perf_counter(), time.process_time()
+    plan = build_scale(
+        codes=codes, coupons=coupons, codes_per_coupon=codes_per_coupon,
+        discount_codes=discount_codes, customers=customers, assignments=assignments,
+        redemptions=redemptions, sites=sites, seed=seed, now=now,
+    )  # fmt: skip
+    planned = time.perf_counter()
+    counts = await write_plan(engine, plan, reset=reset, progress=resolve_progress(progress))
+    return ScaleSummary(
+        counts=counts,
+        codes=len(plan.rows["coupon_code"]),
+        coupons=len(plan.rows["coupon"]),
+        seed=seed,
+        plan_seconds=planned - started,
+        write_seconds=time.perf_counter() - planned,
+        cpu_seconds=time.process_time() - cpu,
+    )
+
+
+__all__ = ["ScaleSummary", "build_scale", "scale_sizes", "seed_scale"]

@@ -1,0 +1,114 @@
+"""validateCode (a dry run of a redemption) and codeUsageStats (seed 003's usage statistics).
+
+Queries report bad input as GraphQL errors (`BAD_USER_INPUT`, with `extensions.field` and
+every problem under `extensions.problems`); the mutations report the same problems as
+`userErrors`.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.auth.roles import Action
+from app.domain.enums import Reason
+from app.graphql.engine.inputs import ValidateCodeInput, to_request
+from app.graphql.engine.rights import GuessBrake, site_rights
+from app.graphql.engine.types import CodeCheck, CodeDetails, CodeUsageStats, line_discounts
+from app.graphql.errors import BadInput, ExpectedError
+from app.graphql.ids import decode_id
+from app.graphql.mutations.scalars import DateOrDateTime
+from app.services import redemptions
+from app.services.problems import Problems
+
+
+def bad_input(problems: Problems) -> BadInput:
+    """One GraphQL error for every problem of a query's input."""
+    found = problems.problems
+    text = "; ".join(f"{'.'.join(p.field)}: {p.message}" for p in found)
+    listed = [{"field": list(p.field), "code": p.code.value, "message": p.message} for p in found]
+    return BadInput(text, field=".".join(found[0].field), problems=listed)
+
+
+@strawberry.type
+class EngineQuery:
+    @strawberry.field(
+        description="Whether a code can be used on a basket, and the discount per line: the "
+        "redemption's checks without writing anything. Needs CouponCode- or DiscountCode-Redeem "
+        "or -Read on the site; answers with the enumeration-safe view to callers who may only "
+        "redeem (see CodeCheck.reason). Failed guesses are rate limited per caller."
+    )
+    async def validate_code(self, info: strawberry.Info, input: ValidateCodeInput) -> CodeCheck:
+        context = info.context
+        context.access.require_authenticated()
+        try:
+            request = to_request(input)
+            site = await redemptions.find_site(context.db, request.site_id)
+            rights = site_rights(context.access, site, Action.REDEEM, Action.READ)
+            brake = GuessBrake(info, rights)
+            brake.ensure_allowed()
+            check = await redemptions.check_code(context.db, site, request, rights.usable)
+        except Problems as problems:
+            raise bad_input(problems) from None
+        outcome = check.outcome
+        brake.record(outcome.reason)
+        readable = rights.may_read(check.type_name, rights.usable)
+        details = None
+        if readable and check.gathered is not None:
+            details = CodeDetails.of(check.gathered, request.currency)
+        return CodeCheck(
+            valid=outcome.valid,
+            reason=rights.reason_for(outcome.reason, check.type_name, rights.usable),
+            discount_total=0 if outcome.discount is None else outcome.discount.total,
+            lines=line_discounts(outcome.discount),
+            currency=request.currency,
+            code=details,
+        )
+
+    @strawberry.field(
+        description="Uses of a code's total cap in the usage period that contains a booking "
+        "date (Trybe getCouponCodeUsageStats). Null when the coupon or discount code has no "
+        "maxUses, or when offeringId names an OFFERING item its terms do not apply to. Needs "
+        "CouponCode- or DiscountCode-Read on the site; an unknown code is a NOT_FOUND error."
+    )
+    async def code_usage_stats(
+        self,
+        info: strawberry.Info,
+        code: str,
+        booking_date: DateOrDateTime,
+        site_id: strawberry.ID,
+        offering_id: str | None = None,
+        coupon_id: strawberry.ID | None = None,
+    ) -> CodeUsageStats | None:
+        context = info.context
+        context.access.require_authenticated()
+        site_db_id = decode_id(site_id, "Site", field="siteId")
+        coupon = None if coupon_id is None else decode_id(coupon_id, "Coupon", field="couponId")
+        try:
+            site = await redemptions.find_site(context.db, site_db_id, "siteId")
+        except Problems as problems:
+            raise bad_input(problems) from None
+        rights = site_rights(context.access, site, Action.READ)
+        stats = await redemptions.usage_stats(
+            context.db,
+            site,
+            code,
+            booking_date,  # type: ignore[arg-type]
+            rights.readable,
+            coupon_id=coupon,
+            offering_id=offering_id,
+        )
+        if isinstance(stats, Reason):
+            message = f"code: no live code {code.strip()!r} at this site"
+            if stats is Reason.AMBIGUOUS_CODE:
+                message = "code: live under several coupons of the site; pass couponId"
+            raise ExpectedError(message, code=stats.value, field="code")
+        if stats is None:
+            return None
+        return CodeUsageStats(
+            limit=stats.limit,
+            used=stats.used,
+            remaining=stats.remaining,
+            usage_period=stats.usage_period,
+            period_start=stats.period_start,
+            period_end=stats.period_end,
+        )

@@ -1,0 +1,176 @@
+"""The execution context strawberry builds per request: plans first, the standard path otherwise.
+
+`PlanExecutionContext` replaces only graphql-core's `execute_operation`, so everything around
+it stays strawberry's: parse and validation caches, extensions (limits, masking, releasing the
+request's database connection), `process_errors`, the context and its loaders.
+
+The standard executor (graphql-core's, through `super()`) runs:
+- introspection (`__schema`, `__type` at the root), subscriptions, `@defer`/`@stream`,
+  fragment variables: anything the planner does not plan;
+- requests with resolver middleware (a strawberry extension with `resolve`), an abort
+  signal, execution hooks, or synchronous execution (`execute_sync`);
+- the rest of an operation whose errors compete (see `run`), or whose values the planner
+  cannot complete breadth-first (awaitable list items, async iterables, awaitable
+  `is_type_of`/`resolve_type`). The standard executor then starts again, but the root
+  resolvers that already ran are not called again: their results (or errors) are replayed,
+  so a root field with effects (a mutation, a counted code check) acts once. For a mutation
+  only the root field concerned is redone, after its resolver ran and before the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from graphql import GraphQLError, GraphQLResolveInfo
+from graphql.execution.executor import CollectedErrors
+from graphql.execution.types import ExecutionResult
+from graphql.pyutils import AwaitableOrValue, Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from app.graphql.executor.plan import OperationPlan, SelectionPlan, operation_plan
+from app.graphql.executor.run import NeedsStandard, Run, Slot
+
+logger = logging.getLogger(__name__)
+
+
+class _AsyncIterableProbe:
+    """Tells asynchronous execution from `execute_sync`, which declares nothing iterable."""
+
+    def __aiter__(self) -> Any:  # pragma: no cover - never iterated
+        return self
+
+
+_PROBE = _AsyncIterableProbe()
+
+
+class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    # Tests set this: an unexpected exception inside the planner is raised rather than
+    # quietly handed to the standard executor.
+    strict: ClassVar[bool] = False
+    # Counts what ran how, for tests and the benchmark ("planned", "standard", "replayed").
+    stats: ClassVar[dict[str, int]] = {"planned": 0, "standard": 0, "replayed": 0}
+
+    def execute_operation(
+        self, serially: bool | None = None
+    ) -> AwaitableOrValue[Any]:
+        plan = operation_plan(self) if self._plannable() else None
+        if plan is None:
+            self.stats["standard"] += 1
+            return super().execute_operation(serially)
+        self.stats["planned"] += 1
+        return self._execute_plan(plan, plan.serial if serially is None else serially)
+
+    def _plannable(self) -> bool:
+        manager = self.middleware_manager
+        return (
+            not (manager is not None and manager.middlewares)
+            and self.abort_signal is None
+            and self.hooks is None
+            and self.is_async_iterable(_PROBE)
+        )
+
+    async def _execute_plan(self, plan: OperationPlan, serially: bool) -> ExecutionResult:
+        root = Slot(None, None, None, None, False, 0, self.root_value, dict.fromkeys(plan.root.keys))
+        if serially:
+            return await self._execute_serially(plan.root, root)
+        run = Run(self)
+        try:
+            await run.execute(root, plan.root)
+        except NeedsStandard:
+            return await self._replay(run.root_outcomes)
+        except Exception:
+            if self.strict:
+                raise
+            logger.exception("plan executor failed; the standard executor answers instead")
+            return await self._replay(run.root_outcomes)
+        run.flush_errors()
+        return self._response(None if run.data_null else root.out)
+
+    async def _execute_serially(self, plan: SelectionPlan, root: Slot) -> ExecutionResult:
+        """Root fields one after the other (mutations), each subtree breadth-first."""
+        for field in plan.fields:
+            run = Run(self)
+            try:
+                await run.execute(root, plan.subset(field))
+            except NeedsStandard:
+                outcome = run.root_outcomes.get(field.key)
+                if outcome is None:  # pragma: no cover - only completions raise it
+                    raise
+                try:
+                    root.out[field.key] = await self._complete_standard(plan, field, outcome)
+                except GraphQLError as error:  # a non-null root field failed: no data
+                    self.collected_errors.add(error, None)
+                    return self._response(None)
+                continue
+            run.flush_errors()
+            if run.data_null:
+                return self._response(None)
+        return self._response(root.out)
+
+    async def _complete_standard(self, plan: SelectionPlan, field: Any, outcome: tuple[bool, Any]) -> Any:
+        """graphql-core's completion of a root field from its resolver's known result."""
+        self.stats["replayed"] += 1
+        path = Path(None, field.key, plan.type_name)
+        info = self.build_resolve_info(field.field_def, field.nodes, plan.type, path)
+        return_type = field.field_def.type
+        try:
+            _is_async, value = outcome
+            if isinstance(value, Exception):
+                raise value
+            completed = self.complete_value(return_type, field.details, info, path, value, None)
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw:
+            self.handle_field_error(raw, return_type, field.details, path)
+            completed = None
+        return completed
+
+    async def _replay(self, outcomes: dict[str, tuple[bool, Any]]) -> ExecutionResult:
+        """The whole operation again through graphql-core, reusing the root results."""
+        self.stats["replayed"] += 1
+        self.collected_errors = CollectedErrors()
+        self._relevant_sub_fields.clear()
+        self.middleware_manager = _ReplayRootResults(outcomes)  # type: ignore[assignment]
+        result = super().execute_operation()
+        if self.is_awaitable(result):
+            result = await result
+        return result  # type: ignore[return-value]
+
+    def _response(self, data: dict[str, Any] | None) -> ExecutionResult:
+        self.run_async_work_finished_hook()
+        return ExecutionResult(data, self.collected_errors.errors or None)
+
+
+class _ReplayRootResults:
+    """Middleware that answers root fields with what their resolvers gave the first time."""
+
+    def __init__(self, outcomes: dict[str, tuple[bool, Any]]) -> None:
+        self.outcomes = outcomes
+        self.middlewares = ()
+
+    def get_field_resolver(self, resolve: Callable[..., Any]) -> Callable[..., Any]:
+        outcomes = self.outcomes
+
+        def resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+            path = info.path
+            if path.prev is None and path.key in outcomes:
+                is_async, value = outcomes[path.key]  # type: ignore[index]
+                if is_async:
+                    return _again(value)
+                if isinstance(value, Exception):
+                    raise value
+                return value
+            return resolve(source, info, **args)
+
+        return resolver
+
+
+async def _again(value: Any) -> Any:
+    if isinstance(value, Exception):
+        raise value
+    return value
+
+
+__all__ = ["PlanExecutionContext"]

@@ -1,0 +1,365 @@
+"""Plans: what the breadth-first executor does for a document, compiled once and cached.
+
+A plan is built from graphql-core's own field collection (`collect_fields` /
+`collect_subfields`), so merging, aliases, fragments and `@skip`/`@include` follow the spec
+exactly as the standard executor applies them. Those two directives may depend on variables:
+a document keeps one plan per combination of the values of the variables they read.
+
+Selection plans below the root are compiled lazily, on the first object of a given concrete
+type that reaches them, and then kept with the operation plan: most documents repeat, so the
+compilation cost is paid once per document (the parser cache keeps returning the same
+`DocumentNode` for the same query text).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    BooleanValueNode,
+    DirectiveNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLField,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLString,
+    OperationDefinitionNode,
+    OperationType,
+    VariableNode,
+    is_abstract_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, collect_fields, collect_subfields
+from graphql.language import Visitor, visit
+
+if TYPE_CHECKING:
+    from app.graphql.executor.context import PlanExecutionContext
+
+# How a field gets its value.
+PLAIN = 0  # a strawberry field without resolver: `getattr(source, python_name)`
+RESOLVER = 1  # anything else: the GraphQL resolve function, one call per parent
+TYPENAME = 2  # `__typename`: the parent's concrete type name
+
+# What a value completes to.
+LEAF = 0
+LIST = 1
+OBJECT = 2
+ABSTRACT = 3
+
+# Built-in scalars whose serialisation is the identity for values of exactly this Python
+# type (graphql-core's serialize_string / serialize_id / serialize_boolean return them as
+# they are); Int also needs its 32-bit range check. Everything else goes through
+# `coerce_output_value`, so messages and errors stay graphql-core's.
+_IDENTITY_TYPES: dict[int, type] = {
+    id(GraphQLString): str,
+    id(GraphQLID): str,
+    id(GraphQLBoolean): bool,
+    id(GraphQLInt): int,
+}
+
+STRAWBERRY_BACKREF = "strawberry-definition"
+
+
+class Shape:
+    """How to complete a value of one (possibly wrapped) output type."""
+
+    __slots__ = ("coerce", "fast", "is_int", "kind", "needs_info", "nullable", "of", "plans", "type")
+
+    def __init__(self, type_: GraphQLOutputType) -> None:
+        self.nullable = not is_non_null_type(type_)
+        named: Any = type_.of_type if is_non_null_type(type_) else type_  # type: ignore[union-attr]
+        self.type = named
+        self.of: Shape | None = None
+        self.coerce: Callable[[Any], Any] | None = None
+        self.fast: type | None = None
+        self.is_int = False
+        # concrete object type -> its selection plan (lazy; see `plan_for`)
+        self.plans: dict[GraphQLObjectType, SelectionPlan] = {}
+        if is_list_type(named):
+            self.kind = LIST
+            self.of = Shape(named.of_type)
+        elif is_leaf_type(named):
+            self.kind = LEAF
+            self.coerce = named.coerce_output_value
+            self.fast = _IDENTITY_TYPES.get(id(named))
+            self.is_int = named is GraphQLInt
+        elif is_abstract_type(named):
+            self.kind = ABSTRACT
+        elif is_object_type(named):
+            self.kind = OBJECT
+        else:  # pragma: no cover - validated schemas have no other output types
+            raise TypeError(f"unexpected output type {named}")
+        # Completing it calls `is_type_of` or `resolve_type`, which take a resolve info.
+        self.needs_info = (
+            self.kind == ABSTRACT
+            or (self.kind == OBJECT and named.is_type_of is not None)
+            or (self.of is not None and self.of.needs_info)
+        )
+
+    def plan_for(
+        self, ex: PlanExecutionContext, runtime_type: GraphQLObjectType, field: FieldPlan
+    ) -> SelectionPlan:
+        plan = self.plans.get(runtime_type)
+        if plan is None:
+            grouped = collect_subfields(
+                ex.schema,
+                ex.fragments,
+                ex.variable_values,
+                ex.operation,
+                runtime_type,
+                field.details,
+                ex.hide_suggestions,
+            ).grouped_field_set
+            plan = self.plans[runtime_type] = SelectionPlan(ex, runtime_type, grouped)
+        return plan
+
+
+class FieldPlan:
+    """One response key of a selection set: the merged field nodes and how to execute them."""
+
+    __slots__ = (
+        "details",
+        "field_def",
+        "getter",
+        "index",
+        "key",
+        "kind",
+        "name",
+        "needs_args",
+        "nodes",
+        "parent_type",
+        "resolve",
+        "shape",
+    )
+
+    def __init__(
+        self,
+        ex: PlanExecutionContext,
+        parent_type: GraphQLObjectType,
+        index: int,
+        key: str,
+        details: FieldDetailsList,
+        field_def: GraphQLField,
+    ) -> None:
+        node: FieldNode = details[0].node
+        self.key = key
+        self.index = index
+        self.name = node.name.value
+        self.details = details
+        self.nodes = [d.node for d in details]
+        self.field_def = field_def
+        self.parent_type = parent_type
+        self.shape = Shape(field_def.type)
+        self.needs_args = bool(field_def.args or node.arguments)
+        self.getter: Callable[[Any], Any] | None = None
+        self.resolve: Callable[..., Any] = field_def.resolve or ex.field_resolver
+        if self.name == "__typename":
+            self.kind = TYPENAME
+        elif (attribute := plain_attribute(field_def)) is not None:
+            self.kind = PLAIN
+            self.getter = operator.attrgetter(attribute)
+        else:
+            self.kind = RESOLVER
+
+
+def plain_attribute(field_def: GraphQLField) -> str | None:
+    """The Python attribute a strawberry field reads, when it has no resolver at all.
+
+    Only strawberry's "basic field" path qualifies (no resolver, no field extensions, no
+    exception handlers, the default `getattr` resolver): for it, graphql-core calls
+    `_get_basic_result`, which is `getattr(source, python_name)` and nothing else.
+    """
+    definition = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
+    if definition is None or not getattr(definition, "is_basic_field", False):
+        return None
+    if getattr(definition, "default_resolver", None) is not getattr:
+        return None
+    if getattr(field_def.resolve, "__name__", "") != "_get_basic_result":
+        return None
+    return definition.python_name  # type: ignore[no-any-return]
+
+
+class SelectionPlan:
+    """The fields to execute on objects of one concrete type, in response order."""
+
+    __slots__ = ("_subsets", "fields", "keys", "type", "type_name")
+
+    def __init__(
+        self,
+        ex: PlanExecutionContext,
+        type_: GraphQLObjectType,
+        grouped: dict[str, FieldDetailsList],
+    ) -> None:
+        self.type = type_
+        self.type_name = type_.name
+        fields: list[FieldPlan] = []
+        for key, details in grouped.items():
+            field_def = ex.schema.get_field(type_, details[0].node.name.value)
+            if field_def is None:  # graphql-core leaves unknown fields out of the response
+                continue
+            fields.append(FieldPlan(ex, type_, len(fields), key, details, field_def))
+        self.fields = fields
+        # Response objects start as `dict.fromkeys(keys)`: fields are then filled in any
+        # order (plain fields for all parents at once, resolvers later) and the keys keep the
+        # selection set's order, as graphql-core's response does.
+        self.keys = tuple(f.key for f in fields)
+        self._subsets: dict[str, SelectionPlan] = {}
+
+    def subset(self, field: FieldPlan) -> SelectionPlan:
+        """This plan with one of its fields only (a mutation's root fields run one by one)."""
+        subset = self._subsets.get(field.key)
+        if subset is None:
+            subset = object.__new__(SelectionPlan)
+            subset.type, subset.type_name = self.type, self.type_name
+            subset.fields, subset.keys = [field], (field.key,)
+            subset._subsets = {}
+            self._subsets[field.key] = subset
+        return subset
+
+
+class OperationPlan:
+    __slots__ = ("root", "serial")
+
+    def __init__(self, root: SelectionPlan, serial: bool) -> None:
+        self.root = root
+        self.serial = serial
+
+
+class DocumentFacts:
+    """What the planner needs to know about an operation once, whatever the variables."""
+
+    __slots__ = ("condition_variables", "plannable", "variants")
+
+    def __init__(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> None:
+        scan = _Scan()
+        visit(operation, scan)
+        for fragment in fragments.values():
+            visit(fragment, scan)
+        self.plannable = not scan.unsupported
+        self.condition_variables = tuple(sorted(scan.condition_variables))
+        self.variants: dict[tuple[Any, ...], OperationPlan | None] = {}
+
+
+class _Scan(Visitor):
+    """Finds the variables `@skip`/`@include` read, and what the planner leaves to the
+    standard executor: `@defer`/`@stream`, fragment variables and arguments."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.condition_variables: set[str] = set()
+        self.unsupported = False
+
+    def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
+        name = node.name.value
+        if name in ("defer", "stream"):
+            self.unsupported = True
+        elif name in ("skip", "include"):
+            for argument in node.arguments or ():
+                if isinstance(argument.value, VariableNode):
+                    self.condition_variables.add(argument.value.name.value)
+                elif not isinstance(argument.value, BooleanValueNode):
+                    self.unsupported = True
+
+    def enter_fragment_definition(self, node: FragmentDefinitionNode, *_args: Any) -> None:
+        if node.variable_definitions:
+            self.unsupported = True
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_args: Any) -> None:
+        if getattr(node, "arguments", None):
+            self.unsupported = True
+
+
+class PlanCache:
+    """(schema, operation) -> facts and plans; least recently used entries go first.
+
+    Keyed by the identity of the operation's AST node, which belongs to the document the
+    parser cache hands out again for the same text (AST nodes cannot be weakly referenced);
+    the entry keeps both alive so that their ids are never reused while it exists. The
+    schema is part of the key: plans hold its fields, and one parsed document may be run
+    against several schemas (the parser cache is shared).
+    """
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[
+            tuple[int, int], tuple[GraphQLSchema, OperationDefinitionNode, DocumentFacts]
+        ] = OrderedDict()
+
+    def facts(
+        self,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> DocumentFacts:
+        key = (id(schema), id(operation))
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] is schema and entry[1] is operation:
+            self._entries.move_to_end(key)
+            return entry[2]
+        facts = DocumentFacts(operation, fragments)
+        self._entries[key] = (schema, operation, facts)
+        if len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)
+        return facts
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+PLANS = PlanCache()
+
+# Root fields the standard executor answers (introspection).
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+
+
+def operation_plan(ex: PlanExecutionContext) -> OperationPlan | None:
+    """The plan for this execution, or None when the standard executor must run it."""
+    operation: OperationDefinitionNode = ex.operation
+    if operation.operation == OperationType.SUBSCRIPTION:
+        return None
+    facts = PLANS.facts(ex.schema, operation, ex.fragment_definitions)
+    if not facts.plannable:
+        return None
+    coerced = ex.variable_values.coerced
+    try:
+        variant = tuple(coerced.get(name) for name in facts.condition_variables)
+        hash(variant)
+    except TypeError:
+        return None
+    if variant in facts.variants:
+        return facts.variants[variant]
+    plan = _compile(ex)
+    facts.variants[variant] = plan
+    return plan
+
+
+def _compile(ex: PlanExecutionContext) -> OperationPlan | None:
+    operation = ex.operation
+    root_type = ex.schema.get_root_type(operation.operation)
+    if root_type is None:
+        return None
+    grouped = collect_fields(
+        ex.schema, ex.fragments, ex.variable_values, root_type, operation, ex.hide_suggestions
+    ).grouped_field_set
+    for details in grouped.values():
+        if details[0].node.name.value in INTROSPECTION_FIELDS:
+            return None
+    return OperationPlan(
+        SelectionPlan(ex, root_type, grouped), operation.operation == OperationType.MUTATION
+    )

@@ -1,0 +1,137 @@
+"""Reading a GraphQL-over-HTTP request: GET query parameters or a POST JSON body.
+
+A request that is not well-formed is refused with `Refused` (an HTTP status and a GraphQL
+error body) before any GraphQL work: a body over `max_body_bytes` (413), a POST that is not
+`application/json` (415), a JSON array (batching is off, 400), or parameters of the wrong
+type (400).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from app.graphql.negotiation import parse_media_type
+
+BAD_REQUEST = "BAD_REQUEST"
+
+
+class Refused(Exception):
+    """The request is refused as a whole: an HTTP status and one error, no GraphQL result."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str = BAD_REQUEST,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class GraphQLParams:
+    query: str
+    operation_name: str | None = None
+    variables: dict[str, Any] | None = None
+    extensions: dict[str, Any] | None = None
+
+
+async def read_params(request: Request, *, max_body_bytes: int) -> GraphQLParams:
+    if request.method != "POST":  # GET, or HEAD
+        return _params(_from_query_string(request))
+    return _params(await _from_json_body(request, max_body_bytes))
+
+
+def _from_query_string(request: Request) -> dict[str, Any]:
+    data: dict[str, Any] = dict(request.query_params)
+    for name in ("variables", "extensions"):
+        if data.get(name):
+            data[name] = _decode_json(data[name], f"{name}: not valid JSON")
+    if data.get("operationName") == "":
+        data["operationName"] = None
+    return data
+
+
+async def _from_json_body(request: Request, max_body_bytes: int) -> Any:
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        raise Refused(
+            415,
+            "Send the request body as JSON (Content-Type: application/json).",
+            code="UNSUPPORTED_MEDIA_TYPE",
+        )
+    media_type, parameters = parse_media_type(content_type)
+    charset = parameters.get("charset", "utf-8").lower()
+    if media_type != "application/json" or charset not in ("utf-8", "utf8"):
+        raise Refused(
+            415,
+            f"Content-Type {content_type!r} is not supported: send application/json in UTF-8.",
+            code="UNSUPPORTED_MEDIA_TYPE",
+        )
+    body = await _read_body(request, max_body_bytes)
+    if not body.strip():
+        raise Refused(400, "The request body is empty: send a JSON object with a query.")
+    data = _decode_json(body, "The request body is not valid JSON.")
+    if isinstance(data, list):
+        raise Refused(
+            400,
+            "Batching is not supported: send one operation per request.",
+            code="BATCHING_NOT_SUPPORTED",
+        )
+    if not isinstance(data, dict):
+        raise Refused(400, "The request body must be a JSON object with a query.")
+    return data
+
+
+async def _read_body(request: Request, max_body_bytes: int) -> bytes:
+    too_large = Refused(
+        413,
+        f"The request body is larger than {max_body_bytes} bytes.",
+        code="REQUEST_TOO_LARGE",
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_body_bytes:
+        raise too_large
+    # The declared length may be absent (chunked) or wrong: count what actually arrives.
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > max_body_bytes:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode_json(text: str | bytes, problem: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise Refused(400, problem) from None
+
+
+def _params(data: dict[str, Any]) -> GraphQLParams:
+    query = data.get("query")
+    if not isinstance(query, str):
+        raise Refused(400, "query: a GraphQL document (a string) is required.")
+    operation_name = data.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise Refused(400, "operationName: must be a string or null.")
+    for name in ("variables", "extensions"):
+        if data.get(name) is not None and not isinstance(data[name], dict):
+            raise Refused(400, f"{name}: must be a JSON object or null.")
+    return GraphQLParams(
+        query=query,
+        operation_name=operation_name,
+        variables=data.get("variables"),
+        extensions=data.get("extensions"),
+    )

@@ -1,0 +1,86 @@
+"""Which errors a caller may read, and the masked form of the others.
+
+Expected (shown as raised):
+- errors graphql-core makes itself: syntax, validation (our limits included), a null in a
+  non-null field (they carry no `original_error`);
+- errors raised on purpose: `ExpectedError` and any `GraphQLError` with `extensions.code`;
+- the caller's input refused while variables or literals were coerced, by graphql-core or by
+  a scalar's parser (no response path, a place in the document; the message is about the
+  caller's own value).
+
+Anything else (a bug, the database, a timeout of a driver...) becomes
+`{"message": "Internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR",
+"requestId": ...}}` and is logged with its traceback and the request id: no stack trace, SQL
+or path of this machine reaches the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
+
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+# graphql-core's suggestions: "Cannot query field 'x' on type 'Query'. Did you mean 'y'?",
+# and the same for arguments, types, enum values and input fields.
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+
+logger = logging.getLogger(__name__)
+
+
+def is_expected(error: GraphQLError) -> bool:
+    cause = error.original_error
+    if cause is None:
+        return True
+    if isinstance(cause, GraphQLError) and "code" in (cause.extensions or {}):
+        return True
+    # No response path but a place in the document: the caller's input (a variable, a literal)
+    # refused by graphql-core or by a scalar's parser while it was coerced.
+    return (
+        error.path is None
+        and bool(error.locations)
+        and isinstance(cause, (GraphQLError, ValueError, TypeError))
+    )
+
+
+def present_error(error: GraphQLError, *, request_id: str, suggestions: bool) -> dict[str, Any]:
+    """The error as the caller sees it; an unexpected one is logged here, once."""
+    if is_expected(error):
+        formatted = dict(error.formatted)
+        if not suggestions:
+            formatted["message"] = _SUGGESTION.sub("", formatted["message"])
+        return formatted
+    logger.error(
+        "unexpected error (request %s, path %s)",
+        request_id,
+        error.path,
+        exc_info=error.original_error or error,
+    )
+    return internal_error(request_id, path=error.path)
+
+
+def internal_error(request_id: str, *, path: list[str | int] | None = None) -> dict[str, Any]:
+    masked: dict[str, Any] = {
+        "message": "Internal server error",
+        "extensions": {"code": INTERNAL_SERVER_ERROR, "requestId": request_id},
+    }
+    if path:
+        masked["path"] = path
+    return masked
+
+
+class QuietSchema(strawberry.Schema):
+    """strawberry's schema without its own error log.
+
+    strawberry logs every error, expected ones included and without the request id; the
+    endpoint logs each unexpected error once, with the request id, when it masks it.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None

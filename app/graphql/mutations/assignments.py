@@ -1,0 +1,129 @@
+"""Assignment mutations: give a code to a customer, change, delete and restore the assignment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from app.auth.roles import Action
+from app.graphql.mutations.payloads import payload_type
+from app.graphql.mutations.scalars import DateOrDateTime
+from app.graphql.mutations.state_changes import Target, state_change_mutations
+from app.graphql.mutations.support import built, decode_ids, given, record_id, write
+from app.graphql.types.assignment import Assignment
+from app.services import assignments
+from app.services.kinds import ASSIGNMENTS
+from app.services.records import StateChange
+
+_IDS = {
+    "customer_id": "Customer",
+    "referrer_id": "Customer",
+    "discount_code_id": "DiscountCode",
+    "coupon_code_id": "CouponCode",
+}
+
+
+@strawberry.input(
+    description="A discount code or a coupon code (exactly one) given to a customer "
+    "(Nexudus CoworkerDiscountCode)."
+)
+class AssignCodeInput:
+    customer_id: strawberry.ID = strawberry.field(
+        description="The customer (of the code's organisation)."
+    )
+    discount_code_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The discount code given; or couponCodeId."
+    )
+    coupon_code_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The coupon code given; or discountCodeId."
+    )
+    valid_from: DateOrDateTime | None = strawberry.field(
+        default=None, description="Customer-specific start of validity."
+    )
+    expires_on: strawberry.Maybe[DateOrDateTime | None] = strawberry.field(
+        description="Customer-specific expiry (a date: the end of that local day). Omitted: now "
+        "plus the code's relative expiry (expirationUnit x expiresIn), if it has one; null: none."
+    )
+    referrer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The customer who referred this one (referral programme)."
+    )
+    booking_reference: str | None = strawberry.field(
+        default=None, description="The booking the code was applied to."
+    )
+    notes: str | None = strawberry.field(default=None, description="Notes about the assignment.")
+    external_id: str | None = strawberry.field(default=None, description="The source system's id.")
+
+
+@strawberry.input(
+    description="Changes to an assignment: an omitted field keeps its value, null clears it."
+)
+class UpdateAssignmentInput:
+    id: strawberry.ID = strawberry.field(description="The assignment to change.")
+    valid_from: strawberry.Maybe[DateOrDateTime | None] = strawberry.field(
+        description="Customer-specific start of validity."
+    )
+    expires_on: strawberry.Maybe[DateOrDateTime | None] = strawberry.field(
+        description="Customer-specific expiry."
+    )
+    referrer_id: strawberry.Maybe[strawberry.ID | None] = strawberry.field(
+        description="The customer who referred this one."
+    )
+    booking_reference: strawberry.Maybe[str | None] = strawberry.field(
+        description="The booking the code was applied to."
+    )
+    notes: strawberry.Maybe[str | None] = strawberry.field(description="Notes.")
+    external_id: strawberry.Maybe[str | None] = strawberry.field(
+        description="The source system's id."
+    )
+
+
+AssignCodePayload = payload_type(
+    "AssignCodePayload", "assignment", Assignment, "The assignment created"
+)
+UpdateAssignmentPayload = payload_type(
+    "UpdateAssignmentPayload", "assignment", Assignment, "The assignment changed"
+)
+
+
+@strawberry.type(description="Writing assignments.")
+class AssignmentMutation:
+    @strawberry.mutation(
+        description="Gives a code to a customer (needs Assignment-Create on the code's site); "
+        "a customer holds a code at most once (ALREADY_ASSIGNED)."
+    )
+    async def assign_code(self, info: strawberry.Info, input: AssignCodeInput) -> AssignCodePayload:  # type: ignore[valid-type]
+        async def work(session: Any, actor: Any) -> Any:
+            fields = given(input)
+            decode_ids(fields, _IDS)
+            return await assignments.assign_code(session, actor, fields)
+
+        row, errors = await write(info, "Assignment", Action.CREATE, work)
+        return AssignCodePayload(assignment=built(Assignment, row), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Changes the fields given of an assignment (needs Assignment-Edit)."
+    )
+    async def update_assignment(
+        self, info: strawberry.Info, input: UpdateAssignmentInput
+    ) -> UpdateAssignmentPayload:  # type: ignore[valid-type]
+        async def work(session: Any, actor: Any) -> Any:
+            fields = given(input)
+            db_id = record_id(fields.pop("id"), "Assignment", ("input", "id"))
+            decode_ids(fields, _IDS)
+            return await assignments.update_assignment(session, actor, db_id=db_id, fields=fields)
+
+        row, errors = await write(info, "Assignment", Action.EDIT, work)
+        return UpdateAssignmentPayload(assignment=built(Assignment, row), user_errors=errors)
+
+
+AssignmentStateMutation = state_change_mutations(
+    Target(
+        ASSIGNMENTS,
+        Assignment,
+        field="assignment",
+        plural="assignments",
+        changes=(StateChange.DELETE, StateChange.RESTORE),
+        bulk=False,
+    )
+)

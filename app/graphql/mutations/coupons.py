@@ -1,0 +1,97 @@
+"""Coupon mutations: create, update, and their state changes (one and many)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from app.auth.roles import Action
+from app.graphql.mutations.payloads import payload_type
+from app.graphql.mutations.state_changes import Target, state_change_mutations
+from app.graphql.mutations.support import built, decode_ids, given, record_id, write
+from app.graphql.mutations.terms_inputs import TermsInput
+from app.graphql.types.coupon import Coupon
+from app.services import coupons
+from app.services.kinds import COUPONS
+from app.services.records import StateChange
+
+
+@strawberry.input(description="A new coupon: a campaign on a site, with its Terms.")
+class CreateCouponInput:
+    site_id: strawberry.ID = strawberry.field(description="The site the coupon belongs to.")
+    name: str = strawberry.field(description="Staff-facing name of the campaign.")
+    terms: TermsInput = strawberry.field(description="The rules every code of the coupon follows.")
+    description: str | None = strawberry.field(default=None, description="What it is for.")
+    external_id: str | None = strawberry.field(default=None, description="The source system's id.")
+
+
+@strawberry.input(
+    description="Changes to a coupon: an omitted field keeps its value, null clears it."
+)
+class UpdateCouponInput:
+    id: strawberry.ID = strawberry.field(description="The coupon to change.")
+    name: strawberry.Maybe[str] = strawberry.field(description="Staff-facing name.")
+    description: strawberry.Maybe[str | None] = strawberry.field(description="What it is for.")
+    external_id: strawberry.Maybe[str | None] = strawberry.field(
+        description="The source system's id."
+    )
+    terms: strawberry.Maybe[TermsInput] = strawberry.field(
+        description="Changes to the Terms (each field partial in the same way)."
+    )
+
+
+CreateCouponPayload = payload_type("CreateCouponPayload", "coupon", Coupon, "The coupon created")
+UpdateCouponPayload = payload_type("UpdateCouponPayload", "coupon", Coupon, "The coupon changed")
+
+
+@strawberry.type(description="Writing coupons.")
+class CouponMutation:
+    @strawberry.mutation(description="Creates a coupon (needs Coupon-Create on its site).")
+    async def create_coupon(
+        self, info: strawberry.Info, input: CreateCouponInput
+    ) -> CreateCouponPayload:  # type: ignore[valid-type]
+        async def work(session: Any, actor: Any) -> Any:
+            fields = given(input)
+            decode_ids(fields, {"site_id": "Site"})
+            return await coupons.create_coupon(
+                session,
+                actor,
+                site_id=fields.pop("site_id"),
+                fields=fields,
+                terms=given(fields.pop("terms")),
+            )
+
+        row, errors = await write(info, "Coupon", Action.CREATE, work)
+        return CreateCouponPayload(coupon=built(Coupon, row), user_errors=errors)
+
+    @strawberry.mutation(description="Changes the fields given of a coupon (needs Coupon-Edit).")
+    async def update_coupon(
+        self, info: strawberry.Info, input: UpdateCouponInput
+    ) -> UpdateCouponPayload:  # type: ignore[valid-type]
+        async def work(session: Any, actor: Any) -> Any:
+            fields = given(input)
+            db_id = record_id(fields.pop("id"), "Coupon", ("input", "id"))
+            terms = fields.pop("terms", None)
+            return await coupons.update_coupon(
+                session,
+                actor,
+                db_id=db_id,
+                fields=fields,
+                terms=None if terms is None else given(terms),
+            )
+
+        row, errors = await write(info, "Coupon", Action.EDIT, work)
+        return UpdateCouponPayload(coupon=built(Coupon, row), user_errors=errors)
+
+
+CouponStateMutation = state_change_mutations(
+    Target(
+        COUPONS,
+        Coupon,
+        field="coupon",
+        plural="coupons",
+        changes=tuple(StateChange),
+        bulk=True,
+    )
+)

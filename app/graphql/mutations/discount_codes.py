@@ -1,0 +1,111 @@
+"""Discount code mutations: create, update, and their state changes (one and many)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from app.auth.roles import Action
+from app.graphql.mutations.payloads import payload_type
+from app.graphql.mutations.state_changes import Target, state_change_mutations
+from app.graphql.mutations.support import built, decode_ids, given, record_id, write
+from app.graphql.mutations.terms_inputs import TermsInput
+from app.graphql.types.discount_code import DiscountCode
+from app.services import discount_codes
+from app.services.kinds import DISCOUNT_CODES
+from app.services.records import StateChange
+
+
+@strawberry.input(description="A new discount code on a site, with its own Terms.")
+class CreateDiscountCodeInput:
+    site_id: strawberry.ID = strawberry.field(description="The site the code belongs to.")
+    code: str = strawberry.field(
+        description="What customers type: trimmed, unique among the site's live codes in any "
+        "letter case; ASCII letters, digits, '-' and '_'."
+    )
+    terms: TermsInput = strawberry.field(description="The code's rules.")
+    description: str | None = strawberry.field(default=None, description="What it is for.")
+    external_id: str | None = strawberry.field(default=None, description="The source system's id.")
+
+
+@strawberry.input(
+    description="Changes to a discount code: an omitted field keeps its value, null clears it."
+)
+class UpdateDiscountCodeInput:
+    id: strawberry.ID = strawberry.field(description="The discount code to change.")
+    code: strawberry.Maybe[str] = strawberry.field(
+        description="A new code string (unique among the site's live codes)."
+    )
+    description: strawberry.Maybe[str | None] = strawberry.field(description="What it is for.")
+    external_id: strawberry.Maybe[str | None] = strawberry.field(
+        description="The source system's id."
+    )
+    terms: strawberry.Maybe[TermsInput] = strawberry.field(
+        description="Changes to the Terms (each field partial in the same way)."
+    )
+
+
+CreateDiscountCodePayload = payload_type(
+    "CreateDiscountCodePayload", "discount_code", DiscountCode, "The discount code created"
+)
+UpdateDiscountCodePayload = payload_type(
+    "UpdateDiscountCodePayload", "discount_code", DiscountCode, "The discount code changed"
+)
+
+
+@strawberry.type(description="Writing discount codes.")
+class DiscountCodeMutation:
+    @strawberry.mutation(
+        description="Creates a discount code (needs DiscountCode-Create on its site); a code "
+        "already live on the site, in any letter case, is CODE_TAKEN."
+    )
+    async def create_discount_code(
+        self, info: strawberry.Info, input: CreateDiscountCodeInput
+    ) -> CreateDiscountCodePayload:  # type: ignore[valid-type]
+        async def work(session: Any, actor: Any) -> Any:
+            fields = given(input)
+            decode_ids(fields, {"site_id": "Site"})
+            return await discount_codes.create_discount_code(
+                session,
+                actor,
+                site_id=fields.pop("site_id"),
+                fields=fields,
+                terms=given(fields.pop("terms")),
+            )
+
+        row, errors = await write(info, "DiscountCode", Action.CREATE, work)
+        return CreateDiscountCodePayload(discount_code=built(DiscountCode, row), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Changes the fields given of a discount code (needs DiscountCode-Edit)."
+    )
+    async def update_discount_code(
+        self, info: strawberry.Info, input: UpdateDiscountCodeInput
+    ) -> UpdateDiscountCodePayload:  # type: ignore[valid-type]
+        async def work(session: Any, actor: Any) -> Any:
+            fields = given(input)
+            db_id = record_id(fields.pop("id"), "DiscountCode", ("input", "id"))
+            terms = fields.pop("terms", None)
+            return await discount_codes.update_discount_code(
+                session,
+                actor,
+                db_id=db_id,
+                fields=fields,
+                terms=None if terms is None else given(terms),
+            )
+
+        row, errors = await write(info, "DiscountCode", Action.EDIT, work)
+        return UpdateDiscountCodePayload(discount_code=built(DiscountCode, row), user_errors=errors)
+
+
+DiscountCodeStateMutation = state_change_mutations(
+    Target(
+        DISCOUNT_CODES,
+        DiscountCode,
+        field="discount_code",
+        plural="discount_codes",
+        changes=tuple(StateChange),
+        bulk=True,
+    )
+)

@@ -1,0 +1,103 @@
+"""What every mutation resolver does: who is writing, which fields were given, ids to records,
+and running a use case in one transaction into a payload's userErrors."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types.maybe import Some
+
+from app.auth.roles import Action
+from app.graphql.ids import parse_global_id
+from app.graphql.mutations.payloads import UserError, run_use_case
+from app.services.actor import Actor
+from app.services.input_checks import camel
+from app.services.problems import Problem, ProblemCode, Problems
+from app.services.records import in_transaction
+
+T = TypeVar("T")
+Path = tuple[str, ...]
+
+
+def given(input_object: Any) -> dict[str, Any]:
+    """The input's fields that the client gave, by Python name.
+
+    A `Maybe` field left out is absent and one set (even to null) is present with its value, so
+    an update can tell "keep" from "clear"; a plain optional field given as null is absent too
+    (on a create both mean the default).
+    """
+    values = {}
+    for field in dataclasses.fields(input_object):
+        value = getattr(input_object, field.name)
+        if isinstance(value, Some):
+            values[field.name] = value.value
+        elif value is not None:
+            values[field.name] = value
+    return values
+
+
+def record_id(value: str, type_name: str, path: Path) -> int:
+    """The database id behind a global id of `type_name`; anything else is NOT_FOUND at `path`
+    (for a mutation an id that names nothing is a user error, not a failed request)."""
+    parsed = parse_global_id(value)
+    if parsed is None or parsed[0] != type_name:
+        message = f"no {type_name} has this id"
+        raise Problems([Problem(path, ProblemCode.NOT_FOUND, message)])
+    return parsed[1]
+
+
+def record_ids(values: Sequence[str], type_name: str) -> tuple[list[int | None], list[Problem]]:
+    """Each id decoded (None when it is not one), and the problems under ["ids", index]."""
+    ids: list[int | None] = []
+    problems: list[Problem] = []
+    for index, value in enumerate(values):
+        try:
+            ids.append(record_id(value, type_name, ("ids", str(index))))
+        except Problems as found:
+            ids.append(None)
+            problems += found.problems
+    return ids, problems
+
+
+def decode_ids(fields: dict[str, Any], types: Mapping[str, str], path: Path = ("input",)) -> None:
+    """Replaces the global ids among `fields` (name -> record type) by database ids, in place;
+    every id that names nothing is reported at once."""
+    problems: list[Problem] = []
+    for name, type_name in types.items():
+        if fields.get(name) is None:
+            continue
+        try:
+            fields[name] = record_id(fields[name], type_name, (*path, camel(name)))
+        except Problems as found:
+            problems += found.problems
+    if problems:
+        raise Problems(problems)
+
+
+def actor(info: strawberry.Info) -> Actor:
+    context = info.context
+    return Actor(subject=context.principal.subject, authorize=context.access.require)
+
+
+async def write(
+    info: strawberry.Info,
+    type_name: str,
+    action: Action,
+    work: Callable[[AsyncSession, Actor], Awaitable[T]],
+) -> tuple[T | None, list[UserError]]:
+    """Runs `work` in one transaction (rolled back on any user error) for a caller who may do
+    `action` on `type_name` records somewhere; where exactly is checked per record by the use
+    case. A caller without the role at all is refused (FORBIDDEN) before any input is read."""
+    info.context.access.require_scope(type_name, action)
+    who = actor(info)
+    sessions = info.context.services.sessions
+    return await run_use_case(lambda: in_transaction(sessions, lambda session: work(session, who)))
+
+
+def built(object_type: Any, row: Any) -> Any:
+    """The API object for a written row (None after a user error)."""
+    return None if row is None else object_type.from_row(row)

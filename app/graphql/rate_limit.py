@@ -1,0 +1,96 @@
+"""The brake on guessing discount codes: failed attempts per caller in a sliding window.
+
+`validateCode` and `redeemCode` ask `check(caller)` before looking a code up and call
+`record_failure(caller)` when the code was missing, hidden or refused; once a caller has
+`failed_code_attempts_per_minute` failures in the last minute they get `RateLimited`
+(`extensions.code` `RATE_LIMITED`, `extensions.retryAfter` in seconds; HTTP 429 with
+`Retry-After` when that is the whole response, see `app.graphql.responses`).
+
+The window lives in this process's memory: with N server processes a caller may fail up to N
+times the limit. That bounds guessing well enough for codes of 8+ characters; a shared store
+(Redis, a table) is the next step if it must be exact.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import Any
+
+from app.auth.principal import Principal
+from app.graphql.errors import ExpectedError
+from app.settings import Settings
+
+
+class RateLimited(ExpectedError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after_seconds: float) -> None:
+        seconds = max(1, math.ceil(retry_after_seconds))
+        super().__init__(f"Too many failed attempts: try again in {seconds} s.", retryAfter=seconds)
+
+
+class FailedAttemptLimiter:
+    """At most `max_failures` failures per caller in any `window_seconds`."""
+
+    def __init__(
+        self,
+        max_failures: int,
+        window_seconds: float = 60.0,
+        *,
+        max_callers: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_failures = max_failures
+        self.window_seconds = window_seconds
+        self.max_callers = max_callers
+        self.clock = clock
+        # The times of each caller's latest failures (at most `max_failures`), least recently
+        # failing caller first, so that forgetting callers beyond `max_callers` drops the
+        # stalest.
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FailedAttemptLimiter:
+        return cls(settings.failed_code_attempts_per_minute, 60.0)
+
+    def check(self, caller_key: str) -> float | None:
+        """Seconds until `caller_key` may try again, or None when it may try now."""
+        failures = self._failures.get(caller_key)
+        if failures is None:
+            return None
+        now = self.clock()
+        while failures and failures[0] <= now - self.window_seconds:
+            failures.popleft()
+        if not failures:
+            del self._failures[caller_key]
+            return None
+        if len(failures) < self.max_failures:
+            return None
+        return failures[0] + self.window_seconds - now
+
+    def ensure_allowed(self, caller_key: str) -> None:
+        """Raise `RateLimited` when `caller_key` must wait."""
+        wait = self.check(caller_key)
+        if wait is not None:
+            raise RateLimited(wait)
+
+    def record_failure(self, caller_key: str) -> None:
+        failures = self._failures.get(caller_key)
+        if failures is None:
+            failures = self._failures[caller_key] = deque(maxlen=self.max_failures)
+            if len(self._failures) > self.max_callers:
+                self._failures.popitem(last=False)
+        else:
+            self._failures.move_to_end(caller_key)
+        failures.append(self.clock())
+
+
+def caller_key(principal: Principal, request: Any) -> str:
+    """Who is guessing: the token's subject, or the client address for anonymous callers."""
+    if not principal.is_anonymous:
+        return f"subject:{principal.subject}"
+    client = getattr(request, "client", None)
+    return f"address:{client.host if client else 'unknown'}"

@@ -1,0 +1,118 @@
+"""GraphQL responses over HTTP: body, media type and status code.
+
+Status codes, for `application/graphql-response+json` (the GraphQL-over-HTTP spec):
+
+| situation | status | `data` entry |
+|---|---|---|
+| executed (with or without field errors) | 200 | present |
+| executed, nothing answered, every error `UNAUTHENTICATED` | 401 + `WWW-Authenticate: Bearer` | absent |
+| ... every error `FORBIDDEN` | 403 | absent |
+| ... every error `RATE_LIMITED` | 429 + `Retry-After` | absent |
+| parse, validation, query limits, unknown operation, variable coercion | 400 | absent |
+| time limit reached | 504 (`TIMEOUT`) | absent |
+| unexpected failure before execution | 500 (`INTERNAL_SERVER_ERROR`) | absent |
+
+"Nothing answered" means `data` is null or every top-level field is null: the caller was
+refused as a whole, which the spec answers with 401/403 ("the client is not permitted to
+issue the GraphQL request"), as Apollo Router and GitHub do for credentials. A response that
+answers anything keeps its data and 200 (a partial response).
+
+For `application/json` (legacy clients), every well-formed request gets 200, as that
+section of the spec asks: a non-200 JSON body could come from any proxy, so clients read
+GraphQL errors from 200s only. Requests that are not well-formed get a 4xx whatever the
+media type (see `app.graphql.http_params`): 400, 405 (mutation over GET, with
+`Allow: POST`), 406 (nothing acceptable), 413 (body too large), 415 (not JSON).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from app.graphql.http_params import Refused
+from app.graphql.masking import INTERNAL_SERVER_ERROR
+from app.graphql.negotiation import GRAPHQL_RESPONSE_JSON
+
+TIMEOUT = "TIMEOUT"
+REFUSAL_STATUSES = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429}
+
+
+@dataclass
+class Outcome:
+    """A GraphQL response before it is encoded; errors are already as the caller sees them."""
+
+    errors: list[dict[str, Any]]
+    data: dict[str, Any] | None = None
+    # False for request errors (nothing executed): the response has no `data` entry.
+    executed: bool = True
+    extensions: dict[str, Any] | None = None
+    # A bearer token was presented and refused (RFC 6750: `error="invalid_token"`).
+    token_refused: bool = False
+
+
+def graphql_response(outcome: Outcome, media_type: str) -> Response:
+    status, headers, with_data = 200, {}, outcome.executed
+    if media_type == GRAPHQL_RESPONSE_JSON:
+        if not outcome.executed:
+            status = _request_error_status(outcome.errors)
+        elif (refusal := _refusal(outcome)) is not None:
+            status, headers = refusal
+            with_data = False
+    body: dict[str, Any] = {}
+    if outcome.errors:
+        body["errors"] = outcome.errors
+    if with_data:
+        body["data"] = outcome.data
+    if outcome.extensions:
+        body["extensions"] = outcome.extensions
+    return _json(body, status, media_type, headers)
+
+
+def refused_response(refused: Refused, media_type: str) -> Response:
+    error = {"message": refused.message, "extensions": {"code": refused.code}}
+    return _json({"errors": [error]}, refused.status, media_type, refused.headers)
+
+
+def _json(body: dict[str, Any], status: int, media_type: str, headers: dict[str, str]) -> Response:
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        headers={**headers, "content-type": f"{media_type}; charset=utf-8"},
+    )
+
+
+def _codes(errors: list[dict[str, Any]]) -> set[Any]:
+    return {(error.get("extensions") or {}).get("code") for error in errors}
+
+
+def _request_error_status(errors: list[dict[str, Any]]) -> int:
+    codes = _codes(errors)
+    if INTERNAL_SERVER_ERROR in codes:
+        return 500
+    if TIMEOUT in codes:
+        return 504
+    return 400
+
+
+def _refusal(outcome: Outcome) -> tuple[int, dict[str, str]] | None:
+    answered = outcome.data is not None and any(v is not None for v in outcome.data.values())
+    codes = _codes(outcome.errors)
+    if answered or len(codes) != 1:
+        return None
+    (code,) = codes
+    status = REFUSAL_STATUSES.get(code)
+    if status is None:
+        return None
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["www-authenticate"] = (
+            'Bearer error="invalid_token"' if outcome.token_refused else "Bearer"
+        )
+    elif status == 429:
+        waits = [(error.get("extensions") or {}).get("retryAfter") or 1 for error in outcome.errors]
+        headers["retry-after"] = str(math.ceil(max(waits)))
+    return status, headers

