@@ -120,7 +120,7 @@ def scale_sizes(
         "discount_codes": max(10, codes // 10) if discount_codes is None else discount_codes,
         "customers": max(50, codes // 20) if customers is None else customers,
         "assignments": codes // 20 if assignments is None else assignments,
-        "redemptions": codes // 5 if redemptions is None else redemptions,
+        "redemptions": codes // 10 if redemptions is None else redemptions,
     }
     for name, value in sizes.items():
         if value < 0:
@@ -434,7 +434,7 @@ async def seed_scale(
 
     `coupons` defaults to codes / `codes_per_coupon` (10), rounded up. By default there are
     codes/10 discount codes, codes/20 customers (at least 50), codes/20 discount-code
-    assignments (plus one per pre-allocated coupon code, about 2 %) and up to codes/5
+    assignments (plus one per pre-allocated coupon code, about 2 %) and up to codes/10
     redemptions (fewer when caps and windows refuse the random attempts; the summary counts
     what was written). Sites come in pairs (GBP Europe/London, EUR Europe/Berlin) under one
     organisation each.

@@ -12,11 +12,11 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
 from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
-from app.db.paging import fetch_page
+from app.db.paging import Ordering, Window, fetch_page
 from app.db.tenancy import scope_condition
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
 from app.graphql.pagination import Connection, ordering_from, page_window, to_connection
-from app.graphql.trashed import effective_trashed
+from app.graphql.trashed import effective_trashed, response_path
 from app.graphql.types.base import build_for
 
 TrashedEnum = strawberry.enum(Trashed, description="Soft-deleted records: leave out (WITHOUT), include (WITH) or only them (ONLY).")
@@ -70,7 +70,52 @@ async def resolve_list(
     extra_where: tuple[Any, ...] = (),
 ) -> Connection[Any]:
     context = info.context
-    settings = context.settings
+    if parent_column is not None:
+        # Every parent at this response path asks the same question (same arguments, same
+        # variables): prepare it once, then each parent only queues its id on the loader.
+        key = response_path(info)
+        prepared = context.prepared_lists.get(key)
+        if prepared is None:
+            ordering, window, where, where_key = _prepare(info, spec, first, after, last, before, filter_input, order_by)
+            chosen = effective_trashed(info, trashed)
+            loader = context.loaders.page_by_parent(
+                spec, parent_column, chosen, [*where, *extra_where], (where_key, extra_where),
+                ordering, window,
+            )
+            prepared = context.prepared_lists[key] = (ordering, loader)
+        ordering, loader = prepared
+        return to_connection(await loader.load(parent_id), ordering, build)
+    ordering, window, where, _ = _prepare(info, spec, first, after, last, before, filter_input, order_by)
+    chosen = effective_trashed(info, trashed)
+    scope = context.access.require_scope(spec.name, Action.LIST)
+    page = await fetch_page(
+        context.db,
+        spec.table,
+        list(spec.table.c),
+        [
+            *trashed_condition(spec.table, chosen),
+            *scope_condition(spec.table, scope),
+            *where,
+            *extra_where,
+        ],
+        ordering,
+        window,
+        want_total=selects(info, "totalCount"),
+    )
+    return to_connection(page, ordering, build)
+
+
+def _prepare(
+    info: Any,
+    spec: ListSpec,
+    first: Optional[int],
+    after: Optional[str],
+    last: Optional[int],
+    before: Optional[str],
+    filter_input: Any,
+    order_by: Any,
+) -> tuple[Ordering, Window, list[Any], str]:
+    settings = info.context.settings
     ordering = ordering_from(order_by, spec.sort_columns)
     window = page_window(
         first=first,
@@ -82,25 +127,7 @@ async def resolve_list(
         max_size=settings.max_page_size,
     )
     where, where_key = _where(spec, filter_input)
-    where.extend(extra_where)
-    chosen = effective_trashed(info, trashed)
-    if parent_column is None:
-        scope = context.access.require_scope(spec.name, Action.LIST)
-        page = await fetch_page(
-            context.db,
-            spec.table,
-            list(spec.table.c),
-            [*trashed_condition(spec.table, chosen), *scope_condition(spec.table, scope), *where],
-            ordering,
-            window,
-            want_total=selects(info, "totalCount"),
-        )
-    else:
-        loader = context.loaders.page_by_parent(
-            spec, parent_column, chosen, where, (where_key, extra_where), ordering, window
-        )
-        page = await loader.load(parent_id)
-    return to_connection(page, ordering, build)
+    return ordering, window, where, where_key
 
 
 def connection_field(

@@ -26,6 +26,8 @@ class Context:
     # The soft-deletion choice of each response path that set one; nested fields inherit the
     # nearest one above them (see app.graphql.trashed).
     trashed_by_path: dict[tuple[str, ...], Trashed] = field(default_factory=dict)
+    # Nested lists prepared once per response path (see app.graphql.connections).
+    prepared_lists: dict[tuple[str, ...], Any] = field(default_factory=dict)
     # Why a presented token was refused (None when there was none or it was valid).
     auth_problem: str | None = None
 

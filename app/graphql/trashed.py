@@ -11,7 +11,8 @@ from typing import Any
 from app.db.filters import Trashed
 
 
-def _path_keys(info: Any) -> tuple[str, ...]:
+def response_path(info: Any) -> tuple[str, ...]:
+    """The field's response path without list indices (the same for every item of a list)."""
     keys: list[str] = []
     path = info.path
     while path is not None:
@@ -23,7 +24,7 @@ def _path_keys(info: Any) -> tuple[str, ...]:
 
 def effective_trashed(info: Any, given: Trashed | None) -> Trashed:
     """The choice for this field: its own argument, else the nearest ancestor's, else WITHOUT."""
-    keys = _path_keys(info)
+    keys = response_path(info)
     registry: dict[tuple[str, ...], Trashed] = info.context.trashed_by_path
     if given is not None:
         registry[keys] = given

@@ -61,9 +61,9 @@ def ensure_wrk(log=print) -> str | None:
     log("installing wrk (apt-get install -y wrk)")
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, **quiet).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, **quiet)
-        subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, **quiet)
+    if subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, check=False, **quiet).returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, check=False, **quiet)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, check=False, **quiet)
     found = shutil.which("wrk")
     if found is None:
         log("could not install wrk: using the asyncio client")
@@ -84,7 +84,9 @@ def run_wrk(
             body_path, str(expected_length),
             *(f"{name}: {value}" for name, value in headers.items()),
         ]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=duration + 60, check=False
+        )
     finally:
         os.unlink(body_path)
     line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import subprocess
 import sys
 import tomllib
@@ -108,7 +109,7 @@ def ensure_matplotlib(log=print) -> bool:
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = extras.get("optional-dependencies", {}).get("bench", ["matplotlib"])
     log(f"installing the chart dependencies ({', '.join(wanted)})")
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *wanted])
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *wanted], check=False)
     if done.returncode != 0:
         return False
     try:
@@ -125,7 +126,7 @@ def _extra_lines(results: dict[str, Any]) -> list[str]:
         if name == "peer":
             continue
         if section["status"] != "ok":
-            lines.append(f"{name}: skipped ({section['reason']})")
+            lines.append(f"{name}: {section['status']} ({section['reason'][:110]})")
         elif name == "codegen":
             parts = [f"{db} {f['seconds']:.1f} s" for db, f in section["figures"].items()]
             lines.append(f"generate 100,000 codes: {', '.join(parts)}")
@@ -163,17 +164,17 @@ def draw(results: dict[str, Any], path: Path) -> Path | None:
         ys = [r + offset for r in rows]
         left.barh(ys, rps, height, color=colour, label=name)
         for y, value in zip(ys, rps):
-            if value == value:  # not NaN
+            if not math.isnan(value):
                 left.text(value * 1.04, y, f"{value:,.{1 if value < 100 else 0}f}", va="center",
                           fontsize=8)
-        right.barh(ys, p50, height, color=colour, label=f"{name}: p50, whisker to p99")
+        right.barh(ys, p50, height, color=colour)
         right.errorbar(p99, ys, fmt="|", color="black", markersize=9)
         right.hlines(ys, p50, p99, color="black", linewidth=1)
         for y, a, b in zip(ys, p50, p99):
-            if b == b:
+            if not math.isnan(b):
                 right.text(b * 1.06, y, f"{a:,.1f} / {b:,.1f}", va="center", fontsize=8)
     for axis, title in ((left, "Throughput, req/s (higher is better)"),
-                        (right, "Latency p50 / p99, ms (lower is better)")):  # fmt: skip
+                        (right, "Latency: bar p50, whisker to p99, ms (lower is better)")):  # fmt: skip
         axis.set_xscale("log")
         axis.set_yticks(list(rows))
         axis.invert_yaxis()
@@ -183,19 +184,20 @@ def draw(results: dict[str, Any], path: Path) -> Path | None:
         axis.set_xlim(lo, hi * 3)  # room for the value labels
     left.set_yticklabels(labels, fontsize=9)
     right.set_yticklabels([])
-    left.legend(loc="lower right", fontsize=8)
-    right.legend(loc="lower right", fontsize=8)
+    # One legend for both panels, between the title and the plots: it never hides a bar.
+    fig.legend(*left.get_legend_handles_labels(), loc="upper center", ncol=2, fontsize=9,
+               bbox_to_anchor=(0.5, 0.955), frameon=False)  # fmt: skip
     m, s = results["machine"], results["settings"]
     fig.suptitle(
         f"Discount API vs PostGraphile 5, {results['date']}: {m['cores']} cores,"
         f" {m['memory_gib']} GiB; one server process each, {s['concurrency']} connections,"
-        f" {s['rounds']} alternating runs ({peer['tool']}); load average"
+        f" {s['rounds']} rounds of alternating runs ({peer['tool']}); load average"
         f" {m['load_at_start']:.1f} at the start",
         fontsize=11,
     )
     if extra:
         fig.text(0.01, 0.01, "\n".join(extra), fontsize=8, va="bottom", family="monospace")
-    fig.tight_layout(rect=(0, 0.02 + 0.025 * len(extra), 1, 0.95))
+    fig.tight_layout(rect=(0, 0.02 + 0.025 * len(extra), 1, 0.92))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

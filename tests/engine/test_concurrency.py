@@ -23,12 +23,18 @@ import pytest
 
 from app.db import tables as t
 from tests.conftest import TEST_SECRET
-from tests.engine.support import REDEEM, VOID, gid, ledger_rows, open_shop, times_used
+from tests.engine.support import VOID, gid, ledger_rows, open_shop, times_used
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 STORM = 200
+# Only what the assertions need: the storm measures the engine, not the nested reads.
+REDEEM = """
+mutation Redeem($input: RedeemCodeInput!) {
+  redeemCode(input: $input) { valid reason redemption { id } }
+}
+"""
 
 
 def free_port() -> int:
@@ -195,12 +201,13 @@ async def test_voids_during_the_storm_give_their_uses_back(storm: Storm, make: A
     voids, voided = 10, asyncio.Event()
     successes: list[str] = []
     done: list[str] = []
+    # Once every void has committed, this many refused customers try once more. More tries
+    # than freed uses means at least one is refused after the voids: proof that every freed
+    # use was taken again (nothing else frees one afterwards).
+    second_tries = [voids + 5]
 
     async def customer(index: int) -> None:
-        # Keeps trying until it succeeds, or is refused on a try that began after every void
-        # had committed: that refusal proves the freed uses were all taken again.
-        for attempt in range(3):
-            after_voids = voided.is_set()
+        for attempt in range(2):
             answer = await storm.redeem(shop.attempt("BACK"), f"back-{index}-{attempt}")
             if answer["valid"]:
                 successes.append(answer["redemption"]["id"])
@@ -210,9 +217,11 @@ async def test_voids_during_the_storm_give_their_uses_back(storm: Storm, make: A
                     if len(done) == voids:
                         voided.set()
                 return
-            if after_voids:
-                return
-            await voided.wait()
+            if attempt == 0:
+                await voided.wait()
+                if second_tries[0] == 0:
+                    return
+                second_tries[0] -= 1
 
     # When
     await asyncio.gather(*(customer(i) for i in range(STORM)))

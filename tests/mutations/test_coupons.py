@@ -146,6 +146,8 @@ async def test_create_needs_the_create_role_on_the_site(gql: Any, make: Any, db:
     for token in (reader_token(site.id), reader_token(other.id, "Coupon-Create")):
         errors = await gql.errors(CREATE, variables, token=token)
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+    errors = await gql.errors(CREATE, variables, token=None)
+    assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert await count(db, t.Coupon) == 0
     data = await gql(CREATE, variables, token=reader_token(site.id, "Coupon-Create"))
     assert data["createCoupon"]["coupon"]["updatedBy"] == "reader@example.com"

@@ -1,0 +1,326 @@
+"""Queries generated from the schema by hypothesis-graphql, shaped to run fast on the demo data.
+
+Generating is slow (~0.1 s a query), so the generated documents are kept in
+`generated_queries.json`, written by `python -m tests.executor.generated` (run it when the
+schema changes: the test reports how many stored documents no longer validate). The test
+validates each stored document against the current schema, keeps those that still pass, and
+adds a few freshly generated ones (seeded by the schema, so a run is reproducible).
+
+Before running, `Shaper` bends each document towards the data (deterministically, from the
+document's text): nesting is cut at `MAX_DEPTH` composite levels, lists get small pages
+(`first` 1-4 when absent; generated `first`/`last` folded into -1..7 with a few 5000s, so
+some fail), most random cursors are dropped, most ids become ids of seeded records (of the
+type the argument names), and some selections gain what hypothesis-graphql never writes:
+named fragments, `@skip`/`@include` on variables, repeated fields to merge, `__typename`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import random
+import zlib
+from pathlib import Path
+from typing import Any
+
+from graphql import (
+    ArgumentNode,
+    BooleanValueNode,
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    NamedTypeNode,
+    NameNode,
+    NonNullTypeNode,
+    ObjectFieldNode,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    StringValueNode,
+    VariableDefinitionNode,
+    VariableNode,
+    get_named_type,
+    is_composite_type,
+    parse,
+    print_ast,
+    validate,
+)
+
+CORPUS = Path(__file__).with_name("generated_queries.json")
+STORED = 2400  # documents in the corpus file (some stop validating as the schema changes)
+MAX_DEPTH = 4
+
+
+def schema_digest(schema: GraphQLSchema) -> str:
+    from graphql import print_schema
+
+    return hashlib.sha256(print_schema(schema).encode()).hexdigest()
+
+
+def generate(schema: GraphQLSchema, count: int, seed: int) -> list[str]:
+    """`count` query documents from hypothesis-graphql, one root field each."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis import strategies as st
+    from hypothesis_graphql import nodes, queries
+
+    instants = st.datetimes(
+        min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2026, 12, 31),
+        timezones=st.just(dt.timezone.utc),
+    ).map(lambda d: nodes.String(d.isoformat()))  # fmt: skip
+    days = st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2026, 12, 31)).map(
+        lambda d: nodes.String(d.isoformat())
+    )
+    scalars = {
+        "DateTime": instants,
+        "DateOrDateTime": st.one_of(days, instants),
+        "Decimal": st.decimals(min_value=0, max_value=100, places=2).map(nodes.String),
+        "UUID": st.uuids().map(nodes.String),
+    }
+    assert schema.query_type is not None
+    roots = sorted(schema.query_type.fields)
+    strategy = st.sampled_from(roots).flatmap(
+        lambda root: queries(
+            schema, fields=[root], custom_scalars=scalars, allow_x00=False,
+            print_ast=print_ast,
+        )  # fmt: skip
+    )
+    found: list[str] = []
+
+    @hypothesis_seed(seed)
+    @settings(
+        max_examples=count, database=None, deadline=None, phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )  # fmt: skip
+    @given(strategy)
+    def collect(document: str) -> None:
+        found.append(document)
+
+    collect()
+    return found
+
+
+def stored_documents() -> list[str]:
+    if not CORPUS.exists():
+        return []
+    return list(json.loads(CORPUS.read_text())["queries"])
+
+
+def still_valid(schema: GraphQLSchema, documents: list[str]) -> list[str]:
+    return [d for d in documents if not validate(schema, parse(d))]
+
+
+class Shaper:
+    """Bends one generated document towards the seeded data (see the module's docstring)."""
+
+    def __init__(self, schema: GraphQLSchema, ids: dict[str, list[str]], text: str) -> None:
+        self.schema = schema
+        self.ids = ids
+        self.rng = random.Random(zlib.crc32(text.encode()))
+        self.fragments: list[FragmentDefinitionNode] = []
+        self.variables: dict[str, bool] = {}
+
+    def shape(self, document: DocumentNode) -> tuple[str, dict[str, bool]]:
+        operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+        root = self.schema.query_type
+        selection = self.selection_set(operation.selection_set, root, 1) or _typename_only()
+        definitions = [
+            VariableDefinitionNode(
+                variable=VariableNode(name=NameNode(value=name)),
+                type=NonNullTypeNode(type=NamedTypeNode(name=NameNode(value="Boolean"))),
+            )
+            for name in sorted(self.variables)
+        ]
+        shaped = OperationDefinitionNode(
+            operation=operation.operation,
+            name=NameNode(value="Generated"),
+            variable_definitions=tuple(definitions),
+            directives=(),
+            selection_set=selection,
+        )
+        text = print_ast(DocumentNode(definitions=(shaped, *self.fragments)))
+        return text, dict(self.variables)
+
+    def selection_set(
+        self, selection_set: SelectionSetNode | None, parent: Any, depth: int
+    ) -> SelectionSetNode | None:
+        if selection_set is None:
+            return None
+        rng = self.rng
+        out: list[Any] = []
+        if rng.random() < 0.15:
+            out.append(_field("__typename"))
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                shaped = self.field(selection, parent, depth)
+                if shaped is None:
+                    continue
+                out.append(shaped)
+                if shaped.selection_set is not None and rng.random() < 0.1:
+                    # the same field again, with part of its selection: merged by the executor
+                    part = shaped.selection_set.selections[: max(1, len(shaped.selection_set.selections) // 2)]
+                    out.append(_replace_field(shaped, selection_set=SelectionSetNode(selections=tuple(part))))
+            elif isinstance(selection, InlineFragmentNode):
+                condition = (
+                    self.schema.get_type(selection.type_condition.name.value)
+                    if selection.type_condition
+                    else parent
+                )
+                inner = self.selection_set(selection.selection_set, condition, depth)
+                if inner is None:
+                    continue
+                if rng.random() < 0.3 and condition is not None:
+                    name = f"F{len(self.fragments)}"
+                    self.fragments.append(
+                        FragmentDefinitionNode(
+                            name=NameNode(value=name),
+                            type_condition=NamedTypeNode(name=NameNode(value=condition.name)),
+                            directives=(),
+                            selection_set=inner,
+                        )
+                    )
+                    out.append(FragmentSpreadNode(name=NameNode(value=name), directives=()))
+                else:
+                    out.append(
+                        InlineFragmentNode(
+                            type_condition=selection.type_condition, directives=(), selection_set=inner
+                        )
+                    )
+            else:  # pragma: no cover - hypothesis-graphql writes no spreads
+                out.append(selection)
+        if not out:
+            return None
+        return SelectionSetNode(selections=tuple(out))
+
+    def field(self, node: FieldNode, parent: Any, depth: int) -> FieldNode | None:
+        name = node.name.value
+        definition = getattr(parent, "fields", {}).get(name)
+        if definition is None:
+            return node
+        named = get_named_type(definition.type)
+        selection = None
+        if is_composite_type(named):
+            if depth >= MAX_DEPTH:
+                return None
+            selection = self.selection_set(node.selection_set, named, depth + 1) or _typename_only()
+        arguments = self.arguments(node, definition, named)
+        directives: tuple[DirectiveNode, ...] = ()
+        roll = self.rng.random()
+        if roll < 0.06:
+            directives = (self.condition("include", "yes"),)
+        elif roll < 0.12:
+            directives = (self.condition("skip", "no"),)
+        elif roll < 0.14:
+            directives = (
+                DirectiveNode(
+                    name=NameNode(value="include"),
+                    arguments=(ArgumentNode(name=NameNode(value="if"), value=BooleanValueNode(value=False)),),
+                ),
+            )
+        return FieldNode(
+            alias=node.alias,
+            name=node.name,
+            arguments=arguments,
+            directives=directives,
+            selection_set=selection,
+        )
+
+    def condition(self, directive: str, variable: str) -> DirectiveNode:
+        self.variables.setdefault(variable, self.rng.random() < 0.5)
+        return DirectiveNode(
+            name=NameNode(value=directive),
+            arguments=(ArgumentNode(name=NameNode(value="if"), value=VariableNode(name=NameNode(value=variable))),),
+        )
+
+    def arguments(self, node: FieldNode, definition: Any, named: Any) -> tuple[ArgumentNode, ...]:
+        rng = self.rng
+        out: list[ArgumentNode] = []
+        names = {a.name.value for a in node.arguments or ()}
+        for argument in node.arguments or ():
+            name = argument.name.value
+            value = argument.value
+            spec = definition.args.get(name)
+            if name in ("first", "last") and isinstance(value, IntValueNode):
+                number = int(value.value)
+                folded = 5000 if number % 23 == 0 else number % 9 - 1
+                value = IntValueNode(value=str(folded))
+            elif name in ("after", "before") and isinstance(value, StringValueNode):
+                if rng.random() < 0.7:
+                    continue
+            elif spec is not None:
+                hint = named.name if name == "id" else name
+                value = self.value(value, spec.type, hint)
+            out.append(ArgumentNode(name=argument.name, value=value))
+        if named.name.endswith("Connection") and not ({"first", "last"} & names):
+            out.append(ArgumentNode(name=NameNode(value="first"), value=IntValueNode(value=str(rng.randint(1, 4)))))
+        return tuple(out)
+
+    def value(self, value: Any, type_: Any, hint: str) -> Any:
+        if isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type
+        if isinstance(type_, GraphQLList) and isinstance(value, ListValueNode):
+            return ListValueNode(values=tuple(self.value(v, type_.of_type, hint) for v in value.values))
+        if isinstance(type_, GraphQLInputObjectType) and isinstance(value, ObjectValueNode):
+            fields = []
+            for item in value.fields:
+                spec = type_.fields.get(item.name.value)
+                inner = item.value if spec is None else self.value(item.value, spec.type, item.name.value)
+                fields.append(ObjectFieldNode(name=item.name, value=inner))
+            return ObjectValueNode(fields=tuple(fields))
+        if getattr(type_, "name", None) == "ID" and isinstance(value, (StringValueNode, IntValueNode)):
+            if self.rng.random() < 0.8:
+                return StringValueNode(value=self.pick_id(hint))
+        return value
+
+    def pick_id(self, hint: str) -> str:
+        stem = hint[:-3] if hint.endswith("Ids") else hint[:-2] if hint.endswith("Id") else hint
+        type_name = stem[:1].upper() + stem[1:]
+        if type_name == "Referrer":
+            type_name = "Customer"
+        pool = self.ids.get(type_name) or self.ids[self.rng.choice(sorted(self.ids))]
+        return self.rng.choice(pool)
+
+
+def _field(name: str) -> FieldNode:
+    return FieldNode(name=NameNode(value=name), arguments=(), directives=())
+
+
+def _typename_only() -> SelectionSetNode:
+    return SelectionSetNode(selections=(_field("__typename"),))
+
+
+def _replace_field(node: FieldNode, **changes: Any) -> FieldNode:
+    values = {key: getattr(node, key) for key in ("alias", "name", "arguments", "directives", "selection_set")}
+    values.update(changes)
+    return FieldNode(**values)
+
+
+def refresh(count: int = STORED, seed: int = 6) -> None:
+    """Regenerates the corpus file for the current schema."""
+    from app.graphql.schema import build_schema
+
+    schema = build_schema()._schema
+    documents = generate(schema, count, seed)
+    CORPUS.write_text(
+        json.dumps(
+            {"schema_sha256": schema_digest(schema), "seed": seed, "queries": documents},
+            ensure_ascii=False,
+            indent=0,
+        )
+        + "\n"
+    )
+    print(f"{len(documents)} documents written to {CORPUS}")
+
+
+if __name__ == "__main__":
+    refresh()
