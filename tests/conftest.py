@@ -155,3 +155,9 @@ def make(db: AsyncEngine) -> Any:
     from tests.factories import Factory
 
     return Factory(db)
+
+
+# Every request sent through `gql` is also answered by graphql-core's standard executor and
+# compared with the plan executor's answer (tests/executor/shadow.py; DIFFERENTIAL_EXECUTORS=0
+# turns it off).
+from tests.executor.shadow import differential_executors, standard_app  # noqa: E402,F401

@@ -43,10 +43,19 @@ async def row_by_id(db: Any, table: sa.Table, db_id: int, *, lock: bool = False)
     return (await db.execute(statement)).first()  # type: ignore[no-any-return]
 
 
+def _has_assignments(code_column: str, code_table: sa.Table) -> Any:
+    """Whether the code has live assignments (then only their holders may use it)."""
+    live = sa.exists().where(
+        ASSIGNMENT.c[code_column] == code_table.c.id, ASSIGNMENT.c.deleted_at.is_(None)
+    )
+    return live.label("has_assignments")
+
+
 async def discount_codes_by_key(db: Any, site_id: int, code: str) -> list[Row[Any]]:
-    """The site's discount codes spelt `code` in any letter case, deleted ones included."""
+    """The site's discount codes spelt `code` in any letter case, deleted ones included, each
+    with `has_assignments`."""
     statement = (
-        sa.select(DISCOUNT_CODE)
+        sa.select(DISCOUNT_CODE, _has_assignments("discount_code_id", DISCOUNT_CODE))
         .where(DISCOUNT_CODE.c.site_id == site_id, discount_code_key_condition(code))
         .order_by(DISCOUNT_CODE.c.id)
     )
@@ -56,10 +65,15 @@ async def discount_codes_by_key(db: Any, site_id: int, code: str) -> list[Row[An
 async def coupon_codes_by_key(
     db: Any, site_id: int, code: str, coupon_id: int | None
 ) -> list[Row[Any]]:
-    """The site's coupon codes spelt `code`, deleted ones included, each with its coupon's
-    `coupon_deleted_at` (a code of a deleted coupon is not live either)."""
+    """The site's coupon codes spelt `code`, deleted ones included, each with
+    `has_assignments` and its coupon's `coupon_deleted_at` (a code of a deleted coupon is not
+    live either)."""
     statement = (
-        sa.select(COUPON_CODE, COUPON.c.deleted_at.label("coupon_deleted_at"))
+        sa.select(
+            COUPON_CODE,
+            _has_assignments("coupon_code_id", COUPON_CODE),
+            COUPON.c.deleted_at.label("coupon_deleted_at"),
+        )
         .join(COUPON, COUPON.c.id == COUPON_CODE.c.coupon_id)
         .where(COUPON_CODE.c.site_id == site_id, coupon_code_key_condition(code))
         .order_by(COUPON_CODE.c.id)
@@ -77,15 +91,6 @@ async def eligible_items(
         ELIGIBLE_ITEM.c[owner_column] == owner_id
     )
     return [(row.category, row.item_id) for row in (await db.execute(statement)).all()]
-
-
-async def has_live_assignments(db: Any, code_column: str, code_id: int) -> bool:
-    statement = (
-        sa.select(ASSIGNMENT.c.id)
-        .where(ASSIGNMENT.c[code_column] == code_id, ASSIGNMENT.c.deleted_at.is_(None))
-        .limit(1)
-    )
-    return (await db.execute(statement)).first() is not None
 
 
 async def customer_assignments(

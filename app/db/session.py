@@ -33,6 +33,14 @@ class RequestDatabase:
                 self._connection = await self._engine.connect()
             return await self._connection.execute(statement)
 
+    async def after_write(self) -> None:
+        """Start a new snapshot for the reads that follow a write of this request (SQLite keeps
+        one snapshot per read transaction, so a payload read on the old one could be stale)."""
+        async with self._lock:
+            if self._connection is not None:
+                connection, self._connection = self._connection, None
+                await connection.close()
+
     async def close(self) -> None:
         self._closed = True
         if self._connection is not None:

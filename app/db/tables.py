@@ -103,6 +103,16 @@ class TermsColumns(SiteOwned):
     times_used: int = Field(default=0, index=True)
 
 
+# Which TermsColumns flag enables each item category (Nexudus DiscountPricePlans, ...).
+CATEGORY_FLAGS: dict[ItemCategory, str] = {
+    ItemCategory.PRICE_PLAN: "discount_price_plans",
+    ItemCategory.BOOKING: "discount_bookings",
+    ItemCategory.PRODUCT: "discount_products",
+    ItemCategory.EVENT: "discount_events",
+    ItemCategory.OFFERING: "discount_offerings",
+}
+
+
 def terms_constraints() -> tuple[sa.CheckConstraint, ...]:
     return (
         sa.CheckConstraint(

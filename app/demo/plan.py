@@ -71,9 +71,11 @@ _BYTE_TO_CODE = bytes(
 )
 _DROPPED_BYTES = bytes(range(_USABLE, 256))
 
-_TERMS_KEYS = frozenset(
-    c.name for c in TABLES["coupon"].columns if c.name in TABLES["discount_code"].columns
-) - {c.name for c in TABLES["organisation"].columns} - {"site_id", "organisation_id", "description"}
+_TERMS_KEYS = (
+    frozenset(c.name for c in TABLES["coupon"].columns if c.name in TABLES["discount_code"].columns)
+    - {c.name for c in TABLES["organisation"].columns}
+    - {"site_id", "organisation_id", "description"}
+)
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,7 @@ class Plan:
         return start.replace(microsecond=0) + timedelta(seconds=self.rng.randint(1, seconds - 1))
 
     def new_code(self, *, prefix: str = "", length: int = 8) -> str:
-        """A code never used before in this plan: `prefix` and `length` characters, no look-alikes."""
+        """A code not used before in this plan: `prefix`, then `length` random characters."""
         return self.new_codes(1, prefix=prefix, length=length)[0]
 
     def new_codes(self, count: int, *, prefix: str = "", length: int = 8) -> list[str]:
@@ -314,7 +316,12 @@ class Plan:
         for category, ids in eligible.items():
             for item_id in dict.fromkeys(ids):
                 self.rows["eligible_item"].append(
-                    {"_table": "eligible_item", owner: row, "category": category, "item_id": item_id}
+                    {
+                        "_table": "eligible_item",
+                        owner: row,
+                        "category": category,
+                        "item_id": item_id,
+                    }
                 )
         return row
 
@@ -431,9 +438,10 @@ class Plan:
         if row["valid_from"] and row["expires_on"] and not row["expires_on"] > row["valid_from"]:
             raise ValueError("an assignment must expire after it starts")
         live = [
-            a for a in self._assignments[id(code)]
+            a
+            for a in self._assignments[id(code)]
             if a["customer_id"] is customer and a["deleted_at"] is None
-        ]  # fmt: skip
+        ]
         if live and row["deleted_at"] is None:
             raise ValueError("the customer already holds this code")
         self._assignments[id(code)].append(row)
@@ -506,7 +514,10 @@ class Plan:
     def _items(self, site: Row, rules: Row) -> tuple[list[Item], list[Item]]:
         """The site's items the terms apply to, and the others (cached per terms)."""
         eligible = rules["_eligible"]
-        key = (id(site), tuple(sorted((c.value, tuple(sorted(ids))) for c, ids in eligible.items())))
+        key = (
+            id(site),
+            tuple(sorted((c.value, tuple(sorted(ids))) for c, ids in eligible.items())),
+        )
         cached = self._items_cache.get(key)
         if cached is None:
             terms = self._terms(rules)
@@ -535,7 +546,7 @@ class Plan:
             # Enough of the first item to reach the minimum spend (on net or gross prices).
             net = bool(rules.get("apply_to_net_price"))
             price = [i.net(vat) if net else i.unit_price for i in picked]
-            total = sum(q * p for q, p in zip(quantities, price))
+            total = sum(q * p for q, p in zip(quantities, price, strict=True))
             if total < minimum and price[0] > 0:
                 quantities[0] += -(-(minimum - total) // price[0])
         if others and rng.random() < 0.4:
@@ -543,7 +554,7 @@ class Plan:
             quantities.append(1)
         lines = tuple(
             BasketLine(i.category, i.item_id, q, i.unit_price, i.net(vat))
-            for q, i in zip(quantities, picked)
+            for q, i in zip(quantities, picked, strict=True)
         )
         return Basket(currency=currency, lines=lines)
 
@@ -597,9 +608,17 @@ class Plan:
             if accepted is not None:
                 outcome, basket = accepted
                 return self._ledger_row(
-                    code, rules, assignment, customer, when, channel, lead_booker, outcome,
-                    basket, voided=voided,
-                )  # fmt: skip
+                    code,
+                    rules,
+                    assignment,
+                    customer,
+                    when,
+                    channel,
+                    lead_booker,
+                    outcome,
+                    basket,
+                    voided=voided,
+                )
         return None
 
     def _evaluate(
@@ -781,11 +800,11 @@ def _at_or_before(moment: datetime | None, when: datetime) -> bool:
 __all__ = [
     "CATEGORY_FLAGS",
     "CODE_ALPHABET",
+    "TABLES",
+    "TABLE_ORDER",
     "Item",
     "Plan",
     "Row",
-    "TABLES",
-    "TABLE_ORDER",
     "ascii_slug",
     "terms",
 ]

@@ -144,15 +144,21 @@ class _Scale:
         if r < 0.70:
             return {"valid_from": p.ago(p.rng.randint(30, 300))}
         if r < 0.85:
-            return {"valid_from": p.ago(p.rng.randint(10, 200)), "valid_to": p.ahead(p.rng.randint(5, 200))}
+            return {
+                "valid_from": p.ago(p.rng.randint(10, 200)),
+                "valid_to": p.ahead(p.rng.randint(5, 200)),
+            }
         if r < 0.95:
             start = p.rng.randint(60, 360)
             return {"valid_from": p.ago(start), "valid_to": p.ago(p.rng.randint(1, start - 30))}
-        return {"valid_from": p.ahead(p.rng.randint(1, 30)), "valid_to": p.ahead(p.rng.randint(31, 120))}
+        return {
+            "valid_from": p.ahead(p.rng.randint(1, 30)),
+            "valid_to": p.ahead(p.rng.randint(31, 120)),
+        }
 
     def money(self, low: int, high: int) -> dict[str, int]:
         gbp = self.p.rng.randrange(low, high, 50)
-        return {"GBP": gbp, "EUR": int(round(gbp * 1.17 / 50)) * 50 or 50}
+        return {"GBP": gbp, "EUR": round(gbp * 1.17 / 50) * 50 or 50}
 
     def terms(self, *, standalone: bool) -> dict[str, Any]:
         p, rng = self.p, self.p.rng
@@ -242,10 +248,15 @@ class _Scale:
             ]
             site_rows.append(
                 p.site(
-                    organisations[n // 2], f"Scale Site {n + 1}", currency=currency,
-                    time_zone=time_zone, short=f"S{n + 1}", vat_bp=vat, catalogue=catalogue,
+                    organisations[n // 2],
+                    f"Scale Site {n + 1}",
+                    currency=currency,
+                    time_zone=time_zone,
+                    short=f"S{n + 1}",
+                    vat_bp=vat,
+                    catalogue=catalogue,
                     created_at=p.ago(780),
-                )  # fmt: skip
+                )
             )
         for n, count in enumerate(_spread(customers, len(organisations))):
             org = organisations[n]
@@ -255,18 +266,29 @@ class _Scale:
                 if rng.random() < 0.2:
                     name = f"{rng.choice(_COMPANY)} {k} {rng.choice(_SUFFIX)}"
                     row = p.customer(
-                        org, name, kind=CustomerKind.COMPANY, is_member=rng.random() < 0.5,
-                        company_name=name, billing_name=f"{name} (Accounts)",
-                        email=f"accounts{k}@org{n + 1}-company.example", created_at=created,
-                        deleted_at=deleted, external_id=f"EXT-C{n + 1}-{k}",
-                    )  # fmt: skip
+                        org,
+                        name,
+                        kind=CustomerKind.COMPANY,
+                        is_member=rng.random() < 0.5,
+                        company_name=name,
+                        billing_name=f"{name} (Accounts)",
+                        email=f"accounts{k}@org{n + 1}-company.example",
+                        created_at=created,
+                        deleted_at=deleted,
+                        external_id=f"EXT-C{n + 1}-{k}",
+                    )
                 else:
                     first, last = rng.choice(_FIRST), rng.choice(_LAST)
                     row = p.customer(
-                        org, f"{first} {last}", is_member=rng.random() < 0.4,
-                        billing_name=f"{first} {last}", created_at=created, deleted_at=deleted,
-                        email=f"customer{k}@org{n + 1}.example", external_id=f"EXT-P{n + 1}-{k}",
-                    )  # fmt: skip
+                        org,
+                        f"{first} {last}",
+                        is_member=rng.random() < 0.4,
+                        billing_name=f"{first} {last}",
+                        created_at=created,
+                        deleted_at=deleted,
+                        email=f"customer{k}@org{n + 1}.example",
+                        external_id=f"EXT-P{n + 1}-{k}",
+                    )
                 if deleted is None:
                     self.customers[id(org)].append(row)
         return site_rows
@@ -279,9 +301,13 @@ class _Scale:
             site = sites[n % len(sites)]
             created = p.ago(rng.uniform(20, 400)).replace(microsecond=0)
             coupon = p.coupon(
-                site, f"Campaign {n + 1}", self.terms(standalone=False),
-                eligible=self.eligible(site), created_at=created, **self.lifecycle(created),
-            )  # fmt: skip
+                site,
+                f"Campaign {n + 1}",
+                self.terms(standalone=False),
+                eligible=self.eligible(site),
+                created_at=created,
+                **self.lifecycle(created),
+            )
             members = self.customers[id(site["organisation_id"])]
             for _ in range(count):
                 kw: dict[str, Any] = {}
@@ -297,10 +323,14 @@ class _Scale:
                     kw["deleted_at"] = p.between(created, p.now)
                 owner = rng.choice(members) if members and rng.random() < 0.02 else None
                 code = p.coupon_code(
-                    coupon, next(strings), customer=owner,
-                    customer_credit_id=p.hex(24) if owner is not None and rng.random() < 0.7 else None,
+                    coupon,
+                    next(strings),
+                    customer=owner,
+                    customer_credit_id=p.hex(24)
+                    if owner is not None and rng.random() < 0.7
+                    else None,
                     **kw,
-                )  # fmt: skip
+                )
                 if owner is not None:
                     p.assignment(code, owner, assigned_at=created, notes="Pre-allocated")
                 code_rows.append(code)
@@ -315,9 +345,13 @@ class _Scale:
             created = p.ago(rng.uniform(20, 400)).replace(microsecond=0)
             rows.append(
                 p.discount_code(
-                    site, strings[n], self.terms(standalone=True),
-                    eligible=self.eligible(site), created_at=created, **self.lifecycle(created),
-                )  # fmt: skip
+                    site,
+                    strings[n],
+                    self.terms(standalone=True),
+                    eligible=self.eligible(site),
+                    created_at=created,
+                    **self.lifecycle(created),
+                )
             )
         return rows
 
@@ -343,13 +377,17 @@ class _Scale:
             assigned = p.between(start, p.now)
             explicit = code.get("expiration_unit") is None
             p.assignment(
-                code, customer, assigned_at=assigned, valid_from=assigned,
+                code,
+                customer,
+                assigned_at=assigned,
+                valid_from=assigned,
                 expires_on=assigned + timedelta(days=rng.randint(7, 365))
-                if explicit and rng.random() < 0.4 else None,
+                if explicit and rng.random() < 0.4
+                else None,
                 notes=rng.choice((None, None, "Welcome offer", "Loyalty", "Apology")),
                 booking_reference=f"BK-{rng.randrange(10**7):07d}" if rng.random() < 0.2 else None,
                 deleted_at=p.between(assigned, p.now) if rng.random() < 0.01 else None,
-            )  # fmt: skip
+            )
             made += 1
 
     def redemptions(self, coupon_codes: list[Row], discount_codes: list[Row], count: int) -> None:
@@ -396,10 +434,14 @@ def build_scale(
 ) -> Plan:
     """The scale data set as a plan (nothing written); see `seed_scale`."""
     sizes = scale_sizes(
-        codes, coupons=coupons, codes_per_coupon=codes_per_coupon,
-        discount_codes=discount_codes, customers=customers, assignments=assignments,
+        codes,
+        coupons=coupons,
+        codes_per_coupon=codes_per_coupon,
+        discount_codes=discount_codes,
+        customers=customers,
+        assignments=assignments,
         redemptions=redemptions,
-    )  # fmt: skip
+    )
     if sites < 1:
         raise ValueError(f"sites must be at least 1, got {sites}")
     now = now or datetime.now(timezone.utc).replace(second=0, microsecond=0)
@@ -446,10 +488,17 @@ async def seed_scale(
         await ensure_empty(engine)
     started, cpu = time.perf_counter(), time.process_time()
     plan = build_scale(
-        codes=codes, coupons=coupons, codes_per_coupon=codes_per_coupon,
-        discount_codes=discount_codes, customers=customers, assignments=assignments,
-        redemptions=redemptions, sites=sites, seed=seed, now=now,
-    )  # fmt: skip
+        codes=codes,
+        coupons=coupons,
+        codes_per_coupon=codes_per_coupon,
+        discount_codes=discount_codes,
+        customers=customers,
+        assignments=assignments,
+        redemptions=redemptions,
+        sites=sites,
+        seed=seed,
+        now=now,
+    )
     planned = time.perf_counter()
     counts = await write_plan(engine, plan, reset=reset, progress=resolve_progress(progress))
     return ScaleSummary(

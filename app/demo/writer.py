@@ -31,9 +31,7 @@ SQLITE_CACHE_KIB = 131_072  # 128 MiB, for the seeding transaction only
 _ADVISORY_LOCK = 0x5EED_D15C
 
 # Tables that other tables reference: their ids are needed before the children are written.
-_PARENTS = frozenset(
-    fk.column.table.name for table in TABLES.values() for fk in table.foreign_keys
-)
+_PARENTS = frozenset(fk.column.table.name for table in TABLES.values() for fk in table.foreign_keys)
 
 
 class DatabaseNotEmpty(RuntimeError):
@@ -43,8 +41,7 @@ class DatabaseNotEmpty(RuntimeError):
         self.counts = counts
         rows = ", ".join(f"{name}: {n}" for name, n in counts.items() if n)
         super().__init__(
-            f"the database already has data ({rows}); nothing was changed"
-            " (reset it to seed again)"
+            f"the database already has data ({rows}); nothing was changed (reset it to seed again)"
         )
 
 
@@ -213,6 +210,7 @@ async def _insert_all(
                 continue
             bar.set_description(name)
             await _insert(connection, TABLES[name], rows, bar, chunk_size)
+
 
 async def _insert(
     connection: AsyncConnection, table: sa.Table, rows: Sequence[Row], bar: Any, chunk_size: int

@@ -32,7 +32,7 @@ from app.domain.enums import CodeCharset
 from app.services.actor import Actor
 from app.services.coupon_codes import find_coupon_for_codes
 from app.services.kinds import COUPON_CODE_RULE
-from app.services.problems import Problem, ProblemCode
+from app.services.problems import Problem, ProblemCode, Problems
 from app.services.records import attempt, raise_problems, stamp
 from app.services.uniqueness import conflicts_reported
 
@@ -115,7 +115,7 @@ async def generate_coupon_codes(
             taken=taken.scalars().all(),
         )
     except ValueError as error:  # too many for this length and charset: the domain says why
-        raise_problems([Problem(("count",), ProblemCode.OUT_OF_RANGE, str(error))])
+        raise Problems([Problem(("count",), ProblemCode.OUT_OF_RANGE, str(error))]) from error
     statement = _insert_statement(coupon, actor, now)
     # A concurrent request could take one of these strings between the draw and the insert.
     raced = "another request added one of the generated codes at the same time; try again"
@@ -126,10 +126,9 @@ async def generate_coupon_codes(
             await session.execute(statement, rows)
             if progress is not None:
                 progress(len(chunk))
-    first = codes[:FIRST_ROWS]
-    statement = (
+    first = (
         sa.select(TABLE)
-        .where(TABLE.c.coupon_id == coupon.id, TABLE.c.code.in_(first))
+        .where(TABLE.c.coupon_id == coupon.id, TABLE.c.code.in_(codes[:FIRST_ROWS]))
         .order_by(TABLE.c.id)
     )
-    return GeneratedCodes(len(codes), codes, list((await session.execute(statement)).all()))
+    return GeneratedCodes(len(codes), codes, list((await session.execute(first)).all()))

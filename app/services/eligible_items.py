@@ -16,6 +16,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import tables as t
+from app.db.tables import CATEGORY_FLAGS
 from app.domain.enums import ItemCategory
 from app.services.problems import Problem, ProblemCode
 
@@ -25,14 +26,6 @@ Eligible = dict[ItemCategory, frozenset[str]]
 ELIGIBLE_ITEM: Any = t.EligibleItem.__table__
 MAX_ITEM_ID_LENGTH = 128
 
-# The flag column of each category on the Terms tables.
-CATEGORY_FLAGS: Mapping[ItemCategory, str] = {
-    ItemCategory.PRICE_PLAN: "discount_price_plans",
-    ItemCategory.BOOKING: "discount_bookings",
-    ItemCategory.PRODUCT: "discount_products",
-    ItemCategory.EVENT: "discount_events",
-    ItemCategory.OFFERING: "discount_offerings",
-}
 
 
 class CategoryList(Protocol):

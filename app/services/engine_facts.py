@@ -50,6 +50,11 @@ class Found:
         return max(present) if present else None
 
     @property
+    def restricted(self) -> bool:
+        """The code has live assignments: only their holders may use it."""
+        return bool(self.row.has_assignments)
+
+    @property
     def columns(self) -> tuple[str, str, int]:
         """(owner column, code column, owner id) as the ledger names them."""
         if self.is_coupon_code:
@@ -136,7 +141,6 @@ class Gathered:
     assignment: Row[Any] | None  # the customer's live assignment of the code
     customer: Row[Any] | None
     items: list[tuple[ItemCategory, str]]  # the owner's eligible item ids
-    restricted: bool  # the code has live assignments: only their holders may use it
     facts: CodeFacts
     attempt: Attempt
     usage: Usage
@@ -188,21 +192,22 @@ async def gather(
     and a redemption's first look (see `regather`)."""
     owner_column, code_column, owner_id = found.columns
     items = await ledger.eligible_items(db, owner_column, owner_id)
-    restricted = await ledger.has_live_assignments(db, code_column, found.row.id)
     owner = code = found.row
     if found.is_coupon_code:
         owner = await ledger.row_by_id(db, ledger.COUPON, owner_id)
     held = []
-    if customer is not None:
+    # Assignments matter only for codes that have live ones; most codes have none.
+    if customer is not None and found.restricted:
         held = await ledger.customer_assignments(db, code_column, found.row.id, customer.id)
-    parts = (found, owner, code, held, customer, items, restricted)
+    parts = (found, owner, code, held, customer, items)
     return await _assemble(db, site, request, *parts)  # type: ignore[arg-type]
 
 
 async def regather(db: Any, site: Row[Any], first: Gathered, request: CodeRequest) -> Gathered:
     """`first` read again under the row locks, in `counters_of` order: the owner, the code,
-    then the customer's assignments. The eligible items and whether the code is for
-    assignees only are kept from `first`: no cap depends on them."""
+    then the customer's assignments. The eligible items and whether the code has live
+    assignments are kept from `first`: no cap depends on them (an assignment made in between
+    is as if made just after this redemption)."""
     found, customer = first.found, first.customer
     owner_column, code_column, owner_id = found.columns
     rows = [(ledger.DISCOUNT_CODE, found.row.id)]
@@ -210,11 +215,11 @@ async def regather(db: Any, site: Row[Any], first: Gathered, request: CodeReques
         rows = [(ledger.COUPON, owner_id), (ledger.COUPON_CODE, found.row.id)]
     locked = await lock_rows(db, rows)
     held = []
-    if customer is not None:
+    if customer is not None and found.restricted:
         held = await ledger.customer_assignments(
             db, code_column, found.row.id, customer.id, lock=True
         )
-    parts = (found, locked[0], locked[-1], held, customer, first.items, first.restricted)
+    parts = (found, locked[0], locked[-1], held, customer, first.items)
     return await _assemble(db, site, request, *parts)
 
 
@@ -228,7 +233,6 @@ async def _assemble(
     held: list[Row[Any]],
     customer: Row[Any] | None,
     items: list[tuple[ItemCategory, str]],
-    restricted: bool,
 ) -> Gathered:
     """Counts the uses and turns the rows into the rules' facts and attempt."""
     owner_column, code_column, owner_id = found.columns
@@ -261,14 +265,14 @@ async def _assemble(
         # taken away: DELETED. Were the code open to all, the deleted assignment is moot.
         deleted=code.deleted_at is not None
         or owner.deleted_at is not None
-        or (restricted and assignment is None and bool(held)),
+        or (found.restricted and assignment is None and bool(held)),
         disabled=owner.disabled_at is not None,
         single_use=coupon_code and not code.multi_use,
         once_per_customer=coupon_code and code.multi_use,
         allocated_customer_id=(
             str(code.customer_id) if coupon_code and code.customer_id is not None else None
         ),
-        assignees_only=restricted,
+        assignees_only=found.restricted,
         assigned_customer_ids=holders,
     )
     attempt = Attempt(
@@ -279,6 +283,4 @@ async def _assemble(
         channel=request.channel,
         order_reference=request.order_reference,
     )
-    return Gathered(
-        found, code, owner, assignment, customer, items, restricted, facts, attempt, usage
-    )
+    return Gathered(found, code, owner, assignment, customer, items, facts, attempt, usage)

@@ -42,7 +42,7 @@ from app.services.engine_facts import (
     terms_from_row,
 )
 from app.services.engine_request import CodeRequest
-from app.services.problems import ProblemCode, problem
+from app.services.problems import ProblemCode, Problems, problem
 
 
 @dataclass(frozen=True)
@@ -103,16 +103,21 @@ async def _redeem(
     session: AsyncSession, site: Row[Any], request: CodeRequest, types: frozenset[str], by: str
 ) -> Redeemed:
     key = request.idempotency_key or ""
-    existing = await ledger.redemption_by_key(session, site.id, key)
-    if existing is not None:
-        return _replay(existing, request)
     # A first look without locks: a refusal read from committed rows is a true answer as of
     # that read, so refusals (most of a storm on a used-up code) never queue on the locks.
-    check = await check_code(session, site, request, types)
+    try:
+        check = await check_code(session, site, request, types)
+    except Problems:
+        # The request's customer is gone; an earlier redemption under the key still answers.
+        existing = await ledger.redemption_by_key(session, site.id, key)
+        if existing is None:
+            raise
+        return _replay(existing, request)
     if check.gathered is not None and check.outcome.valid:
         check = _evaluated(await regather(session, site, check.gathered, request))
-    # After the deciding reads: a duplicate of this request that committed meanwhile (it held
-    # the lock before us, or its use is what refused us) must be answered again instead.
+    # Only after the deciding reads is the key looked up: a retry of an earlier redemption,
+    # or a duplicate that committed meanwhile (it held the lock before us, or its use is what
+    # refused us), must be answered with that redemption, not with a fresh verdict.
     existing = await ledger.redemption_by_key(session, site.id, key)
     if existing is not None:
         return _replay(existing, request)

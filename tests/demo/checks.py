@@ -39,9 +39,16 @@ async def scalar(engine: AsyncEngine, statement: Any) -> Any:
 async def counts(engine: AsyncEngine) -> dict[str, int]:
     result = {}
     for table in (
-        organisation, site, customer, coupon, coupon_code, discount_code, eligible_item,
-        assignment, redemption,
-    ):  # fmt: skip
+        organisation,
+        site,
+        customer,
+        coupon,
+        coupon_code,
+        discount_code,
+        eligible_item,
+        assignment,
+        redemption,
+    ):
         result[table.name] = await scalar(engine, sa.select(sa.func.count()).select_from(table))
     return result
 
@@ -60,7 +67,8 @@ async def assert_times_used_match_the_ledger(engine: AsyncEngine) -> None:
             .scalar_subquery()
         )
         wrong = await rows(
-            engine, sa.select(table.c.id, table.c.times_used, used).where(table.c.times_used != used)
+            engine,
+            sa.select(table.c.id, table.c.times_used, used).where(table.c.times_used != used),
         )
         assert wrong == [], f"{table.name}: times_used differs from the ledger: {wrong[:5]}"
 
@@ -149,7 +157,8 @@ async def assert_ledger_well_formed(engine: AsyncEngine, now: datetime | None = 
 
 
 async def assert_generated_codes_avoid_look_alikes(
-    engine: AsyncEngine, chosen: set[str] = frozenset()  # type: ignore[assignment]
+    engine: AsyncEngine,
+    chosen: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> None:
     """Codes are letters, digits and '-', and only hand-chosen ones contain 0 O 1 I L."""
     allowed = set(CODE_ALPHABET) | {"-"}

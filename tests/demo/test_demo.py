@@ -33,11 +33,28 @@ NOW = datetime(2025, 7, 14, 9, 30, tzinfo=timezone.utc)
 
 # Codes chosen by a person (in the demo's story), which may use any letter or digit.
 HAND_CHOSEN = {
-    "WELCOME10", "MEMBERS-3M", "REFER-A-FRIEND", "NEWYEAR-DESK", "SUMMER-PARTY", "WILLKOMMEN",
-    "TEAM-WEEKS", "THANKYOU", "ROOMS-MONTHLY", "BERLIN-LAUNCH", "SPA-SUMMER", "TREAT-25",
-    "BOXOFFICE5", "SPA-NET15", "EASTER-SPA", "SEASON-FREYA", "FLASH50", "FIXED10", "TAQUILLA5",
-    "PREVIEW-SOON", "VERANO-OLD",
-}  # fmt: skip
+    "WELCOME10",
+    "MEMBERS-3M",
+    "REFER-A-FRIEND",
+    "NEWYEAR-DESK",
+    "SUMMER-PARTY",
+    "WILLKOMMEN",
+    "TEAM-WEEKS",
+    "THANKYOU",
+    "ROOMS-MONTHLY",
+    "BERLIN-LAUNCH",
+    "SPA-SUMMER",
+    "TREAT-25",
+    "BOXOFFICE5",
+    "SPA-NET15",
+    "EASTER-SPA",
+    "SEASON-FREYA",
+    "FLASH50",
+    "FIXED10",
+    "TAQUILLA5",
+    "PREVIEW-SOON",
+    "VERANO-OLD",
+}
 
 
 @pytest.fixture
@@ -96,9 +113,15 @@ async def test_the_demo_has_what_the_design_asks_for(db: AsyncEngine, demo) -> N
     # Discount codes of both vendors' flavours.
     flags = {
         name: any(getattr(d, name) for d in discount_codes)
-        for name in ("members_only", "contacts_only", "is_referral", "box_office_only",
-                     "apply_to_net_price", "lead_booker_only")
-    }  # fmt: skip
+        for name in (
+            "members_only",
+            "contacts_only",
+            "is_referral",
+            "box_office_only",
+            "apply_to_net_price",
+            "lead_booker_only",
+        )
+    }
     assert all(flags.values()), flags
     assert any(d.expiration_unit == "MONTH" and d.expires_in == 3 for d in discount_codes)
     assert any(d.max_uses_per_order for d in discount_codes)
@@ -106,8 +129,10 @@ async def test_the_demo_has_what_the_design_asks_for(db: AsyncEngine, demo) -> N
     assignments = await rows(db, sa.select(assignment))
     assert any(a.discount_code_id and a.referrer_id for a in assignments)
     assert any(a.notes for a in assignments) and any(a.booking_reference for a in assignments)
-    assert all(a.valid_from is None or a.expires_on is None or a.expires_on > a.valid_from
-               for a in assignments)  # fmt: skip
+    assert all(
+        a.valid_from is None or a.expires_on is None or a.expires_on > a.valid_from
+        for a in assignments
+    )
 
     items = await rows(db, sa.select(eligible_item))
     assert any(i.coupon_id for i in items) and any(i.discount_code_id for i in items)
@@ -136,8 +161,7 @@ async def test_memorable_codes(db: AsyncEngine, demo) -> None:  # type: ignore[n
     shown = {c.code for c in demo.codes}
     assert {"WELCOME10", "SPA-SUMMER", "BOXOFFICE5", "FIXED10", "MEMBERS-3M"} <= shown
     assert shown <= HAND_CHOSEN
-    by_code = {r.code: r for r in await rows(db, sa.select(discount_code))
-               if r.deleted_at is None}  # fmt: skip
+    by_code = {r.code: r for r in await rows(db, sa.select(discount_code)) if r.deleted_at is None}
     welcome = by_code["WELCOME10"]
     assert welcome.id == demo.code("WELCOME10").id
     assert (welcome.kind, welcome.percentage_bp) == (DiscountKind.PERCENTAGE, 1000)
@@ -160,11 +184,18 @@ async def test_memorable_codes(db: AsyncEngine, demo) -> None:  # type: ignore[n
 async def test_rerunning_without_reset_changes_nothing(db: AsyncEngine, demo) -> None:  # type: ignore[no-untyped-def]
     async def snapshot() -> list[list[tuple[object, ...]]]:
         result = []
-        for table in (organisation, site, customer, coupon, coupon_code, discount_code,
-                      eligible_item, assignment, redemption):  # fmt: skip
-            result.append(
-                [tuple(r) for r in await rows(db, sa.select(table).order_by(table.c.id))]
-            )
+        for table in (
+            organisation,
+            site,
+            customer,
+            coupon,
+            coupon_code,
+            discount_code,
+            eligible_item,
+            assignment,
+            redemption,
+        ):
+            result.append([tuple(r) for r in await rows(db, sa.select(table).order_by(table.c.id))])
         return result
 
     before = await snapshot()
@@ -194,12 +225,15 @@ def test_the_demo_is_deterministic() -> None:
         for name, table_rows in plan.rows.items():
             for row in table_rows:
                 out.append(
-                    (name, *(
-                        (k, v["unique_id"] if isinstance(v, dict) and "_table" in v else v)
-                        for k, v in sorted(row.items())
-                        if not k.startswith("_")
-                    ))
-                )  # fmt: skip
+                    (
+                        name,
+                        *(
+                            (k, v["unique_id"] if isinstance(v, dict) and "_table" in v else v)
+                            for k, v in sorted(row.items())
+                            if not k.startswith("_")
+                        ),
+                    )
+                )
         return out
 
     assert shape(7) == shape(7)

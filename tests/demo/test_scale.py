@@ -83,14 +83,23 @@ async def test_scale_refuses_data_unless_reset(db: AsyncEngine) -> None:
 
 def test_sizes() -> None:
     assert scale_sizes(100_000) == {
-        "codes": 100_000, "coupons": 10_000, "discount_codes": 10_000, "customers": 5_000,
-        "assignments": 5_000, "redemptions": 10_000,
-    }  # fmt: skip
+        "codes": 100_000,
+        "coupons": 10_000,
+        "discount_codes": 10_000,
+        "customers": 5_000,
+        "assignments": 5_000,
+        "redemptions": 10_000,
+    }
     assert scale_sizes(95, codes_per_coupon=10)["coupons"] == 10
     assert scale_sizes(100, coupons=3)["coupons"] == 3
     assert scale_sizes(100, coupons=4, codes_per_coupon=25)["coupons"] == 4
-    for bad in ({"coupons": 0}, {"coupons": 101}, {"coupons": 3, "codes_per_coupon": 10},
-                {"codes_per_coupon": 0}, {"redemptions": -1}):  # fmt: skip
+    for bad in (
+        {"coupons": 0},
+        {"coupons": 101},
+        {"coupons": 3, "codes_per_coupon": 10},
+        {"codes_per_coupon": 0},
+        {"redemptions": -1},
+    ):
         with pytest.raises(ValueError):
             scale_sizes(100, **bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError):

@@ -68,8 +68,12 @@ async def test_scale_with_reset(db: AsyncEngine) -> None:
 
 def test_bad_arguments(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
-    for args in (("--coupons", "5"), ("--scale", "10", "--coupons", "11"), ("--scale", "0"),
-                 ("--scale", "10", "--coupons", "2", "--codes-per-coupon", "5")):  # fmt: skip
+    for args in (
+        ("--coupons", "5"),
+        ("--scale", "10", "--coupons", "11"),
+        ("--scale", "0"),
+        ("--scale", "10", "--coupons", "2", "--codes-per-coupon", "5"),
+    ):
         result = _seed(*args, url=url)
         assert result.returncode == 2, (args, result.stdout)
     assert not (tmp_path / "x.db").exists()

@@ -83,7 +83,7 @@ class EngineMutation:
                 context.services.sessions, request, types_at, context.principal.subject
             )
 
-        result, errors = await run_use_case(use_case)
+        result, errors = await run_use_case(use_case, context.db)
         if result is None:
             return RedeemCodePayload(
                 redemption=None, valid=False, reason=None, discount_total=0, lines=[],
@@ -133,5 +133,5 @@ class EngineMutation:
                 context.services.sessions, parsed[1], authorize, context.principal.subject
             )
 
-        row, errors = await run_use_case(use_case)
+        row, errors = await run_use_case(use_case, context.db)
         return VoidRedemptionPayload(redemption=redemption_of(row), user_errors=errors)

@@ -98,20 +98,28 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 outcome = run.root_outcomes.get(field.key)
                 if outcome is None:  # pragma: no cover - only completions raise it
                     raise
+                self.stats["replayed"] += 1
                 try:
                     root.out[field.key] = await self._complete_standard(plan, field, outcome)
                 except GraphQLError as error:  # a non-null root field failed: no data
                     self.collected_errors.add(error, None)
                     return self._response(None)
                 continue
+            errors_before = len(self.collected_errors.errors)
             run.flush_errors()
+            await self._root_field_done(plan, field, run, root, errors_before)
             if run.data_null:
                 return self._response(None)
         return self._response(root.out)
 
+    async def _root_field_done(
+        self, plan: SelectionPlan, field: Any, run: Run, root: Slot, errors_before: int
+    ) -> None:
+        """Called after each root field of a serial operation (tests compare it there)."""
+
     async def _complete_standard(self, plan: SelectionPlan, field: Any, outcome: tuple[bool, Any]) -> Any:
-        """graphql-core's completion of a root field from its resolver's known result."""
-        self.stats["replayed"] += 1
+        """graphql-core's completion of a root field from its resolver's known result;
+        raises the error of a failed non-null root field."""
         path = Path(None, field.key, plan.type_name)
         info = self.build_resolve_info(field.field_def, field.nodes, plan.type, path)
         return_type = field.field_def.type

@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 import strawberry
 
+from app.db.session import RequestDatabase
+
 from app.services.problems import ProblemCode, Problems
 
 T = TypeVar("T")
@@ -23,8 +25,14 @@ class UserError:
     message: str = strawberry.field(description="The problem in plain words.")
 
 
-async def run_use_case(call: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
-    """The use case's result, or the user errors it raised (its transaction rolled back)."""
+async def run_use_case(
+    call: Callable[[], Awaitable[T]], db: RequestDatabase
+) -> tuple[T | None, list[UserError]]:
+    """The use case's result, or the user errors it raised (its transaction rolled back).
+
+    The request's reads start a new snapshot afterwards, so the payload (and any later
+    mutation of the same document) sees what was just written.
+    """
     try:
         return await call(), []
     except Problems as problems:
@@ -32,6 +40,8 @@ async def run_use_case(call: Callable[[], Awaitable[T]]) -> tuple[T | None, list
             UserError(field=list(p.field) or None, code=p.code, message=p.message)
             for p in problems.problems
         ]
+    finally:
+        await db.after_write()
 
 
 def payload_type(name: str, field: str, object_type: Any, description: str) -> Any:

@@ -95,7 +95,9 @@ async def write(
     info.context.access.require_scope(type_name, action)
     who = actor(info)
     sessions = info.context.services.sessions
-    return await run_use_case(lambda: in_transaction(sessions, lambda session: work(session, who)))
+    return await run_use_case(
+        lambda: in_transaction(sessions, lambda session: work(session, who)), info.context.db
+    )
 
 
 def built(object_type: Any, row: Any) -> Any:

@@ -10,17 +10,8 @@ import strawberry
 from sqlalchemy.engine import Row
 
 from app.db import tables as t
+from app.db.tables import CATEGORY_FLAGS
 from app.domain.enums import DiscountKind, ExpirationUnit, ItemCategory, UsagePeriod
-
-# The Terms' category flags, in the API's order.
-CATEGORY_FLAGS: dict[ItemCategory, str] = {
-    ItemCategory.PRICE_PLAN: "discount_price_plans",
-    ItemCategory.BOOKING: "discount_bookings",
-    ItemCategory.PRODUCT: "discount_products",
-    ItemCategory.EVENT: "discount_events",
-    ItemCategory.OFFERING: "discount_offerings",
-}
-
 
 @strawberry.type(description="An amount of money in minor units (cents, pence) of a currency.")
 class Money:
