@@ -12,6 +12,7 @@ transactions begin IMMEDIATE (app.db.engine), which serialises writers over the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,36 +122,46 @@ class UseScope:
     period: tuple[datetime, datetime] | None = None  # [start, end) for the total
 
 
-async def count_uses(db: Any, scope: UseScope) -> Usage:
-    """Non-voided uses, counted in one statement of independent subqueries: each can use its
-    own index (owner and time, customer, order, code) where one scan with CASEs could not."""
+@functools.cache
+def _count_statement(owner_column: str, code_column: str, in_period: bool) -> sa.Select[Any]:
+    """The counting statement for one kind of owner, built once: the counts are independent
+    subqueries, so each can use its own index (owner and time, customer, order, code) where
+    one scan with CASEs could not. A NULL customer or order matches nothing: a count of 0."""
     r = REDEMPTION
 
     def count(*where: Any) -> Any:
         live = r.c.voided_at.is_(None)
         return sa.select(sa.func.count()).select_from(r).where(live, *where).scalar_subquery()
 
-    owner = r.c[scope.owner_column] == scope.owner_id
-    code = r.c[scope.code_column] == scope.code_id
+    owner = r.c[owner_column] == sa.bindparam("owner_id")
+    code = r.c[code_column] == sa.bindparam("code_id")
+    customer = r.c.customer_id == sa.bindparam("customer_id")
+    order = r.c.order_reference == sa.bindparam("order_reference")
     period = ()
-    if scope.period is not None:
-        period = (r.c.redeemed_at >= scope.period[0], r.c.redeemed_at < scope.period[1])
-    customer = order = None
-    if scope.customer_id is not None:
-        customer = r.c.customer_id == scope.customer_id
-    if scope.order_reference is not None:
-        order = r.c.order_reference == scope.order_reference
-    parts = {
-        "total": count(owner, *period),
-        "by_customer": None if customer is None else count(owner, customer),
-        "in_order": None if order is None else count(owner, order),
-        "of_code": count(code),
-        "of_code_by_customer": None if customer is None else count(code, customer),
+    if in_period:
+        period = (r.c.redeemed_at >= sa.bindparam("start"), r.c.redeemed_at < sa.bindparam("end"))
+    return sa.select(
+        count(owner, *period).label("total"),
+        count(owner, customer).label("by_customer"),
+        count(owner, order).label("in_order"),
+        count(code).label("of_code"),
+        count(code, customer).label("of_code_by_customer"),
+    )
+
+
+async def count_uses(db: Any, scope: UseScope) -> Usage:
+    """Non-voided uses of the scope, in one statement."""
+    statement = _count_statement(scope.owner_column, scope.code_column, scope.period is not None)
+    values = {
+        "owner_id": scope.owner_id,
+        "code_id": scope.code_id,
+        "customer_id": scope.customer_id,
+        "order_reference": scope.order_reference,
     }
-    columns = [sa.literal(0) if v is None else v for v in parts.values()]
-    statement = sa.select(*(c.label(name) for c, name in zip(columns, parts, strict=True)))
-    row = (await db.execute(statement)).one()
-    return Usage(**{name: int(row._mapping[name]) for name in parts})
+    if scope.period is not None:
+        values.update(start=scope.period[0], end=scope.period[1])
+    row = (await db.execute(statement.params(values))).one()
+    return Usage(**{name: int(value) for name, value in row._mapping.items()})
 
 
 async def redemption_by_key(db: Any, site_id: int, key: str) -> Row[Any] | None:

@@ -34,3 +34,8 @@ class Context:
     def __post_init__(self) -> None:
         self.access = Access(self.principal, lambda: self.auth_problem)
         self.loaders = Loaders(self.db, self.access)
+
+    def fresh_loaders(self) -> None:
+        """Empty dataloaders: when the plan executor hands an operation over to graphql-core
+        (app.graphql.executor.context), that one loads as a request of its own would."""
+        self.loaders = Loaders(self.db, self.access)

@@ -8,7 +8,7 @@ redemption decides on rows no other redemption can change before it commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -16,14 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from app.db import ledger
+from app.db.tables import CATEGORY_FLAGS
 from app.domain.amounts import Basket
 from app.domain.calendar import resolve_bound, usage_period_bounds
-from app.domain.enums import ItemCategory, Reason
+from app.domain.enums import ItemCategory, Reason, UsagePeriod
 from app.domain.rules import Attempt, CodeFacts, Customer, Usage
 from app.domain.terms import Terms
 from app.domain.windows import Window
-from app.services.eligible_items import CATEGORY_FLAGS
 from app.services.engine_request import CodeRequest
+from app.services.problems import ProblemCode, problem
 
 COUPON_CODE, DISCOUNT_CODE = "CouponCode", "DiscountCode"
 CODE_TYPES = (COUPON_CODE, DISCOUNT_CODE)
@@ -126,9 +127,21 @@ def terms_from_row(row: Row[Any], items: list[tuple[ItemCategory, str]]) -> Term
     )
 
 
-def moment(at: datetime | None, time_zone: str) -> datetime:
-    """The attempt's instant in UTC: now when not given, a naive time read as site-local."""
-    return datetime.now(timezone.utc) if at is None else resolve_bound(at, time_zone, end=False)
+def moment(
+    at: date | datetime | None, time_zone: str, period: UsagePeriod | None, path: str
+) -> tuple[datetime, tuple[datetime, datetime] | None]:
+    """The attempt's instant in UTC (now when not given; a date is the start of that local
+    day, a naive time is site-local) and the usage period containing it, if any; an instant
+    too near the ends of the calendar to convert is OUT_OF_RANGE at `path`."""
+    try:
+        instant = datetime.now(timezone.utc)
+        if at is not None:
+            instant = resolve_bound(at, time_zone, end=False)
+        bounds = None if period is None else usage_period_bounds(period, instant, time_zone)
+    except (OverflowError, ValueError):
+        message = "the time is too close to the ends of the calendar"
+        raise problem(path, ProblemCode.OUT_OF_RANGE, message) from None
+    return instant, bounds
 
 
 @dataclass(frozen=True)
@@ -191,10 +204,13 @@ async def gather(
     """The facts, the attempt and the counts, read without locks: a dry run's whole answer,
     and a redemption's first look (see `regather`)."""
     owner_column, code_column, owner_id = found.columns
-    items = await ledger.eligible_items(db, owner_column, owner_id)
     owner = code = found.row
     if found.is_coupon_code:
         owner = await ledger.row_by_id(db, ledger.COUPON, owner_id)
+    items = []
+    # Item ids only narrow flagged categories; terms without any apply to every item.
+    if any(getattr(owner, flag) for flag in CATEGORY_FLAGS.values()):
+        items = await ledger.eligible_items(db, owner_column, owner_id)
     held = []
     # Assignments matter only for codes that have live ones; most codes have none.
     if customer is not None and found.restricted:
@@ -238,10 +254,7 @@ async def _assemble(
     owner_column, code_column, owner_id = found.columns
     assignment = next((row for row in held if row.deleted_at is None), None)
     terms = terms_from_row(owner, items)
-    at = moment(request.at, site.time_zone)
-    period = None
-    if terms.usage_period is not None:
-        period = usage_period_bounds(terms.usage_period, at, site.time_zone)
+    at, period = moment(request.at, site.time_zone, terms.usage_period, "input.at")
     scope = ledger.UseScope(
         owner_column,
         owner_id,

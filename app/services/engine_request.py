@@ -29,6 +29,9 @@ MAX_LINES = 500
 MAX_ORDER_REFERENCE = 128
 MAX_IDEMPOTENCY_KEY = 128
 MAX_ITEM_ID = 128
+# Amounts are 32-bit in the ledger and in GraphQL's Int: a basket, and so its discount, must
+# fit (21 million in a two-decimal currency).
+MAX_BASKET_TOTAL = 2**31 - 1
 
 
 class LineInput(Protocol):
@@ -138,6 +141,11 @@ def build_request(
         found.append(Problem((*INPUT, "lines"), ProblemCode.OUT_OF_RANGE, message))
     for index, line in enumerate(lines):
         found += _line_problems(line, (*INPUT, "lines", str(index)))
+    gross = sum(line.quantity * line.unit_price for line in lines)
+    net = sum(line.quantity * (line.net_unit_price or 0) for line in lines)
+    if max(gross, net) > MAX_BASKET_TOTAL:
+        message = f"the basket's total must be at most {MAX_BASKET_TOTAL} minor units"
+        found.append(Problem((*INPUT, "lines"), ProblemCode.OUT_OF_RANGE, message))
     reference = _text(order_reference, MAX_ORDER_REFERENCE, (*INPUT, "orderReference"), found)
     key = _text(idempotency_key, MAX_IDEMPOTENCY_KEY, (*INPUT, "idempotencyKey"), found)
     if redeeming and key is None:

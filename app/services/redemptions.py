@@ -28,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db import ledger
 from app.db.tables import utcnow
 from app.domain.amounts import BasketLine, is_eligible
-from app.domain.calendar import resolve_bound, usage_period_bounds
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
 from app.domain.rules import Outcome, evaluate
 from app.services.engine_facts import (
@@ -38,6 +37,7 @@ from app.services.engine_facts import (
     find_code,
     gather,
     lock_rows,
+    moment,
     regather,
     terms_from_row,
 )
@@ -259,10 +259,7 @@ async def usage_stats(
             return None
     if terms.max_uses is None:
         return None
-    at = resolve_bound(booking, site.time_zone, end=False)
-    period = None
-    if terms.usage_period is not None:
-        period = usage_period_bounds(terms.usage_period, at, site.time_zone)
+    _, period = moment(booking, site.time_zone, terms.usage_period, "bookingDate")
     scope = ledger.UseScope(owner_column, owner_id, code_column, found.row.id, period=period)
     used = (await ledger.count_uses(db, scope)).total
     return UsageStats(

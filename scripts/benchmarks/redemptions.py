@@ -151,7 +151,7 @@ async def run(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Seeds, serves, measures the hot code and then many codes; returns the figures."""
-    total = requests or (300 if quick else 3000)
+    total = requests or (300 if quick else 2000)
     seeded = await _seed(database_url, codes, cap=10 * (total + WARMUP))
     run_id = uuid.uuid4().hex[:8]
 

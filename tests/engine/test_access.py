@@ -82,7 +82,9 @@ async def test_a_redeemer_gets_amounts_and_safe_reasons_but_no_details(gql: Any,
     assert all(answer["code"] is None for answer in answers.values())
 
 
-async def test_codes_of_a_type_the_caller_cannot_use_do_not_exist_for_them(gql: Any, make: Any) -> None:
+async def test_codes_of_a_type_the_caller_cannot_use_do_not_exist_for_them(
+    gql: Any, make: Any
+) -> None:
     shop = await open_shop(make)
     await make.coupon_code(await make.coupon(shop.site), code="COUPON", multi_use=True)
     await make.discount_code(shop.site, code="COUPON")  # would be ambiguous for a wider role

@@ -11,7 +11,9 @@ from app.domain.enums import DiscountKind, ItemCategory
 from tests.engine.support import REDEEM, VALIDATE, open_shop
 
 
-def line(category: str, item: str, quantity: int, price: int, net: int | None = None) -> dict[str, Any]:
+def line(
+    category: str, item: str, quantity: int, price: int, net: int | None = None
+) -> dict[str, Any]:
     values = {"category": category, "itemId": item, "quantity": quantity, "unitPrice": price}
     return values if net is None else {**values, "netUnitPrice": net}
 

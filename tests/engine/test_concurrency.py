@@ -32,7 +32,7 @@ STORM = 200
 # Only what the assertions need: the storm measures the engine, not the nested reads.
 REDEEM = """
 mutation Redeem($input: RedeemCodeInput!) {
-  redeemCode(input: $input) { valid reason redemption { id } }
+  redeemCode(input: $input) { valid reason redemption { id } userErrors { code } }
 }
 """
 
@@ -155,13 +155,15 @@ async def test_a_coupon_cap_holds_across_its_codes(storm: Storm, make: Any, db: 
     coupon = await make.coupon(shop.site, max_uses=25)
     codes = [await make.coupon_code(coupon, code=f"HOT{i}", multi_use=True) for i in range(10)]
     people = await make.add(
-        *(t.Customer(organisation_id=shop.organisation.id, full_name=f"P{i}") for i in range(20))
+        *(t.Customer(organisation_id=shop.organisation.id, full_name=f"P{i}") for i in range(10))
     )
+    # Half a storm: each request is a new (code, customer) pair, so only the coupon's cap
+    # can refuse it.
     attempts = [
-        shop.attempt(f"HOT{i % 10}", customerId=gid(people[i // 10])) for i in range(STORM)
+        shop.attempt(f"HOT{i % 10}", customerId=gid(people[i // 10])) for i in range(STORM // 2)
     ]
     answers = await storm.redeem_all(attempts)
-    assert outcomes(answers) == {"OK": 25, "USAGE_LIMIT_REACHED": STORM - 25}
+    assert outcomes(answers) == {"OK": 25, "USAGE_LIMIT_REACHED": STORM // 2 - 25}
     assert len(await ledger_rows(db, coupon_id=coupon.id)) == 25
     assert await times_used(db, coupon) == 25
     assert sum([await times_used(db, code) for code in codes]) == 25
@@ -194,7 +196,9 @@ async def test_a_single_use_code_is_used_once(storm: Storm, make: Any, db: Any) 
     assert await times_used(db, code) == await times_used(db, coupon) == 1
 
 
-async def test_voids_during_the_storm_give_their_uses_back(storm: Storm, make: Any, db: Any) -> None:
+async def test_voids_during_the_storm_give_their_uses_back(
+    storm: Storm, make: Any, db: Any
+) -> None:
     # Given a cap of 25, and the first 10 successes voided as soon as they come back
     shop = await open_shop(make)
     code = await make.discount_code(shop.site, code="BACK", max_uses=25)
@@ -231,3 +235,28 @@ async def test_voids_during_the_storm_give_their_uses_back(storm: Storm, make: A
     assert len(rows) == 25 + voids
     assert sum(row.voided_at is not None for row in rows) == voids
     assert await times_used(db, code) == 25
+
+
+async def test_concurrent_retries_of_one_key_make_one_redemption(
+    storm: Storm, make: Any, db: Any
+) -> None:
+    # Given one request sent 20 times at once, and the same key used for another code
+    shop = await open_shop(make)
+    code = await make.discount_code(shop.site, code="DUP", max_uses=5)
+    other = await make.discount_code(shop.site, code="OTHER")
+    retries = [storm.redeem(shop.attempt("DUP"), "order-1") for _ in range(20)]
+    clashes = [storm.redeem(shop.attempt("OTHER"), "order-1") for _ in range(5)]
+    # When
+    answers = await asyncio.gather(*retries, *clashes)
+    # Then there is one redemption, and every answer is it or says the key is taken
+    rows = await ledger_rows(db, idempotency_key="order-1")
+    assert len(rows) == 1
+    winner = gid(t.Redemption(id=rows[0].id))
+    for answer in answers:
+        if answer["valid"]:
+            assert answer["redemption"]["id"] == winner
+        else:
+            assert answer["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    # All the winner's sendings answer its redemption: the 20 retries, or the 5 clashes.
+    assert sum(answer["valid"] for answer in answers) in (20, 5)
+    assert await times_used(db, code) + await times_used(db, other) == 1

@@ -43,7 +43,8 @@ async def test_redeeming_a_coupon_code_counts_everywhere(gql: Any, make: Any, db
 
 async def test_a_refusal_is_a_typed_answer_and_writes_nothing(gql: Any, make: Any, db: Any) -> None:
     shop = await open_shop(make)
-    code = await make.discount_code(shop.site, code="GONE", valid_to=datetime.now(timezone.utc) - timedelta(days=1))
+    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    code = await make.discount_code(shop.site, code="GONE", valid_to=yesterday)
     answer = (await gql(REDEEM, {"input": shop.attempt("GONE", idempotencyKey="k")}))["redeemCode"]
     assert answer == {
         "valid": False, "reason": "EXPIRED", "discountTotal": 0, "replayed": False, "lines": [],
@@ -52,7 +53,9 @@ async def test_a_refusal_is_a_typed_answer_and_writes_nothing(gql: Any, make: An
     assert await ledger_rows(db) == [] and await times_used(db, code) == 0
 
 
-async def test_the_same_key_and_request_answer_the_first_redemption(gql: Any, make: Any, db: Any) -> None:
+async def test_the_same_key_and_request_answer_the_first_redemption(
+    gql: Any, make: Any, db: Any
+) -> None:
     # Given a code with one use, redeemed under a key
     shop = await open_shop(make)
     code = await make.discount_code(shop.site, code="ONCE", max_uses=1)
@@ -67,7 +70,9 @@ async def test_the_same_key_and_request_answer_the_first_redemption(gql: Any, ma
     assert len(await ledger_rows(db)) == 1 and await times_used(db, code) == 1
 
 
-async def test_the_same_key_with_another_request_is_a_user_error(gql: Any, make: Any, db: Any) -> None:
+async def test_the_same_key_with_another_request_is_a_user_error(
+    gql: Any, make: Any, db: Any
+) -> None:
     shop = await open_shop(make)
     await make.discount_code(shop.site, code="TWICE")
     attempt = shop.attempt("TWICE", idempotencyKey="basket-42")
@@ -166,3 +171,14 @@ async def test_unknown_site_and_foreign_customer_are_named(gql: Any, make: Any) 
     foreign = shop.attempt("CODE", customerId=gid(stranger))
     errors = await gql.errors(VALIDATE, {"input": foreign})
     assert errors[0]["extensions"]["field"] == "input.customerId"
+
+
+async def test_extreme_times_and_totals_are_input_problems(gql: Any, make: Any) -> None:
+    shop = await open_shop(make, time_zone="Asia/Tokyo")
+    await make.discount_code(shop.site, code="CODE", max_uses=5, usage_period="P1M")
+    for at in ("0001-01-01T00:00:00", "9999-12-31T23:00:00+00:00"):
+        errors = await gql.errors(VALIDATE, {"input": shop.attempt("CODE", at=at)})
+        assert errors[0]["extensions"]["field"] == "input.at", errors
+    huge = [{"category": "BOOKING", "itemId": "r", "quantity": 2**31 - 1, "unitPrice": 2}]
+    errors = await gql.errors(VALIDATE, {"input": shop.attempt("CODE", lines=huge)})
+    assert errors[0]["extensions"]["field"] == "input.lines"

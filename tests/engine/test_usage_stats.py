@@ -46,7 +46,8 @@ async def test_uses_are_counted_in_the_local_period_of_the_booking(
     code = await make.coupon_code(coupon, code="STATS", multi_use=True)
     for at in USES:
         await make.redemption(code, redeemed_at=utc(at))
-    await make.redemption(code, redeemed_at=utc("2025-03-10T12:00:00"), voided_at=utc("2025-03-10T13:00:00"))
+    voided = utc("2025-03-10T13:00:00")
+    await make.redemption(code, redeemed_at=utc("2025-03-10T12:00:00"), voided_at=voided)
     # When
     variables = {"code": "stats", "bookingDate": booking_date, "siteId": gid(shop.site)}
     stats = (await gql(STATS, variables))["codeUsageStats"]
@@ -109,9 +110,11 @@ async def test_an_offering_the_coupon_does_not_apply_to_gives_null(
     shop = await open_shop(make)
     coupon = await make.coupon(shop.site, max_uses=5, **flags)
     for item in items:
-        await make.add(t.EligibleItem(coupon_id=coupon.id, category=ItemCategory.OFFERING, item_id=item))
+        row = t.EligibleItem(coupon_id=coupon.id, category=ItemCategory.OFFERING, item_id=item)
+        await make.add(row)
     await make.coupon_code(coupon, code="SPA")
-    variables = {"code": "SPA", "bookingDate": "2030-01-01", "siteId": gid(shop.site), "offeringId": offering}
+    variables = {"code": "SPA", "bookingDate": "2030-01-01", "siteId": gid(shop.site)}
+    variables["offeringId"] = offering
     stats = (await gql(STATS, variables))["codeUsageStats"]
     assert (stats is not None) is applies
     if applies:
@@ -120,14 +123,17 @@ async def test_an_offering_the_coupon_does_not_apply_to_gives_null(
 
 async def test_missing_deleted_and_ambiguous_codes_are_errors(gql: Any, make: Any) -> None:
     shop = await open_shop(make)
-    await make.discount_code(shop.site, code="OLD", max_uses=1, deleted_at=utc("2024-01-01T00:00:00"))
+    deleted = utc("2024-01-01T00:00:00")
+    await make.discount_code(shop.site, code="OLD", max_uses=1, deleted_at=deleted)
     chosen = await make.coupon(shop.site, max_uses=7)
     await make.coupon_code(chosen, code="TWIN")
     await make.coupon_code(await make.coupon(shop.site, max_uses=8), code="TWIN")
     site = gid(shop.site)
     for code, expected in (("NOPE", "NOT_FOUND"), ("OLD", "NOT_FOUND"), ("TWIN", "AMBIGUOUS_CODE")):
-        errors = await gql.errors(STATS, {"code": code, "bookingDate": "2030-01-01", "siteId": site})
+        variables = {"code": code, "bookingDate": "2030-01-01", "siteId": site}
+        errors = await gql.errors(STATS, variables)
         assert errors[0]["extensions"]["code"] == expected
         assert errors[0]["extensions"]["field"] == "code"
-    narrowed = {"code": "TWIN", "bookingDate": "2030-01-01", "siteId": site, "couponId": gid(chosen)}
+    narrowed = {"code": "TWIN", "bookingDate": "2030-01-01", "siteId": site}
+    narrowed["couponId"] = gid(chosen)
     assert (await gql(STATS, narrowed))["codeUsageStats"]["limit"] == 7

@@ -8,8 +8,8 @@ adds a few freshly generated ones (seeded by the schema, so a run is reproducibl
 
 Before running, `Shaper` bends each document towards the data (deterministically, from the
 document's text): nesting is cut at `MAX_DEPTH` composite levels, lists get small pages
-(`first` 1-4 when absent; generated `first`/`last` folded into -1..7 with a few 5000s, so
-some fail), most random cursors are dropped, most ids become ids of seeded records (of the
+(`first` 1-4 when absent; generated `first`/`last` folded into 0..7 with a few -1 and 5000,
+which fail), most random cursors are dropped, most ids become ids of seeded records (of the
 type the argument names), and some selections gain what hypothesis-graphql never writes:
 named fragments, `@skip`/`@include` on variables, repeated fields to merge, `__typename`.
 """
@@ -42,6 +42,7 @@ from graphql import (
     NamedTypeNode,
     NameNode,
     NonNullTypeNode,
+    NullValueNode,
     ObjectFieldNode,
     ObjectValueNode,
     OperationDefinitionNode,
@@ -126,7 +127,8 @@ class Shaper:
     def __init__(self, schema: GraphQLSchema, ids: dict[str, list[str]], text: str) -> None:
         self.schema = schema
         self.ids = ids
-        self.rng = random.Random(zlib.crc32(text.encode()))
+        self.seed = zlib.crc32(text.encode())
+        self.rng = random.Random(self.seed)
         self.fragments: list[FragmentDefinitionNode] = []
         self.variables: dict[str, bool] = {}
 
@@ -243,52 +245,71 @@ class Shaper:
         )
 
     def arguments(self, node: FieldNode, definition: Any, named: Any) -> tuple[ArgumentNode, ...]:
-        rng = self.rng
+        # Seeded by the field and its arguments as generated: the same field selected twice
+        # (in two fragments, say) must keep identical arguments, or the document is invalid.
+        rng = random.Random(zlib.crc32(print_ast(node).encode()) ^ self.seed)
         out: list[ArgumentNode] = []
-        names = {a.name.value for a in node.arguments or ()}
+        given = {a.name.value: a.value for a in node.arguments or ()}
+        names = {name for name, value in given.items() if not isinstance(value, NullValueNode)}
+        # the record type of the field (a list's node type): what its `id`s point at
+        owner = named.name.removesuffix("Connection")
         for argument in node.arguments or ():
             name = argument.name.value
             value = argument.value
             spec = definition.args.get(name)
+            if name == "last" and "first" in names and rng.random() < 0.85:
+                continue  # both make a BAD_USER_INPUT error: keep a few
+            if name == "first" and isinstance(value, NullValueNode) and "last" not in names:
+                continue  # replaced by a small page below
             if name in ("first", "last") and isinstance(value, IntValueNode):
                 number = int(value.value)
-                folded = 5000 if number % 23 == 0 else number % 9 - 1
+                folded = 5000 if number % 29 == 7 else -1 if number % 13 == 5 else number % 8
                 value = IntValueNode(value=str(folded))
             elif name in ("after", "before") and isinstance(value, StringValueNode):
-                if rng.random() < 0.7:
+                if rng.random() < 0.85:
                     continue
             elif spec is not None:
-                hint = named.name if name == "id" else name
-                value = self.value(value, spec.type, hint)
+                value = self.value(value, spec.type, name, owner, rng)
             out.append(ArgumentNode(name=argument.name, value=value))
         if named.name.endswith("Connection") and not ({"first", "last"} & names):
             out.append(ArgumentNode(name=NameNode(value="first"), value=IntValueNode(value=str(rng.randint(1, 4)))))
         return tuple(out)
 
-    def value(self, value: Any, type_: Any, hint: str) -> Any:
+    def value(self, value: Any, type_: Any, hint: str, owner: str, rng: random.Random) -> Any:
+        """`hint`: the argument or input field the value is for; `owner`: the record type
+        of the field (an `id`, or an `id` filter, points at one of those)."""
         if isinstance(type_, GraphQLNonNull):
             type_ = type_.of_type
         if isinstance(type_, GraphQLList) and isinstance(value, ListValueNode):
-            return ListValueNode(values=tuple(self.value(v, type_.of_type, hint) for v in value.values))
+            return ListValueNode(
+                values=tuple(self.value(v, type_.of_type, hint, owner, rng) for v in value.values)
+            )
         if isinstance(type_, GraphQLInputObjectType) and isinstance(value, ObjectValueNode):
             fields = []
             for item in value.fields:
                 spec = type_.fields.get(item.name.value)
-                inner = item.value if spec is None else self.value(item.value, spec.type, item.name.value)
+                name = item.name.value
+                # `eq`/`in` of a filter on `siteId` are ids of sites: keep the outer hint
+                inner_hint = hint if name in ("eq", "ne", "in") else name
+                inner = (
+                    item.value
+                    if spec is None
+                    else self.value(item.value, spec.type, inner_hint, owner, rng)
+                )
                 fields.append(ObjectFieldNode(name=item.name, value=inner))
             return ObjectValueNode(fields=tuple(fields))
         if getattr(type_, "name", None) == "ID" and isinstance(value, (StringValueNode, IntValueNode)):
-            if self.rng.random() < 0.8:
-                return StringValueNode(value=self.pick_id(hint))
+            if rng.random() < 0.9:
+                return StringValueNode(value=self.pick_id(owner if hint == "id" else hint, rng))
         return value
 
-    def pick_id(self, hint: str) -> str:
+    def pick_id(self, hint: str, rng: random.Random) -> str:
         stem = hint[:-3] if hint.endswith("Ids") else hint[:-2] if hint.endswith("Id") else hint
         type_name = stem[:1].upper() + stem[1:]
         if type_name == "Referrer":
             type_name = "Customer"
-        pool = self.ids.get(type_name) or self.ids[self.rng.choice(sorted(self.ids))]
-        return self.rng.choice(pool)
+        pool = self.ids.get(type_name) or self.ids[rng.choice(sorted(self.ids))]
+        return rng.choice(pool)
 
 
 def _field(name: str) -> FieldNode:

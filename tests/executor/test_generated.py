@@ -17,28 +17,24 @@ from graphql import parse
 
 from app.graphql.ids import parse_global_id
 from tests.executor.generated import Shaper, generate, schema_digest, still_valid, stored_documents
-from tests.executor.support import ADMIN, Executors, Stats, site_reader
+from tests.executor.support import ADMIN, CRASHED, Executors, Stats, site_reader
 
 MIN_DOCUMENTS = 2000
-FRESH = 25  # generated on every run (for fields the stored corpus does not know yet)
+FRESH = 20  # generated on every run (for fields the stored corpus does not know yet)
 
 
 @pytest.fixture(scope="module")
 def documents(executors: Executors) -> list[str]:
+    """A few fresh documents (which must validate), then the stored ones (a stored one that
+    no longer validates is refused alike by both executors, and does not count)."""
     schema = executors.plan._schema
-    stored = stored_documents()
-    valid = still_valid(schema, stored)
     fresh = generate(schema, FRESH, seed=int(schema_digest(schema)[:8], 16))
-    return valid + still_valid(schema, fresh)
+    return still_valid(schema, fresh) + stored_documents()
 
 
 async def test_generated_queries_get_the_same_response_from_both_executors(
     executors: Executors, demo: dict[str, list[str]], documents: list[str]
 ) -> None:
-    assert len(documents) >= MIN_DOCUMENTS, (
-        f"only {len(documents)} generated documents still validate: "
-        "regenerate them with `python -m tests.executor.generated`"
-    )
     schema = executors.plan._schema
     site = parse_global_id(demo["Site"][0])
     assert site is not None
@@ -46,10 +42,18 @@ async def test_generated_queries_get_the_same_response_from_both_executors(
     stats = Stats()
     seen: Counter[str] = Counter()
     failures: list[str] = []
+    ran = 0
     for index, text in enumerate(documents):
+        if seen["executed"] >= MIN_DOCUMENTS + FRESH:
+            break  # enough: the stored corpus keeps a margin for documents that go stale
+        ran += 1
         shaped, variables = Shaper(schema, demo, text).shape(parse(text))
         principal = reader if index % 5 == 4 else ADMIN
-        outcome = await executors.both(shaped, variables, principal)
+        outcome = await executors.both(shaped, variables, principal, one_schema=True)
+        if outcome.standard is CRASHED:
+            seen["standard executor crashed (CancelledError)"] += 1
+            seen.update(_kinds(outcome.plan))
+            continue
         if not outcome.same:
             failures.append(outcome.explain(shaped, variables))
             if len(failures) == 3:
@@ -57,10 +61,16 @@ async def test_generated_queries_get_the_same_response_from_both_executors(
         seen.update(_kinds(outcome.plan))
     assert not failures, "\n\n".join(failures)
     executed = seen["executed"]
-    assert executed >= 0.9 * len(documents), seen
+    assert executed >= MIN_DOCUMENTS, (
+        f"too many generated documents were refused ({seen}): if they no longer validate, "
+        "regenerate them with `python -m tests.executor.generated`"
+    )
+    # The plan executor awaits all it starts before it answers (graphql-core may not).
+    assert executors.left_running["PlanExecutionContext"] <= stats["replayed"]
     # what the run covered, for the curious (-s): errors, nulls, replays...
-    print(f"\n{len(documents)} generated documents: {dict(seen)};",
-          {k: stats[k] for k in ("planned", "standard", "replayed")})  # fmt: skip
+    print(f"\n{ran} generated documents: {dict(seen)};",
+          {k: stats[k] for k in ("planned", "standard", "replayed")},
+          f"answered with tasks still running: {dict(executors.left_running)}")  # fmt: skip
 
 
 def _kinds(response: dict[str, Any]) -> list[str]:

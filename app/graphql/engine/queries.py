@@ -85,18 +85,18 @@ class EngineQuery:
         coupon = None if coupon_id is None else decode_id(coupon_id, "Coupon", field="couponId")
         try:
             site = await redemptions.find_site(context.db, site_db_id, "siteId")
+            rights = site_rights(context.access, site, Action.READ)
+            stats = await redemptions.usage_stats(
+                context.db,
+                site,
+                code,
+                booking_date,  # type: ignore[arg-type]
+                rights.readable,
+                coupon_id=coupon,
+                offering_id=offering_id,
+            )
         except Problems as problems:
             raise bad_input(problems) from None
-        rights = site_rights(context.access, site, Action.READ)
-        stats = await redemptions.usage_stats(
-            context.db,
-            site,
-            code,
-            booking_date,  # type: ignore[arg-type]
-            rights.readable,
-            coupon_id=coupon,
-            offering_id=offering_id,
-        )
         if isinstance(stats, Reason):
             message = f"code: no live code {code.strip()!r} at this site"
             if stats is Reason.AMBIGUOUS_CODE:

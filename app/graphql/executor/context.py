@@ -99,6 +99,7 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if outcome is None:  # pragma: no cover - only completions raise it
                     raise
                 self.stats["replayed"] += 1
+                self._fresh_request_caches()
                 try:
                     root.out[field.key] = await self._complete_standard(plan, field, outcome)
                 except GraphQLError as error:  # a non-null root field failed: no data
@@ -138,6 +139,7 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     async def _replay(self, outcomes: dict[str, tuple[bool, Any]]) -> ExecutionResult:
         """The whole operation again through graphql-core, reusing the root results."""
         self.stats["replayed"] += 1
+        self._fresh_request_caches()
         self.collected_errors = CollectedErrors()
         self._relevant_sub_fields.clear()
         self.middleware_manager = _ReplayRootResults(outcomes)  # type: ignore[assignment]
@@ -145,6 +147,15 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if self.is_awaitable(result):
             result = await result
         return result  # type: ignore[return-value]
+
+    def _fresh_request_caches(self) -> None:
+        """graphql-core's answer with competing errors depends on which loads are already
+        cached (a cached load completes without waiting, and its subtree's errors come
+        sooner): a context that offers `fresh_loaders()` gets empty ones, so that the
+        standard executor loads as it would have on its own."""
+        fresh = getattr(self.context_value, "fresh_loaders", None)
+        if callable(fresh):
+            fresh()
 
     def _response(self, data: dict[str, Any] | None) -> ExecutionResult:
         self.run_async_work_finished_hook()
