@@ -70,7 +70,11 @@ class SiteOwned(RecordColumns):
 
 
 class TermsColumns(SiteOwned):
-    """The one set of rules shared by Coupon and DiscountCode (DESIGN "Terms")."""
+    """The one set of rules shared by Coupon and DiscountCode (DESIGN "Terms").
+
+    Boolean flags carry no index of their own: a two-valued column never narrows a search
+    enough for the planner to use one, and every index slows bulk inserts of codes.
+    """
 
     kind: DiscountKind = Field(sa_type=_enum(DiscountKind), index=True)
     # Basis points (1/100 of a percent) keep the two-decimal percentage exact on every database.
@@ -84,10 +88,10 @@ class TermsColumns(SiteOwned):
     discount_products: bool = False
     discount_events: bool = False
     discount_offerings: bool = False
-    members_only: bool = Field(default=False, index=True)
-    contacts_only: bool = Field(default=False, index=True)
+    members_only: bool = False
+    contacts_only: bool = False
     lead_booker_only: bool = False
-    box_office_only: bool = Field(default=False, index=True)
+    box_office_only: bool = False
     max_uses: int | None = Field(default=None, index=True)
     max_uses_per_customer: int | None = Field(default=None, index=True)
     max_uses_per_order: int | None = Field(default=None, index=True)
@@ -99,7 +103,7 @@ class TermsColumns(SiteOwned):
     expiration_unit: ExpirationUnit | None = Field(default=None, sa_type=_enum(ExpirationUnit))
     expires_in: int | None = Field(default=None, index=True)
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
-    is_referral: bool = Field(default=False, index=True)
+    is_referral: bool = False
     times_used: int = Field(default=0, index=True)
 
 
@@ -179,7 +183,7 @@ class Customer(RecordColumns, table=True):
     billing_name: str | None = Field(default=None, max_length=200, index=True)
     company_name: str | None = Field(default=None, max_length=200, index=True)
     email: str | None = Field(default=None, max_length=320, index=True)
-    is_member: bool = Field(default=False, index=True)
+    is_member: bool = False
 
 
 class Coupon(TermsColumns, table=True):
@@ -235,7 +239,7 @@ class CouponCode(SiteOwned, table=True):
     code: str = Field(max_length=64, index=True)
     valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     valid_to: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
-    multi_use: bool = Field(default=False, index=True)
+    multi_use: bool = False
     customer_id: int | None = _fk("customer.id", nullable=True)
     customer_credit_id: str | None = Field(default=None, max_length=128, index=True)
     revenue: int | None = Field(default=None, index=True)
@@ -317,6 +321,12 @@ class Redemption(SiteOwned, table=True):
         sa.UniqueConstraint("site_id", "idempotency_key"),
         sa.Index("ix_redemption_coupon_period", "coupon_id", "redeemed_at"),
         sa.Index("ix_redemption_discount_code_period", "discount_code_id", "redeemed_at"),
+        # The cap counts of a redemption (total and per customer, never voided uses) read only
+        # these, so a hot code's count stays an index scan however long its ledger grows.
+        *(
+            sa.Index(f"ix_redemption_live_{owner}_customer", owner, "customer_id", **_live("voided_at"))
+            for owner in ("coupon_id", "discount_code_id", "coupon_code_id")
+        ),
     )
 
     discount_code_id: int | None = _fk("discount_code.id", nullable=True)

@@ -44,6 +44,8 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList, collect_fields, collect_subfields
 from graphql.language import Visitor, visit
 
+from app.graphql.executor.fill import compile_filler
+
 if TYPE_CHECKING:
     from app.graphql.executor.context import PlanExecutionContext
 
@@ -130,6 +132,7 @@ class FieldPlan:
     """One response key of a selection set: the merged field nodes and how to execute them."""
 
     __slots__ = (
+        "attribute",
         "details",
         "field_def",
         "getter",
@@ -164,11 +167,13 @@ class FieldPlan:
         self.shape = Shape(field_def.type)
         self.needs_args = bool(field_def.args or node.arguments)
         self.getter: Callable[[Any], Any] | None = None
+        self.attribute: str | None = None
         self.resolve: Callable[..., Any] = field_def.resolve or ex.field_resolver
         if self.name == "__typename":
             self.kind = TYPENAME
         elif (attribute := plain_attribute(field_def)) is not None:
             self.kind = PLAIN
+            self.attribute = attribute
             self.getter = operator.attrgetter(attribute)
         else:
             self.kind = RESOLVER
@@ -194,7 +199,7 @@ def plain_attribute(field_def: GraphQLField) -> str | None:
 class SelectionPlan:
     """The fields to execute on objects of one concrete type, in response order."""
 
-    __slots__ = ("_subsets", "fields", "keys", "type", "type_name")
+    __slots__ = ("_subsets", "fields", "fill", "keys", "others", "scalars", "type", "type_name")
 
     def __init__(
         self,
@@ -210,12 +215,25 @@ class SelectionPlan:
             if field_def is None:  # graphql-core leaves unknown fields out of the response
                 continue
             fields.append(FieldPlan(ex, type_, len(fields), key, details, field_def))
+        self._subsets: dict[str, SelectionPlan] = {}
+        self._index(fields)
+
+    def _index(self, fields: list[FieldPlan]) -> None:
         self.fields = fields
         # Response objects start as `dict.fromkeys(keys)`: fields are then filled in any
         # order (plain fields for all parents at once, resolvers later) and the keys keep the
         # selection set's order, as graphql-core's response does.
         self.keys = tuple(f.key for f in fields)
-        self._subsets: dict[str, SelectionPlan] = {}
+        # Plain scalar fields and `__typename` are filled by one compiled loop (`fill`), the
+        # others (objects, lists, resolvers) one field at a time.
+        self.scalars = [f for f in fields if f.kind == PLAIN and f.shape.kind == LEAF]
+        typenames = [f.key for f in fields if f.kind == TYPENAME]
+        self.others = [f for f in fields if f not in self.scalars and f.kind != TYPENAME]
+        self.fill = (
+            compile_filler(self.scalars, self.type_name, typenames)
+            if self.scalars or typenames
+            else None
+        )
 
     def subset(self, field: FieldPlan) -> SelectionPlan:
         """This plan with one of its fields only (a mutation's root fields run one by one)."""
@@ -223,8 +241,8 @@ class SelectionPlan:
         if subset is None:
             subset = object.__new__(SelectionPlan)
             subset.type, subset.type_name = self.type, self.type_name
-            subset.fields, subset.keys = [field], (field.key,)
             subset._subsets = {}
+            subset._index([field])
             self._subsets[field.key] = subset
         return subset
 

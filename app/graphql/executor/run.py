@@ -31,6 +31,7 @@ from app.graphql.executor.plan import (
     ABSTRACT,
     LEAF,
     LIST,
+    OBJECT,
     PLAIN,
     TYPENAME,
     FieldPlan,
@@ -128,14 +129,11 @@ class Run:
             pending: Pending = []
             try:
                 for selection, slots in batches.items():
-                    for field in selection.fields:
-                        kind = field.kind
-                        if kind == PLAIN:
+                    if selection.fill is not None:
+                        self.scalars(selection, slots, following)
+                    for field in selection.others:
+                        if field.kind == PLAIN:
                             self.plain(field, slots, following)
-                        elif kind == TYPENAME:
-                            name, key = selection.type_name, field.key
-                            for slot in slots:
-                                slot.out[key] = name
                         else:
                             self.call(field, selection, slots, following, pending)
             except BaseException:
@@ -146,6 +144,25 @@ class Run:
             if len(self.sources) > 1:
                 raise NeedsStandard
             batches = following
+
+    def scalars(self, selection: SelectionPlan, slots: list[Slot], following: Batches) -> None:
+        """The plan's plain scalar fields (and `__typename`) for all parents: the compiled
+        loop, and the general completion for what it leaves (see `fill`)."""
+        fill = selection.fill
+        assert fill is not None
+        try:
+            left = fill(slots)
+        except Exception:  # an attribute or a scalar raised: one field at a time, located
+            for slot in slots:  # `__typename` first, as the loop would have
+                for field in selection.fields:
+                    if field.kind == TYPENAME:
+                        slot.out[field.key] = selection.type_name
+            for field in selection.scalars:
+                self.plain(field, slots, following)
+            return
+        fields = selection.scalars
+        for index, slot, value in left:
+            self.complete_into(fields[index], slot, value, following, None)
 
     def plain(self, field: FieldPlan, slots: list[Slot], following: Batches) -> None:
         getter = field.getter
@@ -387,12 +404,54 @@ class Run:
                 "Expected Iterable, but did not find one for field"
                 f" '{field.parent_type.name}.{field.name}'."
             )
+        if not isinstance(value, (list, tuple)):
+            value = list(value)  # iterated once here, maybe again from an unusual item
         item_shape = shape.of
         assert item_shape is not None
         out: list[Any] = []
         here = Slot(owner, container, key, ptype, shape.nullable, order, None, out)
         is_awaitable = self.is_awaitable
-        for index, item in enumerate(value):
+        if item_shape.kind == OBJECT:
+            # The common list (a page's nodes): objects of one type, each a new parent of the
+            # next level. Anything unusual about an item goes the general way below.
+            runtime = item_shape.type
+            is_type_of = runtime.is_type_of
+            plan = item_shape.plan_for(self.ex, runtime, field)
+            keys, nullable = plan.keys, item_shape.nullable
+            bucket = following.get(plan)
+            if bucket is None:
+                bucket = following[plan] = []
+            add = bucket.append
+            for index, item in enumerate(value):
+                if (
+                    item is None
+                    or isinstance(item, Exception)
+                    or is_awaitable(item)
+                    or (is_type_of is not None and not is_type_of(item, info))
+                ):
+                    self.complete_items(item_shape, value, index, field, here, out, following, info)
+                    return out
+                item_out = dict.fromkeys(keys)
+                add(Slot(here, out, index, None, nullable, index, item, item_out))
+                out.append(item_out)
+            return out
+        self.complete_items(item_shape, value, 0, field, here, out, following, info)
+        return out
+
+    def complete_items(
+        self,
+        item_shape: Shape,
+        value: Any,
+        start: int,
+        field: FieldPlan,
+        here: Slot,
+        out: list[Any],
+        following: Batches,
+        info: GraphQLResolveInfo | None,
+    ) -> None:
+        """graphql-core's completion of list items, from `start` on."""
+        is_awaitable = self.is_awaitable
+        for index, item in enumerate(value[start:] if start else value, start):
             if is_awaitable(item):
                 close_awaitable(item)
                 raise NeedsStandard
@@ -407,7 +466,6 @@ class Run:
                     raise error from None
                 self.record(error, item_path, here.order_key() + (index,), field, COMPLETING)
                 out.append(None)
-        return out
 
     def runtime_type(
         self, shape: Shape, value: Any, field: FieldPlan, info: GraphQLResolveInfo

@@ -68,7 +68,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_customer_email'), ['email'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_external_id'), ['external_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_full_name'), ['full_name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_is_member'), ['is_member'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_updated_at'), ['updated_at'], unique=False)
@@ -151,17 +150,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('unique_id', name=op.f('uq_coupon_unique_id'))
     )
     with op.batch_alter_table('coupon', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_coupon_box_office_only'), ['box_office_only'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_contacts_only'), ['contacts_only'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_deleted_at'), ['deleted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_disabled_at'), ['disabled_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_external_id'), ['external_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_is_referral'), ['is_referral'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_max_uses'), ['max_uses'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_max_uses_per_customer'), ['max_uses_per_customer'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_members_only'), ['members_only'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_percentage_bp'), ['percentage_bp'], unique=False)
@@ -227,17 +222,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('unique_id', name=op.f('uq_discount_code_unique_id'))
     )
     with op.batch_alter_table('discount_code', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_discount_code_box_office_only'), ['box_office_only'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_contacts_only'), ['contacts_only'], unique=False)
         batch_op.create_index(batch_op.f('ix_discount_code_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_discount_code_deleted_at'), ['deleted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_discount_code_disabled_at'), ['disabled_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_discount_code_external_id'), ['external_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_is_referral'), ['is_referral'], unique=False)
         batch_op.create_index(batch_op.f('ix_discount_code_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_discount_code_max_uses'), ['max_uses'], unique=False)
         batch_op.create_index(batch_op.f('ix_discount_code_max_uses_per_customer'), ['max_uses_per_customer'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_members_only'), ['members_only'], unique=False)
         batch_op.create_index(batch_op.f('ix_discount_code_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_discount_code_percentage_bp'), ['percentage_bp'], unique=False)
         batch_op.create_index(batch_op.f('ix_discount_code_publish_from'), ['publish_from'], unique=False)
@@ -284,7 +275,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_coupon_code_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_code_deleted_at'), ['deleted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_code_external_id'), ['external_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_multi_use'), ['multi_use'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_code_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_code_revenue'), ['revenue'], unique=False)
         batch_op.create_index(batch_op.f('ix_coupon_code_site_id'), ['site_id'], unique=False)
@@ -451,12 +441,25 @@ def upgrade() -> None:
         ("coupon_code", "code"),
     ):
         op.create_index(op.f(f"ix_{table}_{column}"), table, [column])
+    # Counting live (not voided) uses per code owner and customer, for the caps.
+    unvoided = sa.text("voided_at IS NULL")
+    for owner in ("coupon_id", "discount_code_id", "coupon_code_id"):
+        op.create_index(
+            f"ix_redemption_live_{owner}_customer",
+            "redemption",
+            [owner, "customer_id"],
+            sqlite_where=unvoided,
+            postgresql_where=unvoided,
+        )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     for name, table in (
+        ("ix_redemption_live_coupon_id_customer", "redemption"),
+        ("ix_redemption_live_discount_code_id_customer", "redemption"),
+        ("ix_redemption_live_coupon_code_id_customer", "redemption"),
         ("ix_site_currency", "site"),
         ("ix_coupon_max_uses_per_order", "coupon"),
         ("ix_coupon_expires_in", "coupon"),
@@ -525,7 +528,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_coupon_code_site_id'))
         batch_op.drop_index(batch_op.f('ix_coupon_code_revenue'))
         batch_op.drop_index(batch_op.f('ix_coupon_code_organisation_id'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_multi_use'))
         batch_op.drop_index(batch_op.f('ix_coupon_code_external_id'))
         batch_op.drop_index(batch_op.f('ix_coupon_code_deleted_at'))
         batch_op.drop_index(batch_op.f('ix_coupon_code_customer_id'))
@@ -544,17 +546,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_discount_code_publish_from'))
         batch_op.drop_index(batch_op.f('ix_discount_code_percentage_bp'))
         batch_op.drop_index(batch_op.f('ix_discount_code_organisation_id'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_members_only'))
         batch_op.drop_index(batch_op.f('ix_discount_code_max_uses_per_customer'))
         batch_op.drop_index(batch_op.f('ix_discount_code_max_uses'))
         batch_op.drop_index(batch_op.f('ix_discount_code_kind'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_is_referral'))
         batch_op.drop_index(batch_op.f('ix_discount_code_external_id'))
         batch_op.drop_index(batch_op.f('ix_discount_code_disabled_at'))
         batch_op.drop_index(batch_op.f('ix_discount_code_deleted_at'))
         batch_op.drop_index(batch_op.f('ix_discount_code_created_at'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_contacts_only'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_box_office_only'))
 
     op.drop_table('discount_code')
     with op.batch_alter_table('coupon', schema=None) as batch_op:
@@ -568,17 +566,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_coupon_percentage_bp'))
         batch_op.drop_index(batch_op.f('ix_coupon_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_coupon_name'))
-        batch_op.drop_index(batch_op.f('ix_coupon_members_only'))
         batch_op.drop_index(batch_op.f('ix_coupon_max_uses_per_customer'))
         batch_op.drop_index(batch_op.f('ix_coupon_max_uses'))
         batch_op.drop_index(batch_op.f('ix_coupon_kind'))
-        batch_op.drop_index(batch_op.f('ix_coupon_is_referral'))
         batch_op.drop_index(batch_op.f('ix_coupon_external_id'))
         batch_op.drop_index(batch_op.f('ix_coupon_disabled_at'))
         batch_op.drop_index(batch_op.f('ix_coupon_deleted_at'))
         batch_op.drop_index(batch_op.f('ix_coupon_created_at'))
-        batch_op.drop_index(batch_op.f('ix_coupon_contacts_only'))
-        batch_op.drop_index(batch_op.f('ix_coupon_box_office_only'))
 
     op.drop_table('coupon')
     with op.batch_alter_table('site', schema=None) as batch_op:
@@ -594,7 +588,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_customer_updated_at'))
         batch_op.drop_index(batch_op.f('ix_customer_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_customer_kind'))
-        batch_op.drop_index(batch_op.f('ix_customer_is_member'))
         batch_op.drop_index(batch_op.f('ix_customer_full_name'))
         batch_op.drop_index(batch_op.f('ix_customer_external_id'))
         batch_op.drop_index(batch_op.f('ix_customer_email'))
