@@ -1,19 +1,20 @@
 """The SQL of the discount engine: finding codes, counting uses, row locks, the ledger.
 
 Every function takes anything with `async execute(statement)`: the request's read connection
-for a dry run, or the write session of a redemption, so the same statements serve both.
+for a dry run, or the write session of a redemption, so the same statements serve both. The
+redemption row itself is inserted and voided with app.db.records' `insert_row`/`update_row`.
 
-Locks: `row_by_id(..., lock=True)` is `SELECT ... FOR NO KEY UPDATE` on PostgreSQL. That is the
-lock an UPDATE takes, so two redemptions of the same code queue on it, while inserts elsewhere
-that merely reference the row (their foreign-key checks take KEY SHARE) are not held up, as
-they would be by FOR UPDATE. SQLite has no row locks and renders no clause; its write
+Locks: `row_by_id(..., lock=True)` (`lock_rows` too) is `SELECT ... FOR NO KEY UPDATE` on
+PostgreSQL. That is the lock an UPDATE takes, so two redemptions of the same code queue on it,
+while inserts elsewhere that merely reference the row (their foreign-key checks take KEY SHARE)
+are not held up, as they would be by FOR UPDATE. SQLite has no row locks and renders no clause; its write
 transactions begin IMMEDIATE (app.db.engine), which serialises writers over the whole file.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,27 +22,30 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from app.db import tables as t
+from app.db import records
 from app.db.reads import coupon_code_key_condition, discount_code_key_condition
-from app.domain.enums import ItemCategory
+from app.db.tables import ASSIGNMENT, COUPON, COUPON_CODE, DISCOUNT_CODE, REDEMPTION
 from app.domain.rules import Usage
 
-SITE: Any = t.Site.__table__
-CUSTOMER: Any = t.Customer.__table__
-COUPON: Any = t.Coupon.__table__
-COUPON_CODE: Any = t.CouponCode.__table__
-DISCOUNT_CODE: Any = t.DiscountCode.__table__
-ASSIGNMENT: Any = t.Assignment.__table__
-REDEMPTION: Any = t.Redemption.__table__
-ELIGIBLE_ITEM: Any = t.EligibleItem.__table__
+# A row whose `times_used` a use of a code moves: (its table, its id).
+Counter = tuple[sa.Table, int]
 
 
 async def row_by_id(db: Any, table: sa.Table, db_id: int, *, lock: bool = False) -> Row[Any] | None:
     """One row, with deleted ones; `lock` takes the row lock described in the module docstring."""
-    statement = sa.select(table).where(table.c.id == db_id)
-    if lock:
-        statement = statement.with_for_update(key_share=True)
-    return (await db.execute(statement)).first()  # type: ignore[no-any-return]
+    row_lock = records.RowLock.NO_KEY_UPDATE if lock else None
+    return await records.row_by_id(db, table, db_id, lock=row_lock)
+
+
+async def lock_rows(db: Any, rows: Sequence[Counter]) -> list[Row[Any]]:
+    """Locks (and re-reads) `rows` in the order given, which must be the one order every engine
+    transaction locks them in (app.services.engine_facts.counters_of)."""
+    locked = []
+    for table, db_id in rows:
+        row = await row_by_id(db, table, db_id, lock=True)
+        assert row is not None, f"{table.name} {db_id} vanished (rows are never hard-deleted)"
+        locked.append(row)
+    return locked
 
 
 def _has_assignments(code_column: str, code_table: sa.Table) -> Any:
@@ -82,16 +86,6 @@ async def coupon_codes_by_key(
     if coupon_id is not None:
         statement = statement.where(COUPON_CODE.c.coupon_id == coupon_id)
     return list((await db.execute(statement)).all())
-
-
-async def eligible_items(
-    db: Any, owner_column: str, owner_id: int
-) -> list[tuple[ItemCategory, str]]:
-    """(category, item id) pairs of a coupon's or discount code's eligible lists."""
-    statement = sa.select(ELIGIBLE_ITEM.c.category, ELIGIBLE_ITEM.c.item_id).where(
-        ELIGIBLE_ITEM.c[owner_column] == owner_id
-    )
-    return [(row.category, row.item_id) for row in (await db.execute(statement)).all()]
 
 
 async def customer_assignments(
@@ -171,22 +165,7 @@ async def redemption_by_key(db: Any, site_id: int, key: str) -> Row[Any] | None:
     return (await db.execute(statement)).first()  # type: ignore[no-any-return]
 
 
-async def insert_redemption(db: Any, values: Mapping[str, Any]) -> Row[Any]:
-    statement = sa.insert(REDEMPTION).values(dict(values)).returning(*REDEMPTION.c)
-    return (await db.execute(statement)).one()  # type: ignore[no-any-return]
-
-
-async def mark_voided(db: Any, db_id: int, now: datetime, subject: str) -> Row[Any]:
-    statement = (
-        sa.update(REDEMPTION)
-        .where(REDEMPTION.c.id == db_id)
-        .values(voided_at=now, updated_at=now, updated_by=subject)
-        .returning(*REDEMPTION.c)
-    )
-    return (await db.execute(statement)).one()  # type: ignore[no-any-return]
-
-
-async def add_uses(db: Any, counters: Sequence[tuple[sa.Table, int]], delta: int) -> None:
+async def add_uses(db: Any, counters: Sequence[Counter], delta: int) -> None:
     """Moves `times_used` by `delta` on each (table, id), never below zero.
 
     The floor only matters for rows whose counter was never raised (uses imported straight

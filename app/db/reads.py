@@ -37,12 +37,15 @@ async def rows_by_id(
     return {key: rows[0] for key, rows in grouped.items()}  # type: ignore[misc]
 
 
-def coupon_code_key_condition(code: str) -> ColumnElement[bool]:
-    """Matches a code string as customers type it: trimmed, any letter case."""
-    table: Any = t.CouponCode.__table__
+def code_key_condition(table: sa.Table, code: str) -> ColumnElement[bool]:
+    """Matches `table`'s code column to a code string as customers type it: trimmed, any
+    letter case (what the lower(code) indexes serve)."""
     return sa.func.lower(table.c.code) == code_key(code)
+
+
+def coupon_code_key_condition(code: str) -> ColumnElement[bool]:
+    return code_key_condition(t.COUPON_CODE, code)
 
 
 def discount_code_key_condition(code: str) -> ColumnElement[bool]:
-    table: Any = t.DiscountCode.__table__
-    return sa.func.lower(table.c.code) == code_key(code)
+    return code_key_condition(t.DISCOUNT_CODE, code)

@@ -9,6 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from app.db.engine import WRITE_OPTIONS
 
+# How long closing a request's connection waits for a statement still running on it.
+CLOSE_WAIT_SECONDS = 5.0
+
 
 class RequestDatabase:
     """The reads of one GraphQL request.
@@ -42,10 +45,31 @@ class RequestDatabase:
                 await connection.close()
 
     async def close(self) -> None:
+        """Give the connection back, once no statement runs on it.
+
+        A statement may outlive its operation: when a field fails, graphql-core stops waiting
+        for its siblings (`gather`) and the response is ready while their loaders still run.
+        Closing under a running statement rolls back mid-statement, which asyncpg refuses
+        (`another operation is in progress`), and would hand the pool a connection in a broken
+        state; so the statement is waited for (loaders queued behind it then find the request
+        closed). One still running after `CLOSE_WAIT_SECONDS` is not waited for: its connection
+        is invalidated rather than reused.
+        """
         self._closed = True
-        if self._connection is not None:
+        try:
+            async with asyncio.timeout(CLOSE_WAIT_SECONDS):
+                await self._lock.acquire()
+        except TimeoutError:
             connection, self._connection = self._connection, None
-            await connection.close()
+            if connection is not None:
+                await connection.invalidate()
+            return
+        try:
+            if self._connection is not None:
+                connection, self._connection = self._connection, None
+                await connection.close()
+        finally:
+            self._lock.release()
 
 
 def write_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

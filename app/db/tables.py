@@ -357,3 +357,14 @@ ALL_TABLES = (
     Assignment,
     Redemption,
 )
+
+# The Core tables behind the models, which statements are built on (SQLModel declares
+# `__table__` loosely, hence Any).
+SITE: Any = Site.__table__
+CUSTOMER: Any = Customer.__table__
+COUPON: Any = Coupon.__table__
+COUPON_CODE: Any = CouponCode.__table__
+DISCOUNT_CODE: Any = DiscountCode.__table__
+ELIGIBLE_ITEM: Any = EligibleItem.__table__
+ASSIGNMENT: Any = Assignment.__table__
+REDEMPTION: Any = Redemption.__table__

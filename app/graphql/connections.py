@@ -68,7 +68,10 @@ async def resolve_list(
     order_by: Any,
     trashed: Optional[Trashed],
     extra_where: tuple[Any, ...] = (),
+    action: Action = Action.LIST,
 ) -> Connection[Any]:
+    """A page of `spec` records. A top-level list needs `action` (List; Read for a lookup of
+    one record by its key) and shows only the sites where the caller holds it."""
     context = info.context
     if parent_column is not None:
         # Every parent at this response path asks the same question (same arguments, same
@@ -87,7 +90,7 @@ async def resolve_list(
         return to_connection(await loader.load(parent_id), ordering, build)
     ordering, window, where, _ = _prepare(info, spec, first, after, last, before, filter_input, order_by)
     chosen = effective_trashed(info, trashed)
-    scope = context.access.require_scope(spec.name, Action.LIST)
+    scope = context.access.require_scope(spec.name, action)
     page = await fetch_page(
         context.db,
         spec.table,

@@ -7,7 +7,7 @@ Generating them from `app.db.lists` keeps the API and the SQL from drifting apar
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any, Optional
 
 import strawberry
@@ -158,7 +158,20 @@ for _spec in ALL_LISTS:
     ORDERS[_spec.name] = _order_input(_spec)
 
 
+def _instant(value: datetime, path: str) -> datetime:
+    """A filter's instant in UTC: one without an offset names no instant (lists span sites and
+    time zones), and one that is not a UTC instant (year 1 at +14:00) matches nothing stored."""
+    if value.tzinfo is None:
+        raise BadInput(f"{path}: give an offset (Z or +HH:MM) with the date-time", field=path)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise BadInput(f"{path}: the date-time is out of range", field=path) from None
+
+
 def _value(spec: ListSpec, field_name: str, kind: FieldKind, id_type: str, value: Any, path: str) -> Any:
+    if kind is FieldKind.DATETIME and isinstance(value, datetime):
+        return _instant(value, path)
     if kind is FieldKind.ID and value is not None and not isinstance(value, bool):
         if isinstance(value, list):
             return [decode_id(v, id_type, field=path) for v in value]

@@ -112,6 +112,8 @@ class ReadQuery:
             order_by=None,
             trashed=trashed,
             extra_where=(table.c.site_id == site, discount_code_key_condition(code)),
+            # One record by its key: a fetch, like the lookup by id (DiscountCode-Read).
+            action=Action.READ,
         )
         return page.nodes[0] if page.nodes else None
 

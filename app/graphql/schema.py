@@ -12,7 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 import app.graphql.types  # noqa: F401  (registers every record type)
 from app.graphql.engine import EngineMutation, EngineQuery
 from app.graphql.executor import PlanExecutionContext
-from app.graphql.limits import cost_limit, token_limit, validation_limits
+from app.graphql.limits import cost_limit, text_values, token_limit, validation_limits
 from app.graphql.masking import QuietSchema
 from app.graphql.mutations import DATE_OR_DATETIME_SCALAR, WRITE_MUTATIONS, DateOrDateTime
 from app.graphql.queries import ReadQuery
@@ -72,6 +72,7 @@ def build_schema(
             lambda: ValidationCache(maxsize=1024),
             validation_limits(settings),
             cost_limit(settings),
+            text_values(),
             *extra_extensions,
         ],
         execution_context_class=PlanExecutionContext if plan_executor else None,

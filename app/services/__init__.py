@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from app.db.session import write_sessions
+from app.services.handles import Engine
 
 
 class Services:
     """The write use cases, bound to the app's engine."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = write_sessions(engine)

@@ -7,13 +7,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.auth.roles import Action
 from app.db.tables import utcnow
 from app.domain.calendar import relative_expiry
 from app.services.actor import Actor
+from app.services.handles import Record, Session
 from app.services.input_checks import text_problems, window_changes
 from app.services.kinds import (
     ASSIGNMENTS,
@@ -41,8 +39,8 @@ TEXTS = {"booking_reference": 128, "notes": 4000, "external_id": 128}
 
 
 async def find_customer(
-    session: AsyncSession, customer_id: int, organisation_id: int, path: tuple[str, ...]
-) -> Row[Any]:
+    session: Session, customer_id: int, organisation_id: int, path: tuple[str, ...]
+) -> Record:
     """A live customer of the organisation; any other is as good as unknown to it."""
     customer = await find(session, CUSTOMERS, customer_id, path)
     if customer.deleted_at is not None or customer.organisation_id != organisation_id:
@@ -51,7 +49,7 @@ async def find_customer(
     return customer
 
 
-def default_expiry(terms: Row[Any], at: datetime, time_zone: str) -> datetime | None:
+def default_expiry(terms: Record, at: datetime, time_zone: str) -> datetime | None:
     """Assigned at `at`, the code's relative expiry (ExpirationType x ExpiresIn) later."""
     if terms.expiration_unit is None or terms.expires_in is None:
         return None
@@ -59,14 +57,14 @@ def default_expiry(terms: Row[Any], at: datetime, time_zone: str) -> datetime | 
 
 
 async def add_assignment(
-    session: AsyncSession,
+    session: Session,
     actor: Actor,
     now: datetime,
     *,
-    code: Row[Any],
+    code: Record,
     values: Mapping[str, Any],
     path: tuple[str, ...],
-) -> Row[Any]:
+) -> Record:
     """Records that `values["customer_id"]` holds `code` (a discount code or coupon code row);
     a second live assignment of one code to one customer is ALREADY_ASSIGNED at `path`."""
     column = "coupon_code_id" if "coupon_id" in code._mapping else "discount_code_id"
@@ -84,7 +82,7 @@ async def add_assignment(
         return await insert_row(session, ASSIGNMENTS, record, actor, now)
 
 
-async def assign_code(session: AsyncSession, actor: Actor, fields: Mapping[str, Any]) -> Row[Any]:
+async def assign_code(session: Session, actor: Actor, fields: Mapping[str, Any]) -> Record:
     """`fields`: customer_id, discount_code_id xor coupon_code_id, valid_from, expires_on
     (omitted: the code's relative expiry from now; null: none), referrer_id,
     booking_reference, notes, external_id."""
@@ -110,8 +108,8 @@ async def assign_code(session: AsyncSession, actor: Actor, fields: Mapping[str, 
 
 
 async def update_assignment(
-    session: AsyncSession, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
-) -> Row[Any]:
+    session: Session, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
+) -> Record:
     """Changes only the fields given (valid_from, expires_on, referrer_id, booking_reference,
     notes, external_id); a given null clears."""
     now = utcnow()
@@ -125,8 +123,8 @@ async def update_assignment(
 
 
 async def _find_code(
-    session: AsyncSession, actor: Actor, fields: Mapping[str, Any]
-) -> tuple[Row[Any], Row[Any]]:
+    session: Session, actor: Actor, fields: Mapping[str, Any]
+) -> tuple[Record, Record]:
     """The code to assign and the row carrying its Terms (itself, or its coupon)."""
     discount_code_id, coupon_code_id = fields.get("discount_code_id"), fields.get("coupon_code_id")
     if (discount_code_id is None) == (coupon_code_id is None):
@@ -150,7 +148,7 @@ async def _find_code(
 
 
 async def _assignment_values(
-    session: AsyncSession,
+    session: Session,
     fields: Mapping[str, Any],
     current: Mapping[str, Any],
     organisation_id: int,

@@ -2,23 +2,19 @@
 
 The API's `generateCouponCodes` and the terminal's `scripts/generate-codes` both run
 `generate_coupon_codes`. Codes are drawn in memory against every code the coupon already has
-(deleted ones too, so that restoring those never collides), then inserted with Core
-executemany in chunks: one round trip per chunk instead of one per code.
+(deleted ones too, so that restoring those never collides), then inserted in chunks
+(app.db.codes): one round trip per chunk instead of one per code.
 """
 
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from app.db import codes as stored
 from app.db.tables import utcnow
 from app.domain.codes import (
     MAX_CODE_LENGTH,
@@ -31,21 +27,18 @@ from app.domain.codes import (
 from app.domain.enums import CodeCharset
 from app.services.actor import Actor
 from app.services.coupon_codes import find_coupon_for_codes
+from app.services.handles import Record, Session
 from app.services.kinds import COUPON_CODE_RULE
 from app.services.problems import Problem, ProblemCode, Problems
 from app.services.records import attempt, raise_problems, stamp
 from app.services.uniqueness import conflicts_reported
 
-CHUNK = 5_000
 FIRST_ROWS = 100
-TABLE: Any = COUPON_CODE_RULE.table
 
 
-def _insert_statement(coupon: Row[Any], actor: Actor, now: datetime) -> sa.Insert:
-    """The INSERT run for every chunk. What all new rows share is written into the statement
-    once, so each row carries only its code and UUID: with 100,000 rows the per-row parameter
-    processing is what costs, after the database's own index maintenance."""
-    shared = {
+def _shared_values(coupon: Record, actor: Actor, now: datetime) -> dict[str, Any]:
+    """The columns every new code of the coupon has the same value in."""
+    return {
         **stamp(actor, now),
         "created_at": now,
         "coupon_id": coupon.id,
@@ -54,17 +47,13 @@ def _insert_statement(coupon: Row[Any], actor: Actor, now: datetime) -> sa.Inser
         "multi_use": False,
         "times_used": 0,
     }
-    values = {name: sa.literal(value, TABLE.c[name].type) for name, value in shared.items()}
-    for name in ("code", "unique_id"):
-        values[name] = sa.bindparam(name, type_=TABLE.c[name].type)
-    return sa.insert(TABLE).values(values)
 
 
 @dataclass(frozen=True)
 class GeneratedCodes:
     count: int
     codes: list[str]  # every code, in the order generated
-    first_rows: list[Row[Any]]  # the rows of the first FIRST_ROWS codes
+    first_rows: list[Record]  # the rows of the first FIRST_ROWS codes
 
 
 def request_problems(count: int, prefix: str, length: int) -> list[Problem]:
@@ -85,7 +74,7 @@ def request_problems(count: int, prefix: str, length: int) -> list[Problem]:
 
 
 async def generate_coupon_codes(
-    session: AsyncSession,
+    session: Session,
     actor: Actor,
     *,
     coupon_id: int,
@@ -104,7 +93,7 @@ async def generate_coupon_codes(
     )
     raise_problems(problems + request_problems(count, prefix, length))
     assert coupon is not None
-    taken = await session.execute(sa.select(TABLE.c.code).where(TABLE.c.coupon_id == coupon.id))
+    taken = await stored.coupon_code_strings(session, coupon.id)
     try:
         codes = generate_codes(
             count,
@@ -112,23 +101,14 @@ async def generate_coupon_codes(
             prefix=prefix,
             charset=charset,
             rng=secrets.SystemRandom(),
-            taken=taken.scalars().all(),
+            taken=taken,
         )
     except ValueError as error:  # too many for this length and charset: the domain says why
         raise Problems([Problem(("count",), ProblemCode.OUT_OF_RANGE, str(error))]) from error
-    statement = _insert_statement(coupon, actor, now)
+    shared = _shared_values(coupon, actor, now)
     # A concurrent request could take one of these strings between the draw and the insert.
     raced = "another request added one of the generated codes at the same time; try again"
     with conflicts_reported(COUPON_CODE_RULE, ("couponId",), raced):
-        for start in range(0, len(codes), CHUNK):
-            chunk = codes[start : start + CHUNK]
-            rows = [{"code": code, "unique_id": uuid.uuid4()} for code in chunk]
-            await session.execute(statement, rows)
-            if progress is not None:
-                progress(len(chunk))
-    first = (
-        sa.select(TABLE)
-        .where(TABLE.c.coupon_id == coupon.id, TABLE.c.code.in_(codes[:FIRST_ROWS]))
-        .order_by(TABLE.c.id)
-    )
-    return GeneratedCodes(len(codes), codes, list((await session.execute(first)).all()))
+        await stored.insert_coupon_codes(session, shared, codes, progress)
+    first = await stored.coupon_codes_named(session, coupon.id, codes[:FIRST_ROWS])
+    return GeneratedCodes(len(codes), codes, first)

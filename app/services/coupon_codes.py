@@ -7,15 +7,13 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.auth.roles import Action
 from app.db.tables import utcnow
 from app.domain.codes import generate_codes
 from app.domain.enums import CodeCharset
 from app.services.actor import Actor
 from app.services.assignments import add_assignment, default_expiry, find_customer
+from app.services.handles import Record, Session
 from app.services.input_checks import code_problems, text_problems, window_changes
 from app.services.kinds import COUPON_CODE_RULE, COUPON_CODES, COUPONS, SITES
 from app.services.problems import Problem, ProblemCode
@@ -37,8 +35,8 @@ GENERATED_LENGTH = 8
 
 
 async def find_coupon_for_codes(
-    session: AsyncSession, actor: Actor, coupon_id: int, path: tuple[str, ...]
-) -> Row[Any]:
+    session: Session, actor: Actor, coupon_id: int, path: tuple[str, ...]
+) -> Record:
     """The live coupon that codes are being added to, once the actor may create codes there."""
     coupon = await find(session, COUPONS, coupon_id, path)
     actor.require(
@@ -49,8 +47,8 @@ async def find_coupon_for_codes(
 
 
 async def create_coupon_code(
-    session: AsyncSession, actor: Actor, *, coupon_id: int, fields: Mapping[str, Any]
-) -> Row[Any]:
+    session: Session, actor: Actor, *, coupon_id: int, fields: Mapping[str, Any]
+) -> Record:
     """`fields`: code (omitted: generated), valid_from, valid_to, multi_use, customer_id,
     customer_credit_id, revenue, external_id. Pre-allocating to a customer also records an
     assignment of the code to that customer."""
@@ -91,8 +89,8 @@ async def create_coupon_code(
 
 
 async def update_coupon_code(
-    session: AsyncSession, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
-) -> Row[Any]:
+    session: Session, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
+) -> Record:
     """Changes only the fields given (code, valid_from, valid_to, multi_use, revenue,
     external_id); a given null clears."""
     now = utcnow()
@@ -107,7 +105,7 @@ async def update_coupon_code(
 
 
 async def _code_values(
-    session: AsyncSession,
+    session: Session,
     fields: Mapping[str, Any],
     current: Mapping[str, Any],
     coupon_id: int,

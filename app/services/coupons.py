@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.services.actor import Actor
+from app.services.handles import Record, Session
 from app.services.kinds import COUPONS
 from app.services.terms_records import TermsOwner, create_with_terms, update_with_terms
 
@@ -21,13 +19,13 @@ OWNER = TermsOwner(
 
 
 async def create_coupon(
-    session: AsyncSession,
+    session: Session,
     actor: Actor,
     *,
     site_id: int,
     fields: Mapping[str, Any],
     terms: Mapping[str, Any],
-) -> Row[Any]:
+) -> Record:
     """`fields`: name, description, external_id."""
     return await create_with_terms(
         session, OWNER, actor, site_id=site_id, fields=fields, terms=terms
@@ -35,12 +33,12 @@ async def create_coupon(
 
 
 async def update_coupon(
-    session: AsyncSession,
+    session: Session,
     actor: Actor,
     *,
     db_id: int,
     fields: Mapping[str, Any],
     terms: Mapping[str, Any] | None,
-) -> Row[Any]:
+) -> Record:
     """Changes only the fields and Terms given (a given null clears)."""
     return await update_with_terms(session, OWNER, actor, db_id=db_id, fields=fields, terms=terms)

@@ -11,19 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.db import tables as t
+from app.db.eligible_items import eligible_items, replace_eligible_items
 from app.db.tables import CATEGORY_FLAGS
 from app.domain.enums import ItemCategory
+from app.services.handles import Record, Session
 from app.services.problems import Problem, ProblemCode
 
 Path = tuple[str, ...]
 Eligible = dict[ItemCategory, frozenset[str]]
 
-ELIGIBLE_ITEM: Any = t.EligibleItem.__table__
 MAX_ITEM_ID_LENGTH = 128
 
 
@@ -99,29 +95,20 @@ def _id_problems(ids: Sequence[str], path: Path) -> list[Problem]:
     return []
 
 
-async def load_eligible(session: AsyncSession, owner_column: str, row: Row[Any]) -> Eligible:
+async def load_eligible(session: Session, owner_column: str, row: Record) -> Eligible:
     """The stored lists of a Terms row (`owner_column` is "coupon_id" or "discount_code_id")."""
     ids: dict[ItemCategory, set[str]] = {
         category: set() for category, flag in CATEGORY_FLAGS.items() if getattr(row, flag)
     }
-    statement = sa.select(ELIGIBLE_ITEM.c.category, ELIGIBLE_ITEM.c.item_id).where(
-        ELIGIBLE_ITEM.c[owner_column] == row.id
-    )
-    for category, item_id in (await session.execute(statement)).all():
+    for category, item_id in await eligible_items(session, owner_column, row.id):
         if category in ids:
             ids[category].add(item_id)
     return {category: frozenset(values) for category, values in ids.items()}
 
 
 async def store_eligible(
-    session: AsyncSession, owner_column: str, owner_id: int, eligible: Eligible
+    session: Session, owner_column: str, owner_id: int, eligible: Eligible
 ) -> None:
     """Replaces the owner's id rows (they are a value list of the owner, not records)."""
-    await session.execute(sa.delete(ELIGIBLE_ITEM).where(ELIGIBLE_ITEM.c[owner_column] == owner_id))
-    rows = [
-        {owner_column: owner_id, "category": category, "item_id": item_id}
-        for category, ids in eligible.items()
-        for item_id in sorted(ids)
-    ]
-    if rows:
-        await session.execute(sa.insert(ELIGIBLE_ITEM), rows)
+    items = [(category, item_id) for category, ids in eligible.items() for item_id in sorted(ids)]
+    await replace_eligible_items(session, owner_column, owner_id, items)

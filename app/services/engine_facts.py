@@ -12,10 +12,9 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Row
-
 from app.db import ledger
+from app.db import tables as t
+from app.db.eligible_items import eligible_items
 from app.db.tables import CATEGORY_FLAGS
 from app.domain.amounts import Basket
 from app.domain.calendar import resolve_bound, usage_period_bounds
@@ -24,6 +23,7 @@ from app.domain.rules import Attempt, CodeFacts, Customer, Usage
 from app.domain.terms import Terms
 from app.domain.windows import Window
 from app.services.engine_request import CodeRequest
+from app.services.handles import Record
 from app.services.problems import ProblemCode, problem
 
 COUPON_CODE, DISCOUNT_CODE = "CouponCode", "DiscountCode"
@@ -35,7 +35,7 @@ class Found:
     """The code an attempt names, as first read: a coupon code or a discount code row."""
 
     type_name: str
-    row: Row[Any]
+    row: Record
 
     @property
     def is_coupon_code(self) -> bool:
@@ -91,7 +91,7 @@ async def find_code(
     return Reason.NOT_FOUND
 
 
-def terms_from_row(row: Row[Any], items: list[tuple[ItemCategory, str]]) -> Terms:
+def terms_from_row(row: Record, items: list[tuple[ItemCategory, str]]) -> Terms:
     """The domain Terms of a coupon or discount code row and its eligible item rows.
 
     A category counts when its flag is set; ids stored for an unflagged category are ignored
@@ -149,16 +149,16 @@ class Gathered:
     """Everything one evaluation uses, and the rows a redemption must count against."""
 
     found: Found
-    code: Row[Any]  # the coupon code, or the discount code
-    owner: Row[Any]  # the row carrying the Terms: the coupon, or the discount code itself
-    assignment: Row[Any] | None  # the customer's live assignment of the code
-    customer: Row[Any] | None
+    code: Record  # the coupon code, or the discount code
+    owner: Record  # the row carrying the Terms: the coupon, or the discount code itself
+    assignment: Record | None  # the customer's live assignment of the code
+    customer: Record | None
     items: list[tuple[ItemCategory, str]]  # the owner's eligible item ids
     facts: CodeFacts
     attempt: Attempt
     usage: Usage
 
-    def counters(self) -> list[tuple[sa.Table, int]]:
+    def counters(self) -> list[ledger.Counter]:
         """The rows whose `times_used` a use of the code moves, in lock order."""
         return counters_of(
             coupon_id=self.owner.id if self.found.is_coupon_code else None,
@@ -174,43 +174,33 @@ def counters_of(
     coupon_code_id: int | None,
     discount_code_id: int | None,
     assignment_id: int | None,
-) -> list[tuple[sa.Table, int]]:
+) -> list[ledger.Counter]:
     """The counted rows in the one order every engine transaction locks them in: the row
     carrying the caps (coupon or discount code), then the coupon code, then the assignment.
     Taking the owner first means two transactions on one code never wait on each other in
     opposite orders, so they queue instead of deadlocking."""
     pairs = [
-        (ledger.COUPON, coupon_id),
-        (ledger.DISCOUNT_CODE, discount_code_id),
-        (ledger.COUPON_CODE, coupon_code_id),
-        (ledger.ASSIGNMENT, assignment_id),
+        (t.COUPON, coupon_id),
+        (t.DISCOUNT_CODE, discount_code_id),
+        (t.COUPON_CODE, coupon_code_id),
+        (t.ASSIGNMENT, assignment_id),
     ]
     return [(table, db_id) for table, db_id in pairs if db_id is not None]
 
 
-async def lock_rows(db: Any, rows: list[tuple[sa.Table, int]]) -> list[Row[Any]]:
-    """Locks (and re-reads) `rows`, which must come in `counters_of` order."""
-    locked = []
-    for table, db_id in rows:
-        row = await ledger.row_by_id(db, table, db_id, lock=True)
-        assert row is not None, f"{table.name} {db_id} vanished (rows are never hard-deleted)"
-        locked.append(row)
-    return locked
-
-
 async def gather(
-    db: Any, site: Row[Any], found: Found, request: CodeRequest, customer: Row[Any] | None
+    db: Any, site: Record, found: Found, request: CodeRequest, customer: Record | None
 ) -> Gathered:
     """The facts, the attempt and the counts, read without locks: a dry run's whole answer,
     and a redemption's first look (see `regather`)."""
     owner_column, code_column, owner_id = found.columns
     owner = code = found.row
     if found.is_coupon_code:
-        owner = await ledger.row_by_id(db, ledger.COUPON, owner_id)
+        owner = await ledger.row_by_id(db, t.COUPON, owner_id)
     items = []
     # Item ids only narrow flagged categories; terms without any apply to every item.
     if any(getattr(owner, flag) for flag in CATEGORY_FLAGS.values()):
-        items = await ledger.eligible_items(db, owner_column, owner_id)
+        items = await eligible_items(db, owner_column, owner_id)
     held = []
     # Assignments matter only for codes that have live ones; most codes have none.
     if customer is not None and found.restricted:
@@ -219,17 +209,17 @@ async def gather(
     return await _assemble(db, site, request, *parts)  # type: ignore[arg-type]
 
 
-async def regather(db: Any, site: Row[Any], first: Gathered, request: CodeRequest) -> Gathered:
+async def regather(db: Any, site: Record, first: Gathered, request: CodeRequest) -> Gathered:
     """`first` read again under the row locks, in `counters_of` order: the owner, the code,
     then the customer's assignments. The eligible items and whether the code has live
     assignments are kept from `first`: no cap depends on them (an assignment made in between
     is as if made just after this redemption)."""
     found, customer = first.found, first.customer
     owner_column, code_column, owner_id = found.columns
-    rows = [(ledger.DISCOUNT_CODE, found.row.id)]
+    rows = [(t.DISCOUNT_CODE, found.row.id)]
     if found.is_coupon_code:
-        rows = [(ledger.COUPON, owner_id), (ledger.COUPON_CODE, found.row.id)]
-    locked = await lock_rows(db, rows)
+        rows = [(t.COUPON, owner_id), (t.COUPON_CODE, found.row.id)]
+    locked = await ledger.lock_rows(db, rows)
     held = []
     if customer is not None and found.restricted:
         held = await ledger.customer_assignments(
@@ -241,13 +231,13 @@ async def regather(db: Any, site: Row[Any], first: Gathered, request: CodeReques
 
 async def _assemble(
     db: Any,
-    site: Row[Any],
+    site: Record,
     request: CodeRequest,
     found: Found,
-    owner: Row[Any],
-    code: Row[Any],
-    held: list[Row[Any]],
-    customer: Row[Any] | None,
+    owner: Record,
+    code: Record,
+    held: list[Record],
+    customer: Record | None,
     items: list[tuple[ItemCategory, str]],
 ) -> Gathered:
     """Counts the uses and turns the rows into the rules' facts and attempt."""

@@ -1,8 +1,8 @@
 """What every write shares: loading a record to change it, stamping it, inserting and updating,
 and the state changes (delete, restore, disable, enable) of one record or of many at once.
 
-Rows go in and out through SQLAlchemy Core with RETURNING, so a use case hands back the row as
-stored (the API builds its objects from rows) without a second query.
+The statements are app.db.records': inserts and updates answer the row as stored, which is
+what a use case hands back (the API builds its objects from rows).
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from app.auth.roles import Action
+from app.db import records as stored
 from app.services.actor import Actor
+from app.services.handles import Record, Session, Sessions, Table
 from app.services.problems import Problem, ProblemCode, Problems, problem
 from app.services.uniqueness import Conflict, LiveUnique, conflicts_reported, ensure_free
 
@@ -36,15 +34,13 @@ class RecordKind:
 
     type_name: str  # the API type, which is also what permissions are named after
     label: str  # how messages call it ("discount code")
-    table: sa.Table
+    table: Table
     # The live-uniqueness rule a row must respect to come back from deletion, and the values
     # of the row it applies to.
-    unique: Callable[[Row[Any]], tuple[LiveUnique, dict[str, Any]]] | None = None
+    unique: Callable[[Record], tuple[LiveUnique, dict[str, Any]]] | None = None
 
 
-async def in_transaction(
-    sessions: async_sessionmaker[AsyncSession], work: Callable[[AsyncSession], Awaitable[T]]
-) -> T:
+async def in_transaction(sessions: Sessions, work: Callable[[Session], Awaitable[T]]) -> T:
     """Runs `work` in one transaction: committed when it returns, rolled back when it raises."""
     async with sessions() as session, session.begin():
         return await work(session)
@@ -66,29 +62,26 @@ def new_record(actor: Actor, now: datetime) -> dict[str, Any]:
 
 
 async def find(
-    session: AsyncSession, kind: RecordKind, db_id: int, path: Path, *, lock: bool = False
-) -> Row[Any]:
+    session: Session, kind: RecordKind, db_id: int, path: Path, *, lock: bool = False
+) -> Record:
     """The row, or NOT_FOUND at `path`. `lock` takes a row lock (PostgreSQL) so that a
     read-validate-write cannot interleave with another writer of the same row; SQLite needs
     none because its write transactions begin IMMEDIATE."""
-    table = kind.table
-    statement = sa.select(table).where(table.c.id == db_id)
-    if lock:
-        statement = statement.with_for_update()
-    row = (await session.execute(statement)).first()
+    row_lock = stored.RowLock.UPDATE if lock else None
+    row = await stored.row_by_id(session, kind.table, db_id, lock=row_lock)
     if row is None:
         raise Problems([Problem(path, ProblemCode.NOT_FOUND, f"no {kind.label} has this id")])
     return row
 
 
-def require_live(kind: RecordKind, row: Row[Any], path: Path) -> None:
+def require_live(kind: RecordKind, row: Record, path: Path) -> None:
     if row.deleted_at is not None:
         message = f"the {kind.label} is deleted; restore it first"
         raise Problems([Problem(path, ProblemCode.ALREADY_DELETED, message)])
 
 
 async def find_for_write(
-    session: AsyncSession,
+    session: Session,
     kind: RecordKind,
     db_id: int,
     actor: Actor,
@@ -96,7 +89,7 @@ async def find_for_write(
     path: Path,
     *,
     live: bool = True,
-) -> Row[Any]:
+) -> Record:
     """The row, locked, once the actor may do `action` on it (and, with `live`, not deleted)."""
     row = await find(session, kind, db_id, path, lock=True)
     actor.require(kind.type_name, action, site_id=row.site_id, organisation_id=row.organisation_id)
@@ -106,32 +99,20 @@ async def find_for_write(
 
 
 async def insert_row(
-    session: AsyncSession, kind: RecordKind, values: Mapping[str, Any], actor: Actor, now: datetime
-) -> Row[Any]:
-    table = kind.table
-    record = {**new_record(actor, now), **values}
-    if "times_used" in table.c:
-        record.setdefault("times_used", 0)
-    statement = sa.insert(table).values(record).returning(*table.c)
-    return (await session.execute(statement)).one()
+    session: Session, kind: RecordKind, values: Mapping[str, Any], actor: Actor, now: datetime
+) -> Record:
+    return await stored.insert_row(session, kind.table, {**new_record(actor, now), **values})
 
 
 async def update_row(
-    session: AsyncSession,
+    session: Session,
     kind: RecordKind,
     db_id: int,
     values: Mapping[str, Any],
     actor: Actor,
     now: datetime,
-) -> Row[Any]:
-    table = kind.table
-    statement = (
-        sa.update(table)
-        .where(table.c.id == db_id)
-        .values({**values, **stamp(actor, now)})
-        .returning(*table.c)
-    )
-    return (await session.execute(statement)).one()
+) -> Record:
+    return await stored.update_row(session, kind.table, db_id, {**values, **stamp(actor, now)})
 
 
 class StateChange(enum.Enum):
@@ -150,14 +131,14 @@ class StateChange(enum.Enum):
 
 
 async def change_state(
-    session: AsyncSession,
+    session: Session,
     kind: RecordKind,
     change: StateChange,
     db_id: int,
     actor: Actor,
     now: datetime,
     path: Path,
-) -> Row[Any]:
+) -> Record:
     """Applies `change` to one record; doing it twice, or undoing what was not done, is a
     user error. Disabling and enabling need a live record; restoring needs the record's
     unique key (its code, its customer and code) to be free among live rows again."""
@@ -176,14 +157,14 @@ async def change_state(
 
 
 async def change_states(
-    session: AsyncSession,
+    session: Session,
     kind: RecordKind,
     change: StateChange,
     ids: Sequence[int | None],
     actor: Actor,
     now: datetime,
     known: Sequence[Problem] = (),
-) -> list[Row[Any]]:
+) -> list[Record]:
     """`change` for every id, all or nothing: every id's problem is reported under
     ["ids", index] (ids given as None are ones the caller could not read: `known` says why)."""
     if len(ids) > MAX_BULK_IDS:
@@ -191,10 +172,8 @@ async def change_states(
     problems, rows = list(known), []
     # Lock every row up front in id order: two bulk calls over the same rows in different
     # orders would otherwise each hold a lock the other waits for (a deadlock, on PostgreSQL).
-    table = kind.table
     wanted = sorted({db_id for db_id in ids if db_id is not None})
-    lock = sa.select(table.c.id).where(table.c.id.in_(wanted)).order_by(table.c.id)
-    await session.execute(lock.with_for_update())
+    await stored.lock_ids(session, kind.table, wanted)
     for index, db_id in enumerate(ids):
         if db_id is None:
             continue

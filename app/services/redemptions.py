@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from app.db import ledger
+from app.db import tables as t
+from app.db.eligible_items import eligible_items
+from app.db.errors import UniqueViolation
+from app.db.records import insert_row, update_row
 from app.db.tables import utcnow
 from app.domain.amounts import BasketLine, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
@@ -36,12 +36,12 @@ from app.services.engine_facts import (
     counters_of,
     find_code,
     gather,
-    lock_rows,
     moment,
     regather,
     terms_from_row,
 )
 from app.services.engine_request import CodeRequest
+from app.services.handles import Record, Session, Sessions
 from app.services.problems import ProblemCode, Problems, problem
 
 
@@ -63,14 +63,14 @@ class Redeemed:
     answered again (`replayed`), `redemption` None when the rules refused."""
 
     check: Check | None
-    redemption: Row[Any] | None
+    redemption: Record | None
     replayed: bool = False
 
 
-async def _customer(db: Any, site: Row[Any], customer_id: int | None) -> Row[Any] | None:
+async def _customer(db: Any, site: Record, customer_id: int | None) -> Record | None:
     if customer_id is None:
         return None
-    row = await ledger.row_by_id(db, ledger.CUSTOMER, customer_id)
+    row = await ledger.row_by_id(db, t.CUSTOMER, customer_id)
     if row is None or row.deleted_at is not None or row.organisation_id != site.organisation_id:
         message = "no customer of this site's organisation has this id"
         raise problem("input.customerId", ProblemCode.NOT_FOUND, message)
@@ -82,7 +82,7 @@ def _evaluated(gathered: Gathered) -> Check:
 
 
 async def check_code(
-    db: Any, site: Row[Any], request: CodeRequest, types: frozenset[str]
+    db: Any, site: Record, request: CodeRequest, types: frozenset[str]
 ) -> Check:
     """Evaluates the attempt on what is committed now; writes and locks nothing."""
     customer = await _customer(db, site, request.customer_id)
@@ -92,7 +92,7 @@ async def check_code(
     return _evaluated(await gather(db, site, found, request, customer))
 
 
-def _replay(existing: Row[Any], request: CodeRequest) -> Redeemed:
+def _replay(existing: Record, request: CodeRequest) -> Redeemed:
     if existing.request_fingerprint != request.fingerprint():
         message = "this idempotency key was already used at this site for a different request"
         raise problem("input.idempotencyKey", ProblemCode.IDEMPOTENCY_KEY_REUSED, message)
@@ -100,7 +100,7 @@ def _replay(existing: Row[Any], request: CodeRequest) -> Redeemed:
 
 
 async def _redeem(
-    session: AsyncSession, site: Row[Any], request: CodeRequest, types: frozenset[str], by: str
+    session: Session, site: Record, request: CodeRequest, types: frozenset[str], by: str
 ) -> Redeemed:
     key = request.idempotency_key or ""
     # A first look without locks: a refusal read from committed rows is a true answer as of
@@ -147,23 +147,23 @@ async def _redeem(
         "idempotency_key": key,
         "request_fingerprint": request.fingerprint(),
     }
-    row = await ledger.insert_redemption(session, values)
+    row = await insert_row(session, t.REDEMPTION, values)
     await ledger.add_uses(session, gathered.counters(), +1)
     return Redeemed(check, row)
 
 
-async def find_site(db: Any, site_id: int, path: str = "input.siteId") -> Row[Any]:
+async def find_site(db: Any, site_id: int, path: str = "input.siteId") -> Record:
     """The live site, or the problem NOT_FOUND at `path`."""
-    site = await ledger.row_by_id(db, ledger.SITE, site_id)
+    site = await ledger.row_by_id(db, t.SITE, site_id)
     if site is None or site.deleted_at is not None:
         raise problem(path, ProblemCode.NOT_FOUND, "no site has this id")
     return site
 
 
 async def redeem(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Sessions,
     request: CodeRequest,
-    types_at: Callable[[Row[Any]], frozenset[str]],
+    types_at: Callable[[Record], frozenset[str]],
     by: str,
 ) -> Redeemed:
     """Redeems in one transaction, or answers the earlier redemption made with the same key.
@@ -179,7 +179,7 @@ async def redeem(
         async with sessions() as session, session.begin():
             site = await find_site(session, request.site_id)
             return await _redeem(session, site, request, types_at(site), by)
-    except IntegrityError:
+    except UniqueViolation:
         async with sessions() as session, session.begin():
             existing = await ledger.redemption_by_key(session, request.site_id, key)
         if existing is None:
@@ -188,16 +188,16 @@ async def redeem(
 
 
 async def void(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Sessions,
     redemption_id: int,
-    authorize: Callable[[Row[Any]], None],
+    authorize: Callable[[Record], None],
     by: str,
-) -> Row[Any]:
+) -> Record:
     """Voids a redemption and gives its use back to every counter it moved; voiding a voided
     redemption answers it unchanged (a retried void is not an error). `authorize` raises
     when the caller may not void this redemption."""
     async with sessions() as session, session.begin():
-        row = await ledger.row_by_id(session, ledger.REDEMPTION, redemption_id)
+        row = await ledger.row_by_id(session, t.REDEMPTION, redemption_id)
         if row is None:
             raise problem("id", ProblemCode.NOT_FOUND, "no redemption has this id")
         authorize(row)
@@ -209,13 +209,16 @@ async def void(
             discount_code_id=row.discount_code_id,
             assignment_id=row.assignment_id,
         )
-        await lock_rows(session, counters)
+        await ledger.lock_rows(session, counters)
         # Read again under the lock: a concurrent void of the same row may have committed.
-        row = await ledger.row_by_id(session, ledger.REDEMPTION, redemption_id)
+        row = await ledger.row_by_id(session, t.REDEMPTION, redemption_id)
         assert row is not None
         if row.voided_at is not None:
             return row
-        voided = await ledger.mark_voided(session, row.id, utcnow(), by)
+        now = utcnow()
+        voided = await update_row(
+            session, t.REDEMPTION, row.id, {"voided_at": now, "updated_at": now, "updated_by": by}
+        )
         await ledger.add_uses(session, counters, -1)
         return voided
 
@@ -232,7 +235,7 @@ class UsageStats:
 
 async def usage_stats(
     db: Any,
-    site: Row[Any],
+    site: Record,
     code: str,
     booking: date | datetime,
     types: frozenset[str],
@@ -252,8 +255,8 @@ async def usage_stats(
     owner_column, code_column, owner_id = found.columns
     owner = found.row
     if found.is_coupon_code:
-        owner = await ledger.row_by_id(db, ledger.COUPON, owner_id)
-    terms = terms_from_row(owner, await ledger.eligible_items(db, owner_column, owner_id))
+        owner = await ledger.row_by_id(db, t.COUPON, owner_id)
+    terms = terms_from_row(owner, await eligible_items(db, owner_column, owner_id))
     if offering_id is not None:
         if not is_eligible(terms, BasketLine(ItemCategory.OFFERING, offering_id, 1, 0)):
             return None

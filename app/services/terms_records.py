@@ -11,13 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.auth.roles import Action
 from app.db.tables import utcnow
 from app.services.actor import Actor
 from app.services.eligible_items import load_eligible, store_eligible
+from app.services.handles import Record, Session
 from app.services.input_checks import code_problems, text_problems
 from app.services.kinds import SITES
 from app.services.problems import Problem
@@ -45,21 +43,21 @@ class TermsOwner:
     code_rule: LiveUnique | None = None  # discount codes: one live code per string and site
 
 
-async def find_site(session: AsyncSession, site_id: int, path: tuple[str, ...]) -> Row[Any]:
+async def find_site(session: Session, site_id: int, path: tuple[str, ...]) -> Record:
     site = await find(session, SITES, site_id, path)
     require_live(SITES, site, path)
     return site
 
 
 async def create_with_terms(
-    session: AsyncSession,
+    session: Session,
     owner: TermsOwner,
     actor: Actor,
     *,
     site_id: int,
     fields: Mapping[str, Any],
     terms: Mapping[str, Any],
-) -> Row[Any]:
+) -> Record:
     now = utcnow()
     site = await find_site(session, site_id, (*INPUT, "siteId"))
     actor.require(
@@ -79,14 +77,14 @@ async def create_with_terms(
 
 
 async def update_with_terms(
-    session: AsyncSession,
+    session: Session,
     owner: TermsOwner,
     actor: Actor,
     *,
     db_id: int,
     fields: Mapping[str, Any],
     terms: Mapping[str, Any] | None,
-) -> Row[Any]:
+) -> Record:
     """Changes what is given; `terms` None leaves the Terms as they are."""
     now = utcnow()
     row = await find_for_write(session, owner.kind, db_id, actor, Action.EDIT, (*INPUT, "id"))
@@ -117,7 +115,7 @@ async def update_with_terms(
 
 
 async def _field_problems(
-    session: AsyncSession,
+    session: Session,
     owner: TermsOwner,
     values: dict[str, Any],
     site_id: int,

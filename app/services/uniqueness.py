@@ -2,7 +2,7 @@
 
 The check gives the usual case a precise user error. The index settles two requests that both
 passed the check at the same moment (PostgreSQL runs them concurrently): the loser's write fails
-with an IntegrityError naming the index, which is reported as the same user error.
+with a UniqueViolation naming the index, which is reported as the same user error.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.domain.codes import code_key
+from app.db.errors import UniqueViolation
+from app.db.uniqueness import LiveUniqueIndex, live_duplicate_exists
+from app.services.handles import Session
 from app.services.problems import Problem, ProblemCode, Problems
 
 
@@ -24,12 +22,7 @@ from app.services.problems import Problem, ProblemCode, Problems
 class LiveUnique:
     """A partial unique index over live rows and the user error that breaking it is."""
 
-    table: sa.Table
-    columns: tuple[str, ...]  # equal values (NULL equal to NULL) ...
-    by_code: bool  # ... and the same code string in any letter case
-    # How each database names a violation: the index name (PostgreSQL, and SQLite for an
-    # expression index) or, for SQLite on plain columns, "table.column, table.column".
-    markers: tuple[str, ...]
+    index: LiveUniqueIndex
     code: ProblemCode
     message: str
 
@@ -39,7 +32,7 @@ class Conflict(Problems):
 
 
 async def ensure_free(
-    session: AsyncSession,
+    session: Session,
     rule: LiveUnique,
     values: Mapping[str, Any],
     path: tuple[str, ...],
@@ -47,14 +40,7 @@ async def ensure_free(
     exclude_id: int | None = None,
 ) -> list[Problem]:
     """[the rule's problem] when a live row other than `exclude_id` already has `values`."""
-    table = rule.table
-    where = [table.c[name].is_not_distinct_from(values[name]) for name in rule.columns]
-    if rule.by_code:
-        where.append(sa.func.lower(table.c.code) == code_key(values["code"]))
-    if exclude_id is not None:
-        where.append(table.c.id != exclude_id)
-    statement = sa.select(table.c.id).where(table.c.deleted_at.is_(None), *where).limit(1)
-    taken = (await session.execute(statement)).first() is not None
+    taken = await live_duplicate_exists(session, rule.index, values, exclude_id=exclude_id)
     return [Problem(path, rule.code, rule.message)] if taken else []
 
 
@@ -65,9 +51,8 @@ def conflicts_reported(
     """Turns a violation of `rule`'s index inside the block into its user error (a Conflict)."""
     try:
         yield
-    except IntegrityError as error:
-        text = str(error.orig)
-        if any(marker in text for marker in rule.markers):
+    except UniqueViolation as violation:
+        if rule.index.broken_by(violation):
             found = Problem(path, rule.code, message or rule.message)
-            raise Conflict([found]) from error
+            raise Conflict([found]) from violation
         raise

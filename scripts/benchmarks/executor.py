@@ -7,8 +7,8 @@ otherwise: the bench database is never touched), seeds 100 coupons x 10 codes wi
 coupons and of their codes, `first: 100` / `first: 10`):
 - `plan` / `standard`: `schema.execute` with a fresh request context, as the endpoint runs it
   (strawberry's whole lifecycle: caches, limits, loaders), plus `orjson.dumps` of the result;
-- `floor`: the same JSON built from two SQL statements (coupons; their first codes, by window
-  function) with orjson: what no GraphQL layer can beat.
+- `floor`: the same JSON built from two SQL statements sent through the database driver
+  (coupons; their first codes, by window function) with orjson: what no GraphQL layer beats.
 The three JSON documents are compared first (the floor must be the same JSON, or its figure
 means nothing). Rounds alternate the three so that a busy machine slows them alike; the
 figure is the median over rounds of each round's mean, in milliseconds, with CPU time too.
@@ -25,11 +25,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script: the repo on the path
@@ -72,10 +72,11 @@ async def run(
         async with _scratch_postgres(database_url) as url:
             return await _measure(url, rounds, per_round, log)
     with tempfile.TemporaryDirectory(prefix="bench-executor-") as folder:
-        return await _measure(f"sqlite+aiosqlite:///{Path(folder) / 'executor.db'}", rounds, per_round, log)
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'executor.db'}"
+        return await _measure(url, rounds, per_round, log)
 
 
-class _scratch_postgres:  # noqa: N801 - used as `async with`
+class _scratch_postgres:
     def __init__(self, url: str) -> None:
         from sqlalchemy.engine import make_url
 
@@ -90,7 +91,7 @@ class _scratch_postgres:  # noqa: N801 - used as `async with`
         await self.admin.execute(f'CREATE DATABASE "{self.name}"')
         return self.base.set(database=self.name).render_as_string(hide_password=False)
 
-    async def __aexit__(self, *_exc: Any) -> None:
+    async def __aexit__(self, *_exc: object) -> None:
         try:
             await self.admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         finally:
@@ -140,7 +141,8 @@ async def _measure(
             return one
 
         async def floor() -> bytes:
-            return orjson.dumps({"data": await _floor_data(engine)})
+            # default=str: asyncpg's own UUID type, which orjson does not know
+            return orjson.dumps({"data": await _floor_data(engine)}, default=str)
 
         contenders = {
             "plan": request(build_schema(settings, plan_executor=True)),
@@ -192,49 +194,88 @@ async def _measure(
         await engine.dispose()
 
 
+_DATETIMES = {"createdAt", "updatedAt", "deletedAt", "validFrom", "validTo"}
+
+
+def _select(fields: list[str]) -> str:
+    return ", ".join(["id", *(_column(f) for f in fields)])
+
+
 async def _floor_data(engine: Any) -> dict[str, Any]:
-    """The big list's data from SQL: live coupons by id, each one's first live codes by id."""
-    from app.db import tables as t
+    """The big list's data from two SQL statements through the database driver itself (no
+    SQLAlchemy result processing): live coupons by id, and each one's first live codes by
+    id (a window function). SQLite needs its stored forms turned into the API's (ISO
+    instants, dashed UUIDs, booleans); PostgreSQL's driver gives them as they are."""
     from app.graphql.ids import to_global_id
 
-    coupon, code = t.Coupon.__table__, t.CouponCode.__table__  # type: ignore[attr-defined]
     coupon_fields = COUPON_FIELDS.split()[1:]
     code_fields = CODE_FIELDS.split()[1:]
+    coupons_sql = (
+        f"SELECT {_select(coupon_fields)} FROM coupon"
+        f" WHERE deleted_at IS NULL ORDER BY id LIMIT {COUPONS}"
+    )
     ranked = (
-        sa.select(
-            code.c.id, code.c.coupon_id, *(code.c[_column(f)] for f in code_fields),
-            sa.func.row_number().over(partition_by=code.c.coupon_id, order_by=code.c.id).label("n"),
-        )
-        .where(code.c.deleted_at.is_(None))
-    )  # fmt: skip
+        f"SELECT coupon_id, {_select(code_fields)}, row_number() OVER"
+        " (PARTITION BY coupon_id ORDER BY id) AS n FROM coupon_code"
+        " WHERE deleted_at IS NULL AND coupon_id IN ({ids})"
+    )
+    codes_sql = (
+        f"SELECT * FROM ({ranked}) AS page WHERE n <= {CODES_PER_COUPON} ORDER BY coupon_id, id"
+    )
     async with engine.connect() as connection:
-        coupons = (
-            await connection.execute(
-                sa.select(coupon.c.id, *(coupon.c[_column(f)] for f in coupon_fields))
-                .where(coupon.c.deleted_at.is_(None))
-                .order_by(coupon.c.id)
-                .limit(COUPONS)
-            )
-        ).all()
-        page = ranked.where(code.c.coupon_id.in_([c.id for c in coupons])).subquery()
-        codes = (
-            await connection.execute(
-                sa.select(page).where(page.c.n <= CODES_PER_COUPON).order_by(page.c.coupon_id, page.c.id)
-            )
-        ).all()
-    by_coupon: dict[int, list[dict[str, Any]]] = {c[0]: [] for c in coupons}
+        driver = (await connection.get_raw_connection()).driver_connection
+        if engine.dialect.name == "postgresql":
+            coupons = await driver.fetch(coupons_sql)
+            ids = [row[0] for row in coupons]
+            codes = await driver.fetch(codes_sql.format(ids="SELECT unnest($1::bigint[])"), ids)
+            convert_coupon = convert_code = None
+        else:
+            async with driver.execute(coupons_sql) as cursor:
+                coupons = await cursor.fetchall()
+            ids = [row[0] for row in coupons]
+            marks = ", ".join("?" * len(ids))
+            async with driver.execute(codes_sql.format(ids=marks), ids) as cursor:
+                codes = await cursor.fetchall()
+            convert_coupon, convert_code = _sqlite(coupon_fields), _sqlite(code_fields)
+    by_coupon: dict[int, list[dict[str, Any]]] = {row[0]: [] for row in coupons}
     code_keys = ("id", *code_fields)
-    for row in codes:  # (id, coupon_id, *fields, n)
-        by_coupon[row[1]].append(
-            dict(zip(code_keys, (to_global_id("CouponCode", row[0]), *row[2:-1])))
-        )
+    for row in codes:  # (coupon_id, id, *fields, n)
+        values = row[2:-1] if convert_code is None else convert_code(row[2:-1])
+        item = dict(zip(code_keys, (to_global_id("CouponCode", row[1]), *values)))
+        by_coupon[row[0]].append(item)
     coupon_keys = ("id", *coupon_fields)
     nodes = []
     for row in coupons:  # (id, *fields)
-        item = dict(zip(coupon_keys, (to_global_id("Coupon", row[0]), *row[1:])))
+        values = row[1:] if convert_coupon is None else convert_coupon(row[1:])
+        item = dict(zip(coupon_keys, (to_global_id("Coupon", row[0]), *values)))
         item["codes"] = {"nodes": by_coupon[row[0]]}
         nodes.append(item)
     return {"coupons": {"nodes": nodes}}
+
+
+def _sqlite(fields: list[str]) -> Callable[[Any], list[Any]]:
+    """SQLite's stored forms -> the API's: naive UTC text -> ISO instant, hex -> UUID."""
+
+    def instant(text: str | None) -> str | None:
+        if text is None:
+            return None
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).isoformat()
+
+    def unique(text: str) -> str:
+        return str(uuid.UUID(text))
+
+    def truth(value: int) -> bool:
+        return bool(value)
+
+    def same(value: Any) -> Any:
+        return value
+
+    converters = [
+        instant if f in _DATETIMES else unique if f == "uniqueId" else truth
+        if f == "multiUse" else same
+        for f in fields
+    ]  # fmt: skip
+    return lambda row: [convert(value) for convert, value in zip(converters, row)]
 
 
 if __name__ == "__main__":

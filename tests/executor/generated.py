@@ -1,7 +1,7 @@
 """Queries generated from the schema by hypothesis-graphql, shaped to run fast on the demo data.
 
 Generating is slow (~0.1 s a query), so the generated documents are kept in
-`generated_queries.json`, written by `python -m tests.executor.generated` (run it when the
+`generated_queries.json.gz`, written by `python -m tests.executor.generated` (run it when the
 schema changes: the test reports how many stored documents no longer validate). The test
 validates each stored document against the current schema, keeps those that still pass, and
 adds a few freshly generated ones (seeded by the schema, so a run is reproducible).
@@ -17,6 +17,7 @@ named fragments, `@skip`/`@include` on variables, repeated fields to merge, `__t
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import json
 import random
@@ -57,7 +58,7 @@ from graphql import (
     validate,
 )
 
-CORPUS = Path(__file__).with_name("generated_queries.json")
+CORPUS = Path(__file__).with_name("generated_queries.json.gz")
 STORED = 2400  # documents in the corpus file (some stop validating as the schema changes)
 MAX_DEPTH = 4
 
@@ -92,9 +93,12 @@ def generate(schema: GraphQLSchema, count: int, seed: int) -> list[str]:
     roots = sorted(schema.query_type.fields)
     strategy = st.sampled_from(roots).flatmap(
         lambda root: queries(
-            schema, fields=[root], custom_scalars=scalars, allow_x00=False,
+            schema,
+            fields=[root],
+            custom_scalars=scalars,
+            allow_x00=False,
             print_ast=print_ast,
-        )  # fmt: skip
+        )
     )
     found: list[str] = []
 
@@ -114,7 +118,7 @@ def generate(schema: GraphQLSchema, count: int, seed: int) -> list[str]:
 def stored_documents() -> list[str]:
     if not CORPUS.exists():
         return []
-    return list(json.loads(CORPUS.read_text())["queries"])
+    return list(json.loads(gzip.decompress(CORPUS.read_bytes()))["queries"])
 
 
 def still_valid(schema: GraphQLSchema, documents: list[str]) -> list[str]:
@@ -170,8 +174,9 @@ class Shaper:
                 out.append(shaped)
                 if shaped.selection_set is not None and rng.random() < 0.1:
                     # the same field again, with part of its selection: merged by the executor
-                    part = shaped.selection_set.selections[: max(1, len(shaped.selection_set.selections) // 2)]
-                    out.append(_replace_field(shaped, selection_set=SelectionSetNode(selections=tuple(part))))
+                    inner = shaped.selection_set.selections
+                    part = SelectionSetNode(selections=tuple(inner[: max(1, len(inner) // 2)]))
+                    out.append(_replace_field(shaped, selection_set=part))
             elif isinstance(selection, InlineFragmentNode):
                 condition = (
                     self.schema.get_type(selection.type_condition.name.value)
@@ -195,7 +200,9 @@ class Shaper:
                 else:
                     out.append(
                         InlineFragmentNode(
-                            type_condition=selection.type_condition, directives=(), selection_set=inner
+                            type_condition=selection.type_condition,
+                            directives=(),
+                            selection_set=inner,
                         )
                     )
             else:  # pragma: no cover - hypothesis-graphql writes no spreads
@@ -226,7 +233,7 @@ class Shaper:
             directives = (
                 DirectiveNode(
                     name=NameNode(value="include"),
-                    arguments=(ArgumentNode(name=NameNode(value="if"), value=BooleanValueNode(value=False)),),
+                    arguments=(_argument("if", BooleanValueNode(value=False)),),
                 ),
             )
         return FieldNode(
@@ -241,7 +248,7 @@ class Shaper:
         self.variables.setdefault(variable, self.rng.random() < 0.5)
         return DirectiveNode(
             name=NameNode(value=directive),
-            arguments=(ArgumentNode(name=NameNode(value="if"), value=VariableNode(name=NameNode(value=variable))),),
+            arguments=(_argument("if", VariableNode(name=NameNode(value=variable))),),
         )
 
     def arguments(self, node: FieldNode, definition: Any, named: Any) -> tuple[ArgumentNode, ...]:
@@ -272,7 +279,7 @@ class Shaper:
                 value = self.value(value, spec.type, name, owner, rng)
             out.append(ArgumentNode(name=argument.name, value=value))
         if named.name.endswith("Connection") and not ({"first", "last"} & names):
-            out.append(ArgumentNode(name=NameNode(value="first"), value=IntValueNode(value=str(rng.randint(1, 4)))))
+            out.append(_argument("first", IntValueNode(value=str(rng.randint(1, 4)))))
         return tuple(out)
 
     def value(self, value: Any, type_: Any, hint: str, owner: str, rng: random.Random) -> Any:
@@ -298,13 +305,13 @@ class Shaper:
                 )
                 fields.append(ObjectFieldNode(name=item.name, value=inner))
             return ObjectValueNode(fields=tuple(fields))
-        if getattr(type_, "name", None) == "ID" and isinstance(value, (StringValueNode, IntValueNode)):
-            if rng.random() < 0.9:
-                return StringValueNode(value=self.pick_id(owner if hint == "id" else hint, rng))
+        is_id = getattr(type_, "name", None) == "ID"
+        if is_id and isinstance(value, (StringValueNode, IntValueNode)) and rng.random() < 0.9:
+            return StringValueNode(value=self.pick_id(owner if hint == "id" else hint, rng))
         return value
 
     def pick_id(self, hint: str, rng: random.Random) -> str:
-        stem = hint[:-3] if hint.endswith("Ids") else hint[:-2] if hint.endswith("Id") else hint
+        stem = hint[:-3] if hint.endswith("Ids") else hint.removesuffix("Id")
         type_name = stem[:1].upper() + stem[1:]
         if type_name == "Referrer":
             type_name = "Customer"
@@ -316,12 +323,17 @@ def _field(name: str) -> FieldNode:
     return FieldNode(name=NameNode(value=name), arguments=(), directives=())
 
 
+def _argument(name: str, value: Any) -> ArgumentNode:
+    return ArgumentNode(name=NameNode(value=name), value=value)
+
+
 def _typename_only() -> SelectionSetNode:
     return SelectionSetNode(selections=(_field("__typename"),))
 
 
 def _replace_field(node: FieldNode, **changes: Any) -> FieldNode:
-    values = {key: getattr(node, key) for key in ("alias", "name", "arguments", "directives", "selection_set")}
+    keys = ("alias", "name", "arguments", "directives", "selection_set")
+    values = {key: getattr(node, key) for key in keys}
     values.update(changes)
     return FieldNode(**values)
 
@@ -332,14 +344,9 @@ def refresh(count: int = STORED, seed: int = 6) -> None:
 
     schema = build_schema()._schema
     documents = generate(schema, count, seed)
-    CORPUS.write_text(
-        json.dumps(
-            {"schema_sha256": schema_digest(schema), "seed": seed, "queries": documents},
-            ensure_ascii=False,
-            indent=0,
-        )
-        + "\n"
-    )
+    corpus = {"schema_sha256": schema_digest(schema), "seed": seed, "queries": documents}
+    text = json.dumps(corpus, ensure_ascii=False, indent=0) + "\n"
+    CORPUS.write_bytes(gzip.compress(text.encode(), mtime=0))
     print(f"{len(documents)} documents written to {CORPUS}")
 
 

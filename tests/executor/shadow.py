@@ -77,8 +77,8 @@ def _private_caches() -> Iterator[None]:
     the second request of each pair uses caches of its own, so that the suite's own
     requests count their cache hits as if it were not there."""
     with pytest.MonkeyPatch.context() as patch:
-        for module, name in ((parser_cache, "_get_parse_cache"), (validation_cache, "_get_validate_cache")):
-            patch.setattr(module, name, _PRIVATE[name])
+        patch.setattr(parser_cache, "_get_parse_cache", _PRIVATE["_get_parse_cache"])
+        patch.setattr(validation_cache, "_get_validate_cache", _PRIVATE["_get_validate_cache"])
         yield
 
 
@@ -137,7 +137,9 @@ def differential_executors(request: pytest.FixtureRequest) -> Iterator[None]:
     original_post = GraphQLClient.post
     differences: list[str] = []
 
-    async def post(self: Any, query: str, variables: Any = None, *, token: Any = ..., **kw: Any) -> Any:
+    async def post(
+        self: Any, query: str, variables: Any = None, *, token: Any = ..., **kw: Any
+    ) -> Any:
         again = dict(kw, headers=dict(kw.get("headers", {})))
         response = await original_post(self, query, variables, token=token, **kw)
         if _is_mutation(query):

@@ -39,7 +39,8 @@ def site_reader(site_id: int) -> Principal:
         for record_type in (RecordType.COUPON, RecordType.COUPON_CODE, RecordType.ASSIGNMENT)
         for action in (Action.READ, Action.LIST)
     )
-    return Principal("reader@example.com", grants=(Grant(permissions, site_ids=frozenset({site_id})),))
+    grant = Grant(permissions, site_ids=frozenset({site_id}))
+    return Principal("reader@example.com", grants=(grant,))
 
 
 def normalize(result: Any) -> dict[str, Any]:
@@ -105,7 +106,9 @@ class Executors:
         context = self.context(principal)
         before = asyncio.all_tasks()
         try:
-            result = await schema.execute(document, variable_values=variables, context_value=context)
+            result = await schema.execute(
+                document, variable_values=variables, context_value=context
+            )
         finally:
             # graphql-core answers as soon as an error reaches a nullable field, and leaves
             # the other resolvers under it to settle in the background (or cancels them, see

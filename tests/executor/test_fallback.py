@@ -31,7 +31,9 @@ async def test_introspection_is_answered_by_the_standard_executor(
     assert stats["standard"] == 1 and stats["planned"] == 0
 
 
-async def test_a_resolve_extension_makes_every_request_standard(settings: Settings, executors: Executors) -> None:
+async def test_a_resolve_extension_makes_every_request_standard(
+    settings: Settings, executors: Executors
+) -> None:
     class Shout(SchemaExtension):
         def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
             return _next(root, info, *args, **kwargs)

@@ -6,88 +6,103 @@ plan executor and through graphql-core's; the counters then show which path answ
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.executor.support import ANONYMOUS, Executors, Stats, site_reader
-
-COUPON_LIST = "coupons(first: 3) { totalCount nodes { id name } }"
-
-# (name, document, variables): each answered by the plan executor, without replay.
-PLANNED: list[tuple[str, str, dict[str, Any] | None]] = [
-    ("scalars of every kind",
-     """{ redemptions(first: 4, orderBy: {field: ID, direction: DESC}) { nodes {
-          id uniqueId amount currency lineAmounts channel isLeadBooker redeemedAt voidedAt
-          orderReference createdAt deletedAt } } }""", None),
-    ("nested objects, lists of objects, plain and resolved",
-     """{ coupons(first: 4) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-          edges { cursor node { name terms { kind percentage amounts { currency amount }
-            minimumSpend { currency amount } usagePeriod validFrom active
-            eligibleCategories { category itemIds } } } }
-          nodes { timesUsed site { name currency timeZone organisation { name } } } } }""", None),
-    ("aliases, the same field twice with other arguments",
-     """{ first: coupons(first: 1) { nodes { name } } two: coupons(first: 2) { nodes { n: name id } }
-          coupons(first: 1) { totalCount } }""", None),
-    ("fields merged across fragments and repeated selections",
-     """{ coupons(first: 3) { nodes { name ...Parts codes(first: 2) { nodes { code } } } }
-          coupons(first: 3) { nodes { codes(first: 2) { nodes { timesUsed ...Code } } } } }
-        fragment Parts on Coupon { id site { name } codes(first: 2) { totalCount } }
-        fragment Code on CouponCode { code multiUse coupon { name } }""", None),
-    ("inline fragments without a type, and on interfaces",
-     """{ sites(first: 2) { nodes { ... { name } ... on Record { uniqueId } ... on Node { id } } } }""",
-     None),
-    ("__typename everywhere",
-     """{ __typename coupons(first: 2) { __typename nodes { __typename
-          codes(first: 1) { __typename edges { __typename node { __typename } } } } } }""", None),
-    ("an interface: node() of every kind, with fragments per type",
-     """query($id: ID!) { a: node(id: $id) { __typename id
-          ... on Coupon { name codes(first: 1) { nodes { code } } } ... on Record { createdAt } }
-        b: node(id: "U2l0ZTox") { __typename ... on Site { name } ... on SiteOwned { site { name } } } }""",
-     {"id": "Q291cG9uOjE="}),
-    ("@skip and @include with literals",
-     """{ coupons(first: 2) { nodes { name @skip(if: true) id @include(if: false)
-          timesUsed @include(if: true) ... @skip(if: true) { description } } } }""", None),
-    ("variables: arguments, defaults, lists and input objects",
-     """query($n: Int = 2, $order: CouponOrder, $t: Trashed!) {
-          coupons(first: $n, orderBy: $order, trashed: $t) { nodes { name deletedAt } } }""",
-     {"order": {"field": "NAME", "direction": "DESC"}, "t": "WITH"}),
-    ("null in nullable fields, empty lists",
-     """{ coupons(first: 5) { nodes { description codes(first: 1, filter: {code: {eq: "NOPE"}}) {
-          nodes { code } totalCount pageInfo { startCursor } } } } }""", None),
-    ("an error in a nullable field: null there, the rest stays",
-     """{ coupon(id: "nonsense") { name } coupons(first: 1) { nodes { name } } }""", None),
-    ("an error in a non-null field below a nullable one",
-     """{ c: coupon(id: "Q291cG9uOjE=") { name codes(first: -1) { totalCount } } }""", None),
-    ("the same error for every item of a list, propagating to data",
-     """{ coupons(first: 3) { nodes { name codes(last: 5000) { totalCount } } } }""", None),
-    ("the same error for every item, stopped by a nullable field",
-     """{ coupons(first: 3) { nodes { site { coupons(after: "nope") { totalCount } } } } }""", None),
-    ("an argument that fails on the top-level field",
-     """{ coupons(first: 2, last: 2) { totalCount } sites(first: 1) { nodes { name } } }""", None),
-    ("a trashed choice made above holds below",
-     """{ coupons(first: 20, trashed: WITH) { nodes { name deletedAt codes(first: 20) { nodes { code deletedAt } } } } }""",
-     None),
-    ("tenancy: a site reader's lists and refusals",
-     """{ coupons(first: 5) { nodes { name site { name } } } discountCodes(first: 1) { totalCount } }""",
-     "site_reader"),
-    ("anonymous", """{ coupons(first: 1) { totalCount } }""", "anonymous"),
-    ("a named operation among several",
-     """query A { sites(first: 1) { nodes { name } } } query B { coupons(first: 1) { nodes { name } } }""",
-     "operation B"),
-]
+from app.graphql.ids import parse_global_id
+from tests.executor.support import (
+    ADMIN,
+    ANONYMOUS,
+    Executors,
+    Outcome,
+    Stats,
+    normalize,
+    site_reader,
+)
 
 
-@pytest.mark.parametrize(("name", "document", "variables"), PLANNED, ids=[p[0] for p in PLANNED])
+@dataclass(frozen=True)
+class Case:
+    name: str
+    document: str
+    variables: dict[str, Any] | None = None
+    caller: str = "admin"  # or "site reader", "anonymous"
+    operation: str | None = None
+
+
+# Each answered by the plan executor alone (no hand-over to graphql-core).
+PLANNED = [
+    Case("scalars of every kind", """{
+        redemptions(first: 4, orderBy: {field: ID, direction: DESC}) { nodes {
+          id uniqueId amount currency lineAmounts channel isLeadBooker redeemedAt
+          voidedAt orderReference createdAt deletedAt } } }"""),
+    Case("nested objects, lists of objects, plain and resolved", """{ coupons(first: 4) {
+        totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { name terms { kind percentage amounts { currency amount }
+          minimumSpend { currency amount } usagePeriod validFrom active
+          eligibleCategories { category itemIds } } } }
+        nodes { timesUsed site { name currency timeZone organisation { name } } } } }"""),
+    Case("aliases, the same field twice with other arguments", """{
+        first: coupons(first: 1) { nodes { name } } two: coupons(first: 2) { nodes { n: name id } }
+        coupons(first: 1) { totalCount } }"""),
+    Case("fields merged across fragments and repeated selections", """{
+        coupons(first: 3) { nodes { name ...Parts codes(first: 2) { nodes { code } } } }
+        coupons(first: 3) { nodes { codes(first: 2) { nodes { timesUsed ...Code } } } } }
+      fragment Parts on Coupon { id site { name } codes(first: 2) { totalCount } }
+      fragment Code on CouponCode { code multiUse coupon { name } }"""),
+    Case("inline fragments without a type, and on interfaces", """{ sites(first: 2) { nodes {
+        ... { name } ... on Record { uniqueId } ... on Node { id } } } }"""),
+    Case("__typename everywhere", """{ __typename coupons(first: 2) { __typename nodes {
+        __typename codes(first: 1) { __typename edges { __typename node { __typename } } }
+      } } }"""),
+    Case("an interface: node() of every kind, with fragments per type", """query($id: ID!) {
+        a: node(id: $id) { __typename id ... on Record { createdAt }
+          ... on Coupon { name codes(first: 1) { nodes { code } } } }
+        b: node(id: "U2l0ZTox") { __typename ... on Site { name }
+          ... on SiteOwned { site { name } } }
+      }""", {"id": "Q291cG9uOjE="}),
+    Case("@skip and @include with literals", """{ coupons(first: 2) { nodes {
+        name @skip(if: true) id @include(if: false) timesUsed @include(if: true)
+        ... @skip(if: true) { description } } } }"""),
+    Case("variables: arguments, defaults, lists and input objects", """query(
+        $n: Int = 2, $order: CouponOrder, $t: Trashed!) {
+        coupons(first: $n, orderBy: $order, trashed: $t) { nodes { name deletedAt } } }""",
+         {"order": {"field": "NAME", "direction": "DESC"}, "t": "WITH"}),
+    Case("null in nullable fields, empty lists", """{ coupons(first: 5) { nodes { description
+        codes(first: 1, filter: {code: {eq: "NOPE"}}) { nodes { code } totalCount
+          pageInfo { startCursor } } } } }"""),
+    Case("an error in a nullable field: null there, the rest stays", """{
+        coupon(id: "nonsense") { name } coupons(first: 1) { nodes { name } } }"""),
+    Case("an error in a non-null field below a nullable one", """{
+        c: coupon(id: "Q291cG9uOjE=") { name codes(first: -1) { totalCount } } }"""),
+    Case("the same error for every item of a list, propagating to data", """{
+        coupons(first: 3) { nodes { name codes(last: 5000) { totalCount } } } }"""),
+    Case("the same error for every item, stopped by a nullable field", """{
+        coupons(first: 3) { nodes { site { coupons(after: "nope") { totalCount } } } } }"""),
+    Case("an argument that fails on the top-level field", """{
+        coupons(first: 2, last: 2) { totalCount } sites(first: 1) { nodes { name } } }"""),
+    Case("a trashed choice made above holds below", """{ coupons(first: 20, trashed: WITH) {
+        nodes { name deletedAt codes(first: 20) { nodes { code deletedAt } } } } }"""),
+    Case("tenancy: a site reader's lists and refusals", """{
+        coupons(first: 5) { nodes { name site { name } } }
+        discountCodes(first: 1) { totalCount } }""",
+         caller="site reader"),
+    Case("anonymous", "{ coupons(first: 1) { totalCount } }", caller="anonymous"),
+    Case("a named operation among several", """query A { sites(first: 1) { nodes { name } } }
+        query B { coupons(first: 1) { nodes { name } } }""", operation="B"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", PLANNED, ids=[case.name for case in PLANNED])
 async def test_planned_documents_answer_as_graphql_core_does(
-    executors: Executors, demo: dict[str, list[str]], name: str, document: str, variables: Any
+    executors: Executors, demo: dict[str, list[str]], case: Case
 ) -> None:
     stats = Stats()
-    principal, operation = _who(variables, demo)
-    outcome = await _both(executors, document, None if isinstance(variables, str) else variables,
-                          principal, operation)  # fmt: skip
-    assert outcome.same, outcome.explain(document, variables)
-    assert stats["planned"] == 1 and stats["standard"] == 0 and stats["replayed"] == 0, name
+    outcome = await _both(executors, case, _caller(case.caller, demo))
+    assert outcome.same, outcome.explain(case.document, case.variables)
+    assert (stats["planned"], stats["standard"], stats["replayed"]) == (1, 0, 0)
 
 
 @pytest.mark.parametrize("skip", [True, False])
@@ -113,9 +128,12 @@ async def test_errors_of_several_fields_are_left_to_graphql_core(executors: Exec
     the plan executor hands such operations over, reusing what the root resolvers returned."""
     stats = Stats()
     documents = [
-        """{ coupons(first: 2) { nodes { a: codes(first: -1) { totalCount } b: redemptions(last: -1) { totalCount } } } }""",
+        """{ coupons(first: 2) { nodes {
+             a: codes(first: -1) { totalCount } b: redemptions(last: -1) { totalCount } } } }""",
         """{ coupon(id: "bad") { name } site(id: "bad") { name } }""",
-        """{ coupons(first: 2) { edges { node { codes(first: -1) { totalCount } site { name } } } nodes { codes(after: "x") { totalCount } } } }""",
+        """{ coupons(first: 2) {
+             edges { node { codes(first: -1) { totalCount } site { name } } }
+             nodes { codes(after: "x") { totalCount } } } }""",
     ]
     for document in documents:
         await executors.check(document)
@@ -125,7 +143,7 @@ async def test_errors_of_several_fields_are_left_to_graphql_core(executors: Exec
 async def test_root_resolvers_are_not_called_again_when_graphql_core_takes_over(
     executors: Executors, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import app.graphql.queries as queries
+    from app.graphql import queries
 
     calls: list[str] = []
     original = queries.fetch_node
@@ -135,7 +153,8 @@ async def test_root_resolvers_are_not_called_again_when_graphql_core_takes_over(
         return await original(info, type_name, *args)
 
     monkeypatch.setattr(queries, "fetch_node", counting)
-    document = """{ one: coupon(id: "Q291cG9uOjE=") { a: codes(first: -1) { totalCount } b: codes(last: -1) { totalCount } } }"""
+    document = """{ one: coupon(id: "Q291cG9uOjE=") {
+        a: codes(first: -1) { totalCount } b: codes(last: -1) { totalCount } } }"""
     context = executors.context()
     stats = Stats()
     try:
@@ -146,39 +165,24 @@ async def test_root_resolvers_are_not_called_again_when_graphql_core_takes_over(
     assert calls == ["one"]  # once, by the plan executor; graphql-core reused its result
 
 
-def _who(variables: Any, demo: dict[str, list[str]]) -> tuple[Any, str | None]:
-    from tests.executor.support import ADMIN
-
-    if variables == "site_reader":
-        from app.graphql.ids import parse_global_id
-
+def _caller(caller: str, demo: dict[str, list[str]]) -> Any:
+    if caller == "site reader":
         parsed = parse_global_id(demo["Site"][0])
         assert parsed is not None
-        return site_reader(parsed[1]), None
-    if variables == "anonymous":
-        return ANONYMOUS, None
-    if isinstance(variables, str) and variables.startswith("operation "):
-        return ADMIN, variables.split()[1]
-    return ADMIN, None
+        return site_reader(parsed[1])
+    return ANONYMOUS if caller == "anonymous" else ADMIN
 
 
-async def _both(
-    executors: Executors, document: str, variables: Any, principal: Any, operation: str | None
-) -> Any:
-    from tests.executor.support import Outcome, normalize
-
+async def _both(executors: Executors, case: Case, principal: Any) -> Outcome:
     async def one(schema: Any) -> dict[str, Any]:
         context = executors.context(principal)
         try:
             result = await schema.execute(
-                document, variable_values=variables, context_value=context,
-                operation_name=operation,
+                case.document, variable_values=case.variables, context_value=context,
+                operation_name=case.operation,
             )  # fmt: skip
         finally:
             await context.db.close()
         return normalize(result)
 
     return Outcome(await one(executors.plan), await one(executors.standard))
-
-
-COUPON_LIST_DOC = "{ " + COUPON_LIST + " }"

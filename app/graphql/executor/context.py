@@ -29,7 +29,8 @@ from graphql.execution.types import ExecutionResult
 from graphql.pyutils import AwaitableOrValue, Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from app.graphql.executor.plan import OperationPlan, SelectionPlan, operation_plan
+from app.graphql.executor.cache import operation_plan
+from app.graphql.executor.plan import OperationPlan, SelectionPlan
 from app.graphql.executor.run import NeedsStandard, Run, Slot
 
 logger = logging.getLogger(__name__)
@@ -52,9 +53,7 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     # Counts what ran how, for tests and the benchmark ("planned", "standard", "replayed").
     stats: ClassVar[dict[str, int]] = {"planned": 0, "standard": 0, "replayed": 0}
 
-    def execute_operation(
-        self, serially: bool | None = None
-    ) -> AwaitableOrValue[Any]:
+    def execute_operation(self, serially: bool | None = None) -> AwaitableOrValue[Any]:
         plan = operation_plan(self) if self._plannable() else None
         if plan is None:
             self.stats["standard"] += 1
@@ -72,7 +71,8 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
     async def _execute_plan(self, plan: OperationPlan, serially: bool) -> ExecutionResult:
-        root = Slot(None, None, None, None, False, 0, self.root_value, dict.fromkeys(plan.root.keys))
+        out = dict.fromkeys(plan.root.keys)
+        root = Slot(None, None, None, None, False, 0, self.root_value, out)
         if serially:
             return await self._execute_serially(plan.root, root)
         run = Run(self)
@@ -93,15 +93,30 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         for field in plan.fields:
             run = Run(self)
             try:
-                await run.execute(root, plan.subset(field))
-            except NeedsStandard:
-                outcome = run.root_outcomes.get(field.key)
-                if outcome is None:  # pragma: no cover - only completions raise it
+                try:
+                    await run.execute(root, plan.subset(field))
+                except NeedsStandard:
                     raise
+                except Exception:
+                    if self.strict:
+                        raise
+                    logger.exception("plan executor failed; the standard executor completes")
+                    raise NeedsStandard from None
+            except NeedsStandard:
                 self.stats["replayed"] += 1
                 self._fresh_request_caches()
+                outcome = run.root_outcomes.get(field.key)
                 try:
-                    root.out[field.key] = await self._complete_standard(plan, field, outcome)
+                    if outcome is None:  # its resolver never ran: the whole field, standard
+                        value = self.execute_field(
+                            plan.type, self.root_value, field.details,
+                            Path(None, field.key, plan.type_name), None,
+                        )  # fmt: skip
+                        if self.is_awaitable(value):
+                            value = await value
+                    else:
+                        value = await self._complete_standard(plan, field, outcome)
+                    root.out[field.key] = value
                 except GraphQLError as error:  # a non-null root field failed: no data
                     self.collected_errors.add(error, None)
                     return self._response(None)
@@ -118,7 +133,9 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> None:
         """Called after each root field of a serial operation (tests compare it there)."""
 
-    async def _complete_standard(self, plan: SelectionPlan, field: Any, outcome: tuple[bool, Any]) -> Any:
+    async def _complete_standard(
+        self, plan: SelectionPlan, field: Any, outcome: tuple[bool, Any]
+    ) -> Any:
         """graphql-core's completion of a root field from its resolver's known result;
         raises the error of a failed non-null root field."""
         path = Path(None, field.key, plan.type_name)

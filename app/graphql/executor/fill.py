@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 Filler = Callable[[list[Any]], list[tuple[int, Any, Any]]]
 
 
-def compile_filler(fields: list[FieldPlan], typename: str | None, typename_keys: list[str]) -> Filler:
+def compile_filler(
+    fields: list[FieldPlan], typename: str | None, typename_keys: list[str]
+) -> Filler:
     lines = [
         "def fill(slots):",
         "    left = []",
@@ -83,5 +85,5 @@ def compile_filler(fields: list[FieldPlan], typename: str | None, typename_keys:
             lines.append(f"                out[{key}] = coerced")
     lines.append("    return left")
     code = compile("\n".join(lines), "<plan executor: scalar fields>", "exec")
-    exec(code, namespace)  # noqa: S102 - generated from the schema, see the module docstring
+    exec(code, namespace)  # noqa: S102 - source built above from the plan, see the docstring
     return namespace["fill"]  # type: ignore[no-any-return]

@@ -1,4 +1,4 @@
-"""Plans: what the breadth-first executor does for a document, compiled once and cached.
+"""Plans: what the breadth-first executor does for a document, compiled once (see `cache`).
 
 A plan is built from graphql-core's own field collection (`collect_fields` /
 `collect_subfields`), so merging, aliases, fragments and `@skip`/`@include` follow the spec
@@ -14,35 +14,25 @@ compilation cost is paid once per document (the parser cache keeps returning the
 from __future__ import annotations
 
 import operator
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
-    BooleanValueNode,
-    DirectiveNode,
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLBoolean,
     GraphQLField,
     GraphQLID,
     GraphQLInt,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLSchema,
     GraphQLString,
-    OperationDefinitionNode,
-    OperationType,
-    VariableNode,
     is_abstract_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
     is_object_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList, collect_fields, collect_subfields
-from graphql.language import Visitor, visit
+from graphql.execution.collect_fields import FieldDetailsList, collect_subfields
 
 from app.graphql.executor.fill import compile_filler
 
@@ -77,7 +67,9 @@ STRAWBERRY_BACKREF = "strawberry-definition"
 class Shape:
     """How to complete a value of one (possibly wrapped) output type."""
 
-    __slots__ = ("coerce", "fast", "is_int", "kind", "needs_info", "nullable", "of", "plans", "type")
+    __slots__ = (
+        "coerce", "fast", "is_int", "kind", "needs_info", "nullable", "of", "plans", "type",
+    )  # fmt: skip
 
     def __init__(self, type_: GraphQLOutputType) -> None:
         self.nullable = not is_non_null_type(type_)
@@ -253,131 +245,3 @@ class OperationPlan:
     def __init__(self, root: SelectionPlan, serial: bool) -> None:
         self.root = root
         self.serial = serial
-
-
-class DocumentFacts:
-    """What the planner needs to know about an operation once, whatever the variables."""
-
-    __slots__ = ("condition_variables", "plannable", "variants")
-
-    def __init__(
-        self,
-        operation: OperationDefinitionNode,
-        fragments: dict[str, FragmentDefinitionNode],
-    ) -> None:
-        scan = _Scan()
-        visit(operation, scan)
-        for fragment in fragments.values():
-            visit(fragment, scan)
-        self.plannable = not scan.unsupported
-        self.condition_variables = tuple(sorted(scan.condition_variables))
-        self.variants: dict[tuple[Any, ...], OperationPlan | None] = {}
-
-
-class _Scan(Visitor):
-    """Finds the variables `@skip`/`@include` read, and what the planner leaves to the
-    standard executor: `@defer`/`@stream`, fragment variables and arguments."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.condition_variables: set[str] = set()
-        self.unsupported = False
-
-    def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
-        name = node.name.value
-        if name in ("defer", "stream"):
-            self.unsupported = True
-        elif name in ("skip", "include"):
-            for argument in node.arguments or ():
-                if isinstance(argument.value, VariableNode):
-                    self.condition_variables.add(argument.value.name.value)
-                elif not isinstance(argument.value, BooleanValueNode):
-                    self.unsupported = True
-
-    def enter_fragment_definition(self, node: FragmentDefinitionNode, *_args: Any) -> None:
-        if node.variable_definitions:
-            self.unsupported = True
-
-    def enter_fragment_spread(self, node: FragmentSpreadNode, *_args: Any) -> None:
-        if getattr(node, "arguments", None):
-            self.unsupported = True
-
-
-class PlanCache:
-    """(schema, operation) -> facts and plans; least recently used entries go first.
-
-    Keyed by the identity of the operation's AST node, which belongs to the document the
-    parser cache hands out again for the same text (AST nodes cannot be weakly referenced);
-    the entry keeps both alive so that their ids are never reused while it exists. The
-    schema is part of the key: plans hold its fields, and one parsed document may be run
-    against several schemas (the parser cache is shared).
-    """
-
-    def __init__(self, maxsize: int = 1024) -> None:
-        self.maxsize = maxsize
-        self._entries: OrderedDict[
-            tuple[int, int], tuple[GraphQLSchema, OperationDefinitionNode, DocumentFacts]
-        ] = OrderedDict()
-
-    def facts(
-        self,
-        schema: GraphQLSchema,
-        operation: OperationDefinitionNode,
-        fragments: dict[str, FragmentDefinitionNode],
-    ) -> DocumentFacts:
-        key = (id(schema), id(operation))
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] is schema and entry[1] is operation:
-            self._entries.move_to_end(key)
-            return entry[2]
-        facts = DocumentFacts(operation, fragments)
-        self._entries[key] = (schema, operation, facts)
-        if len(self._entries) > self.maxsize:
-            self._entries.popitem(last=False)
-        return facts
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
-PLANS = PlanCache()
-
-# Root fields the standard executor answers (introspection).
-INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
-
-
-def operation_plan(ex: PlanExecutionContext) -> OperationPlan | None:
-    """The plan for this execution, or None when the standard executor must run it."""
-    operation: OperationDefinitionNode = ex.operation
-    if operation.operation == OperationType.SUBSCRIPTION:
-        return None
-    facts = PLANS.facts(ex.schema, operation, ex.fragment_definitions)
-    if not facts.plannable:
-        return None
-    coerced = ex.variable_values.coerced
-    try:
-        variant = tuple(coerced.get(name) for name in facts.condition_variables)
-        hash(variant)
-    except TypeError:
-        return None
-    if variant in facts.variants:
-        return facts.variants[variant]
-    plan = _compile(ex)
-    facts.variants[variant] = plan
-    return plan
-
-
-def _compile(ex: PlanExecutionContext) -> OperationPlan | None:
-    operation = ex.operation
-    root_type = ex.schema.get_root_type(operation.operation)
-    if root_type is None:
-        return None
-    grouped = collect_fields(
-        ex.schema, ex.fragments, ex.variable_values, root_type, operation, ex.hide_suggestions
-    ).grouped_field_set
-    for details in grouped.values():
-        if details[0].node.name.value in INTROSPECTION_FIELDS:
-            return None
-    return OperationPlan(
-        SelectionPlan(ex, root_type, grouped), operation.operation == OperationType.MUTATION
-    )

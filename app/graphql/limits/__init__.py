@@ -8,6 +8,7 @@
 | introspection list nesting | (graphql-core: 3) | validation | (none) |
 | introspection itself | `introspection=false` | validation | (none) |
 | cost (see `cost`) | `max_cost` | after validation, with the variables | `QUERY_TOO_COSTLY` |
+| no NUL in text (see `text`) | (always) | after validation, with the variables | `BAD_USER_INPUT` |
 
 Body size and batching are refused by `app.graphql.http_params`, time by `app.graphql.http`; page
 sizes by the connections themselves (`max_page_size`).
@@ -27,6 +28,7 @@ from strawberry.extensions import AddValidationRules, SchemaExtension
 from app.graphql.limits.aliases import TOO_MANY_ALIASES, alias_rule
 from app.graphql.limits.cost import QUERY_TOO_COSTLY, QueryCost, operation_cost
 from app.graphql.limits.depth import QUERY_TOO_DEEP, depth_rule
+from app.graphql.limits.text import TextValues
 from app.graphql.limits.tokens import TOO_MANY_TOKENS, TokenLimit
 from app.settings import Settings
 
@@ -37,6 +39,7 @@ __all__ = [
     "TOO_MANY_TOKENS",
     "cost_limit",
     "operation_cost",
+    "text_values",
     "token_limit",
     "validation_limits",
 ]
@@ -61,3 +64,7 @@ def validation_limits(settings: Settings) -> ExtensionFactory:
 
 def cost_limit(settings: Settings) -> ExtensionFactory:
     return lambda: QueryCost(settings.max_cost, settings.default_page_size)
+
+
+def text_values() -> ExtensionFactory:
+    return TextValues

@@ -1,0 +1,70 @@
+"""The statements every kind of record shares: one row by id (optionally locked), inserting and
+updating one row, and locking many rows by id.
+
+Rows go in and out through SQLAlchemy Core with RETURNING, so a use case hands back the row as
+stored (the API builds its objects from rows) without a second query. Like app.db.ledger, every
+function takes anything with `async execute(statement)`: a write session or a connection.
+
+Locks are PostgreSQL row locks; SQLite has none and renders no clause, and needs none because
+its write transactions begin IMMEDIATE (app.db.engine), which serialises writers.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+
+from app.db.errors import unique_violations
+
+
+class RowLock(enum.Enum):
+    """The row lock `row_by_id` takes."""
+
+    # SELECT ... FOR UPDATE: the write use cases' read-validate-write of one record.
+    UPDATE = "update"
+    # SELECT ... FOR NO KEY UPDATE: the engine's counters (why: app.db.ledger's docstring).
+    NO_KEY_UPDATE = "no key update"
+
+
+async def row_by_id(
+    db: Any, table: sa.Table, db_id: int, *, lock: RowLock | None = None
+) -> Row[Any] | None:
+    """One row, deleted ones included; None when no row has the id."""
+    statement = sa.select(table).where(table.c.id == db_id)
+    if lock is not None:
+        statement = statement.with_for_update(key_share=lock is RowLock.NO_KEY_UPDATE)
+    return (await db.execute(statement)).first()  # type: ignore[no-any-return]
+
+
+async def insert_row(db: Any, table: sa.Table, values: Mapping[str, Any]) -> Row[Any]:
+    """Inserts one row and answers it as stored; a use counter not given starts at zero (the
+    tables have no server-side defaults). A unique violation raises UniqueViolation."""
+    record = dict(values)
+    if "times_used" in table.c:
+        record.setdefault("times_used", 0)
+    statement = sa.insert(table).values(record).returning(*table.c)
+    with unique_violations():
+        return (await db.execute(statement)).one()  # type: ignore[no-any-return]
+
+
+async def update_row(
+    db: Any, table: sa.Table, db_id: int, values: Mapping[str, Any]
+) -> Row[Any]:
+    """Sets `values` on the row of `db_id` and answers it as stored. A unique violation raises
+    UniqueViolation."""
+    statement = (
+        sa.update(table).where(table.c.id == db_id).values(dict(values)).returning(*table.c)
+    )
+    with unique_violations():
+        return (await db.execute(statement)).one()  # type: ignore[no-any-return]
+
+
+async def lock_ids(db: Any, table: sa.Table, ids: Sequence[int]) -> None:
+    """Locks (FOR UPDATE) the rows of `ids` that exist, taken in id order: two transactions
+    locking overlapping sets then queue instead of deadlocking."""
+    statement = sa.select(table.c.id).where(table.c.id.in_(list(ids))).order_by(table.c.id)
+    await db.execute(statement.with_for_update())

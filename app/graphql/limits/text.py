@@ -1,0 +1,66 @@
+"""Text values: a string holding a NUL character (U+0000) is refused before execution.
+
+No text of this API may hold one (codes, names, references, filters...), and PostgreSQL cannot
+store or even compare it (`invalid byte sequence for encoding "UTF8": 0x00`), so the request is
+refused as a whole, the same way on every database, naming where the character was found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError, StringValueNode, Visitor, visit
+from strawberry.extensions import SchemaExtension
+
+NUL = "\x00"
+MESSAGE = "String values must not contain the NUL character (U+0000)"
+
+
+class _FindNul(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: StringValueNode | None = None
+
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> Any:
+        if NUL in node.value:
+            self.found = node
+            return self.BREAK
+        return None
+
+
+def _variable_with_nul(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if NUL in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _variable_with_nul(item, f"{path}.{key}" if isinstance(key, str) else f"{path}[{key}]")
+        if found is not None:
+            return found
+    return None
+
+
+class TextValues(SchemaExtension):
+    """Refuses (BAD_USER_INPUT) an operation whose document or variables hold a NUL."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None:
+            finder = _FindNul()
+            visit(context.graphql_document, finder)
+            if finder.found is not None:
+                raise GraphQLError(
+                    f"{MESSAGE}.", nodes=[finder.found], extensions={"code": "BAD_USER_INPUT"}
+                )
+        for name, value in (context.variables or {}).items():
+            where = _variable_with_nul(value, f"${name}")
+            if where is not None:
+                raise GraphQLError(
+                    f"{MESSAGE}: {where}.", extensions={"code": "BAD_USER_INPUT", "variable": where}
+                )
+        yield

@@ -1,0 +1,300 @@
+"""The access matrix's table: one minimal valid operation per root field of the schema, the role
+that lets a caller run it on site A, and what the caller sees when it may not.
+
+Kinds of operation, and what each answers to a caller without the right:
+- FETCH (a record by id or code): the role missing anywhere is FORBIDDEN; held on another site
+  only, the answer is null (a record the caller may not read is indistinguishable from none);
+- LIST: the role missing is FORBIDDEN; held on another site, the list holds that site's
+  records and none of site A's;
+- CHECK (validateCode, codeUsageStats) and WRITE (every mutation): FORBIDDEN either way, the
+  write not made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tests.access.support import World, gid, unique
+
+FETCH, LIST, CHECK, WRITE = "fetch", "list", "check", "write"
+SIBLING, FOREIGN = "A2", "B"  # site-owned records vs organisations and customers
+BOOKING = {"category": "BOOKING", "itemId": "room-1", "quantity": 2, "unitPrice": 1000}
+ERRORS = "userErrors { field code message }"
+
+Prepared = tuple[dict[str, Any], Any]  # (variables, the site-A record the operation is about)
+
+
+@dataclass(frozen=True)
+class Op:
+    field: str
+    document: str
+    prepare: Callable[[World], Awaitable[Prepared]]
+    kind: str
+    # The role that suffices on the record's site; None: any role there (sites, organisations
+    # and customers are seen by anyone holding a role where they are).
+    role: str | None
+    # Other roles that would do as well: left out, with `role`, of the "role missing" token.
+    alternatives: tuple[str, ...] = ()
+    other: str = SIBLING
+    variant: str = ""
+    # The record written, read back to show that a refused write changed nothing (None: a
+    # create, nothing to read back).
+    checks_target: bool = True
+
+    @property
+    def id(self) -> str:
+        return f"{self.field}[{self.variant}]" if self.variant else self.field
+
+
+def _fixed(pick: Callable[[World], Any], **extra: Any) -> Callable[[World], Awaitable[Prepared]]:
+    async def prepare(world: World) -> Prepared:
+        record = pick(world)
+        return {"id": gid(record), **extra}, record
+
+    return prepare
+
+
+def fetch(field: str, pick: Callable[[World], Any], role: str | None, **kw: Any) -> Op:
+    document = f"query($id: ID!) {{ result: {field}(id: $id) {{ id }} }}"
+    return Op(field, document, _fixed(pick), FETCH, role, **kw)
+
+
+def listing(field: str, pick: Callable[[World], Any], role: str | None, owner: str = "owner: site { id }", **kw: Any) -> Op:
+    document = f"{{ result: {field}(first: 100) {{ nodes {{ id {owner} }} }} }}"
+    return Op(field, document, _fixed(pick), LIST, role, **kw)
+
+
+# -- reads --------------------------------------------------------------------------------
+
+async def _discount_code_by_code(world: World) -> Prepared:
+    return {"code": " shared-dc ", "site": gid(world.a.site)}, world.a.discount_code
+
+
+async def _coupon_code_lookup(world: World) -> Prepared:
+    return {"code": "Shared-CC"}, world.a.coupon_code
+
+
+def _attempt(world: World, **extra: Any) -> dict[str, Any]:
+    return {
+        "code": "shared-dc",
+        "siteId": gid(world.a.site),
+        "currency": "GBP",
+        "customerId": gid(world.customer1),
+        "lines": [BOOKING],
+        **extra,
+    }
+
+
+async def _validate(world: World) -> Prepared:
+    return {"input": _attempt(world)}, world.a.discount_code
+
+
+async def _usage_stats(world: World) -> Prepared:
+    variables = {"code": "SHARED-DC", "day": date.today().isoformat(), "site": gid(world.a.site)}
+    return variables, world.a.discount_code
+
+
+CODE_TYPES_READ_OR_REDEEM = ("CouponCode-Read", "CouponCode-Redeem", "DiscountCode-Read")
+
+READS = [
+    fetch("node", lambda w: w.a.coupon, "Coupon-Read"),
+    fetch("organisation", lambda w: w.org1, None, other=FOREIGN),
+    fetch("site", lambda w: w.a.site, None),
+    fetch("customer", lambda w: w.customer1, None, other=FOREIGN),
+    fetch("coupon", lambda w: w.a.coupon, "Coupon-Read"),
+    fetch("couponCode", lambda w: w.a.coupon_code, "CouponCode-Read"),
+    fetch("assignment", lambda w: w.a.assignment, "Assignment-Read"),
+    fetch("redemption", lambda w: w.a.redemption, "Redemption-Read"),
+    fetch("discountCode", lambda w: w.a.discount_code, "DiscountCode-Read", variant="id"),
+    Op(
+        "discountCode",
+        "query($code: String!, $site: ID!) { result: discountCode(code: $code, siteId: $site) { id } }",
+        _discount_code_by_code, FETCH, "DiscountCode-Read", variant="code",
+    ),
+    listing("organisations", lambda w: w.org1, None, owner="", other=FOREIGN),
+    listing("sites", lambda w: w.a.site, None, owner=""),
+    listing("customers", lambda w: w.customer1, None, owner="owner: organisation { id }", other=FOREIGN),
+    listing("coupons", lambda w: w.a.coupon, "Coupon-List"),
+    listing("discountCodes", lambda w: w.a.discount_code, "DiscountCode-List"),
+    listing("assignments", lambda w: w.a.assignment, "Assignment-List"),
+    listing("redemptions", lambda w: w.a.redemption, "Redemption-List"),
+    listing("couponCodes", lambda w: w.a.coupon_code, "CouponCode-List", variant="list"),
+    Op(
+        "couponCodes",
+        "query($code: String!) { result: couponCodes(code: $code) { nodes { id owner: site { id } } } }",
+        _coupon_code_lookup, LIST, "CouponCode-List", variant="code",
+    ),
+    Op(
+        "validateCode",
+        "query($input: ValidateCodeInput!) { result: validateCode(input: $input) { valid reason } }",
+        _validate, CHECK, "DiscountCode-Redeem", alternatives=CODE_TYPES_READ_OR_REDEEM,
+    ),
+    Op(
+        "codeUsageStats",
+        "query($code: String!, $day: DateOrDateTime!, $site: ID!) "
+        "{ result: codeUsageStats(code: $code, bookingDate: $day, siteId: $site) { limit used } }",
+        _usage_stats, CHECK, "DiscountCode-Read", alternatives=("CouponCode-Read",),
+    ),
+]
+
+
+# -- writes -------------------------------------------------------------------------------
+
+def write(
+    field: str,
+    signature: str,
+    arguments: str,
+    record: str,
+    prepare: Callable[[World], Awaitable[Prepared]],
+    role: str,
+    *,
+    extra: str = "",
+    **kw: Any,
+) -> Op:
+    document = (
+        f"mutation({signature}) {{ result: {field}({arguments}) "
+        f"{{ record: {record} {{ id updatedBy }} {extra} {ERRORS} }} }}"
+    )
+    return Op(field, document, prepare, WRITE, role, **kw)
+
+
+def _input(build: Callable[[World], Awaitable[tuple[dict[str, Any], Any]]]) -> Callable[[World], Awaitable[Prepared]]:
+    async def prepare(world: World) -> Prepared:
+        values, record = await build(world)
+        return {"input": values}, record
+
+    return prepare
+
+
+async def _new_coupon(world: World, **kw: Any) -> Any:
+    return await world.make.coupon(world.a.site, **kw)
+
+
+async def _new_coupon_code(world: World, **kw: Any) -> Any:
+    return await world.make.coupon_code(world.a.coupon, code=unique("CC"), **kw)
+
+
+async def _new_discount_code(world: World, **kw: Any) -> Any:
+    return await world.make.discount_code(world.a.site, code=unique("DC"), **kw)
+
+
+async def _new_assignment(world: World, **kw: Any) -> Any:
+    return await world.make.assignment(world.customer1, await _new_discount_code(world), **kw)
+
+
+NEW = {
+    "Coupon": _new_coupon,
+    "CouponCode": _new_coupon_code,
+    "DiscountCode": _new_discount_code,
+    "Assignment": _new_assignment,
+}
+
+
+def state_changes(type_name: str, single: str, plural: str | None, verbs: tuple[str, ...]) -> list[Op]:
+    """delete / restore / disable / enable of one record and, when `plural`, of many."""
+    ops = []
+    for verb in verbs:
+        role = f"{type_name}-{'Delete' if verb in ('delete', 'restore') else 'Edit'}"
+        state = {"restore": {"deleted_at": "2025-01-01T00:00:00+00:00"}, "enable": {"disabled_at": "2025-01-01T00:00:00+00:00"}}.get(verb, {})
+
+        def prepare_one(world: World, state: dict[str, Any] = state) -> Awaitable[Prepared]:
+            return _fresh_id(world, type_name, state, many=False)
+
+        def prepare_many(world: World, state: dict[str, Any] = state) -> Awaitable[Prepared]:
+            return _fresh_id(world, type_name, state, many=True)
+
+        ops.append(write(f"{verb}{type_name}", "$id: ID!", "id: $id", single, prepare_one, role))
+        if plural:
+            ops.append(write(f"{verb}{type_name}s", "$ids: [ID!]!", "ids: $ids", plural, prepare_many, role))
+    return ops
+
+
+async def _fresh_id(world: World, type_name: str, state: dict[str, Any], *, many: bool) -> Prepared:
+    from datetime import datetime
+
+    values = {name: datetime.fromisoformat(value) for name, value in state.items()}
+    record = await NEW[type_name](world, **values)
+    return ({"ids": [gid(record)]} if many else {"id": gid(record)}), record
+
+
+async def _create_coupon(world: World) -> tuple[dict[str, Any], Any]:
+    terms = {"kind": "PERCENTAGE", "percentage": "10"}
+    return {"siteId": gid(world.a.site), "name": unique("Coupon "), "terms": terms}, None
+
+
+async def _update_coupon(world: World) -> tuple[dict[str, Any], Any]:
+    record = await _new_coupon(world)
+    return {"id": gid(record), "name": "Renamed"}, record
+
+
+async def _create_coupon_code(world: World) -> tuple[dict[str, Any], Any]:
+    return {"couponId": gid(world.a.coupon), "code": unique("NEW")}, None
+
+
+async def _update_coupon_code(world: World) -> tuple[dict[str, Any], Any]:
+    record = await _new_coupon_code(world)
+    return {"id": gid(record), "multiUse": True}, record
+
+
+async def _generate(world: World) -> Prepared:
+    return {"coupon": gid(world.a.coupon)}, None
+
+
+async def _create_discount_code(world: World) -> tuple[dict[str, Any], Any]:
+    terms = {"kind": "FIXED", "amounts": [{"amount": 500}]}
+    return {"siteId": gid(world.a.site), "code": unique("NEW"), "terms": terms}, None
+
+
+async def _update_discount_code(world: World) -> tuple[dict[str, Any], Any]:
+    record = await _new_discount_code(world)
+    return {"id": gid(record), "description": "Changed"}, record
+
+
+async def _assign(world: World) -> tuple[dict[str, Any], Any]:
+    code = await _new_discount_code(world)
+    return {"customerId": gid(world.customer1), "discountCodeId": gid(code)}, None
+
+
+async def _update_assignment(world: World) -> tuple[dict[str, Any], Any]:
+    record = await _new_assignment(world)
+    return {"id": gid(record), "notes": "Changed"}, record
+
+
+async def _redeem(world: World) -> Prepared:
+    return {"input": _attempt(world, idempotencyKey=unique("key-"))}, None
+
+
+async def _void(world: World) -> Prepared:
+    code = await _new_discount_code(world, times_used=1)
+    record = await world.make.redemption(code)
+    return {"id": gid(record)}, record
+
+
+WRITES = [
+    write("createCoupon", "$input: CreateCouponInput!", "input: $input", "coupon", _input(_create_coupon), "Coupon-Create", checks_target=False),
+    write("updateCoupon", "$input: UpdateCouponInput!", "input: $input", "coupon", _input(_update_coupon), "Coupon-Edit"),
+    *state_changes("Coupon", "coupon", "coupons", ("delete", "restore", "disable", "enable")),
+    write("createCouponCode", "$input: CreateCouponCodeInput!", "input: $input", "couponCode", _input(_create_coupon_code), "CouponCode-Create", checks_target=False),
+    write("updateCouponCode", "$input: UpdateCouponCodeInput!", "input: $input", "couponCode", _input(_update_coupon_code), "CouponCode-Edit"),
+    write("generateCouponCodes", "$coupon: ID!", "couponId: $coupon, count: 2", "codes", _generate, "CouponCode-Create", extra="count", checks_target=False),
+    *state_changes("CouponCode", "couponCode", "couponCodes", ("delete", "restore")),
+    write("createDiscountCode", "$input: CreateDiscountCodeInput!", "input: $input", "discountCode", _input(_create_discount_code), "DiscountCode-Create", checks_target=False),
+    write("updateDiscountCode", "$input: UpdateDiscountCodeInput!", "input: $input", "discountCode", _input(_update_discount_code), "DiscountCode-Edit"),
+    *state_changes("DiscountCode", "discountCode", "discountCodes", ("delete", "restore", "disable", "enable")),
+    write("assignCode", "$input: AssignCodeInput!", "input: $input", "assignment", _input(_assign), "Assignment-Create", checks_target=False),
+    write("updateAssignment", "$input: UpdateAssignmentInput!", "input: $input", "assignment", _input(_update_assignment), "Assignment-Edit"),
+    *state_changes("Assignment", "assignment", None, ("delete", "restore")),
+    write(
+        "redeemCode", "$input: RedeemCodeInput!", "input: $input", "redemption", _redeem,
+        "DiscountCode-Redeem", alternatives=("CouponCode-Redeem",), extra="valid reason", checks_target=False,
+    ),
+    write(
+        "voidRedemption", "$id: ID!", "id: $id", "redemption", _void, "Redemption-Edit",
+        alternatives=("DiscountCode-Redeem", "CouponCode-Redeem"),
+    ),
+]
+
+OPERATIONS = READS + WRITES

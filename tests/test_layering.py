@@ -1,0 +1,245 @@
+"""SQL lives in one layer: app/db builds and runs every statement; app/services holds the use
+cases, app/graphql the API, app/domain the rules, app/auth tokens and roles.
+
+Every module under app/ is parsed (not imported) and its imports and calls are checked, so a
+statement added to the wrong layer fails here rather than in review.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+APP = Path(__file__).resolve().parents[1] / "app"
+
+DATABASE_LIBRARIES = ("sqlalchemy", "sqlmodel", "asyncpg", "aiosqlite", "alembic")
+
+# Method calls that run or shape a statement: a service doing any of these is writing SQL,
+# even without importing sqlalchemy (a table from app.db.tables has .select(), .c, ...).
+# (update, values, join, add and get are left out: dicts, sets and strings have them too.)
+SQL_METHODS = frozenset({
+    "execute", "exec_driver_sql", "scalar", "scalars", "scalar_one", "stream", "stream_scalars",
+    "flush", "add_all", "merge", "refresh", "select", "select_from", "where", "order_by",
+    "group_by", "with_for_update", "returning", "is_not_distinct_from", "in_",
+})  # fmt: skip
+# Attributes that reach into a table's columns.
+SQL_ATTRIBUTES = frozenset({"c", "__table__"})
+
+# app/graphql modules that import sqlalchemy, and why: each only names its types, in
+# annotations or to hold what app.db built (checked by `sqlalchemy_use`). A new entry needs
+# the same reason; a module that builds statements belongs in app/db instead.
+GRAPHQL_TYPE_ONLY = {
+    "app.graphql.loaders": "annotates loaders' tables and the clauses app.db builds, and rows",
+    "app.graphql.types.base": "Row: what the row builders turn into API objects",
+    "app.graphql.types.money": "Row: Terms.from_row builds the API's Terms from a row",
+    "app.graphql.engine.mutations": "Row: the redemption and site the callbacks are given",
+    "app.graphql.engine.rights": "Row: the site whose rights are computed",
+    "app.graphql.http": "AsyncEngine: the engine the endpoint is created with",
+    "app.graphql.mutations.support": "AsyncSession: what a use case's transaction runs on",
+}
+SQLALCHEMY_TYPES = frozenset({
+    "Row", "Table", "Column", "ColumnElement", "AsyncEngine", "AsyncSession", "AsyncConnection",
+})  # fmt: skip
+
+
+class Module(NamedTuple):
+    name: str  # dotted: app.services.records
+    package: str  # what a relative import starts from: the package it is in (or is)
+    tree: ast.Module
+
+
+def modules(package: str) -> Iterator[Module]:
+    """Every module of app.<package>, parsed."""
+    for path in sorted((APP / package).rglob("*.py")):
+        parts = path.relative_to(APP.parent).with_suffix("").parts
+        is_package = parts[-1] == "__init__"
+        name = ".".join(parts[:-1] if is_package else parts)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        yield Module(name, name if is_package else name.rpartition(".")[0], tree)
+
+
+def parse(source: str, name: str) -> Module:
+    return Module(name, name.rpartition(".")[0], ast.parse(source))
+
+
+def imported(module: Module) -> Iterator[tuple[int, str]]:
+    """(line, dotted name) of everything `module` imports: `from a import b` gives a and a.b;
+    relative imports are resolved; imports inside functions and TYPE_CHECKING count too."""
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # level 1 is the module's package, level 2 its parent, ...
+                parts = module.package.split(".")
+                anchor = parts[: len(parts) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            yield node.lineno, base
+            for alias in node.names:
+                yield node.lineno, f"{base}.{alias.name}"
+
+
+def under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
+
+
+def forbidden_imports(module: Module, prefixes: tuple[str, ...]) -> list[str]:
+    found = {
+        f"{module.name}:{line} imports {name}"
+        for line, name in imported(module)
+        if under(name, prefixes)
+    }
+    return sorted(found)
+
+
+def sql_calls(module: Module) -> list[str]:
+    found = []
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in SQL_METHODS:
+                found.append(f"{module.name}:{node.lineno} calls .{node.func.attr}()")
+        elif isinstance(node, ast.Attribute) and node.attr in SQL_ATTRIBUTES:
+            found.append(f"{module.name}:{node.lineno} reads .{node.attr}")
+    return found
+
+
+def sqlalchemy_use(module: Module) -> list[str]:
+    """What `module` takes from sqlalchemy (or another database library) beyond type names:
+    names imported from it, and attributes read from it when bound by `import sqlalchemy as sa`
+    (an `import sqlalchemy.x` binds `sqlalchemy`, whose every attribute is then checked)."""
+    found, bound = [], set()
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.ImportFrom) and under(node.module or "", DATABASE_LIBRARIES):
+            for alias in node.names:
+                if alias.name not in SQLALCHEMY_TYPES:
+                    found.append(f"{module.name}:{node.lineno} imports {node.module}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if under(alias.name, DATABASE_LIBRARIES):
+                    bound.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(module.tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in bound
+            and node.attr not in SQLALCHEMY_TYPES
+        ):
+            found.append(f"{module.name}:{node.lineno} uses {node.value.id}.{node.attr}")
+    return found
+
+
+def test_every_layer_is_parsed() -> None:
+    for package in ("db", "domain", "services", "graphql", "auth"):
+        assert len(list(modules(package))) > 1, package
+
+
+def test_domain_imports_only_the_standard_library_and_itself() -> None:
+    found = []
+    for module in modules("domain"):
+        for line, name in imported(module):
+            top = name.split(".")[0]
+            if top not in sys.stdlib_module_names and not under(name, ("app.domain",)):
+                found.append(f"{module.name}:{line} imports {name}")
+    assert not found, (
+        "app/domain is pure: the standard library and app.domain only\n" + "\n".join(found)
+    )
+
+
+def test_services_hold_no_sql() -> None:
+    found = []
+    for module in modules("services"):
+        found += forbidden_imports(module, (*DATABASE_LIBRARIES, "app.graphql"))
+        found += sql_calls(module)
+    assert not found, (
+        "app/services holds use cases, not SQL: put the statement in an app/db module and "
+        "call it (types: app.services.handles; errors: app.db.errors)\n" + "\n".join(found)
+    )
+
+
+def test_graphql_builds_no_statements() -> None:
+    found = []
+    for module in modules("graphql"):
+        if module.name in GRAPHQL_TYPE_ONLY:
+            found += sqlalchemy_use(module)
+        else:
+            found += forbidden_imports(module, DATABASE_LIBRARIES)
+    assert not found, (
+        "app/graphql asks app/db for rows and clauses and builds no SQL itself; only the "
+        "modules in GRAPHQL_TYPE_ONLY may name sqlalchemy's types\n" + "\n".join(found)
+    )
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHQL_TYPE_ONLY))
+def test_graphql_allow_list_is_current(name: str) -> None:
+    module = next((module for module in modules("graphql") if module.name == name), None)
+    assert module is not None, f"{name} is gone: drop it from GRAPHQL_TYPE_ONLY"
+    assert forbidden_imports(module, DATABASE_LIBRARIES), (
+        f"{name} no longer imports sqlalchemy: drop it from GRAPHQL_TYPE_ONLY"
+    )
+
+
+def test_auth_knows_no_database_and_no_api() -> None:
+    found = []
+    for module in modules("auth"):
+        found += forbidden_imports(module, (*DATABASE_LIBRARIES, "app.graphql", "app.db"))
+    assert not found, "app/auth is tokens and roles only\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import sqlalchemy as sa\nstatement = sa.select(TABLE)",
+        "from sqlalchemy import text",
+        "from sqlmodel import select",
+        "from app.graphql.errors import masked",
+        "async def f(session):\n    await session.execute(STATEMENT)",
+        "async def f(session):\n    return (await session.scalars(STATEMENT)).all()",
+        "from app.db.tables import COUPON\nkey = COUPON.c.code",
+        "from app.db import tables as t\nquery = t.COUPON.select().where(t.COUPON.c.id == 1)",
+        "def f():\n    from sqlalchemy.ext.asyncio import AsyncSession",
+        "from app.db.tables import Coupon\ntable = Coupon.__table__",
+        "from ..graphql import errors",
+    ],
+)
+def test_sql_in_a_service_is_caught(source: str) -> None:
+    module = parse(source, "app.services.example")
+    assert forbidden_imports(module, (*DATABASE_LIBRARIES, "app.graphql")) + sql_calls(module)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import sqlalchemy as sa\nstatement = sa.select(TABLE)",
+        "import sqlalchemy\nclause = sqlalchemy.func.lower(COLUMN)",
+        "from sqlalchemy import text",
+        "from sqlalchemy.sql import expression",
+    ],
+)
+def test_statements_in_an_allowed_graphql_module_are_caught(source: str) -> None:
+    assert sqlalchemy_use(parse(source, "app.graphql.loaders"))
+
+
+def test_type_names_in_an_allowed_graphql_module_pass() -> None:
+    source = (
+        "import sqlalchemy as sa\nfrom sqlalchemy.engine import Row\n"
+        "def f(table: sa.Table, row: Row) -> None: ...\n"
+    )
+    assert not sqlalchemy_use(parse(source, "app.graphql.loaders"))
+
+
+def test_relative_imports_are_resolved() -> None:
+    inside = Module("app.services", "app.services", ast.parse("from ..graphql import errors"))
+    assert "app.graphql.errors" in {name for _, name in imported(inside)}
+    beside = parse("from . import records\nfrom .kinds import SITES", "app.services.coupons")
+    assert {name for _, name in imported(beside)} == {
+        "app.services",
+        "app.services.records",
+        "app.services.kinds",
+        "app.services.kinds.SITES",
+    }
