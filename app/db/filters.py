@@ -7,7 +7,7 @@ exists in the API exactly when the data layer knows how to run it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,7 +133,15 @@ def _compare(column: ColumnElement[Any], op: Op, value: Any) -> ColumnElement[bo
     return getattr(column, comparisons[op])(value)  # type: ignore[no-any-return]
 
 
-def condition_sql(spec: ListSpec, condition: Condition) -> ColumnElement[bool]:
+# The rows of a related table the caller may see: a filter on a related record's value (a
+# coupon code's coupon name, an assignment's discount code string) must not match records the
+# caller cannot read, or it would tell their values one `startsWith` at a time.
+RemoteWhere = Callable[[sa.Table], Sequence[ColumnElement[bool]]]
+
+
+def condition_sql(
+    spec: ListSpec, condition: Condition, remote_where: RemoteWhere | None = None
+) -> ColumnElement[bool]:
     field = spec.field(condition.field)
     if condition.op not in OPS_BY_KIND[field.kind]:
         raise ValueError(f"{condition.op.value} is not a filter of {field.name}")
@@ -141,14 +149,17 @@ def condition_sql(spec: ListSpec, condition: Condition) -> ColumnElement[bool]:
         return _compare(field.column, condition.op, condition.value)
     remote_table = field.via.local.foreign_keys and next(iter(field.via.local.foreign_keys)).column.table
     assert remote_table is not None
+    visible = () if remote_where is None else remote_where(remote_table)
     matching = sa.select(remote_table.c.id).where(
-        _compare(field.via.remote, condition.op, condition.value)
+        _compare(field.via.remote, condition.op, condition.value), *visible
     )
     return field.via.local.in_(matching)
 
 
-def conditions_sql(spec: ListSpec, conditions: Iterable[Condition]) -> list[ColumnElement[bool]]:
-    return [condition_sql(spec, c) for c in conditions]
+def conditions_sql(
+    spec: ListSpec, conditions: Iterable[Condition], remote_where: RemoteWhere | None = None
+) -> list[ColumnElement[bool]]:
+    return [condition_sql(spec, c, remote_where) for c in conditions]
 
 
 def any_of(groups: Sequence[Sequence[ColumnElement[bool]]]) -> ColumnElement[bool]:

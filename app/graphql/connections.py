@@ -17,7 +17,7 @@ from app.db.tenancy import scope_condition
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
 from app.graphql.pagination import Connection, ordering_from, page_window, to_connection
 from app.graphql.trashed import effective_trashed, response_path
-from app.graphql.types.base import build_for
+from app.graphql.types.base import NODE_TYPES, build_for
 
 TrashedEnum = strawberry.enum(Trashed, description="Soft-deleted records: leave out (WITHOUT), include (WITH) or only them (ONLY).")
 
@@ -45,11 +45,23 @@ def selects(info: Any, name: str) -> bool:
     )
 
 
-def _where(spec: ListSpec, filter_input: Any) -> tuple[list[Any], str]:
+def _readable(info: Any) -> Callable[[Any], list[Any]]:
+    """The rows of a related table the caller may read (what its nested field would show)."""
+    access = info.context.access
+    types = {spec.table.name: name for name, (_cls, spec) in NODE_TYPES.items()}
+
+    def where(table: Any) -> list[Any]:
+        return scope_condition(table, access.scope(types[table.name], Action.READ))
+
+    return where
+
+
+def _where(info: Any, spec: ListSpec, filter_input: Any) -> tuple[list[Any], str]:
     conditions, or_groups = to_conditions(spec, filter_input)
-    where = conditions_sql(spec, conditions)
+    readable = _readable(info)
+    where = conditions_sql(spec, conditions, readable)
     for alternatives in or_groups:
-        where.append(any_of([conditions_sql(spec, a) for a in alternatives]))
+        where.append(any_of([conditions_sql(spec, a, readable) for a in alternatives]))
     return where, repr((conditions, or_groups))
 
 
@@ -129,7 +141,7 @@ def _prepare(
         default_size=settings.default_page_size,
         max_size=settings.max_page_size,
     )
-    where, where_key = _where(spec, filter_input)
+    where, where_key = _where(info, spec, filter_input)
     return ordering, window, where, where_key
 
 

@@ -252,3 +252,72 @@ async def test_cross_organisation_lookup_shows_only_what_the_caller_may_list(
     assert [n["id"] for n in found["nodes"]] == expected
     assert found["totalCount"] == len(expected)
     assert {n["code"] for n in found["nodes"]} == {"SHARED-CC"}
+
+
+@pytest.mark.parametrize(
+    ("field", "condition", "roles"),
+    [
+        ("assignments", {"discountCodeCode": {"startsWith": "shared"}}, ["Assignment-List", "Assignment-Read"]),
+        ("assignments", {"couponCodeCode": {"eq": "SHARED-CC"}}, ["Assignment-List", "Assignment-Read"]),
+        ("assignments", {"discountCodeActive": True}, ["Assignment-List", "Assignment-Read"]),
+        ("couponCodes", {"couponName": {"contains": "coupon"}}, ["CouponCode-List", "CouponCode-Read"]),
+    ],
+    ids=["discount-code-string", "coupon-code-string", "discount-code-state", "coupon-name"],
+)
+async def test_filters_on_a_related_record_need_the_right_to_read_it(
+    client: Client, world: World, field: str, condition: dict[str, Any], roles: list[str]
+) -> None:
+    # A caller who cannot read the related record (its type's Read role is missing: the nested
+    # field answers null) must not learn its values through a filter either, e.g. a discount
+    # code's string one `startsWith` at a time.
+    query = f"query($f: {field[0].upper()}{field[1:-1]}Filter) {{ {field}(filter: $f) {{ totalCount }} }}"
+    blind = reader(world, "A", roles=roles)
+    assert (await data(client, query, {"f": condition}, blind))[field] == {"totalCount": 0}
+    related = {"assignments": ["DiscountCode-Read", "CouponCode-Read"], "couponCodes": ["Coupon-Read"]}[field]
+    seeing = reader(world, "A", roles=[*roles, *related])
+    assert (await data(client, query, {"f": condition}, seeing))[field]["totalCount"] >= 1
+
+
+async def test_writes_never_reach_into_another_tenant_through_their_inputs(client: Client, world: World) -> None:
+    manager = reader(world, "A", roles=["SETTINGS_MANAGE", "RESERVATIONS_VIEW"])
+    a, a2 = world.a, world.sites["A2"]
+
+    async def post(query: str, variables: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        response = await client.post(query, variables, manager)
+        return response.status_code, response.json()
+
+    # A customer of organisation 2 does not exist for organisation 1's records
+    status, body = await post(
+        "mutation($i: CreateCouponCodeInput!) { createCouponCode(input: $i) { couponCode { id } userErrors { field code } } }",
+        {"i": {"couponId": gid(a.coupon), "customerId": gid(world.customer2)}},
+    )
+    assert status == 200 and body["data"]["createCouponCode"] == {
+        "couponCode": None, "userErrors": [{"field": ["input", "customerId"], "code": "NOT_FOUND"}],
+    }
+    new_code = await world.make.discount_code(a.site, code="FOR-ASSIGNING")
+    status, body = await post(
+        "mutation($i: AssignCodeInput!) { assignCode(input: $i) { assignment { id } userErrors { field code } } }",
+        {"i": {"customerId": gid(world.customer2), "discountCodeId": gid(new_code)}},
+    )
+    assert body["data"]["assignCode"]["assignment"] is None
+    assert [e["code"] for e in body["data"]["assignCode"]["userErrors"]] == ["NOT_FOUND"]
+    # A record of the sibling site: refused, nothing written
+    status, body = await post(
+        "mutation($i: AssignCodeInput!) { assignCode(input: $i) { assignment { id } userErrors { code } } }",
+        {"i": {"customerId": gid(world.customer1), "discountCodeId": gid(a2.discount_code)}},
+    )
+    assert status == 403 and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    status, body = await post(
+        "mutation($i: CreateCouponInput!) { createCoupon(input: $i) { coupon { id } userErrors { code } } }",
+        {"i": {"siteId": gid(world.sites["B"].site), "name": "Theirs", "terms": {"kind": "PERCENTAGE", "percentage": "5"}}},
+    )
+    assert status == 403 and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # A bulk change is all or nothing: one record of another site refuses the whole call
+    mine = await world.make.coupon(a.site)
+    status, body = await post(
+        "mutation($ids: [ID!]!) { deleteCoupons(ids: $ids) { coupons { id } userErrors { code } } }",
+        {"ids": [gid(mine), gid(a2.coupon)]},
+    )
+    assert status == 403 and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    still = await data(client, "query($id: ID!) { coupon(id: $id) { deletedAt } }", {"id": gid(mine)}, manager)
+    assert still == {"coupon": {"deletedAt": None}}

@@ -19,6 +19,7 @@ The standard executor (graphql-core's, through `super()`) runs:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -120,6 +121,8 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 except GraphQLError as error:  # a non-null root field failed: no data
                     self.collected_errors.add(error, None)
                     return self._response(None)
+                finally:
+                    await self._settle_background_work()
                 continue
             errors_before = len(self.collected_errors.errors)
             run.flush_errors()
@@ -163,7 +166,16 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result = super().execute_operation()
         if self.is_awaitable(result):
             result = await result
+        await self._settle_background_work()
         return result  # type: ignore[return-value]
+
+    async def _settle_background_work(self) -> None:
+        """graphql-core answers as soon as an error reaches a nullable field and lets the
+        resolvers still running below it finish in the background: they would go on using
+        the request's database connection after the endpoint released it (and open a new
+        one that nobody closes). The answer waits for them; it does not change."""
+        while self.background_futures:
+            await asyncio.gather(*self.background_futures, return_exceptions=True)
 
     def _fresh_request_caches(self) -> None:
         """graphql-core's answer with competing errors depends on which loads are already
