@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.db.column_types import UTCDateTime
 
 
+
 @dataclass(frozen=True)
 class SortColumn:
     """A column a list can be ordered by (`name` is the API's enum member)."""
@@ -31,6 +32,15 @@ class SortColumn:
     @property
     def nullable(self) -> bool:
         return bool(self.column.nullable)
+
+
+def _python_type(column: sa.Column[Any]) -> type:
+    if isinstance(column.type, UTCDateTime):
+        return datetime
+    kind: type = column.type.python_type
+    # SQLModel's strings (a decorator over String) report `object`; their values are text.
+    storage = getattr(column.type, "impl", column.type)
+    return str if kind is object and isinstance(storage, sa.String) else kind
 
 
 @dataclass(frozen=True)
@@ -50,10 +60,11 @@ class Ordering:
         return keys
 
     def value_kinds(self) -> tuple[type, ...]:
-        """The Python type of each cursor value, to revive them from JSON."""
-        kind: type = datetime if isinstance(self.sort.column.type, UTCDateTime) else object
-        kinds: tuple[type, ...] = (object, kind) if self.sort.nullable else (kind,)
-        return (*kinds, object) if self.sort.column.name != "id" else kinds
+        """The Python type of each cursor value (null flag, sort value, id), to check and
+        revive them from JSON."""
+        kind = _python_type(self.sort.column)
+        kinds: tuple[type, ...] = (int, kind) if self.sort.nullable else (kind,)
+        return (*kinds, int) if self.sort.column.name != "id" else kinds
 
     def cursor_values(self, row: Row[Any]) -> tuple[Any, ...]:
         value = getattr(row, self.sort.column.name)
@@ -170,19 +181,16 @@ async def fetch_page(
         .limit(window.size + 1)
     )
     rows = list((await connection.execute(statement)).all())
-    if not rows and extra:
-        # The flags and the total ride on the page's rows; an empty page asks for them alone.
-        rows_for_flags = (await connection.execute(sa.select(*extra))).all()
-        page = Page()
-        _set_flags(page, rows_for_flags[0], window, want_total, outside is not None, more=False)
-        return page
+    # The flags and the total ride on every row; an empty result asks for them alone.
+    flags = rows[0] if rows else None
+    if flags is None and extra:
+        flags = (await connection.execute(sa.select(*extra))).one()
     more = len(rows) > window.size
     rows = rows[: window.size]
     if window.backward:
         rows.reverse()
     page = Page(rows=rows)
-    if rows or not extra:
-        _set_flags(page, rows[0] if rows else None, window, want_total, outside is not None, more)
+    _set_flags(page, flags, window, want_total, outside is not None, more)
     return page
 
 

@@ -59,12 +59,26 @@ def decode_cursor(cursor: str, ordering: Ordering, *, field: str) -> tuple[Any, 
         kinds = ordering.value_kinds()
         if name != ordering.sort.name or len(values) != len(kinds):
             raise problem
-        return tuple(
-            datetime.fromisoformat(v) if kind is datetime and v is not None else v
-            for v, kind in zip(values, kinds)
-        )
+        return tuple(_revive(value, kind) for value, kind in zip(values, kinds))
     except (binascii.Error, ValueError, TypeError):
         raise problem from None
+
+
+def _revive(value: Any, kind: type) -> Any:
+    """A cursor value back in its column's type; anything else is refused (ValueError), so a
+    hand-made cursor can never reach the database with a value of the wrong type."""
+    if value is None:
+        return None
+    if kind is datetime:
+        revived = datetime.fromisoformat(value)
+        if revived.tzinfo is None:
+            raise ValueError("cursor instant without offset")
+        return revived
+    if issubclass(kind, enum.Enum):
+        return kind(value)
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ValueError("cursor value of the wrong type")
+    return value
 
 
 def page_window(

@@ -157,3 +157,35 @@ async def test_nested_connections_page_per_parent(gql: Any, make: Any) -> None:
     assert [c["code"] for c in page["nodes"]] == ["N4X2", "N4X3"]
     assert page["totalCount"] == 4
     assert page["pageInfo"]["hasPreviousPage"] is True and page["pageInfo"]["hasNextPage"] is False
+
+
+async def test_hand_made_cursors_with_wrong_values_are_clear_errors(gql: Any, make: Any) -> None:
+    import base64
+
+    import orjson
+
+    await _coupons(make, 2)
+    for order, values in (
+        (None, ["ID", ["abc"]]),
+        (None, ["ID", [True]]),
+        ({"field": "CREATED_AT"}, ["CREATED_AT", ["2025-01-01T00:00:00", 1]]),
+        ({"field": "KIND"}, ["KIND", ["NOT_A_KIND", 1]]),
+        ({"field": "MAX_USES"}, ["MAX_USES", [0, "many", 1]]),
+        ({"field": "EXTERNAL_ID"}, ["EXTERNAL_ID", [0, 42, 1]]),
+    ):
+        cursor = base64.urlsafe_b64encode(orjson.dumps(values)).decode()
+        (error,) = await gql.errors(PAGE, {"first": 1, "after": cursor, "order": order})
+        assert error["message"] == "after: not a cursor of this list in this order"
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_an_empty_page_still_reports_total_and_flags(gql: Any, make: Any) -> None:
+    await _coupons(make, 3)
+    data = await gql(PAGE, {"first": 0})
+    assert data["coupons"]["edges"] == []
+    assert data["coupons"]["totalCount"] == 3
+    assert data["coupons"]["pageInfo"]["hasNextPage"] is True
+    last = (await gql(PAGE, {"first": 3}))["coupons"]["pageInfo"]["endCursor"]
+    data = await gql(PAGE, {"first": 2, "after": last})
+    assert data["coupons"]["edges"] == [] and data["coupons"]["totalCount"] == 3
+    assert data["coupons"]["pageInfo"]["hasPreviousPage"] is True
