@@ -259,10 +259,18 @@ async def fetch_pages_by_parent(
     pages: dict[Hashable, Page] = {}
     grouped: dict[Hashable, list[Row[Any]]] = {}
     totals: dict[Hashable, tuple[int, int]] = {}
+    has_outside = outside is not None
     for row in (await connection.execute(statement)).all():
-        totals[row.paging_parent] = (int(row.paging_total), int(getattr(row, "paging_outside", 0) or 0))
+        parent = row.paging_parent
+        if parent not in totals:  # the flags ride on every row of the parent: read them once
+            outside_rows = int(row.paging_outside or 0) if has_outside else 0
+            totals[parent] = (int(row.paging_total), outside_rows)
         if row.paging_inside:
-            grouped.setdefault(row.paging_parent, []).append(row)
+            rows_of = grouped.get(parent)
+            if rows_of is None:
+                grouped[parent] = [row]
+            else:
+                rows_of.append(row)
     for parent in parent_ids:
         rows = grouped.get(parent, [])
         more = len(rows) > window.size

@@ -14,6 +14,7 @@ from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
 from app.db.paging import Ordering, Window, fetch_page
 from app.db.tenancy import scope_condition
+from app.graphql.batching import batched
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
 from app.graphql.pagination import Connection, ordering_from, page_window, to_connection
 from app.graphql.trashed import effective_trashed, response_path
@@ -70,8 +71,6 @@ async def resolve_list(
     spec: ListSpec,
     build: Callable[[Any], Any],
     *,
-    parent_column: Optional[str],
-    parent_id: Optional[int],
     first: Optional[int],
     after: Optional[str],
     last: Optional[int],
@@ -82,24 +81,9 @@ async def resolve_list(
     extra_where: tuple[Any, ...] = (),
     action: Action = Action.LIST,
 ) -> Connection[Any]:
-    """A page of `spec` records. A top-level list needs `action` (List; Read for a lookup of
-    one record by its key) and shows only the sites where the caller holds it."""
+    """A page of a top-level list of `spec` records. `action` is List, or Read for a lookup of
+    one record by its key; the page holds only the sites where the caller has it."""
     context = info.context
-    if parent_column is not None:
-        # Every parent at this response path asks the same question (same arguments, same
-        # variables): prepare it once, then each parent only queues its id on the loader.
-        key = response_path(info)
-        prepared = context.prepared_lists.get(key)
-        if prepared is None:
-            ordering, window, where, where_key = _prepare(info, spec, first, after, last, before, filter_input, order_by)
-            chosen = effective_trashed(info, trashed)
-            loader = context.loaders.page_by_parent(
-                spec, parent_column, chosen, [*where, *extra_where], (where_key, extra_where),
-                ordering, window,
-            )
-            prepared = context.prepared_lists[key] = (ordering, loader)
-        ordering, loader = prepared
-        return to_connection(await loader.load(parent_id), ordering, build)
     ordering, window, where, _ = _prepare(info, spec, first, after, last, before, filter_input, order_by)
     chosen = effective_trashed(info, trashed)
     scope = context.access.require_scope(spec.name, action)
@@ -117,7 +101,46 @@ async def resolve_list(
         window,
         want_total=selects(info, "totalCount"),
     )
-    return to_connection(page, ordering, build)
+    return to_connection(page, ordering, build, cursors=wants_cursors(info))
+
+
+async def resolve_pages(
+    parents: list[Any],
+    info: Any,
+    spec: ListSpec,
+    build: Callable[[Any], Any],
+    parent_column: str,
+    *,
+    first: Optional[int],
+    after: Optional[str],
+    last: Optional[int],
+    before: Optional[str],
+    filter_input: Any,
+    order_by: Any,
+    trashed: Optional[Trashed],
+) -> list[Connection[Any]]:
+    """The same page of `spec` records under each parent (their `db_id` in `parent_column`)."""
+    context = info.context
+    # Every parent at this response path asks the same question (same arguments, same
+    # variables): it is prepared once, also when the standard executor asks one parent at a
+    # time, and the parents' ids meet in one loader batch.
+    key = response_path(info)
+    prepared = context.prepared_lists.get(key)
+    if prepared is None:
+        ordering, window, where, where_key = _prepare(info, spec, first, after, last, before, filter_input, order_by)
+        chosen = effective_trashed(info, trashed)
+        loader = context.loaders.page_by_parent(
+            spec, parent_column, chosen, where, where_key, ordering, window
+        )
+        prepared = context.prepared_lists[key] = (ordering, loader, wants_cursors(info))
+    ordering, loader, cursors = prepared
+    pages = await loader.load_all([parent.db_id for parent in parents])
+    return [to_connection(page, ordering, build, cursors=cursors) for page in pages]
+
+
+def wants_cursors(info: Any) -> bool:
+    """Cursors are encoded only for a selection that can show them."""
+    return selects(info, "edges") or selects(info, "pageInfo")
 
 
 def _prepare(
@@ -161,8 +184,8 @@ def connection_field(
         else "Soft-deleted records; by default the choice of the enclosing field."
     )
 
-    async def resolver(
-        root: Any,
+    async def pages(
+        parents: list[Any],
         info: strawberry.Info,
         first: Annotated[Optional[int], strawberry.argument(description="Page size from the start (default 25, at most 1000).")] = None,
         after: Annotated[Optional[str], strawberry.argument(description="Cursor to start after.")] = None,
@@ -171,20 +194,17 @@ def connection_field(
         filter: Annotated[Optional[Filter], strawberry.argument(description="Conditions the records must meet.")] = None,  # type: ignore[valid-type]
         order_by: Annotated[Optional[Order], strawberry.argument(description="Sort order (default: by id, ascending).")] = None,  # type: ignore[valid-type]
         trashed: Annotated[Optional[TrashedEnum], strawberry.argument(description=trashed_help)] = trashed_default,  # type: ignore[valid-type]
-    ) -> Connection[node]:  # type: ignore[valid-type]
-        return await resolve_list(
-            info,
-            spec,
-            build_for(spec.name),
-            parent_column=parent_column,
-            parent_id=None if parent_column is None else root.db_id,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            filter_input=filter,
-            order_by=order_by,
-            trashed=trashed,
-        )
+    ) -> list[Connection[Any]]:
+        arguments = dict(
+            first=first, after=after, last=last, before=before, filter_input=filter,
+            order_by=order_by, trashed=trashed,
+        )  # fmt: skip
+        build = build_for(spec.name)
+        if parent_column is None:  # a top-level list: its one parent is the query root
+            return [await resolve_list(info, spec, build, **arguments) for _ in parents]
+        return await resolve_pages(parents, info, spec, build, parent_column, **arguments)
 
-    return strawberry.field(resolver=resolver, description=description)
+    return strawberry.field(
+        resolver=batched(pages, returns=Connection[node]),  # type: ignore[valid-type]
+        description=description,
+    )

@@ -9,7 +9,7 @@ from app.graphql.errors import BadInput
 
 
 def to_global_id(type_name: str, db_id: int) -> str:
-    return base64.b64encode(f"{type_name}:{db_id}".encode()).decode()
+    return binascii.b2a_base64(f"{type_name}:{db_id}".encode(), newline=False).decode()
 
 
 def parse_global_id(value: str) -> tuple[str, int] | None:

@@ -113,19 +113,23 @@ def ordering_from(order_by: Any, sorts: tuple[SortColumn, ...]) -> Ordering:
     return Ordering(by_name[order_by.field.value], order_by.direction is OrderDirection.DESC)
 
 
-def to_connection(page: Page, ordering: Ordering, build: Any) -> Connection[Any]:
-    """A Connection of `build(row)` nodes for one page of rows."""
+def to_connection(page: Page, ordering: Ordering, build: Any, *, cursors: bool = True) -> Connection[Any]:
+    """A Connection of `build(row)` nodes for one page of rows; without `cursors` (nothing
+    selected shows them) the edges and the page's cursors are left empty."""
     nodes = [build(row) for row in page.rows]
-    cursors = [encode_cursor(ordering, ordering.cursor_values(row)) for row in page.rows]
+    if cursors:
+        positions = [encode_cursor(ordering, ordering.cursor_values(row)) for row in page.rows]
+        edges = [Edge(cursor=c, node=n) for c, n in zip(positions, nodes)]
+    else:
+        positions = edges = []
     return Connection(
-        edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes)],
+        edges=edges,
         nodes=nodes,
         page_info=PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
-            start_cursor=cursors[0] if cursors else None,
-            end_cursor=cursors[-1] if cursors else None,
+            start_cursor=positions[0] if positions else None,
+            end_cursor=positions[-1] if positions else None,
         ),
         total_count=page.total_count,
     )
-

@@ -11,7 +11,7 @@ import strawberry
 from app.domain.enums import DiscountKind, Reason, UsagePeriod
 from app.domain.rules import Discount
 from app.graphql.mutations.payloads import UserError
-from app.graphql.types.base import load_related
+from app.graphql.types.base import related_field
 from app.graphql.types.redemption import Redemption
 from app.services.engine_facts import Gathered
 
@@ -50,23 +50,20 @@ class CodeDetails:
     description: str | None = strawberry.field(description="What the discount is for.")
     coupon_name: str | None = strawberry.field(description="The coupon's name (coupon codes).")
 
-    @strawberry.field(description="The coupon code, when the code is one.")
-    async def coupon_code(
-        self, info: strawberry.Info
-    ) -> Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")] | None:
-        return await load_related(info, "CouponCode", self.coupon_code_id)
+    coupon_code = related_field(
+        "CouponCode", "coupon_code_id", Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
+        description="The coupon code, when the code is one.",
+    )
 
-    @strawberry.field(description="The discount code, when the code is one.")
-    async def discount_code(
-        self, info: strawberry.Info
-    ) -> Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")] | None:
-        return await load_related(info, "DiscountCode", self.discount_code_id)
+    discount_code = related_field(
+        "DiscountCode", "discount_code_id", Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
+        description="The discount code, when the code is one.",
+    )
 
-    @strawberry.field(description="The coupon behind a coupon code.")
-    async def coupon(
-        self, info: strawberry.Info
-    ) -> Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")] | None:
-        return await load_related(info, "Coupon", self.coupon_id)
+    coupon = related_field(
+        "Coupon", "coupon_id", Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
+        description="The coupon behind a coupon code.",
+    )
 
     @classmethod
     def of(cls, gathered: Gathered, currency: str) -> CodeDetails:

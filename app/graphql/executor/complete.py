@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLError, GraphQLResolveInfo, located_error
 from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import Path, Undefined, inspect, is_iterable
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from app.graphql.executor.plan import ABSTRACT, LEAF, LIST, OBJECT, FieldPlan, Shape
 from app.graphql.executor.slots import Batches, NeedsStandard, Slot, close_awaitable
@@ -99,12 +100,12 @@ class Completion:
             return coerced
         # Path entries of fields carry their parent's type name; list items carry none.
         ptype = field.parent_type.name if key.__class__ is str else None
-        if info is None and shape.needs_info:
-            info = self.info_for(field, owner)
-        if kind == LIST:
+        if kind == LIST:  # builds the info it needs, if any
             return self.complete_list(
                 shape, value, field, owner, key, ptype, container, order, following, info
             )
+        if info is None and shape.needs_info:
+            info = self.info_for(field, owner)
         assert info is not None or not shape.needs_info
         if kind == ABSTRACT:
             runtime = self.runtime_type(shape, value, field, info)
@@ -166,19 +167,29 @@ class Completion:
             if bucket is None:
                 bucket = following[plan] = []
             add = bucket.append
+            exact = item_shape.exact
             for index, item in enumerate(value):
-                if (
-                    item is None
-                    or isinstance(item, Exception)
-                    or is_awaitable(item)
-                    or (is_type_of is not None and not is_type_of(item, info))
-                ):
-                    self.complete_items(item_shape, value, index, field, here, out, following, info)
-                    return out
+                # An instance of exactly the type's class, not cast: strawberry's `is_type_of`
+                # would say yes (see `Shape.exact`).
+                if item.__class__ is not exact or TYPE_CAST_ATTRIBUTE in item.__dict__:
+                    if info is None and item_shape.needs_info:
+                        info = self.info_for(field, owner)
+                    if (
+                        item is None
+                        or isinstance(item, Exception)
+                        or is_awaitable(item)
+                        or (is_type_of is not None and not is_type_of(item, info))
+                    ):
+                        self.complete_items(
+                            item_shape, value, index, field, here, out, following, info
+                        )
+                        return out
                 item_out = dict.fromkeys(keys)
                 add(Slot(here, out, index, None, nullable, index, item, item_out))
                 out.append(item_out)
             return out
+        if info is None and item_shape.needs_info:
+            info = self.info_for(field, owner)
         self.complete_items(item_shape, value, 0, field, here, out, following, info)
         return out
 

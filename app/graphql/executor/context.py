@@ -54,6 +54,11 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     # Counts what ran how, for tests and the benchmark ("planned", "standard", "replayed").
     stats: ClassVar[dict[str, int]] = {"planned": 0, "standard": 0, "replayed": 0}
 
+    @property
+    def strawberry(self) -> Any:
+        """The strawberry schema behind the GraphQL schema (None for a plain graphql-core one)."""
+        return getattr(self.schema, "_strawberry_schema", None)
+
     def execute_operation(self, serially: bool | None = None) -> AwaitableOrValue[Any]:
         plan = operation_plan(self) if self._plannable() else None
         if plan is None:

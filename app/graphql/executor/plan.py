@@ -34,6 +34,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, collect_subfields
 
+from app.graphql.batching import Batch, batch_of
 from app.graphql.executor.fill import compile_filler
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 PLAIN = 0  # a strawberry field without resolver: `getattr(source, python_name)`
 RESOLVER = 1  # anything else: the GraphQL resolve function, one call per parent
 TYPENAME = 2  # `__typename`: the parent's concrete type name
+BATCH = 3  # a resolver made by `batched`: its batch, one call for all parents
 
 # What a value completes to.
 LEAF = 0
@@ -62,13 +64,15 @@ _IDENTITY_TYPES: dict[int, type] = {
 }
 
 STRAWBERRY_BACKREF = "strawberry-definition"
+STRAWBERRY_CONVERTER = "strawberry.schema.schema_converter"
 
 
 class Shape:
     """How to complete a value of one (possibly wrapped) output type."""
 
     __slots__ = (
-        "coerce", "fast", "is_int", "kind", "needs_info", "nullable", "of", "plans", "type",
+        "coerce", "exact", "fast", "is_int", "kind", "needs_info", "nullable", "of", "plans",
+        "type",
     )  # fmt: skip
 
     def __init__(self, type_: GraphQLOutputType) -> None:
@@ -79,6 +83,7 @@ class Shape:
         self.coerce: Callable[[Any], Any] | None = None
         self.fast: type | None = None
         self.is_int = False
+        self.exact: type | None = None
         # concrete object type -> its selection plan (lazy; see `plan_for`)
         self.plans: dict[GraphQLObjectType, SelectionPlan] = {}
         if is_list_type(named):
@@ -93,6 +98,7 @@ class Shape:
             self.kind = ABSTRACT
         elif is_object_type(named):
             self.kind = OBJECT
+            self.exact = exact_class(named)
         else:  # pragma: no cover - validated schemas have no other output types
             raise TypeError(f"unexpected output type {named}")
         # Completing it calls `is_type_of` or `resolve_type`, which take a resolve info.
@@ -120,11 +126,24 @@ class Shape:
         return plan
 
 
+def exact_class(type_: GraphQLObjectType) -> type | None:
+    """The class whose instances (not `strawberry.cast`) strawberry's own `is_type_of` for
+    this object type accepts without looking further: the type's Python class. None when
+    the type has no such check, or a check of its own."""
+    definition = (type_.extensions or {}).get(STRAWBERRY_BACKREF)
+    check = type_.is_type_of
+    if definition is None or check is None or check.__module__ != STRAWBERRY_CONVERTER:
+        return None
+    return definition.origin  # type: ignore[no-any-return]
+
+
 class FieldPlan:
     """One response key of a selection set: the merged field nodes and how to execute them."""
 
     __slots__ = (
         "attribute",
+        "batch",
+        "definition",
         "details",
         "field_def",
         "getter",
@@ -161,12 +180,17 @@ class FieldPlan:
         self.getter: Callable[[Any], Any] | None = None
         self.attribute: str | None = None
         self.resolve: Callable[..., Any] = field_def.resolve or ex.field_resolver
+        self.definition: Any = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
+        self.batch: Batch | None = None
         if self.name == "__typename":
             self.kind = TYPENAME
         elif (attribute := plain_attribute(field_def)) is not None:
             self.kind = PLAIN
             self.attribute = attribute
             self.getter = operator.attrgetter(attribute)
+        elif (batch := batch_resolver(ex, field_def)) is not None:
+            self.kind = BATCH
+            self.batch = batch
         else:
             self.kind = RESOLVER
 
@@ -186,6 +210,22 @@ def plain_attribute(field_def: GraphQLField) -> str | None:
     if getattr(field_def.resolve, "__name__", "") != "_get_basic_result":
         return None
     return definition.python_name  # type: ignore[no-any-return]
+
+
+def batch_resolver(ex: PlanExecutionContext, field_def: GraphQLField) -> Batch | None:
+    """The batch of a strawberry field whose resolver `batched` made, when nothing stands
+    between strawberry's resolve function and that resolver: no field extensions (they
+    wrap each call), no exception handlers (strawberry's `_async_resolver` then only builds
+    the `Info`, converts the arguments and calls it)."""
+    definition = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
+    resolver = getattr(definition, "base_resolver", None)
+    if resolver is None or definition.extensions or ex.strawberry is None:
+        return None
+    if ex.strawberry.schema_converter.exception_handlers:
+        return None
+    if getattr(field_def.resolve, "__name__", "") not in ("_async_resolver", "_resolver"):
+        return None
+    return batch_of(resolver.wrapped_func)
 
 
 class SelectionPlan:

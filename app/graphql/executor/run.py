@@ -24,11 +24,19 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLError
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
+from strawberry.types.arguments import convert_arguments
 
 from app.graphql.executor.complete import RAISED, Completion
 from app.graphql.executor.errors import ErrorLog
-from app.graphql.executor.plan import PLAIN, TYPENAME, FieldPlan, SelectionPlan
-from app.graphql.executor.slots import Batches, NeedsStandard, Pending, Slot, close_unstarted
+from app.graphql.executor.plan import BATCH, PLAIN, TYPENAME, FieldPlan, SelectionPlan
+from app.graphql.executor.slots import (
+    Batches,
+    Grouped,
+    NeedsStandard,
+    Pending,
+    Slot,
+    close_unstarted,
+)
 
 if TYPE_CHECKING:
     from app.graphql.executor.context import PlanExecutionContext
@@ -57,20 +65,26 @@ class Run(Completion, ErrorLog):
         while batches:
             following: Batches = {}
             pending: Pending = []
+            grouped: Grouped = []
             try:
                 for selection, slots in batches.items():
+                    if not slots:  # an empty list made its plan's bucket
+                        continue
                     if selection.fill is not None:
                         self.scalars(selection, slots, following)
                     for field in selection.others:
                         if field.kind == PLAIN:
                             self.plain(field, slots, following)
+                        elif field.kind == BATCH:
+                            self.call_batch(field, selection, slots, grouped)
                         else:
                             self.call(field, selection, slots, following, pending)
             except BaseException:
                 close_unstarted(pending)
+                close_unstarted(grouped)
                 raise
-            if pending:
-                await self.settle(pending, following)
+            if pending or grouped:
+                await self.settle(pending, grouped, following)
             if len(self.sources) > 1:
                 raise NeedsStandard
             batches = following
@@ -145,14 +159,74 @@ class Run(Completion, ErrorLog):
                     self.root_outcomes[key] = (False, result)
                 self.complete_into(field, slot, result, following, info)
 
-    async def settle(self, pending: Pending, following: Batches) -> None:
-        if len(pending) == 1:
+    def call_batch(
+        self, field: FieldPlan, selection: SelectionPlan, slots: list[Slot], grouped: Grouped
+    ) -> None:
+        """One call of the field's batch for all the parents (see `app.graphql.batching`).
+
+        The batch gets what strawberry would give each parent's resolver: the arguments
+        converted to its Python types (once: they are the same for every parent) and an
+        `Info` (the first parent's: the path differs only by list indices).
+        """
+        args = self.arguments(field)
+        if isinstance(args, Exception):
+            for slot in slots:
+                self.field_error(args, field, slot, RAISED)
+            return
+        path = Path(slots[0].path, field.key, selection.type_name)
+        raw_info = self.ex.build_resolve_info(field.field_def, field.nodes, selection.type, path)
+        schema = self.ex.strawberry
+        definition = field.definition
+        info = schema.config.info_class(_raw_info=raw_info, _field=definition)
+        try:
+            kwargs = convert_arguments(
+                args,
+                definition.arguments,
+                scalar_registry=schema.schema_converter.scalar_registry,
+                config=schema.config,
+                info=info,
+            )
+            if definition.base_resolver.info_parameter is not None:
+                kwargs[definition.base_resolver.info_parameter.name] = info
+            assert field.batch is not None
+            results = field.batch([slot.source for slot in slots], **kwargs)
+        except Exception as raw:
+            self.batch_failed(raw, field, slots)
+            return
+        grouped.append((field, slots, raw_info, results))
+
+    def batch_failed(self, raw: Exception, field: FieldPlan, slots: list[Slot]) -> None:
+        """A batch that raised: every parent's resolver would have raised it."""
+        for slot in slots:
+            if slot.parent is None:
+                self.root_outcomes[field.key] = (True, raw)
+            self.field_error(raw, field, slot, RAISED)
+
+    async def settle(self, pending: Pending, grouped: Grouped, following: Batches) -> None:
+        awaitables = [p[3] for p in pending] + [g[3] for g in grouped]
+        if len(awaitables) == 1:
             try:
-                results: list[Any] = [await pending[0][3]]
+                results: list[Any] = [await awaitables[0]]
             except Exception as raw:
                 results = [raw]
         else:
-            results = await asyncio.gather(*(p[3] for p in pending), return_exceptions=True)
+            results = await asyncio.gather(*awaitables, return_exceptions=True)
+        for (field, slots, _, _), outcome in zip(grouped, results[len(pending) :]):
+            if isinstance(outcome, BaseException):
+                if not isinstance(outcome, Exception):
+                    raise outcome
+                self.batch_failed(outcome, field, slots)
+                continue
+            if len(outcome) != len(slots):
+                raise TypeError(f"the batch of {field.name} gave {len(outcome)} results"
+                                f" for {len(slots)} parents")
+            for slot, result in zip(slots, outcome):
+                if slot.parent is None:
+                    self.root_outcomes[field.key] = (True, result)
+                if isinstance(result, Exception):
+                    self.field_error(result, field, slot, RAISED)
+                else:
+                    self.complete_into(field, slot, result, following, None)
         for (field, slot, info, _), result in zip(pending, results):
             if slot.parent is None:
                 self.root_outcomes[field.key] = (True, result)

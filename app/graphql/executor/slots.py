@@ -73,9 +73,11 @@ class Slot:
 Batches = dict["SelectionPlan", list[Slot]]
 # resolver calls of a level whose results are awaited together
 Pending = list[tuple["FieldPlan", Slot, GraphQLResolveInfo, Awaitable[Any]]]
+# batch calls of a level (see `app.graphql.batching`): one awaitable for many parents
+Grouped = list[tuple["FieldPlan", list[Slot], GraphQLResolveInfo, Awaitable[list[Any]]]]
 
 
-def close_unstarted(pending: Pending) -> None:
+def close_unstarted(pending: Pending | Grouped) -> None:
     """Coroutines made but never awaited are closed (nothing of them ran), so that they
     neither warn nor leak when the standard executor takes over."""
     for entry in pending:

@@ -10,7 +10,7 @@ import strawberry
 
 from app.db.lists import ASSIGNMENTS, REDEMPTIONS
 from app.graphql.connections import connection_field
-from app.graphql.types.base import Record, load_related, node_type
+from app.graphql.types.base import Record, load_related, node_type, related_field
 from app.graphql.types.owned import SiteOwned
 
 if TYPE_CHECKING:
@@ -37,30 +37,30 @@ class Assignment(Record, SiteOwned):
     notes: str | None = strawberry.field(description="Notes about the assignment.")
     booking_reference: str | None = strawberry.field(description="The booking the code was applied to (Nexudus BookingUniqueId).")
 
-    @strawberry.field(description="The customer the code is assigned to.")
-    async def customer(self, info: strawberry.Info) -> CustomerRef | None:
-        return await load_related(info, "Customer", self.customer_id)
+    customer = related_field(
+        "Customer", "customer_id", CustomerRef,
+        description="The customer the code is assigned to.",
+    )
 
-    @strawberry.field(description="The customer who referred this one (referral programme).")
-    async def referrer(self, info: strawberry.Info) -> CustomerRef | None:
-        return await load_related(info, "Customer", self.referrer_id)
+    referrer = related_field(
+        "Customer", "referrer_id", CustomerRef,
+        description="The customer who referred this one (referral programme).",
+    )
 
     @strawberry.field(description="UUID of the referring customer (Nexudus RefererGuid).")
     async def referrer_unique_id(self, info: strawberry.Info) -> uuid.UUID | None:
         referrer = await load_related(info, "Customer", self.referrer_id)
         return None if referrer is None else referrer.unique_id
 
-    @strawberry.field(description="The assigned discount code, when a discount code is assigned.")
-    async def discount_code(
-        self, info: strawberry.Info
-    ) -> Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")] | None:
-        return await load_related(info, "DiscountCode", self.discount_code_id)
+    discount_code = related_field(
+        "DiscountCode", "discount_code_id", Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
+        description="The assigned discount code, when a discount code is assigned.",
+    )
 
-    @strawberry.field(description="The assigned coupon code, when a coupon code is assigned.")
-    async def coupon_code(
-        self, info: strawberry.Info
-    ) -> Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")] | None:
-        return await load_related(info, "CouponCode", self.coupon_code_id)
+    coupon_code = related_field(
+        "CouponCode", "coupon_code_id", Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
+        description="The assigned coupon code, when a coupon code is assigned.",
+    )
 
     redemptions = connection_field(
         REDEMPTIONS, Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],

@@ -7,15 +7,17 @@ field); relationships are resolvers that go through the request's dataloaders.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
 import strawberry
 from sqlalchemy.engine import Row
 
 from app.db.filters import ListSpec
+from app.graphql.batching import batched
 from app.graphql.ids import to_global_id
 from app.graphql.trashed import effective_trashed
 
@@ -43,22 +45,55 @@ class Record(Node):
 
 def row_builder(cls: type[T], type_name: str, **computed: Callable[[Row[Any]], Any]) -> Callable[[Row[Any]], T]:
     """A fast `row -> cls` constructor: columns named like init fields are copied as they are;
-    `computed` supplies the others (each from the row)."""
-    init_fields = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
-    plain: list[str] | None = None
+    `computed` supplies the others (each from the row), defaults the rest.
+
+    The objects are made without calling the dataclass `__init__` (a keyword call per object
+    and a dict per row were most of the cost of a large page): which row positions go to
+    which attributes is worked out once per result layout (rows of one result share it).
+    """
+    init_fields = [f for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
+    made = {"id", "db_id", *computed}
+    last: list[Any] = [None, None]  # [the rows' result metadata, its layout]
+
+    def layout(row: Row[Any]) -> tuple[Callable[[Row[Any]], tuple[Any, ...]], tuple[str, ...], dict[str, Any]] | None:
+        """(a getter of the row's id and copied values, their attribute names with `db_id`
+        first, the defaults of the fields the row lacks), or None when a field is neither in
+        the row nor has a plain default (the dataclass `__init__` then builds the object,
+        and raises if it must)."""
+        positions = {key: index for index, key in enumerate(row._fields)}
+        names = tuple(f.name for f in init_fields if f.name in positions and f.name not in made)
+        defaults: dict[str, Any] = {}
+        for f in init_fields:
+            if f.name not in positions and f.name not in made:
+                if f.default is dataclasses.MISSING:
+                    return None
+                defaults[f.name] = f.default
+        getter = operator.itemgetter(positions["id"], *(positions[name] for name in names))
+        return getter, ("db_id", *names), defaults  # type: ignore[return-value]
 
     def build(row: Row[Any]) -> T:
-        nonlocal plain
-        mapping = row._mapping
-        if plain is None:
-            plain = [n for n in init_fields if n in mapping and n not in computed]
-        values = {n: mapping[n] for n in plain}
-        for name, compute in computed.items():
+        parent = getattr(row, "_parent", row)  # SQLAlchemy's result metadata, shared by its rows
+        if last[0] is not parent:
+            last[0], last[1] = parent, layout(row)
+        plan = last[1]
+        if plan is None:
+            mapping = row._mapping
+            values = {f.name: mapping[f.name] for f in init_fields if f.name in mapping and f.name not in made}
+            values.update({name: compute(row) for name, compute in computed.items()})
+            return cls(**values, id=to_global_id(type_name, row.id), db_id=row.id)
+        getter, names, defaults = plan
+        values = dict(zip(names, getter(row)))
+        values["id"] = to_global_id(type_name, values["db_id"])
+        if defaults:
+            values.update(defaults)
+        for name, compute in compute_items:
             values[name] = compute(row)
-        values["id"] = to_global_id(type_name, row.id)
-        values["db_id"] = row.id
-        return cls(**values)
+        obj = new(cls)
+        obj.__dict__ = values
+        return obj  # type: ignore[no-any-return]
 
+    compute_items = tuple(computed.items())
+    new = object.__new__
     return build
 
 
@@ -80,12 +115,34 @@ def build_for(type_name: str) -> Callable[[Row[Any]], Any]:
     return cls.from_row  # type: ignore[attr-defined,no-any-return]
 
 
-async def load_related(info: Any, type_name: str, db_id: int | None) -> Any:
-    """A to-one relationship: the related record through its by-id loader, or None (missing,
-    soft-deleted under the response's choice, or outside the caller's scope)."""
-    if db_id is None:
-        return None
+async def load_related_many(info: Any, type_name: str, db_ids: list[int | None]) -> list[Any]:
+    """To-one relationships: each related record through the by-id loader, or None (no id,
+    missing, soft-deleted under the response's choice, or outside the caller's scope)."""
     cls, spec = NODE_TYPES[type_name]
     loader = info.context.loaders.record_by_id(spec, effective_trashed(info, None))
-    row = await loader.load(db_id)
-    return None if row is None else cls.from_row(row)  # type: ignore[attr-defined]
+    rows = iter(await loader.load_all([i for i in db_ids if i is not None]))
+    build = cls.from_row  # type: ignore[attr-defined]
+    related: list[Any] = []
+    for db_id in db_ids:
+        row = None if db_id is None else next(rows)
+        related.append(None if row is None else build(row))
+    return related
+
+
+async def load_related(info: Any, type_name: str, db_id: int | None) -> Any:
+    """One to-one relationship (see `load_related_many`)."""
+    (related,) = await load_related_many(info, type_name, [db_id])
+    return related
+
+
+def related_field(type_name: str, attribute: str, node: Any, *, description: str) -> Any:
+    """A to-one relationship field: the `type_name` record whose id the parent holds in
+    `attribute`, or null; resolved for all parents at once (see `app.graphql.batching`)."""
+
+    async def related(parents: list[Any], info: strawberry.Info) -> list[Any]:
+        return await load_related_many(info, type_name, [getattr(p, attribute) for p in parents])
+
+    related.__name__ = attribute.removesuffix("_id")
+    return strawberry.field(
+        resolver=batched(related, returns=Optional[node]), description=description
+    )

@@ -9,7 +9,7 @@ import strawberry
 
 from app.db.lists import ASSIGNMENTS, COUPON_CODES, REDEMPTIONS
 from app.graphql.connections import connection_field
-from app.graphql.types.base import Record, load_related, node_type
+from app.graphql.types.base import Record, node_type, related_field
 from app.graphql.types.owned import SiteOwned
 
 if TYPE_CHECKING:
@@ -32,17 +32,15 @@ class CouponCode(Record, SiteOwned):
     revenue: int | None = strawberry.field(description="Revenue override in minor units; null: the coupon's.")
     times_used: int = strawberry.field(description="Uses so far (voided uses excluded).")
 
-    @strawberry.field(description="The coupon the code belongs to.")
-    async def coupon(
-        self, info: strawberry.Info
-    ) -> Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")] | None:
-        return await load_related(info, "Coupon", self.coupon_id)
+    coupon = related_field(
+        "Coupon", "coupon_id", Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
+        description="The coupon the code belongs to.",
+    )
 
-    @strawberry.field(description="The customer the code is pre-allocated to.")
-    async def customer(
-        self, info: strawberry.Info
-    ) -> Annotated["Customer", strawberry.lazy("app.graphql.types.customer")] | None:
-        return await load_related(info, "Customer", self.customer_id)
+    customer = related_field(
+        "Customer", "customer_id", Annotated["Customer", strawberry.lazy("app.graphql.types.customer")],
+        description="The customer the code is pre-allocated to.",
+    )
 
     assignments = connection_field(
         ASSIGNMENTS, Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],

@@ -9,7 +9,7 @@ import strawberry
 from app.db.lists import ASSIGNMENTS, COUPON_CODES, CUSTOMERS, REDEMPTIONS
 from app.domain.enums import CustomerKind
 from app.graphql.connections import connection_field
-from app.graphql.types.base import Record, load_related, node_type
+from app.graphql.types.base import Record, node_type, related_field
 
 if TYPE_CHECKING:
     from app.graphql.types.assignment import Assignment
@@ -29,11 +29,10 @@ class Customer(Record):
     email: str | None = strawberry.field(description="Email address.")
     is_member: bool = strawberry.field(description="Member (has an active plan) or contact (does not).")
 
-    @strawberry.field(description="The organisation the customer belongs to.")
-    async def organisation(
-        self, info: strawberry.Info
-    ) -> Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")] | None:
-        return await load_related(info, "Organisation", self.organisation_id)
+    organisation = related_field(
+        "Organisation", "organisation_id", Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")],
+        description="The organisation the customer belongs to.",
+    )
 
     assignments = connection_field(
         ASSIGNMENTS, Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],

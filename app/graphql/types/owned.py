@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.graphql.types.base import load_related
+from app.graphql.types.base import related_field
 
 if TYPE_CHECKING:
     from app.graphql.types.organisation import Organisation
@@ -18,14 +18,12 @@ class SiteOwned:
     site_id: strawberry.Private[int]
     organisation_id: strawberry.Private[int]
 
-    @strawberry.field(description="The site the record belongs to.")
-    async def site(
-        self, info: strawberry.Info
-    ) -> Annotated["Site", strawberry.lazy("app.graphql.types.site")] | None:
-        return await load_related(info, "Site", self.site_id)
+    site = related_field(
+        "Site", "site_id", Annotated["Site", strawberry.lazy("app.graphql.types.site")],
+        description="The site the record belongs to.",
+    )
 
-    @strawberry.field(description="The organisation the record belongs to.")
-    async def organisation(
-        self, info: strawberry.Info
-    ) -> Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")] | None:
-        return await load_related(info, "Organisation", self.organisation_id)
+    organisation = related_field(
+        "Organisation", "organisation_id", Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")],
+        description="The organisation the record belongs to.",
+    )

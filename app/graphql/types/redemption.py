@@ -9,7 +9,7 @@ import strawberry
 
 from app.db.lists import REDEMPTIONS
 from app.domain.enums import Channel
-from app.graphql.types.base import Record, load_related, node_type
+from app.graphql.types.base import Record, node_type, related_field
 from app.graphql.types.owned import SiteOwned
 
 if TYPE_CHECKING:
@@ -37,32 +37,27 @@ class Redemption(Record, SiteOwned):
     redeemed_at: datetime = strawberry.field(description="When the code was redeemed.")
     voided_at: datetime | None = strawberry.field(description="When the redemption was voided (its use given back); null if not.")
 
-    @strawberry.field(description="The redeemed discount code, when it was one.")
-    async def discount_code(
-        self, info: strawberry.Info
-    ) -> Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")] | None:
-        return await load_related(info, "DiscountCode", self.discount_code_id)
+    discount_code = related_field(
+        "DiscountCode", "discount_code_id", Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
+        description="The redeemed discount code, when it was one.",
+    )
 
-    @strawberry.field(description="The redeemed coupon code, when it was one.")
-    async def coupon_code(
-        self, info: strawberry.Info
-    ) -> Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")] | None:
-        return await load_related(info, "CouponCode", self.coupon_code_id)
+    coupon_code = related_field(
+        "CouponCode", "coupon_code_id", Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
+        description="The redeemed coupon code, when it was one.",
+    )
 
-    @strawberry.field(description="The coupon behind the redeemed coupon code.")
-    async def coupon(
-        self, info: strawberry.Info
-    ) -> Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")] | None:
-        return await load_related(info, "Coupon", self.coupon_id)
+    coupon = related_field(
+        "Coupon", "coupon_id", Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
+        description="The coupon behind the redeemed coupon code.",
+    )
 
-    @strawberry.field(description="The assignment the use was counted against.")
-    async def assignment(
-        self, info: strawberry.Info
-    ) -> Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")] | None:
-        return await load_related(info, "Assignment", self.assignment_id)
+    assignment = related_field(
+        "Assignment", "assignment_id", Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
+        description="The assignment the use was counted against.",
+    )
 
-    @strawberry.field(description="The redeeming customer.")
-    async def customer(
-        self, info: strawberry.Info
-    ) -> Annotated["Customer", strawberry.lazy("app.graphql.types.customer")] | None:
-        return await load_related(info, "Customer", self.customer_id)
+    customer = related_field(
+        "Customer", "customer_id", Annotated["Customer", strawberry.lazy("app.graphql.types.customer")],
+        description="The redeeming customer.",
+    )

@@ -8,7 +8,7 @@ import strawberry
 
 from app.db.lists import ASSIGNMENTS, COUPON_CODES, COUPONS, DISCOUNT_CODES, REDEMPTIONS, SITES
 from app.graphql.connections import connection_field
-from app.graphql.types.base import Record, load_related, node_type
+from app.graphql.types.base import Record, node_type, related_field
 
 if TYPE_CHECKING:
     from app.graphql.types.assignment import Assignment
@@ -27,11 +27,10 @@ class Site(Record):
     currency: str = strawberry.field(description="ISO 4217 currency of the site (e.g. GBP, EUR).")
     time_zone: str = strawberry.field(description="IANA time zone; date-only bounds are this zone's days.")
 
-    @strawberry.field(description="The organisation the site belongs to.")
-    async def organisation(
-        self, info: strawberry.Info
-    ) -> Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")] | None:
-        return await load_related(info, "Organisation", self.organisation_id)
+    organisation = related_field(
+        "Organisation", "organisation_id", Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")],
+        description="The organisation the site belongs to.",
+    )
 
     coupons = connection_field(
         COUPONS, Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")], parent_column="site_id",
