@@ -19,6 +19,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.column_types import UTCDateTime
+from app.db.reads import one_of
 
 
 
@@ -242,7 +243,7 @@ async def fetch_pages_by_parent(
         .label("paging_rank")
     )
     inner = (
-        sa.select(*inner_columns).where(partition.in_(list(parent_ids)), *where).subquery()
+        sa.select(*inner_columns).where(one_of(connection, partition, parent_ids), *where).subquery()
     )
     statement = (
         sa.select(inner)

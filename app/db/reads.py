@@ -6,11 +6,22 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import tables as t
 from app.domain.codes import code_key
+
+
+def one_of(db: Any, column: sa.Column[Any], keys: Sequence[Hashable]) -> ColumnElement[bool]:
+    """`column IN keys`. On PostgreSQL, `column = ANY(:keys)` with the keys as one array
+    parameter: the statement's text no longer depends on how many keys there are, so
+    SQLAlchemy compiles it once and asyncpg prepares it once per connection (PostgreSQL
+    then skips parsing and, usually, planning). SQLite has no arrays: an IN list there."""
+    if getattr(db, "dialect_name", None) == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(keys), type_=ARRAY(column.type)))
+    return column.in_(list(keys))
 
 
 async def rows_by_column(
@@ -22,7 +33,7 @@ async def rows_by_column(
 ) -> dict[Hashable, list[Row[Any]]]:
     """Rows whose `column` is one of `keys`, grouped by that value, in primary-key order."""
     statement = (
-        sa.select(table).where(column.in_(list(keys)), *where).order_by(column, table.c.id)
+        sa.select(table).where(one_of(db, column, keys), *where).order_by(column, table.c.id)
     )
     grouped: dict[Hashable, list[Row[Any]]] = {}
     for row in (await db.execute(statement)).all():

@@ -122,14 +122,20 @@ def to_connection(page: Page, ordering: Ordering, build: Any, *, cursors: bool =
         edges = [Edge(cursor=c, node=n) for c, n in zip(positions, nodes)]
     else:
         positions = edges = []
-    return Connection(
-        edges=edges,
-        nodes=nodes,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-            start_cursor=positions[0] if positions else None,
-            end_cursor=positions[-1] if positions else None,
-        ),
-        total_count=page.total_count,
-    )
+    # Made as the dataclass `__init__` would, without its keyword call: a nested list makes
+    # one connection per parent (hundreds per response).
+    page_info = _new(PageInfo)
+    page_info.__dict__ = {
+        "has_next_page": page.has_next_page,
+        "has_previous_page": page.has_previous_page,
+        "start_cursor": positions[0] if positions else None,
+        "end_cursor": positions[-1] if positions else None,
+    }
+    connection = _new(Connection)
+    connection.__dict__ = {
+        "edges": edges, "nodes": nodes, "page_info": page_info, "total_count": page.total_count,
+    }  # fmt: skip
+    return connection  # type: ignore[no-any-return]
+
+
+_new = object.__new__

@@ -6,7 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event
+
+from app.graphql.executor import PlanExecutionContext
 
 DEEP_QUERY = """
 query Deep($first: Int!) {
@@ -84,3 +87,22 @@ async def test_deep_query_statements_do_not_grow_with_rows(gql: Any, make: Any, 
     # id, redemptions, assignments, customers, organisations); customers may come in two
     # batches because two lists at the same depth resolve at different moments.
     assert counts[10] == counts[200] <= 10, counts
+
+
+async def test_relationships_resolve_once_per_level_not_once_per_parent(
+    gql: Any, make: Any, settings: Any
+) -> None:
+    """The plan executor calls a relationship's batch once for all the parents of a level:
+    the deep query makes as many batch calls for 200 coupons as for 10."""
+    if not settings.plan_executor:
+        pytest.skip("the plan executor is switched off")
+    await _seed(make, 200)
+    calls = {}
+    for size in (10, 200):
+        before = PlanExecutionContext.stats["batches"]
+        data = await gql(DEEP_QUERY, {"first": size})
+        assert len(data["coupons"]["nodes"]) == size
+        calls[size] = PlanExecutionContext.stats["batches"] - before
+    # coupons; site, terms, codes; eligibleCategories, coupon, redemptions, assignments;
+    # the customers of the redemptions and of the assignments; organisation
+    assert calls[10] == calls[200] == 11, calls

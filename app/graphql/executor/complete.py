@@ -104,21 +104,24 @@ class Completion:
             return self.complete_list(
                 shape, value, field, owner, key, ptype, container, order, following, info
             )
-        if info is None and shape.needs_info:
-            info = self.info_for(field, owner)
-        assert info is not None or not shape.needs_info
-        if kind == ABSTRACT:
-            runtime = self.runtime_type(shape, value, field, info)
+        if kind == OBJECT and value.__class__ is shape.exact and TYPE_CAST_ATTRIBUTE not in value.__dict__:
+            runtime = shape.type  # what `is_type_of` would accept (see `Shape.exact`)
         else:
-            runtime = shape.type
-        is_type_of = runtime.is_type_of
-        if is_type_of is not None:
-            matches = is_type_of(value, info)
-            if self.is_awaitable(matches):
-                close_awaitable(matches)
-                raise NeedsStandard
-            if not matches:
-                raise invalid_return_type_error(runtime, value, field.details)
+            if info is None and shape.needs_info:
+                info = self.info_for(field, owner)
+            assert info is not None or not shape.needs_info
+            if kind == ABSTRACT:
+                runtime = self.runtime_type(shape, value, field, info)
+            else:
+                runtime = shape.type
+            is_type_of = runtime.is_type_of
+            if is_type_of is not None:
+                matches = is_type_of(value, info)
+                if self.is_awaitable(matches):
+                    close_awaitable(matches)
+                    raise NeedsStandard
+                if not matches:
+                    raise invalid_return_type_error(runtime, value, field.details)
         plan = shape.plan_for(self.ex, runtime, field)
         out = dict.fromkeys(plan.keys)
         child = Slot(owner, container, key, ptype, shape.nullable, order, value, out)
@@ -142,14 +145,14 @@ class Completion:
         following: Batches,
         info: GraphQLResolveInfo | None,
     ) -> list[Any]:
-        if self.ex.is_async_iterable(value):
-            raise NeedsStandard
-        if not is_iterable(value):
-            raise GraphQLError(
-                "Expected Iterable, but did not find one for field"
-                f" '{field.parent_type.name}.{field.name}'."
-            )
-        if not isinstance(value, (list, tuple)):
+        if value.__class__ is not list and value.__class__ is not tuple:
+            if self.ex.is_async_iterable(value):
+                raise NeedsStandard
+            if not is_iterable(value):
+                raise GraphQLError(
+                    "Expected Iterable, but did not find one for field"
+                    f" '{field.parent_type.name}.{field.name}'."
+                )
             value = list(value)  # iterated once here, maybe again from an unusual item
         item_shape = shape.of
         assert item_shape is not None

@@ -51,8 +51,9 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     # Tests set this: an unexpected exception inside the planner is raised rather than
     # quietly handed to the standard executor.
     strict: ClassVar[bool] = False
-    # Counts what ran how, for tests and the benchmark ("planned", "standard", "replayed").
-    stats: ClassVar[dict[str, int]] = {"planned": 0, "standard": 0, "replayed": 0}
+    # Counts what ran how, for tests and the benchmark ("planned", "standard", "replayed"),
+    # and the calls of batch resolvers ("batches", one per field and level).
+    stats: ClassVar[dict[str, int]] = {"planned": 0, "standard": 0, "replayed": 0, "batches": 0}
 
     @property
     def strawberry(self) -> Any:

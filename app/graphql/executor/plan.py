@@ -128,13 +128,18 @@ class Shape:
 
 def exact_class(type_: GraphQLObjectType) -> type | None:
     """The class whose instances (not `strawberry.cast`) strawberry's own `is_type_of` for
-    this object type accepts without looking further: the type's Python class. None when
-    the type has no such check, or a check of its own."""
+    this object type accepts without looking further: the type's Python class, or the
+    generic class of a specialised generic type. None when the type has no such check, or
+    a check of its own."""
     definition = (type_.extensions or {}).get(STRAWBERRY_BACKREF)
     check = type_.is_type_of
     if definition is None or check is None or check.__module__ != STRAWBERRY_CONVERTER:
         return None
-    return definition.origin  # type: ignore[no-any-return]
+    # a specialised generic (`Connection[Coupon]`) accepts instances of the generic class
+    generic = getattr(definition, "concrete_of", None)
+    origin = definition.origin if generic is None else generic.origin
+    # the check reads the instance's `__dict__` (a `strawberry.cast` mark would be there)
+    return origin if getattr(origin, "__dictoffset__", 0) else None
 
 
 class FieldPlan:

@@ -168,6 +168,7 @@ class Run(Completion, ErrorLog):
         converted to its Python types (once: they are the same for every parent) and an
         `Info` (the first parent's: the path differs only by list indices).
         """
+        self.ex.stats["batches"] += 1
         args = self.arguments(field)
         if isinstance(args, Exception):
             for slot in slots:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from app.db.lists import COUPON_CODES, COUPONS, REDEMPTIONS
 from app.graphql.connections import connection_field
 from app.graphql.types.base import Record, node_type
-from app.graphql.types.money import Terms
+from app.graphql.types.money import terms_field
 from app.graphql.types.owned import SiteOwned
 
 if TYPE_CHECKING:
@@ -17,12 +17,13 @@ if TYPE_CHECKING:
     from app.graphql.types.redemption import Redemption
 
 
-@node_type(COUPONS, terms=lambda row: Terms.from_row(row, "coupon_id"))
+@node_type(COUPONS, row=lambda row: row)
 @strawberry.type(description="A campaign: a name for staff, the Terms, and many codes customers type.")
 class Coupon(Record, SiteOwned):
     name: str = strawberry.field(description="Staff-facing name of the campaign.")
     description: str | None = strawberry.field(description="What the coupon is for.")
-    terms: Terms = strawberry.field(description="The rules every code of the coupon follows.")
+    row: strawberry.Private[Any]
+    terms = terms_field("coupon_id", description="The rules every code of the coupon follows.")
     times_used: int = strawberry.field(description="Uses of all its codes (voided uses excluded).")
 
     codes = connection_field(

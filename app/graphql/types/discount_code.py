@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from app.db.lists import ASSIGNMENTS, DISCOUNT_CODES, REDEMPTIONS
 from app.graphql.connections import connection_field
 from app.graphql.types.base import Record, node_type
-from app.graphql.types.money import Terms
+from app.graphql.types.money import terms_field
 from app.graphql.types.owned import SiteOwned
 
 if TYPE_CHECKING:
@@ -17,12 +17,13 @@ if TYPE_CHECKING:
     from app.graphql.types.redemption import Redemption
 
 
-@node_type(DISCOUNT_CODES, terms=lambda row: Terms.from_row(row, "discount_code_id"))
+@node_type(DISCOUNT_CODES, row=lambda row: row)
 @strawberry.type(description="A standalone code with its own Terms, unique within its site.")
 class DiscountCode(Record, SiteOwned):
     code: str = strawberry.field(description="The code customers enter (matched in any letter case).")
     description: str | None = strawberry.field(description="What the discount code is for.")
-    terms: Terms = strawberry.field(description="The code's rules.")
+    row: strawberry.Private[Any]
+    terms = terms_field("discount_code_id", description="The code's rules.")
     times_used: int = strawberry.field(description="Uses so far (voided uses excluded).")
 
     assignments = connection_field(

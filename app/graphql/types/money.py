@@ -12,6 +12,8 @@ from sqlalchemy.engine import Row
 from app.db import tables as t
 from app.db.tables import CATEGORY_FLAGS
 from app.domain.enums import DiscountKind, ExpirationUnit, ItemCategory, UsagePeriod
+from app.graphql.batching import batched
+
 
 @strawberry.type(description="An amount of money in minor units (cents, pence) of a currency.")
 class Money:
@@ -29,6 +31,24 @@ class EligibleCategory:
     item_ids: list[str] = strawberry.field(
         description="Eligible item ids of the category; empty means every item of it."
     )
+
+
+async def _eligible_categories(parents: list[Any], info: strawberry.Info) -> list[list[EligibleCategory]]:
+    """The categories of each Terms: its flags, with the item ids stored for them."""
+    table: Any = t.EligibleItem.__table__
+    items: dict[tuple[str, int], list[Any]] = {}
+    for column in {parent.owner_column for parent in parents}:
+        loader = info.context.loaders.records_by_column(table, column, [], None)
+        owners = [parent.owner_id for parent in parents if parent.owner_column == column]
+        for owner, rows in zip(owners, await loader.load_all(owners)):
+            items[column, owner] = rows
+    categories = []
+    for parent in parents:
+        ids: dict[ItemCategory, list[str]] = {c: [] for c in parent.flags}
+        for row in items[parent.owner_column, parent.owner_id]:
+            ids.setdefault(row.category, []).append(row.item_id)
+        categories.append([EligibleCategory(category=c, item_ids=sorted(v)) for c, v in ids.items()])
+    return categories
 
 
 @strawberry.type(
@@ -63,14 +83,10 @@ class Terms:
     disabled_at: datetime | None = strawberry.field(description="When it was disabled; null while enabled.")
     is_referral: bool = strawberry.field(description="Part of the referral programme.")
 
-    @strawberry.field(description="Categories the discount applies to (all items of all when empty).")
-    async def eligible_categories(self, info: strawberry.Info) -> list[EligibleCategory]:
-        table: Any = t.EligibleItem.__table__
-        loader = info.context.loaders.records_by_column(table, self.owner_column, [], None)
-        ids: dict[ItemCategory, list[str]] = {c: [] for c in self.flags}
-        for row in await loader.load(self.owner_id):
-            ids.setdefault(row.category, []).append(row.item_id)
-        return [EligibleCategory(category=c, item_ids=sorted(v)) for c, v in ids.items()]
+    eligible_categories = strawberry.field(
+        resolver=batched(_eligible_categories, returns=list[EligibleCategory]),
+        description="Categories the discount applies to (all items of all when empty).",
+    )
 
     @classmethod
     def from_row(cls, row: Row[Any], owner_column: str) -> Terms:
@@ -103,3 +119,13 @@ class Terms:
             disabled_at=row.disabled_at,
             is_referral=row.is_referral,
         )
+
+
+def terms_field(owner_column: str, *, description: str) -> Any:
+    """The Terms of a coupon or discount code, made from its stored row when asked for (a
+    list that does not show them does not pay for them)."""
+
+    async def terms(parents: list[Any]) -> list[Terms]:
+        return [Terms.from_row(parent.row, owner_column) for parent in parents]
+
+    return strawberry.field(resolver=batched(terms, returns=Terms), description=description)
