@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import strawberry
 
 from app.db.lists import ASSIGNMENTS, REDEMPTIONS
 from app.graphql.connections import connection_field
-from app.graphql.types.base import Record, load_related, node_type, related_field
+from app.graphql.batching import batched
+from app.graphql.types.base import Record, load_related_many, node_type, related_field
 from app.graphql.types.owned import SiteOwned
 
 if TYPE_CHECKING:
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
     from app.graphql.types.discount_code import DiscountCode
 
 CustomerRef = Annotated["Customer", strawberry.lazy("app.graphql.types.customer")]
+
+
+async def _referrer_unique_ids(parents: list[Any], info: strawberry.Info) -> list[uuid.UUID | None]:
+    referrers = await load_related_many(info, "Customer", [p.referrer_id for p in parents])
+    return [None if referrer is None else referrer.unique_id for referrer in referrers]
 
 
 @node_type(ASSIGNMENTS)
@@ -47,10 +53,10 @@ class Assignment(Record, SiteOwned):
         description="The customer who referred this one (referral programme).",
     )
 
-    @strawberry.field(description="UUID of the referring customer (Nexudus RefererGuid).")
-    async def referrer_unique_id(self, info: strawberry.Info) -> uuid.UUID | None:
-        referrer = await load_related(info, "Customer", self.referrer_id)
-        return None if referrer is None else referrer.unique_id
+    referrer_unique_id = strawberry.field(
+        resolver=batched(_referrer_unique_ids, returns=Optional[uuid.UUID]),
+        description="UUID of the referring customer (Nexudus RefererGuid).",
+    )
 
     discount_code = related_field(
         "DiscountCode", "discount_code_id", Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
