@@ -97,6 +97,28 @@ class Window:
         return size
 
 
+@dataclass(frozen=True)
+class PageWants:
+    """What of a page its reader shows beyond the rows: work the SQL leaves out otherwise.
+
+    `before` / `after` are the hasPreviousPage / hasNextPage flags: the flag on the side the
+    window moves towards comes free with the rows (one row more is read); the other one
+    costs a look on the far side of the cursor.
+    """
+
+    cursors: bool = True
+    total: bool = True
+    before: bool = True
+    after: bool = True
+
+    def far_side(self, window: Window) -> bool:
+        """Whether the flag of the side away from the cursor is wanted."""
+        return self.after if window.backward else self.before
+
+
+ALL = PageWants()
+
+
 @dataclass
 class Page:
     rows: list[Row[Any]] = field(default_factory=list)
@@ -162,12 +184,12 @@ async def fetch_page(
     where: Sequence[ColumnElement[bool]],
     ordering: Ordering,
     window: Window,
-    *,
-    want_total: bool,
+    wants: PageWants = ALL,
 ) -> Page:
-    """One page of one list, with its flags and (when asked) the filtered total."""
+    """One page of one list, with its flags and the filtered total, as far as `wants` asks."""
     keys = ordering.keys(table)
-    outside = _outside_cursor(keys, window)
+    outside = _outside_cursor(keys, window) if wants.far_side(window) else None
+    want_total = wants.total
     extra: list[Any] = []
     if want_total:
         total = sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
@@ -216,18 +238,49 @@ async def fetch_pages_by_parent(
     where: Sequence[ColumnElement[bool]],
     ordering: Ordering,
     window: Window,
+    wants: PageWants = ALL,
 ) -> dict[Hashable, Page]:
     """The same page for each of many parents, in one statement (window functions)."""
     keys = ordering.keys(table)
     partition = table.c[parent_column.name]
-    outside = _outside_cursor(keys, window)
+    outside = _outside_cursor(keys, window) if wants.far_side(window) else None
+    belongs = one_of(connection, partition, parent_ids)
+    order = _order_by(keys, reverse=window.backward)
+    limit = window.size + 1
+    if not wants.total and outside is None:
+        # Only the rows: the cursor filters them, each parent keeps its first `limit`.
+        inner = (
+            sa.select(
+                *columns,
+                partition.label("paging_parent"),
+                sa.func.row_number().over(partition_by=partition, order_by=order).label("paging_rank"),
+            )
+            .where(belongs, *where, *_cursor_conditions(keys, window))
+            .subquery()
+        )
+        statement = (
+            sa.select(inner)
+            .where(inner.c.paging_rank <= limit)
+            .order_by(inner.c.paging_parent, inner.c.paging_rank)
+        )
+        grouped: dict[Hashable, list[Row[Any]]] = {}
+        for row in (await connection.execute(statement)).all():
+            rows_of = grouped.get(row.paging_parent)
+            if rows_of is None:
+                grouped[row.paging_parent] = [row]
+            else:
+                rows_of.append(row)
+        return {
+            parent: _page(grouped.get(parent, []), window, None, 0) for parent in parent_ids
+        }
     inside = sa.and_(sa.true(), *_cursor_conditions(keys, window))
     inner_columns: list[Any] = [
         *columns,
         partition.label("paging_parent"),
-        sa.func.count().over(partition_by=partition).label("paging_total"),
         sa.case((inside, 1), else_=0).label("paging_inside"),
     ]
+    if wants.total:
+        inner_columns.append(sa.func.count().over(partition_by=partition).label("paging_total"))
     if outside is not None:
         inner_columns.append(
             sa.func.sum(sa.case((outside, 1), else_=0))
@@ -236,53 +289,51 @@ async def fetch_pages_by_parent(
         )
     inner_columns.append(
         sa.func.row_number()
-        .over(
-            partition_by=[partition, sa.case((inside, 0), else_=1)],
-            order_by=_order_by(keys, reverse=window.backward),
-        )
+        .over(partition_by=[partition, sa.case((inside, 0), else_=1)], order_by=order)
         .label("paging_rank")
     )
-    inner = (
-        sa.select(*inner_columns).where(one_of(connection, partition, parent_ids), *where).subquery()
-    )
+    inner = sa.select(*inner_columns).where(belongs, *where).subquery()
     statement = (
         sa.select(inner)
         # Each parent's first row outside the window comes along too, so that a parent whose page
         # is empty still reports its total and flags.
         .where(
             sa.or_(
-                sa.and_(inner.c.paging_inside == 1, inner.c.paging_rank <= window.size + 1),
+                sa.and_(inner.c.paging_inside == 1, inner.c.paging_rank <= limit),
                 sa.and_(inner.c.paging_inside == 0, inner.c.paging_rank == 1),
             )
         )
         .order_by(inner.c.paging_parent, inner.c.paging_rank)
     )
-    pages: dict[Hashable, Page] = {}
-    grouped: dict[Hashable, list[Row[Any]]] = {}
-    totals: dict[Hashable, tuple[int, int]] = {}
-    has_outside = outside is not None
+    grouped = {}
+    totals: dict[Hashable, tuple[int | None, int]] = {}
     for row in (await connection.execute(statement)).all():
         parent = row.paging_parent
         if parent not in totals:  # the flags ride on every row of the parent: read them once
-            outside_rows = int(row.paging_outside or 0) if has_outside else 0
-            totals[parent] = (int(row.paging_total), outside_rows)
+            total = int(row.paging_total) if wants.total else None
+            outside_rows = int(row.paging_outside or 0) if outside is not None else 0
+            totals[parent] = (total, outside_rows)
         if row.paging_inside:
             rows_of = grouped.get(parent)
             if rows_of is None:
                 grouped[parent] = [row]
             else:
                 rows_of.append(row)
-    for parent in parent_ids:
-        rows = grouped.get(parent, [])
-        more = len(rows) > window.size
-        rows = rows[: window.size]
-        if window.backward:
-            rows.reverse()
-        total, outside_count = totals.get(parent, (0, 0))
-        page = Page(rows=rows, total_count=total)
-        if window.backward:
-            page.has_previous_page, page.has_next_page = more, outside_count > 0
-        else:
-            page.has_next_page, page.has_previous_page = more, outside_count > 0
-        pages[parent] = page
-    return pages
+    empty = (0 if wants.total else None, 0)
+    return {
+        parent: _page(grouped.get(parent, []), window, *totals.get(parent, empty))
+        for parent in parent_ids
+    }
+
+
+def _page(rows: list[Row[Any]], window: Window, total: int | None, outside_rows: int) -> Page:
+    """A parent's page from its rows in window order (one more than the page when more follow)."""
+    more = len(rows) > window.size
+    rows = rows[: window.size]
+    page = Page(rows=rows, total_count=total)
+    if window.backward:
+        rows.reverse()
+        page.has_previous_page, page.has_next_page = more, outside_rows > 0
+    else:
+        page.has_next_page, page.has_previous_page = more, outside_rows > 0
+    return page

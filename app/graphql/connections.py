@@ -12,7 +12,7 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
 from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
-from app.db.paging import Ordering, Window, fetch_page
+from app.db.paging import Ordering, PageWants, Window, fetch_page
 from app.db.tenancy import scope_condition
 from app.graphql.batching import batched
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
@@ -23,26 +23,42 @@ from app.graphql.types.base import NODE_TYPES, build_for
 TrashedEnum = strawberry.enum(Trashed, description="Soft-deleted records: leave out (WITHOUT), include (WITH) or only them (ONLY).")
 
 
-def selects(info: Any, name: str) -> bool:
-    """Whether the current field's selection asks for `name` (directly or in fragments)."""
+def selects(info: Any, *path: str) -> bool:
+    """Whether the current field's selection asks for the field at `path` (names, one per
+    level, directly or in fragments). `@skip`/`@include` are not looked at: a field they
+    leave out may be computed for nothing, never the reverse."""
+    fragments = info._raw_info.fragments
 
-    def walk(selections: Any) -> bool:
+    def fields(selections: Any) -> Any:
         for node in selections:
             if isinstance(node, FieldNode):
-                if node.name.value == name:
-                    return True
+                yield node
             elif isinstance(node, InlineFragmentNode):
-                if walk(node.selection_set.selections):
-                    return True
+                yield from fields(node.selection_set.selections)
             elif isinstance(node, FragmentSpreadNode):
-                fragment = info._raw_info.fragments[node.name.value]
-                if walk(fragment.selection_set.selections):
-                    return True
-        return False
+                yield from fields(fragments[node.name.value].selection_set.selections)
 
-    return any(
-        node.selection_set is not None and walk(node.selection_set.selections)
-        for node in info._raw_info.field_nodes
+    def walk(nodes: Any, rest: tuple[str, ...]) -> bool:
+        children = [
+            child
+            for node in nodes
+            if node.selection_set is not None
+            for child in fields(node.selection_set.selections)
+            if child.name.value == rest[0]
+        ]
+        return bool(children) and (len(rest) == 1 or walk(children, rest[1:]))
+
+    return walk(info._raw_info.field_nodes, path)
+
+
+def page_wants(info: Any) -> PageWants:
+    """What of a page the selection shows beyond its rows."""
+    return PageWants(
+        cursors=selects(info, "edges") or selects(info, "pageInfo"),
+        total=selects(info, "totalCount"),
+        # the flag of the side away from the cursor: hasNextPage comes free with the rows
+        before=selects(info, "pageInfo", "hasPreviousPage"),
+        after=selects(info, "pageInfo", "hasNextPage"),
     )
 
 
@@ -87,6 +103,7 @@ async def resolve_list(
     ordering, window, where, _ = _prepare(info, spec, first, after, last, before, filter_input, order_by)
     chosen = effective_trashed(info, trashed)
     scope = context.access.require_scope(spec.name, action)
+    wants = page_wants(info)
     page = await fetch_page(
         context.db,
         spec.table,
@@ -99,9 +116,9 @@ async def resolve_list(
         ],
         ordering,
         window,
-        want_total=selects(info, "totalCount"),
+        wants,
     )
-    return to_connection(page, ordering, build, cursors=wants_cursors(info))
+    return to_connection(page, ordering, build, cursors=wants.cursors)
 
 
 async def resolve_pages(
@@ -129,18 +146,14 @@ async def resolve_pages(
     if prepared is None:
         ordering, window, where, where_key = _prepare(info, spec, first, after, last, before, filter_input, order_by)
         chosen = effective_trashed(info, trashed)
+        wants = page_wants(info)
         loader = context.loaders.page_by_parent(
-            spec, parent_column, chosen, where, where_key, ordering, window
+            spec, parent_column, chosen, where, where_key, ordering, window, wants
         )
-        prepared = context.prepared_lists[key] = (ordering, loader, wants_cursors(info))
+        prepared = context.prepared_lists[key] = (ordering, loader, wants.cursors)
     ordering, loader, cursors = prepared
     pages = await loader.load_all([parent.db_id for parent in parents])
     return [to_connection(page, ordering, build, cursors=cursors) for page in pages]
-
-
-def wants_cursors(info: Any) -> bool:
-    """Cursors are encoded only for a selection that can show them."""
-    return selects(info, "edges") or selects(info, "pageInfo")
 
 
 def _prepare(

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, trashed_condition
-from app.db.paging import Ordering, Page, Window, fetch_pages_by_parent
+from app.db.paging import Ordering, Page, PageWants, Window, fetch_pages_by_parent
 from app.db.reads import rows_by_column
 from app.db.session import RequestDatabase
 from app.db.tenancy import scope_condition
@@ -82,10 +82,11 @@ class PageByParentLoader(Loader):
         where: list[ColumnElement[bool]],
         ordering: Ordering,
         window: Window,
+        wants: PageWants,
     ):
         super().__init__()
         self.db, self.spec, self.parent_column = db, spec, parent_column
-        self.where, self.ordering, self.window = where, ordering, window
+        self.where, self.ordering, self.window, self.wants = where, ordering, window, wants
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Page]:
         table = self.spec.table
@@ -98,6 +99,7 @@ class PageByParentLoader(Loader):
             self.where,
             self.ordering,
             self.window,
+            self.wants,
         )
         return [pages[k] for k in keys]
 
@@ -136,8 +138,9 @@ class Loaders:
         where_key: Hashable,
         ordering: Ordering,
         window: Window,
+        wants: PageWants,
     ) -> PageByParentLoader:
-        key = ("page", spec.name, parent_column, trashed, where_key, ordering, window)
+        key = ("page", spec.name, parent_column, trashed, where_key, ordering, window, wants)
         if key not in self._made:
             self._made[key] = PageByParentLoader(
                 self.db,
@@ -146,5 +149,6 @@ class Loaders:
                 [*self.visible(spec, trashed), *where],
                 ordering,
                 window,
+                wants,
             )
         return self._made[key]  # type: ignore[return-value]

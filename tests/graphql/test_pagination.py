@@ -189,3 +189,67 @@ async def test_an_empty_page_still_reports_total_and_flags(gql: Any, make: Any) 
     data = await gql(PAGE, {"first": 2, "after": last})
     assert data["coupons"]["edges"] == [] and data["coupons"]["totalCount"] == 3
     assert data["coupons"]["pageInfo"]["hasPreviousPage"] is True
+
+
+async def test_a_page_shows_the_same_whatever_else_the_selection_asks_for(
+    gql: Any, make: Any
+) -> None:
+    """The SQL leaves out what the selection does not show (total, the far-side flag,
+    cursors): each part asked alone equals the same part asked with everything."""
+    org = await make.organisation()
+    site = await make.site(org)
+    for n in (0, 1, 3, 6):
+        coupon = await make.coupon(site, name=f"P{n}")
+        for i in range(n):
+            await make.coupon_code(coupon, code=f"P{n}X{i}")
+    everything = "totalCount nodes { code } edges { cursor } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+    parts = [
+        "nodes { code }",
+        "totalCount",
+        "pageInfo { hasPreviousPage }",
+        "pageInfo { hasNextPage }",
+        "edges { cursor }",
+        "nodes { code } pageInfo { hasNextPage endCursor }",
+    ]
+    query = "query($w: Int, $l: Int, $a: String, $b: String) { coupons { nodes { name codes(first: $w, last: $l, after: $a, before: $b) { %s } } } }"
+
+    async def pages(selection: str, variables: dict[str, Any]) -> dict[str, Any]:
+        data = await gql(query % selection, variables)
+        return {n["name"]: n["codes"] for n in data["coupons"]["nodes"]}
+
+    full = await pages(everything, {"w": 2})
+    middle = full["P6"]["edges"][1]["cursor"]  # after the second code of P6
+    for variables in ({"w": 2}, {"l": 2}, {"w": 2, "a": middle}, {"l": 1, "b": middle}):
+        whole = await pages(everything, variables)
+        for selection in parts:
+            partial = await pages(selection, variables)
+            for name, page in partial.items():
+                for key, value in page.items():
+                    expected = whole[name][key]
+                    if key == "pageInfo":
+                        expected = {k: expected[k] for k in value}
+                    assert value == expected, (selection, variables, name, key)
+    assert whole["P6"]["pageInfo"]["hasNextPage"] is True  # the last window: before the cursor
+
+
+async def test_a_top_level_page_shows_the_same_whatever_else_is_asked(
+    gql: Any, make: Any
+) -> None:
+    await _coupons(make, 6)
+    full = await gql(PAGE, {"first": 2})
+    middle = full["coupons"]["edges"][1]["cursor"]
+    selections = ["totalCount", "pageInfo { hasPreviousPage }", "pageInfo { hasNextPage }",
+                  "edges { node { name } }"]
+    query = "query($first: Int, $after: String, $last: Int, $before: String) { coupons(first: $first, after: $after, last: $last, before: $before) { %s } }"
+    for variables in ({"first": 2}, {"last": 2}, {"first": 2, "after": middle},
+                      {"last": 1, "before": middle}):
+        whole = (await gql(PAGE, variables))["coupons"]
+        for selection in selections:
+            part = (await gql(query % selection, variables))["coupons"]
+            for key, value in part.items():
+                expected = whole[key]
+                if key == "pageInfo":
+                    expected = {k: expected[k] for k in value}
+                elif key == "edges":
+                    expected = [{"node": e["node"]} for e in expected]
+                assert value == expected, (selection, variables, key)
