@@ -109,6 +109,7 @@ async def _measure(
     from app.graphql.context import Context
     from app.graphql.executor import PlanExecutionContext
     from app.graphql.schema import build_schema
+    from app.runtime import tune_garbage_collector
     from app.services import Services
     from app.settings import Settings
 
@@ -161,6 +162,7 @@ async def _measure(
         for _ in range(2):  # warm-up: caches, pools, plans
             for one in contenders.values():
                 await one()
+        tune_garbage_collector()  # as the server does once it has started (app.runtime)
         for _ in range(rounds):
             for name, one in contenders.items():
                 started, started_cpu = time.perf_counter(), time.process_time()
