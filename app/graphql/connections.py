@@ -5,6 +5,7 @@ arguments, the list's filter and order inputs and `trashed`. Top-level lists run
 query; nested lists batch every parent's page into one statement through a dataloader.
 """
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Optional
 
 import strawberry
@@ -82,26 +83,33 @@ def _where(info: Any, spec: ListSpec, filter_input: Any) -> tuple[list[Any], str
     return where, repr((conditions, or_groups))
 
 
+@dataclass(frozen=True)
+class ListArguments:
+    """The arguments of a list field (see `connection_field`)."""
+
+    first: Optional[int] = None
+    after: Optional[str] = None
+    last: Optional[int] = None
+    before: Optional[str] = None
+    filter: Any = None
+    order_by: Any = None
+    trashed: Optional[Trashed] = None
+
+
 async def resolve_list(
     info: Any,
     spec: ListSpec,
     build: Callable[[Any], Any],
+    arguments: ListArguments,
     *,
-    first: Optional[int],
-    after: Optional[str],
-    last: Optional[int],
-    before: Optional[str],
-    filter_input: Any,
-    order_by: Any,
-    trashed: Optional[Trashed],
     extra_where: tuple[Any, ...] = (),
     action: Action = Action.LIST,
 ) -> Connection[Any]:
     """A page of a top-level list of `spec` records. `action` is List, or Read for a lookup of
     one record by its key; the page holds only the sites where the caller has it."""
     context = info.context
-    ordering, window, where, _ = _prepare(info, spec, first, after, last, before, filter_input, order_by)
-    chosen = effective_trashed(info, trashed)
+    ordering, window, where, _ = _prepare(info, spec, arguments)
+    chosen = effective_trashed(info, arguments.trashed)
     scope = context.access.require_scope(spec.name, action)
     wants = page_wants(info)
     page = await fetch_page(
@@ -127,14 +135,7 @@ async def resolve_pages(
     spec: ListSpec,
     build: Callable[[Any], Any],
     parent_column: str,
-    *,
-    first: Optional[int],
-    after: Optional[str],
-    last: Optional[int],
-    before: Optional[str],
-    filter_input: Any,
-    order_by: Any,
-    trashed: Optional[Trashed],
+    arguments: ListArguments,
 ) -> list[Connection[Any]]:
     """The same page of `spec` records under each parent (their `db_id` in `parent_column`)."""
     context = info.context
@@ -144,8 +145,8 @@ async def resolve_pages(
     key = response_path(info)
     prepared = context.prepared_lists.get(key)
     if prepared is None:
-        ordering, window, where, where_key = _prepare(info, spec, first, after, last, before, filter_input, order_by)
-        chosen = effective_trashed(info, trashed)
+        ordering, window, where, where_key = _prepare(info, spec, arguments)
+        chosen = effective_trashed(info, arguments.trashed)
         wants = page_wants(info)
         loader = context.loaders.page_by_parent(
             spec, parent_column, chosen, where, where_key, ordering, window, wants
@@ -157,27 +158,20 @@ async def resolve_pages(
 
 
 def _prepare(
-    info: Any,
-    spec: ListSpec,
-    first: Optional[int],
-    after: Optional[str],
-    last: Optional[int],
-    before: Optional[str],
-    filter_input: Any,
-    order_by: Any,
+    info: Any, spec: ListSpec, arguments: ListArguments
 ) -> tuple[Ordering, Window, list[Any], str]:
     settings = info.context.settings
-    ordering = ordering_from(order_by, spec.sort_columns)
+    ordering = ordering_from(arguments.order_by, spec.sort_columns)
     window = page_window(
-        first=first,
-        after=after,
-        last=last,
-        before=before,
+        first=arguments.first,
+        after=arguments.after,
+        last=arguments.last,
+        before=arguments.before,
         ordering=ordering,
         default_size=settings.default_page_size,
         max_size=settings.max_page_size,
     )
-    where, where_key = _where(info, spec, filter_input)
+    where, where_key = _where(info, spec, arguments.filter)
     return ordering, window, where, where_key
 
 
@@ -208,14 +202,11 @@ def connection_field(
         order_by: Annotated[Optional[Order], strawberry.argument(description="Sort order (default: by id, ascending).")] = None,  # type: ignore[valid-type]
         trashed: Annotated[Optional[TrashedEnum], strawberry.argument(description=trashed_help)] = trashed_default,  # type: ignore[valid-type]
     ) -> list[Connection[Any]]:
-        arguments = dict(
-            first=first, after=after, last=last, before=before, filter_input=filter,
-            order_by=order_by, trashed=trashed,
-        )  # fmt: skip
+        arguments = ListArguments(first, after, last, before, filter, order_by, trashed)
         build = build_for(spec.name)
         if parent_column is None:  # a top-level list: its one parent is the query root
-            return [await resolve_list(info, spec, build, **arguments) for _ in parents]
-        return await resolve_pages(parents, info, spec, build, parent_column, **arguments)
+            return [await resolve_list(info, spec, build, arguments) for _ in parents]
+        return await resolve_pages(parents, info, spec, build, parent_column, arguments)
 
     return strawberry.field(
         resolver=batched(pages, returns=Connection[node]),  # type: ignore[valid-type]

@@ -12,7 +12,7 @@ from app.auth.roles import Action
 from app.db import lists
 from app.db.filters import Trashed
 from app.db.reads import coupon_code_key_condition, discount_code_key_condition
-from app.graphql.connections import TrashedEnum, connection_field, resolve_list
+from app.graphql.connections import ListArguments, TrashedEnum, connection_field, resolve_list
 from app.graphql.errors import BadInput
 from app.graphql.filter_inputs import FILTERS, ORDERS
 from app.graphql.ids import decode_id, parse_global_id
@@ -102,13 +102,7 @@ class ReadQuery:
             info,
             lists.DISCOUNT_CODES,
             build_for("DiscountCode"),
-            first=1,
-            after=None,
-            last=None,
-            before=None,
-            filter_input=None,
-            order_by=None,
-            trashed=trashed,
+            ListArguments(first=1, trashed=trashed),
             extra_where=(table.c.site_id == site, discount_code_key_condition(code)),
             # One record by its key: a fetch, like the lookup by id (DiscountCode-Read).
             action=Action.READ,
@@ -148,12 +142,6 @@ class ReadQuery:
             info,
             lists.COUPON_CODES,
             build_for("CouponCode"),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            filter_input=filter,
-            order_by=order_by,
-            trashed=trashed,
+            ListArguments(first, after, last, before, filter, order_by, trashed),
             extra_where=extra,
         )
