@@ -7,6 +7,7 @@ exists in the API exactly when the data layer knows how to run it.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +26,14 @@ class Trashed(str, enum.Enum):
     ONLY = "ONLY"
 
 
-def trashed_condition(table: sa.Table, trashed: Trashed) -> list[ColumnElement[bool]]:
+@functools.cache
+def trashed_condition(table: sa.Table, trashed: Trashed) -> tuple[ColumnElement[bool], ...]:
+    """The soft-deletion condition of a read (built once per table and choice: expressions
+    are immutable, and every request needs the same few)."""
     if trashed is Trashed.WITH or "deleted_at" not in table.c:
-        return []
+        return ()
     column = table.c.deleted_at
-    return [column.is_(None) if trashed is Trashed.WITHOUT else column.is_not(None)]
+    return (column.is_(None) if trashed is Trashed.WITHOUT else column.is_not(None),)
 
 
 class FieldKind(enum.Enum):

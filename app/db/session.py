@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.db.engine import WRITE_OPTIONS
+from app.db.engine import WRITE_OPTIONS, read_engine
 
 # How long closing a request's connection waits for a statement still running on it.
 CLOSE_WAIT_SECONDS = 5.0
@@ -18,6 +18,9 @@ class RequestDatabase:
 
     Dataloaders of different relationships dispatch in the same tick; a connection runs one
     statement at a time, so they queue on a lock rather than each taking a pooled connection.
+    On PostgreSQL the connection is in autocommit mode: no BEGIN / ROLLBACK round trips around
+    the request's statements (see `app.db.engine.read_engine` for why that changes nothing
+    the request can see).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -26,6 +29,10 @@ class RequestDatabase:
         self._lock = asyncio.Lock()
         self._closed = False
 
+    @property
+    def dialect_name(self) -> str:
+        return self._engine.dialect.name
+
     async def execute(self, statement: Any) -> Any:
         async with self._lock:
             if self._closed:
@@ -33,7 +40,7 @@ class RequestDatabase:
                 # connection that nothing would give back.
                 raise RuntimeError("the request is over: its database access is closed")
             if self._connection is None:
-                self._connection = await self._engine.connect()
+                self._connection = await read_engine(self._engine).connect()
             return await self._connection.execute(statement)
 
     async def after_write(self) -> None:
@@ -56,14 +63,18 @@ class RequestDatabase:
         is invalidated rather than reused.
         """
         self._closed = True
-        try:
-            async with asyncio.timeout(CLOSE_WAIT_SECONDS):
-                await self._lock.acquire()
-        except TimeoutError:
-            connection, self._connection = self._connection, None
-            if connection is not None:
-                await connection.invalidate()
-            return
+        if self._lock.locked():
+            try:
+                async with asyncio.timeout(CLOSE_WAIT_SECONDS):
+                    await self._lock.acquire()
+            except TimeoutError:
+                connection, self._connection = self._connection, None
+                if connection is not None:
+                    await connection.invalidate()
+                return
+        else:
+            # Nothing runs (the usual case): the lock is taken at once, without a timer.
+            await self._lock.acquire()
         try:
             if self._connection is not None:
                 connection, self._connection = self._connection, None

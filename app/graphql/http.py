@@ -9,14 +9,13 @@ where the whole policy is written down).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -27,6 +26,7 @@ from app.auth import ANONYMOUS, AuthenticationError, TokenVerifier
 from app.auth.tokens import principal_from_authorization_header
 from app.db.session import RequestDatabase
 from app.graphql.context import Context
+from app.graphql.deadlines import RequestDeadlines
 from app.graphql.http_params import GraphQLParams, Refused, read_params
 from app.graphql.masking import internal_error, present_error
 from app.graphql.negotiation import (
@@ -64,12 +64,14 @@ class GraphQLEndpoint:
         self.verifier = verifier
         self.services = services
         self.graphiql_html = get_graphql_ide_html("graphiql") if settings.graphiql else None
+        # The time limit (`asyncio.timeout`'s behaviour, one timer for all requests).
+        self.deadlines = RequestDeadlines(settings.request_timeout_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.respond(Request(scope, receive))
         await response(scope, receive, send)
 
-    async def respond(self, request: Request) -> Response:
+    async def respond(self, request: Request) -> ASGIApp:
         request_id = request_id_of(request)
         accept = request.headers.get("accept")
         if self._is_graphiql_visit(request, accept):
@@ -106,7 +108,7 @@ class GraphQLEndpoint:
         context = self.context_for(request)
         timeout = self.settings.request_timeout_seconds
         try:
-            async with asyncio.timeout(timeout):
+            async with self.deadlines():
                 result = await self.schema.execute(
                     params.query,
                     variable_values=params.variables,

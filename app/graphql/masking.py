@@ -20,9 +20,10 @@ import logging
 import re
 from typing import Any
 
-import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
+
+from app.graphql.lean_schema import LeanSchema
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 # graphql-core's suggestions: "Cannot query field 'x' on type 'Query'. Did you mean 'y'?",
@@ -73,8 +74,9 @@ def internal_error(request_id: str, *, path: list[str | int] | None = None) -> d
     return masked
 
 
-class QuietSchema(strawberry.Schema):
-    """strawberry's schema without its own error log.
+class QuietSchema(LeanSchema):
+    """strawberry's schema without its own error log (and with the lean `execute` of
+    `app.graphql.lean_schema`).
 
     strawberry logs every error, expected ones included and without the request id; the
     endpoint logs each unexpected error once, with the request id, when it masks it.

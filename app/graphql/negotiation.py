@@ -31,12 +31,30 @@ def parse_media_type(value: str) -> tuple[str, dict[str, str]]:
     return media_type.strip().lower(), parsed
 
 
+# The answers for the `Accept` values seen (a client sends the same one with every request),
+# at most this many; past that, the answer is worked out each time.
+_CHOSEN: dict[str, str | None] = {}
+_CHOSEN_MAX = 256
+
+
 def response_media_type(accept: str | None) -> str | None:
     """The media type to answer in, or None when the client accepts nothing we serve (406).
 
     The highest quality wins; among equals, the first listed.
     """
-    if accept is None or not accept.strip():
+    if accept is None:
+        return JSON
+    try:
+        return _CHOSEN[accept]
+    except KeyError:
+        chosen = _choose(accept)
+    if len(_CHOSEN) < _CHOSEN_MAX:
+        _CHOSEN[accept] = chosen
+    return chosen
+
+
+def _choose(accept: str) -> str | None:
+    if not accept.strip():
         return JSON
     chosen, chosen_quality = None, 0.0
     for item in accept.split(","):

@@ -1,32 +1,66 @@
 """A request id for every HTTP response (`x-request-id`), also written next to logged errors.
 
 An incoming id is kept when it looks like one (a proxy's or a client's, for tracing across
-services); anything else is replaced by a fresh UUID, since the id is echoed in a header and
-written to logs.
+services); anything else is replaced by a fresh random UUID (version 4), since the id is
+echoed in a header and written to logs.
 """
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode("latin-1")
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+# The variant digit of an RFC 4122 UUID: 8, 9, a or b (its two high bits are 10).
+_VARIANT = "89ab" * 4
+
+
+# Random hex digits for the next ids, drawn from `os.urandom` in batches (one system call per
+# `_BATCH` ids rather than one per request).
+_BATCH = 64
+_digits: list[str] = []
+# A forked process draws its own (no two processes may hand out the same ids).
+os.register_at_fork(after_in_child=_digits.clear)
+
+
+def new_request_id() -> str:
+    """A random UUID (version 4) in its canonical text form.
+
+    What `str(uuid.uuid4())` gives (122 random bits from `os.urandom`), formatted directly
+    from random bytes drawn a batch at a time: a fraction of the cost, and every request
+    makes one.
+    """
+    try:
+        digits = _digits.pop()
+    except IndexError:
+        batch = os.urandom(16 * _BATCH).hex()
+        _digits.extend(batch[i : i + 32] for i in range(0, len(batch), 32))
+        digits = _digits.pop()
+    return (
+        f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-"
+        f"{_VARIANT[int(digits[16], 16)]}{digits[17:20]}-{digits[20:]}"
+    )
 
 
 def request_id_of(connection: HTTPConnection) -> str:
     """The id `RequestIdMiddleware` gave this request (a fresh one if it did not run)."""
-    request_id: str | None = getattr(connection.state, "request_id", None)
+    # `connection.state` is a view of this dict.
+    state = connection.scope.setdefault("state", {})
+    request_id: str | None = state.get("request_id")
     if request_id is None:
-        request_id = connection.state.request_id = str(uuid.uuid4())
+        request_id = state["request_id"] = new_request_id()
     return request_id
 
 
 class RequestIdMiddleware:
+    """Gives every HTTP request its id (`scope["state"]["request_id"]`) and every response
+    the `x-request-id` header, set on the raw ASGI messages (no header objects built)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -34,13 +68,21 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = HTTPConnection(scope).headers.get(REQUEST_ID_HEADER, "")
-        request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
+        incoming = ""
+        for name, value in scope["headers"]:
+            if name == _REQUEST_ID_HEADER:  # ASGI header names are lowercase
+                incoming = value.decode("latin-1")
+                break
+        request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
+        header = (_REQUEST_ID_HEADER, request_id.encode("latin-1"))
 
         async def send_with_request_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                # Set, replacing any the app wrote (as MutableHeaders would).
+                headers = [h for h in message.get("headers", ()) if h[0] != _REQUEST_ID_HEADER]
+                headers.append(header)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_request_id)

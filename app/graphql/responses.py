@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from app.graphql.http_params import Refused
 from app.graphql.masking import INTERNAL_SERVER_ERROR
-from app.graphql.negotiation import GRAPHQL_RESPONSE_JSON
+from app.graphql.negotiation import GRAPHQL_RESPONSE_JSON, JSON
 
 TIMEOUT = "TIMEOUT"
 REFUSAL_STATUSES = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429}
@@ -54,7 +54,7 @@ class Outcome:
     token_refused: bool = False
 
 
-def graphql_response(outcome: Outcome, media_type: str) -> Response:
+def graphql_response(outcome: Outcome, media_type: str) -> JSONResponse:
     status, headers, with_data = 200, {}, outcome.executed
     if media_type == GRAPHQL_RESPONSE_JSON:
         if not outcome.executed:
@@ -72,17 +72,53 @@ def graphql_response(outcome: Outcome, media_type: str) -> Response:
     return _json(body, status, media_type, headers)
 
 
-def refused_response(refused: Refused, media_type: str) -> Response:
+def refused_response(refused: Refused, media_type: str) -> JSONResponse:
     error = {"message": refused.message, "extensions": {"code": refused.code}}
     return _json({"errors": [error]}, refused.status, media_type, refused.headers)
 
 
-def _json(body: dict[str, Any], status: int, media_type: str, headers: dict[str, str]) -> Response:
-    return Response(
-        orjson.dumps(body),
-        status_code=status,
-        headers={**headers, "content-type": f"{media_type}; charset=utf-8"},
+class JSONResponse:
+    """An encoded response, sent as two ASGI messages.
+
+    What `starlette.responses.Response` sends for the same body and headers (the headers
+    given, then `content-length` and `content-type`), without building its header mapping:
+    the body is encoded once, by orjson, and the header list is mostly prebuilt. It is an
+    ASGI app, as a Starlette response is.
+    """
+
+    __slots__ = ("body", "raw_headers", "status_code")
+
+    def __init__(self, body: bytes, status_code: int, raw_headers: list[tuple[bytes, bytes]]):
+        self.body = body
+        self.status_code = status_code
+        self.raw_headers = raw_headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        await send({"type": "http.response.body", "body": self.body})
+
+
+_CONTENT_TYPES = {
+    media_type: (b"content-type", f"{media_type}; charset=utf-8".encode("latin-1"))
+    for media_type in (GRAPHQL_RESPONSE_JSON, JSON)
+}
+
+
+def _json(
+    body: dict[str, Any], status: int, media_type: str, headers: dict[str, str]
+) -> JSONResponse:
+    encoded = orjson.dumps(body)
+    raw_headers = [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
+    raw_headers.append((b"content-length", str(len(encoded)).encode("latin-1")))
+    raw_headers.append(
+        _CONTENT_TYPES.get(media_type)
+        or (b"content-type", f"{media_type}; charset=utf-8".encode("latin-1"))
     )
+    return JSONResponse(encoded, status, raw_headers)
 
 
 def _codes(errors: list[dict[str, Any]]) -> set[Any]:

@@ -6,13 +6,12 @@ import uuid
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 import app.graphql.types  # noqa: F401  (registers every record type)
 from app.graphql.engine import EngineMutation, EngineQuery
 from app.graphql.executor import PlanExecutionContext
-from app.graphql.limits import cost_limit, text_values, token_limit, validation_limits
+from app.graphql.limits import DocumentCache, query_checks
 from app.graphql.masking import QuietSchema
 from app.graphql.mutations import DATE_OR_DATETIME_SCALAR, WRITE_MUTATIONS, DateOrDateTime
 from app.graphql.queries import ReadQuery
@@ -61,26 +60,25 @@ def build_schema(
         if MUTATION_TYPES
         else None
     )
-    return QuietSchema(
+    documents = DocumentCache(settings.max_tokens)
+    schema = QuietSchema(
         query=query,
         mutation=mutation,
         types=[cls for cls, _ in NODE_TYPES.values()],
-        # Factories, never instances: strawberry builds them per request.
-        extensions=[
-            token_limit(settings),
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-            validation_limits(settings),
-            cost_limit(settings),
-            text_values(),
-            *extra_extensions,
-        ],
+        # Factories, never instances: strawberry builds them per request. One extension does
+        # every check before execution (parse with the token limit, validation with the depth
+        # and alias limits, cost, NUL), caching per document what depends on its text alone:
+        # strawberry's per-request cost grows with each extension (app.graphql.limits).
+        extensions=[query_checks(settings, documents), *extra_extensions],
         execution_context_class=PlanExecutionContext if plan_executor else None,
         config=StrawberryConfig(
             auto_camel_case=True,
             scalar_map={uuid.UUID: UUID_SCALAR, DateOrDateTime: DATE_OR_DATETIME_SCALAR},
         ),
     )
+    # The prepared documents of this schema (tests look at its hits and misses).
+    schema.document_cache = documents  # type: ignore[attr-defined]
+    return schema
 
 
 def schema_sdl(schema: strawberry.Schema) -> str:

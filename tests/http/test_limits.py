@@ -104,15 +104,11 @@ async def test_page_sizes_stay_capped_by_the_lists(gql: Any) -> None:
     assert errors[0]["message"] == "first: must be between 0 and 1000, got 1001"
 
 
-async def test_the_limits_keep_the_parse_and_validation_caches_effective(gql: Any) -> None:
-    # strawberry's caches live at module level, keyed by maxsize (build_schema uses 1024)
-    from strawberry.extensions.parser_cache import _get_parse_cache
-    from strawberry.extensions.validation_cache import _get_validate_cache
-
-    parse_cache, validate_cache = _get_parse_cache(1024), _get_validate_cache(1024)
+async def test_the_limits_keep_the_document_cache_effective(gql: Any, app: Any) -> None:
+    # the checks before execution are remembered per document text (app.graphql.limits.prepared)
+    cache = app.state.schema.document_cache
     query = "{ coupons(first: 3) { totalCount } cacheProbe: __typename }"
     await gql(query)
-    parse_hits, validate_hits = parse_cache.cache_info().hits, validate_cache.cache_info().hits
+    hits, misses = cache.hits, cache.misses
     await gql(query)
-    assert parse_cache.cache_info().hits == parse_hits + 1
-    assert validate_cache.cache_info().hits == validate_hits + 1
+    assert (cache.hits, cache.misses) == (hits + 1, misses)

@@ -13,23 +13,23 @@
 Body size and batching are refused by `app.graphql.http_params`, time by `app.graphql.http`; page
 sizes by the connections themselves (`max_page_size`).
 
-Everything here is a class or a factory: strawberry builds extensions per request, and the
-validation rules are made once per schema so that they stay one key of its validation cache.
+All of them run in one schema extension, `QueryChecks` (`prepared`), which remembers per
+document text what depends on the text alone (the parse, validation, the cost per page size,
+NUL in the document's strings): see that module for what is cached, keyed by what, and why.
+`query_checks(settings)` is its factory: strawberry builds extensions per request, while the
+validation rules and the document cache are made once per schema.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from graphql import ASTValidationRule
 from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, SchemaExtension
 
 from app.graphql.limits.aliases import TOO_MANY_ALIASES, alias_rule
-from app.graphql.limits.cost import QUERY_TOO_COSTLY, QueryCost, operation_cost
+from app.graphql.limits.cost import QUERY_TOO_COSTLY, operation_cost
 from app.graphql.limits.depth import QUERY_TOO_DEEP, depth_rule
-from app.graphql.limits.text import TextValues
-from app.graphql.limits.tokens import TOO_MANY_TOKENS, TokenLimit
+from app.graphql.limits.prepared import DocumentCache, QueryChecks, QueryChecksFactory
+from app.graphql.limits.tokens import TOO_MANY_TOKENS
 from app.settings import Settings
 
 __all__ = [
@@ -37,21 +37,17 @@ __all__ = [
     "QUERY_TOO_DEEP",
     "TOO_MANY_ALIASES",
     "TOO_MANY_TOKENS",
-    "cost_limit",
+    "DocumentCache",
+    "QueryChecks",
+    "QueryChecksFactory",
     "operation_cost",
-    "text_values",
-    "token_limit",
-    "validation_limits",
+    "query_checks",
+    "validation_rules",
 ]
 
-ExtensionFactory = Callable[[], SchemaExtension]
 
-
-def token_limit(settings: Settings) -> ExtensionFactory:
-    return lambda: TokenLimit(settings.max_tokens)
-
-
-def validation_limits(settings: Settings) -> ExtensionFactory:
+def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
+    """The limits checked during validation, next to graphql-core's specified rules."""
     rules: list[type[ASTValidationRule]] = [
         depth_rule(settings.max_depth),
         alias_rule(settings.max_aliases),
@@ -59,12 +55,15 @@ def validation_limits(settings: Settings) -> ExtensionFactory:
     ]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    return lambda: AddValidationRules(rules)
+    return tuple(rules)
 
 
-def cost_limit(settings: Settings) -> ExtensionFactory:
-    return lambda: QueryCost(settings.max_cost, settings.default_page_size)
-
-
-def text_values() -> ExtensionFactory:
-    return TextValues
+def query_checks(settings: Settings, cache: DocumentCache | None = None) -> QueryChecksFactory:
+    """The factory of the `QueryChecks` extension: one document cache and one set of rules for
+    every request of the schema it is given to (`cache`: a new one unless given)."""
+    return QueryChecksFactory(
+        cache if cache is not None else DocumentCache(settings.max_tokens),
+        validation_rules(settings),
+        settings.max_cost,
+        settings.default_page_size,
+    )

@@ -14,7 +14,6 @@ variables before anything executes, and reported in the response's `extensions`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -39,7 +38,6 @@ from graphql import (
     is_leaf_type,
     is_list_type,
 )
-from strawberry.extensions import SchemaExtension
 
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
 OBJECT_COST = 1
@@ -180,34 +178,34 @@ def _field_definition(parent: GraphQLNamedType, name: str) -> GraphQLField | Non
     return fields.get(name) if fields else None
 
 
-class QueryCost(SchemaExtension):
-    """Refuses an operation costing more than `max_cost` before it executes; reports the cost."""
+PAGE_SIZE_ARGUMENTS = ("first", "last")
 
-    def __init__(self, max_cost: int, default_page_size: int) -> None:
-        super().__init__()
-        self.max_cost = max_cost
-        self.default_page_size = default_page_size
-        self.cost: int | None = None
 
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context
-        assert context.graphql_document is not None  # execution follows a successful parse
-        self.cost = operation_cost(
-            context.schema._schema,
-            context.graphql_document,
-            context.operation_name,
-            context.variables or {},
-            self.default_page_size,
-        )
-        if self.cost > self.max_cost:
-            raise GraphQLError(
-                f"The query costs {self.cost}; the limit is {self.max_cost}. Ask for fewer "
-                "rows (first/last) or fewer nested lists.",
-                extensions={"code": QUERY_TOO_COSTLY, "cost": self.cost, "limit": self.max_cost},
-            )
-        yield
+def page_size_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables the cost of any operation of `document` can depend on: those given to a
+    `first` or `last` argument anywhere in it (sorted). Every other variable leaves the cost
+    unchanged, so the cost of an operation is a function of the document, the operation name
+    and these variables' values alone (`app.graphql.limits.prepared` caches it so).
+    """
+    names: set[str] = set()
+    pending: list[Any] = list(document.definitions)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, FieldNode):
+            for argument in node.arguments or ():
+                if argument.name.value in PAGE_SIZE_ARGUMENTS and isinstance(
+                    argument.value, VariableNode
+                ):
+                    names.add(argument.value.name.value)
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is not None:
+            pending.extend(selection_set.selections)
+    return tuple(sorted(names))
 
-    def get_results(self) -> dict[str, Any]:
-        if self.cost is None:
-            return {}
-        return {"cost": {"requested": self.cost, "limit": self.max_cost}}
+
+def too_costly(cost: int, max_cost: int) -> GraphQLError:
+    return GraphQLError(
+        f"The query costs {cost}; the limit is {max_cost}. Ask for fewer "
+        "rows (first/last) or fewer nested lists.",
+        extensions={"code": QUERY_TOO_COSTLY, "cost": cost, "limit": max_cost},
+    )

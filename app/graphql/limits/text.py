@@ -7,11 +7,9 @@ refused as a whole, the same way on every database, naming where the character w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError, StringValueNode, Visitor, visit
-from strawberry.extensions import SchemaExtension
+from graphql import DocumentNode, GraphQLError, StringValueNode, Visitor, visit
 
 NUL = "\x00"
 MESSAGE = "String values must not contain the NUL character (U+0000)"
@@ -45,22 +43,24 @@ def _variable_with_nul(value: Any, path: str) -> str | None:
     return None
 
 
-class TextValues(SchemaExtension):
-    """Refuses (BAD_USER_INPUT) an operation whose document or variables hold a NUL."""
+def nul_in_literals(document: DocumentNode) -> StringValueNode | None:
+    """The first string literal of the document holding a NUL (a property of the text alone,
+    so `app.graphql.limits.prepared` asks once per document)."""
+    finder = _FindNul()
+    visit(document, finder)
+    return finder.found
 
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.graphql_document is not None:
-            finder = _FindNul()
-            visit(context.graphql_document, finder)
-            if finder.found is not None:
-                raise GraphQLError(
-                    f"{MESSAGE}.", nodes=[finder.found], extensions={"code": "BAD_USER_INPUT"}
-                )
-        for name, value in (context.variables or {}).items():
-            where = _variable_with_nul(value, f"${name}")
-            if where is not None:
-                raise GraphQLError(
-                    f"{MESSAGE}: {where}.", extensions={"code": "BAD_USER_INPUT", "variable": where}
-                )
-        yield
+
+def literal_error(node: StringValueNode) -> GraphQLError:
+    return GraphQLError(f"{MESSAGE}.", nodes=[node], extensions={"code": "BAD_USER_INPUT"})
+
+
+def variables_error(variables: dict[str, Any] | None) -> GraphQLError | None:
+    """The refusal of the first variable value holding a NUL, if any (asked per request)."""
+    for name, value in (variables or {}).items():
+        where = _variable_with_nul(value, f"${name}")
+        if where is not None:
+            return GraphQLError(
+                f"{MESSAGE}: {where}.", extensions={"code": "BAD_USER_INPUT", "variable": where}
+            )
+    return None

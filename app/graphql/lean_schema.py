@@ -1,0 +1,171 @@
+"""`Schema.execute` without strawberry's extension machinery, when it has nothing to run.
+
+strawberry runs every request through its extension lifecycle: it builds the extensions, then
+for each of four stages (operation, parsing, validation, execution) a context manager that
+looks up every extension's hook, wraps each hook in a `contextlib` manager and enters it
+through an exit stack. For a small query that machinery was about a tenth of the server's CPU
+time, although the service's only extension is `QueryChecks` (app.graphql.limits), whose hooks
+just call a method before yielding.
+
+So when that is the schema's only extension (and it has no directives, which strawberry runs
+as an extension too), `execute` below runs the same steps in the same order, calling the
+checks directly:
+
+1. no document: `MissingQueryError` (raised to the caller, as strawberry does);
+2. parse (from the document cache): a syntax or token-limit error is the result;
+3. the operation's name and type (remembered per document and name):
+   `CannotGetOperationTypeError`, `InvalidOperationTypeError` raised;
+4. validation: its errors are the result;
+5. the cost and NUL checks: a refusal is the result (with the cost in `extensions`);
+6. execution by graphql-core (with the schema's execution context class, the plan executor),
+   with the same arguments strawberry passes (an empty middleware manager: the checks have
+   no `resolve` hook);
+7. the result with the extensions' results, through strawberry's own
+   `_handle_execution_result`.
+
+Any other error before or during execution becomes the result as in strawberry (`errors`,
+no `data`). With any other extension (tests add some) or directives, and for
+`execute_sync` and subscriptions, strawberry's own path runs. tests/http/test_lean_schema.py
+runs requests through both paths and requires identical results. The strawberry internals
+used are those of the pinned version (constraints.txt); a version without them gets the
+standard path (`_lean_checks` stays None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import MiddlewareManager
+from strawberry.exceptions import MissingQueryError
+from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.utils.await_maybe import await_maybe
+
+from app.graphql.limits import QueryChecksFactory
+
+try:  # internals of the pinned strawberry (see the module docstring)
+    from strawberry.execution import optimized_is_awaitable
+    from strawberry.schema._graphql_core import execution_context_class_kwargs
+    from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES, _coerce_error
+except ImportError:  # pragma: no cover - another strawberry version: the standard path
+    optimized_is_awaitable = None  # type: ignore[assignment]
+
+_SCHEMA_INTERNALS = (
+    "_create_execution_context",
+    "_get_execute_function",
+    "_get_custom_context_kwargs",
+    "_handle_execution_result",
+    "_process_errors",
+)
+
+
+class LeanSchema(strawberry.Schema):
+    """A strawberry schema whose `execute` skips the extension machinery when it can (above)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lean_checks: QueryChecksFactory | None = None
+        # What `_get_middleware_manager` makes for the checks alone (no `resolve` hook): an
+        # empty manager, which holds no state, made once.
+        self._no_middleware = MiddlewareManager()
+        if (
+            optimized_is_awaitable is not None
+            and len(self.extensions) == 1
+            and isinstance(self.extensions[0], QueryChecksFactory)
+            and not self.directives
+            and all(hasattr(self, name) for name in _SCHEMA_INTERNALS)
+        ):
+            self._lean_checks = self.extensions[0]
+
+    async def execute(  # noqa: PLR0917 (strawberry's signature)
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        factory = self._lean_checks
+        if factory is None:
+            return await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+        context = self._create_execution_context(
+            query=query,
+            allowed_operation_types=(
+                DEFAULT_ALLOWED_OPERATION_TYPES
+                if allowed_operation_types is None
+                else allowed_operation_types
+            ),
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            operation_extensions=operation_extensions,
+        )
+        checks = factory()
+        checks.execution_context = context
+        runner = SchemaExtensionsRunner(execution_context=context, extensions=[checks])
+        try:
+            if not context.query and context.graphql_document is None:
+                raise MissingQueryError
+            checks.parse()
+            assert checks.prepared is not None
+            # `context.operation_type`, remembered per document and operation name
+            operation = checks.prepared.operation(operation_name)
+            if operation is None:
+                raise CannotGetOperationTypeError(context.operation_name) from RuntimeError(
+                    "Can't get GraphQL operation type"
+                )
+            name, operation_type = operation
+            if operation_type not in context.allowed_operations:
+                raise InvalidOperationTypeError(operation_type)
+            checks.validate()
+            if context.pre_execution_errors:
+                return await self._handle_execution_result(
+                    context,
+                    PreExecutionError(data=None, errors=context.pre_execution_errors),
+                    runner,
+                )
+            checks.check_before_execution(name)
+            result = await await_maybe(
+                self._get_execute_function()(
+                    self._schema,
+                    context.graphql_document,
+                    root_value=context.root_value,
+                    middleware=self._no_middleware,
+                    variable_values=context.variables,
+                    operation_name=name,
+                    context_value=context.context,
+                    is_awaitable=optimized_is_awaitable,
+                    **execution_context_class_kwargs(self.execution_context_class),
+                    **self._get_custom_context_kwargs(operation_extensions),
+                )
+            )
+            context.result = result
+            if isinstance(result, GraphQLExecutionResult) and result.errors:
+                context.pre_execution_errors = result.errors
+                self._process_errors(result.errors, context)
+        except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError):
+            raise
+        except Exception as error:  # noqa: BLE001 (strawberry's policy: the error is the result)
+            return await self._handle_execution_result(
+                context, PreExecutionError(data=None, errors=[_coerce_error(error)]), runner
+            )
+        return await self._handle_execution_result(
+            context, result, runner, skip_process_errors=True
+        )

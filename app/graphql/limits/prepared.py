@@ -1,0 +1,292 @@
+"""Every check before execution in one schema extension, with what it finds remembered per
+document text: parsing (with the token limit), validation (with the depth, alias and
+introspection rules), the cost, and the NUL characters of the document's own strings.
+
+Why one extension with one cache: clients send the same few documents over and over, with
+other variables. strawberry's `ParserCache` / `ValidationCache` keyed validation by the parsed
+document, whose hash walks the whole AST on every request; the cost and the NUL check walked
+it again per request; and each of the six extensions this replaces cost strawberry's per-request
+hook machinery (context managers built and entered per hook and per extension). Together that
+was about a fifth of the server's CPU time for a one-record query. Now a request finds its
+document by its text (one string hash), and what depends only on the text is computed once:
+
+- the parsed document: once per text; a refusal (`TOO_MANY_TOKENS`, a syntax error) is not
+  kept, the next request parses again;
+- validation errors (the limits' rules included): once per text and set of rules;
+- the first string literal holding a NUL: once per text;
+- the cost: once per operation name and page sizes, i.e. the values of the variables given
+  to `first` / `last` anywhere in the document, the only ones the cost reads;
+- NUL in variable values: every request (never cached).
+
+So a request with other variables is never answered another request's verdict: a variable
+that changes the cost is part of the key, and one that cannot change it is not.
+
+The cache is per schema (it holds that schema's validation results), bounded (`maxsize`
+documents, least recently used dropped first) and keeps no text longer than
+`MAX_CACHED_QUERY_LENGTH` characters (those are prepared afresh each time), so a client
+sending ever new documents cannot make it hold more than a bounded amount of memory.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    StringValueNode,
+    specified_rules,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+from strawberry.types.graphql import OperationType
+from strawberry.utils.operation import get_first_operation, get_operation_type
+
+from app.graphql.limits.cost import operation_cost, page_size_variables, too_costly
+from app.graphql.limits.text import literal_error, nul_in_literals, variables_error
+from app.graphql.limits.tokens import parse_document
+
+DEFAULT_MAXSIZE: Final = 1024
+# Real documents are a few kilobytes; the body limit (1 MB) allows far longer ones.
+MAX_CACHED_QUERY_LENGTH: Final = 64 * 1024
+# Distinct page sizes remembered per document (beyond that, costs are computed each time).
+MAX_COSTS_PER_DOCUMENT: Final = 64
+# Distinct operation names asked for per document (the same: beyond, looked up each time).
+MAX_OPERATIONS_PER_DOCUMENT: Final = 16
+
+# The rules strawberry's execution context starts with (graphql-core's).
+_SPECIFIED_RULES: Final = tuple(specified_rules)
+
+_ABSENT: Final = object()  # a variable that was not sent (its default, if any, applies)
+_UNKNOWN: Final = object()  # not computed yet
+
+
+@dataclass
+class PreparedDocument:
+    """A parsed document and what was found about it, filled in as requests ask."""
+
+    document: DocumentNode
+    _errors: dict[Any, list[GraphQLError]] = field(default_factory=dict)
+    _nul_literal: Any = _UNKNOWN
+    _page_size_variables: tuple[str, ...] | None = None
+    _costs: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    _operations: dict[str | None, tuple[str | None, OperationType] | None] = field(
+        default_factory=dict
+    )
+
+    def operation(self, provided_name: str | None) -> tuple[str | None, OperationType] | None:
+        """The name and type of the operation a request names (`provided_name`; None: the
+        first), as strawberry's `ExecutionContext` finds them; None when there is none."""
+        if provided_name in self._operations:
+            return self._operations[provided_name]
+        name = provided_name
+        if name is None:
+            first = get_first_operation(self.document)
+            name = first.name.value if first is not None and first.name else None
+        try:
+            found: tuple[str | None, OperationType] | None = (
+                name,
+                get_operation_type(self.document, name),
+            )
+        except RuntimeError:
+            found = None
+        if len(self._operations) < MAX_OPERATIONS_PER_DOCUMENT:
+            self._operations[provided_name] = found
+        return found
+
+    def validation_errors(
+        self, schema: GraphQLSchema, rules: tuple[type[ASTValidationRule], ...], key: Any = None
+    ) -> list[GraphQLError]:
+        """What `rules` find wrong with the document (strawberry's own rules added).
+
+        Remembered under `key` (default: the rules themselves; a caller that always passes the
+        same rules can name them with a cheaper key than a tuple of thirty classes to hash).
+        """
+        if key is None:
+            key = rules
+        errors = self._errors.get(key)
+        if errors is None:
+            errors = self._errors[key] = validate_document(schema, self.document, rules)
+        return errors
+
+    def nul_literal(self) -> StringValueNode | None:
+        if self._nul_literal is _UNKNOWN:
+            self._nul_literal = nul_in_literals(self.document)
+        return self._nul_literal  # type: ignore[no-any-return]
+
+    def cost(
+        self,
+        schema: GraphQLSchema,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        default_page_size: int,
+    ) -> int:
+        """`operation_cost` of a validated document, remembered per operation and page sizes."""
+        names = self._page_size_variables
+        if names is None:
+            names = self._page_size_variables = page_size_variables(self.document)
+        key = (operation_name, *(_page_size_value(variables, name) for name in names))
+        cost = self._costs.get(key)
+        if cost is None:
+            cost = operation_cost(
+                schema, self.document, operation_name, variables, default_page_size
+            )
+            if len(self._costs) < MAX_COSTS_PER_DOCUMENT:
+                self._costs[key] = cost
+        return cost
+
+
+def _page_size_value(variables: dict[str, Any], name: str) -> Any:
+    """A variable's value as the cost sees it: an integer, absent (its default applies), or
+    anything else (null, a string...: the cost ignores it and execution refuses it)."""
+    value = variables.get(name, _ABSENT)
+    if value is _ABSENT or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    return None
+
+
+class DocumentCache:
+    """Prepared documents by their text: a bounded LRU, one per schema."""
+
+    def __init__(self, max_tokens: int, maxsize: int = DEFAULT_MAXSIZE) -> None:
+        self.max_tokens = max_tokens
+        self.maxsize = maxsize
+        self._entries: OrderedDict[str, PreparedDocument] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, query: str) -> PreparedDocument:
+        """The prepared document of `query`; raises the parser's `GraphQLError` when it does
+        not parse (a refusal is not remembered: the next request parses again)."""
+        entry = self._entries.get(query)
+        if entry is not None:
+            self.hits += 1
+            self._entries.move_to_end(query)
+            return entry
+        self.misses += 1
+        entry = PreparedDocument(parse_document(query, self.max_tokens))
+        if len(query) <= MAX_CACHED_QUERY_LENGTH and self.maxsize > 0:
+            self._entries[query] = entry
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return entry
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class QueryChecks(SchemaExtension):
+    """The checks before execution (see the module docstring), and the cost in `extensions`.
+
+    - parsing: the document comes from the cache; a document over `max_tokens` tokens is
+      refused with `TOO_MANY_TOKENS`, a syntax error as graphql-core words it (either escapes
+      the parsing hook, which strawberry turns into a request error);
+    - validation: graphql-core's rules, strawberry's and `rules` (depth, aliases,
+      introspection), remembered per document;
+    - before execution, in this order: the cost (`QUERY_TOO_COSTLY` above `max_cost`), a NUL
+      in a string of the document, a NUL in a variable value (`BAD_USER_INPUT`).
+
+    strawberry builds extensions per request: an instance holds one request's state; what
+    every request of the schema shares (the cache, the rules, the limits) is its factory's,
+    `shared` (made once per schema by `app.graphql.limits.query_checks`).
+    """
+
+    def __init__(self, shared: QueryChecksFactory) -> None:
+        super().__init__()
+        self.shared = shared
+        self.max_cost = shared.max_cost
+        self.prepared: PreparedDocument | None = None
+        self.cost: int | None = None
+
+    # The checks, called by the hooks below or directly by `app.graphql.lean_schema`, which
+    # runs them without strawberry's hook machinery when this is the schema's only extension.
+
+    def parse(self) -> None:
+        """The document from the cache; raises the parser's `GraphQLError`."""
+        context = self.execution_context
+        assert context.query is not None  # strawberry refuses a request without one first
+        self.prepared = self.shared.cache.get(context.query)
+        context.graphql_document = self.prepared.document
+
+    def validate(self) -> None:
+        """Sets the validation errors (an empty list when the document is valid)."""
+        context = self.execution_context
+        assert self.prepared is not None  # validation follows a successful parse
+        shared, given = self.shared, context.validation_rules
+        if given == _SPECIFIED_RULES:  # graphql-core's rules, as strawberry gives them
+            rules, key = shared.rules_after_specified, shared.specified_key
+        else:  # another extension changed them
+            rules, key = (*given, *shared.rules), None
+        context.pre_execution_errors = self.prepared.validation_errors(
+            context.schema._schema, rules, key
+        )
+
+    def check_before_execution(self, operation_name: Any = _UNKNOWN) -> None:
+        """Raises the refusal of a valid operation: its cost, then a NUL in a string.
+
+        `operation_name`: the operation's name when the caller knows it already (else the
+        execution context's)."""
+        context = self.execution_context
+        prepared = self.prepared
+        assert prepared is not None  # execution follows a successful validation
+        if operation_name is _UNKNOWN:
+            operation_name = context.operation_name
+        variables = context.variables or {}
+        self.cost = prepared.cost(
+            context.schema._schema, operation_name, variables, self.shared.default_page_size
+        )
+        if self.cost > self.max_cost:
+            raise too_costly(self.cost, self.max_cost)
+        literal = prepared.nul_literal()
+        if literal is not None:
+            raise literal_error(literal)
+        if variables and (error := variables_error(variables)) is not None:
+            raise error
+
+    def on_parse(self) -> Iterator[None]:
+        self.parse()
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        self.validate()
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        self.check_before_execution()
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.cost is None:
+            return {}
+        return {"cost": {"requested": self.cost, "limit": self.max_cost}}
+
+
+class QueryChecksFactory:
+    """Makes the `QueryChecks` of each request (strawberry calls extension factories per
+    request); holds what all requests of a schema share: the cache, the rules, the limits.
+    `app.graphql.lean_schema` recognises it to run the checks without hook machinery."""
+
+    def __init__(
+        self,
+        cache: DocumentCache,
+        rules: tuple[type[ASTValidationRule], ...],
+        max_cost: int,
+        default_page_size: int,
+    ) -> None:
+        self.cache = cache
+        self.rules = rules
+        self.max_cost = max_cost
+        self.default_page_size = default_page_size
+        # The rules of a request that no other extension changed, and the key their verdicts
+        # are remembered under: cheaper to hash than thirty-odd classes, and unlike the flat
+        # tuples of classes that other rule lists are remembered under.
+        self.rules_after_specified = (*_SPECIFIED_RULES, *rules)
+        self.specified_key = ("specified", rules)
+
+    def __call__(self) -> QueryChecks:
+        return QueryChecks(self)
