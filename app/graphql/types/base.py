@@ -129,12 +129,6 @@ async def load_related_many(info: Any, type_name: str, db_ids: list[int | None])
     return related
 
 
-async def load_related(info: Any, type_name: str, db_id: int | None) -> Any:
-    """One to-one relationship (see `load_related_many`)."""
-    (related,) = await load_related_many(info, type_name, [db_id])
-    return related
-
-
 def related_field(type_name: str, attribute: str, node: Any, *, description: str) -> Any:
     """A to-one relationship field: the `type_name` record whose id the parent holds in
     `attribute`, or null; resolved for all parents at once (see `app.graphql.batching`)."""
