@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.auth.principal import Principal, Scope
@@ -23,13 +22,13 @@ RECORD_TYPES: dict[str, RecordType] = {
 @dataclass(frozen=True)
 class Access:
     principal: Principal
-    token_problem: Callable[[], str | None] = lambda: None
+    # Why a presented token was refused (None when there was none or it was valid).
+    token_problem: str | None = None
 
     def require_authenticated(self) -> None:
         if self.principal.is_anonymous:
-            problem = self.token_problem()
-            if problem:
-                raise Unauthenticated(f"the bearer token was refused: {problem}")
+            if self.token_problem:
+                raise Unauthenticated(f"the bearer token was refused: {self.token_problem}")
             raise Unauthenticated("a bearer token is required (Authorization: Bearer <token>)")
 
     def scope(self, type_name: str, action: Action) -> Scope:

@@ -32,8 +32,18 @@ class Context:
     auth_problem: str | None = None
 
     def __post_init__(self) -> None:
-        self.access = Access(self.principal, lambda: self.auth_problem)
+        self.access = Access(self.principal, self.auth_problem)
         self.loaders = Loaders(self.db, self.access)
+
+    def release(self) -> None:
+        """Let go of what the request loaded once its response is built. The loaders' caches
+        hold every row of the response; anything that still points at the context after the
+        request (a traceback, a cycle through strawberry's info objects) would otherwise keep
+        them all until a full garbage collection, which then walks hundreds of thousands of
+        objects at once and stalls every request in flight."""
+        self.loaders = Loaders(self.db, self.access)
+        self.prepared_lists.clear()
+        self.trashed_by_path.clear()
 
     def fresh_loaders(self) -> None:
         """Empty dataloaders: when the plan executor hands an operation over to graphql-core

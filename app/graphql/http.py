@@ -145,6 +145,7 @@ class GraphQLEndpoint:
             # The request's connection goes back to the pool: after the operation, a failure
             # or a timeout alike.
             await context.db.close()
+            context.release()
         return self._outcome(result, context, request_id)
 
     def context_for(self, request: Request) -> Context:
@@ -155,15 +156,14 @@ class GraphQLEndpoint:
             )
         except AuthenticationError as error:
             principal, auth_problem = ANONYMOUS, error.message
-        context = Context(
+        return Context(
             settings=self.settings,
             principal=principal,
             db=RequestDatabase(self.engine),
             services=self.services,
             request=request,
+            auth_problem=auth_problem,
         )
-        context.auth_problem = auth_problem
-        return context
 
     def _outcome(self, result: ExecutionResult, context: Context, request_id: str) -> Outcome:
         errors = result.errors or []
