@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Execution: the breadth-first plan executor (app.graphql.executor); false runs every
     # operation through strawberry's standard graphql-core executor.
     plan_executor: bool = True
+    # Lists whose selection PostgreSQL can spell return their nodes as JSON built there
+    # (app.graphql.rendering); the plan executor embeds it. Off: every node built in Python.
+    render_in_database: bool = True
 
     # Limits.
     default_page_size: int = 25

@@ -164,6 +164,11 @@ def _order_by(keys: Sequence[tuple[ColumnElement[Any], bool]], *, reverse: bool)
     return [e.desc() if (d != reverse) else e.asc() for e, d in keys]
 
 
+def ascending_order(ordering: Ordering, table: Any) -> list[Any]:
+    """The ORDER BY of `ordering` on `table` (or an alias of it), first page first."""
+    return _order_by(ordering.keys(table), reverse=False)
+
+
 def _outside_cursor(
     keys: Sequence[tuple[ColumnElement[Any], bool]], window: Window
 ) -> ColumnElement[bool] | None:

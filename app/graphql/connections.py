@@ -16,8 +16,10 @@ from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_co
 from app.db.paging import Ordering, PageWants, Window, fetch_page
 from app.db.tenancy import scope_condition
 from app.graphql.batching import batched
+from app.graphql.field_sources import ChildPages, declare
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
 from app.graphql.pagination import Connection, ordering_from, page_window, to_connection
+from app.graphql.rendering import rendered_columns, rendered_node
 from app.graphql.trashed import effective_trashed, response_path
 from app.graphql.types.base import NODE_TYPES, build_for
 
@@ -108,14 +110,15 @@ async def resolve_list(
     """A page of a top-level list of `spec` records. `action` is List, or Read for a lookup of
     one record by its key; the page holds only the sites where the caller has it."""
     context = info.context
-    ordering, window, where, _ = _prepare(info, spec, arguments)
+    ordering, window, where, _ = prepare_list(info, spec, arguments)
     chosen = effective_trashed(info, arguments.trashed)
     scope = context.access.require_scope(spec.name, action)
     wants = page_wants(info)
+    columns, build = _read(info, spec, chosen, ordering, build)
     page = await fetch_page(
         context.db,
         spec.table,
-        list(spec.table.c),
+        columns,
         [
             *trashed_condition(spec.table, chosen),
             *scope_condition(spec.table, scope),
@@ -145,19 +148,34 @@ async def resolve_pages(
     key = response_path(info)
     prepared = context.prepared_lists.get(key)
     if prepared is None:
-        ordering, window, where, where_key = _prepare(info, spec, arguments)
+        ordering, window, where, where_key = prepare_list(info, spec, arguments)
         chosen = effective_trashed(info, arguments.trashed)
         wants = page_wants(info)
+        columns, build = _read(info, spec, chosen, ordering, build)
         loader = context.loaders.page_by_parent(
-            spec, parent_column, chosen, where, where_key, ordering, window, wants
+            spec, parent_column, chosen, where, where_key, ordering, window, wants, columns
         )
-        prepared = context.prepared_lists[key] = (ordering, loader, wants.cursors)
-    ordering, loader, cursors = prepared
+        prepared = context.prepared_lists[key] = (ordering, loader, wants.cursors, build)
+    ordering, loader, cursors, build = prepared
     pages = await loader.load_all([parent.db_id for parent in parents])
     return [to_connection(page, ordering, build, cursors=cursors) for page in pages]
 
 
-def _prepare(
+def _read(
+    info: Any, spec: ListSpec, trashed: Trashed, ordering: Ordering, build: Callable[[Any], Any]
+) -> tuple[tuple[Any, ...], Callable[[Any], Any]]:
+    """The columns a list reads and how its rows become nodes: every column and `build`,
+    or, when the nodes are rendered in the database (see `app.graphql.rendering`), the
+    columns of the cursor and each node's JSON."""
+    renderer = info.context.renderer
+    document = None if renderer is None else renderer.nodes_json(info, spec, trashed)
+    if document is None:
+        return tuple(spec.table.c), build
+    renderer.ex.stats["rendered"] += 1
+    return rendered_columns(spec.table, ordering, document), rendered_node
+
+
+def prepare_list(
     info: Any, spec: ListSpec, arguments: ListArguments
 ) -> tuple[Ordering, Window, list[Any], str]:
     settings = info.context.settings
@@ -208,7 +226,8 @@ def connection_field(
             return [await resolve_list(info, spec, build, arguments) for _ in parents]
         return await resolve_pages(parents, info, spec, build, parent_column, arguments)
 
-    return strawberry.field(
-        resolver=batched(pages, returns=Connection[node]),  # type: ignore[valid-type]
-        description=description,
+    resolver = declare(
+        batched(pages, returns=Connection[node]),  # type: ignore[valid-type]
+        ChildPages(spec, parent_column),
     )
+    return strawberry.field(resolver=resolver, description=description)

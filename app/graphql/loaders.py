@@ -83,17 +83,19 @@ class PageByParentLoader(Loader):
         ordering: Ordering,
         window: Window,
         wants: PageWants,
+        columns: Sequence[Any],
     ):
         super().__init__()
         self.db, self.spec, self.parent_column = db, spec, parent_column
         self.where, self.ordering, self.window, self.wants = where, ordering, window, wants
+        self.columns = columns
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Page]:
         table = self.spec.table
         pages = await fetch_pages_by_parent(
             self.db,
             table,
-            list(table.c),
+            self.columns,
             table.c[self.parent_column],
             keys,
             self.where,
@@ -139,8 +141,10 @@ class Loaders:
         ordering: Ordering,
         window: Window,
         wants: PageWants,
+        columns: Sequence[Any],
     ) -> PageByParentLoader:
-        key = ("page", spec.name, parent_column, trashed, where_key, ordering, window, wants)
+        """`columns`: what is read of each row (all of them, or what rendering needs)."""
+        key = ("page", spec.name, parent_column, trashed, where_key, ordering, window, wants, columns)
         if key not in self._made:
             self._made[key] = PageByParentLoader(
                 self.db,
@@ -150,5 +154,6 @@ class Loaders:
                 ordering,
                 window,
                 wants,
+                columns,
             )
         return self._made[key]  # type: ignore[return-value]

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -44,8 +45,9 @@ def site_reader(site_id: int) -> Principal:
 
 
 def normalize(result: Any) -> dict[str, Any]:
+    # Through JSON: nodes rendered in the database are JSON text (orjson.Fragment) until then.
     return {
-        "data": result.data,
+        "data": orjson.loads(orjson.dumps(result.data)),
         "errors": [error.formatted for error in result.errors or ()],
         "extensions": result.extensions,
     }

@@ -69,7 +69,7 @@ async def test_generated_queries_get_the_same_response_from_both_executors(
     assert executors.left_running["PlanExecutionContext"] <= stats["replayed"]
     # what the run covered, for the curious (-s): errors, nulls, replays...
     print(f"\n{ran} generated documents: {dict(seen)};",
-          {k: stats[k] for k in ("planned", "standard", "replayed")},
+          {k: stats[k] for k in ("planned", "standard", "replayed", "rendered")},
           f"answered with tasks still running: {dict(executors.left_running)}")  # fmt: skip
 
 

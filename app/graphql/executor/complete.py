@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLError, GraphQLResolveInfo, located_error
 from graphql.execution.executor import invalid_return_type_error
 from graphql.pyutils import Path, Undefined, inspect, is_iterable
+from orjson import Fragment
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
 from app.graphql.executor.plan import ABSTRACT, LEAF, LIST, OBJECT, FieldPlan, Shape
@@ -87,6 +88,8 @@ class Completion:
                 f"Cannot return null for non-nullable field {field.parent_type.name}.{field.name}."
             )
         kind = shape.kind
+        if value.__class__ is Fragment and kind == OBJECT:  # rendered in the database, whole
+            return value
         if kind == LEAF:
             if value.__class__ is shape.fast and (not shape.is_int or INT_MIN <= value <= INT_MAX):
                 return value
@@ -175,6 +178,9 @@ class Completion:
                 # An instance of exactly the type's class, not cast: strawberry's `is_type_of`
                 # would say yes (see `Shape.exact`).
                 if item.__class__ is not exact or TYPE_CAST_ATTRIBUTE in item.__dict__:
+                    if item.__class__ is Fragment:  # rendered in the database, whole
+                        out.append(item)
+                        continue
                     if info is None and item_shape.needs_info:
                         info = self.info_for(field, owner)
                     if (

@@ -24,10 +24,11 @@ import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from graphql import GraphQLError, GraphQLResolveInfo
+from graphql import GraphQLError, GraphQLResolveInfo, OperationType
 from graphql.execution.executor import CollectedErrors
 from graphql.execution.types import ExecutionResult
 from graphql.pyutils import AwaitableOrValue, Path
+from orjson import Fragment
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from app.graphql.executor.cache import operation_plan
@@ -53,7 +54,10 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     strict: ClassVar[bool] = False
     # Counts what ran how, for tests and the benchmark ("planned", "standard", "replayed"),
     # and the calls of batch resolvers ("batches", one per field and level).
-    stats: ClassVar[dict[str, int]] = {"planned": 0, "standard": 0, "replayed": 0, "batches": 0}
+    # "rendered": lists whose nodes the database rendered (see `enable_rendering`).
+    stats: ClassVar[dict[str, int]] = {
+        "planned": 0, "standard": 0, "replayed": 0, "batches": 0, "rendered": 0,
+    }  # fmt: skip
 
     @property
     def strawberry(self) -> Any:
@@ -82,6 +86,11 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         root = Slot(None, None, None, None, False, 0, self.root_value, out)
         if serially:
             return await self._execute_serially(plan.root, root)
+        # A context may let lists hand over their nodes as finished JSON (orjson.Fragment),
+        # which only this executor embeds: queries only, undone by `_fresh_request_caches`.
+        rendering = getattr(self.context_value, "enable_rendering", None)
+        if rendering is not None and self.operation.operation == OperationType.QUERY:
+            rendering(self, plan.rendered)
         run = Run(self)
         try:
             await run.execute(root, plan.root)
@@ -166,6 +175,9 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """The whole operation again through graphql-core, reusing the root results."""
         self.stats["replayed"] += 1
         self._fresh_request_caches()
+        # Root results holding rendered nodes mean nothing to graphql-core: those resolvers
+        # run again (queries: reading twice changes nothing).
+        outcomes = {k: v for k, v in outcomes.items() if not _holds_fragments(v[1])}
         self.collected_errors = CollectedErrors()
         self._relevant_sub_fields.clear()
         self.middleware_manager = _ReplayRootResults(outcomes)  # type: ignore[assignment]
@@ -219,6 +231,13 @@ class _ReplayRootResults:
             return resolve(source, info, **args)
 
         return resolver
+
+
+def _holds_fragments(value: Any) -> bool:
+    if isinstance(value, Fragment):
+        return True
+    nodes = getattr(value, "nodes", None)
+    return isinstance(nodes, list) and any(isinstance(node, Fragment) for node in nodes)
 
 
 async def _again(value: Any) -> Any:

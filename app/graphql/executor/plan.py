@@ -285,8 +285,11 @@ class SelectionPlan:
 
 
 class OperationPlan:
-    __slots__ = ("root", "serial")
+    __slots__ = ("rendered", "root", "serial")
 
     def __init__(self, root: SelectionPlan, serial: bool) -> None:
         self.root = root
         self.serial = serial
+        # What the context's renderer worked out for this operation's lists, kept with the
+        # plan (see `app.graphql.rendering`).
+        self.rendered: dict[Any, Any] = {}

@@ -11,6 +11,7 @@ import strawberry
 from app.db.lists import ASSIGNMENTS, REDEMPTIONS
 from app.graphql.connections import connection_field
 from app.graphql.batching import batched
+from app.graphql.field_sources import RelatedRecord, declare
 from app.graphql.types.base import Record, load_related_many, node_type, related_field
 from app.graphql.types.owned import SiteOwned
 
@@ -54,7 +55,10 @@ class Assignment(Record, SiteOwned):
     )
 
     referrer_unique_id = strawberry.field(
-        resolver=batched(_referrer_unique_ids, returns=Optional[uuid.UUID]),
+        resolver=declare(
+            batched(_referrer_unique_ids, returns=Optional[uuid.UUID]),
+            RelatedRecord("Customer", "referrer_id", column="unique_id"),
+        ),
         description="UUID of the referring customer (Nexudus RefererGuid).",
     )
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Row
 
 from app.db.filters import ListSpec
 from app.graphql.batching import batched
+from app.graphql.field_sources import RelatedRecord, declare
 from app.graphql.ids import to_global_id
 from app.graphql.trashed import effective_trashed
 
@@ -104,10 +105,16 @@ def node_type(
 
     def register(cls: type[T]) -> type[T]:
         cls.from_row = staticmethod(row_builder(cls, spec.name, **computed))  # type: ignore[attr-defined]
+        cls.__row_computed__ = frozenset(computed)  # type: ignore[attr-defined]
         NODE_TYPES[spec.name] = (cls, spec)
         return cls
 
     return register
+
+
+def computed_fields(cls: type) -> frozenset[str]:
+    """The attributes `from_row` computes rather than copies from a column of the same name."""
+    return getattr(cls, "__row_computed__", frozenset())
 
 
 def build_for(type_name: str) -> Callable[[Row[Any]], Any]:
@@ -137,6 +144,7 @@ def related_field(type_name: str, attribute: str, node: Any, *, description: str
         return await load_related_many(info, type_name, [getattr(p, attribute) for p in parents])
 
     related.__name__ = attribute.removesuffix("_id")
-    return strawberry.field(
-        resolver=batched(related, returns=Optional[node]), description=description
+    resolver = declare(
+        batched(related, returns=Optional[node]), RelatedRecord(type_name, attribute)
     )
+    return strawberry.field(resolver=resolver, description=description)

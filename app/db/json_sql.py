@@ -1,0 +1,179 @@
+"""Records as JSON text built by PostgreSQL: the SQL half of rendering nodes in the database.
+
+`app.graphql.rendering` decides which part of a response can be built this way and with
+which keys; these functions say how each value is spelled in SQL so that PostgreSQL writes
+exactly what the API's own serializers would (global ids, ISO instants, UUIDs, enum names).
+The JSON is built with `json` (not `jsonb`) functions, which keep the keys in selection order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.util import ClauseAdapter
+from sqlmodel.sql.sqltypes import AutoString
+
+from app.db.column_types import UTCDateTime
+
+# json_build_object takes at most 100 arguments (PostgreSQL's FUNC_MAX_ARGS): 50 keys.
+MAX_KEYS = 50
+
+
+class ColumnKind(enum.Enum):
+    """What Python value a column gives, as far as its JSON spelling goes."""
+
+    TEXT = "text"
+    INT32 = "int32"
+    BOOLEAN = "boolean"
+    INSTANT = "instant"
+    UUID = "uuid"
+    ENUM_NAME = "enum_name"  # a Python enum member, stored by its name
+    OTHER = "other"
+
+
+def column_kind(column: Any) -> ColumnKind:
+    storage = column.type
+    if isinstance(storage, sa.Enum):
+        enum_class = storage.enum_class
+        names = None if enum_class is None else [member.name for member in enum_class]
+        return ColumnKind.ENUM_NAME if list(storage.enums) == names else ColumnKind.OTHER
+    if isinstance(storage, (AutoString, sa.String)):
+        return ColumnKind.TEXT
+    if isinstance(storage, sa.Integer) and not isinstance(storage, sa.BigInteger):
+        return ColumnKind.INT32
+    if isinstance(storage, sa.Boolean):
+        return ColumnKind.BOOLEAN
+    if isinstance(storage, UTCDateTime):
+        return ColumnKind.INSTANT
+    if isinstance(storage, sa.Uuid):
+        return ColumnKind.UUID
+    return ColumnKind.OTHER
+
+
+def enum_members(column: Any) -> list[Any]:
+    return list(column.type.enum_class)
+
+
+def text(value: str) -> ColumnElement[str]:
+    return sa.literal(value, sa.Text)
+
+
+def false() -> ColumnElement[bool]:
+    return sa.false()
+
+
+def alias(table: Any, name: str) -> Any:
+    return table.alias(name)
+
+
+def on_alias(alias: Any, conditions: Sequence[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+    """Conditions written for a table, made to apply to an alias of it."""
+    adapt = ClauseAdapter(alias).traverse
+    return [adapt(condition) for condition in conditions]
+
+
+def equals(left: Any, right: Any) -> ColumnElement[bool]:
+    return left == right  # type: ignore[no-any-return]
+
+
+def cursor_and_document(table: Any, sort_column: str, document: ColumnElement[Any]) -> tuple[Any, ...]:
+    """What a list reads when its nodes are rendered: the columns of a cursor (the id and
+    the sort column), and the node's JSON as text, labelled `RENDERED`."""
+    columns: list[Any] = [table.c.id]
+    if sort_column != "id":
+        columns.append(table.c[sort_column])
+    return (*columns, as_text(document).label(RENDERED))
+
+
+RENDERED = "rendered_node"
+
+
+def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
+    """`{"key": value, ...}` in the given order (at most `MAX_KEYS` keys)."""
+    assert len(pairs) <= MAX_KEYS
+    arguments: list[Any] = []
+    for key, value in pairs:
+        arguments.extend((sa.literal(key, sa.Text), value))
+    return sa.func.json_build_object(*arguments, type_=sa.JSON)
+
+
+def as_text(document: ColumnElement[Any]) -> ColumnElement[str]:
+    """The JSON as text: the driver hands it over as it is, to be embedded in the response
+    without being parsed."""
+    return sa.cast(document, sa.Text)
+
+
+def global_id(type_name: str, id_column: ColumnElement[Any]) -> ColumnElement[str]:
+    """Base64 of "Type:id", as `app.graphql.ids.to_global_id` spells it (PostgreSQL breaks
+    base64 lines only after 76 characters: these are never half as long)."""
+    label = sa.literal(f"{type_name}:", sa.Text).op("||")(sa.cast(id_column, sa.Text))
+    return sa.func.encode(sa.func.convert_to(label, "UTF8"), "base64", type_=sa.Text)
+
+
+def iso_instant(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A `timestamptz` as Python's `datetime.isoformat()` writes a UTC instant:
+    `2024-06-01T12:00:00+00:00`, with `.ffffff` only when there are microseconds."""
+    utc = column.op("AT TIME ZONE")(sa.literal("UTC", sa.Text))
+    seconds = sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS', type_=sa.Text)
+    micro = sa.cast(sa.func.date_part("microseconds", column), sa.BigInteger) % 1_000_000
+    fraction = sa.case((micro != 0, sa.func.to_char(utc, '"."US')), else_=sa.literal("", sa.Text))
+    return sa.case(
+        (column.is_(None), sa.null()),
+        else_=seconds.op("||")(fraction).op("||")(sa.literal("+00:00", sa.Text)),
+    )
+
+
+def as_string(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A value in its text form (UUIDs: 8-4-4-4-12 lowercase hexadecimal, as `str()`)."""
+    return sa.cast(column, sa.Text)
+
+
+def mapped(column: ColumnElement[Any], names: dict[str, str]) -> ColumnElement[str]:
+    """The stored text of `column` turned into other names (enum members into GraphQL
+    values), or itself when every name is the same."""
+    if all(stored == name for stored, name in names.items()):
+        return sa.cast(column, sa.Text)
+    return sa.case(
+        *((sa.cast(column, sa.Text) == stored, sa.literal(name, sa.Text)) for stored, name in names.items()),
+        else_=sa.null(),
+    )
+
+
+def first_rows_array(
+    document: ColumnElement[Any],
+    where: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any],
+    limit: int,
+) -> ColumnElement[Any]:
+    """A JSON array of `document` for the first `limit` rows meeting `where`, in order
+    (`[]` when there are none). Correlated to the enclosing row through `where`."""
+    rows = sa.select(document).where(*where).order_by(*order_by).limit(limit)
+    return sa.func.array_to_json(sa.func.array(rows.scalar_subquery()), type_=sa.JSON)
+
+
+def count_of(table: Any, where: Sequence[ColumnElement[bool]]) -> ColumnElement[int]:
+    return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
+
+
+def more_than(
+    table: Any, where: Sequence[ColumnElement[bool]], order_by: Sequence[Any], limit: int
+) -> ColumnElement[bool]:
+    """Whether a row meeting `where` follows the first `limit` (hasNextPage)."""
+    beyond = sa.select(table.c.id).where(*where).order_by(*order_by).offset(limit).limit(1)
+    return sa.exists(beyond)
+
+
+def related_value(
+    table: Any,
+    value: ColumnElement[Any],
+    related_id: ColumnElement[Any],
+    where: Sequence[ColumnElement[bool]],
+) -> ColumnElement[Any]:
+    """`value` of the `table` row whose id the enclosing row holds (null when there is none
+    or `where` hides it)."""
+    return sa.select(value).where(table.c.id == related_id, *where).scalar_subquery()

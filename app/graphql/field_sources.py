@@ -1,0 +1,48 @@
+"""What a relationship resolver reads, declared beside it, for rendering nodes in SQL.
+
+A resolver is code: `app.graphql.rendering` cannot look inside it. The field makers
+(`related_field`, `connection_field`, ...) declare here, for the resolver they make, the
+rows it reads, so that the renderer can read the same rows in SQL. A resolver declared
+nowhere keeps its subtree out of SQL rendering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from app.db.filters import ListSpec
+
+
+@dataclass(frozen=True)
+class RelatedRecord:
+    """The `type_name` record whose id the parent holds in `attribute` (or null)."""
+
+    type_name: str
+    attribute: str
+    # A column of that record instead of the record itself (e.g. the referrer's UUID).
+    column: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ChildPages:
+    """A page of `spec` records whose `parent_column` holds the parent's id (None: a
+    top-level list, whose parent is the query root)."""
+
+    spec: ListSpec
+    parent_column: Optional[str]
+
+
+Source = RelatedRecord | ChildPages
+
+SOURCES: dict[Callable[..., Any], Source] = {}
+
+
+def declare(resolver: Callable[..., Any], source: Source) -> Callable[..., Any]:
+    SOURCES[resolver] = source
+    return resolver
+
+
+def source_of(resolver: Callable[..., Any] | None) -> Source | None:
+    return None if resolver is None else SOURCES.get(resolver)

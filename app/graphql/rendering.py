@@ -1,0 +1,350 @@
+"""Nodes rendered in PostgreSQL: a list's records come back as the response's JSON.
+
+Most of a large response is records' own columns, and the records of their relationships.
+When every field selected on a list's `nodes` (and below it) is one PostgreSQL can spell as
+the API would, the list's statement returns each node as JSON text: the executor embeds it
+as it is (`orjson.Fragment`), and no row, object or response dict is made in Python. This is
+how PostGraphile answers everything; here it is an optimisation the executor may take:
+- only on PostgreSQL, only in the plan executor, only for queries (the standard executor
+  and mutations always build objects);
+- only for fields whose source is known: a column of the record (strings, integers,
+  booleans, instants, UUIDs, enums, the global id), `__typename`, a to-one relationship
+  (`related_field`), a nested list (`connection_field`) asked for its `nodes`, `totalCount`
+  or `pageInfo { hasNextPage hasPreviousPage }` with `first`, `filter`, `orderBy`, `trashed`;
+  anything else (a resolver, edges and cursors, `after`/`last`/`before` below the top,
+  arguments that fail) leaves the list to the Python path, which answers as it always did,
+  errors included;
+- with the same rows: soft deletion as the response chose it, the caller's scope, the
+  list's filters and order, through the same condition builders the loaders use.
+The differential tests (tests/graphql/executor) hold the two paths to the same responses.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Hashable
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from orjson import Fragment
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLInt,
+    GraphQLObjectType,
+    GraphQLString,
+    InlineFragmentNode,
+    VariableNode,
+    get_nullable_type,
+    is_enum_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import FieldDetails, collect_subfields
+from graphql.execution.values import get_argument_values
+from strawberry.types.arguments import convert_arguments
+
+from app.auth.roles import Action
+from app.db import json_sql
+from app.db.json_sql import ColumnKind
+from app.db.filters import ListSpec, Trashed, trashed_condition
+from app.db.paging import Ordering, ascending_order
+from app.db.tenancy import scope_condition
+from app.graphql.field_sources import ChildPages, RelatedRecord, source_of
+from app.graphql.trashed import response_path
+from app.graphql.types.base import NODE_TYPES, computed_fields
+
+if TYPE_CHECKING:
+    from app.graphql.executor.context import PlanExecutionContext
+
+STRAWBERRY_BACKREF = "strawberry-definition"
+CONNECTION_FIELDS = {"nodes", "totalCount", "pageInfo", "__typename"}
+# The render cache of one operation plan: its size is bounded (requests differ by caller and
+# by the variables the lists read).
+CACHE_SIZE = 256
+
+
+class NotRendered(Exception):
+    """Something in the selection has no SQL spelling: the Python path answers."""
+
+
+class Renderer:
+    """Made by the plan executor for one request (see `PlanExecutionContext`)."""
+
+    def __init__(self, ex: PlanExecutionContext, context: Any, cache: dict[Hashable, Any]) -> None:
+        self.ex = ex
+        self.context = context
+        self.cache = cache
+        self._aliases = itertools.count(1)
+
+    # -- what the list resolvers ask -------------------------------------------------------
+
+    def nodes_json(self, info: Any, spec: ListSpec, trashed: Trashed) -> Any:
+        """The JSON of one node of the list `info` resolves, for a row of `spec.table`, or
+        None when its selection cannot be rendered (or does not ask for nodes)."""
+        raw = info._raw_info
+        key = (response_path(raw), trashed, self.context.principal, self._variables_of(raw))
+        try:
+            return self.cache[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        try:
+            document = self._top_nodes(raw, spec, trashed)
+        except NotRendered:
+            document = None
+        except Exception:  # a failing argument or scope: the Python path raises it properly
+            document = None
+        if len(self.cache) >= CACHE_SIZE:
+            self.cache.clear()
+        self.cache[key] = document
+        return document
+
+    def _top_nodes(self, raw: Any, spec: ListSpec, trashed: Trashed) -> Any:
+        connection = get_nullable_type(raw.return_type)
+        if not is_object_type(connection):
+            raise NotRendered
+        details = [FieldDetails(node, None) for node in raw.field_nodes]
+        grouped = self._collect(connection, details)
+        nodes = [key for key, d in grouped.items() if d[0].node.name.value == "nodes"]
+        if len(nodes) != 1 or any(
+            d[0].node.name.value not in CONNECTION_FIELDS for d in grouped.values()
+        ):
+            raise NotRendered
+        field_def = connection.fields["nodes"]
+        return self._node(_item_type(field_def.type), grouped[nodes[0]], spec.table, trashed)
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _collect(self, type_: GraphQLObjectType, details: list[Any]) -> dict[str, Any]:
+        ex = self.ex
+        return collect_subfields(  # type: ignore[no-any-return]
+            ex.schema, ex.fragments, ex.variable_values, ex.operation, type_, details,
+            ex.hide_suggestions,
+        ).grouped_field_set  # fmt: skip
+
+    def _node(
+        self, type_: Any, details: list[Any], table: Any, trashed: Trashed
+    ) -> Any:
+        """`{...}` of the selection on a record of `type_` held by `table`'s row."""
+        type_ = get_nullable_type(type_)
+        if not is_object_type(type_) or type_.name not in NODE_TYPES:
+            raise NotRendered
+        cls, _spec = NODE_TYPES[type_.name]
+        grouped = self._collect(type_, details)
+        if len(grouped) > json_sql.MAX_KEYS:
+            raise NotRendered
+        pairs: list[tuple[str, Any]] = []
+        for key, field_details in grouped.items():
+            name = field_details[0].node.name.value
+            if name == "__typename":
+                pairs.append((key, json_sql.text(type_.name)))
+                continue
+            field_def = type_.fields.get(name)
+            if field_def is None:  # graphql-core leaves unknown fields out of the response
+                continue
+            pairs.append((key, self._field(type_, cls, field_def, field_details, table, trashed)))
+        return json_sql.json_object(pairs)
+
+    def _field(
+        self, type_: Any, cls: type, field_def: Any, details: list[Any], table: Any, trashed: Trashed
+    ) -> Any:
+        definition = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
+        if definition is None or definition.extensions:
+            raise NotRendered
+        resolver = definition.base_resolver
+        if resolver is None:
+            if field_def.args:
+                raise NotRendered
+            name = definition.python_name
+            if name == "id":
+                return json_sql.global_id(type_.name, table.c.id)
+            if name in computed_fields(cls) or name not in table.c:
+                raise NotRendered
+            return _leaf(field_def.type, table.c[name])
+        source = source_of(resolver.wrapped_func)
+        if isinstance(source, RelatedRecord):
+            return self._related(source, field_def, details, table, trashed)
+        if isinstance(source, ChildPages) and source.parent_column is not None:
+            return self._pages(source, definition, field_def, details, table, trashed)
+        raise NotRendered
+
+    def _related(
+        self, source: RelatedRecord, field_def: Any, details: list[Any], table: Any, trashed: Trashed
+    ) -> Any:
+        if field_def.args or is_non_null_type(field_def.type):
+            raise NotRendered
+        _cls, spec = NODE_TYPES[source.type_name]
+        related = self._alias(spec)
+        if source.column is None:
+            value = self._node(field_def.type, details, related, trashed)
+        else:
+            value = _leaf(field_def.type, related.c[source.column])
+        where = self._visible(spec, trashed, related)
+        return json_sql.related_value(related, value, table.c[source.attribute], where)
+
+    def _pages(
+        self, source: ChildPages, definition: Any, field_def: Any, details: list[Any],
+        table: Any, trashed: Trashed,
+    ) -> Any:  # fmt: skip
+        from app.graphql.connections import ListArguments, prepare_list
+
+        if len(details) != 1:  # the same list merged from several places: arguments per node
+            raise NotRendered
+        arguments = ListArguments(**self._arguments(definition, field_def, details[0].node))
+        if arguments.after is not None or arguments.before is not None or arguments.last is not None:
+            raise NotRendered
+        spec = source.spec
+        ordering, window, where, _ = prepare_list(SimpleNamespace(context=self.context), spec, arguments)
+        chosen = arguments.trashed if arguments.trashed is not None else trashed
+        child = self._alias(spec)
+        conditions = [
+            json_sql.equals(child.c[source.parent_column], table.c.id),
+            *self._visible(spec, chosen, child),
+            *json_sql.on_alias(child, where),
+        ]
+        order = ascending_order(ordering, child)
+        size = window.first
+        assert size is not None
+        connection = get_nullable_type(field_def.type)
+        pairs: list[tuple[str, Any]] = []
+        for key, field_details in self._collect(connection, details).items():
+            name = field_details[0].node.name.value
+            if name == "__typename":
+                pairs.append((key, json_sql.text(connection.name)))
+            elif name == "nodes":
+                node_type = _item_type(connection.fields["nodes"].type)
+                document = self._node(node_type, field_details, child, chosen)
+                pairs.append((key, json_sql.first_rows_array(document, conditions, order, size)))
+            elif name == "totalCount":
+                pairs.append((key, json_sql.count_of(child, conditions)))
+            elif name == "pageInfo":
+                pairs.append((key, self._page_info(connection, field_details, child, conditions, order, size)))
+            else:
+                raise NotRendered
+        return json_sql.json_object(pairs)
+
+    def _page_info(
+        self, connection: Any, details: list[Any], child: Any, conditions: list[Any],
+        order: list[Any], size: int,
+    ) -> Any:  # fmt: skip
+        page_info = get_nullable_type(connection.fields["pageInfo"].type)
+        pairs: list[tuple[str, Any]] = []
+        for key, field_details in self._collect(page_info, details).items():
+            name = field_details[0].node.name.value
+            if name == "__typename":
+                pairs.append((key, json_sql.text(page_info.name)))
+            elif name == "hasNextPage":
+                pairs.append((key, json_sql.more_than(child, conditions, order, size)))
+            elif name == "hasPreviousPage":  # no cursor to come after: nothing precedes
+                pairs.append((key, json_sql.false()))
+            else:
+                raise NotRendered
+        return json_sql.json_object(pairs)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _alias(self, spec: ListSpec) -> Any:
+        return json_sql.alias(spec.table, f"rendered_{next(self._aliases)}")
+
+    def _visible(self, spec: ListSpec, trashed: Trashed, alias: Any) -> list[Any]:
+        """What the loaders show of `spec` records (see `Loaders.visible`), on `alias`."""
+        scope = self.context.access.scope(spec.name, Action.READ)
+        conditions = [*trashed_condition(spec.table, trashed), *scope_condition(spec.table, scope)]
+        return json_sql.on_alias(alias, conditions)
+
+    def _arguments(self, definition: Any, field_def: Any, node: FieldNode) -> dict[str, Any]:
+        ex = self.ex
+        values = get_argument_values(field_def, node, ex.variable_values)
+        schema = ex.strawberry
+        return convert_arguments(  # type: ignore[no-any-return]
+            values,
+            definition.arguments,
+            scalar_registry=schema.schema_converter.scalar_registry,
+            config=schema.config,
+        )
+
+    def _variables_of(self, raw: Any) -> tuple[Any, ...]:
+        """The values of the variables the field's subtree reads (its render depends on
+        them and on nothing else the request varies, besides the caller)."""
+        names = sorted(_variable_names(raw.field_nodes, raw.fragments))
+        if not names:
+            return ()
+        coerced = self.ex.variable_values.coerced
+        return tuple((name, repr(coerced.get(name))) for name in names)
+
+
+def rendered_columns(table: Any, ordering: Ordering, document: Any) -> tuple[Any, ...]:
+    """What a list reads when its nodes are rendered: the columns of a cursor, and the JSON."""
+    return json_sql.cursor_and_document(table, ordering.sort.column.name, document)
+
+
+def rendered_node(row: Any) -> Fragment:
+    """A rendered node, for the response as it is."""
+    return Fragment(getattr(row, json_sql.RENDERED))
+
+
+def _item_type(type_: Any) -> Any:
+    listed = get_nullable_type(type_)
+    if not is_list_type(listed):
+        raise NotRendered
+    return get_nullable_type(listed.of_type)
+
+
+def _variable_names(nodes: Any, fragments: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    seen: set[str] = set()
+
+    def value(node: Any) -> None:
+        if isinstance(node, VariableNode):
+            found.add(node.name.value)
+        for child in getattr(node, "values", None) or getattr(node, "fields", None) or ():
+            value(getattr(child, "value", child))
+
+    def selections(items: Any) -> None:
+        for node in items:
+            for directive in node.directives or ():
+                for argument in directive.arguments or ():
+                    value(argument.value)
+            if isinstance(node, FieldNode):
+                for argument in node.arguments or ():
+                    value(argument.value)
+                if node.selection_set is not None:
+                    selections(node.selection_set.selections)
+            elif isinstance(node, InlineFragmentNode):
+                selections(node.selection_set.selections)
+            elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
+                seen.add(node.name.value)
+                fragment = fragments.get(node.name.value)
+                if fragment is not None:
+                    selections(fragment.selection_set.selections)
+
+    selections(nodes)
+    return found
+
+
+def _leaf(type_: Any, column: Any) -> Any:
+    """The SQL spelling of a column as this scalar or enum serializes its Python value."""
+    if is_non_null_type(type_) and column.nullable:
+        raise NotRendered  # null would be an error: the Python path reports it
+    named = get_nullable_type(type_)
+    kind = json_sql.column_kind(column)
+    if (named, kind) in _AS_STORED:
+        return column
+    if named.name == "DateTime" and kind is ColumnKind.INSTANT:
+        return json_sql.iso_instant(column)
+    if named.name == "UUID" and kind is ColumnKind.UUID:
+        return json_sql.as_string(column)
+    if is_enum_type(named) and kind is ColumnKind.ENUM_NAME:
+        members = json_sql.enum_members(column)
+        return json_sql.mapped(column, {m.name: named.serialize(m) for m in members})
+    raise NotRendered
+
+
+# Scalars whose Python value JSON spells as the column holds it.
+_AS_STORED = {
+    (GraphQLString, ColumnKind.TEXT),
+    (GraphQLInt, ColumnKind.INT32),
+    (GraphQLBoolean, ColumnKind.BOOLEAN),
+}

@@ -1,0 +1,167 @@
+"""Nodes rendered in PostgreSQL answer exactly as nodes built in Python (app.graphql.rendering).
+
+Each query runs twice through HTTP, rendering on and off, and the two bodies must be the same
+JSON, keys in the same order. On SQLite nothing is rendered and the pairs agree trivially;
+the suite-wide shadow (tests/executor/shadow.py) also holds every request here to graphql-core's
+standard executor.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from app.db import tables as t
+from app.domain.enums import CustomerKind
+from tests.conftest import token
+from tests.graphql.test_statement_count import count_statements
+
+RECORD = "id uniqueId createdAt updatedAt updatedBy deletedAt externalId __typename"
+CUSTOMER = f"{RECORD} kind fullName billingName companyName email isMember"
+CODE = f"{RECORD} code validFrom validTo multiUse customerCreditId revenue timesUsed"
+ASSIGNMENT = f"{RECORD} validFrom expiresOn timesUsed notes bookingReference referrerUniqueId"
+
+DEEP = f"""query Deep($first: Int!, $codes: Int) {{
+  coupons(first: $first) {{
+    totalCount
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ id name description timesUsed
+      codes(first: $codes) {{ totalCount pageInfo {{ hasNextPage hasPreviousPage }}
+        nodes {{ {CODE}
+          customer {{ {CUSTOMER} }}
+          coupon {{ name code: name }}
+          assignments(first: 5) {{ __typename nodes {{ {ASSIGNMENT}
+            customer {{ ...who }} referrer {{ ...who }} }} }} }} }} }} }}
+}}
+fragment who on Customer {{ fullName kind organisation {{ name }} }}"""
+
+AWKWARD = 'Zoë "quoted" \\ back\nline\ttab \x01 ☃ 😀'
+
+
+async def _seed(make: Any) -> dict[str, Any]:
+    org = await make.organisation()
+    site = await make.site(org)
+    other_site = await make.site(org)
+    person = await make.customer(org, email="p@example.com")
+    company = await make.customer(
+        org, kind=CustomerKind.COMPANY, company_name=AWKWARD, billing_name=None, is_member=True
+    )
+    instant = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    coupons = []
+    for i in range(4):
+        coupon = await make.coupon(site if i % 2 else other_site, description=AWKWARD if i else None)
+        coupons.append(coupon)
+        for j in range(3):
+            code = await make.coupon_code(
+                coupon,
+                valid_from=instant + timedelta(microseconds=j * 250_001),  # with and without
+                valid_to=None if j else instant + timedelta(days=30),
+                customer_id=company.id if j else None,
+                customer_credit_id=AWKWARD if j == 2 else None,
+                revenue=1234 if j == 0 else None,
+                multi_use=j % 2 == 0,
+            )
+            await make.assignment(person, code, notes=AWKWARD, referrer_id=company.id)
+            await make.assignment(company, code, booking_reference="B-1")
+    return {"site": site, "other_site": other_site, "coupons": coupons}
+
+
+async def _both(gql: Any, settings: Any, query: str, variables: dict[str, Any], **kw: Any) -> Any:
+    answers = []
+    for render in (True, False):
+        settings.render_in_database = render
+        response = await gql.post(query, variables, **kw)
+        assert response.status_code == 200, response.text
+        answers.append(response.json())
+    settings.render_in_database = True
+    rendered, built = answers
+    # Same JSON, same key order.
+    assert json.dumps(rendered) == json.dumps(built)
+    return rendered
+
+
+async def test_a_deep_list_renders_as_python_builds_it(gql: Any, make: Any, settings: Any) -> None:
+    await _seed(make)
+    for variables in ({"first": 10, "codes": 2}, {"first": 3, "codes": None}, {"first": 0}):
+        body = await _both(gql, settings, DEEP, variables)
+        assert "errors" not in body
+    nodes = body and (await _both(gql, settings, DEEP, {"first": 10, "codes": 3}))["data"]
+    codes = [c for n in nodes["coupons"]["nodes"] for c in n["codes"]["nodes"]]
+    assert len(codes) == 12
+    assert {c["customer"]["companyName"] for c in codes if c["customer"]} == {AWKWARD}
+    assert any("." in c["validFrom"] for c in codes) and any("." not in c["validFrom"] for c in codes)
+
+
+async def test_scope_soft_deletion_filters_and_order_hold_in_rendered_lists(
+    gql: Any, make: Any, settings: Any, db: Any
+) -> None:
+    seeded = await _seed(make)
+    # A soft-deleted code and assignment, seen only by lists that ask for them.
+    coupon = seeded["coupons"][1]
+    async with db.begin() as connection:
+        import sqlalchemy as sa
+
+        table = t.CouponCode.__table__
+        first_code = (
+            await connection.execute(
+                sa.select(table.c.id).where(table.c.coupon_id == coupon.id).order_by(table.c.id)
+            )
+        ).scalar()
+        await connection.execute(
+            table.update().where(table.c.id == first_code).values(
+                deleted_at=datetime(2025, 5, 1, tzinfo=timezone.utc)
+            )
+        )
+    query = f"""query Lists($trashed: Trashed, $nested: Trashed) {{
+      coupons(first: 10, trashed: $trashed, orderBy: {{field: CREATED_AT, direction: DESC}}) {{
+        nodes {{ name
+          codes(first: 2, trashed: $nested, orderBy: {{field: CODE, direction: DESC}},
+                filter: {{multiUse: {{eq: true}}}}) {{
+            totalCount pageInfo {{ hasNextPage }} nodes {{ code deletedAt multiUse }} }}
+          all: codes(first: 10) {{ totalCount nodes {{ code deletedAt }} }} }} }}
+    }}"""
+    for trashed in (None, "WITH", "ONLY"):
+        for nested in (None, "WITH", "WITHOUT"):
+            await _both(gql, settings, query, {"trashed": trashed, "nested": nested})
+    # A reader of one site sees that site's coupons, codes and assignments only.
+    reader = token(
+        subject="reader@example.com",
+        grants=[{"roles": ["Coupon-Read", "Coupon-List", "CouponCode-Read", "CouponCode-List",
+                           "Assignment-Read", "Assignment-List"],
+                 "sites": [seeded["site"].id]}],
+    )  # fmt: skip
+    body = await _both(gql, settings, DEEP, {"first": 10, "codes": 5}, token=reader)
+    assert len(body["data"]["coupons"]["nodes"]) == 2
+
+
+async def test_selections_rendering_cannot_spell_are_built_in_python(
+    gql: Any, make: Any, settings: Any
+) -> None:
+    await _seed(make)
+    for query in (
+        "{ coupons(first: 5) { edges { cursor node { name } } } }",
+        "{ coupons(first: 5) { nodes { name terms { kind percentage } } } }",
+        "{ coupons(first: 5) { nodes { codes(first: 2, after: null, last: 1) { nodes { code } } } } }",
+        "{ coupons(first: 5) { nodes { site { name } codes { nodes { code } } } } }",
+        "{ customers(first: 5) { nodes { fullName ... on Node { id } } } }",
+    ):
+        await _both(gql, settings, query, {})
+
+
+async def test_a_rendered_deep_list_is_one_statement(
+    gql: Any, make: Any, app: Any, settings: Any, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        pytest.skip("nodes are rendered in PostgreSQL only")
+    await _seed(make)
+    counts = {}
+    for render in (True, False):
+        settings.render_in_database = render
+        with count_statements(app.state.engine) as seen:
+            await gql(DEEP, {"first": 10, "codes": 3})
+        counts[render] = len(seen)
+    settings.render_in_database = True
+    assert counts[True] == 1 < counts[False], counts
