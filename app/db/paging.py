@@ -19,7 +19,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.column_types import UTCDateTime
-from app.db.reads import one_of
+from app.db.reads import one_of_parameter
 
 
 
@@ -130,23 +130,46 @@ class Page:
 def _comes_after(
     keys: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[Any], *, reverse: bool
 ) -> ColumnElement[bool]:
-    """Rows strictly after the cursor in the ordering (before it when `reverse`)."""
+    """Rows strictly after the cursor in the ordering (before it when `reverse`).
+
+    The cursor's values are named parameters (`cursor_parameters` gives them): a statement
+    for the next page differs from this one only by them (see `app.db.prepared`)."""
     if len(keys) != len(values):
         raise ValueError("cursor does not match the ordering")
     clauses: list[ColumnElement[bool]] = []
     equal_so_far: list[ColumnElement[bool]] = []
-    for (expression, descending), value in zip(keys, values):
+    side = "before" if reverse else "after"
+    for index, ((expression, descending), value) in enumerate(zip(keys, values)):
         if value is None:
             # Only a NULL sort value is None; the null flag key before it already ordered it.
             greater: ColumnElement[bool] = sa.false()
             equal: ColumnElement[bool] = expression.is_(None)
         else:
             upward = descending == reverse
+            value = sa.bindparam(f"cursor_{side}_{index}", value, type_=expression.type)
             greater = expression > value if upward else expression < value
             equal = expression == value
         clauses.append(sa.and_(*equal_so_far, greater))
         equal_so_far.append(equal)
     return sa.or_(*clauses)
+
+
+def cursor_parameters(window: Window) -> dict[str, Any]:
+    """The values of the cursor parameters of a window's statement (see `_comes_after`)."""
+    params: dict[str, Any] = {}
+    for side, values in (("after", window.after), ("before", window.before)):
+        for index, value in enumerate(values or ()):
+            if value is not None:
+                params[f"cursor_{side}_{index}"] = value
+    return params
+
+
+def window_shape(window: Window) -> tuple[Any, ...]:
+    """What of a window shapes its statement: sizes, and where its cursors hold NULLs."""
+    def nulls(values: tuple[Any, ...] | None) -> tuple[bool, ...] | None:
+        return None if values is None else tuple(value is None for value in values)
+
+    return (window.first, window.last, nulls(window.after), nulls(window.before))
 
 
 def _cursor_conditions(
@@ -190,35 +213,54 @@ async def fetch_page(
     ordering: Ordering,
     window: Window,
     wants: PageWants = ALL,
+    shape: Hashable = None,
 ) -> Page:
-    """One page of one list, with its flags and the filtered total, as far as `wants` asks."""
-    keys = ordering.keys(table)
-    outside = _outside_cursor(keys, window) if wants.far_side(window) else None
+    """One page of one list, with its flags and the filtered total, as far as `wants` asks.
+
+    `shape`, when given, stands for `columns` and `where` (the same shape, the same columns
+    and conditions): the statement is then compiled once for every page of every request
+    (see `app.db.prepared`)."""
     want_total = wants.total
-    extra: list[Any] = []
-    if want_total:
-        total = sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
-        extra.append(total.label("paging_total"))
-    if outside is not None:
-        exists = sa.exists(sa.select(table.c.id).where(*where, outside))
-        extra.append(exists.label("paging_outside"))
-    statement = (
-        sa.select(*columns, *extra)
-        .where(*where, *_cursor_conditions(keys, window))
-        .order_by(*_order_by(keys, reverse=window.backward))
-        .limit(window.size + 1)
-    )
-    rows = list((await connection.execute(statement)).all())
+    has_outside = wants.far_side(window) and (
+        window.before if window.backward else window.after
+    ) is not None
+
+    def flags() -> list[Any]:
+        """The total and the far-side flag, as columns."""
+        extra: list[Any] = []
+        if want_total:
+            total = sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
+            extra.append(total.label("paging_total"))
+        outside = _outside_cursor(ordering.keys(table), window) if has_outside else None
+        if outside is not None:
+            exists = sa.exists(sa.select(table.c.id).where(*where, outside))
+            extra.append(exists.label("paging_outside"))
+        return extra
+
+    def build() -> Any:
+        keys = ordering.keys(table)
+        return (
+            sa.select(*columns, *flags())
+            .where(*where, *_cursor_conditions(keys, window))
+            .order_by(*_order_by(keys, reverse=window.backward))
+            .limit(window.size + 1)
+        )
+
+    if shape is not None and hasattr(connection, "fetch"):
+        full = ("page", table.name, shape, ordering, window_shape(window), wants)
+        rows = await connection.fetch(full, build, cursor_parameters(window))
+    else:
+        rows = list((await connection.execute(build())).all())
     # The flags and the total ride on every row; an empty result asks for them alone.
-    flags = rows[0] if rows else None
-    if flags is None and extra:
-        flags = (await connection.execute(sa.select(*extra))).one()
+    found = rows[0] if rows else None
+    if found is None and (want_total or has_outside):
+        found = (await connection.execute(sa.select(*flags()))).one()
     more = len(rows) > window.size
     rows = rows[: window.size]
     if window.backward:
         rows.reverse()
     page = Page(rows=rows)
-    _set_flags(page, flags, window, want_total, outside is not None, more)
+    _set_flags(page, found, window, want_total, has_outside, more)
     return page
 
 
@@ -244,32 +286,46 @@ async def fetch_pages_by_parent(
     ordering: Ordering,
     window: Window,
     wants: PageWants = ALL,
+    shape: Hashable = None,
 ) -> dict[Hashable, Page]:
-    """The same page for each of many parents, in one statement (window functions)."""
-    keys = ordering.keys(table)
+    """The same page for each of many parents, in one statement (window functions).
+
+    `shape`, when given, stands for `columns` and `where`, as for `fetch_page`."""
     partition = table.c[parent_column.name]
-    outside = _outside_cursor(keys, window) if wants.far_side(window) else None
-    belongs = one_of(connection, partition, parent_ids)
-    order = _order_by(keys, reverse=window.backward)
+    has_outside = wants.far_side(window) and (
+        window.before if window.backward else window.after
+    ) is not None
     limit = window.size + 1
-    if not wants.total and outside is None:
+    params: dict[str, Any] = {**cursor_parameters(window), "parents": list(parent_ids)}
+
+    async def rows_of(kind: str, build: Any) -> list[Any]:
+        if shape is not None and hasattr(connection, "fetch"):
+            full = (kind, table.name, partition.name, shape, ordering, window_shape(window), wants)
+            return await connection.fetch(full, build, params)  # type: ignore[no-any-return]
+        return list((await connection.execute(build(), params)).all())
+
+    if not wants.total and not has_outside:
         # Only the rows: the cursor filters them, each parent keeps its first `limit`.
-        inner = (
-            sa.select(
-                *columns,
-                partition.label("paging_parent"),
-                sa.func.row_number().over(partition_by=partition, order_by=order).label("paging_rank"),
+        def ranked() -> Any:
+            keys = ordering.keys(table)
+            order = _order_by(keys, reverse=window.backward)
+            inner = (
+                sa.select(
+                    *columns,
+                    partition.label("paging_parent"),
+                    sa.func.row_number().over(partition_by=partition, order_by=order).label("paging_rank"),
+                )
+                .where(one_of_parameter(connection, partition, "parents"), *where, *_cursor_conditions(keys, window))
+                .subquery()
             )
-            .where(belongs, *where, *_cursor_conditions(keys, window))
-            .subquery()
-        )
-        statement = (
-            sa.select(inner)
-            .where(inner.c.paging_rank <= limit)
-            .order_by(inner.c.paging_parent, inner.c.paging_rank)
-        )
+            return (
+                sa.select(inner)
+                .where(inner.c.paging_rank <= limit)
+                .order_by(inner.c.paging_parent, inner.c.paging_rank)
+            )
+
         grouped: dict[Hashable, list[Row[Any]]] = {}
-        for row in (await connection.execute(statement)).all():
+        for row in await rows_of("ranked pages", ranked):
             rows_of = grouped.get(row.paging_parent)
             if rows_of is None:
                 grouped[row.paging_parent] = [row]
@@ -278,45 +334,51 @@ async def fetch_pages_by_parent(
         return {
             parent: _page(grouped.get(parent, []), window, None, 0) for parent in parent_ids
         }
-    inside = sa.and_(sa.true(), *_cursor_conditions(keys, window))
-    inner_columns: list[Any] = [
-        *columns,
-        partition.label("paging_parent"),
-        sa.case((inside, 1), else_=0).label("paging_inside"),
-    ]
-    if wants.total:
-        inner_columns.append(sa.func.count().over(partition_by=partition).label("paging_total"))
-    if outside is not None:
-        inner_columns.append(
-            sa.func.sum(sa.case((outside, 1), else_=0))
-            .over(partition_by=partition)
-            .label("paging_outside")
-        )
-    inner_columns.append(
-        sa.func.row_number()
-        .over(partition_by=[partition, sa.case((inside, 0), else_=1)], order_by=order)
-        .label("paging_rank")
-    )
-    inner = sa.select(*inner_columns).where(belongs, *where).subquery()
-    statement = (
-        sa.select(inner)
-        # Each parent's first row outside the window comes along too, so that a parent whose page
-        # is empty still reports its total and flags.
-        .where(
-            sa.or_(
-                sa.and_(inner.c.paging_inside == 1, inner.c.paging_rank <= limit),
-                sa.and_(inner.c.paging_inside == 0, inner.c.paging_rank == 1),
+    def counted() -> Any:
+        keys = ordering.keys(table)
+        order = _order_by(keys, reverse=window.backward)
+        outside = _outside_cursor(keys, window) if has_outside else None
+        inside = sa.and_(sa.true(), *_cursor_conditions(keys, window))
+        inner_columns: list[Any] = [
+            *columns,
+            partition.label("paging_parent"),
+            sa.case((inside, 1), else_=0).label("paging_inside"),
+        ]
+        if wants.total:
+            inner_columns.append(sa.func.count().over(partition_by=partition).label("paging_total"))
+        if outside is not None:
+            inner_columns.append(
+                sa.func.sum(sa.case((outside, 1), else_=0))
+                .over(partition_by=partition)
+                .label("paging_outside")
             )
+        inner_columns.append(
+            sa.func.row_number()
+            .over(partition_by=[partition, sa.case((inside, 0), else_=1)], order_by=order)
+            .label("paging_rank")
         )
-        .order_by(inner.c.paging_parent, inner.c.paging_rank)
-    )
+        belongs = one_of_parameter(connection, partition, "parents")
+        inner = sa.select(*inner_columns).where(belongs, *where).subquery()
+        return (
+            sa.select(inner)
+            # Each parent's first row outside the window comes along too, so that a parent
+            # whose page is empty still reports its total and flags.
+            .where(
+                sa.or_(
+                    sa.and_(inner.c.paging_inside == 1, inner.c.paging_rank <= limit),
+                    sa.and_(inner.c.paging_inside == 0, inner.c.paging_rank == 1),
+                )
+            )
+            .order_by(inner.c.paging_parent, inner.c.paging_rank)
+        )
+
     grouped = {}
     totals: dict[Hashable, tuple[int | None, int]] = {}
-    for row in (await connection.execute(statement)).all():
+    for row in await rows_of("counted pages", counted):
         parent = row.paging_parent
         if parent not in totals:  # the flags ride on every row of the parent: read them once
             total = int(row.paging_total) if wants.total else None
-            outside_rows = int(row.paging_outside or 0) if outside is not None else 0
+            outside_rows = int(row.paging_outside or 0) if has_outside else 0
             totals[parent] = (total, outside_rows)
         if row.paging_inside:
             rows_of = grouped.get(parent)

@@ -24,20 +24,49 @@ def one_of(db: Any, column: sa.Column[Any], keys: Sequence[Hashable]) -> ColumnE
     return column.in_(list(keys))
 
 
+def one_of_parameter(db: Any, column: sa.Column[Any], name: str) -> ColumnElement[bool]:
+    """`column IN :name`, the list given when the statement runs (as `one_of`)."""
+    if getattr(db, "dialect_name", None) == "postgresql":
+        return column == sa.any_(sa.bindparam(name, [], type_=ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
 async def rows_by_column(
     db: Any,
     table: sa.Table,
     column: sa.Column[Any],
     keys: Sequence[Hashable],
     where: Sequence[ColumnElement[bool]] = (),
+    shape: Hashable = None,
 ) -> dict[Hashable, list[Row[Any]]]:
-    """Rows whose `column` is one of `keys`, grouped by that value, in primary-key order."""
-    statement = (
-        sa.select(table).where(one_of(db, column, keys), *where).order_by(column, table.c.id)
-    )
+    """Rows whose `column` is one of `keys`, grouped by that value, in primary-key order.
+
+    `shape`, when given, stands for `where` (the same shape, the same conditions): the
+    statement is then compiled once for all requests (see `app.db.prepared`)."""
+    if shape is not None and hasattr(db, "fetch"):
+
+        def build() -> Any:
+            return (
+                sa.select(table)
+                .where(one_of_parameter(db, column, "keys"), *where)
+                .order_by(column, table.c.id)
+            )
+
+        rows = await db.fetch(("rows_by_column", table.name, column.name, shape), build, {"keys": list(keys)})
+    else:
+        statement = (
+            sa.select(table).where(one_of(db, column, keys), *where).order_by(column, table.c.id)
+        )
+        rows = (await db.execute(statement)).all()
     grouped: dict[Hashable, list[Row[Any]]] = {}
-    for row in (await db.execute(statement)).all():
-        grouped.setdefault(getattr(row, column.name), []).append(row)
+    name = column.name
+    for row in rows:
+        key = getattr(row, name)
+        found = grouped.get(key)
+        if found is None:
+            grouped[key] = [row]
+        else:
+            found.append(row)
     return grouped
 
 

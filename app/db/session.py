@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.db import prepared
 from app.db.engine import WRITE_OPTIONS, read_engine
 
 # How long closing a request's connection waits for a statement still running on it.
@@ -26,6 +28,7 @@ class RequestDatabase:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
+        self._raw: Any = None  # the asyncpg connection under it, when reads may go there
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -33,15 +36,58 @@ class RequestDatabase:
     def dialect_name(self) -> str:
         return self._engine.dialect.name
 
-    async def execute(self, statement: Any) -> Any:
+    async def execute(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
         async with self._lock:
-            if self._closed:
-                # A loader still running after its request ended (a timeout) must not take a
-                # connection that nothing would give back.
-                raise RuntimeError("the request is over: its database access is closed")
-            if self._connection is None:
-                self._connection = await read_engine(self._engine).connect()
-            return await self._connection.execute(statement)
+            connection = await self._connect()
+            return await connection.execute(statement, params)
+
+    async def fetch(
+        self, shape: Hashable, build: Callable[[], Any], params: dict[str, Any]
+    ) -> list[Any]:
+        """The rows of the statement `build()` makes, given `params` for its named
+        parameters. `shape` names the statement: the same shape, the same statement but for
+        the parameters (see `app.db.prepared`)."""
+        async with self._lock:
+            connection = await self._connect()
+            raw = self._raw
+            if raw is not None:
+                known = prepared.lookup(self._engine, shape)
+                if known is not None:
+                    arguments = known.arguments(params)
+                    engine = self._engine.sync_engine
+                    announce = engine.dispatch.before_cursor_execute
+                    if announce:  # listeners (statement counts, say) see it as any other
+                        announce(connection.sync_connection, None, known.sql, arguments, None, False)
+                    if engine.echo:
+                        engine.logger.info("%s %r (prepared read)", known.sql, arguments)
+                    try:
+                        records = await raw.fetch(known.sql, *arguments)
+                    except BaseException:
+                        # Broken or interrupted mid-statement: not a connection to reuse.
+                        self._connection, self._raw = None, None
+                        await connection.invalidate()
+                        raise
+                    return known.make_rows(records)
+            statement = build()
+            result = await connection.execute(statement, params)
+            if raw is not None:
+                prepared.remember(self._engine, shape, statement, result)
+            return list(result.all())
+
+    async def _connect(self) -> AsyncConnection:
+        if self._closed:
+            # A loader still running after its request ended (a timeout) must not take a
+            # connection that nothing would give back.
+            raise RuntimeError("the request is over: its database access is closed")
+        if self._connection is None:
+            engine = read_engine(self._engine)
+            self._connection = await engine.connect()
+            if engine is not self._engine and engine.dialect.driver == "asyncpg":
+                # autocommit (see `read_engine`): a statement sent around SQLAlchemy runs as
+                # it would through it
+                raw = await self._connection.get_raw_connection()
+                self._raw = raw.driver_connection
+        return self._connection
 
     async def after_write(self) -> None:
         """Start a new snapshot for the reads that follow a write of this request (SQLite keeps
@@ -49,6 +95,7 @@ class RequestDatabase:
         async with self._lock:
             if self._connection is not None:
                 connection, self._connection = self._connection, None
+                self._raw = None
                 await connection.close()
 
     async def close(self) -> None:
@@ -69,6 +116,7 @@ class RequestDatabase:
                     await self._lock.acquire()
             except TimeoutError:
                 connection, self._connection = self._connection, None
+                self._raw = None
                 if connection is not None:
                     await connection.invalidate()
                 return
@@ -78,6 +126,7 @@ class RequestDatabase:
         try:
             if self._connection is not None:
                 connection, self._connection = self._connection, None
+                self._raw = None
                 await connection.close()
         finally:
             self._lock.release()

@@ -19,7 +19,7 @@ from app.graphql.batching import batched
 from app.graphql.field_sources import ChildPages, declare
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
 from app.graphql.pagination import Connection, ordering_from, page_window, to_connection
-from app.graphql.rendering import rendered_columns, rendered_node
+from app.graphql.rendering import rendered_node
 from app.graphql.trashed import effective_trashed, response_path
 from app.graphql.types.base import NODE_TYPES, build_for
 
@@ -110,11 +110,13 @@ async def resolve_list(
     """A page of a top-level list of `spec` records. `action` is List, or Read for a lookup of
     one record by its key; the page holds only the sites where the caller has it."""
     context = info.context
-    ordering, window, where, _ = prepare_list(info, spec, arguments)
+    ordering, window, where, where_key = prepare_list(info, spec, arguments)
     chosen = effective_trashed(info, arguments.trashed)
     scope = context.access.require_scope(spec.name, action)
     wants = page_wants(info)
     columns, build = _read(info, spec, chosen, ordering, build)
+    # What the statement's conditions and columns depend on, when nothing else adds to them.
+    shape = None if extra_where else (chosen, scope, where_key, columns)
     page = await fetch_page(
         context.db,
         spec.table,
@@ -128,6 +130,7 @@ async def resolve_list(
         ordering,
         window,
         wants,
+        shape,
     )
     return to_connection(page, ordering, build, cursors=wants.cursors)
 
@@ -172,7 +175,7 @@ def _read(
     if document is None:
         return tuple(spec.table.c), build
     renderer.ex.stats["rendered"] += 1
-    return rendered_columns(spec.table, ordering, document), rendered_node
+    return renderer.columns(spec.table, ordering, document), rendered_node
 
 
 def prepare_list(

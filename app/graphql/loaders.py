@@ -45,13 +45,15 @@ class Loader(DataLoader):  # type: ignore[misc]
 class RecordByIdLoader(Loader):
     """id -> row (or None when missing, trashed away, or outside the caller's scope)."""
 
-    def __init__(self, db: RequestDatabase, spec: ListSpec, where: list[ColumnElement[bool]]):
+    def __init__(
+        self, db: RequestDatabase, spec: ListSpec, where: list[ColumnElement[bool]], shape: Hashable
+    ):
         super().__init__()
-        self.db, self.spec, self.where = db, spec, where
+        self.db, self.spec, self.where, self.shape = db, spec, where, shape
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Row[Any] | None]:
         table = self.spec.table
-        grouped = await rows_by_column(self.db, table, table.c.id, keys, self.where)
+        grouped = await rows_by_column(self.db, table, table.c.id, keys, self.where, self.shape)
         return [grouped[k][0] if k in grouped else None for k in keys]
 
 
@@ -89,6 +91,7 @@ class PageByParentLoader(Loader):
         self.db, self.spec, self.parent_column = db, spec, parent_column
         self.where, self.ordering, self.window, self.wants = where, ordering, window, wants
         self.columns = columns
+        self.shape: Hashable = None
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Page]:
         table = self.spec.table
@@ -102,6 +105,7 @@ class PageByParentLoader(Loader):
             self.ordering,
             self.window,
             self.wants,
+            self.shape,
         )
         return [pages[k] for k in keys]
 
@@ -120,7 +124,9 @@ class Loaders:
     def record_by_id(self, spec: ListSpec, trashed: Trashed) -> RecordByIdLoader:
         key = ("by_id", spec.name, trashed)
         if key not in self._made:
-            self._made[key] = RecordByIdLoader(self.db, spec, self.visible(spec, trashed))
+            # What the conditions depend on: the statement's shape for every request alike.
+            shape = (trashed, self.access.scope(spec.name, Action.READ))
+            self._made[key] = RecordByIdLoader(self.db, spec, self.visible(spec, trashed), shape)
         return self._made[key]  # type: ignore[return-value]
 
     def records_by_column(
@@ -146,7 +152,7 @@ class Loaders:
         """`columns`: what is read of each row (all of them, or what rendering needs)."""
         key = ("page", spec.name, parent_column, trashed, where_key, ordering, window, wants, columns)
         if key not in self._made:
-            self._made[key] = PageByParentLoader(
+            loader = self._made[key] = PageByParentLoader(
                 self.db,
                 spec,
                 parent_column,
@@ -156,4 +162,6 @@ class Loaders:
                 wants,
                 columns,
             )
+            scope = self.access.scope(spec.name, Action.READ)
+            loader.shape = (trashed, scope, where_key, columns)
         return self._made[key]  # type: ignore[return-value]

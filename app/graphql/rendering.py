@@ -115,6 +115,18 @@ class Renderer:
         field_def = connection.fields["nodes"]
         return self._node(_item_type(field_def.type), grouped[nodes[0]], spec.table, trashed)
 
+    def columns(self, table: Any, ordering: Ordering, document: Any) -> tuple[Any, ...]:
+        """What a list reads when its nodes are rendered: the columns of a cursor, and the
+        JSON; the same objects for the same document (they name a prepared statement)."""
+        key = ("columns", table.name, ordering.sort.column.name, document)
+        found = self.cache.get(key)
+        if found is None:
+            found = json_sql.cursor_and_document(table, ordering.sort.column.name, document)
+            if len(self.cache) >= CACHE_SIZE:
+                self.cache.clear()
+            self.cache[key] = found
+        return found  # type: ignore[no-any-return]
+
     # -- records ---------------------------------------------------------------------------
 
     def _collect(self, type_: GraphQLObjectType, details: list[Any]) -> dict[str, Any]:
@@ -273,11 +285,6 @@ class Renderer:
             return ()
         coerced = self.ex.variable_values.coerced
         return tuple((name, repr(coerced.get(name))) for name in names)
-
-
-def rendered_columns(table: Any, ordering: Ordering, document: Any) -> tuple[Any, ...]:
-    """What a list reads when its nodes are rendered: the columns of a cursor, and the JSON."""
-    return json_sql.cursor_and_document(table, ordering.sort.column.name, document)
 
 
 def rendered_node(row: Any) -> Fragment:

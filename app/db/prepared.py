@@ -1,0 +1,76 @@
+"""Hot reads sent to asyncpg as compiled once: no statement built, keyed or compiled per request.
+
+Building a SELECT with SQLAlchemy, computing its cache key and going through its execution
+context costs about 0.2 ms of CPU per statement: more than PostgreSQL takes to answer a
+lookup by id, and most of a one-record request. The loaders' reads have few shapes (a table,
+a key column, the soft-deletion choice, the caller's scope, a page's order and window), so
+each shape is built and compiled once, with its varying values as named parameters, and
+later requests send the compiled text and their values straight to the asyncpg connection.
+The rows are SQLAlchemy rows made by the row factory of the shape's first result, so
+callers cannot tell the two paths apart.
+
+Only where it changes nothing: PostgreSQL through asyncpg, on a connection in autocommit
+mode (`app.db.engine.read_engine`: SQLAlchemy would otherwise begin a transaction around the
+statement, which the raw connection would bypass). Everything else executes the statement.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# Shapes kept per engine; beyond this many (say, filters with ever new values) the cache
+# starts again.
+MAX_SHAPES = 2048
+
+
+@dataclass(frozen=True)
+class PreparedRead:
+    sql: str
+    names: tuple[str, ...]  # the positional parameters, in order
+    values: Mapping[str, Any]  # the values built into the statement, processed for the driver
+    processors: Mapping[str, Callable[[Any], Any]]
+    make_rows: Callable[[Sequence[Any]], list[Any]]
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        out = []
+        for name in self.names:
+            if name in params:
+                value = params[name]
+                process = self.processors.get(name)
+                out.append(value if process is None else process(value))
+            else:
+                out.append(self.values[name])
+        return out
+
+
+_SHAPES: weakref.WeakKeyDictionary[Any, dict[Hashable, PreparedRead]] = weakref.WeakKeyDictionary()
+
+
+def lookup(engine: Any, shape: Hashable) -> PreparedRead | None:
+    shapes = _SHAPES.get(engine)
+    return None if shapes is None else shapes.get(shape)
+
+
+def remember(engine: Any, shape: Hashable, statement: Any, result: Any) -> None:
+    """Compile `statement` for the raw connection, with the row factory of `result` (its
+    first execution through SQLAlchemy, whose rows the caller already has)."""
+    compiled = statement.compile(
+        dialect=engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    processors = dict(compiled._bind_processors)
+    values = {
+        name: (processors[name](value) if name in processors else value)
+        for name, value in compiled.params.items()
+    }
+    make_rows = result._row_getter[1]
+    if make_rows is None:  # a scalar result without rows: not a shape for this path
+        return
+    shapes = _SHAPES.setdefault(engine, {})
+    if len(shapes) >= MAX_SHAPES:
+        shapes.clear()
+    shapes[shape] = PreparedRead(
+        compiled.string, tuple(compiled.positiontup or ()), values, processors, make_rows
+    )

@@ -1,0 +1,96 @@
+"""Prepared reads (app.db.prepared): the rows of a compiled shape are the rows SQLAlchemy gives."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.db import prepared
+from app.db import tables as t
+from app.db.paging import Ordering, PageWants, Window, fetch_page
+from app.db.reads import rows_by_column
+from app.db.session import RequestDatabase
+from app.domain.enums import CustomerKind
+from tests.graphql.test_statement_count import count_statements
+
+
+async def _customers(make: Any) -> tuple[Any, list[Any]]:
+    org = await make.organisation()
+    kinds = [CustomerKind.INDIVIDUAL, CustomerKind.COMPANY]
+    customers = [
+        await make.customer(org, kind=kinds[i % 2], email=None if i % 3 else f"c{i}@example.com")
+        for i in range(7)
+    ]
+    return org, customers
+
+
+async def test_a_shape_read_twice_gives_what_sqlalchemy_gives(
+    make: Any, engine: Any, is_postgres: bool
+) -> None:
+    org, customers = await _customers(make)
+    table = t.CUSTOMER
+    where = [table.c.organisation_id.in_([org.id, org.id + 1000]), table.c.deleted_at.is_(None)]
+    shape = ("test", org.id)
+    async with engine.connect() as connection:
+        result = await connection.execute(sa.select(table).order_by(table.c.id))
+        expected = {row.id: row for row in result.all()}
+    for keys in ([customers[0].id, customers[3].id], [c.id for c in customers], [10**6]):
+        db = RequestDatabase(engine)
+        try:
+            with count_statements(engine) as seen:
+                grouped = await rows_by_column(db, table, table.c.id, keys, where, shape)
+        finally:
+            await db.close()
+        assert len(seen) == 1  # counted, whichever way it went
+        assert {k: rows[0] for k, rows in grouped.items()} == {
+            k: expected[k] for k in keys if k in expected
+        }
+        for rows in grouped.values():  # the enum comes back as the enum, not its name
+            assert isinstance(rows[0].kind, CustomerKind)
+    known = prepared.lookup(engine, ("rows_by_column", "customer", "id", shape))
+    assert (known is not None) == is_postgres
+
+
+async def test_pages_through_a_prepared_shape_match_pages_without_one(
+    make: Any, engine: Any
+) -> None:
+    org = await make.organisation()
+    site = await make.site(org)
+    coupon = await make.coupon(site)
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    for i in range(9):  # valid_from: some equal, some null, to walk ties and NULLs
+        valid_from = None if i % 4 == 0 else start + timedelta(days=i // 2)
+        await make.coupon_code(coupon, valid_from=valid_from)
+    table = t.COUPON_CODE
+    sort = next(s for s in _sorts() if s.column.name == "valid_from")
+    where = [table.c.coupon_id == coupon.id]
+    for descending in (False, True):
+        ordering = Ordering(sort, descending)
+        pages = {}
+        for shaped in (None, ("test pages", coupon.id)):
+            walked, after = [], None
+            while True:
+                db = RequestDatabase(engine)
+                try:
+                    page = await fetch_page(
+                        db, table, tuple(table.c), where, ordering,
+                        Window(first=2, after=after), PageWants(), shaped,
+                    )  # fmt: skip
+                finally:
+                    await db.close()
+                walked.append(([row.id for row in page.rows], page.has_next_page,
+                               page.has_previous_page, page.total_count))  # fmt: skip
+                if not page.has_next_page:
+                    break
+                after = ordering.cursor_values(page.rows[-1])
+            pages[shaped is None] = walked
+        assert pages[True] == pages[False]
+        assert sum(len(ids) for ids, *_ in pages[True]) == 9
+
+
+def _sorts() -> Any:
+    from app.db.lists import COUPON_CODES
+
+    return COUPON_CODES.sort_columns
