@@ -29,10 +29,11 @@ class SortColumn:
 
     name: str
     column: sa.Column[Any]
+    nullable: bool = field(init=False)
 
-    @property
-    def nullable(self) -> bool:
-        return bool(self.column.nullable)
+    def __post_init__(self) -> None:
+        # read for every cursor made: an attribute, not a look at the column each time
+        object.__setattr__(self, "nullable", bool(self.column.nullable))
 
 
 def _python_type(column: sa.Column[Any]) -> type:
@@ -107,6 +108,7 @@ class PageWants:
     """
 
     cursors: bool = True
+    edges: bool = True  # every row's cursor (else the page's first and last at most)
     total: bool = True
     before: bool = True
     after: bool = True

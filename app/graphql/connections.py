@@ -56,8 +56,10 @@ def selects(info: Any, *path: str) -> bool:
 
 def page_wants(info: Any) -> PageWants:
     """What of a page the selection shows beyond its rows."""
+    edges = selects(info, "edges")
     return PageWants(
-        cursors=selects(info, "edges") or selects(info, "pageInfo"),
+        cursors=edges or selects(info, "pageInfo"),
+        edges=edges,
         total=selects(info, "totalCount"),
         # the flag of the side away from the cursor: hasNextPage comes free with the rows
         before=selects(info, "pageInfo", "hasPreviousPage"),
@@ -132,7 +134,7 @@ async def resolve_list(
         wants,
         shape,
     )
-    return to_connection(page, ordering, build, cursors=wants.cursors)
+    return to_connection(page, ordering, build, cursors=wants.cursors, edges=wants.edges)
 
 
 async def resolve_pages(
@@ -158,10 +160,11 @@ async def resolve_pages(
         loader = context.loaders.page_by_parent(
             spec, parent_column, chosen, where, where_key, ordering, window, wants, columns
         )
-        prepared = context.prepared_lists[key] = (ordering, loader, wants.cursors, build)
-    ordering, loader, cursors, build = prepared
+        prepared = context.prepared_lists[key] = (ordering, loader, wants, build)
+    ordering, loader, wants, build = prepared
     pages = await loader.load_all([parent.db_id for parent in parents])
-    return [to_connection(page, ordering, build, cursors=cursors) for page in pages]
+    cursors, edges = wants.cursors, wants.edges
+    return [to_connection(page, ordering, build, cursors=cursors, edges=edges) for page in pages]
 
 
 def _read(

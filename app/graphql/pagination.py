@@ -113,15 +113,23 @@ def ordering_from(order_by: Any, sorts: tuple[SortColumn, ...]) -> Ordering:
     return Ordering(by_name[order_by.field.value], order_by.direction is OrderDirection.DESC)
 
 
-def to_connection(page: Page, ordering: Ordering, build: Any, *, cursors: bool = True) -> Connection[Any]:
+def to_connection(
+    page: Page, ordering: Ordering, build: Any, *, cursors: bool = True, edges: bool = True
+) -> Connection[Any]:
     """A Connection of `build(row)` nodes for one page of rows; without `cursors` (nothing
-    selected shows them) the edges and the page's cursors are left empty."""
-    nodes = [build(row) for row in page.rows]
-    if cursors:
-        positions = [encode_cursor(ordering, ordering.cursor_values(row)) for row in page.rows]
-        edges = [Edge(cursor=c, node=n) for c, n in zip(positions, nodes)]
+    selected shows them) the edges and the page's cursors are left empty, without `edges`
+    the edges (only the page's first and last cursors are made)."""
+    rows = page.rows
+    nodes = [build(row) for row in rows]
+    if cursors and edges:
+        positions = [encode_cursor(ordering, ordering.cursor_values(row)) for row in rows]
+        made = [Edge(cursor=c, node=n) for c, n in zip(positions, nodes)]
+    elif cursors and rows:
+        first = encode_cursor(ordering, ordering.cursor_values(rows[0]))
+        last = encode_cursor(ordering, ordering.cursor_values(rows[-1])) if len(rows) > 1 else first
+        positions, made = [first, last], []
     else:
-        positions = edges = []
+        positions = made = []
     # Made as the dataclass `__init__` would, without its keyword call: a nested list makes
     # one connection per parent (hundreds per response).
     page_info = _new(PageInfo)
@@ -133,7 +141,7 @@ def to_connection(page: Page, ordering: Ordering, build: Any, *, cursors: bool =
     }
     connection = _new(Connection)
     connection.__dict__ = {
-        "edges": edges, "nodes": nodes, "page_info": page_info, "total_count": page.total_count,
+        "edges": made, "nodes": nodes, "page_info": page_info, "total_count": page.total_count,
     }  # fmt: skip
     return connection  # type: ignore[no-any-return]
 

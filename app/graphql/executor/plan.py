@@ -148,6 +148,7 @@ class FieldPlan:
     __slots__ = (
         "attribute",
         "batch",
+        "converted",
         "definition",
         "details",
         "field_def",
@@ -187,6 +188,9 @@ class FieldPlan:
         self.resolve: Callable[..., Any] = field_def.resolve or ex.field_resolver
         self.definition: Any = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
         self.batch: Batch | None = None
+        # A batch's arguments converted to strawberry's Python values, by their GraphQL
+        # values (see `Run.call_batch`).
+        self.converted: dict[str, dict[str, Any]] = {}
         if self.name == "__typename":
             self.kind = TYPENAME
         elif (attribute := plain_attribute(field_def)) is not None:

@@ -44,6 +44,11 @@ if TYPE_CHECKING:
 __all__ = ["NeedsStandard", "Run", "Slot"]
 
 
+# Argument values remembered per batch field (documents whose variables vary widely, such
+# as a cursor per page, start again when there are more).
+CONVERTED_PER_FIELD = 32
+
+
 class Run(Completion, ErrorLog):
     """The state of one execution (or of one root field of a mutation)."""
 
@@ -180,13 +185,22 @@ class Run(Completion, ErrorLog):
         definition = field.definition
         info = schema.config.info_class(_raw_info=raw_info, _field=definition)
         try:
-            kwargs = convert_arguments(
-                args,
-                definition.arguments,
-                scalar_registry=schema.schema_converter.scalar_registry,
-                config=schema.config,
-                info=info,
-            )
+            # Most requests of a document pass the same values: converted once. The input
+            # objects are shared, read-only, by the requests that pass the same ones.
+            known = repr(args) if args else ""
+            converted = field.converted.get(known)
+            if converted is None:
+                converted = convert_arguments(
+                    args,
+                    definition.arguments,
+                    scalar_registry=schema.schema_converter.scalar_registry,
+                    config=schema.config,
+                    info=info,
+                )
+                if len(field.converted) >= CONVERTED_PER_FIELD:
+                    field.converted.clear()
+                field.converted[known] = converted
+            kwargs = dict(converted)
             if definition.base_resolver.info_parameter is not None:
                 kwargs[definition.base_resolver.info_parameter.name] = info
             assert field.batch is not None
