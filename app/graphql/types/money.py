@@ -90,35 +90,33 @@ class Terms:
 
     @classmethod
     def from_row(cls, row: Row[Any], owner_column: str) -> Terms:
-        bp = row.percentage_bp
-        return cls(
-            owner_column=owner_column,
-            owner_id=row.id,
-            flags=tuple(c for c, flag in CATEGORY_FLAGS.items() if getattr(row, flag)),
-            kind=row.kind,
-            percentage=None if bp is None else (Decimal(bp) / 100).quantize(Decimal("0.01")),
-            amounts=money_list(row.amounts),
-            minimum_spend=money_list(row.minimum_spend),
-            maximum_discount=money_list(row.maximum_discount),
-            apply_to_net_price=row.apply_to_net_price,
-            members_only=row.members_only,
-            contacts_only=row.contacts_only,
-            lead_booker_only=row.lead_booker_only,
-            box_office_only=row.box_office_only,
-            max_uses=row.max_uses,
-            max_uses_per_customer=row.max_uses_per_customer,
-            max_uses_per_order=row.max_uses_per_order,
-            usage_period=row.usage_period,
-            valid_from=row.valid_from,
-            valid_to=row.valid_to,
-            publish_from=row.publish_from,
-            publish_to=row.publish_to,
-            expiration_unit=row.expiration_unit,
-            expires_in=row.expires_in,
-            active=row.disabled_at is None,
-            disabled_at=row.disabled_at,
-            is_referral=row.is_referral,
-        )
+        """Made as the dataclass `__init__` would, without its keyword call (a list of coupons
+        makes one per coupon)."""
+        mapping = row._mapping
+        values = {name: mapping[name] for name in _COPIED}
+        bp = values.pop("percentage_bp")
+        values["owner_column"] = owner_column
+        values["owner_id"] = values.pop("id")
+        values["flags"] = tuple(c for c, flag in CATEGORY_FLAGS.items() if mapping[flag])
+        values["percentage"] = None if bp is None else (Decimal(bp) / 100).quantize(_CENTS)
+        for name in ("amounts", "minimum_spend", "maximum_discount"):
+            values[name] = money_list(values[name])
+        values["active"] = values["disabled_at"] is None
+        terms = _new(cls)
+        terms.__dict__ = values
+        return terms
+
+
+# The row's columns a Terms copies (or converts) under the same name.
+_COPIED = (
+    "id", "kind", "percentage_bp", "amounts", "minimum_spend", "maximum_discount",
+    "apply_to_net_price", "members_only", "contacts_only", "lead_booker_only", "box_office_only",
+    "max_uses", "max_uses_per_customer", "max_uses_per_order", "usage_period", "valid_from",
+    "valid_to", "publish_from", "publish_to", "expiration_unit", "expires_in", "disabled_at",
+    "is_referral",
+)  # fmt: skip
+_CENTS = Decimal("0.01")
+_new = object.__new__
 
 
 def terms_field(owner_column: str, *, description: str) -> Any:
