@@ -7,6 +7,7 @@ so the server runs on that binary whatever Node the machine has (server.mjs also
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -34,6 +35,15 @@ def install(log=print) -> None:
         check=True,
     )
     STAMP.touch()
+
+
+def installed_version() -> str:
+    """The PostGraphile version npm installed ("" if it is not there)."""
+    try:
+        manifest = PEER_DIR / "node_modules" / "postgraphile" / "package.json"
+        return str(json.loads(manifest.read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return ""
 
 
 def serve(libpq_url: str, log_dir: Path) -> Server:
