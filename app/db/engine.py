@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -13,7 +14,9 @@ from app.settings import Settings
 
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
-    kwargs: dict[str, Any] = {"echo": settings.echo_sql}
+    # JSON columns (amounts per currency) decoded by orjson: the same values as the standard
+    # library's, in a fraction of the time (it was 4 % of a one-coupon request).
+    kwargs: dict[str, Any] = {"echo": settings.echo_sql, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         # The writer lock is per file: wait for it instead of failing at once under load.
         kwargs["connect_args"] = {"timeout": 30}
