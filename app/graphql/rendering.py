@@ -85,7 +85,8 @@ class Renderer:
         """The JSON of one node of the list `info` resolves, for a row of `spec.table`, or
         None when its selection cannot be rendered (or does not ask for nodes)."""
         raw = info._raw_info
-        key = (response_path(raw), trashed, self.context.principal, self._variables_of(raw))
+        path = response_path(raw)
+        key = (path, trashed, self.context.principal, self._variables_of(raw, path))
         try:
             return self.cache[key]  # type: ignore[no-any-return]
         except KeyError:
@@ -277,10 +278,13 @@ class Renderer:
             config=schema.config,
         )
 
-    def _variables_of(self, raw: Any) -> tuple[Any, ...]:
+    def _variables_of(self, raw: Any, path: tuple[str, ...]) -> tuple[Any, ...]:
         """The values of the variables the field's subtree reads (its render depends on
         them and on nothing else the request varies, besides the caller)."""
-        names = sorted(_variable_names(raw.field_nodes, raw.fragments))
+        key = ("variables", path)
+        names = self.cache.get(key)
+        if names is None:  # the same field nodes at the same path of the same operation
+            names = self.cache[key] = tuple(sorted(_variable_names(raw.field_nodes, raw.fragments)))
         if not names:
             return ()
         coerced = self.ex.variable_values.coerced

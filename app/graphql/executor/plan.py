@@ -26,6 +26,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLString,
+    VariableNode,
     is_abstract_type,
     is_leaf_type,
     is_list_type,
@@ -147,6 +148,8 @@ class FieldPlan:
 
     __slots__ = (
         "attribute",
+        "argument_variables",
+        "arguments",
         "batch",
         "converted",
         "definition",
@@ -191,6 +194,12 @@ class FieldPlan:
         # A batch's arguments converted to strawberry's Python values, by their GraphQL
         # values (see `Run.call_batch`).
         self.converted: dict[str, dict[str, Any]] = {}
+        # The coerced arguments by the values of the variables they read (see
+        # `Run.arguments`), and those variables' names.
+        self.arguments: dict[tuple[str, ...], dict[str, Any]] = {}
+        self.argument_variables = tuple(
+            sorted({name for argument in node.arguments or () for name in variables_in(argument.value)})
+        )
         if self.name == "__typename":
             self.kind = TYPENAME
         elif (attribute := plain_attribute(field_def)) is not None:
@@ -202,6 +211,18 @@ class FieldPlan:
             self.batch = batch
         else:
             self.kind = RESOLVER
+
+
+def variables_in(value: Any) -> set[str]:
+    """The variables a value literal reads (lists and input objects walked)."""
+    if isinstance(value, VariableNode):
+        return {value.name.value}
+    found: set[str] = set()
+    for item in getattr(value, "values", None) or ():  # ListValueNode
+        found |= variables_in(item)
+    for field in getattr(value, "fields", None) or ():  # ObjectValueNode
+        found |= variables_in(field.value)
+    return found
 
 
 def plain_attribute(field_def: GraphQLField) -> str | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.types.arguments import convert_arguments
@@ -58,6 +58,7 @@ class Run(Completion, ErrorLog):
         self.events: list[tuple[tuple[int, ...], GraphQLError, Path | None]] = []
         self.sources: set[tuple[FieldPlan, int]] = set()
         self.arguments_of: dict[FieldPlan, dict[str, Any] | Exception] = {}
+        self.remembers_arguments = ex.operation.operation == OperationType.QUERY
         # what root resolvers returned (or raised), for the standard executor to reuse
         # rather than call them again: key -> (is_async, value or exception)
         self.root_outcomes: dict[str, tuple[bool, Any]] = {}
@@ -253,21 +254,38 @@ class Run(Completion, ErrorLog):
             self.complete_into(field, slot, result, following, info)
 
     def arguments(self, field: FieldPlan) -> dict[str, Any] | Exception:
-        """The field's arguments: the same for every parent, so coerced once per execution."""
+        """The field's arguments: the same for every parent, so coerced once per execution,
+        and remembered with the plan by the values of the variables they read (resolvers
+        get them as their own keyword arguments and do not change the values)."""
         args = self.arguments_of.get(field)
         if args is None:
             if field.needs_args:
                 details = field.details[0]
-                try:
-                    args = get_argument_values(
-                        field.field_def,
-                        details.node,
-                        self.ex.variable_values,
-                        details.fragment_variable_values,
-                        self.ex.hide_suggestions,
+                key: tuple[str, ...] | None = None
+                # Queries only: a mutation's input may be large, and is seldom sent twice.
+                if details.fragment_variable_values is None and self.remembers_arguments:
+                    coerced = self.ex.variable_values.coerced
+                    key = tuple(
+                        repr(coerced[name]) if name in coerced else "-"
+                        for name in field.argument_variables
                     )
-                except Exception as raw:
-                    args = raw
+                    args = field.arguments.get(key)
+                if args is None:
+                    try:
+                        args = get_argument_values(
+                            field.field_def,
+                            details.node,
+                            self.ex.variable_values,
+                            details.fragment_variable_values,
+                            self.ex.hide_suggestions,
+                        )
+                    except Exception as raw:
+                        args = raw
+                    else:
+                        if key is not None:
+                            if len(field.arguments) >= CONVERTED_PER_FIELD:
+                                field.arguments.clear()
+                            field.arguments[key] = args
             else:
                 args = {}
             self.arguments_of[field] = args
