@@ -87,7 +87,7 @@ def cursor_and_document(table: Any, sort_column: str, document: ColumnElement[An
     columns: list[Any] = [table.c.id]
     if sort_column != "id":
         columns.append(table.c[sort_column])
-    return (*columns, as_text(document).label(RENDERED))
+    return (*columns, as_bytes(document).label(RENDERED))
 
 
 RENDERED = "rendered_node"
@@ -102,10 +102,10 @@ def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElemen
     return sa.func.json_build_object(*arguments, type_=sa.JSON)
 
 
-def as_text(document: ColumnElement[Any]) -> ColumnElement[str]:
-    """The JSON as text: the driver hands it over as it is, to be embedded in the response
-    without being parsed."""
-    return sa.cast(document, sa.Text)
+def as_bytes(document: ColumnElement[Any]) -> ColumnElement[bytes]:
+    """The JSON as UTF-8 bytes: the driver hands them over as they are (not parsed, not even
+    decoded into a string), to be embedded in the response."""
+    return sa.func.convert_to(sa.cast(document, sa.Text), "UTF8", type_=sa.LargeBinary)
 
 
 def global_id(type_name: str, id_column: ColumnElement[Any]) -> ColumnElement[str]:
