@@ -8,12 +8,13 @@ The JSON is built with `json` (not `jsonb`) functions, which keep the keys in se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import enum
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlmodel.sql.sqltypes import AutoString
@@ -87,7 +88,11 @@ def cursor_and_document(table: Any, sort_column: str, document: ColumnElement[An
     columns: list[Any] = [table.c.id]
     if sort_column != "id":
         columns.append(table.c[sort_column])
-    return (*columns, as_bytes(document).label(RENDERED))
+    return (*columns, document_column(document))
+
+
+def document_column(document: ColumnElement[Any]) -> Any:
+    return as_bytes(document).label(RENDERED)
 
 
 RENDERED = "rendered_node"
@@ -142,6 +147,26 @@ def mapped(column: ColumnElement[Any], names: dict[str, str]) -> ColumnElement[s
         *((sa.cast(column, sa.Text) == stored, sa.literal(name, sa.Text)) for stored, name in names.items()),
         else_=sa.null(),
     )
+
+
+def percent(basis_points: ColumnElement[Any]) -> ColumnElement[str]:
+    """Basis points as a percentage with 2 decimals, as `str(Decimal)` writes it ("12.50")."""
+    value = sa.cast(sa.cast(basis_points, sa.Numeric) / 100, sa.Numeric(20, 2))
+    return sa.cast(value, sa.Text)
+
+
+def is_null(column: ColumnElement[Any]) -> ColumnElement[bool]:
+    return column.is_(None)
+
+
+def map_entries(mapping: ColumnElement[Any], entry: Callable[[Any, Any], ColumnElement[Any]]) -> ColumnElement[Any]:
+    """A JSON array of `entry(key, value)` for the entries of a JSON object column, by key in
+    code-point order (`[]` for NULL): a currency -> amount mapping as a list of Money."""
+    entries = sa.func.json_each(mapping).table_valued("key", sa.column("value", sa.JSON)).alias("entry")
+    key = entries.c.key
+    rows = sa.func.json_agg(aggregate_order_by(entry(key, entries.c.value), key.collate("C")))
+    aggregated = sa.select(rows).select_from(entries).scalar_subquery()
+    return sa.func.coalesce(aggregated, sa.literal_column("'[]'::json"), type_=sa.JSON)
 
 
 def first_rows_array(

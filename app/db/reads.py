@@ -70,6 +70,24 @@ async def rows_by_column(
     return grouped
 
 
+async def row_by_id(
+    db: Any,
+    table: sa.Table,
+    columns: Sequence[Any],
+    db_id: int,
+    where: Sequence[ColumnElement[bool]],
+    shape: Hashable,
+) -> Row[Any] | None:
+    """`columns` of the row with this id meeting `where`, or None. `shape` stands for
+    `columns` and `where` (see `rows_by_column`)."""
+
+    def build() -> Any:
+        return sa.select(*columns).where(table.c.id == sa.bindparam("id", 0), *where)
+
+    rows = await db.fetch(("row_by_id", table.name, shape), build, {"id": db_id})
+    return rows[0] if rows else None
+
+
 async def rows_by_id(
     db: Any, table: sa.Table, ids: Sequence[int], where: Sequence[ColumnElement[bool]] = ()
 ) -> dict[int, Row[Any]]:

@@ -34,7 +34,17 @@ class ChildPages:
     parent_column: Optional[str]
 
 
-Source = RelatedRecord | ChildPages
+@dataclass(frozen=True)
+class SameRow:
+    """An object made from the parent's own row (a coupon's Terms): its fields are the row's
+    columns of the same name, except those `computed` names: field -> (how, column), `how`
+    one of "percent" (basis points as a 2-decimal Decimal), "is_null" (a Boolean) and
+    "money" (a currency -> minor units mapping as a list of Money, by currency)."""
+
+    computed: tuple[tuple[str, tuple[str, str]], ...]
+
+
+Source = RelatedRecord | ChildPages | SameRow
 
 SOURCES: dict[Callable[..., Any], Source] = {}
 

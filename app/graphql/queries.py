@@ -11,13 +11,15 @@ import strawberry
 from app.auth.roles import Action
 from app.db import lists
 from app.db.filters import Trashed
-from app.db.reads import coupon_code_key_condition, discount_code_key_condition
+from app.db.json_sql import document_column
+from app.db.reads import coupon_code_key_condition, discount_code_key_condition, row_by_id
 from app.graphql.batching import batched
 from app.graphql.connections import ListArguments, TrashedEnum, connection_field, resolve_list
 from app.graphql.errors import BadInput
 from app.graphql.filter_inputs import FILTERS, ORDERS
 from app.graphql.ids import decode_id, parse_global_id
 from app.graphql.pagination import Connection
+from app.graphql.rendering import rendered_node
 from app.graphql.trashed import effective_trashed
 from app.graphql.types.assignment import Assignment
 from app.graphql.types.base import NODE_TYPES, Node, build_for
@@ -37,9 +39,19 @@ TRASHED_HELP = "Soft-deleted records: WITHOUT (default), WITH or ONLY; holds for
 async def fetch_node(info: Any, type_name: str, db_id: int, trashed: Trashed | None) -> Any:
     """A record by database id through its loader, or None if the caller may not see it."""
     cls, spec = NODE_TYPES[type_name]
+    context = info.context
     chosen = effective_trashed(info, trashed)
-    info.context.access.require_scope(type_name, Action.READ)
-    row = await info.context.loaders.record_by_id(spec, chosen).load(db_id)
+    scope = context.access.require_scope(type_name, Action.READ)
+    renderer = context.renderer
+    document = None if renderer is None else renderer.record_json(info, spec, chosen)
+    if document is not None:  # the record as the response's JSON (app.graphql.rendering)
+        renderer.ex.stats["rendered"] += 1
+        row = await row_by_id(
+            context.db, spec.table, (document_column(document),), db_id,
+            context.loaders.visible(spec, chosen), (chosen, scope, document),
+        )  # fmt: skip
+        return None if row is None else rendered_node(row)
+    row = await context.loaders.record_by_id(spec, chosen).load(db_id)
     return None if row is None else cls.from_row(row)
 
 

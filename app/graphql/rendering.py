@@ -52,7 +52,7 @@ from app.db.json_sql import ColumnKind
 from app.db.filters import ListSpec, Trashed, trashed_condition
 from app.db.paging import Ordering, ascending_order
 from app.db.tenancy import scope_condition
-from app.graphql.field_sources import ChildPages, RelatedRecord, source_of
+from app.graphql.field_sources import ChildPages, RelatedRecord, SameRow, source_of
 from app.graphql.trashed import response_path
 from app.graphql.types.base import NODE_TYPES, computed_fields
 
@@ -84,15 +84,23 @@ class Renderer:
     def nodes_json(self, info: Any, spec: ListSpec, trashed: Trashed) -> Any:
         """The JSON of one node of the list `info` resolves, for a row of `spec.table`, or
         None when its selection cannot be rendered (or does not ask for nodes)."""
+        return self._cached("nodes", info, spec, trashed, self._top_nodes)
+
+    def record_json(self, info: Any, spec: ListSpec, trashed: Trashed) -> Any:
+        """The JSON of the record `info` resolves (a lookup by id), for a row of
+        `spec.table`, or None when its selection cannot be rendered."""
+        return self._cached("record", info, spec, trashed, self._top_record)
+
+    def _cached(self, kind: str, info: Any, spec: ListSpec, trashed: Trashed, make: Any) -> Any:
         raw = info._raw_info
         path = response_path(raw)
-        key = (path, trashed, self.context.principal, self._variables_of(raw, path))
+        key = (kind, path, trashed, self.context.principal, self._variables_of(raw, path))
         try:
-            return self.cache[key]  # type: ignore[no-any-return]
+            return self.cache[key]
         except KeyError:
             pass
         try:
-            document = self._top_nodes(raw, spec, trashed)
+            document = make(raw, spec, trashed)
         except NotRendered:
             document = None
         except Exception:  # a failing argument or scope: the Python path raises it properly
@@ -101,6 +109,10 @@ class Renderer:
             self.cache.clear()
         self.cache[key] = document
         return document
+
+    def _top_record(self, raw: Any, spec: ListSpec, trashed: Trashed) -> Any:
+        details = [FieldDetails(node, None) for node in raw.field_nodes]
+        return self._node(raw.return_type, details, spec.table, trashed)
 
     def _top_nodes(self, raw: Any, spec: ListSpec, trashed: Trashed) -> Any:
         connection = get_nullable_type(raw.return_type)
@@ -145,11 +157,17 @@ class Renderer:
         if not is_object_type(type_) or type_.name not in NODE_TYPES:
             raise NotRendered
         cls, _spec = NODE_TYPES[type_.name]
-        grouped = self._collect(type_, details)
-        if len(grouped) > json_sql.MAX_KEYS:
-            raise NotRendered
+
+        def spell(_name: str, field_def: Any, field_details: list[Any]) -> Any:
+            return self._field(type_, cls, field_def, field_details, table, trashed)
+
+        return self._object(type_, details, spell)
+
+    def _object(self, type_: Any, details: list[Any], spell: Any) -> Any:
+        """`{...}` of the selection on an object of `type_`: `__typename`, and
+        `spell(its name, the field, its details)` for each other field selected."""
         pairs: list[tuple[str, Any]] = []
-        for key, field_details in grouped.items():
+        for key, field_details in self._collect(type_, details).items():
             name = field_details[0].node.name.value
             if name == "__typename":
                 pairs.append((key, json_sql.text(type_.name)))
@@ -157,7 +175,9 @@ class Renderer:
             field_def = type_.fields.get(name)
             if field_def is None:  # graphql-core leaves unknown fields out of the response
                 continue
-            pairs.append((key, self._field(type_, cls, field_def, field_details, table, trashed)))
+            pairs.append((key, spell(name, field_def, field_details)))
+        if len(pairs) > json_sql.MAX_KEYS:
+            raise NotRendered
         return json_sql.json_object(pairs)
 
     def _field(
@@ -181,7 +201,55 @@ class Renderer:
             return self._related(source, field_def, details, table, trashed)
         if isinstance(source, ChildPages) and source.parent_column is not None:
             return self._pages(source, definition, field_def, details, table, trashed)
+        if isinstance(source, SameRow) and not field_def.args:
+            return self._same_row(source, field_def, details, table)
         raise NotRendered
+
+    def _same_row(self, source: SameRow, field_def: Any, details: list[Any], table: Any) -> Any:
+        """An object made from the parent's row (see `SameRow`)."""
+        type_ = get_nullable_type(field_def.type)
+        if not is_object_type(type_):
+            raise NotRendered
+        computed = dict(source.computed)
+
+        def spell(_name: str, field: Any, field_details: list[Any]) -> Any:
+            definition = (field.extensions or {}).get(STRAWBERRY_BACKREF)
+            if definition is None or definition.base_resolver is not None or field.args:
+                raise NotRendered
+            how, column = computed.get(definition.python_name, ("column", definition.python_name))
+            if column not in table.c:
+                raise NotRendered
+            value = table.c[column]
+            named = get_nullable_type(field.type)
+            if how == "column":
+                return _leaf(field.type, value)
+            if how == "percent" and named.name == "Decimal" and not is_non_null_type(field.type):
+                return json_sql.percent(value)
+            if how == "is_null" and named is GraphQLBoolean:
+                return json_sql.is_null(value)
+            if how == "money":
+                return self._money(field, field_details, value)
+            raise NotRendered
+
+        return self._object(type_, details, spell)
+
+    def _money(self, field: Any, details: list[Any], mapping: Any) -> Any:
+        """A currency -> minor units mapping as the list of Money `money_list` makes."""
+        money = _item_type(field.type)
+        if not is_object_type(money):
+            raise NotRendered
+
+        def entry(currency: Any, amount: Any) -> Any:
+            values = {"currency": currency, "amount": amount}
+
+            def spell(name: str, _field: Any, _details: list[Any]) -> Any:
+                if name not in values:
+                    raise NotRendered
+                return values[name]
+
+            return self._object(money, details, spell)
+
+        return json_sql.map_entries(mapping, entry)
 
     def _related(
         self, source: RelatedRecord, field_def: Any, details: list[Any], table: Any, trashed: Trashed
@@ -221,40 +289,31 @@ class Renderer:
         size = window.first
         assert size is not None
         connection = get_nullable_type(field_def.type)
-        pairs: list[tuple[str, Any]] = []
-        for key, field_details in self._collect(connection, details).items():
-            name = field_details[0].node.name.value
-            if name == "__typename":
-                pairs.append((key, json_sql.text(connection.name)))
-            elif name == "nodes":
-                node_type = _item_type(connection.fields["nodes"].type)
-                document = self._node(node_type, field_details, child, chosen)
-                pairs.append((key, json_sql.first_rows_array(document, conditions, order, size)))
-            elif name == "totalCount":
-                pairs.append((key, json_sql.count_of(child, conditions)))
-            elif name == "pageInfo":
-                pairs.append((key, self._page_info(connection, field_details, child, conditions, order, size)))
-            else:
-                raise NotRendered
-        return json_sql.json_object(pairs)
+
+        def spell(name: str, field: Any, field_details: list[Any]) -> Any:
+            if name == "nodes":
+                document = self._node(_item_type(field.type), field_details, child, chosen)
+                return json_sql.first_rows_array(document, conditions, order, size)
+            if name == "totalCount":
+                return json_sql.count_of(child, conditions)
+            if name == "pageInfo":
+                return self._page_info(field, field_details, child, conditions, order, size)
+            raise NotRendered
+
+        return self._object(connection, details, spell)
 
     def _page_info(
-        self, connection: Any, details: list[Any], child: Any, conditions: list[Any],
+        self, field: Any, details: list[Any], child: Any, conditions: list[Any],
         order: list[Any], size: int,
     ) -> Any:  # fmt: skip
-        page_info = get_nullable_type(connection.fields["pageInfo"].type)
-        pairs: list[tuple[str, Any]] = []
-        for key, field_details in self._collect(page_info, details).items():
-            name = field_details[0].node.name.value
-            if name == "__typename":
-                pairs.append((key, json_sql.text(page_info.name)))
-            elif name == "hasNextPage":
-                pairs.append((key, json_sql.more_than(child, conditions, order, size)))
-            elif name == "hasPreviousPage":  # no cursor to come after: nothing precedes
-                pairs.append((key, json_sql.false()))
-            else:
-                raise NotRendered
-        return json_sql.json_object(pairs)
+        def spell(name: str, _flag: Any, _details: list[Any]) -> Any:
+            if name == "hasNextPage":
+                return json_sql.more_than(child, conditions, order, size)
+            if name == "hasPreviousPage":  # no cursor to come after: nothing precedes
+                return json_sql.false()
+            raise NotRendered
+
+        return self._object(get_nullable_type(field.type), details, spell)
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import pytest
 
 from app.db import tables as t
 from app.domain.enums import CustomerKind
+from app.graphql.executor import PlanExecutionContext
 from tests.conftest import token
 from tests.graphql.test_statement_count import count_statements
 
@@ -165,3 +166,47 @@ async def test_a_rendered_deep_list_is_one_statement(
         counts[render] = len(seen)
     settings.render_in_database = True
     assert counts[True] == 1 < counts[False], counts
+
+
+TERMS = """kind percentage amounts { currency amount } minimumSpend { amount currency __typename }
+  maximumDiscount { currency } applyToNetPrice membersOnly contactsOnly leadBookerOnly
+  boxOfficeOnly maxUses maxUsesPerCustomer maxUsesPerOrder usagePeriod validFrom validTo
+  publishFrom publishTo expirationUnit expiresIn active disabledAt isReferral __typename"""
+
+
+async def _terms_coupons(make: Any) -> list[Any]:
+    from app.domain.enums import DiscountKind, ExpirationUnit, UsagePeriod
+
+    org = await make.organisation()
+    site = await make.site(org)
+    instant = datetime(2025, 3, 4, 5, 6, 7, 89, tzinfo=timezone.utc)
+    return [
+        await make.coupon(site, percentage_bp=1250, minimum_spend={"USD": 1000, "EUR": 900, "GBP": 800}),
+        await make.coupon(site, percentage_bp=5, max_uses=3, usage_period=UsagePeriod.P1M,
+                          members_only=True, disabled_at=instant, publish_to=instant),
+        await make.coupon(site, kind=DiscountKind.FIXED, amounts={"GBP": 500, "EUR": 550},
+                          maximum_discount={"GBP": 2500}, expiration_unit=ExpirationUnit.DAY,
+                          expires_in=30, is_referral=True),
+    ]  # fmt: skip
+
+
+async def test_terms_render_as_python_builds_them(
+    gql: Any, make: Any, settings: Any, is_postgres: bool
+) -> None:
+    coupons = await _terms_coupons(make)
+    before = PlanExecutionContext.stats["rendered"]
+    body = await _both(gql, settings, f"{{ coupons {{ nodes {{ name terms {{ {TERMS} }} }} }} }}", {})
+    # rendered in the database on PostgreSQL (the first of the two requests)
+    assert PlanExecutionContext.stats["rendered"] - before == (1 if is_postgres else 0)
+    terms = [n["terms"] for n in body["data"]["coupons"]["nodes"]]
+    assert [t["percentage"] for t in terms] == ["12.50", "0.05", None]
+    assert [m["currency"] for m in terms[0]["minimumSpend"]] == ["EUR", "GBP", "USD"]
+    assert terms[1]["active"] is False and terms[2]["amounts"][0] == {"currency": "EUR", "amount": 550}
+    from app.graphql.ids import to_global_id
+
+    for coupon in coupons:  # a lookup by id renders too
+        query = f"query One($id: ID!) {{ coupon(id: $id) {{ id name terms {{ {TERMS} }} }} }}"
+        found = await _both(gql, settings, query, {"id": to_global_id("Coupon", coupon.id)})
+        assert found["data"]["coupon"]["name"] == coupon.name
+    missing = await _both(gql, settings, "{ coupon(id: \"Q291cG9uOjk5OTk5OTk=\") { id } }", {})
+    assert missing["data"] == {"coupon": None}

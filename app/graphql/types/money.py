@@ -13,6 +13,7 @@ from app.db import tables as t
 from app.db.tables import CATEGORY_FLAGS
 from app.domain.enums import DiscountKind, ExpirationUnit, ItemCategory, UsagePeriod
 from app.graphql.batching import batched
+from app.graphql.field_sources import SameRow, declare
 
 
 @strawberry.type(description="An amount of money in minor units (cents, pence) of a currency.")
@@ -119,6 +120,19 @@ _CENTS = Decimal("0.01")
 _new = object.__new__
 
 
+# How `Terms.from_row` computes the fields that are not a column of the same name, for
+# rendering them in the database (app.graphql.rendering).
+TERMS_FROM_ROW = SameRow(
+    computed=(
+        ("percentage", ("percent", "percentage_bp")),
+        ("active", ("is_null", "disabled_at")),
+        ("amounts", ("money", "amounts")),
+        ("minimum_spend", ("money", "minimum_spend")),
+        ("maximum_discount", ("money", "maximum_discount")),
+    )
+)
+
+
 def terms_field(owner_column: str, *, description: str) -> Any:
     """The Terms of a coupon or discount code, made from its stored row when asked for (a
     list that does not show them does not pay for them)."""
@@ -126,4 +140,5 @@ def terms_field(owner_column: str, *, description: str) -> Any:
     async def terms(parents: list[Any]) -> list[Terms]:
         return [Terms.from_row(parent.row, owner_column) for parent in parents]
 
-    return strawberry.field(resolver=batched(terms, returns=Terms), description=description)
+    resolver = declare(batched(terms, returns=Terms), TERMS_FROM_ROW)
+    return strawberry.field(resolver=resolver, description=description)
