@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import enum
+import re
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -61,7 +62,16 @@ def enum_members(column: Any) -> list[Any]:
 
 
 def text(value: str) -> ColumnElement[str]:
-    return sa.literal(value, sa.Text)
+    """A constant string written into the statement rather than sent as a parameter: a
+    rendered node has dozens (its keys, type names, formats), and a parameter each cost
+    encoding on every execution. Only plain words and the formats below are written in."""
+    if not _PLAIN.fullmatch(value):
+        raise ValueError(f"not a plain constant: {value!r}")
+    return sa.literal_column(f"'{value}'", sa.Text)
+
+
+# Names (GraphQL names and aliases, type and enum names) and the instant formats.
+_PLAIN = re.compile(r'[A-Za-z0-9_:+."\- ]*')
 
 
 def false() -> ColumnElement[bool]:
@@ -103,33 +113,35 @@ def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElemen
     assert len(pairs) <= MAX_KEYS
     arguments: list[Any] = []
     for key, value in pairs:
-        arguments.extend((sa.literal(key, sa.Text), value))
+        arguments.extend((text(key), value))
     return sa.func.json_build_object(*arguments, type_=sa.JSON)
 
 
 def as_bytes(document: ColumnElement[Any]) -> ColumnElement[bytes]:
     """The JSON as UTF-8 bytes: the driver hands them over as they are (not parsed, not even
     decoded into a string), to be embedded in the response."""
-    return sa.func.convert_to(sa.cast(document, sa.Text), "UTF8", type_=sa.LargeBinary)
+    return sa.func.convert_to(sa.cast(document, sa.Text), text("UTF8"), type_=sa.LargeBinary)
 
 
 def global_id(type_name: str, id_column: ColumnElement[Any]) -> ColumnElement[str]:
     """Base64 of "Type:id", as `app.graphql.ids.to_global_id` spells it (PostgreSQL breaks
     base64 lines only after 76 characters: these are never half as long)."""
-    label = sa.literal(f"{type_name}:", sa.Text).op("||")(sa.cast(id_column, sa.Text))
-    return sa.func.encode(sa.func.convert_to(label, "UTF8"), "base64", type_=sa.Text)
+    label = text(f"{type_name}:").op("||")(sa.cast(id_column, sa.Text))
+    return sa.func.encode(sa.func.convert_to(label, text("UTF8")), text("base64"), type_=sa.Text)
 
 
 def iso_instant(column: ColumnElement[Any]) -> ColumnElement[str]:
     """A `timestamptz` as Python's `datetime.isoformat()` writes a UTC instant:
     `2024-06-01T12:00:00+00:00`, with `.ffffff` only when there are microseconds."""
-    utc = column.op("AT TIME ZONE")(sa.literal("UTC", sa.Text))
-    seconds = sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS', type_=sa.Text)
-    micro = sa.cast(sa.func.date_part("microseconds", column), sa.BigInteger) % 1_000_000
-    fraction = sa.case((micro != 0, sa.func.to_char(utc, '"."US')), else_=sa.literal("", sa.Text))
+    utc = column.op("AT TIME ZONE")(text("UTC"))
+    seconds = sa.func.to_char(utc, text('YYYY-MM-DD"T"HH24:MI:SS'), type_=sa.Text)
+    micro = sa.cast(sa.func.date_part(text("microseconds"), column), sa.BigInteger).op("%")(
+        sa.literal_column("1000000")
+    )
+    fraction = sa.case((micro != sa.literal_column("0"), sa.func.to_char(utc, text('"."US'))), else_=text(""))
     return sa.case(
         (column.is_(None), sa.null()),
-        else_=seconds.op("||")(fraction).op("||")(sa.literal("+00:00", sa.Text)),
+        else_=seconds.op("||")(fraction).op("||")(text("+00:00")),
     )
 
 
@@ -144,14 +156,14 @@ def mapped(column: ColumnElement[Any], names: dict[str, str]) -> ColumnElement[s
     if all(stored == name for stored, name in names.items()):
         return sa.cast(column, sa.Text)
     return sa.case(
-        *((sa.cast(column, sa.Text) == stored, sa.literal(name, sa.Text)) for stored, name in names.items()),
+        *((sa.cast(column, sa.Text) == stored, text(name)) for stored, name in names.items()),
         else_=sa.null(),
     )
 
 
 def percent(basis_points: ColumnElement[Any]) -> ColumnElement[str]:
     """Basis points as a percentage with 2 decimals, as `str(Decimal)` writes it ("12.50")."""
-    value = sa.cast(sa.cast(basis_points, sa.Numeric) / 100, sa.Numeric(20, 2))
+    value = sa.cast(sa.cast(basis_points, sa.Numeric) / sa.literal_column("100"), sa.Numeric(20, 2))
     return sa.cast(value, sa.Text)
 
 

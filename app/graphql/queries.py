@@ -11,7 +11,6 @@ import strawberry
 from app.auth.roles import Action
 from app.db import lists
 from app.db.filters import Trashed
-from app.db.json_sql import document_column
 from app.db.reads import coupon_code_key_condition, discount_code_key_condition, row_by_id
 from app.graphql.batching import batched
 from app.graphql.connections import ListArguments, TrashedEnum, connection_field, resolve_list
@@ -47,7 +46,7 @@ async def fetch_node(info: Any, type_name: str, db_id: int, trashed: Trashed | N
     if document is not None:  # the record as the response's JSON (app.graphql.rendering)
         renderer.ex.stats["rendered"] += 1
         row = await row_by_id(
-            context.db, spec.table, (document_column(document),), db_id,
+            context.db, spec.table, renderer.record_columns(document), db_id,
             context.loaders.visible(spec, chosen), (chosen, scope, document),
         )  # fmt: skip
         return None if row is None else rendered_node(row)

@@ -131,14 +131,24 @@ class Renderer:
     def columns(self, table: Any, ordering: Ordering, document: Any) -> tuple[Any, ...]:
         """What a list reads when its nodes are rendered: the columns of a cursor, and the
         JSON; the same objects for the same document (they name a prepared statement)."""
-        key = ("columns", table.name, ordering.sort.column.name, document)
+        sort = ordering.sort.column.name
+        return self._kept(
+            ("columns", table.name, sort, document),
+            lambda: json_sql.cursor_and_document(table, sort, document),
+        )
+
+    def record_columns(self, document: Any) -> tuple[Any, ...]:
+        """What a lookup reads when its record is rendered: the JSON."""
+        return self._kept(("record", document), lambda: (json_sql.document_column(document),))
+
+    def _kept(self, key: Hashable, make: Any) -> Any:
         found = self.cache.get(key)
         if found is None:
-            found = json_sql.cursor_and_document(table, ordering.sort.column.name, document)
+            found = make()
             if len(self.cache) >= CACHE_SIZE:
                 self.cache.clear()
             self.cache[key] = found
-        return found  # type: ignore[no-any-return]
+        return found
 
     # -- records ---------------------------------------------------------------------------
 
