@@ -117,8 +117,9 @@ async def resolve_list(
     scope = context.access.require_scope(spec.name, action)
     wants = page_wants(info)
     columns, build = _read(info, spec, chosen, ordering, build)
-    # What the statement's conditions and columns depend on, when nothing else adds to them.
-    shape = None if extra_where else (chosen, scope, where_key, columns)
+    # What the statement's conditions and columns depend on, when nothing else adds to them:
+    # the caller too, whose scope on related records shapes filters through relationships.
+    shape = None if extra_where else (chosen, context.principal, where_key, columns)
     page = await fetch_page(
         context.db,
         spec.table,

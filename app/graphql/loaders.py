@@ -162,6 +162,7 @@ class Loaders:
                 wants,
                 columns,
             )
-            scope = self.access.scope(spec.name, Action.READ)
-            loader.shape = (trashed, scope, where_key, columns)
+            # the caller, not only its scope here: filters through relationships read its
+            # scope on the related records too
+            loader.shape = (trashed, self.access.principal, where_key, columns)
         return self._made[key]  # type: ignore[return-value]

@@ -94,3 +94,28 @@ def _sorts() -> Any:
     from app.db.lists import COUPON_CODES
 
     return COUPON_CODES.sort_columns
+
+
+async def test_callers_never_share_a_statement_their_scopes_would_write_differently(
+    gql: Any, make: Any
+) -> None:
+    """A filter through a relationship (an assignment's discount code) reads the caller's
+    scope on the related records: a caller who may not read discount codes must not match
+    on them, even right after a caller who may (the same list shape otherwise)."""
+    from tests.conftest import token
+
+    org = await make.organisation()
+    site = await make.site(org)
+    customer = await make.customer(org)
+    code = await make.discount_code(site, code="SECRET-1")
+    await make.assignment(customer, code)
+    lister = ["Assignment-List", "Assignment-Read"]
+    may = token(subject="may@example.com", grants=[{"roles": [*lister, "DiscountCode-Read"], "sites": [site.id]}])
+    may_not = token(subject="may-not@example.com", grants=[{"roles": lister, "sites": [site.id]}])
+    query = '{ assignments(filter: {discountCodeCode: {startsWith: "SECRET"}}) { nodes { id } } }'
+    for first, second in ((may, may_not), (may_not, may), (may, may_not)):
+        seen = {}
+        for caller in (first, second):
+            data = await gql(query, token=caller)
+            seen[caller] = len(data["assignments"]["nodes"])
+        assert seen == {may: 1, may_not: 0}
