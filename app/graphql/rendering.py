@@ -1,22 +1,27 @@
 """Nodes rendered in PostgreSQL: a list's records come back as the response's JSON.
 
 Most of a large response is records' own columns, and the records of their relationships.
-When every field selected on a list's `nodes` (and below it) is one PostgreSQL can spell as
-the API would, the list's statement returns each node as JSON text: the executor embeds it
-as it is (`orjson.Fragment`), and no row, object or response dict is made in Python. This is
-how PostGraphile answers everything; here it is an optimisation the executor may take:
+When every field selected on a list's `nodes` (and below it), or on a record looked up by
+id, is one PostgreSQL can spell as the API would, the statement returns each record as JSON:
+the executor embeds it as it is (`orjson.Fragment`), and no row, object or response dict is
+made in Python. This is how PostGraphile answers everything; here it is an optimisation the
+executor may take:
 - only on PostgreSQL, only in the plan executor, only for queries (the standard executor
   and mutations always build objects);
 - only for fields whose source is known: a column of the record (strings, integers,
   booleans, instants, UUIDs, enums, the global id), `__typename`, a to-one relationship
-  (`related_field`), a nested list (`connection_field`) asked for its `nodes`, `totalCount`
-  or `pageInfo { hasNextPage hasPreviousPage }` with `first`, `filter`, `orderBy`, `trashed`;
+  (`related_field`), an object made from the same row (a coupon's Terms, `SameRow`), a
+  nested list (`connection_field`) asked for its `nodes`, `totalCount` or
+  `pageInfo { hasNextPage hasPreviousPage }` with `first`, `filter`, `orderBy`, `trashed`;
   anything else (a resolver, edges and cursors, `after`/`last`/`before` below the top,
   arguments that fail) leaves the list to the Python path, which answers as it always did,
   errors included;
 - with the same rows: soft deletion as the response chose it, the caller's scope, the
   list's filters and order, through the same condition builders the loaders use.
-The differential tests (tests/graphql/executor) hold the two paths to the same responses.
+The tests hold the two paths to the same responses: tests/graphql/test_rendering.py (each
+query with rendering on and off, keys in order) and the differential tests of tests/executor
+(the suite's requests and 2,000 generated queries against graphql-core's standard executor,
+which never renders).
 """
 
 from __future__ import annotations
@@ -26,7 +31,6 @@ from collections.abc import Hashable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from orjson import Fragment
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
@@ -35,7 +39,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLString,
     InlineFragmentNode,
-    VariableNode,
     get_nullable_type,
     is_enum_type,
     is_list_type,
@@ -44,6 +47,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
 from graphql.execution.values import get_argument_values
+from orjson import Fragment
 from strawberry.types.arguments import convert_arguments
 
 from app.auth.roles import Action
@@ -52,6 +56,7 @@ from app.db.json_sql import ColumnKind
 from app.db.filters import ListSpec, Trashed, trashed_condition
 from app.db.paging import Ordering, ascending_order
 from app.db.tenancy import scope_condition
+from app.graphql.executor.plan import variables_in
 from app.graphql.field_sources import ChildPages, RelatedRecord, SameRow, source_of
 from app.graphql.trashed import response_path
 from app.graphql.types.base import NODE_TYPES, computed_fields
@@ -373,23 +378,18 @@ def _item_type(type_: Any) -> Any:
 
 
 def _variable_names(nodes: Any, fragments: dict[str, Any]) -> set[str]:
+    """The variables read anywhere in these fields' subtrees (arguments and directives)."""
     found: set[str] = set()
     seen: set[str] = set()
-
-    def value(node: Any) -> None:
-        if isinstance(node, VariableNode):
-            found.add(node.name.value)
-        for child in getattr(node, "values", None) or getattr(node, "fields", None) or ():
-            value(getattr(child, "value", child))
 
     def selections(items: Any) -> None:
         for node in items:
             for directive in node.directives or ():
                 for argument in directive.arguments or ():
-                    value(argument.value)
+                    found.update(variables_in(argument.value))
             if isinstance(node, FieldNode):
                 for argument in node.arguments or ():
-                    value(argument.value)
+                    found.update(variables_in(argument.value))
                 if node.selection_set is not None:
                     selections(node.selection_set.selections)
             elif isinstance(node, InlineFragmentNode):

@@ -210,3 +210,23 @@ async def test_terms_render_as_python_builds_them(
         assert found["data"]["coupon"]["name"] == coupon.name
     missing = await _both(gql, settings, "{ coupon(id: \"Q291cG9uOjk5OTk5OTk=\") { id } }", {})
     assert missing["data"] == {"coupon": None}
+
+
+async def test_a_render_follows_the_variables_of_its_selection(
+    gql: Any, make: Any, settings: Any
+) -> None:
+    """The same document renders per the values of the variables below the list (a
+    directive, a nested list's page size): a render kept for one value is not served for
+    another."""
+    await _seed(make)
+    query = """query Q($with: Boolean!, $codes: Int) {
+      coupons(first: 5) { nodes { name description @include(if: $with)
+        codes(first: $codes) { nodes { code } } } } }"""
+    for variables in (
+        {"with": True, "codes": 1}, {"with": False, "codes": 1}, {"with": False, "codes": 3},
+        {"with": True, "codes": 1},
+    ):
+        body = await _both(gql, settings, query, variables)
+        node = body["data"]["coupons"]["nodes"][0]
+        assert ("description" in node) == variables["with"]
+        assert len(node["codes"]["nodes"]) == variables["codes"]
