@@ -54,6 +54,10 @@ class Context:
         objects at once and stalls every request in flight."""
         self.loaders = Loaders(self.db, self.access)
         self.renderer = None
+        # graphql-core's execution context refers to itself (bound methods) and to this
+        # context: what hangs from here waits for the collector. The HTTP request (and the
+        # server's connection objects behind it) need not.
+        self.request = self.response = None
         self.prepared_lists.clear()
         self.trashed_by_path.clear()
 
