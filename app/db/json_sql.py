@@ -8,11 +8,10 @@ The JSON is built with `json` (not `jsonb`) functions, which keep the keys in se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
 import enum
 import re
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -139,10 +138,8 @@ def iso_instant(column: ColumnElement[Any]) -> ColumnElement[str]:
         sa.literal_column("1000000")
     )
     fraction = sa.case((micro != sa.literal_column("0"), sa.func.to_char(utc, text('"."US'))), else_=text(""))
-    return sa.case(
-        (column.is_(None), sa.null()),
-        else_=seconds.op("||")(fraction).op("||")(text("+00:00")),
-    )
+    # NULL stays NULL: to_char of NULL is NULL, and so is anything joined to it
+    return seconds.op("||")(fraction).op("||")(text("+00:00"))
 
 
 def as_string(column: ColumnElement[Any]) -> ColumnElement[str]:

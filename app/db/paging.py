@@ -19,7 +19,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.column_types import UTCDateTime
-from app.db.reads import one_of_parameter
+from app.db.reads import one_of
 
 
 
@@ -317,7 +317,7 @@ async def fetch_pages_by_parent(
                     partition.label("paging_parent"),
                     sa.func.row_number().over(partition_by=partition, order_by=order).label("paging_rank"),
                 )
-                .where(one_of_parameter(connection, partition, "parents"), *where, *_cursor_conditions(keys, window))
+                .where(one_of(connection, partition, parent_ids, name="parents"), *where, *_cursor_conditions(keys, window))
                 .subquery()
             )
             return (
@@ -359,7 +359,7 @@ async def fetch_pages_by_parent(
             .over(partition_by=[partition, sa.case((inside, 0), else_=1)], order_by=order)
             .label("paging_rank")
         )
-        belongs = one_of_parameter(connection, partition, "parents")
+        belongs = one_of(connection, partition, parent_ids, name="parents")
         inner = sa.select(*inner_columns).where(belongs, *where).subquery()
         return (
             sa.select(inner)

@@ -14,21 +14,17 @@ from app.db import tables as t
 from app.domain.codes import code_key
 
 
-def one_of(db: Any, column: sa.Column[Any], keys: Sequence[Hashable]) -> ColumnElement[bool]:
+def one_of(
+    db: Any, column: sa.Column[Any], keys: Sequence[Hashable], name: str | None = None
+) -> ColumnElement[bool]:
     """`column IN keys`. On PostgreSQL, `column = ANY(:keys)` with the keys as one array
     parameter: the statement's text no longer depends on how many keys there are, so
     SQLAlchemy compiles it once and asyncpg prepares it once per connection (PostgreSQL
-    then skips parsing and, usually, planning). SQLite has no arrays: an IN list there."""
+    then skips parsing and, usually, planning). SQLite has no arrays: an IN list there.
+    `name` names the parameter, for a statement run again with other keys (`db.fetch`)."""
     if getattr(db, "dialect_name", None) == "postgresql":
-        return column == sa.any_(sa.bindparam(None, list(keys), type_=ARRAY(column.type)))
-    return column.in_(list(keys))
-
-
-def one_of_parameter(db: Any, column: sa.Column[Any], name: str) -> ColumnElement[bool]:
-    """`column IN :name`, the list given when the statement runs (as `one_of`)."""
-    if getattr(db, "dialect_name", None) == "postgresql":
-        return column == sa.any_(sa.bindparam(name, [], type_=ARRAY(column.type)))
-    return column.in_(sa.bindparam(name, expanding=True))
+        return column == sa.any_(sa.bindparam(name, list(keys), type_=ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, list(keys), expanding=True))
 
 
 async def rows_by_column(
@@ -43,21 +39,16 @@ async def rows_by_column(
 
     `shape`, when given, stands for `where` (the same shape, the same conditions): the
     statement is then compiled once for all requests (see `app.db.prepared`)."""
+
+    def build() -> Any:
+        belongs = one_of(db, column, keys, name="keys")
+        return sa.select(table).where(belongs, *where).order_by(column, table.c.id)
+
     if shape is not None and hasattr(db, "fetch"):
-
-        def build() -> Any:
-            return (
-                sa.select(table)
-                .where(one_of_parameter(db, column, "keys"), *where)
-                .order_by(column, table.c.id)
-            )
-
-        rows = await db.fetch(("rows_by_column", table.name, column.name, shape), build, {"keys": list(keys)})
+        full = ("rows_by_column", table.name, column.name, shape)
+        rows = await db.fetch(full, build, {"keys": list(keys)})
     else:
-        statement = (
-            sa.select(table).where(one_of(db, column, keys), *where).order_by(column, table.c.id)
-        )
-        rows = (await db.execute(statement)).all()
+        rows = (await db.execute(build())).all()
     grouped: dict[Hashable, list[Row[Any]]] = {}
     name = column.name
     for row in rows:

@@ -86,12 +86,12 @@ class PageByParentLoader(Loader):
         window: Window,
         wants: PageWants,
         columns: Sequence[Any],
+        shape: Hashable,
     ):
         super().__init__()
         self.db, self.spec, self.parent_column = db, spec, parent_column
         self.where, self.ordering, self.window, self.wants = where, ordering, window, wants
-        self.columns = columns
-        self.shape: Hashable = None
+        self.columns, self.shape = columns, shape
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Page]:
         table = self.spec.table
@@ -152,7 +152,7 @@ class Loaders:
         """`columns`: what is read of each row (all of them, or what rendering needs)."""
         key = ("page", spec.name, parent_column, trashed, where_key, ordering, window, wants, columns)
         if key not in self._made:
-            loader = self._made[key] = PageByParentLoader(
+            self._made[key] = PageByParentLoader(
                 self.db,
                 spec,
                 parent_column,
@@ -161,8 +161,8 @@ class Loaders:
                 window,
                 wants,
                 columns,
+                # what the statement depends on: the caller too, not only its scope here, as
+                # filters through relationships read its scope on the related records
+                (trashed, self.access.principal, where_key, columns),
             )
-            # the caller, not only its scope here: filters through relationships read its
-            # scope on the related records too
-            loader.shape = (trashed, self.access.principal, where_key, columns)
         return self._made[key]  # type: ignore[return-value]
