@@ -10,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from app.db import prepared
 from app.db.engine import WRITE_OPTIONS, read_engine
+from app.db.readers import readers_for
 
 # How long closing a request's connection waits for a statement still running on it.
 CLOSE_WAIT_SECONDS = 5.0
+CLOSED = "the request is over: its database access is closed"
 
 
 class RequestDatabase:
@@ -22,13 +24,15 @@ class RequestDatabase:
     statement at a time, so they queue on a lock rather than each taking a pooled connection.
     On PostgreSQL the connection is in autocommit mode: no BEGIN / ROLLBACK round trips around
     the request's statements (see `app.db.engine.read_engine` for why that changes nothing
-    the request can see).
+    the request can see). Prepared reads go to an asyncpg connection of the request's own
+    (`app.db.readers`) while one is free, else to the one under its SQLAlchemy connection.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
-        self._raw: Any = None  # the asyncpg connection under it, when reads may go there
+        self._driver: Any = None  # the asyncpg connection under it, when reads may go there
+        self._reader: Any = None  # a reader lent to the request (app.db.readers)
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -48,37 +52,68 @@ class RequestDatabase:
         parameters. `shape` names the statement: the same shape, the same statement but for
         the parameters (see `app.db.prepared`)."""
         async with self._lock:
+            known = prepared.lookup(self._engine, shape)
+            if known is not None:
+                raw = self._reader or self._driver or await self._raw_connection()
+                if raw is not None:
+                    return await self._fetch_prepared(raw, known, params)
             connection = await self._connect()
-            raw = self._raw
-            if raw is not None:
-                known = prepared.lookup(self._engine, shape)
-                if known is not None:
-                    arguments = known.arguments(params)
-                    engine = self._engine.sync_engine
-                    announce = engine.dispatch.before_cursor_execute
-                    if announce:  # listeners (statement counts, say) see it as any other
-                        announce(connection.sync_connection, None, known.sql, arguments, None, False)
-                    if engine.echo:
-                        engine.logger.info("%s %r (prepared read)", known.sql, arguments)
-                    try:
-                        records = await raw.fetch(known.sql, *arguments)
-                    except BaseException:
-                        # Broken or interrupted mid-statement: not a connection to reuse.
-                        self._connection, self._raw = None, None
-                        await connection.invalidate()
-                        raise
-                    return known.make_rows(records)
             statement = build()
             result = await connection.execute(statement, params)
-            if raw is not None:
+            if self._driver is not None:
                 prepared.remember(self._engine, shape, statement, result)
             return list(result.all())
+
+    async def _fetch_prepared(
+        self, raw: Any, known: prepared.PreparedRead, params: dict[str, Any]
+    ) -> list[Any]:
+        arguments = known.arguments(params)
+        engine = self._engine.sync_engine
+        announce = engine.dispatch.before_cursor_execute
+        if announce:  # listeners (statement counts, say) see it as any other statement
+            connection = self._connection
+            sync = None if connection is None else connection.sync_connection
+            announce(sync, None, known.sql, arguments, None, False)
+        if engine.echo:
+            engine.logger.info("%s %r (prepared read)", known.sql, arguments)
+        try:
+            records = await raw.fetch(known.sql, *arguments)
+        except BaseException:
+            # Broken or interrupted mid-statement: not a connection to reuse.
+            await self._drop(raw)
+            raise
+        return known.make_rows(records)
+
+    async def _raw_connection(self) -> Any:
+        """A reader of its own for the request, else the asyncpg connection under its
+        SQLAlchemy connection (None off asyncpg)."""
+        if self._closed:
+            raise RuntimeError(CLOSED)
+        readers = readers_for(self._engine)
+        if readers is not None:
+            self._reader = await readers.take(self._engine)
+            if self._reader is not None:
+                return self._reader
+        await self._connect()
+        return self._driver
+
+    async def _drop(self, raw: Any) -> None:
+        if raw is self._reader:
+            self._reader = None
+            readers_for(self._engine).discard(raw)  # type: ignore[union-attr]
+        elif raw is self._driver:
+            await self._invalidate()
+
+    async def _invalidate(self) -> None:
+        connection, self._connection, self._driver = self._connection, None, None
+        if connection is not None:
+            await connection.invalidate()
 
     async def _connect(self) -> AsyncConnection:
         if self._closed:
             # A loader still running after its request ended (a timeout) must not take a
             # connection that nothing would give back.
-            raise RuntimeError("the request is over: its database access is closed")
+            raise RuntimeError(CLOSED)
         if self._connection is None:
             engine = read_engine(self._engine)
             self._connection = await engine.connect()
@@ -86,7 +121,7 @@ class RequestDatabase:
                 # autocommit (see `read_engine`): a statement sent around SQLAlchemy runs as
                 # it would through it
                 raw = await self._connection.get_raw_connection()
-                self._raw = raw.driver_connection
+                self._driver = raw.driver_connection
         return self._connection
 
     async def after_write(self) -> None:
@@ -95,7 +130,7 @@ class RequestDatabase:
         async with self._lock:
             if self._connection is not None:
                 connection, self._connection = self._connection, None
-                self._raw = None
+                self._driver = None
                 await connection.close()
 
     async def close(self) -> None:
@@ -115,18 +150,20 @@ class RequestDatabase:
                 async with asyncio.timeout(CLOSE_WAIT_SECONDS):
                     await self._lock.acquire()
             except TimeoutError:
-                connection, self._connection = self._connection, None
-                self._raw = None
-                if connection is not None:
-                    await connection.invalidate()
+                if self._reader is not None:
+                    await self._drop(self._reader)
+                await self._invalidate()
                 return
         else:
             # Nothing runs (the usual case): the lock is taken at once, without a timer.
             await self._lock.acquire()
         try:
+            if self._reader is not None:
+                reader, self._reader = self._reader, None
+                await readers_for(self._engine).give_back(reader)  # type: ignore[union-attr]
             if self._connection is not None:
                 connection, self._connection = self._connection, None
-                self._raw = None
+                self._driver = None
                 await connection.close()
         finally:
             self._lock.release()
