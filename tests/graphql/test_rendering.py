@@ -59,7 +59,8 @@ async def _seed(make: Any) -> dict[str, Any]:
             code = await make.coupon_code(
                 coupon,
                 valid_from=instant + timedelta(microseconds=j * 250_001),  # with and without
-                valid_to=None if j else instant + timedelta(days=30),
+                # a fraction with trailing zeros (written in full), NULL
+                valid_to=None if j else instant + timedelta(days=30, microseconds=500_000),
                 customer_id=company.id if j else None,
                 customer_credit_id=AWKWARD if j == 2 else None,
                 revenue=1234 if j == 0 else None,
