@@ -9,7 +9,7 @@ parent ...)`), which keeps the statements per request independent of the number 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,24 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.column_types import UTCDateTime
 from app.db.reads import one_of
+
+# The conditions of a page: a list, or a function that makes it, called only when the
+# statement is built (a prepared shape needs no conditions built, see `app.db.prepared`).
+Conditions = Sequence[ColumnElement[bool]] | Callable[[], Sequence[ColumnElement[bool]]]
+
+
+def conditions_of(where: Conditions) -> Callable[[], Sequence[ColumnElement[bool]]]:
+    """`where` as a function that builds the conditions at most once."""
+    if not callable(where):
+        return lambda: where
+    made: list[Sequence[ColumnElement[bool]]] = []
+
+    def conditions() -> Sequence[ColumnElement[bool]]:
+        if not made:
+            made.append(where())
+        return made[0]
+
+    return conditions
 
 
 
@@ -211,7 +229,7 @@ async def fetch_page(
     connection: Any,
     table: sa.Table,
     columns: Sequence[sa.Column[Any]],
-    where: Sequence[ColumnElement[bool]],
+    where: Conditions,
     ordering: Ordering,
     window: Window,
     wants: PageWants = ALL,
@@ -226,10 +244,12 @@ async def fetch_page(
     has_outside = wants.far_side(window) and (
         window.before if window.backward else window.after
     ) is not None
+    conditions = conditions_of(where)
 
     def flags() -> list[Any]:
         """The total and the far-side flag, as columns."""
         extra: list[Any] = []
+        where = conditions()
         if want_total:
             total = sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
             extra.append(total.label("paging_total"))
@@ -243,7 +263,7 @@ async def fetch_page(
         keys = ordering.keys(table)
         return (
             sa.select(*columns, *flags())
-            .where(*where, *_cursor_conditions(keys, window))
+            .where(*conditions(), *_cursor_conditions(keys, window))
             .order_by(*_order_by(keys, reverse=window.backward))
             .limit(window.size + 1)
         )
@@ -284,7 +304,7 @@ async def fetch_pages_by_parent(
     columns: Sequence[sa.Column[Any]],
     parent_column: sa.Column[Any],
     parent_ids: Sequence[Hashable],
-    where: Sequence[ColumnElement[bool]],
+    where: Conditions,
     ordering: Ordering,
     window: Window,
     wants: PageWants = ALL,
@@ -299,6 +319,7 @@ async def fetch_pages_by_parent(
     ) is not None
     limit = window.size + 1
     params: dict[str, Any] = {**cursor_parameters(window), "parents": list(parent_ids)}
+    conditions = conditions_of(where)
 
     async def rows_of(kind: str, build: Any) -> list[Any]:
         if shape is not None and hasattr(connection, "fetch"):
@@ -317,7 +338,7 @@ async def fetch_pages_by_parent(
                     partition.label("paging_parent"),
                     sa.func.row_number().over(partition_by=partition, order_by=order).label("paging_rank"),
                 )
-                .where(one_of(connection, partition, parent_ids, name="parents"), *where, *_cursor_conditions(keys, window))
+                .where(one_of(connection, partition, parent_ids, name="parents"), *conditions(), *_cursor_conditions(keys, window))
                 .subquery()
             )
             return (
@@ -360,7 +381,7 @@ async def fetch_pages_by_parent(
             .label("paging_rank")
         )
         belongs = one_of(connection, partition, parent_ids, name="parents")
-        inner = sa.select(*inner_columns).where(belongs, *where).subquery()
+        inner = sa.select(*inner_columns).where(belongs, *conditions()).subquery()
         return (
             sa.select(inner)
             # Each parent's first row outside the window comes along too, so that a parent

@@ -67,9 +67,8 @@ def page_wants(info: Any) -> PageWants:
     )
 
 
-def _readable(info: Any) -> Callable[[Any], list[Any]]:
+def _readable(access: Any) -> Callable[[Any], list[Any]]:
     """The rows of a related table the caller may read (what its nested field would show)."""
-    access = info.context.access
     types = {spec.table.name: name for name, (_cls, spec) in NODE_TYPES.items()}
 
     def where(table: Any) -> list[Any]:
@@ -78,12 +77,19 @@ def _readable(info: Any) -> Callable[[Any], list[Any]]:
     return where
 
 
-def _where(info: Any, spec: ListSpec, filter_input: Any) -> tuple[list[Any], str]:
+def _where(info: Any, spec: ListSpec, filter_input: Any) -> tuple[Callable[[], list[Any]], str]:
+    """The filter's conditions, as a function that writes their SQL (only a statement not
+    yet prepared needs it), and the key that stands for them."""
     conditions, or_groups = to_conditions(spec, filter_input)
-    readable = _readable(info)
-    where = conditions_sql(spec, conditions, readable)
-    for alternatives in or_groups:
-        where.append(any_of([conditions_sql(spec, a, readable) for a in alternatives]))
+    access = info.context.access  # not `info`: loaders keep this function (no cycle)
+
+    def where() -> list[Any]:
+        readable = _readable(access)
+        written = conditions_sql(spec, conditions, readable)
+        for alternatives in or_groups:
+            written.append(any_of([conditions_sql(spec, a, readable) for a in alternatives]))
+        return written
+
     return where, repr((conditions, or_groups))
 
 
@@ -124,10 +130,10 @@ async def resolve_list(
         context.db,
         spec.table,
         columns,
-        [
+        lambda: [
             *trashed_condition(spec.table, chosen),
             *scope_condition(spec.table, scope),
-            *where,
+            *where(),
             *extra_where,
         ],
         ordering,
@@ -184,7 +190,7 @@ def _read(
 
 def prepare_list(
     info: Any, spec: ListSpec, arguments: ListArguments
-) -> tuple[Ordering, Window, list[Any], str]:
+) -> tuple[Ordering, Window, Callable[[], list[Any]], str]:
     settings = info.context.settings
     ordering = ordering_from(arguments.order_by, spec.sort_columns)
     window = page_window(

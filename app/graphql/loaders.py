@@ -8,7 +8,7 @@ fields asking the same thing share one batch.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, trashed_condition
-from app.db.paging import Ordering, Page, PageWants, Window, fetch_pages_by_parent
+from app.db.paging import Conditions, Ordering, Page, PageWants, Window, fetch_pages_by_parent
 from app.db.reads import rows_by_column
 from app.db.session import RequestDatabase
 from app.db.tenancy import scope_condition
@@ -81,7 +81,7 @@ class PageByParentLoader(Loader):
         db: RequestDatabase,
         spec: ListSpec,
         parent_column: str,
-        where: list[ColumnElement[bool]],
+        where: Conditions,
         ordering: Ordering,
         window: Window,
         wants: PageWants,
@@ -118,8 +118,7 @@ class Loaders:
 
     def visible(self, spec: ListSpec, trashed: Trashed) -> list[ColumnElement[bool]]:
         """Soft deletion and tenancy for reads of `spec` records."""
-        scope = self.access.scope(spec.name, Action.READ)
-        return [*trashed_condition(spec.table, trashed), *scope_condition(spec.table, scope)]
+        return _visible(self.access, spec, trashed)
 
     def record_by_id(self, spec: ListSpec, trashed: Trashed) -> RecordByIdLoader:
         key = ("by_id", spec.name, trashed)
@@ -142,7 +141,7 @@ class Loaders:
         spec: ListSpec,
         parent_column: str,
         trashed: Trashed,
-        where: list[ColumnElement[bool]],
+        where: Callable[[], list[ColumnElement[bool]]],
         where_key: Hashable,
         ordering: Ordering,
         window: Window,
@@ -156,7 +155,7 @@ class Loaders:
                 self.db,
                 spec,
                 parent_column,
-                [*self.visible(spec, trashed), *where],
+                _visible_and(self.access, spec, trashed, where),
                 ordering,
                 window,
                 wants,
@@ -166,3 +165,16 @@ class Loaders:
                 (trashed, self.access.principal, where_key, columns),
             )
         return self._made[key]  # type: ignore[return-value]
+
+
+def _visible(access: Access, spec: ListSpec, trashed: Trashed) -> list[ColumnElement[bool]]:
+    scope = access.scope(spec.name, Action.READ)
+    return [*trashed_condition(spec.table, trashed), *scope_condition(spec.table, scope)]
+
+
+def _visible_and(
+    access: Access, spec: ListSpec, trashed: Trashed, where: Callable[[], list[Any]]
+) -> Callable[[], list[ColumnElement[bool]]]:
+    """What `visible` gives and `where()`, written when a statement is built (not per
+    request once the statement is prepared); it holds the access, not the loaders."""
+    return lambda: [*_visible(access, spec, trashed), *where()]

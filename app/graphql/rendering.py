@@ -293,6 +293,7 @@ class Renderer:
             raise NotRendered
         spec = source.spec
         ordering, window, where, _ = prepare_list(SimpleNamespace(context=self.context), spec, arguments)
+        where = where()
         chosen = arguments.trashed if arguments.trashed is not None else trashed
         child = self._alias(spec)
         conditions = [
