@@ -52,11 +52,10 @@ class Readers:
 
     async def take(self, engine: AsyncEngine) -> Any | None:
         """An idle connection, a new one, or None when `limit` are out."""
-        if self._idle:
-            raw = self._idle.pop()
-        elif self.count >= self.limit:
-            return None
-        else:
+        raw = self._idle_one()
+        if raw is None:
+            if self.count >= self.limit:
+                return None
             self._opening += 1
             try:
                 fairy = await greenlet_spawn(engine.sync_engine.pool.connect)
@@ -66,6 +65,14 @@ class Readers:
             fairy.detach()
         self._lent.add(raw)
         return raw
+
+    def _idle_one(self) -> Any | None:
+        while self._idle:
+            raw = self._idle.pop()
+            if not raw.is_closed():
+                return raw
+            raw.terminate()  # closed by the server while it was idle (a restart, say)
+        return None
 
     async def give_back(self, raw: Any) -> None:
         if raw not in self._lent:  # discarded meanwhile
@@ -78,10 +85,16 @@ class Readers:
             self._idle.append(raw)
 
     def discard(self, raw: Any) -> None:
-        """Close `raw` at once (a statement on it failed or was interrupted)."""
+        """Close `raw` at once (a statement on it failed or was interrupted). A connection
+        that was lost takes the idle ones with it: they most likely went the same way."""
+        lost = raw.is_closed()
         self._lent.discard(raw)
         self._doomed.discard(raw)
         raw.terminate()
+        if lost:
+            idle, self._idle = self._idle, []
+            for other in idle:
+                other.terminate()
 
     def disposed(self) -> None:
         idle, self._idle = self._idle, []

@@ -128,3 +128,43 @@ async def test_disposing_the_engine_closes_its_readers(own_engine: Any) -> None:
     db, reader = await _reader_of_a_request(own_engine)
     await db.close()
     assert reader is not None and not reader.is_closed() and readers.count == 1
+
+
+async def _terminate_backend(engine: Any, reader: Any) -> None:
+    """The server ends `reader`'s session, as a restart would; the client notices."""
+    async with engine.connect() as connection:
+        await connection.execute(
+            sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": reader.get_server_pid()}
+        )
+    for _ in range(100):
+        if reader.is_closed():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the terminated connection still looks open")
+
+
+async def test_a_reader_the_server_closed_while_idle_is_not_lent(own_engine: Any) -> None:
+    readers = readers_for(own_engine)
+    assert readers is not None
+    await (await _reader_of_a_request(own_engine))[0].close()
+    db, reader = await _reader_of_a_request(own_engine)
+    await db.close()
+    await _terminate_backend(own_engine, reader)
+    db, again = await _reader_of_a_request(own_engine)  # reads as usual, on a new reader
+    await db.close()
+    assert again is not None and again is not reader and readers.count == 1
+
+
+async def test_a_lost_reader_takes_the_idle_ones_with_it(own_engine: Any) -> None:
+    readers = readers_for(own_engine)
+    assert readers is not None
+    await (await _reader_of_a_request(own_engine))[0].close()
+    first_db, first = await _reader_of_a_request(own_engine)
+    second_db, second = await _reader_of_a_request(own_engine)
+    await second_db.close()  # idle, and as far as anyone knows, fine
+    await _terminate_backend(own_engine, first)
+    with pytest.raises(Exception):
+        await first_db.fetch(("readers-test", "quotient"), _quotient, {"d": 1})
+    await first_db.close()
+    # a server that dropped one connection most likely dropped the others: none is kept
+    assert second.is_closed() and readers.count == 0
