@@ -11,7 +11,9 @@ append.
 The connections come from the engine's pool, so they are set up as SQLAlchemy sets up its
 own (JSON codecs, server settings), and are then detached from it. At most `limit` exist at
 once; a request that finds none idle and the limit reached reads through the pool as
-before. A connection whose statement failed or was interrupted is closed, never lent again.
+before. A connection whose statement failed or was interrupted is closed, never lent again;
+one the server closed while idle is passed over, and one lost mid-statement takes the idle
+ones with it (a server restart drops them all).
 When the engine is disposed, the idle ones are closed, and those lent at the time are closed
 when they come back (`engine_disposed`: `AsyncEngine.dispose` runs it where SQLAlchemy can
 await).
