@@ -30,28 +30,31 @@ def selects(info: Any, *path: str) -> bool:
     """Whether the current field's selection asks for the field at `path` (names, one per
     level, directly or in fragments). `@skip`/`@include` are not looked at: a field they
     leave out may be computed for nothing, never the reverse."""
-    fragments = info._raw_info.fragments
+    raw = info._raw_info
+    return _selects(raw.field_nodes, path, raw.fragments)
 
-    def fields(selections: Any) -> Any:
-        for node in selections:
-            if isinstance(node, FieldNode):
-                yield node
-            elif isinstance(node, InlineFragmentNode):
-                yield from fields(node.selection_set.selections)
-            elif isinstance(node, FragmentSpreadNode):
-                yield from fields(fragments[node.name.value].selection_set.selections)
 
-    def walk(nodes: Any, rest: tuple[str, ...]) -> bool:
-        children = [
-            child
-            for node in nodes
-            if node.selection_set is not None
-            for child in fields(node.selection_set.selections)
-            if child.name.value == rest[0]
-        ]
-        return bool(children) and (len(rest) == 1 or walk(children, rest[1:]))
+# Module functions, not closures: a recursive closure is a reference cycle, garbage that only
+# the collector frees (several per list field and request).
+def _selects(nodes: Any, path: tuple[str, ...], fragments: Any) -> bool:
+    children = [
+        child
+        for node in nodes
+        if node.selection_set is not None
+        for child in _fields(node.selection_set.selections, fragments)
+        if child.name.value == path[0]
+    ]
+    return bool(children) and (len(path) == 1 or _selects(children, path[1:], fragments))
 
-    return walk(info._raw_info.field_nodes, path)
+
+def _fields(selections: Any, fragments: Any) -> Any:
+    for node in selections:
+        if isinstance(node, FieldNode):
+            yield node
+        elif isinstance(node, InlineFragmentNode):
+            yield from _fields(node.selection_set.selections, fragments)
+        elif isinstance(node, FragmentSpreadNode):
+            yield from _fields(fragments[node.name.value].selection_set.selections, fragments)
 
 
 def page_wants(info: Any) -> PageWants:
