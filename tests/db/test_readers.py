@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.db.engine import create_engine
-from app.db.readers import readers_for
+from app.db.readers import Readers, readers_for
 from app.db.session import RequestDatabase
 from app.settings import Settings
 
@@ -37,6 +37,14 @@ async def _reader_of_a_request(engine: Any) -> tuple[RequestDatabase, Any]:
     return db, db._reader
 
 
+async def _compiled(engine: Any) -> Readers:
+    """The engine's readers, once a first request has compiled the test's shape."""
+    readers = readers_for(engine)
+    assert readers is not None
+    await (await _reader_of_a_request(engine))[0].close()
+    return readers
+
+
 async def test_requests_one_after_another_share_one_reader(own_engine: Any) -> None:
     readers = readers_for(own_engine)
     assert readers is not None
@@ -54,9 +62,7 @@ async def test_requests_one_after_another_share_one_reader(own_engine: Any) -> N
 async def test_concurrent_requests_take_readers_up_to_the_limit_then_the_pool(
     own_engine: Any,
 ) -> None:
-    readers = readers_for(own_engine)
-    assert readers is not None
-    await (await _reader_of_a_request(own_engine))[0].close()  # compiles the shape
+    readers = await _compiled(own_engine)
     requests = await asyncio.gather(
         *(_reader_of_a_request(own_engine) for _ in range(readers.limit + 2))
     )
@@ -74,9 +80,7 @@ async def test_concurrent_requests_take_readers_up_to_the_limit_then_the_pool(
 
 
 async def test_a_statement_that_fails_closes_its_reader(own_engine: Any) -> None:
-    readers = readers_for(own_engine)
-    assert readers is not None
-    await (await _reader_of_a_request(own_engine))[0].close()  # compiles the shape
+    readers = await _compiled(own_engine)
     db, reader = await _reader_of_a_request(own_engine)
     assert reader is not None
     try:
@@ -92,9 +96,7 @@ async def test_a_statement_that_fails_closes_its_reader(own_engine: Any) -> None
 
 
 async def test_an_interrupted_statement_closes_its_reader(own_engine: Any) -> None:
-    readers = readers_for(own_engine)
-    assert readers is not None
-    await (await _reader_of_a_request(own_engine))[0].close()
+    readers = await _compiled(own_engine)
     db, reader = await _reader_of_a_request(own_engine)
     shape = ("readers-test", "sleep")
 
@@ -113,9 +115,7 @@ async def test_an_interrupted_statement_closes_its_reader(own_engine: Any) -> No
 
 
 async def test_disposing_the_engine_closes_its_readers(own_engine: Any) -> None:
-    readers = readers_for(own_engine)
-    assert readers is not None
-    await (await _reader_of_a_request(own_engine))[0].close()
+    readers = await _compiled(own_engine)
     idle_db, idle = await _reader_of_a_request(own_engine)
     lent_db, lent = await _reader_of_a_request(own_engine)
     await idle_db.close()
@@ -144,9 +144,7 @@ async def _terminate_backend(engine: Any, reader: Any) -> None:
 
 
 async def test_a_reader_the_server_closed_while_idle_is_not_lent(own_engine: Any) -> None:
-    readers = readers_for(own_engine)
-    assert readers is not None
-    await (await _reader_of_a_request(own_engine))[0].close()
+    readers = await _compiled(own_engine)
     db, reader = await _reader_of_a_request(own_engine)
     await db.close()
     await _terminate_backend(own_engine, reader)
@@ -156,9 +154,7 @@ async def test_a_reader_the_server_closed_while_idle_is_not_lent(own_engine: Any
 
 
 async def test_a_lost_reader_takes_the_idle_ones_with_it(own_engine: Any) -> None:
-    readers = readers_for(own_engine)
-    assert readers is not None
-    await (await _reader_of_a_request(own_engine))[0].close()
+    readers = await _compiled(own_engine)
     first_db, first = await _reader_of_a_request(own_engine)
     second_db, second = await _reader_of_a_request(own_engine)
     await second_db.close()  # idle, and as far as anyone knows, fine
