@@ -40,7 +40,6 @@ def conditions_of(where: Conditions) -> Callable[[], Sequence[ColumnElement[bool
     return conditions
 
 
-
 @dataclass(frozen=True)
 class SortColumn:
     """A column a list can be ordered by (`name` is the API's enum member)."""

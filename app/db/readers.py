@@ -34,7 +34,7 @@ from sqlalchemy.util.concurrency import await_, greenlet_spawn, in_greenlet
 
 from app.db.engine import read_engine
 
-# How many may exist beyond the pool's own size (a pool without a size: this many).
+# How many may exist at once when the pool has no size of its own (else as many as its size).
 DEFAULT_LIMIT = 10
 
 
