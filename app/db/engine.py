@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 import orjson
 from sqlalchemy import event
@@ -42,10 +42,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 WRITE_OPTIONS = {"write_transaction": True}
 
-# The engines that `read_engine` made, one per engine (and gone with it), and the latest one
-# looked up (a process serves from one engine: no weak reference made per request).
-_READ_ENGINES: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
-_latest: tuple[AsyncEngine, AsyncEngine] | None = None
+T = TypeVar("T")
+
+
+class PerEngine(Generic[T]):
+    """A value made once per engine, kept on the engine itself (so it goes with the engine,
+    even when the value refers back to it). `make` answers None while it cannot tell yet
+    (that is not remembered). The latest engine looked up is kept at hand: a process serves
+    from one engine, so most calls are one identity check."""
+
+    def __init__(self, name: str, make: Callable[[AsyncEngine], T | None]) -> None:
+        self._key = f"_discounts_{name}"
+        self._make = make
+        self._latest: tuple[AsyncEngine, T] | None = None
+
+    def __call__(self, engine: AsyncEngine) -> T | None:
+        latest = self._latest
+        if latest is not None and latest[0] is engine:
+            return latest[1]
+        # AsyncEngine has slots; the Engine under it takes attributes
+        made = engine.sync_engine.__dict__
+        value: T | None = made.get(self._key)
+        if value is None:
+            value = self._make(engine)
+            if value is None:
+                return None
+            made[self._key] = value
+        self._latest = (engine, value)
+        return value
 
 
 def read_engine(engine: AsyncEngine) -> AsyncEngine:
@@ -67,30 +91,24 @@ def read_engine(engine: AsyncEngine) -> AsyncEngine:
     request's statements, and BEGIN / ROLLBACK are local calls, not round trips.
     Made once per engine (an option engine shares the pool and costs a little to build).
     """
-    global _latest
-    latest = _latest
-    if latest is not None and latest[0] is engine:
-        return latest[1]
-    reads = _READ_ENGINES.get(engine)
-    if reads is not None:
-        _latest = (engine, reads)
-        return reads
+    reads = _read_engines(engine)
+    return engine if reads is None else reads
+
+
+def _make_read_engine(engine: AsyncEngine) -> AsyncEngine | None:
     if engine.dialect.name != "postgresql":
-        reads = engine
-    else:
-        # Known once the engine has connected (SQLAlchemy asks the server then); until then,
-        # and on a server configured for a stricter level, requests keep their transaction.
-        level = getattr(engine.dialect, "default_isolation_level", None)
-        if level is None:
-            return engine
-        reads = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if level == "READ COMMITTED"
-            else engine
-        )
-    _READ_ENGINES[engine] = reads
-    _latest = (engine, reads)
-    return reads
+        return engine
+    # Known once the engine has connected (SQLAlchemy asks the server then); until then,
+    # and on a server configured for a stricter level, requests keep their transaction.
+    level = getattr(engine.dialect, "default_isolation_level", None)
+    if level is None:
+        return None
+    if level == "READ COMMITTED":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
+_read_engines: PerEngine[AsyncEngine] = PerEngine("read_engine", _make_read_engine)
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:

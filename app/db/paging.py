@@ -9,6 +9,7 @@ parent ...)`), which keeps the statements per request independent of the number 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,16 +29,7 @@ Conditions = Sequence[ColumnElement[bool]] | Callable[[], Sequence[ColumnElement
 
 def conditions_of(where: Conditions) -> Callable[[], Sequence[ColumnElement[bool]]]:
     """`where` as a function that builds the conditions at most once."""
-    if not callable(where):
-        return lambda: where
-    made: list[Sequence[ColumnElement[bool]]] = []
-
-    def conditions() -> Sequence[ColumnElement[bool]]:
-        if not made:
-            made.append(where())
-        return made[0]
-
-    return conditions
+    return functools.cache(where) if callable(where) else lambda: where
 
 
 @dataclass(frozen=True)

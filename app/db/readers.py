@@ -25,14 +25,13 @@ those reads would.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util.concurrency import await_, greenlet_spawn, in_greenlet
 
-from app.db.engine import read_engine
+from app.db.engine import PerEngine, read_engine
 
 # How many may exist at once when the pool has no size of its own (else as many as its size).
 DEFAULT_LIMIT = 10
@@ -118,28 +117,18 @@ async def _close(raw: Any) -> None:
         raw.terminate()
 
 
-_READERS: weakref.WeakKeyDictionary[AsyncEngine, Readers] = weakref.WeakKeyDictionary()
-_latest: tuple[AsyncEngine, Readers | None] | None = None
-
-
-def readers_for(engine: AsyncEngine) -> Readers | None:
-    """The engine's readers; None where reads do not qualify (see the module notes)."""
-    global _latest
-    latest = _latest
-    if latest is not None and latest[0] is engine:
-        return latest[1]
-    readers = _READERS.get(engine)
-    if readers is None:
-        if engine.dialect.driver != "asyncpg" or read_engine(engine) is engine:
-            # not yet decidable before the first connection (read_engine): not cached
-            return None
-        size = getattr(engine.sync_engine.pool, "size", None)
-        readers = Readers(size() if callable(size) else DEFAULT_LIMIT)
-        # the listener holds the readers, not the engine: the engine can still be collected
-        event.listen(engine.sync_engine, "engine_disposed", _disposer(readers))
-        _READERS[engine] = readers
-    _latest = (engine, readers)
+def _make_readers(engine: AsyncEngine) -> Readers | None:
+    if engine.dialect.driver != "asyncpg" or read_engine(engine) is engine:
+        return None  # reads in a transaction, or not yet known (see `read_engine`)
+    size = getattr(engine.sync_engine.pool, "size", None)
+    readers = Readers(size() if callable(size) else DEFAULT_LIMIT)
+    # the listener holds the readers, not the engine: the engine can still be collected
+    event.listen(engine.sync_engine, "engine_disposed", _disposer(readers))
     return readers
+
+
+# The engine's readers; None where reads do not qualify (see the module notes).
+readers_for: PerEngine[Readers] = PerEngine("readers", _make_readers)
 
 
 def _disposer(readers: Readers) -> Any:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from app.db import prepared
 from app.db.engine import WRITE_OPTIONS, read_engine
-from app.db.readers import readers_for
+from app.db.readers import Readers, readers_for
 
 # How long closing a request's connection waits for a statement still running on it.
 CLOSE_WAIT_SECONDS = 5.0
@@ -33,6 +33,7 @@ class RequestDatabase:
         self._connection: AsyncConnection | None = None
         self._driver: Any = None  # the asyncpg connection under it, when reads may go there
         self._reader: Any = None  # a reader lent to the request (app.db.readers)
+        self._readers: Readers | None = None  # the engine's, which lent it
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -93,14 +94,15 @@ class RequestDatabase:
         if readers is not None:
             self._reader = await readers.take(self._engine)
             if self._reader is not None:
+                self._readers = readers
                 return self._reader
         await self._connect()
         return self._driver
 
     async def _drop(self, raw: Any) -> None:
-        if raw is self._reader:
+        if raw is self._reader and self._readers is not None:
             self._reader = None
-            readers_for(self._engine).discard(raw)  # type: ignore[union-attr]
+            self._readers.discard(raw)
         elif raw is self._driver:
             await self._invalidate()
 
@@ -128,10 +130,12 @@ class RequestDatabase:
         """Start a new snapshot for the reads that follow a write of this request (SQLite keeps
         one snapshot per read transaction, so a payload read on the old one could be stale)."""
         async with self._lock:
-            if self._connection is not None:
-                connection, self._connection = self._connection, None
-                self._driver = None
-                await connection.close()
+            await self._close_connection()
+
+    async def _close_connection(self) -> None:
+        connection, self._connection, self._driver = self._connection, None, None
+        if connection is not None:
+            await connection.close()
 
     async def close(self) -> None:
         """Give the connection back, once no statement runs on it.
@@ -158,13 +162,10 @@ class RequestDatabase:
             # Nothing runs (the usual case): the lock is taken at once, without a timer.
             await self._lock.acquire()
         try:
-            if self._reader is not None:
+            if self._reader is not None and self._readers is not None:
                 reader, self._reader = self._reader, None
-                await readers_for(self._engine).give_back(reader)  # type: ignore[union-attr]
-            if self._connection is not None:
-                connection, self._connection = self._connection, None
-                self._driver = None
-                await connection.close()
+                await self._readers.give_back(reader)
+            await self._close_connection()
         finally:
             self._lock.release()
 

@@ -16,6 +16,7 @@ from app.settings import Settings
 
 pytestmark = pytest.mark.postgres_only
 
+
 @pytest.fixture
 async def own_engine(settings: Settings, is_postgres: bool) -> Any:
     if not is_postgres:
