@@ -16,7 +16,7 @@ from app.graphql.engine.rights import GuessBrake, site_rights
 from app.graphql.engine.types import CodeCheck, CodeDetails, CodeUsageStats, line_discounts
 from app.graphql.errors import BadInput, ExpectedError
 from app.graphql.ids import decode_id
-from app.graphql.mutations.scalars import DateOrDateTime
+from app.graphql.scalars import DateOrDateTime
 from app.services import redemptions
 from app.services.problems import Problems
 
