@@ -77,10 +77,14 @@ class EngineMutation:
             brake.ensure_allowed()
             return rights.redeemable
 
+        def may_date(site: Row[Any]) -> bool:
+            scope = context.access.scope("Redemption", Action.CREATE)
+            return scope.covers(site.id, site.organisation_id)
+
         async def use_case() -> Any:
             request = to_request(input)
             return await redemptions.redeem(
-                context.services.sessions, request, types_at, context.principal.subject
+                context.services.sessions, request, types_at, context.principal.subject, may_date
             )
 
         result, errors = await run_use_case(use_case, context.db)
