@@ -12,6 +12,7 @@ from typing import Final
 
 from app.auth.principal import Grant, Principal
 from app.auth.roles import UnknownRole, expand_roles, role_name
+from app.domain.record_ids import MAX_RECORD_ID, MIN_RECORD_ID, is_record_id
 
 # updatedBy is stored in a bounded column; refuse here rather than fail in the database.
 MAX_SUBJECT_LENGTH: Final = 255
@@ -94,12 +95,15 @@ def _ids(value: object, where: str) -> frozenset[int]:
     if value is None:
         return frozenset()
     items = _list(value)
+    expected = f"{where} must be a list of ids ({MIN_RECORD_ID} to {MAX_RECORD_ID})"
     if items is None:
-        raise InvalidClaims(f"{where} must be a list of integer ids")
+        raise InvalidClaims(expected)
     ids: set[int] = set()
     for item in items:
-        # bool is an int subclass; `true` is not a database id.
-        if not isinstance(item, int) or isinstance(item, bool):
-            raise InvalidClaims(f"{where} must be a list of integer ids, not {item!r:.40}")
+        # An id no record can have is refused here: in the scope's SQL it would overflow
+        # the driver, not match nothing (app.domain.record_ids).
+        if not is_record_id(item):
+            raise InvalidClaims(f"{expected}, not {item!r:.40}")
         ids.add(item)
     return frozenset(ids)
+

@@ -1,10 +1,10 @@
 """The GraphQL endpoint: GraphQL over HTTP on GET and POST `/graphql`, GraphiQL for browsers.
 
 One request, in order: GraphiQL for a browser's plain GET (when enabled); the response media
-type from `Accept` (406 if none fits); the request parameters (`http_params`: 400, 413, 415);
-execution under the time limit (`request_timeout_seconds`), mutations refused over GET (405);
-errors masked (`masking`); the status code from the outcome and the media type (`responses`,
-where the whole policy is written down).
+type from `Accept` (406 if none fits); the one Authorization header and the request parameters
+(`http_params`: 400, 413, 415); execution under the time limit (`request_timeout_seconds`),
+mutations refused over GET (405); errors masked (`masking`); the status code from the outcome
+and the media type (`responses`, where the whole policy is written down).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from app.auth.tokens import principal_from_authorization_header
 from app.db.session import RequestDatabase
 from app.graphql.context import Context
 from app.graphql.deadlines import RequestDeadlines
-from app.graphql.http_params import GraphQLParams, Refused, read_params
+from app.graphql.http_params import GraphQLParams, Refused, authorization_of, read_params
 from app.graphql.masking import internal_error, present_error
 from app.graphql.negotiation import (
     GRAPHQL_RESPONSE_JSON,
@@ -87,8 +87,9 @@ class GraphQLEndpoint:
                 JSON,
             )
         try:
+            authorization = authorization_of(request)
             params = await read_params(request, max_body_bytes=self.settings.max_body_bytes)
-            outcome = await self.execute(request, params, request_id)
+            outcome = await self.execute(request, params, authorization, request_id)
         except Refused as refused:
             return refused_response(refused, media_type)
         except Exception:
@@ -104,8 +105,10 @@ class GraphQLEndpoint:
             and wants_html(accept)
         )
 
-    async def execute(self, request: Request, params: GraphQLParams, request_id: str) -> Outcome:
-        context = self.context_for(request)
+    async def execute(
+        self, request: Request, params: GraphQLParams, authorization: str | None, request_id: str
+    ) -> Outcome:
+        context = self.context_for(request, authorization)
         timeout = self.settings.request_timeout_seconds
         try:
             async with self.deadlines():
@@ -148,12 +151,10 @@ class GraphQLEndpoint:
             context.release()
         return self._outcome(result, context, request_id)
 
-    def context_for(self, request: Request) -> Context:
+    def context_for(self, request: Request, authorization: str | None) -> Context:
         auth_problem = None
         try:
-            principal = principal_from_authorization_header(
-                request.headers.get("authorization"), self.verifier
-            )
+            principal = principal_from_authorization_header(authorization, self.verifier)
         except AuthenticationError as error:
             principal, auth_problem = ANONYMOUS, error.message
         return Context(

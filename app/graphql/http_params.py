@@ -2,8 +2,8 @@
 
 A request that is not well-formed is refused with `Refused` (an HTTP status and a GraphQL
 error body) before any GraphQL work: a body over `max_body_bytes` (413), a POST that is not
-`application/json` (415), a JSON array (batching is off, 400), or parameters of the wrong
-type (400).
+`application/json` (415), a JSON array (batching is off, 400), parameters of the wrong
+type (400), or more than one `Authorization` header (400).
 """
 
 from __future__ import annotations
@@ -49,6 +49,18 @@ async def read_params(request: Request, *, max_body_bytes: int) -> GraphQLParams
     if request.method != "POST":  # GET, or HEAD
         return _params(_from_query_string(request))
     return _params(await _from_json_body(request, max_body_bytes))
+
+
+def authorization_of(request: Request) -> str | None:
+    """The request's `Authorization` header, None without one.
+
+    Two or more are refused rather than one picked: proxies and frameworks differ on which
+    one (or which join of them) counts, so a request carrying two has no one caller.
+    """
+    values = request.headers.getlist("authorization")
+    if len(values) > 1:
+        raise Refused(400, f"Send one Authorization header: the request has {len(values)}.")
+    return values[0] if values else None
 
 
 def _from_query_string(request: Request) -> dict[str, Any]:

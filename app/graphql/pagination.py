@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 import strawberry
+from graphql import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
 
 from app.db.paging import Ordering, Page, SortColumn, Window
 from app.graphql.errors import BadInput
@@ -78,6 +79,10 @@ def _revive(value: Any, kind: type) -> Any:
         return kind(value)
     if isinstance(value, bool) or not isinstance(value, kind):
         raise ValueError("cursor value of the wrong type")
+    # Integer columns are 32 bits on PostgreSQL, as GraphQL's Int is: a larger number was
+    # not read from a row, and would overflow the driver rather than match nothing.
+    if kind is int and not GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
+        raise ValueError("cursor number out of range")
     return value
 
 

@@ -175,10 +175,10 @@ def test_jwks_with_one_key_works_without_kid() -> None:
     ("grants", "fragment"),
     [
         ([{"roles": ["Coupon-Read", "Nope-Read"], "sites": [1]}], "unknown role 'Nope-Read'"),
-        ([{"roles": ["Coupon-Read"], "sites": ["1"]}], "grants[0].sites must be a list of integer"),
-        ([{"roles": ["Coupon-Read"], "sites": [1.5]}], "integer ids"),
+        ([{"roles": ["Coupon-Read"], "sites": ["1"]}], "grants[0].sites must be a list of ids"),
+        ([{"roles": ["Coupon-Read"], "sites": [1.5]}], "must be a list of ids (1 to 2147483647), not 1.5"),
         ([{"roles": ["Coupon-Read"], "organisations": [True]}], "grants[0].organisations"),
-        ([{"roles": ["Coupon-Read"], "sites": 1}], "must be a list of integer ids"),
+        ([{"roles": ["Coupon-Read"], "sites": 1}], "must be a list of ids (1 to 2147483647)"),
         ([{"roles": ["Coupon-Read"]}], "must name sites or organisations"),
         ([{"roles": ["Coupon-Read"], "sites": []}], "must name sites or organisations"),
         ([{"roles": ["Coupon-Read"], "organizations": [1]}], "unknown key 'organizations'"),
