@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,6 +22,7 @@ import pytest
 from app.db import tables as t
 from tests.conftest import TEST_SECRET
 from tests.engine.support import VOID, gid, ledger_rows, open_shop, times_used
+from tests.servers import free_port, wait_until_up
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
@@ -35,29 +34,6 @@ mutation Redeem($input: RedeemCodeInput!) {
   redeemCode(input: $input) { valid reason redemption { id } userErrors { code } }
 }
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_until_up(urls: list[str], processes: list[subprocess.Popen[bytes]]) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient() as client:
-        for url in urls:
-            while True:
-                if any(p.poll() is not None for p in processes):
-                    raise RuntimeError("a server process exited while starting")
-                try:
-                    if (await client.get(f"{url}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{url} did not start")
-                await asyncio.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
