@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO
 
@@ -74,3 +76,28 @@ class Uvicorn:
             self.process.terminate()
         self.process.wait(timeout=30)
         self._output.close()
+
+
+@asynccontextmanager
+async def servers(env: dict[str, str], count: int = 2) -> AsyncIterator[list[str]]:
+    """`count` uvicorn processes of the app with environment `env` (the whole environment:
+    nothing of this process's is added); their base URLs."""
+    ports = [free_port() for _ in range(count)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            cwd=ROOT,
+            env=env,
+        )  # fmt: skip
+        for port in ports
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        await wait_until_up(urls, processes)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=15)
