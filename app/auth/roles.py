@@ -25,6 +25,8 @@ class RecordType(str, enum.Enum):
     DISCOUNT_CODE = "DiscountCode"
     ASSIGNMENT = "Assignment"
     REDEMPTION = "Redemption"
+    SITE = "Site"
+    CUSTOMER = "Customer"
 
 
 class Action(str, enum.Enum):
