@@ -17,9 +17,9 @@ from app.auth import TokenVerifier
 from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.graphql.http import GraphQLEndpoint, health
-from app.graphql.rate_limit import FailedAttemptLimiter
 from app.graphql.request_id import RequestIdMiddleware
 from app.graphql.schema import build_schema
+from app.graphql.shared_rate_limit import failed_attempt_limiter
 from app.runtime import tune_garbage_collector
 from app.services import Services
 from app.settings import Settings
@@ -77,6 +77,8 @@ def create_app(
     graphql = GraphQLEndpoint(
         schema, settings=settings, engine=engine, verifier=verifier, services=services
     )
+    # Failed code lookups per caller (validateCode, redeemCode): see app.graphql.rate_limit.
+    failed_code_attempts = failed_attempt_limiter(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -84,6 +86,7 @@ def create_app(
             await upgrade(engine)
         tune_garbage_collector()
         yield
+        await failed_code_attempts.close()
         await engine.dispose()
 
     app = DiscountsApp(
@@ -99,6 +102,5 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.schema = schema
-    # Failed code lookups per caller (validateCode, redeemCode): see app.graphql.rate_limit.
-    app.state.failed_code_attempts = FailedAttemptLimiter.from_settings(settings)
+    app.state.failed_code_attempts = failed_code_attempts
     return app

@@ -5,12 +5,13 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./discounts.db"
 # A fixed secret that demo mode may use; production refuses to start with it.
 DEMO_SECRET_MARKER = "demo-"
+REDIS_SCHEMES = ("redis://", "rediss://")
 
 
 class Mode(str, enum.Enum):
@@ -60,6 +61,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     request_timeout_seconds: float = 15.0
     failed_code_attempts_per_minute: int = 30
+
+    # Where limits shared by every server process are counted (app.graphql.shared_rate_limit):
+    # `redis://host:6379/0` (rediss:// for TLS). Unset: each process counts on its own.
+    redis_url: str | None = None
+    # The start of every key written there, so that services sharing one Redis never meet.
+    redis_key_prefix: str = "discounts"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_is_redis(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(REDIS_SCHEMES):
+            raise ValueError(f"a Redis URL starts with {', '.join(REDIS_SCHEMES)}")
+        return url
 
     @model_validator(mode="after")
     def _defaults_follow_mode(self) -> Settings:

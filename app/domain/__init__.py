@@ -50,7 +50,8 @@ from app.domain.enums import (
     UsagePeriod,
 )
 from app.domain.rules import Attempt, CodeFacts, Customer, Outcome, Usage, evaluate, public_reason
-from app.domain.terms import Terms, TermsProblem, is_currency_code, validate_terms
+from app.domain.currencies import is_currency_code
+from app.domain.terms import Terms, TermsProblem, validate_terms
 from app.domain.windows import Window, intersect
 
 __all__ = [

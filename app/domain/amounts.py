@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from app.domain.enums import DiscountKind, ItemCategory
-from app.domain.terms import Terms, is_currency_code
+from app.domain.currencies import is_currency_code
+from app.domain.terms import Terms
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,13 @@ class BasketLine:
             raise ValueError(f"unit_price must not be negative, got {self.unit_price}")
         if self.net_unit_price is not None and self.net_unit_price < 0:
             raise ValueError(f"net_unit_price must not be negative, got {self.net_unit_price}")
+        # A net price is the gross price less tax: one above it would let a discount on net
+        # prices take more than the line costs.
+        if self.net_unit_price is not None and self.net_unit_price > self.unit_price:
+            raise ValueError(
+                f"net_unit_price {self.net_unit_price} must not be above unit_price"
+                f" {self.unit_price}"
+            )
 
     @property
     def gross(self) -> int:
@@ -45,7 +53,7 @@ class BasketLine:
 
 @dataclass(frozen=True)
 class Basket:
-    """What is being bought, in one currency (ISO 4217, three uppercase letters)."""
+    """What is being bought, in one currency (a current ISO 4217 code, see `currencies`)."""
 
     currency: str
     lines: tuple[BasketLine, ...] = ()

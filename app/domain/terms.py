@@ -7,18 +7,17 @@ and write nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from types import MappingProxyType
 
+from app.domain.currencies import currency_problem, is_currency_code
 from app.domain.enums import DiscountKind, ExpirationUnit, ItemCategory, UsagePeriod
 from app.domain.windows import Window, intersect
 
-__all__ = ["Terms", "TermsProblem", "Window", "intersect", "is_currency_code", "validate_terms"]
+__all__ = ["Terms", "TermsProblem", "Window", "intersect", "validate_terms"]
 
-_CURRENCY = re.compile(r"[A-Z]{3}")
 _HUNDREDTH = Decimal("0.01")
 # Relative expiry is added to assignment times; beyond about a century it can only be a typo,
 # and it would risk overflowing `datetime` when an assignment is made.
@@ -31,11 +30,6 @@ _MAX_EXPIRES_IN: Mapping[ExpirationUnit, int] = MappingProxyType(
     }
 )
 _EMPTY: Mapping = MappingProxyType({})
-
-
-def is_currency_code(value: object) -> bool:
-    """Whether `value` has the shape of an ISO 4217 alphabetic code (three uppercase letters)."""
-    return isinstance(value, str) and _CURRENCY.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -131,8 +125,7 @@ def _money_problems(name: str, values: Mapping[str, int], minimum: int) -> list[
     problems = []
     for currency, amount in values.items():
         if not is_currency_code(currency):
-            message = f"{currency!r} is not an ISO 4217 code (three uppercase letters)"
-            problems.append(TermsProblem(name, "INVALID_CURRENCY", message))
+            problems.append(TermsProblem(name, "INVALID_CURRENCY", currency_problem(currency)))
         elif not _is_int(amount):
             message = f"the {currency} amount must be a whole number of minor units"
             problems.append(TermsProblem(name, "INVALID", message))

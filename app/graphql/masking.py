@@ -27,8 +27,10 @@ from app.graphql.lean_schema import LeanSchema
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 # graphql-core's suggestions: "Cannot query field 'x' on type 'Query'. Did you mean 'y'?",
-# and the same for arguments, types, enum values and input fields.
-_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+# and the same for arguments, types, enum values and input fields. The coercion of values goes
+# on after it ("... Did you mean 'code' or 'or'? Found: {...}."), so it is cut wherever it is;
+# the names it quotes are GraphQL names, which hold no "?".
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import strawberry
@@ -13,21 +12,14 @@ from app.graphql.engine import EngineMutation, EngineQuery
 from app.graphql.executor import PlanExecutionContext
 from app.graphql.limits import DocumentCache, query_checks
 from app.graphql.masking import QuietSchema
-from app.graphql.mutations import DATE_OR_DATETIME_SCALAR, WRITE_MUTATIONS, DateOrDateTime
+from app.graphql.mutations import WRITE_MUTATIONS
 from app.graphql.queries import ReadQuery
+from app.graphql.scalars import SCALARS
 from app.graphql.types.base import NODE_TYPES
 from app.settings import Settings
 
 QUERY_TYPES: tuple[type, ...] = (ReadQuery, EngineQuery)
 MUTATION_TYPES: tuple[type, ...] = (*WRITE_MUTATIONS, EngineMutation)
-
-
-UUID_SCALAR = strawberry.scalar(
-    name="UUID",
-    description="A UUID in its canonical text form (8-4-4-4-12 hexadecimal digits).",
-    serialize=str,
-    parse_value=lambda value: uuid.UUID(str(value)),
-)
 
 
 def _root(name: str, parts: tuple[type, ...], description: str) -> type:
@@ -73,7 +65,7 @@ def build_schema(
         execution_context_class=PlanExecutionContext if plan_executor else None,
         config=StrawberryConfig(
             auto_camel_case=True,
-            scalar_map={uuid.UUID: UUID_SCALAR, DateOrDateTime: DATE_OR_DATETIME_SCALAR},
+            scalar_map=SCALARS,
         ),
     )
     # The prepared documents of this schema (tests look at its hits and misses).

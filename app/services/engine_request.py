@@ -17,7 +17,7 @@ from typing import Protocol
 from app.domain.amounts import BasketLine
 from app.domain.codes import code_key
 from app.domain.enums import Channel, ItemCategory
-from app.domain.terms import is_currency_code
+from app.domain.currencies import currency_problem, is_currency_code
 from app.services.problems import Problem, ProblemCode, Problems
 
 Path = tuple[str, ...]
@@ -95,6 +95,10 @@ def _line_problems(line: LineInput, path: Path) -> list[Problem]:
         if value is not None and value < 0:
             message = f"{api_name} must not be negative (refunds are not discounted)"
             problems.append(Problem((*path, api_name), ProblemCode.OUT_OF_RANGE, message))
+    net = line.net_unit_price
+    if net is not None and net > line.unit_price >= 0:
+        message = "netUnitPrice must not be above unitPrice (net is the price before tax)"
+        problems.append(Problem((*path, "netUnitPrice"), ProblemCode.OUT_OF_RANGE, message))
     if len(line.item_id) > MAX_ITEM_ID:
         message = f"itemId must be at most {MAX_ITEM_ID} characters long"
         problems.append(Problem((*path, "itemId"), ProblemCode.OUT_OF_RANGE, message))
@@ -134,7 +138,7 @@ def build_request(
     if not code.strip():
         found.append(Problem((*INPUT, "code"), ProblemCode.REQUIRED, "the code must not be empty"))
     if not is_currency_code(currency):
-        message = f"{currency!r} is not an ISO 4217 currency code (three uppercase letters)"
+        message = currency_problem(currency)
         found.append(Problem((*INPUT, "currency"), ProblemCode.INVALID_CURRENCY, message))
     if len(lines) > MAX_LINES:
         message = f"a basket has at most {MAX_LINES} lines"

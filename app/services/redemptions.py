@@ -160,25 +160,47 @@ async def find_site(db: Any, site_id: int, path: str = "input.siteId") -> Record
     return site
 
 
+def _check_dated(request: CodeRequest, site: Record, may_date: Callable[[Record], bool]) -> None:
+    """A redemption happens now. Dating one (`at`) records a use made earlier, which only an
+    import may do: otherwise a checkout could redeem a code whose window has closed, or use a
+    once-a-day code several times a day by dating the uses into other days. And no use is
+    ever recorded ahead of time."""
+    if request.at is None:
+        return
+    if not may_date(site):
+        message = (
+            "leave at out: a redemption happens now; only administrators and the"
+            " Redemption-Create role (imports of past uses) may date one"
+        )
+        raise problem("input.at", ProblemCode.FORBIDDEN, message)
+    instant, _ = moment(request.at, site.time_zone, None, "input.at")
+    if instant > utcnow():
+        raise problem("input.at", ProblemCode.OUT_OF_RANGE, "a redemption cannot be dated ahead")
+
+
 async def redeem(
     sessions: Sessions,
     request: CodeRequest,
     types_at: Callable[[Record], frozenset[str]],
     by: str,
+    may_date: Callable[[Record], bool],
 ) -> Redeemed:
     """Redeems in one transaction, or answers the earlier redemption made with the same key.
 
     `types_at(site)` gives the code types the caller may redeem at the site (it raises when
-    they may not redeem there at all). Two requests with one key for different codes take
-    different locks; the unique index on (site, key) lets only one insert, and the other,
-    rolled back, answers the winner's row.
+    they may not redeem there at all); `may_date(site)` whether they may record a past use
+    there (`request.at`). Two requests with one key for different codes take different locks;
+    the unique index on (site, key) lets only one insert, and the other, rolled back, answers
+    the winner's row.
     """
     key = request.idempotency_key
     assert key is not None, "build_request(redeeming=True) requires the key"
     try:
         async with sessions() as session, session.begin():
             site = await find_site(session, request.site_id)
-            return await _redeem(session, site, request, types_at(site), by)
+            types = types_at(site)
+            _check_dated(request, site, may_date)
+            return await _redeem(session, site, request, types, by)
     except UniqueViolation:
         async with sessions() as session, session.begin():
             existing = await ledger.redemption_by_key(session, request.site_id, key)

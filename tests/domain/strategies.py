@@ -28,24 +28,23 @@ ZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "America/Santi
 categories = st.sampled_from(ItemCategory)
 currencies = st.sampled_from(CURRENCIES)
 
-basket_lines = st.builds(
-    BasketLine,
-    category=categories,
-    item_id=st.sampled_from(ITEM_IDS),
-    quantity=st.integers(0, 5),
-    unit_price=st.integers(0, 100_000),
-    net_unit_price=st.none() | st.integers(0, 100_000),
-)
+@st.composite
+def _lines(draw: st.DrawFn, *, paid: bool) -> BasketLine:
+    """A line whose net price, when it has one, is at most its gross price (the tax taken
+    off); `paid` lines cost something."""
+    low = 1 if paid else 0
+    unit_price = draw(st.integers(low, 100_000))
+    return BasketLine(
+        category=draw(categories),
+        item_id=draw(st.sampled_from(ITEM_IDS)),
+        quantity=draw(st.integers(low, 5)),
+        unit_price=unit_price,
+        net_unit_price=draw(st.none() | st.integers(low, unit_price)),
+    )
 
 
-paid_lines = st.builds(
-    BasketLine,
-    category=categories,
-    item_id=st.sampled_from(ITEM_IDS),
-    quantity=st.integers(1, 5),
-    unit_price=st.integers(1, 100_000),
-    net_unit_price=st.none() | st.integers(1, 100_000),
-)
+basket_lines = _lines(paid=False)
+paid_lines = _lines(paid=True)
 
 
 def baskets(

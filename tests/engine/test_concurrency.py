@@ -9,13 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,10 +19,10 @@ import pytest
 from app.db import tables as t
 from tests.conftest import TEST_SECRET
 from tests.engine.support import VOID, gid, ledger_rows, open_shop, times_used
+from tests.servers import servers
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 STORM = 200
 # Only what the assertions need: the storm measures the engine, not the nested reads.
 REDEEM = """
@@ -35,29 +30,6 @@ mutation Redeem($input: RedeemCodeInput!) {
   redeemCode(input: $input) { valid reason redemption { id } userErrors { code } }
 }
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_until_up(urls: list[str], processes: list[subprocess.Popen[bytes]]) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient() as client:
-        for url in urls:
-            while True:
-                if any(p.poll() is not None for p in processes):
-                    raise RuntimeError("a server process exited while starting")
-                try:
-                    if (await client.get(f"{url}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{url} did not start")
-                await asyncio.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -72,25 +44,8 @@ async def servers(database_url: str, engine: Any) -> AsyncIterator[list[str]]:
         # The storms test exactness, not latency: a loaded test machine must not time out.
         "DISCOUNTS_REQUEST_TIMEOUT_SECONDS": "120",
     }
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT,
-            env=env,
-        )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        await wait_until_up(urls, processes)
+    async with servers(env) as urls:
         yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=15)
 
 
 class Storm:

@@ -59,6 +59,34 @@ async def test_production_mode_gives_no_suggestions(production: httpx.AsyncClien
     assert error["message"] == "Cannot query field 'coupns' on type 'Query'."
 
 
+# Mistakes graphql-core answers with suggestions, in the document and in the variables
+# (validation, and the coercion of variable values: its messages go on after the suggestion).
+FILTERED = "query($f: CouponCodeFilter) { couponCodes(filter: $f) { totalCount } }"
+MISTAKES = [
+    ('{ couponCodes(filter: {cod: {eq: "x"}}) { totalCount } }', None),
+    ("{ couponCodes(trashed: WITHOT) { totalCount } }", None),
+    ("{ couponCodes(firts: 1) { totalCount } }", None),
+    ("query($f: CouponCodeFiltr) { couponCodes(filter: $f) { totalCount } }", None),
+    (FILTERED, {"f": {"cod": {"eq": "x"}}}),
+    (FILTERED, {"f": {"or": [{"code": {"eq": "x", "startWith": "y"}}]}}),
+    ("query($t: Trashed) { couponCodes(trashed: $t) { totalCount } }", {"t": "WITHOT"}),
+]
+
+
+@pytest.mark.parametrize(("query", "variables"), MISTAKES)
+async def test_production_mode_suggests_no_names_anywhere(
+    production: httpx.AsyncClient, query: str, variables: dict[str, Any] | None
+) -> None:
+    # given a document or variables naming a field, an argument, a type or a value wrongly
+    response = await production.post("/graphql", json={"query": query, "variables": variables})
+    # then the request is refused without naming what exists
+    errors = response.json()["errors"]
+    assert errors
+    for error in errors:
+        assert "Did you mean" not in error["message"], error
+        assert "'code'" not in error["message"], error
+
+
 def test_each_exposure_is_configurable_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -28,56 +28,50 @@ def limiter(clock: Clock) -> FailedAttemptLimiter:
     return FailedAttemptLimiter(3, window_seconds=60, clock=clock)
 
 
-def test_a_caller_may_fail_up_to_the_limit(limiter: FailedAttemptLimiter) -> None:
+async def test_a_caller_may_fail_up_to_the_limit(limiter: FailedAttemptLimiter) -> None:
     for _ in range(2):
-        limiter.record_failure("alice")
-        assert limiter.check("alice") is None
-    limiter.record_failure("alice")
-    assert limiter.check("alice") == 60
+        await limiter.record_failure("alice")
+        assert await limiter.check("alice") is None
+    await limiter.record_failure("alice")
+    assert await limiter.check("alice") == 60
 
 
-def test_the_wait_ends_when_the_oldest_failure_leaves_the_window(
+async def test_the_wait_ends_when_the_oldest_failure_leaves_the_window(
     limiter: FailedAttemptLimiter, clock: Clock
 ) -> None:
     # given failures at 0 s, 10 s and 20 s
     for _ in range(3):
-        limiter.record_failure("alice")
+        await limiter.record_failure("alice")
         clock.now += 10
     # then at 30 s the caller waits until the first one is a minute old
-    assert limiter.check("alice") == 30
+    assert await limiter.check("alice") == 30
     clock.now += 30
-    assert limiter.check("alice") is None
+    assert await limiter.check("alice") is None
     # and one more failure blocks again until the second one is a minute old
-    limiter.record_failure("alice")
-    assert limiter.check("alice") == 10
+    await limiter.record_failure("alice")
+    assert await limiter.check("alice") == 10
 
 
-def test_callers_are_counted_apart(limiter: FailedAttemptLimiter) -> None:
+async def test_callers_are_counted_apart(limiter: FailedAttemptLimiter) -> None:
     for _ in range(3):
-        limiter.record_failure("alice")
-    assert limiter.check("alice") is not None
-    assert limiter.check("bob") is None
+        await limiter.record_failure("alice")
+    assert await limiter.check("alice") is not None
+    assert await limiter.check("bob") is None
 
 
-def test_ensure_allowed_raises_rate_limited_with_retry_after(
-    limiter: FailedAttemptLimiter, clock: Clock
-) -> None:
-    for _ in range(3):
-        limiter.record_failure("alice")
-    clock.now += 0.5
-    with pytest.raises(RateLimited) as refused:
-        limiter.ensure_allowed("alice")
-    assert refused.value.extensions == {"code": "RATE_LIMITED", "retryAfter": 60}
-    assert refused.value.message == "Too many failed attempts: try again in 60 s."
-    limiter.ensure_allowed("bob")
+def test_rate_limited_rounds_the_wait_up_to_whole_seconds() -> None:
+    refused = RateLimited(59.5)
+    assert refused.extensions == {"code": "RATE_LIMITED", "retryAfter": 60}
+    assert refused.message == "Too many failed attempts: try again in 60 s."
+    assert RateLimited(0.0).extensions["retryAfter"] == 1
 
 
-def test_memory_is_bounded_by_forgetting_the_stalest_caller(clock: Clock) -> None:
+async def test_memory_is_bounded_by_forgetting_the_stalest_caller(clock: Clock) -> None:
     limiter = FailedAttemptLimiter(1, window_seconds=60, max_callers=2, clock=clock)
     for caller in ("a", "b", "a", "c"):  # "b" failed least recently when "c" arrives
-        limiter.record_failure(caller)
-    assert limiter.check("b") is None
-    assert limiter.check("a") is not None and limiter.check("c") is not None
+        await limiter.record_failure(caller)
+    assert await limiter.check("b") is None
+    assert await limiter.check("a") is not None and await limiter.check("c") is not None
 
 
 def test_the_caller_is_the_subject_or_the_address() -> None:

@@ -9,13 +9,15 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import app.db.tables  # noqa: F401  (registers every table on the metadata)
-from app.db.engine import create_engine
+from app.db.engine import WRITE_OPTIONS, create_engine
+from app.db.migrate import wait_for_other_migrations
 from app.settings import Settings
 
 target_metadata = SQLModel.metadata
 
 
 def _run(connection: Connection) -> None:
+    wait_for_other_migrations(connection)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -28,7 +30,7 @@ def _run(connection: Connection) -> None:
 
 async def _run_with_own_engine() -> None:
     engine = create_engine(Settings())
-    async with engine.begin() as connection:
+    async with engine.execution_options(**WRITE_OPTIONS).begin() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
 

@@ -56,6 +56,13 @@ class ValidateCodeInput:
 
 @strawberry.input(description="A redemption: the attempt, and a key that makes retries safe.")
 class RedeemCodeInput(ValidateCodeInput):
+    at: datetime | None = strawberry.field(
+        default=None,
+        description="Leave out: a redemption happens now. Only an import of past uses may date "
+        "one (administrators, or the Redemption-Create role on the site), never ahead of now; "
+        "anyone else gets the user error FORBIDDEN at input.at. Without an offset: the site's "
+        "local time.",
+    )
     idempotency_key: str = strawberry.field(
         description="Unique per redemption at the site (e.g. the order id and line): the same key "
         "with the same input answers the first redemption again; with another input it is the "

@@ -68,19 +68,24 @@ class EngineMutation:
         context.access.require_authenticated()
 
         held: dict[str, Any] = {}
+        brake = GuessBrake(info)
+        await brake.consult()  # before the transaction: it holds locks while it runs
 
         def types_at(site: Row[Any]) -> frozenset[str]:
             # Called inside the transaction, once the site is read: the rights and the brake
             # are the caller's at that site.
             held["rights"] = rights = site_rights(context.access, site, Action.REDEEM)
-            held["brake"] = brake = GuessBrake(info, rights)
-            brake.ensure_allowed()
+            brake.guard(rights)
             return rights.redeemable
+
+        def may_date(site: Row[Any]) -> bool:
+            scope = context.access.scope("Redemption", Action.CREATE)
+            return scope.covers(site.id, site.organisation_id)
 
         async def use_case() -> Any:
             request = to_request(input)
             return await redemptions.redeem(
-                context.services.sessions, request, types_at, context.principal.subject
+                context.services.sessions, request, types_at, context.principal.subject, may_date
             )
 
         result, errors = await run_use_case(use_case, context.db)
@@ -89,7 +94,7 @@ class EngineMutation:
                 redemption=None, valid=False, reason=None, discount_total=0, lines=[],
                 replayed=False, user_errors=errors,
             )
-        redeemed, rights, brake = result, held["rights"], held["brake"]
+        redeemed, rights = result, held["rights"]
         row = redeemed.redemption
         if redeemed.check is None:  # the earlier redemption made with this key
             return RedeemCodePayload(
@@ -98,7 +103,7 @@ class EngineMutation:
                 replayed=True, user_errors=[],
             )
         outcome = redeemed.check.outcome
-        brake.record(outcome.reason)
+        await brake.record(outcome.reason)
         return RedeemCodePayload(
             redemption=redemption_of(row),
             valid=row is not None,

@@ -16,7 +16,7 @@ from app.graphql.engine.rights import GuessBrake, site_rights
 from app.graphql.engine.types import CodeCheck, CodeDetails, CodeUsageStats, line_discounts
 from app.graphql.errors import BadInput, ExpectedError
 from app.graphql.ids import decode_id
-from app.graphql.mutations.scalars import DateOrDateTime
+from app.graphql.scalars import DateOrDateTime
 from app.services import redemptions
 from app.services.problems import Problems
 
@@ -44,13 +44,13 @@ class EngineQuery:
             request = to_request(input)
             site = await redemptions.find_site(context.db, request.site_id)
             rights = site_rights(context.access, site, Action.REDEEM, Action.READ)
-            brake = GuessBrake(info, rights)
-            brake.ensure_allowed()
+            brake = GuessBrake(info)
+            await brake.ensure_allowed(rights)
             check = await redemptions.check_code(context.db, site, request, rights.usable)
         except Problems as problems:
             raise bad_input(problems) from None
         outcome = check.outcome
-        brake.record(outcome.reason)
+        await brake.record(outcome.reason)
         readable = rights.may_read(check.type_name, rights.usable)
         details = None
         if readable and check.gathered is not None:

@@ -22,7 +22,7 @@ from app.domain.enums import Reason
 from app.domain.rules import public_reason
 from app.graphql.access import Access
 from app.graphql.errors import Forbidden
-from app.graphql.rate_limit import caller_key
+from app.graphql.rate_limit import FailedAttempts, RateLimited, caller_key
 from app.services.engine_facts import CODE_TYPES
 
 
@@ -79,21 +79,40 @@ class GuessBrake:
     enumeration-safe view of some code type at the site: a caller who may read every code
     there can list them anyway, so there is nothing to guess. A failure is an answer that is
     NOT_FOUND in the public view (missing or hidden codes), not a refusal for the basket,
-    which would count a busy checkout's honest customers against it."""
+    which would count a busy checkout's honest customers against it.
 
-    def __init__(self, info: Any, rights: SiteRights) -> None:
+    Asking the limiter may be a Redis round trip (app.graphql.shared_rate_limit): redeemCode
+    `consult()`s it before its transaction, which then `guard(rights)`s with what was fetched
+    once the site is read; validateCode knows the rights first (`ensure_allowed`) and asks
+    only for guarded callers."""
+
+    def __init__(self, info: Any) -> None:
         request = info.context.request
         state = getattr(getattr(request, "app", None), "state", None)
-        limiter = getattr(state, "failed_code_attempts", None)
-        guarded = limiter is not None and not set(CODE_TYPES) <= rights.readable
-        self.limiter = limiter if guarded else None
+        self.limiter: FailedAttempts | None = getattr(state, "failed_code_attempts", None)
         self.key = caller_key(info.context.principal, request)
+        self.guarded = False
+        self._wait: float | None = None
 
-    def ensure_allowed(self) -> None:
+    async def consult(self) -> None:
         if self.limiter is not None:
-            self.limiter.ensure_allowed(self.key)
+            self._wait = await self.limiter.check(self.key)
 
-    def record(self, reason: Reason | None) -> None:
-        if self.limiter is not None and reason is not None:
+    def guard(self, rights: SiteRights) -> None:
+        """Raise `RateLimited` when the caller is guarded at this site and must wait."""
+        self.guarded = self._guards(rights)
+        if self.guarded and self._wait is not None:
+            raise RateLimited(self._wait)
+
+    async def ensure_allowed(self, rights: SiteRights) -> None:
+        if self._guards(rights):
+            await self.consult()
+        self.guard(rights)
+
+    def _guards(self, rights: SiteRights) -> bool:
+        return self.limiter is not None and not set(CODE_TYPES) <= rights.readable
+
+    async def record(self, reason: Reason | None) -> None:
+        if self.guarded and self.limiter is not None and reason is not None:
             if public_reason(reason) is Reason.NOT_FOUND:
-                self.limiter.record_failure(self.key)
+                await self.limiter.record_failure(self.key)

@@ -4,7 +4,6 @@ from app.graphql.mutations.assignments import AssignmentMutation, AssignmentStat
 from app.graphql.mutations.coupon_codes import CouponCodeMutation, CouponCodeStateMutation
 from app.graphql.mutations.coupons import CouponMutation, CouponStateMutation
 from app.graphql.mutations.discount_codes import DiscountCodeMutation, DiscountCodeStateMutation
-from app.graphql.mutations.scalars import DATE_OR_DATETIME_SCALAR, DateOrDateTime
 
 # The write API (issue 3), in the order the schema lists them.
 WRITE_MUTATIONS: tuple[type, ...] = (
@@ -18,4 +17,4 @@ WRITE_MUTATIONS: tuple[type, ...] = (
     AssignmentStateMutation,
 )
 
-__all__ = ["DATE_OR_DATETIME_SCALAR", "WRITE_MUTATIONS", "DateOrDateTime"]
+__all__ = ["WRITE_MUTATIONS"]

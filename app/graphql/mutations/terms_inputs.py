@@ -7,7 +7,7 @@ from decimal import Decimal
 import strawberry
 
 from app.domain.enums import DiscountKind, ExpirationUnit, ItemCategory, UsagePeriod
-from app.graphql.mutations.scalars import DateOrDateTime
+from app.graphql.scalars import DateOrDateTime
 
 _CLEARS = " On update: omitted keeps the value, null clears it."
 
