@@ -4,11 +4,13 @@ A principal is an administrator (everything, everywhere) or a list of grants. A 
 set of permissions on some sites and / or some organisations; a permission on an organisation
 reaches every site of that organisation, including sites created after the token was issued.
 
-Visibility of the records that are not discount objects follows from the grants:
+Visibility of sites and organisations follows from the grants:
 
 - a site is visible to anyone holding any permission on that site or on its organisation;
-- an organisation is visible to anyone holding any permission on it or on one of its sites;
-- a customer belongs to an organisation and is visible exactly when that organisation is.
+- an organisation is visible to anyone holding any permission on it or on one of its sites.
+
+A customer belongs to an organisation and needs its own roles (`Customer-Read`, `-List`; see
+app.auth.roles): one held on a site reaches the customers of that site's organisation.
 
 The data layer turns a `Scope` into `site_id IN (...) OR organisation_id IN (...)`.
 """
@@ -111,10 +113,9 @@ class Principal:
     def any_scope(self) -> Scope:
         """Every site and organisation where the principal holds any permission at all.
 
-        This is the scope for sites, organisations and customers (see the module docstring):
-        a site is listed when `site_id IN sites OR organisation_id IN organisations`; an
-        organisation or one of its customers is listed when
-        `organisation_id IN organisations OR organisation_id IN (organisations of sites)`.
+        This is the scope for sites and organisations (see the module docstring): a site is
+        listed when `site_id IN sites OR organisation_id IN organisations`; an organisation
+        when `id IN organisations OR id IN (organisations of sites)`.
         """
         if self.is_admin:
             return EVERYTHING
@@ -125,10 +126,7 @@ class Principal:
         return self.any_scope().covers(site_id, organisation_id)
 
     def can_see_organisation(self, organisation_id: int, site_ids_of_org: Collection[int]) -> bool:
-        """Any permission at all on the organisation or on one of its sites.
-
-        The same rule decides whether a customer of that organisation is visible.
-        """
+        """Any permission at all on the organisation or on one of its sites."""
         scope = self.any_scope()
         if scope.everything or organisation_id in scope.organisation_ids:
             return True

@@ -1,13 +1,27 @@
 """Role names carried by tokens, and the (record type, action) permissions they stand for.
 
-A role is named `<Type>-<Action>` (`DiscountCode-Read`, `Coupon-Create`, ...). Two vendor
-vocabularies map onto the same permissions so that tokens issued for them keep working:
+A role is named `<Type>-<Action>` (`DiscountCode-Read`, `Coupon-Create`, `Customer-List`, ...).
+Two vendor vocabularies map onto the same permissions so that tokens issued for them keep
+working:
 
 - Nexudus calls an assignment a `CoworkerDiscountCode`: `CoworkerDiscountCode-<Action>` is
   `Assignment-<Action>`.
-- Trybe grants coarse permissions: `RESERVATIONS_VIEW` (read and list everything),
-  `SETTINGS_MANAGE` (create, edit and delete everything but redemptions, which are a ledger),
-  `CUSTOMERS_VIEW` (read coupon codes and their coupon: the offering lookup behind a code).
+- Trybe grants coarse permissions:
+  - `RESERVATIONS_VIEW`: read and list everything, customers and sites included (the
+    reservations screens show who booked, and where);
+  - `SETTINGS_MANAGE`: create, edit and delete the discount records (coupons, codes,
+    assignments); not redemptions, which are a ledger, nor sites and customers, which are the
+    directory, not discount settings;
+  - `CUSTOMERS_VIEW`: read and list customers, and read coupon codes and their coupon (the
+    offering lookup behind a code a customer holds).
+
+Customers are people's names and e-mail addresses: reading them takes `Customer-Read` (one by
+id, or nested under an assignment, a redemption or a coupon code) or `Customer-List` (the
+list), granted on a site or an organisation (a customer is seen from every site of its
+organisation). A checkout that may only redeem passes its customer's id, which it knows from
+its own system, and sees no customer. Sites and organisations are still seen by anyone holding
+any role where they are (see app.auth.principal); the `Site-*` roles are there for the
+directory's writes.
 """
 
 from __future__ import annotations
@@ -74,7 +88,8 @@ _MANAGED_TYPES: Final = (
 BUNDLES: Final[dict[str, frozenset[Permission]]] = {
     "RESERVATIONS_VIEW": _product(RecordType, (Action.READ, Action.LIST)),
     "SETTINGS_MANAGE": _product(_MANAGED_TYPES, (Action.CREATE, Action.EDIT, Action.DELETE)),
-    "CUSTOMERS_VIEW": _product((RecordType.COUPON_CODE, RecordType.COUPON), (Action.READ,)),
+    "CUSTOMERS_VIEW": _product((RecordType.COUPON_CODE, RecordType.COUPON), (Action.READ,))
+    | _product((RecordType.CUSTOMER,), (Action.READ, Action.LIST)),
 }
 
 TYPE_ALIASES: Final[dict[str, RecordType]] = {

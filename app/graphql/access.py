@@ -9,14 +9,15 @@ from app.auth.principal import EVERYTHING, NOTHING, Principal, Scope
 from app.auth.roles import Action, RecordType
 from app.graphql.errors import Forbidden, Unauthenticated
 
-# API types guarded by their own roles; sites, organisations and customers are seen by anyone
-# holding any permission where they are (see app.auth.principal).
+# API types guarded by their own roles; sites and organisations are seen by anyone holding any
+# permission where they are (see app.auth.principal).
 RECORD_TYPES: dict[str, RecordType] = {
     "Coupon": RecordType.COUPON,
     "CouponCode": RecordType.COUPON_CODE,
     "DiscountCode": RecordType.DISCOUNT_CODE,
     "Assignment": RecordType.ASSIGNMENT,
     "Redemption": RecordType.REDEMPTION,
+    "Customer": RecordType.CUSTOMER,
 }
 
 

@@ -33,8 +33,8 @@ class Op:
     document: str
     prepare: Callable[[World], Awaitable[Prepared]]
     kind: str
-    # The role that suffices on the record's site; None: any role there (sites, organisations
-    # and customers are seen by anyone holding a role where they are).
+    # The role that suffices on the record's site; None: any role there (sites and
+    # organisations are seen by anyone holding a role where they are).
     role: str | None
     # Other roles that would do as well: left out, with `role`, of the "role missing" token.
     alternatives: tuple[str, ...] = ()
@@ -104,9 +104,10 @@ CODE_TYPES_READ_OR_REDEEM = ("CouponCode-Read", "CouponCode-Redeem", "DiscountCo
 
 READS = [
     fetch("node", lambda w: w.a.coupon, "Coupon-Read"),
+    fetch("node", lambda w: w.customer1, "Customer-Read", other=FOREIGN, variant="Customer"),
     fetch("organisation", lambda w: w.org1, None, other=FOREIGN),
     fetch("site", lambda w: w.a.site, None),
-    fetch("customer", lambda w: w.customer1, None, other=FOREIGN),
+    fetch("customer", lambda w: w.customer1, "Customer-Read", other=FOREIGN),
     fetch("coupon", lambda w: w.a.coupon, "Coupon-Read"),
     fetch("couponCode", lambda w: w.a.coupon_code, "CouponCode-Read"),
     fetch("assignment", lambda w: w.a.assignment, "Assignment-Read"),
@@ -119,7 +120,7 @@ READS = [
     ),
     listing("organisations", lambda w: w.org1, None, owner="", other=FOREIGN),
     listing("sites", lambda w: w.a.site, None, owner=""),
-    listing("customers", lambda w: w.customer1, None, owner="owner: organisation { id }", other=FOREIGN),
+    listing("customers", lambda w: w.customer1, "Customer-List", owner="owner: organisation { id }", other=FOREIGN),
     listing("coupons", lambda w: w.a.coupon, "Coupon-List"),
     listing("discountCodes", lambda w: w.a.discount_code, "DiscountCode-List"),
     listing("assignments", lambda w: w.a.assignment, "Assignment-List"),

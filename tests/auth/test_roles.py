@@ -34,26 +34,32 @@ def test_reservations_view_reads_and_lists_everything() -> None:
     assert expand_role("RESERVATIONS_VIEW") == expected
 
 
-def test_settings_manage_creates_edits_deletes_everything_but_redemptions() -> None:
+def test_settings_manage_creates_edits_deletes_the_discount_records() -> None:
     permissions = expand_role("SETTINGS_MANAGE")
     assert (RecordType.COUPON_CODE, Action.CREATE) in permissions
     assert (RecordType.ASSIGNMENT, Action.EDIT) in permissions
     assert (RecordType.DISCOUNT_CODE, Action.DELETE) in permissions
-    assert not any(record_type is RecordType.REDEMPTION for record_type, _ in permissions)
+    directory_and_ledger = (RecordType.REDEMPTION, RecordType.SITE, RecordType.CUSTOMER)
+    assert not any(record_type in directory_and_ledger for record_type, _ in permissions)
     assert not any(action in (Action.READ, Action.REDEEM) for _, action in permissions)
     assert len(permissions) == 4 * 3
 
 
-def test_customers_view_reads_coupon_codes_and_their_coupons() -> None:
+def test_customers_view_reads_customers_coupon_codes_and_their_coupons() -> None:
     assert expand_role("CUSTOMERS_VIEW") == {
+        (RecordType.CUSTOMER, Action.READ),
+        (RecordType.CUSTOMER, Action.LIST),
         (RecordType.COUPON_CODE, Action.READ),
         (RecordType.COUPON, Action.READ),
     }
 
 
 def test_expand_roles_is_the_union() -> None:
-    assert expand_roles(["Coupon-Read", "CUSTOMERS_VIEW"]) == {
+    assert expand_roles(["Coupon-Read", "Coupon-List", "CUSTOMERS_VIEW"]) == {
         (RecordType.COUPON, Action.READ),
+        (RecordType.COUPON, Action.LIST),
+        (RecordType.CUSTOMER, Action.READ),
+        (RecordType.CUSTOMER, Action.LIST),
         (RecordType.COUPON_CODE, Action.READ),
     }
     assert expand_roles([]) == frozenset()
@@ -70,7 +76,8 @@ def test_expand_roles_is_the_union() -> None:
         "coupon-read",
         "Coupon-read",
         "Coupon-Read-Extra",
-        "Customer-Read",
+        "Customer-Browse",
+        "Site-read",
         "CoworkerDiscountCode-Use",
         "reservations_view",
         "RESERVATIONS_EDIT",

@@ -108,7 +108,7 @@ async def test_site_scoped_token_sees_only_its_site_even_through_nesting(gql: An
     await make.assignment(customer, their_code)
     reader = token(
         subject="r@x",
-        grants=[{"roles": ["DiscountCode-Read", "DiscountCode-List", "Assignment-Read"], "sites": [mine.id]}],
+        grants=[{"roles": ["DiscountCode-Read", "DiscountCode-List", "Assignment-Read", "Customer-Read"], "sites": [mine.id]}],
     )
     data = await gql("{ discountCodes { nodes { code } } }", token=reader)
     assert data["discountCodes"]["nodes"] == [{"code": "MINE"}]
