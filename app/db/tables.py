@@ -174,6 +174,16 @@ class Site(RecordColumns, table=True):
 
 class Customer(RecordColumns, table=True):
     __tablename__ = "customer"
+    # A host system's id names one live customer of the organisation (upsertCustomers' key).
+    __table_args__ = (
+        sa.Index(
+            "uq_customer_organisation_external_id_live",
+            "organisation_id",
+            "external_id",
+            unique=True,
+            **_live("deleted_at"),
+        ),
+    )
 
     organisation_id: int = _fk("organisation.id")
     kind: CustomerKind = Field(

@@ -48,6 +48,17 @@ COUPON_CODE_LIVE = LiveUniqueIndex(
 )
 
 
+CUSTOMER_EXTERNAL_ID_LIVE = LiveUniqueIndex(
+    t.CUSTOMER,
+    columns=("organisation_id", "external_id"),
+    by_code=False,
+    markers=(
+        "uq_customer_organisation_external_id_live",
+        "customer.organisation_id, customer.external_id",
+    ),
+)
+
+
 def _held(code: str) -> LiveUniqueIndex:
     """One live assignment of a code to a customer: uq_assignment_customer_<code>_live over
     (customer_id, <code>_id), which SQLite names by its plain columns."""

@@ -296,8 +296,23 @@ async def _update_site(world: World) -> tuple[dict[str, Any], Any]:
     return {"id": gid(record), "timeZone": "America/New_York"}, record
 
 
+async def _create_customer(world: World) -> tuple[dict[str, Any], Any]:
+    return {"organisationId": gid(world.org1), "fullName": "New Customer"}, None
+
+
+async def _update_customer(world: World) -> tuple[dict[str, Any], Any]:
+    record = await world.make.customer(world.org1)
+    return {"id": gid(record), "email": "changed@example.com"}, record
+
+
+async def _upsert_customers(world: World) -> Prepared:
+    rows = [{"externalId": unique("host-"), "fullName": "Synced"}]
+    return {"organisation": gid(world.org1), "customers": rows}, None
+
+
 def _directory_state_changes(type_name: str, single: str, granted_on: str) -> list[Op]:
-    """delete and restore of an organisation or a site: a fresh one of organisation 1 each."""
+    """delete and restore of an organisation, a site or a customer: a fresh one of
+    organisation 1 each."""
     ops = []
     for verb in ("delete", "restore"):
         deleted = {"deleted_at": datetime(2025, 1, 1, tzinfo=timezone.utc)} if verb == "restore" else {}
@@ -305,6 +320,8 @@ def _directory_state_changes(type_name: str, single: str, granted_on: str) -> li
         async def prepare(world: World, deleted: dict[str, Any] = deleted) -> Prepared:
             if type_name == "Organisation":
                 record = await world.make.organisation(**deleted)
+            elif type_name == "Customer":
+                record = await world.make.customer(world.org1, **deleted)
             else:
                 record = await world.make.site(world.org1, **deleted)
             return {"id": gid(record)}, record
@@ -320,6 +337,10 @@ WRITES = [
     write("createSite", "$input: CreateSiteInput!", "input: $input", "site", _input(_create_site), "Site-Create", granted_on="organisation", other=FOREIGN, checks_target=False),
     write("updateSite", "$input: UpdateSiteInput!", "input: $input", "site", _input(_update_site), "Site-Edit", granted_on="organisation", other=FOREIGN),
     *_directory_state_changes("Site", "site", "organisation"),
+    write("createCustomer", "$input: CreateCustomerInput!", "input: $input", "customer", _input(_create_customer), "Customer-Create", other=FOREIGN, checks_target=False),
+    write("updateCustomer", "$input: UpdateCustomerInput!", "input: $input", "customer", _input(_update_customer), "Customer-Edit", other=FOREIGN),
+    *_directory_state_changes("Customer", "customer", "site"),
+    write("upsertCustomers", "$organisation: ID!, $customers: [CustomerFieldsInput!]!", "organisationId: $organisation, customers: $customers", "customers", _upsert_customers, "Customer-Create", alternatives=("Customer-Edit",), other=FOREIGN, extra="created", checks_target=False),
     write("createCoupon", "$input: CreateCouponInput!", "input: $input", "coupon", _input(_create_coupon), "Coupon-Create", checks_target=False),
     write("updateCoupon", "$input: UpdateCouponInput!", "input: $input", "coupon", _input(_update_coupon), "Coupon-Edit"),
     *state_changes("Coupon", "coupon", "coupons", ("delete", "restore", "disable", "enable")),

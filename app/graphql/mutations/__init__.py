@@ -4,9 +4,13 @@ from app.graphql.mutations.assignments import AssignmentMutation, AssignmentStat
 from app.graphql.mutations.coupon_codes import CouponCodeMutation, CouponCodeStateMutation
 from app.graphql.mutations.coupons import CouponMutation, CouponStateMutation
 from app.graphql.mutations.directory import (
+    CustomerMutation,
+    CustomerStateMutation,
     DirectoryMutation,
     OrganisationStateMutation,
     SiteStateMutation,
+    CustomerMutation,
+    CustomerStateMutation,
 )
 from app.graphql.mutations.discount_codes import DiscountCodeMutation, DiscountCodeStateMutation
 
@@ -23,6 +27,8 @@ WRITE_MUTATIONS: tuple[type, ...] = (
     DirectoryMutation,
     OrganisationStateMutation,
     SiteStateMutation,
+    CustomerMutation,
+    CustomerStateMutation,
 )
 
 __all__ = ["WRITE_MUTATIONS"]

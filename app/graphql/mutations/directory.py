@@ -1,4 +1,5 @@
-"""The directory's writes: organisations (administrators) and sites (Site-* roles)."""
+"""The directory's writes: organisations (administrators), sites (Site-* roles) and customers
+(Customer-* roles)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ from typing import Any
 import strawberry
 
 from app.auth.roles import Action
-from app.graphql.mutations.payloads import payload_type
+from app.domain.enums import CustomerKind
+from app.graphql.mutations.payloads import UserError, payload_type
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built, decode_ids, given, record_id, write
+from app.graphql.types.customer import Customer
 from app.graphql.types.organisation import Organisation
 from app.graphql.types.site import Site
+from app.services import customers as customers_service
 from app.services import organisations, sites
-from app.services.kinds import ORGANISATIONS, SITES
+from app.services.kinds import CUSTOMERS, ORGANISATIONS, SITES
 from app.services.records import StateChange
 
 
@@ -138,4 +142,140 @@ OrganisationStateMutation = state_change_mutations(
 )
 SiteStateMutation = state_change_mutations(
     Target(SITES, Site, "site", "sites", _DELETE_RESTORE, False)
+)
+
+
+@strawberry.input(description="A customer's own fields (Nexudus coworker, Trybe customer).")
+class CustomerFieldsInput:
+    kind: CustomerKind | None = strawberry.field(
+        default=None, description="Individual (the default) or company."
+    )
+    full_name: str | None = strawberry.field(default=None, description="Full name (required).")
+    billing_name: str | None = strawberry.field(default=None, description="Name on invoices.")
+    company_name: str | None = strawberry.field(default=None, description="Company name.")
+    email: str | None = strawberry.field(
+        default=None, description="E-mail address (checked for syntax, not delivered to)."
+    )
+    is_member: bool | None = strawberry.field(
+        default=None, description="Member (has an active plan) or contact (the default)."
+    )
+    external_id: str | None = strawberry.field(
+        default=None,
+        description="The host system's id: unique among the organisation's live customers.",
+    )
+
+
+@strawberry.input(description="A new customer of an organisation.")
+class CreateCustomerInput(CustomerFieldsInput):
+    organisation_id: strawberry.ID = strawberry.field(description="The customer's organisation.")
+
+
+@strawberry.input(
+    description="Changes to a customer: an omitted field keeps its value, null clears it."
+)
+class UpdateCustomerInput:
+    id: strawberry.ID = strawberry.field(description="The customer to change.")
+    kind: strawberry.Maybe[CustomerKind] = strawberry.field(description="Individual or company.")
+    full_name: strawberry.Maybe[str] = strawberry.field(description="Full name.")
+    billing_name: strawberry.Maybe[str | None] = strawberry.field(description="Name on invoices.")
+    company_name: strawberry.Maybe[str | None] = strawberry.field(description="Company name.")
+    email: strawberry.Maybe[str | None] = strawberry.field(description="E-mail address.")
+    is_member: strawberry.Maybe[bool] = strawberry.field(description="Member or contact.")
+    external_id: strawberry.Maybe[str | None] = strawberry.field(
+        description="The host system's id: unique among the organisation's live customers."
+    )
+
+
+CreateCustomerPayload = payload_type(
+    "CreateCustomerPayload", "customer", Customer, "The customer created"
+)
+UpdateCustomerPayload = payload_type(
+    "UpdateCustomerPayload", "customer", Customer, "The customer changed"
+)
+
+
+@strawberry.type(description="What upsertCustomers answers.")
+class UpsertCustomersPayload:
+    customers: list[Customer] | None = strawberry.field(
+        description="The customers in the order given; null when there are userErrors."
+    )
+    created: int = strawberry.field(description="Customers created (external id new).")
+    updated: int = strawberry.field(description="Customers whose given fields changed.")
+    unchanged: int = strawberry.field(description="Customers the row left as they were.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Problems with the input, under [\"customers\", index, field]; when there "
+        "are any, nothing was written."
+    )
+
+
+@strawberry.type(description="Writing customers.")
+class CustomerMutation:
+    @strawberry.mutation(
+        description="Creates a customer (needs Customer-Create on the organisation or one of "
+        "its sites)."
+    )
+    async def create_customer(
+        self, info: strawberry.Info, input: CreateCustomerInput
+    ) -> CreateCustomerPayload:  # type: ignore[valid-type]
+        async def work(session: Any, actor: Any) -> Any:
+            fields = given(input)
+            decode_ids(fields, {"organisation_id": "Organisation"})
+            organisation_id = fields.pop("organisation_id")
+            return await customers_service.create_customer(
+                session, actor, organisation_id=organisation_id, fields=fields
+            )
+
+        row, errors = await write(info, "Customer", Action.CREATE, work)
+        return CreateCustomerPayload(customer=built(Customer, row), user_errors=errors)
+
+    @strawberry.mutation(description="Changes the fields given of a customer (Customer-Edit).")
+    async def update_customer(
+        self, info: strawberry.Info, input: UpdateCustomerInput
+    ) -> UpdateCustomerPayload:  # type: ignore[valid-type]
+        async def work(session: Any, actor: Any) -> Any:
+            fields = given(input)
+            db_id = record_id(fields.pop("id"), "Customer", ("input", "id"))
+            return await customers_service.update_customer(
+                session, actor, db_id=db_id, fields=fields
+            )
+
+        row, errors = await write(info, "Customer", Action.EDIT, work)
+        return UpdateCustomerPayload(customer=built(Customer, row), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Keeps the directory in step with a host system: up to 1,000 customers "
+        "keyed by externalId, created when new to the organisation and updated with the fields "
+        "given otherwise; all or nothing. Needs Customer-Create, and Customer-Edit when a row "
+        "changes a customer."
+    )
+    async def upsert_customers(
+        self,
+        info: strawberry.Info,
+        organisation_id: strawberry.ID,
+        customers: list[CustomerFieldsInput],
+    ) -> UpsertCustomersPayload:
+        rows = [given(row) for row in customers]
+
+        async def work(session: Any, actor: Any) -> Any:
+            db_id = record_id(organisation_id, "Organisation", ("organisationId",))
+            return await customers_service.upsert_customers(
+                session, actor, organisation_id=db_id, rows=rows
+            )
+
+        done, errors = await write(info, "Customer", Action.CREATE, work)
+        if done is None:
+            return UpsertCustomersPayload(
+                customers=None, created=0, updated=0, unchanged=0, user_errors=errors
+            )
+        return UpsertCustomersPayload(
+            customers=[built(Customer, row) for row in done.customers],
+            created=done.created,
+            updated=done.updated,
+            unchanged=done.unchanged,
+            user_errors=[],
+        )
+
+
+CustomerStateMutation = state_change_mutations(
+    Target(CUSTOMERS, Customer, "customer", "customers", _DELETE_RESTORE, False)
 )
