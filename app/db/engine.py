@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from app.db.time_budget import SQLITE_BUSY_TIMEOUT_MS, sqlite_begin
 from app.settings import Settings
 
 
@@ -19,7 +20,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": settings.echo_sql, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         # The writer lock is per file: wait for it instead of failing at once under load.
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=False)
     engine = create_async_engine(url, **kwargs)
@@ -36,7 +37,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -115,6 +116,7 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # A write transaction takes the write lock when it starts: a read-then-write transaction (a
     # cap check followed by a ledger insert) then cannot interleave with another writer, which
     # is SQLite's equivalent of the row lock used on PostgreSQL. Reads begin deferred, so they
-    # never queue behind each other.
+    # never queue behind each other. The wait for the lock counts against the request's time
+    # limit (app.db.time_budget).
     immediate = connection.get_execution_options().get("write_transaction", False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    sqlite_begin(connection, immediate=immediate)

@@ -13,6 +13,9 @@ What a request sees is `asyncio.timeout`'s behaviour exactly (the same cancellat
 uncancel bookkeeping, copied from Python 3.11's `asyncio.timeouts.Timeout`): when its deadline
 passes, its task is cancelled; the block exits with `TimeoutError` if that cancellation is
 what stopped it, and a cancellation from anywhere else goes through untouched.
+
+The block's limit is also given to `app.db.time_budget`, for the one wait a cancellation
+cannot cut short: SQLite's, for the writer lock, in aiosqlite's thread.
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 from types import TracebackType
+from contextvars import Token
 from typing import Final
+
+from app.db import time_budget
 
 # Timers may fire this early (libuv counts milliseconds); a deadline this close is due.
 _RESOLUTION: Final = 0.001
@@ -74,7 +80,7 @@ class RequestDeadlines:
 
 
 class _Deadline:
-    __slots__ = ("_cancelling", "_expired", "_key", "_owner", "_task", "when")
+    __slots__ = ("_budget", "_cancelling", "_expired", "_key", "_owner", "_task", "when")
 
     def __init__(self, owner: RequestDeadlines) -> None:
         self._owner = owner
@@ -89,6 +95,7 @@ class _Deadline:
         self._cancelling = task.cancelling()
         self.when = loop.time() + self._owner.seconds
         self._key = self._owner._add(self, loop)
+        self._budget: Token[time_budget.Budget | None] = time_budget.limit(self._owner.seconds)
         return self
 
     async def __aexit__(
@@ -98,6 +105,7 @@ class _Deadline:
         exc_tb: TracebackType | None,
     ) -> None:
         self._owner._pending.pop(self._key, None)
+        time_budget.release(self._budget)
         if (
             self._expired
             and self._task.uncancel() <= self._cancelling

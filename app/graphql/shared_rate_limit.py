@@ -21,8 +21,8 @@ most (N - 1) times the limit in extra guesses per minute, with a token issued to
 codes of eight or more characters. Nothing that must be exact depends on Redis: the caps of
 codes are kept by the database.
 
-Cost: one Redis round trip per check of a guarded caller (about 0.3 ms, 0.27 ms of it CPU, with
-redis-py on this machine) and one more per failure.
+Cost: one Redis round trip per redeemCode and per validateCode of a guarded caller (about
+0.3 ms, 0.27 ms of it CPU, with redis-py on this machine), and one more per failure.
 """
 
 from __future__ import annotations

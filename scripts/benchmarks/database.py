@@ -109,6 +109,13 @@ async def copy(url: str, name: str) -> str:
     return _with_name(url, name)
 
 
+async def fresh(url: str, name: str) -> str:
+    """An empty database `name` next to the one of `url` (dropped first if it exists)."""
+    target = _with_name(url, name)
+    await _create(target, reset=True)
+    return target
+
+
 async def drop(url: str) -> None:
     connection = await asyncpg.connect(_maintenance_dsn(url))
     try:

@@ -45,8 +45,9 @@ REDEEM = (
 WARMUP = 50
 
 
-async def _seed(database_url: str, codes: int, cap: int) -> dict[str, Any]:
-    """A site of its own with one hot code and `codes` others; their global ids and names."""
+async def seed_site(database_url: str, codes: int, cap: int) -> dict[str, Any]:
+    """A site of its own with one hot code and `codes` others: the site's and customer's
+    global ids, the codes' names and the others' global ids (the soak reads them too)."""
     engine = create_engine(Settings(database_url=database_url))
     stamp = uuid.uuid4().hex[:8].upper()
     try:
@@ -63,18 +64,21 @@ async def _seed(database_url: str, codes: int, cap: int) -> dict[str, Any]:
             session.add_all([site, customer])
             await session.flush()
             names = [f"HOT-{stamp}", *(f"MANY-{stamp}-{i}" for i in range(codes))]
-            session.add_all(
+            rows = [
                 t.DiscountCode(
                     site_id=site.id, organisation_id=organisation.id, code=name,
                     kind=DiscountKind.PERCENTAGE, percentage_bp=1000, max_uses=cap,
                 )  # fmt: skip
                 for name in names
-            )
+            ]
+            session.add_all(rows)
+            await session.flush()
         return {
             "site": to_global_id("Site", site.id),
             "customer": to_global_id("Customer", customer.id),
             "hot": names[0],
             "many": names[1:],
+            "code_ids": [to_global_id("DiscountCode", row.id) for row in rows[1:]],
             "site_id": site.id,
         }
     finally:
@@ -92,7 +96,7 @@ async def _ledger_count(database_url: str, site_id: int) -> int:
         await engine.dispose()
 
 
-def _percentile(sorted_values: list[float], fraction: float) -> float:
+def percentile(sorted_values: list[float], fraction: float) -> float:
     index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
     return sorted_values[index]
 
@@ -134,8 +138,8 @@ async def _load(
         "requests": requests,
         "seconds": round(seconds, 3),
         "redemptions_per_second": round(outcomes["redeemed"] / seconds, 1),
-        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
-        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
         **outcomes,
     }
@@ -152,7 +156,7 @@ async def run(
 ) -> dict[str, Any]:
     """Seeds, serves, measures the hot code and then many codes; returns the figures."""
     total = requests or (300 if quick else 2000)
-    seeded = await _seed(database_url, codes, cap=10 * (total + WARMUP))
+    seeded = await seed_site(database_url, codes, cap=10 * (total + WARMUP))
     run_id = uuid.uuid4().hex[:8]
 
     def attempt(code: str, key: str) -> dict[str, Any]:

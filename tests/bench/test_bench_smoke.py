@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from graphql import parse, validate
@@ -46,3 +47,27 @@ def test_pick_walks_lists_and_unique_ids_keeps_document_order() -> None:
     assert len(pick(response, "data.coupons.nodes")) == 2
     assert len(pick(response, "data.coupons.nodes.codes.nodes")) == 2
     assert unique_ids(response) == ["a", "b", "c", "d"]
+
+
+@pytest.mark.slow
+async def test_the_soak_runs_for_a_few_seconds(database_url: str, db: Any) -> None:
+    from benchmarks import soak
+
+    # when the soak runs briefly against the test's database (its own site, its own server)
+    figures = await soak.run(database_url, duration=4, warmup=1, concurrency=4, log=print)
+    # then every kind of request was sent and answered right, and the figures are there
+    assert figures["failures"] == {}
+    assert all(figures["per_kind"][kind] > 0 for kind in soak.KINDS), figures["per_kind"]
+    assert figures["p99_ms_per_window"] and all(p > 0 for p in figures["p99_ms_per_window"])
+    assert figures["rss_mib"]["start"] > 0 and figures["rss_mib"]["end"] > 0
+    assert figures["targets"]["rss_growth"] in ("pass", "fail")
+
+
+def test_windows_p99_takes_each_window_apart() -> None:
+    from benchmarks.soak import windows_p99
+
+    # given 100 quick requests in the first window and 100 slow ones in the second
+    quick = [(10.0 + i / 100, 0.001) for i in range(100)]
+    slow = [(11.0 + i / 100, 0.5) for i in range(100)]
+    ragged = [(12.5, 9.0)]  # a last window of one request is left out
+    assert windows_p99(quick + slow + ragged, start=10.0, window=1.0) == [1.0, 500.0]

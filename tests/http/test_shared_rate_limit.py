@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio
+from pydantic import ValidationError
 
 from app.graphql.rate_limit import FailedAttemptLimiter
 from app.graphql.shared_rate_limit import (
@@ -26,6 +27,7 @@ from app.graphql.shared_rate_limit import (
     SharedFailedAttemptLimiter,
     failed_attempt_limiter,
 )
+from app.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.engine.support import REDEEM, VALIDATE, open_shop, role_token
 from tests.http.conftest import GRAPHQL_RESPONSE_JSON
@@ -125,6 +127,11 @@ async def test_prefixes_keep_services_apart(key_prefix: str) -> None:
     finally:
         await ours.close()
         await theirs.close()
+
+
+def test_a_redis_url_that_is_not_one_is_refused() -> None:
+    with pytest.raises(ValidationError, match="a Redis URL starts with redis://, rediss://"):
+        Settings(redis_url="127.0.0.1:6379")
 
 
 def test_the_settings_choose_the_limiter(settings: Any) -> None:

@@ -8,6 +8,9 @@ from typing import Any, TypeVar
 import strawberry
 
 from app.db.session import RequestDatabase
+from app.db.time_budget import WriterLockTimeout
+from app.graphql.errors import ExpectedError
+from app.graphql.responses import TIMEOUT
 
 from app.services.problems import ProblemCode, Problems
 
@@ -40,6 +43,8 @@ async def run_use_case(
             UserError(field=list(p.field) or None, code=p.code, message=p.message)
             for p in problems.problems
         ]
+    except WriterLockTimeout as timeout:
+        raise ExpectedError(str(timeout), code=TIMEOUT) from None
     finally:
         await db.after_write()
 

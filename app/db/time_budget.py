@@ -1,0 +1,85 @@
+"""How long the current request may still wait for the database, for waits the event loop
+cannot cut short.
+
+aiosqlite runs SQLite in a thread of its own. A request stopped by its time limit
+(`app.graphql.deadlines`) has its task cancelled, but a thread inside SQLite's busy handler,
+waiting for another connection's writer lock, goes on waiting until the busy timeout ends
+(`sqlite3_interrupt` does not end a busy wait: measured, a 10 s wait interrupted after 0.5 s
+still took 10 s), and the rollback of the cancelled transaction queues behind it. A request
+limited to 15 s answered after 30 s, the busy timeout. So a write transaction's
+BEGIN IMMEDIATE waits at most what the request has left (`app.db.engine`), and when it gives
+up for that reason it raises `WriterLockTimeout`, which the API answers as the time limit.
+
+The request's limit is kept in a context variable: it follows the request's task into
+SQLAlchemy's greenlets, where the engine's `begin` listener reads it.
+"""
+
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar, Token
+from typing import Any, NamedTuple
+
+from sqlalchemy.exc import OperationalError
+
+# How long a statement waits for another connection's lock when no request limits it (scripts,
+# migrations, reads).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class Budget(NamedTuple):
+    seconds: float  # the request's whole limit
+    deadline: float  # time.monotonic() when it runs out
+
+
+_budget: ContextVar[Budget | None] = ContextVar("discounts_time_budget", default=None)
+
+
+class WriterLockTimeout(Exception):
+    """The writer lock was not free before the request's time limit ran out; nothing was
+    written."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"The request took longer than {seconds:g} s and was stopped (it was waiting for "
+            "the database's writer lock)."
+        )
+        self.seconds = seconds
+
+
+def limit(seconds: float) -> Token[Budget | None]:
+    """The current request may wait `seconds` from now, until `release`."""
+    return _budget.set(Budget(seconds, time.monotonic() + seconds))
+
+
+def release(token: Token[Budget | None]) -> None:
+    _budget.reset(token)
+
+
+
+
+def sqlite_begin(connection: Any, *, immediate: bool) -> None:
+    """BEGIN, or BEGIN IMMEDIATE waiting for the writer lock at most what the request has
+    left (`WriterLockTimeout` when it runs out)."""
+    budget = _budget.get()
+    if not immediate or budget is None:
+        _busy_timeout(connection, SQLITE_BUSY_TIMEOUT_MS)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        return
+    left = budget.deadline - time.monotonic()
+    _busy_timeout(connection, max(1, int(left * 1000)))
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as error:
+        if getattr(error.orig, "sqlite_errorname", None) == "SQLITE_BUSY":
+            raise WriterLockTimeout(budget.seconds) from error
+        raise
+
+
+def _busy_timeout(connection: Any, milliseconds: int) -> None:
+    """Sets the connection's busy timeout unless it is so already: a write transaction sets
+    what its request has left, anything else sets the default back."""
+    info = connection.connection.info
+    if info.get("busy_timeout_ms", SQLITE_BUSY_TIMEOUT_MS) != milliseconds:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={milliseconds}")
+        info["busy_timeout_ms"] = milliseconds
