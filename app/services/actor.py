@@ -29,6 +29,9 @@ class Actor:
 
     subject: str
     authorize: Authorize = _anyone
+    # Whether the caller may record history: an assignment dated in the past (`assignedAt`).
+    # Administrators through the API, and operators at the terminal (imports), may.
+    records_history: bool = True
 
     def require(
         self, type_name: str, action: Action, *, site_id: int, organisation_id: int

@@ -4,7 +4,7 @@ CoworkerDiscountCode, Trybe pre-allocation), with a customer-specific window."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from app.auth.roles import Action
@@ -12,7 +12,7 @@ from app.db.tables import utcnow
 from app.domain.calendar import relative_expiry
 from app.services.actor import Actor
 from app.services.handles import Record, Session
-from app.services.input_checks import text_problems, window_changes
+from app.services.input_checks import bound, text_problems, window_changes
 from app.services.kinds import (
     ASSIGNMENTS,
     COUPON_CODES,
@@ -82,13 +82,36 @@ async def add_assignment(
         return await insert_row(session, ASSIGNMENTS, record, actor, now)
 
 
+def _assigned_at(
+    actor: Actor, value: date | datetime | None, time_zone: str, now: datetime
+) -> tuple[datetime, list[Problem]]:
+    """When the assignment was made: now, or the `assignedAt` of an import (a date is the
+    start of that local day), which only administrators and imports may give, never ahead."""
+    if value is None:
+        return now, []
+    path = (*INPUT, "assignedAt")
+    if not actor.records_history:
+        message = "only administrators and imports may date an assignment: leave it out (now)"
+        return now, [Problem(path, ProblemCode.FORBIDDEN, message)]
+    instant, problems = bound(value, time_zone, end=False, path=path)
+    if instant is not None and instant > now:
+        message = "an assignment is not dated ahead of now"
+        problems.append(Problem(path, ProblemCode.OUT_OF_RANGE, message))
+    return (now, problems) if instant is None or problems else (instant, [])
+
+
 async def assign_code(session: Session, actor: Actor, fields: Mapping[str, Any]) -> Record:
-    """`fields`: customer_id, discount_code_id xor coupon_code_id, valid_from, expires_on
-    (omitted: the code's relative expiry from now; null: none), referrer_id,
-    booking_reference, notes, external_id."""
+    """`fields`: customer_id, discount_code_id xor coupon_code_id, assigned_at (when it was
+    made, for imports: its createdAt, and where relative expiry runs from), valid_from,
+    expires_on (omitted: the code's relative expiry from the assignment; null: none),
+    referrer_id, booking_reference, notes, external_id."""
     now = utcnow()
     code, terms = await _find_code(session, actor, fields)
     site = await find(session, SITES, code.site_id, INPUT)
+    fields = dict(fields)
+    given_at = fields.pop("assigned_at", None)
+    assigned_at, problems = _assigned_at(actor, given_at, site.time_zone, now)
+    raise_problems(problems)
     customer_path = (*INPUT, "customerId")
     customer, problems = await attempt(
         find_customer(session, fields["customer_id"], code.organisation_id, customer_path)
@@ -98,12 +121,14 @@ async def assign_code(session: Session, actor: Actor, fields: Mapping[str, Any])
         message = "the coupon code is pre-allocated to another customer"
         problems.append(Problem(customer_path, ProblemCode.NOT_ALLOWED, message))
     if "expires_on" not in fields:
-        fields = {**fields, "expires_on": default_expiry(terms, now, site.time_zone)}
+        fields = {**fields, "expires_on": default_expiry(terms, assigned_at, site.time_zone)}
     values, found = await _assignment_values(
         session, fields, {}, code.organisation_id, site.time_zone
     )
     raise_problems(problems + found)
     values["customer_id"] = fields["customer_id"]
+    if assigned_at != now:
+        values["created_at"] = assigned_at
     return await add_assignment(session, actor, now, code=code, values=values, path=customer_path)
 
 

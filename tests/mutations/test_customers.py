@@ -123,3 +123,38 @@ async def test_customers_are_written_with_customer_roles_on_the_organisation_or_
                                   token=who)
         assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await count(db, t.Customer) == 1
+
+
+ASSIGN = f"""mutation($input: AssignCodeInput!) {{
+  assignCode(input: $input) {{ assignment {{ createdAt expiresOn }} {ERRORS} }} }}"""
+
+
+async def test_an_imported_assignment_keeps_its_date_and_expires_from_it(
+    gql: Any, make: Any, db: Any
+) -> None:
+    # Given a code that expires a month after it is given (Nexudus MONTH x 1), in New York
+    organisation = await make.organisation()
+    site = await make.site(organisation, time_zone="America/New_York", currency="USD")
+    code = await make.discount_code(site, expiration_unit="MONTH", expires_in=1)
+    customer = await make.customer(organisation)
+    values = {"customerId": gid(customer), "discountCodeId": gid(code),
+              "assignedAt": "2026-01-31T15:00:00-05:00"}
+    # When an administrator brings over an assignment made on Jan 31
+    data = (await gql(ASSIGN, {"input": values}))["assignCode"]
+    # Then it is dated Jan 31 and expires at the end of February's clamp (Feb 28, same time)
+    assert data["userErrors"] == []
+    assert data["assignment"]["createdAt"] == "2026-01-31T20:00:00+00:00"
+    assert data["assignment"]["expiresOn"] == "2026-02-28T20:00:00+00:00"
+    # A manager may not date one, and nobody may date one ahead of now
+    manager = token(subject="m", grants=[{"roles": ["Assignment-Create"], "sites": [site.id]}])
+    other = await make.customer(organisation)
+    dated = {**values, "customerId": gid(other)}
+    data = (await gql(ASSIGN, {"input": dated}, token=manager))["assignCode"]
+    assert errors_of(data) == [(("input", "assignedAt"), "FORBIDDEN")]
+    ahead = {**dated, "assignedAt": "2999-01-01"}
+    data = (await gql(ASSIGN, {"input": ahead}))["assignCode"]
+    assert errors_of(data) == [(("input", "assignedAt"), "OUT_OF_RANGE")]
+    assert await count(db, t.Assignment) == 1
+    # Without assignedAt, the manager's assignment is dated now
+    data = (await gql(ASSIGN, {"input": {**dated, "assignedAt": None}}, token=manager))
+    assert data["assignCode"]["userErrors"] == []

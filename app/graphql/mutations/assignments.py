@@ -38,12 +38,19 @@ class AssignCodeInput:
     coupon_code_id: strawberry.ID | None = strawberry.field(
         default=None, description="The coupon code given; or discountCodeId."
     )
+    assigned_at: DateOrDateTime | None = strawberry.field(
+        default=None,
+        description="When the code was given, for an import of past assignments (administrators "
+        "only; never ahead of now; a date is the start of that local day): becomes createdAt, "
+        "and relative expiry runs from it. Omitted: now.",
+    )
     valid_from: DateOrDateTime | None = strawberry.field(
         default=None, description="Customer-specific start of validity."
     )
     expires_on: strawberry.Maybe[DateOrDateTime | None] = strawberry.field(
-        description="Customer-specific expiry (a date: the end of that local day). Omitted: now "
-        "plus the code's relative expiry (expirationUnit x expiresIn), if it has one; null: none."
+        description="Customer-specific expiry (a date: the end of that local day). Omitted: "
+        "assignedAt (now) plus the code's relative expiry (expirationUnit x expiresIn), if it "
+        "has one, clamped to the month's end (Jan 31 + 1 month = Feb 28); null: none."
     )
     referrer_id: strawberry.ID | None = strawberry.field(
         default=None, description="The customer who referred this one (referral programme)."

@@ -52,7 +52,9 @@ class CreateSiteInput:
     external_id: str | None = strawberry.field(default=None, description="The source system's id.")
 
 
-@strawberry.input(description="Changes to a site: an omitted field keeps its value, null clears it.")
+@strawberry.input(
+    description="Changes to a site: an omitted field keeps its value, null clears it."
+)
 class UpdateSiteInput:
     id: strawberry.ID = strawberry.field(description="The site to change.")
     name: strawberry.Maybe[str] = strawberry.field(description="The site's name.")
@@ -91,7 +93,9 @@ class DirectoryMutation:
         row, errors = await write(info, "Organisation", Action.CREATE, work)
         return CreateOrganisationPayload(organisation=built(Organisation, row), user_errors=errors)
 
-    @strawberry.mutation(description="Changes the fields given of an organisation (administrators).")
+    @strawberry.mutation(
+        description="Changes the fields given of an organisation (administrators)."
+    )
     async def update_organisation(
         self, info: strawberry.Info, input: UpdateOrganisationInput
     ) -> UpdateOrganisationPayload:  # type: ignore[valid-type]

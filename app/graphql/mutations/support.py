@@ -80,7 +80,11 @@ def decode_ids(fields: dict[str, Any], types: Mapping[str, str], path: Path = ("
 
 def actor(info: strawberry.Info) -> Actor:
     context = info.context
-    return Actor(subject=context.principal.subject, authorize=context.access.authorize)
+    return Actor(
+        subject=context.principal.subject,
+        authorize=context.access.authorize,
+        records_history=context.principal.is_admin,
+    )
 
 
 async def write(
