@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     )
     # Apply Alembic migrations when the app starts (the default SQLite file is migrated on start).
     migrate_on_start: bool = True
+    # A PostgreSQL connection idle this long is pinged before use (app.db.liveness).
+    database_ping_after_idle_seconds: float = Field(default=10.0, ge=0)
     echo_sql: bool = False
 
     # Tokens: HS256 with a shared secret, or RS256/ES256 with a public key (PEM) or a JWKS file.
