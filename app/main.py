@@ -22,7 +22,8 @@ from app.graphql.schema import build_schema
 from app.graphql.shared_rate_limit import failed_attempt_limiter
 from app.runtime import tune_garbage_collector
 from app.services import Services
-from app.settings import Settings
+from app.settings import Settings, settings_from_environment
+from app.startup import check_database, refuse_to_start
 
 
 GRAPHQL_PATH = "/graphql"
@@ -67,8 +68,18 @@ class DiscountsApp(Starlette):
 def create_app(
     settings: Settings | None = None, *, schema: strawberry.Schema | None = None
 ) -> Starlette:
-    """The app; `schema` replaces `build_schema(settings)` (tests add failing fields)."""
-    settings = settings or Settings()
+    """The app; `schema` replaces `build_schema(settings)` (tests add failing fields).
+
+    Without `settings` (uvicorn's call, `--factory`), they come from the environment, and the
+    process refuses to start, in two lines, on a bad value, a missing key or a database it
+    cannot reach (`app.startup`).
+    """
+    if settings is None:
+        with refuse_to_start("discounts"):
+            settings = settings_from_environment()
+            app = create_app(settings, schema=schema)
+            check_database(settings)
+        return app
     # Built first: in production this refuses to start without a proper key.
     verifier = TokenVerifier.from_settings(settings)
     engine = create_engine(settings)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./discounts.db"
 # A fixed secret that demo mode may use; production refuses to start with it.
 DEMO_SECRET_MARKER = "demo-"
 REDIS_SCHEMES = ("redis://", "rediss://")
+ENV_PREFIX = "DISCOUNTS_"
+# The drivers the app runs on, and what a URL without one (or with another) means.
+DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
+URL_EXAMPLES = "postgresql+asyncpg://user@host:5432/db or sqlite+aiosqlite:///path/to/file.db"
 
 
 class Mode(str, enum.Enum):
@@ -20,7 +27,7 @@ class Mode(str, enum.Enum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DISCOUNTS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     mode: Mode = Mode.DEMO
     database_url: str = Field(
@@ -29,6 +36,8 @@ class Settings(BaseSettings):
     )
     # Apply Alembic migrations when the app starts (the default SQLite file is migrated on start).
     migrate_on_start: bool = True
+    # A PostgreSQL connection idle this long is pinged before use (app.db.liveness).
+    database_ping_after_idle_seconds: float = Field(default=10.0, ge=0)
     echo_sql: bool = False
 
     # Tokens: HS256 with a shared secret, or RS256/ES256 with a public key (PEM) or a JWKS file.
@@ -74,6 +83,29 @@ class Settings(BaseSettings):
         if url is not None and not url.startswith(REDIS_SCHEMES):
             raise ValueError(f"a Redis URL starts with {', '.join(REDIS_SCHEMES)}")
         return url
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        """`postgresql://` (and `postgres://`, `sqlite://`) mean the async driver the app runs
+        on: operators and hosting platforms write URLs without a driver."""
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ValueError(f"not a database URL; use {URL_EXAMPLES}") from None
+        backend = parsed.get_backend_name()
+        backend = "postgresql" if backend == "postgres" else backend
+        if backend not in DRIVERS:
+            raise ValueError(f"{backend} is not supported; use {URL_EXAMPLES}")
+        driver = parsed.drivername.partition("+")[2]
+        if driver not in ("", DRIVERS[backend]):
+            raise ValueError(
+                f"the {driver} driver is not used here; use {backend}+{DRIVERS[backend]}://..."
+                f" (or {backend}://..., which means {DRIVERS[backend]})"
+            )
+        drivername = f"{backend}+{DRIVERS[backend]}"
+        if parsed.drivername == drivername:
+            return url
+        return parsed.set(drivername=drivername).render_as_string(hide_password=False)
 
     @model_validator(mode="after")
     def _defaults_follow_mode(self) -> Settings:
@@ -86,3 +118,36 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+class SettingsError(ValueError):
+    """Settings with bad values, in the words of the environment: one line per variable."""
+
+
+def settings_from_environment(**given: Any) -> Settings:
+    """The settings from the environment (and `given`), or SettingsError naming each
+    variable that has a bad value and what is wrong with it (pydantic names the fields)."""
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        raise SettingsError("\n".join(_problem(problem) for problem in error.errors())) from None
+
+
+def _problem(problem: Any) -> str:
+    name = str(problem["loc"][0]) if problem["loc"] else ""
+    variable = _variable(name)
+    context = problem.get("ctx") or {}
+    # a validator's own words, without pydantic's "Value error, " in front
+    message = str(context["error"]) if "error" in context else problem["msg"]
+    shown = variable
+    if "SECRET" not in variable and "URL" not in variable:  # passwords are not repeated
+        shown = f"{variable}={problem['input']!r}"
+    return f"{shown}: {message[0].lower()}{message[1:]}"
+
+
+def _variable(name: str) -> str:
+    """The environment variable a setting is read from: pydantic names a field read through
+    an alias (`DATABASE_URL`) by the alias, any other by the field's name."""
+    if name not in Settings.model_fields:
+        return name
+    return f"{ENV_PREFIX}{name.upper()}"

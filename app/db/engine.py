@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from app.db.liveness import PING_AFTER_IDLE, check_pool_connections
+from app.db.per_engine import PerEngine
 from app.db.time_budget import SQLITE_BUSY_TIMEOUT_MS, sqlite_begin
 from app.settings import Settings
 
@@ -22,8 +23,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # The writer lock is per file: wait for it instead of failing at once under load.
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
-        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=False)
+        # Stale connections are found by app.db.liveness, at less cost than pool_pre_ping.
+        kwargs.update(
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=False,
+            execution_options={PING_AFTER_IDLE: settings.database_ping_after_idle_seconds},
+        )
     engine = create_async_engine(url, **kwargs)
+    if engine.dialect.driver == "asyncpg":
+        check_pool_connections(engine)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
@@ -42,36 +51,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 WRITE_OPTIONS = {"write_transaction": True}
-
-T = TypeVar("T")
-
-
-class PerEngine(Generic[T]):
-    """A value made once per engine, kept on the engine itself (so it goes with the engine,
-    even when the value refers back to it). `make` answers None while it cannot tell yet
-    (that is not remembered). The latest engine looked up is kept at hand: a process serves
-    from one engine, so most calls are one identity check."""
-
-    def __init__(self, name: str, make: Callable[[AsyncEngine], T | None]) -> None:
-        self._key = f"_discounts_{name}"
-        self._make = make
-        self._latest: tuple[AsyncEngine, T] | None = None
-
-    def __call__(self, engine: AsyncEngine) -> T | None:
-        latest = self._latest
-        if latest is not None and latest[0] is engine:
-            return latest[1]
-        # AsyncEngine has slots; the Engine under it takes attributes
-        made = engine.sync_engine.__dict__
-        value: T | None = made.get(self._key)
-        if value is None:
-            value = self._make(engine)
-            if value is None:
-                return None
-            made[self._key] = value
-        self._latest = (engine, value)
-        return value
-
 
 def read_engine(engine: AsyncEngine) -> AsyncEngine:
     """The engine a request's reads use (`app.db.session.RequestDatabase`): on PostgreSQL, the

@@ -12,8 +12,9 @@ The connections come from the engine's pool, so they are set up as SQLAlchemy se
 own (JSON codecs, server settings), and are then detached from it. At most `limit` exist at
 once; a request that finds none idle and the limit reached reads through the pool as
 before. A connection whose statement failed or was interrupted is closed, never lent again;
-one the server closed while idle is passed over, and one lost mid-statement takes the idle
-ones with it (a server restart drops them all).
+one the server closed while idle is passed over, one idle for a while is pinged first
+(`app.db.liveness`), and one lost mid-statement takes the idle ones with it (a server
+restart drops them all).
 When the engine is disposed, the idle ones are closed, and those lent at the time are closed
 when they come back (`engine_disposed`: `AsyncEngine.dispose` runs it where SQLAlchemy can
 await).
@@ -25,13 +26,16 @@ those reads would.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util.concurrency import await_, greenlet_spawn, in_greenlet
 
-from app.db.engine import PerEngine, read_engine
+from app.db.engine import read_engine
+from app.db.liveness import Liveness, answers, liveness_of
+from app.db.per_engine import PerEngine
 
 # How many may exist at once when the pool has no size of its own (else as many as its size).
 DEFAULT_LIMIT = 10
@@ -40,9 +44,10 @@ DEFAULT_LIMIT = 10
 class Readers:
     """The lent and idle reader connections of one engine."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, liveness: Liveness) -> None:
         self.limit = limit
-        self._idle: list[Any] = []
+        self.liveness = liveness
+        self._idle: list[tuple[Any, float]] = []  # (connection, idle since)
         self._lent: set[Any] = set()
         self._doomed: set[Any] = set()  # lent when the engine was disposed: closed on return
         self._opening = 0  # being connected: counted, so that concurrent takers keep the limit
@@ -53,7 +58,7 @@ class Readers:
 
     async def take(self, engine: AsyncEngine) -> Any | None:
         """An idle connection, a new one, or None when `limit` are out."""
-        raw = self._idle_one()
+        raw = await self._idle_one()
         if raw is None:
             if self.count >= self.limit:
                 return None
@@ -67,10 +72,15 @@ class Readers:
         self._lent.add(raw)
         return raw
 
-    def _idle_one(self) -> Any | None:
+    async def _idle_one(self) -> Any | None:
         while self._idle:
-            raw = self._idle.pop()
-            if not raw.is_closed():
+            raw, idle_since = self._idle.pop()
+            usable = self.liveness.usable(raw, idle_since)
+            if usable is None:
+                self._lent.add(raw)  # counted while it is pinged
+                usable = await answers(raw)
+                self._lent.discard(raw)
+            if usable:
                 return raw
             raw.terminate()  # closed by the server while it was idle (a restart, say)
         return None
@@ -83,7 +93,7 @@ class Readers:
             self._doomed.discard(raw)
             await _close(raw)
         else:
-            self._idle.append(raw)
+            self._idle.append((raw, time.monotonic()))
 
     def discard(self, raw: Any) -> None:
         """Close `raw` at once (a statement on it failed or was interrupted). A connection
@@ -93,14 +103,15 @@ class Readers:
         self._doomed.discard(raw)
         raw.terminate()
         if lost:
+            self.liveness.lost()
             idle, self._idle = self._idle, []
-            for other in idle:
+            for other, _idle_since in idle:
                 other.terminate()
 
     def disposed(self) -> None:
         idle, self._idle = self._idle, []
         self._doomed |= self._lent
-        for raw in idle:
+        for raw, _idle_since in idle:
             if in_greenlet():
                 try:
                     await_(raw.close(timeout=5))
@@ -121,7 +132,9 @@ def _make_readers(engine: AsyncEngine) -> Readers | None:
     if engine.dialect.driver != "asyncpg" or read_engine(engine) is engine:
         return None  # reads in a transaction, or not yet known (see `read_engine`)
     size = getattr(engine.sync_engine.pool, "size", None)
-    readers = Readers(size() if callable(size) else DEFAULT_LIMIT)
+    liveness = liveness_of(engine)
+    assert liveness is not None  # made whatever the engine
+    readers = Readers(size() if callable(size) else DEFAULT_LIMIT, liveness)
     # the listener holds the readers, not the engine: the engine can still be collected
     event.listen(engine.sync_engine, "engine_disposed", _disposer(readers))
     return readers

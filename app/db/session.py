@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from app.db import prepared
 from app.db.engine import WRITE_OPTIONS, read_engine
+from app.db.errors import ConnectionLost, database_unavailable
+from app.db.liveness import liveness_of
 from app.db.readers import Readers, readers_for
 
 # How long closing a request's connection waits for a statement still running on it.
@@ -26,6 +28,7 @@ class RequestDatabase:
     the request's statements (see `app.db.engine.read_engine` for why that changes nothing
     the request can see). Prepared reads go to an asyncpg connection of the request's own
     (`app.db.readers`) while one is free, else to the one under its SQLAlchemy connection.
+    A read whose connection is lost is sent once more on a fresh one (`_may_send_again`).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -43,8 +46,13 @@ class RequestDatabase:
 
     async def execute(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
         async with self._lock:
-            connection = await self._connect()
-            return await connection.execute(statement, params)
+            try:
+                return await self._execute(statement, params)
+            except Exception as error:
+                if not self._may_send_again(error):
+                    raise
+            await self._forget_lost_connections()
+            return await self._execute(statement, params)
 
     async def fetch(
         self, shape: Hashable, build: Callable[[], Any], params: dict[str, Any]
@@ -53,17 +61,56 @@ class RequestDatabase:
         parameters. `shape` names the statement: the same shape, the same statement but for
         the parameters (see `app.db.prepared`)."""
         async with self._lock:
-            known = prepared.lookup(self._engine, shape)
-            if known is not None:
-                raw = self._reader or self._driver or await self._raw_connection()
-                if raw is not None:
-                    return await self._fetch_prepared(raw, known, params)
-            connection = await self._connect()
-            statement = build()
-            result = await connection.execute(statement, params)
-            if self._driver is not None:
-                prepared.remember(self._engine, shape, statement, result)
-            return list(result.all())
+            try:
+                return await self._fetch(shape, build, params)
+            except Exception as error:
+                if not self._may_send_again(error):
+                    raise
+            await self._forget_lost_connections()
+            return await self._fetch(shape, build, params)
+
+    def _may_send_again(self, error: Exception) -> bool:
+        """Whether a read that failed with `error` is sent once more, on fresh connections:
+        when its connection was lost (the database restarted, the network failed). A read
+        changes nothing, so sending it twice is safe, and the caller gets an answer instead of
+        an error for a connection that died before the request; a database still down fails
+        the second try as well.
+
+        Only where reads run in autocommit mode (`read_engine`): in a transaction (SQLite, or
+        a server whose default isolation is stricter) a second try would read another snapshot
+        than the request's earlier statements. Writes never come here: they run in the use
+        cases' own transactions (`write_sessions`), which are not sent again.
+        """
+        return database_unavailable(error) and read_engine(self._engine) is not self._engine
+
+    async def _forget_lost_connections(self) -> None:
+        # whatever else the request held most likely went the same way, and so did the
+        # engine's idle connections: they are pinged before use (app.db.liveness)
+        liveness = liveness_of(self._engine)
+        if liveness is not None:
+            liveness.lost()
+        if self._reader is not None:
+            await self._drop(self._reader)
+        await self._invalidate()
+
+    async def _execute(self, statement: Any, params: dict[str, Any] | None) -> Any:
+        connection = await self._connect()
+        return await connection.execute(statement, params)
+
+    async def _fetch(
+        self, shape: Hashable, build: Callable[[], Any], params: dict[str, Any]
+    ) -> list[Any]:
+        known = prepared.lookup(self._engine, shape)
+        if known is not None:
+            raw = self._reader or self._driver or await self._raw_connection()
+            if raw is not None:
+                return await self._fetch_prepared(raw, known, params)
+        connection = await self._connect()
+        statement = build()
+        result = await connection.execute(statement, params)
+        if self._driver is not None:
+            prepared.remember(self._engine, shape, statement, result)
+        return list(result.all())
 
     async def _fetch_prepared(
         self, raw: Any, known: prepared.PreparedRead, params: dict[str, Any]
@@ -79,9 +126,12 @@ class RequestDatabase:
             engine.logger.info("%s %r (prepared read)", known.sql, arguments)
         try:
             records = await raw.fetch(known.sql, *arguments)
-        except BaseException:
+        except BaseException as error:
             # Broken or interrupted mid-statement: not a connection to reuse.
+            lost = isinstance(error, Exception) and raw.is_closed()
             await self._drop(raw)
+            if lost:
+                raise ConnectionLost("the connection closed under a prepared read") from error
             raise
         return known.make_rows(records)
 

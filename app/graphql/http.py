@@ -28,7 +28,7 @@ from app.db.session import RequestDatabase
 from app.graphql.context import Context
 from app.graphql.deadlines import RequestDeadlines
 from app.graphql.http_params import GraphQLParams, Refused, authorization_of, read_params
-from app.graphql.masking import internal_error, present_error
+from app.graphql.masking import masked_error, present_error
 from app.graphql.negotiation import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -92,9 +92,8 @@ class GraphQLEndpoint:
             outcome = await self.execute(request, params, authorization, request_id)
         except Refused as refused:
             return refused_response(refused, media_type)
-        except Exception:
-            logger.exception("unexpected error (request %s)", request_id)
-            outcome = Outcome(errors=[internal_error(request_id)], executed=False)
+        except Exception as error:
+            outcome = Outcome(errors=[masked_error(error, request_id)], executed=False)
         return graphql_response(outcome, media_type)
 
     def _is_graphiql_visit(self, request: Request, accept: str | None) -> bool:

@@ -8,7 +8,11 @@ Expected (shown as raised):
   a scalar's parser (no response path, a place in the document; the message is about the
   caller's own value).
 
-Anything else (a bug, the database, a timeout of a driver...) becomes
+A database that cannot be reached (down, restarting, the connection lost: see
+`app.db.errors.database_unavailable`) is not a bug: the caller gets `SERVICE_UNAVAILABLE` with
+`retryAfter` (HTTP 503 with `Retry-After`, `app.graphql.responses`) and the log one line.
+
+Anything else (a bug, a statement the database refused, a timeout of a driver...) becomes
 `{"message": "Internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR",
 "requestId": ...}}` and is logged with its traceback and the request id: no stack trace, SQL
 or path of this machine reaches the caller.
@@ -23,9 +27,14 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from app.db.errors import database_unavailable
 from app.graphql.lean_schema import LeanSchema
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+# What a caller is told to wait before trying again while the database is unreachable: a
+# PostgreSQL restart or failover takes a few seconds.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 # graphql-core's suggestions: "Cannot query field 'x' on type 'Query'. Did you mean 'y'?",
 # and the same for arguments, types, enum values and input fields. The coercion of values goes
 # on after it ("... Did you mean 'code' or 'or'? Found: {...}."), so it is cut wherever it is;
@@ -57,20 +66,31 @@ def present_error(error: GraphQLError, *, request_id: str, suggestions: bool) ->
         if not suggestions:
             formatted["message"] = _SUGGESTION.sub("", formatted["message"])
         return formatted
-    logger.error(
-        "unexpected error (request %s, path %s)",
-        request_id,
-        error.path,
-        exc_info=error.original_error or error,
-    )
-    return internal_error(request_id, path=error.path)
+    return masked_error(error.original_error or error, request_id, path=error.path)
 
 
-def internal_error(request_id: str, *, path: list[str | int] | None = None) -> dict[str, Any]:
-    masked: dict[str, Any] = {
-        "message": "Internal server error",
-        "extensions": {"code": INTERNAL_SERVER_ERROR, "requestId": request_id},
-    }
+def masked_error(
+    error: BaseException, request_id: str, *, path: list[str | int] | None = None
+) -> dict[str, Any]:
+    """What the caller sees of an unexpected error, which is logged here: the database
+    unavailable, or an internal error."""
+    if database_unavailable(error):
+        # An operational state, not a bug: one line per request, no traceback.
+        logger.warning("database unavailable (request %s): %r", request_id, error)
+        masked: dict[str, Any] = {
+            "message": "The database is unavailable; try again in a few seconds.",
+            "extensions": {
+                "code": SERVICE_UNAVAILABLE,
+                "retryAfter": UNAVAILABLE_RETRY_AFTER_SECONDS,
+                "requestId": request_id,
+            },
+        }
+    else:
+        logger.error("unexpected error (request %s, path %s)", request_id, path, exc_info=error)
+        masked = {
+            "message": "Internal server error",
+            "extensions": {"code": INTERNAL_SERVER_ERROR, "requestId": request_id},
+        }
     if path:
         masked["path"] = path
     return masked

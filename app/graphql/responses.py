@@ -11,6 +11,7 @@ Status codes, for `application/graphql-response+json` (the GraphQL-over-HTTP spe
 | parse, validation, query limits, unknown operation, variable coercion | 400 | absent |
 | time limit reached | 504 (`TIMEOUT`) | absent |
 | unexpected failure before execution | 500 (`INTERNAL_SERVER_ERROR`) | absent |
+| nothing answered, every error `SERVICE_UNAVAILABLE` (the database unreachable) | 503 + `Retry-After` | absent |
 
 "Nothing answered" means `data` is null or every top-level field is null: the caller was
 refused as a whole, which the spec answers with 401/403 ("the client is not permitted to
@@ -19,7 +20,10 @@ answers anything keeps its data and 200 (a partial response).
 
 For `application/json` (legacy clients), every well-formed request gets 200, as that
 section of the spec asks: a non-200 JSON body could come from any proxy, so clients read
-GraphQL errors from 200s only. Requests that are not well-formed get a 4xx whatever the
+GraphQL errors from 200s only. The one exception is the database being unreachable: 503 with
+`Retry-After` whatever the media type (the body is the same GraphQL response, `data` null),
+because that is the status load balancers, proxies and HTTP clients act on (retry later, try
+another instance), and the request was not executed in any way a client could use. Requests that are not well-formed get a 4xx whatever the
 media type (see `app.graphql.http_params`): 400, 405 (mutation over GET, with
 `Allow: POST`), 406 (nothing acceptable), 413 (body too large), 415 (not JSON).
 """
@@ -34,7 +38,7 @@ import orjson
 from starlette.types import Receive, Scope, Send
 
 from app.graphql.http_params import Refused
-from app.graphql.masking import INTERNAL_SERVER_ERROR
+from app.graphql.masking import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE
 from app.graphql.negotiation import GRAPHQL_RESPONSE_JSON, JSON
 
 TIMEOUT = "TIMEOUT"
@@ -56,7 +60,10 @@ class Outcome:
 
 def graphql_response(outcome: Outcome, media_type: str) -> JSONResponse:
     status, headers, with_data = 200, {}, outcome.executed
-    if media_type == GRAPHQL_RESPONSE_JSON:
+    if _unanswered(outcome) and _codes(outcome.errors) == {SERVICE_UNAVAILABLE}:
+        status, headers = 503, {"retry-after": _retry_after(outcome.errors)}
+        with_data = with_data and media_type == JSON
+    elif media_type == GRAPHQL_RESPONSE_JSON:
         if not outcome.executed:
             status = _request_error_status(outcome.errors)
         elif (refusal := _refusal(outcome)) is not None:
@@ -134,10 +141,18 @@ def _request_error_status(errors: list[dict[str, Any]]) -> int:
     return 400
 
 
+def _unanswered(outcome: Outcome) -> bool:
+    return outcome.data is None or all(v is None for v in outcome.data.values())
+
+
+def _retry_after(errors: list[dict[str, Any]]) -> str:
+    waits = [(error.get("extensions") or {}).get("retryAfter") or 1 for error in errors]
+    return str(math.ceil(max(waits)))
+
+
 def _refusal(outcome: Outcome) -> tuple[int, dict[str, str]] | None:
-    answered = outcome.data is not None and any(v is not None for v in outcome.data.values())
     codes = _codes(outcome.errors)
-    if answered or len(codes) != 1:
+    if not _unanswered(outcome) or len(codes) != 1:
         return None
     (code,) = codes
     status = REFUSAL_STATUSES.get(code)
@@ -149,6 +164,5 @@ def _refusal(outcome: Outcome) -> tuple[int, dict[str, str]] | None:
             'Bearer error="invalid_token"' if outcome.token_refused else "Bearer"
         )
     elif status == 429:
-        waits = [(error.get("extensions") or {}).get("retryAfter") or 1 for error in outcome.errors]
-        headers["retry-after"] = str(math.ceil(max(waits)))
+        headers["retry-after"] = _retry_after(outcome.errors)
     return status, headers
