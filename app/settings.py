@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 5000
     max_cost: int = 50000
+    # The input of an operation (app.graphql.limits.inputs): items per list, items of all
+    # lists (each use of a variable counted), lists and input objects nested in one
+    # argument, and terms (objects and values) of all filters.
+    max_list_length: int = 100
+    max_list_items: int = 1000
+    max_input_depth: int = 10
+    max_filter_terms: int = 100
     max_body_bytes: int = 1_000_000
     request_timeout_seconds: float = 15.0
     failed_code_attempts_per_minute: int = 30

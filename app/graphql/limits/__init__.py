@@ -8,6 +8,10 @@
 | introspection list nesting | (graphql-core: 3) | validation | (none) |
 | introspection itself | `introspection=false` | validation | (none) |
 | cost (see `cost`) | `max_cost` | after validation, with the variables | `QUERY_TOO_COSTLY` |
+| items of one list in the input (see `inputs`) | `max_list_length` | before coercing variables, then with the cost | `LIST_TOO_LONG` |
+| items of all lists in the input, per use | `max_list_items` | the same | `TOO_MANY_LIST_ITEMS` |
+| lists and input objects nested in an argument | `max_input_depth` | the same | `INPUT_TOO_DEEP` |
+| terms of all filters (objects and values), per use | `max_filter_terms` | the same | `TOO_MANY_FILTER_TERMS` |
 | no NUL in text (see `text`) | (always) | after validation, with the variables | `BAD_USER_INPUT` |
 
 Body size and batching are refused by `app.graphql.http_params`, time by `app.graphql.http`; page
@@ -28,11 +32,23 @@ from graphql.validation import MaxIntrospectionDepthRule, NoSchemaIntrospectionC
 from app.graphql.limits.aliases import TOO_MANY_ALIASES, alias_rule
 from app.graphql.limits.cost import QUERY_TOO_COSTLY, operation_cost
 from app.graphql.limits.depth import QUERY_TOO_DEEP, depth_rule
+from app.graphql.limits.inputs import (
+    INPUT_TOO_DEEP,
+    LIST_TOO_LONG,
+    TOO_MANY_FILTER_TERMS,
+    TOO_MANY_LIST_ITEMS,
+    InputLimits,
+)
 from app.graphql.limits.prepared import DocumentCache, QueryChecks, QueryChecksFactory
 from app.graphql.limits.tokens import TOO_MANY_TOKENS
 from app.settings import Settings
 
 __all__ = [
+    "INPUT_TOO_DEEP",
+    "LIST_TOO_LONG",
+    "TOO_MANY_FILTER_TERMS",
+    "TOO_MANY_LIST_ITEMS",
+    "InputLimits",
     "QUERY_TOO_COSTLY",
     "QUERY_TOO_DEEP",
     "TOO_MANY_ALIASES",
@@ -66,4 +82,10 @@ def query_checks(settings: Settings, cache: DocumentCache | None = None) -> Quer
         validation_rules(settings),
         settings.max_cost,
         settings.default_page_size,
+        InputLimits(
+            settings.max_list_length,
+            settings.max_list_items,
+            settings.max_input_depth,
+            settings.max_filter_terms,
+        ),
     )
