@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_list_items: int = 1000
     max_input_depth: int = 10
     max_filter_terms: int = 100
+    # What one response may hold (app.db.budget): objects (rows read) and bytes of text.
+    max_response_nodes: int = 100_000
+    max_response_bytes: int = 20_000_000
     max_body_bytes: int = 1_000_000
     request_timeout_seconds: float = 15.0
     failed_code_attempts_per_minute: int = 30

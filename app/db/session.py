@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import prepared
+from app.db.budget import ReadBudget
 from app.db.engine import WRITE_OPTIONS, read_engine
 from app.db.readers import Readers, readers_for
 
@@ -28,8 +29,11 @@ class RequestDatabase:
     (`app.db.readers`) while one is free, else to the one under its SQLAlchemy connection.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, budget: ReadBudget | None = None) -> None:
         self._engine = engine
+        # What the request may read (app.db.budget): counted on `fetch`, the reads of lists
+        # and loaders (`execute` serves writes and single rows).
+        self.budget = budget
         self._connection: AsyncConnection | None = None
         self._driver: Any = None  # the asyncpg connection under it, when reads may go there
         self._reader: Any = None  # a reader lent to the request (app.db.readers)
@@ -53,17 +57,27 @@ class RequestDatabase:
         parameters. `shape` names the statement: the same shape, the same statement but for
         the parameters (see `app.db.prepared`)."""
         async with self._lock:
-            known = prepared.lookup(self._engine, shape)
-            if known is not None:
-                raw = self._reader or self._driver or await self._raw_connection()
-                if raw is not None:
-                    return await self._fetch_prepared(raw, known, params)
-            connection = await self._connect()
-            statement = build()
-            result = await connection.execute(statement, params)
-            if self._driver is not None:
-                prepared.remember(self._engine, shape, statement, result)
-            return list(result.all())
+            rows = await self._fetch(shape, build, params)
+        if self.budget is not None:
+            self.budget.take(rows)
+        return rows
+
+    async def _fetch(
+        self, shape: Hashable, build: Callable[[], Any], params: dict[str, Any]
+    ) -> list[Any]:
+        if self.budget is not None and self.budget.exceeded is not None:
+            raise self.budget.exceeded  # over budget already: no more reads
+        known = prepared.lookup(self._engine, shape)
+        if known is not None:
+            raw = self._reader or self._driver or await self._raw_connection()
+            if raw is not None:
+                return await self._fetch_prepared(raw, known, params)
+        connection = await self._connect()
+        statement = build()
+        result = await connection.execute(statement, params)
+        if self._driver is not None:
+            prepared.remember(self._engine, shape, statement, result)
+        return list(result.all())
 
     async def _fetch_prepared(
         self, raw: Any, known: prepared.PreparedRead, params: dict[str, Any]

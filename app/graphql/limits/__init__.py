@@ -15,7 +15,9 @@
 | no NUL in text (see `text`) | (always) | after validation, with the variables | `BAD_USER_INPUT` |
 
 Body size and batching are refused by `app.graphql.http_params`, time by `app.graphql.http`; page
-sizes by the connections themselves (`max_page_size`).
+sizes by the connections themselves (`max_page_size`). While a request runs, the response budget
+(`max_response_nodes`, `max_response_bytes`: `RESPONSE_TOO_LARGE`) counts the rows it reads
+(`app.db.budget`; `app.graphql.http` answers the error).
 
 All of them run in one schema extension, `QueryChecks` (`prepared`), which remembers per
 document text what depends on the text alone (the parse, validation, the cost per page size,
