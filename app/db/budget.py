@@ -43,7 +43,9 @@ class ReadBudget:
         if self.rows > self.max_rows:
             self.exceeded = ReadBudgetExceeded("nodes", self.max_rows)
             raise self.exceeded
-        self.bytes += sum(len(value) for row in rows for value in row if isinstance(value, (str, bytes)))
+        self.bytes += sum(
+            len(value) for row in rows for value in row if isinstance(value, (str, bytes))
+        )
         if self.bytes > self.max_bytes:
             self.exceeded = ReadBudgetExceeded("bytes", self.max_bytes)
             raise self.exceeded

@@ -58,7 +58,8 @@ def _selection(field: GraphQLField) -> str:
         return ""
     fields = getattr(named, "fields", {})
     if "nodes" in fields:
-        return " { totalCount nodes { __typename } }" if "totalCount" in fields else " { nodes { __typename } }"
+        total = "totalCount " if "totalCount" in fields else ""
+        return f" {{ {total}nodes {{ __typename }} }}"
     return " { __typename }"
 
 
@@ -83,7 +84,10 @@ def variables(
     return st.one_of(drawn, wide)
 
 
-def value(type_: GraphQLInputType, scalars: dict[str, st.SearchStrategy[Any]], depth: int) -> st.SearchStrategy[Any]:
+Scalars = dict[str, st.SearchStrategy[Any]]
+
+
+def value(type_: GraphQLInputType, scalars: Scalars, depth: int) -> st.SearchStrategy[Any]:
     """A JSON value for `type_`: of the right shape, but one time in `WRONG_ONE_IN` (at
     each level) of a wrong kind."""
     return st.integers(1, WRONG_ONE_IN).flatmap(
@@ -91,7 +95,7 @@ def value(type_: GraphQLInputType, scalars: dict[str, st.SearchStrategy[Any]], d
     )
 
 
-def _shaped(type_: GraphQLInputType, scalars: dict[str, st.SearchStrategy[Any]], depth: int) -> st.SearchStrategy[Any]:
+def _shaped(type_: GraphQLInputType, scalars: Scalars, depth: int) -> st.SearchStrategy[Any]:
     if isinstance(type_, GraphQLNonNull):
         return _shaped(type_.of_type, scalars, depth)
     if isinstance(type_, GraphQLList):

@@ -72,7 +72,8 @@ REQUEST_ERRORS = {
 }
 # Every code an answer may carry (errors of fields included); anything else is a bug.
 KNOWN_CODES = {
-    *REQUEST_ERRORS, "REQUEST_TOO_LARGE", "FORBIDDEN", "NOT_FOUND", "RATE_LIMITED", "RESPONSE_TOO_LARGE",
+    *REQUEST_ERRORS, "REQUEST_TOO_LARGE", "RESPONSE_TOO_LARGE",
+    "FORBIDDEN", "NOT_FOUND", "RATE_LIMITED",
 }
 
 
@@ -87,7 +88,8 @@ class Demo:
         values: dict[str, st.SearchStrategy[Any]],
         ids: dict[str, list[str]],
     ) -> None:
-        self.http, self.token, self.scalars, self.values, self.ids = http, token, scalars, values, ids
+        self.http, self.token, self.ids = http, token, ids
+        self.scalars, self.values = scalars, values
 
     def __repr__(self) -> str:  # keeps failure reports readable
         return "Demo()"

@@ -1,4 +1,5 @@
-"""Query limits, all checked before a resolver runs (so before any SQL).
+"""Query limits, checked before a resolver runs (so before any SQL); the response budget
+(the last two), while it runs.
 
 | limit | setting (env `DISCOUNTS_...`) | checked | `extensions.code` |
 |---|---|---|---|
@@ -8,11 +9,15 @@
 | introspection list nesting | (graphql-core: 3) | validation | (none) |
 | introspection itself | `introspection=false` | validation | (none) |
 | cost (see `cost`) | `max_cost` | after validation, with the variables | `QUERY_TOO_COSTLY` |
-| items of one list in the input (see `inputs`) | `max_list_length` | before coercing variables, then with the cost | `LIST_TOO_LONG` |
-| items of all lists in the input, per use | `max_list_items` | the same | `TOO_MANY_LIST_ITEMS` |
-| lists and input objects nested in an argument | `max_input_depth` | the same | `INPUT_TOO_DEEP` |
-| terms of all filters (objects and values), per use | `max_filter_terms` | the same | `TOO_MANY_FILTER_TERMS` |
+| items of a list (see `inputs`) | `max_list_length` | with the cost (*) | `LIST_TOO_LONG` |
+| items of all lists, each use | `max_list_items` | with the cost (*) | `TOO_MANY_LIST_ITEMS` |
+| nesting in an argument | `max_input_depth` | with the cost (*) | `INPUT_TOO_DEEP` |
+| filter terms, each use | `max_filter_terms` | with the cost (*) | `TOO_MANY_FILTER_TERMS` |
 | no NUL in text (see `text`) | (always) | after validation, with the variables | `BAD_USER_INPUT` |
+| objects in the response | `max_response_nodes` | while it runs (rows read) | `RESPONSE_TOO_LARGE` |
+| bytes in the response | `max_response_bytes` | while it runs (text read) | `RESPONSE_TOO_LARGE` |
+
+(*) raw variables before graphql-core coerces them, then every argument on its coerced value.
 
 Body size and batching are refused by `app.graphql.http_params`, time by `app.graphql.http`; page
 sizes by the connections themselves (`max_page_size`). While a request runs, the response budget
@@ -20,8 +25,8 @@ sizes by the connections themselves (`max_page_size`). While a request runs, the
 (`app.db.budget`; `app.graphql.http` answers the error).
 
 All of them run in one schema extension, `QueryChecks` (`prepared`), which remembers per
-document text what depends on the text alone (the parse, validation, the cost per page size,
-NUL in the document's strings): see that module for what is cached, keyed by what, and why.
+document text what depends on the text alone (the parse, validation, the cost per coerced
+value of the variables arguments read, NUL in the document's strings): see that module for what is cached, keyed by what, and why.
 `query_checks(settings)` is its factory: strawberry builds extensions per request, while the
 validation rules and the document cache are made once per schema.
 """

@@ -193,7 +193,9 @@ class _CostCounter:
         except GraphQLError:
             return {}
 
-    def _list_items(self, definition: GraphQLField, node: FieldNode, arguments: dict[str, Any]) -> int:
+    def _list_items(
+        self, definition: GraphQLField, node: FieldNode, arguments: dict[str, Any]
+    ) -> int:
         """The list items of the field's arguments (counted against the limits)."""
         items = 0
         key = (node.alias or node.name).value

@@ -14,12 +14,14 @@ document by its text (one string hash), and what depends only on the text is com
   kept, the next request parses again;
 - validation errors (the limits' rules included): once per text and set of rules;
 - the first string literal holding a NUL: once per text;
-- the cost: once per operation name and page sizes, i.e. the values of the variables given
-  to `first` / `last` anywhere in the document, the only ones the cost reads;
-- NUL in variable values: every request (never cached).
+- the cost and the input's lists: once per operation name and coerced values of the
+  variables given to arguments (the only ones they read), when those values are scalars; a
+  list or an input object among them is measured and priced afresh (within the input limits);
+- the variables' coercion (graphql-core's, so `1000.0` is priced as the 1000 execution will
+  see) and NUL in variable values: every request (never cached).
 
 So a request with other variables is never answered another request's verdict: a variable
-that changes the cost is part of the key, and one that cannot change it is not.
+that can change the cost is part of the key (by its coerced value), and one that cannot is not.
 
 The cache is per schema (it holds that schema's validation results), bounded (`maxsize`
 documents, least recently used dropped first) and keeps no text longer than
@@ -60,7 +62,7 @@ from app.graphql.limits.tokens import parse_document
 DEFAULT_MAXSIZE: Final = 1024
 # Real documents are a few kilobytes; the body limit (1 MB) allows far longer ones.
 MAX_CACHED_QUERY_LENGTH: Final = 64 * 1024
-# Distinct page sizes remembered per document (beyond that, costs are computed each time).
+# Distinct variable values remembered per document (beyond that, costs are computed each time).
 MAX_COSTS_PER_DOCUMENT: Final = 64
 # Distinct operation names asked for per document (the same: beyond, looked up each time).
 MAX_OPERATIONS_PER_DOCUMENT: Final = 16
@@ -228,8 +230,10 @@ class QueryChecks(SchemaExtension):
       the parsing hook, which strawberry turns into a request error);
     - validation: graphql-core's rules, strawberry's and `rules` (depth, aliases,
       introspection), remembered per document;
-    - before execution, in this order: the cost (`QUERY_TOO_COSTLY` above `max_cost`), a NUL
-      in a string of the document, a NUL in a variable value (`BAD_USER_INPUT`).
+    - before execution, in this order: the lists of the input (`app.graphql.limits.inputs`)
+      and the cost (`QUERY_TOO_COSTLY` above `max_cost`; none when the variables do not
+      coerce: execution refuses them), a NUL in a string of the document, a NUL in a
+      variable value (`BAD_USER_INPUT`).
 
     strawberry builds extensions per request: an instance holds one request's state; what
     every request of the schema shares (the cache, the rules, the limits) is its factory's,
@@ -279,7 +283,11 @@ class QueryChecks(SchemaExtension):
         variables = context.variables or {}
         shared = self.shared
         self.cost = prepared.cost(
-            context.schema._schema, operation_name, variables, shared.default_page_size, shared.inputs
+            context.schema._schema,
+            operation_name,
+            variables,
+            shared.default_page_size,
+            shared.inputs,
         )
         if self.cost is not None and self.cost > self.max_cost:
             raise too_costly(self.cost, self.max_cost)
