@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 5000
     max_cost: int = 50000
+    # The input of an operation (app.graphql.limits.inputs): items per list, items of all
+    # lists (each use of a variable counted), lists and input objects nested in one
+    # argument, and terms (objects and values) of all filters.
+    max_list_length: int = 100
+    max_list_items: int = 1000
+    max_input_depth: int = 10
+    max_filter_terms: int = 100
+    # What one response may hold (app.db.budget): objects (rows read) and bytes of text.
+    max_response_nodes: int = 100_000
+    max_response_bytes: int = 20_000_000
     max_body_bytes: int = 1_000_000
     request_timeout_seconds: float = 15.0
     failed_code_attempts_per_minute: int = 30
@@ -83,6 +93,7 @@ class Settings(BaseSettings):
         if url is not None and not url.startswith(REDIS_SCHEMES):
             raise ValueError(f"a Redis URL starts with {', '.join(REDIS_SCHEMES)}")
         return url
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, url: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db import prepared
+from app.db.budget import ReadBudget
 from app.db.engine import WRITE_OPTIONS, read_engine
 from app.db.errors import ConnectionLost, database_unavailable
 from app.db.liveness import liveness_of
@@ -31,8 +32,11 @@ class RequestDatabase:
     A read whose connection is lost is sent once more on a fresh one (`_may_send_again`).
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, budget: ReadBudget | None = None) -> None:
         self._engine = engine
+        # What the request may read (app.db.budget): counted on `fetch`, the reads of lists
+        # and loaders (`execute` serves writes and single rows).
+        self.budget = budget
         self._connection: AsyncConnection | None = None
         self._driver: Any = None  # the asyncpg connection under it, when reads may go there
         self._reader: Any = None  # a reader lent to the request (app.db.readers)
@@ -62,12 +66,15 @@ class RequestDatabase:
         the parameters (see `app.db.prepared`)."""
         async with self._lock:
             try:
-                return await self._fetch(shape, build, params)
+                rows = await self._fetch(shape, build, params)
             except Exception as error:
                 if not self._may_send_again(error):
                     raise
-            await self._forget_lost_connections()
-            return await self._fetch(shape, build, params)
+                await self._forget_lost_connections()
+                rows = await self._fetch(shape, build, params)
+        if self.budget is not None:
+            self.budget.take(rows)
+        return rows
 
     def _may_send_again(self, error: Exception) -> bool:
         """Whether a read that failed with `error` is sent once more, on fresh connections:
@@ -100,6 +107,8 @@ class RequestDatabase:
     async def _fetch(
         self, shape: Hashable, build: Callable[[], Any], params: dict[str, Any]
     ) -> list[Any]:
+        if self.budget is not None and self.budget.exceeded is not None:
+            raise self.budget.exceeded  # over budget already: no more reads
         known = prepared.lookup(self._engine, shape)
         if known is not None:
             raw = self._reader or self._driver or await self._raw_connection()

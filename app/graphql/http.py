@@ -24,6 +24,7 @@ from strawberry.types.graphql import OperationType
 
 from app.auth import ANONYMOUS, AuthenticationError, TokenVerifier
 from app.auth.tokens import principal_from_authorization_header
+from app.db.budget import ReadBudget, ReadBudgetExceeded
 from app.db.session import RequestDatabase
 from app.graphql.context import Context
 from app.graphql.deadlines import RequestDeadlines
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 # GET (and HEAD, which Starlette adds to GET routes) may only read.
 QUERIES_ONLY = frozenset({OperationType.QUERY})
 QUERIES_AND_MUTATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
 
 
 class GraphQLEndpoint:
@@ -159,13 +161,20 @@ class GraphQLEndpoint:
         return Context(
             settings=self.settings,
             principal=principal,
-            db=RequestDatabase(self.engine),
+            db=RequestDatabase(
+                self.engine,
+                ReadBudget(self.settings.max_response_nodes, self.settings.max_response_bytes),
+            ),
             services=self.services,
             request=request,
             auth_problem=auth_problem,
         )
 
     def _outcome(self, result: ExecutionResult, context: Context, request_id: str) -> Outcome:
+        budget = context.db.budget
+        if budget is not None and budget.exceeded is not None:
+            # what was read is dropped: the response is this one error (app.db.budget)
+            return _too_large(budget.exceeded, result)
         errors = result.errors or []
         return Outcome(
             errors=[
@@ -180,6 +189,21 @@ class GraphQLEndpoint:
             extensions=result.extensions,
             token_refused=context.auth_problem is not None,
         )
+
+
+def _too_large(exceeded: ReadBudgetExceeded, result: ExecutionResult) -> Outcome:
+    what, limit = exceeded.what, exceeded.limit
+    return Outcome(
+        errors=[
+            {
+                "message": f"The response would hold more than {limit} {what}; that is the "
+                "limit. Ask for fewer rows (first/last) or fewer fields.",
+                "extensions": {"code": RESPONSE_TOO_LARGE, "limit": limit, "of": what},
+            }
+        ],
+        executed=True,
+        extensions=result.extensions,
+    )
 
 
 def _request_error(message: str, *, code: str = "BAD_REQUEST") -> Outcome:

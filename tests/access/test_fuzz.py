@@ -49,6 +49,7 @@ from app.demo import seed_demo
 from app.graphql.ids import to_global_id
 from app.graphql.schema import build_schema, schema_sdl
 from app.graphql.types.base import NODE_TYPES
+from tests.access import fuzz_inputs
 from tests.access.support import GRAPHQL_RESPONSE_JSON, empty, mint
 
 SCHEMA = build_schema()
@@ -67,6 +68,12 @@ FUZZ = settings(
 REQUEST_ERRORS = {
     None, "BAD_REQUEST", "BAD_USER_INPUT",
     "QUERY_TOO_COSTLY", "QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_TOKENS",
+    "LIST_TOO_LONG", "TOO_MANY_LIST_ITEMS", "TOO_MANY_FILTER_TERMS", "INPUT_TOO_DEEP",
+}
+# Every code an answer may carry (errors of fields included); anything else is a bug.
+KNOWN_CODES = {
+    *REQUEST_ERRORS, "REQUEST_TOO_LARGE", "RESPONSE_TOO_LARGE",
+    "FORBIDDEN", "NOT_FOUND", "RATE_LIMITED",
 }
 
 
@@ -78,15 +85,26 @@ class Demo:
         http: httpx.AsyncClient,
         token: str,
         scalars: dict[str, st.SearchStrategy[Any]],
+        values: dict[str, st.SearchStrategy[Any]],
         ids: dict[str, list[str]],
     ) -> None:
-        self.http, self.token, self.scalars, self.ids = http, token, scalars, ids
+        self.http, self.token, self.ids = http, token, ids
+        self.scalars, self.values = scalars, values
 
     def __repr__(self) -> str:  # keeps failure reports readable
         return "Demo()"
 
 
 def scalar_strategies(ids: list[str], words: list[str]) -> dict[str, st.SearchStrategy[Any]]:
+    """The scalars as hypothesis-graphql's literal nodes."""
+    return {
+        name: strategy.map(nodes.Int if name == "Int" else nodes.String)
+        for name, strategy in scalar_values(ids, words).items()
+    }
+
+
+def scalar_values(ids: list[str], words: list[str]) -> dict[str, st.SearchStrategy[Any]]:
+    """The scalars as JSON values (of variables)."""
     naive = st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59))
     recent = st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2027, 12, 31))
     instants = st.one_of(
@@ -115,13 +133,13 @@ def scalar_strategies(ids: list[str], words: list[str]) -> dict[str, st.SearchSt
         st.sampled_from([-(2**31), 2**31 - 1, 1000, 1001, 100_000, 100_001]),
     )
     return {
-        "ID": st.one_of(st.sampled_from(ids), st.sampled_from(ids), missing, text).map(nodes.String),
-        "String": strings.map(nodes.String),
-        "Int": ints.map(nodes.Int),
-        "DateTime": instants.map(nodes.String),
-        "DateOrDateTime": st.one_of(days, instants).map(nodes.String),
-        "Decimal": decimals.map(nodes.String),
-        "UUID": st.one_of(st.uuids().map(str), text).map(nodes.String),
+        "ID": st.one_of(st.sampled_from(ids), st.sampled_from(ids), missing, text),
+        "String": strings,
+        "Int": ints,
+        "DateTime": instants,
+        "DateOrDateTime": st.one_of(days, instants),
+        "Decimal": decimals.map(str),
+        "UUID": st.one_of(st.uuids().map(str), text),
     }
 
 
@@ -153,7 +171,9 @@ async def demo(app: Any, engine: AsyncEngine) -> AsyncIterator[Demo]:
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         everything = [i for of_type in ids.values() for i in of_type]
         token = mint("fuzzer@example.com", audience=None, admin=True)
-        yield Demo(http, token, scalar_strategies(everything, words), ids)
+        yield Demo(
+            http, token, scalar_strategies(everything, words), scalar_values(everything, words), ids
+        )
 
 
 # -- bending generated documents towards the data ------------------------------------------
@@ -248,16 +268,20 @@ def shaped(demo: Demo, data: st.DataObject, document: str, *, outcomes: bool = F
     return print_ast(with_outcomes(tree) if outcomes else tree)
 
 
-async def send(demo: Demo, document: str) -> tuple[httpx.Response, dict[str, Any]]:
+async def send(
+    demo: Demo, document: str, variables: dict[str, Any] | None = None
+) -> tuple[httpx.Response, dict[str, Any]]:
     headers = {"accept": GRAPHQL_RESPONSE_JSON, "authorization": f"Bearer {demo.token}"}
-    response = await demo.http.post("/graphql", json={"query": document}, headers=headers)
+    payload = {"query": document, "variables": variables}
+    response = await demo.http.post("/graphql", json=payload, headers=headers)
     body = response.json()
     event(f"HTTP {response.status_code}")
     for error in body.get("errors", []):
         event(f"error {(error.get('extensions') or {}).get('code')}")
-    assert response.status_code != 500, (document, body)
-    codes = [(e.get("extensions") or {}).get("code") for e in body.get("errors", [])]
-    assert "INTERNAL_SERVER_ERROR" not in codes, (document, body)
+    assert response.status_code != 500, (document, variables, body)
+    codes = {(e.get("extensions") or {}).get("code") for e in body.get("errors", [])}
+    assert "INTERNAL_SERVER_ERROR" not in codes, (document, variables, body)
+    assert codes <= KNOWN_CODES, (document, variables, body)
     return response, body
 
 
@@ -290,3 +314,26 @@ async def test_generated_mutations(demo: Demo, data: st.DataObject) -> None:
         outcome = (payload or {}).get("fuzzOutcome")
         if outcome is not None:
             event(f"{name}: {', '.join(sorted({e['code'] for e in outcome})) or 'done'}")
+
+
+# Root fields with arguments, and an operation for each with every argument a variable.
+FIELDS_WITH_ARGUMENTS = [
+    (root, name, document)
+    for root in (SCHEMA._schema.query_type, SCHEMA._schema.mutation_type)
+    if root is not None
+    for name in sorted(root.fields)
+    if (document := fuzz_inputs.operation(SCHEMA._schema, root, name)) is not None
+]
+
+
+@settings(FUZZ, max_examples=200)
+@given(data=st.data())
+async def test_generated_variables(demo: Demo, data: st.DataObject) -> None:
+    # given an operation whose arguments are variables, each field used twice, and values for
+    # them drawn from their types (floats for Int, lists around the limits, misspelt input
+    # fields, deep and/or, wrong kinds)
+    root, name, document = data.draw(st.sampled_from(FIELDS_WITH_ARGUMENTS), label="field")
+    variables = data.draw(fuzz_inputs.variables(root.fields[name], demo.values), label="variables")
+    # when it is sent, then it is answered or refused with a known code, never a 500
+    response, body = await send(demo, document, variables)
+    event(f"{name}: HTTP {response.status_code}")

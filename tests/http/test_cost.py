@@ -11,7 +11,10 @@ from app.graphql.limits import operation_cost
 
 SCHEMA = build_schema(
     """
-    type Query { coupons(first: Int, last: Int): CouponConnection! coupon: Coupon }
+    type Query {
+      coupons(first: Int, last: Int): CouponConnection! coupon: Coupon
+      sized(first: Int = 40): CouponConnection!
+    }
     type Mutation { createCoupon(name: String!): CouponPayload! forgetAll: Boolean }
     type CouponConnection {
       edges: [CouponEdge!]! nodes: [Coupon!]! pageInfo: PageInfo! totalCount: Int
@@ -73,8 +76,24 @@ def test_page_sizes_come_from_variables_or_their_defaults() -> None:
     query = "query Q($n: Int = 5) { coupons(first: $n) { nodes { name } } }"
     assert cost(query) == 7
     assert cost(query, {"n": 40}) == 42
-    # a value of the wrong type is refused by execution; the cost falls back to the default
-    assert cost("query Q($n: Int) { coupons(first: $n) { nodes { name } } }", {"n": "x"}) == 27
+    # a value that does not coerce has no cost: execution refuses it
+    assert cost("query Q($n: Int) { coupons(first: $n) { nodes { name } } }", {"n": "x"}) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        # graphql-core coerces a whole float in JSON to an Int (a literal 40.0 is invalid):
+        # priced as execution will see it
+        ("query Q($n: Int) { coupons(first: $n) { nodes { name } } }", {"n": 40.0}),
+        ("{ sized { nodes { name } } }", {}),  # the argument's own default
+    ],
+    ids=["float-variable", "argument-default"],
+)
+def test_page_sizes_are_priced_on_their_coerced_values(
+    query: str, variables: dict[str, Any]
+) -> None:
+    assert cost(query, variables) == 42
 
 
 def test_only_the_chosen_operation_counts() -> None:

@@ -74,26 +74,30 @@ SCHEMA = build_schema(
 )
 
 
-def test_only_page_size_variables_are_part_of_the_cost_key() -> None:
+def test_only_argument_variables_are_part_of_the_cost_key() -> None:
     document = parse(
-        "query Q($n: Int, $m: Int, $name: String) {"
-        " coupons(first: $n, name: $name) { nodes { codes(first: $m) { nodes { name } } } } }"
+        "query Q($n: Int, $m: Int, $unused: String) {"
+        " coupons(first: $n) { nodes { codes(first: $m) { nodes { name } } } } }"
     )
     prepared = PreparedDocument(document)
-    # other values of a variable the cost does not read share one entry
+    # other values of a variable no argument reads share one entry
     # (a coupon costs 1, its codes 2 + m: the whole is 2 + n x (3 + m))
-    for name in ("a", "b", "c"):
-        assert prepared.cost(SCHEMA, "Q", {"n": 2, "m": 3, "name": name}, 25) == 2 + 2 * 6
+    for unused in ("a", "b", "c"):
+        assert prepared.cost(SCHEMA, "Q", {"n": 2, "m": 3, "unused": unused}, 25) == 2 + 2 * 6
     assert len(prepared._costs) == 1
     # each page size has its own entry, and gets its own cost
     assert prepared.cost(SCHEMA, "Q", {"n": 2, "m": 4}, 25) == 2 + 2 * 7
     assert prepared.cost(SCHEMA, "Q", {"n": 1, "m": 3}, 25) == 2 + 6
-    # absent (the default page size), null and a non-integer are told apart from integers
+    # the values are coerced first: a whole float is the integer it stands for
+    assert prepared.cost(SCHEMA, "Q", {"n": 1.0, "m": 3.0}, 25) == 2 + 6
+    assert len(prepared._costs) == 3
+    # absent and null (the default page size) have their own entries
     assert prepared.cost(SCHEMA, "Q", {"m": 3}, 25) == 2 + 25 * 6
     assert prepared.cost(SCHEMA, "Q", {"n": None, "m": 3}, 25) == 2 + 25 * 6
-    assert prepared.cost(SCHEMA, "Q", {"n": True, "m": 3}, 25) == 2 + 25 * 6
-    assert prepared.cost(SCHEMA, "Q", {"n": 25, "m": 3}, 25) == 2 + 25 * 6
-    assert len(prepared._costs) == 6  # null and true share the "not an integer" entry
+    assert len(prepared._costs) == 5
+    # a value that does not coerce has no cost (execution refuses it), and no entry
+    assert prepared.cost(SCHEMA, "Q", {"n": True, "m": 3}, 25) is None
+    assert len(prepared._costs) == 5
 
 
 def test_a_variable_default_is_used_when_the_variable_is_absent() -> None:

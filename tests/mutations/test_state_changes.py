@@ -8,6 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.db import tables as t
+from app.settings import Settings
+from tests.conftest import GraphQLClient
+from tests.http.conftest import probe_client
 from tests.mutations.helpers import count, errors_of, gid, reader_token
 
 STATE = "id deletedAt updatedBy updatedAt"
@@ -167,5 +170,17 @@ async def test_every_bulk_mutation_exists_and_reports_per_id(
 
 
 async def test_bulk_calls_are_limited_in_size(gql: Any) -> None:
-    data = await gql(many("delete", "Coupons"), {"ids": ["x"] * 1001})
+    # the list limit of the input (100 items by default) refuses the request first
+    response = await gql.post(many("delete", "Coupons"), {"ids": ["x"] * 101})
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["LIST_TOO_LONG"]
+
+
+async def test_bulk_calls_are_limited_by_the_service_when_lists_may_be_longer(
+    settings: Settings, admin_token: str
+) -> None:
+    # given an app whose input limits allow longer lists than the service's 1,000 ids
+    async with probe_client(settings, max_list_length=2000, max_list_items=2000) as http:
+        client = GraphQLClient(http, admin_token)
+        # when 1,001 ids are sent, then the service refuses them as a user error
+        data = await client(many("delete", "Coupons"), {"ids": ["x"] * 1001})
     assert errors_of(data["deleteCoupons"]) == [(["ids"], "OUT_OF_RANGE")]

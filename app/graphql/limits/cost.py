@@ -26,23 +26,31 @@ from graphql import (
     GraphQLNamedType,
     GraphQLSchema,
     InlineFragmentNode,
-    IntValueNode,
+    OperationDefinitionNode,
     OperationType,
     SchemaMetaFieldDef,
     SelectionSetNode,
     TypeMetaFieldDef,
-    VariableNode,
+    get_argument_values,
     get_named_type,
     get_nullable_type,
     get_operation_ast,
+    get_variable_values,
     is_leaf_type,
     is_list_type,
 )
+from graphql.execution.values import VariableValues
+
+from app.graphql.limits.inputs import LIST_ITEM_COST, InputLimits, ListTally, variables_error
 
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
 OBJECT_COST = 1
 CONNECTION_COST = 2
 MUTATION_COST = 10
+# No limit on the input's lists (the cost alone; tests of the price use it).
+NO_INPUT_LIMITS = InputLimits(
+    max_list_length=2**63, max_list_items=2**63, max_input_depth=2**63, max_filter_terms=2**63
+)
 
 
 def operation_cost(
@@ -51,20 +59,57 @@ def operation_cost(
     operation_name: str | None,
     variables: dict[str, Any],
     default_page_size: int,
-) -> int:
-    """The cost of the operation `operation_name` of a validated document."""
+    inputs: InputLimits = NO_INPUT_LIMITS,
+) -> int | None:
+    """The cost of the operation `operation_name` of a validated document; None when its
+    variables do not coerce (execution refuses them, with graphql-core's errors). Raises the
+    refusal of a list over the `inputs` limits."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 0
-    values = dict(variables)
-    for definition in operation.variable_definitions or ():
-        name = definition.variable.name.value
-        if name not in values and isinstance(definition.default_value, IntValueNode):
-            values[name] = int(definition.default_value.value)
+    coerced = coerce_variables(schema, operation, variables, inputs)
+    if coerced is None:
+        return None
+    return price(schema, document, operation, coerced, default_page_size, inputs)
+
+
+def coerce_variables(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    variables: dict[str, Any],
+    inputs: InputLimits,
+) -> VariableValues | None:
+    """The variables as execution will see them (graphql-core's own coercion: `1000.0` given
+    for an Int is 1000, an absent variable has its default); None when they do not coerce.
+    Their lists are measured first, raw: a list too long is refused before it is coerced."""
+    definitions = operation.variable_definitions or ()
+    if not definitions:
+        return VariableValues({}, {})
+    error = variables_error(schema, definitions, variables, inputs)
+    if error is not None:
+        raise error
+    coerced = get_variable_values(
+        schema, definitions, variables, max_errors=1, hide_suggestions=True
+    )
+    return None if isinstance(coerced, list) else coerced
+
+
+def price(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: VariableValues,
+    default_page_size: int,
+    inputs: InputLimits,
+) -> int:
+    """The cost of `operation` with its coerced variables; raises the refusal of the lists of
+    its arguments (every field's, on their coerced values) over the `inputs` limits."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    counter = _CostCounter(schema, fragments, values, default_page_size)
+    counter = _CostCounter(
+        schema, fragments, variables, default_page_size, ListTally(inputs, coerced=True)
+    )
     root = schema.get_root_type(operation.operation)
     if root is None:
         return 0
@@ -78,15 +123,18 @@ class _CostCounter:
         self,
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
-        variables: dict[str, Any],
+        variables: VariableValues,
         default_page_size: int,
+        lists: ListTally,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.default_page_size = default_page_size
-        # A fragment's cost depends only on the page size of the connection it sits in.
-        self._fragment_costs: dict[tuple[str, int | None, bool], int] = {}
+        self.lists = lists
+        # A fragment's cost depends only on the page size of the connection it sits in; its
+        # list items (the second number) count again at each spread.
+        self._fragment_costs: dict[tuple[str, int | None, bool], tuple[int, int]] = {}
 
     def selection_set(
         self,
@@ -117,56 +165,75 @@ class _CostCounter:
         definition = _field_definition(parent, node.name.value)
         if definition is None:  # __typename
             return 0
+        arguments = self._arguments(definition, node)
         named = get_named_type(definition.type)
         children = node.selection_set
         if mutation_root:
             cost = MUTATION_COST + self.selection_set(named, children)
         elif named.name.endswith("Connection"):
-            cost = CONNECTION_COST + self.selection_set(named, children, rows=self._page_size(node))
+            rows_each = _page_size(arguments, self.default_page_size)
+            cost = CONNECTION_COST + self.selection_set(named, children, rows=rows_each)
         elif is_leaf_type(named):
             cost = 0
         else:
             own = 0 if named.name.endswith("Edge") else OBJECT_COST
             cost = own + self.selection_set(named, children)
+        cost += LIST_ITEM_COST * self._list_items(definition, node, arguments)
         if rows is not None and is_list_type(get_nullable_type(definition.type)):
             cost *= rows
         return cost
 
+    def _arguments(self, definition: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        """The field's arguments as execution will see them (literals, variables, defaults,
+        coerced by graphql-core); none when they do not coerce (execution refuses the field)."""
+        if not definition.args:
+            return {}
+        try:
+            return get_argument_values(definition, node, self.variables, hide_suggestions=True)
+        except GraphQLError:
+            return {}
+
+    def _list_items(
+        self, definition: GraphQLField, node: FieldNode, arguments: dict[str, Any]
+    ) -> int:
+        """The list items of the field's arguments (counted against the limits)."""
+        items = 0
+        key = (node.alias or node.name).value
+        for name, argument in definition.args.items():
+            out = argument.out_name or name
+            if out in arguments:
+                items += self.lists.measure(arguments[out], argument.type, f"{key}.{name}")
+        return items
+
     def _fragment(self, name: str, rows: int | None, mutation_root: bool) -> int:
         key = (name, rows, mutation_root)
-        if key not in self._fragment_costs:
-            fragment = self.fragments[name]
-            on = self.schema.get_type(fragment.type_condition.name.value)
-            self._fragment_costs[key] = (
-                0
-                if on is None
-                else self.selection_set(
-                    on, fragment.selection_set, rows=rows, mutation_root=mutation_root
-                )
+        known = self._fragment_costs.get(key)
+        if known is not None:
+            cost, items = known
+            self.lists.count(items, name)
+            return cost
+        fragment = self.fragments[name]
+        on = self.schema.get_type(fragment.type_condition.name.value)
+        before = self.lists.items
+        cost = (
+            0
+            if on is None
+            else self.selection_set(
+                on, fragment.selection_set, rows=rows, mutation_root=mutation_root
             )
-        return self._fragment_costs[key]
+        )
+        self._fragment_costs[key] = (cost, self.lists.items - before)
+        return cost
 
-    def _page_size(self, node: FieldNode) -> int:
-        sizes = [
-            size
-            for size in (self._int_argument(node, "first"), self._int_argument(node, "last"))
-            if size is not None
-        ]
-        return max(0, *sizes) if sizes else self.default_page_size
 
-    def _int_argument(self, node: FieldNode, name: str) -> int | None:
-        """A literal or variable integer argument (anything else: let execution refuse it)."""
-        for argument in node.arguments or ():
-            if argument.name.value != name:
-                continue
-            value = argument.value
-            if isinstance(value, IntValueNode):
-                return int(value.value)
-            if isinstance(value, VariableNode):
-                given = self.variables.get(value.name.value)
-                if isinstance(given, int) and not isinstance(given, bool):
-                    return given
-        return None
+def _page_size(arguments: dict[str, Any], default_page_size: int) -> int:
+    """The rows of a connection: `first` or `last` (the larger if both), else the default."""
+    sizes = [
+        size
+        for size in (arguments.get("first"), arguments.get("last"))
+        if isinstance(size, int) and not isinstance(size, bool)
+    ]
+    return max(0, *sizes) if sizes else default_page_size
 
 
 def _field_definition(parent: GraphQLNamedType, name: str) -> GraphQLField | None:
@@ -176,31 +243,6 @@ def _field_definition(parent: GraphQLNamedType, name: str) -> GraphQLField | Non
         return TypeMetaFieldDef
     fields = getattr(parent, "fields", None)
     return fields.get(name) if fields else None
-
-
-PAGE_SIZE_ARGUMENTS = ("first", "last")
-
-
-def page_size_variables(document: DocumentNode) -> tuple[str, ...]:
-    """The variables the cost of any operation of `document` can depend on: those given to a
-    `first` or `last` argument anywhere in it (sorted). Every other variable leaves the cost
-    unchanged, so the cost of an operation is a function of the document, the operation name
-    and these variables' values alone (`app.graphql.limits.prepared` caches it so).
-    """
-    names: set[str] = set()
-    pending: list[Any] = list(document.definitions)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, FieldNode):
-            for argument in node.arguments or ():
-                if argument.name.value in PAGE_SIZE_ARGUMENTS and isinstance(
-                    argument.value, VariableNode
-                ):
-                    names.add(argument.value.name.value)
-        selection_set = getattr(node, "selection_set", None)
-        if selection_set is not None:
-            pending.extend(selection_set.selections)
-    return tuple(sorted(names))
 
 
 def too_costly(cost: int, max_cost: int) -> GraphQLError:

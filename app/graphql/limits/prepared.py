@@ -14,12 +14,14 @@ document by its text (one string hash), and what depends only on the text is com
   kept, the next request parses again;
 - validation errors (the limits' rules included): once per text and set of rules;
 - the first string literal holding a NUL: once per text;
-- the cost: once per operation name and page sizes, i.e. the values of the variables given
-  to `first` / `last` anywhere in the document, the only ones the cost reads;
-- NUL in variable values: every request (never cached).
+- the cost and the input's lists: once per operation name and coerced values of the
+  variables given to arguments (the only ones they read), when those values are scalars; a
+  list or an input object among them is measured and priced afresh (within the input limits);
+- the variables' coercion (graphql-core's, so `1000.0` is priced as the 1000 execution will
+  see) and NUL in variable values: every request (never cached).
 
 So a request with other variables is never answered another request's verdict: a variable
-that changes the cost is part of the key, and one that cannot change it is not.
+that can change the cost is part of the key (by its coerced value), and one that cannot is not.
 
 The cache is per schema (it holds that schema's validation results), bounded (`maxsize`
 documents, least recently used dropped first) and keeps no text longer than
@@ -39,22 +41,28 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
+    OperationDefinitionNode,
     StringValueNode,
+    VariableNode,
+    Visitor,
+    get_operation_ast,
     specified_rules,
+    visit,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_first_operation, get_operation_type
 
-from app.graphql.limits.cost import operation_cost, page_size_variables, too_costly
+from app.graphql.limits.cost import NO_INPUT_LIMITS, coerce_variables, price, too_costly
+from app.graphql.limits.inputs import InputLimits
 from app.graphql.limits.text import literal_error, nul_in_literals, variables_error
 from app.graphql.limits.tokens import parse_document
 
 DEFAULT_MAXSIZE: Final = 1024
 # Real documents are a few kilobytes; the body limit (1 MB) allows far longer ones.
 MAX_CACHED_QUERY_LENGTH: Final = 64 * 1024
-# Distinct page sizes remembered per document (beyond that, costs are computed each time).
+# Distinct variable values remembered per document (beyond that, costs are computed each time).
 MAX_COSTS_PER_DOCUMENT: Final = 64
 # Distinct operation names asked for per document (the same: beyond, looked up each time).
 MAX_OPERATIONS_PER_DOCUMENT: Final = 16
@@ -73,9 +81,12 @@ class PreparedDocument:
     document: DocumentNode
     _errors: dict[Any, list[GraphQLError]] = field(default_factory=dict)
     _nul_literal: Any = _UNKNOWN
-    _page_size_variables: tuple[str, ...] | None = None
+    _argument_variables: tuple[str, ...] | None = None
     _costs: dict[tuple[Any, ...], int] = field(default_factory=dict)
     _operations: dict[str | None, tuple[str | None, OperationType] | None] = field(
+        default_factory=dict
+    )
+    _operation_nodes: dict[str | None, OperationDefinitionNode | None] = field(
         default_factory=dict
     )
 
@@ -125,29 +136,60 @@ class PreparedDocument:
         operation_name: str | None,
         variables: dict[str, Any],
         default_page_size: int,
-    ) -> int:
-        """`operation_cost` of a validated document, remembered per operation and page sizes."""
-        names = self._page_size_variables
+        inputs: InputLimits = NO_INPUT_LIMITS,
+    ) -> int | None:
+        """`operation_cost` of a validated document, remembered per operation and coerced
+        values of the variables its arguments read (when they are hashable: a list or an
+        input object is priced afresh each time, its size bounded by `inputs`).
+
+        The variables are coerced on every request (a cheap step for the few scalars
+        documents send), so `1000.0` and `1000` share an entry and are priced alike."""
+        operation = self._operation_node(operation_name)
+        if operation is None:
+            return 0
+        coerced = coerce_variables(schema, operation, variables, inputs)
+        if coerced is None:
+            return None
+        names = self._argument_variables
         if names is None:
-            names = self._page_size_variables = page_size_variables(self.document)
-        key = (operation_name, *(_page_size_value(variables, name) for name in names))
-        cost = self._costs.get(key)
+            names = self._argument_variables = argument_variables(self.document)
+        key: tuple[Any, ...] | None = (
+            operation_name,
+            *(coerced.coerced.get(name, _ABSENT) for name in names),
+        )
+        try:
+            cost = self._costs.get(key)  # type: ignore[arg-type]
+        except TypeError:  # a list or an input object among the values
+            cost, key = None, None
         if cost is None:
-            cost = operation_cost(
-                schema, self.document, operation_name, variables, default_page_size
-            )
-            if len(self._costs) < MAX_COSTS_PER_DOCUMENT:
+            cost = price(schema, self.document, operation, coerced, default_page_size, inputs)
+            if key is not None and len(self._costs) < MAX_COSTS_PER_DOCUMENT:
                 self._costs[key] = cost
         return cost
 
+    def _operation_node(self, name: str | None) -> OperationDefinitionNode | None:
+        if name in self._operation_nodes:
+            return self._operation_nodes[name]
+        found = get_operation_ast(self.document, name)
+        if len(self._operation_nodes) < MAX_OPERATIONS_PER_DOCUMENT:
+            self._operation_nodes[name] = found
+        return found
 
-def _page_size_value(variables: dict[str, Any], name: str) -> Any:
-    """A variable's value as the cost sees it: an integer, absent (its default applies), or
-    anything else (null, a string...: the cost ignores it and execution refuses it)."""
-    value = variables.get(name, _ABSENT)
-    if value is _ABSENT or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    return None
+
+def argument_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables given to an argument anywhere in `document` (in a list or an input
+    object too), sorted: the only ones the cost and the input limits read."""
+    names: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_variable(self, node: VariableNode, *_args: Any) -> None:
+            names.add(node.name.value)
+
+        def enter_variable_definition(self, *_args: Any) -> Any:
+            return Visitor.SKIP  # the definitions, not the uses
+
+    visit(document, Collect())
+    return tuple(sorted(names))
 
 
 class DocumentCache:
@@ -188,8 +230,10 @@ class QueryChecks(SchemaExtension):
       the parsing hook, which strawberry turns into a request error);
     - validation: graphql-core's rules, strawberry's and `rules` (depth, aliases,
       introspection), remembered per document;
-    - before execution, in this order: the cost (`QUERY_TOO_COSTLY` above `max_cost`), a NUL
-      in a string of the document, a NUL in a variable value (`BAD_USER_INPUT`).
+    - before execution, in this order: the lists of the input (`app.graphql.limits.inputs`)
+      and the cost (`QUERY_TOO_COSTLY` above `max_cost`; none when the variables do not
+      coerce: execution refuses them), a NUL in a string of the document, a NUL in a
+      variable value (`BAD_USER_INPUT`).
 
     strawberry builds extensions per request: an instance holds one request's state; what
     every request of the schema shares (the cache, the rules, the limits) is its factory's,
@@ -237,10 +281,15 @@ class QueryChecks(SchemaExtension):
         if operation_name is _UNKNOWN:
             operation_name = context.operation_name
         variables = context.variables or {}
+        shared = self.shared
         self.cost = prepared.cost(
-            context.schema._schema, operation_name, variables, self.shared.default_page_size
+            context.schema._schema,
+            operation_name,
+            variables,
+            shared.default_page_size,
+            shared.inputs,
         )
-        if self.cost > self.max_cost:
+        if self.cost is not None and self.cost > self.max_cost:
             raise too_costly(self.cost, self.max_cost)
         literal = prepared.nul_literal()
         if literal is not None:
@@ -277,11 +326,13 @@ class QueryChecksFactory:
         rules: tuple[type[ASTValidationRule], ...],
         max_cost: int,
         default_page_size: int,
+        inputs: InputLimits,
     ) -> None:
         self.cache = cache
         self.rules = rules
         self.max_cost = max_cost
         self.default_page_size = default_page_size
+        self.inputs = inputs
         # The rules of a request that no other extension changed, and the key their verdicts
         # are remembered under: cheaper to hash than thirty-odd classes, and unlike the flat
         # tuples of classes that other rule lists are remembered under.

@@ -1,0 +1,70 @@
+"""The response budget (app.db.budget): a response over `max_response_nodes` objects or
+`max_response_bytes` bytes stops with RESPONSE_TOO_LARGE instead of being built, on both
+executors (and on PostgreSQL with rows rendered as JSON in the database)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.settings import Settings
+from tests.conftest import GraphQLClient
+from tests.http.conftest import probe_client
+
+CODES = "{ couponCodes(first: 10) { nodes { code coupon { name } } } }"
+EXECUTORS = pytest.mark.parametrize("plan_executor", [True, False], ids=["plan", "standard"])
+
+
+async def five_codes(make: Any) -> None:
+    site = await make.site(await make.organisation())
+    coupon = await make.coupon(site, name="Spring")
+    for i in range(5):
+        await make.coupon_code(coupon, code=f"SPRING-{i}")
+
+
+async def ask(settings: Settings, token: str, **limits: Any) -> dict[str, Any]:
+    async with probe_client(settings, **limits) as http:
+        response = await GraphQLClient(http, token).post(CODES)
+    assert response.status_code == 200
+    return response.json()  # type: ignore[no-any-return]
+
+
+@EXECUTORS
+async def test_a_response_within_the_budget_answers(
+    settings: Settings, admin_token: str, make: Any, plan_executor: bool
+) -> None:
+    await five_codes(make)
+    body = await ask(settings, admin_token, plan_executor=plan_executor, max_response_nodes=6)
+    assert "errors" not in body
+    assert len(body["data"]["couponCodes"]["nodes"]) == 5
+
+
+@EXECUTORS
+@pytest.mark.parametrize(
+    ("limits", "what"),
+    [({"max_response_nodes": 4}, "nodes"), ({"max_response_bytes": 40}, "bytes")],
+    ids=["nodes", "bytes"],
+)
+async def test_a_response_over_the_budget_stops_with_one_error(
+    settings: Settings,
+    admin_token: str,
+    make: Any,
+    plan_executor: bool,
+    limits: dict[str, int],
+    what: str,
+) -> None:
+    # given five codes, each with its coupon (six objects, and their text)
+    await five_codes(make)
+    # when they are asked for with a smaller budget
+    body = await ask(settings, admin_token, plan_executor=plan_executor, **limits)
+    # then the response is one error naming the limit, without the rows read
+    (limit,) = limits.values()
+    assert body["data"] is None
+    assert body["errors"] == [
+        {
+            "message": f"The response would hold more than {limit} {what}; that is the limit. "
+            "Ask for fewer rows (first/last) or fewer fields.",
+            "extensions": {"code": "RESPONSE_TOO_LARGE", "limit": limit, "of": what},
+        }
+    ]
