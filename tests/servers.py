@@ -79,7 +79,7 @@ class Uvicorn:
 
 
 @asynccontextmanager
-async def servers(env: dict[str, str], count: int = 2) -> AsyncIterator[list[str]]:
+async def uvicorn_processes(env: dict[str, str], count: int = 2) -> AsyncIterator[list[str]]:
     """`count` uvicorn processes of the app with environment `env` (the whole environment:
     nothing of this process's is added); their base URLs."""
     ports = [free_port() for _ in range(count)]

@@ -26,14 +26,40 @@ class Trashed(str, enum.Enum):
     ONLY = "ONLY"
 
 
+# The parents whose soft deletion takes a record out of the lists with it: (column, table).
+_PARENTS = (("site_id", "site"), ("organisation_id", "organisation"))
+
+
+def _parent_deleted(table: sa.Table) -> ColumnElement[bool] | None:
+    """Whether the record's site or organisation is soft-deleted (None for a table with
+    neither). Uncorrelated subqueries: the database reads the few deleted parents once per
+    statement (a hashed subplan on PostgreSQL), not once per row."""
+    metadata = table.metadata
+    deleted = [
+        table.c[column].in_(
+            sa.select(metadata.tables[parent].c.id).where(
+                metadata.tables[parent].c.deleted_at.is_not(None)
+            )
+        )
+        for column, parent in _PARENTS
+        if column in table.c
+    ]
+    return sa.or_(*deleted) if deleted else None
+
+
 @functools.cache
 def trashed_condition(table: sa.Table, trashed: Trashed) -> tuple[ColumnElement[bool], ...]:
     """The soft-deletion condition of a read (built once per table and choice: expressions
-    are immutable, and every request needs the same few)."""
+    are immutable, and every request needs the same few).
+
+    A record is trashed when it is soft-deleted or its site or organisation is: deleting a
+    site takes its codes out of every list, and restoring it brings them back unchanged."""
     if trashed is Trashed.WITH or "deleted_at" not in table.c:
         return ()
-    column = table.c.deleted_at
-    return (column.is_(None) if trashed is Trashed.WITHOUT else column.is_not(None),)
+    column, parent = table.c.deleted_at, _parent_deleted(table)
+    if trashed is Trashed.WITHOUT:
+        return (column.is_(None),) if parent is None else (column.is_(None), sa.not_(parent))
+    return (column.is_not(None),) if parent is None else (sa.or_(column.is_not(None), parent),)
 
 
 class FieldKind(enum.Enum):

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from app.db.errors import unique_violations
+from app.db.tables import SITE
 
 
 class RowLock(enum.Enum):
@@ -68,3 +69,10 @@ async def lock_ids(db: Any, table: sa.Table, ids: Sequence[int]) -> None:
     locking overlapping sets then queue instead of deadlocking."""
     statement = sa.select(table.c.id).where(table.c.id.in_(list(ids))).order_by(table.c.id)
     await db.execute(statement.with_for_update())
+
+
+async def site_ids_of(db: Any, organisation_id: int) -> list[int]:
+    """The ids of an organisation's sites, deleted ones included (a grant on a deleted site
+    still names it)."""
+    statement = sa.select(SITE.c.id).where(SITE.c.organisation_id == organisation_id)
+    return list((await db.execute(statement)).scalars())

@@ -360,6 +360,7 @@ ALL_TABLES = (
 
 # The Core tables behind the models, which statements are built on (SQLModel declares
 # `__table__` loosely, hence Any).
+ORGANISATION: Any = Organisation.__table__
 SITE: Any = Site.__table__
 CUSTOMER: Any = Customer.__table__
 COUPON: Any = Coupon.__table__

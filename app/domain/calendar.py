@@ -8,12 +8,26 @@ local midnights, never by adding 24 hours to an instant.
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
+import functools
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from app.domain.enums import ExpirationUnit, UsagePeriod
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+@functools.cache
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_time_zone(name: object) -> bool:
+    """Whether `name` is an IANA time zone this machine's zoneinfo knows ("Europe/London").
+
+    Matched against the list rather than by trying `ZoneInfo(name)`, which also opens files
+    by relative path and accepts names that are not zones ("posixrules")."""
+    return isinstance(name, str) and name in _time_zone_names()
 
 
 def zone(tz: ZoneInfo | str) -> ZoneInfo:

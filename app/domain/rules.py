@@ -15,8 +15,8 @@ from datetime import datetime
 
 from app.domain.amounts import Basket, Discount, compute_discount, eligible_total
 from app.domain.calendar import to_utc
-from app.domain.enums import Channel, DiscountKind, Reason
-from app.domain.terms import Terms
+from app.domain.enums import Channel, Reason
+from app.domain.terms import Terms, priced_in
 from app.domain.windows import Window
 
 
@@ -152,13 +152,7 @@ def _audience(facts: CodeFacts, attempt: Attempt, usage: Usage) -> Reason | None
 
 def _basket(facts: CodeFacts, attempt: Attempt, usage: Usage) -> Reason | None:
     terms, currency = facts.terms, attempt.basket.currency
-    # A currency map that is set but silent about this currency means the discount was not
-    # priced for it; guessing (0, or no limit) would be wrong either way.
-    if terms.kind is DiscountKind.FIXED and currency not in terms.amounts:
-        return Reason.CURRENCY_NOT_SUPPORTED
-    if terms.minimum_spend and currency not in terms.minimum_spend:
-        return Reason.CURRENCY_NOT_SUPPORTED
-    if terms.maximum_discount and currency not in terms.maximum_discount:
+    if not priced_in(terms, currency):
         return Reason.CURRENCY_NOT_SUPPORTED
     total = eligible_total(terms, attempt.basket)
     if total <= 0:

@@ -16,7 +16,7 @@ from app.domain.currencies import currency_problem, is_currency_code
 from app.domain.enums import DiscountKind, ExpirationUnit, ItemCategory, UsagePeriod
 from app.domain.windows import Window, intersect
 
-__all__ = ["Terms", "TermsProblem", "Window", "intersect", "validate_terms"]
+__all__ = ["Terms", "TermsProblem", "Window", "intersect", "priced_in", "validate_terms"]
 
 _HUNDREDTH = Decimal("0.01")
 # Relative expiry is added to assignment times; beyond about a century it can only be a typo,
@@ -181,6 +181,17 @@ def _expiry_problems(unit: ExpirationUnit | None, count: int | None) -> list[Ter
         message = f"expiresIn must be between 1 and {_MAX_EXPIRES_IN[unit]} for {unit.value}"
         return [TermsProblem("expiresIn", "OUT_OF_RANGE", message)]
     return []
+
+
+def priced_in(terms: Terms, currency: str) -> bool:
+    """Whether the terms say what they give in `currency`. A currency map that is set but
+    silent about a currency means the discount was not priced for it; guessing (0, or no
+    limit) would be wrong either way."""
+    if terms.kind is DiscountKind.FIXED and currency not in terms.amounts:
+        return False
+    if terms.minimum_spend and currency not in terms.minimum_spend:
+        return False
+    return not terms.maximum_discount or currency in terms.maximum_discount
 
 
 def validate_terms(terms: Terms) -> list[TermsProblem]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from app.auth.principal import Principal, Scope
+from app.auth.principal import EVERYTHING, NOTHING, Principal, Scope
 from app.auth.roles import Action, RecordType
 from app.graphql.errors import Forbidden, Unauthenticated
 
@@ -36,22 +37,40 @@ class Access:
         """Where the caller may do `action` on `type_name` records (may be empty)."""
         self.require_authenticated()
         record_type = RECORD_TYPES.get(type_name)
-        if record_type is None:
+        if record_type is not None:
+            return self.principal.scope(record_type, action)
+        if action in (Action.READ, Action.LIST):
             return self.principal.any_scope()
-        return self.principal.scope(record_type, action)
+        # Writing the directory: sites by their own roles, organisations by administrators.
+        if type_name == "Site":
+            return self.principal.scope(RecordType.SITE, action)
+        return EVERYTHING if self.principal.is_admin else NOTHING
 
     def require_scope(self, type_name: str, action: Action) -> Scope:
         """Like `scope`, but a caller without the role on any site is refused (FORBIDDEN)."""
         scope = self.scope(type_name, action)
         if scope.is_empty:
-            role = f"{type_name}-{action.value}"
-            raise Forbidden(f"the {role} role is required", role=role)
+            raise _refusal(type_name, action, "")
         return scope
 
     def require(
         self, type_name: str, action: Action, *, site_id: int, organisation_id: int
     ) -> None:
         """Refuse (FORBIDDEN) unless the caller may do `action` on that site's records."""
-        if not self.scope(type_name, action).covers(site_id, organisation_id):
-            role = f"{type_name}-{action.value}"
-            raise Forbidden(f"the {role} role is required on this site", role=role)
+        self.authorize(type_name, action, site_ids=(site_id,), organisation_id=organisation_id)
+
+    def authorize(
+        self, type_name: str, action: Action, *, site_ids: Collection[int], organisation_id: int
+    ) -> None:
+        """Refuse (FORBIDDEN) unless the caller may do `action` on `type_name` records of one of
+        the sites or of the organisation (no sites: a grant on the organisation itself)."""
+        scope = self.scope(type_name, action)
+        if not any(scope.covers(site_id, organisation_id) for site_id in site_ids or (0,)):
+            raise _refusal(type_name, action, " on this site" if site_ids else " on this organisation")
+
+
+def _refusal(type_name: str, action: Action, where: str) -> Forbidden:
+    if type_name == "Organisation":
+        return Forbidden("only administrators may change organisations", role="administrator")
+    role = f"{type_name}-{action.value}"
+    return Forbidden(f"the {role} role is required{where}", role=role)

@@ -9,7 +9,7 @@ from app.db import tables as t
 from app.db import uniqueness as indexes
 from app.services.handles import Record
 from app.services.problems import ProblemCode
-from app.services.records import RecordKind
+from app.services.records import Owner, RecordKind
 from app.services.uniqueness import LiveUnique
 
 DISCOUNT_CODE_RULE = LiveUnique(
@@ -47,8 +47,9 @@ def _key(rule: LiveUnique) -> Any:
     return key
 
 
-SITES = RecordKind("Site", "site", t.SITE)
-CUSTOMERS = RecordKind("Customer", "customer", t.CUSTOMER)
+ORGANISATIONS = RecordKind("Organisation", "organisation", t.ORGANISATION, owner=Owner.ITSELF)
+SITES = RecordKind("Site", "site", t.SITE, owner=Owner.ITSELF)
+CUSTOMERS = RecordKind("Customer", "customer", t.CUSTOMER, owner=Owner.ORGANISATION)
 COUPONS = RecordKind("Coupon", "coupon", t.COUPON)
 DISCOUNT_CODES = RecordKind(
     "DiscountCode", "discount code", t.DISCOUNT_CODE, unique=_key(DISCOUNT_CODE_RULE)

@@ -28,6 +28,15 @@ Path = tuple[str, ...]
 MAX_BULK_IDS = 1000
 
 
+class Owner(enum.Enum):
+    """Where a record's permissions are granted."""
+
+    SITE = "site"  # a site's record: on its site or its organisation
+    # An organisation's record (a customer): on the organisation or on any of its sites.
+    ORGANISATION = "organisation"
+    ITSELF = "itself"  # a site (on itself or its organisation), an organisation (on itself)
+
+
 @dataclass(frozen=True)
 class RecordKind:
     """A type of record as the write paths see it."""
@@ -38,6 +47,7 @@ class RecordKind:
     # The live-uniqueness rule a row must respect to come back from deletion, and the values
     # of the row it applies to.
     unique: Callable[[Record], tuple[LiveUnique, dict[str, Any]]] | None = None
+    owner: Owner = Owner.SITE
 
 
 async def in_transaction(sessions: Sessions, work: Callable[[Session], Awaitable[T]]) -> T:
@@ -92,10 +102,28 @@ async def find_for_write(
 ) -> Record:
     """The row, locked, once the actor may do `action` on it (and, with `live`, not deleted)."""
     row = await find(session, kind, db_id, path, lock=True)
-    actor.require(kind.type_name, action, site_id=row.site_id, organisation_id=row.organisation_id)
+    await authorize(session, kind, row, actor, action)
     if live:
         require_live(kind, row, path)
     return row
+
+
+async def authorize(
+    session: Session, kind: RecordKind, row: Record, actor: Actor, action: Action
+) -> None:
+    """Raises unless the actor may do `action` on `row`, by where its kind is granted."""
+    name = kind.type_name
+    if kind.owner is Owner.SITE:
+        actor.require(name, action, site_id=row.site_id, organisation_id=row.organisation_id)
+    elif kind.owner is Owner.ORGANISATION:
+        sites = await stored.site_ids_of(session, row.organisation_id)
+        actor.require_in_organisation(
+            name, action, organisation_id=row.organisation_id, site_ids=sites
+        )
+    elif "organisation_id" in row._mapping:  # a site
+        actor.require(name, action, site_id=row.id, organisation_id=row.organisation_id)
+    else:  # an organisation
+        actor.require_in_organisation(name, action, organisation_id=row.id)
 
 
 async def insert_row(

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.db import ledger
+from app.db import ledger, sites
 from app.db import tables as t
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
@@ -157,9 +157,9 @@ async def _redeem(
 
 
 async def find_site(db: Any, site_id: int, path: str = "input.siteId") -> Record:
-    """The live site, or the problem NOT_FOUND at `path`."""
-    site = await ledger.row_by_id(db, t.SITE, site_id)
-    if site is None or site.deleted_at is not None:
+    """The live site of a live organisation, or the problem NOT_FOUND at `path`."""
+    site = await sites.live_site(db, site_id)
+    if site is None:
         raise problem(path, ProblemCode.NOT_FOUND, "no site has this id")
     return site
 

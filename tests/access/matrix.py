@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
 from tests.access.support import World, gid, unique
@@ -47,6 +47,9 @@ class Op:
     checks_target: bool = True
     # With the role on another site only, the record is as missing (NOT_FOUND), not FORBIDDEN.
     unseen: bool = False
+    # Where the role is granted to suffice: on the record's site, on its organisation (the
+    # site's own writes, whose record may be a new site), or nowhere (administrators only).
+    granted_on: str = "site"
 
     @property
     def id(self) -> str:
@@ -278,7 +281,49 @@ async def _void(world: World) -> Prepared:
     return {"id": gid(record)}, record
 
 
+async def _create_organisation(world: World) -> tuple[dict[str, Any], Any]:
+    return {"name": unique("Organisation ")}, None
+
+
+async def _update_organisation(world: World) -> tuple[dict[str, Any], Any]:
+    record = await world.make.organisation()
+    return {"id": gid(record), "name": "Renamed"}, record
+
+
+async def _create_site(world: World) -> tuple[dict[str, Any], Any]:
+    values = {"name": unique("Site "), "currency": "EUR", "timeZone": "Europe/Paris"}
+    return {"organisationId": gid(world.org1), **values}, None
+
+
+async def _update_site(world: World) -> tuple[dict[str, Any], Any]:
+    record = await world.make.site(world.org1)
+    return {"id": gid(record), "timeZone": "America/New_York"}, record
+
+
+def _directory_state_changes(type_name: str, single: str, granted_on: str) -> list[Op]:
+    """delete and restore of an organisation or a site: a fresh one of organisation 1 each."""
+    ops = []
+    for verb in ("delete", "restore"):
+        deleted = {"deleted_at": datetime(2025, 1, 1, tzinfo=timezone.utc)} if verb == "restore" else {}
+
+        async def prepare(world: World, deleted: dict[str, Any] = deleted) -> Prepared:
+            if type_name == "Organisation":
+                record = await world.make.organisation(**deleted)
+            else:
+                record = await world.make.site(world.org1, **deleted)
+            return {"id": gid(record)}, record
+
+        ops.append(write(f"{verb}{type_name}", "$id: ID!", "id: $id", single, prepare, f"{type_name}-Delete", granted_on=granted_on, other=FOREIGN))
+    return ops
+
+
 WRITES = [
+    write("createOrganisation", "$input: CreateOrganisationInput!", "input: $input", "organisation", _input(_create_organisation), "Organisation-Create", granted_on="administrators", checks_target=False),
+    write("updateOrganisation", "$input: UpdateOrganisationInput!", "input: $input", "organisation", _input(_update_organisation), "Organisation-Edit", granted_on="administrators"),
+    *_directory_state_changes("Organisation", "organisation", "administrators"),
+    write("createSite", "$input: CreateSiteInput!", "input: $input", "site", _input(_create_site), "Site-Create", granted_on="organisation", other=FOREIGN, checks_target=False),
+    write("updateSite", "$input: UpdateSiteInput!", "input: $input", "site", _input(_update_site), "Site-Edit", granted_on="organisation", other=FOREIGN),
+    *_directory_state_changes("Site", "site", "organisation"),
     write("createCoupon", "$input: CreateCouponInput!", "input: $input", "coupon", _input(_create_coupon), "Coupon-Create", checks_target=False),
     write("updateCoupon", "$input: UpdateCouponInput!", "input: $input", "coupon", _input(_update_coupon), "Coupon-Edit"),
     *state_changes("Coupon", "coupon", "coupons", ("delete", "restore", "disable", "enable")),

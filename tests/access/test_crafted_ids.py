@@ -63,7 +63,8 @@ FILTERED = [
     Op("coupons", "query($id: ID!) { result: coupons(filter: {siteId: {in: [$id]}}) { nodes { id } } }", None, LIST, None, variant="siteId"),  # type: ignore[arg-type]
     Op("customers", "query($id: ID!) { result: customers(filter: {organisationId: {eq: $id}}) { nodes { id } } }", None, LIST, None, variant="organisationId"),  # type: ignore[arg-type]
 ]
-WITH_IDS = [op for op in OPERATIONS if op.kind != LIST] + FILTERED
+NO_IDS = {"createOrganisation"}  # its input names no record
+WITH_IDS = [op for op in OPERATIONS if op.kind != LIST and op.field not in NO_IDS] + FILTERED
 KINDS = list(crafted_numbers(1))
 
 

@@ -53,6 +53,13 @@ def token_for(op: Op, kind: str, world: World, subject: str) -> str | None:
             return mint(subject)
         others = [r for r in EVERY_ROLE if r not in {op.role, *op.alternatives}]
         return mint(subject, grants=[grant(others, site_a)])
+    if op.granted_on == "administrators" and kind in (OTHER_SITE, THIS_SITE):
+        # every role there is, on the organisation and its sites: still not an administrator
+        return mint(subject, grants=[{"roles": list(EVERY_ROLE), "sites": [site_a],
+                                      "organisations": [world.org1.id]}])
+    if op.granted_on == "organisation" and kind in (OTHER_SITE, THIS_SITE):
+        organisation = world.org1 if kind == THIS_SITE else world.org2
+        return mint(subject, grants=[{"roles": [role], "organisations": [organisation.id]}])
     if kind == OTHER_SITE:
         return mint(subject, grants=[grant([role], world.sites[op.other].site.id)])
     if kind == THIS_SITE:
@@ -106,7 +113,11 @@ async def test_access(op: Op, kind: str, client: Client, world: World, engine: A
         result = body["data"]["result"]
         assert result["record"] is None
         assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["id"], "NOT_FOUND")]
-    elif kind == ROLE_MISSING or (kind == OTHER_SITE and op.kind in (CHECK, WRITE)):
+    elif (
+        kind == ROLE_MISSING
+        or (kind == OTHER_SITE and op.kind in (CHECK, WRITE))
+        or (kind == THIS_SITE and op.granted_on == "administrators")
+    ):
         assert (response.status_code, codes(body)) == (403, ["FORBIDDEN"]), body
         assert "data" not in body
     elif kind == OTHER_SITE:

@@ -56,6 +56,7 @@ BOOKING = {"category": "BOOKING", "itemId": "room-1", "quantity": 2, "unitPrice"
 
 def gid(row: Any) -> str:
     names = {
+        t.Organisation: "Organisation",
         t.Site: "Site",
         t.Customer: "Customer",
         t.Coupon: "Coupon",

@@ -19,7 +19,7 @@ import pytest
 from app.db import tables as t
 from tests.conftest import TEST_SECRET
 from tests.engine.support import VOID, gid, ledger_rows, open_shop, times_used
-from tests.servers import servers
+from tests.servers import uvicorn_processes
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
@@ -44,7 +44,7 @@ async def servers(database_url: str, engine: Any) -> AsyncIterator[list[str]]:
         # The storms test exactness, not latency: a loaded test machine must not time out.
         "DISCOUNTS_REQUEST_TIMEOUT_SECONDS": "120",
     }
-    async with servers(env) as urls:
+    async with uvicorn_processes(env) as urls:
         yield urls
 
 

@@ -30,7 +30,7 @@ from tests.conftest import TEST_SECRET
 from tests.engine.support import REDEEM, VALIDATE, open_shop, role_token
 from tests.http.conftest import GRAPHQL_RESPONSE_JSON
 from tests.http.test_rate_limit import Clock
-from tests.servers import free_port, servers
+from tests.servers import free_port, uvicorn_processes
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 LIMIT = 5
@@ -197,7 +197,7 @@ async def two_servers(
         "DISCOUNTS_REDIS_KEY_PREFIX": key_prefix,
         "DISCOUNTS_FAILED_CODE_ATTEMPTS_PER_MINUTE": str(LIMIT),
     }
-    async with servers(env) as urls:
+    async with uvicorn_processes(env) as urls:
         yield urls
 
 

@@ -3,6 +3,11 @@
 from app.graphql.mutations.assignments import AssignmentMutation, AssignmentStateMutation
 from app.graphql.mutations.coupon_codes import CouponCodeMutation, CouponCodeStateMutation
 from app.graphql.mutations.coupons import CouponMutation, CouponStateMutation
+from app.graphql.mutations.directory import (
+    DirectoryMutation,
+    OrganisationStateMutation,
+    SiteStateMutation,
+)
 from app.graphql.mutations.discount_codes import DiscountCodeMutation, DiscountCodeStateMutation
 
 # The write API (issue 3), in the order the schema lists them.
@@ -15,6 +20,9 @@ WRITE_MUTATIONS: tuple[type, ...] = (
     DiscountCodeStateMutation,
     AssignmentMutation,
     AssignmentStateMutation,
+    DirectoryMutation,
+    OrganisationStateMutation,
+    SiteStateMutation,
 )
 
 __all__ = ["WRITE_MUTATIONS"]

@@ -80,7 +80,7 @@ def decode_ids(fields: dict[str, Any], types: Mapping[str, str], path: Path = ("
 
 def actor(info: strawberry.Info) -> Actor:
     context = info.context
-    return Actor(subject=context.principal.subject, authorize=context.access.require)
+    return Actor(subject=context.principal.subject, authorize=context.access.authorize)
 
 
 async def write(
