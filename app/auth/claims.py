@@ -106,4 +106,3 @@ def _ids(value: object, where: str) -> frozenset[int]:
             raise InvalidClaims(f"{expected}, not {item!r:.40}")
         ids.add(item)
     return frozenset(ids)
-

@@ -16,7 +16,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Row
 from app.db import records
 from app.db.reads import coupon_code_key_condition, discount_code_key_condition
 from app.db.tables import ASSIGNMENT, COUPON, COUPON_CODE, DISCOUNT_CODE, REDEMPTION
+from app.domain.enums import DiscountKind
 from app.domain.rules import Usage
 
 # A row whose `times_used` a use of a code moves: (its table, its id).
@@ -86,6 +88,28 @@ async def coupon_codes_by_key(
     if coupon_id is not None:
         statement = statement.where(COUPON_CODE.c.coupon_id == coupon_id)
     return list((await db.execute(statement)).all())
+
+
+def _stand_in_code() -> Any:
+    """A discount code row that no row is: id 0 (keys count from 1, so every read keyed by
+    it finds nothing), deleted, without terms. The engine reads and evaluates it in place of
+    a code that does not exist, for callers who must not tell the two apart by the time the
+    answer takes (app.services.engine_facts.rehearse)."""
+    values: dict[str, Any] = {
+        column.name: False if isinstance(column.type, sa.Boolean) else None
+        for column in DISCOUNT_CODE.c
+    }
+    values.update(
+        id=0,
+        kind=DiscountKind.PERCENTAGE,
+        deleted_at=datetime(1970, 1, 1, tzinfo=timezone.utc),
+        times_used=0,
+        has_assignments=False,
+    )
+    return SimpleNamespace(**values)
+
+
+STAND_IN_CODE = _stand_in_code()
 
 
 async def customer_assignments(

@@ -3,6 +3,10 @@
 `find_code` picks the code; `gather` reads its facts and counts its uses without locks (a dry
 run, or a redemption's first look); `regather` reads them again under the row locks, so that a
 redemption decides on rows no other redemption can change before it commits.
+
+A caller who may not read the codes they try gets the same answer for a missing code and a
+hidden one (deleted, disabled, not yet valid, someone else's), and must not be able to tell
+them apart by the time it takes either (`CodeSearch.even`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from app.db.tables import CATEGORY_FLAGS
 from app.domain.amounts import Basket
 from app.domain.calendar import resolve_bound, usage_period_bounds
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
-from app.domain.rules import Attempt, CodeFacts, Customer, Usage
+from app.domain.rules import Attempt, CodeFacts, Customer, Usage, evaluate
 from app.domain.terms import Terms
 from app.domain.windows import Window
 from app.services.engine_request import CodeRequest
@@ -28,6 +32,22 @@ from app.services.problems import ProblemCode, problem
 
 COUPON_CODE, DISCOUNT_CODE = "CouponCode", "DiscountCode"
 CODE_TYPES = (COUPON_CODE, DISCOUNT_CODE)
+
+
+@dataclass(frozen=True)
+class CodeSearch:
+    """The code types searched for a caller, and whether every answer must cost the same.
+
+    `even` is for callers who get the enumeration-safe view of a type searched: every code
+    found has its owner, eligible items, the customer's assignments and its uses read,
+    whatever its terms need, and when none is found the same reads are made and evaluated for
+    a stand-in (`rehearse`): one statement count whatever the code (measured before: a
+    missing code 4.2 ms, a hidden one 5.5-5.8 ms). Callers who may read every type searched
+    can list the codes anyway and keep the shorter path.
+    """
+
+    types: frozenset[str]
+    even: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,24 +209,45 @@ def counters_of(
 
 
 async def gather(
-    db: Any, site: Record, found: Found, request: CodeRequest, customer: Record | None
+    db: Any,
+    site: Record,
+    found: Found,
+    request: CodeRequest,
+    customer: Record | None,
+    *,
+    even: bool = False,
 ) -> Gathered:
     """The facts, the attempt and the counts, read without locks: a dry run's whole answer,
-    and a redemption's first look (see `regather`)."""
+    and a redemption's first look (see `regather`). `even` makes every read whether or not
+    the code needs it (see `CodeSearch`)."""
     owner_column, code_column, owner_id = found.columns
     owner = code = found.row
     if found.is_coupon_code:
         owner = await ledger.row_by_id(db, t.COUPON, owner_id)
+    elif even:  # as a coupon code's coupon is read; the stand-in has no row to read
+        owner = await ledger.row_by_id(db, t.DISCOUNT_CODE, owner_id) or code
     items = []
     # Item ids only narrow flagged categories; terms without any apply to every item.
-    if any(getattr(owner, flag) for flag in CATEGORY_FLAGS.values()):
+    if even or any(getattr(owner, flag) for flag in CATEGORY_FLAGS.values()):
         items = await eligible_items(db, owner_column, owner_id)
     held = []
     # Assignments matter only for codes that have live ones; most codes have none.
-    if customer is not None and found.restricted:
+    if customer is not None and (even or found.restricted):
         held = await ledger.customer_assignments(db, code_column, found.row.id, customer.id)
+        held = held if found.restricted else []
     parts = (found, owner, code, held, customer, items)
     return await _assemble(db, site, request, *parts)  # type: ignore[arg-type]
+
+
+STAND_IN = Found(DISCOUNT_CODE, ledger.STAND_IN_CODE)
+
+
+async def rehearse(db: Any, site: Record, request: CodeRequest, customer: Record | None) -> None:
+    """What an even search does for a code it finds, done when it finds none: the reads and
+    the evaluation of a stand-in (a deleted discount code that no row is), whose outcome is
+    dropped."""
+    gathered = await gather(db, site, STAND_IN, request, customer, even=True)
+    evaluate(gathered.facts, gathered.attempt, gathered.usage)
 
 
 async def regather(db: Any, site: Record, first: Gathered, request: CodeRequest) -> Gathered:

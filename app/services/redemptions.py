@@ -9,8 +9,10 @@ counts against moved. Every redemption and void of one code queues on the first 
 locks, so the count it decides on cannot change before it commits: caps hold with any number
 of server processes. On SQLite the transaction begins IMMEDIATE, which serialises all writers.
 
-Callers are described by the code types they may use at the site (`types`): codes of other
-types are not even searched for, which is what makes a hidden code look like a missing one.
+Callers are described by the code types they may use at the site (`CodeSearch`): codes of
+other types are not even searched for, which is what makes a hidden code look like a missing
+one; a caller with the enumeration-safe view gets an even search, whose every answer costs the
+same work.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from app.domain.amounts import BasketLine, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
 from app.domain.rules import Outcome, evaluate
 from app.services.engine_facts import (
+    CodeSearch,
     Found,
     Gathered,
     counters_of,
@@ -38,6 +41,7 @@ from app.services.engine_facts import (
     gather,
     moment,
     regather,
+    rehearse,
     terms_from_row,
 )
 from app.services.engine_request import CodeRequest
@@ -81,15 +85,15 @@ def _evaluated(gathered: Gathered) -> Check:
     return Check(evaluate(gathered.facts, gathered.attempt, gathered.usage), gathered)
 
 
-async def check_code(
-    db: Any, site: Record, request: CodeRequest, types: frozenset[str]
-) -> Check:
+async def check_code(db: Any, site: Record, request: CodeRequest, search: CodeSearch) -> Check:
     """Evaluates the attempt on what is committed now; writes and locks nothing."""
     customer = await _customer(db, site, request.customer_id)
-    found = await find_code(db, site.id, request.code, request.coupon_id, types)
+    found = await find_code(db, site.id, request.code, request.coupon_id, search.types)
     if isinstance(found, Reason):
+        if search.even:
+            await rehearse(db, site, request, customer)
         return Check(Outcome(found))
-    return _evaluated(await gather(db, site, found, request, customer))
+    return _evaluated(await gather(db, site, found, request, customer, even=search.even))
 
 
 def _replay(existing: Record, request: CodeRequest) -> Redeemed:
@@ -100,13 +104,13 @@ def _replay(existing: Record, request: CodeRequest) -> Redeemed:
 
 
 async def _redeem(
-    session: Session, site: Record, request: CodeRequest, types: frozenset[str], by: str
+    session: Session, site: Record, request: CodeRequest, search: CodeSearch, by: str
 ) -> Redeemed:
     key = request.idempotency_key or ""
     # A first look without locks: a refusal read from committed rows is a true answer as of
     # that read, so refusals (most of a storm on a used-up code) never queue on the locks.
     try:
-        check = await check_code(session, site, request, types)
+        check = await check_code(session, site, request, search)
     except Problems:
         # The request's customer is gone; an earlier redemption under the key still answers.
         existing = await ledger.redemption_by_key(session, site.id, key)
@@ -181,14 +185,14 @@ def _check_dated(request: CodeRequest, site: Record, may_date: Callable[[Record]
 async def redeem(
     sessions: Sessions,
     request: CodeRequest,
-    types_at: Callable[[Record], frozenset[str]],
+    types_at: Callable[[Record], CodeSearch],
     by: str,
     may_date: Callable[[Record], bool],
 ) -> Redeemed:
     """Redeems in one transaction, or answers the earlier redemption made with the same key.
 
-    `types_at(site)` gives the code types the caller may redeem at the site (it raises when
-    they may not redeem there at all); `may_date(site)` whether they may record a past use
+    `types_at(site)` gives the code types the caller may redeem at the site as a search (it
+    raises when they may not redeem there at all); `may_date(site)` whether they may record a past use
     there (`request.at`). Two requests with one key for different codes take different locks;
     the unique index on (site, key) lets only one insert, and the other, rolled back, answers
     the winner's row.
@@ -209,6 +213,11 @@ async def redeem(
         return _replay(existing, request)
 
 
+def missing_redemption() -> Problems:
+    """The answer to voiding an id that names no redemption, and one the caller may not see."""
+    return problem("id", ProblemCode.NOT_FOUND, "no redemption has this id")
+
+
 async def void(
     sessions: Sessions,
     redemption_id: int,
@@ -221,7 +230,7 @@ async def void(
     async with sessions() as session, session.begin():
         row = await ledger.row_by_id(session, t.REDEMPTION, redemption_id)
         if row is None:
-            raise problem("id", ProblemCode.NOT_FOUND, "no redemption has this id")
+            raise missing_redemption()
         authorize(row)
         if row.voided_at is not None:
             return row

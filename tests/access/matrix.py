@@ -7,7 +7,9 @@ Kinds of operation, and what each answers to a caller without the right:
 - LIST: the role missing is FORBIDDEN; held on another site, the list holds that site's
   records and none of site A's;
 - CHECK (validateCode, codeUsageStats) and WRITE (every mutation): FORBIDDEN either way, the
-  write not made.
+  write not made; but a write whose refusal would tell what the record is (`unseen`:
+  voidRedemption, whose missing role names the redeemed code's type) answers a record on
+  another site with the user error NOT_FOUND, as it answers an id of nothing.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Op:
     # The record written, read back to show that a refused write changed nothing (None: a
     # create, nothing to read back).
     checks_target: bool = True
+    # With the role on another site only, the record is as missing (NOT_FOUND), not FORBIDDEN.
+    unseen: bool = False
     # Where the role is granted to suffice: on the record's site, on its organisation (the
     # site's own writes, whose record may be a new site), or nowhere (administrators only).
     granted_on: str = "site"
@@ -360,7 +364,7 @@ WRITES = [
     ),
     write(
         "voidRedemption", "$id: ID!", "id: $id", "redemption", _void, "Redemption-Edit",
-        alternatives=("DiscountCode-Redeem", "CouponCode-Redeem"),
+        alternatives=("DiscountCode-Redeem", "CouponCode-Redeem"), unseen=True,
     ),
 ]
 

@@ -8,7 +8,8 @@ that would do, the role on another site only, the role on the record's site, an 
   `error="invalid_token"` when a token was presented and refused), no `data`;
 - role missing: FORBIDDEN, HTTP 403, no `data`; a write changes nothing;
 - role on another site: a fetch answers null, a list shows only the other site's records, a
-  code check or a write is FORBIDDEN (403) and changes nothing;
+  code check or a write is FORBIDDEN (403) and changes nothing (a write of an `unseen` record:
+  the user error NOT_FOUND, as for an id of nothing);
 - role on the site, administrator: the operation succeeds; a write stamps `updatedBy` with the
   token's subject.
 
@@ -107,6 +108,11 @@ async def test_access(op: Op, kind: str, client: Client, world: World, engine: A
         assert "data" not in body
         challenge = "Bearer" if kind == NO_TOKEN else 'Bearer error="invalid_token"'
         assert response.headers["www-authenticate"] == challenge
+    elif kind == OTHER_SITE and op.unseen:
+        assert (response.status_code, codes(body)) == (200, []), body
+        result = body["data"]["result"]
+        assert result["record"] is None
+        assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["id"], "NOT_FOUND")]
     elif (
         kind == ROLE_MISSING
         or (kind == OTHER_SITE and op.kind in (CHECK, WRITE))

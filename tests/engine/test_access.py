@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from app.graphql.ids import to_global_id
 from tests.engine.support import REDEEM, STATS, VALIDATE, VOID, gid, open_shop, role_token
 
 NOW = datetime.now(timezone.utc)
@@ -152,16 +153,24 @@ async def test_who_may_void(gql: Any, make: Any) -> None:
     checkout = role_token(subject(), ["CouponCode-Redeem"], shop.site)
     attempt = {"input": shop.attempt("C", idempotencyKey="k")}
     redemption = (await gql(REDEEM, attempt, token=checkout))["redeemCode"]["redemption"]
-    # Then the wrong code type, another site or no role at all cannot void it
+    # Then the wrong code type or another site cannot void it, nor learn that it exists: the
+    # answer is the one to an id of nothing (naming the missing role told the code's type)
     other_site = await make.site(shop.organisation)
-    for roles, site in (
-        (["DiscountCode-Redeem"], shop.site),
-        (["Redemption-Edit", "CouponCode-Redeem"], other_site),
-        (["CouponCode-Read"], shop.site),
-    ):
+    nothing = to_global_id("Redemption", 10**6)
+    for roles, site in ((["DiscountCode-Redeem"], shop.site), (["Redemption-Edit", "CouponCode-Redeem"], other_site)):
         caller = role_token(subject(), roles, site)
-        errors = await gql.errors(VOID, {"id": redemption["id"]}, token=caller)
-        assert errors[0]["extensions"]["code"] == "FORBIDDEN", roles
+        refused = await gql(VOID, {"id": redemption["id"]}, token=caller)
+        assert refused == await gql(VOID, {"id": nothing}, token=caller), roles
+        assert refused["voidRedemption"]["userErrors"] == [{"field": ["id"], "code": "NOT_FOUND", "message": "no redemption has this id"}]
+    # A caller who may read it but not void it is told the roles it lacks
+    caller = role_token(subject(), ["Redemption-Read", "DiscountCode-Redeem"], shop.site)
+    errors = await gql.errors(VOID, {"id": redemption["id"]}, token=caller)
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+    assert errors[0]["extensions"]["roles"] == ["Redemption-Edit", "CouponCode-Redeem"]
+    # and one without any role that voids is refused before the id is read
+    caller = role_token(subject(), ["CouponCode-Read"], shop.site)
+    errors = await gql.errors(VOID, {"id": redemption["id"]}, token=caller)
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
     # but the checkout that redeemed it, or a holder of Redemption-Edit, can
     editor = role_token(subject(), ["Redemption-Edit"], shop.site)
     for caller in (checkout, editor):

@@ -21,8 +21,7 @@ from app.graphql.errors import Forbidden
 from app.graphql.ids import parse_global_id
 from app.graphql.mutations.payloads import run_use_case
 from app.services import redemptions
-from app.services.engine_facts import COUPON_CODE, DISCOUNT_CODE
-from app.services.problems import ProblemCode, problem
+from app.services.engine_facts import COUPON_CODE, DISCOUNT_CODE, CodeSearch
 
 VOID_PERMISSIONS = (
     ("Redemption", Action.EDIT),
@@ -39,7 +38,11 @@ def _refuse(permissions: tuple[tuple[str, Action], ...], where: str) -> Forbidde
 def _void_authorizer(info: strawberry.Info) -> Any:
     """Voiding needs Redemption-Edit on the redemption's site, or the Redeem role on the
     redeemed code's type there: the checkout that redeemed a code must be able to give the
-    use back when the order is cancelled, without holding a second role."""
+    use back when the order is cancelled, without holding a second role.
+
+    A caller who may not void a redemption is told which role they lack only when they may
+    read it; to anyone else it is NOT_FOUND, as an id of nothing is, since the role would
+    tell the kind of code it was for (and that it exists)."""
     access = info.context.access
 
     def authorize(row: Row[Any]) -> None:
@@ -48,7 +51,9 @@ def _void_authorizer(info: strawberry.Info) -> Any:
         for type_name, action in permissions:
             if access.scope(type_name, action).covers(row.site_id, row.organisation_id):
                 return
-        raise _refuse(permissions, " on this site")
+        if access.scope("Redemption", Action.READ).covers(row.site_id, row.organisation_id):
+            raise _refuse(permissions, " on this site")
+        raise redemptions.missing_redemption()
 
     return authorize
 
@@ -71,12 +76,12 @@ class EngineMutation:
         brake = GuessBrake(info)
         await brake.consult()  # before the transaction: it holds locks while it runs
 
-        def types_at(site: Row[Any]) -> frozenset[str]:
+        def types_at(site: Row[Any]) -> CodeSearch:
             # Called inside the transaction, once the site is read: the rights and the brake
             # are the caller's at that site.
             held["rights"] = rights = site_rights(context.access, site, Action.REDEEM)
             brake.guard(rights)
-            return rights.redeemable
+            return rights.search(rights.redeemable)
 
         def may_date(site: Row[Any]) -> bool:
             scope = context.access.scope("Redemption", Action.CREATE)
@@ -118,7 +123,8 @@ class EngineMutation:
         description="Voids a redemption: keeps it with voidedAt set and gives its use back to "
         "every cap it counted against. Idempotent: voiding a voided redemption answers it "
         "unchanged. Needs Redemption-Edit, or the Redeem role on the redeemed code's type, on "
-        "the redemption's site."
+        "the redemption's site; a redemption the caller may not read is NOT_FOUND, as an id "
+        "of nothing is."
     )
     async def void_redemption(
         self, info: strawberry.Info, id: strawberry.ID
@@ -133,7 +139,7 @@ class EngineMutation:
         async def use_case() -> Any:
             parsed = parse_global_id(id)
             if parsed is None or parsed[0] != "Redemption":
-                raise problem("id", ProblemCode.NOT_FOUND, "no redemption has this id")
+                raise redemptions.missing_redemption()
             return await redemptions.void(
                 context.services.sessions, parsed[1], authorize, context.principal.subject
             )

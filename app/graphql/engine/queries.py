@@ -46,7 +46,8 @@ class EngineQuery:
             rights = site_rights(context.access, site, Action.REDEEM, Action.READ)
             brake = GuessBrake(info)
             await brake.ensure_allowed(rights)
-            check = await redemptions.check_code(context.db, site, request, rights.usable)
+            search = rights.search(rights.usable)
+            check = await redemptions.check_code(context.db, site, request, search)
         except Problems as problems:
             raise bad_input(problems) from None
         outcome = check.outcome

@@ -23,7 +23,7 @@ from app.domain.rules import public_reason
 from app.graphql.access import Access
 from app.graphql.errors import Forbidden
 from app.graphql.rate_limit import FailedAttempts, RateLimited, caller_key
-from app.services.engine_facts import CODE_TYPES
+from app.services.engine_facts import CODE_TYPES, CodeSearch
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,11 @@ class SiteRights:
         if type_name is None:
             return searched <= self.readable
         return type_name in self.readable
+
+    def search(self, types: frozenset[str]) -> CodeSearch:
+        """The search for `types`: even (one cost whatever is found) unless the caller may
+        read every one of them, and so gets every answer in full anyway."""
+        return CodeSearch(types, even=not self.may_read(None, types))
 
 
 def _roles(actions: tuple[Action, ...]) -> list[str]:
