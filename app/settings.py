@@ -69,8 +69,10 @@ class Settings(BaseSettings):
     max_cost: int = 50000
     # The input of an operation (app.graphql.limits.inputs): items per list, items of all
     # lists (each use of a variable counted), lists and input objects nested in one
-    # argument, and terms (objects and values) of all filters.
-    max_list_length: int = 100
+    # argument, and terms (objects and values) of all filters. A list may be as long as the
+    # longest the API takes (1,000 ids of a bulk call, customers of upsertCustomers): what
+    # makes filters costly is bounded by the filter terms.
+    max_list_length: int = 1000
     max_list_items: int = 1000
     max_input_depth: int = 10
     max_filter_terms: int = 100

@@ -106,7 +106,9 @@ async def test_a_missing_code_runs_the_statements_a_hidden_one_does(
         with statements_run(app.state.engine) as seen:
             answer = await checkout.attempt(operation, code, **CUSTOMER[customer])
         assert (answer["valid"], answer["reason"]) == (False, "NOT_FOUND"), (code, answer)
-        work[code] = len(seen)
+        # SQLite's busy timeout is set on a connection when a write finds it otherwise
+        # (app.db.time_budget): the connection's history, not the code, decides that one
+        work[code] = len([s for s in seen if not s.startswith("PRAGMA busy_timeout")])
     assert set(work.values()) == {work[MISSING]}, work
 
 
