@@ -44,8 +44,8 @@ async def rows_by_column(
         belongs = one_of(db, column, keys, name="keys")
         return sa.select(table).where(belongs, *where).order_by(column, table.c.id)
 
-    if shape is not None and hasattr(db, "fetch"):
-        full = ("rows_by_column", table.name, column.name, shape)
+    if hasattr(db, "fetch"):  # a request's reads (counted against its budget)
+        full = None if shape is None else ("rows_by_column", table.name, column.name, shape)
         rows = await db.fetch(full, build, {"keys": list(keys)})
     else:
         rows = (await db.execute(build())).all()

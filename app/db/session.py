@@ -63,7 +63,7 @@ class RequestDatabase:
     ) -> list[Any]:
         """The rows of the statement `build()` makes, given `params` for its named
         parameters. `shape` names the statement: the same shape, the same statement but for
-        the parameters (see `app.db.prepared`)."""
+        the parameters (see `app.db.prepared`); None: a statement of its own, not prepared."""
         async with self._lock:
             try:
                 rows = await self._fetch(shape, build, params)
@@ -109,7 +109,7 @@ class RequestDatabase:
     ) -> list[Any]:
         if self.budget is not None and self.budget.exceeded is not None:
             raise self.budget.exceeded  # over budget already: no more reads
-        known = prepared.lookup(self._engine, shape)
+        known = None if shape is None else prepared.lookup(self._engine, shape)
         if known is not None:
             raw = self._reader or self._driver or await self._raw_connection()
             if raw is not None:
@@ -117,7 +117,7 @@ class RequestDatabase:
         connection = await self._connect()
         statement = build()
         result = await connection.execute(statement, params)
-        if self._driver is not None:
+        if self._driver is not None and shape is not None:
             prepared.remember(self._engine, shape, statement, result)
         return list(result.all())
 

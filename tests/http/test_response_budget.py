@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from app.db.tables import EligibleItem
+from app.domain.enums import ItemCategory
 from app.settings import Settings
 from tests.conftest import GraphQLClient
 from tests.http.conftest import probe_client
@@ -68,3 +70,25 @@ async def test_a_response_over_the_budget_stops_with_one_error(
             "extensions": {"code": "RESPONSE_TOO_LARGE", "limit": limit, "of": what},
         }
     ]
+
+
+@EXECUTORS
+async def test_rows_of_unpaged_relationships_count(
+    settings: Settings, admin_token: str, make: Any, plan_executor: bool
+) -> None:
+    # given one coupon whose terms list 30 eligible item ids (rows of their own)
+    site = await make.site(await make.organisation())
+    coupon = await make.coupon(site, name="Rooms")
+    await make.add(
+        *(
+            EligibleItem(coupon_id=coupon.id, category=ItemCategory.BOOKING, item_id=f"room-{i}")
+            for i in range(30)
+        )
+    )
+    query = "{ coupons(first: 1) { nodes { terms { eligibleCategories { itemIds } } } } }"
+    async with probe_client(
+        settings, plan_executor=plan_executor, max_response_nodes=20
+    ) as http:
+        response = await GraphQLClient(http, admin_token).post(query)
+    # then the item ids count as the response's objects
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["RESPONSE_TOO_LARGE"]
