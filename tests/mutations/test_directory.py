@@ -34,6 +34,14 @@ UPDATE_CODE = f"""
 mutation($input: UpdateDiscountCodeInput!) {{
   updateDiscountCode(input: $input) {{ discountCode {{ terms {{ validTo }} }} {ERRORS} }}
 }}"""
+UPSERT_CUSTOMERS = f"""
+mutation($organisation: ID!, $customers: [CustomerFieldsInput!]!) {{
+  upsertCustomers(organisationId: $organisation, customers: $customers) {{
+    created customers {{ id }} {ERRORS} }}
+}}"""
+ASSIGN = f"""
+mutation($input: AssignCodeInput!) {{ assignCode(input: $input) {{ assignment {{ id }} {ERRORS} }} }}
+"""
 LISTS = """
 query($trashed: Trashed) {
   organisations(trashed: $trashed) { nodes { name } }
@@ -64,15 +72,29 @@ async def new_site(gql: Any, **site: Any) -> tuple[str, str]:
 
 async def test_a_business_starts_from_nothing(gql: Any, db: Any) -> None:
     # Given an empty database, an administrator creates an organisation and a New York site
-    organisation, site = await new_site(gql, externalId="nexudus-1")
+    organisation, site = await new_site(gql, externalId="nexudus-1004")
     data = await gql(LISTS)
     assert data["sites"]["nodes"] == [{"name": "Acme Manhattan"}]
+    # and its customers
+    rows = [{"externalId": "coworker-17", "fullName": "Ada Lovelace", "isMember": True},
+            {"externalId": "coworker-18", "fullName": "Charles Babbage"}]
+    data = await gql(UPSERT_CUSTOMERS, {"organisation": organisation, "customers": rows})
+    assert data["upsertCustomers"]["created"] == 2
+    ada = data["upsertCustomers"]["customers"][0]["id"]
     # When a code is created there with a date-only end
     terms = {"kind": "PERCENTAGE", "percentage": "10", "validTo": "2030-05-31"}
     data = await gql(CREATE_CODE, {"input": {"siteId": site, "code": "NYC10", "terms": terms}})
     # Then the date is the end of New York's day
     code = data["createDiscountCode"]["discountCode"]
     assert code["terms"]["validTo"] == "2030-06-01T03:59:59.999999+00:00"
+    # and the code can be given to a customer and redeemed by them
+    data = await gql(ASSIGN, {"input": {"customerId": ada, "discountCodeId": code["id"]}})
+    assert data["assignCode"]["userErrors"] == []
+    line = {"category": "BOOKING", "itemId": "desk", "quantity": 1, "unitPrice": 5000}
+    attempt = {"code": "nyc10", "siteId": site, "currency": "USD", "customerId": ada,
+               "lines": [line], "idempotencyKey": "order-1"}
+    answer = (await gql(REDEEM, {"input": attempt}))["redeemCode"]
+    assert answer["valid"] is True and answer["discountTotal"] == 500
     data = await gql(UPDATE_ORGANISATION, {"input": {"id": organisation, "name": "Acme"}})
     assert data["updateOrganisation"]["organisation"]["name"] == "Acme"
 
