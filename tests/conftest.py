@@ -6,6 +6,7 @@ database created next to the one named (and dropped afterwards), so parallel run
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
@@ -41,13 +42,20 @@ async def database_url() -> AsyncIterator[str]:
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite+aiosqlite:///{Path(folder) / 'test.db'}"
         return
-    url = make_url(base)
-    name = f"discounts_test_{uuid.uuid4().hex[:10]}"
-    server = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    async with new_database(base, "discounts_test") as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def new_database(url: str, prefix: str) -> AsyncIterator[str]:
+    """An empty PostgreSQL database on the server `url` names, dropped afterwards: its URL."""
+    parsed = make_url(url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    server = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
     admin = await asyncpg.connect(server)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield parsed.set(database=name).render_as_string(hide_password=False)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

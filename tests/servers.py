@@ -16,7 +16,20 @@ from typing import IO
 
 import httpx
 
+from tests.conftest import TEST_SECRET
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def storm_environment(database_url: str) -> dict[str, str]:
+    """Server processes on the suite's database, as the storms run them."""
+    return {
+        "DATABASE_URL": database_url,
+        "DISCOUNTS_JWT_SECRET": TEST_SECRET,
+        "DISCOUNTS_MIGRATE_ON_START": "false",
+        # The storms test exactness, not latency: a loaded test machine must not time out.
+        "DISCOUNTS_REQUEST_TIMEOUT_SECONDS": "120",
+    }
 
 
 def free_port() -> int:
@@ -79,25 +92,20 @@ class Uvicorn:
 
 
 @asynccontextmanager
-async def uvicorn_processes(env: dict[str, str], count: int = 2) -> AsyncIterator[list[str]]:
-    """`count` uvicorn processes of the app with environment `env` (the whole environment:
-    nothing of this process's is added); their base URLs."""
-    ports = [free_port() for _ in range(count)]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT,
-            env=env,
-        )  # fmt: skip
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
+async def uvicorn_servers(env: dict[str, str], count: int = 2) -> AsyncIterator[list[Uvicorn]]:
+    """`count` uvicorn processes of the app with `env` added to this process's environment,
+    serving."""
+    servers = [Uvicorn(env, "--log-level", "warning") for _ in range(count)]
     try:
-        await wait_until_up(urls, processes)
-        yield urls
+        await wait_until_up([s.url for s in servers], [s.process for s in servers])
+        yield servers
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=15)
+        for server in servers:
+            server.stop()
+
+
+@asynccontextmanager
+async def uvicorn_processes(env: dict[str, str], count: int = 2) -> AsyncIterator[list[str]]:
+    """The base URLs of `uvicorn_servers(env, count)`."""
+    async with uvicorn_servers(env, count) as servers:
+        yield [server.url for server in servers]

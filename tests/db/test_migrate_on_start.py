@@ -3,16 +3,13 @@ wait for it and serve (`app.db.migrate.wait_for_other_migrations`)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
-from tests.conftest import TEST_SECRET, token
+from tests.conftest import TEST_SECRET, new_database, token
 from tests.servers import Uvicorn
 
 pytestmark = pytest.mark.slow
@@ -26,16 +23,8 @@ async def empty_database_url(database_url: str, tmp_path: Path) -> AsyncIterator
     if not database_url.startswith("postgresql"):
         yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
         return
-    url = make_url(database_url)
-    name = f"discounts_empty_{uuid.uuid4().hex[:10]}"
-    server = url.set(drivername="postgresql", database="postgres")
-    admin = await asyncpg.connect(server.render_as_string(hide_password=False))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with new_database(database_url, "discounts_empty") as url:
+        yield url
 
 
 async def test_four_workers_migrate_an_empty_database_and_all_serve(

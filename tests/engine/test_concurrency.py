@@ -17,9 +17,8 @@ import httpx
 import pytest
 
 from app.db import tables as t
-from tests.conftest import TEST_SECRET
 from tests.engine.support import VOID, gid, ledger_rows, open_shop, times_used
-from tests.servers import uvicorn_processes
+from tests.servers import storm_environment, uvicorn_processes
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
@@ -36,15 +35,7 @@ mutation Redeem($input: RedeemCodeInput!) {
 async def servers(database_url: str, engine: Any) -> AsyncIterator[list[str]]:
     if not database_url.startswith("postgresql"):
         pytest.skip("row locks under concurrency are a PostgreSQL matter (set TEST_DATABASE_URL)")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DISCOUNTS_JWT_SECRET": TEST_SECRET,
-        "DISCOUNTS_MIGRATE_ON_START": "false",
-        # The storms test exactness, not latency: a loaded test machine must not time out.
-        "DISCOUNTS_REQUEST_TIMEOUT_SECONDS": "120",
-    }
-    async with uvicorn_processes(env) as urls:
+    async with uvicorn_processes({**os.environ, **storm_environment(database_url)}) as urls:
         yield urls
 
 

@@ -90,8 +90,18 @@ async def proxy(cluster: ThrowawayCluster) -> AsyncIterator[SilentCutProxy]:
     await made.close()
 
 
-def through(url: str, proxy: SilentCutProxy) -> str:
-    return make_url(url).set(port=proxy.port).render_as_string()
+@contextlib.asynccontextmanager
+async def cut_off_after_use(
+    url: str, make: Any, proxy: SilentCutProxy, ping_after_idle: float
+) -> AsyncIterator[Kinds]:
+    """A server reaching the database through `proxy` that has answered each kind of
+    request; then every connection it holds dies without a word (the next statement sent on
+    one is reset)."""
+    through = make_url(url).set(port=proxy.port).render_as_string()
+    async with serving(through, make, database_ping_after_idle_seconds=ping_after_idle) as served:
+        assert answered(await served.each()) == [(200, None)] * 4
+        proxy.cut()
+        yield served
 
 
 def answered(responses: list[httpx.Response]) -> list[Any]:
@@ -136,13 +146,8 @@ async def test_while_the_database_is_down_every_request_is_503_with_retry_after(
 async def test_a_read_whose_connection_died_silently_is_sent_again(
     cluster_url: str, cluster_make: Any, proxy: SilentCutProxy
 ) -> None:
-    # given a server whose connections are never pinged for being idle
-    async with serving(
-        through(cluster_url, proxy), cluster_make, database_ping_after_idle_seconds=3600
-    ) as served:
-        assert answered(await served.each()) == [(200, None)] * 4
-        # when every connection dies without a word (the next statement on one is reset)
-        proxy.cut()
+    # given a server whose connections are never pinged for being idle, cut off
+    async with cut_off_after_use(cluster_url, cluster_make, proxy, 3600) as served:
         # then the reads are sent again on fresh connections and answered
         responses = [await served.send(LIST, {}), await served.send(NODE, {"id": gid(served.code)})]
         assert answered(responses) == [(200, None)] * 2
@@ -151,11 +156,7 @@ async def test_a_read_whose_connection_died_silently_is_sent_again(
 async def test_a_connection_idle_too_long_is_pinged_before_a_write_uses_it(
     cluster_url: str, cluster_make: Any, proxy: SilentCutProxy
 ) -> None:
-    async with serving(
-        through(cluster_url, proxy), cluster_make, database_ping_after_idle_seconds=0.2
-    ) as served:
-        assert answered(await served.each()) == [(200, None)] * 4
-        proxy.cut()
+    async with cut_off_after_use(cluster_url, cluster_make, proxy, 0.2) as served:
         await asyncio.sleep(0.3)
         redeem = {**served.shop.attempt("RESTART"), "idempotencyKey": "after-the-cut"}
         response = await served.send(REDEEM, {"input": redeem})
@@ -166,11 +167,7 @@ async def test_a_connection_idle_too_long_is_pinged_before_a_write_uses_it(
 async def test_a_write_whose_connection_died_silently_is_not_sent_again(
     cluster_url: str, cluster_make: Any, cluster_engine: Any, proxy: SilentCutProxy
 ) -> None:
-    async with serving(
-        through(cluster_url, proxy), cluster_make, database_ping_after_idle_seconds=3600
-    ) as served:
-        assert answered(await served.each()) == [(200, None)] * 4
-        proxy.cut()
+    async with cut_off_after_use(cluster_url, cluster_make, proxy, 3600) as served:
         redeem = {**served.shop.attempt("RESTART"), "idempotencyKey": "cut-mid-write"}
         response = await served.send(REDEEM, {"input": redeem})
         assert response.status_code == 503

@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_SECRET
 from tests.engine.support import open_shop
 from tests.faults.storm import Storm, check_ledger
-from tests.servers import Uvicorn, wait_until_up
+from tests.servers import Uvicorn, storm_environment, uvicorn_servers
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
@@ -26,19 +25,8 @@ CAP = 40
 async def two_servers(database_url: str, engine: Any) -> AsyncIterator[list[Uvicorn]]:
     if not database_url.startswith("postgresql"):
         pytest.skip("server processes sharing a database: PostgreSQL (set TEST_DATABASE_URL)")
-    env = {
-        "DATABASE_URL": database_url,
-        "DISCOUNTS_JWT_SECRET": TEST_SECRET,
-        "DISCOUNTS_MIGRATE_ON_START": "false",
-        "DISCOUNTS_REQUEST_TIMEOUT_SECONDS": "120",  # a loaded test machine must not time out
-    }
-    servers = [Uvicorn(env, "--log-level", "warning") for _ in range(2)]
-    try:
-        await wait_until_up([s.url for s in servers], [s.process for s in servers])
+    async with uvicorn_servers(storm_environment(database_url)) as servers:
         yield servers
-    finally:
-        for server in servers:
-            server.stop()
 
 
 async def test_a_server_killed_mid_storm_loses_no_answered_redemption(

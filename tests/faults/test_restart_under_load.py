@@ -17,7 +17,7 @@ from tests.conftest import TEST_SECRET
 from tests.engine.support import open_shop
 from tests.faults.cluster import ThrowawayCluster
 from tests.faults.storm import REDEEM, Storm, check_ledger
-from tests.servers import Uvicorn, wait_until_up
+from tests.servers import Uvicorn, uvicorn_servers
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
@@ -32,12 +32,8 @@ async def server(cluster_url: str, cluster: ThrowawayCluster) -> AsyncIterator[U
         "DISCOUNTS_JWT_SECRET": TEST_SECRET,
         "DISCOUNTS_MIGRATE_ON_START": "false",
     }
-    started = Uvicorn(env, "--log-level", "warning")
-    try:
-        await wait_until_up([started.url], [started.process])
+    async with uvicorn_servers(env, count=1) as (started,):
         yield started
-    finally:
-        started.stop()
 
 
 def outcome(response: httpx.Response | None) -> str:
