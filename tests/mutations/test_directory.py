@@ -218,3 +218,26 @@ async def test_who_may_write_the_directory(gql: Any, db: Any, make: Any) -> None
     data = await gql(UPDATE_SITE, {"input": {"id": gid(site), "name": "Renamed"}}, token=on_site)
     assert data["updateSite"]["userErrors"] == []
     assert await count(db, t.Site) == 2
+
+
+async def test_nested_lists_leave_out_the_records_of_a_deleted_site(
+    gql: Any, make: Any, db: Any
+) -> None:
+    # Given two sites of one organisation, each with a code, and one of them deleted
+    organisation = await make.organisation(name="Acme")
+    kept = await make.site(organisation, name="Kept")
+    gone = await make.site(organisation, name="Gone")
+    await make.discount_code(kept, code="KEPT")
+    await make.discount_code(gone, code="GONE")
+    await gql(state("delete", "Site", "site"), {"id": gid(gone)})
+    query = """query($trashed: Trashed) { organisations(trashed: $trashed) { nodes { name
+        sites { nodes { name discountCodes { nodes { code } } } } } } }"""
+    # Then every level leaves them out (on PostgreSQL the nodes are rendered in the database,
+    # and `gql` compares them with graphql-core's executor), and trashed: WITH shows them
+    data = await gql(query)
+    sites = data["organisations"]["nodes"][0]["sites"]["nodes"]
+    assert sites == [{"name": "Kept", "discountCodes": {"nodes": [{"code": "KEPT"}]}}]
+    data = await gql(query, {"trashed": "WITH"})
+    sites = data["organisations"]["nodes"][0]["sites"]["nodes"]
+    assert sorted(s["name"] for s in sites) == ["Gone", "Kept"]
+    assert sorted(c["code"] for s in sites for c in s["discountCodes"]["nodes"]) == ["GONE", "KEPT"]
