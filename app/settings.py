@@ -6,7 +6,15 @@ import enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -61,27 +69,27 @@ class Settings(BaseSettings):
     render_in_database: bool = True
 
     # Limits.
-    default_page_size: int = 25
-    max_page_size: int = 1000
-    max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 5000
-    max_cost: int = 50000
+    default_page_size: PositiveInt = 25
+    max_page_size: PositiveInt = 1000
+    max_depth: PositiveInt = 12
+    max_aliases: PositiveInt = 30
+    max_tokens: PositiveInt = 5000
+    max_cost: PositiveInt = 50000
     # The input of an operation (app.graphql.limits.inputs): items per list, items of all
     # lists (each use of a variable counted), lists and input objects nested in one
     # argument, and terms (objects and values) of all filters. A list may be as long as the
     # longest the API takes (1,000 ids of a bulk call, customers of upsertCustomers): what
     # makes filters costly is bounded by the filter terms.
-    max_list_length: int = 1000
-    max_list_items: int = 1000
-    max_input_depth: int = 10
-    max_filter_terms: int = 100
+    max_list_length: PositiveInt = 1000
+    max_list_items: PositiveInt = 1000
+    max_input_depth: PositiveInt = 10
+    max_filter_terms: PositiveInt = 100
     # What one response may hold (app.db.budget): objects (rows read) and bytes of text.
-    max_response_nodes: int = 100_000
-    max_response_bytes: int = 20_000_000
-    max_body_bytes: int = 1_000_000
-    request_timeout_seconds: float = 15.0
-    failed_code_attempts_per_minute: int = 30
+    max_response_nodes: PositiveInt = 100_000
+    max_response_bytes: PositiveInt = 20_000_000
+    max_body_bytes: PositiveInt = 1_000_000
+    request_timeout_seconds: PositiveFloat = 15.0
+    failed_code_attempts_per_minute: PositiveInt = 30
 
     # Where limits shared by every server process are counted (app.graphql.shared_rate_limit):
     # `redis://host:6379/0` (rediss:// for TLS). Unset: each process counts on its own.

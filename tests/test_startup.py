@@ -84,6 +84,15 @@ def test_uvicorn_refuses_production_mode_without_a_key(tmp_path: Path) -> None:
             ],
         ),
         (
+            {"DISCOUNTS_MAX_COST": "-1", "DISCOUNTS_REQUEST_TIMEOUT_SECONDS": "0"},
+            [
+                "discounts: cannot start: DISCOUNTS_MAX_COST='-1': input should be greater "
+                "than 0",
+                "discounts: DISCOUNTS_REQUEST_TIMEOUT_SECONDS='0': input should be greater "
+                "than 0",
+            ],
+        ),
+        (
             {"DATABASE_URL": "postgresql+psycopg://discounts@127.0.0.1:5432/discounts"},
             [
                 "discounts: cannot start: DATABASE_URL: the psycopg driver is not used here; "
@@ -106,7 +115,7 @@ def test_uvicorn_refuses_production_mode_without_a_key(tmp_path: Path) -> None:
             ],
         ),
     ],
-    ids=["bad-values", "other-driver", "other-database", "sqlite-folder"],
+    ids=["bad-values", "limits-not-positive", "other-driver", "other-database", "sqlite-folder"],
 )
 def test_the_factory_refuses_what_it_cannot_run_with(
     tmp_path: Path,
