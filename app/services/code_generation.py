@@ -113,17 +113,17 @@ async def generate_coupon_codes(
                     deleted.add(code_key(code))
     if too_many := too_many_problem(count, clashing=clashing, **shape):
         raise Problems([Problem(("count",), ProblemCode.OUT_OF_RANGE, too_many)])
-    insert = stored.code_inserter(session, _shared_values(coupon, actor, now))
     rng = rng or secrets.SystemRandom()
     first: list[str] = []
     missing = count
-    while missing:
-        # A code the coupon already has is left out by the insert and drawn again here.
-        drawn = draw_codes(min(missing, stored.CHUNK), rng=rng, avoid=deleted, **shape)
-        inserted = await insert(drawn)
-        missing -= len(inserted)
-        first += inserted[: FIRST_ROWS - len(first)]
-        if added is not None:
-            added(inserted)
+    async with stored.code_inserter(session, _shared_values(coupon, actor, now)) as insert:
+        while missing:
+            # A code the coupon already has is left out by the insert and drawn again here.
+            drawn = draw_codes(min(missing, stored.CHUNK), rng=rng, avoid=deleted, **shape)
+            inserted = await insert(drawn)
+            missing -= len(inserted)
+            first += inserted[: FIRST_ROWS - len(first)]
+            if added is not None:
+                added(inserted)
     rows = await stored.coupon_codes_named(session, coupon.id, first)
     return GeneratedCodes(count, rows)
