@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     max_body_bytes: PositiveInt = 1_000_000
     request_timeout_seconds: PositiveFloat = 15.0
     failed_code_attempts_per_minute: PositiveInt = 30
+    # Codes one run of scripts/generate-codes may add (the API's generateCouponCodes stays at
+    # app.domain.codes.MAX_GENERATED_COUNT): an operator's batch for print runs, one transaction.
+    script_max_generated_codes: int = Field(default=1_000_000, ge=1)
 
     # Where limits shared by every server process are counted (app.graphql.shared_rate_limit):
     # `redis://host:6379/0` (rediss:// for TLS). Unset: each process counts on its own.

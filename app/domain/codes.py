@@ -11,7 +11,7 @@ import random
 import re
 import secrets
 import string
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Container
 
 from app.domain.enums import CodeCharset
 
@@ -87,6 +87,75 @@ def _check_request(count: int, length: int, prefix: str) -> None:
         raise ValueError(f"prefix and length together exceed {MAX_CODE_LENGTH} characters")
 
 
+def generated_shape(
+    *, length: int, prefix: str = "", charset: CodeCharset
+) -> Callable[[str], bool]:
+    """Whether an existing code has the shape of a code generated with this prefix, length and
+    charset (case-insensitively), i.e. whether a new code could collide with it."""
+    prefix_key = prefix.lower()
+    alphabet_keys = frozenset(charset_alphabet(charset).lower())
+    size = len(prefix) + length
+
+    def fits(code: str) -> bool:
+        key = code_key(code)
+        return (
+            len(key) == size
+            and key.startswith(prefix_key)
+            and alphabet_keys.issuperset(key[len(prefix) :])
+        )
+
+    return fits
+
+
+def too_many_problem(
+    count: int, *, length: int, prefix: str = "", charset: CodeCharset, clashing: int = 0
+) -> str | None:
+    """Why `count` more codes cannot be generated when `clashing` existing codes share their
+    shape (see `generated_shape`), or None. More than half of the codes still free is refused:
+    beyond that, codes become guessable from one another and generation slows down."""
+    free = len(charset_alphabet(charset)) ** length - clashing
+    if 2 * count <= free:
+        return None
+    return (
+        f"cannot generate {count} codes of {length} {charset.value} characters"
+        f"{f' after {prefix!r}' if prefix else ''}: only {free} are free and at most half"
+        " may be used; use longer codes or a bigger charset"
+    )
+
+
+def draw_codes(
+    count: int,
+    *,
+    length: int,
+    prefix: str = "",
+    charset: CodeCharset,
+    rng: random.Random | secrets.SystemRandom,
+    avoid: Container[str] = (),
+) -> list[str]:
+    """`count` random codes, `prefix` followed by `length` characters of `charset`, distinct
+    case-insensitively among themselves and from the lower-cased keys in `avoid`. Nothing
+    else is checked: the caller decides which may be stored (a database's unique index)."""
+    table, dropped = _translation(charset_alphabet(charset))
+    seen: set[str] = set()
+    codes: list[str] = []
+    while len(codes) < count:
+        # Draw a little more than needed so that rejected bytes and duplicates rarely cost
+        # another round; leftovers are discarded, which keeps the choice uniform.
+        wanted = (count - len(codes)) * length
+        raw = rng.randbytes(wanted + wanted // 4 + length)
+        chars = raw.translate(table, dropped).decode("ascii")
+        for start in range(0, len(chars) - length + 1, length):
+            code = prefix + chars[start : start + length]
+            key = code.lower()
+            if key in seen or key in avoid:
+                continue
+            seen.add(key)
+            codes.append(code)
+            if len(codes) == count:
+                break
+    return codes
+
+
 def generate_codes(
     count: int,
     *,
@@ -100,44 +169,17 @@ def generate_codes(
 
     They are unique among themselves and against the codes in `taken`, case-insensitively.
     The request is refused when it would use more than half of the codes still free with this
-    prefix and length: beyond that, codes become guessable from one another and generation
-    slows down. Pass `secrets.SystemRandom()` in production and a seeded `random.Random` in
-    tests.
+    prefix and length (`too_many_problem`). Pass `secrets.SystemRandom()` in production and a
+    seeded `random.Random` in tests.
     """
     _check_request(count, length, prefix)
-    alphabet = charset_alphabet(charset)
-    seen = {code_key(c) for c in taken}
-    prefix_key, alphabet_keys = prefix.lower(), frozenset(alphabet.lower())
-    clashing = sum(
-        1
-        for key in seen
-        if len(key) == len(prefix) + length
-        and key.startswith(prefix_key)
-        and alphabet_keys.issuperset(key[len(prefix) :])
+    clashing = sum(map(generated_shape(length=length, prefix=prefix, charset=charset), taken))
+    problem = too_many_problem(
+        count, length=length, prefix=prefix, charset=charset, clashing=clashing
     )
-    free = len(alphabet) ** length - clashing
-    if 2 * count > free:
-        raise ValueError(
-            f"cannot generate {count} codes of {length} {charset.value} characters"
-            f"{f' after {prefix!r}' if prefix else ''}: only {free} are free and at most half"
-            " may be used; use longer codes or a bigger charset"
-        )
-
-    table, dropped = _translation(alphabet)
-    codes: list[str] = []
-    while len(codes) < count:
-        # Draw a little more than needed so that rejected bytes and duplicates rarely cost
-        # another round; leftovers are discarded, which keeps the choice uniform.
-        wanted = (count - len(codes)) * length
-        raw = rng.randbytes(wanted + wanted // 4 + length)
-        chars = raw.translate(table, dropped).decode("ascii")
-        for start in range(0, len(chars) - length + 1, length):
-            code = prefix + chars[start : start + length]
-            key = code.lower()
-            if key in seen:
-                continue
-            seen.add(key)
-            codes.append(code)
-            if len(codes) == count:
-                break
-    return codes
+    if problem:
+        raise ValueError(problem)
+    avoid = {code_key(c) for c in taken}
+    return draw_codes(
+        count, length=length, prefix=prefix, charset=charset, rng=rng, avoid=avoid
+    )

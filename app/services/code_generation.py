@@ -1,15 +1,19 @@
 """Generating many coupon codes at once: all or nothing, unique within the coupon, fast.
 
 The API's `generateCouponCodes` and the terminal's `scripts/generate-codes` both run
-`generate_coupon_codes`. Codes are drawn in memory against every code the coupon already has
-(deleted ones too, so that restoring those never collides), then inserted in chunks
-(app.db.codes): one round trip per chunk instead of one per code.
+`generate_coupon_codes`. Codes are drawn a chunk at a time and inserted in one statement per
+chunk (app.db.codes), which leaves out any live code the coupon already has; the ones left
+out are drawn again in the next chunk. The database's unique index decides what is taken: no
+set of the coupon's codes is kept here, so a million codes keep memory flat. Only its deleted
+codes of the same shape are kept aside and never drawn (that index leaves them out, and
+restoring one must not collide): usually none, at most what was deleted. Everything runs in the caller's one transaction.
 """
 
 from __future__ import annotations
 
+import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,17 +25,18 @@ from app.domain.codes import (
     MAX_GENERATED_COUNT,
     MAX_GENERATED_LENGTH,
     MIN_GENERATED_LENGTH,
+    code_key,
     code_problem,
-    generate_codes,
+    draw_codes,
+    generated_shape,
+    too_many_problem,
 )
 from app.domain.enums import CodeCharset
 from app.services.actor import Actor
 from app.services.coupon_codes import find_coupon_for_codes
 from app.services.handles import Record, Session
-from app.services.kinds import COUPON_CODE_RULE
 from app.services.problems import Problem, ProblemCode, Problems
 from app.services.records import attempt, raise_problems, stamp
-from app.services.uniqueness import conflicts_reported
 
 FIRST_ROWS = 100
 
@@ -52,14 +57,15 @@ def _shared_values(coupon: Record, actor: Actor, now: datetime) -> dict[str, Any
 @dataclass(frozen=True)
 class GeneratedCodes:
     count: int
-    codes: list[str]  # every code, in the order generated
     first_rows: list[Record]  # the rows of the first FIRST_ROWS codes
 
 
-def request_problems(count: int, prefix: str, length: int) -> list[Problem]:
+def request_problems(
+    count: int, prefix: str, length: int, max_count: int = MAX_GENERATED_COUNT
+) -> list[Problem]:
     problems = []
-    if not 1 <= count <= MAX_GENERATED_COUNT:
-        message = f"count must be between 1 and {MAX_GENERATED_COUNT}"
+    if not 1 <= count <= max_count:
+        message = f"count must be between 1 and {max_count}"
         problems.append(Problem(("count",), ProblemCode.OUT_OF_RANGE, message))
     if not MIN_GENERATED_LENGTH <= length <= MAX_GENERATED_LENGTH:
         message = f"length must be between {MIN_GENERATED_LENGTH} and {MAX_GENERATED_LENGTH}"
@@ -82,33 +88,42 @@ async def generate_coupon_codes(
     prefix: str = "",
     length: int = 8,
     charset: CodeCharset = CodeCharset.ALPHANUMERIC,
-    progress: Callable[[int], None] | None = None,
+    max_count: int = MAX_GENERATED_COUNT,
+    added: Callable[[Sequence[str]], None] | None = None,
+    rng: random.Random | secrets.SystemRandom | None = None,
 ) -> GeneratedCodes:
     """Adds `count` new codes (`prefix` + `length` random characters of `charset`) to the
-    coupon; `progress` is told how many rows each chunk wrote."""
+    coupon; `added` is given the codes of each chunk once they are in (in the transaction:
+    they are kept only if it commits). `max_count` is the API's limit unless the caller (the
+    terminal script) has its own; `rng` is for tests (a seeded one forces collisions)."""
     now = utcnow()
     prefix = prefix.strip()
     coupon, problems = await attempt(
         find_coupon_for_codes(session, actor, coupon_id, ("couponId",))
     )
-    raise_problems(problems + request_problems(count, prefix, length))
+    raise_problems(problems + request_problems(count, prefix, length, max_count))
     assert coupon is not None
-    taken = await stored.coupon_code_strings(session, coupon.id)
-    try:
-        codes = generate_codes(
-            count,
-            length=length,
-            prefix=prefix,
-            charset=charset,
-            rng=secrets.SystemRandom(),
-            taken=taken,
-        )
-    except ValueError as error:  # too many for this length and charset: the domain says why
-        raise Problems([Problem(("count",), ProblemCode.OUT_OF_RANGE, str(error))]) from error
-    shared = _shared_values(coupon, actor, now)
-    # A concurrent request could take one of these strings between the draw and the insert.
-    raced = "another request added one of the generated codes at the same time; try again"
-    with conflicts_reported(COUPON_CODE_RULE, ("couponId",), raced):
-        await stored.insert_coupon_codes(session, shared, codes, progress)
-    first = await stored.coupon_codes_named(session, coupon.id, codes[:FIRST_ROWS])
-    return GeneratedCodes(len(codes), codes, first)
+    shape = {"length": length, "prefix": prefix, "charset": charset}
+    fits, clashing, deleted = generated_shape(**shape), 0, set[str]()
+    async for batch in stored.coupon_code_batches(session, coupon.id):
+        for code, gone in batch:
+            if fits(code):
+                clashing += 1
+                if gone:  # the insert skips live codes; deleted ones must not be drawn
+                    deleted.add(code_key(code))
+    if too_many := too_many_problem(count, clashing=clashing, **shape):
+        raise Problems([Problem(("count",), ProblemCode.OUT_OF_RANGE, too_many)])
+    rng = rng or secrets.SystemRandom()
+    first: list[str] = []
+    missing = count
+    async with stored.code_inserter(session, _shared_values(coupon, actor, now)) as insert:
+        while missing:
+            # A code the coupon already has is left out by the insert and drawn again here.
+            drawn = draw_codes(min(missing, stored.CHUNK), rng=rng, avoid=deleted, **shape)
+            inserted = await insert(drawn)
+            missing -= len(inserted)
+            first += inserted[: FIRST_ROWS - len(first)]
+            if added is not None:
+                added(inserted)
+    rows = await stored.coupon_codes_named(session, coupon.id, first)
+    return GeneratedCodes(count, rows)

@@ -128,8 +128,12 @@ def _extra_lines(results: dict[str, Any]) -> list[str]:
         if section["status"] != "ok":
             lines.append(f"{name}: {section['status']} ({section['reason'][:110]})")
         elif name == "codegen":
-            parts = [f"{db} {f['seconds']:.1f} s" for db, f in section["figures"].items()]
-            lines.append(f"generate 100,000 codes: {', '.join(parts)}")
+            parts = [
+                f"{db} {f['seconds']:.1f} s"
+                + (f" ({f['floor_ratio']:.2f}x floor)" if "floor_ratio" in f else "")
+                for db, f in section["figures"].items()
+            ]
+            lines.append(f"generate codes (_1m: 1,000,000): {', '.join(parts)}")
         else:
             shown = [f"{k}={v}" for k, v in flatten(section["figures"])[:6]]
             lines.append(f"{name}: {', '.join(shown)}")

@@ -35,7 +35,7 @@ MISSING = "NO-SUCH-CODE"
 LATER = datetime.now(timezone.utc) + timedelta(days=30)
 PAST = datetime(2025, 1, 1, tzinfo=timezone.utc)
 CALLS = 100  # per kind of code and attempt, each try
-TRIES = 3
+TRIES = 5  # a busy machine can skew a round; the work itself is checked exactly above
 TOLERANCE = 0.10
 
 

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import time
+from itertools import product
 from typing import Any
 
+import sqlalchemy as sa
+
+from app.db import codes as stored_codes
 from app.db import tables as t
+from app.db.tables import utcnow
+from app.domain.codes import code_problem
 from app.graphql.ids import to_global_id
+from tests.http.conftest import statements_run
 from tests.mutations.helpers import count, errors_of, gid
 
 GENERATE = """mutation($couponId: ID!, $count: Int!, $prefix: String!, $length: Int!,
@@ -64,3 +71,58 @@ async def test_bad_requests_write_nothing(gql: Any, make: Any, db: Any) -> None:
     data = await gql(GENERATE, generate(coupon, 5) | {"couponId": to_global_id("Coupon", 10**6)})
     assert errors_of(data["generateCouponCodes"]) == [(["couponId"], "NOT_FOUND")]
     assert await count(db, t.CouponCode) == 0
+
+
+def _inserts(statements: list[str]) -> int:
+    return sum(1 for s in statements if s.lstrip().upper().startswith("INSERT INTO COUPON_CODE"))
+
+
+async def test_collisions_are_drawn_again_the_count_stays_exact(
+    gql: Any, make: Any, db: Any, app: Any, monkeypatch: Any
+) -> None:
+    """4-digit codes (4,096 in all) against 1,200 live and 100 deleted ones: about a third of
+    the drawn codes collide with a live one, which the insert leaves out and the next chunk
+    draws again; deleted codes' strings are never handed out again."""
+    coupon = await make.coupon(await make.site(await make.organisation()))
+    data = await gql(GENERATE, generate(coupon, 1200, length=4, charset="DIGITS"))
+    assert data["generateCouponCodes"]["count"] == 1200
+    async with db.connect() as connection:
+        live = set((await connection.execute(sa.select(t.CouponCode.code))).scalars())
+    deleted = sorted({"".join(p) for p in product("23456789", repeat=4)} - live)[:100]
+    for code in deleted:
+        await make.coupon_code(coupon, code=code, deleted_at=utcnow())
+    monkeypatch.setattr(stored_codes, "CHUNK", 100)
+    with statements_run(app.state.engine) as statements:
+        data = await gql(GENERATE, generate(coupon, 800, length=4, charset="DIGITS"))
+    payload = data["generateCouponCodes"]
+    assert payload["userErrors"] == [] and payload["count"] == 800
+    assert _inserts(statements) > 8  # collisions happened: more chunks than 800 / 100
+    async with db.connect() as connection:
+        rows = (
+            await connection.execute(
+                sa.select(t.CouponCode.code, t.CouponCode.deleted_at).where(
+                    t.CouponCode.coupon_id == coupon.id
+                )
+            )
+        ).all()
+    alive = [code for code, gone in rows if gone is None]
+    assert len(rows) == 1200 + 100 + 800 and len(alive) == 2000
+    assert len({c.lower() for c in alive}) == 2000  # no duplicate, case-insensitively
+    assert not set(deleted) & set(alive)  # no deleted code's string came back
+    assert all(code_problem(c) is None and set(c) <= set("23456789") for c in alive)
+    assert {c["code"] for c in payload["codes"]} <= set(alive) - live
+
+
+async def test_one_statement_per_chunk_whatever_the_count(
+    gql: Any, make: Any, app: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(stored_codes, "CHUNK", 50)
+    counted = {}
+    for chunks in (1, 4):
+        coupon = await make.coupon(await make.site(await make.organisation()))
+        with statements_run(app.state.engine) as statements:
+            data = await gql(GENERATE, generate(coupon, 50 * chunks, charset="LETTERS"))
+        assert data["generateCouponCodes"]["count"] == 50 * chunks
+        assert _inserts(statements) == chunks
+        counted[chunks] = len(statements)
+    assert counted[4] - counted[1] == 3

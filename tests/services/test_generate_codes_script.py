@@ -58,6 +58,6 @@ async def test_a_refused_request_writes_nothing(
         database_url=database_url,
     )  # fmt: skip
     assert result.returncode == 1
-    assert "count: count must be between 1 and 100000" in result.stderr
+    assert "count: count must be between 1 and 1000000\n" in result.stderr
     assert not output.exists()
     assert await count(db, t.CouponCode) == 0
