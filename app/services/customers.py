@@ -22,12 +22,11 @@ from app.auth.roles import Action
 from app.db import customers as stored
 from app.db.records import site_ids_of
 from app.db.tables import utcnow
-from app.db.uniqueness import CUSTOMER_EXTERNAL_ID_LIVE
 from app.domain.enums import CustomerKind
 from app.services.actor import Actor
 from app.services.handles import Record, Session
 from app.services.input_checks import text_problems
-from app.services.kinds import CUSTOMERS, ORGANISATIONS
+from app.services.kinds import CUSTOMER_EXTERNAL_ID_RULE, CUSTOMERS, ORGANISATIONS
 from app.services.problems import Problem, ProblemCode
 from app.services.records import (
     find,
@@ -37,7 +36,7 @@ from app.services.records import (
     require_live,
     update_row,
 )
-from app.services.uniqueness import LiveUnique, conflicts_reported, ensure_free
+from app.services.uniqueness import conflicts_reported, ensure_free
 
 INPUT = ("input",)
 TEXTS = {
@@ -51,11 +50,6 @@ FIELDS = (*TEXTS, "kind", "is_member")
 # What a new customer is unless told otherwise (the tables have no server-side defaults).
 DEFAULTS = {"kind": CustomerKind.INDIVIDUAL, "is_member": False}
 MAX_UPSERT = 1000
-EXTERNAL_ID_RULE = LiveUnique(
-    CUSTOMER_EXTERNAL_ID_LIVE,
-    code=ProblemCode.CONFLICT,
-    message="a live customer of this organisation already has this externalId",
-)
 
 
 def customer_problems(values: Mapping[str, Any], path: tuple[str, ...]) -> list[Problem]:
@@ -94,10 +88,11 @@ async def create_customer(
     external_id = values.get("external_id")
     if external_id is not None and not problems:
         key = {"organisation_id": organisation.id, "external_id": external_id}
-        problems += await ensure_free(session, EXTERNAL_ID_RULE, key, (*INPUT, "externalId"))
+        path = (*INPUT, "externalId")
+        problems += await ensure_free(session, CUSTOMER_EXTERNAL_ID_RULE, key, path)
     raise_problems(problems)
     values = {**DEFAULTS, **values, "organisation_id": organisation.id}
-    with conflicts_reported(EXTERNAL_ID_RULE, (*INPUT, "externalId")):
+    with conflicts_reported(CUSTOMER_EXTERNAL_ID_RULE, (*INPUT, "externalId")):
         return await insert_row(session, CUSTOMERS, values, actor, utcnow())
 
 
@@ -112,9 +107,11 @@ async def update_customer(
     if external_id is not None and not problems:
         key = {"organisation_id": row.organisation_id, "external_id": external_id}
         path = (*INPUT, "externalId")
-        problems += await ensure_free(session, EXTERNAL_ID_RULE, key, path, exclude_id=row.id)
+        problems += await ensure_free(
+            session, CUSTOMER_EXTERNAL_ID_RULE, key, path, exclude_id=row.id
+        )
     raise_problems(problems)
-    with conflicts_reported(EXTERNAL_ID_RULE, (*INPUT, "externalId")):
+    with conflicts_reported(CUSTOMER_EXTERNAL_ID_RULE, (*INPUT, "externalId")):
         return await update_row(session, CUSTOMERS, row.id, values, actor, utcnow())
 
 
@@ -176,7 +173,7 @@ async def upsert_customers(
         values = {name: row[name] for name in FIELDS if name in row}
         current = existing.get(row["external_id"])
         path = ("customers", str(index), "externalId")
-        with conflicts_reported(EXTERNAL_ID_RULE, path):
+        with conflicts_reported(CUSTOMER_EXTERNAL_ID_RULE, path):
             if current is None:
                 values = {**DEFAULTS, **values, "organisation_id": organisation.id}
                 written.append(await insert_row(session, CUSTOMERS, values, actor, now))

@@ -22,6 +22,11 @@ COUPON_CODE_RULE = LiveUnique(
     code=ProblemCode.CODE_TAKEN,
     message="a live code of this coupon already has this code (in any letter case)",
 )
+CUSTOMER_EXTERNAL_ID_RULE = LiveUnique(
+    indexes.CUSTOMER_EXTERNAL_ID_LIVE,
+    code=ProblemCode.CONFLICT,
+    message="a live customer of this organisation already has this externalId",
+)
 _HELD = "the customer already holds this code (a live assignment)"
 DISCOUNT_CODE_ASSIGNMENT_RULE = LiveUnique(
     indexes.DISCOUNT_CODE_ASSIGNMENT_LIVE, code=ProblemCode.ALREADY_ASSIGNED, message=_HELD
@@ -40,6 +45,14 @@ def assignment_rule(values: Mapping[str, Any]) -> tuple[LiveUnique, dict[str, An
     return rule, {name: values[name] for name in rule.index.columns}
 
 
+def _customer_key(row: Record) -> tuple[LiveUnique, dict[str, Any]] | None:
+    """A customer is unique by its host system's id, when it has one."""
+    if row.external_id is None:
+        return None
+    key = {"organisation_id": row.organisation_id, "external_id": row.external_id}
+    return CUSTOMER_EXTERNAL_ID_RULE, key
+
+
 def _key(rule: LiveUnique) -> Any:
     def key(row: Record) -> tuple[LiveUnique, dict[str, Any]]:
         return rule, {name: row._mapping[name] for name in (*rule.index.columns, "code")}
@@ -49,7 +62,9 @@ def _key(rule: LiveUnique) -> Any:
 
 ORGANISATIONS = RecordKind("Organisation", "organisation", t.ORGANISATION, owner=Owner.ITSELF)
 SITES = RecordKind("Site", "site", t.SITE, owner=Owner.ITSELF)
-CUSTOMERS = RecordKind("Customer", "customer", t.CUSTOMER, owner=Owner.ORGANISATION)
+CUSTOMERS = RecordKind(
+    "Customer", "customer", t.CUSTOMER, unique=_customer_key, owner=Owner.ORGANISATION
+)
 COUPONS = RecordKind("Coupon", "coupon", t.COUPON)
 DISCOUNT_CODES = RecordKind(
     "DiscountCode", "discount code", t.DISCOUNT_CODE, unique=_key(DISCOUNT_CODE_RULE)

@@ -45,8 +45,8 @@ class RecordKind:
     label: str  # how messages call it ("discount code")
     table: Table
     # The live-uniqueness rule a row must respect to come back from deletion, and the values
-    # of the row it applies to.
-    unique: Callable[[Record], tuple[LiveUnique, dict[str, Any]]] | None = None
+    # of the row it applies to (None from it: this row is under no rule).
+    unique: Callable[[Record], tuple[LiveUnique, dict[str, Any]] | None] | None = None
     owner: Owner = Owner.SITE
 
 
@@ -176,9 +176,10 @@ async def change_state(
         message = f"the {kind.label} is {change.state}"
         raise Problems([Problem(path, change.code, message)])
     values = {change.column: now if change.sets else None}
-    if change is not StateChange.RESTORE or kind.unique is None:
+    unique = kind.unique(row) if change is StateChange.RESTORE and kind.unique else None
+    if unique is None:
         return await update_row(session, kind, db_id, values, actor, now)
-    rule, key = kind.unique(row)
+    rule, key = unique
     raise_problems(await ensure_free(session, rule, key, path, exclude_id=db_id))
     with conflicts_reported(rule, path):
         return await update_row(session, kind, db_id, values, actor, now)

@@ -161,3 +161,26 @@ async def test_an_imported_assignment_keeps_its_date_and_expires_from_it(
     # Without assignedAt, the manager's assignment is dated now
     data = (await gql(ASSIGN, {"input": {**dated, "assignedAt": None}}, token=manager))
     assert data["assignCode"]["userErrors"] == []
+
+
+async def test_restoring_a_customer_whose_external_id_was_taken_meanwhile_is_a_conflict(
+    gql: Any, make: Any, db: Any
+) -> None:
+    # Given a deleted customer, and a live one with its external id since
+    organisation = await make.organisation()
+    values = {"organisationId": gid(organisation), "fullName": "Old", "externalId": "host-1"}
+    old = (await gql(CREATE, {"input": values}))["createCustomer"]["customer"]["id"]
+    await gql(DELETE, {"id": old})
+    await gql(CREATE, {"input": {**values, "fullName": "New"}})
+    restore = f"""mutation($id: ID!) {{ restoreCustomer(id: $id) {{
+        customer {{ deletedAt }} {ERRORS} }} }}"""
+    # When the old one is restored, then it is a user error, not a failed request
+    data = (await gql(restore, {"id": old}))["restoreCustomer"]
+    assert errors_of(data) == [(("id",), "CONFLICT")]
+    # A customer without an external id comes back whatever others have
+    bare = (await gql(CREATE, {"input": {"organisationId": gid(organisation),
+                                        "fullName": "Bare"}}))["createCustomer"]["customer"]
+    await gql(CREATE, {"input": {"organisationId": gid(organisation), "fullName": "Other"}})
+    await gql(DELETE, {"id": bare["id"]})
+    data = (await gql(restore, {"id": bare["id"]}))["restoreCustomer"]
+    assert data["userErrors"] == [] and data["customer"]["deletedAt"] is None
