@@ -18,6 +18,7 @@ Both limiters check before the lookup and record after it, so a caller's request
 flight when the limit is reached still get their answers: the limit is exact for requests
 sent one after the other, and exceeded by at most the caller's concurrent requests.
 """
+
 from __future__ import annotations
 
 import math

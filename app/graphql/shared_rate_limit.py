@@ -74,13 +74,12 @@ class SharedFailedAttemptLimiter:
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             retry=Retry(NoBackoff(), 0),
         )
-        options: dict[str, Any] = {"connection_pool": self._pool}
         storage = RedisStorage(
             f"async+{redis_url}",
             implementation="redispy",
             key_prefix=key_prefix,
             wrap_exceptions=True,
-            **options,
+            connection_pool=self._pool,
         )
         self._limiter = MovingWindowRateLimiter(storage)
         self._lost = False

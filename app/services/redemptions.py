@@ -185,15 +185,15 @@ def _check_dated(request: CodeRequest, site: Record, may_date: Callable[[Record]
 async def redeem(
     sessions: Sessions,
     request: CodeRequest,
-    types_at: Callable[[Record], CodeSearch],
+    search_at: Callable[[Record], CodeSearch],
     by: str,
     may_date: Callable[[Record], bool],
 ) -> Redeemed:
     """Redeems in one transaction, or answers the earlier redemption made with the same key.
 
-    `types_at(site)` gives the code types the caller may redeem at the site as a search (it
-    raises when they may not redeem there at all); `may_date(site)` whether they may record a past use
-    there (`request.at`). Two requests with one key for different codes take different locks;
+    `search_at(site)` is the search of the code types the caller may redeem at the site (it
+    raises when they may not redeem there at all); `may_date(site)` whether they may record a
+    past use there (`request.at`). Two requests with one key for different codes take different locks;
     the unique index on (site, key) lets only one insert, and the other, rolled back, answers
     the winner's row.
     """
@@ -202,9 +202,9 @@ async def redeem(
     try:
         async with sessions() as session, session.begin():
             site = await find_site(session, request.site_id)
-            types = types_at(site)
+            search = search_at(site)
             _check_dated(request, site, may_date)
-            return await _redeem(session, site, request, types, by)
+            return await _redeem(session, site, request, search, by)
     except UniqueViolation:
         async with sessions() as session, session.begin():
             existing = await ledger.redemption_by_key(session, request.site_id, key)

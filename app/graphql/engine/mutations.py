@@ -76,7 +76,7 @@ class EngineMutation:
         brake = GuessBrake(info)
         await brake.consult()  # before the transaction: it holds locks while it runs
 
-        def types_at(site: Row[Any]) -> CodeSearch:
+        def search_at(site: Row[Any]) -> CodeSearch:
             # Called inside the transaction, once the site is read: the rights and the brake
             # are the caller's at that site.
             held["rights"] = rights = site_rights(context.access, site, Action.REDEEM)
@@ -90,7 +90,7 @@ class EngineMutation:
         async def use_case() -> Any:
             request = to_request(input)
             return await redemptions.redeem(
-                context.services.sessions, request, types_at, context.principal.subject, may_date
+                context.services.sessions, request, search_at, context.principal.subject, may_date
             )
 
         result, errors = await run_use_case(use_case, context.db)
