@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.auth import TokenVerifier
 from app.db.engine import create_engine
 from app.db.migrate import upgrade
+from app.graphql.graphiql import graphiql_assets
 from app.graphql.http import GraphQLEndpoint, health
 from app.graphql.request_id import RequestIdMiddleware
 from app.graphql.schema import build_schema
@@ -100,13 +101,16 @@ def create_app(
         await failed_code_attempts.close()
         await engine.dispose()
 
+    routes = [
+        Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
+        Route("/healthz", health),
+        Route("/", lambda _request: RedirectResponse("/graphql")),
+    ]
+    if settings.graphiql:
+        routes.append(graphiql_assets())
     app = DiscountsApp(
         graphql=graphql,
-        routes=[
-            Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
-            Route("/healthz", health),
-            Route("/", lambda _request: RedirectResponse("/graphql")),
-        ],
+        routes=routes,
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
     )

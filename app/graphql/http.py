@@ -14,10 +14,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -28,6 +27,7 @@ from app.db.budget import ReadBudget, ReadBudgetExceeded
 from app.db.session import RequestDatabase
 from app.graphql.context import Context
 from app.graphql.deadlines import RequestDeadlines
+from app.graphql.graphiql import graphiql_page
 from app.graphql.http_params import GraphQLParams, Refused, authorization_of, read_params
 from app.graphql.masking import masked_error, present_error
 from app.graphql.negotiation import (
@@ -65,7 +65,7 @@ class GraphQLEndpoint:
         self.engine = engine
         self.verifier = verifier
         self.services = services
-        self.graphiql_html = get_graphql_ide_html("graphiql") if settings.graphiql else None
+        self.graphiql = bool(settings.graphiql)
         # The time limit (`asyncio.timeout`'s behaviour, one timer for all requests).
         self.deadlines = RequestDeadlines(settings.request_timeout_seconds)
 
@@ -77,7 +77,7 @@ class GraphQLEndpoint:
         request_id = request_id_of(request)
         accept = request.headers.get("accept")
         if self._is_graphiql_visit(request, accept):
-            return HTMLResponse(self.graphiql_html)
+            return graphiql_page()
         media_type = response_media_type(accept)
         if media_type is None:
             return refused_response(
@@ -100,7 +100,7 @@ class GraphQLEndpoint:
 
     def _is_graphiql_visit(self, request: Request, accept: str | None) -> bool:
         return (
-            self.graphiql_html is not None
+            self.graphiql
             and request.method != "POST"
             and "query" not in request.query_params
             and wants_html(accept)

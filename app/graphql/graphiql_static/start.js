@@ -1,0 +1,58 @@
+// GraphiQL for this service: strawberry's page, with its script moved out of the HTML so
+// that the Content-Security-Policy can refuse inline scripts, and without what the API does
+// not use (subscriptions over WebSocket, a CSRF cookie).
+"use strict";
+
+const WELCOME = `# The discount service's API.
+#
+# Paste a token into the Headers tab below (scripts/serve prints two):
+#   {"Authorization": "Bearer <token>"}
+# then run this query with Ctrl-Enter or the play button.
+{
+  coupons(first: 5) {
+    totalCount
+    nodes { name site { name currency } }
+  }
+}
+`;
+
+// ?q=...&variables=...&headers=... opens a shared query (and is kept in step with the editors).
+const parameters = Object.fromEntries(new URLSearchParams(window.location.search));
+
+function updateURL(changes) {
+  Object.assign(parameters, changes);
+  const kept = Object.entries(parameters).filter(([, value]) => Boolean(value));
+  history.replaceState(null, "", "?" + new URLSearchParams(kept).toString());
+}
+
+const fetcher = GraphiQL.createFetcher({ url: window.location.href.split("?")[0] });
+
+function DiscountsGraphiQL() {
+  const [query, setQuery] = React.useState(parameters.q || WELCOME);
+  const [variables, setVariables] = React.useState(parameters.variables);
+  const [headers, setHeaders] = React.useState(parameters.headers);
+  return React.createElement(GraphiQL, {
+    fetcher,
+    defaultEditorToolsVisibility: true,
+    plugins: [GraphiQLPluginExplorer.explorerPlugin()],
+    query,
+    variables,
+    headers,
+    onEditQuery(value) {
+      setQuery(value);
+      updateURL({ q: value });
+    },
+    onEditVariables(value) {
+      setVariables(value);
+      updateURL({ variables: value });
+    },
+    onEditHeaders: setHeaders,
+    inputValueDeprecation: true,
+    isHeadersEditorEnabled: true,
+    shouldPersistHeaders: true,
+  });
+}
+
+ReactDOM.createRoot(document.getElementById("graphiql")).render(
+  React.createElement(DiscountsGraphiQL),
+);
