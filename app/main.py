@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import strawberry
@@ -17,9 +17,13 @@ from app.auth import TokenVerifier
 from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.graphql.graphiql import graphiql_assets
-from app.graphql.http import GraphQLEndpoint, health
+from app.graphql.http import GraphQLEndpoint
 from app.graphql.request_id import RequestIdMiddleware
 from app.graphql.schema import build_schema
+from app.observability.logs import configure_logging
+from app.observability.probes import healthz, metrics, readyz
+from app.observability.requests import RequestObservation
+from app.observability.tracing import instrument
 from app.graphql.shared_rate_limit import failed_attempt_limiter
 from app.runtime import tune_garbage_collector
 from app.services import Services
@@ -46,8 +50,13 @@ class DiscountsApp(Starlette):
 
     def __init__(self, *, graphql: ASGIApp, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._graphql = RequestIdMiddleware(graphql)
+        self._graphql = RequestIdMiddleware(RequestObservation(graphql))
         self._graphql_endpoint = graphql
+
+    def wrap_graphql(self, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
+        """Puts `wrap` around the direct path to the endpoint, as `add_middleware` does
+        around the router (tracing: app.observability.tracing)."""
+        self._graphql = wrap(self._graphql)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -78,6 +87,7 @@ def create_app(
     if settings is None:
         with refuse_to_start("discounts"):
             settings = settings_from_environment()
+            configure_logging(settings.log_format, settings.log_level)
             app = create_app(settings, schema=schema)
             check_database(settings)
         return app
@@ -103,7 +113,9 @@ def create_app(
 
     routes = [
         Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
-        Route("/healthz", health),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
         Route("/", lambda _request: RedirectResponse("/graphql")),
     ]
     if settings.graphiql:
@@ -111,11 +123,13 @@ def create_app(
     app = DiscountsApp(
         graphql=graphql,
         routes=routes,
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[Middleware(RequestIdMiddleware), Middleware(RequestObservation)],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.schema = schema
     app.state.failed_code_attempts = failed_code_attempts
+    if settings.tracing:
+        instrument(app, engine)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     # Codes one run of scripts/generate-codes may add (the API's generateCouponCodes stays at
     # app.domain.codes.MAX_GENERATED_COUNT): an operator's batch for print runs, one transaction.
     script_max_generated_codes: int = Field(default=1_000_000, ge=1)
+
+    # Operations (app.observability): logs as JSON lines (or text, for a terminal) at this
+    # level; OpenTelemetry traces (the `tracing` extra, exported over OTLP as the standard
+    # OTEL_* variables say); how long /readyz waits for the database.
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    tracing: bool = False
+    readiness_timeout_seconds: PositiveFloat = 2.0
 
     # Where limits shared by every server process are counted (app.graphql.shared_rate_limit):
     # `redis://host:6379/0` (rediss:// for TLS). Unset: each process counts on its own.

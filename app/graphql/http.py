@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -38,6 +37,7 @@ from app.graphql.negotiation import (
 )
 from app.graphql.request_id import request_id_of
 from app.graphql.responses import TIMEOUT, Outcome, graphql_response, refused_response
+from app.observability.metrics import GRAPHQL_ERRORS, operation_label
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,8 @@ class GraphQLEndpoint:
             return graphiql_page()
         media_type = response_media_type(accept)
         if media_type is None:
-            return refused_response(
+            return self._refused(
+                request,
                 Refused(
                     406,
                     f"Accept {GRAPHQL_RESPONSE_JSON} or {JSON}: no other response type is served.",
@@ -91,12 +92,27 @@ class GraphQLEndpoint:
         try:
             authorization = authorization_of(request)
             params = await read_params(request, max_body_bytes=self.settings.max_body_bytes)
+            request.scope["state"]["operation"] = operation_label(
+                params.operation_name, params.query
+            )
             outcome = await self.execute(request, params, authorization, request_id)
         except Refused as refused:
-            return refused_response(refused, media_type)
+            return self._refused(request, refused, media_type)
         except Exception as error:
             outcome = Outcome(errors=[masked_error(error, request_id)], executed=False)
+        if outcome.errors:
+            # graphql-core's parse and validation errors carry no code
+            uncoded = "UNCODED" if outcome.executed else "GRAPHQL_VALIDATION_FAILED"
+            _count_errors(
+                request,
+                [(e.get("extensions") or {}).get("code") or uncoded for e in outcome.errors],
+            )
         return graphql_response(outcome, media_type)
+
+    @staticmethod
+    def _refused(request: Request, refused: Refused, media_type: str) -> ASGIApp:
+        _count_errors(request, [refused.code])
+        return refused_response(refused, media_type)
 
     def _is_graphiql_visit(self, request: Request, accept: str | None) -> bool:
         return (
@@ -158,6 +174,9 @@ class GraphQLEndpoint:
             principal = principal_from_authorization_header(authorization, self.verifier)
         except AuthenticationError as error:
             principal, auth_problem = ANONYMOUS, error.message
+        if not principal.is_anonymous:
+            # for the request's log line (app.observability.requests)
+            request.scope["state"]["subject"] = principal.subject
         return Context(
             settings=self.settings,
             principal=principal,
@@ -210,5 +229,8 @@ def _request_error(message: str, *, code: str = "BAD_REQUEST") -> Outcome:
     return Outcome(errors=[{"message": message, "extensions": {"code": code}}], executed=False)
 
 
-async def health(_request: Request) -> Response:
-    return Response(b'{"status":"ok"}', media_type="application/json")
+def _count_errors(request: Request, codes: list[str]) -> None:
+    """The response's error codes: counted, and left for the request's log line."""
+    request.scope["state"]["error_codes"] = codes
+    for code in codes:
+        GRAPHQL_ERRORS.labels(code).inc()

@@ -20,6 +20,7 @@ from app.graphql.engine.types import (
 from app.graphql.errors import Forbidden
 from app.graphql.ids import parse_global_id
 from app.graphql.mutations.payloads import run_use_case
+from app.observability.metrics import REDEMPTIONS
 from app.services import redemptions
 from app.services.engine_facts import COUPON_CODE, DISCOUNT_CODE, CodeSearch
 
@@ -95,6 +96,8 @@ class EngineMutation:
 
         result, errors = await run_use_case(use_case, context.db)
         if result is None:
+            for error in errors:
+                REDEMPTIONS.labels("rejected", str(getattr(error.code, "value", error.code))).inc()
             return RedeemCodePayload(
                 redemption=None, valid=False, reason=None, discount_total=0, lines=[],
                 replayed=False, user_errors=errors,
@@ -102,6 +105,7 @@ class EngineMutation:
         redeemed, rights = result, held["rights"]
         row = redeemed.redemption
         if redeemed.check is None:  # the earlier redemption made with this key
+            REDEMPTIONS.labels("replayed", "").inc()
             return RedeemCodePayload(
                 redemption=redemption_of(row), valid=True, reason=None, discount_total=row.amount,
                 lines=[LineDiscount(index=i, amount=a) for i, a in enumerate(row.line_amounts)],
@@ -109,6 +113,10 @@ class EngineMutation:
             )
         outcome = redeemed.check.outcome
         await brake.record(outcome.reason)
+        if row is None:
+            REDEMPTIONS.labels("refused", outcome.reason.value if outcome.reason else "").inc()
+        else:
+            REDEMPTIONS.labels("redeemed", "").inc()
         return RedeemCodePayload(
             redemption=redemption_of(row),
             valid=row is not None,

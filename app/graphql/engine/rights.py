@@ -23,6 +23,7 @@ from app.domain.rules import public_reason
 from app.graphql.access import Access
 from app.graphql.errors import Forbidden
 from app.graphql.rate_limit import FailedAttempts, RateLimited, caller_key
+from app.observability.metrics import RATE_LIMITED
 from app.services.engine_facts import CODE_TYPES, CodeSearch
 
 
@@ -107,6 +108,7 @@ class GuessBrake:
         """Raise `RateLimited` when the caller is guarded at this site and must wait."""
         self.guarded = self._guards(rights)
         if self.guarded and self._wait is not None:
+            RATE_LIMITED.inc()
             raise RateLimited(self._wait)
 
     async def ensure_allowed(self, rights: SiteRights) -> None:

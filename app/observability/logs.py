@@ -1,0 +1,63 @@
+"""Logs: one JSON object per line on stderr (python-json-logger), each line written during a
+request carrying its `request_id` (the `x-request-id` of its response), the request's own
+line included.
+
+python-json-logger rather than structlog: every module here logs through the standard
+library's `logging` (as uvicorn, SQLAlchemy and Alembic do), and a formatter on the root
+handler turns all of it into JSON with no change where anything logs; structlog would put a
+second logging API beside the first and still need this bridge for the libraries.
+`DISCOUNTS_LOG_FORMAT=text` writes the same records as plain lines, for a terminal.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+from typing import Final
+
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.orjson import OrjsonFormatter
+
+# The request being answered in this task (set by app.observability.requests).
+REQUEST_ID: Final[contextvars.ContextVar[str | None]] = contextvars.ContextVar(
+    "request_id", default=None
+)
+TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds the current request's id to every record that has none."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = REQUEST_ID.get()
+        return True
+
+
+def json_formatter() -> logging.Formatter:
+    return OrjsonFormatter(
+        "{levelname}{name}{message}",
+        style="{",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",
+        # uvicorn's copy of its message with terminal colour codes
+        reserved_attrs=[*RESERVED_ATTRS, "color_message"],
+    )
+
+
+def configure_logging(log_format: str, level: str) -> None:
+    """The process's logging: one handler on the root logger, uvicorn's loggers sent to it,
+    and uvicorn's access log off (the app writes its own line per request, with more in it)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestIdFilter())
+    text = logging.Formatter(TEXT_FORMAT)
+    handler.setFormatter(json_formatter() if log_format == "json" else text)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers = []
+        uvicorn_logger.propagate = True
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

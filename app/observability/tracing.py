@@ -1,0 +1,58 @@
+"""OpenTelemetry traces, when `DISCOUNTS_TRACING=true`: a span per HTTP request (Starlette's
+instrumentation, and the same middleware on `DiscountsApp`'s direct path to /graphql, which
+Starlette's middleware never sees) with the SQL statements under it (SQLAlchemy's, and
+asyncpg's for the prepared reads that bypass SQLAlchemy).
+
+Off by default and an optional extra (`pip install 'discount-service[tracing]'`; scripts/install
+installs it): nothing is imported, wrapped or exported otherwise. Spans go over OTLP/HTTP to
+where the standard variables say (`OTEL_EXPORTER_OTLP_ENDPOINT`, default
+http://localhost:4318; `OTEL_SERVICE_NAME`, default discount-service).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.settings import SettingsError
+
+SERVICE_NAME = "discount-service"
+
+
+def instrument(app: Any, engine: AsyncEngine, tracer_provider: Any = None) -> Any:
+    """Traces `app`'s requests and `engine`'s statements; the tracer provider used."""
+    try:
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+        from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+        from opentelemetry.instrumentation.starlette import StarletteInstrumentor
+    except ImportError as missing:
+        raise SettingsError(
+            f"DISCOUNTS_TRACING=true needs the tracing extra ({missing.name} is missing):"
+            " pip install 'discount-service[tracing]'"
+        ) from None
+    provider = tracer_provider or _otlp_provider()
+    StarletteInstrumentor.instrument_app(app, tracer_provider=provider)
+    app.wrap_graphql(lambda inner: OpenTelemetryMiddleware(inner, tracer_provider=provider))
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, tracer_provider=provider)
+    if engine.dialect.driver == "asyncpg":
+        instrumentor = AsyncPGInstrumentor()
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument(tracer_provider=provider)
+    return provider
+
+
+def _otlp_provider() -> Any:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    resource = Resource.create(
+        {"service.name": os.environ.get("OTEL_SERVICE_NAME", SERVICE_NAME)}
+    )
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    return provider
