@@ -53,11 +53,11 @@ class Readers:
         self._opening = 0  # being connected: counted, so that concurrent takers keep the limit
 
     @property
-    @property
     def lent(self) -> int:
         """Connections a request holds now (for the pool gauge of /metrics)."""
         return len(self._lent)
 
+    @property
     def count(self) -> int:
         return len(self._idle) + len(self._lent) + self._opening
 
