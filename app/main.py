@@ -18,7 +18,6 @@ from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.graphql.graphiql import graphiql_assets
 from app.graphql.http import GraphQLEndpoint
-from app.graphql.request_id import RequestIdMiddleware
 from app.graphql.schema import build_schema
 from app.observability.logs import configure_logging
 from app.observability.probes import healthz, metrics, readyz
@@ -44,13 +43,14 @@ class DiscountsApp(Starlette):
     exception middleware and the router's path matching before reaching the endpoint: about
     4 % of the CPU time of a small query. The endpoint needs none of them: it answers every
     failure itself (masked, see `app.graphql.http`), raises no HTTP exceptions and takes no
-    path parameters. It still runs under `RequestIdMiddleware`, as every route does. Anything
+    path parameters. It still runs under `RequestObservation` (its request id, metrics and log
+    line), as every route does. Anything
     else (other paths and methods, a `root_path`, lifespan) goes through Starlette as before.
     """
 
     def __init__(self, *, graphql: ASGIApp, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._graphql = RequestIdMiddleware(RequestObservation(graphql))
+        self._graphql = RequestObservation(graphql)
         self._graphql_endpoint = graphql
 
     def wrap_graphql(self, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
@@ -123,7 +123,7 @@ def create_app(
     app = DiscountsApp(
         graphql=graphql,
         routes=routes,
-        middleware=[Middleware(RequestIdMiddleware), Middleware(RequestObservation)],
+        middleware=[Middleware(RequestObservation)],
         lifespan=lifespan,
     )
     app.state.settings = settings

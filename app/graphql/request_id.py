@@ -11,7 +11,7 @@ import os
 import re
 
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode("latin-1")
@@ -48,7 +48,7 @@ def new_request_id() -> str:
 
 
 def request_id_of(connection: HTTPConnection) -> str:
-    """The id `RequestIdMiddleware` gave this request (a fresh one if it did not run)."""
+    """The id `assign_request_id` gave this request (a fresh one if it did not run)."""
     # `connection.state` is a view of this dict.
     state = connection.scope.setdefault("state", {})
     request_id: str | None = state.get("request_id")
@@ -57,32 +57,24 @@ def request_id_of(connection: HTTPConnection) -> str:
     return request_id
 
 
-class RequestIdMiddleware:
-    """Gives every HTTP request its id (`scope["state"]["request_id"]`) and every response
-    the `x-request-id` header, set on the raw ASGI messages (no header objects built)."""
+def assign_request_id(scope: Scope) -> tuple[str, tuple[bytes, bytes]]:
+    """Gives an HTTP request its id (`scope["state"]["request_id"]`): the incoming
+    `x-request-id` when it looks like one, else a fresh one. Returns the id and the response
+    header that carries it (set by `app.observability.requests.RequestObservation`, the
+    middleware every request passes)."""
+    incoming = ""
+    for name, value in scope["headers"]:
+        if name == _REQUEST_ID_HEADER:  # ASGI header names are lowercase
+            incoming = value.decode("latin-1")
+            break
+    request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else new_request_id()
+    scope.setdefault("state", {})["request_id"] = request_id
+    return request_id, (_REQUEST_ID_HEADER, request_id.encode("latin-1"))
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = ""
-        for name, value in scope["headers"]:
-            if name == _REQUEST_ID_HEADER:  # ASGI header names are lowercase
-                incoming = value.decode("latin-1")
-                break
-        request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        header = (_REQUEST_ID_HEADER, request_id.encode("latin-1"))
-
-        async def send_with_request_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                # Set, replacing any the app wrote (as MutableHeaders would).
-                headers = [h for h in message.get("headers", ()) if h[0] != _REQUEST_ID_HEADER]
-                headers.append(header)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_request_id)
+def with_request_id(message: Message, header: tuple[bytes, bytes]) -> None:
+    """Sets the header on a response's start message, replacing any the app wrote (as
+    MutableHeaders would), on the raw ASGI message (no header objects built)."""
+    headers = [h for h in message.get("headers", ()) if h[0] != _REQUEST_ID_HEADER]
+    headers.append(header)
+    message["headers"] = headers

@@ -14,7 +14,10 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
-from typing import Final
+from datetime import datetime, timezone
+from typing import Any, Final
+
+import orjson
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.orjson import OrjsonFormatter
@@ -35,8 +38,41 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class JsonFormatter(OrjsonFormatter):
+    """python-json-logger's orjson formatter, with a short way for the request lines.
+
+    A record made by `request_record` carries its fields ready (`record.fields`): they are
+    written as they are, not found by walking the record's attributes, which is most of the
+    general path's ~9 µs; one such line is written per request (app.observability.requests).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = record.__dict__.get("fields")
+        if fields is None:
+            return super().format(record)
+        line = {
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **fields,
+            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(),
+        }
+        return orjson.dumps(line).decode()
+
+
+def request_record(
+    logger: logging.Logger, level: int, message: str, fields: dict[str, Any]
+) -> logging.LogRecord:
+    """A record for `logger.handle`, without `logger.log`'s walk up the stack for the
+    caller's file and line (a request line's place in the code says nothing)."""
+    record = logger.makeRecord(logger.name, level, "", 0, message, None, None)
+    record.fields = fields
+    record.request_id = fields.get("request_id")
+    return record
+
+
 def json_formatter() -> logging.Formatter:
-    return OrjsonFormatter(
+    return JsonFormatter(
         "{levelname}{name}{message}",
         style="{",
         rename_fields={"levelname": "level", "name": "logger"},

@@ -1,9 +1,12 @@
 """One metric update and one log line per HTTP request, on both ways in: the router's and
 `DiscountsApp`'s direct path to the GraphQL endpoint (app.main).
 
-The endpoint leaves what only it knows in the request's scope state (`operation`, `subject`,
-`error_codes`); this middleware, inside `RequestIdMiddleware`, adds the time and the status
-when the response starts. Health, readiness and metrics probes are logged at DEBUG: a load
+`RequestObservation` is the one middleware every HTTP request passes: it gives the request
+its id (`x-request-id`, app.graphql.request_id), makes it the id of every log line written
+meanwhile, and when the response starts counts it and writes its line. The endpoint leaves
+what only it knows in the request's scope state (`operation`, `subject`, `error_codes`). One
+layer rather than two: in this app a second middleware layer measured ~10 µs of CPU per
+request, more than everything it does. Health, readiness and metrics probes are logged at DEBUG: a load
 balancer's probe every few seconds would otherwise drown the requests.
 """
 
@@ -11,11 +14,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Final
+from typing import Any, Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.observability.logs import REQUEST_ID
+from app.graphql.request_id import assign_request_id, with_request_id
+from app.observability.logs import REQUEST_ID, request_record
 from app.observability.metrics import LATENCY, REQUESTS
 
 logger = logging.getLogger("app.requests")
@@ -43,14 +47,15 @@ class RequestObservation:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        state = scope.setdefault("state", {})
-        request_id = state.get("request_id")
+        request_id, header = assign_request_id(scope)
+        state = scope["state"]
         token = REQUEST_ID.set(request_id)
         status = 500  # what the server answers when the app raised before responding
 
         async def send_observed(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
+                with_request_id(message, header)
                 status = message["status"]
                 _observe(scope, state, status, time.perf_counter() - started)
             await send(message)
@@ -65,32 +70,39 @@ class RequestObservation:
             REQUEST_ID.reset(token)
 
 
-def _observe(scope: Scope, state: dict, status: int, seconds: float) -> None:  # type: ignore[type-arg]
+# Each label set's metric children, found once: `labels()` costs ~2.5 µs a call.
+_counted: dict[tuple[str, str, str, str], Any] = {}
+_timed: dict[tuple[str, str], Any] = {}
+
+
+def _observe(scope: Scope, state: dict[str, Any], status: int, seconds: float) -> None:
     state["observed"] = True
     path = scope["path"]
     route = route_of(path)
     operation = state.get("operation", "")
     error_codes = state.get("error_codes", ())
     outcome = "ok" if status < 400 and not error_codes else "error"
-    REQUESTS.labels(route, operation, str(status), outcome).inc()
-    LATENCY.labels(route, operation).observe(seconds)
+    key = (route, operation, str(status), outcome)
+    counter = _counted.get(key)
+    if counter is None:
+        counter = _counted[key] = REQUESTS.labels(*key)
+    counter.inc()
+    histogram = _timed.get(key[:2])
+    if histogram is None:
+        histogram = _timed[key[:2]] = LATENCY.labels(route, operation)
+    histogram.observe(seconds)
     level = logging.DEBUG if route in PROBES else logging.INFO
     if logger.isEnabledFor(level):
-        logger.log(
-            level,
-            "%s %s %s %.1f ms",
-            scope["method"],
-            path,
-            status,
-            seconds * 1000,
-            extra={
-                "request_id": state.get("request_id"),
-                "method": scope["method"],
-                "path": path,
-                "operation": operation or None,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 3),
-                "subject": state.get("subject"),
-                "error_codes": list(error_codes) or None,
-            },
-        )
+        milliseconds = round(seconds * 1000, 3)
+        fields = {
+            "request_id": state.get("request_id"),
+            "method": scope["method"],
+            "path": path,
+            "operation": operation or None,
+            "status": status,
+            "duration_ms": milliseconds,
+            "subject": state.get("subject"),
+            "error_codes": list(error_codes) or None,
+        }
+        message = f"{scope['method']} {path} {status} {milliseconds:.1f} ms"
+        logger.handle(request_record(logger, level, message, fields))
