@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,7 +21,25 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./discounts.db"
+
+
+def demo_state_directory() -> Path:
+    """Where the demo keeps its files when nothing says otherwise: the SQLite database and
+    the demo token secret. Outside the checkout (a newcomer finds no files appearing in it),
+    one folder per checkout (two checkouts at different migrations never share a database):
+    `$XDG_STATE_HOME/discount-service/<checkout>-<hash>` (~/.local/state when unset), or
+    `DISCOUNTS_STATE_DIR`."""
+    chosen = os.environ.get("DISCOUNTS_STATE_DIR")
+    if chosen:
+        return Path(chosen).expanduser()
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    checkout = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(str(checkout).encode()).hexdigest()[:8]
+    return base / "discount-service" / f"{checkout.name}-{digest}"
+
+
+STATE_DIRECTORY = demo_state_directory()
+DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{STATE_DIRECTORY / 'demo.db'}"
 # A fixed secret that demo mode may use; production refuses to start with it.
 DEMO_SECRET_MARKER = "demo-"
 REDIS_SCHEMES = ("redis://", "rediss://")
@@ -54,7 +74,7 @@ class Settings(BaseSettings):
     jwt_jwks_file: Path | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
-    demo_secret_file: Path = Path(".demo-secret")
+    demo_secret_file: Path = STATE_DIRECTORY / "demo-secret"
 
     # GraphQL exposure.
     graphiql: bool | None = None  # None: on in demo mode, off in production
@@ -138,6 +158,14 @@ class Settings(BaseSettings):
         if parsed.drivername == drivername:
             return url
         return parsed.set(drivername=drivername).render_as_string(hide_password=False)
+
+    @model_validator(mode="after")
+    def _default_database_has_its_folder(self) -> Settings:
+        # SQLite creates the file, not its folder; a URL given explicitly is left as it is
+        # (a folder that does not exist there is a mistake to report, app.db.reachable).
+        if self.database_url == DEFAULT_SQLITE_URL:
+            STATE_DIRECTORY.mkdir(parents=True, exist_ok=True)
+        return self
 
     @model_validator(mode="after")
     def _defaults_follow_mode(self) -> Settings:
