@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_url_is_redis(cls, url: str | None) -> str | None:
+        if url == "":  # set but empty (docker-compose.yml without Redis): none
+            return None
         if url is not None and not url.startswith(REDIS_SCHEMES):
             raise ValueError(f"a Redis URL starts with {', '.join(REDIS_SCHEMES)}")
         return url
