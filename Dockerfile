@@ -12,7 +12,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 WORKDIR /build
-COPY pyproject.toml constraints.txt README.md ./
+COPY pyproject.toml constraints.txt README.md LICENSE ./
 COPY app ./app
 # Not editable: the app, its migrations and GraphiQL's files go into the environment.
 RUN /opt/venv/bin/pip install -c constraints.txt .

@@ -92,6 +92,22 @@ def test_what_the_build_copies_exists_and_is_not_ignored(dockerfile: DockerfileP
                 assert source not in ignored, source
 
 
+def test_the_build_stage_copies_what_pip_needs_to_build_the_project(
+    dockerfile: DockerfileParser,
+) -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    copied = {
+        source
+        for step in dockerfile.structure
+        if step["instruction"] == "COPY" and not step["value"].startswith("--from")
+        for source in step["value"].split()[:-1]
+    }
+    assert {"pyproject.toml", "constraints.txt", "app", project["readme"],
+            *project["license-files"]} <= copied  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
