@@ -19,11 +19,11 @@ from app.db.migrate import upgrade
 from app.graphql.graphiql import graphiql_assets
 from app.graphql.http import GraphQLEndpoint
 from app.graphql.schema import build_schema
+from app.graphql.shared_rate_limit import failed_attempt_limiter
 from app.observability.logs import configure_logging
 from app.observability.probes import healthz, metrics, readyz
 from app.observability.requests import RequestObservation
 from app.observability.tracing import instrument
-from app.graphql.shared_rate_limit import failed_attempt_limiter
 from app.runtime import tune_garbage_collector
 from app.services import Services
 from app.settings import Settings, settings_from_environment
@@ -44,8 +44,8 @@ class DiscountsApp(Starlette):
     4 % of the CPU time of a small query. The endpoint needs none of them: it answers every
     failure itself (masked, see `app.graphql.http`), raises no HTTP exceptions and takes no
     path parameters. It still runs under `RequestObservation` (its request id, metrics and log
-    line), as every route does. Anything
-    else (other paths and methods, a `root_path`, lifespan) goes through Starlette as before.
+    line), as every route does. Anything else (other paths and methods, a `root_path`,
+    lifespan) goes through Starlette as before.
     """
 
     def __init__(self, *, graphql: ASGIApp, **kwargs: Any) -> None:

@@ -4,10 +4,13 @@
 `RequestObservation` is the one middleware every HTTP request passes: it gives the request
 its id (`x-request-id`, app.graphql.request_id), makes it the id of every log line written
 meanwhile, and when the response starts counts it and writes its line. The endpoint leaves
-what only it knows in the request's scope state (`operation`, `subject`, `error_codes`). One
-layer rather than two: in this app a second middleware layer measured ~10 µs of CPU per
-request, more than everything it does. Health, readiness and metrics probes are logged at DEBUG: a load
-balancer's probe every few seconds would otherwise drown the requests.
+what only it knows in the request's scope state (`operation`, `subject`, `error_codes`).
+Health, readiness and metrics probes are logged at DEBUG: a load balancer's probe every few
+seconds would otherwise drown the requests.
+
+Cost, in process, for the cheapest request (`{ __typename }`, ~60 µs of CPU without this):
+~11 µs for the id, the metrics and the middleware's layer, ~28 µs more for the JSON line
+(`DISCOUNTS_LOG_LEVEL=WARNING` leaves it out).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ def route_of(path: str) -> str:
 
 
 class RequestObservation:
+    """The middleware, around the router's stack and around the direct path alike."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
