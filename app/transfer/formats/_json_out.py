@@ -1,0 +1,76 @@
+"""Vendor JSON documents written record by record: a page's records are written as they come
+and the envelope's counts after them, so nothing is held back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any, Literal, TextIO
+
+import orjson
+
+from app.transfer.formats._values import number_out
+
+Envelope = Literal["page", "list", "record"]
+
+
+def _default(value: object) -> Any:
+    if isinstance(value, Decimal):
+        return number_out(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def dumps(value: object) -> str:
+    return orjson.dumps(value, default=_default).decode()
+
+
+class RecordArray:
+    """Writes `{"<key>": [record, ...], <trailer>}`, a bare list, or one bare record.
+
+    `trailer(count)` gives the envelope's other keys once the records are counted. A bare
+    record (`envelope="record"`) is for a document of exactly one record, as a vendor's
+    get-one endpoint answers; given another count it raises ValueError.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        envelope: Envelope,
+        key: str,
+        trailer: Callable[[int], Mapping[str, Any]],
+    ) -> None:
+        self._stream = stream
+        self._envelope = envelope
+        self._key = key
+        self._trailer = trailer
+        self.count = 0
+
+    def __enter__(self) -> RecordArray:
+        if self._envelope == "page":
+            self._stream.write("{" + dumps(self._key) + ":[")
+        elif self._envelope == "list":
+            self._stream.write("[")
+        return self
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        if self._envelope == "record" and self.count:
+            raise ValueError("a single-record document takes exactly one record")
+        if self.count and self._envelope != "record":
+            self._stream.write(",\n")
+        self._stream.write(dumps(record))
+        self.count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None:
+            return
+        if self._envelope == "page":
+            self._stream.write("]")
+            for name, value in self._trailer(self.count).items():
+                self._stream.write("," + dumps(name) + ":" + dumps(value))
+            self._stream.write("}\n")
+        elif self._envelope == "list":
+            self._stream.write("]\n")
+        elif self.count != 1:
+            raise ValueError(f"a single-record document takes exactly one record, not {self.count}")
+        else:
+            self._stream.write("\n")
