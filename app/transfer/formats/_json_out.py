@@ -11,7 +11,7 @@ import orjson
 
 from app.transfer.formats._values import number_out
 
-Envelope = Literal["page", "list", "record"]
+Envelope = Literal["page", "single", "list", "record"]
 
 
 def _default(value: object) -> Any:
@@ -25,11 +25,12 @@ def dumps(value: object) -> str:
 
 
 class RecordArray:
-    """Writes `{"<key>": [record, ...], <trailer>}`, a bare list, or one bare record.
+    """Writes a page `{"<key>": [record, ...], <trailer>}`, a bare list, one bare record, or
+    one record in the envelope (`single`: JSON:API's and Laravel's `{"data": {...}}`).
 
-    `trailer(count)` gives the envelope's other keys once the records are counted. A bare
-    record (`envelope="record"`) is for a document of exactly one record, as a vendor's
-    get-one endpoint answers; given another count it raises ValueError.
+    `trailer(count)` gives the envelope's other keys once the records are counted. `record`
+    and `single` are for a document of exactly one record, as a vendor's get-one endpoint
+    answers; given another count they raise ValueError.
     """
 
     def __init__(
@@ -46,16 +47,18 @@ class RecordArray:
         self.count = 0
 
     def __enter__(self) -> RecordArray:
-        if self._envelope == "page":
-            self._stream.write("{" + dumps(self._key) + ":[")
+        if self._envelope in ("page", "single"):
+            opening = "[" if self._envelope == "page" else ""
+            self._stream.write("{" + dumps(self._key) + ":" + opening)
         elif self._envelope == "list":
             self._stream.write("[")
         return self
 
     def add(self, record: Mapping[str, Any]) -> None:
-        if self._envelope == "record" and self.count:
+        single = self._envelope in ("record", "single")
+        if single and self.count:
             raise ValueError("a single-record document takes exactly one record")
-        if self.count and self._envelope != "record":
+        if self.count:
             self._stream.write(",\n")
         self._stream.write(dumps(record))
         self.count += 1
@@ -63,14 +66,14 @@ class RecordArray:
     def __exit__(self, *exc: object) -> None:
         if exc[0] is not None:
             return
-        if self._envelope == "page":
-            self._stream.write("]")
+        if self._envelope in ("record", "single") and self.count != 1:
+            raise ValueError(f"a single-record document takes exactly one record, not {self.count}")
+        if self._envelope in ("page", "single"):
+            self._stream.write("]" if self._envelope == "page" else "")
             for name, value in self._trailer(self.count).items():
                 self._stream.write("," + dumps(name) + ":" + dumps(value))
             self._stream.write("}\n")
         elif self._envelope == "list":
             self._stream.write("]\n")
-        elif self.count != 1:
-            raise ValueError(f"a single-record document takes exactly one record, not {self.count}")
         else:
             self._stream.write("\n")
