@@ -598,7 +598,8 @@ async def _plan_redemptions(ctx: Context, items: list[Item], rows: dict[int, Any
 
 async def _write(ctx: Context, type_name: str, creates: list[Planned], updates: list[Planned]) -> None:
     table = TABLES[type_name]
-    ids = await stored.insert_many(ctx.session, table, [p.values for p in creates])
+    needing = [p.values["unique_id"] for p in creates if p.eligible]
+    ids = await stored.insert_many(ctx.session, table, [p.values for p in creates], ids_of=needing)
     await ctx.grew(table, len(creates))
     for plan in updates:
         values = dict(plan.values)
