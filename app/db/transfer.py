@@ -112,12 +112,50 @@ async def insert_many(
     ids needed (owners of eligible lists) are read back afterwards by unique_id."""
     if not rows:
         return {}
-    await db.execute(sa.insert(table), [dict(row) for row in rows])
+    await _insert_rows(db, table, rows)
     found: dict[uuid.UUID, int] = {}
     for chunk in _chunks(sorted(ids_of)):
         statement = sa.select(table.c.id, table.c.unique_id).where(_among(db, table.c.unique_id, chunk, sa.Uuid))
         found.update((row.unique_id, row.id) for row in (await db.execute(statement)).all())
     return found
+
+
+_INSERTS: dict[tuple[str, str], tuple[str, list[tuple[str, Any, Any]]]] = {}
+
+
+def _insert_of(dialect: Any, table: sa.Table) -> tuple[str, list[tuple[str, Any, Any]]]:
+    """The INSERT of every column but the id, in the driver's parameter style, and for each
+    column its name, its default and the bind processor SQLAlchemy would apply."""
+    key = (table.name, dialect.name)
+    if key not in _INSERTS:
+        columns = [c for c in table.c if c.name != "id"]
+        statement = sa.insert(table).values({c.name: sa.bindparam(c.name) for c in columns})
+        compiled = statement.compile(dialect=dialect)
+        order = compiled.positiontup or [c.name for c in columns]
+        by_name = {c.name: c for c in columns}
+        converters = []
+        for name in order:
+            column = by_name[name]
+            default = column.default.arg if column.default is not None and column.default.is_scalar else None
+            converters.append((name, default, column.type._cached_bind_processor(dialect)))
+        _INSERTS[key] = (str(compiled), converters)
+    return _INSERTS[key]
+
+
+async def _insert_rows(db: Any, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """One executemany of the driver, with the values converted as SQLAlchemy converts them
+    (its bind processors) but without its per-row bookkeeping, which costs more than the
+    database's own work for a wide row (45 columns, 2,000 rows a batch)."""
+    connection = await db.connection() if hasattr(db, "connection") else db
+    sql, converters = _insert_of(connection.dialect, table)
+    values = [
+        tuple(
+            row.get(name, default) if convert is None else convert(row.get(name, default))
+            for name, default, convert in converters
+        )
+        for row in rows
+    ]
+    await connection.exec_driver_sql(sql, values)
 
 
 async def update_one(db: Any, table: sa.Table, db_id: int, values: Mapping[str, Any]) -> None:
