@@ -7,6 +7,7 @@ multi-row INSERT ... RETURNING (SQLAlchemy's insertmanyvalues, on SQLite and Pos
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
@@ -326,3 +327,23 @@ async def refresh_statistics(db: Any, table: sa.Table) -> None:
     bind = getattr(db, "bind", None) or db
     if bind.dialect.name == "postgresql":
         await db.execute(sa.text(f"ANALYZE {table.name}"))
+
+
+# SQLite's page cache while an import writes: the wide tables' many indexes take inserts in
+# random order (UUIDs, lower(code)), which thrash the default 2 MB. 64 MiB keeps a 100,000-code
+# import in memory and the RSS growth of a 1,000,000-record one under 100 MB.
+SQLITE_IMPORT_CACHE_KIB = 65_536
+
+
+@contextlib.asynccontextmanager
+async def import_cache(session: Any) -> AsyncIterator[None]:
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = (await connection.exec_driver_sql("PRAGMA cache_size")).scalar_one()
+    await connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        await connection.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")

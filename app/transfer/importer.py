@@ -128,9 +128,10 @@ async def run_import(
                 raise ImportRefused(f"site {site_id} is deleted; restore it first")
             ctx = Context(session, site, utcnow(), subject)
             items = _items(format_name, sources)
-            while batch := list(itertools.islice(items, batch_size)):
-                await _batch(ctx, batch, summary, on_refused)
-                on_progress(len(batch))
+            async with stored.import_cache(session):
+                while batch := list(itertools.islice(items, batch_size)):
+                    await _batch(ctx, batch, summary, on_refused)
+                    on_progress(len(batch))
             if dry_run or (summary.total(Outcome.REFUSED) and not skip_invalid):
                 raise _RollBack
             summary.written = True
