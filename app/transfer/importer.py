@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from app.db import transfer as stored
+from app.db.errors import UniqueViolation
 from app.db.session import write_sessions
 from app.db.tables import utcnow
 from app.transfer.fields import Item, read_record
@@ -139,6 +140,8 @@ async def run_import(
         pass
     except FormatError as error:
         raise ImportRefused(str(error)) from None
+    except UniqueViolation as violation:
+        raise ImportRefused(f"the database refused a write ({violation.detail}); nothing was written") from None
     if summary.total(Outcome.REFUSED) and not skip_invalid and not dry_run:
         raise ImportRefused(f"{summary.total(Outcome.REFUSED)} records refused; nothing was written")
     return summary

@@ -234,3 +234,25 @@ async def test_the_scripts_run_as_commands(make: Any, db: Any, database_url: str
     assert len([json.loads(line) for line in ran.stdout.splitlines()]) == 8
     ran = run("import", "--format", "jsonl", "--site", "999999", str(path))
     assert ran.returncode == 1 and "refused: no site has the id 999999" in ran.stderr
+
+
+async def test_a_restore_that_breaks_a_uniqueness_rule_stops_the_import_and_writes_nothing(
+    make: Any, db: Any, database_url: str, tmp_path: Path
+) -> None:
+    site = await _site(make)
+    given = records()[:5]
+    given += [
+        {"type": "Assignment", "externalId": "as-old", "customer": {"externalId": "cw-1"},
+         "discountCode": {"externalId": "dc-1"}, "deletedAt": "2025-01-01T00:00:00Z"},
+        {"type": "Assignment", "externalId": "as-new", "customer": {"externalId": "cw-1"},
+         "discountCode": {"externalId": "dc-1"}},
+    ]  # fmt: skip
+    ran = await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", given))
+    assert ran.status == 0, ran.err
+    given[5]["deletedAt"] = None  # restoring the old one would give the customer the code twice
+    given[0]["fullName"] = "Ana María López"
+    ran = await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "b.jsonl", given))
+    assert ran.status == 1 and "refused: the database refused a write" in ran.err
+    async with db.connect() as connection:
+        names = (await connection.execute(t.CUSTOMER.select().with_only_columns(t.CUSTOMER.c.full_name))).scalars().all()
+    assert names == ["Ana López"]
