@@ -47,7 +47,9 @@ def _name(value: Any) -> str | None:
 
 
 def _money(mapping: dict[str, int] | None) -> list[dict[str, Any]]:
-    return [{"currency": c, "amount": a} for c, a in sorted((mapping or {}).items())]
+    if not mapping:
+        return []
+    return [{"currency": c, "amount": a} for c, a in sorted(mapping.items())]
 
 
 def _ref(row: Any, field: str) -> dict[str, str] | None:
@@ -71,38 +73,46 @@ def _common(type_name: str, row: Any) -> dict[str, Any]:
     }
 
 
+_FLAGS = tuple(CATEGORY_FLAGS.items())
+_PLAIN_TERMS = (
+    ("applyToNetPrice", "apply_to_net_price"), ("membersOnly", "members_only"),
+    ("contactsOnly", "contacts_only"), ("leadBookerOnly", "lead_booker_only"),
+    ("boxOfficeOnly", "box_office_only"), ("maxUses", "max_uses"),
+    ("maxUsesPerCustomer", "max_uses_per_customer"), ("maxUsesPerOrder", "max_uses_per_order"),
+)  # fmt: skip
+
+
 def terms_of(row: Any, items: list[tuple[Any, str]]) -> dict[str, Any]:
     """A row's Terms as the API answers them (app.graphql.types.money.Terms)."""
-    bp = row.percentage_bp
-    ids: dict[Any, list[str]] = {c: [] for c, flag in CATEGORY_FLAGS.items() if getattr(row, flag)}
+    m = row._mapping
+    bp = m["percentage_bp"]
+    ids: dict[Any, list[str]] = {c: [] for c, flag in _FLAGS if m[flag]}
     for category, item_id in items:
         ids.setdefault(category, []).append(item_id)
-    return {
-        "kind": row.kind.name,
+    terms = {
+        "kind": m["kind"].name,
         "percentage": None if bp is None else str((Decimal(bp) / 100).quantize(_CENTS)),
-        "amounts": _money(row.amounts),
-        "minimumSpend": _money(row.minimum_spend),
-        "maximumDiscount": _money(row.maximum_discount),
-        "applyToNetPrice": row.apply_to_net_price,
-        "membersOnly": row.members_only,
-        "contactsOnly": row.contacts_only,
-        "leadBookerOnly": row.lead_booker_only,
-        "boxOfficeOnly": row.box_office_only,
-        "maxUses": row.max_uses,
-        "maxUsesPerCustomer": row.max_uses_per_customer,
-        "maxUsesPerOrder": row.max_uses_per_order,
-        "usagePeriod": _name(row.usage_period),
-        "validFrom": _time(row.valid_from),
-        "validTo": _time(row.valid_to),
-        "publishFrom": _time(row.publish_from),
-        "publishTo": _time(row.publish_to),
-        "expirationUnit": _name(row.expiration_unit),
-        "expiresIn": row.expires_in,
-        "active": row.disabled_at is None,
-        "disabledAt": _time(row.disabled_at),
-        "isReferral": row.is_referral,
-        "eligibleCategories": [{"category": c.name, "itemIds": sorted(v)} for c, v in ids.items()],
+        "amounts": _money(m["amounts"]),
+        "minimumSpend": _money(m["minimum_spend"]),
+        "maximumDiscount": _money(m["maximum_discount"]),
     }
+    for name, column in _PLAIN_TERMS:
+        terms[name] = m[column]
+    disabled_at = m["disabled_at"]
+    terms.update(
+        usagePeriod=_name(m["usage_period"]),
+        validFrom=_time(m["valid_from"]),
+        validTo=_time(m["valid_to"]),
+        publishFrom=_time(m["publish_from"]),
+        publishTo=_time(m["publish_to"]),
+        expirationUnit=_name(m["expiration_unit"]),
+        expiresIn=m["expires_in"],
+        active=disabled_at is None,
+        disabledAt=_time(disabled_at),
+        isReferral=m["is_referral"],
+        eligibleCategories=[{"category": c.name, "itemIds": sorted(v)} for c, v in ids.items()],
+    )
+    return terms
 
 
 def _customer(row: Any) -> dict[str, Any]:
