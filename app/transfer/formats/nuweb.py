@@ -76,17 +76,17 @@ def read(
     stream: BinaryIO, name: str, *, site: SiteFacts | None = None
 ) -> Iterator[dict[str, Any] | Refusal]:
     site = site or SiteFacts()
-    stream = rewindable(stream)
-    currencies = _included_currencies(stream, name)
-    stream.seek(0)
-    for number, source in records(stream, name, "data"):
-        try:
-            record = _convert(source, currencies, site)
-        except Unreadable as problem:
-            yield Refusal(number, problem.field, problem.reason, source)
-            continue
-        record["@record"] = number
-        yield record
+    with rewindable(stream) as seekable:
+        currencies = _included_currencies(seekable, name)
+        seekable.seek(0)
+        for number, source in records(seekable, name, "data"):
+            try:
+                record = _convert(source, currencies, site)
+            except Unreadable as problem:
+                yield Refusal(number, problem.field, problem.reason, source)
+                continue
+            record["@record"] = number
+            yield record
 
 
 def _included_currencies(stream: BinaryIO, name: str) -> dict[str, str]:
