@@ -25,7 +25,7 @@ the facts it names (usage periods, pre-allocation, revenue...), chosen as below:
     use:    {"id", "coupon_id", "coupon_code_id", "code", "customer_id", "order_id",
              "discount_amount" (minor), "currency", "used_at", "voided_at"}
 
-Ids become externalIds; `customer_id` names a customer by externalId (Trybe customer ids);
+Ids become externalIds and are written back as strings (Trybe's ids are object ids and UUIDs); `customer_id` names a customer by externalId (Trybe customer ids);
 `coupon_id` on a code names its coupon. Left out on import: `site_id` (the --site),
 `organisation_id` (the cross-organisation listing's), a use's `coupon_id` and `code` (its
 code record holds them; written on export). A coupon's default revenue has no place in the
@@ -56,7 +56,6 @@ from app.transfer.formats._values import (
     text,
     vendor_id,
     whole,
-    wire_id,
     wire_instant,
 )
 from app.transfer.registry import Refusal
@@ -259,7 +258,7 @@ def _times(document: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
 def _customer_document(record: dict[str, Any]) -> dict[str, Any]:
     first, _, last = (record.get("fullName") or "").partition(" ")
     document = {
-        "id": wire_id(_key(record)),
+        "id": _key(record),
         "first_name": first or None,
         "last_name": last or None,
         "email": record.get("email"),
@@ -277,8 +276,8 @@ def _coupon_document(record: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
     categories = terms.get("eligibleCategories") or []
     offerings = next((c["itemIds"] for c in categories if c["category"] == "OFFERING"), None)
     document = {
-        "id": wire_id(_key(record)),
-        "site_id": wire_id(site.external_id),
+        "id": _key(record),
+        "site_id": site.external_id,
         "name": record.get("name"),
         "description": record.get("description"),
         "discount_type": "percentage" if terms.get("kind") == "PERCENTAGE" else "fixed",
@@ -290,7 +289,7 @@ def _coupon_document(record: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
         "usage_period": terms.get("usagePeriod"),
         "max_uses_per_customer": terms.get("maxUsesPerCustomer"),
         "lead_booker_only": terms.get("leadBookerOnly", False),
-        "offering_ids": None if offerings is None else [wire_id(i) for i in offerings],
+        "offering_ids": None if offerings is None else list(offerings),
         "valid_from_date": wire_instant(terms.get("validFrom"), micro=False),
         "valid_to_date": wire_instant(terms.get("validTo"), micro=False),
     }
@@ -299,14 +298,14 @@ def _coupon_document(record: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
 
 def _coupon_code_document(record: dict[str, Any]) -> dict[str, Any]:
     document = {
-        "id": wire_id(_key(record)),
-        "coupon_id": wire_id(reference_key(record.get("coupon"))),
+        "id": _key(record),
+        "coupon_id": (reference_key(record.get("coupon"))),
         "code": record.get("code"),
         "valid_from_date": wire_instant(record.get("validFrom"), micro=False),
         "valid_to_date": wire_instant(record.get("validTo"), micro=False),
         "multi_use": record.get("multiUse", False),
         "customer_credit_id": record.get("customerCreditId"),
-        "customer_id": wire_id(reference_key(record.get("customer"))),
+        "customer_id": (reference_key(record.get("customer"))),
         "revenue": record.get("revenue"),
     }
     return _times(document, record)
@@ -314,13 +313,13 @@ def _coupon_code_document(record: dict[str, Any]) -> dict[str, Any]:
 
 def _use_document(record: dict[str, Any], codes: DiskLookup) -> dict[str, Any]:
     code_key = reference_key(record.get("couponCode"))
-    coupon_id, code = codes.get(code_key) or [wire_id(reference_key(record.get("coupon"))), None]
+    coupon_id, code = codes.get(code_key) or [(reference_key(record.get("coupon"))), None]
     return {
-        "id": wire_id(_key(record)),
+        "id": _key(record),
         "coupon_id": coupon_id,
-        "coupon_code_id": wire_id(code_key),
+        "coupon_code_id": code_key,
         "code": code,
-        "customer_id": wire_id(reference_key(record.get("customer"))),
+        "customer_id": (reference_key(record.get("customer"))),
         "order_id": record.get("orderReference"),
         "discount_amount": record.get("amount", 0),
         "currency": record.get("currency"),
