@@ -46,7 +46,7 @@ def _formats(usable: Any) -> list[str]:
     for name in FORMATS:
         try:
             usable(name)
-        except (KeyError, ImportError):
+        except KeyError:  # the format has no reader (or writer)
             continue
         names.append(name)
     return names

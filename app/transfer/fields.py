@@ -165,19 +165,15 @@ def read_record(item: Item) -> None:
         item.refuse("type", f"must be one of {', '.join(RECORD_TYPES)}, not {kind!r}")
         return
     item.type = kind
-    known = {
-        "type", *COMMON, "uniqueId", *PLAIN[kind], *BOUNDS.get(kind, {}),
-        *REFERENCE_FIELDS[kind], *OUTPUT_ONLY, *DERIVED.get(kind, ()),
-    }  # fmt: skip
-    if kind in HAS_TERMS:
-        known.add("terms")
+    known = KNOWN[kind]
     for name in record:
         if name not in known:
             item.refuse(name, f"is not a field of {kind}")
-    for name, (column, read) in (COMMON | PLAIN[kind]).items():
-        if name in record:
+    for name, value in record.items():
+        plain = COLUMNS[kind].get(name)
+        if plain is not None:
             try:
-                item.columns[column] = read(record[name])
+                item.columns[plain[0]] = plain[1](value)
             except v.Invalid as error:
                 item.refuse(name, str(error))
     if "uniqueId" in record:
@@ -206,6 +202,17 @@ def read_record(item: Item) -> None:
         read_terms(item, record["terms"])
     external_id = item.columns.get("external_id")
     item.key = Key(external_id, None if external_id is not None else item.unique_id)
+
+
+# Every field a record of each type may have, and the plain columns among them.
+KNOWN = {
+    kind: frozenset({
+        "type", *COMMON, "uniqueId", *PLAIN[kind], *BOUNDS.get(kind, {}), *REFERENCE_FIELDS[kind],
+        *OUTPUT_ONLY, *DERIVED.get(kind, ()), *(("terms",) if kind in HAS_TERMS else ()),
+    })  # fmt: skip
+    for kind in RECORD_TYPES
+}
+COLUMNS = {kind: COMMON | PLAIN[kind] for kind in RECORD_TYPES}
 
 
 def reference(value: Any) -> Key | None:
@@ -249,12 +256,14 @@ def read_terms(item: Item, terms: Any) -> None:
     item.terms = changes
 
 
+_read_category = v.member(ItemCategory)
+
+
 def _categories(value: Any) -> list[CategoryList] | None:
     if value is None:
         return None
     if not isinstance(value, list):
         raise v.Invalid('must be a list of {"category": ..., "itemIds": [...]}')
-    read_category = v.member(ItemCategory)
     entries = []
     for index, entry in enumerate(value):
         if not isinstance(entry, dict) or set(entry) - {"category", "itemIds"} or "category" not in entry:
@@ -263,7 +272,7 @@ def _categories(value: Any) -> list[CategoryList] | None:
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise v.Invalid(f"item {index}: itemIds must be a list of strings")
         try:
-            category = read_category(entry["category"])
+            category = _read_category(entry["category"])
         except v.Invalid as error:
             raise v.Invalid(f"item {index}: category {error}") from None
         if category is None:

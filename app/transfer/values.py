@@ -93,13 +93,14 @@ def unique_id(value: Any) -> uuid.UUID:
 
 
 def member(enum_cls: type[E]) -> Callable[[Any], E | None]:
-    names = ", ".join(item.name for item in enum_cls)  # type: ignore[attr-defined]
+    members = enum_cls.__members__
 
     def read(value: Any) -> E | None:
         if value is None:
             return None
-        if isinstance(value, str) and value in enum_cls.__members__:
-            return enum_cls[value]
+        if isinstance(value, str) and value in members:
+            return members[value]
+        names = ", ".join(members)
         raise Invalid(f"must be one of {names}, not {value!r}")
 
     return read
