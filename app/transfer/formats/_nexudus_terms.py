@@ -29,7 +29,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from app.transfer.formats._site import SiteFacts
+from app.transfer.site_facts import SiteFacts
 from app.transfer.formats._values import (
     Unreadable,
     currency_of,

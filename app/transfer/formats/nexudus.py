@@ -42,7 +42,7 @@ from app.transfer.formats._json_out import Envelope, RecordArray
 from app.transfer.formats._lookup import DiskLookup
 from app.transfer.formats._nexudus_terms import terms_fields, terms_of
 from app.transfer.formats._recent import RecentKeys
-from app.transfer.formats._site import SiteFacts
+from app.transfer.site_facts import SiteFacts
 from app.transfer.formats._values import (
     Unreadable,
     instant,

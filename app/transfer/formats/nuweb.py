@@ -46,7 +46,7 @@ import pycountry
 
 from app.transfer.formats._json_in import items_at, records, rewindable
 from app.transfer.formats._json_out import Envelope, RecordArray
-from app.transfer.formats._site import SiteFacts
+from app.transfer.site_facts import SiteFacts
 from app.transfer.formats._values import (
     Unreadable,
     currency_of,

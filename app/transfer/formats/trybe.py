@@ -44,7 +44,7 @@ from typing import Any, BinaryIO, TextIO
 from app.transfer.formats._json_in import records
 from app.transfer.formats._json_out import Envelope, RecordArray
 from app.transfer.formats._lookup import DiskLookup
-from app.transfer.formats._site import SiteFacts
+from app.transfer.site_facts import SiteFacts
 from app.transfer.formats._values import (
     Unreadable,
     currency_of,

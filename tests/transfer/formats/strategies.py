@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from app.transfer.formats._site import SiteFacts
+from app.transfer.site_facts import SiteFacts
 
 SITE = SiteFacts(external_id="1004", name="Acme", currency="GBP")
 

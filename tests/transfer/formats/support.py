@@ -8,7 +8,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from app.transfer.formats._site import SiteFacts
+from app.transfer.site_facts import SiteFacts
 from app.transfer.registry import Refusal
 
 FIXTURES = Path(__file__).parent / "fixtures"

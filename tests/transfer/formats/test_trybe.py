@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.transfer.formats import trybe
-from app.transfer.formats._site import SiteFacts
+from app.transfer.site_facts import SiteFacts
 from app.transfer.registry import Refusal
 from tests.transfer.formats.support import fixture, read_all, records_of, round_trip, write_all
 
