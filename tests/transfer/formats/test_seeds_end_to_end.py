@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from app.db import tables as t
+from app.graphql.ids import to_global_id
 from tests.mutations.helpers import count
 from tests.transfer.formats.support import fixture, without
 from tests.transfer.formats.test_nuweb import comparable
@@ -71,6 +72,12 @@ async def test_nexudus_seeds_import_with_their_uses_and_export_back_equal(
     assert without(assignment, NEXUDUS_ASIDE) == without(coworker_discount_code(), NEXUDUS_ASIDE)
     assert assignment["TimesUsed"] == 2  # recounted from the imported ledger rows
 
+    # Nexudus counts one more use: the re-import adds that one ledger row, nothing else.
+    used_again = write(tmp_path / "coworkerdiscountcodes.json", {"Records": [coworker_discount_code() | {"TimesUsed": 3}]})
+    third = await run_import(database_url, site.id, "--format", "nexudus", codes, used_again)
+    assert last_line(third) == "1 created, 0 updated, 5 unchanged, 0 refused"
+    assert await count(db, t.Redemption, t.REDEMPTION.c.site_id == site.id) == 3
+
 
 async def test_the_nexudus_search_page_seed_imports_its_assignment(
     make: Any, db: Any, database_url: str, tmp_path: Path
@@ -110,8 +117,13 @@ async def test_the_nuweb_seed_imports_and_exports_back_equal(
     assert comparable({"data": resource, "included": written["included"]}) == comparable(original)
 
 
+STATS = """query ($code: String!, $date: DateOrDateTime!, $site: ID!) {
+  codeUsageStats(code: $code, bookingDate: $date, siteId: $site) { limit used remaining usagePeriod }
+}"""
+
+
 async def test_the_trybe_seed_imports_and_exports_back_equal(
-    make: Any, db: Any, database_url: str, tmp_path: Path
+    make: Any, db: Any, gql: Any, database_url: str, tmp_path: Path
 ) -> None:
     site = await make.site(await make.organisation(), currency="GBP", external_id="65a1f0c2e4b0a1b2c3d40001")
     document = write(tmp_path / "coupon.json", seed("seed_003_trybe_coupon.json"))
@@ -120,6 +132,12 @@ async def test_the_trybe_seed_imports_and_exports_back_equal(
     assert imported.status == 0, imported.err
     assert last_line(imported) == "5 created, 0 updated, 0 unchanged, 0 refused"
     assert await count(db, t.Redemption, t.REDEMPTION.c.site_id == site.id) == 1
+    # The imported use counts in its month's usage statistics (max_uses 200 per P1M), not in the next.
+    variables = {"code": "SPRING15", "site": to_global_id("Site", site.id)}
+    march = (await gql(STATS, variables | {"date": "2025-03-20"}))["codeUsageStats"]
+    assert march == {"limit": 200, "used": 1, "remaining": 199, "usagePeriod": "P1M"}
+    april = (await gql(STATS, variables | {"date": "2025-04-20"}))["codeUsageStats"]
+    assert april["used"] == 0
 
     exported = await run_export(database_url, site.id, "--format", "trybe", "--out", tmp_path / "out.json")
     assert exported.status == 0, exported.err
