@@ -44,8 +44,12 @@ def minor_digits(currency: str) -> int:
 
 def currency_of(value: object, field: str) -> str:
     if not isinstance(value, str) or not is_currency_code(value):
-        raise Unreadable(field, currency_problem(value) if isinstance(value, str) else
-                         f"{value!r} is not a currency code (like 'GBP')")
+        raise Unreadable(
+            field,
+            currency_problem(value)
+            if isinstance(value, str)
+            else f"{value!r} is not a currency code (like 'GBP')",
+        )
     return value
 
 

@@ -42,7 +42,6 @@ from app.transfer.formats._json_out import Envelope, RecordArray
 from app.transfer.formats._lookup import DiskLookup
 from app.transfer.formats._nexudus_terms import terms_fields, terms_of
 from app.transfer.formats._recent import RecentKeys
-from app.transfer.site_facts import SiteFacts
 from app.transfer.formats._values import (
     Unreadable,
     instant,
@@ -54,6 +53,7 @@ from app.transfer.formats._values import (
     wire_instant,
 )
 from app.transfer.registry import Refusal
+from app.transfer.site_facts import SiteFacts
 
 _KINDS = {"individual": "INDIVIDUAL", "company": "COMPANY"}
 _KIND_NAMES = {"INDIVIDUAL": "Individual", "COMPANY": "Company"}
@@ -111,9 +111,7 @@ def _discount_code(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
     return record
 
 
-def _coworker_discount_code(
-    source: dict[str, Any], recent: RecentKeys
-) -> Iterable[dict[str, Any]]:
+def _coworker_discount_code(source: dict[str, Any], recent: RecentKeys) -> Iterable[dict[str, Any]]:
     if source.get("CoworkerId") is None:
         raise Unreadable("CoworkerId", "an assignment needs its coworker")
     if source.get("DiscountCodeId") is None:
@@ -258,7 +256,9 @@ def _assignment_document(
 ) -> dict[str, Any]:
     customer_key = reference_key(record.get("customer"))
     code_key = reference_key(record.get("discountCode"))
-    kind, full_name, billing_name, company_name = facts.get(f"customer:{customer_key}") or [None] * 4
+    kind, full_name, billing_name, company_name = (
+        facts.get(f"customer:{customer_key}") or [None] * 4
+    )
     code, active, valid_from, valid_to = facts.get(f"code:{code_key}") or [None] * 4
     document: dict[str, Any] = {
         "CoworkerId": wire_id(customer_key),

@@ -46,7 +46,6 @@ import pycountry
 
 from app.transfer.formats._json_in import items_at, records, rewindable
 from app.transfer.formats._json_out import Envelope, RecordArray
-from app.transfer.site_facts import SiteFacts
 from app.transfer.formats._values import (
     Unreadable,
     currency_of,
@@ -62,6 +61,7 @@ from app.transfer.formats._values import (
     wire_instant,
 )
 from app.transfer.registry import Refusal
+from app.transfer.site_facts import SiteFacts
 
 _BASE_URL = "https://api.nuwebgroup.com/v1"
 _COUNTS = {
@@ -168,9 +168,11 @@ def _discount_code(
             terms[field] = whole(attributes[name], f"attributes.{name}")
     if "minimumSpend" in attributes:
         spend = whole(attributes["minimumSpend"], "attributes.minimumSpend")
-        terms["minimumSpend"] = [] if spend is None else [
-            {"currency": _needs(currency, "attributes.minimumSpend"), "amount": spend}
-        ]
+        terms["minimumSpend"] = (
+            []
+            if spend is None
+            else [{"currency": _needs(currency, "attributes.minimumSpend"), "amount": spend}]
+        )
     if "maximumDiscount" in attributes:
         terms["maximumDiscount"] = _per_currency(attributes["maximumDiscount"])
     for name in ("validFrom", "validTo", "disabledAt"):
@@ -227,7 +229,9 @@ def _use(
     site: SiteFacts,
 ) -> dict[str, Any]:
     if source.get("id") is None:
-        raise Unreadable("id", "a use needs its id (the key that keeps a re-import from counting it twice)")
+        raise Unreadable(
+            "id", "a use needs its id (the key that keeps a re-import from counting it twice)"
+        )
     code = (relationships.get("discountCode") or {}).get("data")
     if not isinstance(code, dict) or code.get("id") is None:
         raise Unreadable("relationships.discountCode", "a use names the code it used")
@@ -246,7 +250,8 @@ def _use(
     if "customerId" in attributes:
         customer = attributes["customerId"]
         record["customer"] = (
-            None if customer is None
+            None
+            if customer is None
             else {"externalId": vendor_id(customer, "attributes.customerId")}
         )
     if "orderId" in attributes:
@@ -289,7 +294,9 @@ def write(
 ) -> None:
     site = site or SiteFacts()
     currencies = _CurrencyIds()
-    with RecordArray(stream, envelope, "data", lambda _: {"included": currencies.included()}) as out:
+    with RecordArray(
+        stream, envelope, "data", lambda _: {"included": currencies.included()}
+    ) as out:
         for record in records:
             if record.get("type") == "DiscountCode":
                 out.add(_code_resource(record, site, currencies))
@@ -338,7 +345,11 @@ def _code_resource(
     if record.get("deletedAt") is not None:
         attributes["deletedAt"] = wire_instant(record["deletedAt"], micro=True)
     offerings = next(
-        (c["itemIds"] for c in terms.get("eligibleCategories") or [] if c["category"] == "OFFERING"),
+        (
+            c["itemIds"]
+            for c in terms.get("eligibleCategories") or []
+            if c["category"] == "OFFERING"
+        ),
         [],
     )
     identifier = wire_id(record.get("externalId") or record.get("uniqueId"))

@@ -44,7 +44,6 @@ from typing import Any, BinaryIO, TextIO
 from app.transfer.formats._json_in import records
 from app.transfer.formats._json_out import Envelope, RecordArray
 from app.transfer.formats._lookup import DiskLookup
-from app.transfer.site_facts import SiteFacts
 from app.transfer.formats._values import (
     Unreadable,
     currency_of,
@@ -59,6 +58,7 @@ from app.transfer.formats._values import (
     wire_instant,
 )
 from app.transfer.registry import Refusal
+from app.transfer.site_facts import SiteFacts
 
 _PERIODS = frozenset({"P1D", "P1W", "P1M", "P1Y"})
 
@@ -88,8 +88,11 @@ def _convert(source: Any, site: SiteFacts) -> dict[str, Any]:
         return _coupon(source, site)
     if "code" not in source and any(k in source for k in ("first_name", "last_name", "email")):
         return _customer(source)
-    raise Unreadable("", "not a coupon (name), coupon code (coupon_id, code), use "
-                         "(coupon_code_id) or customer (first_name, last_name, email)")
+    raise Unreadable(
+        "",
+        "not a coupon (name), coupon code (coupon_id, code), use "
+        "(coupon_code_id) or customer (first_name, last_name, email)",
+    )
 
 
 def _common(source: dict[str, Any], type_name: str) -> dict[str, Any]:
@@ -134,9 +137,11 @@ def _coupon(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
         raise Unreadable("discount_type", f"{kind!r} is not percentage or fixed")
     if "minimum_spend" in source:
         spend = whole(source["minimum_spend"], "minimum_spend")
-        terms["minimumSpend"] = [] if spend is None else [
-            {"currency": _currency(currency, "minimum_spend"), "amount": spend}
-        ]
+        terms["minimumSpend"] = (
+            []
+            if spend is None
+            else [{"currency": _currency(currency, "minimum_spend"), "amount": spend}]
+        )
     for name, field in (("max_uses", "maxUses"), ("max_uses_per_customer", "maxUsesPerCustomer")):
         if name in source:
             terms[field] = whole(source[name], name)
@@ -194,7 +199,9 @@ def _coupon_code(source: dict[str, Any]) -> dict[str, Any]:
 
 def _use(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
     if source.get("id") is None:
-        raise Unreadable("id", "a use needs its id (the key that keeps a re-import from counting it twice)")
+        raise Unreadable(
+            "id", "a use needs its id (the key that keeps a re-import from counting it twice)"
+        )
     record: dict[str, Any] = {
         "type": "Redemption",
         "externalId": vendor_id(source["id"], "id"),
@@ -269,9 +276,13 @@ def _customer_document(record: dict[str, Any]) -> dict[str, Any]:
 def _coupon_document(record: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
     terms = record.get("terms") or {}
     amounts = terms.get("amounts") or []
-    fixed = next((m for m in amounts if m["currency"] == site.currency), amounts[0] if amounts else None)
+    fixed = next(
+        (m for m in amounts if m["currency"] == site.currency), amounts[0] if amounts else None
+    )
     currency = fixed["currency"] if fixed else site.currency
-    spend = next((m["amount"] for m in terms.get("minimumSpend") or [] if m["currency"] == currency), None)
+    spend = next(
+        (m["amount"] for m in terms.get("minimumSpend") or [] if m["currency"] == currency), None
+    )
     percentage = terms.get("percentage")
     categories = terms.get("eligibleCategories") or []
     offerings = next((c["itemIds"] for c in categories if c["category"] == "OFFERING"), None)

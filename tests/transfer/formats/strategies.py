@@ -18,7 +18,9 @@ _moments = st.datetimes(
 )
 seconds = _moments.map(lambda m: m.strftime("%Y-%m-%dT%H:%M:%SZ"))
 micros = _moments.map(lambda m: m.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20)
+names = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20
+)
 maybe_names = st.none() | names
 counts = st.none() | st.integers(0, 10_000)
 uuids = st.uuids().map(str)
@@ -41,7 +43,10 @@ def nexudus_pages(draw: st.DrawFn) -> tuple[Any, str]:
     for _ in range(draw(st.integers(0, 3))):
         fixed = draw(st.booleans())
         flags = draw(st.lists(st.booleans(), min_size=4, max_size=4).filter(any))
-        lists = [draw(st.lists(st.integers(1, 99_999), max_size=3, unique=True)) if on else [] for on in flags]
+        lists = [
+            draw(st.lists(st.integers(1, 99_999), max_size=3, unique=True)) if on else []
+            for on in flags
+        ]
         code = {
             "BusinessId": 1004, "BusinessName": "Acme", "BusinessCurrencyCode": "GBP",
             "Code": draw(codes), "Description": draw(maybe_names), "Active": draw(st.booleans()),
@@ -70,7 +75,9 @@ def nexudus_pages(draw: st.DrawFn) -> tuple[Any, str]:
             "CoworkerBillingName": draw(maybe_names),
             "CoworkerCompanyName": draw(maybe_names),
         }
-        for coworker_id in draw(st.lists(st.integers(0, 10**6), min_size=1, max_size=3, unique=True))
+        for coworker_id in draw(
+            st.lists(st.integers(0, 10**6), min_size=1, max_size=3, unique=True)
+        )
     }
     envelope = draw(st.sampled_from(["page", "list"]))
     assignments = []
@@ -108,7 +115,16 @@ def nexudus_pages(draw: st.DrawFn) -> tuple[Any, str]:
 @st.composite
 def trybe_pages(draw: st.DrawFn) -> dict[str, Any]:
     """A Trybe page of customers, coupons, their codes and their uses."""
-    object_ids = iter(draw(st.lists(st.text("0123456789abcdef", min_size=24, max_size=24), min_size=30, max_size=30, unique=True)))
+    object_ids = iter(
+        draw(
+            st.lists(
+                st.text("0123456789abcdef", min_size=24, max_size=24),
+                min_size=30,
+                max_size=30,
+                unique=True,
+            )
+        )
+    )
     words = st.text("abcdefghijklmnopqrstuvwxyzéß", min_size=1, max_size=10)
     customers = [
         {"id": draw(uuids), "first_name": draw(words),

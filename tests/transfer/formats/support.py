@@ -8,8 +8,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from app.transfer.site_facts import SiteFacts
 from app.transfer.registry import Refusal
+from app.transfer.site_facts import SiteFacts
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -22,7 +22,9 @@ def read_all(module: ModuleType, document: bytes, site: SiteFacts | None = None)
     return list(module.read(io.BytesIO(document), "doc.json", site=site))
 
 
-def records_of(module: ModuleType, document: bytes, site: SiteFacts | None = None) -> list[dict[str, Any]]:
+def records_of(
+    module: ModuleType, document: bytes, site: SiteFacts | None = None
+) -> list[dict[str, Any]]:
     """The transfer records of a document that must have no refusals."""
     found = read_all(module, document, site)
     refusals = [r for r in found if isinstance(r, Refusal)]

@@ -9,9 +9,16 @@ from typing import Any
 import pytest
 
 from app.transfer.formats import nexudus
-from app.transfer.site_facts import SiteFacts
 from app.transfer.registry import FormatError, Refusal
-from tests.transfer.formats.support import fixture, read_all, records_of, round_trip, without, write_all
+from app.transfer.site_facts import SiteFacts
+from tests.transfer.formats.support import (
+    fixture,
+    read_all,
+    records_of,
+    round_trip,
+    without,
+    write_all,
+)
 
 # Server-rendered display text, and the page's echo of the request (page size, sort order).
 ASIDE = frozenset({"ToStringText", "CurrentPageSize", "PageSize", "CurrentOrderField",
@@ -40,9 +47,13 @@ def coworker_discount_code(**fields: Any) -> dict[str, Any]:
         ("seed_002_nexudus_coworker_discount_codes_page.json", SEED_SITE, "page"),
     ],
 )
-def test_each_seed_document_reads_and_writes_back_equal(name: str, site: SiteFacts, envelope: str) -> None:
+def test_each_seed_document_reads_and_writes_back_equal(
+    name: str, site: SiteFacts, envelope: str
+) -> None:
     original = json.loads(fixture(name))
-    assert without(round_trip(nexudus, fixture(name), site, envelope), ASIDE) == without(original, ASIDE)
+    assert without(round_trip(nexudus, fixture(name), site, envelope), ASIDE) == without(
+        original, ASIDE
+    )
 
 
 def test_a_discount_code_becomes_a_discount_code_record_with_its_terms() -> None:
@@ -70,7 +81,9 @@ def test_a_discount_code_becomes_a_discount_code_record_with_its_terms() -> None
 def test_discount_amount_is_major_units_of_the_business_currency(
     amount: float, currency: str, minor: int
 ) -> None:
-    source = discount_code(DiscountPercentage=None, DiscountAmount=amount, BusinessCurrencyCode=currency)
+    source = discount_code(
+        DiscountPercentage=None, DiscountAmount=amount, BusinessCurrencyCode=currency
+    )
     [record] = records_of(nexudus, doc(source))
     assert record["terms"]["kind"] == "FIXED"
     assert record["terms"]["amounts"] == [{"currency": currency, "amount": minor}]
@@ -96,9 +109,16 @@ def test_discount_amount_without_a_currency_takes_the_sites() -> None:
         ({"MaxUses": "many"}, "MaxUses", "not a whole number"),
         ({"ValidFrom": "soon"}, "ValidFrom", "not an ISO 8601 date-time"),
         ({"Tariffs": [1, None]}, "Tariffs[1]", "not a record id"),
-        ({"BusinessCurrencyCode": "XXQ", "DiscountPercentage": None, "DiscountAmount": 1},
-         "BusinessCurrencyCode", "not a current ISO 4217"),
-        ({"DiscountPricePlans": False, "DiscountBookings": False}, "DiscountPricePlans", "discount nothing"),
+        (
+            {"BusinessCurrencyCode": "XXQ", "DiscountPercentage": None, "DiscountAmount": 1},
+            "BusinessCurrencyCode",
+            "not a current ISO 4217",
+        ),
+        (
+            {"DiscountPricePlans": False, "DiscountBookings": False},
+            "DiscountPricePlans",
+            "discount nothing",
+        ),
     ],
 )
 def test_a_malformed_record_is_refused_naming_its_number_and_field(
@@ -129,7 +149,9 @@ def test_a_file_that_is_not_a_document_of_records_is_a_format_error(content: byt
 
 
 def test_times_used_becomes_that_many_imported_uses_of_the_assignment() -> None:
-    source = coworker_discount_code(CoworkerId=17, CoworkerFullName="Ada Lovelace", DiscountCodeId=5, TimesUsed=3)
+    source = coworker_discount_code(
+        CoworkerId=17, CoworkerFullName="Ada Lovelace", DiscountCodeId=5, TimesUsed=3
+    )
     customer, assignment, *uses = records_of(nexudus, doc(source))
     assert customer == {
         "type": "Customer", "externalId": "17", "fullName": "Ada Lovelace",
@@ -137,7 +159,11 @@ def test_times_used_becomes_that_many_imported_uses_of_the_assignment() -> None:
     }  # fmt: skip
     assert assignment["customer"] == {"externalId": "17"}
     assert assignment["discountCode"] == {"externalId": "5"}
-    assert [use["externalId"] for use in uses] == ["87654321#use-1", "87654321#use-2", "87654321#use-3"]
+    assert [use["externalId"] for use in uses] == [
+        "87654321#use-1",
+        "87654321#use-2",
+        "87654321#use-3",
+    ]
     for use in uses:
         assert use["type"] == "Redemption"
         assert use["amount"] == 0
@@ -159,7 +185,9 @@ def test_uses_need_the_records_id_and_creation_date() -> None:
 
 
 def test_a_coworker_is_emitted_once_for_consecutive_assignments() -> None:
-    page = {"Records": [coworker_discount_code(Id=i, CoworkerId=9, DiscountCodeId=i) for i in (1, 2, 3)]}
+    page = {
+        "Records": [coworker_discount_code(Id=i, CoworkerId=9, DiscountCodeId=i) for i in (1, 2, 3)]
+    }
     types = [r["type"] for r in records_of(nexudus, doc(page))]
     assert types == ["Customer", "Assignment", "Assignment", "Assignment"]
 
@@ -187,12 +215,23 @@ def test_export_derives_the_coworker_site_and_code_fields() -> None:
     page = write_all(nexudus, exported, ACME, "page")
     code, assignment = page["Records"]
     assert code["Id"] == "6f1e8a4c-0000-4000-8000-000000000002"
-    assert (code["BusinessId"], code["BusinessName"], code["BusinessCurrencyCode"]) == (1004, "Acme Manhattan", "USD")
-    assert (code["DiscountAmount"], code["DiscountPercentage"], code["Active"]) == (10.5, None, False)
+    assert (code["BusinessId"], code["BusinessName"], code["BusinessCurrencyCode"]) == (
+        1004,
+        "Acme Manhattan",
+        "USD",
+    )
+    assert (code["DiscountAmount"], code["DiscountPercentage"], code["Active"]) == (
+        10.5,
+        None,
+        False,
+    )
     assert code["ValidFrom"] == "2025-02-01T05:00:00Z"
     assert code["UpdatedOn"] == "2025-01-10T08:00:00.250000Z"
     # Everything eligible: every Nexudus category, no id list.
-    assert [code[f] for f in ("DiscountPricePlans", "DiscountBookings", "DiscountProducts", "DiscountEvents")] == [True] * 4
+    assert [
+        code[f]
+        for f in ("DiscountPricePlans", "DiscountBookings", "DiscountProducts", "DiscountEvents")
+    ] == [True] * 4
     assert assignment["Id"] == 77
     assert assignment["CoworkerId"] == 17
     assert assignment["CoworkerCoworkerType"] == "Company"
@@ -207,10 +246,14 @@ def test_export_derives_the_coworker_site_and_code_fields() -> None:
     assert (page["TotalItems"], page["LastItem"], page["HasNextPage"]) == (2, 2, False)
 
     # And what was written reads back to the same discount code and assignment.
-    code_again, customer, assignment_again, *uses = records_of(nexudus, json.dumps(page).encode(), ACME)
+    code_again, customer, assignment_again, *uses = records_of(
+        nexudus, json.dumps(page).encode(), ACME
+    )
     assert code_again["terms"]["amounts"] == [{"currency": "USD", "amount": 1050}]
     assert customer["fullName"] == "Analytical Engines Ltd"
-    assert assignment_again["discountCode"] == {"externalId": "6f1e8a4c-0000-4000-8000-000000000002"}
+    assert assignment_again["discountCode"] == {
+        "externalId": "6f1e8a4c-0000-4000-8000-000000000002"
+    }
     assert len(uses) == 2
 
 
@@ -219,5 +262,7 @@ def test_a_stream_that_cannot_seek_is_read_too() -> None:
         def seekable(self) -> bool:
             return False
 
-    found = list(nexudus.read(Pipe(fixture("seed_002_nexudus_coworker_discount_codes_page.json")), "pipe"))
+    found = list(
+        nexudus.read(Pipe(fixture("seed_002_nexudus_coworker_discount_codes_page.json")), "pipe")
+    )
     assert [r["type"] for r in found] == ["Customer", "Assignment"]

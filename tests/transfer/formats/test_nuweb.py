@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from app.transfer.formats import nuweb
-from app.transfer.site_facts import SiteFacts
 from app.transfer.registry import FormatError, Refusal
+from app.transfer.site_facts import SiteFacts
 from tests.transfer.formats.support import fixture, read_all, records_of, round_trip, write_all
 
 SEED = "seed_004_nuweb_discount_code.json"
@@ -48,7 +48,10 @@ def test_the_seed_code_becomes_a_fixed_discount_code_in_its_included_currency() 
     assert terms["kind"] == "FIXED"
     assert terms["amounts"] == [{"currency": "GBP", "amount": 1000}]
     assert terms["minimumSpend"] == [{"currency": "GBP", "amount": 1000}]
-    assert terms["maximumDiscount"] == [{"currency": "GBP", "amount": 2500}, {"currency": "EUR", "amount": 3000}]
+    assert terms["maximumDiscount"] == [
+        {"currency": "GBP", "amount": 2500},
+        {"currency": "EUR", "amount": 3000},
+    ]
     assert (terms["maxUses"], terms["maxUsesPerCustomer"], terms["maxUsesPerOrder"]) == (100, 2, 1)
     assert terms["eligibleCategories"] == [{"category": "OFFERING", "itemIds": ["1", "2"]}]
     assert terms["disabledAt"] is None
@@ -88,18 +91,44 @@ def test_a_list_with_uses_becomes_codes_then_imported_uses() -> None:
 @pytest.mark.parametrize(
     ("change", "field", "reason"),
     [
-        (lambda r: r["attributes"].update(type="free"), "attributes.type", "not fixed or percentage"),
+        (
+            lambda r: r["attributes"].update(type="free"),
+            "attributes.type",
+            "not fixed or percentage",
+        ),
         (lambda r: r["attributes"].update(amount=10.5), "attributes.amount", "not a whole number"),
-        (lambda r: r["attributes"].update(type="percentage", amount=10.555), "attributes.amount", "two decimals"),
-        (lambda r: r["relationships"]["currencies"]["data"].update(id=9), "relationships.currencies", "not in included"),
-        (lambda r: r["attributes"].update(maximumDiscount={"GBP": 1, "ZZZ": 2}), "attributes.maximumDiscount.ZZZ", "ISO 4217"),
-        (lambda r: r["attributes"].update(validFrom="22/11/2021"), "attributes.validFrom", "ISO 8601"),
-        (lambda r: r["relationships"]["saleItems"].update(data={"id": 1}), "relationships.saleItems", "list"),
+        (
+            lambda r: r["attributes"].update(type="percentage", amount=10.555),
+            "attributes.amount",
+            "two decimals",
+        ),
+        (
+            lambda r: r["relationships"]["currencies"]["data"].update(id=9),
+            "relationships.currencies",
+            "not in included",
+        ),
+        (
+            lambda r: r["attributes"].update(maximumDiscount={"GBP": 1, "ZZZ": 2}),
+            "attributes.maximumDiscount.ZZZ",
+            "ISO 4217",
+        ),
+        (
+            lambda r: r["attributes"].update(validFrom="22/11/2021"),
+            "attributes.validFrom",
+            "ISO 8601",
+        ),
+        (
+            lambda r: r["relationships"]["saleItems"].update(data={"id": 1}),
+            "relationships.saleItems",
+            "list",
+        ),
         (lambda r: r.update(type="saleItems"), "type", "not discountCodes"),
         (lambda r: r.update(attributes=None), "attributes", "attributes object"),
     ],
 )
-def test_a_malformed_resource_is_refused_naming_its_number_and_field(change: Any, field: str, reason: str) -> None:
+def test_a_malformed_resource_is_refused_naming_its_number_and_field(
+    change: Any, field: str, reason: str
+) -> None:
     document = seed()
     bad = copy.deepcopy(document["data"])
     change(bad)
@@ -147,12 +176,20 @@ def test_export_numbers_currencies_and_writes_deleted_codes_deleted_at() -> None
     [resource] = written["data"]
     assert resource["id"] == "6f1e8a4c-0000-4000-8000-000000000009"
     attributes = resource["attributes"]
-    assert (attributes["type"], attributes["amount"], attributes["minimumSpend"]) == ("percentage", 5, 2000)
+    assert (attributes["type"], attributes["amount"], attributes["minimumSpend"]) == (
+        "percentage",
+        5,
+        2000,
+    )
     assert attributes["maximumDiscount"] is None
     assert attributes["deletedAt"] == "2025-02-01T00:00:00.000000Z"
     assert attributes["disabledAt"] == "2025-01-20T00:00:00.000000Z"
     assert resource["relationships"]["currencies"]["data"] == {"type": "currencies", "id": 1}
     assert resource["relationships"]["saleItems"]["data"] == []
     assert written["included"] == [
-        {"type": "currencies", "id": 1, "attributes": {"name": "Euro", "code": "EUR", "symbol": None}}
+        {
+            "type": "currencies",
+            "id": 1,
+            "attributes": {"name": "Euro", "code": "EUR", "symbol": None},
+        }
     ]

@@ -51,9 +51,17 @@ async def test_nexudus_seeds_import_with_their_uses_and_export_back_equal(
     make: Any, db: Any, database_url: str, tmp_path: Path
 ) -> None:
     organisation = await make.organisation()
-    site = await make.site(organisation, name="Acme Manhattan", currency="USD", external_id="1004", time_zone="America/New_York")
+    site = await make.site(
+        organisation,
+        name="Acme Manhattan",
+        currency="USD",
+        external_id="1004",
+        time_zone="America/New_York",
+    )
     codes = write(tmp_path / "discountcodes.json", seed("seed_001_nexudus_discount_code.json"))
-    assignments = write(tmp_path / "coworkerdiscountcodes.json", {"Records": [coworker_discount_code()]})
+    assignments = write(
+        tmp_path / "coworkerdiscountcodes.json", {"Records": [coworker_discount_code()]}
+    )
 
     imported = await run_import(database_url, site.id, "--format", "nexudus", codes, assignments)
 
@@ -64,16 +72,23 @@ async def test_nexudus_seeds_import_with_their_uses_and_export_back_equal(
     again = await run_import(database_url, site.id, "--format", "nexudus", codes, assignments)
     assert last_line(again) == "0 created, 0 updated, 5 unchanged, 0 refused"
 
-    exported = await run_export(database_url, site.id, "--format", "nexudus", "--out", tmp_path / "out.json")
+    exported = await run_export(
+        database_url, site.id, "--format", "nexudus", "--out", tmp_path / "out.json"
+    )
     assert exported.status == 0, exported.err
     page = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     code, assignment = page["Records"]
-    assert without(code, NEXUDUS_ASIDE) == without(seed("seed_001_nexudus_discount_code.json"), NEXUDUS_ASIDE)
+    assert without(code, NEXUDUS_ASIDE) == without(
+        seed("seed_001_nexudus_discount_code.json"), NEXUDUS_ASIDE
+    )
     assert without(assignment, NEXUDUS_ASIDE) == without(coworker_discount_code(), NEXUDUS_ASIDE)
     assert assignment["TimesUsed"] == 2  # recounted from the imported ledger rows
 
     # Nexudus counts one more use: the re-import adds that one ledger row, nothing else.
-    used_again = write(tmp_path / "coworkerdiscountcodes.json", {"Records": [coworker_discount_code() | {"TimesUsed": 3}]})
+    used_again = write(
+        tmp_path / "coworkerdiscountcodes.json",
+        {"Records": [coworker_discount_code() | {"TimesUsed": 3}]},
+    )
     third = await run_import(database_url, site.id, "--format", "nexudus", codes, used_again)
     assert last_line(third) == "1 created, 0 updated, 5 unchanged, 0 refused"
     assert await count(db, t.Redemption, t.REDEMPTION.c.site_id == site.id) == 3
@@ -86,7 +101,10 @@ async def test_the_nexudus_search_page_seed_imports_its_assignment(
     site = await make.site(organisation, external_id="1004", currency="USD")
     await make.customer(organisation, external_id="0", full_name="Placeholder Coworker")
     code = await make.discount_code(site, code="ZERO", external_id="0")
-    page = write(tmp_path / "page.json", json.loads(fixture("seed_002_nexudus_coworker_discount_codes_page.json")))
+    page = write(
+        tmp_path / "page.json",
+        json.loads(fixture("seed_002_nexudus_coworker_discount_codes_page.json")),
+    )
 
     imported = await run_import(database_url, site.id, "--format", "nexudus", page)
 
@@ -106,7 +124,9 @@ async def test_the_nuweb_seed_imports_and_exports_back_equal(
     assert imported.status == 0, imported.err
     assert last_line(imported) == "1 created, 0 updated, 0 unchanged, 0 refused"
 
-    exported = await run_export(database_url, site.id, "--format", "nuweb", "--out", tmp_path / "out.json")
+    exported = await run_export(
+        database_url, site.id, "--format", "nuweb", "--out", tmp_path / "out.json"
+    )
     assert exported.status == 0, exported.err
     written = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     original = seed("seed_004_nuweb_discount_code.json")
@@ -125,7 +145,9 @@ STATS = """query ($code: String!, $date: DateOrDateTime!, $site: ID!) {
 async def test_the_trybe_seed_imports_and_exports_back_equal(
     make: Any, db: Any, gql: Any, database_url: str, tmp_path: Path
 ) -> None:
-    site = await make.site(await make.organisation(), currency="GBP", external_id="65a1f0c2e4b0a1b2c3d40001")
+    site = await make.site(
+        await make.organisation(), currency="GBP", external_id="65a1f0c2e4b0a1b2c3d40001"
+    )
     document = write(tmp_path / "coupon.json", seed("seed_003_trybe_coupon.json"))
 
     imported = await run_import(database_url, site.id, "--format", "trybe", document)
@@ -139,11 +161,15 @@ async def test_the_trybe_seed_imports_and_exports_back_equal(
     april = (await gql(STATS, variables | {"date": "2025-04-20"}))["codeUsageStats"]
     assert april["used"] == 0
 
-    exported = await run_export(database_url, site.id, "--format", "trybe", "--out", tmp_path / "out.json")
+    exported = await run_export(
+        database_url, site.id, "--format", "trybe", "--out", tmp_path / "out.json"
+    )
     assert exported.status == 0, exported.err
     written = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     original = seed("seed_003_trybe_coupon.json")
-    assert without(written, frozenset({"updated_at"})) == without(original, frozenset({"updated_at"}))
+    assert without(written, frozenset({"updated_at"})) == without(
+        original, frozenset({"updated_at"})
+    )
 
 
 async def test_a_malformed_vendor_record_refuses_the_import_naming_file_record_and_field(
@@ -157,5 +183,8 @@ async def test_a_malformed_vendor_record_refuses_the_import_naming_file_record_a
     imported = await run_import(database_url, site.id, "--format", "nexudus", path)
 
     assert imported.status == 1
-    assert f"{path}: record 2: DiscountAmount: DiscountPercentage and DiscountAmount exclude each other" in imported.err
+    assert (
+        f"{path}: record 2: DiscountAmount: DiscountPercentage and DiscountAmount exclude each other"
+        in imported.err
+    )
     assert await count(db, t.DiscountCode, t.DISCOUNT_CODE.c.site_id == site.id) == 0

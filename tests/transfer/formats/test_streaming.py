@@ -30,7 +30,12 @@ def nexudus_records(count: int) -> Iterator[dict[str, Any]]:
     yield {"type": "DiscountCode", "externalId": "1", "code": "ONE", "createdAt": "2025-01-01T00:00:00+00:00",
            "terms": {"kind": "PERCENTAGE", "percentage": "10.00", "eligibleCategories": []}}  # fmt: skip
     for n in range(count):
-        yield {"type": "Customer", "externalId": str(10 + n), "fullName": f"Coworker number {n}", "kind": "INDIVIDUAL"}
+        yield {
+            "type": "Customer",
+            "externalId": str(10 + n),
+            "fullName": f"Coworker number {n}",
+            "kind": "INDIVIDUAL",
+        }
         yield {"type": "Assignment", "externalId": str(10 + n), "customer": {"externalId": str(10 + n)},
                "discountCode": {"externalId": "1"}, "notes": "a note " * 10, "timesUsed": 1,
                "createdAt": "2025-01-01T00:00:00+00:00", "uniqueId": f"00000000-0000-4000-8000-{n:012d}"}  # fmt: skip
@@ -67,11 +72,18 @@ def peak_of(work: Callable[[], Any]) -> tuple[Any, int]:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("module", "generate", "expected"),
-    [(nexudus, nexudus_records, 1 + 3 * COUNT), (nuweb, nuweb_records, COUNT), (trybe, trybe_records, 1 + 2 * COUNT)],
+    [
+        (nexudus, nexudus_records, 1 + 3 * COUNT),
+        (nuweb, nuweb_records, COUNT),
+        (trybe, trybe_records, 1 + 2 * COUNT),
+    ],
     ids=["nexudus", "nuweb", "trybe"],
 )
 def test_reading_and_writing_a_big_document_keeps_memory_flat(
-    module: ModuleType, generate: Callable[[int], Iterator[dict[str, Any]]], expected: int, tmp_path: Path
+    module: ModuleType,
+    generate: Callable[[int], Iterator[dict[str, Any]]],
+    expected: int,
+    tmp_path: Path,
 ) -> None:
     path = tmp_path / "big.json"
 
@@ -81,7 +93,11 @@ def test_reading_and_writing_a_big_document_keeps_memory_flat(
 
     def read() -> int:
         with path.open("rb") as stream:
-            return sum(1 for record in module.read(stream, path.name, site=SITE) if isinstance(record, dict))
+            return sum(
+                1
+                for record in module.read(stream, path.name, site=SITE)
+                if isinstance(record, dict)
+            )
 
     _, written_peak = peak_of(write)
     size = path.stat().st_size

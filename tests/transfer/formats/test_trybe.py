@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from app.transfer.formats import trybe
-from app.transfer.site_facts import SiteFacts
 from app.transfer.registry import Refusal
+from app.transfer.site_facts import SiteFacts
 from tests.transfer.formats.support import fixture, read_all, records_of, round_trip, write_all
 
 SEED = "seed_003_trybe_coupon.json"
@@ -55,7 +55,13 @@ def test_the_seed_page_becomes_customer_coupon_codes_and_an_imported_use() -> No
 
 
 def test_a_fixed_coupon_takes_the_site_currency_when_it_names_none() -> None:
-    coupon = {**seed()["data"][1], "discount_type": "fixed", "percentage": None, "amount": 1000, "currency": None}
+    coupon = {
+        **seed()["data"][1],
+        "discount_type": "fixed",
+        "percentage": None,
+        "amount": 1000,
+        "currency": None,
+    }
     [record] = records_of(trybe, as_bytes([coupon]), SiteFacts(currency="EUR"))
     assert record["terms"]["amounts"] == [{"currency": "EUR", "amount": 1000}]
     [refusal] = read_all(trybe, as_bytes([coupon]))
@@ -112,7 +118,11 @@ def test_export_writes_uses_with_their_code_and_coupon() -> None:
     ]  # fmt: skip
     page = write_all(trybe, exported, SPA, "page")
     coupon, code, use = page["data"]
-    assert (coupon["discount_type"], coupon["amount"], coupon["offering_ids"]) == ("fixed", 500, None)
+    assert (coupon["discount_type"], coupon["amount"], coupon["offering_ids"]) == (
+        "fixed",
+        500,
+        None,
+    )
     assert code["id"] == "6f1e8a4c-0000-4000-8000-00000000000b"
     assert use["coupon_code_id"] == code["id"]
     assert (use["coupon_id"], use["code"]) == ("c1", "WINTER")
