@@ -48,6 +48,7 @@ from app.transfer.formats._values import (
     flag,
     instant,
     percentage_text,
+    plain,
     text,
     vendor_id,
     whole,
@@ -68,7 +69,7 @@ def read(
         try:
             record = _convert(source, site)
         except Unreadable as problem:
-            yield Refusal(number, problem.field, problem.reason, source)
+            yield Refusal(number, problem.field, problem.reason, plain(source))
             continue
         record["@record"] = number
         yield record
