@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequen
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
 
 from app.db import tables as t
@@ -20,6 +21,18 @@ from app.domain.enums import ItemCategory
 
 # IN lists are cut to this many values (SQLite allows 32,766 variables per statement).
 _CHUNK = 2000
+
+
+def _among(db: Any, expression: Any, values: Sequence[Any], item_type: Any) -> Any:
+    """`expression IN values`. On PostgreSQL as `IN (SELECT unnest(array))`: one parameter,
+    planned as a hash semi-join. A list of thousands of parameters (or `= ANY(array)`) is
+    compared row by row with every value, and the planner, without statistics on a table
+    the import is filling, scans the whole site that way (0.3 s a batch at 10,000 codes)."""
+    bind = getattr(db, "bind", None) or db
+    if bind.dialect.name == "postgresql":
+        array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(item_type))
+        return expression.in_(sa.select(sa.func.unnest(array)))
+    return expression.in_(values)
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -41,7 +54,7 @@ async def rows_by_keys(
     by_external: dict[str, Row[Any]] = {}
     for chunk in _chunks(sorted(external_ids)):
         statement = sa.select(table).where(
-            table.c[column] == scope_id, table.c.external_id.in_(chunk)
+            table.c[column] == scope_id, _among(db, table.c.external_id, chunk, sa.String)
         )
         for row in (await db.execute(statement)).all():
             held = by_external.get(row.external_id)
@@ -50,7 +63,7 @@ async def rows_by_keys(
     by_unique: dict[uuid.UUID, Row[Any]] = {}
     for chunk in _chunks(sorted(unique_ids)):
         statement = sa.select(table).where(
-            table.c[column] == scope_id, table.c.unique_id.in_(chunk)
+            table.c[column] == scope_id, _among(db, table.c.unique_id, chunk, sa.Uuid)
         )
         by_unique.update((row.unique_id, row) for row in (await db.execute(statement)).all())
     return by_external, by_unique
@@ -66,7 +79,7 @@ async def unique_ids_taken(db: Any, table: sa.Table, unique_ids: Collection[uuid
     """Those of `unique_ids` some row of the table has, in any scope (a UUID is global)."""
     taken: set[uuid.UUID] = set()
     for chunk in _chunks(sorted(unique_ids)):
-        statement = sa.select(table.c.unique_id).where(table.c.unique_id.in_(chunk))
+        statement = sa.select(table.c.unique_id).where(_among(db, table.c.unique_id, chunk, sa.Uuid))
         taken.update((await db.execute(statement)).scalars())
     return taken
 
@@ -74,7 +87,7 @@ async def unique_ids_taken(db: Any, table: sa.Table, unique_ids: Collection[uuid
 async def rows_by_ids(db: Any, table: sa.Table, ids: Collection[int]) -> dict[int, Row[Any]]:
     found: dict[int, Row[Any]] = {}
     for chunk in _chunks(sorted(ids)):
-        statement = sa.select(table).where(table.c.id.in_(chunk))
+        statement = sa.select(table).where(_among(db, table.c.id, chunk, sa.Integer))
         found.update((row.id, row) for row in (await db.execute(statement)).all())
     return found
 
@@ -106,7 +119,7 @@ async def live_codes(
             statement = sa.select(table.c.id, table.c.code).where(
                 table.c[scope_column] == scope_id,
                 table.c.deleted_at.is_(None),
-                sa.func.lower(table.c.code).in_(chunk),
+                _among(db, sa.func.lower(table.c.code), chunk, sa.String),
             )
             for row in (await db.execute(statement)).all():
                 found[(scope_id, code_key(row.code))] = row.id
@@ -123,7 +136,7 @@ async def live_assignments(
     table = t.ASSIGNMENT
     for chunk in _chunks(customers):
         statement = sa.select(table).where(
-            table.c.customer_id.in_(chunk), table.c.deleted_at.is_(None), table.c[code_column].is_not(None)
+            _among(db, table.c.customer_id, chunk, sa.Integer), table.c.deleted_at.is_(None), table.c[code_column].is_not(None)
         )
         for row in (await db.execute(statement)).all():
             code_id = row._mapping[code_column]
@@ -141,7 +154,7 @@ async def eligible_lists(
     for chunk in _chunks(sorted(owner_ids)):
         statement = (
             sa.select(table.c[owner_column].label("owner"), table.c.category, table.c.item_id)
-            .where(table.c[owner_column].in_(chunk))
+            .where(_among(db, table.c[owner_column], chunk, sa.Integer))
             .order_by(table.c.id)
         )
         for row in (await db.execute(statement)).all():
@@ -157,7 +170,7 @@ async def replace_eligible_lists(
     table = t.ELIGIBLE_ITEM
     if not fresh:
         for chunk in _chunks(sorted(lists)):
-            await db.execute(sa.delete(table).where(table.c[owner_column].in_(chunk)))
+            await db.execute(sa.delete(table).where(_among(db, table.c[owner_column], chunk, sa.Integer)))
     rows = [
         {owner_column: owner, "category": category, "item_id": item_id}
         for owner, items in lists.items()
@@ -243,3 +256,12 @@ async def export_pages(
             return
         yield rows
         after = rows[-1].id
+
+
+async def refresh_statistics(db: Any, table: sa.Table) -> None:
+    """PostgreSQL: ANALYZE a table an import has grown, so the batch lookups that follow are
+    planned as index lookups (without statistics the planner takes a table that was empty
+    for a tiny one and scans it). It sees this transaction's own new rows. SQLite: nothing."""
+    bind = getattr(db, "bind", None) or db
+    if bind.dialect.name == "postgresql":
+        await db.execute(sa.text(f"ANALYZE {table.name}"))

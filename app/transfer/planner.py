@@ -67,6 +67,18 @@ class Context:
     site: Any
     now: datetime
     subject: str
+    # Rows this import inserted per table, and how many there were at its last ANALYZE.
+    inserted: dict[str, int] = field(default_factory=dict)
+    analyzed: dict[str, int] = field(default_factory=dict)
+
+    async def grew(self, table: Any, rows: int) -> None:
+        """Counts rows inserted into `table`; each time the import has doubled what it put
+        there (from 1,000 rows), the table's statistics are refreshed."""
+        name = table.name
+        self.inserted[name] = self.inserted.get(name, 0) + rows
+        if self.inserted[name] >= max(1000, 2 * self.analyzed.get(name, 0)):
+            await stored.refresh_statistics(self.session, table)
+            self.analyzed[name] = self.inserted[name]
 
     @property
     def scope(self) -> tuple[str, int]:
@@ -587,6 +599,7 @@ async def _plan_redemptions(ctx: Context, items: list[Item], rows: dict[int, Any
 async def _write(ctx: Context, type_name: str, creates: list[Planned], updates: list[Planned]) -> None:
     table = TABLES[type_name]
     ids = await stored.insert_many(ctx.session, table, [p.values for p in creates])
+    await ctx.grew(table, len(creates))
     for plan in updates:
         values = dict(plan.values)
         if values and "updated_at" not in values:
@@ -604,6 +617,7 @@ async def _write(ctx: Context, type_name: str, creates: list[Planned], updates: 
 
 async def _write_redemptions(ctx: Context, type_name: str, creates: list[Planned], updates: list[Planned]) -> None:
     await ledger.insert_imported(ctx.session, [p.values for p in creates], ctx.now)
+    await ctx.grew(t.REDEMPTION, len(creates))
     voided = [p for p in updates if p.values]
     for plan in voided:
         await stored.update_one(ctx.session, t.REDEMPTION, plan.row.id, plan.values)
