@@ -216,8 +216,9 @@ def nuweb_documents(draw: st.DrawFn) -> dict[str, Any]:
                 "saleItems": {"data": [{"type": "saleItems", "id": i} for i in sale_items]},
             },
         })  # fmt: skip
+    discount_codes = list(data)
     for _ in range(draw(st.integers(0, 3))):
-        code = draw(st.sampled_from(data[: len(data)]))
+        code = draw(st.sampled_from(discount_codes))
         data.append({
             "type": "discountCodeUses", "id": next(ids),
             "attributes": {"orderId": draw(st.none() | codes), "customerId": draw(st.none() | codes),

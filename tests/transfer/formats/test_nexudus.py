@@ -138,7 +138,10 @@ def test_a_malformed_record_is_refused_naming_its_number_and_field(
 def test_added_and_removed_id_lists_apply_to_the_full_list() -> None:
     source = discount_code(Tariffs=[1, 2], AddedTariffs=[3, 2], RemovedTariffs=[1])
     [record] = records_of(nexudus, doc(source), ACME)
-    assert record["terms"]["eligibleCategories"][0] == {"category": "PRICE_PLAN", "itemIds": ["2", "3"]}
+    assert record["terms"]["eligibleCategories"][0] == {
+        "category": "PRICE_PLAN",
+        "itemIds": ["2", "3"],
+    }
 
 
 def test_a_record_of_neither_kind_is_refused() -> None:
