@@ -169,7 +169,9 @@ def trybe(draw: st.DrawFn) -> list[dict[str, Any]]:
     for _ in range(draw(st.integers(0, 3)) if coupon_codes else 0):
         code = draw(st.sampled_from(coupon_codes))
         used = draw(st.integers(0, 600 * 86400))
-        voided = draw(st.none() | st.integers(1, 86400).map(lambda s: _at(used + s, micro=False)))
+        voided = draw(
+            st.none() | st.integers(1, 86400).map(lambda s, used=used: _at(used + s, micro=False))
+        )
         uses.append({
             "id": next(hexes), "coupon_id": code["coupon_id"], "coupon_code_id": code["id"],
             "code": code["code"], "customer_id": draw(st.none() | st.sampled_from(people)) if people else None,
