@@ -20,6 +20,7 @@ from app.db import transfer as stored
 from app.db.tables import CATEGORY_FLAGS
 from app.graphql.ids import to_global_id
 from app.transfer.registry import writer
+from app.transfer.site_facts import SiteFacts, given_site
 
 TRASHED = ("WITHOUT", "WITH", "ONLY")
 _TABLES = (
@@ -215,8 +216,13 @@ async def run_export(engine: Any, *, site_id: int, format_name: str, trashed: st
         finished.set()
 
     def consume() -> None:
+        # The first item is the site's facts (vendor documents repeat them), once it is found.
+        site = pages.get()
+        if site is _DONE:
+            finished.set()
+            return
         try:
-            write(records(), stream)
+            given_site(write, site)(records(), stream)
         finally:
             # A writer that stopped early must not leave the producer blocked on a full queue.
             while not finished.is_set():
@@ -230,6 +236,7 @@ async def run_export(engine: Any, *, site_id: int, format_name: str, trashed: st
             site = await stored.site_for_transfer(db, site_id)
             if site is None:
                 raise ExportRefused(f"no site has the id {site_id}")
+            await asyncio.to_thread(pages.put, SiteFacts.of(site))
             async for page in _pages(db, site, trashed):
                 count += len(page)
                 on_progress(len(page))

@@ -26,6 +26,7 @@ from app.transfer.fields import Item, read_record
 from app.transfer.planner import Context, Outcome, plan_and_write
 from app.transfer.records import RECORD_TYPES, TYPE_ORDER
 from app.transfer.registry import FormatError, Refusal, reader
+from app.transfer.site_facts import SiteFacts, given_site
 
 BATCH_SIZE = 2000
 
@@ -85,8 +86,8 @@ class Rejected:
             yield f"{where}: {field_name}: {reason}" if field_name else f"{where}: {reason}"
 
 
-def _items(format_name: str, sources: Iterable[Source]) -> Iterator[Item]:
-    read = reader(format_name)
+def _items(format_name: str, sources: Iterable[Source], site: SiteFacts) -> Iterator[Item]:
+    read = given_site(reader(format_name), site)
     for source in sources:
         with source.open() as stream:
             for number, record in enumerate(read(stream, source.name), start=1):
@@ -128,7 +129,7 @@ async def run_import(
             if site.deleted_at is not None:
                 raise ImportRefused(f"site {site_id} is deleted; restore it first")
             ctx = Context(session, site, utcnow(), subject)
-            items = _items(format_name, sources)
+            items = _items(format_name, sources, SiteFacts.of(site))
             async with stored.import_cache(session):
                 while batch := list(itertools.islice(items, batch_size)):
                     await _batch(ctx, batch, summary, on_refused)

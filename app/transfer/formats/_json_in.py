@@ -9,6 +9,7 @@ held whole; numbers that are not whole come as Decimal, so no amount passes thro
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -24,14 +25,16 @@ Shape = Literal["list", "page", "record"]
 _SPOOL_BYTES = 8 * 1024 * 1024
 
 
-def rewindable(stream: BinaryIO) -> BinaryIO:
+@contextlib.contextmanager
+def rewindable(stream: BinaryIO) -> Iterator[BinaryIO]:
     """The stream itself when it can seek, else a spooled copy of it (memory stays flat)."""
     if stream.seekable():
-        return stream
-    copy = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - returned
-    shutil.copyfileobj(stream, copy)
-    copy.seek(0)
-    return copy  # type: ignore[return-value]
+        yield stream
+        return
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as copy:
+        shutil.copyfileobj(stream, copy)
+        copy.seek(0)
+        yield copy  # type: ignore[misc]
 
 
 def shape_of(stream: BinaryIO, name: str, envelope_key: str) -> Shape:
@@ -87,20 +90,20 @@ def inner_shape(stream: BinaryIO, name: str, envelope_key: str) -> Literal["list
 
 def records(stream: BinaryIO, name: str, envelope_key: str) -> Iterator[tuple[int, Any]]:
     """(1-based number, vendor record) of every record of the document, in its order."""
-    stream = rewindable(stream)
-    shape = shape_of(stream, name, envelope_key)
-    if shape == "list":
-        prefix = "item"
-    elif shape == "record":
-        prefix = ""
-    elif inner_shape(stream, name, envelope_key) == "list":
-        prefix = f"{envelope_key}.item"
-    else:
-        prefix = envelope_key
-    try:
-        yield from enumerate(ijson.items(stream, prefix), start=1)
-    except ijson.JSONError as error:
-        raise FormatError(f"{name}: not JSON ({error})") from None
+    with rewindable(stream) as seekable:
+        shape = shape_of(seekable, name, envelope_key)
+        if shape == "list":
+            prefix = "item"
+        elif shape == "record":
+            prefix = ""
+        elif inner_shape(seekable, name, envelope_key) == "list":
+            prefix = f"{envelope_key}.item"
+        else:
+            prefix = envelope_key
+        try:
+            yield from enumerate(ijson.items(seekable, prefix), start=1)
+        except ijson.JSONError as error:
+            raise FormatError(f"{name}: not JSON ({error})") from None
 
 
 def items_at(stream: BinaryIO, name: str, prefix: str) -> Iterator[Any]:

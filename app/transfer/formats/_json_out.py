@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, Self, TextIO
 
 import orjson
 
@@ -46,7 +46,7 @@ class RecordArray:
         self._trailer = trailer
         self.count = 0
 
-    def __enter__(self) -> RecordArray:
+    def __enter__(self) -> Self:
         if self._envelope in ("page", "single"):
             opening = "[" if self._envelope == "page" else ""
             self._stream.write("{" + dumps(self._key) + ":" + opening)

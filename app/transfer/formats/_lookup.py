@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from typing import Any
+from typing import Any, Self
 
 import orjson
 
@@ -26,9 +26,7 @@ class DiskLookup:
         self._db.execute("CREATE TABLE facts (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID")
 
     def put(self, key: str, value: Any) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO facts VALUES (?, ?)", (key, orjson.dumps(value))
-        )
+        self._db.execute("INSERT OR REPLACE INTO facts VALUES (?, ?)", (key, orjson.dumps(value)))
 
     def get(self, key: str | None) -> Any:
         if key is None:
@@ -40,7 +38,7 @@ class DiskLookup:
         self._db.close()
         self._file.close()
 
-    def __enter__(self) -> DiskLookup:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from app.transfer.formats._site import SiteFacts
 from app.transfer.formats._values import (
     Unreadable,
     currency_of,
@@ -44,6 +43,7 @@ from app.transfer.formats._values import (
     wire_id,
     wire_instant,
 )
+from app.transfer.site_facts import SiteFacts
 
 UNITS = {1: "DAY", 2: "WEEK", 3: "MONTH", 4: "YEAR"}
 UNIT_NUMBERS = {unit: number for number, unit in UNITS.items()}
@@ -74,7 +74,9 @@ def terms_of(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
     terms: dict[str, Any] = {}
     percentage, amount = source.get("DiscountPercentage"), source.get("DiscountAmount")
     if percentage is not None and amount is not None:
-        raise Unreadable("DiscountAmount", "DiscountPercentage and DiscountAmount exclude each other")
+        raise Unreadable(
+            "DiscountAmount", "DiscountPercentage and DiscountAmount exclude each other"
+        )
     if percentage is not None:
         terms["kind"] = "PERCENTAGE"
         terms["percentage"] = percentage_text(percentage, "DiscountPercentage")
@@ -91,7 +93,9 @@ def terms_of(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
             {"currency": currency, "amount": to_minor(amount, currency, "DiscountAmount")}
         ]
     else:
-        raise Unreadable("DiscountPercentage", "one of DiscountPercentage or DiscountAmount is needed")
+        raise Unreadable(
+            "DiscountPercentage", "one of DiscountPercentage or DiscountAmount is needed"
+        )
     for name, field in _FLAGS.items():
         if source.get(name) is not None:
             terms[field] = flag(source[name], name)
@@ -108,7 +112,9 @@ def terms_of(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
         elif isinstance(number, int) and not isinstance(number, bool) and number in UNITS:
             terms["expirationUnit"] = UNITS[number]
         else:
-            raise Unreadable("ExpirationType", f"{number!r} is not 1 Day, 2 Week, 3 Month or 4 Year")
+            raise Unreadable(
+                "ExpirationType", f"{number!r} is not 1 Day, 2 Week, 3 Month or 4 Year"
+            )
     if "ExpiresIn" in source:
         terms["expiresIn"] = whole(source["ExpiresIn"], "ExpiresIn")
     eligible = _eligible_of(source)
@@ -171,14 +177,16 @@ def terms_fields(terms: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
     for name, list_name, category in CATEGORIES:
         fields[name] = everything or category in by_category
         fields[list_name] = [wire_id(i) for i in by_category.get(category, [])]
-    fields.update({
-        "MaxUsesPerUser": terms.get("maxUsesPerCustomer"),
-        "MaxUses": terms.get("maxUses"),
-        "OnlyForContacts": terms.get("contactsOnly", False),
-        "OnlyForMembers": terms.get("membersOnly", False),
-        "ValidFrom": wire_instant(terms.get("validFrom"), micro=False),
-        "ValidTo": wire_instant(terms.get("validTo"), micro=False),
-        "ExpirationType": UNIT_NUMBERS.get(terms.get("expirationUnit") or "", 0),
-        "ExpiresIn": terms.get("expiresIn"),
-    })
+    fields.update(
+        {
+            "MaxUsesPerUser": terms.get("maxUsesPerCustomer"),
+            "MaxUses": terms.get("maxUses"),
+            "OnlyForContacts": terms.get("contactsOnly", False),
+            "OnlyForMembers": terms.get("membersOnly", False),
+            "ValidFrom": wire_instant(terms.get("validFrom"), micro=False),
+            "ValidTo": wire_instant(terms.get("validTo"), micro=False),
+            "ExpirationType": UNIT_NUMBERS.get(terms.get("expirationUnit") or "", 0),
+            "ExpiresIn": terms.get("expiresIn"),
+        }
+    )
     return fields

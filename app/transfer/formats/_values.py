@@ -44,8 +44,12 @@ def minor_digits(currency: str) -> int:
 
 def currency_of(value: object, field: str) -> str:
     if not isinstance(value, str) or not is_currency_code(value):
-        raise Unreadable(field, currency_problem(value) if isinstance(value, str) else
-                         f"{value!r} is not a currency code (like 'GBP')")
+        raise Unreadable(
+            field,
+            currency_problem(value)
+            if isinstance(value, str)
+            else f"{value!r} is not a currency code (like 'GBP')",
+        )
     return value
 
 
@@ -185,3 +189,15 @@ def reference_key(reference: Any) -> str | None:
     if not isinstance(reference, dict):
         return None
     return reference.get("externalId") or reference.get("uniqueId")
+
+
+def plain(value: Any) -> Any:
+    """A vendor record as read (ijson gives Decimal for 12.5) with plain JSON numbers, so a
+    refused record goes to the rejects file as it was in the document."""
+    if isinstance(value, Decimal):
+        return number_out(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value

@@ -10,7 +10,9 @@ Reading (each vendor record, numbered from 1, becomes these records):
 - CoworkerDiscountCode -> Customer (CoworkerId as externalId; CoworkerCoworkerType
   Individual/Company, CoworkerFullName, CoworkerBillingName, CoworkerCompanyName; emitted once
   per run of assignments of the same coworker), Assignment (ValidFrom, ExpiresOn, Notes,
-  BookingUniqueId as bookingReference, RefererGuid as the referrer's uniqueId), and TimesUsed
+  BookingUniqueId as bookingReference, RefererGuid as the referrer's uniqueId: a customer
+  imported with that UUID, e.g. Nexudus coworkers moved with their UniqueId in JSON Lines,
+  else the assignment is refused), and TimesUsed
   imported Redemption records: amount 0 in the site's currency (Nexudus keeps no amount),
   dated at the record's CreatedOn (the one date that does not move when a use is added, so a
   re-import finds the same ledger rows), keyed "<Id>#use-<n>" so a re-import adds only the
@@ -27,7 +29,8 @@ Writing: one search page of every DiscountCode and then every Assignment of a di
 Nexudus record: TimesUsed carries the uses). Derived on export: Business* from the site,
 CoworkerFullName and the other Coworker* fields from the customer, DiscountCodeCode/Active/
 ValidFrom/ValidTo from the discount code, ToStringText from the code; IsNew false, SystemId,
-LocalizationDetails and CustomFields null. A record without an externalId (made here, not
+LocalizationDetails and CustomFields null. Nexudus documents say nothing of deletion: a
+deleted record (an export with --trashed) is written like a live one. A record without an externalId (made here, not
 imported) is written with its UniqueId as Id, so the page links up when read back. The page
 is one page of everything: CurrentPage 1 of 1, sorted by Id ascending.
 """
@@ -42,10 +45,10 @@ from app.transfer.formats._json_out import Envelope, RecordArray
 from app.transfer.formats._lookup import DiskLookup
 from app.transfer.formats._nexudus_terms import terms_fields, terms_of
 from app.transfer.formats._recent import RecentKeys
-from app.transfer.formats._site import SiteFacts
 from app.transfer.formats._values import (
     Unreadable,
     instant,
+    plain,
     reference_key,
     text,
     vendor_id,
@@ -54,6 +57,7 @@ from app.transfer.formats._values import (
     wire_instant,
 )
 from app.transfer.registry import Refusal
+from app.transfer.site_facts import SiteFacts
 
 _KINDS = {"individual": "INDIVIDUAL", "company": "COMPANY"}
 _KIND_NAMES = {"INDIVIDUAL": "Individual", "COMPANY": "Company"}
@@ -68,7 +72,7 @@ def read(
         try:
             converted = _convert(source, site, recent)
         except Unreadable as problem:
-            yield Refusal(number, problem.field, problem.reason, source)
+            yield Refusal(number, problem.field, problem.reason, plain(source))
             continue
         for record in converted:
             record["@record"] = number
@@ -111,9 +115,7 @@ def _discount_code(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
     return record
 
 
-def _coworker_discount_code(
-    source: dict[str, Any], recent: RecentKeys
-) -> Iterable[dict[str, Any]]:
+def _coworker_discount_code(source: dict[str, Any], recent: RecentKeys) -> Iterable[dict[str, Any]]:
     if source.get("CoworkerId") is None:
         raise Unreadable("CoworkerId", "an assignment needs its coworker")
     if source.get("DiscountCodeId") is None:
@@ -258,7 +260,9 @@ def _assignment_document(
 ) -> dict[str, Any]:
     customer_key = reference_key(record.get("customer"))
     code_key = reference_key(record.get("discountCode"))
-    kind, full_name, billing_name, company_name = facts.get(f"customer:{customer_key}") or [None] * 4
+    kind, full_name, billing_name, company_name = (
+        facts.get(f"customer:{customer_key}") or [None] * 4
+    )
     code, active, valid_from, valid_to = facts.get(f"code:{code_key}") or [None] * 4
     document: dict[str, Any] = {
         "CoworkerId": wire_id(customer_key),

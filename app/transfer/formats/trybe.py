@@ -25,7 +25,7 @@ the facts it names (usage periods, pre-allocation, revenue...), chosen as below:
     use:    {"id", "coupon_id", "coupon_code_id", "code", "customer_id", "order_id",
              "discount_amount" (minor), "currency", "used_at", "voided_at"}
 
-Ids become externalIds; `customer_id` names a customer by externalId (Trybe customer ids);
+Ids become externalIds and are written back as strings (Trybe's ids are object ids and UUIDs); `customer_id` names a customer by externalId (Trybe customer ids);
 `coupon_id` on a code names its coupon. Left out on import: `site_id` (the --site),
 `organisation_id` (the cross-organisation listing's), a use's `coupon_id` and `code` (its
 code record holds them; written on export). A coupon's default revenue has no place in the
@@ -37,29 +37,26 @@ that order). Standalone discount codes and assignments have no Trybe record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from decimal import Decimal
-from typing import Any, BinaryIO, TextIO
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 from app.transfer.formats._json_in import records
-from app.transfer.formats._json_out import Envelope, RecordArray
-from app.transfer.formats._lookup import DiskLookup
-from app.transfer.formats._site import SiteFacts
+from app.transfer.formats._trybe_writing import write
 from app.transfer.formats._values import (
     Unreadable,
     currency_of,
     flag,
     instant,
-    number_out,
     percentage_text,
-    reference_key,
+    plain,
     text,
     vendor_id,
     whole,
-    wire_id,
-    wire_instant,
 )
 from app.transfer.registry import Refusal
+from app.transfer.site_facts import SiteFacts
+
+__all__ = ["read", "write"]
 
 _PERIODS = frozenset({"P1D", "P1W", "P1M", "P1Y"})
 
@@ -72,7 +69,7 @@ def read(
         try:
             record = _convert(source, site)
         except Unreadable as problem:
-            yield Refusal(number, problem.field, problem.reason, source)
+            yield Refusal(number, problem.field, problem.reason, plain(source))
             continue
         record["@record"] = number
         yield record
@@ -89,8 +86,11 @@ def _convert(source: Any, site: SiteFacts) -> dict[str, Any]:
         return _coupon(source, site)
     if "code" not in source and any(k in source for k in ("first_name", "last_name", "email")):
         return _customer(source)
-    raise Unreadable("", "not a coupon (name), coupon code (coupon_id, code), use "
-                         "(coupon_code_id) or customer (first_name, last_name, email)")
+    raise Unreadable(
+        "",
+        "not a coupon (name), coupon code (coupon_id, code), use "
+        "(coupon_code_id) or customer (first_name, last_name, email)",
+    )
 
 
 def _common(source: dict[str, Any], type_name: str) -> dict[str, Any]:
@@ -135,9 +135,11 @@ def _coupon(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
         raise Unreadable("discount_type", f"{kind!r} is not percentage or fixed")
     if "minimum_spend" in source:
         spend = whole(source["minimum_spend"], "minimum_spend")
-        terms["minimumSpend"] = [] if spend is None else [
-            {"currency": _currency(currency, "minimum_spend"), "amount": spend}
-        ]
+        terms["minimumSpend"] = (
+            []
+            if spend is None
+            else [{"currency": _currency(currency, "minimum_spend"), "amount": spend}]
+        )
     for name, field in (("max_uses", "maxUses"), ("max_uses_per_customer", "maxUsesPerCustomer")):
         if name in source:
             terms[field] = whole(source[name], name)
@@ -195,7 +197,9 @@ def _coupon_code(source: dict[str, Any]) -> dict[str, Any]:
 
 def _use(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
     if source.get("id") is None:
-        raise Unreadable("id", "a use needs its id (the key that keeps a re-import from counting it twice)")
+        raise Unreadable(
+            "id", "a use needs its id (the key that keeps a re-import from counting it twice)"
+        )
     record: dict[str, Any] = {
         "type": "Redemption",
         "externalId": vendor_id(source["id"], "id"),
@@ -217,128 +221,3 @@ def _use(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
     if "voided_at" in source:
         record["voidedAt"] = instant(source["voided_at"], "voided_at")
     return record
-
-
-def write(
-    records: Iterable[dict[str, Any]],
-    stream: TextIO,
-    *,
-    site: SiteFacts | None = None,
-    envelope: Envelope = "page",
-) -> None:
-    site = site or SiteFacts()
-    # Laravel wraps a page in links and meta, and one record in nothing but "data".
-    trailer = _paging if envelope == "page" else lambda _: {}
-    with DiskLookup() as codes, RecordArray(stream, envelope, "data", trailer) as out:
-        for record in records:
-            kind = record.get("type")
-            if kind == "Customer":
-                out.add(_customer_document(record))
-            elif kind == "Coupon":
-                out.add(_coupon_document(record, site))
-            elif kind == "CouponCode":
-                document = _coupon_code_document(record)
-                codes.put(_key(record) or "", [document["coupon_id"], document["code"]])
-                out.add(document)
-            elif kind == "Redemption" and record.get("couponCode"):
-                out.add(_use_document(record, codes))
-
-
-def _key(record: dict[str, Any]) -> str | None:
-    return record.get("externalId") or record.get("uniqueId")
-
-
-def _times(document: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    document["created_at"] = wire_instant(record.get("createdAt"), micro=False)
-    document["updated_at"] = wire_instant(record.get("updatedAt"), micro=False)
-    if record.get("deletedAt") is not None:
-        document["deleted_at"] = wire_instant(record["deletedAt"], micro=False)
-    return document
-
-
-def _customer_document(record: dict[str, Any]) -> dict[str, Any]:
-    first, _, last = (record.get("fullName") or "").partition(" ")
-    document = {
-        "id": wire_id(_key(record)),
-        "first_name": first or None,
-        "last_name": last or None,
-        "email": record.get("email"),
-    }
-    return _times(document, record)
-
-
-def _coupon_document(record: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
-    terms = record.get("terms") or {}
-    amounts = terms.get("amounts") or []
-    fixed = next((m for m in amounts if m["currency"] == site.currency), amounts[0] if amounts else None)
-    currency = fixed["currency"] if fixed else site.currency
-    spend = next((m["amount"] for m in terms.get("minimumSpend") or [] if m["currency"] == currency), None)
-    percentage = terms.get("percentage")
-    categories = terms.get("eligibleCategories") or []
-    offerings = next((c["itemIds"] for c in categories if c["category"] == "OFFERING"), None)
-    document = {
-        "id": wire_id(_key(record)),
-        "site_id": wire_id(site.external_id),
-        "name": record.get("name"),
-        "description": record.get("description"),
-        "discount_type": "percentage" if terms.get("kind") == "PERCENTAGE" else "fixed",
-        "percentage": None if percentage is None else number_out(Decimal(percentage)),
-        "amount": fixed["amount"] if fixed else None,
-        "currency": currency,
-        "minimum_spend": spend,
-        "max_uses": terms.get("maxUses"),
-        "usage_period": terms.get("usagePeriod"),
-        "max_uses_per_customer": terms.get("maxUsesPerCustomer"),
-        "lead_booker_only": terms.get("leadBookerOnly", False),
-        "offering_ids": None if offerings is None else [wire_id(i) for i in offerings],
-        "valid_from_date": wire_instant(terms.get("validFrom"), micro=False),
-        "valid_to_date": wire_instant(terms.get("validTo"), micro=False),
-    }
-    return _times(document, record)
-
-
-def _coupon_code_document(record: dict[str, Any]) -> dict[str, Any]:
-    document = {
-        "id": wire_id(_key(record)),
-        "coupon_id": wire_id(reference_key(record.get("coupon"))),
-        "code": record.get("code"),
-        "valid_from_date": wire_instant(record.get("validFrom"), micro=False),
-        "valid_to_date": wire_instant(record.get("validTo"), micro=False),
-        "multi_use": record.get("multiUse", False),
-        "customer_credit_id": record.get("customerCreditId"),
-        "customer_id": wire_id(reference_key(record.get("customer"))),
-        "revenue": record.get("revenue"),
-    }
-    return _times(document, record)
-
-
-def _use_document(record: dict[str, Any], codes: DiskLookup) -> dict[str, Any]:
-    code_key = reference_key(record.get("couponCode"))
-    coupon_id, code = codes.get(code_key) or [wire_id(reference_key(record.get("coupon"))), None]
-    return {
-        "id": wire_id(_key(record)),
-        "coupon_id": coupon_id,
-        "coupon_code_id": wire_id(code_key),
-        "code": code,
-        "customer_id": wire_id(reference_key(record.get("customer"))),
-        "order_id": record.get("orderReference"),
-        "discount_amount": record.get("amount", 0),
-        "currency": record.get("currency"),
-        "used_at": wire_instant(record.get("redeemedAt"), micro=False),
-        "voided_at": wire_instant(record.get("voidedAt"), micro=False),
-    }
-
-
-def _paging(count: int) -> dict[str, Any]:
-    return {
-        "links": {"first": None, "last": None, "prev": None, "next": None},
-        "meta": {
-            "current_page": 1,
-            "from": 1 if count else None,
-            "last_page": 1,
-            "path": None,
-            "per_page": count,
-            "to": count if count else None,
-            "total": count,
-        },
-    }
