@@ -358,6 +358,8 @@ async def _check_codes(ctx: Context, planned: list[Planned], table: Any, scope_c
     for plan in planned:
         if plan.item.problems:
             continue
+        if plan.row is not None and "code" not in plan.values and "deleted_at" not in plan.values:
+            continue  # a stored code keeping its string and state is already unique
         final = {**(plan.row._mapping if plan.row is not None else {}), **plan.values}
         if final.get("deleted_at") is not None or not final.get("code"):
             continue
