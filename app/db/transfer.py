@@ -247,7 +247,7 @@ async def replace_eligible_lists(
         for category, item_id in items
     ]
     for start in range(0, len(rows), 5000):
-        await db.execute(sa.insert(table), rows[start : start + 5000])
+        await _insert_rows(db, table, rows[start : start + 5000])
 
 
 async def site_for_transfer(db: Any, site_id: int) -> Row[Any] | None:
