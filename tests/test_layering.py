@@ -135,7 +135,7 @@ def sqlalchemy_use(module: Module) -> list[str]:
 
 
 def test_every_layer_is_parsed() -> None:
-    for package in ("db", "domain", "services", "graphql", "auth"):
+    for package in ("db", "domain", "services", "graphql", "auth", "transfer"):
         assert len(list(modules(package))) > 1, package
 
 
@@ -167,6 +167,27 @@ def test_services_hold_no_sql() -> None:
     assert not found, (
         "app/services holds use cases, not SQL: put the statement in an app/db module and "
         "call it (types: app.services.handles; errors: app.db.errors)\n" + "\n".join(found)
+    )
+
+
+# app/transfer modules that run statements of their own, and why (never on the service's database).
+TRANSFER_SCRATCH = {
+    "app.transfer.formats._lookup": "a scratch sqlite3 file of an export's own facts, bounded memory",
+}
+
+
+def test_transfer_holds_no_sql() -> None:
+    # Import and export plan and convert records; their statements are app/db/transfer.py's.
+    # (app.graphql.ids, for global ids, and app.graphql.scalars, the API's wire forms, are
+    # plain functions they share with the API.)
+    found = []
+    for module in modules("transfer"):
+        if module.name in TRANSFER_SCRATCH:
+            continue
+        found += forbidden_imports(module, DATABASE_LIBRARIES)
+        found += sql_calls(module)
+    assert not found, (
+        "app/transfer holds no SQL: put the statement in app/db/transfer.py\n" + "\n".join(found)
     )
 
 

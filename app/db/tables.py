@@ -352,6 +352,9 @@ class Redemption(SiteOwned, table=True):
     line_amounts: list[int] = Field(default_factory=list, sa_type=sa.JSON)
     redeemed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Set on uses brought in by scripts/import (another system's history); null for uses made
+    # here. They count towards caps and usage like any other.
+    imported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     idempotency_key: str = Field(max_length=128)
     request_fingerprint: str = Field(max_length=64)
 

@@ -1,0 +1,145 @@
+"""Reading one field of a transfer record: JSON value -> Python value, or the reason it is not one.
+
+The wire forms are the API's (the same parsers as app/graphql/scalars), so a record is judged
+as the mutation taking the same value would judge it.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from app.graphql.scalars import parse_date_or_datetime, parse_datetime, parse_decimal, parse_uuid
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+class Invalid(ValueError):
+    """The value of a field cannot be read; the message says why."""
+
+
+def text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise Invalid(f"must be a string, not {_json_type(value)}")
+
+
+def required_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"must be a string, not {_json_type(value)}")
+    return value
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"must be true or false, not {_json_type(value)}")
+    return value
+
+
+def integer(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"must be an integer, not {_json_type(value)}")
+    if not -(2**63) <= value < 2**63:
+        raise Invalid("is out of range")
+    return value
+
+
+def instant(value: Any) -> datetime | None:
+    """An RFC 3339 instant with an offset (DateTime)."""
+    if value is None:
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+    if parsed.tzinfo is None:
+        raise Invalid(f"{value!r} needs an offset (Z or +HH:MM)")
+    return parsed.astimezone(timezone.utc)
+
+
+def bound(value: Any) -> date | datetime | None:
+    """A window bound: a date (the site's local day) or an instant (DateOrDateTime)."""
+    if value is None:
+        return None
+    try:
+        return parse_date_or_datetime(value)
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+
+
+def decimal(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise Invalid("must be a decimal number, not a boolean")
+    try:
+        return parse_decimal(value)
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+
+
+def unique_id(value: Any) -> uuid.UUID:
+    try:
+        return parse_uuid(value)
+    except ValueError as error:
+        raise Invalid(str(error)) from None
+
+
+def member(enum_cls: type[E]) -> Callable[[Any], E | None]:
+    members = enum_cls.__members__
+
+    def read(value: Any) -> E | None:
+        if value is None:
+            return None
+        if isinstance(value, str) and value in members:
+            return members[value]
+        names = ", ".join(members)
+        raise Invalid(f"must be one of {names}, not {value!r}")
+
+    return read
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in a currency, as terms_input's MoneyLike."""
+
+    currency: str | None
+    amount: int
+
+
+def money_list(value: Any) -> list[Money] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise Invalid(f"must be a list of {{currency, amount}}, not {_json_type(value)}")
+    items = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) - {"currency", "amount"} or "amount" not in item:
+            raise Invalid(f"item {index} must be {{\"currency\": ..., \"amount\": ...}}")
+        try:
+            amount = integer(item["amount"])
+            currency = text(item.get("currency"))
+        except Invalid as error:
+            raise Invalid(f"item {index}: {error}") from None
+        if amount is None:
+            raise Invalid(f"item {index}: amount must not be null")
+        items.append(Money(currency, amount))
+    return items
+
+
+def int_list(value: Any) -> list[int]:
+    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+        raise Invalid("must be a list of integers")
+    return list(value)
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)

@@ -1,0 +1,153 @@
+"""scripts/import and scripts/export, timed on SQLite and on PostgreSQL (issue 15's targets).
+
+Runs the code behind the commands (app.transfer.importer.run_import / exporter.run_export) in
+this process, on the app's own engine, in a scratch database of each kind (migrated, one
+organisation and site), removed afterwards; the bench database is not touched.
+
+- import: 100,000 discount codes in a nuwebgroup JSON:API document (`--format nuweb`), every
+  code with its own Terms (caps, windows, minimum spend vary from code to code; a third have
+  eligible sale items), then the same file again (every record "unchanged");
+- export: the same 100,000 back to a nuwebgroup document;
+- with `million`: 1,000,000 records (the same shape) imported on SQLite, with the process's RSS
+  growth (peak RSS while it ran minus RSS before).
+The document is written by the nuweb format's own writer from generated transfer records, so
+it is what an export of such a site looks like. Targets: import <= 10 s, export <= 5 s,
+1,000,000 with RSS growth < 100 MB.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from benchmarks.codegen import PeakRss, _on_postgresql
+
+COUNT = 100_000
+MILLION = 1_000_000
+
+
+def records(count: int) -> Iterator[dict[str, Any]]:
+    for i in range(count):
+        fixed = i % 2 == 0
+        yield {
+            "type": "DiscountCode",
+            "externalId": str(i + 1),
+            "code": f"BENCH{i:07d}",
+            "createdAt": "2025-01-10T08:00:00+00:00",
+            "terms": {
+                "kind": "FIXED" if fixed else "PERCENTAGE",
+                "percentage": None if fixed else f"{5 + i % 50}.{i % 100:02d}",
+                "amounts": [{"currency": "GBP", "amount": 100 + i % 5000}] if fixed else [],
+                "minimumSpend": [{"currency": "GBP", "amount": 1000 + i % 777}] if i % 4 == 0 else [],
+                "maxUses": 10 + i % 1000,
+                "maxUsesPerCustomer": 1 + i % 3,
+                "validFrom": f"2025-{1 + i % 12:02d}-15T00:00:00+00:00",
+                "validTo": "2026-12-31T23:59:00+00:00",
+                "eligibleCategories": (
+                    [{"category": "OFFERING", "itemIds": [str(i % 97), str(100 + i % 89)]}] if i % 3 == 0 else []
+                ),
+            },
+        }
+
+
+def write_document(path: Path, count: int) -> None:
+    from app.transfer.formats import nuweb
+
+    with path.open("w", encoding="utf-8") as out:
+        nuweb.write(records(count), out)
+
+
+async def _prepare(url: str) -> tuple[Any, int]:
+    from app.db.engine import create_engine
+    from app.db.migrate import upgrade
+    from app.db.session import write_sessions
+    from app.services.actor import Actor
+    from app.services.organisations import create_organisation
+    from app.services.records import in_transaction
+    from app.services.sites import create_site
+    from app.settings import Settings
+
+    engine = create_engine(Settings(database_url=url))
+    await upgrade(engine)
+    actor = Actor(subject="bench@example.com")
+
+    async def work(session: Any) -> int:
+        organisation = await create_organisation(session, actor, {"name": "Bench"})
+        fields = {"name": "Venue", "currency": "GBP", "time_zone": "Europe/London"}
+        site = await create_site(session, actor, organisation_id=organisation.id, fields=fields)
+        return site.id  # type: ignore[no-any-return]
+
+    return engine, await in_transaction(write_sessions(engine), work)
+
+
+async def _measure(url: str, document: Path, count: int, *, export: bool) -> dict[str, Any]:
+    from app.transfer.exporter import run_export
+    from app.transfer.importer import Source, run_import
+    from app.transfer.planner import Outcome
+
+    engine, site = await _prepare(url)
+    source = [Source(str(document), lambda: document.open("rb"))]
+    try:
+        figures: dict[str, Any] = {"records": count}
+        with PeakRss() as rss:
+            started = time.perf_counter()
+            summary = await run_import(engine, site_id=site, format_name="nuweb", sources=source, subject="bench")
+            figures["import_seconds"] = round(time.perf_counter() - started, 2)
+        figures["import_rss_growth_mb"] = rss.growth_mb
+        async with engine.connect() as connection:
+            stored = (await connection.execute(sa.text("SELECT count(*) FROM discount_code"))).scalar_one()
+        if stored != count or not summary.written:
+            raise RuntimeError(f"imported {count} codes, found {stored}")
+        if not export:
+            return figures
+        started = time.perf_counter()
+        again = await run_import(engine, site_id=site, format_name="nuweb", sources=source, subject="bench")
+        figures["reimport_unchanged_seconds"] = round(time.perf_counter() - started, 2)
+        if again.total(Outcome.UNCHANGED) != count:
+            raise RuntimeError("the second import did not find every record unchanged")
+        with tempfile.TemporaryDirectory(prefix="bench-export-") as folder:
+            with (Path(folder) / "out.json").open("w", encoding="utf-8") as out:
+                started = time.perf_counter()
+                exported = await run_export(engine, site_id=site, format_name="nuweb", trashed="WITHOUT", stream=out)
+                figures["export_seconds"] = round(time.perf_counter() - started, 2)
+        if exported != count:
+            raise RuntimeError(f"exported {exported} records, expected {count}")
+        return figures
+    finally:
+        await engine.dispose()
+
+
+async def run(bench_url: str, *, count: int = COUNT, million: bool = False, log: Any = print) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-transfer-") as folder:
+        document = Path(folder) / "codes.json"
+        write_document(document, count)
+        log(f"  nuwebgroup document of {count:,} codes: {document.stat().st_size / 2**20:.0f} MB")
+        for database in ("sqlite", "postgresql"):
+            if database == "sqlite":
+                url = f"sqlite+aiosqlite:///{Path(folder) / 'transfer.db'}"
+                figures = await _measure(url, document, count, export=True)
+            else:
+                figures = await _on_postgresql(
+                    bench_url, "discounts_bench_transfer",
+                    lambda url: _measure(url, document, count, export=True),
+                )  # fmt: skip
+            results[database] = figures
+            log(f"  {database}: import {count:,} in {figures['import_seconds']:.2f} s (target 10),"
+                f" again (unchanged) {figures['reimport_unchanged_seconds']:.2f} s,"
+                f" export {figures['export_seconds']:.2f} s (target 5)")  # fmt: skip
+        if million:
+            big = Path(folder) / "million.json"
+            write_document(big, MILLION)
+            document.unlink()
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'million.db'}"
+            figures = await _measure(url, big, MILLION, export=False)
+            results["sqlite_1m"] = figures
+            log(f"  sqlite: import {MILLION:,} in {figures['import_seconds']:.1f} s,"
+                f" RSS +{figures['import_rss_growth_mb']} MB (target < 100)")  # fmt: skip
+    return results
