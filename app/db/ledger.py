@@ -1,4 +1,5 @@
-"""The SQL of the discount engine: finding codes, counting uses, row locks, the ledger.
+"""The SQL of the discount engine: finding codes, row locks, the ledger (uses are read from
+usage counters: app.db.usage_counters).
 
 Every function takes anything with `async execute(statement)`: the request's read connection
 for a dry run, or the write session of a redemption, so the same statements serve both. The
@@ -13,9 +14,7 @@ transactions begin IMMEDIATE (app.db.engine), which serialises writers over the 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -27,7 +26,6 @@ from app.db import records
 from app.db.reads import coupon_code_key_condition, discount_code_key_condition
 from app.db.tables import ASSIGNMENT, COUPON, COUPON_CODE, DISCOUNT_CODE, REDEMPTION
 from app.domain.enums import DiscountKind
-from app.domain.rules import Usage
 
 # A row whose `times_used` a use of a code moves: (its table, its id).
 Counter = tuple[sa.Table, int]
@@ -124,62 +122,6 @@ async def customer_assignments(
     if lock:
         statement = statement.with_for_update(key_share=True)
     return list((await db.execute(statement)).all())
-
-
-@dataclass(frozen=True)
-class UseScope:
-    """Which uses to count: those of an owner (the coupon or discount code that carries the
-    caps) and of one code under it, by a customer, in an order, within a period."""
-
-    owner_column: str  # "coupon_id" or "discount_code_id"
-    owner_id: int
-    code_column: str  # "coupon_code_id" or "discount_code_id"
-    code_id: int
-    customer_id: int | None = None
-    order_reference: str | None = None
-    period: tuple[datetime, datetime] | None = None  # [start, end) for the total
-
-
-@functools.cache
-def _count_statement(owner_column: str, code_column: str, in_period: bool) -> sa.Select[Any]:
-    """The counting statement for one kind of owner, built once: the counts are independent
-    subqueries, so each can use its own index (owner and time, customer, order, code) where
-    one scan with CASEs could not. A NULL customer or order matches nothing: a count of 0."""
-    r = REDEMPTION
-
-    def count(*where: Any) -> Any:
-        live = r.c.voided_at.is_(None)
-        return sa.select(sa.func.count()).select_from(r).where(live, *where).scalar_subquery()
-
-    owner = r.c[owner_column] == sa.bindparam("owner_id")
-    code = r.c[code_column] == sa.bindparam("code_id")
-    customer = r.c.customer_id == sa.bindparam("customer_id")
-    order = r.c.order_reference == sa.bindparam("order_reference")
-    period = ()
-    if in_period:
-        period = (r.c.redeemed_at >= sa.bindparam("start"), r.c.redeemed_at < sa.bindparam("end"))
-    return sa.select(
-        count(owner, *period).label("total"),
-        count(owner, customer).label("by_customer"),
-        count(owner, order).label("in_order"),
-        count(code).label("of_code"),
-        count(code, customer).label("of_code_by_customer"),
-    )
-
-
-async def count_uses(db: Any, scope: UseScope) -> Usage:
-    """Non-voided uses of the scope, in one statement."""
-    statement = _count_statement(scope.owner_column, scope.code_column, scope.period is not None)
-    values = {
-        "owner_id": scope.owner_id,
-        "code_id": scope.code_id,
-        "customer_id": scope.customer_id,
-        "order_reference": scope.order_reference,
-    }
-    if scope.period is not None:
-        values.update(start=scope.period[0], end=scope.period[1])
-    row = (await db.execute(statement.params(values))).one()
-    return Usage(**{name: int(value) for name, value in row._mapping.items()})
 
 
 async def redemption_by_key(db: Any, site_id: int, key: str) -> Row[Any] | None:

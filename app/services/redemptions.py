@@ -3,9 +3,10 @@
 Redeeming is one write transaction. It first evaluates the attempt on the committed rows, as
 a dry run does; a refusal ends there, without a lock. An attempt that passes is decided again
 under row locks: the rows the caps live on are locked (the coupon or discount code, then the
-coupon code, then the customer's assignments: always that order), the ledger is counted, the
-rules run once more, and only then are the Redemption inserted and every `times_used` it
-counts against moved. Every redemption and void of one code queues on the first of those
+coupon code, then the customer's assignments: always that order), its usage counters are read
+(app.db.usage_counters: a few rows by key, whatever the length of the ledger), the rules run
+once more, and only then are the Redemption inserted and every counter it counts against
+moved (the usage counters and `times_used`). Every redemption and void of one code queues on the first of those
 locks, so the count it decides on cannot change before it commits: caps hold with any number
 of server processes. On SQLite the transaction begins IMMEDIATE, which serialises all writers.
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.db import ledger, sites
+from app.db import ledger, sites, usage_counters
 from app.db import tables as t
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
@@ -153,6 +154,7 @@ async def _redeem(
     }
     row = await insert_row(session, t.REDEMPTION, values)
     await ledger.add_uses(session, gathered.counters(), +1)
+    await usage_counters.move(session, [gathered.use], +1)
     return Redeemed(check, row)
 
 
@@ -240,7 +242,7 @@ async def void(
             discount_code_id=row.discount_code_id,
             assignment_id=row.assignment_id,
         )
-        await ledger.lock_rows(session, counters)
+        owner = (await ledger.lock_rows(session, counters))[0]
         # Read again under the lock: a concurrent void of the same row may have committed.
         row = await ledger.row_by_id(session, t.REDEMPTION, redemption_id)
         assert row is not None
@@ -251,6 +253,12 @@ async def void(
             session, t.REDEMPTION, row.id, {"voided_at": now, "updated_at": now, "updated_by": by}
         )
         await ledger.add_uses(session, counters, -1)
+        # The use is given back to the bucket it was counted in: the owner's usage period
+        # containing redeemed_at, in the site's zone (both as now: changing either recounts).
+        site = await ledger.row_by_id(session, t.SITE, row.site_id)
+        assert site is not None
+        use = usage_counters.use_of(row, owner.usage_period, site.time_zone)
+        await usage_counters.move(session, [use], -1)
         return voided
 
 
@@ -283,7 +291,7 @@ async def usage_stats(
         found = Reason.NOT_FOUND
     if isinstance(found, Reason):
         return found
-    owner_column, code_column, owner_id = found.columns
+    owner_column, _, owner_id = found.columns
     owner = found.row
     if found.is_coupon_code:
         owner = await ledger.row_by_id(db, t.COUPON, owner_id)
@@ -294,8 +302,14 @@ async def usage_stats(
     if terms.max_uses is None:
         return None
     _, period = moment(booking, site.time_zone, terms.usage_period, "bookingDate")
-    scope = ledger.UseScope(owner_column, owner_id, code_column, found.row.id, period=period)
-    used = (await ledger.count_uses(db, scope)).total
+    bucket = None
+    if terms.usage_period is not None and period is not None:
+        bucket = usage_counters.bucket_key(terms.usage_period, period[0])
+    usage = await usage_counters.read_usage(
+        db, owner_column, owner_id=owner_id, code_id=found.row.id, customer_id=None,
+        order_reference=None, bucket=bucket,
+    )  # fmt: skip
+    used = usage.total
     return UsageStats(
         limit=terms.max_uses,
         used=used,
