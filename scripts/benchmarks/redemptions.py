@@ -35,6 +35,7 @@ import httpx
 import sqlalchemy as sa
 
 from app.db import tables as t
+from app.db import usage_counters
 from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.db.session import write_sessions
@@ -133,7 +134,9 @@ async def seed_history(database_url: str, seeded: dict[str, Any], count: int) ->
 
 
 async def _count_history(session: Any, seeded: dict[str, Any]) -> None:
-    """Brings the code's counters up to its ledger, as an import would."""
+    """Brings the code's usage counters and times_used up to its ledger: the recount that
+    scripts/check-ledger --fix runs."""
+    await usage_counters.recount(session, [("discount_code_id", seeded["history_code_id"])])
 
 
 async def _ledger_count(database_url: str, site_id: int) -> int:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from app.db import tables as t
+from app.db import usage_counters
 from tests.engine.support import VOID, gid, ledger_rows, open_shop, times_used
 from tests.servers import storm_environment, uvicorn_processes
 
@@ -81,6 +82,14 @@ async def storm(servers: list[str], admin_token: str) -> AsyncIterator[Storm]:
     firing = Storm(servers, admin_token)
     yield firing
     await firing.client.aclose()
+
+
+@pytest.fixture(autouse=True)
+async def counters_equal_the_ledger(db: Any) -> AsyncIterator[None]:
+    """After every storm, every usage counter and times_used is the ledger's count."""
+    yield
+    async with db.connect() as connection:
+        assert [str(found) for found in await usage_counters.recount(connection, fix=False)] == []
 
 
 def outcomes(answers: list[dict[str, Any]]) -> Counter[str]:
