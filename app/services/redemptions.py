@@ -6,7 +6,9 @@ under row locks: the rows the caps live on are locked (the coupon or discount co
 coupon code, then the customer's assignments: always that order), its usage counters are read
 (app.db.usage_counters: a few rows by key, whatever the length of the ledger), the rules run
 once more, and only then are the Redemption inserted and every counter it counts against
-moved (the usage counters and `times_used`). Every redemption and void of one code queues on the first of those
+moved (the usage counters and `times_used`): on PostgreSQL in one statement, whose ON CONFLICT
+on the idempotency key answers a key already taken without an extra round trip
+(app.db.claim). Every redemption and void of one code queues on the first of those
 locks, so the count it decides on cannot change before it commits: caps hold with any number
 of server processes. On SQLite the transaction begins IMMEDIATE, which serialises all writers.
 
@@ -25,10 +27,11 @@ from datetime import date, datetime
 from typing import Any
 
 from app.db import ledger, sites, usage_counters
+from app.db.claim import claim
 from app.db import tables as t
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
-from app.db.records import insert_row, update_row
+from app.db.records import update_row
 from app.db.tables import utcnow
 from app.domain.amounts import BasketLine, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
@@ -120,13 +123,13 @@ async def _redeem(
         return _replay(existing, request)
     if check.gathered is not None and check.outcome.valid:
         check = _evaluated(await regather(session, site, check.gathered, request))
-    # Only after the deciding reads is the key looked up: a retry of an earlier redemption,
-    # or a duplicate that committed meanwhile (it held the lock before us, or its use is what
-    # refused us), must be answered with that redemption, not with a fresh verdict.
-    existing = await ledger.redemption_by_key(session, site.id, key)
-    if existing is not None:
-        return _replay(existing, request)
     if check.gathered is None or not check.outcome.valid or check.outcome.discount is None:
+        # Only after the deciding reads is the key looked up: a retry of an earlier
+        # redemption, or a duplicate that committed meanwhile (its use may be what refused
+        # us), must be answered with that redemption, not with a fresh verdict.
+        existing = await ledger.redemption_by_key(session, site.id, key)
+        if existing is not None:
+            return _replay(existing, request)
         return Redeemed(check, None)
     gathered, discount, now = check.gathered, check.outcome.discount, utcnow()
     coupon_code = gathered.found.is_coupon_code
@@ -152,9 +155,13 @@ async def _redeem(
         "idempotency_key": key,
         "request_fingerprint": request.fingerprint(),
     }
-    row = await insert_row(session, t.REDEMPTION, values)
-    await ledger.add_uses(session, gathered.counters(), +1)
-    await usage_counters.move(session, [gathered.use], +1)
+    row = await claim(session, values, gathered.counters(), gathered.use)
+    if row is None:
+        # The key was taken: by a retry of an earlier redemption, or by a duplicate that
+        # committed while we waited for the lock. Its redemption is the answer.
+        existing = await ledger.redemption_by_key(session, site.id, key)
+        assert existing is not None, "ON CONFLICT found the key, so its row is committed"
+        return _replay(existing, request)
     return Redeemed(check, row)
 
 

@@ -205,3 +205,43 @@ async def test_the_migration_fills_the_counters_from_the_ledger(empty_url: str) 
         assert await drift(engine) == []
     finally:
         await engine.dispose()
+
+
+def _writes(statements: list[str]) -> list[str]:
+    first_words = ("INSERT", "UPDATE", "WITH")
+    return [s.split(None, 1)[0].upper() for s in statements if s.lstrip().upper().startswith(first_words)]
+
+
+async def test_the_write_of_a_redemption_is_one_statement_and_a_taken_key_costs_none_more(
+    gql: Any, make: Any, db: Any, app: Any
+) -> None:
+    from tests.http.conftest import statements_run
+
+    # Given a coupon code held by the member (the owner, the code and the assignment count),
+    # and a discount code that the same request may use again
+    shop = await open_shop(make)
+    coupon = await make.coupon(shop.site, max_uses=10, usage_period="P1W")
+    code = await make.coupon_code(coupon, code="HELD", multi_use=True)
+    await make.assignment(shop.member, code)
+    await make.discount_code(shop.site, code="OPEN", max_uses=10)
+    # When each is redeemed, and the discount code's request is sent again with its key
+    with statements_run(app.state.engine) as held:
+        await gql(REDEEM, {"input": shop.attempt("HELD", idempotencyKey="k1")})
+    attempt = shop.attempt("OPEN", idempotencyKey="k2")
+    with statements_run(app.state.engine) as first:
+        redeemed = (await gql(REDEEM, {"input": attempt}))["redeemCode"]
+    with statements_run(app.state.engine) as again:
+        replayed = (await gql(REDEEM, {"input": attempt}))["redeemCode"]
+    # Then on PostgreSQL a ledger row and all its counters are written by one statement
+    # (SQLite cannot write in a CTE: there it is a statement a table)
+    assert replayed["replayed"] and replayed["redemption"]["id"] == redeemed["redemption"]["id"]
+    if db.dialect.name == "postgresql":
+        assert _writes(held) == _writes(first) == ["WITH"]
+        # The retry decides as the first did, sends the same statement, which finds the key
+        # taken and writes nothing, then reads the redemption it answers
+        assert _writes(again) == ["WITH"]
+        assert len(again) == len(first) + 1
+    coupon_counters = {k: n for k, n in (await counters(db)).items() if k.startswith("coupon ")}
+    assert set(coupon_counters.values()) == {1}
+    assert len(coupon_counters) == 5  # total, the week's bucket, customer, code, code+customer
+    assert await drift(db) == []
