@@ -34,7 +34,9 @@ def _statement(columns: tuple[str, ...], tables: tuple[str, ...]) -> Any:
     column of a table the statement writes: SQLAlchemy would take it for a value to SET."""
     inserted = (
         postgresql.insert(REDEMPTION)
-        .values({name: sa.bindparam(f"r_{name}", type_=REDEMPTION.c[name].type) for name in columns})
+        .values(
+            {name: sa.bindparam(f"r_{name}", type_=REDEMPTION.c[name].type) for name in columns}
+        )
         .on_conflict_do_nothing(index_elements=_KEY)
         .returning(*REDEMPTION.c)
         .cte("inserted")

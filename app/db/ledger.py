@@ -30,7 +30,9 @@ from app.domain.enums import DiscountKind
 # A row whose `times_used` a use of a code moves: (its table, its id).
 Counter = tuple[sa.Table, int]
 # The tables with a `times_used`, by name.
-TABLES: dict[str, sa.Table] = {table.name: table for table in (COUPON, DISCOUNT_CODE, COUPON_CODE, ASSIGNMENT)}
+TABLES: dict[str, sa.Table] = {
+    table.name: table for table in (COUPON, DISCOUNT_CODE, COUPON_CODE, ASSIGNMENT)
+}
 
 
 async def row_by_id(db: Any, table: sa.Table, db_id: int, *, lock: bool = False) -> Row[Any] | None:

@@ -43,8 +43,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.db.tables import ASSIGNMENT, COUPON, COUPON_CODE, DISCOUNT_CODE, REDEMPTION, SITE
-from app.db.tables import USAGE_COUNTER
+from app.db.tables import (
+    ASSIGNMENT,
+    COUPON,
+    COUPON_CODE,
+    DISCOUNT_CODE,
+    REDEMPTION,
+    SITE,
+    USAGE_COUNTER,
+)
 from app.domain.calendar import usage_period_bounds, usage_period_of_day
 from app.domain.enums import UsagePeriod
 from app.domain.rules import Usage
@@ -101,7 +108,10 @@ class Use:
         if self.bucket is not None:
             keys.append(self.bucket)
         if self.customer_id is not None:
-            keys += [customer_key(self.customer_id), code_customer_key(self.code_id, self.customer_id)]
+            keys += [
+                customer_key(self.customer_id),
+                code_customer_key(self.code_id, self.customer_id),
+            ]
         return keys  # type: ignore[return-value]
 
 
@@ -195,12 +205,17 @@ def _upsert(dialect: str, rows: int, absolute: bool) -> Any:
     c = USAGE_COUNTER
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(c)
     values = [
-        {name: sa.bindparam(f"{name}_{index}") for name in ("owner_type", "owner_id", "key", "uses")}
+        {
+            name: sa.bindparam(f"{name}_{index}")
+            for name in ("owner_type", "owner_id", "key", "uses")
+        }
         for index in range(rows)
     ]
     statement = insert.values(values)
     new = statement.excluded.uses if absolute else c.c.uses + statement.excluded.uses
-    return statement.on_conflict_do_update(index_elements=list(c.primary_key.columns), set_={"uses": new})
+    return statement.on_conflict_do_update(
+        index_elements=list(c.primary_key.columns), set_={"uses": new}
+    )
 
 
 def _give_back() -> Any:
@@ -296,7 +311,9 @@ async def count_ledger_rows(db: Any, redemption_ids: Sequence[int]) -> None:
     for start in range(0, len(redemption_ids), _CHUNK):
         chunk = list(redemption_ids[start : start + _CHUNK])
         rows += list((await db.execute(_ledger_uses_statement(chunk))).all())
-    by_table: dict[str, Tally[int]] = {name: Tally() for name in ("coupon", "discount_code", "coupon_code", "assignment")}
+    by_table: dict[str, Tally[int]] = {
+        name: Tally() for name in ("coupon", "discount_code", "coupon_code", "assignment")
+    }
     for row in rows:
         for name in by_table:
             db_id = getattr(row, f"{name}_id")
@@ -352,7 +369,9 @@ class _Buckets:
         return found
 
 
-def _expected_counters(connection: Any, owner_column: str, ids: list[int] | None) -> dict[tuple[str, int, str], int]:
+def _expected_counters(
+    connection: Any, owner_column: str, ids: list[int] | None
+) -> dict[tuple[str, int, str], int]:
     """Every counter of the owners (all of this kind when `ids` is None), counted from the ledger."""
     owner_table, code_column, owner_type = OWNERS[owner_column]
     r = REDEMPTION
@@ -388,27 +407,39 @@ def _expected_counters(connection: Any, owner_column: str, ids: list[int] | None
     return expected
 
 
-def _stored_counters(connection: Any, owner_type: str, ids: list[int] | None) -> dict[tuple[str, int, str], int]:
+def _stored_counters(
+    connection: Any, owner_type: str, ids: list[int] | None
+) -> dict[tuple[str, int, str], int]:
     c = USAGE_COUNTER
     statement = sa.select(c.c.owner_id, c.c.key, c.c.uses).where(c.c.owner_type == owner_type)
     if ids is not None:
         statement = statement.where(c.c.owner_id.in_(ids))
-    return {(owner_type, owner_id, key): uses for owner_id, key, uses in connection.execute(statement)}
+    return {
+        (owner_type, owner_id, key): uses for owner_id, key, uses in connection.execute(statement)
+    }
 
 
 def _times_used_drift(connection: Any, owner_column: str, ids: list[int] | None) -> list[Drift]:
     """Rows of the owners (and of their codes and assignments) whose `times_used` is not
     their live uses in the ledger."""
-    owner_table, code_column, _ = OWNERS[owner_column]
+    owner_table = OWNERS[owner_column][0]
     r = REDEMPTION
     rows: list[tuple[sa.Table, str, Any]] = [(owner_table, owner_column, owner_table.c.id)]
     if owner_column == "coupon_id":
         rows.append((COUPON_CODE, "coupon_code_id", COUPON_CODE.c.coupon_id))
     codes = sa.select(COUPON_CODE.c.id).where(COUPON_CODE.c.coupon_id.in_(ids or []))
     if owner_column == "coupon_id":
-        held = ASSIGNMENT.c.coupon_code_id.in_(codes) if ids is not None else ASSIGNMENT.c.coupon_code_id.is_not(None)
+        held = (
+            ASSIGNMENT.c.coupon_code_id.in_(codes)
+            if ids is not None
+            else ASSIGNMENT.c.coupon_code_id.is_not(None)
+        )
     else:
-        held = ASSIGNMENT.c.discount_code_id.in_(ids) if ids is not None else ASSIGNMENT.c.discount_code_id.is_not(None)
+        held = (
+            ASSIGNMENT.c.discount_code_id.in_(ids)
+            if ids is not None
+            else ASSIGNMENT.c.discount_code_id.is_not(None)
+        )
     drift = []
     for table, ledger_column, scope in [*rows, (ASSIGNMENT, "assignment_id", None)]:
         counted = (
@@ -437,7 +468,9 @@ def _lock_owners(connection: Any, owner_column: str, ids: list[int] | None) -> N
     connection.execute(statement).all()
 
 
-def recount_sync(connection: Any, owners: Iterable[Owner] | None = None, *, fix: bool = True) -> list[Drift]:
+def recount_sync(
+    connection: Any, owners: Iterable[Owner] | None = None, *, fix: bool = True
+) -> list[Drift]:
     """Counts every counter of `owners` (all owners when None) from the ledger, and with
     `fix` writes the right value wherever a stored one differs; answers the differences
     found. A synchronous Connection or Session (the migration's); `recount` is the async one."""
@@ -483,11 +516,15 @@ def _repair(connection: Any, counters: list[tuple[str, int, str, int]], rows: li
     tables = {table.name: table for table in (COUPON, DISCOUNT_CODE, COUPON_CODE, ASSIGNMENT)}
     for drift in rows:
         table = tables[drift.table]
-        statement = sa.update(table).where(table.c.id == int(drift.row)).values(times_used=drift.counted)
+        statement = (
+            sa.update(table).where(table.c.id == int(drift.row)).values(times_used=drift.counted)
+        )
         connection.execute(statement)
 
 
-async def recount(db: Any, owners: Iterable[Owner] | None = None, *, fix: bool = True) -> list[Drift]:
+async def recount(
+    db: Any, owners: Iterable[Owner] | None = None, *, fix: bool = True
+) -> list[Drift]:
     """`recount_sync` on an AsyncSession or AsyncConnection."""
     chosen = None if owners is None else list(owners)
     return await db.run_sync(lambda sync: recount_sync(sync, chosen, fix=fix))  # type: ignore[no-any-return]
@@ -497,6 +534,8 @@ async def owners_of_site(db: Any, site_id: int) -> list[Owner]:
     """The site's owners whose counters follow its time zone: those with a usage period."""
     owners: list[Owner] = []
     for owner_column, (table, _, _) in OWNERS.items():
-        statement = sa.select(table.c.id).where(table.c.site_id == site_id, table.c.usage_period.is_not(None))
+        statement = sa.select(table.c.id).where(
+            table.c.site_id == site_id, table.c.usage_period.is_not(None)
+        )
         owners += [(owner_column, db_id) for db_id in (await db.execute(statement)).scalars()]
     return owners

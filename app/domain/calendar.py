@@ -91,7 +91,9 @@ def usage_period_bounds(
     return usage_period_of_day(period, local_date(at, tz), tz)
 
 
-def usage_period_of_day(period: UsagePeriod, today: date, tz: ZoneInfo | str) -> tuple[datetime, datetime]:
+def usage_period_of_day(
+    period: UsagePeriod, today: date, tz: ZoneInfo | str
+) -> tuple[datetime, datetime]:
     """The site-local calendar period containing the local day `today`, as [start, end) in
     UTC: `usage_period_bounds` for callers that already know the local day (counting a
     ledger, where many uses fall on one day)."""

@@ -39,7 +39,9 @@ async def _empty(engine: Any) -> None:
     tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            await connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            await connection.exec_driver_sql(
+                f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
+            )
         else:
             for table in tables:
                 await connection.exec_driver_sql(f"DELETE FROM {table}")
@@ -89,7 +91,9 @@ def machine(
             order=st.sampled_from([None, "O-1", "O-2"]),
             key=st.integers(0, 40),
         )
-        def redeem(self, client: int, code: str, customer: int, order: str | None, key: int) -> str | None:
+        def redeem(
+            self, client: int, code: str, customer: int, order: str | None, key: int
+        ) -> str | None:
             answer = run(self._redeem(client, self._input(code, customer, order, f"k{key}")))
             return None if answer["redemption"] is None else answer["redemption"]["id"]
 
@@ -123,7 +127,10 @@ def machine(
             answer = run(self._redeem(client, values))
             # A replay answers the earlier redemption; an earlier refusal was not recorded, so
             # its key is free and the request is decided afresh.
-            assert answer["userErrors"] == [] or answer["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
+            assert (
+                answer["userErrors"] == []
+                or answer["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
+            )
 
         @invariant()
         def counters_equal_the_ledger(self) -> None:

@@ -74,7 +74,9 @@ async def test_a_redemption_moves_its_counters_and_a_void_gives_them_back(
     assert await drift(db) == []
 
 
-async def test_changing_the_usage_period_counts_the_new_buckets(gql: Any, make: Any, db: Any) -> None:
+async def test_changing_the_usage_period_counts_the_new_buckets(
+    gql: Any, make: Any, db: Any
+) -> None:
     # Given a code capped at one use a day, used today
     shop = await open_shop(make)
     code = await make.discount_code(shop.site, code="ONCE", max_uses=1, usage_period="P1D")
@@ -90,7 +92,9 @@ async def test_changing_the_usage_period_counts_the_new_buckets(gql: Any, make: 
     assert await drift(db) == []
 
 
-async def test_changing_the_sites_zone_counts_the_buckets_in_it(gql: Any, make: Any, db: Any) -> None:
+async def test_changing_the_sites_zone_counts_the_buckets_in_it(
+    gql: Any, make: Any, db: Any
+) -> None:
     # Given a code capped at one use a (London) day, used now
     shop = await open_shop(make)
     await make.discount_code(shop.site, code="ONCE", max_uses=1, usage_period="P1D")
@@ -209,7 +213,11 @@ async def test_the_migration_fills_the_counters_from_the_ledger(empty_url: str) 
 
 def _writes(statements: list[str]) -> list[str]:
     first_words = ("INSERT", "UPDATE", "WITH")
-    return [s.split(None, 1)[0].upper() for s in statements if s.lstrip().upper().startswith(first_words)]
+    return [
+        s.split(None, 1)[0].upper()
+        for s in statements
+        if s.lstrip().upper().startswith(first_words)
+    ]
 
 
 async def test_the_write_of_a_redemption_is_one_statement_and_a_taken_key_costs_none_more(
@@ -245,3 +253,28 @@ async def test_the_write_of_a_redemption_is_one_statement_and_a_taken_key_costs_
     assert set(coupon_counters.values()) == {1}
     assert len(coupon_counters) == 5  # total, the week's bucket, customer, code, code+customer
     assert await drift(db) == []
+
+
+async def test_ledger_rows_written_around_the_engine_are_counted_by_count_ledger_rows(
+    make: Any, db: Any
+) -> None:
+    # Given ledger rows written as an import writes them (the factory calls count_ledger_rows):
+    # a coupon code's with an assignment, a dated one in another month, a voided one, a
+    # discount code's without a customer
+    shop = await open_shop(make)
+    coupon = await make.coupon(shop.site, usage_period="P1M")
+    code = await make.coupon_code(coupon, code="IMPORTED", multi_use=True)
+    held = await make.assignment(shop.member, code)
+    box = await make.discount_code(shop.site, code="BOX")
+    long_ago = datetime.now(timezone.utc) - timedelta(days=70)
+    await make.redemption(code, customer_id=shop.member.id, assignment_id=held.id)
+    await make.redemption(code, customer_id=shop.member.id, redeemed_at=long_ago)
+    await make.redemption(code, customer_id=shop.contact.id, voided_at=long_ago)
+    await make.redemption(box)
+    # Then every counter and times_used is the ledger's count
+    assert await drift(db) == []
+    got = await counters(db)
+    assert got[f"coupon {coupon.id} total"] == 2
+    assert got[f"coupon {coupon.id} customer:{shop.member.id}"] == 2
+    assert got[f"discount_code {box.id} total"] == 1
+    assert sum(n for key, n in got.items() if key.split()[-1].startswith("P1M:")) == 2
