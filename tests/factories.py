@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import tables as t
+from app.db import usage_counters
 from app.db.session import write_sessions
 from app.domain.enums import DiscountKind
 
@@ -87,6 +88,10 @@ class Factory:
             values["discount_code_id"] = code.id
         else:
             values.update(coupon_code_id=code.id, coupon_id=code.coupon_id)
-        return await self.add(  # type: ignore[no-any-return]
-            t.Redemption(site_id=code.site_id, organisation_id=code.organisation_id, **values)
-        )
+        row = t.Redemption(site_id=code.site_id, organisation_id=code.organisation_id, **values)
+        # As an import would: the ledger row and every counter it counts against, together.
+        async with self.sessions() as session, session.begin():
+            session.add(row)
+            await session.flush()
+            await usage_counters.count_ledger_rows(session, [row.id])
+        return row

@@ -1,4 +1,5 @@
-"""The SQL of the discount engine: finding codes, counting uses, row locks, the ledger.
+"""The SQL of the discount engine: finding codes, row locks, the ledger (uses are read from
+usage counters: app.db.usage_counters).
 
 Every function takes anything with `async execute(statement)`: the request's read connection
 for a dry run, or the write session of a redemption, so the same statements serve both. The
@@ -13,9 +14,7 @@ transactions begin IMMEDIATE (app.db.engine), which serialises writers over the 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -23,14 +22,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from app.db import records
+from app.db import records, usage_counters
 from app.db.reads import coupon_code_key_condition, discount_code_key_condition
 from app.db.tables import ASSIGNMENT, COUPON, COUPON_CODE, DISCOUNT_CODE, REDEMPTION
 from app.domain.enums import DiscountKind
-from app.domain.rules import Usage
 
 # A row whose `times_used` a use of a code moves: (its table, its id).
 Counter = tuple[sa.Table, int]
+# The tables with a `times_used`, by name.
+TABLES: dict[str, sa.Table] = {
+    table.name: table for table in (COUPON, DISCOUNT_CODE, COUPON_CODE, ASSIGNMENT)
+}
 
 
 async def row_by_id(db: Any, table: sa.Table, db_id: int, *, lock: bool = False) -> Row[Any] | None:
@@ -126,62 +128,6 @@ async def customer_assignments(
     return list((await db.execute(statement)).all())
 
 
-@dataclass(frozen=True)
-class UseScope:
-    """Which uses to count: those of an owner (the coupon or discount code that carries the
-    caps) and of one code under it, by a customer, in an order, within a period."""
-
-    owner_column: str  # "coupon_id" or "discount_code_id"
-    owner_id: int
-    code_column: str  # "coupon_code_id" or "discount_code_id"
-    code_id: int
-    customer_id: int | None = None
-    order_reference: str | None = None
-    period: tuple[datetime, datetime] | None = None  # [start, end) for the total
-
-
-@functools.cache
-def _count_statement(owner_column: str, code_column: str, in_period: bool) -> sa.Select[Any]:
-    """The counting statement for one kind of owner, built once: the counts are independent
-    subqueries, so each can use its own index (owner and time, customer, order, code) where
-    one scan with CASEs could not. A NULL customer or order matches nothing: a count of 0."""
-    r = REDEMPTION
-
-    def count(*where: Any) -> Any:
-        live = r.c.voided_at.is_(None)
-        return sa.select(sa.func.count()).select_from(r).where(live, *where).scalar_subquery()
-
-    owner = r.c[owner_column] == sa.bindparam("owner_id")
-    code = r.c[code_column] == sa.bindparam("code_id")
-    customer = r.c.customer_id == sa.bindparam("customer_id")
-    order = r.c.order_reference == sa.bindparam("order_reference")
-    period = ()
-    if in_period:
-        period = (r.c.redeemed_at >= sa.bindparam("start"), r.c.redeemed_at < sa.bindparam("end"))
-    return sa.select(
-        count(owner, *period).label("total"),
-        count(owner, customer).label("by_customer"),
-        count(owner, order).label("in_order"),
-        count(code).label("of_code"),
-        count(code, customer).label("of_code_by_customer"),
-    )
-
-
-async def count_uses(db: Any, scope: UseScope) -> Usage:
-    """Non-voided uses of the scope, in one statement."""
-    statement = _count_statement(scope.owner_column, scope.code_column, scope.period is not None)
-    values = {
-        "owner_id": scope.owner_id,
-        "code_id": scope.code_id,
-        "customer_id": scope.customer_id,
-        "order_reference": scope.order_reference,
-    }
-    if scope.period is not None:
-        values.update(start=scope.period[0], end=scope.period[1])
-    row = (await db.execute(statement.params(values))).one()
-    return Usage(**{name: int(value) for name, value in row._mapping.items()})
-
-
 async def redemption_by_key(db: Any, site_id: int, key: str) -> Row[Any] | None:
     statement = sa.select(REDEMPTION).where(
         REDEMPTION.c.site_id == site_id, REDEMPTION.c.idempotency_key == key
@@ -206,52 +152,26 @@ async def add_uses(db: Any, counters: Sequence[Counter], delta: int) -> None:
         await db.execute(statement)
 
 
-# The columns whose `times_used` counts the redemptions naming them, by the redemption column.
-_COUNTED_BY = {
-    "coupon_id": COUPON,
-    "discount_code_id": DISCOUNT_CODE,
-    "coupon_code_id": COUPON_CODE,
-    "assignment_id": ASSIGNMENT,
-}
-
-
 async def insert_imported(db: Any, rows: Sequence[dict[str, Any]], imported_at: datetime) -> None:
     """Adds uses made in another system to the ledger (scripts/import), marked `imported_at`,
-    then sets the counters of every code, coupon and assignment they name to their ledger's
-    non-voided uses. The one place imported history enters the ledger: a usage counter kept
-    elsewhere hooks in here."""
+    and moves every counter they count against (`usage_counters.count_ledger_rows`: the usage
+    counters and `times_used`), so caps hold after the move. The one place imported history
+    enters the ledger."""
     if not rows:
         return
-    await db.execute(sa.insert(REDEMPTION), [{**row, "imported_at": imported_at} for row in rows])
-    await recount_uses(db, counted_ids(rows))
+    statement = sa.insert(REDEMPTION).returning(REDEMPTION.c.id)
+    inserted = await db.execute(statement, [{**row, "imported_at": imported_at} for row in rows])
+    await usage_counters.count_ledger_rows(db, sorted(inserted.scalars().all()))
 
 
-def counted_ids(rows: Sequence[Any]) -> dict[str, set[int]]:
-    """The ids whose counters `rows` (redemptions, as dicts or rows) move, by redemption column."""
-    ids: dict[str, set[int]] = {column: set() for column in _COUNTED_BY}
+async def recount_owners_of(db: Any, rows: Sequence[Any]) -> None:
+    """Recounts, from the ledger, every counter of the coupons and discount codes that `rows`
+    (redemptions) count against: an import voids earlier uses in bulk, where moving each
+    counter back one by one would cost statements per use and per counter."""
+    owners = set()
     for row in rows:
-        values = row if isinstance(row, dict) else row._mapping
-        for column, found in ids.items():
-            if values.get(column) is not None:
-                found.add(values[column])
-    return ids
-
-
-async def recount_uses(db: Any, ids: dict[str, set[int]]) -> None:
-    """Sets `times_used` of the given rows to the number of their non-voided ledger rows (an
-    import voids uses and adds them in bulk, where moving each counter by one would cost a
-    statement per use)."""
-    for column, owner_ids in ids.items():
-        if not owner_ids:
-            continue
-        table = _COUNTED_BY[column]
-        uses = (
-            sa.select(sa.func.count())
-            .select_from(REDEMPTION)
-            .where(REDEMPTION.c[column] == table.c.id, REDEMPTION.c.voided_at.is_(None))
-            .scalar_subquery()
-        )
-        ordered = sorted(owner_ids)
-        for start in range(0, len(ordered), 1000):
-            chunk = ordered[start : start + 1000]
-            await db.execute(sa.update(table).where(table.c.id.in_(chunk)).values(times_used=uses))
+        for column in usage_counters.OWNERS:
+            if getattr(row, column, None) is not None:
+                owners.add((column, getattr(row, column)))
+    if owners:
+        await usage_counters.recount(db, sorted(owners))

@@ -359,6 +359,23 @@ class Redemption(SiteOwned, table=True):
     request_fingerprint: str = Field(max_length=64)
 
 
+class UsageCounter(SQLModel, table=True):
+    """How many live (not voided) ledger rows fall under one key of one owner (the coupon or
+    discount code that carries the caps): its total, its usage-period bucket, a customer's,
+    a code's, a code and customer's (app.db.usage_counters names the keys). Moved in the
+    same transaction as the ledger rows they count, so a check reads a few rows by key
+    instead of counting the ledger; `scripts/check-ledger` recounts them."""
+
+    __tablename__ = "usage_counter"
+    __table_args__ = (sa.CheckConstraint("uses >= 0", name="uses"),)
+
+    # "coupon" or "discount_code": the owner's table (owners of both kinds share ids).
+    owner_type: str = Field(max_length=16, primary_key=True)
+    owner_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    key: str = Field(max_length=64, primary_key=True)
+    uses: int = 0
+
+
 ALL_TABLES = (
     Organisation,
     Site,
@@ -382,3 +399,4 @@ DISCOUNT_CODE: Any = DiscountCode.__table__
 ELIGIBLE_ITEM: Any = EligibleItem.__table__
 ASSIGNMENT: Any = Assignment.__table__
 REDEMPTION: Any = Redemption.__table__
+USAGE_COUNTER: Any = UsageCounter.__table__

@@ -88,7 +88,15 @@ def usage_period_bounds(
     P1D is the local day, P1W the ISO week (Monday to Sunday), P1M the calendar month and
     P1Y the calendar year.
     """
-    today = local_date(at, tz)
+    return usage_period_of_day(period, local_date(at, tz), tz)
+
+
+def usage_period_of_day(
+    period: UsagePeriod, today: date, tz: ZoneInfo | str
+) -> tuple[datetime, datetime]:
+    """The site-local calendar period containing the local day `today`, as [start, end) in
+    UTC: `usage_period_bounds` for callers that already know the local day (counting a
+    ledger, where many uses fall on one day)."""
     if period is UsagePeriod.P1D:
         first, after = today, today + timedelta(days=1)
     elif period is UsagePeriod.P1W:

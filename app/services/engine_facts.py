@@ -1,6 +1,7 @@
 """What the rules need to know about one attempt: which code it names, and that code's facts.
 
-`find_code` picks the code; `gather` reads its facts and counts its uses without locks (a dry
+`find_code` picks the code; `gather` reads its facts and its uses (usage counters, never a
+count of the ledger: app.db.usage_counters) without locks (a dry
 run, or a redemption's first look); `regather` reads them again under the row locks, so that a
 redemption decides on rows no other redemption can change before it commits.
 
@@ -16,7 +17,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from app.db import ledger
+from app.db import ledger, usage_counters
 from app.db import tables as t
 from app.db.eligible_items import eligible_items
 from app.db.tables import CATEGORY_FLAGS
@@ -177,6 +178,7 @@ class Gathered:
     facts: CodeFacts
     attempt: Attempt
     usage: Usage
+    use: usage_counters.Use  # the usage counters a redemption of this attempt moves
 
     def counters(self) -> list[ledger.Counter]:
         """The rows whose `times_used` a use of the code moves, in lock order."""
@@ -286,16 +288,21 @@ async def _assemble(
     assignment = next((row for row in held if row.deleted_at is None), None)
     terms = terms_from_row(owner, items)
     at, period = moment(request.at, site.time_zone, terms.usage_period, "input.at")
-    scope = ledger.UseScope(
-        owner_column,
-        owner_id,
-        code_column,
-        code.id,
-        customer_id=None if customer is None else customer.id,
-        order_reference=request.order_reference,
-        period=period,
+    bucket = None
+    if terms.usage_period is not None and period is not None:
+        bucket = usage_counters.bucket_key(terms.usage_period, period[0])
+    use = usage_counters.Use(
+        owner_column, owner_id, code.id, None if customer is None else customer.id, bucket
     )
-    usage = await ledger.count_uses(db, scope)
+    usage = await usage_counters.read_usage(
+        db,
+        owner_column,
+        owner_id=owner_id,
+        code_id=code.id,
+        customer_id=use.customer_id,
+        order_reference=request.order_reference,
+        bucket=bucket,
+    )
     coupon_code = found.is_coupon_code
     windows = [Window(code.valid_from, code.valid_to)] if coupon_code else []
     holders: frozenset[str] = frozenset()
@@ -327,4 +334,4 @@ async def _assemble(
         channel=request.channel,
         order_reference=request.order_reference,
     )
-    return Gathered(found, code, owner, assignment, customer, items, facts, attempt, usage)
+    return Gathered(found, code, owner, assignment, customer, items, facts, attempt, usage, use)

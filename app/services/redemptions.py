@@ -3,9 +3,12 @@
 Redeeming is one write transaction. It first evaluates the attempt on the committed rows, as
 a dry run does; a refusal ends there, without a lock. An attempt that passes is decided again
 under row locks: the rows the caps live on are locked (the coupon or discount code, then the
-coupon code, then the customer's assignments: always that order), the ledger is counted, the
-rules run once more, and only then are the Redemption inserted and every `times_used` it
-counts against moved. Every redemption and void of one code queues on the first of those
+coupon code, then the customer's assignments: always that order), its usage counters are read
+(app.db.usage_counters: a few rows by key, whatever the length of the ledger), the rules run
+once more, and only then are the Redemption inserted and every counter it counts against
+moved (the usage counters and `times_used`): on PostgreSQL in one statement, whose ON CONFLICT
+on the idempotency key answers a key already taken without an extra round trip
+(app.db.claim). Every redemption and void of one code queues on the first of those
 locks, so the count it decides on cannot change before it commits: caps hold with any number
 of server processes. On SQLite the transaction begins IMMEDIATE, which serialises all writers.
 
@@ -23,11 +26,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.db import ledger, sites
+from app.db import ledger, sites, usage_counters
+from app.db.claim import claim
 from app.db import tables as t
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
-from app.db.records import insert_row, update_row
+from app.db.records import update_row
 from app.db.tables import utcnow
 from app.domain.amounts import BasketLine, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
@@ -119,13 +123,13 @@ async def _redeem(
         return _replay(existing, request)
     if check.gathered is not None and check.outcome.valid:
         check = _evaluated(await regather(session, site, check.gathered, request))
-    # Only after the deciding reads is the key looked up: a retry of an earlier redemption,
-    # or a duplicate that committed meanwhile (it held the lock before us, or its use is what
-    # refused us), must be answered with that redemption, not with a fresh verdict.
-    existing = await ledger.redemption_by_key(session, site.id, key)
-    if existing is not None:
-        return _replay(existing, request)
     if check.gathered is None or not check.outcome.valid or check.outcome.discount is None:
+        # Only after the deciding reads is the key looked up: a retry of an earlier
+        # redemption, or a duplicate that committed meanwhile (its use may be what refused
+        # us), must be answered with that redemption, not with a fresh verdict.
+        existing = await ledger.redemption_by_key(session, site.id, key)
+        if existing is not None:
+            return _replay(existing, request)
         return Redeemed(check, None)
     gathered, discount, now = check.gathered, check.outcome.discount, utcnow()
     coupon_code = gathered.found.is_coupon_code
@@ -151,8 +155,13 @@ async def _redeem(
         "idempotency_key": key,
         "request_fingerprint": request.fingerprint(),
     }
-    row = await insert_row(session, t.REDEMPTION, values)
-    await ledger.add_uses(session, gathered.counters(), +1)
+    row = await claim(session, values, gathered.counters(), gathered.use)
+    if row is None:
+        # The key was taken: by a retry of an earlier redemption, or by a duplicate that
+        # committed while we waited for the lock. Its redemption is the answer.
+        existing = await ledger.redemption_by_key(session, site.id, key)
+        assert existing is not None, "ON CONFLICT found the key, so its row is committed"
+        return _replay(existing, request)
     return Redeemed(check, row)
 
 
@@ -240,7 +249,7 @@ async def void(
             discount_code_id=row.discount_code_id,
             assignment_id=row.assignment_id,
         )
-        await ledger.lock_rows(session, counters)
+        owner = (await ledger.lock_rows(session, counters))[0]
         # Read again under the lock: a concurrent void of the same row may have committed.
         row = await ledger.row_by_id(session, t.REDEMPTION, redemption_id)
         assert row is not None
@@ -251,6 +260,12 @@ async def void(
             session, t.REDEMPTION, row.id, {"voided_at": now, "updated_at": now, "updated_by": by}
         )
         await ledger.add_uses(session, counters, -1)
+        # The use is given back to the bucket it was counted in: the owner's usage period
+        # containing redeemed_at, in the site's zone (both as now: changing either recounts).
+        site = await ledger.row_by_id(session, t.SITE, row.site_id)
+        assert site is not None
+        use = usage_counters.use_of(row, owner.usage_period, site.time_zone)
+        await usage_counters.move(session, [use], -1)
         return voided
 
 
@@ -283,7 +298,7 @@ async def usage_stats(
         found = Reason.NOT_FOUND
     if isinstance(found, Reason):
         return found
-    owner_column, code_column, owner_id = found.columns
+    owner_column, _, owner_id = found.columns
     owner = found.row
     if found.is_coupon_code:
         owner = await ledger.row_by_id(db, t.COUPON, owner_id)
@@ -294,8 +309,14 @@ async def usage_stats(
     if terms.max_uses is None:
         return None
     _, period = moment(booking, site.time_zone, terms.usage_period, "bookingDate")
-    scope = ledger.UseScope(owner_column, owner_id, code_column, found.row.id, period=period)
-    used = (await ledger.count_uses(db, scope)).total
+    bucket = None
+    if terms.usage_period is not None and period is not None:
+        bucket = usage_counters.bucket_key(terms.usage_period, period[0])
+    usage = await usage_counters.read_usage(
+        db, owner_column, owner_id=owner_id, code_id=found.row.id, customer_id=None,
+        order_reference=None, bucket=bucket,
+    )  # fmt: skip
+    used = usage.total
     return UsageStats(
         limit=terms.max_uses,
         used=used,

@@ -24,6 +24,7 @@ from typing import Any
 
 from app.auth.roles import Action
 from app.db import sites as stored
+from app.db import usage_counters
 from app.db.tables import utcnow
 from app.domain.calendar import is_time_zone
 from app.domain.currencies import currency_problem, is_currency_code
@@ -106,4 +107,9 @@ async def update_site(
             )
             problems.append(Problem((*INPUT, "currency"), ProblemCode.CONFLICT, message))
     raise_problems(problems)
-    return await update_row(session, SITES, row.id, values, actor, utcnow())
+    updated = await update_row(session, SITES, row.id, values, actor, utcnow())
+    if updated.time_zone != row.time_zone:
+        # Usage-period buckets are the site's local days, weeks...: count them again in the
+        # new zone (each owner locked first, as a redemption would).
+        await usage_counters.recount(session, await usage_counters.owners_of_site(session, row.id))
+    return updated

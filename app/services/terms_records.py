@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.auth.roles import Action
+from app.db import usage_counters
 from app.db.tables import utcnow
 from app.services.actor import Actor
 from app.services.eligible_items import load_eligible, store_eligible
@@ -111,6 +112,10 @@ async def update_with_terms(
         updated = await update_row(session, owner.kind, row.id, values, actor, now)
     if store is not None:
         await store_eligible(session, owner.owner_column, row.id, store)
+    if updated.usage_period != row.usage_period:
+        # Its usage counters hold buckets of the old period: count the new ones from the
+        # ledger, under the row lock the update holds, before any redemption reads them.
+        await usage_counters.recount(session, [(owner.owner_column, row.id)])
     return updated
 
 

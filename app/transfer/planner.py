@@ -630,7 +630,7 @@ async def _write_redemptions(ctx: Context, type_name: str, creates: list[Planned
     for plan in voided:
         await stored.update_one(ctx.session, t.REDEMPTION, plan.row.id, plan.values)
     if voided:
-        await ledger.recount_uses(ctx.session, ledger.counted_ids([p.row for p in voided]))
+        await ledger.recount_owners_of(ctx.session, [p.row for p in voided])
 
 
 PLANNERS = {

@@ -10,9 +10,14 @@ mode, an administrator token), and sends a bounded number of `redeemCode` mutati
 - many codes: requests go round-robin over `codes` discount codes, so the locks rarely meet;
   this measures the engine without lock contention.
 
-Both codes have a cap (far above the number of requests), so every redemption counts its
-uses in the ledger as production would. The figures include the client's share of the CPU
-when client and server share a machine.
+- history: `redeemCode` and `validateCode` on a fresh code, then on a code with
+  `HISTORY` (1,000,000) earlier redemptions by the same customer, seeded by SQL; the ratio
+  says whether a check's cost depends on the ledger's length (it should not: caps are read
+  from usage counters, never counted).
+
+Every code has a cap (far above the number of requests), so every redemption checks it as
+production would. The figures include the client's share of the CPU when client and server
+share a machine.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import httpx
 import sqlalchemy as sa
 
 from app.db import tables as t
+from app.db import usage_counters
 from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.db.session import write_sessions
@@ -42,7 +48,11 @@ REDEEM = (
     "mutation Redeem($input: RedeemCodeInput!) "
     "{ redeemCode(input: $input) { valid reason userErrors { code } } }"
 )
+VALIDATE = (
+    "query Validate($input: ValidateCodeInput!) { validateCode(input: $input) { valid reason } }"
+)
 WARMUP = 50
+HISTORY = 1_000_000
 
 
 async def seed_site(database_url: str, codes: int, cap: int) -> dict[str, Any]:
@@ -63,7 +73,10 @@ async def seed_site(database_url: str, codes: int, cap: int) -> dict[str, Any]:
             customer = t.Customer(organisation_id=organisation.id, full_name="Bench Customer")
             session.add_all([site, customer])
             await session.flush()
-            names = [f"HOT-{stamp}", *(f"MANY-{stamp}-{i}" for i in range(codes))]
+            names = [
+                f"HOT-{stamp}", f"FRESH-{stamp}", f"HISTORY-{stamp}",
+                *(f"MANY-{stamp}-{i}" for i in range(codes)),
+            ]
             rows = [
                 t.DiscountCode(
                     site_id=site.id, organisation_id=organisation.id, code=name,
@@ -77,12 +90,58 @@ async def seed_site(database_url: str, codes: int, cap: int) -> dict[str, Any]:
             "site": to_global_id("Site", site.id),
             "customer": to_global_id("Customer", customer.id),
             "hot": names[0],
-            "many": names[1:],
-            "code_ids": [to_global_id("DiscountCode", row.id) for row in rows[1:]],
+            "fresh": names[1],
+            "history": names[2],
+            "many": names[3:],
+            "code_ids": [to_global_id("DiscountCode", row.id) for row in rows[3:]],
             "site_id": site.id,
+            "organisation_id": organisation.id,
+            "customer_id": customer.id,
+            "history_code_id": rows[2].id,
         }
     finally:
         await engine.dispose()
+
+
+async def seed_history(database_url: str, seeded: dict[str, Any], count: int) -> float:
+    """`count` earlier redemptions of the history code by the bench customer, one a minute
+    back from now, written by one INSERT ... SELECT; the seconds it took."""
+    engine = create_engine(Settings(database_url=database_url))
+    began = time.perf_counter()
+    try:
+        async with write_sessions(engine)() as session, session.begin():
+            await session.execute(
+                sa.text(
+                    "INSERT INTO redemption (unique_id, created_at, updated_at, updated_by,"
+                    " site_id, organisation_id, discount_code_id, customer_id, channel,"
+                    " is_lead_booker, amount, currency, line_amounts, redeemed_at,"
+                    " idempotency_key, request_fingerprint)"
+                    " SELECT gen_random_uuid(), now(), now(), 'bench', :site, :organisation,"
+                    " :code, :customer, 'ONLINE', false, 1200, 'GBP', '[1200]',"
+                    " now() - g * interval '1 minute', 'history-' || g, repeat('0', 64)"
+                    " FROM generate_series(1, :count) AS g"
+                ),
+                {
+                    "site": seeded["site_id"], "organisation": seeded["organisation_id"],
+                    "code": seeded["history_code_id"], "customer": seeded["customer_id"],
+                    "count": count,
+                },
+            )  # fmt: skip
+            await _count_history(session, seeded)
+        # As autovacuum would, in its own time: otherwise it runs during the measurements,
+        # and a bulk insert's leftovers are billed to the code with history.
+        async with engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(sa.text("VACUUM (ANALYZE) redemption, usage_counter"))
+    finally:
+        await engine.dispose()
+    return time.perf_counter() - began
+
+
+async def _count_history(session: Any, seeded: dict[str, Any]) -> None:
+    """Brings the code's usage counters and times_used up to its ledger: the recount that
+    scripts/check-ledger --fix runs."""
+    await usage_counters.recount(session, [("discount_code_id", seeded["history_code_id"])])
 
 
 async def _ledger_count(database_url: str, site_id: int) -> int:
@@ -107,8 +166,11 @@ async def _load(
     inputs: Callable[[int], dict[str, Any]],
     requests: int,
     concurrency: int,
+    query: str = REDEEM,
 ) -> dict[str, Any]:
-    """Sends `requests` redemptions from `concurrency` connections; timings and outcomes."""
+    """Sends `requests` redemptions (or checks, with `query` VALIDATE) from `concurrency`
+    connections; timings and outcomes."""
+    field = "redeemCode" if query == REDEEM else "validateCode"
     latencies: list[float] = []
     outcomes = {"redeemed": 0, "refused": 0, "errors": 0}
     next_index = 0
@@ -119,13 +181,13 @@ async def _load(
             nonlocal next_index
             while next_index < requests:
                 index, next_index = next_index, next_index + 1
-                body = {"query": REDEEM, "variables": {"input": inputs(index)}}
+                body = {"query": query, "variables": {"input": inputs(index)}}
                 started = time.perf_counter()
                 response = await client.post(url, json=body)
                 latencies.append(time.perf_counter() - started)
                 answer = response.json()
-                data = (answer.get("data") or {}).get("redeemCode")
-                if data is None or data["userErrors"]:
+                data = (answer.get("data") or {}).get(field)
+                if data is None or data.get("userErrors"):
                     outcomes["errors"] += 1
                 else:
                     outcomes["redeemed" if data["valid"] else "refused"] += 1
@@ -138,11 +200,31 @@ async def _load(
         "requests": requests,
         "seconds": round(seconds, 3),
         "redemptions_per_second": round(outcomes["redeemed"] / seconds, 1),
+        "requests_per_second": round(requests / seconds, 1),
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
         **outcomes,
     }
+
+
+def _merged(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rounds of one code as one figure per operation: requests and seconds summed, means
+    and percentiles averaged over the rounds."""
+    merged: dict[str, Any] = {}
+    for operation in ("validate", "redeem"):
+        figures = [run[operation] for run in runs]
+        summed = {key: sum(f[key] for f in figures) for key in
+                  ("requests", "redeemed", "refused", "errors")}  # fmt: skip
+        seconds = sum(f["seconds"] for f in figures)
+        merged[operation] = {
+            **summed,
+            "seconds": round(seconds, 3),
+            "requests_per_second": round(summed["requests"] / seconds, 1),
+            **{key: round(statistics.fmean(f[key] for f in figures), 2)
+               for key in ("p50_ms", "p99_ms", "mean_ms")},
+        }  # fmt: skip
+    return merged
 
 
 async def run(
@@ -151,20 +233,38 @@ async def run(
     quick: bool = False,
     concurrency: int = 8,
     requests: int | None = None,
+    history_requests: int | None = None,
+    history: int = HISTORY,
     codes: int = 200,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Seeds, serves, measures the hot code and then many codes; returns the figures."""
+    """Seeds, serves, measures the hot code, many codes, then a fresh code against one with
+    `history` earlier redemptions; returns the figures."""
     total = requests or (300 if quick else 2000)
-    seeded = await seed_site(database_url, codes, cap=10 * (total + WARMUP))
+    checks = history_requests or (100 if quick else 400)
+    seeded = await seed_site(database_url, codes, cap=10 * (total + WARMUP + checks) + history)
     run_id = uuid.uuid4().hex[:8]
 
-    def attempt(code: str, key: str) -> dict[str, Any]:
+    def attempt(code: str, key: str | None) -> dict[str, Any]:
         line = {"category": "BOOKING", "itemId": "room", "quantity": 1, "unitPrice": 12_000}
-        return {
+        values = {
             "code": code, "siteId": seeded["site"], "customerId": seeded["customer"],
-            "currency": "GBP", "lines": [line], "idempotencyKey": f"{run_id}-{key}",
+            "currency": "GBP", "lines": [line],
         }  # fmt: skip
+        if key is not None:
+            values["idempotencyKey"] = f"{run_id}-{key}"
+        return values
+
+    def compare(fresh: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "fresh": fresh, "history": old,
+            # Above 1: the code with history is slower by that factor (mean latency).
+            "ratio": round(old["mean_ms"] / fresh["mean_ms"], 3),
+        }  # fmt: skip
+
+    log(f"redemptions: seeding {history:,} earlier redemptions of one code")
+    seeded_in = await seed_history(database_url, seeded, history)
+    log(f"redemptions: seeded in {seeded_in:.1f} s")
 
     with tempfile.TemporaryDirectory() as logs:
         server = await asyncio.to_thread(serve, database_url, Path(logs))
@@ -180,15 +280,41 @@ async def run(
                 server.url, server.headers,
                 lambda i: attempt(many[i % len(many)], f"m{i}"), total, concurrency,
             )  # fmt: skip
+            # A B A B: a change in the machine's load weighs on both codes alike.
+            rounds: dict[str, list[dict[str, Any]]] = {"fresh": [], "history": []}
+            for turn in range(2):
+                for name in rounds:
+                    code, tag = seeded[name], f"{name}{turn}"
+                    await _load(server.url, server.headers, lambda i: attempt(code, f"{tag}w{i}"),
+                                10, concurrency)  # fmt: skip
+                    rounds[name].append({
+                        "validate": await _load(
+                            server.url, server.headers, lambda i: attempt(code, None), checks,
+                            concurrency, VALIDATE,
+                        ),
+                        "redeem": await _load(
+                            server.url, server.headers, lambda i: attempt(code, f"{tag}-{i}"),
+                            checks, concurrency,
+                        ),
+                    })  # fmt: skip
+            scenarios = {name: _merged(runs) for name, runs in rounds.items()}
         finally:
             await asyncio.to_thread(server.stop)
     recorded = await _ledger_count(database_url, seeded["site_id"])
-    expected = WARMUP + hot_figures["redeemed"] + many_figures["redeemed"]
+    expected = WARMUP + hot_figures["redeemed"] + many_figures["redeemed"] + history + sum(
+        10 + figures["redeem"]["redeemed"] for runs in rounds.values() for figures in runs
+    )
     return {
         "server": "uvicorn, 1 worker, production mode",
         "concurrency": concurrency,
         "hot_code": hot_figures,
         "many_codes": {"codes": codes, **many_figures},
+        "history": {
+            "earlier_redemptions": history,
+            "seeded_seconds": round(seeded_in, 1),
+            "validate": compare(scenarios["fresh"]["validate"], scenarios["history"]["validate"]),
+            "redeem": compare(scenarios["fresh"]["redeem"], scenarios["history"]["redeem"]),
+        },
         # Every answered redemption is a ledger row, and no other: the run was exact.
         "ledger_rows_match": recorded == expected,
     }
