@@ -11,7 +11,9 @@ mode, an administrator token), and sends a bounded number of `redeemCode` mutati
   this measures the engine without lock contention.
 
 Both codes have a cap (far above the number of requests), so every redemption counts its
-uses in the ledger as production would. The figures include the client's share of the CPU
+uses in the ledger as production would. Then validateCode beside a one-record read, pgbench's
+hot and spread floors and SQLite's one-process redeem rate (`benchmarks.floors`): issue 16's
+targets are ratios to those, measured in the same run. The figures include the client's share of the CPU
 when client and server share a machine.
 """
 
