@@ -16,7 +16,9 @@ mode, an administrator token), and sends a bounded number of `redeemCode` mutati
   from usage counters, never counted).
 
 Every code has a cap (far above the number of requests), so every redemption checks it as
-production would. The figures include the client's share of the CPU when client and server
+production would. Then validateCode beside a one-record read, pgbench's hot and spread floors
+and SQLite's one-process redeem rate (`benchmarks.floors`): issue 16's targets are ratios to
+those, measured in the same run. The figures include the client's share of the CPU when client and server
 share a machine.
 """
 
@@ -42,6 +44,7 @@ from app.db.session import write_sessions
 from app.domain.enums import DiscountKind
 from app.graphql.ids import to_global_id
 from app.settings import Settings
+from benchmarks import floors
 from benchmarks.run_api import serve
 
 REDEEM = (
@@ -236,10 +239,12 @@ async def run(
     history_requests: int | None = None,
     history: int = HISTORY,
     codes: int = 200,
+    duration: float = 10.0,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Seeds, serves, measures the hot code, many codes, then a fresh code against one with
-    `history` earlier redemptions; returns the figures."""
+    """Seeds, serves, measures the hot code, many codes, a fresh code against one with
+    `history` earlier redemptions, validateCode beside a one-record read, then the pgbench
+    floors and SQLite; returns the figures with ratios."""
     total = requests or (300 if quick else 2000)
     checks = history_requests or (100 if quick else 400)
     seeded = await seed_site(database_url, codes, cap=10 * (total + WARMUP + checks) + history)
@@ -298,13 +303,16 @@ async def run(
                         ),
                     })  # fmt: skip
             scenarios = {name: _merged(runs) for name, runs in rounds.items()}
+            reads = await floors.validate_beside_read(
+                server.url, server.headers, seeded, requests=total, concurrency=concurrency
+            )
         finally:
             await asyncio.to_thread(server.stop)
     recorded = await _ledger_count(database_url, seeded["site_id"])
     expected = WARMUP + hot_figures["redeemed"] + many_figures["redeemed"] + history + sum(
         10 + figures["redeem"]["redeemed"] for runs in rounds.values() for figures in runs
     )
-    return {
+    figures = {
         "server": "uvicorn, 1 worker, production mode",
         "concurrency": concurrency,
         "hot_code": hot_figures,
@@ -318,3 +326,67 @@ async def run(
         # Every answered redemption is a ledger row, and no other: the run was exact.
         "ledger_rows_match": recorded == expected,
     }
+    return await _against_floors(
+        figures, reads, database_url, duration=duration, codes=codes,
+        concurrency=concurrency, log=log,
+    )  # fmt: skip
+
+
+async def _sqlite_many_codes(
+    database_url: str, *, total: int, concurrency: int, codes: int
+) -> dict[str, Any]:
+    """redeemCode over many codes on a SQLite file, one server process."""
+    seeded = await seed_site(database_url, codes, cap=10 * (total + WARMUP))
+    run_id = uuid.uuid4().hex[:8]
+    many = seeded["many"]
+
+    def attempt(index: int, key: str) -> dict[str, Any]:
+        line = {"category": "BOOKING", "itemId": "room", "quantity": 1, "unitPrice": 12_000}
+        return {
+            "code": many[index % len(many)], "siteId": seeded["site"],
+            "customerId": seeded["customer"], "currency": "GBP", "lines": [line],
+            "idempotencyKey": f"{run_id}-{key}{index}",
+        }  # fmt: skip
+
+    with tempfile.TemporaryDirectory() as logs:
+        server = await asyncio.to_thread(serve, database_url, Path(logs))
+        try:
+            await _load(server.url, server.headers, lambda i: attempt(i, "w"), WARMUP,
+                        concurrency)  # fmt: skip
+            return await _load(server.url, server.headers, lambda i: attempt(i, "m"), total,
+                               concurrency)  # fmt: skip
+        finally:
+            await asyncio.to_thread(server.stop)
+
+
+async def _against_floors(
+    figures: dict[str, Any], reads: dict[str, Any], database_url: str, *,
+    duration: float, codes: int, concurrency: int, log: Callable[[str], None],
+) -> dict[str, Any]:  # fmt: skip
+    """Issue 16's figures beside the floors measured now: pgbench hot and spread, a
+    one-record read for validateCode, and SQLite's redeem rate (a target of its own)."""
+    floor = await floors.pgbench_floors(
+        database_url, seconds=duration, clients=concurrency, rows=codes, log=log
+    )
+    total = figures["hot_code"]["requests"]
+    sqlite = await floors.sqlite_redeem(
+        lambda url: _sqlite_many_codes(url, total=total, concurrency=concurrency, codes=codes),
+        log,
+    )  # fmt: skip
+    hot, many = figures["hot_code"], figures["many_codes"]
+    hot["floor_ratio"] = floors.ratio(hot["redemptions_per_second"], floor["hot_tps"])
+    many["floor_ratio"] = floors.ratio(many["redemptions_per_second"], floor["spread_tps"])
+    check, one = reads["validate_code"], reads["one_record_read"]
+    check["read_ratio"] = floors.ratio(check["requests_per_second"], one["requests_per_second"])
+    log(f"  redeem, one hot code: {hot['redemptions_per_second']:,.0f}/s, p99"
+        f" {hot['p99_ms']:.0f} ms = {hot['floor_ratio']:.1%} of the hot floor"
+        f" ({floor['hot_tps']:,.0f} tps; target >= 40 %, p99 <= 60 ms)")  # fmt: skip
+    log(f"  redeem, {codes} codes: {many['redemptions_per_second']:,.0f}/s, p99"
+        f" {many['p99_ms']:.0f} ms = {many['floor_ratio']:.1%} of the spread floor"
+        f" ({floor['spread_tps']:,.0f} tps; target >= 25 %, p99 <= 40 ms)")  # fmt: skip
+    log(f"  validateCode: {check['requests_per_second']:,.0f}/s (p99 {check['p99_ms']:.0f} ms)"
+        f" = {check['read_ratio']:.1%} of a one-record read ({one['requests_per_second']:,.0f}/s;"
+        f" target >= 1,500/s and >= 75 %)")  # fmt: skip
+    log(f"  SQLite, one process: redeem {sqlite['redemptions_per_second']:,.0f}/s, p99"
+        f" {sqlite['p99_ms']:.0f} ms (target >= 300/s)")  # fmt: skip
+    return {**figures, **reads, "floors": floor, "sqlite_many_codes": sqlite}

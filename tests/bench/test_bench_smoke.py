@@ -35,6 +35,14 @@ def test_the_peer_query_parses(query: Query) -> None:
     parse(query.peer)
 
 
+def test_the_floor_comparisons_ask_valid_queries(schema) -> None:
+    from benchmarks import floors, redemptions
+
+    for document in (floors.VALIDATE, floors.NODE, redemptions.REDEEM):
+        errors = validate(schema, parse(document))
+        assert not errors, [error.message for error in errors]
+
+
 def test_the_four_queries_are_there() -> None:
     assert [q.name for q in QUERIES] == ["big_list", "one_coupon", "deep", "assignments_page"]
 

@@ -1,0 +1,229 @@
+"""The floors the redemption figures are read against, measured in the same run.
+
+The machine's speed varies by 2x from day to day, so a redemption rate means little alone;
+issue 16's targets are ratios to what PostgreSQL does by itself on the same machine at the
+same moment:
+
+- `pgbench_floors`: pgbench, 8 clients, each transaction one conditional counter UPDATE
+  (`... SET used = used + 1 WHERE id = :c AND used < cap`, the row lock a cap takes) plus
+  one ledger INSERT (a row with an idempotency key under a unique index). Hot: every
+  transaction updates the same row; spread: one of `rows` rows at random. Scratch tables
+  `bench_floor_counter` / `bench_floor_ledger` in the (copied) redemption database, dropped
+  afterwards.
+- `http_rate`: req/s and p99 of any GraphQL request from `concurrency` keep-alive
+  connections: validateCode beside a one-record read (`node(id:)`) on the same server.
+- `sqlite_redeem`: redeemCode on SQLite, one server process (the single-process target).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+
+from benchmarks.database import libpq_url
+
+TABLES = """
+DROP TABLE IF EXISTS bench_floor_ledger, bench_floor_counter;
+CREATE TABLE bench_floor_counter (id int PRIMARY KEY, used int NOT NULL DEFAULT 0, cap int NOT NULL);
+CREATE TABLE bench_floor_ledger (
+    id bigserial PRIMARY KEY,
+    counter_id int NOT NULL REFERENCES bench_floor_counter (id),
+    customer_id int,
+    amount int NOT NULL,
+    redeemed_at timestamptz NOT NULL DEFAULT now(),
+    voided_at timestamptz,
+    idempotency_key varchar(128) NOT NULL,
+    UNIQUE (counter_id, idempotency_key)
+);
+CREATE INDEX ON bench_floor_ledger (counter_id, customer_id) WHERE voided_at IS NULL;
+"""
+DROP = "DROP TABLE IF EXISTS bench_floor_ledger, bench_floor_counter"
+SCRIPT = """\\set c {pick}
+\\set k random(1, 9000000000000000)
+BEGIN;
+UPDATE bench_floor_counter SET used = used + 1 WHERE id = :c AND used < cap;
+INSERT INTO bench_floor_ledger (counter_id, customer_id, amount, idempotency_key)
+    VALUES (:c, 1, 1200, :client_id || '-' || :k);
+END;
+"""
+TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)
+
+
+def find_pgbench(log: Callable[[str], None] = print) -> str | None:
+    """pgbench on PATH, in PostgreSQL's bin folder, or installed with postgresql-client."""
+    found = shutil.which("pgbench") or next(
+        iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"), reverse=True)), None
+    )
+    if found or shutil.which("apt-get") is None or os.geteuid() != 0:
+        return found
+    log("installing pgbench (apt-get install -y postgresql-client)")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "postgresql-client"]):
+        subprocess.run(command, env=env, check=False, **quiet)
+    return shutil.which("pgbench")
+
+
+def _pgbench(
+    pgbench: str, database_url: str, pick: str, *, seconds: float, clients: int
+) -> float:
+    parts = urlsplit(libpq_url(database_url))
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
+        handle.write(SCRIPT.format(pick=pick))
+        script = handle.name
+    try:
+        command = [
+            pgbench, "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)),
+            "-T", str(max(1, round(seconds))), "-f", script,
+            "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
+            "-U", parts.username or "postgres", parts.path.lstrip("/"),
+        ]  # fmt: skip
+        env = {**os.environ, **({"PGPASSWORD": parts.password} if parts.password else {})}
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    finally:
+        os.unlink(script)
+    match = TPS.search(done.stdout)
+    if done.returncode != 0 or match is None:
+        raise RuntimeError(f"pgbench failed ({done.returncode}): {done.stderr.strip()[-300:]}")
+    return float(match.group(1))
+
+
+async def pgbench_floors(
+    database_url: str, *, seconds: float, clients: int = 8, rows: int = 200,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:  # fmt: skip
+    """The hot floor (one counter row) and the spread floor (`rows` rows), in tps."""
+    pgbench = await asyncio.to_thread(find_pgbench, log)
+    if pgbench is None:
+        raise RuntimeError("pgbench is not installed and could not be installed")
+    connection = await asyncpg.connect(libpq_url(database_url))
+    try:
+        await connection.execute(TABLES)
+        await connection.execute(
+            "INSERT INTO bench_floor_counter (id, cap) SELECT g, 2000000000"
+            " FROM generate_series(1, $1) AS g", rows
+        )  # fmt: skip
+        hot = await asyncio.to_thread(
+            _pgbench, pgbench, database_url, "1", seconds=seconds, clients=clients
+        )
+        spread = await asyncio.to_thread(
+            _pgbench, pgbench, database_url, f"random(1, {rows})", seconds=seconds,
+            clients=clients,
+        )  # fmt: skip
+    finally:
+        await connection.execute(DROP)
+        await connection.close()
+    log(f"  pgbench floors ({clients} clients, {seconds:g} s each): hot {hot:,.0f} tps,"
+        f" spread over {rows} rows {spread:,.0f} tps")  # fmt: skip
+    return {"clients": clients, "spread_rows": rows, "hot_tps": round(hot, 1),
+            "spread_tps": round(spread, 1)}  # fmt: skip
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+async def http_rate(
+    url: str, headers: dict[str, str], body: Callable[[int], dict[str, Any]], *,
+    requests: int, concurrency: int, ok: Callable[[dict[str, Any]], bool],
+) -> dict[str, Any]:  # fmt: skip
+    """Sends `requests` GraphQL requests (`body(index)`) from `concurrency` connections;
+    a response without errors for which `ok` holds counts as answered."""
+    latencies: list[float] = []
+    answered = failed = 0
+    next_index = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=60, headers=headers) as client:
+
+        async def worker() -> None:
+            nonlocal next_index, answered, failed
+            while next_index < requests:
+                index, next_index = next_index, next_index + 1
+                started = time.perf_counter()
+                response = await client.post(url, json=body(index))
+                latencies.append(time.perf_counter() - started)
+                answer = response.json()
+                if answer.get("errors") or not ok(answer.get("data") or {}):
+                    failed += 1
+                else:
+                    answered += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": requests,
+        "seconds": round(seconds, 3),
+        "requests_per_second": round(answered / seconds, 1),
+        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
+        "failed": failed,
+    }
+
+
+VALIDATE = (
+    "query Validate($input: ValidateCodeInput!) "
+    "{ validateCode(input: $input) { valid reason discountTotal } }"
+)
+NODE = "query One($id: ID!) { node(id: $id) { id ... on DiscountCode { code } } }"
+
+
+async def validate_beside_read(
+    url: str, headers: dict[str, str], seeded: dict[str, Any], *, requests: int,
+    concurrency: int,
+) -> dict[str, Any]:  # fmt: skip
+    """validateCode over the many codes, then the same number of one-record reads of those
+    codes by global id, on the same server one after the other."""
+    codes, ids = seeded["many"], seeded["code_ids"]
+    line = {"category": "BOOKING", "itemId": "room", "quantity": 1, "unitPrice": 12_000}
+
+    def validate(index: int) -> dict[str, Any]:
+        return {"query": VALIDATE, "variables": {"input": {
+            "code": codes[index % len(codes)], "siteId": seeded["site"],
+            "customerId": seeded["customer"], "currency": "GBP", "lines": [line],
+        }}}  # fmt: skip
+
+    def read(index: int) -> dict[str, Any]:
+        return {"query": NODE, "variables": {"id": ids[index % len(ids)]}}
+
+    checked = await http_rate(
+        url, headers, validate, requests=requests, concurrency=concurrency,
+        ok=lambda data: bool(data.get("validateCode", {}).get("valid")),
+    )  # fmt: skip
+    one = await http_rate(
+        url, headers, read, requests=requests, concurrency=concurrency,
+        ok=lambda data: data.get("node") is not None,
+    )  # fmt: skip
+    return {"validate_code": checked, "one_record_read": one}
+
+
+def ratio(value: float, floor: float) -> float | None:
+    return round(value / floor, 3) if floor else None
+
+
+async def sqlite_redeem(
+    measure: Callable[[str], Any], log: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """`measure(database_url)` on a scratch SQLite file (seeded, served and loaded by the
+    caller's own functions), removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="bench-redeem-") as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'redeem.db'}"
+        log("  SQLite, one process: redeemCode over many codes")
+        return await measure(url)  # type: ignore[no-any-return]
