@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from app.db import tables as t
@@ -36,7 +37,7 @@ NESTED = """{ couponCodes(trashed: WITH, first: 60) { nodes { id
     assignments(trashed: WITH, first: 30) { totalCount nodes { id createdAt deletedAt
       customer { fullName } } }
     redemptions(trashed: WITH, first: 100) { totalCount nodes { id amount redeemedAt
-      voidedAt customer { fullName } } } } } }"""
+      voidedAt %s customer { fullName } } } } } }"""
 
 
 # The reported documents as they were (no ids): only the executors' comparison checks them.
@@ -83,12 +84,16 @@ async def test_root_lists_without_order_by_are_in_id_order(
     assert PlanExecutionContext.stats["rendered"] - rendered == (3 if is_postgres else 0)
 
 
+# Without `lineAmounts` PostgreSQL renders the whole tree in one statement (the nested pages
+# are correlated subqueries); with it the codes and their redemptions are built in Python from
+# the pages of every parent at once (window functions), the assignments still rendered.
+@pytest.mark.parametrize("extra, renders", [("", 1), ("lineAmounts", 1)])
 async def test_nested_lists_without_order_by_are_in_id_order(
-    gql: Any, db: Any, is_postgres: bool
+    gql: Any, db: Any, is_postgres: bool, extra: str, renders: int
 ) -> None:
     await seed_demo(db, now=NOW, reset=True)
     rendered = PlanExecutionContext.stats["rendered"]
-    codes = (await gql(NESTED))["couponCodes"]["nodes"]
+    codes = (await gql(NESTED % extra))["couponCodes"]["nodes"]
     assert codes and _ids(codes) == (await _table_ids(db, t.CouponCode))[:60]
     shown = 0
     for code in codes:
@@ -98,4 +103,4 @@ async def test_nested_lists_without_order_by_are_in_id_order(
             assert _ids(code[field]["nodes"]) == expected[:size], (field, code_id)
             shown += len(code[field]["nodes"])
     assert shown > 0
-    assert PlanExecutionContext.stats["rendered"] - rendered == (1 if is_postgres else 0)
+    assert PlanExecutionContext.stats["rendered"] - rendered == (renders if is_postgres else 0)
