@@ -125,9 +125,9 @@ async def _same_sites(source: Any, url: str) -> dict[int, int]:
 async def test_the_json_lines_export_of_the_demo_gives_the_same_answers_in_an_empty_database(
     db: Any, admin_token: str, database_url: str, tmp_path: Path
 ) -> None:
-    # Not through the `gql` fixture: its differential check of the two executors finds that
-    # they list these 211 redemptions / 32 assignments in different orders on the demo (an
-    # executor matter, reported; the comparison here takes lists as multisets).
+    # Two databases, so two clients rather than the `gql` fixture; the import numbers rows in
+    # its own order, so lists are compared as multisets (tests/graphql/test_default_order.py
+    # holds the one order within a database).
     await seed_demo(db, progress=False)
     async with empty_database() as url:
         sites = await _same_sites(db, url)
