@@ -29,8 +29,8 @@ from app.services import assignments, coupon_codes, coupons, customers, discount
 from app.services.engine_request import MAX_ORDER_REFERENCE
 from app.services.input_checks import code_problems, text_problems, window_changes
 from app.services.problems import Problem
-from app.services.terms_input import merge_terms
 from app.transfer.fields import Item, Key
+from app.transfer.terms_cache import TermsCache
 
 TABLES: dict[str, Any] = {
     "Customer": t.CUSTOMER,
@@ -71,6 +71,14 @@ class Context:
     # Rows this import inserted per table, and how many there were at its last ANALYZE.
     inserted: dict[str, int] = field(default_factory=dict)
     analyzed: dict[str, int] = field(default_factory=dict)
+    _terms: TermsCache | None = None
+
+    @property
+    def terms(self) -> TermsCache:
+        """The import's Terms validation, each distinct Terms input validated once."""
+        if self._terms is None:
+            self._terms = TermsCache(time_zone=self.site.time_zone, currency=self.site.currency, now=self.now)
+        return self._terms
 
     async def grew(self, table: Any, rows: int) -> None:
         """Counts rows inserted into `table`; each time the import has doubled what it put
@@ -295,14 +303,8 @@ async def _plan_terms_owners(ctx: Context, items: list[Item], rows: dict[int, An
         current_eligible = None if row is None else _eligible_of(row, stored_lists.get(row.id, []))
         columns, eligible = {}, None
         if item.terms is not None:
-            merged, problems = merge_terms(
-                item.terms,
-                None if row is None else row._mapping,
-                current_eligible or {},
-                time_zone=ctx.site.time_zone,
-                currency=ctx.site.currency,
-                now=ctx.now,
-                path=("terms",),
+            merged, problems = ctx.terms.merge(
+                item.terms, None if row is None else row._mapping, current_eligible or {}, ("terms",)
             )
             _refuse_problems(item, problems)
             columns = dict(merged.columns)
