@@ -11,8 +11,9 @@ records.RECORD_TYPES.
 from __future__ import annotations
 
 import enum
+import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -231,7 +232,7 @@ def _record_columns(ctx: Context, item: Item, row: Any) -> dict[str, Any]:
     if row is not None:
         return _changed(row, given)
     return {
-        "unique_id": item.unique_id or uuid.uuid4(),
+        "unique_id": item.unique_id or next(_FRESH_IDS),
         "created_at": item.columns.get("created_at", ctx.now),
         "updated_at": ctx.now,
         "updated_by": ctx.subject,
@@ -239,6 +240,20 @@ def _record_columns(ctx: Context, item: Item, row: Any) -> dict[str, Any]:
         "external_id": None,
         **given,
     }
+
+
+def _fresh_ids() -> Iterator[uuid.UUID]:
+    """Version 4 UUIDs as uuid.uuid4() makes them (16 bytes of os.urandom each), the random
+    bytes drawn 1,024 ids at a time. os.urandom lets go of the GIL, and while the importer's
+    reading thread runs, getting it back waits for that thread's turn to end (profiled at
+    ~90 us an id, against ~6 us alone)."""
+    while True:
+        block = os.urandom(16 * 1024)
+        for start in range(0, len(block), 16):
+            yield uuid.UUID(bytes=block[start : start + 16], version=4)
+
+
+_FRESH_IDS = _fresh_ids()
 
 
 def _changed(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
