@@ -12,11 +12,9 @@ import is one transaction:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -132,8 +130,12 @@ async def run_import(
                 raise ImportRefused(f"site {site_id} is deleted; restore it first")
             ctx = Context(session, site, utcnow(), subject)
             items = _items(format_name, sources, SiteFacts.of(site))
-            async with stored.import_cache(session), _read_ahead(items, batch_size) as batches:
-                async for batch in batches:
+            # Reading the next batch in a thread while this one is written was tried and measured
+            # slower (30,000 codes: 10.2 s against 8.4 s on PostgreSQL, 17-20 s against 12-16 s on
+            # SQLite, 2 busy cores): the reader holds the GIL, and the writer waits for it after
+            # every database round trip.
+            async with stored.import_cache(session):
+                while batch := list(itertools.islice(items, batch_size)):
                     await _batch(ctx, batch, summary, on_refused)
                     on_progress(len(batch))
             if dry_run or (summary.total(Outcome.REFUSED) and not skip_invalid):
@@ -148,40 +150,6 @@ async def run_import(
     if summary.total(Outcome.REFUSED) and not skip_invalid and not dry_run:
         raise ImportRefused(f"{summary.total(Outcome.REFUSED)} records refused; nothing was written")
     return summary
-
-
-@contextlib.asynccontextmanager
-async def _read_ahead(items: Iterator[Item], batch_size: int) -> AsyncIterator[AsyncIterator[list[Item]]]:
-    """The items in batches, the next one read (parsed and checked) in a worker thread while
-    the caller plans and writes the one before: the database's time (SQLite in aiosqlite's
-    thread, PostgreSQL in its server) then overlaps the reading instead of following it.
-    Only one thread ever runs the generator at a time; a batch is handed over once read."""
-    pending: asyncio.Future[list[Item]] | None = None
-
-    def take() -> list[Item]:
-        return list(itertools.islice(items, batch_size))
-
-    async def batches() -> AsyncIterator[list[Item]]:
-        nonlocal pending
-        pending = asyncio.ensure_future(asyncio.to_thread(take))
-        while True:
-            batch = await pending
-            pending = None
-            if not batch:
-                return
-            pending = asyncio.ensure_future(asyncio.to_thread(take))
-            yield batch
-
-    reading = batches()
-    try:
-        yield reading
-    finally:
-        await reading.aclose()
-        if pending is not None:  # stopped early: let the read finish before closing the files
-            with contextlib.suppress(Exception):
-                await pending
-        if hasattr(items, "close"):
-            items.close()
 
 
 async def _batch(
