@@ -318,7 +318,7 @@ async def _plan_terms_owners(ctx: Context, items: list[Item], rows: dict[int, An
         current_eligible = None if row is None else _eligible_of(row, stored_lists.get(row.id, []))
         columns, eligible = {}, None
         if item.terms is not None:
-            merged, problems = ctx.terms.merge(
+            merged, problems = ctx.terms.validated(
                 item.terms, None if row is None else row._mapping, current_eligible or {}, ("terms",)
             )
             _refuse_problems(item, problems)

@@ -28,7 +28,7 @@ class TermsCache:
         self._time_zone, self._currency, self._now = time_zone, currency, now
         self._answers: dict[str, tuple[TermsValues, list[Problem]]] = {}
 
-    def merge(
+    def validated(
         self,
         changes: Mapping[str, Any],
         current: Mapping[str, Any] | None,

@@ -30,7 +30,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
 
 
 def _merge(cache: TermsCache, changes: dict) -> tuple:
-    merged, problems = cache.merge(changes, None, {}, ("terms",))
+    merged, problems = cache.validated(changes, None, {}, ("terms",))
     return merged.columns, merged.eligible, [(p.field, p.message) for p in problems]
 
 
@@ -71,6 +71,6 @@ def test_the_stored_terms_are_part_of_the_key(calls: list[dict]) -> None:
     created, _ = merge_terms({"kind": DiscountKind.PERCENTAGE, "percentage": Decimal("10")}, None, {},
                              path=("terms",), **SITE)  # fmt: skip
     changes = {"max_uses": 5}
-    cache.merge(changes, None, {}, ("terms",))
-    cache.merge(changes, created.columns, {}, ("terms",))
+    cache.validated(changes, None, {}, ("terms",))
+    cache.validated(changes, created.columns, {}, ("terms",))
     assert len(calls) == 2
