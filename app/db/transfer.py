@@ -157,17 +157,16 @@ async def _insert_rows(db: Any, table: sa.Table, rows: Sequence[Mapping[str, Any
     wide row (45 columns, 2,000 rows a batch)."""
     connection = await db.connection() if hasattr(db, "connection") else db
     sql, converters = _insert_of(connection.dialect, table)
-    values = [
-        tuple(
-            row.get(name, default) if convert is None else convert(row.get(name, default))
-            for name, default, convert in converters
-        )
-        for row in rows
-    ]
+    # Column by column: one comprehension per column costs far less than a generator per row
+    # (100,000 rows of 45 columns spent ~10 s here under a profiler row by row).
+    columns = []
+    for name, default, convert in converters:
+        column = [row.get(name, default) for row in rows]
+        columns.append(column if convert is None else list(map(convert, column)))
     if connection.dialect.name == "postgresql":
-        await connection.exec_driver_sql(sql, tuple(list(column) for column in zip(*values)))
+        await connection.exec_driver_sql(sql, tuple(columns))
     else:
-        await connection.exec_driver_sql(sql, values)
+        await connection.exec_driver_sql(sql, list(zip(*columns)))
 
 
 async def update_one(db: Any, table: sa.Table, db_id: int, values: Mapping[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from app.services.problems import Problem, ProblemCode
 Path = tuple[str, ...]
 
 
+@functools.lru_cache(maxsize=1024)  # a few dozen field names, asked for on every record
 def camel(name: str) -> str:
     """The API's name of an input field (snake_case in Python, camelCase in GraphQL)."""
     head, *rest = name.split("_")

@@ -130,6 +130,10 @@ async def run_import(
                 raise ImportRefused(f"site {site_id} is deleted; restore it first")
             ctx = Context(session, site, utcnow(), subject)
             items = _items(format_name, sources, SiteFacts.of(site))
+            # Reading the next batch in a thread while this one is written was tried and measured
+            # slower (30,000 codes: 10.2 s against 8.4 s on PostgreSQL, 17-20 s against 12-16 s on
+            # SQLite, 2 busy cores): the reader holds the GIL, and the writer waits for it after
+            # every database round trip.
             async with stored.import_cache(session):
                 while batch := list(itertools.islice(items, batch_size)):
                     await _batch(ctx, batch, summary, on_refused)

@@ -11,8 +11,9 @@ records.RECORD_TYPES.
 from __future__ import annotations
 
 import enum
+import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,8 +30,8 @@ from app.services import assignments, coupon_codes, coupons, customers, discount
 from app.services.engine_request import MAX_ORDER_REFERENCE
 from app.services.input_checks import code_problems, text_problems, window_changes
 from app.services.problems import Problem
-from app.services.terms_input import merge_terms
 from app.transfer.fields import Item, Key
+from app.transfer.terms_cache import TermsCache
 
 TABLES: dict[str, Any] = {
     "Customer": t.CUSTOMER,
@@ -71,6 +72,14 @@ class Context:
     # Rows this import inserted per table, and how many there were at its last ANALYZE.
     inserted: dict[str, int] = field(default_factory=dict)
     analyzed: dict[str, int] = field(default_factory=dict)
+    _terms: TermsCache | None = None
+
+    @property
+    def terms(self) -> TermsCache:
+        """The import's Terms validation, each distinct Terms input validated once."""
+        if self._terms is None:
+            self._terms = TermsCache(time_zone=self.site.time_zone, currency=self.site.currency, now=self.now)
+        return self._terms
 
     async def grew(self, table: Any, rows: int) -> None:
         """Counts rows inserted into `table`; each time the import has doubled what it put
@@ -223,7 +232,7 @@ def _record_columns(ctx: Context, item: Item, row: Any) -> dict[str, Any]:
     if row is not None:
         return _changed(row, given)
     return {
-        "unique_id": item.unique_id or uuid.uuid4(),
+        "unique_id": item.unique_id or next(_FRESH_IDS),
         "created_at": item.columns.get("created_at", ctx.now),
         "updated_at": ctx.now,
         "updated_by": ctx.subject,
@@ -231,6 +240,20 @@ def _record_columns(ctx: Context, item: Item, row: Any) -> dict[str, Any]:
         "external_id": None,
         **given,
     }
+
+
+def _fresh_ids() -> Iterator[uuid.UUID]:
+    """Version 4 UUIDs as uuid.uuid4() makes them (16 bytes of os.urandom each), the random
+    bytes drawn 1,024 ids at a time: os.urandom lets go of the GIL, and while another thread
+    holds it (aiosqlite's, a reading thread once tried) getting it back waits for that thread's
+    turn to end (profiled at ~90 us an id then, against ~6 us alone)."""
+    while True:
+        block = os.urandom(16 * 1024)
+        for start in range(0, len(block), 16):
+            yield uuid.UUID(bytes=block[start : start + 16], version=4)
+
+
+_FRESH_IDS = _fresh_ids()
 
 
 def _changed(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -295,14 +318,8 @@ async def _plan_terms_owners(ctx: Context, items: list[Item], rows: dict[int, An
         current_eligible = None if row is None else _eligible_of(row, stored_lists.get(row.id, []))
         columns, eligible = {}, None
         if item.terms is not None:
-            merged, problems = merge_terms(
-                item.terms,
-                None if row is None else row._mapping,
-                current_eligible or {},
-                time_zone=ctx.site.time_zone,
-                currency=ctx.site.currency,
-                now=ctx.now,
-                path=("terms",),
+            merged, problems = ctx.terms.validated(
+                item.terms, None if row is None else row._mapping, current_eligible or {}, ("terms",)
             )
             _refuse_problems(item, problems)
             columns = dict(merged.columns)

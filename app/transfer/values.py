@@ -7,6 +7,7 @@ as the mutation taking the same value would judge it.
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +56,12 @@ def instant(value: Any) -> datetime | None:
     """An RFC 3339 instant with an offset (DateTime)."""
     if value is None:
         return None
+    if type(value) is str:
+        return _instant_of_text(value)
+    return _instant(value)
+
+
+def _instant(value: Any) -> datetime:
     try:
         parsed = parse_datetime(value)
     except ValueError as error:
@@ -64,14 +71,29 @@ def instant(value: Any) -> datetime | None:
     return parsed.astimezone(timezone.utc)
 
 
+# An import's records repeat the same few instants and bounds (a campaign's window, an export's
+# createdAt): parsing each text once saves ~10 us a field. The answers are immutable values, a
+# refusal is not cached (it raises), and the bound keeps memory flat over any number of records.
+_instant_of_text = functools.lru_cache(maxsize=4096)(_instant)
+
+
 def bound(value: Any) -> date | datetime | None:
     """A window bound: a date (the site's local day) or an instant (DateOrDateTime)."""
     if value is None:
         return None
+    if type(value) is str:
+        return _bound_of_text(value)
+    return _bound(value)
+
+
+def _bound(value: Any) -> date | datetime:
     try:
         return parse_date_or_datetime(value)
     except ValueError as error:
         raise Invalid(str(error)) from None
+
+
+_bound_of_text = functools.lru_cache(maxsize=4096)(_bound)
 
 
 def decimal(value: Any) -> Decimal | None:

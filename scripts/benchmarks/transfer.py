@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from benchmarks.codegen import PeakRss, _on_postgresql
+from benchmarks.database import _database_name
 
 COUNT = 100_000
 MILLION = 1_000_000
@@ -133,8 +134,9 @@ async def run(bench_url: str, *, count: int = COUNT, million: bool = False, log:
                 url = f"sqlite+aiosqlite:///{Path(folder) / 'transfer.db'}"
                 figures = await _measure(url, document, count, export=True)
             else:
+                # Named after the bench database, so runs on different ones do not collide.
                 figures = await _on_postgresql(
-                    bench_url, "discounts_bench_transfer",
+                    bench_url, f"{_database_name(bench_url)}_transfer",
                     lambda url: _measure(url, document, count, export=True),
                 )  # fmt: skip
             results[database] = figures
