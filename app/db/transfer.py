@@ -73,6 +73,17 @@ async def rows_by_keys(
             held = by_external.get(row.external_id)
             if held is None or _preferred(row, held):
                 by_external[row.external_id] = row
+    # A record made here has no vendor id, so a vendor export writes its uniqueId as the id:
+    # read back, that id names the record by its uniqueId.
+    own = {key: found for key in external_ids if key not in by_external and (found := _uuid(key))}
+    for chunk in _chunks(sorted(own.values())):
+        statement = sa.select(table).where(
+            _in_scope(table, column, scope_id),
+            table.c.external_id.is_(None),
+            _among(db, table.c.unique_id, chunk, sa.Uuid),
+        )
+        named = {row.unique_id: row for row in (await db.execute(statement)).all()}
+        by_external.update((key, named[u]) for key, u in own.items() if u in named)
     by_unique: dict[uuid.UUID, Row[Any]] = {}
     for chunk in _chunks(sorted(unique_ids)):
         statement = sa.select(table).where(
@@ -80,6 +91,13 @@ async def rows_by_keys(
         )
         by_unique.update((row.unique_id, row) for row in (await db.execute(statement)).all())
     return by_external, by_unique
+
+
+def _uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 def _preferred(row: Row[Any], held: Row[Any]) -> bool:

@@ -274,3 +274,32 @@ async def test_a_restore_that_breaks_a_uniqueness_rule_stops_the_import_and_writ
     async with db.connect() as connection:
         names = (await connection.execute(t.CUSTOMER.select().with_only_columns(t.CUSTOMER.c.full_name))).scalars().all()
     assert names == ["Ana López"]
+
+
+async def test_a_vendor_export_of_records_made_here_imports_back_into_the_same_site(
+    make: Any, db: Any, database_url: str, tmp_path: Path
+) -> None:
+    # Records made here have no vendor id: the export writes their uniqueId as the id, and
+    # reading that file back must find them by it (not refuse their codes as taken).
+    site = await _site(make)
+    code_id, use_id = "0f6f5b1c-1d7e-4b5e-9a55-3a9d4c1e2b01", "0f6f5b1c-1d7e-4b5e-9a55-3a9d4c1e2b02"
+    made_here = [
+        {"type": "DiscountCode", "uniqueId": code_id, "code": "TEN", "terms": {
+            "kind": "FIXED", "amounts": [{"currency": "GBP", "amount": 1000}], "maxUses": 5,
+            "eligibleCategories": [{"category": "OFFERING", "itemIds": ["1", "2"]}]}},
+        {"type": "Redemption", "uniqueId": use_id, "discountCode": {"uniqueId": code_id}, "amount": 1000,
+         "redeemedAt": "2026-03-01T10:00:00Z"},
+    ]  # fmt: skip
+    ran = await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", made_here))
+    assert last_line(ran) == "2 created, 0 updated, 0 unchanged, 0 refused", ran.err
+    out = tmp_path / "nuweb.json"
+    ran = await run_export(database_url, site.id, "--format", "nuweb", "--out", out)
+    assert ran.status == 0, ran.err
+    assert json.loads(out.read_text())["data"][0]["id"] == code_id
+    ran = await run_import(database_url, site.id, "--format", "nuweb", out)
+    # Found by uniqueId; the vendor's id is kept as their externalId from then on.
+    assert last_line(ran) == "0 created, 2 updated, 0 unchanged, 0 refused", ran.err
+    ran = await run_import(database_url, site.id, "--format", "nuweb", out)
+    assert last_line(ran) == "0 created, 0 updated, 2 unchanged, 0 refused", ran.err
+    assert await count(db, t.DiscountCode) == 1 and await count(db, t.Redemption) == 1
+    assert await _drift(db) == []
