@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter as Tally
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
@@ -239,8 +239,10 @@ _GIVE_BACK = _give_back()
 _CHUNK = 500
 
 
-async def _write(db: Any, rows: list[tuple[str, int, str, int]], absolute: bool) -> None:
-    dialect = _dialect_name(db)
+def _upserts(
+    dialect: str, rows: list[tuple[str, int, str, int]], absolute: bool
+) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The UPSERT statements (and their values) writing `rows`, `_CHUNK` rows a statement."""
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
         values = {}
@@ -249,7 +251,12 @@ async def _write(db: Any, rows: list[tuple[str, int, str, int]], absolute: bool)
                 f"owner_type_{index}": owner_type, f"owner_id_{index}": owner_id,
                 f"key_{index}": key, f"uses_{index}": uses,
             })  # fmt: skip
-        await db.execute(_upsert(dialect, len(chunk), absolute), values)
+        yield _upsert(dialect, len(chunk), absolute), values
+
+
+async def _write(db: Any, rows: list[tuple[str, int, str, int]], absolute: bool) -> None:
+    for statement, values in _upserts(_dialect_name(db), rows, absolute):
+        await db.execute(statement, values)
 
 
 async def move(db: Any, uses: Iterable[Use], delta: int) -> None:
@@ -503,16 +510,8 @@ def recount_sync(
 
 
 def _repair(connection: Any, counters: list[tuple[str, int, str, int]], rows: list[Drift]) -> None:
-    dialect = _dialect_name(connection)
-    for start in range(0, len(counters), _CHUNK):
-        chunk = counters[start : start + _CHUNK]
-        values = {}
-        for index, (owner_type, owner_id, key, uses) in enumerate(chunk):
-            values.update({
-                f"owner_type_{index}": owner_type, f"owner_id_{index}": owner_id,
-                f"key_{index}": key, f"uses_{index}": uses,
-            })  # fmt: skip
-        connection.execute(_upsert(dialect, len(chunk), True), values)
+    for statement, values in _upserts(_dialect_name(connection), counters, True):
+        connection.execute(statement, values)
     tables = {table.name: table for table in (COUPON, DISCOUNT_CODE, COUPON_CODE, ASSIGNMENT)}
     for drift in rows:
         table = tables[drift.table]
