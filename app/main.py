@@ -29,7 +29,6 @@ from app.services import Services
 from app.settings import Settings, settings_from_environment
 from app.startup import check_database, refuse_to_start
 
-
 GRAPHQL_PATH = "/graphql"
 # The route's methods (Starlette adds HEAD to GET routes); any other goes through the router,
 # which answers 405 with `Allow`.

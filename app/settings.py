@@ -22,7 +22,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 
-
 def demo_state_directory() -> Path:
     """Where the demo keeps its files when nothing says otherwise: the SQLite database and
     the demo token secret. Outside the checkout (a newcomer finds no files appearing in it),

@@ -14,8 +14,8 @@ def use_project_python() -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     try:
-        import strawberry  # noqa: F401
         import sqlalchemy  # noqa: F401
+        import strawberry  # noqa: F401
     except ImportError:
         venv = ROOT / ".venv"
         venv_python = venv / "bin" / "python"

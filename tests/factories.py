@@ -28,7 +28,12 @@ class Factory:
         return await self.add(t.Organisation(**{"name": f"Org {next(_counter)}", **kw}))  # type: ignore[no-any-return]
 
     async def site(self, organisation: t.Organisation, **kw: Any) -> t.Site:
-        values = {"name": f"Site {next(_counter)}", "currency": "GBP", "time_zone": "Europe/London", **kw}
+        values = {
+            "name": f"Site {next(_counter)}",
+            "currency": "GBP",
+            "time_zone": "Europe/London",
+            **kw,
+        }
         return await self.add(t.Site(organisation_id=organisation.id, **values))  # type: ignore[no-any-return]
 
     async def customer(self, organisation: t.Organisation, **kw: Any) -> t.Customer:

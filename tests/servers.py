@@ -61,7 +61,7 @@ class Uvicorn:
     def __init__(self, env: dict[str, str], *arguments: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._output: IO[bytes] = tempfile.TemporaryFile()
+        self._output: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
         command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
                    "--host", "127.0.0.1", "--port", str(self.port), *arguments]  # fmt: skip
         self.process = subprocess.Popen(

@@ -154,8 +154,8 @@ def test_domain_imports_only_the_standard_library_and_itself() -> None:
                 continue
             if top not in sys.stdlib_module_names and not under(name, ("app.domain",)):
                 found.append(f"{module.name}:{line} imports {name}")
-    assert not found, (
-        "app/domain is pure: the standard library and app.domain only\n" + "\n".join(found)
+    assert not found, "app/domain is pure: the standard library and app.domain only\n" + "\n".join(
+        found
     )
 
 

@@ -115,7 +115,7 @@ def keys_from_jwks(document: str | bytes | Mapping[str, object]) -> tuple[Verifi
         raise KeyConfigurationError("the JWKS file is not valid JSON") from None
     raw_keys = parsed.get("keys") if isinstance(parsed, Mapping) else None
     if not isinstance(raw_keys, list):
-        raise KeyConfigurationError("the JWKS file has no \"keys\" list")
+        raise KeyConfigurationError('the JWKS file has no "keys" list')
     keys: list[VerificationKey] = []
     for raw in raw_keys:
         # A JWKS may legitimately carry keys meant for others (encryption, HMAC): skip them.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -51,7 +51,7 @@ def mint_token(
         check_secret_length(key)
         issuer = issuer if issuer is not None else settings_or_key.jwt_issuer
         audience = audience if audience is not None else settings_or_key.jwt_audience
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims: dict[str, object] = {
         "sub": subject,
         "iat": int(now.timestamp()),

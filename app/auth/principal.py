@@ -57,9 +57,7 @@ class Scope:
     def covers(self, site_id: int, organisation_id: int) -> bool:
         """Whether a record of that site (and its organisation) is in scope."""
         return (
-            self.everything
-            or site_id in self.site_ids
-            or organisation_id in self.organisation_ids
+            self.everything or site_id in self.site_ids or organisation_id in self.organisation_ids
         )
 
 

@@ -24,7 +24,7 @@ from app.db import ledger, usage_counters
 from app.db.tables import REDEMPTION, USAGE_COUNTER
 
 _KEY = ["site_id", "idempotency_key"]
-_COLUMNS = tuple(name for name in REDEMPTION.c.keys() if name != "id")
+_COLUMNS = tuple(name for name in REDEMPTION.c.keys() if name != "id")  # noqa: SIM118 (a ColumnCollection iterates columns)
 
 
 @functools.cache

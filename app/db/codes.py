@@ -41,9 +41,7 @@ _VERSION_4 = bytes((b & 0x0F) | 0x40 for b in range(256))
 _VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
 
 
-async def coupon_code_batches(
-    db: Any, coupon_id: int
-) -> AsyncIterator[list[tuple[str, bool]]]:
+async def coupon_code_batches(db: Any, coupon_id: int) -> AsyncIterator[list[tuple[str, bool]]]:
     """Every code string of the coupon and whether it is deleted, in batches streamed from a
     server-side cursor so that a coupon with a million codes is never held in memory."""
     statement = (
@@ -69,7 +67,9 @@ def _drawn_rows(dialect: str) -> tuple[sa.TableValuedAlias, Any, Any, Any]:
     in the dialect's way of expanding one array parameter."""
     if dialect == "postgresql":
         codes = sa.bindparam("codes", type_=postgresql.ARRAY(sa.Text))
-        drawn = sa.func.unnest(codes).table_valued("code", with_ordinality="n").render_derived("drawn")
+        drawn = (
+            sa.func.unnest(codes).table_valued("code", with_ordinality="n").render_derived("drawn")
+        )
         return drawn, drawn.c.code, drawn.c.n, sa.func.gen_random_uuid()
     # SQLite: json_each gives `value` and its 0-based `key`; the UUIDs come as one blob
     # (random_uuids) sliced per row, stored as hex the way sa.Uuid stores them there.

@@ -52,6 +52,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 WRITE_OPTIONS = {"write_transaction": True}
 
+
 def read_engine(engine: AsyncEngine) -> AsyncEngine:
     """The engine a request's reads use (`app.db.session.RequestDatabase`): on PostgreSQL, the
     same pool with its connections in autocommit mode; on SQLite, `engine` itself.

@@ -177,7 +177,9 @@ def condition_sql(
         raise ValueError(f"{condition.op.value} is not a filter of {field.name}")
     if field.via is None:
         return _compare(field.column, condition.op, condition.value)
-    remote_table = field.via.local.foreign_keys and next(iter(field.via.local.foreign_keys)).column.table
+    remote_table = (
+        field.via.local.foreign_keys and next(iter(field.via.local.foreign_keys)).column.table
+    )
     assert remote_table is not None
     visible = () if remote_where is None else remote_where(remote_table)
     matching = sa.select(remote_table.c.id).where(

@@ -91,7 +91,9 @@ def equals(left: Any, right: Any) -> ColumnElement[bool]:
     return left == right  # type: ignore[no-any-return]
 
 
-def cursor_and_document(table: Any, sort_column: str, document: ColumnElement[Any]) -> tuple[Any, ...]:
+def cursor_and_document(
+    table: Any, sort_column: str, document: ColumnElement[Any]
+) -> tuple[Any, ...]:
     """What a list reads when its nodes are rendered: the columns of a cursor (the id and
     the sort column), and the node's JSON as text, labelled `RENDERED`."""
     columns: list[Any] = [table.c.id]
@@ -166,10 +168,14 @@ def is_null(column: ColumnElement[Any]) -> ColumnElement[bool]:
     return column.is_(None)
 
 
-def map_entries(mapping: ColumnElement[Any], entry: Callable[[Any, Any], ColumnElement[Any]]) -> ColumnElement[Any]:
+def map_entries(
+    mapping: ColumnElement[Any], entry: Callable[[Any, Any], ColumnElement[Any]]
+) -> ColumnElement[Any]:
     """A JSON array of `entry(key, value)` for the entries of a JSON object column, by key in
     code-point order (`[]` for NULL): a currency -> amount mapping as a list of Money."""
-    entries = sa.func.json_each(mapping).table_valued("key", sa.column("value", sa.JSON)).alias("entry")
+    entries = (
+        sa.func.json_each(mapping).table_valued("key", sa.column("value", sa.JSON)).alias("entry")
+    )
     key = entries.c.key
     rows = sa.func.json_agg(aggregate_order_by(entry(key, entries.c.value), key.collate("C")))
     aggregated = sa.select(rows).select_from(entries).scalar_subquery()

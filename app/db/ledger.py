@@ -15,7 +15,7 @@ transactions begin IMMEDIATE (app.db.engine), which serialises writers over the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -104,7 +104,7 @@ def _stand_in_code() -> Any:
     values.update(
         id=0,
         kind=DiscountKind.PERCENTAGE,
-        deleted_at=datetime(1970, 1, 1, tzinfo=timezone.utc),
+        deleted_at=datetime(1970, 1, 1, tzinfo=UTC),
         times_used=0,
         has_assignments=False,
     )

@@ -73,7 +73,13 @@ def _terms_fields(table: sa.Table) -> list[ListField]:
             c.disabled_at.is_(None),
         ),
         _f(table, "disabled_at", K.DATETIME, "When it was disabled.", sortable=True),
-        _f(table, "percentage_bp", K.INT, "Percentage in basis points (1250 = 12.50%).", sortable=True),
+        _f(
+            table,
+            "percentage_bp",
+            K.INT,
+            "Percentage in basis points (1250 = 12.50%).",
+            sortable=True,
+        ),
         _f(table, "apply_to_net_price", K.BOOLEAN, "Whether the discount applies to net prices."),
         _f(table, "members_only", K.BOOLEAN, "Only members may use it."),
         _f(table, "contacts_only", K.BOOLEAN, "Only contacts (non-members) may use it."),
@@ -94,7 +100,9 @@ def _terms_fields(table: sa.Table) -> list[ListField]:
         _f(table, "valid_to", K.DATETIME, "End of the validity window.", sortable=True),
         _f(table, "publish_from", K.DATETIME, "Start of the publish window.", sortable=True),
         _f(table, "publish_to", K.DATETIME, "End of the publish window.", sortable=True),
-        _f(table, "expires_in", K.INT, "Relative expiry after assignment, in units.", sortable=True),
+        _f(
+            table, "expires_in", K.INT, "Relative expiry after assignment, in units.", sortable=True
+        ),
     ]
 
 
@@ -221,12 +229,42 @@ ASSIGNMENTS = _spec(
     [
         _f(_asg, "customer_id", K.ID, "The customer the code is assigned to.", id_type="Customer"),
         _f(_asg, "discount_code_id", K.ID, "The assigned discount code.", id_type="DiscountCode"),
-        _code_via("discount_code_code", K.STRING, "The assigned discount code's code.", _dc.c.code, _asg.c.discount_code_id),
-        _code_via("discount_code_active", K.BOOLEAN, "Whether the assigned discount code is active.", _dc.c.disabled_at.is_(None), _asg.c.discount_code_id),
-        _code_via("discount_code_valid_from", K.DATETIME, "The discount code's own start.", _dc.c.valid_from, _asg.c.discount_code_id),
-        _code_via("discount_code_valid_to", K.DATETIME, "The discount code's own end.", _dc.c.valid_to, _asg.c.discount_code_id),
+        _code_via(
+            "discount_code_code",
+            K.STRING,
+            "The assigned discount code's code.",
+            _dc.c.code,
+            _asg.c.discount_code_id,
+        ),
+        _code_via(
+            "discount_code_active",
+            K.BOOLEAN,
+            "Whether the assigned discount code is active.",
+            _dc.c.disabled_at.is_(None),
+            _asg.c.discount_code_id,
+        ),
+        _code_via(
+            "discount_code_valid_from",
+            K.DATETIME,
+            "The discount code's own start.",
+            _dc.c.valid_from,
+            _asg.c.discount_code_id,
+        ),
+        _code_via(
+            "discount_code_valid_to",
+            K.DATETIME,
+            "The discount code's own end.",
+            _dc.c.valid_to,
+            _asg.c.discount_code_id,
+        ),
         _f(_asg, "coupon_code_id", K.ID, "The assigned coupon code.", id_type="CouponCode"),
-        _code_via("coupon_code_code", K.STRING, "The assigned coupon code's code.", _cc.c.code, _asg.c.coupon_code_id),
+        _code_via(
+            "coupon_code_code",
+            K.STRING,
+            "The assigned coupon code's code.",
+            _cc.c.code,
+            _asg.c.coupon_code_id,
+        ),
         _f(_asg, "notes", K.STRING, "Notes about the assignment."),
         _f(_asg, "times_used", K.INT, "Times this customer used the code.", sortable=True),
         _f(_asg, "valid_from", K.DATETIME, "Customer-specific start.", sortable=True),
@@ -239,7 +277,13 @@ ASSIGNMENTS = _spec(
             _cust.c.unique_id,
             via=Via(_asg.c.referrer_id, _cust.c.unique_id),
         ),
-        _f(_asg, "booking_reference", K.STRING, "The booking the code was applied to.", sortable=True),
+        _f(
+            _asg,
+            "booking_reference",
+            K.STRING,
+            "The booking the code was applied to.",
+            sortable=True,
+        ),
     ],
 )
 

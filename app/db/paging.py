@@ -150,7 +150,7 @@ def _comes_after(
     clauses: list[ColumnElement[bool]] = []
     equal_so_far: list[ColumnElement[bool]] = []
     side = "before" if reverse else "after"
-    for index, ((expression, descending), value) in enumerate(zip(keys, values)):
+    for index, ((expression, descending), value) in enumerate(zip(keys, values, strict=False)):
         if value is None:
             # Only a NULL sort value is None; the null flag key before it already ordered it.
             greater: ColumnElement[bool] = sa.false()
@@ -177,6 +177,7 @@ def cursor_parameters(window: Window) -> dict[str, Any]:
 
 def window_shape(window: Window) -> tuple[Any, ...]:
     """What of a window shapes its statement: sizes, and where its cursors hold NULLs."""
+
     def nulls(values: tuple[Any, ...] | None) -> tuple[bool, ...] | None:
         return None if values is None else tuple(value is None for value in values)
 
@@ -232,9 +233,9 @@ async def fetch_page(
     and conditions): the statement is then compiled once for every page of every request
     (see `app.db.prepared`)."""
     want_total = wants.total
-    has_outside = wants.far_side(window) and (
-        window.before if window.backward else window.after
-    ) is not None
+    has_outside = (
+        wants.far_side(window) and (window.before if window.backward else window.after) is not None
+    )
     conditions = conditions_of(where)
 
     def flags() -> list[Any]:
@@ -305,9 +306,9 @@ async def fetch_pages_by_parent(
 
     `shape`, when given, stands for `columns` and `where`, as for `fetch_page`."""
     partition = table.c[parent_column.name]
-    has_outside = wants.far_side(window) and (
-        window.before if window.backward else window.after
-    ) is not None
+    has_outside = (
+        wants.far_side(window) and (window.before if window.backward else window.after) is not None
+    )
     limit = window.size + 1
     params: dict[str, Any] = {**cursor_parameters(window), "parents": list(parent_ids)}
     conditions = conditions_of(where)
@@ -327,9 +328,15 @@ async def fetch_pages_by_parent(
                 sa.select(
                     *columns,
                     partition.label("paging_parent"),
-                    sa.func.row_number().over(partition_by=partition, order_by=order).label("paging_rank"),
+                    sa.func.row_number()
+                    .over(partition_by=partition, order_by=order)
+                    .label("paging_rank"),
                 )
-                .where(one_of(connection, partition, parent_ids, name="parents"), *conditions(), *_cursor_conditions(keys, window))
+                .where(
+                    one_of(connection, partition, parent_ids, name="parents"),
+                    *conditions(),
+                    *_cursor_conditions(keys, window),
+                )
                 .subquery()
             )
             return (
@@ -345,9 +352,8 @@ async def fetch_pages_by_parent(
                 grouped[row.paging_parent] = [row]
             else:
                 rows_of.append(row)
-        return {
-            parent: _page(grouped.get(parent, []), window, None, 0) for parent in parent_ids
-        }
+        return {parent: _page(grouped.get(parent, []), window, None, 0) for parent in parent_ids}
+
     def counted() -> Any:
         keys = ordering.keys(table)
         order = _order_by(keys, reverse=window.backward)

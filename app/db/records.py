@@ -52,14 +52,10 @@ async def insert_row(db: Any, table: sa.Table, values: Mapping[str, Any]) -> Row
         return (await db.execute(statement)).one()  # type: ignore[no-any-return]
 
 
-async def update_row(
-    db: Any, table: sa.Table, db_id: int, values: Mapping[str, Any]
-) -> Row[Any]:
+async def update_row(db: Any, table: sa.Table, db_id: int, values: Mapping[str, Any]) -> Row[Any]:
     """Sets `values` on the row of `db_id` and answers it as stored. A unique violation raises
     UniqueViolation."""
-    statement = (
-        sa.update(table).where(table.c.id == db_id).values(dict(values)).returning(*table.c)
-    )
+    statement = sa.update(table).where(table.c.id == db_id).values(dict(values)).returning(*table.c)
     with unique_violations():
         return (await db.execute(statement)).one()  # type: ignore[no-any-return]
 

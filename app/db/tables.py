@@ -8,7 +8,7 @@ having both on the row lets tenancy filters run without joins.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,7 +35,7 @@ SQLModel.metadata.naming_convention = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _enum(enum_cls: type) -> sa.Enum:
@@ -265,9 +265,7 @@ class EligibleItem(SQLModel, table=True):
 
     __tablename__ = "eligible_item"
     __table_args__ = (
-        sa.CheckConstraint(
-            "(coupon_id IS NULL) <> (discount_code_id IS NULL)", name="one_owner"
-        ),
+        sa.CheckConstraint("(coupon_id IS NULL) <> (discount_code_id IS NULL)", name="one_owner"),
         sa.UniqueConstraint("coupon_id", "category", "item_id"),
         sa.UniqueConstraint("discount_code_id", "category", "item_id"),
     )
@@ -334,7 +332,9 @@ class Redemption(SiteOwned, table=True):
         # The cap counts of a redemption (total and per customer, never voided uses) read only
         # these, so a hot code's count stays an index scan however long its ledger grows.
         *(
-            sa.Index(f"ix_redemption_live_{owner}_customer", owner, "customer_id", **_live("voided_at"))
+            sa.Index(
+                f"ix_redemption_live_{owner}_customer", owner, "customer_id", **_live("voided_at")
+            )
             for owner in ("coupon_id", "discount_code_id", "coupon_code_id")
         ),
     )

@@ -56,8 +56,6 @@ def release(token: Token[Budget | None]) -> None:
     _budget.reset(token)
 
 
-
-
 def sqlite_begin(connection: Any, *, immediate: bool) -> None:
     """BEGIN, or BEGIN IMMEDIATE waiting for the writer lock at most what the request has
     left (`WriterLockTimeout` when it runs out)."""

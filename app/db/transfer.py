@@ -36,7 +36,9 @@ def _among(db: Any, expression: Any, values: Sequence[Any], item_type: Any) -> A
         return expression.in_(sa.select(sa.func.unnest(array)))
     # SQLite keeps UUIDs as 32 hexadecimal digits (SQLAlchemy's Uuid without native support).
     items = [value.hex if isinstance(value, uuid.UUID) else value for value in values]
-    listed = sa.func.json_each(sa.bindparam(None, json.dumps(items), type_=sa.String)).table_valued("value")
+    listed = sa.func.json_each(sa.bindparam(None, json.dumps(items), type_=sa.String)).table_valued(
+        "value"
+    )
     return expression.in_(sa.select(listed.c.value))
 
 
@@ -106,11 +108,15 @@ def _preferred(row: Row[Any], held: Row[Any]) -> bool:
     return row.id > held.id  # type: ignore[no-any-return]
 
 
-async def unique_ids_taken(db: Any, table: sa.Table, unique_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+async def unique_ids_taken(
+    db: Any, table: sa.Table, unique_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
     """Those of `unique_ids` some row of the table has, in any scope (a UUID is global)."""
     taken: set[uuid.UUID] = set()
     for chunk in _chunks(sorted(unique_ids)):
-        statement = sa.select(table.c.unique_id).where(_among(db, table.c.unique_id, chunk, sa.Uuid))
+        statement = sa.select(table.c.unique_id).where(
+            _among(db, table.c.unique_id, chunk, sa.Uuid)
+        )
         taken.update((await db.execute(statement)).scalars())
     return taken
 
@@ -124,7 +130,11 @@ async def rows_by_ids(db: Any, table: sa.Table, ids: Collection[int]) -> dict[in
 
 
 async def insert_many(
-    db: Any, table: sa.Table, rows: Sequence[Mapping[str, Any]], *, ids_of: Collection[uuid.UUID] = ()
+    db: Any,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    ids_of: Collection[uuid.UUID] = (),
 ) -> dict[uuid.UUID, int]:
     """Inserts the rows (each with its unique_id) and answers the ids of those whose unique_id
     is in `ids_of`. A plain executemany (no RETURNING) is the driver's fastest insert; the few
@@ -134,7 +144,9 @@ async def insert_many(
     await _insert_rows(db, table, rows)
     found: dict[uuid.UUID, int] = {}
     for chunk in _chunks(sorted(ids_of)):
-        statement = sa.select(table.c.id, table.c.unique_id).where(_among(db, table.c.unique_id, chunk, sa.Uuid))
+        statement = sa.select(table.c.id, table.c.unique_id).where(
+            _among(db, table.c.unique_id, chunk, sa.Uuid)
+        )
         found.update((row.unique_id, row.id) for row in (await db.execute(statement)).all())
     return found
 
@@ -152,7 +164,11 @@ def _insert_of(dialect: Any, table: sa.Table) -> tuple[str, list[tuple[str, Any,
         columns = [c for c in table.c if c.name != "id"]
         converters = []
         for column in columns:
-            default = column.default.arg if column.default is not None and column.default.is_scalar else None
+            default = (
+                column.default.arg
+                if column.default is not None and column.default.is_scalar
+                else None
+            )
             converters.append((column.name, default, column.type._cached_bind_processor(dialect)))
         names = ", ".join(column.name for column in columns)
         if dialect.name == "postgresql":
@@ -184,7 +200,7 @@ async def _insert_rows(db: Any, table: sa.Table, rows: Sequence[Mapping[str, Any
     if connection.dialect.name == "postgresql":
         await connection.exec_driver_sql(sql, tuple(columns))
     else:
-        await connection.exec_driver_sql(sql, list(zip(*columns)))
+        await connection.exec_driver_sql(sql, list(zip(*columns, strict=False)))
 
 
 async def update_one(db: Any, table: sa.Table, db_id: int, values: Mapping[str, Any]) -> None:
@@ -250,14 +266,20 @@ async def eligible_lists(
 
 
 async def replace_eligible_lists(
-    db: Any, owner_column: str, lists: Mapping[int, Sequence[tuple[ItemCategory, str]]], *, fresh: bool
+    db: Any,
+    owner_column: str,
+    lists: Mapping[int, Sequence[tuple[ItemCategory, str]]],
+    *,
+    fresh: bool,
 ) -> None:
     """Replaces the eligible rows of each owner in `lists`; `fresh` owners (just inserted)
     have none to delete."""
     table = t.ELIGIBLE_ITEM
     if not fresh:
         for chunk in _chunks(sorted(lists)):
-            await db.execute(sa.delete(table).where(_among(db, table.c[owner_column], chunk, sa.Integer)))
+            await db.execute(
+                sa.delete(table).where(_among(db, table.c[owner_column], chunk, sa.Integer))
+            )
     rows = [
         {owner_column: owner, "category": category, "item_id": item_id}
         for owner, items in lists.items()

@@ -36,7 +36,7 @@ import functools
 from collections import Counter as Tally
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,7 +67,7 @@ TOTAL = "total"
 def bucket_key(usage_period: UsagePeriod, start: datetime) -> str:
     """The key of the bucket of `usage_period` that starts at `start`; the period's name is
     part of it, so a bucket of another period is never read as this one's."""
-    return f"{usage_period.value}:{start.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+    return f"{usage_period.value}:{start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def bucket_at(usage_period: UsagePeriod | None, at: datetime, time_zone: str) -> str | None:
@@ -265,7 +265,7 @@ async def move(db: Any, uses: Iterable[Use], delta: int) -> None:
     UPDATE (executed for each) for those lowered."""
     tally: Tally[tuple[str, int, str]] = Tally()
     for use in uses:
-        for key in use.keys():
+        for key in use.keys():  # noqa: SIM118 (Use.keys() names its counters; Use is no mapping)
             tally[(use.owner_type, use.owner_id, key)] += delta
     added = [(*name, n) for name, n in sorted(tally.items()) if n > 0]
     if added:

@@ -20,7 +20,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -138,7 +138,7 @@ class Plan:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         self.rng = random.Random(seed)
-        self.now = now.astimezone(timezone.utc).replace(microsecond=0)
+        self.now = now.astimezone(UTC).replace(microsecond=0)
         self.updated_by = updated_by
         self.rows: dict[str, list[Row]] = {name: [] for name in TABLE_ORDER}
         # Live codes, case-insensitively: coupon codes per coupon, discount codes per site.

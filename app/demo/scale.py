@@ -13,7 +13,7 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,15 +31,76 @@ from app.domain.enums import (
 
 DEFAULT_CODES_PER_COUPON = 10
 
-_FIRST = (
-    "Ana Ben Chloé Dev Emma Felix Grace Hiro Isla Jonas Kemi Lena Marco Nina Oscar Priya "
-    "Quentin Rosa Sam Tariq Uma Victor Wen Xavier Yara Zoe Alice Bruno Carmen Daniel"
-).split()
-_LAST = (
-    "López Carter Martin Patel Schulz Wagner O'Neill Tanaka McGregor Becker Adeyemi Fischer "
-    "Rossi Petrova Lindqvist Shah Dubois Jiménez Okafor Hassan Green Sánchez Ortega Kim"
-).split()
-_COMPANY = "Acme Brightleaf Copperline Dune Elbe Fable Granite Harbour Ironwood Juniper".split()
+_FIRST = [
+    "Ana",
+    "Ben",
+    "Chloé",
+    "Dev",
+    "Emma",
+    "Felix",
+    "Grace",
+    "Hiro",
+    "Isla",
+    "Jonas",
+    "Kemi",
+    "Lena",
+    "Marco",
+    "Nina",
+    "Oscar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Xavier",
+    "Yara",
+    "Zoe",
+    "Alice",
+    "Bruno",
+    "Carmen",
+    "Daniel",
+]
+_LAST = [
+    "López",
+    "Carter",
+    "Martin",
+    "Patel",
+    "Schulz",
+    "Wagner",
+    "O'Neill",
+    "Tanaka",
+    "McGregor",
+    "Becker",
+    "Adeyemi",
+    "Fischer",
+    "Rossi",
+    "Petrova",
+    "Lindqvist",
+    "Shah",
+    "Dubois",
+    "Jiménez",
+    "Okafor",
+    "Hassan",
+    "Green",
+    "Sánchez",
+    "Ortega",
+    "Kim",
+]
+_COMPANY = [
+    "Acme",
+    "Brightleaf",
+    "Copperline",
+    "Dune",
+    "Elbe",
+    "Fable",
+    "Granite",
+    "Harbour",
+    "Ironwood",
+    "Juniper",
+]
 _SUFFIX = ("Ltd", "GmbH", "SL", "LLP", "Co")
 _SITE_KINDS = (
     ("GBP", "Europe/London", 2000),
@@ -444,7 +505,7 @@ def build_scale(
     )
     if sites < 1:
         raise ValueError(f"sites must be at least 1, got {sites}")
-    now = now or datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    now = now or datetime.now(UTC).replace(second=0, microsecond=0)
     plan = Plan(seed=seed, now=now, updated_by="seed-scale")
     s = _Scale(plan)
     site_rows = s.world(sites, sizes["customers"])

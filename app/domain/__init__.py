@@ -39,6 +39,7 @@ from app.domain.codes import (
     generate_codes,
     normalize_code,
 )
+from app.domain.currencies import is_currency_code
 from app.domain.enums import (
     Channel,
     CodeCharset,
@@ -50,7 +51,6 @@ from app.domain.enums import (
     UsagePeriod,
 )
 from app.domain.rules import Attempt, CodeFacts, Customer, Outcome, Usage, evaluate, public_reason
-from app.domain.currencies import is_currency_code
 from app.domain.terms import Terms, TermsProblem, validate_terms
 from app.domain.windows import Window, intersect
 

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.domain.enums import DiscountKind, ItemCategory
 from app.domain.currencies import is_currency_code
+from app.domain.enums import DiscountKind, ItemCategory
 from app.domain.terms import Terms
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar as _stdlib_calendar
 import functools
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
 from app.domain.enums import ExpirationUnit, UsagePeriod
@@ -39,7 +39,7 @@ def to_utc(at: datetime) -> datetime:
     """`at` converted to UTC; naive datetimes are refused because their instant is unknown."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"expected a timezone-aware datetime, got naive {at.isoformat()}")
-    return at.astimezone(timezone.utc)
+    return at.astimezone(UTC)
 
 
 def local_to_utc(wall: datetime, tz: ZoneInfo | str) -> datetime:
@@ -51,7 +51,7 @@ def local_to_utc(wall: datetime, tz: ZoneInfo | str) -> datetime:
     """
     if wall.tzinfo is not None:
         raise ValueError(f"expected a naive local wall time, got {wall.isoformat()}")
-    return wall.replace(tzinfo=zone(tz)).astimezone(timezone.utc)
+    return wall.replace(tzinfo=zone(tz)).astimezone(UTC)
 
 
 def local_date(at: datetime, tz: ZoneInfo | str) -> date:
@@ -153,5 +153,5 @@ def resolve_bound(value: date | datetime, tz: ZoneInfo | str, *, end: bool) -> d
     if isinstance(value, datetime):  # checked first: datetime is a subclass of date
         if value.tzinfo is None or value.utcoffset() is None:
             return local_to_utc(value, tz)
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     return end_of_local_day(value, tz) if end else start_of_local_day(value, tz)

@@ -180,6 +180,4 @@ def generate_codes(
     if problem:
         raise ValueError(problem)
     avoid = {code_key(c) for c in taken}
-    return draw_codes(
-        count, length=length, prefix=prefix, charset=charset, rng=rng, avoid=avoid
-    )
+    return draw_codes(count, length=length, prefix=prefix, charset=charset, rng=rng, avoid=avoid)

@@ -66,7 +66,9 @@ class Access:
         the sites or of the organisation (no sites: a grant on the organisation itself)."""
         scope = self.scope(type_name, action)
         if not any(scope.covers(site_id, organisation_id) for site_id in site_ids or (0,)):
-            raise _refusal(type_name, action, " on this site" if site_ids else " on this organisation")
+            raise _refusal(
+                type_name, action, " on this site" if site_ids else " on this organisation"
+            )
 
 
 def _refusal(type_name: str, action: Action, where: str) -> Forbidden:

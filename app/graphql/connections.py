@@ -5,8 +5,9 @@ arguments, the list's filter and order inputs and `trashed`. Top-level lists run
 query; nested lists batch every parent's page into one statement through a dataloader.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any
 
 import strawberry
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
@@ -23,7 +24,10 @@ from app.graphql.rendering import rendered_node
 from app.graphql.trashed import effective_trashed, response_path
 from app.graphql.types.base import NODE_TYPES, build_for
 
-TrashedEnum = strawberry.enum(Trashed, description="Soft-deleted records: leave out (WITHOUT), include (WITH) or only them (ONLY).")
+TrashedEnum = strawberry.enum(
+    Trashed,
+    description="Soft-deleted records: leave out (WITHOUT), include (WITH) or only them (ONLY).",
+)
 
 
 def selects(info: Any, *path: str) -> bool:
@@ -100,13 +104,13 @@ def _where(info: Any, spec: ListSpec, filter_input: Any) -> tuple[Callable[[], l
 class ListArguments:
     """The arguments of a list field (see `connection_field`)."""
 
-    first: Optional[int] = None
-    after: Optional[str] = None
-    last: Optional[int] = None
-    before: Optional[str] = None
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
     filter: Any = None
     order_by: Any = None
-    trashed: Optional[Trashed] = None
+    trashed: Trashed | None = None
 
 
 async def resolve_list(
@@ -214,7 +218,7 @@ def connection_field(
     node: Any,
     *,
     description: str,
-    parent_column: Optional[str] = None,
+    parent_column: str | None = None,
 ) -> Any:
     """A strawberry field listing `spec` records as a `Connection[node]`."""
     Filter, Order = FILTERS[spec.name], ORDERS[spec.name]
@@ -228,13 +232,29 @@ def connection_field(
     async def pages(
         parents: list[Any],
         info: strawberry.Info,
-        first: Annotated[Optional[int], strawberry.argument(description="Page size from the start (default 25, at most 1000).")] = None,
-        after: Annotated[Optional[str], strawberry.argument(description="Cursor to start after.")] = None,
-        last: Annotated[Optional[int], strawberry.argument(description="Page size from the end.")] = None,
-        before: Annotated[Optional[str], strawberry.argument(description="Cursor to end before.")] = None,
-        filter: Annotated[Optional[Filter], strawberry.argument(description="Conditions the records must meet.")] = None,  # type: ignore[valid-type]
-        order_by: Annotated[Optional[Order], strawberry.argument(description="Sort order (default: by id, ascending).")] = None,  # type: ignore[valid-type]
-        trashed: Annotated[Optional[TrashedEnum], strawberry.argument(description=trashed_help)] = trashed_default,  # type: ignore[valid-type]
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="Page size from the start (default 25, at most 1000)."),
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to start after.")
+        ] = None,
+        last: Annotated[
+            int | None, strawberry.argument(description="Page size from the end.")
+        ] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description="Cursor to end before.")
+        ] = None,
+        filter: Annotated[
+            Filter | None, strawberry.argument(description="Conditions the records must meet.")
+        ] = None,  # type: ignore[valid-type]
+        order_by: Annotated[
+            Order | None,
+            strawberry.argument(description="Sort order (default: by id, ascending)."),
+        ] = None,  # type: ignore[valid-type]
+        trashed: Annotated[
+            TrashedEnum | None, strawberry.argument(description=trashed_help)
+        ] = trashed_default,  # type: ignore[valid-type]
     ) -> list[Connection[Any]]:
         arguments = ListArguments(first, after, last, before, filter, order_by, trashed)
         build = build_for(spec.name)

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from types import TracebackType
 from contextvars import Token
+from types import TracebackType
 from typing import Final
 
 from app.db import time_budget

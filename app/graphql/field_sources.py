@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from app.db.filters import ListSpec
 
@@ -22,7 +22,7 @@ class RelatedRecord:
     type_name: str
     attribute: str
     # A column of that record instead of the record itself (e.g. the referrer's UUID).
-    column: Optional[str] = None
+    column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class ChildPages:
     top-level list, whose parent is the query root)."""
 
     spec: ListSpec
-    parent_column: Optional[str]
+    parent_column: str | None
 
 
 @dataclass(frozen=True)

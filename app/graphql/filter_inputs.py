@@ -7,8 +7,8 @@ Generating them from `app.db.lists` keeps the API and the SQL from drifting apar
 
 import enum
 import uuid
-from datetime import datetime, timezone
-from typing import Annotated, Any, Optional
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import strawberry
 
@@ -22,51 +22,53 @@ from app.graphql.pagination import OrderDirection
 
 @strawberry.input(description="Conditions on an id; values are global ids.")
 class IDFilter:
-    eq: Optional[strawberry.ID] = strawberry.field(default=None, description="Equal to.")
-    in_: Optional[list[strawberry.ID]] = strawberry.field(
+    eq: strawberry.ID | None = strawberry.field(default=None, description="Equal to.")
+    in_: list[strawberry.ID] | None = strawberry.field(
         default=None, name="in", description="One of."
     )
-    is_null: Optional[bool] = strawberry.field(default=None, description="Unset (true) or set.")
+    is_null: bool | None = strawberry.field(default=None, description="Unset (true) or set.")
 
 
 @strawberry.input(description="Conditions on a UUID.")
 class UUIDFilter:
-    eq: Optional[uuid.UUID] = strawberry.field(default=None, description="Equal to.")
-    in_: Optional[list[uuid.UUID]] = strawberry.field(
-        default=None, name="in", description="One of."
-    )
+    eq: uuid.UUID | None = strawberry.field(default=None, description="Equal to.")
+    in_: list[uuid.UUID] | None = strawberry.field(default=None, name="in", description="One of.")
 
 
 @strawberry.input(description="Conditions on text; contains and startsWith ignore letter case.")
 class StringFilter:
-    eq: Optional[str] = strawberry.field(default=None, description="Exactly equal to.")
-    ne: Optional[str] = strawberry.field(default=None, description="Not equal to.")
-    in_: Optional[list[str]] = strawberry.field(default=None, name="in", description="One of.")
-    contains: Optional[str] = strawberry.field(default=None, description="Contains, any case.")
-    starts_with: Optional[str] = strawberry.field(default=None, description="Starts with, any case.")
-    is_null: Optional[bool] = strawberry.field(default=None, description="Unset (true) or set.")
+    eq: str | None = strawberry.field(default=None, description="Exactly equal to.")
+    ne: str | None = strawberry.field(default=None, description="Not equal to.")
+    in_: list[str] | None = strawberry.field(default=None, name="in", description="One of.")
+    contains: str | None = strawberry.field(default=None, description="Contains, any case.")
+    starts_with: str | None = strawberry.field(default=None, description="Starts with, any case.")
+    is_null: bool | None = strawberry.field(default=None, description="Unset (true) or set.")
 
 
-@strawberry.input(description="Conditions on a whole number; gte/lte are the seeds' from_/to_ ranges.")
+@strawberry.input(
+    description="Conditions on a whole number; gte/lte are the seeds' from_/to_ ranges."
+)
 class IntFilter:
-    eq: Optional[int] = strawberry.field(default=None, description="Equal to.")
-    ne: Optional[int] = strawberry.field(default=None, description="Not equal to.")
-    in_: Optional[list[int]] = strawberry.field(default=None, name="in", description="One of.")
-    gt: Optional[int] = strawberry.field(default=None, description="Greater than.")
-    gte: Optional[int] = strawberry.field(default=None, description="Greater than or equal to.")
-    lt: Optional[int] = strawberry.field(default=None, description="Less than.")
-    lte: Optional[int] = strawberry.field(default=None, description="Less than or equal to.")
-    is_null: Optional[bool] = strawberry.field(default=None, description="Unset (true) or set.")
+    eq: int | None = strawberry.field(default=None, description="Equal to.")
+    ne: int | None = strawberry.field(default=None, description="Not equal to.")
+    in_: list[int] | None = strawberry.field(default=None, name="in", description="One of.")
+    gt: int | None = strawberry.field(default=None, description="Greater than.")
+    gte: int | None = strawberry.field(default=None, description="Greater than or equal to.")
+    lt: int | None = strawberry.field(default=None, description="Less than.")
+    lte: int | None = strawberry.field(default=None, description="Less than or equal to.")
+    is_null: bool | None = strawberry.field(default=None, description="Unset (true) or set.")
 
 
-@strawberry.input(description="Conditions on an instant (ISO 8601 with offset); gte/lte are from_/to_.")
+@strawberry.input(
+    description="Conditions on an instant (ISO 8601 with offset); gte/lte are from_/to_."
+)
 class DateTimeFilter:
-    eq: Optional[datetime] = strawberry.field(default=None, description="At exactly.")
-    gt: Optional[datetime] = strawberry.field(default=None, description="After.")
-    gte: Optional[datetime] = strawberry.field(default=None, description="At or after.")
-    lt: Optional[datetime] = strawberry.field(default=None, description="Before.")
-    lte: Optional[datetime] = strawberry.field(default=None, description="At or before.")
-    is_null: Optional[bool] = strawberry.field(default=None, description="Unset (true) or set.")
+    eq: datetime | None = strawberry.field(default=None, description="At exactly.")
+    gt: datetime | None = strawberry.field(default=None, description="After.")
+    gte: datetime | None = strawberry.field(default=None, description="At or after.")
+    lt: datetime | None = strawberry.field(default=None, description="Before.")
+    lte: datetime | None = strawberry.field(default=None, description="At or before.")
+    is_null: bool | None = strawberry.field(default=None, description="Unset (true) or set.")
 
 
 _OP_INPUTS: dict[FieldKind, type] = {
@@ -88,9 +90,9 @@ def _enum_filter(enum_cls: type[enum.Enum]) -> type:
             (),
             {
                 "__annotations__": {
-                    "eq": Optional[gql_enum],
-                    "ne": Optional[gql_enum],
-                    "in_": Optional[list[gql_enum]],  # type: ignore[valid-type]
+                    "eq": gql_enum | None,
+                    "ne": gql_enum | None,
+                    "in_": list[gql_enum] | None,  # type: ignore[valid-type]
                 },
                 "eq": strawberry.field(default=None, description="Equal to."),
                 "ne": strawberry.field(default=None, description="Not equal to."),
@@ -108,15 +110,15 @@ def _filter_input(spec: ListSpec) -> type:
     namespace: dict[str, Any] = {}
     for f in spec.fields:
         if f.kind is FieldKind.BOOLEAN:
-            annotations[f.name] = Optional[bool]
+            annotations[f.name] = bool | None
         elif f.kind is FieldKind.ENUM:
             assert f.enum is not None
-            annotations[f.name] = Optional[_enum_filter(f.enum)]
+            annotations[f.name] = _enum_filter(f.enum) | None
         else:
-            annotations[f.name] = Optional[_OP_INPUTS[f.kind]]
+            annotations[f.name] = _OP_INPUTS[f.kind] | None
         namespace[f.name] = strawberry.field(default=None, description=f.description)
     name = f"{spec.name}Filter"
-    self_list = Optional[list[Annotated[name, strawberry.lazy(__name__)]]]  # type: ignore[misc,valid-type]
+    self_list = list[Annotated[name, strawberry.lazy(__name__)]] | None  # type: ignore[misc,valid-type]
     annotations["and_"] = self_list
     annotations["or_"] = self_list
     namespace["and_"] = strawberry.field(
@@ -164,12 +166,14 @@ def _instant(value: datetime, path: str) -> datetime:
     if value.tzinfo is None:
         raise BadInput(f"{path}: give an offset (Z or +HH:MM) with the date-time", field=path)
     try:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     except OverflowError:
         raise BadInput(f"{path}: the date-time is out of range", field=path) from None
 
 
-def _value(spec: ListSpec, field_name: str, kind: FieldKind, id_type: str, value: Any, path: str) -> Any:
+def _value(
+    spec: ListSpec, field_name: str, kind: FieldKind, id_type: str, value: Any, path: str
+) -> Any:
     if kind is FieldKind.DATETIME and isinstance(value, datetime):
         return _instant(value, path)
     if kind is FieldKind.ID and value is not None and not isinstance(value, bool):
@@ -181,7 +185,9 @@ def _value(spec: ListSpec, field_name: str, kind: FieldKind, id_type: str, value
     return value.value if isinstance(value, enum.Enum) else value
 
 
-def to_conditions(spec: ListSpec, given: Any, path: str = "filter") -> tuple[list[Condition], list[list[list[Condition]]]]:
+def to_conditions(
+    spec: ListSpec, given: Any, path: str = "filter"
+) -> tuple[list[Condition], list[list[list[Condition]]]]:
     """The AND-ed conditions of a filter input, and its nested `or` groups (each a list of
     alternatives, each alternative a list of AND-ed conditions)."""
     conditions: list[Condition] = []
@@ -202,7 +208,18 @@ def to_conditions(spec: ListSpec, given: Any, path: str = "filter") -> tuple[lis
             op = _ATTR_TO_OP[attr]
             id_type = f.id_type or spec.name
             conditions.append(
-                Condition(f.name, op, _value(spec, f.name, f.kind, id_type, op_value, f"{field_path}.{strawberry_name(attr)}"))
+                Condition(
+                    f.name,
+                    op,
+                    _value(
+                        spec,
+                        f.name,
+                        f.kind,
+                        id_type,
+                        op_value,
+                        f"{field_path}.{strawberry_name(attr)}",
+                    ),
+                )
             )
     for i, nested in enumerate(given.and_ or []):
         inner, inner_or = to_conditions(spec, nested, f"{path}.and[{i}]")
@@ -213,7 +230,9 @@ def to_conditions(spec: ListSpec, given: Any, path: str = "filter") -> tuple[lis
         for i, nested in enumerate(given.or_):
             inner, inner_or = to_conditions(spec, nested, f"{path}.or[{i}]")
             if inner_or:
-                raise BadInput(f"{path}.or[{i}]: nest `or` inside `and`, not inside `or`", field=path)
+                raise BadInput(
+                    f"{path}.or[{i}]: nest `or` inside `and`, not inside `or`", field=path
+                )
             alternatives.append(inner)
         or_groups.append(alternatives)
     return conditions, or_groups

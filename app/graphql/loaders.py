@@ -149,7 +149,17 @@ class Loaders:
         columns: Sequence[Any],
     ) -> PageByParentLoader:
         """`columns`: what is read of each row (all of them, or what rendering needs)."""
-        key = ("page", spec.name, parent_column, trashed, where_key, ordering, window, wants, columns)
+        key = (
+            "page",
+            spec.name,
+            parent_column,
+            trashed,
+            where_key,
+            ordering,
+            window,
+            wants,
+            columns,
+        )
         if key not in self._made:
             self._made[key] = PageByParentLoader(
                 self.db,

@@ -49,7 +49,10 @@ class Connection(Generic[N]):
 
 
 def encode_cursor(ordering: Ordering, values: tuple[Any, ...]) -> str:
-    payload = [ordering.sort.name, [v.isoformat() if isinstance(v, datetime) else v for v in values]]
+    payload = [
+        ordering.sort.name,
+        [v.isoformat() if isinstance(v, datetime) else v for v in values],
+    ]
     return base64.urlsafe_b64encode(orjson.dumps(payload)).decode()
 
 
@@ -60,7 +63,7 @@ def decode_cursor(cursor: str, ordering: Ordering, *, field: str) -> tuple[Any, 
         kinds = ordering.value_kinds()
         if name != ordering.sort.name or len(values) != len(kinds):
             raise problem
-        return tuple(_revive(value, kind) for value, kind in zip(values, kinds))
+        return tuple(_revive(value, kind) for value, kind in zip(values, kinds, strict=False))
     except (binascii.Error, ValueError, TypeError):
         raise problem from None
 
@@ -128,7 +131,7 @@ def to_connection(
     nodes = [build(row) for row in rows]
     if cursors and edges:
         positions = [encode_cursor(ordering, ordering.cursor_values(row)) for row in rows]
-        made = [Edge(cursor=c, node=n) for c, n in zip(positions, nodes)]
+        made = [Edge(cursor=c, node=n) for c, n in zip(positions, nodes, strict=False)]
     elif cursors and rows:
         first = encode_cursor(ordering, ordering.cursor_values(rows[0]))
         last = encode_cursor(ordering, ordering.cursor_values(rows[-1])) if len(rows) > 1 else first

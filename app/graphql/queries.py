@@ -4,7 +4,7 @@ No `from __future__ import annotations` here: the `_by_id` factory's return anno
 the real class when strawberry reads it.
 """
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import strawberry
 
@@ -32,7 +32,9 @@ from app.graphql.types.site import Site
 
 CouponCodeFilter = FILTERS["CouponCode"]
 CouponCodeOrder = ORDERS["CouponCode"]
-TRASHED_HELP = "Soft-deleted records: WITHOUT (default), WITH or ONLY; holds for every nested field."
+TRASHED_HELP = (
+    "Soft-deleted records: WITHOUT (default), WITH or ONLY; holds for every nested field."
+)
 
 
 async def fetch_node(info: Any, type_name: str, db_id: int, trashed: Trashed | None) -> Any:
@@ -67,21 +69,27 @@ def _by_id(type_name: str, node: Any, description: str) -> Any:
         roots: list[Any],
         info: strawberry.Info,
         id: strawberry.ID,
-        trashed: Annotated[TrashedEnum, strawberry.argument(description=TRASHED_HELP)] = Trashed.WITHOUT,  # type: ignore[valid-type]
+        trashed: Annotated[
+            TrashedEnum, strawberry.argument(description=TRASHED_HELP)
+        ] = Trashed.WITHOUT,  # type: ignore[valid-type]
     ) -> list[Any]:
         return [await fetch_by_global_id(info, type_name, id, trashed) for _ in roots]
 
-    return strawberry.field(resolver=batched(by_id, returns=Optional[node]), description=description)
+    return strawberry.field(resolver=batched(by_id, returns=node | None), description=description)
 
 
 @strawberry.type
 class ReadQuery:
-    @strawberry.field(description="Any record by its global id (Relay); null when missing or not visible.")
+    @strawberry.field(
+        description="Any record by its global id (Relay); null when missing or not visible."
+    )
     async def node(
         self,
         info: strawberry.Info,
         id: strawberry.ID,
-        trashed: Annotated[TrashedEnum, strawberry.argument(description=TRASHED_HELP)] = Trashed.WITHOUT,  # type: ignore[valid-type]
+        trashed: Annotated[
+            TrashedEnum, strawberry.argument(description=TRASHED_HELP)
+        ] = Trashed.WITHOUT,  # type: ignore[valid-type]
     ) -> Node | None:
         parsed = parse_global_id(id)
         if parsed is None or parsed[0] not in NODE_TYPES:
@@ -96,14 +104,18 @@ class ReadQuery:
     assignment = _by_id("Assignment", Assignment, "An assignment by id.")
     redemption = _by_id("Redemption", Redemption, "A redemption by id.")
 
-    @strawberry.field(description="A discount code by id, or by its code within a site (any letter case).")
+    @strawberry.field(
+        description="A discount code by id, or by its code within a site (any letter case)."
+    )
     async def discount_code(
         self,
         info: strawberry.Info,
         id: strawberry.ID | None = None,
         code: str | None = None,
         site_id: strawberry.ID | None = None,
-        trashed: Annotated[TrashedEnum, strawberry.argument(description=TRASHED_HELP)] = Trashed.WITHOUT,  # type: ignore[valid-type]
+        trashed: Annotated[
+            TrashedEnum, strawberry.argument(description=TRASHED_HELP)
+        ] = Trashed.WITHOUT,  # type: ignore[valid-type]
     ) -> DiscountCode | None:
         if id is not None:
             if code is not None or site_id is not None:
@@ -124,16 +136,25 @@ class ReadQuery:
         )
         return page.nodes[0] if page.nodes else None
 
-    organisations = connection_field(lists.ORGANISATIONS, Organisation, description="Organisations the caller can see.")
+    organisations = connection_field(
+        lists.ORGANISATIONS, Organisation, description="Organisations the caller can see."
+    )
     sites = connection_field(lists.SITES, Site, description="Sites the caller can see.")
-    customers = connection_field(lists.CUSTOMERS, Customer, description="Customers the caller can see.")
+    customers = connection_field(
+        lists.CUSTOMERS, Customer, description="Customers the caller can see."
+    )
     coupons = connection_field(lists.COUPONS, Coupon, description="Coupons (campaigns).")
-    discount_codes = connection_field(lists.DISCOUNT_CODES, DiscountCode, description="Standalone discount codes.")
+    discount_codes = connection_field(
+        lists.DISCOUNT_CODES, DiscountCode, description="Standalone discount codes."
+    )
     assignments = connection_field(
-        lists.ASSIGNMENTS, Assignment,
+        lists.ASSIGNMENTS,
+        Assignment,
         description="Codes assigned to customers (Nexudus CoworkerDiscountCodes search).",
     )
-    redemptions = connection_field(lists.REDEMPTIONS, Redemption, description="Uses of codes: the ledger.")
+    redemptions = connection_field(
+        lists.REDEMPTIONS, Redemption, description="Uses of codes: the ledger."
+    )
 
     @strawberry.field(
         description="Coupon codes across every organisation the caller can see; `code` looks up "
@@ -150,7 +171,9 @@ class ReadQuery:
         before: str | None = None,
         filter: CouponCodeFilter | None = None,  # type: ignore[valid-type]
         order_by: CouponCodeOrder | None = None,  # type: ignore[valid-type]
-        trashed: Annotated[TrashedEnum, strawberry.argument(description=TRASHED_HELP)] = Trashed.WITHOUT,  # type: ignore[valid-type]
+        trashed: Annotated[
+            TrashedEnum, strawberry.argument(description=TRASHED_HELP)
+        ] = Trashed.WITHOUT,  # type: ignore[valid-type]
     ) -> Connection[CouponCode]:
         extra = () if code is None else (coupon_code_key_condition(code),)
         return await resolve_list(

@@ -52,8 +52,8 @@ from strawberry.types.arguments import convert_arguments
 
 from app.auth.roles import Action
 from app.db import json_sql
-from app.db.json_sql import ColumnKind
 from app.db.filters import ListSpec, Trashed, trashed_condition
+from app.db.json_sql import ColumnKind
 from app.db.paging import Ordering, ascending_order
 from app.db.tenancy import scope_condition
 from app.graphql.executor.plan import variables_in
@@ -164,9 +164,7 @@ class Renderer:
             ex.hide_suggestions,
         ).grouped_field_set  # fmt: skip
 
-    def _node(
-        self, type_: Any, details: list[Any], table: Any, trashed: Trashed
-    ) -> Any:
+    def _node(self, type_: Any, details: list[Any], table: Any, trashed: Trashed) -> Any:
         """`{...}` of the selection on a record of `type_` held by `table`'s row."""
         type_ = get_nullable_type(type_)
         if not is_object_type(type_) or type_.name not in NODE_TYPES:
@@ -196,7 +194,13 @@ class Renderer:
         return json_sql.json_object(pairs)
 
     def _field(
-        self, type_: Any, cls: type, field_def: Any, details: list[Any], table: Any, trashed: Trashed
+        self,
+        type_: Any,
+        cls: type,
+        field_def: Any,
+        details: list[Any],
+        table: Any,
+        trashed: Trashed,
     ) -> Any:
         definition = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
         if definition is None or definition.extensions:
@@ -267,7 +271,12 @@ class Renderer:
         return json_sql.map_entries(mapping, entry)
 
     def _related(
-        self, source: RelatedRecord, field_def: Any, details: list[Any], table: Any, trashed: Trashed
+        self,
+        source: RelatedRecord,
+        field_def: Any,
+        details: list[Any],
+        table: Any,
+        trashed: Trashed,
     ) -> Any:
         if field_def.args or is_non_null_type(field_def.type):
             raise NotRendered
@@ -289,10 +298,16 @@ class Renderer:
         if len(details) != 1:  # the same list merged from several places: arguments per node
             raise NotRendered
         arguments = ListArguments(**self._arguments(definition, field_def, details[0].node))
-        if arguments.after is not None or arguments.before is not None or arguments.last is not None:
+        if (
+            arguments.after is not None
+            or arguments.before is not None
+            or arguments.last is not None
+        ):
             raise NotRendered
         spec = source.spec
-        ordering, window, where, _ = prepare_list(SimpleNamespace(context=self.context), spec, arguments)
+        ordering, window, where, _ = prepare_list(
+            SimpleNamespace(context=self.context), spec, arguments
+        )
         where = where()
         chosen = arguments.trashed if arguments.trashed is not None else trashed
         child = self._alias(spec)

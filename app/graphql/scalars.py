@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, NewType
 
@@ -79,7 +79,7 @@ def _offset(text: str | None, value: str) -> timezone | None:
     if text is None:
         return None
     if text in "Zz":
-        return timezone.utc
+        return UTC
     hours, minutes = int(text[1:3]), int(text[4:6])
     if hours > 23 or minutes > 59:
         raise WireFormError(f"{value!r} has an offset out of range (at most ±23:59)")
@@ -166,7 +166,7 @@ DECIMAL_SCALAR = strawberry.scalar(
     name="Decimal",
     description=(
         "A decimal number as a string (or a JSON number): an optional minus, ASCII digits,"
-        " optionally a point and more digits, e.g. \"12.5\". No exponent, no other digits."
+        ' optionally a point and more digits, e.g. "12.5". No exponent, no other digits.'
     ),
     serialize=str,
     parse_value=parse_decimal,

@@ -14,11 +14,10 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
-
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.orjson import OrjsonFormatter
 
@@ -55,7 +54,7 @@ class JsonFormatter(OrjsonFormatter):
             "logger": record.name,
             "message": record.getMessage(),
             **fields,
-            "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(),
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
         }
         return orjson.dumps(line).decode()
 

@@ -185,4 +185,3 @@ async def upsert_customers(
                 written.append(current)
                 counts["unchanged"] += 1
     return Upserted(written, **counts)
-

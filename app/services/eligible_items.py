@@ -23,7 +23,6 @@ Eligible = dict[ItemCategory, frozenset[str]]
 MAX_ITEM_ID_LENGTH = 128
 
 
-
 class CategoryList(Protocol):
     category: ItemCategory
     item_ids: list[str]

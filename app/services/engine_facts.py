@@ -13,7 +13,7 @@ them apart by the time it takes either (`CodeSearch.even`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -155,7 +155,7 @@ def moment(
     day, a naive time is site-local) and the usage period containing it, if any; an instant
     too near the ends of the calendar to convert is OUT_OF_RANGE at `path`."""
     try:
-        instant = datetime.now(timezone.utc)
+        instant = datetime.now(UTC)
         if at is not None:
             instant = resolve_bound(at, time_zone, end=False)
         bounds = None if period is None else usage_period_bounds(period, instant, time_zone)

@@ -16,8 +16,8 @@ from typing import Protocol
 
 from app.domain.amounts import BasketLine
 from app.domain.codes import code_key
-from app.domain.enums import Channel, ItemCategory
 from app.domain.currencies import currency_problem, is_currency_code
+from app.domain.enums import Channel, ItemCategory
 from app.services.problems import Problem, ProblemCode, Problems
 
 Path = tuple[str, ...]
@@ -69,8 +69,13 @@ class CodeRequest:
             "code": code_key(self.code),
             "currency": self.currency,
             "lines": [
-                [line.category.value, line.item_id, line.quantity, line.unit_price,
-                 line.net_unit_price]
+                [
+                    line.category.value,
+                    line.item_id,
+                    line.quantity,
+                    line.unit_price,
+                    line.net_unit_price,
+                ]
                 for line in self.lines
             ],
             "coupon": self.coupon_id,

@@ -27,8 +27,8 @@ from datetime import date, datetime
 from typing import Any
 
 from app.db import ledger, sites, usage_counters
-from app.db.claim import claim
 from app.db import tables as t
+from app.db.claim import claim
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
 from app.db.records import update_row
@@ -303,9 +303,10 @@ async def usage_stats(
     if found.is_coupon_code:
         owner = await ledger.row_by_id(db, t.COUPON, owner_id)
     terms = terms_from_row(owner, await eligible_items(db, owner_column, owner_id))
-    if offering_id is not None:
-        if not is_eligible(terms, BasketLine(ItemCategory.OFFERING, offering_id, 1, 0)):
-            return None
+    if offering_id is not None and not is_eligible(
+        terms, BasketLine(ItemCategory.OFFERING, offering_id, 1, 0)
+    ):
+        return None
     if terms.max_uses is None:
         return None
     _, period = moment(booking, site.time_zone, terms.usage_period, "bookingDate")

@@ -69,7 +69,9 @@ def import_parser() -> argparse.ArgumentParser:
     )
     _common(parser, _formats(reader))
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    parser.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="say what would change; write nothing"
+    )
     parser.add_argument(
         "--skip-invalid", action="store_true",
         help="write the valid records; write the refused ones to the rejects file",
@@ -85,7 +87,9 @@ def import_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def import_main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def import_main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     args = import_parser().parse_args(argv)
     out, err = stdout or sys.stdout, stderr or sys.stderr
     for path in args.files:
@@ -148,15 +152,20 @@ def import_main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = No
 
 def export_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="scripts/export", description="Export a site's records in a vendor's format or JSON Lines."
+        prog="scripts/export",
+        description="Export a site's records in a vendor's format or JSON Lines.",
     )
     _common(parser, _formats(writer))
-    parser.add_argument("--trashed", choices=TRASHED, default="WITHOUT", help="soft-deleted records")
+    parser.add_argument(
+        "--trashed", choices=TRASHED, default="WITHOUT", help="soft-deleted records"
+    )
     parser.add_argument("--out", type=Path, help="file to write (default: stdout)")
     return parser
 
 
-def export_main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def export_main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     args = export_parser().parse_args(argv)
     out, err = stdout or sys.stdout, stderr or sys.stderr
     engine = create_engine(_settings(args))
@@ -177,7 +186,9 @@ def export_main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = No
         else:
             # Written beside the target and renamed into place: a failed export leaves no half file.
             directory = args.out.resolve().parent
-            with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=directory, delete=False) as spool:
+            with tempfile.NamedTemporaryFile(
+                "w", encoding="utf-8", newline="", dir=directory, delete=False
+            ) as spool:
                 try:
                     count = asyncio.run(run(spool))
                 except BaseException:

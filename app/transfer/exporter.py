@@ -58,7 +58,10 @@ def _ref(row: Any, field: str) -> dict[str, str] | None:
     if unique_id is None:
         return None
     external_id = row._mapping[f"{field}__external_id"]
-    return {"uniqueId": str(unique_id), **({"externalId": external_id} if external_id is not None else {})}
+    return {
+        "uniqueId": str(unique_id),
+        **({"externalId": external_id} if external_id is not None else {}),
+    }
 
 
 def _common(type_name: str, row: Any) -> dict[str, Any]:
@@ -182,7 +185,11 @@ def _redemption(row: Any) -> dict[str, Any]:
 
 async def _pages(db: Any, site: Any, trashed: str) -> AsyncIterator[list[dict[str, Any]]]:
     for type_name, table in _TABLES:
-        scope = ("organisation_id", site.organisation_id) if type_name == "Customer" else ("site_id", site.id)
+        scope = (
+            ("organisation_id", site.organisation_id)
+            if type_name == "Customer"
+            else ("site_id", site.id)
+        )
         async for rows in stored.export_pages(db, table, scope, trashed):
             if type_name in ("Coupon", "DiscountCode"):
                 column = "coupon_id" if type_name == "Coupon" else "discount_code_id"
@@ -199,11 +206,24 @@ async def _pages(db: Any, site: Any, trashed: str) -> AsyncIterator[list[dict[st
                     for row in rows
                 ]
                 continue
-            convert = {"Customer": _customer, "CouponCode": _coupon_code, "Assignment": _assignment, "Redemption": _redemption}[type_name]
+            convert = {
+                "Customer": _customer,
+                "CouponCode": _coupon_code,
+                "Assignment": _assignment,
+                "Redemption": _redemption,
+            }[type_name]
             yield [convert(row) for row in rows]
 
 
-async def run_export(engine: Any, *, site_id: int, format_name: str, trashed: str, stream: TextIO, on_progress: Any = lambda n: None) -> int:
+async def run_export(
+    engine: Any,
+    *,
+    site_id: int,
+    format_name: str,
+    trashed: str,
+    stream: TextIO,
+    on_progress: Any = lambda n: None,
+) -> int:
     """Writes the site's records in the format to `stream`; answers how many records."""
     write = writer(format_name)
     pages: queue.Queue[Any] = queue.Queue(maxsize=4)

@@ -206,10 +206,19 @@ def read_record(item: Item) -> None:
 
 # Every field a record of each type may have, and the plain columns among them.
 KNOWN = {
-    kind: frozenset({
-        "type", *COMMON, "uniqueId", *PLAIN[kind], *BOUNDS.get(kind, {}), *REFERENCE_FIELDS[kind],
-        *OUTPUT_ONLY, *DERIVED.get(kind, ()), *(("terms",) if kind in HAS_TERMS else ()),
-    })  # fmt: skip
+    kind: frozenset(
+        {
+            "type",
+            *COMMON,
+            "uniqueId",
+            *PLAIN[kind],
+            *BOUNDS.get(kind, {}),
+            *REFERENCE_FIELDS[kind],
+            *OUTPUT_ONLY,
+            *DERIVED.get(kind, ()),
+            *(("terms",) if kind in HAS_TERMS else ()),
+        }
+    )  # fmt: skip
     for kind in RECORD_TYPES
 }
 COLUMNS = {kind: COMMON | PLAIN[kind] for kind in RECORD_TYPES}
@@ -222,7 +231,9 @@ def reference(value: Any) -> Key | None:
         raise v.Invalid('must be {"externalId": ...} or {"uniqueId": ...} (or both), or null')
     external_id = v.text(value.get("externalId"))
     unique = value.get("uniqueId")
-    key = Key(external_id, None if external_id is not None or unique is None else v.unique_id(unique))
+    key = Key(
+        external_id, None if external_id is not None or unique is None else v.unique_id(unique)
+    )
     if not key:
         raise v.Invalid("names no record: give externalId or uniqueId")
     return key
@@ -266,7 +277,11 @@ def _categories(value: Any) -> list[CategoryList] | None:
         raise v.Invalid('must be a list of {"category": ..., "itemIds": [...]}')
     entries = []
     for index, entry in enumerate(value):
-        if not isinstance(entry, dict) or set(entry) - {"category", "itemIds"} or "category" not in entry:
+        if (
+            not isinstance(entry, dict)
+            or set(entry) - {"category", "itemIds"}
+            or "category" not in entry
+        ):
             raise v.Invalid(f'item {index} must be {{"category": ..., "itemIds": [...]}}')
         ids = entry.get("itemIds", [])
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):

@@ -58,7 +58,9 @@ class Summary:
         for type_name in RECORD_TYPES:
             numbers = {o: self.counts[(type_name, o)] for o in Outcome}
             if any(numbers.values()):
-                lines.append(f"{type_name}: " + ", ".join(f"{n} {verbs[o]}" for o, n in numbers.items()))
+                lines.append(
+                    f"{type_name}: " + ", ".join(f"{n} {verbs[o]}" for o, n in numbers.items())
+                )
         lines.append(", ".join(f"{self.total(o)} {verbs[o]}" for o in Outcome))
         return lines
 
@@ -146,9 +148,13 @@ async def run_import(
     except FormatError as error:
         raise ImportRefused(str(error)) from None
     except UniqueViolation as violation:
-        raise ImportRefused(f"the database refused a write ({violation.detail}); nothing was written") from None
+        raise ImportRefused(
+            f"the database refused a write ({violation.detail}); nothing was written"
+        ) from None
     if summary.total(Outcome.REFUSED) and not skip_invalid and not dry_run:
-        raise ImportRefused(f"{summary.total(Outcome.REFUSED)} records refused; nothing was written")
+        raise ImportRefused(
+            f"{summary.total(Outcome.REFUSED)} records refused; nothing was written"
+        )
     return summary
 
 

@@ -19,9 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from app.db import ledger
-from app.db.errors import unique_violations
 from app.db import tables as t
 from app.db import transfer as stored
+from app.db.errors import unique_violations
 from app.domain.calendar import relative_expiry
 from app.domain.codes import code_key
 from app.domain.currencies import currency_problem, is_currency_code
@@ -51,7 +51,15 @@ TEXT_LIMITS: dict[str, Mapping[str, int]] = {
 }
 OWNER_COLUMN = {"Coupon": "coupon_id", "DiscountCode": "discount_code_id"}
 # What a ledger row records of a use: never changed by a re-import.
-_LEDGER_FIELDS = ("order_reference", "channel", "is_lead_booker", "amount", "currency", "line_amounts", "redeemed_at")
+_LEDGER_FIELDS = (
+    "order_reference",
+    "channel",
+    "is_lead_booker",
+    "amount",
+    "currency",
+    "line_amounts",
+    "redeemed_at",
+)
 
 
 class Outcome(enum.Enum):
@@ -78,7 +86,9 @@ class Context:
     def terms(self) -> TermsCache:
         """The import's Terms validation, each distinct Terms input validated once."""
         if self._terms is None:
-            self._terms = TermsCache(time_zone=self.site.time_zone, currency=self.site.currency, now=self.now)
+            self._terms = TermsCache(
+                time_zone=self.site.time_zone, currency=self.site.currency, now=self.now
+            )
         return self._terms
 
     async def grew(self, table: Any, rows: int) -> None:
@@ -138,7 +148,9 @@ async def plan_and_write(ctx: Context, type_name: str, items: list[Item]) -> lis
                 seen.add(item.key)
             round_items.append((index, item))
         for (index, _), outcome in zip(
-            round_items, await _round(ctx, type_name, [item for _, item in round_items]), strict=True
+            round_items,
+            await _round(ctx, type_name, [item for _, item in round_items]),
+            strict=True,
         ):
             outcomes[index] = outcome
         pending = later
@@ -158,14 +170,21 @@ async def _round(ctx: Context, type_name: str, items: list[Item]) -> list[Outcom
     rows = {}
     for item in live:
         key = item.key
-        row = by_external.get(key.external_id) if key.external_id is not None else by_unique.get(key.unique_id)  # type: ignore[arg-type]
+        row = (
+            by_external.get(key.external_id)
+            if key.external_id is not None
+            else by_unique.get(key.unique_id)
+        )  # type: ignore[arg-type]
         if row is not None:
             rows[id(item)] = row
     fresh_uids = {i.unique_id for i in live if id(i) not in rows and i.unique_id is not None}
     taken = await stored.unique_ids_taken(ctx.session, table, fresh_uids) if fresh_uids else set()
     for item in live:
         if id(item) not in rows and item.unique_id in taken:
-            item.refuse("uniqueId", "another record has this uniqueId (on another site, or under another externalId)")
+            item.refuse(
+                "uniqueId",
+                "another record has this uniqueId (on another site, or under another externalId)",
+            )
     refs = await _resolve_references(ctx, [i for i in live if not i.problems])
     planner = PLANNERS[type_name]
     planned = await planner(ctx, [i for i in live if not i.problems], rows, refs)
@@ -218,9 +237,17 @@ async def _resolve_references(ctx: Context, items: list[Item]) -> dict[tuple[int
                 continue
             target = REFERENCE_FIELDS[item.type][name]
             by_external, by_unique = found[target]
-            row = by_external.get(key.external_id) if key.external_id is not None else by_unique.get(key.unique_id)  # type: ignore[arg-type]
+            row = (
+                by_external.get(key.external_id)
+                if key.external_id is not None
+                else by_unique.get(key.unique_id)
+            )  # type: ignore[arg-type]
             if row is None:
-                place = "in this import or on this site" if target != "Customer" else "in this import or in the site's organisation"
+                place = (
+                    "in this import or on this site"
+                    if target != "Customer"
+                    else "in this import or in the site's organisation"
+                )
                 item.refuse(name, f"no {target} with {key} {place}")
             resolved[(id(item), name)] = row
     return resolved
@@ -228,7 +255,9 @@ async def _resolve_references(ctx: Context, items: list[Item]) -> dict[tuple[int
 
 def _record_columns(ctx: Context, item: Item, row: Any) -> dict[str, Any]:
     """Common columns: on create every one; on update those given that differ."""
-    given = {name: item.columns[name] for name in ("external_id", "deleted_at") if name in item.columns}
+    given = {
+        name: item.columns[name] for name in ("external_id", "deleted_at") if name in item.columns
+    }
     if row is not None:
         return _changed(row, given)
     return {
@@ -273,7 +302,9 @@ def _check_texts(item: Item, values: Mapping[str, Any], required: tuple[str, ...
 # ---- per type -------------------------------------------------------------------------------
 
 
-async def _plan_customers(ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any) -> list[Planned]:
+async def _plan_customers(
+    ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any
+) -> list[Planned]:
     planned = []
     for item in items:
         row = rows.get(id(item))
@@ -293,7 +324,9 @@ async def _plan_customers(ctx: Context, items: list[Item], rows: dict[int, Any],
     return planned
 
 
-async def _plan_terms_owners(ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any) -> list[Planned]:
+async def _plan_terms_owners(
+    ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any
+) -> list[Planned]:
     if not items:
         return []
     type_name = items[0].type
@@ -311,7 +344,11 @@ async def _plan_terms_owners(ctx: Context, items: list[Item], rows: dict[int, An
             for name in required:
                 own.setdefault(name, None)
         _check_texts(item, own, required=required)
-        if type_name == "DiscountCode" and own.get("code") and not any(f == "code" for f, _ in item.problems):
+        if (
+            type_name == "DiscountCode"
+            and own.get("code")
+            and not any(f == "code" for f, _ in item.problems)
+        ):
             _refuse_problems(item, code_problems(own["code"], ("code",)))
         if row is None and item.terms is None:
             item.refuse("terms", f"is required to create a {type_name}")
@@ -319,7 +356,10 @@ async def _plan_terms_owners(ctx: Context, items: list[Item], rows: dict[int, An
         columns, eligible = {}, None
         if item.terms is not None:
             merged, problems = ctx.terms.validated(
-                item.terms, None if row is None else row._mapping, current_eligible or {}, ("terms",)
+                item.terms,
+                None if row is None else row._mapping,
+                current_eligible or {},
+                ("terms",),
             )
             _refuse_problems(item, problems)
             columns = dict(merged.columns)
@@ -333,10 +373,20 @@ async def _plan_terms_owners(ctx: Context, items: list[Item], rows: dict[int, An
             values.setdefault("description", None)
             planned.append(Planned(item, None, values, _eligible_rows(eligible or {})))
             continue
-        changed = {**_changed(row, own), **_changed(row, columns), **_record_columns(ctx, item, row)}
+        changed = {
+            **_changed(row, own),
+            **_changed(row, columns),
+            **_record_columns(ctx, item, row),
+        }
         eligible_changed = eligible is not None and eligible != current_eligible
         planned.append(
-            Planned(item, row, changed, _eligible_rows(eligible) if eligible_changed else None, eligible_changed)
+            Planned(
+                item,
+                row,
+                changed,
+                _eligible_rows(eligible) if eligible_changed else None,
+                eligible_changed,
+            )
         )
     if type_name == "DiscountCode":
         await _check_codes(ctx, planned, t.DISCOUNT_CODE, "site_id", lambda p: ctx.site.id)
@@ -354,21 +404,29 @@ def _disabled_at(item: Item, columns: dict[str, Any]) -> None:
     columns["disabled_at"] = item.disabled_at
 
 
-def _eligible_of(row: Any, items: list[tuple[ItemCategory, str]]) -> dict[ItemCategory, frozenset[str]]:
+def _eligible_of(
+    row: Any, items: list[tuple[ItemCategory, str]]
+) -> dict[ItemCategory, frozenset[str]]:
     from app.db.tables import CATEGORY_FLAGS
 
-    lists: dict[ItemCategory, set[str]] = {c: set() for c, flag in CATEGORY_FLAGS.items() if getattr(row, flag)}
+    lists: dict[ItemCategory, set[str]] = {
+        c: set() for c, flag in CATEGORY_FLAGS.items() if getattr(row, flag)
+    }
     for category, item_id in items:
         if category in lists:
             lists[category].add(item_id)
     return {category: frozenset(ids) for category, ids in lists.items()}
 
 
-def _eligible_rows(eligible: Mapping[ItemCategory, frozenset[str]]) -> list[tuple[ItemCategory, str]]:
+def _eligible_rows(
+    eligible: Mapping[ItemCategory, frozenset[str]],
+) -> list[tuple[ItemCategory, str]]:
     return [(category, item_id) for category, ids in eligible.items() for item_id in sorted(ids)]
 
 
-async def _check_codes(ctx: Context, planned: list[Planned], table: Any, scope_column: str, scope_of: Any) -> None:
+async def _check_codes(
+    ctx: Context, planned: list[Planned], table: Any, scope_column: str, scope_of: Any
+) -> None:
     """Codes are unique among the live codes of their scope (site, or coupon) in any letter case:
     against the database and within the batch."""
     wanted: dict[tuple[int, str], list[Planned]] = {}
@@ -383,7 +441,9 @@ async def _check_codes(ctx: Context, planned: list[Planned], table: Any, scope_c
         plan.extra["code_key"] = (scope_of(plan), code_key(final["code"]))
         wanted.setdefault(plan.extra["code_key"], []).append(plan)
     taken = await stored.live_codes(ctx.session, table, scope_column, list(wanted))
-    where = "the site's live discount codes" if scope_column == "site_id" else "the coupon's live codes"
+    where = (
+        "the site's live discount codes" if scope_column == "site_id" else "the coupon's live codes"
+    )
     for pair, plans in wanted.items():
         holder = taken.get(pair)
         for position, plan in enumerate(plans):
@@ -392,10 +452,14 @@ async def _check_codes(ctx: Context, planned: list[Planned], table: Any, scope_c
                 plan.item.refuse("code", f"{pair[1]!r} is taken among {where} (in any letter case)")
             elif position > 0:
                 first = plans[0].item
-                plan.item.refuse("code", f"{pair[1]!r} is also the code of record {first.number} of {first.file}")
+                plan.item.refuse(
+                    "code", f"{pair[1]!r} is also the code of record {first.number} of {first.file}"
+                )
 
 
-async def _plan_coupon_codes(ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any) -> list[Planned]:
+async def _plan_coupon_codes(
+    ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any
+) -> list[Planned]:
     planned = []
     for item in items:
         row = rows.get(id(item))
@@ -403,7 +467,11 @@ async def _plan_coupon_codes(ctx: Context, items: list[Item], rows: dict[int, An
         coupon = refs.get((id(item), "coupon"))
         if row is None and "coupon" not in item.refs:
             item.refuse("coupon", "is required to create a CouponCode")
-        elif row is not None and "coupon" in item.refs and (coupon is None or coupon.id != row.coupon_id):
+        elif (
+            row is not None
+            and "coupon" in item.refs
+            and (coupon is None or coupon.id != row.coupon_id)
+        ):
             item.refuse("coupon", "a code cannot move to another coupon")
         if "code" in own:
             if own["code"] is None:
@@ -420,7 +488,9 @@ async def _plan_coupon_codes(ctx: Context, items: list[Item], rows: dict[int, An
             customer = refs.get((id(item), "customer"))
             own["customer_id"] = None if customer is None else customer.id
         current = {} if row is None else row._mapping
-        window, problems = window_changes(item.bounds, current, ("valid_from", "valid_to"), ctx.site.time_zone, ())
+        window, problems = window_changes(
+            item.bounds, current, ("valid_from", "valid_to"), ctx.site.time_zone, ()
+        )
         _refuse_problems(item, problems)
         own.update(window)
         final = {**current, **own}
@@ -437,7 +507,9 @@ async def _plan_coupon_codes(ctx: Context, items: list[Item], rows: dict[int, An
             }  # fmt: skip
             planned.append(Planned(item, None, values))
         else:
-            planned.append(Planned(item, row, {**_changed(row, own), **_record_columns(ctx, item, row)}))
+            planned.append(
+                Planned(item, row, {**_changed(row, own), **_record_columns(ctx, item, row)})
+            )
     await _check_codes(
         ctx, planned, t.COUPON_CODE, "coupon_id",
         lambda p: p.values.get("coupon_id") or p.row.coupon_id,
@@ -448,7 +520,11 @@ async def _plan_coupon_codes(ctx: Context, items: list[Item], rows: dict[int, An
 def _code_of(item: Item, row: Any, refs: Mapping[tuple[int, str], Any]) -> tuple[str | None, Any]:
     """The code column ("discount_code_id" or "coupon_code_id") and code row a record names;
     exactly one must be given on create, and neither can change on update."""
-    given = [(name, refs.get((id(item), name))) for name in ("discountCode", "couponCode") if item.refs.get(name)]
+    given = [
+        (name, refs.get((id(item), name)))
+        for name in ("discountCode", "couponCode")
+        if item.refs.get(name)
+    ]
     if len(given) > 1:
         item.refuse("couponCode", "give discountCode or couponCode, not both")
         return None, None
@@ -463,7 +539,9 @@ def _code_of(item: Item, row: Any, refs: Mapping[tuple[int, str], Any]) -> tuple
     return column, code
 
 
-async def _plan_assignments(ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any) -> list[Planned]:
+async def _plan_assignments(
+    ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any
+) -> list[Planned]:
     # A record whose key matches nothing may still be the live assignment of its customer and
     # code (the one-live-assignment rule would refuse a second).
     natural: dict[str, list[tuple[int, int]]] = {"discount_code_id": [], "coupon_code_id": []}
@@ -474,8 +552,16 @@ async def _plan_assignments(ctx: Context, items: list[Item], rows: dict[int, Any
         customer = refs.get((id(item), "customer"))
         if column and code is not None and customer is not None:
             natural[column].append((customer.id, code.id))
-    held = {column: await stored.live_assignments(ctx.session, column, pairs) for column, pairs in natural.items() if pairs}
-    coupon_ids = {code.coupon_id for column, code in codes.values() if column == "coupon_code_id" and code is not None}
+    held = {
+        column: await stored.live_assignments(ctx.session, column, pairs)
+        for column, pairs in natural.items()
+        if pairs
+    }
+    coupon_ids = {
+        code.coupon_id
+        for column, code in codes.values()
+        if column == "coupon_code_id" and code is not None
+    }
     coupons_by_id = await stored.rows_by_ids(ctx.session, t.COUPON, coupon_ids)
     planned, claimed = [], {}
     for item in items:
@@ -484,7 +570,11 @@ async def _plan_assignments(ctx: Context, items: list[Item], rows: dict[int, Any
         customer = refs.get((id(item), "customer"))
         if row is None and "customer" not in item.refs:
             item.refuse("customer", "is required to create an Assignment")
-        elif row is not None and "customer" in item.refs and (customer is None or customer.id != row.customer_id):
+        elif (
+            row is not None
+            and "customer" in item.refs
+            and (customer is None or customer.id != row.customer_id)
+        ):
             item.refuse("customer", "the customer of an existing assignment cannot change")
         if row is None and column and code is not None and customer is not None:
             row = held.get(column, {}).get((customer.id, code.id))
@@ -494,7 +584,9 @@ async def _plan_assignments(ctx: Context, items: list[Item], rows: dict[int, Any
             referrer = refs.get((id(item), "referrer"))
             own["referrer_id"] = None if referrer is None else referrer.id
         current = {} if row is None else row._mapping
-        window, problems = window_changes(item.bounds, current, ("valid_from", "expires_on"), ctx.site.time_zone, ())
+        window, problems = window_changes(
+            item.bounds, current, ("valid_from", "expires_on"), ctx.site.time_zone, ()
+        )
         _refuse_problems(item, problems)
         own.update(window)
         if item.problems:
@@ -502,10 +594,15 @@ async def _plan_assignments(ctx: Context, items: list[Item], rows: dict[int, Any
         if row is not None:
             if row.id in claimed:
                 first = claimed[row.id]
-                item.refuse("customer", f"the customer already holds this code (record {first.number} of {first.file})")
+                item.refuse(
+                    "customer",
+                    f"the customer already holds this code (record {first.number} of {first.file})",
+                )
                 continue
             claimed[row.id] = item
-            planned.append(Planned(item, row, {**_changed(row, own), **_record_columns(ctx, item, row)}))
+            planned.append(
+                Planned(item, row, {**_changed(row, own), **_record_columns(ctx, item, row)})
+            )
             continue
         values = {
             "valid_from": None, "notes": None, "booking_reference": None, "referrer_id": None,
@@ -517,13 +614,20 @@ async def _plan_assignments(ctx: Context, items: list[Item], rows: dict[int, Any
         if "expires_on" not in own:
             terms = code if column == "discount_code_id" else coupons_by_id[code.coupon_id]
             values["expires_on"] = _default_expiry(terms, values["created_at"], ctx.site.time_zone)
-            if values["expires_on"] is not None and values["valid_from"] is not None and values["expires_on"] <= values["valid_from"]:
+            if (
+                values["expires_on"] is not None
+                and values["valid_from"] is not None
+                and values["expires_on"] <= values["valid_from"]
+            ):
                 item.refuse("expiresOn", "expiresOn must be after validFrom")
                 continue
         pair = (column, customer.id, code.id)
         if pair in claimed and values["deleted_at"] is None:
             first = claimed[pair]
-            item.refuse("customer", f"the customer already holds this code (record {first.number} of {first.file})")
+            item.refuse(
+                "customer",
+                f"the customer already holds this code (record {first.number} of {first.file})",
+            )
             continue
         if values["deleted_at"] is None:  # only a live assignment holds the code
             claimed[pair] = item
@@ -537,19 +641,34 @@ def _default_expiry(terms: Any, assigned_at: datetime, time_zone: str) -> dateti
     return relative_expiry(assigned_at, terms.expiration_unit, terms.expires_in, time_zone)
 
 
-async def _plan_redemptions(ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any) -> list[Planned]:
+async def _plan_redemptions(
+    ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any
+) -> list[Planned]:
     pairs: dict[str, list[tuple[int, int]]] = {"discount_code_id": [], "coupon_code_id": []}
     codes: dict[int, tuple[str | None, Any]] = {}
     for item in items:
         if not item.key:
-            item.refuse("externalId", "a Redemption needs an externalId or uniqueId, so that importing it again cannot count the use twice")
+            item.refuse(
+                "externalId",
+                "a Redemption needs an externalId or uniqueId, so that importing it again cannot count the use twice",
+            )
             continue
         codes[id(item)] = _code_of(item, rows.get(id(item)), refs)
         column, code = codes[id(item)]
         customer = refs.get((id(item), "customer"))
-        if rows.get(id(item)) is None and column and code is not None and customer is not None and "assignment" not in item.refs:
+        if (
+            rows.get(id(item)) is None
+            and column
+            and code is not None
+            and customer is not None
+            and "assignment" not in item.refs
+        ):
             pairs[column].append((customer.id, code.id))
-    held = {column: await stored.live_assignments(ctx.session, column, found) for column, found in pairs.items() if found}
+    held = {
+        column: await stored.live_assignments(ctx.session, column, found)
+        for column, found in pairs.items()
+        if found
+    }
     planned = []
     for item in items:
         if item.problems:
@@ -570,16 +689,25 @@ async def _plan_redemptions(ctx: Context, items: list[Item], rows: dict[int, Any
             others = {name: own[name] for name in _LEDGER_FIELDS if name in own}
             differs = sorted(_changed(row, others))
             if differs:
-                item.refuse(differs[0], "a redemption is a ledger entry: only voidedAt can change on a re-import")
+                item.refuse(
+                    differs[0],
+                    "a redemption is a ledger entry: only voidedAt can change on a re-import",
+                )
             for name in ("customer", "assignment"):
                 if name in item.refs:
                     target = refs.get((id(item), name))
                     if (None if target is None else target.id) != row._mapping[f"{name}_id"]:
-                        item.refuse(name, "a redemption is a ledger entry: only voidedAt can change on a re-import")
+                        item.refuse(
+                            name,
+                            "a redemption is a ledger entry: only voidedAt can change on a re-import",
+                        )
             if item.problems:
                 continue
             changes = _changed(row, {name: own[name] for name in ("voided_at",) if name in own})
-            changes |= _changed(row, {n: item.columns[n] for n in ("external_id", "deleted_at") if n in item.columns})
+            changes |= _changed(
+                row,
+                {n: item.columns[n] for n in ("external_id", "deleted_at") if n in item.columns},
+            )
             if changes:
                 changes.update(updated_at=ctx.now, updated_by=ctx.subject)
             planned.append(Planned(item, row, changes))
@@ -594,12 +722,18 @@ async def _plan_redemptions(ctx: Context, items: list[Item], rows: dict[int, Any
         if "assignment" in item.refs:
             assignment = refs.get((id(item), "assignment"))
         else:
-            assignment = None if customer is None else held.get(column, {}).get((customer.id, code.id))
+            assignment = (
+                None if customer is None else held.get(column, {}).get((customer.id, code.id))
+            )
         if assignment is not None and assignment._mapping[column] != code.id:
             item.refuse("assignment", "the assignment is of another code")
             continue
         key = item.key
-        idempotency = f"import:{key.external_id}" if key.external_id is not None else f"import:uuid:{key.unique_id}"
+        idempotency = (
+            f"import:{key.external_id}"
+            if key.external_id is not None
+            else f"import:uuid:{key.unique_id}"
+        )
         if len(idempotency) > 128:
             item.refuse("externalId", "must be at most 120 characters long for a Redemption")
             continue
@@ -620,7 +754,9 @@ async def _plan_redemptions(ctx: Context, items: list[Item], rows: dict[int, Any
 # ---- writing --------------------------------------------------------------------------------
 
 
-async def _write(ctx: Context, type_name: str, creates: list[Planned], updates: list[Planned]) -> None:
+async def _write(
+    ctx: Context, type_name: str, creates: list[Planned], updates: list[Planned]
+) -> None:
     table = TABLES[type_name]
     needing = [p.values["unique_id"] for p in creates if p.eligible]
     ids = await stored.insert_many(ctx.session, table, [p.values for p in creates], ids_of=needing)
@@ -640,7 +776,9 @@ async def _write(ctx: Context, type_name: str, creates: list[Planned], updates: 
     await stored.replace_eligible_lists(ctx.session, owner_column, changed, fresh=False)
 
 
-async def _write_redemptions(ctx: Context, type_name: str, creates: list[Planned], updates: list[Planned]) -> None:
+async def _write_redemptions(
+    ctx: Context, type_name: str, creates: list[Planned], updates: list[Planned]
+) -> None:
     await ledger.insert_imported(ctx.session, [p.values for p in creates], ctx.now)
     await ctx.grew(t.REDEMPTION, len(creates))
     voided = [p for p in updates if p.values]

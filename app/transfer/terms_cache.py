@@ -38,7 +38,9 @@ class TermsCache:
         stored = None if current is None else (
             [current[name] for name in DEFAULTS], current["percentage_bp"]
         )  # fmt: skip
-        eligible = sorted((category.value, sorted(ids)) for category, ids in current_eligible.items())
+        eligible = sorted(
+            (category.value, sorted(ids)) for category, ids in current_eligible.items()
+        )
         key = repr((list(changes.items()), stored, eligible, path))
         answer = self._answers.get(key)
         if answer is None:

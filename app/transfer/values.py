@@ -11,7 +11,7 @@ import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -68,7 +68,7 @@ def _instant(value: Any) -> datetime:
         raise Invalid(str(error)) from None
     if parsed.tzinfo is None:
         raise Invalid(f"{value!r} needs an offset (Z or +HH:MM)")
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 # An import's records repeat the same few instants and bounds (a campaign's window, an export's
@@ -144,7 +144,7 @@ def money_list(value: Any) -> list[Money] | None:
     items = []
     for index, item in enumerate(value):
         if not isinstance(item, dict) or set(item) - {"currency", "amount"} or "amount" not in item:
-            raise Invalid(f"item {index} must be {{\"currency\": ..., \"amount\": ...}}")
+            raise Invalid(f'item {index} must be {{"currency": ..., "amount": ...}}')
         try:
             amount = integer(item["amount"])
             currency = text(item.get("currency"))
@@ -157,11 +157,20 @@ def money_list(value: Any) -> list[Money] | None:
 
 
 def int_list(value: Any) -> list[int]:
-    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+    if not isinstance(value, list) or any(
+        isinstance(v, bool) or not isinstance(v, int) for v in value
+    ):
         raise Invalid("must be a list of integers")
     return list(value)
 
 
 def _json_type(value: Any) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
+    names = {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }
     return "null" if value is None else names.get(type(value), type(value).__name__)

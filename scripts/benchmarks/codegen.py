@@ -171,7 +171,7 @@ async def run(
     results: dict[str, Any] = {}
     for size, suffix in [(count, "")] + ([(MILLION, "_1m")] if million else []):
         floor = await _on_postgresql(
-            bench_url, "discounts_bench_codegen_floor", lambda url: _floor(url, size)
+            bench_url, "discounts_bench_codegen_floor", lambda url, size=size: _floor(url, size)
         )
         results["postgresql_floor" + suffix] = floor
         log(f"  PostgreSQL floor (INSERT ... SELECT generate_series): {size:,} codes in"
@@ -181,7 +181,7 @@ async def run(
                 figures = await _on_sqlite(size)
             else:
                 figures = await _on_postgresql(
-                    bench_url, "discounts_bench_codegen", lambda url: _time(url, size)
+                    bench_url, "discounts_bench_codegen", lambda url, size=size: _time(url, size)
                 )
             figures["floor_ratio"] = round(figures["seconds"] / floor["seconds"], 2)
             results[database + suffix] = figures

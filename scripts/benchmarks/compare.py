@@ -203,5 +203,5 @@ def settle(servers: list[Server], *, busy: float = 0.05, timeout: float = 60.0) 
         before = [_cpu_seconds(s.process.pid) for s in servers]
         time.sleep(0.25)
         after = [_cpu_seconds(s.process.pid) for s in servers]
-        if all((b - a) / 0.25 < busy for a, b in zip(before, after)):
+        if all((b - a) / 0.25 < busy for a, b in zip(before, after, strict=False)):
             return

@@ -25,7 +25,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -243,13 +243,13 @@ async def _floor_data(engine: Any) -> dict[str, Any]:
     code_keys = ("id", *code_fields)
     for row in codes:  # (coupon_id, id, *fields, n)
         values = row[2:-1] if convert_code is None else convert_code(row[2:-1])
-        item = dict(zip(code_keys, (to_global_id("CouponCode", row[1]), *values)))
+        item = dict(zip(code_keys, (to_global_id("CouponCode", row[1]), *values), strict=False))
         by_coupon[row[0]].append(item)
     coupon_keys = ("id", *coupon_fields)
     nodes = []
     for row in coupons:  # (id, *fields)
         values = row[1:] if convert_coupon is None else convert_coupon(row[1:])
-        item = dict(zip(coupon_keys, (to_global_id("Coupon", row[0]), *values)))
+        item = dict(zip(coupon_keys, (to_global_id("Coupon", row[0]), *values), strict=False))
         item["codes"] = {"nodes": by_coupon[row[0]]}
         nodes.append(item)
     return {"coupons": {"nodes": nodes}}
@@ -261,7 +261,7 @@ def _sqlite(fields: list[str]) -> Callable[[Any], list[Any]]:
     def instant(text: str | None) -> str | None:
         if text is None:
             return None
-        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).isoformat()
+        return datetime.fromisoformat(text).replace(tzinfo=UTC).isoformat()
 
     def unique(text: str) -> str:
         return str(uuid.UUID(text))
@@ -277,7 +277,7 @@ def _sqlite(fields: list[str]) -> Callable[[Any], list[Any]]:
         if f == "multiUse" else same
         for f in fields
     ]  # fmt: skip
-    return lambda row: [convert(value) for convert, value in zip(converters, row)]
+    return lambda row: [convert(value) for convert, value in zip(converters, row, strict=False)]
 
 
 if __name__ == "__main__":

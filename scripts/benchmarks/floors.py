@@ -78,9 +78,7 @@ def find_pgbench(log: Callable[[str], None] = print) -> str | None:
     return shutil.which("pgbench")
 
 
-def _pgbench(
-    pgbench: str, database_url: str, pick: str, *, seconds: float, clients: int
-) -> float:
+def _pgbench(pgbench: str, database_url: str, pick: str, *, seconds: float, clients: int) -> float:
     parts = urlsplit(libpq_url(database_url))
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(SCRIPT.format(pick=pick))

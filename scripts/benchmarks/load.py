@@ -61,7 +61,12 @@ def ensure_wrk(log=print) -> str | None:
     log("installing wrk (apt-get install -y wrk)")
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, check=False, **quiet).returncode != 0:
+    if (
+        subprocess.run(
+            ["apt-get", "install", "-y", "wrk"], env=env, check=False, **quiet
+        ).returncode
+        != 0
+    ):
         subprocess.run(["apt-get", "update"], env=env, check=False, **quiet)
         subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, check=False, **quiet)
     found = shutil.which("wrk")

@@ -77,13 +77,19 @@ async def seed_site(database_url: str, codes: int, cap: int) -> dict[str, Any]:
             session.add_all([site, customer])
             await session.flush()
             names = [
-                f"HOT-{stamp}", f"FRESH-{stamp}", f"HISTORY-{stamp}",
+                f"HOT-{stamp}",
+                f"FRESH-{stamp}",
+                f"HISTORY-{stamp}",
                 *(f"MANY-{stamp}-{i}" for i in range(codes)),
             ]
             rows = [
                 t.DiscountCode(
-                    site_id=site.id, organisation_id=organisation.id, code=name,
-                    kind=DiscountKind.PERCENTAGE, percentage_bp=1000, max_uses=cap,
+                    site_id=site.id,
+                    organisation_id=organisation.id,
+                    code=name,
+                    kind=DiscountKind.PERCENTAGE,
+                    percentage_bp=1000,
+                    max_uses=cap,
                 )  # fmt: skip
                 for name in names
             ]
@@ -290,15 +296,15 @@ async def run(
             for turn in range(2):
                 for name in rounds:
                     code, tag = seeded[name], f"{name}{turn}"
-                    await _load(server.url, server.headers, lambda i: attempt(code, f"{tag}w{i}"),
+                    await _load(server.url, server.headers, lambda i, code=code, tag=tag: attempt(code, f"{tag}w{i}"),
                                 10, concurrency)  # fmt: skip
                     rounds[name].append({
                         "validate": await _load(
-                            server.url, server.headers, lambda i: attempt(code, None), checks,
+                            server.url, server.headers, lambda i, code=code: attempt(code, None), checks,
                             concurrency, VALIDATE,
                         ),
                         "redeem": await _load(
-                            server.url, server.headers, lambda i: attempt(code, f"{tag}-{i}"),
+                            server.url, server.headers, lambda i, code=code, tag=tag: attempt(code, f"{tag}-{i}"),
                             checks, concurrency,
                         ),
                     })  # fmt: skip
@@ -309,8 +315,12 @@ async def run(
         finally:
             await asyncio.to_thread(server.stop)
     recorded = await _ledger_count(database_url, seeded["site_id"])
-    expected = WARMUP + hot_figures["redeemed"] + many_figures["redeemed"] + history + sum(
-        10 + figures["redeem"]["redeemed"] for runs in rounds.values() for figures in runs
+    expected = (
+        WARMUP
+        + hot_figures["redeemed"]
+        + many_figures["redeemed"]
+        + history
+        + sum(10 + figures["redeem"]["redeemed"] for runs in rounds.values() for figures in runs)
     )
     figures = {
         "server": "uvicorn, 1 worker, production mode",

@@ -156,7 +156,9 @@ def draw(results: dict[str, Any], path: Path) -> Path | None:
         for q in queries
     ]
     extra = _extra_lines(results)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 2.0 + 1.3 * len(queries) + 0.25 * len(extra)))
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(13, 2.0 + 1.3 * len(queries) + 0.25 * len(extra))
+    )
     rows = range(len(queries))
     height = 0.38
     for offset, side, colour, name in ((-height / 2, "ours", OURS, "ours (strawberry)"),
@@ -167,14 +169,19 @@ def draw(results: dict[str, Any], path: Path) -> Path | None:
         p99 = [q[side].get("p99_ms", float("nan")) for q in queries]
         ys = [r + offset for r in rows]
         left.barh(ys, rps, height, color=colour, label=name)
-        for y, value in zip(ys, rps):
+        for y, value in zip(ys, rps, strict=False):
             if not math.isnan(value):
-                left.text(value * 1.04, y, f"{value:,.{1 if value < 100 else 0}f}", va="center",
-                          fontsize=8)
+                left.text(
+                    value * 1.04,
+                    y,
+                    f"{value:,.{1 if value < 100 else 0}f}",
+                    va="center",
+                    fontsize=8,
+                )
         right.barh(ys, p50, height, color=colour)
         right.errorbar(p99, ys, fmt="|", color="black", markersize=9)
         right.hlines(ys, p50, p99, color="black", linewidth=1)
-        for y, a, b in zip(ys, p50, p99):
+        for y, a, b in zip(ys, p50, p99, strict=False):
             if not math.isnan(b):
                 right.text(b * 1.06, y, f"{a:,.1f} / {b:,.1f}", va="center", fontsize=8)
     for axis, title in ((left, "Throughput, req/s (higher is better)"),

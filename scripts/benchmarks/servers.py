@@ -93,4 +93,6 @@ def start(
             pass
         time.sleep(0.25)
     server.stop()
-    raise RuntimeError(f"{name} did not become ready in {ready_timeout:.0f} s:\n{server.log_tail()}")
+    raise RuntimeError(
+        f"{name} did not become ready in {ready_timeout:.0f} s:\n{server.log_tail()}"
+    )

@@ -103,7 +103,10 @@ class Mix:
         if kind == "validate":
             return kind, {"query": VALIDATE, "variables": {"input": self.attempt(code)}}
         key = f"soak-{self.run_id}-{n}"
-        return kind, {"query": REDEEM, "variables": {"input": self.attempt(code, idempotencyKey=key)}}
+        return kind, {
+            "query": REDEEM,
+            "variables": {"input": self.attempt(code, idempotencyKey=key)},
+        }
 
 
 def _problem(kind: str, response: httpx.Response) -> str | None:
@@ -223,8 +226,8 @@ async def run(
             "rss_growth_below_pct": 100 * RSS_GROWTH_TARGET,
             "p99_drift_below_pct": 100 * P99_DRIFT_TARGET,
             "rss_growth": "pass" if rss_growth < RSS_GROWTH_TARGET else "fail",
-            "p99_drift": "-" if p99_drift is None else (
-                "pass" if p99_drift < P99_DRIFT_TARGET else "fail"
-            ),
+            "p99_drift": "-"
+            if p99_drift is None
+            else ("pass" if p99_drift < P99_DRIFT_TARGET else "fail"),
         },
     }

@@ -44,13 +44,17 @@ def records(count: int) -> Iterator[dict[str, Any]]:
                 "kind": "FIXED" if fixed else "PERCENTAGE",
                 "percentage": None if fixed else f"{5 + i % 50}.{i % 100:02d}",
                 "amounts": [{"currency": "GBP", "amount": 100 + i % 5000}] if fixed else [],
-                "minimumSpend": [{"currency": "GBP", "amount": 1000 + i % 777}] if i % 4 == 0 else [],
+                "minimumSpend": [{"currency": "GBP", "amount": 1000 + i % 777}]
+                if i % 4 == 0
+                else [],
                 "maxUses": 10 + i % 1000,
                 "maxUsesPerCustomer": 1 + i % 3,
                 "validFrom": f"2025-{1 + i % 12:02d}-15T00:00:00+00:00",
                 "validTo": "2026-12-31T23:59:00+00:00",
                 "eligibleCategories": (
-                    [{"category": "OFFERING", "itemIds": [str(i % 97), str(100 + i % 89)]}] if i % 3 == 0 else []
+                    [{"category": "OFFERING", "itemIds": [str(i % 97), str(100 + i % 89)]}]
+                    if i % 3 == 0
+                    else []
                 ),
             },
         }
@@ -97,25 +101,35 @@ async def _measure(url: str, document: Path, count: int, *, export: bool) -> dic
         figures: dict[str, Any] = {"records": count}
         with PeakRss() as rss:
             started = time.perf_counter()
-            summary = await run_import(engine, site_id=site, format_name="nuweb", sources=source, subject="bench")
+            summary = await run_import(
+                engine, site_id=site, format_name="nuweb", sources=source, subject="bench"
+            )
             figures["import_seconds"] = round(time.perf_counter() - started, 2)
         figures["import_rss_growth_mb"] = rss.growth_mb
         async with engine.connect() as connection:
-            stored = (await connection.execute(sa.text("SELECT count(*) FROM discount_code"))).scalar_one()
+            stored = (
+                await connection.execute(sa.text("SELECT count(*) FROM discount_code"))
+            ).scalar_one()
         if stored != count or not summary.written:
             raise RuntimeError(f"imported {count} codes, found {stored}")
         if not export:
             return figures
         started = time.perf_counter()
-        again = await run_import(engine, site_id=site, format_name="nuweb", sources=source, subject="bench")
+        again = await run_import(
+            engine, site_id=site, format_name="nuweb", sources=source, subject="bench"
+        )
         figures["reimport_unchanged_seconds"] = round(time.perf_counter() - started, 2)
         if again.total(Outcome.UNCHANGED) != count:
             raise RuntimeError("the second import did not find every record unchanged")
-        with tempfile.TemporaryDirectory(prefix="bench-export-") as folder:
-            with (Path(folder) / "out.json").open("w", encoding="utf-8") as out:
-                started = time.perf_counter()
-                exported = await run_export(engine, site_id=site, format_name="nuweb", trashed="WITHOUT", stream=out)
-                figures["export_seconds"] = round(time.perf_counter() - started, 2)
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-export-") as folder,
+            (Path(folder) / "out.json").open("w", encoding="utf-8") as out,
+        ):
+            started = time.perf_counter()
+            exported = await run_export(
+                engine, site_id=site, format_name="nuweb", trashed="WITHOUT", stream=out
+            )
+            figures["export_seconds"] = round(time.perf_counter() - started, 2)
         if exported != count:
             raise RuntimeError(f"exported {exported} records, expected {count}")
         return figures
@@ -123,7 +137,9 @@ async def _measure(url: str, document: Path, count: int, *, export: bool) -> dic
         await engine.dispose()
 
 
-async def run(bench_url: str, *, count: int = COUNT, million: bool = False, log: Any = print) -> dict[str, Any]:
+async def run(
+    bench_url: str, *, count: int = COUNT, million: bool = False, log: Any = print
+) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-transfer-") as folder:
         document = Path(folder) / "codes.json"

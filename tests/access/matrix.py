@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tests.access.support import World, gid, unique
@@ -69,12 +69,19 @@ def fetch(field: str, pick: Callable[[World], Any], role: str | None, **kw: Any)
     return Op(field, document, _fixed(pick), FETCH, role, **kw)
 
 
-def listing(field: str, pick: Callable[[World], Any], role: str | None, owner: str = "owner: site { id }", **kw: Any) -> Op:
+def listing(
+    field: str,
+    pick: Callable[[World], Any],
+    role: str | None,
+    owner: str = "owner: site { id }",
+    **kw: Any,
+) -> Op:
     document = f"{{ result: {field}(first: 100) {{ nodes {{ id {owner} }} }} }}"
     return Op(field, document, _fixed(pick), LIST, role, **kw)
 
 
 # -- reads --------------------------------------------------------------------------------
+
 
 async def _discount_code_by_code(world: World) -> Prepared:
     return {"code": " shared-dc ", "site": gid(world.a.site)}, world.a.discount_code
@@ -120,11 +127,20 @@ READS = [
     Op(
         "discountCode",
         "query($code: String!, $site: ID!) { result: discountCode(code: $code, siteId: $site) { id } }",
-        _discount_code_by_code, FETCH, "DiscountCode-Read", variant="code",
+        _discount_code_by_code,
+        FETCH,
+        "DiscountCode-Read",
+        variant="code",
     ),
     listing("organisations", lambda w: w.org1, None, owner="", other=FOREIGN),
     listing("sites", lambda w: w.a.site, None, owner=""),
-    listing("customers", lambda w: w.customer1, "Customer-List", owner="owner: organisation { id }", other=FOREIGN),
+    listing(
+        "customers",
+        lambda w: w.customer1,
+        "Customer-List",
+        owner="owner: organisation { id }",
+        other=FOREIGN,
+    ),
     listing("coupons", lambda w: w.a.coupon, "Coupon-List"),
     listing("discountCodes", lambda w: w.a.discount_code, "DiscountCode-List"),
     listing("assignments", lambda w: w.a.assignment, "Assignment-List"),
@@ -133,23 +149,33 @@ READS = [
     Op(
         "couponCodes",
         "query($code: String!) { result: couponCodes(code: $code) { nodes { id owner: site { id } } } }",
-        _coupon_code_lookup, LIST, "CouponCode-List", variant="code",
+        _coupon_code_lookup,
+        LIST,
+        "CouponCode-List",
+        variant="code",
     ),
     Op(
         "validateCode",
         "query($input: ValidateCodeInput!) { result: validateCode(input: $input) { valid reason } }",
-        _validate, CHECK, "DiscountCode-Redeem", alternatives=CODE_TYPES_READ_OR_REDEEM,
+        _validate,
+        CHECK,
+        "DiscountCode-Redeem",
+        alternatives=CODE_TYPES_READ_OR_REDEEM,
     ),
     Op(
         "codeUsageStats",
         "query($code: String!, $day: DateOrDateTime!, $site: ID!) "
         "{ result: codeUsageStats(code: $code, bookingDate: $day, siteId: $site) { limit used } }",
-        _usage_stats, CHECK, "DiscountCode-Read", alternatives=("CouponCode-Read",),
+        _usage_stats,
+        CHECK,
+        "DiscountCode-Read",
+        alternatives=("CouponCode-Read",),
     ),
 ]
 
 
 # -- writes -------------------------------------------------------------------------------
+
 
 def write(
     field: str,
@@ -169,7 +195,9 @@ def write(
     return Op(field, document, prepare, WRITE, role, **kw)
 
 
-def _input(build: Callable[[World], Awaitable[tuple[dict[str, Any], Any]]]) -> Callable[[World], Awaitable[Prepared]]:
+def _input(
+    build: Callable[[World], Awaitable[tuple[dict[str, Any], Any]]],
+) -> Callable[[World], Awaitable[Prepared]]:
     async def prepare(world: World) -> Prepared:
         values, record = await build(world)
         return {"input": values}, record
@@ -201,12 +229,17 @@ NEW = {
 }
 
 
-def state_changes(type_name: str, single: str, plural: str | None, verbs: tuple[str, ...]) -> list[Op]:
+def state_changes(
+    type_name: str, single: str, plural: str | None, verbs: tuple[str, ...]
+) -> list[Op]:
     """delete / restore / disable / enable of one record and, when `plural`, of many."""
     ops = []
     for verb in verbs:
         role = f"{type_name}-{'Delete' if verb in ('delete', 'restore') else 'Edit'}"
-        state = {"restore": {"deleted_at": "2025-01-01T00:00:00+00:00"}, "enable": {"disabled_at": "2025-01-01T00:00:00+00:00"}}.get(verb, {})
+        state = {
+            "restore": {"deleted_at": "2025-01-01T00:00:00+00:00"},
+            "enable": {"disabled_at": "2025-01-01T00:00:00+00:00"},
+        }.get(verb, {})
 
         def prepare_one(world: World, state: dict[str, Any] = state) -> Awaitable[Prepared]:
             return _fresh_id(world, type_name, state, many=False)
@@ -216,7 +249,11 @@ def state_changes(type_name: str, single: str, plural: str | None, verbs: tuple[
 
         ops.append(write(f"{verb}{type_name}", "$id: ID!", "id: $id", single, prepare_one, role))
         if plural:
-            ops.append(write(f"{verb}{type_name}s", "$ids: [ID!]!", "ids: $ids", plural, prepare_many, role))
+            ops.append(
+                write(
+                    f"{verb}{type_name}s", "$ids: [ID!]!", "ids: $ids", plural, prepare_many, role
+                )
+            )
     return ops
 
 
@@ -319,7 +356,7 @@ def _directory_state_changes(type_name: str, single: str, granted_on: str) -> li
     organisation 1 each."""
     ops = []
     for verb in ("delete", "restore"):
-        deleted = {"deleted_at": datetime(2025, 1, 1, tzinfo=timezone.utc)} if verb == "restore" else {}
+        deleted = {"deleted_at": datetime(2025, 1, 1, tzinfo=UTC)} if verb == "restore" else {}
 
         async def prepare(world: World, deleted: dict[str, Any] = deleted) -> Prepared:
             if type_name == "Organisation":
@@ -330,41 +367,200 @@ def _directory_state_changes(type_name: str, single: str, granted_on: str) -> li
                 record = await world.make.site(world.org1, **deleted)
             return {"id": gid(record)}, record
 
-        ops.append(write(f"{verb}{type_name}", "$id: ID!", "id: $id", single, prepare, f"{type_name}-Delete", granted_on=granted_on, other=FOREIGN))
+        ops.append(
+            write(
+                f"{verb}{type_name}",
+                "$id: ID!",
+                "id: $id",
+                single,
+                prepare,
+                f"{type_name}-Delete",
+                granted_on=granted_on,
+                other=FOREIGN,
+            )
+        )
     return ops
 
 
 WRITES = [
-    write("createOrganisation", "$input: CreateOrganisationInput!", "input: $input", "organisation", _input(_create_organisation), "Organisation-Create", granted_on="administrators", checks_target=False),
-    write("updateOrganisation", "$input: UpdateOrganisationInput!", "input: $input", "organisation", _input(_update_organisation), "Organisation-Edit", granted_on="administrators"),
-    *_directory_state_changes("Organisation", "organisation", "administrators"),
-    write("createSite", "$input: CreateSiteInput!", "input: $input", "site", _input(_create_site), "Site-Create", granted_on="organisation", other=FOREIGN, checks_target=False),
-    write("updateSite", "$input: UpdateSiteInput!", "input: $input", "site", _input(_update_site), "Site-Edit", granted_on="organisation", other=FOREIGN),
-    *_directory_state_changes("Site", "site", "organisation"),
-    write("createCustomer", "$input: CreateCustomerInput!", "input: $input", "customer", _input(_create_customer), "Customer-Create", other=FOREIGN, checks_target=False),
-    write("updateCustomer", "$input: UpdateCustomerInput!", "input: $input", "customer", _input(_update_customer), "Customer-Edit", other=FOREIGN),
-    *_directory_state_changes("Customer", "customer", "site"),
-    write("upsertCustomers", "$organisation: ID!, $customers: [CustomerFieldsInput!]!", "organisationId: $organisation, customers: $customers", "customers", _upsert_customers, "Customer-Create", alternatives=("Customer-Edit",), other=FOREIGN, extra="created", checks_target=False),
-    write("createCoupon", "$input: CreateCouponInput!", "input: $input", "coupon", _input(_create_coupon), "Coupon-Create", checks_target=False),
-    write("updateCoupon", "$input: UpdateCouponInput!", "input: $input", "coupon", _input(_update_coupon), "Coupon-Edit"),
-    *state_changes("Coupon", "coupon", "coupons", ("delete", "restore", "disable", "enable")),
-    write("createCouponCode", "$input: CreateCouponCodeInput!", "input: $input", "couponCode", _input(_create_coupon_code), "CouponCode-Create", checks_target=False),
-    write("updateCouponCode", "$input: UpdateCouponCodeInput!", "input: $input", "couponCode", _input(_update_coupon_code), "CouponCode-Edit"),
-    write("generateCouponCodes", "$coupon: ID!", "couponId: $coupon, count: 2", "codes", _generate, "CouponCode-Create", extra="count", checks_target=False),
-    *state_changes("CouponCode", "couponCode", "couponCodes", ("delete", "restore")),
-    write("createDiscountCode", "$input: CreateDiscountCodeInput!", "input: $input", "discountCode", _input(_create_discount_code), "DiscountCode-Create", checks_target=False),
-    write("updateDiscountCode", "$input: UpdateDiscountCodeInput!", "input: $input", "discountCode", _input(_update_discount_code), "DiscountCode-Edit"),
-    *state_changes("DiscountCode", "discountCode", "discountCodes", ("delete", "restore", "disable", "enable")),
-    write("assignCode", "$input: AssignCodeInput!", "input: $input", "assignment", _input(_assign), "Assignment-Create", checks_target=False),
-    write("updateAssignment", "$input: UpdateAssignmentInput!", "input: $input", "assignment", _input(_update_assignment), "Assignment-Edit"),
-    *state_changes("Assignment", "assignment", None, ("delete", "restore")),
     write(
-        "redeemCode", "$input: RedeemCodeInput!", "input: $input", "redemption", _redeem,
-        "DiscountCode-Redeem", alternatives=("CouponCode-Redeem",), extra="valid reason", checks_target=False,
+        "createOrganisation",
+        "$input: CreateOrganisationInput!",
+        "input: $input",
+        "organisation",
+        _input(_create_organisation),
+        "Organisation-Create",
+        granted_on="administrators",
+        checks_target=False,
     ),
     write(
-        "voidRedemption", "$id: ID!", "id: $id", "redemption", _void, "Redemption-Edit",
-        alternatives=("DiscountCode-Redeem", "CouponCode-Redeem"), unseen=True,
+        "updateOrganisation",
+        "$input: UpdateOrganisationInput!",
+        "input: $input",
+        "organisation",
+        _input(_update_organisation),
+        "Organisation-Edit",
+        granted_on="administrators",
+    ),
+    *_directory_state_changes("Organisation", "organisation", "administrators"),
+    write(
+        "createSite",
+        "$input: CreateSiteInput!",
+        "input: $input",
+        "site",
+        _input(_create_site),
+        "Site-Create",
+        granted_on="organisation",
+        other=FOREIGN,
+        checks_target=False,
+    ),
+    write(
+        "updateSite",
+        "$input: UpdateSiteInput!",
+        "input: $input",
+        "site",
+        _input(_update_site),
+        "Site-Edit",
+        granted_on="organisation",
+        other=FOREIGN,
+    ),
+    *_directory_state_changes("Site", "site", "organisation"),
+    write(
+        "createCustomer",
+        "$input: CreateCustomerInput!",
+        "input: $input",
+        "customer",
+        _input(_create_customer),
+        "Customer-Create",
+        other=FOREIGN,
+        checks_target=False,
+    ),
+    write(
+        "updateCustomer",
+        "$input: UpdateCustomerInput!",
+        "input: $input",
+        "customer",
+        _input(_update_customer),
+        "Customer-Edit",
+        other=FOREIGN,
+    ),
+    *_directory_state_changes("Customer", "customer", "site"),
+    write(
+        "upsertCustomers",
+        "$organisation: ID!, $customers: [CustomerFieldsInput!]!",
+        "organisationId: $organisation, customers: $customers",
+        "customers",
+        _upsert_customers,
+        "Customer-Create",
+        alternatives=("Customer-Edit",),
+        other=FOREIGN,
+        extra="created",
+        checks_target=False,
+    ),
+    write(
+        "createCoupon",
+        "$input: CreateCouponInput!",
+        "input: $input",
+        "coupon",
+        _input(_create_coupon),
+        "Coupon-Create",
+        checks_target=False,
+    ),
+    write(
+        "updateCoupon",
+        "$input: UpdateCouponInput!",
+        "input: $input",
+        "coupon",
+        _input(_update_coupon),
+        "Coupon-Edit",
+    ),
+    *state_changes("Coupon", "coupon", "coupons", ("delete", "restore", "disable", "enable")),
+    write(
+        "createCouponCode",
+        "$input: CreateCouponCodeInput!",
+        "input: $input",
+        "couponCode",
+        _input(_create_coupon_code),
+        "CouponCode-Create",
+        checks_target=False,
+    ),
+    write(
+        "updateCouponCode",
+        "$input: UpdateCouponCodeInput!",
+        "input: $input",
+        "couponCode",
+        _input(_update_coupon_code),
+        "CouponCode-Edit",
+    ),
+    write(
+        "generateCouponCodes",
+        "$coupon: ID!",
+        "couponId: $coupon, count: 2",
+        "codes",
+        _generate,
+        "CouponCode-Create",
+        extra="count",
+        checks_target=False,
+    ),
+    *state_changes("CouponCode", "couponCode", "couponCodes", ("delete", "restore")),
+    write(
+        "createDiscountCode",
+        "$input: CreateDiscountCodeInput!",
+        "input: $input",
+        "discountCode",
+        _input(_create_discount_code),
+        "DiscountCode-Create",
+        checks_target=False,
+    ),
+    write(
+        "updateDiscountCode",
+        "$input: UpdateDiscountCodeInput!",
+        "input: $input",
+        "discountCode",
+        _input(_update_discount_code),
+        "DiscountCode-Edit",
+    ),
+    *state_changes(
+        "DiscountCode", "discountCode", "discountCodes", ("delete", "restore", "disable", "enable")
+    ),
+    write(
+        "assignCode",
+        "$input: AssignCodeInput!",
+        "input: $input",
+        "assignment",
+        _input(_assign),
+        "Assignment-Create",
+        checks_target=False,
+    ),
+    write(
+        "updateAssignment",
+        "$input: UpdateAssignmentInput!",
+        "input: $input",
+        "assignment",
+        _input(_update_assignment),
+        "Assignment-Edit",
+    ),
+    *state_changes("Assignment", "assignment", None, ("delete", "restore")),
+    write(
+        "redeemCode",
+        "$input: RedeemCodeInput!",
+        "input: $input",
+        "redemption",
+        _redeem,
+        "DiscountCode-Redeem",
+        alternatives=("CouponCode-Redeem",),
+        extra="valid reason",
+        checks_target=False,
+    ),
+    write(
+        "voidRedemption",
+        "$id: ID!",
+        "id: $id",
+        "redemption",
+        _void,
+        "Redemption-Edit",
+        alternatives=("DiscountCode-Redeem", "CouponCode-Redeem"),
+        unseen=True,
     ),
 ]
 

@@ -79,14 +79,20 @@ async def seed_world(engine: AsyncEngine) -> World:
     customer1 = await make.customer(org1, full_name="Shared Customer", is_member=True)
     customer2 = await make.customer(org2, full_name="Foreign Customer")
     world = World(make, org1, org2, customer1, customer2)
-    for key, organisation, customer in (("A", org1, customer1), ("A2", org1, customer1), ("B", org2, customer2)):
+    for key, organisation, customer in (
+        ("A", org1, customer1),
+        ("A2", org1, customer1),
+        ("B", org2, customer2),
+    ):
         site = await make.site(organisation, name=f"Site {key}")
         coupon = await make.coupon(site, name=f"Coupon {key}")
         # The same code string on every site: lookups by code must only find the caller's.
         coupon_code = await make.coupon_code(coupon, code="SHARED-CC", multi_use=True)
         discount_code = await make.discount_code(site, code="SHARED-DC", max_uses=100_000)
         assignment = await make.assignment(customer, discount_code)
-        redemption = await make.redemption(discount_code, customer_id=customer.id, assignment_id=assignment.id)
+        redemption = await make.redemption(
+            discount_code, customer_id=customer.id, assignment_id=assignment.id
+        )
         await make.assignment(customer, coupon_code)
         await make.redemption(coupon_code, customer_id=customer.id)
         world.sites[key] = Site(site, coupon, coupon_code, discount_code, assignment, redemption)
@@ -97,7 +103,9 @@ def unique(prefix: str = "X") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10].upper()}"
 
 
-def mint(subject: str, *, audience: str | None = AUDIENCE, secret: str = TEST_SECRET, **claims: Any) -> str:
+def mint(
+    subject: str, *, audience: str | None = AUDIENCE, secret: str = TEST_SECRET, **claims: Any
+) -> str:
     return mint_token(secret, subject=subject, audience=audience, **claims)
 
 
@@ -111,7 +119,9 @@ class Client:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> httpx.Response:
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> httpx.Response:
         headers = {"accept": GRAPHQL_RESPONSE_JSON}
         if token is not None:
             headers["authorization"] = f"Bearer {token}"

@@ -25,9 +25,15 @@ def tokens(world: World) -> tuple[str, str]:
 
 @pytest.mark.parametrize("method", ["POST", "GET"])
 @pytest.mark.parametrize("order", ["admin first", "reader first", "the same twice"])
-async def test_two_authorization_headers_are_refused(client: Client, world: World, method: str, order: str) -> None:
+async def test_two_authorization_headers_are_refused(
+    client: Client, world: World, method: str, order: str
+) -> None:
     admin, reader = tokens(world)
-    pair = {"admin first": (admin, reader), "reader first": (reader, admin), "the same twice": (admin, admin)}[order]
+    pair = {
+        "admin first": (admin, reader),
+        "reader first": (reader, admin),
+        "the same twice": (admin, admin),
+    }[order]
     headers = [("accept", GRAPHQL_RESPONSE_JSON), *(("authorization", f"Bearer {t}") for t in pair)]
     if method == "POST":
         response = await client.http.post("/graphql", json={"query": QUERY}, headers=headers)

@@ -59,9 +59,30 @@ def codes(body: dict[str, Any]) -> list[Any]:
 
 
 FILTERED = [
-    Op("coupons", "query($id: ID!) { result: coupons(filter: {id: {eq: $id}}) { nodes { id } } }", None, LIST, None, variant="id"),  # type: ignore[arg-type]
-    Op("coupons", "query($id: ID!) { result: coupons(filter: {siteId: {in: [$id]}}) { nodes { id } } }", None, LIST, None, variant="siteId"),  # type: ignore[arg-type]
-    Op("customers", "query($id: ID!) { result: customers(filter: {organisationId: {eq: $id}}) { nodes { id } } }", None, LIST, None, variant="organisationId"),  # type: ignore[arg-type]
+    Op(
+        "coupons",
+        "query($id: ID!) { result: coupons(filter: {id: {eq: $id}}) { nodes { id } } }",
+        None,
+        LIST,
+        None,
+        variant="id",
+    ),  # type: ignore[arg-type]
+    Op(
+        "coupons",
+        "query($id: ID!) { result: coupons(filter: {siteId: {in: [$id]}}) { nodes { id } } }",
+        None,
+        LIST,
+        None,
+        variant="siteId",
+    ),  # type: ignore[arg-type]
+    Op(
+        "customers",
+        "query($id: ID!) { result: customers(filter: {organisationId: {eq: $id}}) { nodes { id } } }",
+        None,
+        LIST,
+        None,
+        variant="organisationId",
+    ),  # type: ignore[arg-type]
 ]
 NO_IDS = {"createOrganisation"}  # its input names no record
 WITH_IDS = [op for op in OPERATIONS if op.kind != LIST and op.field not in NO_IDS] + FILTERED
@@ -71,7 +92,9 @@ KINDS = list(crafted_numbers(1))
 async def variables_for(op: Op, world: World) -> dict[str, Any]:
     if op.prepare is not None:
         return (await op.prepare(world))[0]
-    record = {"id": world.a.coupon, "siteId": world.a.site, "organisationId": world.org1}[op.variant]
+    record = {"id": world.a.coupon, "siteId": world.a.site, "organisationId": world.org1}[
+        op.variant
+    ]
     return {"id": gid(record)}
 
 
@@ -109,14 +132,24 @@ def forged_grant_token(site_ids: list[Any]) -> str:
     return jwt.encode(claims, TEST_SECRET, algorithm="HS256")
 
 
-@pytest.mark.parametrize("site_id", [2**31, 2**40, 10**400 - 1, 0, -1], ids=["2^31", "2^40", "400 digits", "zero", "negative"])
-async def test_a_grant_naming_a_site_id_no_site_can_have_is_refused(client: Client, world: World, site_id: int) -> None:
-    response = await client.post("{ coupons { nodes { id } } }", token=forged_grant_token([site_id]))
+@pytest.mark.parametrize(
+    "site_id",
+    [2**31, 2**40, 10**400 - 1, 0, -1],
+    ids=["2^31", "2^40", "400 digits", "zero", "negative"],
+)
+async def test_a_grant_naming_a_site_id_no_site_can_have_is_refused(
+    client: Client, world: World, site_id: int
+) -> None:
+    response = await client.post(
+        "{ coupons { nodes { id } } }", token=forged_grant_token([site_id])
+    )
     body = response.json()
     assert (response.status_code, codes(body)) == (401, ["UNAUTHENTICATED"]), body
     assert "grants[0].sites" in body["errors"][0]["message"]
     # The same grant naming a real site answers
-    response = await client.post("{ coupons { nodes { id } } }", token=forged_grant_token([world.a.site.id]))
+    response = await client.post(
+        "{ coupons { nodes { id } } }", token=forged_grant_token([world.a.site.id])
+    )
     assert response.status_code == 200 and codes(response.json()) == []
 
 
@@ -131,7 +164,9 @@ def test_every_spelling_of_a_number_but_the_canonical_one_is_refused() -> None:
 
 
 @pytest.mark.parametrize("number", [2**31, 2**40, 2**63 - 1])
-async def test_a_cursor_naming_an_id_no_record_can_have_is_refused(client: Client, world: World, number: int) -> None:
+async def test_a_cursor_naming_an_id_no_record_can_have_is_refused(
+    client: Client, world: World, number: int
+) -> None:
     token = mint("crafter@example.com", admin=True)
     page = "query($after: String) { coupons(first: 1, after: $after) { nodes { id } pageInfo { endCursor } } }"
     cursor = (await client.post(page, {}, token)).json()["data"]["coupons"]["pageInfo"]["endCursor"]
@@ -155,4 +190,6 @@ def test_the_id_range_is_the_range_of_the_key_columns() -> None:
     ]
     # A usage counter's key is (owner type, owner id, key string): only the owner id is a record's.
     keys.append(SQLModel.metadata.tables["usage_counter"].c.owner_id)
-    assert keys and all(type(c.type) is sa.Integer for c in keys), [(c.table.name, c.name, c.type) for c in keys]
+    assert keys and all(type(c.type) is sa.Integer for c in keys), [
+        (c.table.name, c.name, c.type) for c in keys
+    ]

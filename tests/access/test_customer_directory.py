@@ -27,7 +27,9 @@ def token(world: World, roles: list[str], subject: str = "checkout@example.com")
     return mint(subject, grants=[grant(roles, world.a.site.id)])
 
 
-async def answer(client: Client, query: str, variables: dict[str, Any], bearer: str) -> dict[str, Any]:
+async def answer(
+    client: Client, query: str, variables: dict[str, Any], bearer: str
+) -> dict[str, Any]:
     response = await client.post(query, variables, bearer)
     body = response.json()
     assert response.status_code == 200 and "errors" not in body, body
@@ -43,7 +45,9 @@ async def answer(client: Client, query: str, variables: dict[str, Any], bearer: 
     ],
     ids=["customers", "node", "customer"],
 )
-async def test_a_redeem_only_token_cannot_read_customers(client: Client, world: World, query: str) -> None:
+async def test_a_redeem_only_token_cannot_read_customers(
+    client: Client, world: World, query: str
+) -> None:
     response = await client.post(query, {"id": gid(world.customer1)}, token(world, REDEEM_ONLY))
     body = response.json()
     assert (response.status_code, codes(body)) == (403, ["FORBIDDEN"]), body
@@ -52,18 +56,29 @@ async def test_a_redeem_only_token_cannot_read_customers(client: Client, world: 
     assert world.customer1.full_name not in response.text
 
 
-async def test_a_redeem_only_token_redeems_for_a_customer_it_names_and_sees_no_customer(client: Client, world: World) -> None:
+async def test_a_redeem_only_token_redeems_for_a_customer_it_names_and_sees_no_customer(
+    client: Client, world: World
+) -> None:
     mutation = """mutation($input: RedeemCodeInput!) { redeemCode(input: $input) {
         valid reason redemption { customer { fullName email } } userErrors { field code } } }"""
     attempt = {
         "code": "shared-dc", "siteId": gid(world.a.site), "currency": "GBP",
         "customerId": gid(world.customer1), "lines": [BOOKING], "idempotencyKey": unique("key-"),
     }  # fmt: skip
-    result = (await answer(client, mutation, {"input": attempt}, token(world, REDEEM_ONLY)))["redeemCode"]
-    assert result == {"valid": True, "reason": None, "redemption": {"customer": None}, "userErrors": []}
+    result = (await answer(client, mutation, {"input": attempt}, token(world, REDEEM_ONLY)))[
+        "redeemCode"
+    ]
+    assert result == {
+        "valid": True,
+        "reason": None,
+        "redemption": {"customer": None},
+        "userErrors": [],
+    }
     validate = "query($input: ValidateCodeInput!) { validateCode(input: $input) { valid } }"
     del attempt["idempotencyKey"]
-    assert (await answer(client, validate, {"input": attempt}, token(world, REDEEM_ONLY)))["validateCode"] == {"valid": True}
+    assert (await answer(client, validate, {"input": attempt}, token(world, REDEEM_ONLY)))[
+        "validateCode"
+    ] == {"valid": True}
 
 
 NESTED = """query($org: ID!) {
@@ -75,7 +90,9 @@ NESTED = """query($org: ID!) {
 
 
 async def test_nested_customers_need_customer_read(client: Client, world: World) -> None:
-    await world.make.coupon_code(world.a.coupon, code=unique("ALLOC"), customer_id=world.customer1.id)
+    await world.make.coupon_code(
+        world.a.coupon, code=unique("ALLOC"), customer_id=world.customer1.id
+    )
     variables = {"org": gid(world.org1)}
     hidden = await answer(client, NESTED, variables, token(world, WITHOUT_CUSTOMER_ROLES))
     assert hidden["assignments"]["nodes"] and hidden["redemptions"]["nodes"]
@@ -88,25 +105,40 @@ async def test_nested_customers_need_customer_read(client: Client, world: World)
     ]
     assert not any(shown), shown
     # With Customer-Read (nested, by id) the same token sees them
-    seen = await answer(client, NESTED, variables, token(world, [*WITHOUT_CUSTOMER_ROLES, "Customer-Read"]))
+    seen = await answer(
+        client, NESTED, variables, token(world, [*WITHOUT_CUSTOMER_ROLES, "Customer-Read"])
+    )
     names = {n["customer"]["fullName"] for n in seen["assignments"]["nodes"]}
     assert names == {world.customer1.full_name}
     assert any(n["customer"] for n in seen["couponCodes"]["nodes"])
-    assert [c["fullName"] for c in seen["organisation"]["customers"]["nodes"]] == [world.customer1.full_name]
+    assert [c["fullName"] for c in seen["organisation"]["customers"]["nodes"]] == [
+        world.customer1.full_name
+    ]
 
 
-async def test_a_filter_on_a_customer_field_matches_nothing_without_customer_read(client: Client, world: World) -> None:
+async def test_a_filter_on_a_customer_field_matches_nothing_without_customer_read(
+    client: Client, world: World
+) -> None:
     # Otherwise a filter would tell, one guess at a time, whose e-mail address is on file.
     query = "query($f: AssignmentFilter) { assignments(filter: $f) { totalCount } }"
     variables = {"f": {"customerFullName": {"eq": world.customer1.full_name}}}
-    assert (await answer(client, query, variables, token(world, WITHOUT_CUSTOMER_ROLES)))["assignments"]["totalCount"] == 0
+    assert (await answer(client, query, variables, token(world, WITHOUT_CUSTOMER_ROLES)))[
+        "assignments"
+    ]["totalCount"] == 0
     with_role = token(world, [*WITHOUT_CUSTOMER_ROLES, "Customer-Read"])
     assert (await answer(client, query, variables, with_role))["assignments"]["totalCount"] > 0
 
 
-@pytest.mark.parametrize(("bundle", "reads"), [("RESERVATIONS_VIEW", True), ("CUSTOMERS_VIEW", True), ("SETTINGS_MANAGE", False)])
-async def test_the_trybe_bundles_that_read_customers(client: Client, world: World, bundle: str, reads: bool) -> None:
-    response = await client.post("{ customers(first: 50) { nodes { fullName } } }", {}, token(world, [bundle]))
+@pytest.mark.parametrize(
+    ("bundle", "reads"),
+    [("RESERVATIONS_VIEW", True), ("CUSTOMERS_VIEW", True), ("SETTINGS_MANAGE", False)],
+)
+async def test_the_trybe_bundles_that_read_customers(
+    client: Client, world: World, bundle: str, reads: bool
+) -> None:
+    response = await client.post(
+        "{ customers(first: 50) { nodes { fullName } } }", {}, token(world, [bundle])
+    )
     body = response.json()
     if reads:
         assert response.status_code == 200, body

@@ -13,9 +13,13 @@ VOID = """mutation($id: ID!) { voidRedemption(id: $id) {
   redemption { id voidedAt } userErrors { field code message } } }"""
 
 
-@pytest.mark.parametrize("roles", [["CouponCode-Redeem"], ["DiscountCode-Redeem"], ["Redemption-Edit"]])
+@pytest.mark.parametrize(
+    "roles", [["CouponCode-Redeem"], ["DiscountCode-Redeem"], ["Redemption-Edit"]]
+)
 @pytest.mark.parametrize("kind", ["discount code", "coupon code"])
-async def test_another_tenants_redemption_is_as_missing(client: Client, world: World, roles: list[str], kind: str) -> None:
+async def test_another_tenants_redemption_is_as_missing(
+    client: Client, world: World, roles: list[str], kind: str
+) -> None:
     theirs = world.sites["B"]
     code = theirs.discount_code if kind == "discount code" else theirs.coupon_code
     redemption = await world.make.redemption(code)

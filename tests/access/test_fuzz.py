@@ -25,8 +25,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, Phase, event, given, settings
-from hypothesis import strategies as st
 from graphql import (
     ArgumentNode,
     DocumentNode,
@@ -42,6 +40,8 @@ from graphql import (
     print_ast,
     visit,
 )
+from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import strategies as st
 from hypothesis_graphql import mutations, nodes, queries
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -66,14 +66,26 @@ FUZZ = settings(
 # Errors of a whole request: its document refused before execution (a query limit, a value
 # the schema does not accept; graphql-core's validation errors carry no code).
 REQUEST_ERRORS = {
-    None, "BAD_REQUEST", "BAD_USER_INPUT",
-    "QUERY_TOO_COSTLY", "QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_TOKENS",
-    "LIST_TOO_LONG", "TOO_MANY_LIST_ITEMS", "TOO_MANY_FILTER_TERMS", "INPUT_TOO_DEEP",
+    None,
+    "BAD_REQUEST",
+    "BAD_USER_INPUT",
+    "QUERY_TOO_COSTLY",
+    "QUERY_TOO_DEEP",
+    "TOO_MANY_ALIASES",
+    "TOO_MANY_TOKENS",
+    "LIST_TOO_LONG",
+    "TOO_MANY_LIST_ITEMS",
+    "TOO_MANY_FILTER_TERMS",
+    "INPUT_TOO_DEEP",
 }
 # Every code an answer may carry (errors of fields included); anything else is a bug.
 KNOWN_CODES = {
-    *REQUEST_ERRORS, "REQUEST_TOO_LARGE", "RESPONSE_TOO_LARGE",
-    "FORBIDDEN", "NOT_FOUND", "RATE_LIMITED",
+    *REQUEST_ERRORS,
+    "REQUEST_TOO_LARGE",
+    "RESPONSE_TOO_LARGE",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "RATE_LIMITED",
 }
 
 
@@ -105,28 +117,55 @@ def scalar_strategies(ids: list[str], words: list[str]) -> dict[str, st.SearchSt
 
 def scalar_values(ids: list[str], words: list[str]) -> dict[str, st.SearchStrategy[Any]]:
     """The scalars as JSON values (of variables)."""
-    naive = st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59))
+    naive = st.datetimes(
+        min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59)
+    )
     recent = st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2027, 12, 31))
     instants = st.one_of(
-        recent.map(lambda d: d.replace(tzinfo=dt.timezone.utc).isoformat()),
+        recent.map(lambda d: d.replace(tzinfo=dt.UTC).isoformat()),
         recent.map(lambda d: d.isoformat()),  # naive: the site's wall time
         naive.map(lambda d: d.isoformat()),
-        st.sampled_from(["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "9999-12-31T23:59:59"]),
+        st.sampled_from(
+            ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "9999-12-31T23:59:59"]
+        ),
     )
     days = st.one_of(
         st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2027, 12, 31)),
         st.sampled_from([dt.date.min, dt.date.max]),
     ).map(lambda d: d.isoformat())
-    text = st.text(st.characters(codec="utf-8", min_codepoint=1, exclude_categories=["Cs"]), max_size=12)
+    text = st.text(
+        st.characters(codec="utf-8", min_codepoint=1, exclude_categories=["Cs"]), max_size=12
+    )
     edges = [
-        "a\x00b", "x" * 300, " ", "  padded  ", "%", "_", "\\", "'; DROP TABLE coupon; --",
-        "Ümlaut-ß", "😀", "\u202e", "0", "-1", "null", "MiXeD-CaSe",
+        "a\x00b",
+        "x" * 300,
+        " ",
+        "  padded  ",
+        "%",
+        "_",
+        "\\",
+        "'; DROP TABLE coupon; --",
+        "Ümlaut-ß",
+        "😀",
+        "\u202e",
+        "0",
+        "-1",
+        "null",
+        "MiXeD-CaSe",
     ]
     strings = st.one_of(st.sampled_from(words), text, st.sampled_from(edges))
     missing = st.sampled_from(sorted(NODE_TYPES)).map(lambda name: to_global_id(name, 10**9))
     decimals = st.one_of(
         st.decimals(min_value=-5, max_value=150, places=3, allow_nan=False, allow_infinity=False),
-        st.sampled_from([Decimal("NaN"), Decimal("Infinity"), Decimal("-0"), Decimal("1E+400"), Decimal("1E-400")]),
+        st.sampled_from(
+            [
+                Decimal("NaN"),
+                Decimal("Infinity"),
+                Decimal("-0"),
+                Decimal("1E+400"),
+                Decimal("1E-400"),
+            ]
+        ),
     )
     ints = st.one_of(
         st.integers(-3, 40),
@@ -149,7 +188,11 @@ async def demo_words_and_ids(engine: AsyncEngine) -> tuple[dict[str, list[str]],
     async with engine.connect() as connection:
         for name, (_cls, spec) in sorted(NODE_TYPES.items()):
             table = spec.table
-            rows = (await connection.execute(sa.select(table.c.id).order_by(table.c.id))).scalars().all()
+            rows = (
+                (await connection.execute(sa.select(table.c.id).order_by(table.c.id)))
+                .scalars()
+                .all()
+            )
             # The first and last few of each type, and some from the middle
             chosen = sorted({*rows[:4], *rows[-4:], *rows[:: max(1, len(rows) // 8)]})
             ids[name] = [to_global_id(name, row) for row in chosen]
@@ -180,9 +223,14 @@ async def demo(app: Any, engine: AsyncEngine) -> AsyncIterator[Demo]:
 
 # Argument and input field names that hold an id of one type.
 ID_KEYS = {
-    "siteId": "Site", "organisationId": "Organisation", "customerId": "Customer",
-    "referrerId": "Customer", "couponId": "Coupon", "couponCodeId": "CouponCode",
-    "discountCodeId": "DiscountCode", "assignmentId": "Assignment",
+    "siteId": "Site",
+    "organisationId": "Organisation",
+    "customerId": "Customer",
+    "referrerId": "Customer",
+    "couponId": "Coupon",
+    "couponCodeId": "CouponCode",
+    "discountCodeId": "DiscountCode",
+    "assignmentId": "Assignment",
 }
 _VERB = re.compile(r"^(?:create|update|delete|restore|disable|enable|void)?(.+?)s?$")
 
@@ -217,7 +265,9 @@ class IdShaper(Visitor):
         super().__init__()
         self.choose = choose
 
-    def enter_string_value(self, node: StringValueNode, _key: Any, parent: Any, _path: Any, ancestors: Any) -> Any:
+    def enter_string_value(
+        self, node: StringValueNode, _key: Any, parent: Any, _path: Any, ancestors: Any
+    ) -> Any:
         chain = [*ancestors, parent]  # graphql-core leaves the parent out of the ancestors
         fields = [a for a in chain if isinstance(a, FieldNode)]
         if len(fields) != 1:  # only the root field's own arguments
@@ -249,7 +299,10 @@ def with_outcomes(document: DocumentNode) -> DocumentNode:
                     if "userErrors" in getattr(payload, "fields", {}) and field.selection_set:
                         selections = (*field.selection_set.selections, OUTCOME)
                         field = dataclasses.replace(
-                            field, selection_set=dataclasses.replace(field.selection_set, selections=selections)
+                            field,
+                            selection_set=dataclasses.replace(
+                                field.selection_set, selections=selections
+                            ),
                         )
                 fields.append(field)
             selection_set = dataclasses.replace(definition.selection_set, selections=tuple(fields))
@@ -304,7 +357,9 @@ async def test_generated_mutations(demo: Demo, data: st.DataObject) -> None:
     if response.status_code != 200:
         # Refused before anything ran (a limit, a value the schema does not accept)
         assert body.get("errors") and "data" not in body, body
-        assert {(e.get("extensions") or {}).get("code") for e in body["errors"]} <= REQUEST_ERRORS, body
+        assert {
+            (e.get("extensions") or {}).get("code") for e in body["errors"]
+        } <= REQUEST_ERRORS, body
         return
     # Executed: every business outcome is in a payload; no mutation fails as a field for an
     # administrator (errors below a payload are about the selection's own arguments)

@@ -28,7 +28,9 @@ async def data(client: Client, query: str, variables: dict[str, Any], token: str
 
 def reader(world: World, *sites: str, roles: list[str] | None = None) -> str:
     ids = [world.sites[key].site.id for key in sites]
-    return mint(f"reader-{'-'.join(sites)}@example.com", grants=[grant(roles or READ_EVERYTHING, *ids)])
+    return mint(
+        f"reader-{'-'.join(sites)}@example.com", grants=[grant(roles or READ_EVERYTHING, *ids)]
+    )
 
 
 def records_of(world: World, key: str) -> list[Any]:
@@ -39,8 +41,14 @@ def records_of(world: World, key: str) -> list[Any]:
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
 
 
-@pytest.mark.parametrize("index", range(6), ids=["Site", "Coupon", "CouponCode", "DiscountCode", "Assignment", "Redemption"])
-async def test_node_answers_null_for_a_record_of_another_site(client: Client, world: World, index: int) -> None:
+@pytest.mark.parametrize(
+    "index",
+    range(6),
+    ids=["Site", "Coupon", "CouponCode", "DiscountCode", "Assignment", "Redemption"],
+)
+async def test_node_answers_null_for_a_record_of_another_site(
+    client: Client, world: World, index: int
+) -> None:
     token = reader(world, "A2")
     theirs, mine = records_of(world, "A")[index], records_of(world, "A2")[index]
     assert (await data(client, NODE, {"id": gid(theirs)}, token))["node"] is None
@@ -86,28 +94,38 @@ async def test_node_is_refused_a_type_the_caller_may_not_read(client: Client, wo
         ("customer", lambda w: w.a.coupon),
     ],
 )
-async def test_typed_fetch_refuses_an_id_of_another_type(client: Client, world: World, field: str, record: Any) -> None:
+async def test_typed_fetch_refuses_an_id_of_another_type(
+    client: Client, world: World, field: str, record: Any
+) -> None:
     # Even an administrator: the id is of a record that exists, but not of this type
     query = f"query($id: ID!) {{ {field}(id: $id) {{ id }} }}"
-    response = await client.post(query, {"id": gid(record(world))}, mint("admin@example.com", admin=True))
+    response = await client.post(
+        query, {"id": gid(record(world))}, mint("admin@example.com", admin=True)
+    )
     body = response.json()
     assert response.status_code == 200 and body["data"] == {field: None}
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["field"] == "id"
 
 
-async def test_nested_relationships_of_a_shared_customer_show_only_the_callers_site(client: Client, world: World) -> None:
+async def test_nested_relationships_of_a_shared_customer_show_only_the_callers_site(
+    client: Client, world: World
+) -> None:
     query = """query($id: ID!) { customer(id: $id) {
         assignments { totalCount nodes { id site { id } discountCode { id } couponCode { id } } }
         redemptions { totalCount nodes { id site { id } } }
         organisation { id sites { nodes { id } } }
     } }"""
     for mine in ("A", "A2"):
-        customer = (await data(client, query, {"id": gid(world.customer1)}, reader(world, mine)))["customer"]
+        customer = (await data(client, query, {"id": gid(world.customer1)}, reader(world, mine)))[
+            "customer"
+        ]
         own_site = gid(world.sites[mine].site)
         assert customer["assignments"]["totalCount"] == 2
         assert {n["site"]["id"] for n in customer["assignments"]["nodes"]} == {own_site}
-        codes = {n["discountCode"]["id"] for n in customer["assignments"]["nodes"] if n["discountCode"]}
+        codes = {
+            n["discountCode"]["id"] for n in customer["assignments"]["nodes"] if n["discountCode"]
+        }
         assert codes == {gid(world.sites[mine].discount_code)}
         assert customer["redemptions"]["totalCount"] == 2
         assert {n["site"]["id"] for n in customer["redemptions"]["nodes"]} == {own_site}
@@ -116,7 +134,9 @@ async def test_nested_relationships_of_a_shared_customer_show_only_the_callers_s
         assert customer["organisation"]["sites"]["nodes"] == [{"id": own_site}]
 
 
-async def test_to_one_relationships_never_cross_into_another_site(client: Client, world: World) -> None:
+async def test_to_one_relationships_never_cross_into_another_site(
+    client: Client, world: World
+) -> None:
     # A redemption of site A whose references point into site A2 (the API never writes such a
     # row; the read path must still not follow it into a site the caller cannot read)
     a, a2 = world.a, world.sites["A2"]
@@ -139,10 +159,17 @@ async def test_to_one_relationships_never_cross_into_another_site(client: Client
     } }"""
     seen = (await data(client, query, {"id": gid(stray)}, reader(world, "A")))["redemption"]
     assert seen == {
-        "id": gid(stray), "site": {"id": gid(a.site)},
-        "couponCode": None, "coupon": None, "discountCode": None, "assignment": None, "customer": None,
+        "id": gid(stray),
+        "site": {"id": gid(a.site)},
+        "couponCode": None,
+        "coupon": None,
+        "discountCode": None,
+        "assignment": None,
+        "customer": None,
     }
-    admin = (await data(client, query, {"id": gid(stray)}, mint("admin@example.com", admin=True)))["redemption"]
+    admin = (await data(client, query, {"id": gid(stray)}, mint("admin@example.com", admin=True)))[
+        "redemption"
+    ]
     assert admin["couponCode"] == {"id": gid(a2.coupon_code)}
     assert admin["customer"] == {"id": gid(world.customer2)}
 
@@ -156,27 +183,36 @@ async def test_nested_records_need_their_own_types_read_role(client: Client, wor
     } }"""
     code = (await data(client, query, {"id": gid(world.a.coupon_code)}, token))["couponCode"]
     assert code == {
-        "id": gid(world.a.coupon_code), "coupon": None,
-        "site": {"id": gid(world.a.site)}, "organisation": {"id": gid(world.org1)},
-        "assignments": {"totalCount": 0, "nodes": []}, "redemptions": {"totalCount": 0, "nodes": []},
+        "id": gid(world.a.coupon_code),
+        "coupon": None,
+        "site": {"id": gid(world.a.site)},
+        "organisation": {"id": gid(world.org1)},
+        "assignments": {"totalCount": 0, "nodes": []},
+        "redemptions": {"totalCount": 0, "nodes": []},
     }
 
 
-async def test_coupon_codes_and_site_lists_of_a_readable_parent_stay_in_its_site(client: Client, world: World) -> None:
+async def test_coupon_codes_and_site_lists_of_a_readable_parent_stay_in_its_site(
+    client: Client, world: World
+) -> None:
     query = """query($id: ID!) { coupon(id: $id) { codes { nodes { site { id } } } redemptions { nodes { site { id } } } } }"""
     coupon = (await data(client, query, {"id": gid(world.a.coupon)}, reader(world, "A")))["coupon"]
     assert {n["site"]["id"] for n in coupon["codes"]["nodes"]} == {gid(world.a.site)}
     assert {n["site"]["id"] for n in coupon["redemptions"]["nodes"]} == {gid(world.a.site)}
     # A site the caller cannot read is null, with every list below it
     query = "query($id: ID!) { site(id: $id) { coupons { totalCount } } }"
-    assert (await data(client, query, {"id": gid(world.sites["A2"].site)}, reader(world, "A")))["site"] is None
+    assert (await data(client, query, {"id": gid(world.sites["A2"].site)}, reader(world, "A")))[
+        "site"
+    ] is None
 
 
 LISTS = ["coupons", "couponCodes", "discountCodes", "assignments", "redemptions"]
 
 
 @pytest.mark.parametrize("field", LISTS)
-async def test_filtering_by_another_sites_id_finds_nothing(client: Client, world: World, field: str) -> None:
+async def test_filtering_by_another_sites_id_finds_nothing(
+    client: Client, world: World, field: str
+) -> None:
     token = reader(world, "A")
     a2, b = world.sites["A2"].site, world.sites["B"].site
     query = f"query($f: {field[0].upper()}{field[1:-1]}Filter) {{ {field}(filter: $f) {{ totalCount nodes {{ id }} }} }}"
@@ -187,25 +223,40 @@ async def test_filtering_by_another_sites_id_finds_nothing(client: Client, world
         {"siteName": {"eq": "Site A2"}},
         {"or": [{"siteId": {"eq": gid(a2)}}, {"siteId": {"eq": gid(b)}}]},
     ):
-        assert (await data(client, query, {"f": condition}, token))[field] == {"totalCount": 0, "nodes": []}
+        assert (await data(client, query, {"f": condition}, token))[field] == {
+            "totalCount": 0,
+            "nodes": [],
+        }
     # The caller's own site does answer
     own = (await data(client, query, {"f": {"siteId": {"eq": gid(world.a.site)}}}, token))[field]
     assert own["totalCount"] >= 1
 
 
-async def test_sites_organisations_and_customers_lists_filtered_by_anothers_ids(client: Client, world: World) -> None:
+async def test_sites_organisations_and_customers_lists_filtered_by_anothers_ids(
+    client: Client, world: World
+) -> None:
     token = reader(world, "A")
     a2, org2 = world.sites["A2"].site, world.org2
     query = """query($s: SiteFilter, $o: OrganisationFilter, $c: CustomerFilter) {
         sites(filter: $s) { totalCount } organisations(filter: $o) { totalCount }
         customers(filter: $c) { totalCount } }"""
-    variables = {"s": {"id": {"eq": gid(a2)}}, "o": {"id": {"eq": gid(org2)}}, "c": {"organisationId": {"eq": gid(org2)}}}
+    variables = {
+        "s": {"id": {"eq": gid(a2)}},
+        "o": {"id": {"eq": gid(org2)}},
+        "c": {"organisationId": {"eq": gid(org2)}},
+    }
     answer = await data(client, query, variables, token)
-    assert answer == {"sites": {"totalCount": 0}, "organisations": {"totalCount": 0}, "customers": {"totalCount": 0}}
+    assert answer == {
+        "sites": {"totalCount": 0},
+        "organisations": {"totalCount": 0},
+        "customers": {"totalCount": 0},
+    }
 
 
-async def test_discount_code_by_code_finds_only_the_callers_site(client: Client, world: World) -> None:
-    query = "query($s: ID!) { discountCode(code: \"shared-dc\", siteId: $s) { id } }"
+async def test_discount_code_by_code_finds_only_the_callers_site(
+    client: Client, world: World
+) -> None:
+    query = 'query($s: ID!) { discountCode(code: "shared-dc", siteId: $s) { id } }'
     token = reader(world, "A")
     mine = await data(client, query, {"s": gid(world.a.site)}, token)
     assert mine == {"discountCode": {"id": gid(world.a.discount_code)}}
@@ -235,16 +286,23 @@ async def test_cross_organisation_lookup_shows_only_what_the_caller_may_list(
     if grants == "admin":
         token = mint("admin@example.com", admin=True)
     elif grants == "organisation 1":
-        token = mint("org@example.com", grants=[{"roles": ["CouponCode-List"], "organisations": [world.org1.id]}])
+        token = mint(
+            "org@example.com",
+            grants=[{"roles": ["CouponCode-List"], "organisations": [world.org1.id]}],
+        )
     else:
         token = mint(
             "lookup@example.com",
-            grants=[grant(roles, *(world.sites[k].site.id for k in keys)) for roles, keys in grants],
+            grants=[
+                grant(roles, *(world.sites[k].site.id for k in keys)) for roles, keys in grants
+            ],
         )
     response = await client.post(LOOKUP, {"code": " shared-cc"}, token)
     body = response.json()
     if visible is None:
-        assert response.status_code == 403 and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert (
+            response.status_code == 403 and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        )
         return
     assert response.status_code == 200 and "errors" not in body, body
     found = body["data"]["couponCodes"]
@@ -257,10 +315,22 @@ async def test_cross_organisation_lookup_shows_only_what_the_caller_may_list(
 @pytest.mark.parametrize(
     ("field", "condition", "roles"),
     [
-        ("assignments", {"discountCodeCode": {"startsWith": "shared"}}, ["Assignment-List", "Assignment-Read"]),
-        ("assignments", {"couponCodeCode": {"eq": "SHARED-CC"}}, ["Assignment-List", "Assignment-Read"]),
+        (
+            "assignments",
+            {"discountCodeCode": {"startsWith": "shared"}},
+            ["Assignment-List", "Assignment-Read"],
+        ),
+        (
+            "assignments",
+            {"couponCodeCode": {"eq": "SHARED-CC"}},
+            ["Assignment-List", "Assignment-Read"],
+        ),
         ("assignments", {"discountCodeActive": True}, ["Assignment-List", "Assignment-Read"]),
-        ("couponCodes", {"couponName": {"contains": "coupon"}}, ["CouponCode-List", "CouponCode-Read"]),
+        (
+            "couponCodes",
+            {"couponName": {"contains": "coupon"}},
+            ["CouponCode-List", "CouponCode-Read"],
+        ),
     ],
     ids=["discount-code-string", "coupon-code-string", "discount-code-state", "coupon-name"],
 )
@@ -273,12 +343,17 @@ async def test_filters_on_a_related_record_need_the_right_to_read_it(
     query = f"query($f: {field[0].upper()}{field[1:-1]}Filter) {{ {field}(filter: $f) {{ totalCount }} }}"
     blind = reader(world, "A", roles=roles)
     assert (await data(client, query, {"f": condition}, blind))[field] == {"totalCount": 0}
-    related = {"assignments": ["DiscountCode-Read", "CouponCode-Read"], "couponCodes": ["Coupon-Read"]}[field]
+    related = {
+        "assignments": ["DiscountCode-Read", "CouponCode-Read"],
+        "couponCodes": ["Coupon-Read"],
+    }[field]
     seeing = reader(world, "A", roles=[*roles, *related])
     assert (await data(client, query, {"f": condition}, seeing))[field]["totalCount"] >= 1
 
 
-async def test_writes_never_reach_into_another_tenant_through_their_inputs(client: Client, world: World) -> None:
+async def test_writes_never_reach_into_another_tenant_through_their_inputs(
+    client: Client, world: World
+) -> None:
     manager = reader(world, "A", roles=["SETTINGS_MANAGE", "RESERVATIONS_VIEW"])
     a, a2 = world.a, world.sites["A2"]
 
@@ -292,7 +367,8 @@ async def test_writes_never_reach_into_another_tenant_through_their_inputs(clien
         {"i": {"couponId": gid(a.coupon), "customerId": gid(world.customer2)}},
     )
     assert status == 200 and body["data"]["createCouponCode"] == {
-        "couponCode": None, "userErrors": [{"field": ["input", "customerId"], "code": "NOT_FOUND"}],
+        "couponCode": None,
+        "userErrors": [{"field": ["input", "customerId"], "code": "NOT_FOUND"}],
     }
     new_code = await world.make.discount_code(a.site, code="FOR-ASSIGNING")
     status, body = await post(
@@ -309,7 +385,13 @@ async def test_writes_never_reach_into_another_tenant_through_their_inputs(clien
     assert status == 403 and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     status, body = await post(
         "mutation($i: CreateCouponInput!) { createCoupon(input: $i) { coupon { id } userErrors { code } } }",
-        {"i": {"siteId": gid(world.sites["B"].site), "name": "Theirs", "terms": {"kind": "PERCENTAGE", "percentage": "5"}}},
+        {
+            "i": {
+                "siteId": gid(world.sites["B"].site),
+                "name": "Theirs",
+                "terms": {"kind": "PERCENTAGE", "percentage": "5"},
+            }
+        },
     )
     assert status == 403 and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     # A bulk change is all or nothing: one record of another site refuses the whole call
@@ -319,5 +401,7 @@ async def test_writes_never_reach_into_another_tenant_through_their_inputs(clien
         {"ids": [gid(mine), gid(a2.coupon)]},
     )
     assert status == 403 and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    still = await data(client, "query($id: ID!) { coupon(id: $id) { deletedAt } }", {"id": gid(mine)}, manager)
+    still = await data(
+        client, "query($id: ID!) { coupon(id: $id) { deletedAt } }", {"id": gid(mine)}, manager
+    )
     assert still == {"coupon": {"deletedAt": None}}

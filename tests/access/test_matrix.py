@@ -29,9 +29,23 @@ from app.graphql.schema import build_schema
 from tests.access.matrix import CHECK, FETCH, LIST, OPERATIONS, SIBLING, WRITE, Op
 from tests.access.support import EVERY_ROLE, Client, World, gid, grant, mint
 
-NO_TOKEN, EXPIRED, BAD_SIGNATURE, WRONG_AUDIENCE = "none", "expired", "bad-signature", "wrong-audience"
+NO_TOKEN, EXPIRED, BAD_SIGNATURE, WRONG_AUDIENCE = (
+    "none",
+    "expired",
+    "bad-signature",
+    "wrong-audience",
+)
 ROLE_MISSING, OTHER_SITE, THIS_SITE, ADMIN = "role-missing", "other-site", "this-site", "admin"
-KINDS = [NO_TOKEN, EXPIRED, BAD_SIGNATURE, WRONG_AUDIENCE, ROLE_MISSING, OTHER_SITE, THIS_SITE, ADMIN]
+KINDS = [
+    NO_TOKEN,
+    EXPIRED,
+    BAD_SIGNATURE,
+    WRONG_AUDIENCE,
+    ROLE_MISSING,
+    OTHER_SITE,
+    THIS_SITE,
+    ADMIN,
+]
 REFUSED_TOKENS = {NO_TOKEN, EXPIRED, BAD_SIGNATURE, WRONG_AUDIENCE}
 OTHER_SECRET = "another-secret-that-is-long-enough-for-hs256-9876543210"
 ANY_ROLE = "Coupon-Read"  # for records seen by anyone holding a role where they are
@@ -55,8 +69,12 @@ def token_for(op: Op, kind: str, world: World, subject: str) -> str | None:
         return mint(subject, grants=[grant(others, site_a)])
     if op.granted_on == "administrators" and kind in (OTHER_SITE, THIS_SITE):
         # every role there is, on the organisation and its sites: still not an administrator
-        return mint(subject, grants=[{"roles": list(EVERY_ROLE), "sites": [site_a],
-                                      "organisations": [world.org1.id]}])
+        return mint(
+            subject,
+            grants=[
+                {"roles": list(EVERY_ROLE), "sites": [site_a], "organisations": [world.org1.id]}
+            ],
+        )
     if op.granted_on == "organisation" and kind in (OTHER_SITE, THIS_SITE):
         organisation = world.org1 if kind == THIS_SITE else world.org2
         return mint(subject, grants=[{"roles": [role], "organisations": [organisation.id]}])

@@ -22,7 +22,9 @@ def codes(body: dict[str, Any]) -> list[Any]:
         ("0001-01-01T00:00:00+14:00", "out of range"),  # before year 1 in UTC (was: 500, overflow)
     ],
 )
-async def test_a_date_time_filter_that_names_no_instant_is_a_user_error(gql: Any, make: Any, value: str, problem: str) -> None:
+async def test_a_date_time_filter_that_names_no_instant_is_a_user_error(
+    gql: Any, make: Any, value: str, problem: str
+) -> None:
     site = await make.site(await make.organisation())
     await make.coupon(site)
     query = "query($f: CouponFilter) { coupons(filter: $f) { totalCount } }"
@@ -32,7 +34,10 @@ async def test_a_date_time_filter_that_names_no_instant_is_a_user_error(gql: Any
     assert problem in body["errors"][0]["message"]
     assert body["errors"][0]["extensions"]["field"] == "filter.validFrom.lte"
     # With an offset, the same filter answers
-    fine = await gql("query($f: CouponFilter) { coupons(filter: $f) { totalCount } }", {"f": {"validFrom": {"lte": "2025-06-01T12:00:00+02:00"}}})
+    fine = await gql(
+        "query($f: CouponFilter) { coupons(filter: $f) { totalCount } }",
+        {"f": {"validFrom": {"lte": "2025-06-01T12:00:00+02:00"}}},
+    )
     assert fine == {"coupons": {"totalCount": 0}}
 
 
@@ -56,15 +61,21 @@ async def test_a_response_ready_while_a_loader_still_runs_waits_for_it(gql: Any,
         assert body["data"] == {"assignment": None, "discountCode": None}
 
 
-async def test_a_nul_character_in_any_string_is_refused_before_execution(gql: Any, make: Any) -> None:
+async def test_a_nul_character_in_any_string_is_refused_before_execution(
+    gql: Any, make: Any
+) -> None:
     # PostgreSQL cannot take it (was: 500 from a code lookup, a filter, a text column)
     site = await make.site(await make.organisation())
-    literal = 'mutation { redeemCode(input: {code: "A\\u0000B", siteId: "%s", currency: "GBP", lines: [], idempotencyKey: "k"}) { valid } }' % gid(site)
+    literal = f'mutation {{ redeemCode(input: {{code: "A\\u0000B", siteId: "{gid(site)}", currency: "GBP", lines: [], idempotencyKey: "k"}}) {{ valid }} }}'
     response = await gql.post(literal, headers=SPEC)
     assert response.status_code == 400 and codes(response.json()) == ["BAD_USER_INPUT"]
     assert "NUL" in response.json()["errors"][0]["message"]
     query = "query($f: DiscountCodeFilter) { discountCodes(filter: $f) { totalCount } }"
-    response = await gql.post(query, {"f": {"or": [{"code": {"eq": "x"}}, {"code": {"in": ["ok", "b\x00d"]}}]}}, headers=SPEC)
+    response = await gql.post(
+        query,
+        {"f": {"or": [{"code": {"eq": "x"}}, {"code": {"in": ["ok", "b\x00d"]}}]}},
+        headers=SPEC,
+    )
     body = response.json()
     assert response.status_code == 400 and codes(body) == ["BAD_USER_INPUT"], body
     assert body["errors"][0]["extensions"]["variable"] == "$f.or[1].code.in[1]"

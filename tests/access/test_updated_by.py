@@ -30,7 +30,9 @@ class Writer:
         return payload  # type: ignore[no-any-return]
 
     async def stamped(self, record_id: str) -> str:
-        response = await self.client.post(READ_BACK, {"id": record_id}, self.token("auditor@example.com"))
+        response = await self.client.post(
+            READ_BACK, {"id": record_id}, self.token("auditor@example.com")
+        )
         return response.json()["data"]["node"]["updatedBy"]  # type: ignore[no-any-return]
 
 
@@ -38,7 +40,9 @@ def state(verb: str, type_name: str, field: str) -> str:
     return f"mutation($id: ID!) {{ {verb}{type_name}(id: $id) {{ {field} {{ id }} userErrors {{ code }} }} }}"
 
 
-async def state_chain(writer: Writer, type_name: str, field: str, record_id: str, verbs: list[str]) -> None:
+async def state_chain(
+    writer: Writer, type_name: str, field: str, record_id: str, verbs: list[str]
+) -> None:
     for verb in verbs:
         subject = f"{verb}-{type_name.lower()}@example.com"
         await writer.run(subject, state(verb, type_name, field), {"id": record_id})
@@ -50,7 +54,13 @@ async def test_coupon_writes(client: Client, world: World) -> None:
     created = await writer.run(
         "create@example.com",
         "mutation($i: CreateCouponInput!) { createCoupon(input: $i) { coupon { id } userErrors { code } } }",
-        {"i": {"siteId": gid(world.a.site), "name": "Stamped", "terms": {"kind": "PERCENTAGE", "percentage": "5"}}},
+        {
+            "i": {
+                "siteId": gid(world.a.site),
+                "name": "Stamped",
+                "terms": {"kind": "PERCENTAGE", "percentage": "5"},
+            }
+        },
     )
     coupon = created["coupon"]["id"]
     assert await writer.stamped(coupon) == "create@example.com"
@@ -60,9 +70,15 @@ async def test_coupon_writes(client: Client, world: World) -> None:
         {"i": {"id": coupon, "terms": {"maxUses": 3}}},
     )
     assert await writer.stamped(coupon) == "update@example.com"
-    await state_chain(writer, "Coupon", "coupon", coupon, ["disable", "enable", "delete", "restore"])
+    await state_chain(
+        writer, "Coupon", "coupon", coupon, ["disable", "enable", "delete", "restore"]
+    )
     # Bulk state changes stamp every record
-    await writer.run("bulk@example.com", "mutation($ids: [ID!]!) { disableCoupons(ids: $ids) { coupons { id } userErrors { code } } }", {"ids": [coupon]})
+    await writer.run(
+        "bulk@example.com",
+        "mutation($ids: [ID!]!) { disableCoupons(ids: $ids) { coupons { id } userErrors { code } } }",
+        {"ids": [coupon]},
+    )
     assert await writer.stamped(coupon) == "bulk@example.com"
 
 
@@ -71,7 +87,13 @@ async def test_discount_code_writes(client: Client, world: World) -> None:
     created = await writer.run(
         "create@example.com",
         "mutation($i: CreateDiscountCodeInput!) { createDiscountCode(input: $i) { discountCode { id } userErrors { code } } }",
-        {"i": {"siteId": gid(world.a.site), "code": unique("UB"), "terms": {"kind": "FIXED", "amounts": [{"amount": 100}]}}},
+        {
+            "i": {
+                "siteId": gid(world.a.site),
+                "code": unique("UB"),
+                "terms": {"kind": "FIXED", "amounts": [{"amount": 100}]},
+            }
+        },
     )
     code = created["discountCode"]["id"]
     assert await writer.stamped(code) == "create@example.com"
@@ -81,10 +103,14 @@ async def test_discount_code_writes(client: Client, world: World) -> None:
         {"i": {"id": code, "description": "changed"}},
     )
     assert await writer.stamped(code) == "update@example.com"
-    await state_chain(writer, "DiscountCode", "discountCode", code, ["disable", "enable", "delete", "restore"])
+    await state_chain(
+        writer, "DiscountCode", "discountCode", code, ["disable", "enable", "delete", "restore"]
+    )
 
 
-async def test_coupon_code_writes_and_the_assignment_a_preallocation_records(client: Client, world: World) -> None:
+async def test_coupon_code_writes_and_the_assignment_a_preallocation_records(
+    client: Client, world: World
+) -> None:
     writer = Writer(client, world)
     created = await writer.run(
         "create@example.com",
@@ -136,7 +162,9 @@ async def test_redeem_and_void(client: Client, world: World) -> None:
     writer = Writer(client, world)
     code = await world.make.discount_code(world.a.site, code=unique("RV"))
     attempt = {
-        "code": code.code, "siteId": gid(world.a.site), "currency": "GBP",
+        "code": code.code,
+        "siteId": gid(world.a.site),
+        "currency": "GBP",
         "lines": [{"category": "BOOKING", "itemId": "r", "quantity": 1, "unitPrice": 1000}],
         "idempotencyKey": unique("k"),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -75,7 +75,7 @@ def test_expired_token_is_refused_after_the_leeway() -> None:
 
 
 def test_token_not_yet_valid_is_refused_after_the_leeway() -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     soon = mint_token(SECRET, subject="a@b.c", not_before=now + timedelta(seconds=10))
     assert VERIFIER.verify(soon)
     later = mint_token(SECRET, subject="a@b.c", not_before=now + timedelta(minutes=5))
@@ -176,7 +176,10 @@ def test_jwks_with_one_key_works_without_kid() -> None:
     [
         ([{"roles": ["Coupon-Read", "Nope-Read"], "sites": [1]}], "unknown role 'Nope-Read'"),
         ([{"roles": ["Coupon-Read"], "sites": ["1"]}], "grants[0].sites must be a list of ids"),
-        ([{"roles": ["Coupon-Read"], "sites": [1.5]}], "must be a list of ids (1 to 2147483647), not 1.5"),
+        (
+            [{"roles": ["Coupon-Read"], "sites": [1.5]}],
+            "must be a list of ids (1 to 2147483647), not 1.5",
+        ),
         ([{"roles": ["Coupon-Read"], "organisations": [True]}], "grants[0].organisations"),
         ([{"roles": ["Coupon-Read"], "sites": 1}], "must be a list of ids (1 to 2147483647)"),
         ([{"roles": ["Coupon-Read"]}], "must name sites or organisations"),

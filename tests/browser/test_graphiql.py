@@ -43,13 +43,17 @@ async def test_graphiql_renders_and_runs_a_query_with_a_token(
             QUERY,
         )
         headers_tab = next(
-            b for b in browser.find_elements(By.CSS_SELECTOR, ".graphiql-editor-tools button")
+            b
+            for b in browser.find_elements(By.CSS_SELECTOR, ".graphiql-editor-tools button")
             if b.text.strip() == "Headers"
         )
         headers_tab.click()
         headers_editor = wait.until(
-            lambda b: [e for e in b.find_elements(By.CSS_SELECTOR, ".graphiql-editor-tool .CodeMirror")
-                       if e.is_displayed()]  # fmt: skip
+            lambda b: [
+                e
+                for e in b.find_elements(By.CSS_SELECTOR, ".graphiql-editor-tool .CodeMirror")
+                if e.is_displayed()
+            ]  # fmt: skip
         )[0]
         browser.execute_script(
             "arguments[0].CodeMirror.setValue(arguments[1])",

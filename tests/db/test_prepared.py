@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,7 +59,7 @@ async def test_pages_through_a_prepared_shape_match_pages_without_one(
     org = await make.organisation()
     site = await make.site(org)
     coupon = await make.coupon(site)
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
     for i in range(9):  # valid_from: some equal, some null, to walk ties and NULLs
         valid_from = None if i % 4 == 0 else start + timedelta(days=i // 2)
         await make.coupon_code(coupon, valid_from=valid_from)
@@ -110,7 +110,10 @@ async def test_callers_never_share_a_statement_their_scopes_would_write_differen
     code = await make.discount_code(site, code="SECRET-1")
     await make.assignment(customer, code)
     lister = ["Assignment-List", "Assignment-Read"]
-    may = token(subject="may@example.com", grants=[{"roles": [*lister, "DiscountCode-Read"], "sites": [site.id]}])
+    may = token(
+        subject="may@example.com",
+        grants=[{"roles": [*lister, "DiscountCode-Read"], "sites": [site.id]}],
+    )
     may_not = token(subject="may-not@example.com", grants=[{"roles": lister, "sites": [site.id]}])
     query = '{ assignments(filter: {discountCodeCode: {startsWith: "SECRET"}}) { nodes { id } } }'
     for first, second in ((may, may_not), (may_not, may), (may, may_not)):

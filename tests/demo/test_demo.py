@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -29,7 +29,7 @@ from .checks import (
     site,
 )
 
-NOW = datetime(2025, 7, 14, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2025, 7, 14, 9, 30, tzinfo=UTC)
 
 # Codes chosen by a person (in the demo's story), which may use any letter or digit.
 HAND_CHOSEN = {

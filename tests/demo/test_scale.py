@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from .checks import (
     site,
 )
 
-NOW = datetime(2025, 3, 30, 0, 30, tzinfo=timezone.utc)  # the night the clocks go forward
+NOW = datetime(2025, 3, 30, 0, 30, tzinfo=UTC)  # the night the clocks go forward
 
 
 async def test_a_small_scale_run_creates_what_it_says(db: AsyncEngine) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import HealthCheck, settings
@@ -27,6 +27,7 @@ ZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "America/Santi
 
 categories = st.sampled_from(ItemCategory)
 currencies = st.sampled_from(CURRENCIES)
+
 
 @st.composite
 def _lines(draw: st.DrawFn, *, paid: bool) -> BasketLine:
@@ -84,6 +85,6 @@ def discount_terms(draw: st.DrawFn) -> Terms:
 aware_datetimes = st.datetimes(
     min_value=datetime(2000, 1, 1),
     max_value=datetime(2060, 12, 31),
-    timezones=st.just(timezone.utc),
+    timezones=st.just(UTC),
 )
 offsets = st.integers(0, 400 * 24 * 3600).map(lambda s: timedelta(seconds=s))

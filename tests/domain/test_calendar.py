@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,7 +29,7 @@ zones = st.sampled_from(ZONES)
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def test_london_spring_forward_day_has_23_hours() -> None:
@@ -63,7 +63,7 @@ def test_day_starting_in_a_midnight_gap_starts_at_the_transition() -> None:
 @given(dates, zones)
 def test_local_days_tile_the_timeline(d: date, tz: str) -> None:
     start, end = start_of_local_day(d, tz), end_of_local_day(d, tz)
-    assert start.tzinfo is timezone.utc and end.tzinfo is timezone.utc
+    assert start.tzinfo is UTC and end.tzinfo is UTC
     assert local_date(start, tz) == d and local_date(end, tz) == d
     assert local_date(start - US, tz) == d - timedelta(days=1)
     assert end + US == start_of_local_day(d + timedelta(days=1), tz)
@@ -167,4 +167,4 @@ def test_resolve_bound() -> None:
     assert resolve_bound(datetime(2025, 7, 1, 9, tzinfo=eastern), LONDON, end=False) == utc(
         2025, 7, 1, 13
     )
-    assert resolve_bound(utc(2025, 7, 1, 9), "UTC", end=False).tzinfo is timezone.utc
+    assert resolve_bound(utc(2025, 7, 1, 9), "UTC", end=False).tzinfo is UTC

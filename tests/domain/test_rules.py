@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -30,7 +30,7 @@ from app.domain import (
 
 from .strategies import baskets, discount_terms, eligibility, light
 
-T = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+T = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 MEMBER = Customer("member-1", is_member=True)
 CONTACT = Customer("contact-1", is_member=False)
@@ -367,7 +367,7 @@ def test_valid_now_stays_valid_until_the_first_window_end(scenario, data) -> Non
         st.datetimes(
             min_value=T.replace(tzinfo=None),
             max_value=last.replace(tzinfo=None),
-            timezones=st.just(timezone.utc),
+            timezones=st.just(UTC),
         )
     )
     then = evaluate(facts, replace(attempt, at=later), usage)

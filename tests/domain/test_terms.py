@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -21,7 +21,7 @@ from app.domain import (
 
 from .strategies import aware_datetimes, discount_terms, moderate, offsets
 
-T0 = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 PCT = DiscountKind.PERCENTAGE
 FIXED = DiscountKind.FIXED
@@ -38,7 +38,7 @@ def test_window_is_inclusive_at_both_ends() -> None:
 def test_window_normalises_to_utc_and_refuses_naive() -> None:
     paris = timezone(timedelta(hours=2))
     w = Window(start=datetime(2025, 6, 1, 14, 0, tzinfo=paris))
-    assert w.start == T0 and w.start.tzinfo is timezone.utc
+    assert w.start == T0 and w.start.tzinfo is UTC
     with pytest.raises(ValueError, match="timezone-aware"):
         Window(start=datetime(2025, 6, 1))
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -112,8 +112,16 @@ PROBLEMS = [
     ("long currency", fixed(amounts={"POUND": 5}), {("amounts", "INVALID_CURRENCY")}),
     ("currency of no country", fixed(amounts={"XXQ": 5}), {("amounts", "INVALID_CURRENCY")}),
     ("ISO's testing code", fixed(amounts={"XTS": 5}), {("amounts", "INVALID_CURRENCY")}),
-    ("gold is not money here", fixed(minimum_spend={"XAU": 5}), {("minimumSpend", "INVALID_CURRENCY")}),
-    ("withdrawn currency", fixed(maximum_discount={"HRK": 5}), {("maximumDiscount", "INVALID_CURRENCY")}),
+    (
+        "gold is not money here",
+        fixed(minimum_spend={"XAU": 5}),
+        {("minimumSpend", "INVALID_CURRENCY")},
+    ),
+    (
+        "withdrawn currency",
+        fixed(maximum_discount={"HRK": 5}),
+        {("maximumDiscount", "INVALID_CURRENCY")},
+    ),
     ("a 2025 currency", fixed(amounts={"XCG": 5, "XOF": 5, "JPY": 5}), set()),
     ("zero amount", fixed(amounts={"GBP": 0}), {("amounts", "OUT_OF_RANGE")}),
     ("bool amount", fixed(amounts={"GBP": True}), {("amounts", "INVALID")}),

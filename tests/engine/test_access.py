@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.graphql.ids import to_global_id
 from tests.engine.support import REDEEM, STATS, VALIDATE, VOID, gid, open_shop, role_token
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 REDEEMER = ["CouponCode-Redeem", "DiscountCode-Redeem"]
 READER = ["CouponCode-Read", "DiscountCode-Read"]
 
@@ -55,8 +55,13 @@ async def test_a_reader_gets_every_reason_and_the_details(gql: Any, make: Any) -
     shop = await open_shop(make)
     await hidden_codes(make, shop)
     reader = role_token(subject(), READER, shop.site)
-    expected = {"GONE": "DELETED", "OFF": "DISABLED", "SOON": "NOT_YET_VALID",
-                "THEIRS": "NOT_ASSIGNED_TO_CUSTOMER", "TWIN": "AMBIGUOUS_CODE"}
+    expected = {
+        "GONE": "DELETED",
+        "OFF": "DISABLED",
+        "SOON": "NOT_YET_VALID",
+        "THEIRS": "NOT_ASSIGNED_TO_CUSTOMER",
+        "TWIN": "AMBIGUOUS_CODE",
+    }
     for code, reason in expected.items():
         answer = (await gql(VALIDATE, {"input": shop.attempt(code)}, token=reader))["validateCode"]
         assert answer["reason"] == reason
@@ -157,11 +162,16 @@ async def test_who_may_void(gql: Any, make: Any) -> None:
     # answer is the one to an id of nothing (naming the missing role told the code's type)
     other_site = await make.site(shop.organisation)
     nothing = to_global_id("Redemption", 10**6)
-    for roles, site in ((["DiscountCode-Redeem"], shop.site), (["Redemption-Edit", "CouponCode-Redeem"], other_site)):
+    for roles, site in (
+        (["DiscountCode-Redeem"], shop.site),
+        (["Redemption-Edit", "CouponCode-Redeem"], other_site),
+    ):
         caller = role_token(subject(), roles, site)
         refused = await gql(VOID, {"id": redemption["id"]}, token=caller)
         assert refused == await gql(VOID, {"id": nothing}, token=caller), roles
-        assert refused["voidRedemption"]["userErrors"] == [{"field": ["id"], "code": "NOT_FOUND", "message": "no redemption has this id"}]
+        assert refused["voidRedemption"]["userErrors"] == [
+            {"field": ["id"], "code": "NOT_FOUND", "message": "no redemption has this id"}
+        ]
     # A caller who may read it but not void it is told the roles it lacks
     caller = role_token(subject(), ["Redemption-Read", "DiscountCode-Redeem"], shop.site)
     errors = await gql.errors(VOID, {"id": redemption["id"]}, token=caller)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -155,7 +155,7 @@ def machine(
             def day(at: datetime) -> str | None:
                 return usage_counters.bucket_at(UsagePeriod.P1D, at, self.shop.site.time_zone)
 
-            today = day(datetime.now(timezone.utc))
+            today = day(datetime.now(UTC))
             coupon = [row for row in rows if row.coupon_id == self.coupon_id]
             assert sum(day(row.redeemed_at) == today for row in coupon) <= CAP
             assert len([row for row in rows if row.discount_code_id is not None]) <= CAP

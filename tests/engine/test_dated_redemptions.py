@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.domain.enums import UsagePeriod
@@ -16,14 +16,16 @@ async def test_a_checkout_cannot_date_a_redemption_into_a_closed_window(
 ) -> None:
     # Given a code whose window closed on 2024-12-31, and a checkout's redeem-only token
     shop = await open_shop(make)
-    closed = datetime(2024, 12, 31, 23, 59, tzinfo=timezone.utc)
+    closed = datetime(2024, 12, 31, 23, 59, tzinfo=UTC)
     code = await make.discount_code(shop.site, code="OLD", valid_to=closed)
     checkout = role_token("checkout", CHECKOUT_ROLES, shop.site)
     # When it redeems the code dated in the window
     attempt = shop.attempt("OLD", at="2024-06-01T12:00:00Z", idempotencyKey="k1")
     answer = (await gql(REDEEM, {"input": attempt}, token=checkout))["redeemCode"]
     # Then it is a user error on input.at, and nothing is written
-    assert [(e["field"], e["code"]) for e in answer["userErrors"]] == [(["input", "at"], "FORBIDDEN")]
+    assert [(e["field"], e["code"]) for e in answer["userErrors"]] == [
+        (["input", "at"], "FORBIDDEN")
+    ]
     assert "a redemption happens now" in answer["userErrors"][0]["message"]
     assert answer["redemption"] is None
     assert await ledger_rows(db) == [] and await times_used(db, code) == 0
@@ -35,7 +37,7 @@ async def test_a_checkout_cannot_use_a_daily_code_on_other_days_by_dating_it(
     shop = await open_shop(make)
     await make.discount_code(shop.site, code="DAILY", max_uses=1, usage_period=UsagePeriod.P1D)
     checkout = role_token("checkout", CHECKOUT_ROLES, shop.site)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     answers = []
     for days in range(4):
         at = (now - timedelta(days=days)).isoformat()
@@ -52,7 +54,7 @@ async def test_an_import_may_record_a_past_use_but_nobody_a_future_one(
     shop = await open_shop(make)
     await make.discount_code(shop.site, code="PAST", multi_use=True)
     importer = role_token("import", ["Redemption-Create", "DiscountCode-Redeem"], shop.site)
-    past = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
+    past = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
     for who, key in (("importer", "i1"), ("admin", "a1")):
         chosen = importer if who == "importer" else ...
         attempt = shop.attempt("PAST", at=past.isoformat(), idempotencyKey=key)
@@ -60,7 +62,7 @@ async def test_an_import_may_record_a_past_use_but_nobody_a_future_one(
         assert answer["valid"] is True, (who, answer)
         assert answer["redemption"]["redeemedAt"] == past.isoformat()
     # Ahead of now: refused for the import and the administrator alike
-    ahead = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
+    ahead = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     for chosen, key in ((importer, "i2"), (..., "a2")):
         attempt = shop.attempt("PAST", at=ahead, idempotencyKey=key)
         answer = (await gql(REDEEM, {"input": attempt}, token=chosen))["redeemCode"]
@@ -73,7 +75,7 @@ async def test_an_import_may_record_a_past_use_but_nobody_a_future_one(
 async def test_validate_keeps_at_for_any_caller(gql: Any, make: Any) -> None:
     # "Would it be valid on my booking date?" is a question, not a use
     shop = await open_shop(make)
-    closed = datetime(2024, 12, 31, tzinfo=timezone.utc)
+    closed = datetime(2024, 12, 31, tzinfo=UTC)
     await make.discount_code(shop.site, code="OLD", valid_to=closed)
     checkout = role_token("checkout", CHECKOUT_ROLES, shop.site)
     attempt = shop.attempt("OLD", at="2024-06-01T12:00:00Z")

@@ -16,7 +16,7 @@ import random
 import statistics
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -32,15 +32,17 @@ VALIDATE = "query($input: ValidateCodeInput!) { validateCode(input: $input) { va
 REDEEM = """mutation($input: RedeemCodeInput!) {
   redeemCode(input: $input) { valid reason userErrors { code } } }"""
 MISSING = "NO-SUCH-CODE"
-LATER = datetime.now(timezone.utc) + timedelta(days=30)
-PAST = datetime(2025, 1, 1, tzinfo=timezone.utc)
+LATER = datetime.now(UTC) + timedelta(days=30)
+PAST = datetime(2025, 1, 1, tzinfo=UTC)
 CALLS = 100  # per kind of code and attempt, each try
 TRIES = 5  # a busy machine can skew a round; the work itself is checked exactly above
 TOLERANCE = 0.10
 
 
 @pytest.fixture
-async def unlimited(settings: Settings, db: AsyncEngine) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+async def unlimited(
+    settings: Settings, db: AsyncEngine
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     """The app, without the failed-guess limit (a guesser's every call here fails)."""
     app = create_app(settings.model_copy(update={"failed_code_attempts_per_minute": 10**6}))
     try:
@@ -64,7 +66,16 @@ async def hidden_codes(make: Any, shop: Shop) -> list[str]:
     await make.coupon_code(await make.coupon(site, disabled_at=PAST), code="OFF-CC")
     await make.coupon_code(await make.coupon(site), code="TWICE-CC")
     await make.coupon_code(await make.coupon(site), code="TWICE-CC")
-    return ["GONE-DC", "OFF-DC", "LATER-DC", "THEIRS-DC", "GONE-CC", "LATER-CC", "OFF-CC", "TWICE-CC"]
+    return [
+        "GONE-DC",
+        "OFF-DC",
+        "LATER-DC",
+        "THEIRS-DC",
+        "GONE-CC",
+        "LATER-CC",
+        "OFF-CC",
+        "TWICE-CC",
+    ]
 
 
 class Checkout:
@@ -72,7 +83,9 @@ class Checkout:
 
     def __init__(self, client: httpx.AsyncClient, shop: Shop) -> None:
         self.client, self.shop = client, shop
-        self.token = role_token("checkout@example.com", ["DiscountCode-Redeem", "CouponCode-Redeem"], shop.site)
+        self.token = role_token(
+            "checkout@example.com", ["DiscountCode-Redeem", "CouponCode-Redeem"], shop.site
+        )
         self.keys = iter(range(10**9))
 
     async def attempt(self, operation: str, code: str, **overrides: Any) -> dict[str, Any]:
@@ -81,7 +94,10 @@ class Checkout:
             values["idempotencyKey"] = f"order-{next(self.keys)}"
         response = await self.client.post(
             "/graphql",
-            json={"query": REDEEM if operation == "redeem" else VALIDATE, "variables": {"input": values}},
+            json={
+                "query": REDEEM if operation == "redeem" else VALIDATE,
+                "variables": {"input": values},
+            },
             headers={"authorization": f"Bearer {self.token}"},
         )
         body = response.json()

@@ -57,8 +57,13 @@ async def test_a_net_price_above_the_gross_price_is_refused(gql: Any, make: Any,
     # Given a code taking 10 % of net prices, and a 1000 line claiming a net price of 5000
     shop = await open_shop(make)
     await make.discount_code(shop.site, code="NET10", apply_to_net_price=True)
-    line = {"category": "BOOKING", "itemId": "r", "quantity": 1, "unitPrice": 1000,
-            "netUnitPrice": 5000}
+    line = {
+        "category": "BOOKING",
+        "itemId": "r",
+        "quantity": 1,
+        "unitPrice": 1000,
+        "netUnitPrice": 5000,
+    }
     # When it is validated and redeemed, then the line is refused and nothing is written
     errors = await gql.errors(VALIDATE, {"input": shop.attempt("NET10", lines=[line])})
     assert errors[0]["extensions"]["field"] == "input.lines.0.netUnitPrice"

@@ -7,7 +7,7 @@ the code is always typed in another letter case with spaces around it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ import pytest
 from app.domain.enums import Channel, DiscountKind
 from tests.engine.support import VALIDATE, Shop, gid, open_shop
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 DAY = timedelta(days=1)
 Setup = Callable[[Any, Shop], Awaitable[dict[str, Any]]]
 CASES: dict[str, Setup] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.engine.support import (
@@ -43,12 +43,17 @@ async def test_redeeming_a_coupon_code_counts_everywhere(gql: Any, make: Any, db
 
 async def test_a_refusal_is_a_typed_answer_and_writes_nothing(gql: Any, make: Any, db: Any) -> None:
     shop = await open_shop(make)
-    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
     code = await make.discount_code(shop.site, code="GONE", valid_to=yesterday)
     answer = (await gql(REDEEM, {"input": shop.attempt("GONE", idempotencyKey="k")}))["redeemCode"]
     assert answer == {
-        "valid": False, "reason": "EXPIRED", "discountTotal": 0, "replayed": False, "lines": [],
-        "redemption": None, "userErrors": [],
+        "valid": False,
+        "reason": "EXPIRED",
+        "discountTotal": 0,
+        "replayed": False,
+        "lines": [],
+        "redemption": None,
+        "userErrors": [],
     }
     assert await ledger_rows(db) == [] and await times_used(db, code) == 0
 
@@ -133,8 +138,15 @@ async def test_bad_input_is_reported_per_field(gql: Any, make: Any, db: Any) -> 
         couponId=gid(shop.site),
         orderReference="x" * 129,
         idempotencyKey=" ",
-        lines=[{"category": "BOOKING", "itemId": "r", "quantity": -1, "unitPrice": 5,
-                "netUnitPrice": -2}],
+        lines=[
+            {
+                "category": "BOOKING",
+                "itemId": "r",
+                "quantity": -1,
+                "unitPrice": 5,
+                "netUnitPrice": -2,
+            }
+        ],
     )
     # When
     answer = (await gql(REDEEM, {"input": attempt}))["redeemCode"]

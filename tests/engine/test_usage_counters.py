@@ -9,7 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ async def test_a_redemption_moves_its_counters_and_a_void_gives_them_back(
     attempt = shop.attempt("DAILY", idempotencyKey="k1", orderReference="O-1")
     redeemed = (await gql(REDEEM, {"input": attempt}))["redeemCode"]
     # Then each thing the rules count is one row by key, the bucket today's London day
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     bucket = usage_counters.bucket_at(UsagePeriod.P1D, today, "Europe/London")
     owner, member = f"coupon {coupon.id}", shop.member.id
     assert await counters(db) == {
@@ -169,7 +169,7 @@ async def test_the_migration_fills_the_counters_from_the_ledger(empty_url: str) 
     engine = create_engine(Settings(database_url=empty_url))
     try:
         await upgrade(engine, "0003_transfer")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with engine.begin() as connection:
 
             async def add(table: Any, **values: Any) -> int:
@@ -266,7 +266,7 @@ async def test_ledger_rows_written_around_the_engine_are_counted_by_count_ledger
     code = await make.coupon_code(coupon, code="IMPORTED", multi_use=True)
     held = await make.assignment(shop.member, code)
     box = await make.discount_code(shop.site, code="BOX")
-    long_ago = datetime.now(timezone.utc) - timedelta(days=70)
+    long_ago = datetime.now(UTC) - timedelta(days=70)
     await make.redemption(code, customer_id=shop.member.id, assignment_id=held.id)
     await make.redemption(code, customer_id=shop.member.id, redeemed_at=long_ago)
     await make.redemption(code, customer_id=shop.contact.id, voided_at=long_ago)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from tests.engine.support import REDEEM, STATS, gid, open_shop
 
 
 def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 # Uses of one coupon in New York, where clocks went forward on Sunday 9 March 2025.
@@ -85,9 +85,13 @@ async def test_all_time_caps_and_no_cap(gql: Any, make: Any) -> None:
     await make.redemption(capped)
     await make.discount_code(shop.site, code="OPEN")
     site = gid(shop.site)
-    stats = (await gql(STATS, {"code": "capped", "bookingDate": "2030-01-01", "siteId": site}))
+    stats = await gql(STATS, {"code": "capped", "bookingDate": "2030-01-01", "siteId": site})
     assert stats["codeUsageStats"] == {
-        "limit": 3, "used": 2, "remaining": 1, "usagePeriod": None, "periodStart": None,
+        "limit": 3,
+        "used": 2,
+        "remaining": 1,
+        "usagePeriod": None,
+        "periodStart": None,
         "periodEnd": None,
     }
     stats = await gql(STATS, {"code": "OPEN", "bookingDate": "2030-01-01", "siteId": site})

@@ -9,7 +9,7 @@ suite-wide shadow, see `shadow.py`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from app.graphql.ids import to_global_id
 from app.settings import Settings
 from tests.executor.support import Executors
 
-DEMO_NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+DEMO_NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 # API type -> table, for the global ids of the seeded records.
 TABLES: dict[str, Any] = {

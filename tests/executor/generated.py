@@ -78,7 +78,7 @@ def generate(schema: GraphQLSchema, count: int, seed: int) -> list[str]:
 
     instants = st.datetimes(
         min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2026, 12, 31),
-        timezones=st.just(dt.timezone.utc),
+        timezones=st.just(dt.UTC),
     ).map(lambda d: nodes.String(d.isoformat()))  # fmt: skip
     days = st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2026, 12, 31)).map(
         lambda d: nodes.String(d.isoformat())

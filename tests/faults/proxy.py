@@ -43,7 +43,9 @@ class SilentCutProxy:
         server_in, server = await asyncio.open_connection("127.0.0.1", self.target_port)
         link = _Link(client, server)
         self._links.add(link)
-        await asyncio.gather(self._pipe(client_in, link, up=True), self._pipe(server_in, link, up=False))
+        await asyncio.gather(
+            self._pipe(client_in, link, up=True), self._pipe(server_in, link, up=False)
+        )
 
     @staticmethod
     async def _pipe(source: asyncio.StreamReader, link: _Link, *, up: bool) -> None:

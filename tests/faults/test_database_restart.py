@@ -136,7 +136,9 @@ async def test_while_the_database_is_down_every_request_is_503_with_retry_after(
                 (error,) = response.json()["errors"]
                 assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
                 assert error["extensions"]["retryAfter"] == 5
-                assert error["message"] == "The database is unavailable; try again in a few seconds."
+                assert (
+                    error["message"] == "The database is unavailable; try again in a few seconds."
+                )
                 assert ("data" in response.json()) is (accept == "application/json")
     finally:
         cluster.start()

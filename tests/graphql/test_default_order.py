@@ -13,7 +13,7 @@ different orders: they do not (the id is unique, so the order is total on every 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from app.demo import seed_demo
 from app.graphql.executor import PlanExecutionContext
 from app.graphql.ids import parse_global_id
 
-NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 # Without `lineAmounts` (a field only Python builds), so that PostgreSQL renders these nodes.
 REDEMPTIONS = """{ redemptions(trashed: WITH, first: 1000) { totalCount nodes { id amount

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from app.domain.enums import CustomerKind
 from app.graphql.ids import to_global_id
 
-D = lambda day: datetime(2025, 1, day, tzinfo=timezone.utc)  # noqa: E731
+D = lambda day: datetime(2025, 1, day, tzinfo=UTC)  # noqa: E731
 
 
 @pytest.fixture
@@ -18,14 +18,28 @@ async def assignments(make: Any) -> dict[str, Any]:
     org = await make.organisation()
     site = await make.site(org, name="Shoreditch")
     other_site = await make.site(org, name="Camden")
-    ana = await make.customer(org, full_name="Ana Lima", billing_name="Lima Ltd", company_name="Lima",
-                              kind=CustomerKind.COMPANY, email="ana@lima.test")
+    ana = await make.customer(
+        org,
+        full_name="Ana Lima",
+        billing_name="Lima Ltd",
+        company_name="Lima",
+        kind=CustomerKind.COMPANY,
+        email="ana@lima.test",
+    )
     bo = await make.customer(org, full_name="Bo Chen", email="bo@chen.test")
     referrer = await make.customer(org, full_name="Ref Errer")
     code = await make.discount_code(site, code="FRIENDS", valid_from=D(1), valid_to=D(20))
     disabled = await make.discount_code(other_site, code="OLDIE", disabled_at=D(2))
-    a1 = await make.assignment(ana, code, notes="met at the fair", times_used=3, valid_from=D(5),
-                               expires_on=D(10), referrer_id=referrer.id, booking_reference="BK-1")
+    a1 = await make.assignment(
+        ana,
+        code,
+        notes="met at the fair",
+        times_used=3,
+        valid_from=D(5),
+        expires_on=D(10),
+        referrer_id=referrer.id,
+        booking_reference="BK-1",
+    )
     a2 = await make.assignment(bo, disabled, times_used=0, valid_from=D(7), expires_on=D(30))
     return {"site": site, "ana": ana, "referrer": referrer, "code": code, "a1": a1, "a2": a2}
 
@@ -58,7 +72,9 @@ QUERY = "query($f: AssignmentFilter) { assignments(filter: $f) { totalCount node
         ({"and": [{"timesUsed": {"eq": 3}}, {"siteName": {"eq": "Camden"}}]}, []),
     ],
 )
-async def test_assignment_filters(gql: Any, assignments: dict[str, Any], filter_: Any, expected: list[str]) -> None:
+async def test_assignment_filters(
+    gql: Any, assignments: dict[str, Any], filter_: Any, expected: list[str]
+) -> None:
     data = await gql(QUERY, {"f": filter_})
     ids = {to_global_id("Assignment", assignments[k].id): k for k in ("a1", "a2")}
     assert sorted(ids[n["id"]] for n in data["assignments"]["nodes"]) == expected
@@ -80,7 +96,9 @@ async def test_filters_by_related_ids(gql: Any, assignments: dict[str, Any]) -> 
         assert data["assignments"]["totalCount"] == 1, f
 
 
-async def test_an_id_of_the_wrong_type_in_a_filter_names_the_field(gql: Any, assignments: dict[str, Any]) -> None:
+async def test_an_id_of_the_wrong_type_in_a_filter_names_the_field(
+    gql: Any, assignments: dict[str, Any]
+) -> None:
     wrong = to_global_id("Site", assignments["site"].id)
     (error,) = await gql.errors(QUERY, {"f": {"customerId": {"eq": wrong}}})
     assert error["message"].startswith("filter.customerId.eq:")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,10 +25,14 @@ query Page($first: Int, $after: String, $last: Int, $before: String, $order: Cou
 async def _coupons(make: Any, count: int) -> tuple[Any, list[Any]]:
     org = await make.organisation()
     site = await make.site(org)
-    base = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    base = datetime(2025, 1, 1, tzinfo=UTC)
     coupons = [
-        await make.coupon(site, name=f"C{i:02d}", max_uses=None if i % 3 == 0 else i,
-                          valid_to=base + timedelta(days=i % 4))
+        await make.coupon(
+            site,
+            name=f"C{i:02d}",
+            max_uses=None if i % 3 == 0 else i,
+            valid_to=base + timedelta(days=i % 4),
+        )
         for i in range(count)
     ]
     return site, coupons
@@ -59,7 +63,9 @@ async def test_backward_pages(gql: Any, make: Any) -> None:
     data = await gql(PAGE, {"last": 2})
     assert names(data) == ["C03", "C04"]
     assert data["coupons"]["pageInfo"] == {
-        **data["coupons"]["pageInfo"], "hasPreviousPage": True, "hasNextPage": False,
+        **data["coupons"]["pageInfo"],
+        "hasPreviousPage": True,
+        "hasNextPage": False,
     }
     before = data["coupons"]["pageInfo"]["startCursor"]
     data = await gql(PAGE, {"last": 2, "before": before})
@@ -79,8 +85,7 @@ async def test_cursor_stays_correct_when_rows_change_between_pages(
     async with db.begin() as connection:
         table = t.Coupon.__table__
         await connection.execute(
-            sa.update(table).where(table.c.id == coupons[0].id)
-            .values(deleted_at=datetime.now(timezone.utc))
+            sa.update(table).where(table.c.id == coupons[0].id).values(deleted_at=datetime.now(UTC))
         )
     await make.coupon(site, name="C99")
     second = await gql(PAGE, {"first": 3, "after": first["coupons"]["pageInfo"]["endCursor"]})
@@ -111,7 +116,9 @@ async def test_total_count_honours_the_filter(gql: Any, make: Any) -> None:
     await _coupons(make, 8)
     data = await gql(PAGE, {"first": 1, "filter": {"maxUses": {"gte": 4}}})
     assert data["coupons"]["totalCount"] == 3  # 4, 5, 7 (every third has no cap)
-    data = await gql(PAGE, {"first": 10, "filter": {"or": [{"name": {"eq": "C01"}}, {"maxUses": {"eq": 2}}]}})
+    data = await gql(
+        PAGE, {"first": 10, "filter": {"or": [{"name": {"eq": "C01"}}, {"maxUses": {"eq": 2}}]}}
+    )
     assert names(data) == ["C01", "C02"]
 
 
@@ -232,17 +239,23 @@ async def test_a_page_shows_the_same_whatever_else_the_selection_asks_for(
     assert whole["P6"]["pageInfo"]["hasNextPage"] is True  # the last window: before the cursor
 
 
-async def test_a_top_level_page_shows_the_same_whatever_else_is_asked(
-    gql: Any, make: Any
-) -> None:
+async def test_a_top_level_page_shows_the_same_whatever_else_is_asked(gql: Any, make: Any) -> None:
     await _coupons(make, 6)
     full = await gql(PAGE, {"first": 2})
     middle = full["coupons"]["edges"][1]["cursor"]
-    selections = ["totalCount", "pageInfo { hasPreviousPage }", "pageInfo { hasNextPage }",
-                  "edges { node { name } }"]
+    selections = [
+        "totalCount",
+        "pageInfo { hasPreviousPage }",
+        "pageInfo { hasNextPage }",
+        "edges { node { name } }",
+    ]
     query = "query($first: Int, $after: String, $last: Int, $before: String) { coupons(first: $first, after: $after, last: $last, before: $before) { %s } }"
-    for variables in ({"first": 2}, {"last": 2}, {"first": 2, "after": middle},
-                      {"last": 1, "before": middle}):
+    for variables in (
+        {"first": 2},
+        {"last": 2},
+        {"first": 2, "after": middle},
+        {"last": 1, "before": middle},
+    ):
         whole = (await gql(PAGE, variables))["coupons"]
         for selection in selections:
             part = (await gql(query % selection, variables))["coupons"]

@@ -9,7 +9,7 @@ standard executor.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -50,10 +50,12 @@ async def _seed(make: Any) -> dict[str, Any]:
     company = await make.customer(
         org, kind=CustomerKind.COMPANY, company_name=AWKWARD, billing_name=None, is_member=True
     )
-    instant = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    instant = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
     coupons = []
     for i in range(4):
-        coupon = await make.coupon(site if i % 2 else other_site, description=AWKWARD if i else None)
+        coupon = await make.coupon(
+            site if i % 2 else other_site, description=AWKWARD if i else None
+        )
         coupons.append(coupon)
         for j in range(3):
             code = await make.coupon_code(
@@ -94,7 +96,9 @@ async def test_a_deep_list_renders_as_python_builds_it(gql: Any, make: Any, sett
     codes = [c for n in nodes["coupons"]["nodes"] for c in n["codes"]["nodes"]]
     assert len(codes) == 12
     assert {c["customer"]["companyName"] for c in codes if c["customer"]} == {AWKWARD}
-    assert any("." in c["validFrom"] for c in codes) and any("." not in c["validFrom"] for c in codes)
+    assert any("." in c["validFrom"] for c in codes) and any(
+        "." not in c["validFrom"] for c in codes
+    )
 
 
 async def test_scope_soft_deletion_filters_and_order_hold_in_rendered_lists(
@@ -113,18 +117,18 @@ async def test_scope_soft_deletion_filters_and_order_hold_in_rendered_lists(
             )
         ).scalar()
         await connection.execute(
-            table.update().where(table.c.id == first_code).values(
-                deleted_at=datetime(2025, 5, 1, tzinfo=timezone.utc)
-            )
+            table.update()
+            .where(table.c.id == first_code)
+            .values(deleted_at=datetime(2025, 5, 1, tzinfo=UTC))
         )
-    query = f"""query Lists($trashed: Trashed, $nested: Trashed) {{
-      coupons(first: 10, trashed: $trashed, orderBy: {{field: CREATED_AT, direction: DESC}}) {{
-        nodes {{ name
-          codes(first: 2, trashed: $nested, orderBy: {{field: CODE, direction: DESC}},
-                filter: {{multiUse: {{eq: true}}}}) {{
-            totalCount pageInfo {{ hasNextPage }} nodes {{ code deletedAt multiUse }} }}
-          all: codes(first: 10) {{ totalCount nodes {{ code deletedAt }} }} }} }}
-    }}"""
+    query = """query Lists($trashed: Trashed, $nested: Trashed) {
+      coupons(first: 10, trashed: $trashed, orderBy: {field: CREATED_AT, direction: DESC}) {
+        nodes { name
+          codes(first: 2, trashed: $nested, orderBy: {field: CODE, direction: DESC},
+                filter: {multiUse: {eq: true}}) {
+            totalCount pageInfo { hasNextPage } nodes { code deletedAt multiUse } }
+          all: codes(first: 10) { totalCount nodes { code deletedAt } } } }
+    }"""
     for trashed in (None, "WITH", "ONLY"):
         for nested in (None, "WITH", "WITHOUT"):
             await _both(gql, settings, query, {"trashed": trashed, "nested": nested})
@@ -180,7 +184,7 @@ async def _terms_coupons(make: Any) -> list[Any]:
 
     org = await make.organisation()
     site = await make.site(org)
-    instant = datetime(2025, 3, 4, 5, 6, 7, 89, tzinfo=timezone.utc)
+    instant = datetime(2025, 3, 4, 5, 6, 7, 89, tzinfo=UTC)
     return [
         await make.coupon(site, percentage_bp=1250, minimum_spend={"USD": 1000, "EUR": 900, "GBP": 800}),
         await make.coupon(site, percentage_bp=5, max_uses=3, usage_period=UsagePeriod.P1M,
@@ -196,20 +200,25 @@ async def test_terms_render_as_python_builds_them(
 ) -> None:
     coupons = await _terms_coupons(make)
     before = PlanExecutionContext.stats["rendered"]
-    body = await _both(gql, settings, f"{{ coupons {{ nodes {{ name terms {{ {TERMS} }} }} }} }}", {})
+    body = await _both(
+        gql, settings, f"{{ coupons {{ nodes {{ name terms {{ {TERMS} }} }} }} }}", {}
+    )
     # rendered in the database on PostgreSQL (the first of the two requests)
     assert PlanExecutionContext.stats["rendered"] - before == (1 if is_postgres else 0)
     terms = [n["terms"] for n in body["data"]["coupons"]["nodes"]]
     assert [t["percentage"] for t in terms] == ["12.50", "0.05", None]
     assert [m["currency"] for m in terms[0]["minimumSpend"]] == ["EUR", "GBP", "USD"]
-    assert terms[1]["active"] is False and terms[2]["amounts"][0] == {"currency": "EUR", "amount": 550}
+    assert terms[1]["active"] is False and terms[2]["amounts"][0] == {
+        "currency": "EUR",
+        "amount": 550,
+    }
     from app.graphql.ids import to_global_id
 
     for coupon in coupons:  # a lookup by id renders too
         query = f"query One($id: ID!) {{ coupon(id: $id) {{ id name terms {{ {TERMS} }} }} }}"
         found = await _both(gql, settings, query, {"id": to_global_id("Coupon", coupon.id)})
         assert found["data"]["coupon"]["name"] == coupon.name
-    missing = await _both(gql, settings, "{ coupon(id: \"Q291cG9uOjk5OTk5OTk=\") { id } }", {})
+    missing = await _both(gql, settings, '{ coupon(id: "Q291cG9uOjk5OTk5OTk=") { id } }', {})
     assert missing["data"] == {"coupon": None}
 
 
@@ -224,7 +233,9 @@ async def test_a_render_follows_the_variables_of_its_selection(
       coupons(first: 5) { nodes { name description @include(if: $with)
         codes(first: $codes) { nodes { code } } } } }"""
     for variables in (
-        {"with": True, "codes": 1}, {"with": False, "codes": 1}, {"with": False, "codes": 3},
+        {"with": True, "codes": 1},
+        {"with": False, "codes": 1},
+        {"with": False, "codes": 3},
         {"with": True, "codes": 1},
     ):
         body = await _both(gql, settings, query, variables)

@@ -67,7 +67,11 @@ async def test_defaults_fill_what_the_row_lacks_and_required_fields_still_fail(
 
     build = row_builder(Thing, "Thing")
     async with engine.connect() as connection:
-        row = (await connection.execute(sa.select(sa.literal(5).label("id"), sa.literal("x").label("name")))).one()
+        row = (
+            await connection.execute(
+                sa.select(sa.literal(5).label("id"), sa.literal("x").label("name"))
+            )
+        ).one()
         bare = (await connection.execute(sa.select(sa.literal(6).label("id")))).one()
     thing = build(row)
     assert (thing.db_id, thing.name, thing.note) == (5, "x", None)
@@ -75,10 +79,9 @@ async def test_defaults_fill_what_the_row_lacks_and_required_fields_still_fail(
         build(bare)
 
 
-
 def test_connections_are_made_as_their_dataclasses_would_be() -> None:
-    from app.db.paging import Ordering, Page
     from app.db.lists import COUPON_CODES
+    from app.db.paging import Ordering, Page
     from app.graphql.pagination import Connection, PageInfo, to_connection
 
     ordering = Ordering(COUPON_CODES.sort_columns[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
@@ -77,8 +78,6 @@ async def test_a_timeout_handled_inside_the_block_ends_normally() -> None:
     # as with asyncio.timeout: the block swallows the cancellation, nothing is raised
     deadlines = RequestDeadlines(0.02)
     async with deadlines():
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await asyncio.sleep(5)
-        except asyncio.CancelledError:
-            pass
     assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]

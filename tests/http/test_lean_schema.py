@@ -40,23 +40,48 @@ CASES: list[tuple[str, str | None, dict[str, Any] | None, str | None]] = [
     ("validation", "{ coupons { nope } }", None, None),
     ("syntax", "{ coupons { ", None, None),
     ("tokens", "{ coupons { totalCount } " + "__typename " * 5000 + "}", None, None),
-    ("depth", "{ coupons { nodes { codes { nodes { coupon { codes { nodes { coupon { codes "
-     "{ nodes { coupon { site { name } } } } } } } } } } } } }", None, None),  # fmt: skip
-    ("cost", "{ coupons(first: 1000) { nodes { codes(first: 1000) { nodes { code } } } } }",
-     None, None),  # fmt: skip
-    ("nul literal", '{ coupons(filter: {updatedBy: {eq: "a\\u0000"}}) { totalCount } }', None,
-     None),  # fmt: skip
-    ("nul variable", "query Q($s: String) { coupons(filter: {updatedBy: {eq: $s}}) "
-     "{ totalCount } }", {"s": "a\x00"}, None),  # fmt: skip
+    (
+        "depth",
+        "{ coupons { nodes { codes { nodes { coupon { codes { nodes { coupon { codes "
+        "{ nodes { coupon { site { name } } } } } } } } } } } } }",
+        None,
+        None,
+    ),  # fmt: skip
+    (
+        "cost",
+        "{ coupons(first: 1000) { nodes { codes(first: 1000) { nodes { code } } } } }",
+        None,
+        None,
+    ),  # fmt: skip
+    (
+        "nul literal",
+        '{ coupons(filter: {updatedBy: {eq: "a\\u0000"}}) { totalCount } }',
+        None,
+        None,
+    ),  # fmt: skip
+    (
+        "nul variable",
+        "query Q($s: String) { coupons(filter: {updatedBy: {eq: $s}}) { totalCount } }",
+        {"s": "a\x00"},
+        None,
+    ),  # fmt: skip
     ("bad variable", "query Q($n: Int) { coupons(first: $n) { totalCount } }", {"n": "x"}, None),
     ("named operation", "query A { __typename } query B { coupons { totalCount } }", None, "B"),
-    ("several operations, none named", "query A { __typename } query B { __typename }", None,
-     None),  # fmt: skip
+    (
+        "several operations, none named",
+        "query A { __typename } query B { __typename }",
+        None,
+        None,
+    ),  # fmt: skip
     ("resolver failure", "{ boom }", None, None),
     ("typename", "{ __typename }", None, None),
     ("introspection", "{ __schema { queryType { name } } }", None, None),
-    ("mutation", 'mutation { deleteCoupon(id: "Q291cG9uOjk5OTk=") { userErrors { code } } }',
-     None, None),  # fmt: skip
+    (
+        "mutation",
+        'mutation { deleteCoupon(id: "Q291cG9uOjk5OTk=") { userErrors { code } } }',
+        None,
+        None,
+    ),  # fmt: skip
 ]
 
 RAISING: list[tuple[str, str | None, str | None, Any]] = [

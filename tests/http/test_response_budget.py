@@ -86,9 +86,7 @@ async def test_rows_of_unpaged_relationships_count(
         )
     )
     query = "{ coupons(first: 1) { nodes { terms { eligibleCategories { itemIds } } } } }"
-    async with probe_client(
-        settings, plan_executor=plan_executor, max_response_nodes=20
-    ) as http:
+    async with probe_client(settings, plan_executor=plan_executor, max_response_nodes=20) as http:
         response = await GraphQLClient(http, admin_token).post(query)
     # then the item ids count as the response's objects
     assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["RESPONSE_TOO_LARGE"]

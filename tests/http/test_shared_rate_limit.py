@@ -191,9 +191,7 @@ async def test_a_lost_redis_is_not_asked_again_until_the_pause_is_over(
 
 
 @pytest.fixture
-async def two_servers(
-    database_url: str, engine: Any, key_prefix: str
-) -> AsyncIterator[list[str]]:
+async def two_servers(database_url: str, engine: Any, key_prefix: str) -> AsyncIterator[list[str]]:
     """Two uvicorn processes on the test's database, sharing one Redis limit of LIMIT."""
     env = {
         **os.environ,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.db import tables as t
@@ -65,7 +65,7 @@ async def test_assign_a_discount_code_with_every_field(gql: Any, make: Any) -> N
 
 async def test_expiry_defaults_to_the_codes_relative_expiry(gql: Any, make: Any) -> None:
     w = await _world(make)
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     data = await gql(
         ASSIGN, {"input": {"customerId": gid(w["customer"]), "couponCodeId": gid(w["coupon_code"])}}
     )

@@ -18,7 +18,9 @@ CREATE = f"""mutation($input: CreateCustomerInput!) {{
   createCustomer(input: $input) {{ customer {{ {FIELDS} }} {ERRORS} }} }}"""
 UPDATE = f"""mutation($input: UpdateCustomerInput!) {{
   updateCustomer(input: $input) {{ customer {{ {FIELDS} }} {ERRORS} }} }}"""
-DELETE = f"""mutation($id: ID!) {{ deleteCustomer(id: $id) {{ customer {{ {FIELDS} }} {ERRORS} }} }}"""
+DELETE = (
+    f"""mutation($id: ID!) {{ deleteCustomer(id: $id) {{ customer {{ {FIELDS} }} {ERRORS} }} }}"""
+)
 UPSERT = f"""mutation($organisation: ID!, $customers: [CustomerFieldsInput!]!) {{
   upsertCustomers(organisationId: $organisation, customers: $customers) {{
     customers {{ {FIELDS} }} created updated unchanged {ERRORS} }} }}"""
@@ -32,8 +34,12 @@ async def test_a_customer_is_created_changed_and_deleted_with_its_history_kept(
     gql: Any, make: Any, db: Any
 ) -> None:
     organisation = await make.organisation()
-    values = {"organisationId": gid(organisation), "fullName": "Ada Lovelace",
-              "email": "ada@example.com", "externalId": "coworker-1"}
+    values = {
+        "organisationId": gid(organisation),
+        "fullName": "Ada Lovelace",
+        "email": "ada@example.com",
+        "externalId": "coworker-1",
+    }
     data = (await gql(CREATE, {"input": values}))["createCustomer"]
     customer = data["customer"]
     assert data["userErrors"] == [] and customer["kind"] == "INDIVIDUAL"
@@ -44,8 +50,9 @@ async def test_a_customer_is_created_changed_and_deleted_with_its_history_kept(
     bad = {"organisationId": gid(organisation), "email": "not an address", "fullName": " "}
     data = (await gql(CREATE, {"input": bad}))["createCustomer"]
     assert errors_of(data) == [(("input", "email"), "INVALID"), (("input", "fullName"), "REQUIRED")]
-    data = (await gql(UPDATE, {"input": {"id": customer["id"], "isMember": True,
-                                         "email": None}}))["updateCustomer"]
+    data = (await gql(UPDATE, {"input": {"id": customer["id"], "isMember": True, "email": None}}))[
+        "updateCustomer"
+    ]
     assert data["customer"]["isMember"] is True and data["customer"]["email"] is None
     # Deleting keeps what the customer held and used
     parsed = parse_global_id(customer["id"])
@@ -93,7 +100,7 @@ async def test_an_upsert_with_a_bad_row_writes_nothing_and_names_each_row(
         {"externalId": "a", "fullName": "Twin"},
         {"fullName": "No key"},
     ]
-    data = (await gql(UPSERT, {"organisation": gid(organisation), "customers": rows}))
+    data = await gql(UPSERT, {"organisation": gid(organisation), "customers": rows})
     assert errors_of(data["upsertCustomers"]) == [
         (("customers", "1", "email"), "INVALID"),
         (("customers", "2", "externalId"), "CONFLICT"),
@@ -114,16 +121,19 @@ async def test_customers_are_written_with_customer_roles_on_the_organisation_or_
 ) -> None:
     organisation, other = await make.organisation(), await make.organisation()
     site = await make.site(organisation)
-    sync = token(subject="sync", grants=[{"roles": ["Customer-Create", "Customer-Edit"],
-                                          "sites": [site.id]}])
-    checkout = token(subject="checkout", grants=[{"roles": ["DiscountCode-Redeem"],
-                                                  "sites": [site.id]}])
+    sync = token(
+        subject="sync", grants=[{"roles": ["Customer-Create", "Customer-Edit"], "sites": [site.id]}]
+    )
+    checkout = token(
+        subject="checkout", grants=[{"roles": ["DiscountCode-Redeem"], "sites": [site.id]}]
+    )
     rows = [{"externalId": "x", "fullName": "X"}]
     data = await gql(UPSERT, {"organisation": gid(organisation), "customers": rows}, token=sync)
     assert data["upsertCustomers"]["created"] == 1
     for who, where in ((sync, other), (checkout, organisation)):
-        response = await gql.post(UPSERT, {"organisation": gid(where), "customers": rows},
-                                  token=who)
+        response = await gql.post(
+            UPSERT, {"organisation": gid(where), "customers": rows}, token=who
+        )
         assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await count(db, t.Customer) == 1
 
@@ -140,8 +150,11 @@ async def test_an_imported_assignment_keeps_its_date_and_expires_from_it(
     site = await make.site(organisation, time_zone="America/New_York", currency="USD")
     code = await make.discount_code(site, expiration_unit="MONTH", expires_in=1)
     customer = await make.customer(organisation)
-    values = {"customerId": gid(customer), "discountCodeId": gid(code),
-              "assignedAt": "2026-01-31T15:00:00-05:00"}
+    values = {
+        "customerId": gid(customer),
+        "discountCodeId": gid(code),
+        "assignedAt": "2026-01-31T15:00:00-05:00",
+    }
     # When an administrator brings over an assignment made on Jan 31
     data = (await gql(ASSIGN, {"input": values}))["assignCode"]
     # Then it is dated Jan 31 and expires at the end of February's clamp (Feb 28, same time)
@@ -159,7 +172,7 @@ async def test_an_imported_assignment_keeps_its_date_and_expires_from_it(
     assert errors_of(data) == [(("input", "assignedAt"), "OUT_OF_RANGE")]
     assert await count(db, t.Assignment) == 1
     # Without assignedAt, the manager's assignment is dated now
-    data = (await gql(ASSIGN, {"input": {**dated, "assignedAt": None}}, token=manager))
+    data = await gql(ASSIGN, {"input": {**dated, "assignedAt": None}}, token=manager)
     assert data["assignCode"]["userErrors"] == []
 
 
@@ -178,8 +191,9 @@ async def test_restoring_a_customer_whose_external_id_was_taken_meanwhile_is_a_c
     data = (await gql(restore, {"id": old}))["restoreCustomer"]
     assert errors_of(data) == [(("id",), "CONFLICT")]
     # A customer without an external id comes back whatever others have
-    bare = (await gql(CREATE, {"input": {"organisationId": gid(organisation),
-                                        "fullName": "Bare"}}))["createCustomer"]["customer"]
+    bare = (
+        await gql(CREATE, {"input": {"organisationId": gid(organisation), "fullName": "Bare"}})
+    )["createCustomer"]["customer"]
     await gql(CREATE, {"input": {"organisationId": gid(organisation), "fullName": "Other"}})
     await gql(DELETE, {"id": bare["id"]})
     data = (await gql(restore, {"id": bare["id"]}))["restoreCustomer"]

@@ -63,8 +63,13 @@ async def new_site(gql: Any, **site: Any) -> tuple[str, str]:
     """An organisation and a site made through the API: their ids."""
     data = await gql(CREATE_ORGANISATION, {"input": {"name": "Acme Leisure"}})
     organisation = data["createOrganisation"]["organisation"]["id"]
-    values = {"organisationId": organisation, "name": "Acme Manhattan", "currency": "USD",
-              "timeZone": "America/New_York", **site}
+    values = {
+        "organisationId": organisation,
+        "name": "Acme Manhattan",
+        "currency": "USD",
+        "timeZone": "America/New_York",
+        **site,
+    }
     data = await gql(CREATE_SITE, {"input": values})
     assert data["createSite"]["userErrors"] == [], data
     return organisation, data["createSite"]["site"]["id"]
@@ -76,8 +81,10 @@ async def test_a_business_starts_from_nothing(gql: Any, db: Any) -> None:
     data = await gql(LISTS)
     assert data["sites"]["nodes"] == [{"name": "Acme Manhattan"}]
     # and its customers
-    rows = [{"externalId": "coworker-17", "fullName": "Ada Lovelace", "isMember": True},
-            {"externalId": "coworker-18", "fullName": "Charles Babbage"}]
+    rows = [
+        {"externalId": "coworker-17", "fullName": "Ada Lovelace", "isMember": True},
+        {"externalId": "coworker-18", "fullName": "Charles Babbage"},
+    ]
     data = await gql(UPSERT_CUSTOMERS, {"organisation": organisation, "customers": rows})
     assert data["upsertCustomers"]["created"] == 2
     ada = data["upsertCustomers"]["customers"][0]["id"]
@@ -91,8 +98,14 @@ async def test_a_business_starts_from_nothing(gql: Any, db: Any) -> None:
     data = await gql(ASSIGN, {"input": {"customerId": ada, "discountCodeId": code["id"]}})
     assert data["assignCode"]["userErrors"] == []
     line = {"category": "BOOKING", "itemId": "desk", "quantity": 1, "unitPrice": 5000}
-    attempt = {"code": "nyc10", "siteId": site, "currency": "USD", "customerId": ada,
-               "lines": [line], "idempotencyKey": "order-1"}
+    attempt = {
+        "code": "nyc10",
+        "siteId": site,
+        "currency": "USD",
+        "customerId": ada,
+        "lines": [line],
+        "idempotencyKey": "order-1",
+    }
     answer = (await gql(REDEEM, {"input": attempt}))["redeemCode"]
     assert answer["valid"] is True and answer["discountTotal"] == 500
     data = await gql(UPDATE_ORGANISATION, {"input": {"id": organisation, "name": "Acme"}})
@@ -102,8 +115,12 @@ async def test_a_business_starts_from_nothing(gql: Any, db: Any) -> None:
 async def test_currency_and_time_zone_are_checked_for_meaning(gql: Any, db: Any) -> None:
     data = await gql(CREATE_ORGANISATION, {"input": {"name": "Acme"}})
     organisation = data["createOrganisation"]["organisation"]["id"]
-    values = {"organisationId": organisation, "name": " ", "currency": "XXQ",
-              "timeZone": "Mars/Olympus_Mons"}
+    values = {
+        "organisationId": organisation,
+        "name": " ",
+        "currency": "XXQ",
+        "timeZone": "Mars/Olympus_Mons",
+    }
     data = await gql(CREATE_SITE, {"input": values})
     assert sorted(errors_of(data["createSite"])) == [
         (("input", "currency"), "INVALID_CURRENCY"),
@@ -111,8 +128,9 @@ async def test_currency_and_time_zone_are_checked_for_meaning(gql: Any, db: Any)
         (("input", "timeZone"), "INVALID"),
     ]
     for zone in ("../../etc/passwd", "posixrules", "", "america/new_york"):
-        data = await gql(CREATE_SITE, {"input": {**values, "name": "A", "currency": "USD",
-                                                 "timeZone": zone}})
+        data = await gql(
+            CREATE_SITE, {"input": {**values, "name": "A", "currency": "USD", "timeZone": zone}}
+        )
         assert errors_of(data["createSite"]) == [(("input", "timeZone"), "INVALID")], zone
     data = await gql(CREATE_ORGANISATION, {"input": {"name": ""}})
     assert errors_of(data["createOrganisation"]) == [(("input", "name"), "REQUIRED")]
@@ -166,8 +184,10 @@ async def test_deleting_a_site_or_its_organisation_takes_its_codes_out_until_res
     line = {"category": "BOOKING", "itemId": "r", "quantity": 1, "unitPrice": 1000}
     attempt = {"code": "GONE", "siteId": site, "currency": "USD", "lines": [line]}
     assert (await gql(VALIDATE, {"input": attempt}))["validateCode"]["valid"] is True
-    for verb_type, field, target in (("Site", "site", site), ("Organisation", "organisation",
-                                                               organisation)):
+    for verb_type, field, target in (
+        ("Site", "site", site),
+        ("Organisation", "organisation", organisation),
+    ):
         # When the site (then the organisation) is deleted
         data = await gql(state("delete", verb_type, field), {"id": target})
         assert data[f"delete{verb_type}"][field]["deletedAt"] is not None
@@ -193,16 +213,27 @@ async def test_who_may_write_the_directory(gql: Any, db: Any, make: Any) -> None
     site = await make.site(organisation)
     other = await make.organisation()
     on_organisation = token(
-        subject="owner", grants=[{"roles": ["Site-Create", "Site-Edit", "Site-Delete"],
-                                  "organisations": [organisation.id]}]
+        subject="owner",
+        grants=[
+            {
+                "roles": ["Site-Create", "Site-Edit", "Site-Delete"],
+                "organisations": [organisation.id],
+            }
+        ],
     )
-    on_site = token(subject="manager", grants=[{"roles": ["Site-Create", "Site-Edit"],
-                                                "sites": [site.id]}])
-    values = {"organisationId": gid(organisation), "name": "New", "currency": "GBP",
-              "timeZone": "Europe/London"}
+    on_site = token(
+        subject="manager", grants=[{"roles": ["Site-Create", "Site-Edit"], "sites": [site.id]}]
+    )
+    values = {
+        "organisationId": gid(organisation),
+        "name": "New",
+        "currency": "GBP",
+        "timeZone": "Europe/London",
+    }
     # Organisations are the administrators'
-    errors = await gql.errors(CREATE_ORGANISATION, {"input": {"name": "Mine"}},
-                              token=on_organisation)
+    errors = await gql.errors(
+        CREATE_ORGANISATION, {"input": {"name": "Mine"}}, token=on_organisation
+    )
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
     assert "administrators" in errors[0]["message"]
     # A site is created by a grant on its organisation, not on a sibling site

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.observability.metrics import MAX_OPERATION_NAMES, operation_label
@@ -12,7 +12,7 @@ from tests.observability.metrics_text import scrape, value
 
 async def test_a_refused_redemption_is_counted_by_its_reason(client: Any, make: Any) -> None:
     shop = await open_shop(make)
-    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
     await make.discount_code(shop.site, code="GONE", valid_to=yesterday)
     await make.discount_code(shop.site, code="FINE")
     before = await scrape(client.http)

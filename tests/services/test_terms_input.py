@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +12,7 @@ from app.services.eligible_items import next_eligible
 from app.services.problems import ProblemCode
 from app.services.terms_input import DEFAULTS, merge_terms
 
-NOW = datetime(2030, 1, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
 PATH = ("input", "terms")
 
 
@@ -57,8 +57,8 @@ def test_dates_are_local_days_of_the_site() -> None:
         "valid_to": date(2030, 1, 1),
     }
     values, _ = merge(changes)
-    assert values.columns["valid_from"] == datetime(2029, 12, 31, 23, tzinfo=timezone.utc)
-    assert values.columns["valid_to"] == datetime(2030, 1, 1, 22, 59, 59, 999999, timezone.utc)
+    assert values.columns["valid_from"] == datetime(2029, 12, 31, 23, tzinfo=UTC)
+    assert values.columns["valid_to"] == datetime(2030, 1, 1, 22, 59, 59, 999999, UTC)
 
 
 def test_an_update_keeps_what_is_omitted_and_clears_what_is_null() -> None:

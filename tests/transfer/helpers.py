@@ -21,11 +21,15 @@ class Ran:
 
 
 async def run_import(database_url: str, site: Any, *args: str | Path) -> Ran:
-    return await _run(import_main, ["--database-url", database_url, "--site", str(site), *map(str, args)])
+    return await _run(
+        import_main, ["--database-url", database_url, "--site", str(site), *map(str, args)]
+    )
 
 
 async def run_export(database_url: str, site: Any, *args: str | Path) -> Ran:
-    return await _run(export_main, ["--database-url", database_url, "--site", str(site), *map(str, args)])
+    return await _run(
+        export_main, ["--database-url", database_url, "--site", str(site), *map(str, args)]
+    )
 
 
 async def _run(main: Any, argv: list[str]) -> Ran:

@@ -53,11 +53,16 @@ QUERIES = {
       createdAt deletedAt kind fullName billingName companyName email isMember
       organisation { name } preallocatedCodes(trashed: WITH) { nodes { code } } } } }""",
     "redemptions": f"{{ {REDEMPTIONS.replace('first: 100', 'first: 1000')} }}",
-    "assignments": f"""{{ {ASSIGNMENTS.replace('first: 30', 'first: 1000').replace(
-        "customer {", "discountCode { code } couponCode { code } customer {")} }}""",
+    "assignments": f"""{{ {
+        ASSIGNMENTS.replace("first: 30", "first: 1000").replace(
+            "customer {", "discountCode { code } couponCode { code } customer {"
+        )
+    } }}""",
 }
 # Set by whichever system did the write, not part of what was moved.
-STAMPS = frozenset({"id", "updatedAt", "updatedBy", "importedAt", "cursor", "startCursor", "endCursor"})
+STAMPS = frozenset(
+    {"id", "updatedAt", "updatedBy", "importedAt", "cursor", "startCursor", "endCursor"}
+)
 
 
 def normalised(value: Any) -> Any:
@@ -99,7 +104,9 @@ async def _same_sites(source: Any, url: str) -> dict[int, int]:
     """The source's organisations and sites, created in the database at `url`: site id there by
     site id in the source."""
     async with source.connect() as connection:
-        organisations = (await connection.execute(sa.select(t.ORGANISATION).order_by(t.ORGANISATION.c.id))).all()
+        organisations = (
+            await connection.execute(sa.select(t.ORGANISATION).order_by(t.ORGANISATION.c.id))
+        ).all()
         sites = (await connection.execute(sa.select(t.SITE).order_by(t.SITE.c.id))).all()
     engine = create_engine(Settings(database_url=url))
     try:
@@ -107,7 +114,10 @@ async def _same_sites(source: Any, url: str) -> dict[int, int]:
         actor = Actor(subject="mover@example.com")
 
         async def work(session: Any) -> dict[int, int]:
-            made = {o.id: (await create_organisation(session, actor, {"name": o.name})).id for o in organisations}
+            made = {
+                o.id: (await create_organisation(session, actor, {"name": o.name})).id
+                for o in organisations
+            }
             fields = ("name", "currency", "time_zone")
             return {
                 s.id: (await create_site(
@@ -133,7 +143,9 @@ async def test_the_json_lines_export_of_the_demo_gives_the_same_answers_in_an_em
         sites = await _same_sites(db, url)
         for source_site, target_site in sites.items():
             path = tmp_path / f"site-{source_site}.jsonl"
-            ran = await run_export(database_url, source_site, "--format", "jsonl", "--trashed", "WITH", "--out", path)
+            ran = await run_export(
+                database_url, source_site, "--format", "jsonl", "--trashed", "WITH", "--out", path
+            )
             assert ran.status == 0, ran.err
             ran = await run_import(url, target_site, "--format", "jsonl", path)
             assert ran.status == 0, ran.err

@@ -24,16 +24,72 @@ def records() -> list[dict[str, Any]]:
     """A small site: a customer, a coupon with two codes, a capped discount code given to the
     customer, and two past uses of it."""
     return [
-        {"type": "Customer", "externalId": "cw-1", "fullName": "Ana López", "email": "ana@example.com", "isMember": True},
-        {"type": "Coupon", "externalId": "cp-1", "name": "Spring", "terms": {"kind": "PERCENTAGE", "percentage": "12.5", "maxUses": 100, "usagePeriod": "P1M"}},
-        {"type": "CouponCode", "externalId": "cc-1", "coupon": {"externalId": "cp-1"}, "code": "SPRING-A", "multiUse": True},
-        {"type": "CouponCode", "externalId": "cc-2", "coupon": {"externalId": "cp-1"}, "code": "SPRING-B", "validTo": "2031-05-31"},
-        {"type": "DiscountCode", "externalId": "dc-1", "code": "TWICE", "terms": {
-            "kind": "FIXED", "amounts": [{"currency": "GBP", "amount": 500}], "maxUses": 2,
-            "eligibleCategories": [{"category": "BOOKING", "itemIds": []}]}},
-        {"type": "Assignment", "externalId": "as-1", "customer": {"externalId": "cw-1"}, "discountCode": {"externalId": "dc-1"}, "notes": "welcome"},
-        {"type": "Redemption", "externalId": "dc-1#use-1", "discountCode": {"externalId": "dc-1"}, "customer": {"externalId": "cw-1"}, "amount": 500, "redeemedAt": "2025-03-01T10:00:00Z", "orderReference": "o-1"},
-        {"type": "Redemption", "externalId": "dc-1#use-2", "discountCode": {"externalId": "dc-1"}, "amount": 0, "redeemedAt": "2025-03-02T10:00:00Z"},
+        {
+            "type": "Customer",
+            "externalId": "cw-1",
+            "fullName": "Ana López",
+            "email": "ana@example.com",
+            "isMember": True,
+        },
+        {
+            "type": "Coupon",
+            "externalId": "cp-1",
+            "name": "Spring",
+            "terms": {
+                "kind": "PERCENTAGE",
+                "percentage": "12.5",
+                "maxUses": 100,
+                "usagePeriod": "P1M",
+            },
+        },
+        {
+            "type": "CouponCode",
+            "externalId": "cc-1",
+            "coupon": {"externalId": "cp-1"},
+            "code": "SPRING-A",
+            "multiUse": True,
+        },
+        {
+            "type": "CouponCode",
+            "externalId": "cc-2",
+            "coupon": {"externalId": "cp-1"},
+            "code": "SPRING-B",
+            "validTo": "2031-05-31",
+        },
+        {
+            "type": "DiscountCode",
+            "externalId": "dc-1",
+            "code": "TWICE",
+            "terms": {
+                "kind": "FIXED",
+                "amounts": [{"currency": "GBP", "amount": 500}],
+                "maxUses": 2,
+                "eligibleCategories": [{"category": "BOOKING", "itemIds": []}],
+            },
+        },
+        {
+            "type": "Assignment",
+            "externalId": "as-1",
+            "customer": {"externalId": "cw-1"},
+            "discountCode": {"externalId": "dc-1"},
+            "notes": "welcome",
+        },
+        {
+            "type": "Redemption",
+            "externalId": "dc-1#use-1",
+            "discountCode": {"externalId": "dc-1"},
+            "customer": {"externalId": "cw-1"},
+            "amount": 500,
+            "redeemedAt": "2025-03-01T10:00:00Z",
+            "orderReference": "o-1",
+        },
+        {
+            "type": "Redemption",
+            "externalId": "dc-1#use-2",
+            "discountCode": {"externalId": "dc-1"},
+            "amount": 0,
+            "redeemedAt": "2025-03-02T10:00:00Z",
+        },
     ]
 
 
@@ -65,24 +121,38 @@ async def test_importing_the_same_file_twice_changes_nothing_the_second_time(
     first = await run_import(database_url, site.id, "--format", "jsonl", path)
     assert first.status == 0, first.err
     assert last_line(first) == "8 created, 0 updated, 0 unchanged, 0 refused"
-    second = await run_import(database_url, to_global_id("Site", site.id), "--format", "jsonl", path)
+    second = await run_import(
+        database_url, to_global_id("Site", site.id), "--format", "jsonl", path
+    )
     assert second.status == 0, second.err
     assert last_line(second) == "0 created, 0 updated, 8 unchanged, 0 refused"
     assert await count(db, t.CouponCode) == 2 and await count(db, t.Redemption) == 2
 
 
-async def test_an_edited_file_updates_what_changed(make: Any, db: Any, database_url: str, tmp_path: Path) -> None:
+async def test_an_edited_file_updates_what_changed(
+    make: Any, db: Any, database_url: str, tmp_path: Path
+) -> None:
     site = await _site(make)
     edited = records()
-    await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", edited))
+    await run_import(
+        database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", edited)
+    )
     edited[1]["terms"] = {"maxUses": 50}  # only maxUses: the rest of the terms stay
     edited[3]["code"] = "SPRING-C"
-    ran = await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "b.jsonl", edited))
+    ran = await run_import(
+        database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "b.jsonl", edited)
+    )
     assert ran.status == 0, ran.err
     assert last_line(ran) == "0 created, 2 updated, 6 unchanged, 0 refused"
     async with db.connect() as connection:
         coupon = (await connection.execute(t.COUPON.select())).one()
-        codes = sorted((await connection.execute(t.COUPON_CODE.select().with_only_columns(t.COUPON_CODE.c.code))).scalars())
+        codes = sorted(
+            (
+                await connection.execute(
+                    t.COUPON_CODE.select().with_only_columns(t.COUPON_CODE.c.code)
+                )
+            ).scalars()
+        )
     assert (coupon.max_uses, coupon.percentage_bp, coupon.usage_period.name) == (50, 1250, "P1M")
     assert codes == ["SPRING-A", "SPRING-C"]
 
@@ -116,8 +186,12 @@ async def test_refused_records_are_named_by_file_record_and_field_and_nothing_is
     ran = await run_import(database_url, site.id, "--format", "jsonl", path)
     assert ran.status == 1
     lines = ran.err.splitlines()
-    assert any(line.startswith(f"{path}: record 3: code: ") and "not ' '" in line for line in lines), ran.err
-    assert any(line.startswith(f"{path}: record 5: terms.amounts") and "XXX" in line for line in lines), ran.err
+    assert any(
+        line.startswith(f"{path}: record 3: code: ") and "not ' '" in line for line in lines
+    ), ran.err
+    assert any(
+        line.startswith(f"{path}: record 5: terms.amounts") and "XXX" in line for line in lines
+    ), ran.err
     assert f"{path}: record 7: discountCode: no DiscountCode with externalId 'nowhere'" in ran.err
     # The assignment and the other use name the refused discount code: refused with it.
     assert f"{path}: record 6: discountCode: no DiscountCode with externalId 'dc-1'" in ran.err
@@ -131,14 +205,20 @@ async def test_skip_invalid_writes_the_rest_and_the_refused_records_to_the_rejec
     site = await _site(make)
     path = write_jsonl(tmp_path / "bad.jsonl", _bad_records())
     rejects = tmp_path / "rejects.jsonl"
-    ran = await run_import(database_url, site.id, "--format", "jsonl", "--skip-invalid", "--rejects", rejects, path)
+    ran = await run_import(
+        database_url, site.id, "--format", "jsonl", "--skip-invalid", "--rejects", rejects, path
+    )
     assert ran.status == 0, ran.err
     # What names a refused record is refused with it (the assignment and uses of dc-1).
     assert "3 created, 0 updated, 0 unchanged, 5 refused" in ran.out.splitlines()
     assert last_line(ran) == f"refused records written to {rejects}"
     rejected = read_jsonl(rejects)
     assert [(r["recordNumber"], r["problems"][0]["field"]) for r in rejected] == [
-        (3, "code"), (5, "terms.amounts"), (6, "discountCode"), (7, "discountCode"), (8, "discountCode"),
+        (3, "code"),
+        (5, "terms.amounts"),
+        (6, "discountCode"),
+        (7, "discountCode"),
+        (8, "discountCode"),
     ]
     assert rejected[0]["record"] == _bad_records()[2]
     assert await count(db, t.CouponCode) == 1 and await count(db, t.Redemption) == 0
@@ -148,7 +228,9 @@ async def test_imported_uses_are_ledger_entries_and_caps_hold_after_the_import(
     make: Any, db: Any, gql: Any, database_url: str, tmp_path: Path
 ) -> None:
     site = await _site(make)
-    ran = await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "s.jsonl", records()))
+    ran = await run_import(
+        database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "s.jsonl", records())
+    )
     assert ran.status == 0, ran.err
     data = await gql(
         """{ discountCodes { nodes { id code timesUsed assignments { nodes { timesUsed } }
@@ -161,7 +243,11 @@ async def test_imported_uses_are_ledger_entries_and_caps_hold_after_the_import(
         "redeemedAt": "2025-03-01T10:00:00+00:00", "customer": {"fullName": "Ana López"},
     }  # fmt: skip
     async with db.connect() as connection:
-        imported = (await connection.execute(t.REDEMPTION.select().where(t.REDEMPTION.c.imported_at.is_not(None)))).all()
+        imported = (
+            await connection.execute(
+                t.REDEMPTION.select().where(t.REDEMPTION.c.imported_at.is_not(None))
+            )
+        ).all()
     assert len(imported) == 2
     assert await _drift(db) == []  # the caps' usage counters count the imported uses
     answer = (await gql(REDEEM, {"input": twice(site, "k-3")}))["redeemCode"]
@@ -173,13 +259,21 @@ async def test_voiding_an_imported_use_on_a_reimport_gives_it_back(
 ) -> None:
     site = await _site(make)
     first = records()
-    await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", first))
+    await run_import(
+        database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", first)
+    )
     voided = copy.deepcopy(first)
     voided[6]["voidedAt"] = "2025-03-03T09:00:00Z"
-    ran = await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "b.jsonl", voided))
+    ran = await run_import(
+        database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "b.jsonl", voided)
+    )
     assert last_line(ran) == "0 created, 1 updated, 7 unchanged, 0 refused", ran.err
-    data = await gql("{ discountCodes { nodes { timesUsed assignments { nodes { timesUsed } } } } }")
-    assert data["discountCodes"]["nodes"] == [{"timesUsed": 1, "assignments": {"nodes": [{"timesUsed": 0}]}}]
+    data = await gql(
+        "{ discountCodes { nodes { timesUsed assignments { nodes { timesUsed } } } } }"
+    )
+    assert data["discountCodes"]["nodes"] == [
+        {"timesUsed": 1, "assignments": {"nodes": [{"timesUsed": 0}]}}
+    ]
     assert await _drift(db) == []
     customer = (await gql("{ customers { nodes { id } } }"))["customers"]["nodes"][0]["id"]
     attempt = twice(site, "k-after-void") | {"customerId": customer}
@@ -187,7 +281,9 @@ async def test_voiding_an_imported_use_on_a_reimport_gives_it_back(
     assert answer["valid"] is True, answer  # the voided use gave its place under the cap back
     changed = copy.deepcopy(voided)
     changed[7]["amount"] = 100
-    ran = await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "c.jsonl", changed))
+    ran = await run_import(
+        database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "c.jsonl", changed)
+    )
     assert ran.status == 1 and "record 8: amount: a redemption is a ledger entry" in ran.err
 
 
@@ -195,7 +291,9 @@ async def test_export_writes_every_record_and_the_export_imports_back_unchanged(
     make: Any, db: Any, database_url: str, tmp_path: Path
 ) -> None:
     site = await _site(make)
-    await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", records()))
+    await run_import(
+        database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", records())
+    )
     out = tmp_path / "export.jsonl"
     ran = await run_export(database_url, site.id, "--format", "jsonl", "--out", out)
     assert ran.status == 0, ran.err
@@ -204,7 +302,9 @@ async def test_export_writes_every_record_and_the_export_imports_back_unchanged(
         "Customer", "Coupon", "CouponCode", "CouponCode", "DiscountCode", "Assignment", "Redemption", "Redemption"
     ]  # fmt: skip
     code = exported[4]
-    assert code["terms"]["amounts"] == [{"currency": "GBP", "amount": 500}] and code["timesUsed"] == 2
+    assert (
+        code["terms"]["amounts"] == [{"currency": "GBP", "amount": 500}] and code["timesUsed"] == 2
+    )
     assert code["terms"]["eligibleCategories"] == [{"category": "BOOKING", "itemIds": []}]
     assert exported[1]["terms"]["percentage"] == "12.50"
     assert exported[3]["validTo"] == "2031-05-31T22:59:59.999999+00:00"
@@ -219,34 +319,55 @@ async def test_export_of_trashed_records_and_of_codes_as_csv(
     site = await _site(make)
     deleted = records()
     deleted[3]["deletedAt"] = "2026-01-01T00:00:00Z"
-    await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", deleted))
+    await run_import(
+        database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", deleted)
+    )
     codes = {}
     for trashed in ("WITHOUT", "WITH", "ONLY"):
         out = tmp_path / f"{trashed}.jsonl"
-        await run_export(database_url, site.id, "--format", "jsonl", "--trashed", trashed, "--out", out)
+        await run_export(
+            database_url, site.id, "--format", "jsonl", "--trashed", trashed, "--out", out
+        )
         codes[trashed] = [r["code"] for r in read_jsonl(out) if r["type"] == "CouponCode"]
-    assert codes == {"WITHOUT": ["SPRING-A"], "WITH": ["SPRING-A", "SPRING-B"], "ONLY": ["SPRING-B"]}
+    assert codes == {
+        "WITHOUT": ["SPRING-A"],
+        "WITH": ["SPRING-A", "SPRING-B"],
+        "ONLY": ["SPRING-B"],
+    }
     out = tmp_path / "codes.csv"
     ran = await run_export(database_url, site.id, "--format", "csv", "--out", out)
     assert ran.status == 0, ran.err
     with out.open() as lines:
         rows = list(csv.DictReader(lines))
     assert [(r["type"], r["code"], r["couponExternalId"]) for r in rows] == [
-        ("CouponCode", "SPRING-A", "cp-1"), ("DiscountCode", "TWICE", ""),
+        ("CouponCode", "SPRING-A", "cp-1"),
+        ("DiscountCode", "TWICE", ""),
     ]
 
 
-async def test_the_scripts_run_as_commands(make: Any, db: Any, database_url: str, tmp_path: Path) -> None:
+async def test_the_scripts_run_as_commands(
+    make: Any, db: Any, database_url: str, tmp_path: Path
+) -> None:
     site = await _site(make)
     path = write_jsonl(tmp_path / "site.jsonl", records())
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISCOUNTS_")}
 
     def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, str(ROOT / "scripts" / script), "--database-url", database_url, *args]
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+        command = [
+            sys.executable,
+            str(ROOT / "scripts" / script),
+            "--database-url",
+            database_url,
+            *args,
+        ]
+        return subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
 
     ran = run("import", "--format", "jsonl", "--site", str(site.id), str(path))
-    assert ran.returncode == 0 and ran.stdout.strip().endswith("8 created, 0 updated, 0 unchanged, 0 refused"), ran.stderr
+    assert ran.returncode == 0 and ran.stdout.strip().endswith(
+        "8 created, 0 updated, 0 unchanged, 0 refused"
+    ), ran.stderr
     ran = run("export", "--format", "jsonl", "--site", str(site.id))
     assert ran.returncode == 0, ran.stderr
     assert len([json.loads(line) for line in ran.stdout.splitlines()]) == 8
@@ -265,14 +386,26 @@ async def test_a_restore_that_breaks_a_uniqueness_rule_stops_the_import_and_writ
         {"type": "Assignment", "externalId": "as-new", "customer": {"externalId": "cw-1"},
          "discountCode": {"externalId": "dc-1"}},
     ]  # fmt: skip
-    ran = await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", given))
+    ran = await run_import(
+        database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", given)
+    )
     assert ran.status == 0, ran.err
     given[5]["deletedAt"] = None  # restoring the old one would give the customer the code twice
     given[0]["fullName"] = "Ana María López"
-    ran = await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "b.jsonl", given))
+    ran = await run_import(
+        database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "b.jsonl", given)
+    )
     assert ran.status == 1 and "refused: the database refused a write" in ran.err
     async with db.connect() as connection:
-        names = (await connection.execute(t.CUSTOMER.select().with_only_columns(t.CUSTOMER.c.full_name))).scalars().all()
+        names = (
+            (
+                await connection.execute(
+                    t.CUSTOMER.select().with_only_columns(t.CUSTOMER.c.full_name)
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert names == ["Ana López"]
 
 
@@ -290,7 +423,9 @@ async def test_a_vendor_export_of_records_made_here_imports_back_into_the_same_s
         {"type": "Redemption", "uniqueId": use_id, "discountCode": {"uniqueId": code_id}, "amount": 1000,
          "redeemedAt": "2026-03-01T10:00:00Z"},
     ]  # fmt: skip
-    ran = await run_import(database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", made_here))
+    ran = await run_import(
+        database_url, site.id, "--format", "jsonl", write_jsonl(tmp_path / "a.jsonl", made_here)
+    )
     assert last_line(ran) == "2 created, 0 updated, 0 unchanged, 0 refused", ran.err
     out = tmp_path / "nuweb.json"
     ran = await run_export(database_url, site.id, "--format", "nuweb", "--out", out)

@@ -5,7 +5,7 @@ it a second time changes nothing."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,14 @@ from tests.transfer.helpers import last_line, read_jsonl, run_export, run_import
 
 CURRENCIES = ("EUR", "GBP", "USD")
 CATEGORIES = ("PRICE_PLAN", "BOOKING", "PRODUCT", "EVENT", "OFFERING")
-BASE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+BASE = datetime(2024, 1, 1, tzinfo=UTC)
 _sites = itertools.count(1)
 
 
 def instants(low_days: int = 0, high_days: int = 700) -> st.SearchStrategy[datetime]:
-    return st.integers(low_days * 86400, high_days * 86400).map(lambda s: BASE + timedelta(seconds=s))
+    return st.integers(low_days * 86400, high_days * 86400).map(
+        lambda s: BASE + timedelta(seconds=s)
+    )
 
 
 def iso(at: datetime | None) -> str | None:
@@ -29,9 +31,14 @@ def iso(at: datetime | None) -> str | None:
 
 
 def money(min_size: int = 0) -> st.SearchStrategy[list[dict[str, Any]]]:
-    return st.lists(st.sampled_from(CURRENCIES), min_size=min_size, max_size=3, unique=True).flatmap(
+    return st.lists(
+        st.sampled_from(CURRENCIES), min_size=min_size, max_size=3, unique=True
+    ).flatmap(
         lambda currencies: st.tuples(*[st.integers(1, 100_000) for _ in currencies]).map(
-            lambda amounts: [{"currency": c, "amount": a} for c, a in sorted(zip(currencies, amounts))]
+            lambda amounts: [
+                {"currency": c, "amount": a}
+                for c, a in sorted(zip(currencies, amounts, strict=False))
+            ]
         )
     )
 
@@ -52,7 +59,12 @@ def terms(draw: Any) -> dict[str, Any]:
     caps = draw(st.lists(st.one_of(st.none(), st.integers(1, 1000)), min_size=3, max_size=3))
     audience = draw(st.sampled_from(((False, False), (True, False), (False, True))))
     valid, publish = draw(window()), draw(window())
-    expiry = draw(st.one_of(st.just((None, None)), st.tuples(st.sampled_from(("DAY", "WEEK", "MONTH", "YEAR")), st.integers(1, 24))))
+    expiry = draw(
+        st.one_of(
+            st.just((None, None)),
+            st.tuples(st.sampled_from(("DAY", "WEEK", "MONTH", "YEAR")), st.integers(1, 24)),
+        )
+    )
     disabled = draw(st.one_of(st.none(), instants()))
     categories = draw(st.lists(st.sampled_from(CATEGORIES), unique=True, max_size=3))
     return {
@@ -69,7 +81,9 @@ def terms(draw: Any) -> dict[str, Any]:
         "maxUses": caps[0],
         "maxUsesPerCustomer": caps[1],
         "maxUsesPerOrder": caps[2],
-        "usagePeriod": draw(st.sampled_from(("P1D", "P1W", "P1M", "P1Y"))) if caps[0] and draw(st.booleans()) else None,
+        "usagePeriod": draw(st.sampled_from(("P1D", "P1W", "P1M", "P1Y")))
+        if caps[0] and draw(st.booleans())
+        else None,
         "validFrom": valid[0],
         "validTo": valid[1],
         "publishFrom": publish[0],
@@ -80,13 +94,23 @@ def terms(draw: Any) -> dict[str, Any]:
         "disabledAt": iso(disabled),
         "isReferral": draw(st.booleans()),
         "eligibleCategories": [
-            {"category": c, "itemIds": sorted(draw(st.sets(st.from_regex(r"[a-z0-9]{1,6}", fullmatch=True), max_size=3)))}
-            for c in CATEGORIES if c in categories
+            {
+                "category": c,
+                "itemIds": sorted(
+                    draw(st.sets(st.from_regex(r"[a-z0-9]{1,6}", fullmatch=True), max_size=3))
+                ),
+            }
+            for c in CATEGORIES
+            if c in categories
         ],
     }
 
 
-names = st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs")), min_size=1, max_size=30).map(str.strip).filter(bool)
+names = (
+    st.text(st.characters(codec="utf-8", categories=("L", "N", "Zs")), min_size=1, max_size=30)
+    .map(str.strip)
+    .filter(bool)
+)
 codes = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,11}", fullmatch=True)
 
 
@@ -128,7 +152,9 @@ def documents(draw: Any) -> list[dict[str, Any]]:
         })  # fmt: skip
     pairs = [(cu, ("discountCode", dc)) for cu in customers for dc in discount_codes]
     pairs += [(cu, ("couponCode", cc)) for cu in customers for cc in coupon_codes]
-    for n, (customer, (field, code)) in enumerate(draw(st.lists(st.sampled_from(pairs), unique=True, max_size=4)) if pairs else []):
+    for n, (customer, (field, code)) in enumerate(
+        draw(st.lists(st.sampled_from(pairs), unique=True, max_size=4)) if pairs else []
+    ):
         valid = draw(window())
         other = field == "discountCode" and "couponCode" or "discountCode"
         records.append({
@@ -138,11 +164,20 @@ def documents(draw: Any) -> list[dict[str, Any]]:
             "bookingReference": draw(st.one_of(st.none(), codes)),
             "referrer": draw(st.one_of(st.none(), st.sampled_from([{"externalId": c} for c in customers]))),
         })  # fmt: skip
-    targets = [("discountCode", dc) for dc in discount_codes] + [("couponCode", cc) for cc in coupon_codes]
+    targets = [("discountCode", dc) for dc in discount_codes] + [
+        ("couponCode", cc) for cc in coupon_codes
+    ]
     for n in range(draw(st.integers(0, 4)) if targets else 0):
         field, code = draw(st.sampled_from(targets))
         redeemed = draw(instants())
-        voided = draw(st.one_of(st.none(), st.integers(1, 86400).map(lambda s: redeemed + timedelta(seconds=s))))
+        voided = draw(
+            st.one_of(
+                st.none(),
+                st.integers(1, 86400).map(
+                    lambda s, redeemed=redeemed: redeemed + timedelta(seconds=s)
+                ),
+            )
+        )
         customer = draw(st.one_of(st.none(), st.sampled_from(customers))) if customers else None
         records.append({
             "type": "Redemption", "externalId": f"use-{n}", field: {"externalId": code},
@@ -177,11 +212,15 @@ async def test_a_json_lines_document_comes_back_as_it_was_given(
     ran = await run_import(database_url, site.id, "--format", "jsonl", path)
     assert ran.status == 0, ran.err
     out = tmp_path / f"out-{next(_sites)}.jsonl"
-    ran = await run_export(database_url, site.id, "--format", "jsonl", "--trashed", "WITH", "--out", out)
+    ran = await run_export(
+        database_url, site.id, "--format", "jsonl", "--trashed", "WITH", "--out", out
+    )
     assert ran.status == 0, ran.err
     exported = {(r["type"], r["externalId"]): r for r in read_jsonl(out)}
     assert len(exported) == len(document)
     for record in document:
         assert _given(record, exported[(record["type"], record["externalId"])]) == record
     again = await run_import(database_url, site.id, "--format", "jsonl", out)
-    assert last_line(again) == f"0 created, 0 updated, {len(document)} unchanged, 0 refused", again.err
+    assert last_line(again) == f"0 created, 0 updated, {len(document)} unchanged, 0 refused", (
+        again.err
+    )

@@ -3,7 +3,7 @@ inputs merge_terms could not tell apart."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from app.services.terms_input import merge_terms
 from app.transfer import terms_cache
 from app.transfer.terms_cache import TermsCache
 
-NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 SITE = {"time_zone": "Europe/London", "currency": "GBP", "now": NOW}
 
 
@@ -39,7 +39,11 @@ def test_the_same_terms_are_validated_once_with_merge_terms_answer(calls: list[d
     given = {"kind": DiscountKind.PERCENTAGE, "percentage": Decimal("12.5"), "max_uses": 10}
     first, again = _merge(cache, dict(given)), _merge(cache, dict(given))
     direct, problems = merge_terms(given, None, {}, path=("terms",), **SITE)
-    assert first == again == (direct.columns, direct.eligible, [(p.field, p.message) for p in problems])
+    assert (
+        first
+        == again
+        == (direct.columns, direct.eligible, [(p.field, p.message) for p in problems])
+    )
     assert len(calls) == 1
 
 
@@ -53,12 +57,17 @@ def test_a_refused_input_keeps_its_problems_when_remembered(calls: list[dict]) -
 @pytest.mark.parametrize(
     ("one", "other"),
     [
-        ({"percentage": Decimal("12.5")}, {"percentage": Decimal("12.50")}),  # equal, not the same text
+        (
+            {"percentage": Decimal("12.5")},
+            {"percentage": Decimal("12.50")},
+        ),  # equal, not the same text
         ({"max_uses": 1}, {"max_uses": True}),  # 1 == True in Python
         ({"max_uses": 10}, {"max_uses": 11}),
     ],
 )
-def test_inputs_that_merely_compare_equal_are_validated_apart(calls: list[dict], one: dict, other: dict) -> None:
+def test_inputs_that_merely_compare_equal_are_validated_apart(
+    calls: list[dict], one: dict, other: dict
+) -> None:
     cache = TermsCache(**SITE)
     kind = {"kind": DiscountKind.PERCENTAGE, "percentage": Decimal("10")}
     _merge(cache, {**kind, **one})

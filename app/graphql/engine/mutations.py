@@ -67,9 +67,7 @@ class EngineMutation:
         "refusal is valid false with a reason, not an error. Needs CouponCode- or "
         "DiscountCode-Redeem on the site."
     )
-    async def redeem_code(
-        self, info: strawberry.Info, input: RedeemCodeInput
-    ) -> RedeemCodePayload:
+    async def redeem_code(self, info: strawberry.Info, input: RedeemCodeInput) -> RedeemCodePayload:
         context = info.context
         context.access.require_authenticated()
 
@@ -99,17 +97,26 @@ class EngineMutation:
             for error in errors:
                 REDEMPTIONS.labels("rejected", str(getattr(error.code, "value", error.code))).inc()
             return RedeemCodePayload(
-                redemption=None, valid=False, reason=None, discount_total=0, lines=[],
-                replayed=False, user_errors=errors,
+                redemption=None,
+                valid=False,
+                reason=None,
+                discount_total=0,
+                lines=[],
+                replayed=False,
+                user_errors=errors,
             )
         redeemed, rights = result, held["rights"]
         row = redeemed.redemption
         if redeemed.check is None:  # the earlier redemption made with this key
             REDEMPTIONS.labels("replayed", "").inc()
             return RedeemCodePayload(
-                redemption=redemption_of(row), valid=True, reason=None, discount_total=row.amount,
+                redemption=redemption_of(row),
+                valid=True,
+                reason=None,
+                discount_total=row.amount,
                 lines=[LineDiscount(index=i, amount=a) for i, a in enumerate(row.line_amounts)],
-                replayed=True, user_errors=[],
+                replayed=True,
+                user_errors=[],
             )
         outcome = redeemed.check.outcome
         await brake.record(outcome.reason)

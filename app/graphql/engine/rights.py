@@ -120,6 +120,10 @@ class GuessBrake:
         return self.limiter is not None and not set(CODE_TYPES) <= rights.readable
 
     async def record(self, reason: Reason | None) -> None:
-        if self.guarded and self.limiter is not None and reason is not None:
-            if public_reason(reason) is Reason.NOT_FOUND:
-                await self.limiter.record_failure(self.key)
+        if (
+            self.guarded
+            and self.limiter is not None
+            and reason is not None
+            and public_reason(reason) is Reason.NOT_FOUND
+        ):
+            await self.limiter.record_failure(self.key)

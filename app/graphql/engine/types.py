@@ -51,17 +51,23 @@ class CodeDetails:
     coupon_name: str | None = strawberry.field(description="The coupon's name (coupon codes).")
 
     coupon_code = related_field(
-        "CouponCode", "coupon_code_id", Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
+        "CouponCode",
+        "coupon_code_id",
+        Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
         description="The coupon code, when the code is one.",
     )
 
     discount_code = related_field(
-        "DiscountCode", "discount_code_id", Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
+        "DiscountCode",
+        "discount_code_id",
+        Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
         description="The discount code, when the code is one.",
     )
 
     coupon = related_field(
-        "Coupon", "coupon_id", Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
+        "Coupon",
+        "coupon_id",
+        Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
         description="The coupon behind a coupon code.",
     )
 

@@ -107,7 +107,11 @@ class Completion:
             return self.complete_list(
                 shape, value, field, owner, key, ptype, container, order, following, info
             )
-        if kind == OBJECT and value.__class__ is shape.exact and TYPE_CAST_ATTRIBUTE not in value.__dict__:
+        if (
+            kind == OBJECT
+            and value.__class__ is shape.exact
+            and TYPE_CAST_ATTRIBUTE not in value.__dict__
+        ):
             runtime = shape.type  # what `is_type_of` would accept (see `Shape.exact`)
         else:
             if info is None and shape.needs_info:

@@ -198,7 +198,9 @@ class FieldPlan:
         # `Run.arguments`), and those variables' names.
         self.arguments: dict[tuple[str, ...], dict[str, Any]] = {}
         self.argument_variables = tuple(
-            sorted({name for argument in node.arguments or () for name in variables_in(argument.value)})
+            sorted(
+                {name for argument in node.arguments or () for name in variables_in(argument.value)}
+            )
         )
         if self.name == "__typename":
             self.kind = TYPENAME

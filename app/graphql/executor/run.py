@@ -128,7 +128,7 @@ class Run(Completion, ErrorLog):
                     continue
                 self.complete_into(field, slot, value, following, None)
             return
-        for slot, value in zip(slots, values):
+        for slot, value in zip(slots, values, strict=False):
             self.complete_into(field, slot, value, following, None)
 
     def call(
@@ -227,23 +227,25 @@ class Run(Completion, ErrorLog):
                 results = [raw]
         else:
             results = await asyncio.gather(*awaitables, return_exceptions=True)
-        for (field, slots, _, _), outcome in zip(grouped, results[len(pending) :]):
+        for (field, slots, _, _), outcome in zip(grouped, results[len(pending) :], strict=False):
             if isinstance(outcome, BaseException):
                 if not isinstance(outcome, Exception):
                     raise outcome
                 self.batch_failed(outcome, field, slots)
                 continue
             if len(outcome) != len(slots):
-                raise TypeError(f"the batch of {field.name} gave {len(outcome)} results"
-                                f" for {len(slots)} parents")
-            for slot, result in zip(slots, outcome):
+                raise TypeError(
+                    f"the batch of {field.name} gave {len(outcome)} results"
+                    f" for {len(slots)} parents"
+                )
+            for slot, result in zip(slots, outcome, strict=False):
                 if slot.parent is None:
                     self.root_outcomes[field.key] = (True, result)
                 if isinstance(result, Exception):
                     self.field_error(result, field, slot, RAISED)
                 else:
                     self.complete_into(field, slot, result, following, None)
-        for (field, slot, info, _), result in zip(pending, results):
+        for (field, slot, info, _), result in zip(pending, results, strict=False):
             if slot.parent is None:
                 self.root_outcomes[field.key] = (True, result)
             if isinstance(result, BaseException):

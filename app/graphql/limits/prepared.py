@@ -86,9 +86,7 @@ class PreparedDocument:
     _operations: dict[str | None, tuple[str | None, OperationType] | None] = field(
         default_factory=dict
     )
-    _operation_nodes: dict[str | None, OperationDefinitionNode | None] = field(
-        default_factory=dict
-    )
+    _operation_nodes: dict[str | None, OperationDefinitionNode | None] = field(default_factory=dict)
 
     def operation(self, provided_name: str | None) -> tuple[str | None, OperationType] | None:
         """The name and type of the operation a request names (`provided_name`; None: the

@@ -37,7 +37,9 @@ def _variable_with_nul(value: Any, path: str) -> str | None:
     else:
         return None
     for key, item in items:
-        found = _variable_with_nul(item, f"{path}.{key}" if isinstance(key, str) else f"{path}[{key}]")
+        found = _variable_with_nul(
+            item, f"{path}.{key}" if isinstance(key, str) else f"{path}[{key}]"
+        )
         if found is not None:
             return found
     return None

@@ -9,8 +9,6 @@ from app.graphql.mutations.directory import (
     DirectoryMutation,
     OrganisationStateMutation,
     SiteStateMutation,
-    CustomerMutation,
-    CustomerStateMutation,
 )
 from app.graphql.mutations.discount_codes import DiscountCodeMutation, DiscountCodeStateMutation
 

@@ -8,9 +8,9 @@ import strawberry
 
 from app.auth.roles import Action
 from app.graphql.mutations.payloads import payload_type
-from app.graphql.scalars import DateOrDateTime
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built, decode_ids, given, record_id, write
+from app.graphql.scalars import DateOrDateTime
 from app.graphql.types.assignment import Assignment
 from app.services import assignments
 from app.services.kinds import ASSIGNMENTS

@@ -9,9 +9,9 @@ import strawberry
 from app.auth.roles import Action
 from app.domain.enums import CodeCharset
 from app.graphql.mutations.payloads import UserError, payload_type
-from app.graphql.scalars import DateOrDateTime
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built, decode_ids, given, record_id, write
+from app.graphql.scalars import DateOrDateTime
 from app.graphql.types.coupon_code import CouponCode
 from app.services import code_generation, coupon_codes
 from app.services.code_generation import FIRST_ROWS

@@ -113,9 +113,7 @@ class DirectoryMutation:
         description="Creates a site (needs Site-Create on the organisation): currency checked "
         "against ISO 4217, time zone against the IANA database."
     )
-    async def create_site(
-        self, info: strawberry.Info, input: CreateSiteInput
-    ) -> CreateSitePayload:  # type: ignore[valid-type]
+    async def create_site(self, info: strawberry.Info, input: CreateSiteInput) -> CreateSitePayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, {"organisation_id": "Organisation"})
@@ -128,9 +126,7 @@ class DirectoryMutation:
         return CreateSitePayload(site=built(Site, row), user_errors=errors)
 
     @strawberry.mutation(description="Changes the fields given of a site (needs Site-Edit).")
-    async def update_site(
-        self, info: strawberry.Info, input: UpdateSiteInput
-    ) -> UpdateSitePayload:  # type: ignore[valid-type]
+    async def update_site(self, info: strawberry.Info, input: UpdateSiteInput) -> UpdateSitePayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Site", ("input", "id"))
@@ -207,7 +203,7 @@ class UpsertCustomersPayload:
     updated: int = strawberry.field(description="Customers whose given fields changed.")
     unchanged: int = strawberry.field(description="Customers the row left as they were.")
     user_errors: list[UserError] = strawberry.field(
-        description="Problems with the input, under [\"customers\", index, field]; when there "
+        description='Problems with the input, under ["customers", index, field]; when there '
         "are any, nothing was written."
     )
 

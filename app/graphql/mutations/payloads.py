@@ -11,18 +11,19 @@ from app.db.session import RequestDatabase
 from app.db.time_budget import WriterLockTimeout
 from app.graphql.errors import ExpectedError
 from app.graphql.responses import TIMEOUT
-
 from app.services.problems import ProblemCode, Problems
 
 T = TypeVar("T")
 
-UserErrorCode = strawberry.enum(ProblemCode, name="UserErrorCode", description="What is wrong with the input.")
+UserErrorCode = strawberry.enum(
+    ProblemCode, name="UserErrorCode", description="What is wrong with the input."
+)
 
 
 @strawberry.type(description="A problem with the input; nothing was written.")
 class UserError:
     field: list[str] | None = strawberry.field(
-        description="Path to the input field at fault, e.g. [\"input\", \"terms\", \"percentage\"]."
+        description='Path to the input field at fault, e.g. ["input", "terms", "percentage"].'
     )
     code: UserErrorCode = strawberry.field(description="Machine-readable problem.")  # type: ignore[valid-type]
     message: str = strawberry.field(description="The problem in plain words.")

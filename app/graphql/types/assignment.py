@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from app.db.lists import ASSIGNMENTS, REDEMPTIONS
-from app.graphql.connections import connection_field
 from app.graphql.batching import batched
+from app.graphql.connections import connection_field
 from app.graphql.field_sources import RelatedRecord, declare
 from app.graphql.types.base import Record, load_related_many, node_type, related_field
 from app.graphql.types.owned import SiteOwned
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from app.graphql.types.coupon_code import CouponCode
     from app.graphql.types.customer import Customer
     from app.graphql.types.discount_code import DiscountCode
+    from app.graphql.types.redemption import Redemption
 
 CustomerRef = Annotated["Customer", strawberry.lazy("app.graphql.types.customer")]
 
@@ -38,41 +39,59 @@ class Assignment(Record, SiteOwned):
     discount_code_id: strawberry.Private[int | None]
     coupon_code_id: strawberry.Private[int | None]
     referrer_id: strawberry.Private[int | None]
-    valid_from: datetime | None = strawberry.field(description="Customer-specific start of validity.")
-    expires_on: datetime | None = strawberry.field(description="Customer-specific expiry (default: assigned time plus the code's relative expiry).")
-    times_used: int = strawberry.field(description="Times this customer redeemed the code (voided uses excluded).")
+    valid_from: datetime | None = strawberry.field(
+        description="Customer-specific start of validity."
+    )
+    expires_on: datetime | None = strawberry.field(
+        description="Customer-specific expiry (default: assigned time plus the code's relative expiry)."
+    )
+    times_used: int = strawberry.field(
+        description="Times this customer redeemed the code (voided uses excluded)."
+    )
     notes: str | None = strawberry.field(description="Notes about the assignment.")
-    booking_reference: str | None = strawberry.field(description="The booking the code was applied to (Nexudus BookingUniqueId).")
+    booking_reference: str | None = strawberry.field(
+        description="The booking the code was applied to (Nexudus BookingUniqueId)."
+    )
 
     customer = related_field(
-        "Customer", "customer_id", CustomerRef,
+        "Customer",
+        "customer_id",
+        CustomerRef,
         description="The customer the code is assigned to.",
     )
 
     referrer = related_field(
-        "Customer", "referrer_id", CustomerRef,
+        "Customer",
+        "referrer_id",
+        CustomerRef,
         description="The customer who referred this one (referral programme).",
     )
 
     referrer_unique_id = strawberry.field(
         resolver=declare(
-            batched(_referrer_unique_ids, returns=Optional[uuid.UUID]),
+            batched(_referrer_unique_ids, returns=uuid.UUID | None),
             RelatedRecord("Customer", "referrer_id", column="unique_id"),
         ),
         description="UUID of the referring customer (Nexudus RefererGuid).",
     )
 
     discount_code = related_field(
-        "DiscountCode", "discount_code_id", Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
+        "DiscountCode",
+        "discount_code_id",
+        Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
         description="The assigned discount code, when a discount code is assigned.",
     )
 
     coupon_code = related_field(
-        "CouponCode", "coupon_code_id", Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
+        "CouponCode",
+        "coupon_code_id",
+        Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
         description="The assigned coupon code, when a coupon code is assigned.",
     )
 
     redemptions = connection_field(
-        REDEMPTIONS, Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
-        parent_column="assignment_id", description="Uses made under this assignment.",
+        REDEMPTIONS,
+        Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
+        parent_column="assignment_id",
+        description="Uses made under this assignment.",
     )

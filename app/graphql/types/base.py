@@ -11,7 +11,7 @@ import operator
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Optional, TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.engine import Row
@@ -30,21 +30,33 @@ NODE_TYPES: dict[str, tuple[type, ListSpec]] = {}
 
 @strawberry.interface(description="An object with a global id (Relay); fetch any by `node(id:)`.")
 class Node:
-    id: strawberry.ID = strawberry.field(description="Global id: opaque, stable, unique across types.")
+    id: strawberry.ID = strawberry.field(
+        description="Global id: opaque, stable, unique across types."
+    )
 
 
 @strawberry.interface(description="Fields every stored record has.")
 class Record(Node):
     db_id: strawberry.Private[int]
-    unique_id: uuid.UUID = strawberry.field(description="The record's UUID (stable across systems).")
+    unique_id: uuid.UUID = strawberry.field(
+        description="The record's UUID (stable across systems)."
+    )
     created_at: datetime = strawberry.field(description="When the record was created.")
     updated_at: datetime = strawberry.field(description="When the record was last changed.")
-    updated_by: str | None = strawberry.field(description="Who last changed the record (the token's subject).")
-    deleted_at: datetime | None = strawberry.field(description="When the record was soft-deleted; null while live.")
-    external_id: str | None = strawberry.field(description="The source system's identifier (Nexudus SystemId...).")
+    updated_by: str | None = strawberry.field(
+        description="Who last changed the record (the token's subject)."
+    )
+    deleted_at: datetime | None = strawberry.field(
+        description="When the record was soft-deleted; null while live."
+    )
+    external_id: str | None = strawberry.field(
+        description="The source system's identifier (Nexudus SystemId...)."
+    )
 
 
-def row_builder(cls: type[T], type_name: str, **computed: Callable[[Row[Any]], Any]) -> Callable[[Row[Any]], T]:
+def row_builder(
+    cls: type[T], type_name: str, **computed: Callable[[Row[Any]], Any]
+) -> Callable[[Row[Any]], T]:
     """A fast `row -> cls` constructor: columns named like init fields are copied as they are;
     `computed` supplies the others (each from the row), defaults the rest.
 
@@ -56,7 +68,9 @@ def row_builder(cls: type[T], type_name: str, **computed: Callable[[Row[Any]], A
     made = {"id", "db_id", *computed}
     last: list[Any] = [None, None]  # [the rows' result metadata, its layout]
 
-    def layout(row: Row[Any]) -> tuple[Callable[[Row[Any]], tuple[Any, ...]], tuple[str, ...], dict[str, Any]] | None:
+    def layout(
+        row: Row[Any],
+    ) -> tuple[Callable[[Row[Any]], tuple[Any, ...]], tuple[str, ...], dict[str, Any]] | None:
         """(a getter of the row's id and copied values, their attribute names with `db_id`
         first, the defaults of the fields the row lacks), or None when a field is neither in
         the row nor has a plain default (the dataclass `__init__` then builds the object,
@@ -79,11 +93,15 @@ def row_builder(cls: type[T], type_name: str, **computed: Callable[[Row[Any]], A
         plan = last[1]
         if plan is None:
             mapping = row._mapping
-            values = {f.name: mapping[f.name] for f in init_fields if f.name in mapping and f.name not in made}
+            values = {
+                f.name: mapping[f.name]
+                for f in init_fields
+                if f.name in mapping and f.name not in made
+            }
             values.update({name: compute(row) for name, compute in computed.items()})
             return cls(**values, id=to_global_id(type_name, row.id), db_id=row.id)
         getter, names, defaults = plan
-        values = dict(zip(names, getter(row)))
+        values = dict(zip(names, getter(row), strict=False))
         values["id"] = to_global_id(type_name, values["db_id"])
         if defaults:
             values.update(defaults)
@@ -144,7 +162,5 @@ def related_field(type_name: str, attribute: str, node: Any, *, description: str
         return await load_related_many(info, type_name, [getattr(p, attribute) for p in parents])
 
     related.__name__ = attribute.removesuffix("_id")
-    resolver = declare(
-        batched(related, returns=Optional[node]), RelatedRecord(type_name, attribute)
-    )
+    resolver = declare(batched(related, returns=node | None), RelatedRecord(type_name, attribute))
     return strawberry.field(resolver=resolver, description=description)

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 
 @node_type(COUPONS, row=lambda row: row)
-@strawberry.type(description="A campaign: a name for staff, the Terms, and many codes customers type.")
+@strawberry.type(
+    description="A campaign: a name for staff, the Terms, and many codes customers type."
+)
 class Coupon(Record, SiteOwned):
     name: str = strawberry.field(description="Staff-facing name of the campaign.")
     description: str | None = strawberry.field(description="What the coupon is for.")
@@ -27,10 +29,14 @@ class Coupon(Record, SiteOwned):
     times_used: int = strawberry.field(description="Uses of all its codes (voided uses excluded).")
 
     codes = connection_field(
-        COUPON_CODES, Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
-        parent_column="coupon_id", description="The coupon's codes.",
+        COUPON_CODES,
+        Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
+        parent_column="coupon_id",
+        description="The coupon's codes.",
     )
     redemptions = connection_field(
-        REDEMPTIONS, Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
-        parent_column="coupon_id", description="Uses of the coupon's codes (the ledger).",
+        REDEMPTIONS,
+        Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
+        parent_column="coupon_id",
+        description="Uses of the coupon's codes (the ledger).",
     )

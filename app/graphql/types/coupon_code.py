@@ -20,33 +20,53 @@ if TYPE_CHECKING:
 
 
 @node_type(COUPON_CODES)
-@strawberry.type(description="A code under a coupon: unique within the coupon in any letter case, with its own window.")
+@strawberry.type(
+    description="A code under a coupon: unique within the coupon in any letter case, with its own window."
+)
 class CouponCode(Record, SiteOwned):
     coupon_id: strawberry.Private[int]
     customer_id: strawberry.Private[int | None]
     code: str = strawberry.field(description="The redemption code customers type.")
-    valid_from: datetime | None = strawberry.field(description="Redeemable from this instant; null: at once.")
-    valid_to: datetime | None = strawberry.field(description="Redeemable until this instant (inclusive).")
-    multi_use: bool = strawberry.field(description="Redeemable once per customer (true) or once in total (false).")
-    customer_credit_id: str | None = strawberry.field(description="Customer credit the code is pre-allocated to.")
-    revenue: int | None = strawberry.field(description="Revenue override in minor units; null: the coupon's.")
+    valid_from: datetime | None = strawberry.field(
+        description="Redeemable from this instant; null: at once."
+    )
+    valid_to: datetime | None = strawberry.field(
+        description="Redeemable until this instant (inclusive)."
+    )
+    multi_use: bool = strawberry.field(
+        description="Redeemable once per customer (true) or once in total (false)."
+    )
+    customer_credit_id: str | None = strawberry.field(
+        description="Customer credit the code is pre-allocated to."
+    )
+    revenue: int | None = strawberry.field(
+        description="Revenue override in minor units; null: the coupon's."
+    )
     times_used: int = strawberry.field(description="Uses so far (voided uses excluded).")
 
     coupon = related_field(
-        "Coupon", "coupon_id", Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
+        "Coupon",
+        "coupon_id",
+        Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
         description="The coupon the code belongs to.",
     )
 
     customer = related_field(
-        "Customer", "customer_id", Annotated["Customer", strawberry.lazy("app.graphql.types.customer")],
+        "Customer",
+        "customer_id",
+        Annotated["Customer", strawberry.lazy("app.graphql.types.customer")],
         description="The customer the code is pre-allocated to.",
     )
 
     assignments = connection_field(
-        ASSIGNMENTS, Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
-        parent_column="coupon_code_id", description="Customers the code is assigned to.",
+        ASSIGNMENTS,
+        Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
+        parent_column="coupon_code_id",
+        description="Customers the code is assigned to.",
     )
     redemptions = connection_field(
-        REDEMPTIONS, Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
-        parent_column="coupon_code_id", description="Uses of the code (the ledger).",
+        REDEMPTIONS,
+        Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
+        parent_column="coupon_code_id",
+        description="Uses of the code (the ledger).",
     )

@@ -19,30 +19,44 @@ if TYPE_CHECKING:
 
 
 @node_type(CUSTOMERS)
-@strawberry.type(description="A customer (Nexudus coworker, Trybe customer): individual or company, member or contact.")
+@strawberry.type(
+    description="A customer (Nexudus coworker, Trybe customer): individual or company, member or contact."
+)
 class Customer(Record):
     organisation_id: strawberry.Private[int]
-    kind: CustomerKind = strawberry.field(description="Individual or company (Nexudus CoworkerType).")
+    kind: CustomerKind = strawberry.field(
+        description="Individual or company (Nexudus CoworkerType)."
+    )
     full_name: str = strawberry.field(description="Full name.")
     billing_name: str | None = strawberry.field(description="Name used on invoices.")
     company_name: str | None = strawberry.field(description="Company name.")
     email: str | None = strawberry.field(description="Email address.")
-    is_member: bool = strawberry.field(description="Member (has an active plan) or contact (does not).")
+    is_member: bool = strawberry.field(
+        description="Member (has an active plan) or contact (does not)."
+    )
 
     organisation = related_field(
-        "Organisation", "organisation_id", Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")],
+        "Organisation",
+        "organisation_id",
+        Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")],
         description="The organisation the customer belongs to.",
     )
 
     assignments = connection_field(
-        ASSIGNMENTS, Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
-        parent_column="customer_id", description="Codes assigned to this customer.",
+        ASSIGNMENTS,
+        Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
+        parent_column="customer_id",
+        description="Codes assigned to this customer.",
     )
     preallocated_codes = connection_field(
-        COUPON_CODES, Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
-        parent_column="customer_id", description="Coupon codes pre-allocated to this customer.",
+        COUPON_CODES,
+        Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
+        parent_column="customer_id",
+        description="Coupon codes pre-allocated to this customer.",
     )
     redemptions = connection_field(
-        REDEMPTIONS, Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
-        parent_column="customer_id", description="Codes this customer redeemed.",
+        REDEMPTIONS,
+        Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
+        parent_column="customer_id",
+        description="Codes this customer redeemed.",
     )

@@ -20,17 +20,23 @@ if TYPE_CHECKING:
 @node_type(DISCOUNT_CODES, row=lambda row: row)
 @strawberry.type(description="A standalone code with its own Terms, unique within its site.")
 class DiscountCode(Record, SiteOwned):
-    code: str = strawberry.field(description="The code customers enter (matched in any letter case).")
+    code: str = strawberry.field(
+        description="The code customers enter (matched in any letter case)."
+    )
     description: str | None = strawberry.field(description="What the discount code is for.")
     row: strawberry.Private[Any]
     terms = terms_field("discount_code_id", description="The code's rules.")
     times_used: int = strawberry.field(description="Uses so far (voided uses excluded).")
 
     assignments = connection_field(
-        ASSIGNMENTS, Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
-        parent_column="discount_code_id", description="Customers the code is assigned to.",
+        ASSIGNMENTS,
+        Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
+        parent_column="discount_code_id",
+        description="Customers the code is assigned to.",
     )
     redemptions = connection_field(
-        REDEMPTIONS, Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
-        parent_column="discount_code_id", description="Uses of the code (the ledger).",
+        REDEMPTIONS,
+        Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
+        parent_column="discount_code_id",
+        description="Uses of the code (the ledger).",
     )

@@ -34,21 +34,25 @@ class EligibleCategory:
     )
 
 
-async def _eligible_categories(parents: list[Any], info: strawberry.Info) -> list[list[EligibleCategory]]:
+async def _eligible_categories(
+    parents: list[Any], info: strawberry.Info
+) -> list[list[EligibleCategory]]:
     """The categories of each Terms: its flags, with the item ids stored for them."""
     table: Any = t.EligibleItem.__table__
     items: dict[tuple[str, int], list[Any]] = {}
     for column in {parent.owner_column for parent in parents}:
         loader = info.context.loaders.records_by_column(table, column, [], None)
         owners = [parent.owner_id for parent in parents if parent.owner_column == column]
-        for owner, rows in zip(owners, await loader.load_all(owners)):
+        for owner, rows in zip(owners, await loader.load_all(owners), strict=False):
             items[column, owner] = rows
     categories = []
     for parent in parents:
         ids: dict[ItemCategory, list[str]] = {c: [] for c in parent.flags}
         for row in items[parent.owner_column, parent.owner_id]:
             ids.setdefault(row.category, []).append(row.item_id)
-        categories.append([EligibleCategory(category=c, item_ids=sorted(v)) for c, v in ids.items()])
+        categories.append(
+            [EligibleCategory(category=c, item_ids=sorted(v)) for c, v in ids.items()]
+        )
     return categories
 
 
@@ -60,28 +64,62 @@ class Terms:
     owner_column: strawberry.Private[str]
     owner_id: strawberry.Private[int]
     flags: strawberry.Private[tuple[ItemCategory, ...]]
-    kind: DiscountKind = strawberry.field(description="PERCENTAGE or FIXED (Nexudus: DiscountPercentage xor DiscountAmount).")
-    percentage: Decimal | None = strawberry.field(description="Percent off, 2 decimals (10 = 10%); null for FIXED.")
+    kind: DiscountKind = strawberry.field(
+        description="PERCENTAGE or FIXED (Nexudus: DiscountPercentage xor DiscountAmount)."
+    )
+    percentage: Decimal | None = strawberry.field(
+        description="Percent off, 2 decimals (10 = 10%); null for FIXED."
+    )
     amounts: list[Money] = strawberry.field(description="FIXED: the amount off, one per currency.")
-    minimum_spend: list[Money] = strawberry.field(description="Smallest eligible total the basket must reach, per currency.")
-    maximum_discount: list[Money] = strawberry.field(description="Largest discount granted, per currency.")
-    apply_to_net_price: bool = strawberry.field(description="Computed on net (true) or gross (false) prices.")
-    members_only: bool = strawberry.field(description="Only members (customers with an active plan) may use it.")
-    contacts_only: bool = strawberry.field(description="Only contacts (non-member customers) may use it.")
-    lead_booker_only: bool = strawberry.field(description="Only the lead booker of a booking may use it.")
+    minimum_spend: list[Money] = strawberry.field(
+        description="Smallest eligible total the basket must reach, per currency."
+    )
+    maximum_discount: list[Money] = strawberry.field(
+        description="Largest discount granted, per currency."
+    )
+    apply_to_net_price: bool = strawberry.field(
+        description="Computed on net (true) or gross (false) prices."
+    )
+    members_only: bool = strawberry.field(
+        description="Only members (customers with an active plan) may use it."
+    )
+    contacts_only: bool = strawberry.field(
+        description="Only contacts (non-member customers) may use it."
+    )
+    lead_booker_only: bool = strawberry.field(
+        description="Only the lead booker of a booking may use it."
+    )
     box_office_only: bool = strawberry.field(description="Only redeemable at the box office.")
-    max_uses: int | None = strawberry.field(description="Total uses allowed (per usage period when one is set).")
+    max_uses: int | None = strawberry.field(
+        description="Total uses allowed (per usage period when one is set)."
+    )
     max_uses_per_customer: int | None = strawberry.field(description="Uses allowed per customer.")
     max_uses_per_order: int | None = strawberry.field(description="Uses allowed within one order.")
-    usage_period: UsagePeriod | None = strawberry.field(description="Calendar period the total cap counts over.")
+    usage_period: UsagePeriod | None = strawberry.field(
+        description="Calendar period the total cap counts over."
+    )
     valid_from: datetime | None = strawberry.field(description="Redeemable from this instant.")
-    valid_to: datetime | None = strawberry.field(description="Redeemable until this instant (inclusive).")
-    publish_from: datetime | None = strawberry.field(description="Shown to customers from this instant.")
-    publish_to: datetime | None = strawberry.field(description="Shown to customers until this instant.")
-    expiration_unit: ExpirationUnit | None = strawberry.field(description="Unit of the expiry after assignment.")
-    expires_in: int | None = strawberry.field(description="Units after assignment until an assignment expires.")
-    active: bool = strawberry.field(description="Enabled (not disabled); a disabled record is not deleted.")
-    disabled_at: datetime | None = strawberry.field(description="When it was disabled; null while enabled.")
+    valid_to: datetime | None = strawberry.field(
+        description="Redeemable until this instant (inclusive)."
+    )
+    publish_from: datetime | None = strawberry.field(
+        description="Shown to customers from this instant."
+    )
+    publish_to: datetime | None = strawberry.field(
+        description="Shown to customers until this instant."
+    )
+    expiration_unit: ExpirationUnit | None = strawberry.field(
+        description="Unit of the expiry after assignment."
+    )
+    expires_in: int | None = strawberry.field(
+        description="Units after assignment until an assignment expires."
+    )
+    active: bool = strawberry.field(
+        description="Enabled (not disabled); a disabled record is not deleted."
+    )
+    disabled_at: datetime | None = strawberry.field(
+        description="When it was disabled; null while enabled."
+    )
     is_referral: bool = strawberry.field(description="Part of the referral programme.")
 
     eligible_categories = strawberry.field(

@@ -24,10 +24,14 @@ class Organisation(Record):
     name: str = strawberry.field(description="The organisation's name.")
 
     sites = connection_field(
-        SITES, SiteRef,
-        parent_column="organisation_id", description="The organisation's sites.",
+        SITES,
+        SiteRef,
+        parent_column="organisation_id",
+        description="The organisation's sites.",
     )
     customers = connection_field(
-        CUSTOMERS, CustomerRef,
-        parent_column="organisation_id", description="The organisation's customers.",
+        CUSTOMERS,
+        CustomerRef,
+        parent_column="organisation_id",
+        description="The organisation's customers.",
     )

@@ -19,11 +19,15 @@ class SiteOwned:
     organisation_id: strawberry.Private[int]
 
     site = related_field(
-        "Site", "site_id", Annotated["Site", strawberry.lazy("app.graphql.types.site")],
+        "Site",
+        "site_id",
+        Annotated["Site", strawberry.lazy("app.graphql.types.site")],
         description="The site the record belongs to.",
     )
 
     organisation = related_field(
-        "Organisation", "organisation_id", Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")],
+        "Organisation",
+        "organisation_id",
+        Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")],
         description="The organisation the record belongs to.",
     )

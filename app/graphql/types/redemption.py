@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 
 @node_type(REDEMPTIONS)
-@strawberry.type(description="One use of a code: who, which order, where, how much, when; voidable, never deleted.")
+@strawberry.type(
+    description="One use of a code: who, which order, where, how much, when; voidable, never deleted."
+)
 class Redemption(Record, SiteOwned):
     discount_code_id: strawberry.Private[int | None]
     coupon_code_id: strawberry.Private[int | None]
@@ -33,31 +35,45 @@ class Redemption(Record, SiteOwned):
     is_lead_booker: bool = strawberry.field(description="Whether the customer was the lead booker.")
     amount: int = strawberry.field(description="Amount discounted, in minor units of `currency`.")
     currency: str = strawberry.field(description="ISO 4217 currency of the amount.")
-    line_amounts: list[int] = strawberry.field(description="Amount discounted per basket line, in the basket's order.")
+    line_amounts: list[int] = strawberry.field(
+        description="Amount discounted per basket line, in the basket's order."
+    )
     redeemed_at: datetime = strawberry.field(description="When the code was redeemed.")
-    voided_at: datetime | None = strawberry.field(description="When the redemption was voided (its use given back); null if not.")
+    voided_at: datetime | None = strawberry.field(
+        description="When the redemption was voided (its use given back); null if not."
+    )
 
     discount_code = related_field(
-        "DiscountCode", "discount_code_id", Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
+        "DiscountCode",
+        "discount_code_id",
+        Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
         description="The redeemed discount code, when it was one.",
     )
 
     coupon_code = related_field(
-        "CouponCode", "coupon_code_id", Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
+        "CouponCode",
+        "coupon_code_id",
+        Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
         description="The redeemed coupon code, when it was one.",
     )
 
     coupon = related_field(
-        "Coupon", "coupon_id", Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
+        "Coupon",
+        "coupon_id",
+        Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
         description="The coupon behind the redeemed coupon code.",
     )
 
     assignment = related_field(
-        "Assignment", "assignment_id", Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
+        "Assignment",
+        "assignment_id",
+        Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
         description="The assignment the use was counted against.",
     )
 
     customer = related_field(
-        "Customer", "customer_id", Annotated["Customer", strawberry.lazy("app.graphql.types.customer")],
+        "Customer",
+        "customer_id",
+        Annotated["Customer", strawberry.lazy("app.graphql.types.customer")],
         description="The redeeming customer.",
     )

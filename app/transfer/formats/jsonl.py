@@ -23,7 +23,12 @@ def read(stream: BinaryIO, name: str) -> Iterator[Any]:
         try:
             record = json.loads(line)
         except (ValueError, UnicodeDecodeError) as error:
-            yield Refusal(number, "", f"not a JSON value: {error}", line.decode("utf-8", "replace").rstrip("\n"))
+            yield Refusal(
+                number,
+                "",
+                f"not a JSON value: {error}",
+                line.decode("utf-8", "replace").rstrip("\n"),
+            )
             continue
         if count != number and isinstance(record, dict):
             # Blank lines were skipped: messages name the line.

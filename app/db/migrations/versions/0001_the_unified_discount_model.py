@@ -1,7 +1,7 @@
 """the unified discount model
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 02:15:51.785795
 """
 
@@ -13,8 +13,7 @@ from alembic import op
 
 import app.db.column_types
 
-
-revision = '0001'
+revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -23,370 +22,640 @@ depends_on = None
 def _terms_columns() -> list[sa.Column]:
     """The Terms columns shared by coupon and discount_code (app.db.tables.TermsColumns)."""
     return [
-        sa.Column('kind', sa.Enum('PERCENTAGE', 'FIXED', name='discountkind', native_enum=False, length=32), nullable=False),
-        sa.Column('percentage_bp', sa.Integer(), nullable=True),
-        sa.Column('amounts', sa.JSON(none_as_null=True), nullable=True),
-        sa.Column('minimum_spend', sa.JSON(), nullable=False),
-        sa.Column('maximum_discount', sa.JSON(), nullable=False),
-        sa.Column('apply_to_net_price', sa.Boolean(), nullable=False),
-        sa.Column('discount_price_plans', sa.Boolean(), nullable=False),
-        sa.Column('discount_bookings', sa.Boolean(), nullable=False),
-        sa.Column('discount_products', sa.Boolean(), nullable=False),
-        sa.Column('discount_events', sa.Boolean(), nullable=False),
-        sa.Column('discount_offerings', sa.Boolean(), nullable=False),
-        sa.Column('members_only', sa.Boolean(), nullable=False),
-        sa.Column('contacts_only', sa.Boolean(), nullable=False),
-        sa.Column('lead_booker_only', sa.Boolean(), nullable=False),
-        sa.Column('box_office_only', sa.Boolean(), nullable=False),
-        sa.Column('max_uses', sa.Integer(), nullable=True),
-        sa.Column('max_uses_per_customer', sa.Integer(), nullable=True),
-        sa.Column('max_uses_per_order', sa.Integer(), nullable=True),
-        sa.Column('usage_period', sa.Enum('P1D', 'P1W', 'P1M', 'P1Y', name='usageperiod', native_enum=False, length=32), nullable=True),
-        sa.Column('valid_from', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column('valid_to', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column('publish_from', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column('publish_to', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column('expiration_unit', sa.Enum('DAY', 'WEEK', 'MONTH', 'YEAR', name='expirationunit', native_enum=False, length=32), nullable=True),
-        sa.Column('expires_in', sa.Integer(), nullable=True),
-        sa.Column('disabled_at', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column('is_referral', sa.Boolean(), nullable=False),
-        sa.Column('times_used', sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("PERCENTAGE", "FIXED", name="discountkind", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("percentage_bp", sa.Integer(), nullable=True),
+        sa.Column("amounts", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("minimum_spend", sa.JSON(), nullable=False),
+        sa.Column("maximum_discount", sa.JSON(), nullable=False),
+        sa.Column("apply_to_net_price", sa.Boolean(), nullable=False),
+        sa.Column("discount_price_plans", sa.Boolean(), nullable=False),
+        sa.Column("discount_bookings", sa.Boolean(), nullable=False),
+        sa.Column("discount_products", sa.Boolean(), nullable=False),
+        sa.Column("discount_events", sa.Boolean(), nullable=False),
+        sa.Column("discount_offerings", sa.Boolean(), nullable=False),
+        sa.Column("members_only", sa.Boolean(), nullable=False),
+        sa.Column("contacts_only", sa.Boolean(), nullable=False),
+        sa.Column("lead_booker_only", sa.Boolean(), nullable=False),
+        sa.Column("box_office_only", sa.Boolean(), nullable=False),
+        sa.Column("max_uses", sa.Integer(), nullable=True),
+        sa.Column("max_uses_per_customer", sa.Integer(), nullable=True),
+        sa.Column("max_uses_per_order", sa.Integer(), nullable=True),
+        sa.Column(
+            "usage_period",
+            sa.Enum("P1D", "P1W", "P1M", "P1Y", name="usageperiod", native_enum=False, length=32),
+            nullable=True,
+        ),
+        sa.Column("valid_from", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("valid_to", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("publish_from", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("publish_to", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "expiration_unit",
+            sa.Enum(
+                "DAY", "WEEK", "MONTH", "YEAR", name="expirationunit", native_enum=False, length=32
+            ),
+            nullable=True,
+        ),
+        sa.Column("expires_in", sa.Integer(), nullable=True),
+        sa.Column("disabled_at", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("is_referral", sa.Boolean(), nullable=False),
+        sa.Column("times_used", sa.Integer(), nullable=False),
     ]
 
 
 def _terms_checks(table: str) -> list[sa.CheckConstraint]:
     return [
-        sa.CheckConstraint("(kind = 'PERCENTAGE' AND percentage_bp IS NOT NULL AND amounts IS NULL) OR (kind = 'FIXED' AND percentage_bp IS NULL AND amounts IS NOT NULL)", name=op.f(f'ck_{table}_percentage_xor_amount')),
-        sa.CheckConstraint('(expiration_unit IS NULL AND expires_in IS NULL) OR (expiration_unit IS NOT NULL AND expires_in > 0)', name=op.f(f'ck_{table}_relative_expiry')),
-        sa.CheckConstraint('(max_uses IS NULL OR max_uses > 0) AND (max_uses_per_customer IS NULL OR max_uses_per_customer > 0) AND (max_uses_per_order IS NULL OR max_uses_per_order > 0)', name=op.f(f'ck_{table}_caps_positive')),
-        sa.CheckConstraint('NOT (members_only AND contacts_only)', name=op.f(f'ck_{table}_one_audience')),
-        sa.CheckConstraint('percentage_bp IS NULL OR (percentage_bp > 0 AND percentage_bp <= 10000)', name=op.f(f'ck_{table}_percentage_range')),
-        sa.CheckConstraint('publish_from IS NULL OR publish_to IS NULL OR publish_to > publish_from', name=op.f(f'ck_{table}_publish_window')),
-        sa.CheckConstraint('times_used >= 0', name=op.f(f'ck_{table}_times_used')),
-        sa.CheckConstraint('valid_from IS NULL OR valid_to IS NULL OR valid_to > valid_from', name=op.f(f'ck_{table}_valid_window')),
+        sa.CheckConstraint(
+            "(kind = 'PERCENTAGE' AND percentage_bp IS NOT NULL AND amounts IS NULL) OR (kind = 'FIXED' AND percentage_bp IS NULL AND amounts IS NOT NULL)",
+            name=op.f(f"ck_{table}_percentage_xor_amount"),
+        ),
+        sa.CheckConstraint(
+            "(expiration_unit IS NULL AND expires_in IS NULL) OR (expiration_unit IS NOT NULL AND expires_in > 0)",
+            name=op.f(f"ck_{table}_relative_expiry"),
+        ),
+        sa.CheckConstraint(
+            "(max_uses IS NULL OR max_uses > 0) AND (max_uses_per_customer IS NULL OR max_uses_per_customer > 0) AND (max_uses_per_order IS NULL OR max_uses_per_order > 0)",
+            name=op.f(f"ck_{table}_caps_positive"),
+        ),
+        sa.CheckConstraint(
+            "NOT (members_only AND contacts_only)", name=op.f(f"ck_{table}_one_audience")
+        ),
+        sa.CheckConstraint(
+            "percentage_bp IS NULL OR (percentage_bp > 0 AND percentage_bp <= 10000)",
+            name=op.f(f"ck_{table}_percentage_range"),
+        ),
+        sa.CheckConstraint(
+            "publish_from IS NULL OR publish_to IS NULL OR publish_to > publish_from",
+            name=op.f(f"ck_{table}_publish_window"),
+        ),
+        sa.CheckConstraint("times_used >= 0", name=op.f(f"ck_{table}_times_used")),
+        sa.CheckConstraint(
+            "valid_from IS NULL OR valid_to IS NULL OR valid_to > valid_from",
+            name=op.f(f"ck_{table}_valid_window"),
+        ),
     ]
 
 
 def upgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    op.create_table('organisation',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('unique_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('deleted_at', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation')),
-    sa.UniqueConstraint('unique_id', name=op.f('uq_organisation_unique_id'))
+    op.create_table(
+        "organisation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unique_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.Column("deleted_at", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_organisation")),
+        sa.UniqueConstraint("unique_id", name=op.f("uq_organisation_unique_id")),
     )
-    with op.batch_alter_table('organisation', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_organisation_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_organisation_deleted_at'), ['deleted_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_organisation_external_id'), ['external_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_organisation_name'), ['name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_organisation_updated_at'), ['updated_at'], unique=False)
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_organisation_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_organisation_deleted_at"), ["deleted_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_organisation_external_id"), ["external_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_organisation_name"), ["name"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_organisation_updated_at"), ["updated_at"], unique=False
+        )
 
-    op.create_table('customer',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('unique_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('deleted_at', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('organisation_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('INDIVIDUAL', 'COMPANY', name='customerkind', native_enum=False, length=32), nullable=False),
-    sa.Column('full_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('billing_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-    sa.Column('company_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('is_member', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_customer_organisation_id_organisation')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer')),
-    sa.UniqueConstraint('unique_id', name=op.f('uq_customer_unique_id'))
+    op.create_table(
+        "customer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unique_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.Column("deleted_at", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("INDIVIDUAL", "COMPANY", name="customerkind", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("full_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("billing_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("company_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.Column("is_member", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_customer_organisation_id_organisation"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_customer")),
+        sa.UniqueConstraint("unique_id", name=op.f("uq_customer_unique_id")),
     )
-    with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_customer_billing_name'), ['billing_name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_company_name'), ['company_name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_deleted_at'), ['deleted_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_email'), ['email'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_external_id'), ['external_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_full_name'), ['full_name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_kind'), ['kind'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_organisation_id'), ['organisation_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_updated_at'), ['updated_at'], unique=False)
+    with op.batch_alter_table("customer", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_customer_billing_name"), ["billing_name"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_customer_company_name"), ["company_name"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_customer_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_customer_deleted_at"), ["deleted_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_customer_email"), ["email"], unique=False)
+        batch_op.create_index(batch_op.f("ix_customer_external_id"), ["external_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_customer_full_name"), ["full_name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_customer_kind"), ["kind"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_customer_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_customer_updated_at"), ["updated_at"], unique=False)
 
-    op.create_table('site',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('unique_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('deleted_at', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('organisation_id', sa.Integer(), nullable=False),
-    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('time_zone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_site_organisation_id_organisation')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_site')),
-    sa.UniqueConstraint('unique_id', name=op.f('uq_site_unique_id'))
+    op.create_table(
+        "site",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unique_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.Column("deleted_at", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+        sa.Column("time_zone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_site_organisation_id_organisation"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_site")),
+        sa.UniqueConstraint("unique_id", name=op.f("uq_site_unique_id")),
     )
-    with op.batch_alter_table('site', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_site_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_site_deleted_at'), ['deleted_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_site_external_id'), ['external_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_site_name'), ['name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_site_organisation_id'), ['organisation_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_site_updated_at'), ['updated_at'], unique=False)
+    with op.batch_alter_table("site", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_site_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_site_deleted_at"), ["deleted_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_site_external_id"), ["external_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_site_name"), ["name"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_site_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_site_updated_at"), ["updated_at"], unique=False)
 
-    op.create_table('coupon',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('unique_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('deleted_at', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('site_id', sa.Integer(), nullable=False),
-    sa.Column('organisation_id', sa.Integer(), nullable=False),
-    *_terms_columns(),
-    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
-    *_terms_checks('coupon'),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_coupon_organisation_id_organisation')),
-    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_coupon_site_id_site')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_coupon')),
-    sa.UniqueConstraint('unique_id', name=op.f('uq_coupon_unique_id'))
+    op.create_table(
+        "coupon",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unique_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.Column("deleted_at", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        *_terms_columns(),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        *_terms_checks("coupon"),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_coupon_organisation_id_organisation"),
+        ),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_coupon_site_id_site")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_coupon")),
+        sa.UniqueConstraint("unique_id", name=op.f("uq_coupon_unique_id")),
     )
-    with op.batch_alter_table('coupon', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_coupon_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_deleted_at'), ['deleted_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_disabled_at'), ['disabled_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_external_id'), ['external_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_kind'), ['kind'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_max_uses'), ['max_uses'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_max_uses_per_customer'), ['max_uses_per_customer'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_name'), ['name'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_organisation_id'), ['organisation_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_percentage_bp'), ['percentage_bp'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_publish_from'), ['publish_from'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_publish_to'), ['publish_to'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_site_id'), ['site_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_times_used'), ['times_used'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_updated_at'), ['updated_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_valid_from'), ['valid_from'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_valid_to'), ['valid_to'], unique=False)
+    with op.batch_alter_table("coupon", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_coupon_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_deleted_at"), ["deleted_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_disabled_at"), ["disabled_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_external_id"), ["external_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_kind"), ["kind"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_max_uses"), ["max_uses"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_coupon_max_uses_per_customer"), ["max_uses_per_customer"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_coupon_name"), ["name"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_coupon_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_coupon_percentage_bp"), ["percentage_bp"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_coupon_publish_from"), ["publish_from"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_publish_to"), ["publish_to"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_site_id"), ["site_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_times_used"), ["times_used"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_updated_at"), ["updated_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_valid_from"), ["valid_from"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_valid_to"), ["valid_to"], unique=False)
 
-    op.create_table('discount_code',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('unique_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('deleted_at', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('site_id', sa.Integer(), nullable=False),
-    sa.Column('organisation_id', sa.Integer(), nullable=False),
-    *_terms_columns(),
-    sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
-    *_terms_checks('discount_code'),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_discount_code_organisation_id_organisation')),
-    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_discount_code_site_id_site')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_discount_code')),
-    sa.UniqueConstraint('unique_id', name=op.f('uq_discount_code_unique_id'))
+    op.create_table(
+        "discount_code",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unique_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.Column("deleted_at", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        *_terms_columns(),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        *_terms_checks("discount_code"),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_discount_code_organisation_id_organisation"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"], ["site.id"], name=op.f("fk_discount_code_site_id_site")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_discount_code")),
+        sa.UniqueConstraint("unique_id", name=op.f("uq_discount_code_unique_id")),
     )
-    with op.batch_alter_table('discount_code', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_discount_code_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_deleted_at'), ['deleted_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_disabled_at'), ['disabled_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_external_id'), ['external_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_kind'), ['kind'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_max_uses'), ['max_uses'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_max_uses_per_customer'), ['max_uses_per_customer'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_organisation_id'), ['organisation_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_percentage_bp'), ['percentage_bp'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_publish_from'), ['publish_from'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_publish_to'), ['publish_to'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_site_id'), ['site_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_times_used'), ['times_used'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_updated_at'), ['updated_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_valid_from'), ['valid_from'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_code_valid_to'), ['valid_to'], unique=False)
+    with op.batch_alter_table("discount_code", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_discount_code_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_discount_code_deleted_at"), ["deleted_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_discount_code_disabled_at"), ["disabled_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_discount_code_external_id"), ["external_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_discount_code_kind"), ["kind"], unique=False)
+        batch_op.create_index(batch_op.f("ix_discount_code_max_uses"), ["max_uses"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_discount_code_max_uses_per_customer"),
+            ["max_uses_per_customer"],
+            unique=False,
+        )
+        batch_op.create_index(
+            batch_op.f("ix_discount_code_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_discount_code_percentage_bp"), ["percentage_bp"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_discount_code_publish_from"), ["publish_from"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_discount_code_publish_to"), ["publish_to"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_discount_code_site_id"), ["site_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_discount_code_times_used"), ["times_used"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_discount_code_updated_at"), ["updated_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_discount_code_valid_from"), ["valid_from"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_discount_code_valid_to"), ["valid_to"], unique=False)
 
-    op.create_table('coupon_code',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('unique_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('deleted_at', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('site_id', sa.Integer(), nullable=False),
-    sa.Column('organisation_id', sa.Integer(), nullable=False),
-    sa.Column('coupon_id', sa.Integer(), nullable=False),
-    sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('valid_from', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('valid_to', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('multi_use', sa.Boolean(), nullable=False),
-    sa.Column('customer_id', sa.Integer(), nullable=True),
-    sa.Column('customer_credit_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('revenue', sa.Integer(), nullable=True),
-    sa.Column('times_used', sa.Integer(), nullable=False),
-    sa.CheckConstraint('customer_credit_id IS NULL OR customer_id IS NOT NULL', name=op.f('ck_coupon_code_credit_needs_customer')),
-    sa.CheckConstraint('times_used >= 0', name=op.f('ck_coupon_code_times_used')),
-    sa.CheckConstraint('valid_from IS NULL OR valid_to IS NULL OR valid_to > valid_from', name=op.f('ck_coupon_code_valid_window')),
-    sa.ForeignKeyConstraint(['coupon_id'], ['coupon.id'], name=op.f('fk_coupon_code_coupon_id_coupon')),
-    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_coupon_code_customer_id_customer')),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_coupon_code_organisation_id_organisation')),
-    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_coupon_code_site_id_site')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_coupon_code')),
-    sa.UniqueConstraint('unique_id', name=op.f('uq_coupon_code_unique_id'))
+    op.create_table(
+        "coupon_code",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unique_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.Column("deleted_at", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("coupon_id", sa.Integer(), nullable=False),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("valid_from", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("valid_to", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("multi_use", sa.Boolean(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "customer_credit_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True
+        ),
+        sa.Column("revenue", sa.Integer(), nullable=True),
+        sa.Column("times_used", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "customer_credit_id IS NULL OR customer_id IS NOT NULL",
+            name=op.f("ck_coupon_code_credit_needs_customer"),
+        ),
+        sa.CheckConstraint("times_used >= 0", name=op.f("ck_coupon_code_times_used")),
+        sa.CheckConstraint(
+            "valid_from IS NULL OR valid_to IS NULL OR valid_to > valid_from",
+            name=op.f("ck_coupon_code_valid_window"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["coupon_id"], ["coupon.id"], name=op.f("fk_coupon_code_coupon_id_coupon")
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customer.id"], name=op.f("fk_coupon_code_customer_id_customer")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_coupon_code_organisation_id_organisation"),
+        ),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_coupon_code_site_id_site")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_coupon_code")),
+        sa.UniqueConstraint("unique_id", name=op.f("uq_coupon_code_unique_id")),
     )
-    with op.batch_alter_table('coupon_code', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_coupon_code_coupon_id'), ['coupon_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_customer_credit_id'), ['customer_credit_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_deleted_at'), ['deleted_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_external_id'), ['external_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_organisation_id'), ['organisation_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_revenue'), ['revenue'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_site_id'), ['site_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_times_used'), ['times_used'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_updated_at'), ['updated_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_valid_from'), ['valid_from'], unique=False)
-        batch_op.create_index(batch_op.f('ix_coupon_code_valid_to'), ['valid_to'], unique=False)
+    with op.batch_alter_table("coupon_code", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_coupon_code_coupon_id"), ["coupon_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_code_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_coupon_code_customer_credit_id"), ["customer_credit_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_coupon_code_customer_id"), ["customer_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_coupon_code_deleted_at"), ["deleted_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_coupon_code_external_id"), ["external_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_coupon_code_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_coupon_code_revenue"), ["revenue"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_code_site_id"), ["site_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_code_times_used"), ["times_used"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_code_updated_at"), ["updated_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_code_valid_from"), ["valid_from"], unique=False)
+        batch_op.create_index(batch_op.f("ix_coupon_code_valid_to"), ["valid_to"], unique=False)
 
-    op.create_table('eligible_item',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('coupon_id', sa.Integer(), nullable=True),
-    sa.Column('discount_code_id', sa.Integer(), nullable=True),
-    sa.Column('category', sa.Enum('PRICE_PLAN', 'BOOKING', 'PRODUCT', 'EVENT', 'OFFERING', name='itemcategory', native_enum=False, length=32), nullable=False),
-    sa.Column('item_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-    sa.CheckConstraint('(coupon_id IS NULL) <> (discount_code_id IS NULL)', name=op.f('ck_eligible_item_one_owner')),
-    sa.ForeignKeyConstraint(['coupon_id'], ['coupon.id'], name=op.f('fk_eligible_item_coupon_id_coupon')),
-    sa.ForeignKeyConstraint(['discount_code_id'], ['discount_code.id'], name=op.f('fk_eligible_item_discount_code_id_discount_code')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_eligible_item')),
-    sa.UniqueConstraint('coupon_id', 'category', 'item_id', name=op.f('uq_eligible_item_coupon_id_category_item_id')),
-    sa.UniqueConstraint('discount_code_id', 'category', 'item_id', name=op.f('uq_eligible_item_discount_code_id_category_item_id'))
+    op.create_table(
+        "eligible_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("coupon_id", sa.Integer(), nullable=True),
+        sa.Column("discount_code_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "category",
+            sa.Enum(
+                "PRICE_PLAN",
+                "BOOKING",
+                "PRODUCT",
+                "EVENT",
+                "OFFERING",
+                name="itemcategory",
+                native_enum=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
+        sa.Column("item_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.CheckConstraint(
+            "(coupon_id IS NULL) <> (discount_code_id IS NULL)",
+            name=op.f("ck_eligible_item_one_owner"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["coupon_id"], ["coupon.id"], name=op.f("fk_eligible_item_coupon_id_coupon")
+        ),
+        sa.ForeignKeyConstraint(
+            ["discount_code_id"],
+            ["discount_code.id"],
+            name=op.f("fk_eligible_item_discount_code_id_discount_code"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_eligible_item")),
+        sa.UniqueConstraint(
+            "coupon_id",
+            "category",
+            "item_id",
+            name=op.f("uq_eligible_item_coupon_id_category_item_id"),
+        ),
+        sa.UniqueConstraint(
+            "discount_code_id",
+            "category",
+            "item_id",
+            name=op.f("uq_eligible_item_discount_code_id_category_item_id"),
+        ),
     )
-    with op.batch_alter_table('eligible_item', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_eligible_item_coupon_id'), ['coupon_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_eligible_item_discount_code_id'), ['discount_code_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_eligible_item_item_id'), ['item_id'], unique=False)
+    with op.batch_alter_table("eligible_item", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_eligible_item_coupon_id"), ["coupon_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_eligible_item_discount_code_id"), ["discount_code_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_eligible_item_item_id"), ["item_id"], unique=False)
 
-    op.create_table('assignment',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('unique_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('deleted_at', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('site_id', sa.Integer(), nullable=False),
-    sa.Column('organisation_id', sa.Integer(), nullable=False),
-    sa.Column('customer_id', sa.Integer(), nullable=False),
-    sa.Column('discount_code_id', sa.Integer(), nullable=True),
-    sa.Column('coupon_code_id', sa.Integer(), nullable=True),
-    sa.Column('valid_from', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('expires_on', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('times_used', sa.Integer(), nullable=False),
-    sa.Column('notes', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=True),
-    sa.Column('referrer_id', sa.Integer(), nullable=True),
-    sa.Column('booking_reference', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.CheckConstraint('(discount_code_id IS NULL) <> (coupon_code_id IS NULL)', name=op.f('ck_assignment_one_code')),
-    sa.CheckConstraint('times_used >= 0', name=op.f('ck_assignment_times_used')),
-    sa.CheckConstraint('valid_from IS NULL OR expires_on IS NULL OR expires_on > valid_from', name=op.f('ck_assignment_valid_window')),
-    sa.ForeignKeyConstraint(['coupon_code_id'], ['coupon_code.id'], name=op.f('fk_assignment_coupon_code_id_coupon_code')),
-    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_assignment_customer_id_customer')),
-    sa.ForeignKeyConstraint(['discount_code_id'], ['discount_code.id'], name=op.f('fk_assignment_discount_code_id_discount_code')),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_assignment_organisation_id_organisation')),
-    sa.ForeignKeyConstraint(['referrer_id'], ['customer.id'], name=op.f('fk_assignment_referrer_id_customer')),
-    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_assignment_site_id_site')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_assignment')),
-    sa.UniqueConstraint('unique_id', name=op.f('uq_assignment_unique_id'))
+    op.create_table(
+        "assignment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unique_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.Column("deleted_at", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("discount_code_id", sa.Integer(), nullable=True),
+        sa.Column("coupon_code_id", sa.Integer(), nullable=True),
+        sa.Column("valid_from", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_on", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("times_used", sa.Integer(), nullable=False),
+        sa.Column("notes", sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=True),
+        sa.Column("referrer_id", sa.Integer(), nullable=True),
+        sa.Column("booking_reference", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.CheckConstraint(
+            "(discount_code_id IS NULL) <> (coupon_code_id IS NULL)",
+            name=op.f("ck_assignment_one_code"),
+        ),
+        sa.CheckConstraint("times_used >= 0", name=op.f("ck_assignment_times_used")),
+        sa.CheckConstraint(
+            "valid_from IS NULL OR expires_on IS NULL OR expires_on > valid_from",
+            name=op.f("ck_assignment_valid_window"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["coupon_code_id"],
+            ["coupon_code.id"],
+            name=op.f("fk_assignment_coupon_code_id_coupon_code"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customer.id"], name=op.f("fk_assignment_customer_id_customer")
+        ),
+        sa.ForeignKeyConstraint(
+            ["discount_code_id"],
+            ["discount_code.id"],
+            name=op.f("fk_assignment_discount_code_id_discount_code"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_assignment_organisation_id_organisation"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["referrer_id"], ["customer.id"], name=op.f("fk_assignment_referrer_id_customer")
+        ),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_assignment_site_id_site")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assignment")),
+        sa.UniqueConstraint("unique_id", name=op.f("uq_assignment_unique_id")),
     )
-    with op.batch_alter_table('assignment', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assignment_booking_reference'), ['booking_reference'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_coupon_code_id'), ['coupon_code_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_deleted_at'), ['deleted_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_discount_code_id'), ['discount_code_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_expires_on'), ['expires_on'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_external_id'), ['external_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_organisation_id'), ['organisation_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_referrer_id'), ['referrer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_site_id'), ['site_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_times_used'), ['times_used'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_updated_at'), ['updated_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignment_valid_from'), ['valid_from'], unique=False)
-        batch_op.create_index('uq_assignment_customer_coupon_code_live', ['customer_id', 'coupon_code_id'], unique=True, sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
-        batch_op.create_index('uq_assignment_customer_discount_code_live', ['customer_id', 'discount_code_id'], unique=True, sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
+    with op.batch_alter_table("assignment", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_assignment_booking_reference"), ["booking_reference"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_assignment_coupon_code_id"), ["coupon_code_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_assignment_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_assignment_customer_id"), ["customer_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_assignment_deleted_at"), ["deleted_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_assignment_discount_code_id"), ["discount_code_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_assignment_expires_on"), ["expires_on"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_assignment_external_id"), ["external_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_assignment_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_assignment_referrer_id"), ["referrer_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_assignment_site_id"), ["site_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_assignment_times_used"), ["times_used"], unique=False)
+        batch_op.create_index(batch_op.f("ix_assignment_updated_at"), ["updated_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_assignment_valid_from"), ["valid_from"], unique=False)
+        batch_op.create_index(
+            "uq_assignment_customer_coupon_code_live",
+            ["customer_id", "coupon_code_id"],
+            unique=True,
+            sqlite_where=sa.text("deleted_at IS NULL"),
+            postgresql_where=sa.text("deleted_at IS NULL"),
+        )
+        batch_op.create_index(
+            "uq_assignment_customer_discount_code_live",
+            ["customer_id", "discount_code_id"],
+            unique=True,
+            sqlite_where=sa.text("deleted_at IS NULL"),
+            postgresql_where=sa.text("deleted_at IS NULL"),
+        )
 
-    op.create_table('redemption',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('unique_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-    sa.Column('deleted_at', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('site_id', sa.Integer(), nullable=False),
-    sa.Column('organisation_id', sa.Integer(), nullable=False),
-    sa.Column('discount_code_id', sa.Integer(), nullable=True),
-    sa.Column('coupon_code_id', sa.Integer(), nullable=True),
-    sa.Column('coupon_id', sa.Integer(), nullable=True),
-    sa.Column('assignment_id', sa.Integer(), nullable=True),
-    sa.Column('customer_id', sa.Integer(), nullable=True),
-    sa.Column('order_reference', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('channel', sa.Enum('ONLINE', 'BOX_OFFICE', name='channel', native_enum=False, length=32), nullable=False),
-    sa.Column('is_lead_booker', sa.Boolean(), nullable=False),
-    sa.Column('amount', sa.Integer(), nullable=False),
-    sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
-    sa.Column('line_amounts', sa.JSON(), nullable=False),
-    sa.Column('redeemed_at', app.db.column_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('voided_at', app.db.column_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-    sa.Column('request_fingerprint', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.CheckConstraint('(discount_code_id IS NULL) <> (coupon_code_id IS NULL)', name=op.f('ck_redemption_one_code')),
-    sa.CheckConstraint('amount >= 0', name=op.f('ck_redemption_amount')),
-    sa.ForeignKeyConstraint(['assignment_id'], ['assignment.id'], name=op.f('fk_redemption_assignment_id_assignment')),
-    sa.ForeignKeyConstraint(['coupon_code_id'], ['coupon_code.id'], name=op.f('fk_redemption_coupon_code_id_coupon_code')),
-    sa.ForeignKeyConstraint(['coupon_id'], ['coupon.id'], name=op.f('fk_redemption_coupon_id_coupon')),
-    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_redemption_customer_id_customer')),
-    sa.ForeignKeyConstraint(['discount_code_id'], ['discount_code.id'], name=op.f('fk_redemption_discount_code_id_discount_code')),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_redemption_organisation_id_organisation')),
-    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_redemption_site_id_site')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_redemption')),
-    sa.UniqueConstraint('site_id', 'idempotency_key', name=op.f('uq_redemption_site_id_idempotency_key')),
-    sa.UniqueConstraint('unique_id', name=op.f('uq_redemption_unique_id'))
+    op.create_table(
+        "redemption",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unique_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+        sa.Column("deleted_at", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("discount_code_id", sa.Integer(), nullable=True),
+        sa.Column("coupon_code_id", sa.Integer(), nullable=True),
+        sa.Column("coupon_id", sa.Integer(), nullable=True),
+        sa.Column("assignment_id", sa.Integer(), nullable=True),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column("order_reference", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column(
+            "channel",
+            sa.Enum("ONLINE", "BOX_OFFICE", name="channel", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("is_lead_booker", sa.Boolean(), nullable=False),
+        sa.Column("amount", sa.Integer(), nullable=False),
+        sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+        sa.Column("line_amounts", sa.JSON(), nullable=False),
+        sa.Column("redeemed_at", app.db.column_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("voided_at", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("idempotency_key", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column(
+            "request_fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
+        ),
+        sa.CheckConstraint(
+            "(discount_code_id IS NULL) <> (coupon_code_id IS NULL)",
+            name=op.f("ck_redemption_one_code"),
+        ),
+        sa.CheckConstraint("amount >= 0", name=op.f("ck_redemption_amount")),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"],
+            ["assignment.id"],
+            name=op.f("fk_redemption_assignment_id_assignment"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["coupon_code_id"],
+            ["coupon_code.id"],
+            name=op.f("fk_redemption_coupon_code_id_coupon_code"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["coupon_id"], ["coupon.id"], name=op.f("fk_redemption_coupon_id_coupon")
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customer.id"], name=op.f("fk_redemption_customer_id_customer")
+        ),
+        sa.ForeignKeyConstraint(
+            ["discount_code_id"],
+            ["discount_code.id"],
+            name=op.f("fk_redemption_discount_code_id_discount_code"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_redemption_organisation_id_organisation"),
+        ),
+        sa.ForeignKeyConstraint(["site_id"], ["site.id"], name=op.f("fk_redemption_site_id_site")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_redemption")),
+        sa.UniqueConstraint(
+            "site_id", "idempotency_key", name=op.f("uq_redemption_site_id_idempotency_key")
+        ),
+        sa.UniqueConstraint("unique_id", name=op.f("uq_redemption_unique_id")),
     )
-    with op.batch_alter_table('redemption', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_redemption_amount'), ['amount'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_assignment_id'), ['assignment_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_channel'), ['channel'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_coupon_code_id'), ['coupon_code_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_coupon_id'), ['coupon_id'], unique=False)
-        batch_op.create_index('ix_redemption_coupon_period', ['coupon_id', 'redeemed_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_currency'), ['currency'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_deleted_at'), ['deleted_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_discount_code_id'), ['discount_code_id'], unique=False)
-        batch_op.create_index('ix_redemption_discount_code_period', ['discount_code_id', 'redeemed_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_external_id'), ['external_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_order_reference'), ['order_reference'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_organisation_id'), ['organisation_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_redeemed_at'), ['redeemed_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_site_id'), ['site_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_updated_at'), ['updated_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_redemption_voided_at'), ['voided_at'], unique=False)
+    with op.batch_alter_table("redemption", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_redemption_amount"), ["amount"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_redemption_assignment_id"), ["assignment_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_redemption_channel"), ["channel"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_redemption_coupon_code_id"), ["coupon_code_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_redemption_coupon_id"), ["coupon_id"], unique=False)
+        batch_op.create_index(
+            "ix_redemption_coupon_period", ["coupon_id", "redeemed_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_redemption_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_redemption_currency"), ["currency"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_redemption_customer_id"), ["customer_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_redemption_deleted_at"), ["deleted_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_redemption_discount_code_id"), ["discount_code_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_redemption_discount_code_period", ["discount_code_id", "redeemed_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_redemption_external_id"), ["external_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_redemption_order_reference"), ["order_reference"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_redemption_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_redemption_redeemed_at"), ["redeemed_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_redemption_site_id"), ["site_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_redemption_updated_at"), ["updated_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_redemption_voided_at"), ["voided_at"], unique=False)
 
     # Expression indexes (autogenerate cannot compare them): codes are unique case-insensitively
     # among live rows, within their coupon or their site, and every code lookup uses lower(code).
@@ -452,136 +721,144 @@ def downgrade() -> None:
         ("uq_discount_code_site_code_live", "discount_code"),
     ):
         op.drop_index(name, table_name=table)
-    with op.batch_alter_table('redemption', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_redemption_voided_at'))
-        batch_op.drop_index(batch_op.f('ix_redemption_updated_at'))
-        batch_op.drop_index(batch_op.f('ix_redemption_site_id'))
-        batch_op.drop_index(batch_op.f('ix_redemption_redeemed_at'))
-        batch_op.drop_index(batch_op.f('ix_redemption_organisation_id'))
-        batch_op.drop_index(batch_op.f('ix_redemption_order_reference'))
-        batch_op.drop_index(batch_op.f('ix_redemption_external_id'))
-        batch_op.drop_index('ix_redemption_discount_code_period')
-        batch_op.drop_index(batch_op.f('ix_redemption_discount_code_id'))
-        batch_op.drop_index(batch_op.f('ix_redemption_deleted_at'))
-        batch_op.drop_index(batch_op.f('ix_redemption_customer_id'))
-        batch_op.drop_index(batch_op.f('ix_redemption_currency'))
-        batch_op.drop_index(batch_op.f('ix_redemption_created_at'))
-        batch_op.drop_index('ix_redemption_coupon_period')
-        batch_op.drop_index(batch_op.f('ix_redemption_coupon_id'))
-        batch_op.drop_index(batch_op.f('ix_redemption_coupon_code_id'))
-        batch_op.drop_index(batch_op.f('ix_redemption_channel'))
-        batch_op.drop_index(batch_op.f('ix_redemption_assignment_id'))
-        batch_op.drop_index(batch_op.f('ix_redemption_amount'))
+    with op.batch_alter_table("redemption", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_redemption_voided_at"))
+        batch_op.drop_index(batch_op.f("ix_redemption_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_redemption_site_id"))
+        batch_op.drop_index(batch_op.f("ix_redemption_redeemed_at"))
+        batch_op.drop_index(batch_op.f("ix_redemption_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_redemption_order_reference"))
+        batch_op.drop_index(batch_op.f("ix_redemption_external_id"))
+        batch_op.drop_index("ix_redemption_discount_code_period")
+        batch_op.drop_index(batch_op.f("ix_redemption_discount_code_id"))
+        batch_op.drop_index(batch_op.f("ix_redemption_deleted_at"))
+        batch_op.drop_index(batch_op.f("ix_redemption_customer_id"))
+        batch_op.drop_index(batch_op.f("ix_redemption_currency"))
+        batch_op.drop_index(batch_op.f("ix_redemption_created_at"))
+        batch_op.drop_index("ix_redemption_coupon_period")
+        batch_op.drop_index(batch_op.f("ix_redemption_coupon_id"))
+        batch_op.drop_index(batch_op.f("ix_redemption_coupon_code_id"))
+        batch_op.drop_index(batch_op.f("ix_redemption_channel"))
+        batch_op.drop_index(batch_op.f("ix_redemption_assignment_id"))
+        batch_op.drop_index(batch_op.f("ix_redemption_amount"))
 
-    op.drop_table('redemption')
-    with op.batch_alter_table('assignment', schema=None) as batch_op:
-        batch_op.drop_index('uq_assignment_customer_discount_code_live', sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
-        batch_op.drop_index('uq_assignment_customer_coupon_code_live', sqlite_where=sa.text('deleted_at IS NULL'), postgresql_where=sa.text('deleted_at IS NULL'))
-        batch_op.drop_index(batch_op.f('ix_assignment_valid_from'))
-        batch_op.drop_index(batch_op.f('ix_assignment_updated_at'))
-        batch_op.drop_index(batch_op.f('ix_assignment_times_used'))
-        batch_op.drop_index(batch_op.f('ix_assignment_site_id'))
-        batch_op.drop_index(batch_op.f('ix_assignment_referrer_id'))
-        batch_op.drop_index(batch_op.f('ix_assignment_organisation_id'))
-        batch_op.drop_index(batch_op.f('ix_assignment_external_id'))
-        batch_op.drop_index(batch_op.f('ix_assignment_expires_on'))
-        batch_op.drop_index(batch_op.f('ix_assignment_discount_code_id'))
-        batch_op.drop_index(batch_op.f('ix_assignment_deleted_at'))
-        batch_op.drop_index(batch_op.f('ix_assignment_customer_id'))
-        batch_op.drop_index(batch_op.f('ix_assignment_created_at'))
-        batch_op.drop_index(batch_op.f('ix_assignment_coupon_code_id'))
-        batch_op.drop_index(batch_op.f('ix_assignment_booking_reference'))
+    op.drop_table("redemption")
+    with op.batch_alter_table("assignment", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_assignment_customer_discount_code_live",
+            sqlite_where=sa.text("deleted_at IS NULL"),
+            postgresql_where=sa.text("deleted_at IS NULL"),
+        )
+        batch_op.drop_index(
+            "uq_assignment_customer_coupon_code_live",
+            sqlite_where=sa.text("deleted_at IS NULL"),
+            postgresql_where=sa.text("deleted_at IS NULL"),
+        )
+        batch_op.drop_index(batch_op.f("ix_assignment_valid_from"))
+        batch_op.drop_index(batch_op.f("ix_assignment_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_assignment_times_used"))
+        batch_op.drop_index(batch_op.f("ix_assignment_site_id"))
+        batch_op.drop_index(batch_op.f("ix_assignment_referrer_id"))
+        batch_op.drop_index(batch_op.f("ix_assignment_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_assignment_external_id"))
+        batch_op.drop_index(batch_op.f("ix_assignment_expires_on"))
+        batch_op.drop_index(batch_op.f("ix_assignment_discount_code_id"))
+        batch_op.drop_index(batch_op.f("ix_assignment_deleted_at"))
+        batch_op.drop_index(batch_op.f("ix_assignment_customer_id"))
+        batch_op.drop_index(batch_op.f("ix_assignment_created_at"))
+        batch_op.drop_index(batch_op.f("ix_assignment_coupon_code_id"))
+        batch_op.drop_index(batch_op.f("ix_assignment_booking_reference"))
 
-    op.drop_table('assignment')
-    with op.batch_alter_table('eligible_item', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_eligible_item_item_id'))
-        batch_op.drop_index(batch_op.f('ix_eligible_item_discount_code_id'))
-        batch_op.drop_index(batch_op.f('ix_eligible_item_coupon_id'))
+    op.drop_table("assignment")
+    with op.batch_alter_table("eligible_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_eligible_item_item_id"))
+        batch_op.drop_index(batch_op.f("ix_eligible_item_discount_code_id"))
+        batch_op.drop_index(batch_op.f("ix_eligible_item_coupon_id"))
 
-    op.drop_table('eligible_item')
-    with op.batch_alter_table('coupon_code', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_coupon_code_valid_to'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_valid_from'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_updated_at'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_times_used'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_site_id'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_revenue'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_organisation_id'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_external_id'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_deleted_at'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_customer_id'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_customer_credit_id'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_created_at'))
-        batch_op.drop_index(batch_op.f('ix_coupon_code_coupon_id'))
+    op.drop_table("eligible_item")
+    with op.batch_alter_table("coupon_code", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_coupon_code_valid_to"))
+        batch_op.drop_index(batch_op.f("ix_coupon_code_valid_from"))
+        batch_op.drop_index(batch_op.f("ix_coupon_code_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_coupon_code_times_used"))
+        batch_op.drop_index(batch_op.f("ix_coupon_code_site_id"))
+        batch_op.drop_index(batch_op.f("ix_coupon_code_revenue"))
+        batch_op.drop_index(batch_op.f("ix_coupon_code_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_coupon_code_external_id"))
+        batch_op.drop_index(batch_op.f("ix_coupon_code_deleted_at"))
+        batch_op.drop_index(batch_op.f("ix_coupon_code_customer_id"))
+        batch_op.drop_index(batch_op.f("ix_coupon_code_customer_credit_id"))
+        batch_op.drop_index(batch_op.f("ix_coupon_code_created_at"))
+        batch_op.drop_index(batch_op.f("ix_coupon_code_coupon_id"))
 
-    op.drop_table('coupon_code')
-    with op.batch_alter_table('discount_code', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_discount_code_valid_to'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_valid_from'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_updated_at'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_times_used'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_site_id'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_publish_to'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_publish_from'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_percentage_bp'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_organisation_id'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_max_uses_per_customer'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_max_uses'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_kind'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_external_id'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_disabled_at'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_deleted_at'))
-        batch_op.drop_index(batch_op.f('ix_discount_code_created_at'))
+    op.drop_table("coupon_code")
+    with op.batch_alter_table("discount_code", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_discount_code_valid_to"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_valid_from"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_times_used"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_site_id"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_publish_to"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_publish_from"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_percentage_bp"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_max_uses_per_customer"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_max_uses"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_kind"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_external_id"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_disabled_at"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_deleted_at"))
+        batch_op.drop_index(batch_op.f("ix_discount_code_created_at"))
 
-    op.drop_table('discount_code')
-    with op.batch_alter_table('coupon', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_coupon_valid_to'))
-        batch_op.drop_index(batch_op.f('ix_coupon_valid_from'))
-        batch_op.drop_index(batch_op.f('ix_coupon_updated_at'))
-        batch_op.drop_index(batch_op.f('ix_coupon_times_used'))
-        batch_op.drop_index(batch_op.f('ix_coupon_site_id'))
-        batch_op.drop_index(batch_op.f('ix_coupon_publish_to'))
-        batch_op.drop_index(batch_op.f('ix_coupon_publish_from'))
-        batch_op.drop_index(batch_op.f('ix_coupon_percentage_bp'))
-        batch_op.drop_index(batch_op.f('ix_coupon_organisation_id'))
-        batch_op.drop_index(batch_op.f('ix_coupon_name'))
-        batch_op.drop_index(batch_op.f('ix_coupon_max_uses_per_customer'))
-        batch_op.drop_index(batch_op.f('ix_coupon_max_uses'))
-        batch_op.drop_index(batch_op.f('ix_coupon_kind'))
-        batch_op.drop_index(batch_op.f('ix_coupon_external_id'))
-        batch_op.drop_index(batch_op.f('ix_coupon_disabled_at'))
-        batch_op.drop_index(batch_op.f('ix_coupon_deleted_at'))
-        batch_op.drop_index(batch_op.f('ix_coupon_created_at'))
+    op.drop_table("discount_code")
+    with op.batch_alter_table("coupon", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_coupon_valid_to"))
+        batch_op.drop_index(batch_op.f("ix_coupon_valid_from"))
+        batch_op.drop_index(batch_op.f("ix_coupon_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_coupon_times_used"))
+        batch_op.drop_index(batch_op.f("ix_coupon_site_id"))
+        batch_op.drop_index(batch_op.f("ix_coupon_publish_to"))
+        batch_op.drop_index(batch_op.f("ix_coupon_publish_from"))
+        batch_op.drop_index(batch_op.f("ix_coupon_percentage_bp"))
+        batch_op.drop_index(batch_op.f("ix_coupon_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_coupon_name"))
+        batch_op.drop_index(batch_op.f("ix_coupon_max_uses_per_customer"))
+        batch_op.drop_index(batch_op.f("ix_coupon_max_uses"))
+        batch_op.drop_index(batch_op.f("ix_coupon_kind"))
+        batch_op.drop_index(batch_op.f("ix_coupon_external_id"))
+        batch_op.drop_index(batch_op.f("ix_coupon_disabled_at"))
+        batch_op.drop_index(batch_op.f("ix_coupon_deleted_at"))
+        batch_op.drop_index(batch_op.f("ix_coupon_created_at"))
 
-    op.drop_table('coupon')
-    with op.batch_alter_table('site', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_site_updated_at'))
-        batch_op.drop_index(batch_op.f('ix_site_organisation_id'))
-        batch_op.drop_index(batch_op.f('ix_site_name'))
-        batch_op.drop_index(batch_op.f('ix_site_external_id'))
-        batch_op.drop_index(batch_op.f('ix_site_deleted_at'))
-        batch_op.drop_index(batch_op.f('ix_site_created_at'))
+    op.drop_table("coupon")
+    with op.batch_alter_table("site", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_site_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_site_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_site_name"))
+        batch_op.drop_index(batch_op.f("ix_site_external_id"))
+        batch_op.drop_index(batch_op.f("ix_site_deleted_at"))
+        batch_op.drop_index(batch_op.f("ix_site_created_at"))
 
-    op.drop_table('site')
-    with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_updated_at'))
-        batch_op.drop_index(batch_op.f('ix_customer_organisation_id'))
-        batch_op.drop_index(batch_op.f('ix_customer_kind'))
-        batch_op.drop_index(batch_op.f('ix_customer_full_name'))
-        batch_op.drop_index(batch_op.f('ix_customer_external_id'))
-        batch_op.drop_index(batch_op.f('ix_customer_email'))
-        batch_op.drop_index(batch_op.f('ix_customer_deleted_at'))
-        batch_op.drop_index(batch_op.f('ix_customer_created_at'))
-        batch_op.drop_index(batch_op.f('ix_customer_company_name'))
-        batch_op.drop_index(batch_op.f('ix_customer_billing_name'))
+    op.drop_table("site")
+    with op.batch_alter_table("customer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_customer_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_customer_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_customer_kind"))
+        batch_op.drop_index(batch_op.f("ix_customer_full_name"))
+        batch_op.drop_index(batch_op.f("ix_customer_external_id"))
+        batch_op.drop_index(batch_op.f("ix_customer_email"))
+        batch_op.drop_index(batch_op.f("ix_customer_deleted_at"))
+        batch_op.drop_index(batch_op.f("ix_customer_created_at"))
+        batch_op.drop_index(batch_op.f("ix_customer_company_name"))
+        batch_op.drop_index(batch_op.f("ix_customer_billing_name"))
 
-    op.drop_table('customer')
-    with op.batch_alter_table('organisation', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_organisation_updated_at'))
-        batch_op.drop_index(batch_op.f('ix_organisation_name'))
-        batch_op.drop_index(batch_op.f('ix_organisation_external_id'))
-        batch_op.drop_index(batch_op.f('ix_organisation_deleted_at'))
-        batch_op.drop_index(batch_op.f('ix_organisation_created_at'))
+    op.drop_table("customer")
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_organisation_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_organisation_name"))
+        batch_op.drop_index(batch_op.f("ix_organisation_external_id"))
+        batch_op.drop_index(batch_op.f("ix_organisation_deleted_at"))
+        batch_op.drop_index(batch_op.f("ix_organisation_created_at"))
 
-    op.drop_table('organisation')
+    op.drop_table("organisation")
     # ### end Alembic commands ###

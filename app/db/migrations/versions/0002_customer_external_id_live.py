@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
@@ -19,10 +19,10 @@ LIVE = sa.text("deleted_at IS NULL")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('customer', schema=None) as batch_op:
+    with op.batch_alter_table("customer", schema=None) as batch_op:
         batch_op.create_index(
-            'uq_customer_organisation_external_id_live',
-            ['organisation_id', 'external_id'],
+            "uq_customer_organisation_external_id_live",
+            ["organisation_id", "external_id"],
             unique=True,
             sqlite_where=LIVE,
             postgresql_where=LIVE,
@@ -30,5 +30,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.drop_index('uq_customer_organisation_external_id_live')
+    with op.batch_alter_table("customer", schema=None) as batch_op:
+        batch_op.drop_index("uq_customer_organisation_external_id_live")

@@ -12,17 +12,20 @@ from alembic import op
 
 import app.db.column_types
 
-revision = '0003_transfer'
-down_revision = '0002'
+revision = "0003_transfer"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('redemption', sa.Column('imported_at', app.db.column_types.UTCDateTime(timezone=True), nullable=True))
+    op.add_column(
+        "redemption",
+        sa.Column("imported_at", app.db.column_types.UTCDateTime(timezone=True), nullable=True),
+    )
 
 
 def downgrade() -> None:
     # Plain ALTER TABLE (SQLite >= 3.35 drops columns): a batch copy of the table would
     # reflect its neighbours' expression indexes, which SQLAlchemy cannot.
-    op.drop_column('redemption', 'imported_at')
+    op.drop_column("redemption", "imported_at")
