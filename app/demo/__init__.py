@@ -1,7 +1,9 @@
-"""Generated data: the demo data set (`seed_demo`) and large sets for benchmarks (`seed_scale`).
+"""Generated data: the demo data set (`seed_demo`, from demo.toml) and large sets for
+benchmarks (`seed_scale`).
 
-Both write through SQLAlchemy Core bulk inserts in one transaction and refuse a database that
-already holds data unless asked to reset it. `scripts/seed` is the command-line front end.
+Both are planned in memory (`plan.Plan`), then written through SQLAlchemy Core bulk inserts in
+one transaction (`writer`), refusing a database that already holds data unless asked to reset
+it. `scripts/seed` is the command-line front end.
 """
 
 from app.demo.demo import DEFAULT_SEED, DemoSummary, NotableCode, SiteInfo, build_demo, seed_demo

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import unicodedata
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,55 +26,32 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.db import tables as t
+from app.db.tables import CATEGORY_FLAGS
 from app.domain.amounts import Basket, BasketLine
 from app.domain.calendar import relative_expiry, usage_period_bounds
 from app.domain.codes import charset_alphabet, code_key
-from app.domain.enums import (
-    Channel,
-    CodeCharset,
-    CustomerKind,
-    DiscountKind,
-    ItemCategory,
-)
-from app.domain.rules import Attempt, CodeFacts, Outcome, Usage, evaluate
+from app.domain.enums import Channel, CodeCharset, CustomerKind, DiscountKind, ItemCategory
+from app.domain.rules import Attempt, CodeFacts, Usage, evaluate
 from app.domain.rules import Customer as RuleCustomer
-from app.domain.terms import Terms
+from app.domain.terms import Terms, validate_terms
 from app.domain.windows import Window
 
 Row = dict[str, Any]
 
 # The tables written, parents before children (the order of `ALL_TABLES`, checked below).
 TABLES: dict[str, sa.Table] = {model.__tablename__: model.__table__ for model in t.ALL_TABLES}
-TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 for _name, _table in TABLES.items():
     for _fk in _table.foreign_keys:
-        _parent = _fk.column.table.name
-        if TABLE_ORDER.index(_parent) >= TABLE_ORDER.index(_name):
-            raise RuntimeError(f"{_name} is listed before its parent {_parent}")
-
-# The Terms' category flags (DESIGN "eligible categories").
-CATEGORY_FLAGS: dict[ItemCategory, str] = {
-    ItemCategory.PRICE_PLAN: "discount_price_plans",
-    ItemCategory.BOOKING: "discount_bookings",
-    ItemCategory.PRODUCT: "discount_products",
-    ItemCategory.EVENT: "discount_events",
-    ItemCategory.OFFERING: "discount_offerings",
-}
+        if list(TABLES).index(_fk.column.table.name) >= list(TABLES).index(_name):
+            raise RuntimeError(f"{_name} is listed before its parent {_fk.column.table.name}")
 
 # Generated codes: upper-case letters and digits without look-alikes (no 0 O 1 I L).
 CODE_ALPHABET = charset_alphabet(CodeCharset.ALPHANUMERIC)
-
 _USABLE = 256 - 256 % len(CODE_ALPHABET)
 _BYTE_TO_CODE = bytes(
     ord(CODE_ALPHABET[b % len(CODE_ALPHABET)]) if b < _USABLE else 0 for b in range(256)
 )
 _DROPPED_BYTES = bytes(range(_USABLE, 256))
-
-_TERMS_KEYS = (
-    frozenset(c.name for c in TABLES["coupon"].columns if c.name in TABLES["discount_code"].columns)
-    - {c.name for c in TABLES["organisation"].columns}
-    - {"site_id", "organisation_id", "description"}
-)
 
 
 @dataclass(frozen=True)
@@ -90,45 +66,29 @@ class Item:
         return (self.unit_price * 10_000 * 2 + (10_000 + vat_bp)) // ((10_000 + vat_bp) * 2)
 
 
-def ascii_slug(text: str, sep: str = ".") -> str:
-    """`text` as lower-case ASCII words joined by `sep` ("Chloé Martin" -> "chloe.martin")."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = "".join(c if c.isalnum() else " " for c in plain.lower()).split()
-    return sep.join(words)
-
-
-def terms(
-    kind: DiscountKind,
-    *,
-    percentage_bp: int | None = None,
-    amounts: Mapping[str, int] | None = None,
-    **values: Any,
-) -> Row:
-    """The Terms columns for a coupon or discount code, checked against the table's rules."""
-    if kind is DiscountKind.PERCENTAGE:
-        if percentage_bp is None or amounts is not None or not 0 < percentage_bp <= 10_000:
-            raise ValueError("PERCENTAGE terms need percentage_bp in (0, 10000] and no amounts")
-    elif percentage_bp is not None or not amounts:
-        raise ValueError("FIXED terms need amounts and no percentage_bp")
-    unknown = set(values) - _TERMS_KEYS
-    if unknown:
-        raise ValueError(f"not Terms columns: {sorted(unknown)}")
-    if values.get("members_only") and values.get("contacts_only"):
-        raise ValueError("members_only and contacts_only exclude each other")
-    if (values.get("expiration_unit") is None) != (values.get("expires_in") is None):
-        raise ValueError("expiration_unit and expires_in go together")
-    for name in ("max_uses", "max_uses_per_customer", "max_uses_per_order", "expires_in"):
-        if values.get(name) is not None and values[name] <= 0:
-            raise ValueError(f"{name} must be positive")
-    for start, end in (("valid_from", "valid_to"), ("publish_from", "publish_to")):
-        if values.get(start) and values.get(end) and not values[end] > values[start]:
-            raise ValueError(f"{end} must be after {start}")
-    return {
-        "kind": kind,
-        "percentage_bp": percentage_bp,
-        "amounts": dict(amounts) if amounts is not None else None,
-        **values,
-    }
+def terms_of(row: Row) -> Terms:
+    """The domain Terms of a coupon or discount code row (as the engine would read them)."""
+    bp = row.get("percentage_bp")
+    return Terms(
+        kind=row["kind"],
+        percentage=None if bp is None else Decimal(bp) / 100,
+        amounts=row.get("amounts") or {},
+        minimum_spend=row.get("minimum_spend") or {},
+        maximum_discount=row.get("maximum_discount") or {},
+        apply_to_net_price=row.get("apply_to_net_price", False),
+        eligible={c: frozenset(ids) for c, ids in row["_eligible"].items()},
+        members_only=row.get("members_only", False),
+        contacts_only=row.get("contacts_only", False),
+        lead_booker_only=row.get("lead_booker_only", False),
+        box_office_only=row.get("box_office_only", False),
+        max_uses=row.get("max_uses"),
+        max_uses_per_customer=row.get("max_uses_per_customer"),
+        max_uses_per_order=row.get("max_uses_per_order"),
+        usage_period=row.get("usage_period"),
+        window=Window(row.get("valid_from"), row.get("valid_to")),
+        expiration_unit=row.get("expiration_unit"),
+        expires_in=row.get("expires_in"),
+    )
 
 
 class Plan:
@@ -140,21 +100,15 @@ class Plan:
         self.rng = random.Random(seed)
         self.now = now.astimezone(UTC).replace(microsecond=0)
         self.updated_by = updated_by
-        self.rows: dict[str, list[Row]] = {name: [] for name in TABLE_ORDER}
+        self.rows: dict[str, list[Row]] = {name: [] for name in TABLES}
         # Live codes, case-insensitively: coupon codes per coupon, discount codes per site.
         self._live_codes: set[tuple[int, str]] = set()
         # Every code string used anywhere, so generated codes never repeat any of them.
         self._codes_seen: set[str] = set()
         self._assignments: dict[int, list[Row]] = defaultdict(list)
-        # The ledger: non-voided uses, keyed by id() of the row they count against.
-        self._uses: Counter[int] = Counter()
+        # The ledger: non-voided uses, keyed by id() of the row (or (row, customer)) counted.
+        self._uses: Counter[Any] = Counter()
         self._use_times: dict[int, list[datetime]] = defaultdict(list)
-        self._by_customer: Counter[tuple[int, int]] = Counter()
-        self._code_by_customer: Counter[tuple[int, int]] = Counter()
-        self._idempotency_keys: set[tuple[int, str]] = set()
-        self._terms_cache: dict[int, Terms] = {}
-        self._items_cache: dict[tuple[Any, ...], tuple[list[Item], list[Item]]] = {}
-        self._window_cache: dict[tuple[int, str, str], Window] = {}
 
     # -- values ---------------------------------------------------------------------------
 
@@ -164,11 +118,11 @@ class Plan:
     def hex(self, length: int) -> str:
         return f"{self.rng.getrandbits(4 * length):0{length}x}"
 
-    def ago(self, days: float = 0, hours: float = 0) -> datetime:
-        return self.now - timedelta(days=days, hours=hours)
+    def ago(self, days: float) -> datetime:
+        return self.now - timedelta(days=days)
 
-    def ahead(self, days: float = 0, hours: float = 0) -> datetime:
-        return self.now + timedelta(days=days, hours=hours)
+    def ahead(self, days: float) -> datetime:
+        return self.now + timedelta(days=days)
 
     def between(self, start: datetime, end: datetime) -> datetime:
         """A whole-second instant strictly inside (start, end); start when there is none."""
@@ -177,25 +131,19 @@ class Plan:
             return start
         return start.replace(microsecond=0) + timedelta(seconds=self.rng.randint(1, seconds - 1))
 
-    def new_code(self, *, prefix: str = "", length: int = 8) -> str:
-        """A code not used before in this plan: `prefix`, then `length` random characters."""
-        return self.new_codes(1, prefix=prefix, length=length)[0]
-
     def new_codes(self, count: int, *, prefix: str = "", length: int = 8) -> list[str]:
         """`count` codes never used before in this plan (random bytes mapped onto the alphabet,
         the bytes beyond the largest multiple of its size dropped, so every character is
         equally likely)."""
         codes: list[str] = []
-        seen = self._codes_seen
         while len(codes) < count:
             wanted = (count - len(codes)) * length
             raw = self.rng.randbytes(wanted + wanted // 8 + length)
             chars = raw.translate(_BYTE_TO_CODE, _DROPPED_BYTES).decode("ascii")
             for start in range(0, len(chars) - length + 1, length):
                 code = prefix + chars[start : start + length]
-                key = code.lower()
-                if key not in seen:
-                    seen.add(key)
+                if code.lower() not in self._codes_seen:
+                    self._codes_seen.add(code.lower())
                     codes.append(code)
                     if len(codes) == count:
                         break
@@ -203,7 +151,7 @@ class Plan:
 
     # -- records --------------------------------------------------------------------------
 
-    def _record(
+    def record(
         self,
         table: str,
         *,
@@ -214,16 +162,13 @@ class Plan:
         external_id: str | None = None,
         **values: Any,
     ) -> Row:
+        """A row of `table`; last changed when it was created, disabled or deleted."""
         if updated_at is None:
-            updated_at = created_at
-            disabled_at = values.get("disabled_at")
-            if disabled_at is not None and disabled_at > updated_at:
-                updated_at = disabled_at
-            if deleted_at is not None and deleted_at > updated_at:
-                updated_at = deleted_at
+            changes = (created_at, values.get("disabled_at"), deleted_at)
+            updated_at = max(when for when in changes if when is not None)
         row: Row = {
             "_table": table,
-            "unique_id": uuid.UUID(int=self.rng.getrandbits(128), version=4),
+            "unique_id": self.uuid(),
             "created_at": created_at,
             "updated_at": updated_at,
             "updated_by": updated_by or self.updated_by,
@@ -238,121 +183,64 @@ class Plan:
         self.rows[table].append(row)
         return row
 
-    def organisation(self, name: str, *, created_at: datetime, staff: str, **kw: Any) -> Row:
-        return self._record("organisation", name=name, created_at=created_at, _staff=staff, **kw)
+    def organisation(self, name: str, *, staff: str, **kw: Any) -> Row:
+        return self.record("organisation", name=name, _staff=staff, **kw)
 
     def site(
-        self,
-        organisation: Row,
-        name: str,
-        *,
-        currency: str,
-        time_zone: str,
-        short: str,
-        vat_bp: int,
-        catalogue: Sequence[Item],
-        created_at: datetime,
+        self, organisation: Row, name: str, *, short: str, vat_bp: int, catalogue: Sequence[Item],
         **kw: Any,
-    ) -> Row:
-        return self._record(
-            "site",
-            organisation_id=organisation,
-            name=name,
-            currency=currency,
-            time_zone=time_zone,
-            created_at=created_at,
-            updated_by=organisation["_staff"],
-            _short=short,
-            _vat_bp=vat_bp,
-            _catalogue=tuple(catalogue),
-            _next_order=100_000 + self.rng.randrange(1000),
+    ) -> Row:  # fmt: skip
+        """A site; `short` starts its order references, `vat_bp` gives its items' net prices."""
+        next_order = 100_000 + self.rng.randrange(1000)
+        return self.record(
+            "site", organisation_id=organisation, name=name, updated_by=organisation["_staff"],
+            _short=short, _vat_bp=vat_bp, _catalogue=tuple(catalogue), _next_order=next_order,
             **kw,
-        )
+        )  # fmt: skip
 
-    def customer(
-        self,
-        organisation: Row,
-        full_name: str,
-        *,
-        kind: CustomerKind = CustomerKind.INDIVIDUAL,
-        is_member: bool = False,
-        created_at: datetime,
-        **kw: Any,
-    ) -> Row:
-        return self._record(
-            "customer",
-            organisation_id=organisation,
-            full_name=full_name,
-            kind=kind,
-            is_member=is_member,
-            created_at=created_at,
-            updated_by=kw.pop("updated_by", organisation["_staff"]),
-            **kw,
-        )
+    def customer(self, organisation: Row, full_name: str, **kw: Any) -> Row:
+        kw.setdefault("kind", CustomerKind.INDIVIDUAL)
+        kw.setdefault("updated_by", organisation["_staff"])
+        return self.record("customer", organisation_id=organisation, full_name=full_name, **kw)
 
-    def _terms_owner(
+    def offer(
         self,
         table: str,
         site: Row,
-        rules: Row,
-        eligible: Mapping[ItemCategory, Iterable[str]] | None,
-        kw: dict[str, Any],
+        *,
+        eligible: Mapping[ItemCategory, Iterable[str]] | None = None,
+        **values: Any,
     ) -> Row:
-        eligible = {c: tuple(ids) for c, ids in (eligible or {}).items()}
+        """A coupon (give `name`) or discount code (give `code`) at `site`: its Terms columns
+        (`percentage_bp` makes it a PERCENTAGE discount, `amounts` a FIXED one), checked by the
+        rules the API applies, and its eligible items."""
+        where = f"{table} {values.get('name') or values.get('code')!r}"
+        eligible = {c: tuple(dict.fromkeys(ids)) for c, ids in (eligible or {}).items()}
         flags = {flag: category in eligible for category, flag in CATEGORY_FLAGS.items()}
-        row = self._record(
-            table,
-            site_id=site,
-            organisation_id=site["organisation_id"],
-            updated_by=kw.pop("updated_by", site["organisation_id"]["_staff"]),
-            **rules,
-            **flags,
-            **kw,
-            _eligible=eligible,
+        kind = (
+            DiscountKind.FIXED if values.get("percentage_bp") is None else DiscountKind.PERCENTAGE
         )
+        if table == "discount_code":
+            self._claim(
+                id(site), values["code"], live=values.get("deleted_at") is None, where=where
+            )
+        values.setdefault("updated_by", site["organisation_id"]["_staff"])
+        row = self.record(
+            table, site_id=site, organisation_id=site["organisation_id"], kind=kind,
+            **flags, **values, _eligible=eligible,
+        )  # fmt: skip
+        row["_terms"] = terms_of(row)
+        problems = [f"{p.field}: {p.message}" for p in validate_terms(row["_terms"])]
         if row.get("disabled_at") is not None and row["disabled_at"] < row["created_at"]:
-            raise ValueError(f"{table}: disabled before it was created")
+            problems.append("disabled before it was created")
+        if problems:
+            raise ValueError(f"{where}: {'; '.join(problems)}")
         owner = "coupon_id" if table == "coupon" else "discount_code_id"
         for category, ids in eligible.items():
-            for item_id in dict.fromkeys(ids):
-                self.rows["eligible_item"].append(
-                    {
-                        "_table": "eligible_item",
-                        owner: row,
-                        "category": category,
-                        "item_id": item_id,
-                    }
-                )
+            for item_id in ids:
+                item = {"_table": "eligible_item", owner: row, "category": category}
+                self.rows["eligible_item"].append({**item, "item_id": item_id})
         return row
-
-    def coupon(
-        self,
-        site: Row,
-        name: str,
-        rules: Row,
-        *,
-        eligible: Mapping[ItemCategory, Iterable[str]] | None = None,
-        created_at: datetime,
-        **kw: Any,
-    ) -> Row:
-        return self._terms_owner(
-            "coupon", site, rules, eligible, {"name": name, "created_at": created_at, **kw}
-        )
-
-    def discount_code(
-        self,
-        site: Row,
-        code: str,
-        rules: Row,
-        *,
-        eligible: Mapping[ItemCategory, Iterable[str]] | None = None,
-        created_at: datetime,
-        **kw: Any,
-    ) -> Row:
-        self._claim(id(site), code, live=kw.get("deleted_at") is None, where=site["name"])
-        return self._terms_owner(
-            "discount_code", site, rules, eligible, {"code": code, "created_at": created_at, **kw}
-        )
 
     def coupon_code(
         self,
@@ -368,7 +256,7 @@ class Plan:
     ) -> Row:
         """A code under `coupon`; generated (with `prefix`) when `code` is None."""
         if code is None:
-            code = self.new_code(prefix=prefix, length=length)
+            code = self.new_codes(1, prefix=prefix, length=length)[0]
         if kw.get("deleted_at") is None and coupon["deleted_at"] is not None:
             kw["deleted_at"] = coupon["deleted_at"]  # a deleted coupon's codes go with it
         self._claim(id(coupon), code, live=kw.get("deleted_at") is None, where=coupon["name"])
@@ -376,18 +264,13 @@ class Plan:
             raise ValueError("a customer credit needs a customer")
         if customer is not None and customer["organisation_id"] is not coupon["organisation_id"]:
             raise ValueError("a code can only be allocated to a customer of its organisation")
-        return self._record(
-            "coupon_code",
-            coupon_id=coupon,
-            site_id=coupon["site_id"],
-            organisation_id=coupon["organisation_id"],
-            code=code,
-            customer_id=customer,
-            customer_credit_id=customer_credit_id,
-            created_at=created_at or coupon["created_at"],
-            updated_by=kw.pop("updated_by", coupon["updated_by"]),
+        kw.setdefault("updated_by", coupon["updated_by"])
+        return self.record(
+            "coupon_code", coupon_id=coupon, site_id=coupon["site_id"],
+            organisation_id=coupon["organisation_id"], code=code, customer_id=customer,
+            customer_credit_id=customer_credit_id, created_at=created_at or coupon["created_at"],
             **kw,
-        )
+        )  # fmt: skip
 
     def _claim(self, scope: int, code: str, *, live: bool, where: str) -> None:
         key = code_key(code)
@@ -416,35 +299,23 @@ class Plan:
             raise ValueError("a code can only be assigned to a customer of its organisation")
         rules = self.terms_row(code)
         if expires_on is None and rules.get("expiration_unit") is not None:
-            expires_on = relative_expiry(
-                assigned_at,
-                rules["expiration_unit"],
-                rules["expires_in"],
-                code["site_id"]["time_zone"],
-            )
-        key = "discount_code_id" if code["_table"] == "discount_code" else "coupon_code_id"
-        row = self._record(
-            "assignment",
-            customer_id=customer,
-            site_id=code["site_id"],
-            organisation_id=code["organisation_id"],
-            valid_from=valid_from,
-            expires_on=expires_on,
-            created_at=assigned_at,
-            updated_by=kw.pop("updated_by", code["updated_by"]),
-            **{key: code},
-            **kw,
-        )
-        if row["valid_from"] and row["expires_on"] and not row["expires_on"] > row["valid_from"]:
+            unit, count, zone = rules["expiration_unit"], rules["expires_in"], code["site_id"]
+            expires_on = relative_expiry(assigned_at, unit, count, zone["time_zone"])
+        if valid_from and expires_on and not expires_on > valid_from:
             raise ValueError("an assignment must expire after it starts")
-        live = [
-            a
-            for a in self._assignments[id(code)]
-            if a["customer_id"] is customer and a["deleted_at"] is None
-        ]
-        if live and row["deleted_at"] is None:
+        holders = self._assignments[id(code)]
+        if kw.get("deleted_at") is None and any(
+            a["customer_id"] is customer and a["deleted_at"] is None for a in holders
+        ):
             raise ValueError("the customer already holds this code")
-        self._assignments[id(code)].append(row)
+        kw.setdefault("updated_by", code["updated_by"])
+        key = "discount_code_id" if code["_table"] == "discount_code" else "coupon_code_id"
+        row = self.record(
+            "assignment", customer_id=customer, site_id=code["site_id"],
+            organisation_id=code["organisation_id"], valid_from=valid_from, expires_on=expires_on,
+            created_at=assigned_at, **{key: code}, **kw,
+        )  # fmt: skip
+        holders.append(row)
         return row
 
     # -- the ledger -----------------------------------------------------------------------
@@ -453,40 +324,6 @@ class Plan:
     def terms_row(code: Row) -> Row:
         """The row holding the Terms of a code: its coupon, or the discount code itself."""
         return code["coupon_id"] if code["_table"] == "coupon_code" else code
-
-    def _terms(self, row: Row) -> Terms:
-        cached = self._terms_cache.get(id(row))
-        if cached is None:
-            bp = row["percentage_bp"]
-            cached = Terms(
-                kind=row["kind"],
-                percentage=None if bp is None else Decimal(bp) / 100,
-                amounts=row["amounts"] or {},
-                minimum_spend=row.get("minimum_spend") or {},
-                maximum_discount=row.get("maximum_discount") or {},
-                apply_to_net_price=row.get("apply_to_net_price", False),
-                eligible={c: frozenset(ids) for c, ids in row["_eligible"].items()},
-                members_only=row.get("members_only", False),
-                contacts_only=row.get("contacts_only", False),
-                lead_booker_only=row.get("lead_booker_only", False),
-                box_office_only=row.get("box_office_only", False),
-                max_uses=row.get("max_uses"),
-                max_uses_per_customer=row.get("max_uses_per_customer"),
-                max_uses_per_order=row.get("max_uses_per_order"),
-                usage_period=row.get("usage_period"),
-                window=Window(row.get("valid_from"), row.get("valid_to")),
-                expiration_unit=row.get("expiration_unit"),
-                expires_in=row.get("expires_in"),
-            )
-            self._terms_cache[id(row)] = cached
-        return cached
-
-    def _window(self, row: Row, start: str, end: str) -> Window:
-        key = (id(row), start, end)
-        window = self._window_cache.get(key)
-        if window is None:
-            window = self._window_cache[key] = Window(row.get(start), row.get(end))
-        return window
 
     def uses(self, row: Row) -> int:
         """Non-voided redemptions so far of a code, coupon, discount code or assignment."""
@@ -499,41 +336,18 @@ class Plan:
         """When all of `rows` existed, were live and in their windows, and it was the past."""
         start: list[datetime] = []
         end = [self.now - timedelta(minutes=5)]
-        for row in rows:
-            if row is None:
-                continue
-            start.append(row["created_at"])
-            for name in ("valid_from",):
-                if row.get(name) is not None:
-                    start.append(row[name])
-            for name in ("deleted_at", "disabled_at", "valid_to", "expires_on"):
-                if row.get(name) is not None:
-                    end.append(row[name])
+        for row in filter(None, rows):
+            start += [row["created_at"], *filter(None, [row.get("valid_from")])]
+            end += filter(None, (row.get(name) for name in ("deleted_at", "disabled_at")))
+            end += filter(None, (row.get(name) for name in ("valid_to", "expires_on")))
         return max(start), min(end)
-
-    def _items(self, site: Row, rules: Row) -> tuple[list[Item], list[Item]]:
-        """The site's items the terms apply to, and the others (cached per terms)."""
-        eligible = rules["_eligible"]
-        key = (
-            id(site),
-            tuple(sorted((c.value, tuple(sorted(ids))) for c, ids in eligible.items())),
-        )
-        cached = self._items_cache.get(key)
-        if cached is None:
-            terms = self._terms(rules)
-            catalogue: tuple[Item, ...] = site["_catalogue"]
-            cached = (
-                [i for i in catalogue if _is_eligible(terms, i)],
-                [i for i in catalogue if not _is_eligible(terms, i)],
-            )
-            self._items_cache[key] = cached
-        return cached
 
     def _basket(self, site: Row, rules: Row) -> Basket:
         """A plausible basket: one or two eligible items, sometimes another one, reaching the
         minimum spend of the terms."""
-        rng, vat = self.rng, site["_vat_bp"]
-        eligible, others = self._items(site, rules)
+        rng, vat, terms = self.rng, site["_vat_bp"], rules["_terms"]
+        eligible = [i for i in site["_catalogue"] if _is_eligible(terms, i)]
+        others = [i for i in site["_catalogue"] if not _is_eligible(terms, i)]
         picked = [rng.choice(eligible)] if eligible else []
         if len(eligible) > 1 and rng.random() < 0.5:
             second = rng.choice(eligible)
@@ -570,7 +384,6 @@ class Plan:
         code: Row,
         *,
         customer: Row | None,
-        at: datetime | None = None,
         channel: Channel | None = None,
         voided: bool = False,
         tries: int = 3,
@@ -578,75 +391,57 @@ class Plan:
         """A redemption of `code` by `customer` that the rules accept, or None when none fits.
 
         The time is drawn from when the code, its terms, its assignment and the customer were
-        all live (unless `at` is given); voided redemptions are voided a little later and do
-        not count against any cap.
+        all live; voided redemptions are voided a little later and do not count against caps.
         """
         rules = self.terms_row(code)
         assignment = None
         holders = self.assignments_of(code)
         if holders:
-            if customer is None:
-                return None
             mine = [a for a in holders if a["customer_id"] is customer]
-            if not mine:
+            if customer is None or not mine:
                 return None
             assignment = self.rng.choice(mine)
         if customer is not None and customer["organisation_id"] is not code["organisation_id"]:
             raise ValueError("a customer can only redeem codes of their organisation")
         start, end = self._span((rules, code, assignment, customer))
-        if at is None and end <= start:
+        if end <= start:
             return None
         if channel is None:
             box_office = rules.get("box_office_only") or self.rng.random() < 0.12
             channel = Channel.BOX_OFFICE if box_office else Channel.ONLINE
         lead_booker = bool(rules.get("lead_booker_only")) or self.rng.random() < 0.7
         for _ in range(tries):
-            when = at or self.between(start, end)
-            accepted = self._evaluate(
-                code, rules, assignment, customer, when, channel, lead_booker, holders
+            when = self.between(start, end)
+            attempt = Attempt(
+                at=when,
+                basket=self._basket(code["site_id"], rules),
+                customer=None if customer is None else _rule_customer(customer),
+                is_lead_booker=lead_booker,
+                channel=channel,
+                order_reference="pending",
             )
-            if accepted is not None:
-                outcome, basket = accepted
-                return self._ledger_row(
-                    code,
-                    rules,
-                    assignment,
-                    customer,
-                    when,
-                    channel,
-                    lead_booker,
-                    outcome,
-                    basket,
-                    voided=voided,
-                )
+            outcome = evaluate(self._facts(code, rules, assignment, holders, when), attempt,
+                               self._usage(code, rules, customer, when))  # fmt: skip
+            if outcome.valid and outcome.discount is not None and outcome.discount.total > 0:
+                amounts = list(outcome.discount.lines)
+                return self._ledger_row(code, assignment, customer, attempt, amounts, voided)
         return None
 
-    def _evaluate(
-        self,
-        code: Row,
-        rules: Row,
-        assignment: Row | None,
-        customer: Row | None,
-        when: datetime,
-        channel: Channel,
-        lead_booker: bool,
-        holders: list[Row],
-    ) -> tuple[Outcome, Basket] | None:
-        """The rules' verdict on this attempt with the uses so far, or None when refused."""
-        site = code["site_id"]
+    def _facts(
+        self, code: Row, rules: Row, assignment: Row | None, holders: list[Row], when: datetime
+    ) -> CodeFacts:
+        """What the engine would read about the code at `when`."""
         is_coupon_code = code["_table"] == "coupon_code"
         owners = (rules, code, assignment) if is_coupon_code else (rules, assignment)
-        deleted = any(r is not None and _at_or_before(r.get("deleted_at"), when) for r in owners)
-        disabled = _at_or_before(rules.get("disabled_at"), when)
-        windows = [self._window(code, "valid_from", "valid_to")] if is_coupon_code else []
+        windows = [Window(code.get("valid_from"), code.get("valid_to"))] if is_coupon_code else []
         if assignment is not None:
-            windows.append(self._window(assignment, "valid_from", "expires_on"))
+            windows.append(Window(assignment.get("valid_from"), assignment.get("expires_on")))
         allocated = code.get("customer_id") if is_coupon_code else None
-        facts = CodeFacts(
-            terms=self._terms(rules),
+        return CodeFacts(
+            terms=rules["_terms"],
             windows=tuple(windows),
-            deleted=deleted,
-            disabled=disabled,
+            deleted=any(r is not None and _by(r.get("deleted_at"), when) for r in owners),
+            disabled=_by(rules.get("disabled_at"), when),
             single_use=is_coupon_code and not code.get("multi_use", False),
             once_per_customer=is_coupon_code and bool(code.get("multi_use", False)),
             allocated_customer_id=None if allocated is None else _rule_customer(allocated).id,
@@ -655,85 +450,54 @@ class Plan:
             assigned_customer_ids=frozenset(
                 _rule_customer(a["customer_id"]).id
                 for a in holders
-                if not _at_or_before(a["deleted_at"], when)
+                if not _by(a["deleted_at"], when)
             ),
         )
-        period = rules.get("usage_period")
-        times = self._use_times[id(rules)]
+
+    def _usage(self, code: Row, rules: Row, customer: Row | None, when: datetime) -> Usage:
+        """The uses so far that the caps count (every generated redemption is its own order)."""
+        period, times = rules.get("usage_period"), self._use_times[id(rules)]
         if period is not None:
-            first, after = usage_period_bounds(period, when, site["time_zone"])
-            total = sum(1 for used in times if first <= used < after)
-        else:
-            total = len(times)
+            first, after = usage_period_bounds(period, when, code["site_id"]["time_zone"])
+            times = [used for used in times if first <= used < after]
         who = id(customer) if customer is not None else None
-        usage = Usage(
-            total=total,
-            by_customer=self._by_customer[(id(rules), who)] if who is not None else 0,
-            in_order=0,  # every generated redemption is its own order
+        return Usage(
+            total=len(times),
+            by_customer=self._uses[(id(rules), who)] if who is not None else 0,
             of_code=self._uses[id(code)],
-            of_code_by_customer=self._code_by_customer[(id(code), who)] if who else 0,
+            of_code_by_customer=self._uses[(id(code), who)] if who is not None else 0,
         )
-        attempt = Attempt(
-            at=when,
-            basket=self._basket(site, rules),
-            customer=None if customer is None else _rule_customer(customer),
-            is_lead_booker=lead_booker,
-            channel=channel,
-            order_reference="pending",
-        )
-        outcome = evaluate(facts, attempt, usage)
-        if not outcome.valid or outcome.discount is None or outcome.discount.total <= 0:
-            return None
-        return outcome, attempt.basket
 
     def _ledger_row(
-        self,
-        code: Row,
-        rules: Row,
-        assignment: Row | None,
-        customer: Row | None,
-        when: datetime,
-        channel: Channel,
-        lead_booker: bool,
-        outcome: Outcome,
-        basket: Basket,
-        *,
-        voided: bool,
-    ) -> Row:
-        assert outcome.discount is not None
-        site = code["site_id"]
+        self, code: Row, assignment: Row | None, customer: Row | None, attempt: Attempt,
+        amounts: list[int], voided: bool,
+    ) -> Row:  # fmt: skip
+        site, rules = code["site_id"], self.terms_row(code)
         site["_next_order"] += self.rng.randint(1, 7)
         order_reference = f"{site['_short']}-{site['_next_order']}"
-        while True:
-            idempotency_key = str(self.uuid())
-            if (id(site), idempotency_key) not in self._idempotency_keys:
-                self._idempotency_keys.add((id(site), idempotency_key))
-                break
+        idempotency_key = str(self.uuid())
+        basket = attempt.basket
         request = {
             "code": code["code"],
             "site": str(site["unique_id"]),
             "customer": None if customer is None else str(customer["unique_id"]),
             "order": order_reference,
-            "channel": channel.value,
-            "leadBooker": lead_booker,
+            "channel": attempt.channel.value,
+            "leadBooker": attempt.is_lead_booker,
             "currency": basket.currency,
-            "lines": [
-                [line.category.value, line.item_id, line.quantity, line.unit_price]
-                for line in basket.lines
-            ],
-        }
+            "lines": [[ln.category.value, ln.item_id, ln.quantity, ln.unit_price] for ln in basket.lines],
+        }  # fmt: skip
         fingerprint = hashlib.sha256(
             json.dumps(request, sort_keys=True, separators=(",", ":")).encode()
         ).hexdigest()
-        voided_at = None
+        when, voided_at = attempt.at, None
         if voided:
             latest = self.now - timedelta(minutes=1)
             voided_at = min(when + timedelta(minutes=self.rng.randint(5, 2 * 24 * 60)), latest)
-            if voided_at <= when:
-                voided_at = when + timedelta(seconds=1)
+            voided_at = max(voided_at, when + timedelta(seconds=1))
         is_coupon_code = code["_table"] == "coupon_code"
-        staff = site["organisation_id"]["_staff"]
-        row = self._record(
+        box_office = attempt.channel is Channel.BOX_OFFICE
+        row = self.record(
             "redemption",
             site_id=site,
             organisation_id=site["organisation_id"],
@@ -743,29 +507,27 @@ class Plan:
             assignment_id=assignment,
             customer_id=customer,
             order_reference=order_reference,
-            channel=channel,
-            is_lead_booker=lead_booker,
-            amount=outcome.discount.total,
+            channel=attempt.channel,
+            is_lead_booker=attempt.is_lead_booker,
+            amount=sum(amounts),
             currency=basket.currency,
-            line_amounts=list(outcome.discount.lines),
+            line_amounts=amounts,
             redeemed_at=when,
             voided_at=voided_at,
             idempotency_key=idempotency_key,
             request_fingerprint=fingerprint,
             created_at=when,
             updated_at=voided_at or when,
-            updated_by=staff if channel is Channel.BOX_OFFICE or voided else "checkout",
+            updated_by=site["organisation_id"]["_staff"] if box_office or voided else "checkout",
         )
         if not voided:
-            counted = {id(code), id(rules)}  # one row when the code is a discount code
+            counted = {id(code), id(rules)}  # one key when the code is a discount code
             if assignment is not None:
                 counted.add(id(assignment))
-            for key in counted:
-                self._uses[key] += 1
-            self._use_times[id(rules)].append(when)
             if customer is not None:
-                self._by_customer[(id(rules), id(customer))] += 1
-                self._code_by_customer[(id(code), id(customer))] += 1
+                counted |= {(id(rules), id(customer)), (id(code), id(customer))}
+            self._uses.update(counted)
+            self._use_times[id(rules)].append(when)
         return row
 
     def settle(self) -> None:
@@ -787,24 +549,11 @@ def _is_eligible(terms: Terms, item: Item) -> bool:
 
 def _rule_customer(row: Row) -> RuleCustomer:
     """The rules' view of a customer row (cached on the row)."""
-    customer = row.get("_rule")
-    if customer is None:
-        customer = row["_rule"] = RuleCustomer(id=str(row["unique_id"]), is_member=row["is_member"])
-    return customer  # type: ignore[no-any-return]
+    if "_rule" not in row:
+        row["_rule"] = RuleCustomer(id=str(row["unique_id"]), is_member=row["is_member"])
+    return row["_rule"]  # type: ignore[no-any-return]
 
 
-def _at_or_before(moment: datetime | None, when: datetime) -> bool:
+def _by(moment: datetime | None, when: datetime) -> bool:
+    """Whether `moment` (a deletion, a disabling) had happened by `when`."""
     return moment is not None and moment <= when
-
-
-__all__ = [
-    "CATEGORY_FLAGS",
-    "CODE_ALPHABET",
-    "TABLES",
-    "TABLE_ORDER",
-    "Item",
-    "Plan",
-    "Row",
-    "ascii_slug",
-    "terms",
-]

@@ -19,76 +19,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.demo.demo import DEFAULT_SEED
-from app.demo.plan import Item, Plan, Row, terms
+from app.demo.plan import Item, Plan, Row
 from app.demo.writer import ensure_empty, resolve_progress, write_plan
-from app.domain.enums import (
-    CustomerKind,
-    DiscountKind,
-    ExpirationUnit,
-    ItemCategory,
-    UsagePeriod,
-)
+from app.domain.enums import CustomerKind, ExpirationUnit, ItemCategory, UsagePeriod
 
 DEFAULT_CODES_PER_COUPON = 10
 
-_FIRST = [
-    "Ana",
-    "Ben",
-    "Chloé",
-    "Dev",
-    "Emma",
-    "Felix",
-    "Grace",
-    "Hiro",
-    "Isla",
-    "Jonas",
-    "Kemi",
-    "Lena",
-    "Marco",
-    "Nina",
-    "Oscar",
-    "Priya",
-    "Quentin",
-    "Rosa",
-    "Sam",
-    "Tariq",
-    "Uma",
-    "Victor",
-    "Wen",
-    "Xavier",
-    "Yara",
-    "Zoe",
-    "Alice",
-    "Bruno",
-    "Carmen",
-    "Daniel",
-]
-_LAST = [
-    "López",
-    "Carter",
-    "Martin",
-    "Patel",
-    "Schulz",
-    "Wagner",
-    "O'Neill",
-    "Tanaka",
-    "McGregor",
-    "Becker",
-    "Adeyemi",
-    "Fischer",
-    "Rossi",
-    "Petrova",
-    "Lindqvist",
-    "Shah",
-    "Dubois",
-    "Jiménez",
-    "Okafor",
-    "Hassan",
-    "Green",
-    "Sánchez",
-    "Ortega",
-    "Kim",
-]
+_FIRST = ["Ana", "Ben", "Chloé", "Dev", "Emma", "Felix", "Grace", "Hiro", "Isla", "Jonas", "Kemi", "Lena", "Marco", "Nina", "Oscar", "Priya", "Quentin", "Rosa", "Sam", "Tariq", "Uma", "Victor", "Wen", "Xavier", "Yara", "Zoe", "Alice", "Bruno", "Carmen", "Daniel"]  # fmt: skip
+_LAST = ["López", "Carter", "Martin", "Patel", "Schulz", "Wagner", "O'Neill", "Tanaka", "McGregor", "Becker", "Adeyemi", "Fischer", "Rossi", "Petrova", "Lindqvist", "Shah", "Dubois", "Jiménez", "Okafor", "Hassan", "Green", "Sánchez", "Ortega", "Kim"]  # fmt: skip
 _COMPANY = [
     "Acme",
     "Brightleaf",
@@ -102,16 +40,19 @@ _COMPANY = [
     "Juniper",
 ]
 _SUFFIX = ("Ltd", "GmbH", "SL", "LLP", "Co")
-_SITE_KINDS = (
-    ("GBP", "Europe/London", 2000),
-    ("EUR", "Europe/Berlin", 1900),
-)
+_SITE_KINDS = (("GBP", "Europe/London", 2000), ("EUR", "Europe/Berlin", 1900))
 _CATEGORY_ITEMS = {
     ItemCategory.PRICE_PLAN: ("plan", (15_000, 95_000)),
     ItemCategory.BOOKING: ("booking", (800, 25_000)),
     ItemCategory.PRODUCT: ("product", (300, 5_000)),
     ItemCategory.EVENT: ("event", (1_000, 9_000)),
     ItemCategory.OFFERING: ("offering", (2_500, 15_000)),
+}
+_EXPIRES_IN = {
+    ExpirationUnit.DAY: (7, 14, 30, 90),
+    ExpirationUnit.WEEK: (1, 2, 4, 8),
+    ExpirationUnit.MONTH: (1, 3, 6, 12),
+    ExpirationUnit.YEAR: (1,),
 }
 
 
@@ -175,14 +116,12 @@ def scale_sizes(
         )
     if not 1 <= coupons <= codes:
         raise ValueError(f"coupons must be between 1 and codes ({codes}), got {coupons}")
-    sizes = {
-        "codes": codes,
-        "coupons": coupons,
-        "discount_codes": max(10, codes // 10) if discount_codes is None else discount_codes,
-        "customers": max(50, codes // 20) if customers is None else customers,
-        "assignments": codes // 20 if assignments is None else assignments,
-        "redemptions": codes // 10 if redemptions is None else redemptions,
-    }
+    given = {"discount_codes": discount_codes, "customers": customers,
+             "assignments": assignments, "redemptions": redemptions}  # fmt: skip
+    defaults = {"discount_codes": max(10, codes // 10), "customers": max(50, codes // 20),
+                "assignments": codes // 20, "redemptions": codes // 10}  # fmt: skip
+    sizes = {"codes": codes, "coupons": coupons}
+    sizes |= {k: defaults[k] if v is None else v for k, v in given.items()}
     for name, value in sizes.items():
         if value < 0:
             raise ValueError(f"{name} must not be negative, got {value}")
@@ -196,32 +135,25 @@ class _Scale:
         self.p = plan
         self.customers: dict[int, list[Row]] = defaultdict(list)
 
-    # -- terms ------------------------------------------------------------------------------
-
     def window(self) -> dict[str, Any]:
-        p, r = self.p, self.p.rng.random()
+        p, r, randint = self.p, self.p.rng.random(), self.p.rng.randint
         if r < 0.45:
             return {}
         if r < 0.70:
-            return {"valid_from": p.ago(p.rng.randint(30, 300))}
+            return {"valid_from": p.ago(randint(30, 300))}
         if r < 0.85:
-            return {
-                "valid_from": p.ago(p.rng.randint(10, 200)),
-                "valid_to": p.ahead(p.rng.randint(5, 200)),
-            }
+            return {"valid_from": p.ago(randint(10, 200)), "valid_to": p.ahead(randint(5, 200))}
         if r < 0.95:
-            start = p.rng.randint(60, 360)
-            return {"valid_from": p.ago(start), "valid_to": p.ago(p.rng.randint(1, start - 30))}
-        return {
-            "valid_from": p.ahead(p.rng.randint(1, 30)),
-            "valid_to": p.ahead(p.rng.randint(31, 120)),
-        }
+            start = randint(60, 360)
+            return {"valid_from": p.ago(start), "valid_to": p.ago(randint(1, start - 30))}
+        return {"valid_from": p.ahead(randint(1, 30)), "valid_to": p.ahead(randint(31, 120))}
 
     def money(self, low: int, high: int) -> dict[str, int]:
         gbp = self.p.rng.randrange(low, high, 50)
         return {"GBP": gbp, "EUR": round(gbp * 1.17 / 50) * 50 or 50}
 
     def terms(self, *, standalone: bool) -> dict[str, Any]:
+        """Random Terms columns; `standalone` (discount codes) adds what only they use."""
         p, rng = self.p, self.p.rng
         values: dict[str, Any] = self.window()
         if rng.random() < 0.25:
@@ -250,55 +182,48 @@ class _Scale:
         if rng.random() < (0.05 if standalone else 0.02):
             values["box_office_only"] = True
         if standalone and rng.random() < 0.2:
-            unit = rng.choice(list(ExpirationUnit))
-            values["expiration_unit"] = unit
-            values["expires_in"] = {
-                ExpirationUnit.DAY: rng.choice((7, 14, 30, 90)),
-                ExpirationUnit.WEEK: rng.choice((1, 2, 4, 8)),
-                ExpirationUnit.MONTH: rng.choice((1, 3, 6, 12)),
-                ExpirationUnit.YEAR: 1,
-            }[unit]
+            unit = values["expiration_unit"] = rng.choice(list(ExpirationUnit))
+            values["expires_in"] = rng.choice(_EXPIRES_IN[unit])
         if standalone and rng.random() < 0.05:
             values["is_referral"] = True
         if rng.random() < 0.6:
             if rng.random() < 0.15:
                 values["maximum_discount"] = self.money(1_000, 5_000)
             bp = rng.choice((500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 5000, 10_000))
-            return terms(DiscountKind.PERCENTAGE, percentage_bp=bp, **values)
-        return terms(DiscountKind.FIXED, amounts=self.money(200, 5_000), **values)
+            return values | {"percentage_bp": bp}
+        return values | {"amounts": self.money(200, 5_000)}
 
     def eligible(self, site: Row) -> dict[ItemCategory, list[str]] | None:
         rng = self.p.rng
         if rng.random() < 0.6:
             return None
-        catalogue: tuple[Item, ...] = site["_catalogue"]
         chosen = {}
         for category in rng.sample(list(_CATEGORY_ITEMS), rng.randint(1, 2)):
-            items = [i.item_id for i in catalogue if i.category is category]
+            items = [i.item_id for i in site["_catalogue"] if i.category is category]
             chosen[category] = rng.sample(items, rng.randint(0, 3))
         return chosen
 
-    def lifecycle(self, created_at: datetime) -> dict[str, Any]:
-        """Now and then disabled or deleted some time after creation."""
-        p, r = self.p, self.p.rng.random()
+    def offer(self, table: str, site: Row, **values: Any) -> Row:
+        """A coupon or discount code created in the last 400 days, now and then disabled or
+        deleted since."""
+        p = self.p
+        created = p.ago(p.rng.uniform(20, 400)).replace(microsecond=0)
+        terms = self.terms(standalone=table == "discount_code")
+        eligible = self.eligible(site)
+        r = p.rng.random()
         if r < 0.02:
-            return {"disabled_at": p.between(created_at, p.now)}
-        if r < 0.03:
-            return {"deleted_at": p.between(created_at, p.now)}
-        return {}
-
-    # -- records ------------------------------------------------------------------------------
+            values["disabled_at"] = p.between(created, p.now)
+        elif r < 0.03:
+            values["deleted_at"] = p.between(created, p.now)
+        return p.offer(table, site, eligible=eligible, created_at=created, **terms, **values)
 
     def world(self, sites: int, customers: int) -> list[Row]:
         p, rng = self.p, self.p.rng
         organisations = [
-            p.organisation(
-                f"Scale Organisation {n + 1}",
-                created_at=p.ago(800),
-                staff=f"admin@org{n + 1}.example",
-            )
+            p.organisation(f"Scale Organisation {n + 1}", created_at=p.ago(800),
+                           staff=f"admin@org{n + 1}.example")
             for n in range(math.ceil(sites / 2))
-        ]
+        ]  # fmt: skip
         site_rows = []
         for n in range(sites):
             currency, time_zone, vat = _SITE_KINDS[n % 2]
@@ -307,49 +232,32 @@ class _Scale:
                 for category, (stem, (low, high)) in _CATEGORY_ITEMS.items()
                 for k in range(6)
             ]
-            site_rows.append(
-                p.site(
-                    organisations[n // 2],
-                    f"Scale Site {n + 1}",
-                    currency=currency,
-                    time_zone=time_zone,
-                    short=f"S{n + 1}",
-                    vat_bp=vat,
-                    catalogue=catalogue,
-                    created_at=p.ago(780),
-                )
-            )
+            site_rows.append(p.site(
+                organisations[n // 2], f"Scale Site {n + 1}", currency=currency,
+                time_zone=time_zone, short=f"S{n + 1}", vat_bp=vat, catalogue=catalogue,
+                created_at=p.ago(780),
+            ))  # fmt: skip
         for n, count in enumerate(_spread(customers, len(organisations))):
             org = organisations[n]
             for k in range(count):
                 created = p.ago(rng.uniform(30, 700)).replace(microsecond=0)
                 deleted = p.between(created, p.now) if rng.random() < 0.01 else None
+                where = dict(created_at=created, deleted_at=deleted)
                 if rng.random() < 0.2:
                     name = f"{rng.choice(_COMPANY)} {k} {rng.choice(_SUFFIX)}"
                     row = p.customer(
-                        org,
-                        name,
-                        kind=CustomerKind.COMPANY,
-                        is_member=rng.random() < 0.5,
-                        company_name=name,
-                        billing_name=f"{name} (Accounts)",
+                        org, name, kind=CustomerKind.COMPANY, is_member=rng.random() < 0.5,
+                        company_name=name, billing_name=f"{name} (Accounts)",
                         email=f"accounts{k}@org{n + 1}-company.example",
-                        created_at=created,
-                        deleted_at=deleted,
-                        external_id=f"EXT-C{n + 1}-{k}",
-                    )
+                        external_id=f"EXT-C{n + 1}-{k}", **where,
+                    )  # fmt: skip
                 else:
-                    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+                    name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
                     row = p.customer(
-                        org,
-                        f"{first} {last}",
-                        is_member=rng.random() < 0.4,
-                        billing_name=f"{first} {last}",
-                        created_at=created,
-                        deleted_at=deleted,
-                        email=f"customer{k}@org{n + 1}.example",
-                        external_id=f"EXT-P{n + 1}-{k}",
-                    )
+                        org, name, is_member=rng.random() < 0.4, billing_name=name,
+                        email=f"customer{k}@org{n + 1}.example", external_id=f"EXT-P{n + 1}-{k}",
+                        **where,
+                    )  # fmt: skip
                 if deleted is None:
                     self.customers[id(org)].append(row)
         return site_rows
@@ -360,20 +268,11 @@ class _Scale:
         strings = iter(p.new_codes(codes, length=8))
         for n, count in enumerate(_spread(codes, coupons)):
             site = sites[n % len(sites)]
-            created = p.ago(rng.uniform(20, 400)).replace(microsecond=0)
-            coupon = p.coupon(
-                site,
-                f"Campaign {n + 1}",
-                self.terms(standalone=False),
-                eligible=self.eligible(site),
-                created_at=created,
-                **self.lifecycle(created),
-            )
+            coupon = self.offer("coupon", site, name=f"Campaign {n + 1}")
             members = self.customers[id(site["organisation_id"])]
             for _ in range(count):
                 kw: dict[str, Any] = {}
-                r = rng.random()
-                if r < 0.3:
+                if rng.random() < 0.3:
                     kw["multi_use"] = True
                 if rng.random() < 0.05:
                     kw["valid_from"] = p.ago(rng.randint(10, 100))
@@ -381,49 +280,29 @@ class _Scale:
                 if rng.random() < 0.03:
                     kw["revenue"] = rng.randrange(500, 5_000, 100)
                 if rng.random() < 0.01 and coupon["deleted_at"] is None:
-                    kw["deleted_at"] = p.between(created, p.now)
+                    kw["deleted_at"] = p.between(coupon["created_at"], p.now)
                 owner = rng.choice(members) if members and rng.random() < 0.02 else None
-                code = p.coupon_code(
-                    coupon,
-                    next(strings),
-                    customer=owner,
-                    customer_credit_id=p.hex(24)
-                    if owner is not None and rng.random() < 0.7
-                    else None,
-                    **kw,
-                )
+                if owner is not None and rng.random() < 0.7:
+                    kw["customer_credit_id"] = p.hex(24)
+                code = p.coupon_code(coupon, next(strings), customer=owner, **kw)
                 if owner is not None:
-                    p.assignment(code, owner, assigned_at=created, notes="Pre-allocated")
+                    p.assignment(
+                        code, owner, assigned_at=coupon["created_at"], notes="Pre-allocated"
+                    )
                 code_rows.append(code)
         return code_rows
 
     def discount_codes(self, sites: list[Row], count: int) -> list[Row]:
-        p, rng = self.p, self.p.rng
-        rows = []
-        strings = p.new_codes(count, length=8)
-        for n in range(count):
-            site = sites[n % len(sites)]
-            created = p.ago(rng.uniform(20, 400)).replace(microsecond=0)
-            rows.append(
-                p.discount_code(
-                    site,
-                    strings[n],
-                    self.terms(standalone=True),
-                    eligible=self.eligible(site),
-                    created_at=created,
-                    **self.lifecycle(created),
-                )
-            )
-        return rows
+        strings = self.p.new_codes(count, length=8)
+        return [self.offer("discount_code", sites[n % len(sites)], code=strings[n])
+                for n in range(count)]  # fmt: skip
 
     def assignments(self, discount_codes: list[Row], count: int) -> None:
         p, rng = self.p, self.p.rng
         live = [c for c in discount_codes if c["deleted_at"] is None]
-        if not live:
-            return
         taken: set[tuple[int, int]] = set()
         made = 0
-        for _ in range(count * 3):
+        for _ in range(count * 3 if live else 0):
             if made == count:
                 break
             code = rng.choice(live)
@@ -434,21 +313,15 @@ class _Scale:
             if (id(code), id(customer)) in taken:
                 continue
             taken.add((id(code), id(customer)))
-            start = max(code["created_at"], customer["created_at"])
-            assigned = p.between(start, p.now)
-            explicit = code.get("expiration_unit") is None
+            assigned = p.between(max(code["created_at"], customer["created_at"]), p.now)
+            explicit = code.get("expiration_unit") is None and rng.random() < 0.4
             p.assignment(
-                code,
-                customer,
-                assigned_at=assigned,
-                valid_from=assigned,
-                expires_on=assigned + timedelta(days=rng.randint(7, 365))
-                if explicit and rng.random() < 0.4
-                else None,
+                code, customer, assigned_at=assigned, valid_from=assigned,
+                expires_on=assigned + timedelta(days=rng.randint(7, 365)) if explicit else None,
                 notes=rng.choice((None, None, "Welcome offer", "Loyalty", "Apology")),
                 booking_reference=f"BK-{rng.randrange(10**7):07d}" if rng.random() < 0.2 else None,
                 deleted_at=p.between(assigned, p.now) if rng.random() < 0.01 else None,
-            )
+            )  # fmt: skip
             made += 1
 
     def redemptions(self, coupon_codes: list[Row], discount_codes: list[Row], count: int) -> None:
@@ -481,66 +354,37 @@ class _Scale:
 
 
 def build_scale(
-    *,
-    codes: int,
-    coupons: int | None = None,
-    codes_per_coupon: int | None = None,
-    discount_codes: int | None = None,
-    customers: int | None = None,
-    assignments: int | None = None,
-    redemptions: int | None = None,
-    sites: int = 4,
-    seed: int = DEFAULT_SEED,
-    now: datetime | None = None,
-) -> Plan:
-    """The scale data set as a plan (nothing written); see `seed_scale`."""
-    sizes = scale_sizes(
-        codes,
-        coupons=coupons,
-        codes_per_coupon=codes_per_coupon,
-        discount_codes=discount_codes,
-        customers=customers,
-        assignments=assignments,
-        redemptions=redemptions,
-    )
+    *, codes: int, sites: int = 4, seed: int = DEFAULT_SEED, now: datetime | None = None,
+    **sizes: int | None,
+) -> Plan:  # fmt: skip
+    """The scale data set as a plan (nothing written); see `seed_scale` for `sizes`."""
+    counts = scale_sizes(codes, **sizes)
     if sites < 1:
         raise ValueError(f"sites must be at least 1, got {sites}")
     now = now or datetime.now(UTC).replace(second=0, microsecond=0)
     plan = Plan(seed=seed, now=now, updated_by="seed-scale")
     s = _Scale(plan)
-    site_rows = s.world(sites, sizes["customers"])
-    coupon_codes = s.coupons(site_rows, sizes["coupons"], sizes["codes"])
-    discount_rows = s.discount_codes(site_rows, sizes["discount_codes"])
-    s.assignments(discount_rows, sizes["assignments"])
-    s.redemptions(coupon_codes, discount_rows, sizes["redemptions"])
+    site_rows = s.world(sites, counts["customers"])
+    coupon_codes = s.coupons(site_rows, counts["coupons"], counts["codes"])
+    discount_rows = s.discount_codes(site_rows, counts["discount_codes"])
+    s.assignments(discount_rows, counts["assignments"])
+    s.redemptions(coupon_codes, discount_rows, counts["redemptions"])
     plan.settle()
     return plan
 
 
 async def seed_scale(
-    engine: AsyncEngine,
-    *,
-    codes: int,
-    coupons: int | None = None,
-    codes_per_coupon: int | None = None,
-    discount_codes: int | None = None,
-    customers: int | None = None,
-    assignments: int | None = None,
-    redemptions: int | None = None,
-    sites: int = 4,
-    seed: int = DEFAULT_SEED,
-    reset: bool = False,
-    now: datetime | None = None,
-    progress: bool | None = None,
-) -> ScaleSummary:
+    engine: AsyncEngine, *, codes: int, seed: int = DEFAULT_SEED, reset: bool = False,
+    progress: bool | None = None, **options: Any,
+) -> ScaleSummary:  # fmt: skip
     """Write a large data set: exactly `codes` coupon codes, spread evenly over `coupons`.
 
     `coupons` defaults to codes / `codes_per_coupon` (10), rounded up. By default there are
-    codes/10 discount codes, codes/20 customers (at least 50), codes/20 discount-code
-    assignments (plus one per pre-allocated coupon code, about 2 %) and up to codes/10
-    redemptions (fewer when caps and windows refuse the random attempts; the summary counts
-    what was written). Sites come in pairs (GBP Europe/London, EUR Europe/Berlin) under one
-    organisation each.
+    codes/10 `discount_codes`, codes/20 `customers` (at least 50), codes/20 discount-code
+    `assignments` (plus one per pre-allocated coupon code, about 2 %) and up to codes/10
+    `redemptions` (fewer when caps and windows refuse the random attempts; the summary counts
+    what was written). `sites` (4) come in pairs (GBP Europe/London, EUR Europe/Berlin) under
+    one organisation each; `now` defaults to the current minute.
 
     Raises DatabaseNotEmpty, writing nothing, when any table has rows, unless `reset`.
     `progress`: a tqdm bar on stderr; None shows it when stderr is a terminal.
@@ -548,18 +392,7 @@ async def seed_scale(
     if not reset:
         await ensure_empty(engine)
     started, cpu = time.perf_counter(), time.process_time()
-    plan = build_scale(
-        codes=codes,
-        coupons=coupons,
-        codes_per_coupon=codes_per_coupon,
-        discount_codes=discount_codes,
-        customers=customers,
-        assignments=assignments,
-        redemptions=redemptions,
-        sites=sites,
-        seed=seed,
-        now=now,
-    )
+    plan = build_scale(codes=codes, seed=seed, **options)
     planned = time.perf_counter()
     counts = await write_plan(engine, plan, reset=reset, progress=resolve_progress(progress))
     return ScaleSummary(
@@ -571,6 +404,3 @@ async def seed_scale(
         write_seconds=time.perf_counter() - planned,
         cpu_seconds=time.process_time() - cpu,
     )
-
-
-__all__ = ["ScaleSummary", "build_scale", "scale_sizes", "seed_scale"]
