@@ -1,10 +1,10 @@
 """The demo data set: `demo.toml` (what there is, as data) made into a plan and written.
 
-The file says which organisations, sites, customers, coupons, codes and assignments there are,
-and how many redemptions each code gets; this module only knows how to read it (its header
-explains the notation) and the few rules that make customers' details from their names.
-Everything is relative to `now` and drawn from one seeded generator, in the file's order, so
-a seed and a minute give the same rows and ids every time.
+The file says which organisations, sites, customers, coupons, codes and assignments there are
+and how many redemptions each code gets; this module reads it (the file's header explains the
+notation) and knows the few rules that make customers' details from their names. Every time
+is relative to `now` and every random choice comes from one seeded generator, in the file's
+order, so a seed and a minute give the same rows and ids every time.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from app.domain.enums import Channel, CustomerKind, ExpirationUnit, ItemCategory
 DEFAULT_SEED = 20_240_601
 DATA = Path(__file__).with_name("demo.toml")
 
-_TIMES = {"created_at", "deleted_at", "disabled_at", "valid_from", "valid_to", "publish_from",
-          "publish_to", "assigned_at", "expires_on"}  # fmt: skip
+_TIMES = {"created_at", "deleted_at", "disabled_at", "valid_from", "valid_to"}
+_TIMES |= {"publish_from", "publish_to", "assigned_at", "expires_on"}
 _ENUMS = {"usage_period": UsagePeriod, "expiration_unit": ExpirationUnit}
-_STATUS = {"member": True, "contact": False}
+_MEMBER = {"member": True, "contact": False}
 _REDEMPTION_KEYS = {"count", "by", "voided", "channel", "anonymous", "chance"}
 
 
@@ -96,6 +96,12 @@ def load(path: Path = DATA) -> dict[str, Any]:
         return tomllib.load(file)
 
 
+def _check_keys(table: str, values: dict[str, Any], where: str, *extra: str) -> None:
+    """A misspelt key in the file is an error, not a value silently left out."""
+    if unknown := set(values) - set(TABLES[table].columns.keys()) - set(extra):
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)} (not columns of {table})")
+
+
 class _Builder:
     """Turns the file's sections into plan rows; `notes` collects the codes worth trying."""
 
@@ -136,21 +142,16 @@ class _Builder:
             raise ValueError(f"{where}: no customer is called {name!r}")
         return self.people[name]
 
-    # -- organisations, sites, customers --------------------------------------------------
-
-    def organisation(self, spec: dict[str, Any]) -> Row:
-        where = f"organisation {spec['name']!r}"
-        values = self.values({k: spec.get(k) for k in ("created_at", "external_id")}, where)
-        return self.p.organisation(spec["name"], staff=spec["staff"], **values)
-
     def site(self, organisation: Row, spec: dict[str, Any]) -> None:
-        items = [Item(ItemCategory[category], item_id, price)
-                 for category, prices in spec.pop("items").items() for item_id, price in prices.items()]  # fmt: skip
+        prices = spec.pop("items")
+        items = [
+            Item(ItemCategory[c], item, price) for c in prices for item, price in prices[c].items()
+        ]
         values = self.values(spec, f"site {spec['name']!r}")
         self.sites[spec["name"]] = self.p.site(organisation, catalogue=items, **values)
 
     def customers(self, organisation: Row, spec: dict[str, Any]) -> None:
-        """People (email and external id from their name and place) and companies; the
+        """People (email and external id made from their name and place) and companies; the
         organisation's pools: live members, live contacts, and all of them (members first)."""
         p, ids, rows = self.p, spec["customer_external_ids"], []
         for index, (name, status, *works_for) in enumerate(spec["people"]):
@@ -158,51 +159,47 @@ class _Builder:
             company = works_for[0] if works_for else None
             created = p.between(p.ago(400), p.ago(20))
             deleted = p.between(created, p.ago(3)) if name == spec.get("deleted_customer") else None
-            rows.append(p.customer(
-                organisation, name, is_member=_STATUS[status], billing_name=company or name,
-                email=f"{ascii_slug(first)}.{ascii_slug(last)}@example.com", company_name=company,
-                external_id=f"{ids}{1040 + index * 3}", created_at=created, deleted_at=deleted,
-            ))  # fmt: skip
+            email = f"{ascii_slug(first)}.{ascii_slug(last)}@example.com"
+            person = {"full_name": name, "is_member": _MEMBER[status], "email": email}
+            person |= {"billing_name": company or name, "company_name": company}
+            person |= {"external_id": f"{ids}{1040 + index * 3}", "deleted_at": deleted}
+            rows.append(p.customer(organisation, created_at=created, **person))
         for index, (name, status) in enumerate(spec["companies"]):
-            rows.append(p.customer(
-                organisation, name, kind=CustomerKind.COMPANY, is_member=_STATUS[status],
-                email=f"accounts@{ascii_slug(name.removesuffix(' Ltd'), '-')}.example",
-                billing_name=f"{name} (Accounts)", company_name=name,
-                external_id=f"{ids}{2100 + index * 7}", created_at=p.between(p.ago(500), p.ago(60)),
-            ))  # fmt: skip
+            email = f"accounts@{ascii_slug(name.removesuffix(' Ltd'), '-')}.example"
+            company = {"full_name": name, "is_member": _MEMBER[status], "email": email}
+            company |= {"billing_name": f"{name} (Accounts)", "company_name": name}
+            company |= {"kind": CustomerKind.COMPANY, "external_id": f"{ids}{2100 + index * 7}"}
+            rows.append(
+                p.customer(organisation, created_at=p.between(p.ago(500), p.ago(60)), **company)
+            )
         for row in rows:
-            if row["full_name"] in self.people:
+            if self.people.setdefault(row["full_name"], row) is not row:
                 raise ValueError(f"two customers are called {row['full_name']!r}")
-            self.people[row["full_name"]] = row
-        live = [c for c in rows if c["deleted_at"] is None]
-        members = [c for c in live if c["is_member"]]
-        contacts = [c for c in live if not c["is_member"]]
-        self.pools[id(organisation)] = {"members": members, "contacts": contacts,
-                                        "all": [*members, *contacts]}  # fmt: skip
-
-    # -- coupons, codes, assignments, redemptions -------------------------------------------
+        members = [c for c in rows if c["deleted_at"] is None and c["is_member"]]
+        contacts = [c for c in rows if c["deleted_at"] is None and not c["is_member"]]
+        pools = {"members": members, "contacts": contacts, "all": [*members, *contacts]}
+        self.pools[id(organisation)] = pools  # type: ignore[assignment]
 
     def offer(self, spec: dict[str, Any]) -> None:
         """A discount code (`code`) or a coupon (`coupon`) with its codes, then redemptions."""
         spec = dict(spec)
-        name = spec.pop("coupon", None)
+        name, site = spec.pop("coupon", None), self.sites[spec.pop("site")]
         where = f"offer {name or spec.get('code')!r}"
-        site = self.sites[spec.pop("site")]
         shows, redemptions = spec.pop("shows", None), spec.pop("redemptions", None)
         assign, codes, each = (
-            spec.pop("assign", None),
+            spec.pop("assign", {}),
             spec.pop("codes", []),
             spec.pop("each_code", {}),
         )
         eligible = {ItemCategory[c]: ids for c, ids in spec.pop("eligible", {}).items()}
         table = "discount_code" if name is None else "coupon"
         values = self.values(spec, where) | ({} if name is None else {"name": name})
-        _check_columns(table, values, where)
+        _check_keys(table, values, where)
         row = self.p.offer(table, site, eligible=eligible, **values)
         if name is None:
             self.note(row, shows)
-            for entry in (assign or {}).get("to", []):
-                defaults = {k: v for k, v in assign.items() if k != "to"}
+            defaults = {k: v for k, v in assign.items() if k != "to"}
+            for entry in assign.get("to", []):
                 self.assignment(row, defaults | entry, where)
             self.redeem(row, redemptions, where)
             return
@@ -211,7 +208,7 @@ class _Builder:
             for entry in codes
             for _ in range(entry.get("repeat", 1))
         ]
-        for code in made:  # a coupon's own `redemptions`: each code's, once all exist
+        for code in made:  # a coupon's own `redemptions`: each code's, once all of them exist
             self.redeem(code, redemptions, where)
 
     def coupon_code(self, coupon: Row, spec: dict[str, Any], where: str) -> Row:
@@ -221,12 +218,14 @@ class _Builder:
         assignment, shows = spec.pop("assignment", {}), spec.pop("shows", None)
         redemptions = spec.pop("redemptions", None)
         values = self.values(spec, f"{where}, code", coupon=coupon["created_at"])
-        _check_columns("coupon_code", values, where, extra=frozenset({"prefix"}))
-        code = self.p.coupon_code(coupon, values.pop("code", None), customer=holder,
-                                  customer_credit_id=credit, **values)  # fmt: skip
+        _check_keys("coupon_code", values, where, "prefix")
+        code = values.pop("code", None)
+        code = self.p.coupon_code(
+            coupon, code, customer_id=holder, customer_credit_id=credit, **values
+        )
         if holder is not None:
             values = self.values(assignment, f"{where}, assignment")
-            _check_columns("assignment", values, where)
+            _check_keys("assignment", values, where)
             self.p.assignment(code, holder, assigned_at=code["created_at"], **values)
         self.note(code, shows)
         self.redeem(code, redemptions, where)
@@ -239,11 +238,11 @@ class _Builder:
             spec["referrer_id"] = self.customer(spec.pop("referrer"), where)
         assigned = self.when(spec.pop("assigned_at"), f"{where}, assigned_at")
         values = self.values(spec, f"{where}, assignment", assigned_at=assigned)
-        _check_columns("assignment", values, where)
+        _check_keys("assignment", values, where)
         self.p.assignment(code, customer, assigned_at=assigned, **values)
 
     def redeem(self, code: Row, spec: int | dict[str, Any] | None, where: str) -> None:
-        """Up to `count` accepted redemptions of `code` (see the file's header for who)."""
+        """Up to `count` accepted redemptions of `code` (the file's header says by whom)."""
         spec = {"count": spec} if isinstance(spec, int) else spec or {"count": 0}
         if unknown := set(spec) - _REDEMPTION_KEYS:
             raise ValueError(f"{where}, redemptions: unknown keys {sorted(unknown)}")
@@ -273,31 +272,33 @@ class _Builder:
             self.notes.append((row, shows))
 
 
-def _check_columns(
-    table: str, values: dict[str, Any], where: str, extra: frozenset[str] = frozenset()
-) -> None:
-    """A misspelt key in the file is an error, not a column silently left out."""
-    if unknown := set(values) - set(TABLES[table].columns.keys()) - extra:
-        raise ValueError(f"{where}: unknown keys {sorted(unknown)} (not columns of {table})")
-
-
 def build_demo(
     seed: int = DEFAULT_SEED, now: datetime | None = None, data: dict[str, Any] | None = None
 ) -> tuple[Plan, list[tuple[Row, str]]]:
-    """The demo as a plan (nothing written), and the notable codes as (row, what it shows)."""
+    """The demo as a plan (nothing written), and the notable codes as (row, what it shows).
+    Organisations first, then their sites, their customers, and the offers in file order."""
     data = load() if data is None else data
-    now = now or datetime.now(UTC).replace(second=0, microsecond=0)
-    b = _Builder(Plan(seed=seed, now=now, updated_by="seed"))
-    organisations = [b.organisation(spec) for spec in data["organisation"]]
-    for spec, row in zip(data["organisation"], organisations, strict=True):
+    b = _Builder(Plan(seed=seed, now=now or _this_minute(), updated_by="seed"))
+    organisations = []
+    for spec in data["organisation"]:
+        values = b.values(
+            {k: spec[k] for k in ("created_at", "external_id") if k in spec}, "organisation"
+        )
+        organisations.append(b.p.organisation(spec["name"], staff=spec["staff"], **values))
+    pairs = list(zip(data["organisation"], organisations, strict=True))
+    for spec, row in pairs:
         for site in spec.get("site", []):
             b.site(row, dict(site))
-    for spec, row in zip(data["organisation"], organisations, strict=True):
+    for spec, row in pairs:
         b.customers(row, spec)
     for spec in data["offer"]:
         b.offer(spec)
     b.p.settle()
     return b.p, b.notes
+
+
+def _this_minute() -> datetime:
+    return datetime.now(UTC).replace(second=0, microsecond=0)
 
 
 async def seed_demo(
@@ -320,22 +321,25 @@ async def seed_demo(
     plan, notes = build_demo(seed, now)
     counts = await write_plan(engine, plan, reset=reset, progress=resolve_progress(progress))
     sites = [
-        SiteInfo(s["id"], s["name"], s["organisation_id"]["name"], s["organisation_id"]["id"],
-                 s["currency"], s["time_zone"])
-        for s in plan.rows["site"]
-    ]  # fmt: skip
-    codes = [
-        NotableCode(
-            code=row["code"],
-            type="DiscountCode" if row["_table"] == "discount_code" else "CouponCode",
-            id=row["id"],
-            site_id=row["site_id"]["id"],
-            site=row["site_id"]["name"],
-            shows=shows,
-            coupon=row["coupon_id"]["name"] if row["_table"] == "coupon_code" else None,
+        SiteInfo(
+            s["id"],
+            s["name"],
+            s["organisation_id"]["name"],
+            s["organisation_id"]["id"],
+            s["currency"],
+            s["time_zone"],
         )
-        for row, shows in notes
+        for s in plan.rows["site"]
     ]
+    codes = []
+    for row, shows in notes:
+        is_coupon_code = row["_table"] == "coupon_code"
+        kind, coupon = (
+            ("CouponCode", row["coupon_id"]["name"]) if is_coupon_code else ("DiscountCode", None)
+        )
+        site = row["site_id"]
+        codes.append(
+            NotableCode(row["code"], kind, row["id"], site["id"], site["name"], shows, coupon)
+        )
     organisations = {o["name"]: o["id"] for o in plan.rows["organisation"]}
-    seconds = time.perf_counter() - started
-    return DemoSummary(counts, sites, codes, seconds, organisations)
+    return DemoSummary(counts, sites, codes, time.perf_counter() - started, organisations)

@@ -17,8 +17,8 @@ import json
 import random
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -45,13 +45,16 @@ for _name, _table in TABLES.items():
         if list(TABLES).index(_fk.column.table.name) >= list(TABLES).index(_name):
             raise RuntimeError(f"{_name} is listed before its parent {_fk.column.table.name}")
 
-# Generated codes: upper-case letters and digits without look-alikes (no 0 O 1 I L).
+# Generated codes: upper-case letters and digits without look-alikes (no 0 O 1 I L). Random
+# bytes beyond the largest multiple of the alphabet's size are dropped, so that every
+# character is equally likely.
 CODE_ALPHABET = charset_alphabet(CodeCharset.ALPHANUMERIC)
 _USABLE = 256 - 256 % len(CODE_ALPHABET)
-_BYTE_TO_CODE = bytes(
+_TO_CODE = bytes(
     ord(CODE_ALPHABET[b % len(CODE_ALPHABET)]) if b < _USABLE else 0 for b in range(256)
 )
-_DROPPED_BYTES = bytes(range(_USABLE, 256))
+_DROPPED = bytes(range(_USABLE, 256))
+_ENDS = ("deleted_at", "disabled_at", "valid_to", "expires_on")
 
 
 @dataclass(frozen=True)
@@ -67,28 +70,12 @@ class Item:
 
 
 def terms_of(row: Row) -> Terms:
-    """The domain Terms of a coupon or discount code row (as the engine would read them)."""
+    """The domain Terms of a coupon or discount code row (columns named as Terms' fields)."""
+    given = {f.name: row[f.name] for f in fields(Terms) if row.get(f.name) is not None}
     bp = row.get("percentage_bp")
-    return Terms(
-        kind=row["kind"],
-        percentage=None if bp is None else Decimal(bp) / 100,
-        amounts=row.get("amounts") or {},
-        minimum_spend=row.get("minimum_spend") or {},
-        maximum_discount=row.get("maximum_discount") or {},
-        apply_to_net_price=row.get("apply_to_net_price", False),
-        eligible={c: frozenset(ids) for c, ids in row["_eligible"].items()},
-        members_only=row.get("members_only", False),
-        contacts_only=row.get("contacts_only", False),
-        lead_booker_only=row.get("lead_booker_only", False),
-        box_office_only=row.get("box_office_only", False),
-        max_uses=row.get("max_uses"),
-        max_uses_per_customer=row.get("max_uses_per_customer"),
-        max_uses_per_order=row.get("max_uses_per_order"),
-        usage_period=row.get("usage_period"),
-        window=Window(row.get("valid_from"), row.get("valid_to")),
-        expiration_unit=row.get("expiration_unit"),
-        expires_in=row.get("expires_in"),
-    )
+    percentage = None if bp is None else Decimal(bp) / 100
+    window = Window(row.get("valid_from"), row.get("valid_to"))
+    return Terms(**given, percentage=percentage, eligible=row["_eligible"], window=window)
 
 
 class Plan:
@@ -106,7 +93,8 @@ class Plan:
         # Every code string used anywhere, so generated codes never repeat any of them.
         self._codes_seen: set[str] = set()
         self._assignments: dict[int, list[Row]] = defaultdict(list)
-        # The ledger: non-voided uses, keyed by id() of the row (or (row, customer)) counted.
+        # The ledger: non-voided uses, keyed by id() of the row (or (row, customer)) counted,
+        # and when the uses of each coupon or discount code were (for usage periods).
         self._uses: Counter[Any] = Counter()
         self._use_times: dict[int, list[datetime]] = defaultdict(list)
 
@@ -132,83 +120,71 @@ class Plan:
         return start.replace(microsecond=0) + timedelta(seconds=self.rng.randint(1, seconds - 1))
 
     def new_codes(self, count: int, *, prefix: str = "", length: int = 8) -> list[str]:
-        """`count` codes never used before in this plan (random bytes mapped onto the alphabet,
-        the bytes beyond the largest multiple of its size dropped, so every character is
-        equally likely)."""
+        """`count` codes never used before in this plan: `prefix` and `length` characters."""
         codes: list[str] = []
         while len(codes) < count:
             wanted = (count - len(codes)) * length
             raw = self.rng.randbytes(wanted + wanted // 8 + length)
-            chars = raw.translate(_BYTE_TO_CODE, _DROPPED_BYTES).decode("ascii")
+            chars = raw.translate(_TO_CODE, _DROPPED).decode("ascii")
             for start in range(0, len(chars) - length + 1, length):
                 code = prefix + chars[start : start + length]
-                if code.lower() not in self._codes_seen:
+                if code.lower() not in self._codes_seen and len(codes) < count:
                     self._codes_seen.add(code.lower())
                     codes.append(code)
-                    if len(codes) == count:
-                        break
         return codes
 
     # -- records --------------------------------------------------------------------------
 
-    def record(
-        self,
-        table: str,
-        *,
-        created_at: datetime,
-        deleted_at: datetime | None = None,
-        updated_at: datetime | None = None,
-        updated_by: str | None = None,
-        external_id: str | None = None,
-        **values: Any,
-    ) -> Row:
+    def record(self, table: str, *, created_at: datetime, **values: Any) -> Row:
         """A row of `table`; last changed when it was created, disabled or deleted."""
-        if updated_at is None:
-            changes = (created_at, values.get("disabled_at"), deleted_at)
-            updated_at = max(when for when in changes if when is not None)
+        changes = (created_at, values.get("disabled_at"), values.get("deleted_at"))
         row: Row = {
             "_table": table,
             "unique_id": self.uuid(),
             "created_at": created_at,
-            "updated_at": updated_at,
-            "updated_by": updated_by or self.updated_by,
-            "deleted_at": deleted_at,
-            "external_id": external_id,
+            "updated_at": max(when for when in changes if when is not None),
+            "updated_by": self.updated_by,
+            "deleted_at": None,
             **values,
         }
-        if updated_at > self.now:
+        if row["updated_at"] > self.now:
             raise ValueError(f"{table}: changed in the future")
-        if updated_at < created_at or (deleted_at is not None and deleted_at < created_at):
+        if min(when for when in changes if when is not None) < created_at:
             raise ValueError(f"{table}: changed before it was created")
         self.rows[table].append(row)
         return row
 
-    def organisation(self, name: str, *, staff: str, **kw: Any) -> Row:
-        return self.record("organisation", name=name, _staff=staff, **kw)
+    def organisation(self, name: str, *, staff: str, **values: Any) -> Row:
+        return self.record("organisation", name=name, _staff=staff, **values)
 
     def site(
-        self, organisation: Row, name: str, *, short: str, vat_bp: int, catalogue: Sequence[Item],
-        **kw: Any,
-    ) -> Row:  # fmt: skip
-        """A site; `short` starts its order references, `vat_bp` gives its items' net prices."""
+        self,
+        organisation: Row,
+        *,
+        short: str,
+        vat_bp: int,
+        catalogue: Iterable[Item],
+        **values: Any,
+    ) -> Row:
+        """A site; `short` starts its order references, `vat_bp` makes its items' net prices,
+        its `catalogue` is what its baskets hold."""
         next_order = 100_000 + self.rng.randrange(1000)
+        extra = {"_short": short, "_vat_bp": vat_bp, "_next_order": next_order}
+        extra["_catalogue"] = tuple(catalogue)
+        staff = organisation["_staff"]
         return self.record(
-            "site", organisation_id=organisation, name=name, updated_by=organisation["_staff"],
-            _short=short, _vat_bp=vat_bp, _catalogue=tuple(catalogue), _next_order=next_order,
-            **kw,
-        )  # fmt: skip
+            "site", organisation_id=organisation, updated_by=staff, **extra, **values
+        )
 
-    def customer(self, organisation: Row, full_name: str, **kw: Any) -> Row:
-        kw.setdefault("kind", CustomerKind.INDIVIDUAL)
-        kw.setdefault("updated_by", organisation["_staff"])
-        return self.record("customer", organisation_id=organisation, full_name=full_name, **kw)
+    def customer(self, organisation: Row, **values: Any) -> Row:
+        values = {"kind": CustomerKind.INDIVIDUAL, "updated_by": organisation["_staff"], **values}
+        return self.record("customer", organisation_id=organisation, **values)
 
     def offer(
         self,
         table: str,
         site: Row,
-        *,
-        eligible: Mapping[ItemCategory, Iterable[str]] | None = None,
+        eligible: Mapping[ItemCategory, Iterable[str]] | None,
         **values: Any,
     ) -> Row:
         """A coupon (give `name`) or discount code (give `code`) at `site`: its Terms columns
@@ -217,18 +193,13 @@ class Plan:
         where = f"{table} {values.get('name') or values.get('code')!r}"
         eligible = {c: tuple(dict.fromkeys(ids)) for c, ids in (eligible or {}).items()}
         flags = {flag: category in eligible for category, flag in CATEGORY_FLAGS.items()}
-        kind = (
-            DiscountKind.FIXED if values.get("percentage_bp") is None else DiscountKind.PERCENTAGE
-        )
+        percentage = values.get("percentage_bp") is not None
+        flags["kind"] = DiscountKind.PERCENTAGE if percentage else DiscountKind.FIXED
         if table == "discount_code":
-            self._claim(
-                id(site), values["code"], live=values.get("deleted_at") is None, where=where
-            )
-        values.setdefault("updated_by", site["organisation_id"]["_staff"])
-        row = self.record(
-            table, site_id=site, organisation_id=site["organisation_id"], kind=kind,
-            **flags, **values, _eligible=eligible,
-        )  # fmt: skip
+            self._claim(id(site), values["code"], values.get("deleted_at"), where)
+        org = site["organisation_id"]
+        values = {"updated_by": org["_staff"], **flags, **values, "_eligible": eligible}
+        row = self.record(table, site_id=site, organisation_id=org, **values)
         row["_terms"] = terms_of(row)
         problems = [f"{p.field}: {p.message}" for p in validate_terms(row["_terms"])]
         if row.get("disabled_at") is not None and row["disabled_at"] < row["created_at"]:
@@ -242,79 +213,61 @@ class Plan:
                 self.rows["eligible_item"].append({**item, "item_id": item_id})
         return row
 
-    def coupon_code(
-        self,
-        coupon: Row,
-        code: str | None = None,
-        *,
-        created_at: datetime | None = None,
-        customer: Row | None = None,
-        customer_credit_id: str | None = None,
-        prefix: str = "",
-        length: int = 6,
-        **kw: Any,
-    ) -> Row:
-        """A code under `coupon`; generated (with `prefix`) when `code` is None."""
-        if code is None:
-            code = self.new_codes(1, prefix=prefix, length=length)[0]
-        if kw.get("deleted_at") is None and coupon["deleted_at"] is not None:
-            kw["deleted_at"] = coupon["deleted_at"]  # a deleted coupon's codes go with it
-        self._claim(id(coupon), code, live=kw.get("deleted_at") is None, where=coupon["name"])
-        if customer_credit_id is not None and customer is None:
+    def coupon_code(self, coupon: Row, code: str | None, *, prefix: str = "", **values: Any) -> Row:
+        """A code under `coupon` (generated after `prefix` when `code` is None), made when
+        the coupon was unless `created_at` says otherwise, deleted with it."""
+        code = code or self.new_codes(1, prefix=prefix, length=6)[0]
+        values = {"created_at": coupon["created_at"], **_given(values)}
+        values.setdefault("deleted_at", coupon["deleted_at"])
+        self._claim(id(coupon), code, values["deleted_at"], coupon["name"])
+        customer = values.get("customer_id")
+        if values.get("customer_credit_id") and customer is None:
             raise ValueError("a customer credit needs a customer")
         if customer is not None and customer["organisation_id"] is not coupon["organisation_id"]:
             raise ValueError("a code can only be allocated to a customer of its organisation")
-        kw.setdefault("updated_by", coupon["updated_by"])
-        return self.record(
-            "coupon_code", coupon_id=coupon, site_id=coupon["site_id"],
-            organisation_id=coupon["organisation_id"], code=code, customer_id=customer,
-            customer_credit_id=customer_credit_id, created_at=created_at or coupon["created_at"],
-            **kw,
-        )  # fmt: skip
+        parents = {"coupon_id": coupon, "site_id": coupon["site_id"]}
+        parents["organisation_id"] = coupon["organisation_id"]
+        values = {"updated_by": coupon["updated_by"], "customer_id": None, **values}
+        return self.record("coupon_code", **parents, code=code, **values)
 
-    def _claim(self, scope: int, code: str, *, live: bool, where: str) -> None:
+    def _claim(self, scope: int, code: str, deleted_at: datetime | None, where: str) -> None:
+        """Note `code` as used, and refuse a second live code of that string in one scope."""
         key = code_key(code)
         self._codes_seen.add(key)
-        if not live:
-            return
-        if (scope, key) in self._live_codes:
+        if deleted_at is None and (scope, key) in self._live_codes:
             raise ValueError(f"code {code!r} is already live in {where}")
-        self._live_codes.add((scope, key))
+        if deleted_at is None:
+            self._live_codes.add((scope, key))
 
-    def assignment(
-        self,
-        code: Row,
-        customer: Row,
-        *,
-        assigned_at: datetime,
-        valid_from: datetime | None = None,
-        expires_on: datetime | None = None,
-        **kw: Any,
-    ) -> Row:
+    def assignment(self, code: Row, customer: Row, *, assigned_at: datetime, **values: Any) -> Row:
         """`code` (a discount code or coupon code) given to `customer` at `assigned_at`.
 
         Without an explicit `expires_on`, the relative expiry of the code's terms applies.
         """
         if customer["organisation_id"] is not code["organisation_id"]:
             raise ValueError("a code can only be assigned to a customer of its organisation")
-        rules = self.terms_row(code)
+        rules, time_zone = self.terms_row(code), code["site_id"]["time_zone"]
+        expires_on, valid_from = values.get("expires_on"), values.get("valid_from")
         if expires_on is None and rules.get("expiration_unit") is not None:
-            unit, count, zone = rules["expiration_unit"], rules["expires_in"], code["site_id"]
-            expires_on = relative_expiry(assigned_at, unit, count, zone["time_zone"])
+            unit, count = rules["expiration_unit"], rules["expires_in"]
+            expires_on = relative_expiry(assigned_at, unit, count, time_zone)
         if valid_from and expires_on and not expires_on > valid_from:
             raise ValueError("an assignment must expire after it starts")
         holders = self._assignments[id(code)]
-        if kw.get("deleted_at") is None and any(
-            a["customer_id"] is customer and a["deleted_at"] is None for a in holders
-        ):
+        live = [a for a in holders if a["customer_id"] is customer and a["deleted_at"] is None]
+        if live and values.get("deleted_at") is None:
             raise ValueError("the customer already holds this code")
-        kw.setdefault("updated_by", code["updated_by"])
         key = "discount_code_id" if code["_table"] == "discount_code" else "coupon_code_id"
-        row = self.record(
-            "assignment", customer_id=customer, site_id=code["site_id"],
-            organisation_id=code["organisation_id"], valid_from=valid_from, expires_on=expires_on,
-            created_at=assigned_at, **{key: code}, **kw,
-        )  # fmt: skip
+        parents = {key: code, "customer_id": customer, "site_id": code["site_id"]}
+        parents["organisation_id"] = code["organisation_id"]
+        values = {
+            "updated_by": code["updated_by"],
+            "deleted_at": None,
+            "valid_from": None,
+            **values,
+        }
+        row = self.record("assignment", created_at=assigned_at, **parents, **values)
+        row["expires_on"] = expires_on
         holders.append(row)
         return row
 
@@ -332,15 +285,46 @@ class Plan:
     def assignments_of(self, code: Row) -> list[Row]:
         return self._assignments.get(id(code), [])
 
-    def _span(self, rows: Iterable[Row | None]) -> tuple[datetime, datetime]:
-        """When all of `rows` existed, were live and in their windows, and it was the past."""
-        start: list[datetime] = []
-        end = [self.now - timedelta(minutes=5)]
-        for row in filter(None, rows):
-            start += [row["created_at"], *filter(None, [row.get("valid_from")])]
-            end += filter(None, (row.get(name) for name in ("deleted_at", "disabled_at")))
-            end += filter(None, (row.get(name) for name in ("valid_to", "expires_on")))
-        return max(start), min(end)
+    def redeem(
+        self, code: Row, *, customer: Row | None, channel: Channel | None = None,
+        voided: bool = False, tries: int = 3,
+    ) -> Row | None:  # fmt: skip
+        """A redemption of `code` by `customer` that the rules accept, or None when none fits.
+
+        The time is drawn from when the code, its terms, its assignment and the customer were
+        all live, in their windows and in the past; voided redemptions are voided a little
+        later and do not count against caps.
+        """
+        rules, rng = self.terms_row(code), self.rng
+        holders, assignment = self.assignments_of(code), None
+        if holders:
+            mine = [a for a in holders if a["customer_id"] is customer]
+            if customer is None or not mine:
+                return None
+            assignment = rng.choice(mine)
+        if customer is not None and customer["organisation_id"] is not code["organisation_id"]:
+            raise ValueError("a customer can only redeem codes of their organisation")
+        live = [row for row in (rules, code, assignment, customer) if row is not None]
+        start = max(when for r in live for when in (r["created_at"], r.get("valid_from")) if when)
+        ends = [when for r in live for when in map(r.get, _ENDS) if when is not None]
+        end = min([self.now - timedelta(minutes=5), *ends])
+        if end <= start:
+            return None
+        if channel is None:
+            box_office = rules.get("box_office_only") or rng.random() < 0.12
+            channel = Channel.BOX_OFFICE if box_office else Channel.ONLINE
+        lead_booker = bool(rules.get("lead_booker_only")) or rng.random() < 0.7
+        who = None if customer is None else _rule_customer(customer)
+        for _ in range(tries):
+            when = self.between(start, end)
+            basket = self._basket(code["site_id"], rules)
+            attempt = Attempt(when, basket, who, lead_booker, channel, order_reference="pending")
+            facts = self._facts(code, assignment, holders, when)
+            outcome = evaluate(facts, attempt, self._usage(code, customer, when))
+            if outcome.valid and outcome.discount is not None and outcome.discount.total > 0:
+                amounts = list(outcome.discount.lines)
+                return self._ledger_row(code, assignment, customer, attempt, amounts, voided)
+        return None
 
     def _basket(self, site: Row, rules: Row) -> Basket:
         """A plausible basket: one or two eligible items, sometimes another one, reaching the
@@ -353,9 +337,11 @@ class Plan:
             second = rng.choice(eligible)
             if second is not picked[0]:
                 picked.append(second)
-        quantities = [self._quantity(item) for item in picked]
-        currency = site["currency"]
-        minimum = (rules.get("minimum_spend") or {}).get(currency, 0)
+        # Plans and bookings come one at a time (and draw nothing from the generator).
+        quantities = [
+            rng.choice(_QUANTITIES[i.category]) if i.category in _QUANTITIES else 1 for i in picked
+        ]
+        minimum = (rules.get("minimum_spend") or {}).get(site["currency"], 0)
         if picked and minimum:
             # Enough of the first item to reach the minimum spend (on net or gross prices).
             net = bool(rules.get("apply_to_net_price"))
@@ -366,85 +352,34 @@ class Plan:
         if others and rng.random() < 0.4:
             picked.append(rng.choice(others))
             quantities.append(1)
-        lines = tuple(
+        lines = [
             BasketLine(i.category, i.item_id, q, i.unit_price, i.net(vat))
             for q, i in zip(quantities, picked, strict=True)
-        )
-        return Basket(currency=currency, lines=lines)
-
-    def _quantity(self, item: Item) -> int:
-        if item.category in (ItemCategory.EVENT, ItemCategory.OFFERING):
-            return self.rng.choice((1, 1, 2, 2, 3, 4))
-        if item.category is ItemCategory.PRODUCT:
-            return self.rng.choice((1, 1, 2))
-        return 1
-
-    def redeem(
-        self,
-        code: Row,
-        *,
-        customer: Row | None,
-        channel: Channel | None = None,
-        voided: bool = False,
-        tries: int = 3,
-    ) -> Row | None:
-        """A redemption of `code` by `customer` that the rules accept, or None when none fits.
-
-        The time is drawn from when the code, its terms, its assignment and the customer were
-        all live; voided redemptions are voided a little later and do not count against caps.
-        """
-        rules = self.terms_row(code)
-        assignment = None
-        holders = self.assignments_of(code)
-        if holders:
-            mine = [a for a in holders if a["customer_id"] is customer]
-            if customer is None or not mine:
-                return None
-            assignment = self.rng.choice(mine)
-        if customer is not None and customer["organisation_id"] is not code["organisation_id"]:
-            raise ValueError("a customer can only redeem codes of their organisation")
-        start, end = self._span((rules, code, assignment, customer))
-        if end <= start:
-            return None
-        if channel is None:
-            box_office = rules.get("box_office_only") or self.rng.random() < 0.12
-            channel = Channel.BOX_OFFICE if box_office else Channel.ONLINE
-        lead_booker = bool(rules.get("lead_booker_only")) or self.rng.random() < 0.7
-        for _ in range(tries):
-            when = self.between(start, end)
-            attempt = Attempt(
-                at=when,
-                basket=self._basket(code["site_id"], rules),
-                customer=None if customer is None else _rule_customer(customer),
-                is_lead_booker=lead_booker,
-                channel=channel,
-                order_reference="pending",
-            )
-            outcome = evaluate(self._facts(code, rules, assignment, holders, when), attempt,
-                               self._usage(code, rules, customer, when))  # fmt: skip
-            if outcome.valid and outcome.discount is not None and outcome.discount.total > 0:
-                amounts = list(outcome.discount.lines)
-                return self._ledger_row(code, assignment, customer, attempt, amounts, voided)
-        return None
+        ]
+        return Basket(currency=site["currency"], lines=tuple(lines))
 
     def _facts(
-        self, code: Row, rules: Row, assignment: Row | None, holders: list[Row], when: datetime
+        self, code: Row, assignment: Row | None, holders: list[Row], when: datetime
     ) -> CodeFacts:
         """What the engine would read about the code at `when`."""
-        is_coupon_code = code["_table"] == "coupon_code"
-        owners = (rules, code, assignment) if is_coupon_code else (rules, assignment)
-        windows = [Window(code.get("valid_from"), code.get("valid_to"))] if is_coupon_code else []
+        rules = self.terms_row(code)
+        coupon_code = code if code["_table"] == "coupon_code" else None
+        windows = (
+            [] if coupon_code is None else [Window(code.get("valid_from"), code.get("valid_to"))]
+        )
         if assignment is not None:
-            windows.append(Window(assignment.get("valid_from"), assignment.get("expires_on")))
-        allocated = code.get("customer_id") if is_coupon_code else None
+            windows.append(Window(assignment["valid_from"], assignment["expires_on"]))
+        owners = [r for r in (rules, coupon_code, assignment) if r is not None]
+        allocated = coupon_code and coupon_code["customer_id"]
+        multi_use = bool(coupon_code and coupon_code.get("multi_use"))
         return CodeFacts(
             terms=rules["_terms"],
             windows=tuple(windows),
-            deleted=any(r is not None and _by(r.get("deleted_at"), when) for r in owners),
+            deleted=any(_by(r["deleted_at"], when) for r in owners),
             disabled=_by(rules.get("disabled_at"), when),
-            single_use=is_coupon_code and not code.get("multi_use", False),
-            once_per_customer=is_coupon_code and bool(code.get("multi_use", False)),
-            allocated_customer_id=None if allocated is None else _rule_customer(allocated).id,
+            single_use=coupon_code is not None and not multi_use,
+            once_per_customer=multi_use,
+            allocated_customer_id=allocated and _rule_customer(allocated).id,
             assignees_only=bool(holders),
             # Holders as of `when`: an assignment deleted later still counted then.
             assigned_customer_ids=frozenset(
@@ -454,29 +389,30 @@ class Plan:
             ),
         )
 
-    def _usage(self, code: Row, rules: Row, customer: Row | None, when: datetime) -> Usage:
+    def _usage(self, code: Row, customer: Row | None, when: datetime) -> Usage:
         """The uses so far that the caps count (every generated redemption is its own order)."""
+        rules = self.terms_row(code)
         period, times = rules.get("usage_period"), self._use_times[id(rules)]
         if period is not None:
             first, after = usage_period_bounds(period, when, code["site_id"]["time_zone"])
             times = [used for used in times if first <= used < after]
         who = id(customer) if customer is not None else None
-        return Usage(
-            total=len(times),
-            by_customer=self._uses[(id(rules), who)] if who is not None else 0,
-            of_code=self._uses[id(code)],
-            of_code_by_customer=self._uses[(id(code), who)] if who is not None else 0,
-        )
+        by_customer, of_code_by_customer = self._uses[(id(rules), who)], self._uses[(id(code), who)]
+        return Usage(len(times), by_customer, 0, self._uses[id(code)], of_code_by_customer)
 
     def _ledger_row(
         self, code: Row, assignment: Row | None, customer: Row | None, attempt: Attempt,
         amounts: list[int], voided: bool,
     ) -> Row:  # fmt: skip
-        site, rules = code["site_id"], self.terms_row(code)
+        site, rules, basket, when = (
+            code["site_id"],
+            self.terms_row(code),
+            attempt.basket,
+            attempt.at,
+        )
         site["_next_order"] += self.rng.randint(1, 7)
         order_reference = f"{site['_short']}-{site['_next_order']}"
         idempotency_key = str(self.uuid())
-        basket = attempt.basket
         request = {
             "code": code["code"],
             "site": str(site["unique_id"]),
@@ -485,12 +421,12 @@ class Plan:
             "channel": attempt.channel.value,
             "leadBooker": attempt.is_lead_booker,
             "currency": basket.currency,
-            "lines": [[ln.category.value, ln.item_id, ln.quantity, ln.unit_price] for ln in basket.lines],
-        }  # fmt: skip
-        fingerprint = hashlib.sha256(
-            json.dumps(request, sort_keys=True, separators=(",", ":")).encode()
-        ).hexdigest()
-        when, voided_at = attempt.at, None
+            "lines": [
+                [x.category.value, x.item_id, x.quantity, x.unit_price] for x in basket.lines
+            ],
+        }
+        text = json.dumps(request, sort_keys=True, separators=(",", ":"))
+        voided_at = None
         if voided:
             latest = self.now - timedelta(minutes=1)
             voided_at = min(when + timedelta(minutes=self.rng.randint(5, 2 * 24 * 60)), latest)
@@ -515,11 +451,11 @@ class Plan:
             redeemed_at=when,
             voided_at=voided_at,
             idempotency_key=idempotency_key,
-            request_fingerprint=fingerprint,
+            request_fingerprint=hashlib.sha256(text.encode()).hexdigest(),
             created_at=when,
-            updated_at=voided_at or when,
             updated_by=site["organisation_id"]["_staff"] if box_office or voided else "checkout",
         )
+        row["updated_at"] = voided_at or when
         if not voided:
             counted = {id(code), id(rules)}  # one key when the code is a discount code
             if assignment is not None:
@@ -540,6 +476,14 @@ class Plan:
         return {name: len(rows) for name, rows in self.rows.items()}
 
 
+# How many of an item a basket holds (events and offerings are bought for several people).
+_QUANTITIES = {
+    ItemCategory.EVENT: (1, 1, 2, 2, 3, 4),
+    ItemCategory.OFFERING: (1, 1, 2, 2, 3, 4),
+    ItemCategory.PRODUCT: (1, 1, 2),
+}
+
+
 def _is_eligible(terms: Terms, item: Item) -> bool:
     if not terms.eligible:
         return True
@@ -557,3 +501,7 @@ def _rule_customer(row: Row) -> RuleCustomer:
 def _by(moment: datetime | None, when: datetime) -> bool:
     """Whether `moment` (a deletion, a disabling) had happened by `when`."""
     return moment is not None and moment <= when
+
+
+def _given(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}

@@ -233,7 +233,7 @@ class _Scale:
                 for k in range(6)
             ]
             site_rows.append(p.site(
-                organisations[n // 2], f"Scale Site {n + 1}", currency=currency,
+                organisations[n // 2], name=f"Scale Site {n + 1}", currency=currency,
                 time_zone=time_zone, short=f"S{n + 1}", vat_bp=vat, catalogue=catalogue,
                 created_at=p.ago(780),
             ))  # fmt: skip
@@ -246,7 +246,7 @@ class _Scale:
                 if rng.random() < 0.2:
                     name = f"{rng.choice(_COMPANY)} {k} {rng.choice(_SUFFIX)}"
                     row = p.customer(
-                        org, name, kind=CustomerKind.COMPANY, is_member=rng.random() < 0.5,
+                        org, full_name=name, kind=CustomerKind.COMPANY, is_member=rng.random() < 0.5,
                         company_name=name, billing_name=f"{name} (Accounts)",
                         email=f"accounts{k}@org{n + 1}-company.example",
                         external_id=f"EXT-C{n + 1}-{k}", **where,
@@ -254,7 +254,7 @@ class _Scale:
                 else:
                     name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
                     row = p.customer(
-                        org, name, is_member=rng.random() < 0.4, billing_name=name,
+                        org, full_name=name, is_member=rng.random() < 0.4, billing_name=name,
                         email=f"customer{k}@org{n + 1}.example", external_id=f"EXT-P{n + 1}-{k}",
                         **where,
                     )  # fmt: skip
@@ -284,7 +284,7 @@ class _Scale:
                 owner = rng.choice(members) if members and rng.random() < 0.02 else None
                 if owner is not None and rng.random() < 0.7:
                     kw["customer_credit_id"] = p.hex(24)
-                code = p.coupon_code(coupon, next(strings), customer=owner, **kw)
+                code = p.coupon_code(coupon, next(strings), customer_id=owner, **kw)
                 if owner is not None:
                     p.assignment(
                         code, owner, assigned_at=coupon["created_at"], notes="Pre-allocated"

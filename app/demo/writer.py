@@ -13,7 +13,7 @@ write lock there), so two seeders started at once cannot both fill it.
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -48,9 +48,7 @@ class DatabaseNotEmpty(RuntimeError):
 
 def resolve_progress(progress: bool | None) -> bool:
     """None means: show a progress bar when stderr is a terminal."""
-    if progress is None:
-        return sys.stderr.isatty()
-    return progress
+    return sys.stderr.isatty() if progress is None else progress
 
 
 async def _data_tables(connection: AsyncConnection) -> list[sa.Table]:
@@ -59,45 +57,40 @@ async def _data_tables(connection: AsyncConnection) -> list[sa.Table]:
     return [table for table in SQLModel.metadata.sorted_tables if table.name in names]
 
 
-async def count_rows(connection: AsyncConnection) -> dict[str, int]:
-    counts = {}
-    tables = await _data_tables(connection)
-    known = {name: index for index, name in enumerate(TABLES)}
-    # Counted: the tables a plan writes; the usage counters are derived from the ledger.
-    for table in sorted((t for t in tables if t.name in known), key=lambda t: known[t.name]):
-        counts[table.name] = (
-            await connection.execute(sa.select(sa.func.count()).select_from(table))
-        ).scalar_one()
-    return counts
+async def _counts(connection: AsyncConnection) -> dict[str, int]:
+    """Rows of the tables a plan writes (the usage counters are derived from the ledger)."""
+    present = {table.name for table in await _data_tables(connection)}
+    count = sa.select(sa.func.count())
+    return {
+        name: (await connection.execute(count.select_from(table))).scalar_one()
+        for name, table in TABLES.items()
+        if name in present
+    }
 
 
 async def table_counts(engine: AsyncEngine) -> dict[str, int]:
     """Rows per table of the model (the tables present in the database)."""
     async with engine.connect() as connection:
-        return await count_rows(connection)
+        return await _counts(connection)
 
 
-async def _has_data(connection: AsyncConnection) -> bool:
+async def _refuse_data(connection: AsyncConnection) -> None:
     for table in await _data_tables(connection):
         found = await connection.execute(sa.select(sa.literal(1)).select_from(table).limit(1))
         if found.first() is not None:
-            return True
-    return False
+            raise DatabaseNotEmpty(await _counts(connection))
 
 
 async def ensure_empty(engine: AsyncEngine) -> None:
     """Raise DatabaseNotEmpty when any table of the model holds a row (a cheap early check)."""
     async with engine.connect() as connection:
-        if await _has_data(connection):
-            raise DatabaseNotEmpty(await count_rows(connection))
+        await _refuse_data(connection)
 
 
-async def empty_tables(connection: AsyncConnection) -> None:
+async def _empty_tables(connection: AsyncConnection) -> None:
     """Delete every row of every table of the model, children first."""
     tables = await _data_tables(connection)
-    if not tables:
-        return
-    if connection.dialect.name == "postgresql":
+    if tables and connection.dialect.name == "postgresql":
         names = ", ".join(connection.dialect.identifier_preparer.quote(t.name) for t in tables)
         await connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
         return
@@ -105,54 +98,25 @@ async def empty_tables(connection: AsyncConnection) -> None:
         await connection.execute(sa.delete(table))
 
 
-async def reset_database(engine: AsyncEngine) -> None:
-    """Empty every table (the schema and the migration version stay)."""
-    async with engine.execution_options(**WRITE_OPTIONS).begin() as connection:
-        await _lock(connection)
-        await empty_tables(connection)
-
-
 async def _lock(connection: AsyncConnection) -> None:
     if connection.dialect.name == "postgresql":
         await connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK)))
 
 
-def _chunks(rows: Sequence[Row], size: int) -> Iterator[Sequence[Row]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+async def reset_database(engine: AsyncEngine) -> None:
+    """Empty every table (the schema and the migration version stay)."""
+    async with engine.execution_options(**WRITE_OPTIONS).begin() as connection:
+        await _lock(connection)
+        await _empty_tables(connection)
 
 
-def _columns(table: sa.Table) -> list[tuple[str, Any, bool]]:
-    """(name, value when the plan leaves it out, is a foreign key) for each written column."""
-    columns = []
-    for column in table.columns:
-        if column.primary_key:
-            continue
-        if isinstance(column.type, sa.Boolean):
-            default: Any = False
-        elif column.name == "times_used":
-            default = 0
-        elif column.name in ("minimum_spend", "maximum_discount"):
-            default = {}
-        elif column.name == "line_amounts":
-            default = []
-        else:
-            default = None
-        columns.append((column.name, default, bool(column.foreign_keys)))
-    return columns
-
-
-def _parameters(rows: Sequence[Row], columns: list[tuple[str, Any, bool]]) -> list[dict[str, Any]]:
-    plain = [(name, default) for name, default, foreign in columns if not foreign]
-    foreign = [name for name, _, is_foreign in columns if is_foreign]
-    parameters = []
-    for row in rows:
-        values = {name: row.get(name, default) for name, default in plain}
-        for name in foreign:
-            parent = row.get(name)
-            values[name] = None if parent is None else parent["id"]  # written before
-        parameters.append(values)
-    return parameters
+def _default(column: sa.Column[Any]) -> Any:
+    """What a row that leaves `column` out holds there: the model's default, else NULL. (All
+    rows of one executemany must name the same columns, so leaving it to the table won't do.)"""
+    default = column.default
+    if default is None:
+        return None
+    return default.arg if default.is_scalar else default.arg(None)  # type: ignore[attr-defined]
 
 
 async def write_plan(
@@ -172,15 +136,46 @@ async def write_plan(
     async with engine.execution_options(**WRITE_OPTIONS).begin() as connection:
         await _lock(connection)
         if reset:
-            await empty_tables(connection)
-        elif await _has_data(connection):
-            raise DatabaseNotEmpty(await count_rows(connection))
+            await _empty_tables(connection)
+        else:
+            await _refuse_data(connection)
+        bar = tqdm(total=total, unit=" rows", unit_scale=True, desc="seeding",
+                   disable=not progress, file=sys.stderr, dynamic_ncols=True)  # fmt: skip
         async with _big_cache(connection):
-            await _insert_all(connection, plan, total, progress, chunk_size)
+            with bar:
+                for name, rows in plan.rows.items():
+                    bar.set_description(name)
+                    for start in range(0, len(rows), chunk_size):
+                        await _insert(connection, TABLES[name], rows[start : start + chunk_size])
+                        bar.update(len(rows[start : start + chunk_size]))
         # The plan sets times_used from its ledger; the usage counters are counted here, by
         # the code scripts/check-ledger --fix runs.
         await usage_counters.recount(connection)
     return plan.counts()
+
+
+async def _insert(connection: AsyncConnection, table: sa.Table, rows: list[Row]) -> None:
+    """One chunk of rows; a foreign key column holds the parent row, written (and ided) before."""
+    columns = [
+        (c.name, _default(c), bool(c.foreign_keys)) for c in table.columns if not c.primary_key
+    ]
+    parameters = [
+        {
+            name: (row.get(name) or {}).get("id") if foreign else row.get(name, default)
+            for name, default, foreign in columns
+        }
+        for row in rows
+    ]
+    statement = sa.insert(table)
+    if table.name not in _PARENTS:
+        await connection.execute(statement, parameters)
+        return
+    result = await connection.execute(
+        statement.returning(table.c.id, table.c.unique_id), parameters
+    )
+    ids = {unique_id: id_ for id_, unique_id in result}
+    for row in rows:
+        row["id"] = ids[row["unique_id"]]
 
 
 @asynccontextmanager
@@ -196,39 +191,3 @@ async def _big_cache(connection: AsyncConnection) -> AsyncIterator[None]:
         yield
     finally:
         await connection.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
-
-
-async def _insert_all(
-    connection: AsyncConnection, plan: Plan, total: int, progress: bool, chunk_size: int
-) -> None:
-    with tqdm(
-        total=total,
-        unit=" rows",
-        unit_scale=True,
-        desc="seeding",
-        disable=not progress,
-        file=sys.stderr,
-        dynamic_ncols=True,
-    ) as bar:
-        for name, rows in plan.rows.items():
-            if not rows:
-                continue
-            bar.set_description(name)
-            await _insert(connection, TABLES[name], rows, bar, chunk_size)
-
-
-async def _insert(
-    connection: AsyncConnection, table: sa.Table, rows: Sequence[Row], bar: Any, chunk_size: int
-) -> None:
-    columns = _columns(table)
-    returning = table.name in _PARENTS
-    statement = sa.insert(table)
-    if returning:
-        statement = statement.returning(table.c.id, table.c.unique_id)
-    for chunk in _chunks(rows, chunk_size):
-        result = await connection.execute(statement, _parameters(chunk, columns))
-        if returning:
-            ids = {unique_id: id_ for id_, unique_id in result}
-            for row in chunk:
-                row["id"] = ids[row["unique_id"]]
-        bar.update(len(chunk))
