@@ -39,7 +39,8 @@ from app.domain.windows import Window
 Row = dict[str, Any]
 
 # The tables written, parents before children (the order of `ALL_TABLES`, checked below).
-TABLES: dict[str, sa.Table] = {model.__tablename__: model.__table__ for model in t.ALL_TABLES}
+_MODELS: tuple[Any, ...] = t.ALL_TABLES  # SQLModel declares `__table__` loosely
+TABLES: dict[str, sa.Table] = {model.__tablename__: model.__table__ for model in _MODELS}
 for _name, _table in TABLES.items():
     for _fk in _table.foreign_keys:
         if list(TABLES).index(_fk.column.table.name) >= list(TABLES).index(_name):
@@ -169,7 +170,7 @@ class Plan:
         """A site; `short` starts its order references, `vat_bp` makes its items' net prices,
         its `catalogue` is what its baskets hold."""
         next_order = 100_000 + self.rng.randrange(1000)
-        extra = {"_short": short, "_vat_bp": vat_bp, "_next_order": next_order}
+        extra: dict[str, Any] = {"_short": short, "_vat_bp": vat_bp, "_next_order": next_order}
         extra["_catalogue"] = tuple(catalogue)
         staff = organisation["_staff"]
         return self.record(
@@ -192,7 +193,7 @@ class Plan:
         rules the API applies, and its eligible items."""
         where = f"{table} {values.get('name') or values.get('code')!r}"
         eligible = {c: tuple(dict.fromkeys(ids)) for c, ids in (eligible or {}).items()}
-        flags = {flag: category in eligible for category, flag in CATEGORY_FLAGS.items()}
+        flags: dict[str, Any] = {flag: c in eligible for c, flag in CATEGORY_FLAGS.items()}
         percentage = values.get("percentage_bp") is not None
         flags["kind"] = DiscountKind.PERCENTAGE if percentage else DiscountKind.FIXED
         if table == "discount_code":
@@ -370,7 +371,7 @@ class Plan:
         if assignment is not None:
             windows.append(Window(assignment["valid_from"], assignment["expires_on"]))
         owners = [r for r in (rules, coupon_code, assignment) if r is not None]
-        allocated = coupon_code and coupon_code["customer_id"]
+        allocated = coupon_code["customer_id"] if coupon_code else None
         multi_use = bool(coupon_code and coupon_code.get("multi_use"))
         return CodeFacts(
             terms=rules["_terms"],
@@ -379,7 +380,7 @@ class Plan:
             disabled=_by(rules.get("disabled_at"), when),
             single_use=coupon_code is not None and not multi_use,
             once_per_customer=multi_use,
-            allocated_customer_id=allocated and _rule_customer(allocated).id,
+            allocated_customer_id=None if allocated is None else _rule_customer(allocated).id,
             assignees_only=bool(holders),
             # Holders as of `when`: an assignment deleted later still counted then.
             assigned_customer_ids=frozenset(
@@ -457,7 +458,7 @@ class Plan:
         )
         row["updated_at"] = voided_at or when
         if not voided:
-            counted = {id(code), id(rules)}  # one key when the code is a discount code
+            counted: set[Any] = {id(code), id(rules)}  # one key for a discount code
             if assignment is not None:
                 counted.add(id(assignment))
             if customer is not None:

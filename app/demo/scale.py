@@ -236,7 +236,11 @@ class _Scale:
                 for category, (stem, (low, high)) in _CATEGORY_ITEMS.items()
                 for k in range(6)
             ]
-            site = {"name": f"Scale Site {n + 1}", "currency": currency, "time_zone": time_zone}
+            site: dict[str, Any] = {
+                "name": f"Scale Site {n + 1}",
+                "currency": currency,
+                "time_zone": time_zone,
+            }
             site |= {"short": f"S{n + 1}", "vat_bp": vat, "created_at": p.ago(780)}
             site_rows.append(p.site(organisations[n // 2], catalogue=catalogue, **site))
         for n, count in enumerate(_spread(customers, len(organisations))):
@@ -315,7 +319,7 @@ class _Scale:
             taken.add((id(code), id(customer)))
             assigned = p.between(max(code["created_at"], customer["created_at"]), p.now)
             explicit = code.get("expiration_unit") is None and rng.random() < 0.4
-            values = {"valid_from": assigned, "expires_on": None}
+            values: dict[str, Any] = {"valid_from": assigned, "expires_on": None}
             if explicit:
                 values["expires_on"] = assigned + timedelta(days=rng.randint(7, 365))
             values["notes"] = rng.choice((None, None, "Welcome offer", "Loyalty", "Apology"))
