@@ -109,7 +109,7 @@ class _Builder:
         self.p = plan
         self.sites: dict[str, Row] = {}
         self.people: dict[str, Row] = {}
-        self.pools: dict[int, dict[str, list[Row | None]]] = {}
+        self.pools: dict[int, dict[str, list[Any]]] = {}
         self.notes: list[tuple[Row, str]] = []
 
     def when(self, value: Any, where: str, **earlier: datetime) -> datetime:
@@ -137,17 +137,18 @@ class _Builder:
                 out[key] = value
         return out
 
-    def customer(self, name: str, where: str) -> Row:
-        if name not in self.people:
-            raise ValueError(f"{where}: no customer is called {name!r}")
-        return self.people[name]
+    def lookup(self, rows: dict[str, Row], name: Any, where: str, what: str = "customer") -> Row:
+        if name not in rows:
+            raise ValueError(f"{where}: no {what} is called {name!r}")
+        return rows[name]
 
     def site(self, organisation: Row, spec: dict[str, Any]) -> None:
         prices = spec.pop("items")
         items = [
             Item(ItemCategory[c], item, price) for c in prices for item, price in prices[c].items()
         ]
-        values = self.values(spec, f"site {spec['name']!r}")
+        values = self.values(spec, where := f"site {spec.get('name')!r}")
+        _check_keys("site", values, where, "short", "vat_bp")
         self.sites[spec["name"]] = self.p.site(organisation, catalogue=items, **values)
 
     def customers(self, organisation: Row, spec: dict[str, Any]) -> None:
@@ -178,19 +179,17 @@ class _Builder:
         members = [c for c in rows if c["deleted_at"] is None and c["is_member"]]
         contacts = [c for c in rows if c["deleted_at"] is None and not c["is_member"]]
         pools = {"members": members, "contacts": contacts, "all": [*members, *contacts]}
-        self.pools[id(organisation)] = pools  # type: ignore[assignment]
+        self.pools[id(organisation)] = pools
 
     def offer(self, spec: dict[str, Any]) -> None:
         """A discount code (`code`) or a coupon (`coupon`) with its codes, then redemptions."""
         spec = dict(spec)
-        name, site = spec.pop("coupon", None), self.sites[spec.pop("site")]
+        name = spec.pop("coupon", None)
         where = f"offer {name or spec.get('code')!r}"
+        site = self.lookup(self.sites, spec.pop("site", None), where, "site")
         shows, redemptions = spec.pop("shows", None), spec.pop("redemptions", None)
-        assign, codes, each = (
-            spec.pop("assign", {}),
-            spec.pop("codes", []),
-            spec.pop("each_code", {}),
-        )
+        assign, each = spec.pop("assign", {}), spec.pop("each_code", {})
+        codes = spec.pop("codes", [])
         eligible = {ItemCategory[c]: ids for c, ids in spec.pop("eligible", {}).items()}
         table = "discount_code" if name is None else "coupon"
         values = self.values(spec, where) | ({} if name is None else {"name": name})
@@ -213,7 +212,7 @@ class _Builder:
 
     def coupon_code(self, coupon: Row, spec: dict[str, Any], where: str) -> Row:
         spec = {k: v for k, v in spec.items() if k != "repeat"}
-        holder = self.customer(spec.pop("to"), where) if "to" in spec else None
+        holder = self.lookup(self.people, spec.pop("to"), where) if "to" in spec else None
         credit = self.p.hex(24) if spec.pop("credit", False) and holder else None
         assignment, shows = spec.pop("assignment", {}), spec.pop("shows", None)
         redemptions = spec.pop("redemptions", None)
@@ -233,9 +232,9 @@ class _Builder:
 
     def assignment(self, code: Row, spec: dict[str, Any], where: str) -> None:
         spec = dict(spec)
-        customer = self.customer(spec.pop("customer"), where)
+        customer = self.lookup(self.people, spec.pop("customer", None), where)
         if "referrer" in spec:
-            spec["referrer_id"] = self.customer(spec.pop("referrer"), where)
+            spec["referrer_id"] = self.lookup(self.people, spec.pop("referrer"), where)
         assigned = self.when(spec.pop("assigned_at"), f"{where}, assigned_at")
         values = self.values(spec, f"{where}, assignment", assigned_at=assigned)
         _check_keys("assignment", values, where)
@@ -281,6 +280,9 @@ def build_demo(
     b = _Builder(Plan(seed=seed, now=now or _this_minute(), updated_by="seed"))
     organisations = []
     for spec in data["organisation"]:
+        known = {"name", "staff", "created_at", "external_id", "site", "people", "companies"}
+        if unknown := set(spec) - known - {"customer_external_ids", "deleted_customer"}:
+            raise ValueError(f"organisation {spec.get('name')!r}: unknown keys {sorted(unknown)}")
         values = b.values(
             {k: spec[k] for k in ("created_at", "external_id") if k in spec}, "organisation"
         )

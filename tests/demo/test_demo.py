@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.demo import DatabaseNotEmpty, build_demo, reset_database, seed_demo, table_counts
+from app.demo.demo import load
 from app.domain.enums import Channel, CustomerKind, DiscountKind
 
 from .checks import (
@@ -238,3 +241,35 @@ def test_the_demo_is_deterministic() -> None:
 
     assert shape(7) == shape(7)
     assert shape(7) != shape(8)
+
+
+def _welcome(data: dict[str, Any]) -> dict[str, Any]:
+    return next(o for o in data["offer"] if o.get("code") == "WELCOME10")
+
+
+def _members(data: dict[str, Any]) -> dict[str, Any]:
+    return next(o for o in data["offer"] if o.get("code") == "MEMBERS-3M")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: _welcome(d).update(percnt=_welcome(d).pop("percent")), "['percnt']"),
+        (lambda d: _welcome(d).update(percent=0), "percentage must be in (0, 100]"),
+        (lambda d: _welcome(d).update(valid_from="yesterday"), "valid_from: 'yesterday'"),
+        (lambda d: _welcome(d).update(site="Northwind Soho"), "no site is called"),
+        (lambda d: _members(d)["assign"]["to"][0].update(customer="Ana Lopez"), "'Ana Lopez'"),
+        (lambda d: _welcome(d).update(redemptions={"count": 2, "voids": 1}), "['voids']"),
+    ],
+)
+async def test_a_mistake_in_the_data_file_is_named_and_nothing_is_written(
+    db: AsyncEngine, monkeypatch: pytest.MonkeyPatch, change: Any, message: str
+) -> None:
+    data = copy.deepcopy(load())
+    change(data)
+    monkeypatch.setattr("app.demo.demo.load", lambda: data)
+    with pytest.raises(ValueError) as refused:
+        await seed_demo(db, now=NOW)
+    assert message in str(refused.value)
+    assert "WELCOME10" in str(refused.value) or "MEMBERS-3M" in str(refused.value)
+    assert set((await table_counts(db)).values()) == {0}
