@@ -23,6 +23,8 @@ from app.demo.plan import TABLES, Item, Plan, Row
 from app.demo.writer import ensure_empty, resolve_progress, write_plan
 from app.domain.enums import Channel, CustomerKind, ExpirationUnit, ItemCategory, UsagePeriod
 
+Spec = dict[str, Any]  # a table of demo.toml, as tomllib reads it
+
 DEFAULT_SEED = 20_240_601
 DATA = Path(__file__).with_name("demo.toml")
 
@@ -91,12 +93,12 @@ def ascii_slug(text: str, sep: str = ".") -> str:
     return sep.join("".join(c if c.isalnum() else " " for c in plain.lower()).split())
 
 
-def load(path: Path = DATA) -> dict[str, Any]:
+def load(path: Path = DATA) -> Spec:
     with path.open("rb") as file:
         return tomllib.load(file)
 
 
-def _check_keys(table: str, values: dict[str, Any], where: str, *extra: str) -> None:
+def _check_keys(table: str, values: Spec, where: str, *extra: str) -> None:
     """A misspelt key in the file is an error, not a value silently left out."""
     if unknown := set(values) - set(TABLES[table].columns.keys()) - set(extra):
         raise ValueError(f"{where}: unknown keys {sorted(unknown)} (not columns of {table})")
@@ -123,7 +125,7 @@ class _Builder:
             return self.p.now + timedelta(days=value)
         raise ValueError(f"{where}: {value!r} is not a time (days from now, [a, b] or a name)")
 
-    def values(self, spec: dict[str, Any], where: str, **earlier: datetime) -> dict[str, Any]:
+    def values(self, spec: Spec, where: str, **earlier: datetime) -> Spec:
         """The file's values as column values: times, enums, a percent as basis points."""
         out = {}
         for key, value in spec.items():
@@ -142,7 +144,7 @@ class _Builder:
             raise ValueError(f"{where}: no {what} is called {name!r}")
         return rows[name]
 
-    def site(self, organisation: Row, spec: dict[str, Any]) -> None:
+    def site(self, organisation: Row, spec: Spec) -> None:
         prices = spec.pop("items")
         items = [
             Item(ItemCategory[c], item, price) for c in prices for item, price in prices[c].items()
@@ -151,7 +153,7 @@ class _Builder:
         _check_keys("site", values, where, "short", "vat_bp")
         self.sites[spec["name"]] = self.p.site(organisation, catalogue=items, **values)
 
-    def customers(self, organisation: Row, spec: dict[str, Any]) -> None:
+    def customers(self, organisation: Row, spec: Spec) -> None:
         """People (email and external id made from their name and place) and companies; the
         organisation's pools: live members, live contacts, and all of them (members first)."""
         p, ids, rows = self.p, spec["customer_external_ids"], []
@@ -181,7 +183,7 @@ class _Builder:
         pools = {"members": members, "contacts": contacts, "all": [*members, *contacts]}
         self.pools[id(organisation)] = pools
 
-    def offer(self, spec: dict[str, Any]) -> None:
+    def offer(self, spec: Spec) -> None:
         """A discount code (`code`) or a coupon (`coupon`) with its codes, then redemptions."""
         spec = dict(spec)
         name = spec.pop("coupon", None)
@@ -210,7 +212,7 @@ class _Builder:
         for code in made:  # a coupon's own `redemptions`: each code's, once all of them exist
             self.redeem(code, redemptions, where)
 
-    def coupon_code(self, coupon: Row, spec: dict[str, Any], where: str) -> Row:
+    def coupon_code(self, coupon: Row, spec: Spec, where: str) -> Row:
         spec = {k: v for k, v in spec.items() if k != "repeat"}
         holder = self.lookup(self.people, spec.pop("to"), where) if "to" in spec else None
         credit = self.p.hex(24) if spec.pop("credit", False) and holder else None
@@ -230,7 +232,7 @@ class _Builder:
         self.redeem(code, redemptions, where)
         return code
 
-    def assignment(self, code: Row, spec: dict[str, Any], where: str) -> None:
+    def assignment(self, code: Row, spec: Spec, where: str) -> None:
         spec = dict(spec)
         customer = self.lookup(self.people, spec.pop("customer", None), where)
         if "referrer" in spec:
@@ -240,7 +242,7 @@ class _Builder:
         _check_keys("assignment", values, where)
         self.p.assignment(code, customer, assigned_at=assigned, **values)
 
-    def redeem(self, code: Row, spec: int | dict[str, Any] | None, where: str) -> None:
+    def redeem(self, code: Row, spec: int | Spec | None, where: str) -> None:
         """Up to `count` accepted redemptions of `code` (the file's header says by whom)."""
         spec = {"count": spec} if isinstance(spec, int) else spec or {"count": 0}
         if unknown := set(spec) - _REDEMPTION_KEYS:
@@ -272,7 +274,7 @@ class _Builder:
 
 
 def build_demo(
-    seed: int = DEFAULT_SEED, now: datetime | None = None, data: dict[str, Any] | None = None
+    seed: int = DEFAULT_SEED, now: datetime | None = None, data: Spec | None = None
 ) -> tuple[Plan, list[tuple[Row, str]]]:
     """The demo as a plan (nothing written), and the notable codes as (row, what it shows).
     Organisations first, then their sites, their customers, and the offers in file order."""

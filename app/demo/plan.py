@@ -98,6 +98,7 @@ class Plan:
         # and when the uses of each coupon or discount code were (for usage periods).
         self._uses: Counter[Any] = Counter()
         self._use_times: dict[int, list[datetime]] = defaultdict(list)
+        self._rule_customers: dict[int, RuleCustomer] = {}
 
     # -- values ---------------------------------------------------------------------------
 
@@ -170,7 +171,7 @@ class Plan:
         """A site; `short` starts its order references, `vat_bp` makes its items' net prices,
         its `catalogue` is what its baskets hold."""
         next_order = 100_000 + self.rng.randrange(1000)
-        extra: dict[str, Any] = {"_short": short, "_vat_bp": vat_bp, "_next_order": next_order}
+        extra: Row = {"_short": short, "_vat_bp": vat_bp, "_next_order": next_order}
         extra["_catalogue"] = tuple(catalogue)
         staff = organisation["_staff"]
         return self.record(
@@ -193,7 +194,7 @@ class Plan:
         rules the API applies, and its eligible items."""
         where = f"{table} {values.get('name') or values.get('code')!r}"
         eligible = {c: tuple(dict.fromkeys(ids)) for c, ids in (eligible or {}).items()}
-        flags: dict[str, Any] = {flag: c in eligible for c, flag in CATEGORY_FLAGS.items()}
+        flags: Row = {flag: c in eligible for c, flag in CATEGORY_FLAGS.items()}
         percentage = values.get("percentage_bp") is not None
         flags["kind"] = DiscountKind.PERCENTAGE if percentage else DiscountKind.FIXED
         if table == "discount_code":
@@ -286,6 +287,13 @@ class Plan:
     def assignments_of(self, code: Row) -> list[Row]:
         return self._assignments.get(id(code), [])
 
+    def _rule_customer(self, row: Row) -> RuleCustomer:
+        """The rules' view of a customer row (made once per customer)."""
+        if id(row) not in self._rule_customers:
+            customer = RuleCustomer(id=str(row["unique_id"]), is_member=row["is_member"])
+            self._rule_customers[id(row)] = customer
+        return self._rule_customers[id(row)]
+
     def redeem(
         self, code: Row, *, customer: Row | None, channel: Channel | None = None,
         voided: bool = False, tries: int = 3,
@@ -315,7 +323,7 @@ class Plan:
             box_office = rules.get("box_office_only") or rng.random() < 0.12
             channel = Channel.BOX_OFFICE if box_office else Channel.ONLINE
         lead_booker = bool(rules.get("lead_booker_only")) or rng.random() < 0.7
-        who = None if customer is None else _rule_customer(customer)
+        who = None if customer is None else self._rule_customer(customer)
         for _ in range(tries):
             when = self.between(start, end)
             basket = self._basket(code["site_id"], rules)
@@ -380,11 +388,11 @@ class Plan:
             disabled=_by(rules.get("disabled_at"), when),
             single_use=coupon_code is not None and not multi_use,
             once_per_customer=multi_use,
-            allocated_customer_id=None if allocated is None else _rule_customer(allocated).id,
+            allocated_customer_id=None if allocated is None else self._rule_customer(allocated).id,
             assignees_only=bool(holders),
             # Holders as of `when`: an assignment deleted later still counted then.
             assigned_customer_ids=frozenset(
-                _rule_customer(a["customer_id"]).id
+                self._rule_customer(a["customer_id"]).id
                 for a in holders
                 if not _by(a["deleted_at"], when)
             ),
@@ -492,17 +500,10 @@ def _is_eligible(terms: Terms, item: Item) -> bool:
     return ids is not None and (not ids or item.item_id in ids)
 
 
-def _rule_customer(row: Row) -> RuleCustomer:
-    """The rules' view of a customer row (cached on the row)."""
-    if "_rule" not in row:
-        row["_rule"] = RuleCustomer(id=str(row["unique_id"]), is_member=row["is_member"])
-    return row["_rule"]  # type: ignore[no-any-return]
-
-
 def _by(moment: datetime | None, when: datetime) -> bool:
     """Whether `moment` (a deletion, a disabling) had happened by `when`."""
     return moment is not None and moment <= when
 
 
-def _given(values: Mapping[str, Any]) -> dict[str, Any]:
+def _given(values: Row) -> Row:
     return {key: value for key, value in values.items() if value is not None}

@@ -134,7 +134,7 @@ class _Scale:
         self.p = plan
         self.customers: dict[int, list[Row]] = defaultdict(list)
 
-    def window(self) -> dict[str, Any]:
+    def window(self) -> Row:
         p, r, randint = self.p, self.p.rng.random(), self.p.rng.randint
         if r < 0.45:
             return {}
@@ -151,10 +151,10 @@ class _Scale:
         gbp = self.p.rng.randrange(low, high, 50)
         return {"GBP": gbp, "EUR": round(gbp * 1.17 / 50) * 50 or 50}
 
-    def terms(self, *, standalone: bool) -> dict[str, Any]:
+    def terms(self, *, standalone: bool) -> Row:
         """Random Terms columns; `standalone` (discount codes) adds what only they use."""
         p, rng = self.p, self.p.rng
-        values: dict[str, Any] = self.window()
+        values: Row = self.window()
         if rng.random() < 0.25:
             values["usage_period"] = rng.choice(list(UsagePeriod))
             values["max_uses"] = rng.choice((5, 10, 20, 50, 100))
@@ -236,7 +236,7 @@ class _Scale:
                 for category, (stem, (low, high)) in _CATEGORY_ITEMS.items()
                 for k in range(6)
             ]
-            site: dict[str, Any] = {
+            site: Row = {
                 "name": f"Scale Site {n + 1}",
                 "currency": currency,
                 "time_zone": time_zone,
@@ -275,7 +275,7 @@ class _Scale:
             coupon = self.offer("coupon", site, name=f"Campaign {n + 1}")
             members = self.customers[id(site["organisation_id"])]
             for _ in range(count):
-                kw: dict[str, Any] = {}
+                kw: Row = {}
                 if rng.random() < 0.3:
                     kw["multi_use"] = True
                 if rng.random() < 0.05:
@@ -319,7 +319,7 @@ class _Scale:
             taken.add((id(code), id(customer)))
             assigned = p.between(max(code["created_at"], customer["created_at"]), p.now)
             explicit = code.get("expiration_unit") is None and rng.random() < 0.4
-            values: dict[str, Any] = {"valid_from": assigned, "expires_on": None}
+            values: Row = {"valid_from": assigned, "expires_on": None}
             if explicit:
                 values["expires_on"] = assigned + timedelta(days=rng.randint(7, 365))
             values["notes"] = rng.choice((None, None, "Welcome offer", "Loyalty", "Apology"))

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 from sqlmodel import SQLModel
 from tqdm import tqdm
 
@@ -114,9 +115,11 @@ def _default(column: sa.Column[Any]) -> Any:
     """What a row that leaves `column` out holds there: the model's default, else NULL. (All
     rows of one executemany must name the same columns, so leaving it to the table won't do.)"""
     default = column.default
-    if default is None:
-        return None
-    return default.arg if default.is_scalar else default.arg(None)  # type: ignore[attr-defined]
+    if isinstance(default, ScalarElementColumnDefault):
+        return default.arg
+    if isinstance(default, CallableColumnDefault):  # dict, list: they take no context
+        return default.arg(None)  # type: ignore[arg-type]
+    return None
 
 
 async def write_plan(
