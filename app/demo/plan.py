@@ -56,6 +56,7 @@ _TO_CODE = bytes(
 )
 _DROPPED = bytes(range(_USABLE, 256))
 _ENDS = ("deleted_at", "disabled_at", "valid_to", "expires_on")
+_TERMS_FIELDS = [f.name for f in fields(Terms)]
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Item:
 
 def terms_of(row: Row) -> Terms:
     """The domain Terms of a coupon or discount code row (columns named as Terms' fields)."""
-    given = {f.name: row[f.name] for f in fields(Terms) if row.get(f.name) is not None}
+    given = {name: row[name] for name in _TERMS_FIELDS if row.get(name) is not None}
     bp = row.get("percentage_bp")
     percentage = None if bp is None else Decimal(bp) / 100
     window = Window(row.get("valid_from"), row.get("valid_to"))
@@ -139,20 +140,23 @@ class Plan:
 
     def record(self, table: str, *, created_at: datetime, **values: Any) -> Row:
         """A row of `table`; last changed when it was created, disabled or deleted."""
-        changes = (created_at, values.get("disabled_at"), values.get("deleted_at"))
+        updated_at = created_at
+        for change in (values.get("disabled_at"), values.get("deleted_at")):
+            if change is not None and change < created_at:
+                raise ValueError(f"{table}: changed before it was created")
+            if change is not None and change > updated_at:
+                updated_at = change
+        if updated_at > self.now:
+            raise ValueError(f"{table}: changed in the future")
         row: Row = {
             "_table": table,
             "unique_id": self.uuid(),
             "created_at": created_at,
-            "updated_at": max(when for when in changes if when is not None),
+            "updated_at": updated_at,
             "updated_by": self.updated_by,
             "deleted_at": None,
             **values,
         }
-        if row["updated_at"] > self.now:
-            raise ValueError(f"{table}: changed in the future")
-        if min(when for when in changes if when is not None) < created_at:
-            raise ValueError(f"{table}: changed before it was created")
         self.rows[table].append(row)
         return row
 
@@ -338,9 +342,11 @@ class Plan:
     def _basket(self, site: Row, rules: Row) -> Basket:
         """A plausible basket: one or two eligible items, sometimes another one, reaching the
         minimum spend of the terms."""
-        rng, vat, terms = self.rng, site["_vat_bp"], rules["_terms"]
-        eligible = [i for i in site["_catalogue"] if _is_eligible(terms, i)]
-        others = [i for i in site["_catalogue"] if not _is_eligible(terms, i)]
+        rng, vat = self.rng, site["_vat_bp"]
+        if "_items" not in rules:  # the site's items the terms apply to, and the others
+            fits = [(i, _is_eligible(rules["_terms"], i)) for i in site["_catalogue"]]
+            rules["_items"] = [i for i, yes in fits if yes], [i for i, yes in fits if not yes]
+        eligible, others = rules["_items"]
         picked = [rng.choice(eligible)] if eligible else []
         if len(eligible) > 1 and rng.random() < 0.5:
             second = rng.choice(eligible)
