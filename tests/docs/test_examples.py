@@ -21,6 +21,8 @@ DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```graphql\n(.*?)^```", re.MULTILINE | re.DOTALL)
 PLACEHOLDER = re.compile(r'"<[^">]+>"')
 TEST_PATH = re.compile(r"tests/[\w/]+\.py")
+# The answer a code check shows under its example: "# valid: true, discountTotal: 535".
+STATED_ANSWER = re.compile(r"^# valid: (true|false), discountTotal: (\d+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,12 @@ async def test_an_example_answers_with_data_on_the_demo(
         if isinstance(value, dict) and "nodes" in value:
             assert value["nodes"], f"{example.name}: {field} has no nodes on the demo"
     assert not _user_errors(data), f"{example.name}: {_user_errors(data)}"
+
+    for valid, total in STATED_ANSWER.findall(example.text):
+        (answer,) = data.values()
+        stated = {"valid": valid == "true", "discountTotal": int(total)}
+        shown = {key: answer[key] for key in stated}
+        assert shown == stated, f"{example.name}: the text says {stated}, the demo answers {shown}"
 
 
 def test_the_readmes_curl_sends_an_example_that_runs() -> None:
