@@ -12,16 +12,23 @@ http://localhost:4318; `OTEL_SERVICE_NAME`, default discount-service).
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.settings import SettingsError
 
+if TYPE_CHECKING:  # the extra's modules are imported only when tracing is on
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from app.main import DiscountsApp
+
 SERVICE_NAME = "discount-service"
 
 
-def instrument(app: Any, engine: AsyncEngine, tracer_provider: Any = None) -> Any:
+def instrument(
+    app: DiscountsApp, engine: AsyncEngine, tracer_provider: TracerProvider | None = None
+) -> TracerProvider:
     """Traces `app`'s requests and `engine`'s statements; the tracer provider used."""
     try:
         from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
@@ -49,7 +56,7 @@ def instrument(app: Any, engine: AsyncEngine, tracer_provider: Any = None) -> An
     return provider
 
 
-def _otlp_provider() -> Any:
+def _otlp_provider() -> TracerProvider:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
