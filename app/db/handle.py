@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, TypeAlias
 
-from sqlalchemy.engine import Result
+from sqlalchemy.engine import Result, Row
 from sqlalchemy.sql import Executable
 
-# A statement's named parameters: one set, or many for an executemany. Their values are
-# whatever the columns hold (the driver's boundary).
-Params: TypeAlias = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+# A statement's named parameters: one set, or many for an executemany.
+Params: TypeAlias = Mapping[str, object] | Sequence[Mapping[str, object]]
+# A row as app.db's reads give it: its columns as attributes and by name in `_mapping`. Their
+# values are untyped because the Core tables' columns are (`Table.c` holds `Column[Any]`).
+Record: TypeAlias = Row[Any]
 
 
 class Handle(Protocol):
     async def execute(self, statement: Executable, params: Params | None = None, /) -> Result[Any]:
-        """The result of `statement` with `params`; its rows as the tables' columns give them
-        (untyped, as the tables' columns are)."""
+        """The result of `statement` with `params` (its rows are `Record`s)."""
         ...

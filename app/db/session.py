@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
-from sqlalchemy.engine import CursorResult, Row
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
 
@@ -14,7 +14,7 @@ from app.db import prepared
 from app.db.budget import ReadBudget
 from app.db.engine import WRITE_OPTIONS, read_engine
 from app.db.errors import ConnectionLost, database_unavailable
-from app.db.handle import Params
+from app.db.handle import Params, Record
 from app.db.liveness import RawConnection, liveness_of
 from app.db.readers import Readers, readers_for
 
@@ -66,8 +66,8 @@ class RequestDatabase:
             return await self._execute(statement, params)
 
     async def fetch(
-        self, shape: Hashable, build: Callable[[], Executable], params: dict[str, Any]
-    ) -> list[Row[Any]]:
+        self, shape: Hashable, build: Callable[[], Executable], params: Mapping[str, object]
+    ) -> list[Record]:
         """The rows of the statement `build()` makes, given `params` for its named
         parameters. `shape` names the statement: the same shape, the same statement but for
         the parameters (see `app.db.prepared`); None: a statement of its own, not prepared."""
@@ -112,8 +112,8 @@ class RequestDatabase:
         return await connection.execute(statement, params)
 
     async def _fetch(
-        self, shape: Hashable, build: Callable[[], Executable], params: dict[str, Any]
-    ) -> list[Row[Any]]:
+        self, shape: Hashable, build: Callable[[], Executable], params: Mapping[str, object]
+    ) -> list[Record]:
         if self.budget is not None and self.budget.exceeded is not None:
             raise self.budget.exceeded  # over budget already: no more reads
         known = None if shape is None else prepared.lookup(self._engine, shape)
@@ -129,8 +129,8 @@ class RequestDatabase:
         return list(result.all())
 
     async def _fetch_prepared(
-        self, raw: RawConnection, known: prepared.PreparedRead, params: dict[str, Any]
-    ) -> list[Row[Any]]:
+        self, raw: RawConnection, known: prepared.PreparedRead, params: Mapping[str, object]
+    ) -> list[Record]:
         arguments = known.arguments(params)
         engine = self._engine.sync_engine
         announce = engine.dispatch.before_cursor_execute
