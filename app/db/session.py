@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from typing import Any
 
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.sql import Executable
 
 from app.db import prepared
 from app.db.budget import ReadBudget
 from app.db.engine import WRITE_OPTIONS, read_engine
 from app.db.errors import ConnectionLost, database_unavailable
-from app.db.handle import Params, Record
-from app.db.liveness import RawConnection, liveness_of
+from app.db.liveness import liveness_of
 from app.db.readers import Readers, readers_for
 
 # How long closing a request's connection waits for a statement still running on it.
@@ -41,10 +38,8 @@ class RequestDatabase:
         # and loaders (`execute` serves writes and single rows).
         self.budget = budget
         self._connection: AsyncConnection | None = None
-        self._driver: RawConnection | None = (
-            None  # the asyncpg connection under it, when reads may go there
-        )
-        self._reader: RawConnection | None = None  # a reader lent to the request (app.db.readers)
+        self._driver: Any = None  # the asyncpg connection under it, when reads may go there
+        self._reader: Any = None  # a reader lent to the request (app.db.readers)
         self._readers: Readers | None = None  # the engine's, which lent it
         self._lock = asyncio.Lock()
         self._closed = False
@@ -53,9 +48,7 @@ class RequestDatabase:
     def dialect_name(self) -> str:
         return self._engine.dialect.name
 
-    async def execute(
-        self, statement: Executable, params: Params | None = None
-    ) -> CursorResult[Any]:
+    async def execute(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
         async with self._lock:
             try:
                 return await self._execute(statement, params)
@@ -66,8 +59,8 @@ class RequestDatabase:
             return await self._execute(statement, params)
 
     async def fetch(
-        self, shape: Hashable, build: Callable[[], Executable], params: Mapping[str, object]
-    ) -> list[Record]:
+        self, shape: Hashable, build: Callable[[], Any], params: dict[str, Any]
+    ) -> list[Any]:
         """The rows of the statement `build()` makes, given `params` for its named
         parameters. `shape` names the statement: the same shape, the same statement but for
         the parameters (see `app.db.prepared`); None: a statement of its own, not prepared."""
@@ -107,13 +100,13 @@ class RequestDatabase:
             await self._drop(self._reader)
         await self._invalidate()
 
-    async def _execute(self, statement: Executable, params: Params | None) -> CursorResult[Any]:
+    async def _execute(self, statement: Any, params: dict[str, Any] | None) -> Any:
         connection = await self._connect()
         return await connection.execute(statement, params)
 
     async def _fetch(
-        self, shape: Hashable, build: Callable[[], Executable], params: Mapping[str, object]
-    ) -> list[Record]:
+        self, shape: Hashable, build: Callable[[], Any], params: dict[str, Any]
+    ) -> list[Any]:
         if self.budget is not None and self.budget.exceeded is not None:
             raise self.budget.exceeded  # over budget already: no more reads
         known = None if shape is None else prepared.lookup(self._engine, shape)
@@ -129,8 +122,8 @@ class RequestDatabase:
         return list(result.all())
 
     async def _fetch_prepared(
-        self, raw: RawConnection, known: prepared.PreparedRead, params: Mapping[str, object]
-    ) -> list[Record]:
+        self, raw: Any, known: prepared.PreparedRead, params: dict[str, Any]
+    ) -> list[Any]:
         arguments = known.arguments(params)
         engine = self._engine.sync_engine
         announce = engine.dispatch.before_cursor_execute
@@ -151,22 +144,21 @@ class RequestDatabase:
             raise
         return known.make_rows(records)
 
-    async def _raw_connection(self) -> RawConnection | None:
+    async def _raw_connection(self) -> Any:
         """A reader of its own for the request, else the asyncpg connection under its
         SQLAlchemy connection (None off asyncpg)."""
         if self._closed:
             raise RuntimeError(CLOSED)
         readers = readers_for(self._engine)
         if readers is not None:
-            reader: RawConnection | None = await readers.take(self._engine)
-            self._reader = reader
-            if reader is not None:
+            self._reader = await readers.take(self._engine)
+            if self._reader is not None:
                 self._readers = readers
-                return reader
+                return self._reader
         await self._connect()
         return self._driver
 
-    async def _drop(self, raw: RawConnection) -> None:
+    async def _drop(self, raw: Any) -> None:
         if raw is self._reader and self._readers is not None:
             self._reader = None
             self._readers.discard(raw)
