@@ -10,7 +10,7 @@ import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth import TokenVerifier
@@ -49,7 +49,7 @@ class DiscountsApp(Starlette):
 
     def __init__(self, *, graphql: ASGIApp, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._graphql: ASGIApp = RequestObservation(graphql)
+        self._graphql = RequestObservation(graphql)
         self._graphql_endpoint = graphql
 
     def wrap_graphql(self, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
@@ -110,7 +110,7 @@ def create_app(
         await failed_code_attempts.close()
         await engine.dispose()
 
-    routes: list[BaseRoute] = [
+    routes = [
         Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
