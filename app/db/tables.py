@@ -7,7 +7,6 @@ having both on the row lets tenancy filters run without joins.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypedDict
@@ -39,7 +38,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _enum(enum_cls: type[enum.Enum]) -> sa.Enum:
+def _enum(enum_cls: type) -> sa.Enum:
     # Stored as plain strings: no native PostgreSQL enum types to migrate when a member is added.
     return sa.Enum(enum_cls, native_enum=False, length=32, validate_strings=True)
 
