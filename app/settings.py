@@ -17,6 +17,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -194,7 +195,7 @@ def settings_from_environment(**given: Any) -> Settings:
         raise SettingsError("\n".join(_problem(problem) for problem in error.errors())) from None
 
 
-def _problem(problem: Any) -> str:
+def _problem(problem: ErrorDetails) -> str:
     name = str(problem["loc"][0]) if problem["loc"] else ""
     variable = _variable(name)
     context = problem.get("ctx") or {}

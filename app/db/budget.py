@@ -12,7 +12,6 @@ error instead of the response (`app.http.endpoint`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 
 class ReadBudgetExceeded(Exception):
@@ -34,7 +33,7 @@ class ReadBudget:
         self.bytes = 0
         self.exceeded: ReadBudgetExceeded | None = None
 
-    def take(self, rows: Sequence[Any]) -> None:
+    def take(self, rows: Sequence[Sequence[object]]) -> None:
         """Counts `rows` (their text and bytes values: a row rendered as JSON is its text);
         raises once the request is over budget."""
         if self.exceeded is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,10 +21,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if not isinstance(value, datetime):
+        if not isinstance(value, datetime):  # nothing checks a bound value before this
             raise TypeError(f"expected a datetime, got {type(value).__name__}")
         if value.tzinfo is None:
             raise ValueError("naive datetime: store instants as timezone-aware values")
@@ -32,14 +33,17 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=None)
         return value
 
-    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+    def result_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], datetime | None] | None:
         # asyncpg already returns `timestamptz` as aware datetimes in UTC: nothing to do
         # per value (this runs for every instant of every row read).
         if dialect.name == "postgresql" and dialect.driver == "asyncpg":
             return None
         return super().result_processor(dialect, coltype)
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        # `impl`'s own processing ran first: a datetime, naive on SQLite
         if value is None:
             return None
         if value.tzinfo is None:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
 
 import sqlalchemy as sa
 
 from app.db import tables as t
+from app.db.handle import Handle, Record
 
 
 async def live_by_external_id(
-    db: Any, organisation_id: int, external_ids: Collection[str]
-) -> dict[str, Any]:
+    db: Handle, organisation_id: int, external_ids: Collection[str]
+) -> dict[str, Record]:
     """The organisation's live customers whose external id is among `external_ids`, by it;
     locked (PostgreSQL) so that an upsert's read-compare-write cannot interleave with
     another writer of the same customers."""

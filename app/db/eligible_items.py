@@ -6,16 +6,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 
+from app.db.handle import Handle
 from app.db.tables import ELIGIBLE_ITEM
 from app.domain.enums import ItemCategory
 
 
 async def eligible_items(
-    db: Any, owner_column: str, owner_id: int
+    db: Handle, owner_column: str, owner_id: int
 ) -> list[tuple[ItemCategory, str]]:
     """(category, item id) pairs of a coupon's or discount code's eligible lists."""
     statement = sa.select(ELIGIBLE_ITEM.c.category, ELIGIBLE_ITEM.c.item_id).where(
@@ -25,7 +25,7 @@ async def eligible_items(
 
 
 async def replace_eligible_items(
-    db: Any, owner_column: str, owner_id: int, items: Sequence[tuple[ItemCategory, str]]
+    db: Handle, owner_column: str, owner_id: int, items: Sequence[tuple[ItemCategory, str]]
 ) -> None:
     """Replaces the owner's rows with one per (category, item id), inserted in that order."""
     await db.execute(sa.delete(ELIGIBLE_ITEM).where(ELIGIBLE_ITEM.c[owner_column] == owner_id))

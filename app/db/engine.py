@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.db.liveness import PING_AFTER_IDLE, check_pool_connections
 from app.db.per_engine import PerEngine
@@ -18,7 +19,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
     # JSON columns (amounts per currency) decoded by orjson: the same values as the standard
     # library's, in a fraction of the time (it was 4 % of a one-coupon request).
-    kwargs: dict[str, Any] = {"echo": settings.echo_sql, "json_deserializer": orjson.loads}
+    kwargs: dict[str, object] = {"echo": settings.echo_sql, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         # The writer lock is per file: wait for it instead of failing at once under load.
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
@@ -39,7 +40,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # pysqlite's own transaction handling is switched off so that BEGIN is ours (see below).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -92,7 +93,7 @@ def _make_read_engine(engine: AsyncEngine) -> AsyncEngine | None:
 _read_engines: PerEngine[AsyncEngine] = PerEngine("read_engine", _make_read_engine)
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
+def _sqlite_begin_immediate(connection: Connection) -> None:
     # A write transaction takes the write lock when it starts: a read-then-write transaction (a
     # cap check followed by a ledger insert) then cannot interleave with another writer, which
     # is SQLite's equivalent of the row lock used on PostgreSQL. Reads begin deferred, so they

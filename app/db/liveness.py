@@ -26,14 +26,23 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 from sqlalchemy import event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.util.concurrency import await_
 
 from app.db.per_engine import PerEngine
+
+if TYPE_CHECKING:
+    import asyncpg
+
+# An asyncpg connection as the pool and the readers hold it, under SQLAlchemy's adapter
+# (quoted: asyncpg's classes are generic in its stubs only).
+RawConnection: TypeAlias = "asyncpg.Connection[asyncpg.Record]"
 
 # The engine's execution option holding `ping_after_idle` (set by `app.db.engine`).
 PING_AFTER_IDLE: Final = "discounts_ping_after_idle"
@@ -53,7 +62,7 @@ class Liveness:
         """A connection was lost: its siblings idle since before now are pinged before use."""
         self._lost_at = time.monotonic()
 
-    def usable(self, raw: Any, idle_since: float | None) -> bool | None:
+    def usable(self, raw: RawConnection, idle_since: float | None) -> bool | None:
         """False for a connection known to be closed, None when it must be pinged first,
         True when it may be used as it is (`idle_since` None: it was never idle)."""
         if raw.is_closed():
@@ -65,7 +74,7 @@ class Liveness:
         return True
 
 
-async def answers(raw: Any) -> bool:
+async def answers(raw: RawConnection) -> bool:
     """Whether the asyncpg connection `raw` answers a ping; one that does not is closed."""
     try:
         await raw.fetchrow(";", timeout=PING_TIMEOUT_SECONDS)
@@ -89,11 +98,15 @@ def check_pool_connections(engine: AsyncEngine) -> None:
     liveness = liveness_of(engine)
     assert liveness is not None
 
-    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+    def on_checkin(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         record.info[_IDLE_SINCE] = time.monotonic()
 
-    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        raw = dbapi_connection.driver_connection
+    def on_checkout(
+        dbapi_connection: DBAPIConnection,
+        record: ConnectionPoolEntry,
+        _proxy: PoolProxiedConnection,
+    ) -> None:
+        raw: RawConnection = dbapi_connection.driver_connection  # SQLAlchemy's adapter
         usable = liveness.usable(raw, record.info.pop(_IDLE_SINCE, None))
         # (checkout runs in SQLAlchemy's greenlet, where `await_` may wait)
         if usable is False or (usable is None and not await_(answers(raw))):

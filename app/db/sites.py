@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
 from app.db import tables as t
+from app.db.handle import Handle, Record
 
 # The columns that say which currencies a discount is priced in.
 PRICING = ("kind", "amounts", "minimum_spend", "maximum_discount")
 
 
-async def live_pricing(db: Any, site_id: int) -> list[Any]:
+async def live_pricing(db: Handle, site_id: int) -> list[Record]:
     """`PRICING` of every live coupon and discount code of the site, disabled ones included
     (they may be enabled again)."""
     statements = [
@@ -24,7 +23,7 @@ async def live_pricing(db: Any, site_id: int) -> list[Any]:
     return list((await db.execute(sa.union_all(*statements))).all())
 
 
-async def live_site(db: Any, site_id: int) -> Any:
+async def live_site(db: Handle, site_id: int) -> Record | None:
     """The site, when it and its organisation are live (None otherwise): one statement, as
     the engine reads it before every check and redemption."""
     site, organisation = t.SITE, t.ORGANISATION

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -44,6 +44,7 @@ def _enum(enum_cls: type) -> sa.Enum:
 
 
 def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
+    # Any, as `Field` returns: it stands for the column's value in the class body
     return Field(
         default=None,
         sa_column_kwargs={"nullable": nullable},
@@ -52,7 +53,14 @@ def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Any:
     )
 
 
-class RecordColumns(SQLModel):
+class TableModel(SQLModel):
+    """A base that says what SQLModel's declarative base leaves undeclared to type checkers:
+    a table model's Core table (`__table__`), which statements are built on."""
+
+    __table__: ClassVar[sa.Table]
+
+
+class RecordColumns(TableModel):
     """Columns every record has (DESIGN: id, uniqueId, createdAt, updatedAt, updatedBy, deletedAt, externalId)."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -151,7 +159,12 @@ def terms_constraints() -> tuple[sa.CheckConstraint, ...]:
     )
 
 
-def _live(column: str) -> dict[str, Any]:
+class _Where(TypedDict):
+    sqlite_where: sa.TextClause
+    postgresql_where: sa.TextClause
+
+
+def _live(column: str) -> _Where:
     """Partial-index condition: only live (not soft-deleted) rows take part."""
     clause = sa.text(f"{column} IS NULL")
     return {"sqlite_where": clause, "postgresql_where": clause}
@@ -256,7 +269,7 @@ class CouponCode(SiteOwned, table=True):
     times_used: int = Field(default=0, index=True)
 
 
-class EligibleItem(SQLModel, table=True):
+class EligibleItem(TableModel, table=True):
     """One item id in a Terms' eligible list: exactly one owner, a coupon or a discount code.
 
     A value list of its owner rather than a record: replacing the list replaces these rows, and
@@ -359,7 +372,7 @@ class Redemption(SiteOwned, table=True):
     request_fingerprint: str = Field(max_length=64)
 
 
-class UsageCounter(SQLModel, table=True):
+class UsageCounter(TableModel, table=True):
     """How many live (not voided) ledger rows fall under one key of one owner (the coupon or
     discount code that carries the caps): its total, its usage-period bucket, a customer's,
     a code's, a code and customer's (app.db.usage_counters names the keys). Moved in the
@@ -388,15 +401,14 @@ ALL_TABLES = (
     Redemption,
 )
 
-# The Core tables behind the models, which statements are built on (SQLModel declares
-# `__table__` loosely, hence Any).
-ORGANISATION: Any = Organisation.__table__
-SITE: Any = Site.__table__
-CUSTOMER: Any = Customer.__table__
-COUPON: Any = Coupon.__table__
-COUPON_CODE: Any = CouponCode.__table__
-DISCOUNT_CODE: Any = DiscountCode.__table__
-ELIGIBLE_ITEM: Any = EligibleItem.__table__
-ASSIGNMENT: Any = Assignment.__table__
-REDEMPTION: Any = Redemption.__table__
-USAGE_COUNTER: Any = UsageCounter.__table__
+# The Core tables behind the models, which statements are built on.
+ORGANISATION = Organisation.__table__
+SITE = Site.__table__
+CUSTOMER = Customer.__table__
+COUPON = Coupon.__table__
+COUPON_CODE = CouponCode.__table__
+DISCOUNT_CODE = DiscountCode.__table__
+ELIGIBLE_ITEM = EligibleItem.__table__
+ASSIGNMENT = Assignment.__table__
+REDEMPTION = Redemption.__table__
+USAGE_COUNTER = UsageCounter.__table__

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -24,7 +24,7 @@ def scope_condition(table: sa.Table, scope: ScopeLike) -> list[ColumnElement[boo
     sites, organisations = sorted(scope.site_ids), sorted(scope.organisation_ids)
     if not sites and not organisations:
         return [sa.false()]
-    site_table: Any = t.Site.__table__
+    site_table = t.SITE
     if table.name == "organisation":
         of_sites = sa.select(site_table.c.organisation_id).where(site_table.c.id.in_(sites))
         return [sa.or_(table.c.id.in_(organisations), table.c.id.in_(of_sites))]

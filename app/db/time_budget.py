@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import time
 from contextvars import ContextVar, Token
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 # How long a statement waits for another connection's lock when no request limits it (scripts,
@@ -56,7 +57,7 @@ def release(token: Token[Budget | None]) -> None:
     _budget.reset(token)
 
 
-def sqlite_begin(connection: Any, *, immediate: bool) -> None:
+def sqlite_begin(connection: Connection, *, immediate: bool) -> None:
     """BEGIN, or BEGIN IMMEDIATE waiting for the writer lock at most what the request has
     left (`WriterLockTimeout` when it runs out)."""
     budget = _budget.get()
@@ -74,7 +75,7 @@ def sqlite_begin(connection: Any, *, immediate: bool) -> None:
         raise
 
 
-def _busy_timeout(connection: Any, milliseconds: int) -> None:
+def _busy_timeout(connection: Connection, milliseconds: int) -> None:
     """Sets the connection's busy timeout unless it is so already: a write transaction sets
     what its request has left, anything else sets the default back."""
     info = connection.connection.info

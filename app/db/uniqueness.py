@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 
 from app.db import tables as t
 from app.db.errors import UniqueViolation
+from app.db.handle import Handle
 from app.db.reads import code_key_condition
 
 
@@ -79,13 +79,19 @@ COUPON_CODE_ASSIGNMENT_LIVE = _held("coupon_code")
 
 
 async def live_duplicate_exists(
-    db: Any, index: LiveUniqueIndex, values: Mapping[str, Any], *, exclude_id: int | None = None
+    db: Handle,
+    index: LiveUniqueIndex,
+    values: Mapping[str, object],
+    *,
+    exclude_id: int | None = None,
 ) -> bool:
     """Whether a live row other than `exclude_id` already has `values` under `index`."""
     table = index.table
     where = [table.c[name].is_not_distinct_from(values[name]) for name in index.columns]
     if index.by_code:
-        where.append(code_key_condition(table, values["code"]))
+        code = values["code"]
+        assert isinstance(code, str), "a code index is searched by a code string"
+        where.append(code_key_condition(table, code))
     if exclude_id is not None:
         where.append(table.c.id != exclude_id)
     statement = sa.select(table.c.id).where(table.c.deleted_at.is_(None), *where).limit(1)

@@ -13,14 +13,14 @@ which `int` reads as 12), so one record would have many spellings of its id.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeGuard
 
 MIN_RECORD_ID: Final = 1
 MAX_RECORD_ID: Final = 2**31 - 1
 _MAX_DIGITS: Final = len(str(MAX_RECORD_ID))
 
 
-def is_record_id(value: object) -> bool:
+def is_record_id(value: object) -> TypeGuard[int]:
     """Whether `value` is an int (not a bool) that a stored record can have as its id."""
     return (
         isinstance(value, int)

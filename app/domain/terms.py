@@ -29,7 +29,6 @@ _MAX_EXPIRES_IN: Mapping[ExpirationUnit, int] = MappingProxyType(
         ExpirationUnit.YEAR: 100,
     }
 )
-_EMPTY: Mapping = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -42,11 +41,11 @@ class Terms:
 
     kind: DiscountKind
     percentage: Decimal | None = None
-    amounts: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
-    minimum_spend: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
-    maximum_discount: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    amounts: Mapping[str, int] = field(default_factory=dict)
+    minimum_spend: Mapping[str, int] = field(default_factory=dict)
+    maximum_discount: Mapping[str, int] = field(default_factory=dict)
     apply_to_net_price: bool = False
-    eligible: Mapping[ItemCategory, frozenset[str]] = field(default_factory=lambda: _EMPTY)
+    eligible: Mapping[ItemCategory, frozenset[str]] = field(default_factory=dict)
     members_only: bool = False
     contacts_only: bool = False
     lead_booker_only: bool = False

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import overload
 
 
+@overload
+def _to_utc(value: datetime, name: str) -> datetime: ...
+@overload
+def _to_utc(value: datetime | None, name: str) -> datetime | None: ...
 def _to_utc(value: datetime | None, name: str) -> datetime | None:
     if value is None:
         return None

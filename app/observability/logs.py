@@ -14,8 +14,9 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 import orjson
 from pythonjsonlogger.core import RESERVED_ATTRS
@@ -60,11 +61,12 @@ class JsonFormatter(OrjsonFormatter):
 
 
 def request_record(
-    logger: logging.Logger, level: int, message: str, fields: dict[str, Any]
+    logger: logging.Logger, level: int, message: str, fields: Mapping[str, object]
 ) -> logging.LogRecord:
     """A record for `logger.handle`, without `logger.log`'s walk up the stack for the
     caller's file and line (a request line's place in the code says nothing)."""
-    record = logger.makeRecord(logger.name, level, "", 0, message, None, None)
+    # no arguments: `()`, as `logger.log` passes them
+    record = logger.makeRecord(logger.name, level, "", 0, message, (), None)
     record.fields = fields
     record.request_id = fields.get("request_id")
     return record

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 02:15:51.785795
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import app.db.column_types
@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 
-def _terms_columns() -> list[sa.Column]:
+def _terms_columns() -> list[sa.Column[object]]:
     """The Terms columns shared by coupon and discount_code (app.db.tables.TermsColumns)."""
     return [
         sa.Column(
