@@ -36,7 +36,7 @@ def described_enum(
             f"{name or cls.__name__}: values without a description {sorted(members - set(values))}"
             f", descriptions of no value {sorted(set(values) - members)}"
         )
-    registered = strawberry.enum(cls, name=name, description=description)
+    registered: Any = strawberry.enum(cls, name=name, description=description)
     for value in registered.__strawberry_definition__.values:
         value.description = values[value.name]
     return registered

@@ -132,7 +132,7 @@ def parse_uuid(value: object) -> uuid.UUID:
     return uuid.UUID(text)
 
 
-def _isoformat(value: Any) -> str:
+def _isoformat(value: date) -> str:  # datetime is a date
     return value.isoformat()
 
 
