@@ -175,6 +175,23 @@ def test_moving_the_baseline_without_a_changelog_line_fails_in_history(repo: Rep
     assert "commit " in result.stderr and "`Coupon.legacyCode`" in result.stderr
 
 
+def test_a_merged_branch_is_one_change(repo: Repo) -> None:
+    # The branch moves the baseline in one commit and declares it in the next; merged with a
+    # merge commit, the merge is the change that moved the baseline, and it declares it.
+    changed = without(RELEASED, REMOVE_LEGACY)
+    repo.git("checkout", "-q", "-b", "removal")
+    repo.write(schema=changed, baseline=changed)
+    repo.commit("remove legacyCode")
+    repo.write(changelog=declared("`Coupon.legacyCode`."))
+    repo.commit("declare it")
+    repo.git("checkout", "-q", "main")
+    repo.write(changelog=CHANGELOG.replace("Something unrelated.", "Something else."))
+    repo.commit("meanwhile on main")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "removal")
+    result = repo.check()
+    assert result.returncode == 0, result.stderr
+
+
 def test_a_line_already_in_the_changelog_does_not_declare(repo: Repo) -> None:
     # 0.1.0's entry names Coupon.notes; removing it needs a line of its own.
     changed = without(RELEASED, "  notes: String\n")
