@@ -17,17 +17,13 @@ from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_co
 from app.db.paging import Ordering, PageWants, Window, fetch_page
 from app.db.tenancy import scope_condition
 from app.graphql.batching import batched
+from app.graphql.enums import TrashedEnum
 from app.graphql.field_sources import ChildPages, declare
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
 from app.graphql.pagination import Connection, ordering_from, page_window, to_connection
 from app.graphql.rendering import rendered_node
 from app.graphql.trashed import effective_trashed, response_path
 from app.graphql.types.base import NODE_TYPES, build_for
-
-TrashedEnum = strawberry.enum(
-    Trashed,
-    description="Soft-deleted records: leave out (WITHOUT), include (WITH) or only them (ONLY).",
-)
 
 
 def selects(info: Any, *path: str) -> bool:

@@ -15,6 +15,7 @@ import strawberry
 from app.db.filters import Condition, FieldKind, ListSpec, Op
 from app.db.lists import ALL_LISTS
 from app.graphql import enums as _registered_enums  # noqa: F401  (enum types before use)
+from app.graphql.enums import described_enum
 from app.graphql.errors import BadInput
 from app.graphql.ids import decode_id
 from app.graphql.pagination import OrderDirection
@@ -134,9 +135,10 @@ def _filter_input(spec: ListSpec) -> type:
 
 
 def _order_input(spec: ListSpec) -> type:
-    fields = strawberry.enum(
+    fields = described_enum(
         enum.Enum(f"{spec.name}OrderField", {s.name: s.name for s in spec.sort_columns}),
         description=f"Fields {spec.name} lists can be ordered by (the id breaks ties).",
+        values={f.sort_column().name: f.description for f in spec.fields if f.sortable},
     )
     cls = type(
         f"{spec.name}Order",

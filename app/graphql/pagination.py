@@ -20,8 +20,8 @@ N = TypeVar("N")
 
 @strawberry.enum(description="Sort direction.")
 class OrderDirection(enum.Enum):
-    ASC = "ASC"
-    DESC = "DESC"
+    ASC = strawberry.enum_value("ASC", description="Smallest first (A to Z, oldest first).")
+    DESC = strawberry.enum_value("DESC", description="Largest first (Z to A, newest first).")
 
 
 @strawberry.type(description="Where a page sits in its list (Relay).")
@@ -43,7 +43,7 @@ class Connection(Generic[N]):
     edges: list[Edge[N]] = strawberry.field(description="The rows of this page with cursors.")
     nodes: list[N] = strawberry.field(description="The rows of this page.")
     page_info: PageInfo = strawberry.field(description="Position of this page.")
-    total_count: int | None = strawberry.field(
+    total_count: int = strawberry.field(
         description="How many rows match the filter, over all pages."
     )
 

@@ -68,7 +68,9 @@ def _by_id(type_name: str, node: Any, description: str) -> Any:
     async def by_id(
         roots: list[Any],
         info: strawberry.Info,
-        id: strawberry.ID,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The record's global id (Relay).")
+        ],
         trashed: Annotated[
             TrashedEnum, strawberry.argument(description=TRASHED_HELP)
         ] = Trashed.WITHOUT,  # type: ignore[valid-type]
@@ -86,7 +88,9 @@ class ReadQuery:
     async def node(
         self,
         info: strawberry.Info,
-        id: strawberry.ID,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The record's global id (Relay).")
+        ],
         trashed: Annotated[
             TrashedEnum, strawberry.argument(description=TRASHED_HELP)
         ] = Trashed.WITHOUT,  # type: ignore[valid-type]
@@ -110,9 +114,20 @@ class ReadQuery:
     async def discount_code(
         self,
         info: strawberry.Info,
-        id: strawberry.ID | None = None,
-        code: str | None = None,
-        site_id: strawberry.ID | None = None,
+        id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The discount code's global id; or code with siteId."),
+        ] = None,
+        code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The code as a customer types it (any letter case); with siteId."
+            ),
+        ] = None,
+        site_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The site whose code it is; with code."),
+        ] = None,
         trashed: Annotated[
             TrashedEnum, strawberry.argument(description=TRASHED_HELP)
         ] = Trashed.WITHOUT,  # type: ignore[valid-type]
@@ -164,13 +179,33 @@ class ReadQuery:
     async def coupon_codes(
         self,
         info: strawberry.Info,
-        code: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: CouponCodeFilter | None = None,  # type: ignore[valid-type]
-        order_by: CouponCodeOrder | None = None,  # type: ignore[valid-type]
+        code: Annotated[
+            str | None,
+            strawberry.argument(
+                description="One redemption code, matched exactly in any letter case."
+            ),
+        ] = None,
+        first: Annotated[
+            int | None,
+            strawberry.argument(description="Page size from the start (default 25, at most 1000)."),
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to start after.")
+        ] = None,
+        last: Annotated[
+            int | None, strawberry.argument(description="Page size from the end.")
+        ] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description="Cursor to end before.")
+        ] = None,
+        filter: Annotated[
+            CouponCodeFilter | None,
+            strawberry.argument(description="Conditions the records must meet."),
+        ] = None,  # type: ignore[valid-type]
+        order_by: Annotated[
+            CouponCodeOrder | None,
+            strawberry.argument(description="Sort order (default: by id, ascending)."),
+        ] = None,  # type: ignore[valid-type]
         trashed: Annotated[
             TrashedEnum, strawberry.argument(description=TRASHED_HELP)
         ] = Trashed.WITHOUT,  # type: ignore[valid-type]

@@ -132,13 +132,23 @@ def parse_uuid(value: object) -> uuid.UUID:
     return uuid.UUID(text)
 
 
-def _isoformat(value: Any) -> str:
+def _isoformat(value: date) -> str:  # datetime is a date
     return value.isoformat()
 
 
+# What `@specifiedBy` points to: the standard each wire form is a profile of. A generated
+# client reads it to pick a type (graphql-codegen's scalar map, ariadne-codegen's scalars).
+RFC3339_DATE_TIME = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
+RFC9562_UUID = "https://www.rfc-editor.org/rfc/rfc9562#section-4"
+XSD_DECIMAL = "https://www.w3.org/TR/xmlschema11-2/#decimal"
+
 DATE_SCALAR = strawberry.scalar(
     name="Date",
-    description="A calendar date, ISO 8601: YYYY-MM-DD (ASCII digits).",
+    description=(
+        "A calendar date, ISO 8601 / RFC 3339 full-date: YYYY-MM-DD (ASCII digits), e.g."
+        ' "2030-05-31". Answered in the same form.'
+    ),
+    specified_by_url=RFC3339_DATE_TIME,
     serialize=_isoformat,
     parse_value=parse_date,
 )
@@ -148,7 +158,10 @@ DATETIME_SCALAR = strawberry.scalar(
         "An instant, RFC 3339: YYYY-MM-DDTHH:MM[:SS[.fraction]] then Z or +HH:MM (ASCII"
         " digits; seconds may be left out, fractions beyond microseconds are cut). Each field"
         " says whether it takes a date-time without an offset and what it means there."
+        ' Answered with an offset and microseconds when not zero, e.g. "2030-05-31T22:59:59.999999'
+        '+00:00" (instants are stored in UTC).'
     ),
+    specified_by_url=RFC3339_DATE_TIME,
     serialize=_isoformat,
     parse_value=parse_datetime,
 )
@@ -158,7 +171,9 @@ DATE_OR_DATETIME_SCALAR = strawberry.scalar(
         "A window bound: a date (YYYY-MM-DD) means the site's local day (a start bound its first"
         " instant, an end bound its last), an RFC 3339 date-time with an offset is that instant,"
         " and one without an offset is the site's local wall time. ASCII digits only."
+        " Answered as the Date or DateTime form it holds."
     ),
+    specified_by_url=RFC3339_DATE_TIME,
     serialize=_isoformat,
     parse_value=parse_date_or_datetime,
 )
@@ -167,13 +182,20 @@ DECIMAL_SCALAR = strawberry.scalar(
     description=(
         "A decimal number as a string (or a JSON number): an optional minus, ASCII digits,"
         ' optionally a point and more digits, e.g. "12.5". No exponent, no other digits.'
+        ' Answered as a string in the same form (percentages with two decimals, "12.50"): read it'
+        " as a decimal, not a binary float, to keep its digits."
     ),
+    specified_by_url=XSD_DECIMAL,
     serialize=str,
     parse_value=parse_decimal,
 )
 UUID_SCALAR = strawberry.scalar(
     name="UUID",
-    description="A UUID in its canonical text form (8-4-4-4-12 hexadecimal digits).",
+    description=(
+        "A UUID (RFC 9562) in its canonical text form, 8-4-4-4-12 hexadecimal digits, e.g."
+        ' "6ba7b810-9dad-11d1-80b4-00c04fd430c8". Answered in lower case.'
+    ),
+    specified_by_url=RFC9562_UUID,
     serialize=str,
     parse_value=parse_uuid,
 )

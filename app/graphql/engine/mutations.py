@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.engine import Row
@@ -67,7 +67,16 @@ class EngineMutation:
         "refusal is valid false with a reason, not an error. Needs CouponCode- or "
         "DiscountCode-Redeem on the site."
     )
-    async def redeem_code(self, info: strawberry.Info, input: RedeemCodeInput) -> RedeemCodePayload:
+    async def redeem_code(
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            RedeemCodeInput,
+            strawberry.argument(
+                description="The code, the site, the basket and the idempotency key."
+            ),
+        ],
+    ) -> RedeemCodePayload:
         context = info.context
         context.access.require_authenticated()
 
@@ -142,7 +151,11 @@ class EngineMutation:
         "of nothing is."
     )
     async def void_redemption(
-        self, info: strawberry.Info, id: strawberry.ID
+        self,
+        info: strawberry.Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The redemption's global id.")
+        ],
     ) -> VoidRedemptionPayload:
         context = info.context
         access = context.access

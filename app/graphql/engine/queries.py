@@ -7,6 +7,8 @@ every problem under `extensions.problems`); the mutations report the same proble
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.auth.roles import Action
@@ -37,7 +39,14 @@ class EngineQuery:
         "or -Read on the site; answers with the enumeration-safe view to callers who may only "
         "redeem (see CodeCheck.reason). Failed guesses are rate limited per caller."
     )
-    async def validate_code(self, info: strawberry.Info, input: ValidateCodeInput) -> CodeCheck:
+    async def validate_code(
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            ValidateCodeInput,
+            strawberry.argument(description="The code, the site, the basket and who asks."),
+        ],
+    ) -> CodeCheck:
         context = info.context
         context.access.require_authenticated()
         try:
@@ -74,11 +83,29 @@ class EngineQuery:
     async def code_usage_stats(
         self,
         info: strawberry.Info,
-        code: str,
-        booking_date: DateOrDateTime,
-        site_id: strawberry.ID,
-        offering_id: str | None = None,
-        coupon_id: strawberry.ID | None = None,
+        code: Annotated[
+            str,
+            strawberry.argument(description="The code as a customer types it (any letter case)."),
+        ],
+        booking_date: Annotated[
+            DateOrDateTime,
+            strawberry.argument(description="A day or instant in the usage period to report on."),
+        ],
+        site_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The site the code is used at.")
+        ],
+        offering_id: Annotated[
+            str | None,
+            strawberry.argument(
+                description="An item id: null is answered when the code does not apply to it."
+            ),
+        ] = None,
+        coupon_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The coupon, when the same code is live in two coupons."
+            ),
+        ] = None,
     ) -> CodeUsageStats | None:
         context = info.context
         context.access.require_authenticated()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -99,7 +99,14 @@ class AssignmentMutation:
         description="Gives a code to a customer (needs Assignment-Create on the code's site); "
         "a customer holds a code at most once (ALREADY_ASSIGNED)."
     )
-    async def assign_code(self, info: strawberry.Info, input: AssignCodeInput) -> AssignCodePayload:  # type: ignore[valid-type]
+    async def assign_code(
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            AssignCodeInput,
+            strawberry.argument(description="The customer, the code and the assignment's window."),
+        ],
+    ) -> AssignCodePayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, _IDS)
@@ -112,7 +119,12 @@ class AssignmentMutation:
         description="Changes the fields given of an assignment (needs Assignment-Edit)."
     )
     async def update_assignment(
-        self, info: strawberry.Info, input: UpdateAssignmentInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            UpdateAssignmentInput,
+            strawberry.argument(description="The assignment and the fields to change."),
+        ],
     ) -> UpdateAssignmentPayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)

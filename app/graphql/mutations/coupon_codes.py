@@ -101,7 +101,11 @@ class CouponCodeMutation:
         "already live under the coupon, in any letter case, is CODE_TAKEN."
     )
     async def create_coupon_code(
-        self, info: strawberry.Info, input: CreateCouponCodeInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            CreateCouponCodeInput, strawberry.argument(description="The coupon code to create.")
+        ],
     ) -> CreateCouponCodePayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)
@@ -118,7 +122,12 @@ class CouponCodeMutation:
         description="Changes the fields given of a coupon code (needs CouponCode-Edit)."
     )
     async def update_coupon_code(
-        self, info: strawberry.Info, input: UpdateCouponCodeInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            UpdateCouponCodeInput,
+            strawberry.argument(description="The coupon code and the fields to change."),
+        ],
     ) -> UpdateCouponCodePayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -49,7 +49,11 @@ UpdateCouponPayload = payload_type("UpdateCouponPayload", "coupon", Coupon, "The
 class CouponMutation:
     @strawberry.mutation(description="Creates a coupon (needs Coupon-Create on its site).")
     async def create_coupon(
-        self, info: strawberry.Info, input: CreateCouponInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            CreateCouponInput, strawberry.argument(description="The coupon to create.")
+        ],
     ) -> CreateCouponPayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)
@@ -67,7 +71,12 @@ class CouponMutation:
 
     @strawberry.mutation(description="Changes the fields given of a coupon (needs Coupon-Edit).")
     async def update_coupon(
-        self, info: strawberry.Info, input: UpdateCouponInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            UpdateCouponInput,
+            strawberry.argument(description="The coupon and the fields to change."),
+        ],
     ) -> UpdateCouponPayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -85,7 +85,11 @@ UpdateSitePayload = payload_type("UpdateSitePayload", "site", Site, "The site ch
 class DirectoryMutation:
     @strawberry.mutation(description="Creates an organisation (administrators only).")
     async def create_organisation(
-        self, info: strawberry.Info, input: CreateOrganisationInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            CreateOrganisationInput, strawberry.argument(description="The organisation to create.")
+        ],
     ) -> CreateOrganisationPayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             return await organisations.create_organisation(session, actor, given(input))
@@ -97,7 +101,12 @@ class DirectoryMutation:
         description="Changes the fields given of an organisation (administrators)."
     )
     async def update_organisation(
-        self, info: strawberry.Info, input: UpdateOrganisationInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            UpdateOrganisationInput,
+            strawberry.argument(description="The organisation and the fields to change."),
+        ],
     ) -> UpdateOrganisationPayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)
@@ -113,7 +122,11 @@ class DirectoryMutation:
         description="Creates a site (needs Site-Create on the organisation): currency checked "
         "against ISO 4217, time zone against the IANA database."
     )
-    async def create_site(self, info: strawberry.Info, input: CreateSiteInput) -> CreateSitePayload:  # type: ignore[valid-type]
+    async def create_site(
+        self,
+        info: strawberry.Info,
+        input: Annotated[CreateSiteInput, strawberry.argument(description="The site to create.")],
+    ) -> CreateSitePayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, {"organisation_id": "Organisation"})
@@ -126,7 +139,13 @@ class DirectoryMutation:
         return CreateSitePayload(site=built(Site, row), user_errors=errors)
 
     @strawberry.mutation(description="Changes the fields given of a site (needs Site-Edit).")
-    async def update_site(self, info: strawberry.Info, input: UpdateSiteInput) -> UpdateSitePayload:  # type: ignore[valid-type]
+    async def update_site(
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            UpdateSiteInput, strawberry.argument(description="The site and the fields to change.")
+        ],
+    ) -> UpdateSitePayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Site", ("input", "id"))
@@ -215,7 +234,11 @@ class CustomerMutation:
         "its sites)."
     )
     async def create_customer(
-        self, info: strawberry.Info, input: CreateCustomerInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            CreateCustomerInput, strawberry.argument(description="The customer to create.")
+        ],
     ) -> CreateCustomerPayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)
@@ -230,7 +253,12 @@ class CustomerMutation:
 
     @strawberry.mutation(description="Changes the fields given of a customer (Customer-Edit).")
     async def update_customer(
-        self, info: strawberry.Info, input: UpdateCustomerInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            UpdateCustomerInput,
+            strawberry.argument(description="The customer and the fields to change."),
+        ],
     ) -> UpdateCustomerPayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)
@@ -251,8 +279,14 @@ class CustomerMutation:
     async def upsert_customers(
         self,
         info: strawberry.Info,
-        organisation_id: strawberry.ID,
-        customers: list[CustomerFieldsInput],
+        organisation_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The organisation whose directory the rows update."),
+        ],
+        customers: Annotated[
+            list[CustomerFieldsInput],
+            strawberry.argument(description="Up to 1,000 customers, keyed by externalId."),
+        ],
     ) -> UpsertCustomersPayload:
         rows = [given(row) for row in customers]
 

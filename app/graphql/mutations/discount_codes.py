@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -61,7 +61,11 @@ class DiscountCodeMutation:
         "already live on the site, in any letter case, is CODE_TAKEN."
     )
     async def create_discount_code(
-        self, info: strawberry.Info, input: CreateDiscountCodeInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            CreateDiscountCodeInput, strawberry.argument(description="The discount code to create.")
+        ],
     ) -> CreateDiscountCodePayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)
@@ -81,7 +85,12 @@ class DiscountCodeMutation:
         description="Changes the fields given of a discount code (needs DiscountCode-Edit)."
     )
     async def update_discount_code(
-        self, info: strawberry.Info, input: UpdateDiscountCodeInput
+        self,
+        info: strawberry.Info,
+        input: Annotated[
+            UpdateDiscountCodeInput,
+            strawberry.argument(description="The discount code and the fields to change."),
+        ],
     ) -> UpdateDiscountCodePayload:  # type: ignore[valid-type]
         async def work(session: Any, actor: Any) -> Any:
             fields = given(input)

@@ -9,14 +9,11 @@ import strawberry
 
 from app.db.session import RequestDatabase
 from app.db.time_budget import WriterLockTimeout
+from app.graphql.enums import UserErrorCode
 from app.graphql.errors import TIMEOUT, ExpectedError
-from app.services.problems import ProblemCode, Problems
+from app.services.problems import Problems
 
 T = TypeVar("T")
-
-UserErrorCode = strawberry.enum(
-    ProblemCode, name="UserErrorCode", description="What is wrong with the input."
-)
 
 
 @strawberry.type(description="A problem with the input; nothing was written.")
