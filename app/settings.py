@@ -122,6 +122,12 @@ class Settings(BaseSettings):
     tracing: bool = False
     readiness_timeout_seconds: PositiveFloat = 2.0
 
+    # Persisted queries (app.http.persisted_queries): the characters of documents each process
+    # keeps for Automatic Persisted Queries (0 turns them off); and a trusted documents
+    # manifest (scripts/persisted-manifest), which when set is all that runs (production).
+    persisted_query_cache_bytes: int = Field(default=5_000_000, ge=0)
+    trusted_documents: Path | None = None
+
     # Where limits shared by every server process are counted (app.http.shared_rate_limit):
     # `redis://host:6379/0` (rediss:// for TLS). Unset: each process counts on its own.
     redis_url: str | None = None

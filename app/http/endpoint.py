@@ -2,9 +2,11 @@
 
 One request, in order: GraphiQL for a browser's plain GET (when enabled); the response media
 type from `Accept` (406 if none fits); the one Authorization header and the request parameters
-(`http_params`: 400, 413, 415); execution under the time limit (`request_timeout_seconds`),
-mutations refused over GET (405); errors masked (`masking`); the status code from the outcome
-and the media type (`responses`, where the whole policy is written down).
+(`http_params`: 400, 413, 415); the document, sent or named by its hash (`persisted_queries`:
+automatic persisted queries, or only the trusted documents); execution under the time limit
+(`request_timeout_seconds`), mutations refused over GET (405); errors masked (`masking`); the
+status code from the outcome and the media type (`responses`, where the whole policy is
+written down).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from app.http.negotiation import (
     response_media_type,
     wants_html,
 )
+from app.http.persisted_queries import PersistedQueryError, persisted_queries_for
 from app.http.request_id import request_id_of
 from app.http.responses import Outcome, graphql_response, refused_response
 from app.observability.metrics import GRAPHQL_ERRORS, operation_label
@@ -69,6 +72,7 @@ class GraphQLEndpoint:
         self.graphiql = bool(settings.graphiql)
         # The time limit (`asyncio.timeout`'s behaviour, one timer for all requests).
         self.deadlines = RequestDeadlines(settings.request_timeout_seconds)
+        self.persisted = persisted_queries_for(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.respond(Request(scope, receive))
@@ -93,12 +97,15 @@ class GraphQLEndpoint:
         try:
             authorization = authorization_of(request)
             params = await read_params(request, max_body_bytes=self.settings.max_body_bytes)
-            request.scope["state"]["operation"] = operation_label(
-                params.operation_name, params.query
-            )
-            outcome = await self.execute(request, params, authorization, request_id)
+            query = self.persisted.document(params.query, params.extensions)
+            request.scope["state"]["operation"] = operation_label(params.operation_name, query)
+            outcome = await self.execute(request, params, query, authorization, request_id)
+            if outcome.executed:
+                self.persisted.ran(query, params.extensions)
         except Refused as refused:
             return self._refused(request, refused, media_type)
+        except PersistedQueryError as error:
+            outcome = _request_error(error.message, code=error.code)
         except Exception as error:
             outcome = Outcome(errors=[masked_error(error, request_id)], executed=False)
         if outcome.errors:
@@ -120,18 +127,24 @@ class GraphQLEndpoint:
             self.graphiql
             and request.method != "POST"
             and "query" not in request.query_params
+            and "extensions" not in request.query_params
             and wants_html(accept)
         )
 
     async def execute(
-        self, request: Request, params: GraphQLParams, authorization: str | None, request_id: str
+        self,
+        request: Request,
+        params: GraphQLParams,
+        query: str,
+        authorization: str | None,
+        request_id: str,
     ) -> Outcome:
         context = self.context_for(request, authorization)
         timeout = self.settings.request_timeout_seconds
         try:
             async with self.deadlines():
                 result = await self.schema.execute(
-                    params.query,
+                    query,
                     variable_values=params.variables,
                     context_value=context,
                     operation_name=params.operation_name,

@@ -39,7 +39,8 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class GraphQLParams:
-    query: str
+    # None: the document is named by `extensions.persistedQuery` (app.http.persisted_queries).
+    query: str | None
     operation_name: str | None = None
     variables: dict[str, Any] | None = None
     extensions: dict[str, Any] | None = None
@@ -151,7 +152,14 @@ def _decode_json(text: str | bytes, problem: str) -> Any:
 
 def _params(data: dict[str, Any]) -> GraphQLParams:
     query = data.get("query")
-    if not isinstance(query, str):
+    extensions = data.get("extensions")
+    # A persisted query may be named by its hash alone (app.http.persisted_queries).
+    by_hash = (
+        query is None
+        and isinstance(extensions, dict)
+        and extensions.get("persistedQuery") is not None
+    )
+    if not isinstance(query, str) and not by_hash:
         raise Refused(400, "query: a GraphQL document (a string) is required.")
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
@@ -163,5 +171,5 @@ def _params(data: dict[str, Any]) -> GraphQLParams:
         query=query,
         operation_name=operation_name,
         variables=data.get("variables"),
-        extensions=data.get("extensions"),
+        extensions=extensions,
     )

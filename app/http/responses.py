@@ -9,6 +9,8 @@ Status codes, for `application/graphql-response+json` (the GraphQL-over-HTTP spe
 | ... every error `FORBIDDEN` | 403 | absent |
 | ... every error `RATE_LIMITED` | 429 + `Retry-After` | absent |
 | parse, validation, query limits, unknown operation, variable coercion | 400 | absent |
+| persisted query: hash unknown (`PERSISTED_QUERY_NOT_FOUND`) | 404 | absent |
+| persisted query: not in the trusted documents (`PERSISTED_QUERY_NOT_IN_LIST`) | 403 | absent |
 | time limit reached | 504 (`TIMEOUT`) | absent |
 | unexpected failure before execution | 500 (`INTERNAL_SERVER_ERROR`) | absent |
 | nothing answered, every error `SERVICE_UNAVAILABLE` (the database unreachable) | 503 + `Retry-After` | absent |
@@ -41,7 +43,11 @@ from app.graphql.errors import TIMEOUT
 from app.http.http_params import Refused
 from app.http.masking import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE
 from app.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON
+from app.http.persisted_queries import PERSISTED_QUERY_NOT_FOUND, PERSISTED_QUERY_NOT_IN_LIST
 
+# Persisted queries (app.http.persisted_queries), as Apollo Server and Apollo Router answer
+# them: a 404 rather than a 400, on which older Apollo clients stop sending hashes at all.
+PERSISTED_QUERY_STATUSES = {PERSISTED_QUERY_NOT_FOUND: 404, PERSISTED_QUERY_NOT_IN_LIST: 403}
 REFUSAL_STATUSES = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429, TIMEOUT: 504}
 
 
@@ -138,6 +144,8 @@ def _request_error_status(errors: list[dict[str, Any]]) -> int:
         return 500
     if TIMEOUT in codes:
         return 504
+    if len(codes) == 1 and (persisted := PERSISTED_QUERY_STATUSES.get(next(iter(codes)))):
+        return persisted
     return 400
 
 
