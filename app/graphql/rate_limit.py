@@ -40,7 +40,7 @@ class RateLimited(ExpectedError):
 
 
 class FailedAttempts(Protocol):
-    """What `GuessBrake` (app.graphql.engine.rights) asks of a limiter."""
+    """What `GuessBrake` (app.graphql.checkout.rights) asks of a limiter."""
 
     max_failures: int
 

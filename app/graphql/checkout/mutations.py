@@ -8,9 +8,9 @@ import strawberry
 from sqlalchemy.engine import Row
 
 from app.auth.roles import Action
-from app.graphql.engine.inputs import RedeemCodeInput, to_request
-from app.graphql.engine.rights import GuessBrake, site_rights
-from app.graphql.engine.types import (
+from app.graphql.checkout.inputs import RedeemCodeInput, to_request
+from app.graphql.checkout.rights import GuessBrake, site_rights
+from app.graphql.checkout.types import (
     LineDiscount,
     RedeemCodePayload,
     VoidRedemptionPayload,

@@ -11,9 +11,9 @@ import strawberry
 
 from app.auth.roles import Action
 from app.domain.enums import Reason
-from app.graphql.engine.inputs import ValidateCodeInput, to_request
-from app.graphql.engine.rights import GuessBrake, site_rights
-from app.graphql.engine.types import CodeCheck, CodeDetails, CodeUsageStats, line_discounts
+from app.graphql.checkout.inputs import ValidateCodeInput, to_request
+from app.graphql.checkout.rights import GuessBrake, site_rights
+from app.graphql.checkout.types import CodeCheck, CodeDetails, CodeUsageStats, line_discounts
 from app.graphql.errors import BadInput, ExpectedError
 from app.graphql.ids import decode_id
 from app.graphql.scalars import DateOrDateTime
