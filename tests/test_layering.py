@@ -37,8 +37,6 @@ GRAPHQL_TYPE_ONLY = {
     "app.graphql.loaders": "annotates loaders' tables and the clauses app.db builds, and rows",
     "app.graphql.types.base": "Row: what the row builders turn into API objects",
     "app.graphql.types.money": "Row: Terms.from_row builds the API's Terms from a row",
-    "app.graphql.checkout.mutations": "Row: the redemption and site the callbacks are given",
-    "app.graphql.checkout.rights": "Row: the site whose rights are computed",
     "app.graphql.http": "AsyncEngine: the engine the endpoint is created with",
     "app.graphql.mutations.support": "AsyncSession: what a use case's transaction runs on",
 }

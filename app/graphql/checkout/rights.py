@@ -1,21 +1,11 @@
-"""Who may ask the engine what, at a site, and the two views of its answers.
-
-A caller's rights at a site are the code types (CouponCode, DiscountCode) they may read and
-those they may redeem there. Codes of a type the caller may neither read nor redeem (or, for
-redeemCode, not redeem) are never searched for, so such a code answers exactly like a code
-that does not exist. Among the codes that are searched, a caller who may read the code's type
-gets the full answer (every reason, the code's details); one who may only redeem it gets the
-enumeration-safe view: `public_reason` (deleted, disabled, not yet valid, someone else's or
-ambiguous are all NOT_FOUND) and no details. A caller with no right on either type at the
-site is refused outright (FORBIDDEN), before any code is looked up.
-"""
+"""The caller's rights as the engine's use cases take them (app.services.code_rights), the
+brake on guessing codes, and the engine's refusals as GraphQL errors."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Iterator
 from typing import Any
-
-from sqlalchemy.engine import Row
 
 from app.auth.roles import Action
 from app.domain.enums import Reason
@@ -24,60 +14,33 @@ from app.graphql.access import Access
 from app.graphql.errors import Forbidden
 from app.graphql.rate_limit import FailedAttempts, RateLimited, caller_key
 from app.observability.metrics import RATE_LIMITED
-from app.services.engine_facts import CODE_TYPES, CodeSearch
+from app.services.code_rights import CodeRights, SiteRights
+from app.services.engine_facts import CODE_TYPES
+from app.services.problems import NotPermitted, TooManyGuesses
 
 
-@dataclass(frozen=True)
-class SiteRights:
-    readable: frozenset[str]
-    redeemable: frozenset[str]
-
-    @property
-    def usable(self) -> frozenset[str]:
-        return self.readable | self.redeemable
-
-    def reason_for(
-        self, reason: Reason | None, type_name: str | None, searched: frozenset[str]
-    ) -> Reason | None:
-        """`reason` as this caller may see it. Without a code (NOT_FOUND, AMBIGUOUS_CODE) the
-        full reason needs read rights on every type searched."""
-        if reason is None or self.may_read(type_name, searched):
-            return reason
-        return public_reason(reason)
-
-    def may_read(self, type_name: str | None, searched: frozenset[str]) -> bool:
-        if type_name is None:
-            return searched <= self.readable
-        return type_name in self.readable
-
-    def search(self, types: frozenset[str]) -> CodeSearch:
-        """The search for `types`: even (one cost whatever is found) unless the caller may
-        read every one of them, and so gets every answer in full anyway."""
-        return CodeSearch(types, even=not self.may_read(None, types))
+def code_rights(access: Access) -> CodeRights:
+    """Where the caller holds each role the engine asks about, from their token."""
+    return CodeRights(
+        read={name: access.scope(name, Action.READ) for name in CODE_TYPES},
+        redeem={name: access.scope(name, Action.REDEEM) for name in CODE_TYPES},
+        date=access.scope("Redemption", Action.CREATE),
+        void=access.scope("Redemption", Action.EDIT),
+        read_redemptions=access.scope("Redemption", Action.READ),
+    )
 
 
-def _roles(actions: tuple[Action, ...]) -> list[str]:
-    return [f"{type_name}-{action.value}" for action in actions for type_name in CODE_TYPES]
-
-
-def site_rights(access: Access, site: Row[Any], *actions: Action) -> SiteRights:
-    """The caller's rights at `site`; FORBIDDEN unless they hold one of `actions` on a code
-    type there."""
-
-    def holding(action: Action) -> frozenset[str]:
-        return frozenset(
-            type_name
-            for type_name in CODE_TYPES
-            if access.scope(type_name, action).covers(site.id, site.organisation_id)
-        )
-
-    rights = SiteRights(readable=holding(Action.READ), redeemable=holding(Action.REDEEM))
-    held = {Action.READ: rights.readable, Action.REDEEM: rights.redeemable}
-    if not any(held[action] for action in actions):
-        roles = _roles(actions)
-        message = f"one of the roles {', '.join(roles)} is required on this site"
-        raise Forbidden(message, roles=roles)
-    return rights
+@contextlib.contextmanager
+def refusals() -> Iterator[None]:
+    """The engine's refusals of a whole request as the API's errors: FORBIDDEN for a caller
+    without the role, RATE_LIMITED for one who has failed too many lookups."""
+    try:
+        yield
+    except NotPermitted as refused:
+        raise Forbidden(str(refused), roles=refused.roles) from None
+    except TooManyGuesses as braked:
+        RATE_LIMITED.inc()
+        raise RateLimited(braked.retry_after) from None
 
 
 class GuessBrake:
@@ -88,41 +51,34 @@ class GuessBrake:
     which would count a busy checkout's honest customers against it.
 
     Asking the limiter may be a Redis round trip (app.graphql.shared_rate_limit): redeemCode
-    `consult()`s it before its transaction, which then `guard(rights)`s with what was fetched
-    once the site is read; validateCode knows the rights first (`ensure_allowed`) and asks
-    only for guarded callers."""
+    asks it (`retry_after`) before its transaction and hands the answer to the use case, which
+    applies it once it knows the caller's rights at the site; validateCode knows the rights
+    first (`ensure_allowed`) and asks only for guarded callers."""
 
     def __init__(self, info: Any) -> None:
         request = info.context.request
         state = getattr(getattr(request, "app", None), "state", None)
         self.limiter: FailedAttempts | None = getattr(state, "failed_code_attempts", None)
         self.key = caller_key(info.context.principal, request)
-        self.guarded = False
-        self._wait: float | None = None
 
-    async def consult(self) -> None:
-        if self.limiter is not None:
-            self._wait = await self.limiter.check(self.key)
-
-    def guard(self, rights: SiteRights) -> None:
-        """Raise `RateLimited` when the caller is guarded at this site and must wait."""
-        self.guarded = self._guards(rights)
-        if self.guarded and self._wait is not None:
-            RATE_LIMITED.inc()
-            raise RateLimited(self._wait)
+    async def retry_after(self) -> float | None:
+        """Seconds until the caller may fail another lookup; None when they may now."""
+        return None if self.limiter is None else await self.limiter.check(self.key)
 
     async def ensure_allowed(self, rights: SiteRights) -> None:
+        """`TooManyGuesses` when the caller is guarded at this site and must wait."""
         if self._guards(rights):
-            await self.consult()
-        self.guard(rights)
+            wait = await self.retry_after()
+            if wait is not None:
+                raise TooManyGuesses(wait)
 
     def _guards(self, rights: SiteRights) -> bool:
-        return self.limiter is not None and not set(CODE_TYPES) <= rights.readable
+        return self.limiter is not None and not rights.reads_every_type
 
-    async def record(self, reason: Reason | None) -> None:
+    async def record(self, rights: SiteRights, reason: Reason | None) -> None:
         if (
-            self.guarded
-            and self.limiter is not None
+            self.limiter is not None
+            and self._guards(rights)
             and reason is not None
             and public_reason(reason) is Reason.NOT_FOUND
         ):
