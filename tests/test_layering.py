@@ -38,7 +38,6 @@ GRAPHQL_TYPE_ONLY = {
     "app.graphql.types.base": "Row: what the row builders turn into API objects",
     "app.graphql.types.money": "Row: Terms.from_row builds the API's Terms from a row",
     "app.graphql.http": "AsyncEngine: the engine the endpoint is created with",
-    "app.graphql.mutations.support": "AsyncSession: what a use case's transaction runs on",
 }
 SQLALCHEMY_TYPES = frozenset({
     "Row", "Table", "Column", "ColumnElement", "AsyncEngine", "AsyncSession", "AsyncConnection",

@@ -52,7 +52,7 @@ from app.services.engine_facts import (
 from app.services.engine_request import CodeRequest
 from app.services.handles import Record, Session, Sessions
 from app.services.problems import NotPermitted, ProblemCode, Problems, TooManyGuesses, problem
-from app.services.records import in_transaction
+from app.services.records import transaction
 
 
 @dataclass(frozen=True)
@@ -230,22 +230,16 @@ async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -
     key = request.idempotency_key
     assert key is not None, "build_request(redeeming=True) requires the key"
     rights = SiteRights(frozenset(), frozenset())
-
-    async def attempt(session: Session) -> Redeemed:
-        nonlocal rights
-        site = await find_site(session, request.site_id)
-        rights = redeemer.rights_at(site)
-        _check_dated(request, site, redeemer.rights)
-        search = rights.search(rights.redeemable)
-        return await _redeem(session, site, request, search, redeemer.by, rights)
-
-    async def replay(session: Session) -> Record | None:
-        return await ledger.redemption_by_key(session, request.site_id, key)
-
     try:
-        return await in_transaction(sessions, attempt)
+        async with transaction(sessions) as session:
+            site = await find_site(session, request.site_id)
+            rights = redeemer.rights_at(site)
+            _check_dated(request, site, redeemer.rights)
+            search = rights.search(rights.redeemable)
+            return await _redeem(session, site, request, search, redeemer.by, rights)
     except UniqueViolation:
-        existing = await in_transaction(sessions, replay)
+        async with transaction(sessions) as session:
+            existing = await ledger.redemption_by_key(session, request.site_id, key)
         if existing is None:
             raise
         return _replay(existing, request, rights)
@@ -263,7 +257,7 @@ async def void(sessions: Sessions, redemption_id: int, rights: CodeRights, by: s
     anyone else it is NOT_FOUND, as an id of nothing is, since the role would tell the kind
     of code it was for (and that it exists)."""
 
-    async def work(session: Session) -> Record:
+    async with transaction(sessions) as session:
         row = await ledger.row_by_id(session, t.REDEMPTION, redemption_id)
         if row is None:
             raise missing_redemption()
@@ -300,8 +294,6 @@ async def void(sessions: Sessions, redemption_id: int, rights: CodeRights, by: s
         use = usage_counters.use_of(row, owner.usage_period, site.time_zone)
         await usage_counters.move(session, [use], -1)
         return voided
-
-    return await in_transaction(sessions, work)
 
 
 @dataclass(frozen=True)

@@ -87,8 +87,8 @@ class DirectoryMutation:
     async def create_organisation(
         self, info: strawberry.Info, input: CreateOrganisationInput
     ) -> CreateOrganisationPayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
-            return await organisations.create_organisation(session, actor, given(input))
+        async def work(sessions: Any, actor: Any) -> Any:
+            return await organisations.create_organisation(sessions, actor, given(input))
 
         row, errors = await write(info, "Organisation", Action.CREATE, work)
         return CreateOrganisationPayload(organisation=built(Organisation, row), user_errors=errors)
@@ -99,11 +99,11 @@ class DirectoryMutation:
     async def update_organisation(
         self, info: strawberry.Info, input: UpdateOrganisationInput
     ) -> UpdateOrganisationPayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Organisation", ("input", "id"))
             return await organisations.update_organisation(
-                session, actor, db_id=db_id, fields=fields
+                sessions, actor, db_id=db_id, fields=fields
             )
 
         row, errors = await write(info, "Organisation", Action.EDIT, work)
@@ -114,12 +114,12 @@ class DirectoryMutation:
         "against ISO 4217, time zone against the IANA database."
     )
     async def create_site(self, info: strawberry.Info, input: CreateSiteInput) -> CreateSitePayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, {"organisation_id": "Organisation"})
             organisation_id = fields.pop("organisation_id")
             return await sites.create_site(
-                session, actor, organisation_id=organisation_id, fields=fields
+                sessions, actor, organisation_id=organisation_id, fields=fields
             )
 
         row, errors = await write(info, "Site", Action.CREATE, work)
@@ -127,10 +127,10 @@ class DirectoryMutation:
 
     @strawberry.mutation(description="Changes the fields given of a site (needs Site-Edit).")
     async def update_site(self, info: strawberry.Info, input: UpdateSiteInput) -> UpdateSitePayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Site", ("input", "id"))
-            return await sites.update_site(session, actor, db_id=db_id, fields=fields)
+            return await sites.update_site(sessions, actor, db_id=db_id, fields=fields)
 
         row, errors = await write(info, "Site", Action.EDIT, work)
         return UpdateSitePayload(site=built(Site, row), user_errors=errors)
@@ -217,12 +217,12 @@ class CustomerMutation:
     async def create_customer(
         self, info: strawberry.Info, input: CreateCustomerInput
     ) -> CreateCustomerPayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, {"organisation_id": "Organisation"})
             organisation_id = fields.pop("organisation_id")
             return await customers_service.create_customer(
-                session, actor, organisation_id=organisation_id, fields=fields
+                sessions, actor, organisation_id=organisation_id, fields=fields
             )
 
         row, errors = await write(info, "Customer", Action.CREATE, work)
@@ -232,11 +232,11 @@ class CustomerMutation:
     async def update_customer(
         self, info: strawberry.Info, input: UpdateCustomerInput
     ) -> UpdateCustomerPayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Customer", ("input", "id"))
             return await customers_service.update_customer(
-                session, actor, db_id=db_id, fields=fields
+                sessions, actor, db_id=db_id, fields=fields
             )
 
         row, errors = await write(info, "Customer", Action.EDIT, work)
@@ -256,10 +256,10 @@ class CustomerMutation:
     ) -> UpsertCustomersPayload:
         rows = [given(row) for row in customers]
 
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             db_id = record_id(organisation_id, "Organisation", ("organisationId",))
             return await customers_service.upsert_customers(
-                session, actor, organisation_id=db_id, rows=rows
+                sessions, actor, organisation_id=db_id, rows=rows
             )
 
         done, errors = await write(info, "Customer", Action.CREATE, work)
