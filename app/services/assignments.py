@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.auth.roles import Action
-from app.db.tables import utcnow
+from app.clock import utcnow
 from app.domain.calendar import relative_expiry
 from app.services.actor import Actor
 from app.services.handles import Record, Session, Sessions

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.clock import utcnow
 from app.db import codes as stored
-from app.db.tables import utcnow
 from app.domain.codes import (
     MAX_CODE_LENGTH,
     MAX_GENERATED_COUNT,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.auth.roles import Action
-from app.db.tables import utcnow
+from app.clock import utcnow
 from app.domain.codes import generate_codes
 from app.domain.enums import CodeCharset
 from app.services.actor import Actor

@@ -19,9 +19,9 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from app.auth.roles import Action
+from app.clock import utcnow
 from app.db import customers as stored
 from app.db.records import site_ids_of
-from app.db.tables import utcnow
 from app.domain.enums import CustomerKind
 from app.services.actor import Actor
 from app.services.handles import Record, Session, Sessions

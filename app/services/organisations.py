@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.auth.roles import Action
-from app.db.tables import utcnow
+from app.clock import utcnow
 from app.services.actor import Actor
 from app.services.handles import Record, Sessions
 from app.services.input_checks import text_problems

@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from app.auth.roles import Action
+from app.clock import utcnow
 from app.db import records as stored
-from app.db.tables import utcnow
 from app.services.actor import Actor
 from app.services.handles import Record, Session, Sessions, Table
 from app.services.problems import Problem, ProblemCode, Problems, problem
@@ -209,38 +209,27 @@ async def change_states(
     ["ids", index] (ids given as None are ones the caller could not read: `known` says why)."""
     if len(ids) > MAX_BULK_IDS:
         raise problem("ids", ProblemCode.OUT_OF_RANGE, f"at most {MAX_BULK_IDS} ids per call")
+    now = utcnow()
     async with transaction(sessions) as session:
-        return await _change_states(session, kind, change, ids, actor, utcnow(), known)
-
-
-async def _change_states(
-    session: Session,
-    kind: RecordKind,
-    change: StateChange,
-    ids: Sequence[int | None],
-    actor: Actor,
-    now: datetime,
-    known: Sequence[Problem],
-) -> list[Record]:
-    problems, rows = list(known), []
-    # Lock every row up front in id order: two bulk calls over the same rows in different
-    # orders would otherwise each hold a lock the other waits for (a deadlock, on PostgreSQL).
-    wanted = sorted({db_id for db_id in ids if db_id is not None})
-    await stored.lock_ids(session, kind.table, wanted)
-    for index, db_id in enumerate(ids):
-        if db_id is None:
-            continue
-        try:
-            path = ("ids", str(index))
-            rows.append(await _change_state(session, kind, change, db_id, actor, now, path))
-        except Conflict as conflict:
-            # The transaction cannot run another statement after a failed write (PostgreSQL).
-            problems.extend(conflict.problems)
-            break
-        except Problems as found:
-            problems.extend(found.problems)
-    raise_problems(sorted(problems, key=lambda p: int(p.field[1]) if len(p.field) > 1 else -1))
-    return rows
+        problems, rows = list(known), []
+        # Lock every row up front in id order: two bulk calls over the same rows in different
+        # orders would otherwise each hold a lock the other waits for (a deadlock, on PostgreSQL).
+        wanted = sorted({db_id for db_id in ids if db_id is not None})
+        await stored.lock_ids(session, kind.table, wanted)
+        for index, db_id in enumerate(ids):
+            if db_id is None:
+                continue
+            try:
+                path = ("ids", str(index))
+                rows.append(await _change_state(session, kind, change, db_id, actor, now, path))
+            except Conflict as conflict:
+                # The transaction cannot run another statement after a failed write (PostgreSQL).
+                problems.extend(conflict.problems)
+                break
+            except Problems as found:
+                problems.extend(found.problems)
+        raise_problems(sorted(problems, key=lambda p: int(p.field[1]) if len(p.field) > 1 else -1))
+        return rows
 
 
 async def attempt(call: Awaitable[T]) -> tuple[T | None, list[Problem]]:

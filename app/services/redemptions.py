@@ -26,13 +26,13 @@ from datetime import date, datetime
 from typing import Any
 
 from app.auth.roles import Action
+from app.clock import utcnow
 from app.db import ledger, sites, usage_counters
 from app.db import tables as t
 from app.db.claim import claim
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
 from app.db.records import update_row
-from app.db.tables import utcnow
 from app.domain.amounts import BasketLine, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
 from app.domain.rules import Outcome, evaluate

@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.auth.roles import Action
+from app.clock import utcnow
 from app.db import sites as stored
 from app.db import usage_counters
-from app.db.tables import utcnow
 from app.domain.calendar import is_time_zone
 from app.domain.currencies import currency_problem, is_currency_code
 from app.domain.enums import DiscountKind

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.auth.roles import Action
+from app.clock import utcnow
 from app.db import usage_counters
-from app.db.tables import utcnow
 from app.services.actor import Actor
 from app.services.eligible_items import load_eligible, store_eligible
 from app.services.handles import Record, Session, Sessions
