@@ -12,7 +12,7 @@ from app.domain.enums import Reason
 from app.domain.rules import public_reason
 from app.graphql.access import Access
 from app.graphql.errors import Forbidden
-from app.graphql.rate_limit import FailedAttempts, RateLimited, caller_key
+from app.graphql.failed_attempts import FailedAttempts, RateLimited, caller_key
 from app.observability.metrics import RATE_LIMITED
 from app.services.code_rights import CodeRights, SiteRights
 from app.services.engine_facts import CODE_TYPES
@@ -44,13 +44,13 @@ def refusals() -> Iterator[None]:
 
 
 class GuessBrake:
-    """The failed-attempt limiter of app.graphql.rate_limit, applied to callers who get the
+    """The failed-attempt limiter of app.http.rate_limit, applied to callers who get the
     enumeration-safe view of some code type at the site: a caller who may read every code
     there can list them anyway, so there is nothing to guess. A failure is an answer that is
     NOT_FOUND in the public view (missing or hidden codes), not a refusal for the basket,
     which would count a busy checkout's honest customers against it.
 
-    Asking the limiter may be a Redis round trip (app.graphql.shared_rate_limit): redeemCode
+    Asking the limiter may be a Redis round trip (app.http.shared_rate_limit): redeemCode
     asks it (`retry_after`) before its transaction and hands the answer to the use case, which
     applies it once it knows the caller's rights at the site; validateCode knows the rights
     first (`ensure_allowed`) and asks only for guarded callers."""
