@@ -167,7 +167,7 @@ def test_services_hold_no_sql() -> None:
         found += sql_calls(module)
     assert not found, (
         "app/services holds use cases, not SQL: put the statement in an app/db module and "
-        "call it (types: app.services.handles; errors: app.db.errors)\n" + "\n".join(found)
+        "call it (types: app.db.handles; errors: app.db.errors)\n" + "\n".join(found)
     )
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from app.auth.roles import Action
 from app.clock import utcnow
+from app.db.handles import Record, Session, Sessions
 from app.domain.calendar import relative_expiry
 from app.services.actor import Actor
-from app.services.handles import Record, Session, Sessions
 from app.services.input_checks import bound, text_problems, window_changes
 from app.services.kinds import (
     ASSIGNMENTS,

@@ -20,6 +20,7 @@ from typing import Any
 
 from app.clock import utcnow
 from app.db import codes as stored
+from app.db.handles import Record, Sessions
 from app.domain.codes import (
     MAX_CODE_LENGTH,
     MAX_GENERATED_COUNT,
@@ -34,7 +35,6 @@ from app.domain.codes import (
 from app.domain.enums import CodeCharset
 from app.services.actor import Actor
 from app.services.coupon_codes import find_coupon_for_codes
-from app.services.handles import Record, Sessions
 from app.services.problems import Problem, ProblemCode, Problems
 from app.services.records import attempt, raise_problems, stamp, transaction
 

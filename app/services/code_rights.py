@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 from app.auth.principal import NOTHING, Scope
 from app.auth.roles import Action
+from app.db.handles import Record
 from app.domain.enums import Reason
 from app.domain.rules import public_reason
 from app.services.engine_facts import CODE_TYPES, COUPON_CODE, DISCOUNT_CODE, CodeSearch
-from app.services.handles import Record
 from app.services.problems import NotPermitted
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from app.auth.roles import Action
 from app.clock import utcnow
+from app.db.handles import Record, Session, Sessions
 from app.domain.codes import generate_codes
 from app.domain.enums import CodeCharset
 from app.services.actor import Actor
 from app.services.assignments import add_assignment, default_expiry, find_customer
-from app.services.handles import Record, Session, Sessions
 from app.services.input_checks import code_problems, text_problems, window_changes
 from app.services.kinds import COUPON_CODE_RULE, COUPON_CODES, COUPONS, SITES
 from app.services.problems import Problem, ProblemCode

@@ -21,10 +21,10 @@ from email_validator import EmailNotValidError, validate_email
 from app.auth.roles import Action
 from app.clock import utcnow
 from app.db import customers as stored
+from app.db.handles import Record, Session, Sessions
 from app.db.records import site_ids_of
 from app.domain.enums import CustomerKind
 from app.services.actor import Actor
-from app.services.handles import Record, Session, Sessions
 from app.services.input_checks import text_problems
 from app.services.kinds import CUSTOMER_EXTERNAL_ID_RULE, CUSTOMERS, ORGANISATIONS
 from app.services.problems import Problem, ProblemCode

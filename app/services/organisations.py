@@ -12,8 +12,8 @@ from typing import Any
 
 from app.auth.roles import Action
 from app.clock import utcnow
+from app.db.handles import Record, Sessions
 from app.services.actor import Actor
-from app.services.handles import Record, Sessions
 from app.services.input_checks import text_problems
 from app.services.kinds import ORGANISATIONS
 from app.services.records import find_for_write, insert_row, raise_problems, transaction, update_row

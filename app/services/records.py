@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 from app.auth.roles import Action
 from app.clock import utcnow
 from app.db import records as stored
+from app.db.handles import Record, Session, Sessions, Table
 from app.services.actor import Actor
-from app.services.handles import Record, Session, Sessions, Table
 from app.services.problems import Problem, ProblemCode, Problems, problem
 from app.services.uniqueness import Conflict, LiveUnique, conflicts_reported, ensure_free
 

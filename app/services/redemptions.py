@@ -32,6 +32,7 @@ from app.db import tables as t
 from app.db.claim import claim
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
+from app.db.handles import Record, Session, Sessions
 from app.db.records import update_row
 from app.domain.amounts import BasketLine, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
@@ -50,7 +51,6 @@ from app.services.engine_facts import (
     terms_from_row,
 )
 from app.services.engine_request import CodeRequest
-from app.services.handles import Record, Session, Sessions
 from app.services.problems import NotPermitted, ProblemCode, Problems, TooManyGuesses, problem
 from app.services.records import transaction
 

@@ -26,12 +26,12 @@ from app.auth.roles import Action
 from app.clock import utcnow
 from app.db import sites as stored
 from app.db import usage_counters
+from app.db.handles import Record, Sessions
 from app.domain.calendar import is_time_zone
 from app.domain.currencies import currency_problem, is_currency_code
 from app.domain.enums import DiscountKind
 from app.domain.terms import Terms, priced_in
 from app.services.actor import Actor
-from app.services.handles import Record, Sessions
 from app.services.input_checks import text_problems
 from app.services.kinds import ORGANISATIONS, SITES
 from app.services.problems import Problem, ProblemCode

@@ -14,9 +14,9 @@ from typing import Any
 from app.auth.roles import Action
 from app.clock import utcnow
 from app.db import usage_counters
+from app.db.handles import Record, Session, Sessions
 from app.services.actor import Actor
 from app.services.eligible_items import load_eligible, store_eligible
-from app.services.handles import Record, Session, Sessions
 from app.services.input_checks import code_problems, text_problems
 from app.services.kinds import SITES
 from app.services.problems import Problem

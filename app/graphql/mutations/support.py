@@ -11,10 +11,10 @@ import strawberry
 from strawberry.types.maybe import Some
 
 from app.auth.roles import Action
+from app.db.handles import Sessions
 from app.graphql.ids import parse_global_id
 from app.graphql.mutations.payloads import UserError, run_use_case
 from app.services.actor import Actor
-from app.services.handles import Sessions
 from app.services.input_checks import camel
 from app.services.problems import Problem, ProblemCode, Problems
 

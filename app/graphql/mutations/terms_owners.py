@@ -8,10 +8,10 @@ from typing import Any
 import strawberry
 
 from app.auth.roles import Action
+from app.db.handles import Record, Sessions
 from app.graphql.mutations.payloads import UserError
 from app.graphql.mutations.support import decode_ids, given, record_id, write
 from app.services.actor import Actor
-from app.services.handles import Record, Sessions
 from app.services.terms_records import TermsOwner, create_with_terms, update_with_terms
 
 
