@@ -12,6 +12,9 @@ on the idempotency key answers a key already taken without an extra round trip
 locks, so the count it decides on cannot change before it commits: caps hold with any number
 of server processes. On SQLite the transaction begins IMMEDIATE, which serialises all writers.
 
+Redeeming and voiding each open their one transaction (app.services.records.transaction, as
+every use case does) and take the caller's rights as data (app.services.code_rights), computed
+from the token before they run and evaluated at the site once it is read in the transaction.
 Callers are described by the code types they may use at the site (`CodeSearch`): codes of
 other types are not even searched for, which is what makes a hidden code look like a missing
 one; a caller with the enumeration-safe view gets an even search, whose every answer costs the
