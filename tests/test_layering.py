@@ -38,9 +38,6 @@ GRAPHQL_TYPE_ONLY = {
     "app.graphql.loaders": "annotates loaders' tables and the clauses app.db builds, and rows",
     "app.graphql.types.base": "Row: what the row builders turn into API objects",
     "app.graphql.types.money": "Row: Terms.from_row builds the API's Terms from a row",
-    "app.graphql.engine.mutations": "Row: the redemption and site the callbacks are given",
-    "app.graphql.engine.rights": "Row: the site whose rights are computed",
-    "app.graphql.mutations.support": "AsyncSession: what a use case's transaction runs on",
 }
 # The same for app/http.
 HTTP_TYPE_ONLY = {
@@ -170,7 +167,7 @@ def test_services_hold_no_sql() -> None:
         found += sql_calls(module)
     assert not found, (
         "app/services holds use cases, not SQL: put the statement in an app/db module and "
-        "call it (types: app.services.handles; errors: app.db.errors)\n" + "\n".join(found)
+        "call it (types: app.db.handles; errors: app.db.errors)\n" + "\n".join(found)
     )
 
 

@@ -8,12 +8,13 @@ having both on the row lets tenancy filters run without joins.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from app.clock import utcnow
 from app.db.column_types import UTCDateTime
 from app.domain.enums import (
     Channel,
@@ -32,10 +33,6 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _enum(enum_cls: type) -> sa.Enum:

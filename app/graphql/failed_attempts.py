@@ -1,6 +1,6 @@
 """What the engine asks of a failed-attempt limiter, and what it raises when a caller must wait.
 
-`GuessBrake` (app.graphql.engine.rights) holds the brake on guessing discount codes: it asks
+`GuessBrake` (app.graphql.checkout.rights) holds the brake on guessing discount codes: it asks
 `check(caller)` before a code is looked up and calls `record_failure(caller)` when the code was
 missing, hidden or refused. The limiters themselves (this process's window, or Redis shared by
 every process) are the HTTP room's (`app.http.rate_limit`, `app.http.shared_rate_limit`): the
@@ -29,7 +29,7 @@ class RateLimited(ExpectedError):
 
 
 class FailedAttempts(Protocol):
-    """What `GuessBrake` (app.graphql.engine.rights) asks of a limiter."""
+    """What `GuessBrake` (app.graphql.checkout.rights) asks of a limiter."""
 
     max_failures: int
 

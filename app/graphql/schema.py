@@ -8,7 +8,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 import app.graphql.types  # noqa: F401  (registers every record type)
-from app.graphql.engine import EngineMutation, EngineQuery
+from app.graphql.checkout import EngineMutation, EngineQuery
 from app.graphql.executor import PlanExecutionContext
 from app.graphql.limits import DocumentCache, query_checks
 from app.graphql.mutations import WRITE_MUTATIONS

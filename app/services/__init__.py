@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from app.db.handles import Engine
 from app.db.session import write_sessions
-from app.services.handles import Engine
 
 
 class Services:

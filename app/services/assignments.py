@@ -8,10 +8,10 @@ from datetime import date, datetime
 from typing import Any
 
 from app.auth.roles import Action
-from app.db.tables import utcnow
+from app.clock import utcnow
+from app.db.handles import Record, Session, Sessions
 from app.domain.calendar import relative_expiry
 from app.services.actor import Actor
-from app.services.handles import Record, Session
 from app.services.input_checks import bound, text_problems, window_changes
 from app.services.kinds import (
     ASSIGNMENTS,
@@ -30,6 +30,7 @@ from app.services.records import (
     insert_row,
     raise_problems,
     require_live,
+    transaction,
     update_row,
 )
 from app.services.uniqueness import conflicts_reported, ensure_free
@@ -100,51 +101,55 @@ def _assigned_at(
     return (now, problems) if instant is None or problems else (instant, [])
 
 
-async def assign_code(session: Session, actor: Actor, fields: Mapping[str, Any]) -> Record:
+async def assign_code(sessions: Sessions, actor: Actor, fields: Mapping[str, Any]) -> Record:
     """`fields`: customer_id, discount_code_id xor coupon_code_id, assigned_at (when it was
     made, for imports: its createdAt, and where relative expiry runs from), valid_from,
     expires_on (omitted: the code's relative expiry from the assignment; null: none),
     referrer_id, booking_reference, notes, external_id."""
-    now = utcnow()
-    code, terms = await _find_code(session, actor, fields)
-    site = await find(session, SITES, code.site_id, INPUT)
-    fields = dict(fields)
-    given_at = fields.pop("assigned_at", None)
-    assigned_at, problems = _assigned_at(actor, given_at, site.time_zone, now)
-    raise_problems(problems)
-    customer_path = (*INPUT, "customerId")
-    customer, problems = await attempt(
-        find_customer(session, fields["customer_id"], code.organisation_id, customer_path)
-    )
-    allocated = code._mapping.get("customer_id")
-    if customer is not None and allocated is not None and allocated != customer.id:
-        message = "the coupon code is pre-allocated to another customer"
-        problems.append(Problem(customer_path, ProblemCode.NOT_ALLOWED, message))
-    if "expires_on" not in fields:
-        fields = {**fields, "expires_on": default_expiry(terms, assigned_at, site.time_zone)}
-    values, found = await _assignment_values(
-        session, fields, {}, code.organisation_id, site.time_zone
-    )
-    raise_problems(problems + found)
-    values["customer_id"] = fields["customer_id"]
-    if assigned_at != now:
-        values["created_at"] = assigned_at
-    return await add_assignment(session, actor, now, code=code, values=values, path=customer_path)
+    async with transaction(sessions) as session:
+        now = utcnow()
+        code, terms = await _find_code(session, actor, fields)
+        site = await find(session, SITES, code.site_id, INPUT)
+        fields = dict(fields)
+        given_at = fields.pop("assigned_at", None)
+        assigned_at, problems = _assigned_at(actor, given_at, site.time_zone, now)
+        raise_problems(problems)
+        customer_path = (*INPUT, "customerId")
+        customer, problems = await attempt(
+            find_customer(session, fields["customer_id"], code.organisation_id, customer_path)
+        )
+        allocated = code._mapping.get("customer_id")
+        if customer is not None and allocated is not None and allocated != customer.id:
+            message = "the coupon code is pre-allocated to another customer"
+            problems.append(Problem(customer_path, ProblemCode.NOT_ALLOWED, message))
+        if "expires_on" not in fields:
+            fields = {**fields, "expires_on": default_expiry(terms, assigned_at, site.time_zone)}
+        values, found = await _assignment_values(
+            session, fields, {}, code.organisation_id, site.time_zone
+        )
+        raise_problems(problems + found)
+        values["customer_id"] = fields["customer_id"]
+        if assigned_at != now:
+            values["created_at"] = assigned_at
+        return await add_assignment(
+            session, actor, now, code=code, values=values, path=customer_path
+        )
 
 
 async def update_assignment(
-    session: Session, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
 ) -> Record:
     """Changes only the fields given (valid_from, expires_on, referrer_id, booking_reference,
     notes, external_id); a given null clears."""
-    now = utcnow()
-    row = await find_for_write(session, ASSIGNMENTS, db_id, actor, Action.EDIT, (*INPUT, "id"))
-    site = await find(session, SITES, row.site_id, INPUT)
-    values, problems = await _assignment_values(
-        session, fields, row._mapping, row.organisation_id, site.time_zone
-    )
-    raise_problems(problems)
-    return await update_row(session, ASSIGNMENTS, row.id, values, actor, now)
+    async with transaction(sessions) as session:
+        now = utcnow()
+        row = await find_for_write(session, ASSIGNMENTS, db_id, actor, Action.EDIT, (*INPUT, "id"))
+        site = await find(session, SITES, row.site_id, INPUT)
+        values, problems = await _assignment_values(
+            session, fields, row._mapping, row.organisation_id, site.time_zone
+        )
+        raise_problems(problems)
+        return await update_row(session, ASSIGNMENTS, row.id, values, actor, now)
 
 
 async def _find_code(

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.clock import utcnow
 from app.db import codes as stored
-from app.db.tables import utcnow
+from app.db.handles import Record, Sessions
 from app.domain.codes import (
     MAX_CODE_LENGTH,
     MAX_GENERATED_COUNT,
@@ -34,9 +35,8 @@ from app.domain.codes import (
 from app.domain.enums import CodeCharset
 from app.services.actor import Actor
 from app.services.coupon_codes import find_coupon_for_codes
-from app.services.handles import Record, Session
 from app.services.problems import Problem, ProblemCode, Problems
-from app.services.records import attempt, raise_problems, stamp
+from app.services.records import attempt, raise_problems, stamp, transaction
 
 FIRST_ROWS = 100
 
@@ -80,7 +80,7 @@ def request_problems(
 
 
 async def generate_coupon_codes(
-    session: Session,
+    sessions: Sessions,
     actor: Actor,
     *,
     coupon_id: int,
@@ -96,34 +96,35 @@ async def generate_coupon_codes(
     coupon; `added` is given the codes of each chunk once they are in (in the transaction:
     they are kept only if it commits). `max_count` is the API's limit unless the caller (the
     terminal script) has its own; `rng` is for tests (a seeded one forces collisions)."""
-    now = utcnow()
-    prefix = prefix.strip()
-    coupon, problems = await attempt(
-        find_coupon_for_codes(session, actor, coupon_id, ("couponId",))
-    )
-    raise_problems(problems + request_problems(count, prefix, length, max_count))
-    assert coupon is not None
-    shape = {"length": length, "prefix": prefix, "charset": charset}
-    fits, clashing, deleted = generated_shape(**shape), 0, set[str]()
-    async for batch in stored.coupon_code_batches(session, coupon.id):
-        for code, gone in batch:
-            if fits(code):
-                clashing += 1
-                if gone:  # the insert skips live codes; deleted ones must not be drawn
-                    deleted.add(code_key(code))
-    if too_many := too_many_problem(count, clashing=clashing, **shape):
-        raise Problems([Problem(("count",), ProblemCode.OUT_OF_RANGE, too_many)])
-    rng = rng or secrets.SystemRandom()
-    first: list[str] = []
-    missing = count
-    async with stored.code_inserter(session, _shared_values(coupon, actor, now)) as insert:
-        while missing:
-            # A code the coupon already has is left out by the insert and drawn again here.
-            drawn = draw_codes(min(missing, stored.CHUNK), rng=rng, avoid=deleted, **shape)
-            inserted = await insert(drawn)
-            missing -= len(inserted)
-            first += inserted[: FIRST_ROWS - len(first)]
-            if added is not None:
-                added(inserted)
-    rows = await stored.coupon_codes_named(session, coupon.id, first)
-    return GeneratedCodes(count, rows)
+    async with transaction(sessions) as session:
+        now = utcnow()
+        prefix = prefix.strip()
+        coupon, problems = await attempt(
+            find_coupon_for_codes(session, actor, coupon_id, ("couponId",))
+        )
+        raise_problems(problems + request_problems(count, prefix, length, max_count))
+        assert coupon is not None
+        shape = {"length": length, "prefix": prefix, "charset": charset}
+        fits, clashing, deleted = generated_shape(**shape), 0, set[str]()
+        async for batch in stored.coupon_code_batches(session, coupon.id):
+            for code, gone in batch:
+                if fits(code):
+                    clashing += 1
+                    if gone:  # the insert skips live codes; deleted ones must not be drawn
+                        deleted.add(code_key(code))
+        if too_many := too_many_problem(count, clashing=clashing, **shape):
+            raise Problems([Problem(("count",), ProblemCode.OUT_OF_RANGE, too_many)])
+        rng = rng or secrets.SystemRandom()
+        first: list[str] = []
+        missing = count
+        async with stored.code_inserter(session, _shared_values(coupon, actor, now)) as insert:
+            while missing:
+                # A code the coupon already has is left out by the insert and drawn again here.
+                drawn = draw_codes(min(missing, stored.CHUNK), rng=rng, avoid=deleted, **shape)
+                inserted = await insert(drawn)
+                missing -= len(inserted)
+                first += inserted[: FIRST_ROWS - len(first)]
+                if added is not None:
+                    added(inserted)
+        rows = await stored.coupon_codes_named(session, coupon.id, first)
+        return GeneratedCodes(count, rows)

@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.auth.roles import Action
-from app.db.tables import utcnow
+from app.clock import utcnow
+from app.db.handles import Record, Session, Sessions
 from app.domain.codes import generate_codes
 from app.domain.enums import CodeCharset
 from app.services.actor import Actor
 from app.services.assignments import add_assignment, default_expiry, find_customer
-from app.services.handles import Record, Session
 from app.services.input_checks import code_problems, text_problems, window_changes
 from app.services.kinds import COUPON_CODE_RULE, COUPON_CODES, COUPONS, SITES
 from app.services.problems import Problem, ProblemCode
@@ -24,6 +24,7 @@ from app.services.records import (
     insert_row,
     raise_problems,
     require_live,
+    transaction,
     update_row,
 )
 from app.services.uniqueness import conflicts_reported, ensure_free
@@ -47,61 +48,67 @@ async def find_coupon_for_codes(
 
 
 async def create_coupon_code(
-    session: Session, actor: Actor, *, coupon_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, coupon_id: int, fields: Mapping[str, Any]
 ) -> Record:
     """`fields`: code (omitted: generated), valid_from, valid_to, multi_use, customer_id,
     customer_credit_id, revenue, external_id. Pre-allocating to a customer also records an
     assignment of the code to that customer."""
-    now = utcnow()
-    coupon = await find_coupon_for_codes(session, actor, coupon_id, (*INPUT, "couponId"))
-    site = await find(session, SITES, coupon.site_id, INPUT)
-    if fields.get("code") is None:
-        rng = secrets.SystemRandom()
-        code = generate_codes(1, length=GENERATED_LENGTH, charset=CodeCharset.ALPHANUMERIC, rng=rng)
-        fields = {**fields, "code": code[0]}
-    values, problems = await _code_values(session, fields, {}, coupon.id, site.time_zone, None)
-    values.setdefault("multi_use", False)
+    async with transaction(sessions) as session:
+        now = utcnow()
+        coupon = await find_coupon_for_codes(session, actor, coupon_id, (*INPUT, "couponId"))
+        site = await find(session, SITES, coupon.site_id, INPUT)
+        if fields.get("code") is None:
+            rng = secrets.SystemRandom()
+            code = generate_codes(
+                1, length=GENERATED_LENGTH, charset=CodeCharset.ALPHANUMERIC, rng=rng
+            )
+            fields = {**fields, "code": code[0]}
+        values, problems = await _code_values(session, fields, {}, coupon.id, site.time_zone, None)
+        values.setdefault("multi_use", False)
 
-    customer, customer_path = None, (*INPUT, "customerId")
-    if fields.get("customer_id") is not None:
-        customer, found = await attempt(
-            find_customer(session, fields["customer_id"], coupon.organisation_id, customer_path)
+        customer, customer_path = None, (*INPUT, "customerId")
+        if fields.get("customer_id") is not None:
+            customer, found = await attempt(
+                find_customer(session, fields["customer_id"], coupon.organisation_id, customer_path)
+            )
+            problems += found
+        elif fields.get("customer_credit_id") is not None:
+            message = "a customer credit needs the customer it belongs to"
+            problems.append(Problem(customer_path, ProblemCode.REQUIRED, message))
+        raise_problems(problems)
+
+        values.update(
+            coupon_id=coupon.id,
+            site_id=coupon.site_id,
+            organisation_id=coupon.organisation_id,
+            customer_id=None if customer is None else customer.id,
         )
-        problems += found
-    elif fields.get("customer_credit_id") is not None:
-        message = "a customer credit needs the customer it belongs to"
-        problems.append(Problem(customer_path, ProblemCode.REQUIRED, message))
-    raise_problems(problems)
-
-    values.update(
-        coupon_id=coupon.id,
-        site_id=coupon.site_id,
-        organisation_id=coupon.organisation_id,
-        customer_id=None if customer is None else customer.id,
-    )
-    with conflicts_reported(COUPON_CODE_RULE, CODE):
-        row = await insert_row(session, COUPON_CODES, values, actor, now)
-    if customer is not None:
-        expires_on = default_expiry(coupon, now, site.time_zone)
-        allocation = {"customer_id": customer.id, "expires_on": expires_on}
-        await add_assignment(session, actor, now, code=row, values=allocation, path=customer_path)
-    return row
+        with conflicts_reported(COUPON_CODE_RULE, CODE):
+            row = await insert_row(session, COUPON_CODES, values, actor, now)
+        if customer is not None:
+            expires_on = default_expiry(coupon, now, site.time_zone)
+            allocation = {"customer_id": customer.id, "expires_on": expires_on}
+            await add_assignment(
+                session, actor, now, code=row, values=allocation, path=customer_path
+            )
+        return row
 
 
 async def update_coupon_code(
-    session: Session, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
 ) -> Record:
     """Changes only the fields given (code, valid_from, valid_to, multi_use, revenue,
     external_id); a given null clears."""
-    now = utcnow()
-    row = await find_for_write(session, COUPON_CODES, db_id, actor, Action.EDIT, (*INPUT, "id"))
-    site = await find(session, SITES, row.site_id, INPUT)
-    values, problems = await _code_values(
-        session, fields, row._mapping, row.coupon_id, site.time_zone, row.id
-    )
-    raise_problems(problems)
-    with conflicts_reported(COUPON_CODE_RULE, CODE):
-        return await update_row(session, COUPON_CODES, row.id, values, actor, now)
+    async with transaction(sessions) as session:
+        now = utcnow()
+        row = await find_for_write(session, COUPON_CODES, db_id, actor, Action.EDIT, (*INPUT, "id"))
+        site = await find(session, SITES, row.site_id, INPUT)
+        values, problems = await _code_values(
+            session, fields, row._mapping, row.coupon_id, site.time_zone, row.id
+        )
+        raise_problems(problems)
+        with conflicts_reported(COUPON_CODE_RULE, CODE):
+            return await update_row(session, COUPON_CODES, row.id, values, actor, now)
 
 
 async def _code_values(

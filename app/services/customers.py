@@ -19,12 +19,12 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from app.auth.roles import Action
+from app.clock import utcnow
 from app.db import customers as stored
+from app.db.handles import Record, Session, Sessions
 from app.db.records import site_ids_of
-from app.db.tables import utcnow
 from app.domain.enums import CustomerKind
 from app.services.actor import Actor
-from app.services.handles import Record, Session
 from app.services.input_checks import text_problems
 from app.services.kinds import CUSTOMER_EXTERNAL_ID_RULE, CUSTOMERS, ORGANISATIONS
 from app.services.problems import Problem, ProblemCode
@@ -34,6 +34,7 @@ from app.services.records import (
     insert_row,
     raise_problems,
     require_live,
+    transaction,
     update_row,
 )
 from app.services.uniqueness import conflicts_reported, ensure_free
@@ -78,41 +79,43 @@ def _require(actor: Actor, action: Action, organisation: Record, sites: list[int
 
 
 async def create_customer(
-    session: Session, actor: Actor, *, organisation_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, organisation_id: int, fields: Mapping[str, Any]
 ) -> Record:
     """`fields`: FIELDS. Needs Customer-Create on the organisation or one of its sites."""
-    organisation, sites = await _organisation(session, organisation_id)
-    _require(actor, Action.CREATE, organisation, sites)
-    values = {name: fields[name] for name in FIELDS if name in fields}
-    problems = customer_problems({"full_name": None, **values}, INPUT)
-    external_id = values.get("external_id")
-    if external_id is not None and not problems:
-        key = {"organisation_id": organisation.id, "external_id": external_id}
-        path = (*INPUT, "externalId")
-        problems += await ensure_free(session, CUSTOMER_EXTERNAL_ID_RULE, key, path)
-    raise_problems(problems)
-    values = {**DEFAULTS, **values, "organisation_id": organisation.id}
-    with conflicts_reported(CUSTOMER_EXTERNAL_ID_RULE, (*INPUT, "externalId")):
-        return await insert_row(session, CUSTOMERS, values, actor, utcnow())
+    async with transaction(sessions) as session:
+        organisation, sites = await _organisation(session, organisation_id)
+        _require(actor, Action.CREATE, organisation, sites)
+        values = {name: fields[name] for name in FIELDS if name in fields}
+        problems = customer_problems({"full_name": None, **values}, INPUT)
+        external_id = values.get("external_id")
+        if external_id is not None and not problems:
+            key = {"organisation_id": organisation.id, "external_id": external_id}
+            path = (*INPUT, "externalId")
+            problems += await ensure_free(session, CUSTOMER_EXTERNAL_ID_RULE, key, path)
+        raise_problems(problems)
+        values = {**DEFAULTS, **values, "organisation_id": organisation.id}
+        with conflicts_reported(CUSTOMER_EXTERNAL_ID_RULE, (*INPUT, "externalId")):
+            return await insert_row(session, CUSTOMERS, values, actor, utcnow())
 
 
 async def update_customer(
-    session: Session, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
 ) -> Record:
     """Changes the fields given (a given null clears)."""
-    row = await find_for_write(session, CUSTOMERS, db_id, actor, Action.EDIT, (*INPUT, "id"))
-    values = {name: fields[name] for name in FIELDS if name in fields}
-    problems = customer_problems(values, INPUT)
-    external_id = values.get("external_id")
-    if external_id is not None and not problems:
-        key = {"organisation_id": row.organisation_id, "external_id": external_id}
-        path = (*INPUT, "externalId")
-        problems += await ensure_free(
-            session, CUSTOMER_EXTERNAL_ID_RULE, key, path, exclude_id=row.id
-        )
-    raise_problems(problems)
-    with conflicts_reported(CUSTOMER_EXTERNAL_ID_RULE, (*INPUT, "externalId")):
-        return await update_row(session, CUSTOMERS, row.id, values, actor, utcnow())
+    async with transaction(sessions) as session:
+        row = await find_for_write(session, CUSTOMERS, db_id, actor, Action.EDIT, (*INPUT, "id"))
+        values = {name: fields[name] for name in FIELDS if name in fields}
+        problems = customer_problems(values, INPUT)
+        external_id = values.get("external_id")
+        if external_id is not None and not problems:
+            key = {"organisation_id": row.organisation_id, "external_id": external_id}
+            path = (*INPUT, "externalId")
+            problems += await ensure_free(
+                session, CUSTOMER_EXTERNAL_ID_RULE, key, path, exclude_id=row.id
+            )
+        raise_problems(problems)
+        with conflicts_reported(CUSTOMER_EXTERNAL_ID_RULE, (*INPUT, "externalId")):
+            return await update_row(session, CUSTOMERS, row.id, values, actor, utcnow())
 
 
 def _changes(current: Record | None, row: Mapping[str, Any]) -> bool:
@@ -155,33 +158,36 @@ def _rows_problems(rows: Sequence[Mapping[str, Any]]) -> list[Problem]:
 
 
 async def upsert_customers(
-    session: Session, actor: Actor, *, organisation_id: int, rows: Sequence[Mapping[str, Any]]
+    sessions: Sessions, actor: Actor, *, organisation_id: int, rows: Sequence[Mapping[str, Any]]
 ) -> Upserted:
     """Creates the customers whose external id is new to the organisation and updates the
     others with the fields each row gives; all or nothing. Needs Customer-Create on the
     organisation or one of its sites, and Customer-Edit too when a row changes a customer."""
-    organisation, sites = await _organisation(session, organisation_id)
-    _require(actor, Action.CREATE, organisation, sites)
-    raise_problems(_rows_problems(rows))
-    existing = await stored.live_by_external_id(
-        session, organisation.id, [row["external_id"] for row in rows]
-    )
-    if any(_changes(existing.get(row["external_id"]), row) for row in rows):
-        _require(actor, Action.EDIT, organisation, sites)
-    now, written, counts = utcnow(), [], {"created": 0, "updated": 0, "unchanged": 0}
-    for index, row in enumerate(rows):
-        values = {name: row[name] for name in FIELDS if name in row}
-        current = existing.get(row["external_id"])
-        path = ("customers", str(index), "externalId")
-        with conflicts_reported(CUSTOMER_EXTERNAL_ID_RULE, path):
-            if current is None:
-                values = {**DEFAULTS, **values, "organisation_id": organisation.id}
-                written.append(await insert_row(session, CUSTOMERS, values, actor, now))
-                counts["created"] += 1
-            elif _changes(current, values):
-                written.append(await update_row(session, CUSTOMERS, current.id, values, actor, now))
-                counts["updated"] += 1
-            else:
-                written.append(current)
-                counts["unchanged"] += 1
-    return Upserted(written, **counts)
+    async with transaction(sessions) as session:
+        organisation, sites = await _organisation(session, organisation_id)
+        _require(actor, Action.CREATE, organisation, sites)
+        raise_problems(_rows_problems(rows))
+        existing = await stored.live_by_external_id(
+            session, organisation.id, [row["external_id"] for row in rows]
+        )
+        if any(_changes(existing.get(row["external_id"]), row) for row in rows):
+            _require(actor, Action.EDIT, organisation, sites)
+        now, written, counts = utcnow(), [], {"created": 0, "updated": 0, "unchanged": 0}
+        for index, row in enumerate(rows):
+            values = {name: row[name] for name in FIELDS if name in row}
+            current = existing.get(row["external_id"])
+            path = ("customers", str(index), "externalId")
+            with conflicts_reported(CUSTOMER_EXTERNAL_ID_RULE, path):
+                if current is None:
+                    values = {**DEFAULTS, **values, "organisation_id": organisation.id}
+                    written.append(await insert_row(session, CUSTOMERS, values, actor, now))
+                    counts["created"] += 1
+                elif _changes(current, values):
+                    written.append(
+                        await update_row(session, CUSTOMERS, current.id, values, actor, now)
+                    )
+                    counts["updated"] += 1
+                else:
+                    written.append(current)
+                    counts["unchanged"] += 1
+        return Upserted(written, **counts)

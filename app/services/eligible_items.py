@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from app.db.eligible_items import eligible_items, replace_eligible_items
+from app.db.handles import Record, Session
 from app.db.tables import CATEGORY_FLAGS
 from app.domain.enums import ItemCategory
-from app.services.handles import Record, Session
 from app.services.problems import Problem, ProblemCode
 
 Path = tuple[str, ...]

@@ -20,6 +20,7 @@ from typing import Any
 from app.db import ledger, usage_counters
 from app.db import tables as t
 from app.db.eligible_items import eligible_items
+from app.db.handles import Record
 from app.db.tables import CATEGORY_FLAGS
 from app.domain.amounts import Basket
 from app.domain.calendar import resolve_bound, usage_period_bounds
@@ -28,7 +29,6 @@ from app.domain.rules import Attempt, CodeFacts, Customer, Usage, evaluate
 from app.domain.terms import Terms
 from app.domain.windows import Window
 from app.services.engine_request import CodeRequest
-from app.services.handles import Record
 from app.services.problems import ProblemCode, problem
 
 COUPON_CODE, DISCOUNT_CODE = "CouponCode", "DiscountCode"

@@ -7,7 +7,7 @@ from typing import Any
 
 from app.db import tables as t
 from app.db import uniqueness as indexes
-from app.services.handles import Record
+from app.db.handles import Record
 from app.services.problems import ProblemCode
 from app.services.records import Owner, RecordKind
 from app.services.uniqueness import LiveUnique

@@ -11,30 +11,36 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.auth.roles import Action
-from app.db.tables import utcnow
+from app.clock import utcnow
+from app.db.handles import Record, Sessions
 from app.services.actor import Actor
-from app.services.handles import Record, Session
 from app.services.input_checks import text_problems
 from app.services.kinds import ORGANISATIONS
-from app.services.records import find_for_write, insert_row, raise_problems, update_row
+from app.services.records import find_for_write, insert_row, raise_problems, transaction, update_row
 
 INPUT = ("input",)
 TEXTS = {"name": 200, "external_id": 128}
 
 
-async def create_organisation(session: Session, actor: Actor, fields: Mapping[str, Any]) -> Record:
+async def create_organisation(
+    sessions: Sessions, actor: Actor, fields: Mapping[str, Any]
+) -> Record:
     """`fields`: name, external_id."""
-    actor.require_in_organisation("Organisation", Action.CREATE, organisation_id=0)
-    values = {name: fields.get(name) for name in TEXTS}
-    raise_problems(text_problems(values, TEXTS, INPUT, required=("name",)))
-    return await insert_row(session, ORGANISATIONS, values, actor, utcnow())
+    async with transaction(sessions) as session:
+        actor.require_in_organisation("Organisation", Action.CREATE, organisation_id=0)
+        values = {name: fields.get(name) for name in TEXTS}
+        raise_problems(text_problems(values, TEXTS, INPUT, required=("name",)))
+        return await insert_row(session, ORGANISATIONS, values, actor, utcnow())
 
 
 async def update_organisation(
-    session: Session, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
 ) -> Record:
     """Changes the fields given (a given null clears)."""
-    row = await find_for_write(session, ORGANISATIONS, db_id, actor, Action.EDIT, (*INPUT, "id"))
-    values = {name: fields[name] for name in TEXTS if name in fields}
-    raise_problems(text_problems(values, TEXTS, INPUT, required=("name",)))
-    return await update_row(session, ORGANISATIONS, row.id, values, actor, utcnow())
+    async with transaction(sessions) as session:
+        row = await find_for_write(
+            session, ORGANISATIONS, db_id, actor, Action.EDIT, (*INPUT, "id")
+        )
+        values = {name: fields[name] for name in TEXTS if name in fields}
+        raise_problems(text_problems(values, TEXTS, INPUT, required=("name",)))
+        return await update_row(session, ORGANISATIONS, row.id, values, actor, utcnow())

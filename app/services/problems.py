@@ -48,3 +48,21 @@ class Problems(Exception):
 def problem(path: str, code: ProblemCode, message: str) -> Problems:
     """One problem at a dotted input path ("input.terms.percentage")."""
     return Problems([Problem(tuple(path.split(".")), code, message)])
+
+
+class NotPermitted(Exception):
+    """The caller holds none of `roles` where the use case acts: the request is refused as a
+    whole (the API's FORBIDDEN), which is not a problem with its input."""
+
+    def __init__(self, message: str, roles: list[str]) -> None:
+        self.roles = roles
+        super().__init__(message)
+
+
+class TooManyGuesses(Exception):
+    """The caller has failed too many code lookups lately and gets the enumeration-safe view
+    where they ask: they may try again in `retry_after` seconds (the API's RATE_LIMITED)."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many failed code lookups: retry in {retry_after:.0f} s")

@@ -7,17 +7,19 @@ what a use case hands back (the API builds its objects from rows).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from app.auth.roles import Action
+from app.clock import utcnow
 from app.db import records as stored
+from app.db.handles import Record, Session, Sessions, Table
 from app.services.actor import Actor
-from app.services.handles import Record, Session, Sessions, Table
 from app.services.problems import Problem, ProblemCode, Problems, problem
 from app.services.uniqueness import Conflict, LiveUnique, conflicts_reported, ensure_free
 
@@ -50,10 +52,13 @@ class RecordKind:
     owner: Owner = Owner.SITE
 
 
-async def in_transaction(sessions: Sessions, work: Callable[[Session], Awaitable[T]]) -> T:
-    """Runs `work` in one transaction: committed when it returns, rolled back when it raises."""
+@contextlib.asynccontextmanager
+async def transaction(sessions: Sessions) -> AsyncIterator[Session]:
+    """The one way a use case opens its transaction (every use case the API calls opens one,
+    and only one): committed when the block ends, rolled back when it raises. A use case
+    called by another takes the caller's session instead."""
     async with sessions() as session, session.begin():
-        return await work(session)
+        yield session
 
 
 def raise_problems(problems: Sequence[Problem]) -> None:
@@ -159,6 +164,16 @@ class StateChange(enum.Enum):
 
 
 async def change_state(
+    sessions: Sessions, kind: RecordKind, change: StateChange, db_id: int, actor: Actor, path: Path
+) -> Record:
+    """Applies `change` to one record; doing it twice, or undoing what was not done, is a
+    user error. Disabling and enabling need a live record; restoring needs the record's
+    unique key (its code, its customer and code) to be free among live rows again."""
+    async with transaction(sessions) as session:
+        return await _change_state(session, kind, change, db_id, actor, utcnow(), path)
+
+
+async def _change_state(
     session: Session,
     kind: RecordKind,
     change: StateChange,
@@ -167,9 +182,6 @@ async def change_state(
     now: datetime,
     path: Path,
 ) -> Record:
-    """Applies `change` to one record; doing it twice, or undoing what was not done, is a
-    user error. Disabling and enabling need a live record; restoring needs the record's
-    unique key (its code, its customer and code) to be free among live rows again."""
     live = change.column != "deleted_at"
     row = await find_for_write(session, kind, db_id, actor, change.action, path, live=live)
     if (getattr(row, change.column) is not None) == change.sets:
@@ -186,37 +198,38 @@ async def change_state(
 
 
 async def change_states(
-    session: Session,
+    sessions: Sessions,
     kind: RecordKind,
     change: StateChange,
     ids: Sequence[int | None],
     actor: Actor,
-    now: datetime,
     known: Sequence[Problem] = (),
 ) -> list[Record]:
     """`change` for every id, all or nothing: every id's problem is reported under
     ["ids", index] (ids given as None are ones the caller could not read: `known` says why)."""
     if len(ids) > MAX_BULK_IDS:
         raise problem("ids", ProblemCode.OUT_OF_RANGE, f"at most {MAX_BULK_IDS} ids per call")
-    problems, rows = list(known), []
-    # Lock every row up front in id order: two bulk calls over the same rows in different
-    # orders would otherwise each hold a lock the other waits for (a deadlock, on PostgreSQL).
-    wanted = sorted({db_id for db_id in ids if db_id is not None})
-    await stored.lock_ids(session, kind.table, wanted)
-    for index, db_id in enumerate(ids):
-        if db_id is None:
-            continue
-        try:
-            path = ("ids", str(index))
-            rows.append(await change_state(session, kind, change, db_id, actor, now, path))
-        except Conflict as conflict:
-            # The transaction cannot run another statement after a failed write (PostgreSQL).
-            problems.extend(conflict.problems)
-            break
-        except Problems as found:
-            problems.extend(found.problems)
-    raise_problems(sorted(problems, key=lambda p: int(p.field[1]) if len(p.field) > 1 else -1))
-    return rows
+    now = utcnow()
+    async with transaction(sessions) as session:
+        problems, rows = list(known), []
+        # Lock every row up front in id order: two bulk calls over the same rows in different
+        # orders would otherwise each hold a lock the other waits for (a deadlock, on PostgreSQL).
+        wanted = sorted({db_id for db_id in ids if db_id is not None})
+        await stored.lock_ids(session, kind.table, wanted)
+        for index, db_id in enumerate(ids):
+            if db_id is None:
+                continue
+            try:
+                path = ("ids", str(index))
+                rows.append(await _change_state(session, kind, change, db_id, actor, now, path))
+            except Conflict as conflict:
+                # The transaction cannot run another statement after a failed write (PostgreSQL).
+                problems.extend(conflict.problems)
+                break
+            except Problems as found:
+                problems.extend(found.problems)
+        raise_problems(sorted(problems, key=lambda p: int(p.field[1]) if len(p.field) > 1 else -1))
+        return rows
 
 
 async def attempt(call: Awaitable[T]) -> tuple[T | None, list[Problem]]:

@@ -12,6 +12,9 @@ on the idempotency key answers a key already taken without an extra round trip
 locks, so the count it decides on cannot change before it commits: caps hold with any number
 of server processes. On SQLite the transaction begins IMMEDIATE, which serialises all writers.
 
+Redeeming and voiding each open their one transaction (app.services.records.transaction, as
+every use case does) and take the caller's rights as data (app.services.code_rights), computed
+from the token before they run and evaluated at the site once it is read in the transaction.
 Callers are described by the code types they may use at the site (`CodeSearch`): codes of
 other types are not even searched for, which is what makes a hidden code look like a missing
 one; a caller with the enumeration-safe view gets an even search, whose every answer costs the
@@ -21,21 +24,23 @@ same work.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from app.auth.roles import Action
+from app.clock import utcnow
 from app.db import ledger, sites, usage_counters
 from app.db import tables as t
 from app.db.claim import claim
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
+from app.db.handles import Record, Session, Sessions
 from app.db.records import update_row
-from app.db.tables import utcnow
 from app.domain.amounts import BasketLine, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
 from app.domain.rules import Outcome, evaluate
+from app.services.code_rights import CodeRights, SiteRights, void_roles
 from app.services.engine_facts import (
     CodeSearch,
     Found,
@@ -49,8 +54,8 @@ from app.services.engine_facts import (
     terms_from_row,
 )
 from app.services.engine_request import CodeRequest
-from app.services.handles import Record, Session, Sessions
-from app.services.problems import ProblemCode, Problems, problem
+from app.services.problems import NotPermitted, ProblemCode, Problems, TooManyGuesses, problem
+from app.services.records import transaction
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,12 @@ class Check:
 @dataclass(frozen=True)
 class Redeemed:
     """A redemption's answer: `check` is None when an earlier request with the same key is
-    answered again (`replayed`), `redemption` None when the rules refused."""
+    answered again (`replayed`), `redemption` None when the rules refused. `rights` are the
+    caller's at the site, which say how much of the answer they may see."""
 
     check: Check | None
     redemption: Record | None
+    rights: SiteRights
     replayed: bool = False
 
 
@@ -100,15 +107,20 @@ async def check_code(db: Any, site: Record, request: CodeRequest, search: CodeSe
     return _evaluated(await gather(db, site, found, request, customer, even=search.even))
 
 
-def _replay(existing: Record, request: CodeRequest) -> Redeemed:
+def _replay(existing: Record, request: CodeRequest, rights: SiteRights) -> Redeemed:
     if existing.request_fingerprint != request.fingerprint():
         message = "this idempotency key was already used at this site for a different request"
         raise problem("input.idempotencyKey", ProblemCode.IDEMPOTENCY_KEY_REUSED, message)
-    return Redeemed(None, existing, replayed=True)
+    return Redeemed(None, existing, rights, replayed=True)
 
 
 async def _redeem(
-    session: Session, site: Record, request: CodeRequest, search: CodeSearch, by: str
+    session: Session,
+    site: Record,
+    request: CodeRequest,
+    search: CodeSearch,
+    by: str,
+    rights: SiteRights,
 ) -> Redeemed:
     key = request.idempotency_key or ""
     # A first look without locks: a refusal read from committed rows is a true answer as of
@@ -120,7 +132,7 @@ async def _redeem(
         existing = await ledger.redemption_by_key(session, site.id, key)
         if existing is None:
             raise
-        return _replay(existing, request)
+        return _replay(existing, request, rights)
     if check.gathered is not None and check.outcome.valid:
         check = _evaluated(await regather(session, site, check.gathered, request))
     if check.gathered is None or not check.outcome.valid or check.outcome.discount is None:
@@ -129,8 +141,8 @@ async def _redeem(
         # us), must be answered with that redemption, not with a fresh verdict.
         existing = await ledger.redemption_by_key(session, site.id, key)
         if existing is not None:
-            return _replay(existing, request)
-        return Redeemed(check, None)
+            return _replay(existing, request, rights)
+        return Redeemed(check, None, rights)
     gathered, discount, now = check.gathered, check.outcome.discount, utcnow()
     coupon_code = gathered.found.is_coupon_code
     values = {
@@ -161,8 +173,8 @@ async def _redeem(
         # committed while we waited for the lock. Its redemption is the answer.
         existing = await ledger.redemption_by_key(session, site.id, key)
         assert existing is not None, "ON CONFLICT found the key, so its row is committed"
-        return _replay(existing, request)
-    return Redeemed(check, row)
+        return _replay(existing, request, rights)
+    return Redeemed(check, row, rights)
 
 
 async def find_site(db: Any, site_id: int, path: str = "input.siteId") -> Record:
@@ -173,14 +185,14 @@ async def find_site(db: Any, site_id: int, path: str = "input.siteId") -> Record
     return site
 
 
-def _check_dated(request: CodeRequest, site: Record, may_date: Callable[[Record], bool]) -> None:
+def _check_dated(request: CodeRequest, site: Record, rights: CodeRights) -> None:
     """A redemption happens now. Dating one (`at`) records a use made earlier, which only an
     import may do: otherwise a checkout could redeem a code whose window has closed, or use a
     once-a-day code several times a day by dating the uses into other days. And no use is
     ever recorded ahead of time."""
     if request.at is None:
         return
-    if not may_date(site):
+    if not rights.may_date(site):
         message = (
             "leave at out: a redemption happens now; only administrators and the"
             " Redemption-Create role (imports of past uses) may date one"
@@ -191,35 +203,49 @@ def _check_dated(request: CodeRequest, site: Record, may_date: Callable[[Record]
         raise problem("input.at", ProblemCode.OUT_OF_RANGE, "a redemption cannot be dated ahead")
 
 
-async def redeem(
-    sessions: Sessions,
-    request: CodeRequest,
-    search_at: Callable[[Record], CodeSearch],
-    by: str,
-    may_date: Callable[[Record], bool],
-) -> Redeemed:
+@dataclass(frozen=True)
+class Redeemer:
+    """Who redeems, as data the API computes before the use case runs."""
+
+    rights: CodeRights
+    by: str  # recorded as updatedBy
+    # The failed-lookup brake's answer, asked before the transaction (it may be a Redis round
+    # trip, and the transaction holds locks): seconds until the caller may fail another
+    # lookup, None when they may now. It holds only where they get the enumeration-safe view.
+    retry_after: float | None = None
+
+    def rights_at(self, site: Record) -> SiteRights:
+        rights = self.rights.at(site, Action.REDEEM)
+        if self.retry_after is not None and not rights.reads_every_type:
+            raise TooManyGuesses(self.retry_after)
+        return rights
+
+
+async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -> Redeemed:
     """Redeems in one transaction, or answers the earlier redemption made with the same key.
 
-    `search_at(site)` is the search of the code types the caller may redeem at the site (it
-    raises when they may not redeem there at all); `may_date(site)` whether they may record a
-    past use there (`request.at`). Two requests with one key for different codes take different locks;
-    the unique index on (site, key) lets only one insert, and the other, rolled back, answers
-    the winner's row.
+    The caller's rights at the request's site (`redeemer.rights`) decide which code types
+    are searched (`NotPermitted` when they may redeem none there) and whether they may record
+    a past use (`request.at`). Two requests with one key for different codes take different
+    locks; the unique index on (site, key) lets only one insert, and the other, rolled back,
+    answers the winner's row.
     """
     key = request.idempotency_key
     assert key is not None, "build_request(redeeming=True) requires the key"
+    rights = SiteRights(frozenset(), frozenset())
     try:
-        async with sessions() as session, session.begin():
+        async with transaction(sessions) as session:
             site = await find_site(session, request.site_id)
-            search = search_at(site)
-            _check_dated(request, site, may_date)
-            return await _redeem(session, site, request, search, by)
+            rights = redeemer.rights_at(site)
+            _check_dated(request, site, redeemer.rights)
+            search = rights.search(rights.redeemable)
+            return await _redeem(session, site, request, search, redeemer.by, rights)
     except UniqueViolation:
-        async with sessions() as session, session.begin():
+        async with transaction(sessions) as session:
             existing = await ledger.redemption_by_key(session, request.site_id, key)
         if existing is None:
             raise
-        return _replay(existing, request)
+        return _replay(existing, request, rights)
 
 
 def missing_redemption() -> Problems:
@@ -227,20 +253,24 @@ def missing_redemption() -> Problems:
     return problem("id", ProblemCode.NOT_FOUND, "no redemption has this id")
 
 
-async def void(
-    sessions: Sessions,
-    redemption_id: int,
-    authorize: Callable[[Record], None],
-    by: str,
-) -> Record:
+async def void(sessions: Sessions, redemption_id: int, rights: CodeRights, by: str) -> Record:
     """Voids a redemption and gives its use back to every counter it moved; voiding a voided
-    redemption answers it unchanged (a retried void is not an error). `authorize` raises
-    when the caller may not void this redemption."""
-    async with sessions() as session, session.begin():
+    redemption answers it unchanged (a retried void is not an error). A caller who may not
+    void it is told which role they lack only when they may see it (`NotPermitted`); to
+    anyone else it is NOT_FOUND, as an id of nothing is, since the role would tell the kind
+    of code it was for (and that it exists)."""
+
+    async with transaction(sessions) as session:
         row = await ledger.row_by_id(session, t.REDEMPTION, redemption_id)
         if row is None:
             raise missing_redemption()
-        authorize(row)
+        if not rights.may_void(row):
+            if rights.may_see(row):
+                roles = void_roles(row)
+                raise NotPermitted(
+                    f"one of the roles {', '.join(roles)} is required on this site", roles
+                )
+            raise missing_redemption()
         if row.voided_at is not None:
             return row
         counters = counters_of(

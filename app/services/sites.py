@@ -23,15 +23,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.auth.roles import Action
+from app.clock import utcnow
 from app.db import sites as stored
 from app.db import usage_counters
-from app.db.tables import utcnow
+from app.db.handles import Record, Sessions
 from app.domain.calendar import is_time_zone
 from app.domain.currencies import currency_problem, is_currency_code
 from app.domain.enums import DiscountKind
 from app.domain.terms import Terms, priced_in
 from app.services.actor import Actor
-from app.services.handles import Record, Session
 from app.services.input_checks import text_problems
 from app.services.kinds import ORGANISATIONS, SITES
 from app.services.problems import Problem, ProblemCode
@@ -41,6 +41,7 @@ from app.services.records import (
     insert_row,
     raise_problems,
     require_live,
+    transaction,
     update_row,
 )
 
@@ -71,45 +72,51 @@ def place_problems(fields: Mapping[str, Any], path: tuple[str, ...] = INPUT) -> 
 
 
 async def create_site(
-    session: Session, actor: Actor, *, organisation_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, organisation_id: int, fields: Mapping[str, Any]
 ) -> Record:
     """`fields`: name, currency, time_zone, external_id. Needs Site-Create on the organisation."""
-    path = (*INPUT, "organisationId")
-    organisation = await find(session, ORGANISATIONS, organisation_id, path)
-    actor.require_in_organisation("Site", Action.CREATE, organisation_id=organisation.id)
-    require_live(ORGANISATIONS, organisation, path)
-    values = {name: fields.get(name) for name in (*TEXTS, "currency", "time_zone")}
-    problems = text_problems(values, TEXTS, INPUT, required=("name",)) + place_problems(values)
-    raise_problems(problems)
-    values["organisation_id"] = organisation.id
-    return await insert_row(session, SITES, values, actor, utcnow())
+    async with transaction(sessions) as session:
+        path = (*INPUT, "organisationId")
+        organisation = await find(session, ORGANISATIONS, organisation_id, path)
+        actor.require_in_organisation("Site", Action.CREATE, organisation_id=organisation.id)
+        require_live(ORGANISATIONS, organisation, path)
+        values = {name: fields.get(name) for name in (*TEXTS, "currency", "time_zone")}
+        problems = text_problems(values, TEXTS, INPUT, required=("name",)) + place_problems(values)
+        raise_problems(problems)
+        values["organisation_id"] = organisation.id
+        return await insert_row(session, SITES, values, actor, utcnow())
 
 
 async def update_site(
-    session: Session, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
 ) -> Record:
     """Changes the fields given (a given null clears); see the module on currency and zone."""
-    row = await find_for_write(session, SITES, db_id, actor, Action.EDIT, (*INPUT, "id"))
-    values = {name: fields[name] for name in (*TEXTS, "currency", "time_zone") if name in fields}
-    problems = text_problems(values, TEXTS, INPUT, required=("name",)) + place_problems(values)
-    currency = values.get("currency")
-    if not problems and currency is not None and currency != row.currency:
-        stranded = [
-            pricing
-            for pricing in await stored.live_pricing(session, row.id)
-            if not priced_in(_terms(pricing), currency)
-        ]
-        if stranded:
-            message = (
-                f"{len(stranded)} live coupon(s) or discount code(s) of this site are not priced"
-                f" in {currency} (amount, minimum spend or maximum discount) and would stop"
-                " applying: price each one in it first"
+    async with transaction(sessions) as session:
+        row = await find_for_write(session, SITES, db_id, actor, Action.EDIT, (*INPUT, "id"))
+        values = {
+            name: fields[name] for name in (*TEXTS, "currency", "time_zone") if name in fields
+        }
+        problems = text_problems(values, TEXTS, INPUT, required=("name",)) + place_problems(values)
+        currency = values.get("currency")
+        if not problems and currency is not None and currency != row.currency:
+            stranded = [
+                pricing
+                for pricing in await stored.live_pricing(session, row.id)
+                if not priced_in(_terms(pricing), currency)
+            ]
+            if stranded:
+                message = (
+                    f"{len(stranded)} live coupon(s) or discount code(s) of this site are not priced"
+                    f" in {currency} (amount, minimum spend or maximum discount) and would stop"
+                    " applying: price each one in it first"
+                )
+                problems.append(Problem((*INPUT, "currency"), ProblemCode.CONFLICT, message))
+        raise_problems(problems)
+        updated = await update_row(session, SITES, row.id, values, actor, utcnow())
+        if updated.time_zone != row.time_zone:
+            # Usage-period buckets are the site's local days, weeks...: count them again in the
+            # new zone (each owner locked first, as a redemption would).
+            await usage_counters.recount(
+                session, await usage_counters.owners_of_site(session, row.id)
             )
-            problems.append(Problem((*INPUT, "currency"), ProblemCode.CONFLICT, message))
-    raise_problems(problems)
-    updated = await update_row(session, SITES, row.id, values, actor, utcnow())
-    if updated.time_zone != row.time_zone:
-        # Usage-period buckets are the site's local days, weeks...: count them again in the
-        # new zone (each owner locked first, as a redemption would).
-        await usage_counters.recount(session, await usage_counters.owners_of_site(session, row.id))
-    return updated
+        return updated

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.auth.roles import Action
+from app.clock import utcnow
 from app.db import usage_counters
-from app.db.tables import utcnow
+from app.db.handles import Record, Session, Sessions
 from app.services.actor import Actor
 from app.services.eligible_items import load_eligible, store_eligible
-from app.services.handles import Record, Session
 from app.services.input_checks import code_problems, text_problems
 from app.services.kinds import SITES
 from app.services.problems import Problem
@@ -27,6 +27,7 @@ from app.services.records import (
     insert_row,
     raise_problems,
     require_live,
+    transaction,
     update_row,
 )
 from app.services.terms_input import merge_terms
@@ -51,7 +52,7 @@ async def find_site(session: Session, site_id: int, path: tuple[str, ...]) -> Re
 
 
 async def create_with_terms(
-    session: Session,
+    sessions: Sessions,
     owner: TermsOwner,
     actor: Actor,
     *,
@@ -59,26 +60,30 @@ async def create_with_terms(
     fields: Mapping[str, Any],
     terms: Mapping[str, Any],
 ) -> Record:
-    now = utcnow()
-    site = await find_site(session, site_id, (*INPUT, "siteId"))
-    actor.require(
-        owner.kind.type_name, Action.CREATE, site_id=site.id, organisation_id=site.organisation_id
-    )
-    values = {name: fields.get(name) for name in owner.texts}
-    problems = await _field_problems(session, owner, values, site.id, None)
-    merged, found = merge_terms(
-        terms, None, {}, time_zone=site.time_zone, currency=site.currency, now=now, path=TERMS
-    )
-    raise_problems(problems + found)
-    values.update(merged.columns, site_id=site.id, organisation_id=site.organisation_id)
-    with _conflicts(owner):
-        row = await insert_row(session, owner.kind, values, actor, now)
-    await store_eligible(session, owner.owner_column, row.id, merged.eligible)
-    return row
+    async with transaction(sessions) as session:
+        now = utcnow()
+        site = await find_site(session, site_id, (*INPUT, "siteId"))
+        actor.require(
+            owner.kind.type_name,
+            Action.CREATE,
+            site_id=site.id,
+            organisation_id=site.organisation_id,
+        )
+        values = {name: fields.get(name) for name in owner.texts}
+        problems = await _field_problems(session, owner, values, site.id, None)
+        merged, found = merge_terms(
+            terms, None, {}, time_zone=site.time_zone, currency=site.currency, now=now, path=TERMS
+        )
+        raise_problems(problems + found)
+        values.update(merged.columns, site_id=site.id, organisation_id=site.organisation_id)
+        with _conflicts(owner):
+            row = await insert_row(session, owner.kind, values, actor, now)
+        await store_eligible(session, owner.owner_column, row.id, merged.eligible)
+        return row
 
 
 async def update_with_terms(
-    session: Session,
+    sessions: Sessions,
     owner: TermsOwner,
     actor: Actor,
     *,
@@ -87,36 +92,37 @@ async def update_with_terms(
     terms: Mapping[str, Any] | None,
 ) -> Record:
     """Changes what is given; `terms` None leaves the Terms as they are."""
-    now = utcnow()
-    row = await find_for_write(session, owner.kind, db_id, actor, Action.EDIT, (*INPUT, "id"))
-    values = {name: fields[name] for name in owner.texts if name in fields}
-    problems = await _field_problems(session, owner, values, row.site_id, row.id)
-    store = None
-    if terms is not None:
-        site = await find(session, SITES, row.site_id, (*INPUT, "id"))
-        current = await load_eligible(session, owner.owner_column, row)
-        merged, found = merge_terms(
-            terms,
-            row._mapping,
-            current,
-            time_zone=site.time_zone,
-            currency=site.currency,
-            now=now,
-            path=TERMS,
-        )
-        problems += found
-        values.update(merged.columns)
-        store = merged.eligible if merged.eligible != current else None
-    raise_problems(problems)
-    with _conflicts(owner):
-        updated = await update_row(session, owner.kind, row.id, values, actor, now)
-    if store is not None:
-        await store_eligible(session, owner.owner_column, row.id, store)
-    if updated.usage_period != row.usage_period:
-        # Its usage counters hold buckets of the old period: count the new ones from the
-        # ledger, under the row lock the update holds, before any redemption reads them.
-        await usage_counters.recount(session, [(owner.owner_column, row.id)])
-    return updated
+    async with transaction(sessions) as session:
+        now = utcnow()
+        row = await find_for_write(session, owner.kind, db_id, actor, Action.EDIT, (*INPUT, "id"))
+        values = {name: fields[name] for name in owner.texts if name in fields}
+        problems = await _field_problems(session, owner, values, row.site_id, row.id)
+        store = None
+        if terms is not None:
+            site = await find(session, SITES, row.site_id, (*INPUT, "id"))
+            current = await load_eligible(session, owner.owner_column, row)
+            merged, found = merge_terms(
+                terms,
+                row._mapping,
+                current,
+                time_zone=site.time_zone,
+                currency=site.currency,
+                now=now,
+                path=TERMS,
+            )
+            problems += found
+            values.update(merged.columns)
+            store = merged.eligible if merged.eligible != current else None
+        raise_problems(problems)
+        with _conflicts(owner):
+            updated = await update_row(session, owner.kind, row.id, values, actor, now)
+        if store is not None:
+            await store_eligible(session, owner.owner_column, row.id, store)
+        if updated.usage_period != row.usage_period:
+            # Its usage counters hold buckets of the old period: count the new ones from the
+            # ledger, under the row lock the update holds, before any redemption reads them.
+            await usage_counters.recount(session, [(owner.owner_column, row.id)])
+        return updated
 
 
 async def _field_problems(

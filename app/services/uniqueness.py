@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.db.errors import UniqueViolation
+from app.db.handles import Session
 from app.db.uniqueness import LiveUniqueIndex, live_duplicate_exists
-from app.services.handles import Session
 from app.services.problems import Problem, ProblemCode, Problems
 
 

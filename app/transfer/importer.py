@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from app.clock import utcnow
 from app.db import transfer as stored
 from app.db.errors import UniqueViolation
 from app.db.session import write_sessions
-from app.db.tables import utcnow
 from app.transfer.fields import Item, read_record
 from app.transfer.planner import Context, Outcome, plan_and_write
 from app.transfer.records import RECORD_TYPES, TYPE_ORDER

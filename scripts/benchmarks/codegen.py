@@ -2,7 +2,7 @@
 
 It runs the code path of the `generateCouponCodes` mutation below the GraphQL layer: the
 service function `app.services.code_generation.generate_coupon_codes` in one write
-transaction (`in_transaction` over the app's write sessions), on an engine built by the app's
+transaction (the use case opens it on the app's write sessions), on an engine built by the app's
 own `create_engine` (so SQLite gets its pragmas and BEGIN IMMEDIATE). Each database is a
 scratch one, migrated and given one coupon, and removed afterwards; the bench database is
 not touched.
@@ -84,7 +84,6 @@ async def _time(url: str, count: int) -> dict[str, Any]:
     from app.demo import seed_scale
     from app.services.actor import Actor
     from app.services.code_generation import generate_coupon_codes
-    from app.services.records import in_transaction
     from app.settings import Settings
 
     settings = Settings(database_url=url)
@@ -96,15 +95,12 @@ async def _time(url: str, count: int) -> dict[str, Any]:
             coupon = (await connection.execute(sa.text("SELECT min(id) FROM coupon"))).scalar_one()
         actor = Actor(subject="bench@example.com")
 
-        async def work(session):
-            return await generate_coupon_codes(
-                session, actor, coupon_id=coupon, count=count,
-                max_count=max(count, settings.script_max_generated_codes),
-            )  # fmt: skip
-
         with PeakRss() as rss:
             started = time.perf_counter()
-            generated = await in_transaction(write_sessions(engine), work)
+            generated = await generate_coupon_codes(
+                write_sessions(engine), actor, coupon_id=coupon, count=count,
+                max_count=max(count, settings.script_max_generated_codes),
+            )  # fmt: skip
             seconds = time.perf_counter() - started
         async with engine.connect() as connection:
             stored = (await connection.execute(sa.text(

@@ -73,7 +73,6 @@ async def _prepare(url: str) -> tuple[Any, int]:
     from app.db.session import write_sessions
     from app.services.actor import Actor
     from app.services.organisations import create_organisation
-    from app.services.records import in_transaction
     from app.services.sites import create_site
     from app.settings import Settings
 
@@ -81,13 +80,11 @@ async def _prepare(url: str) -> tuple[Any, int]:
     await upgrade(engine)
     actor = Actor(subject="bench@example.com")
 
-    async def work(session: Any) -> int:
-        organisation = await create_organisation(session, actor, {"name": "Bench"})
-        fields = {"name": "Venue", "currency": "GBP", "time_zone": "Europe/London"}
-        site = await create_site(session, actor, organisation_id=organisation.id, fields=fields)
-        return site.id  # type: ignore[no-any-return]
-
-    return engine, await in_transaction(write_sessions(engine), work)
+    sessions = write_sessions(engine)
+    organisation = await create_organisation(sessions, actor, {"name": "Bench"})
+    fields = {"name": "Venue", "currency": "GBP", "time_zone": "Europe/London"}
+    site = await create_site(sessions, actor, organisation_id=organisation.id, fields=fields)
+    return engine, site.id
 
 
 async def _measure(url: str, document: Path, count: int, *, export: bool) -> dict[str, Any]:

@@ -156,7 +156,8 @@ READS = [
     ),
     Op(
         "validateCode",
-        "query($input: ValidateCodeInput!) { result: validateCode(input: $input) { valid reason } }",
+        "query($input: ValidateCodeInput!) "
+        "{ result: validateCode(input: $input) { valid reason userErrors { field code } } }",
         _validate,
         CHECK,
         "DiscountCode-Redeem",

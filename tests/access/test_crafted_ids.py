@@ -113,6 +113,9 @@ async def test_a_crafted_id_names_nothing(op: Op, kind: str, client: Client, wor
         assert result is None, body  # a full-width spelling of a real id is not that record
     elif op.kind == LIST:
         assert codes(body) or result == {"nodes": []}, body
+    elif op.field == "validateCode":  # bad input as redeemCode reports it
+        assert result["userErrors"], body
+        assert {e["code"] for e in result["userErrors"]} == {"INVALID"}, body
     elif op.kind == CHECK:
         assert codes(body) == ["BAD_USER_INPUT"], body
     else:

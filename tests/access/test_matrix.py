@@ -158,7 +158,7 @@ async def test_access(op: Op, kind: str, client: Client, world: World, engine: A
         elif op.kind == LIST:
             assert gid(target) in [n["id"] for n in result["nodes"]]
         elif op.field == "validateCode":
-            assert result == {"valid": True, "reason": None}
+            assert result == {"valid": True, "reason": None, "userErrors": []}
         elif op.field == "codeUsageStats":
             assert result is not None and result["limit"] == 100_000
         else:

@@ -17,6 +17,7 @@ query Validate($input: ValidateCodeInput!) {
     valid reason discountTotal currency lines { index amount }
     code { code kind percentage amount description couponName
            couponCode { code } discountCode { code } coupon { name } }
+    userErrors { field code message }
   }
 }
 """
@@ -50,6 +51,16 @@ query Stats($code: String!, $bookingDate: DateOrDateTime!, $siteId: ID!,
   }
 }
 """
+
+
+async def validate_errors(gql: Any, attempt: dict[str, Any]) -> list[dict[str, Any]]:
+    """validateCode's userErrors for `attempt`, each with its field as a dotted path; an
+    answer with userErrors checked nothing."""
+    answer = (await gql(VALIDATE, {"input": attempt}))["validateCode"]
+    assert answer["userErrors"], answer
+    assert (answer["valid"], answer["reason"], answer["code"]) == (False, None, None), answer
+    return [{**error, "field": ".".join(error["field"])} for error in answer["userErrors"]]
+
 
 BOOKING = {"category": "BOOKING", "itemId": "room-1", "quantity": 2, "unitPrice": 1000}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.db import tables as t
-from tests.engine.support import REDEEM, VALIDATE, gid, ledger_rows, open_shop
+from tests.engine.support import REDEEM, VALIDATE, gid, ledger_rows, open_shop, validate_errors
 from tests.mutations.helpers import count
 
 CREATE_DISCOUNT_CODE = """
@@ -43,8 +43,8 @@ async def test_currencies_with_the_shape_of_a_code_but_not_in_iso_4217_are_refus
 async def test_a_basket_in_a_made_up_currency_is_refused(gql: Any, make: Any, db: Any) -> None:
     shop = await open_shop(make)
     await make.discount_code(shop.site, code="TEN")
-    errors = await gql.errors(VALIDATE, {"input": shop.attempt("TEN", currency="XXQ")})
-    assert errors[0]["extensions"]["field"] == "input.currency"
+    errors = await validate_errors(gql, shop.attempt("TEN", currency="XXQ"))
+    assert errors[0]["field"] == "input.currency"
     assert "ISO 4217" in errors[0]["message"]
     answer = await gql(REDEEM, {"input": shop.attempt("TEN", currency="ZZZ", idempotencyKey="k")})
     assert [(e["field"], e["code"]) for e in answer["redeemCode"]["userErrors"]] == [
@@ -65,8 +65,8 @@ async def test_a_net_price_above_the_gross_price_is_refused(gql: Any, make: Any,
         "netUnitPrice": 5000,
     }
     # When it is validated and redeemed, then the line is refused and nothing is written
-    errors = await gql.errors(VALIDATE, {"input": shop.attempt("NET10", lines=[line])})
-    assert errors[0]["extensions"]["field"] == "input.lines.0.netUnitPrice"
+    errors = await validate_errors(gql, shop.attempt("NET10", lines=[line]))
+    assert errors[0]["field"] == "input.lines.0.netUnitPrice"
     assert "must not be above unitPrice" in errors[0]["message"]
     attempt = shop.attempt("NET10", lines=[line], idempotencyKey="k")
     answer = (await gql(REDEEM, {"input": attempt}))["redeemCode"]

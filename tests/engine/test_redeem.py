@@ -7,12 +7,12 @@ from typing import Any
 
 from tests.engine.support import (
     REDEEM,
-    VALIDATE,
     VOID,
     gid,
     ledger_rows,
     open_shop,
     times_used,
+    validate_errors,
 )
 
 
@@ -163,13 +163,21 @@ async def test_bad_input_is_reported_per_field(gql: Any, make: Any, db: Any) -> 
     assert await ledger_rows(db) == []
 
 
-async def test_validate_reports_bad_input_as_one_clear_error(gql: Any, make: Any) -> None:
+async def test_validate_reports_bad_input_as_redeem_does(gql: Any, make: Any) -> None:
+    # Given a basket with a negative price
     shop = await open_shop(make)
     lines = [{"category": "BOOKING", "itemId": "r", "quantity": 1, "unitPrice": -5}]
-    errors = await gql.errors(VALIDATE, {"input": shop.attempt("CODE", lines=lines)})
-    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
-    assert errors[0]["extensions"]["field"] == "input.lines.0.unitPrice"
+    # When it is validated, and redeemed
+    errors = await validate_errors(gql, shop.attempt("CODE", lines=lines))
+    redeemed = await gql(REDEEM, {"input": shop.attempt("CODE", lines=lines, idempotencyKey="k")})
+    # Then both answer the same userErrors, naming the field
+    assert [(e["field"], e["code"]) for e in errors] == [
+        ("input.lines.0.unitPrice", "OUT_OF_RANGE")
+    ]
     assert "unitPrice must not be negative" in errors[0]["message"]
+    assert [
+        {**e, "field": ".".join(e["field"])} for e in redeemed["redeemCode"]["userErrors"]
+    ] == errors
 
 
 async def test_unknown_site_and_foreign_customer_are_named(gql: Any, make: Any) -> None:
@@ -181,16 +189,16 @@ async def test_unknown_site_and_foreign_customer_are_named(gql: Any, make: Any) 
         (["input", "siteId"], "NOT_FOUND")
     ]
     foreign = shop.attempt("CODE", customerId=gid(stranger))
-    errors = await gql.errors(VALIDATE, {"input": foreign})
-    assert errors[0]["extensions"]["field"] == "input.customerId"
+    errors = await validate_errors(gql, foreign)
+    assert errors[0]["field"] == "input.customerId"
 
 
 async def test_extreme_times_and_totals_are_input_problems(gql: Any, make: Any) -> None:
     shop = await open_shop(make, time_zone="Asia/Tokyo")
     await make.discount_code(shop.site, code="CODE", max_uses=5, usage_period="P1M")
     for at in ("0001-01-01T00:00:00", "9999-12-31T23:00:00+00:00"):
-        errors = await gql.errors(VALIDATE, {"input": shop.attempt("CODE", at=at)})
-        assert errors[0]["extensions"]["field"] == "input.at", errors
+        errors = await validate_errors(gql, shop.attempt("CODE", at=at))
+        assert errors[0]["field"] == "input.at", errors
     huge = [{"category": "BOOKING", "itemId": "r", "quantity": 2**31 - 1, "unitPrice": 2}]
-    errors = await gql.errors(VALIDATE, {"input": shop.attempt("CODE", lines=huge)})
-    assert errors[0]["extensions"]["field"] == "input.lines"
+    errors = await validate_errors(gql, shop.attempt("CODE", lines=huge))
+    assert errors[0]["field"] == "input.lines"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.clock import utcnow
 from app.db import tables as t
 from tests.mutations.helpers import COUPON_CODE, ERRORS, count, errors_of, gid, reader_token
 
@@ -62,7 +63,7 @@ async def test_codes_are_unique_per_coupon_among_live_codes(gql: Any, make: Any,
     # Unique per coupon, not globally (Trybe); and deleted codes free their string.
     data = await gql(CREATE, {"input": {"couponId": gid(other), "code": "welcome"}})
     assert data["createCouponCode"]["userErrors"] == []
-    await make.coupon_code(coupon, code="OLD", deleted_at=t.utcnow())
+    await make.coupon_code(coupon, code="OLD", deleted_at=utcnow())
     data = await gql(CREATE, {"input": {"couponId": gid(coupon), "code": "old"}})
     assert data["createCouponCode"]["userErrors"] == []
     assert await count(db, t.CouponCode, t.CouponCode.coupon_id == coupon.id) == 3
@@ -97,7 +98,7 @@ async def test_every_field_problem_at_once_and_nothing_written(
 
 
 async def test_a_deleted_or_unknown_coupon_takes_no_codes(gql: Any, make: Any) -> None:
-    _, coupon = await _coupon(make, deleted_at=t.utcnow())
+    _, coupon = await _coupon(make, deleted_at=utcnow())
     data = await gql(CREATE, {"input": {"couponId": gid(coupon), "code": "A1"}})
     assert errors_of(data["createCouponCode"]) == [(["input", "couponId"], "ALREADY_DELETED")]
     data = await gql(CREATE, {"input": {"couponId": "Q291cG9uOjEyMzQ=", "code": "A1"}})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.clock import utcnow
 from app.db import tables as t
 from tests.mutations.helpers import DISCOUNT_CODE, ERRORS, count, errors_of, gid
 
@@ -45,7 +46,7 @@ async def test_a_live_code_in_any_letter_case_is_taken_per_site(
     assert (await gql(CREATE, create(other_site, "spring")))["createDiscountCode"][
         "userErrors"
     ] == []
-    await make.discount_code(site, code="AUTUMN", deleted_at=t.utcnow())
+    await make.discount_code(site, code="AUTUMN", deleted_at=utcnow())
     assert (await gql(CREATE, create(site, "autumn")))["createDiscountCode"]["userErrors"] == []
     assert await count(db, t.DiscountCode) == 4
 
@@ -79,7 +80,7 @@ async def test_update_can_rename_unless_the_code_is_taken(gql: Any, make: Any) -
 
 async def test_update_of_a_deleted_or_unknown_code_is_a_user_error(gql: Any, make: Any) -> None:
     site = await make.site(await make.organisation())
-    gone = await make.discount_code(site, deleted_at=t.utcnow())
+    gone = await make.discount_code(site, deleted_at=utcnow())
     data = await gql(UPDATE, {"input": {"id": gid(gone), "description": "x"}})
     assert errors_of(data["updateDiscountCode"]) == [(["input", "id"], "ALREADY_DELETED")]
     data = await gql(UPDATE, {"input": {"id": gid(site), "description": "x"}})
@@ -90,7 +91,7 @@ async def test_restoring_a_code_whose_string_is_live_again_is_code_taken(
     gql: Any, make: Any
 ) -> None:
     site = await make.site(await make.organisation())
-    gone = await make.discount_code(site, code="WINTER", deleted_at=t.utcnow())
+    gone = await make.discount_code(site, code="WINTER", deleted_at=utcnow())
     await make.discount_code(site, code="winter")
     data = await gql(RESTORE, {"id": gid(gone)})
     assert errors_of(data["restoreDiscountCode"]) == [(["id"], "CODE_TAKEN")]

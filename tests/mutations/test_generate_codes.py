@@ -8,9 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.clock import utcnow
 from app.db import codes as stored_codes
 from app.db import tables as t
-from app.db.tables import utcnow
 from app.domain.codes import code_problem
 from app.graphql.ids import to_global_id
 from tests.http.conftest import statements_run

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from app.clock import utcnow
 from app.db import tables as t
 from app.settings import Settings
 from tests.conftest import GraphQLClient
@@ -132,7 +133,7 @@ async def test_state_changes_need_their_role_on_the_site(gql: Any, make: Any, db
 async def test_bulk_is_all_or_nothing_with_errors_per_index(gql: Any, make: Any, db: Any) -> None:
     site = await make.site(await make.organisation())
     live = [await make.discount_code(site) for _ in range(3)]
-    gone = await make.discount_code(site, deleted_at=t.utcnow())
+    gone = await make.discount_code(site, deleted_at=utcnow())
     ids = [gid(live[0]), "junk", gid(gone), gid(live[1]), gid(live[1])]
 
     data = await gql(many("delete", "DiscountCodes"), {"ids": ids})

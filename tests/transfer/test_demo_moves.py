@@ -22,7 +22,6 @@ from app.demo import seed_demo
 from app.main import create_app
 from app.services.actor import Actor
 from app.services.organisations import create_organisation
-from app.services.records import in_transaction
 from app.services.sites import create_site
 from app.settings import Settings
 from tests.conftest import TEST_SECRET, GraphQLClient, _postgres_url, new_database
@@ -113,21 +112,19 @@ async def _same_sites(source: Any, url: str) -> dict[int, int]:
         await upgrade(engine)
         actor = Actor(subject="mover@example.com")
 
-        async def work(session: Any) -> dict[int, int]:
-            made = {
-                o.id: (await create_organisation(session, actor, {"name": o.name})).id
-                for o in organisations
-            }
-            fields = ("name", "currency", "time_zone")
-            return {
-                s.id: (await create_site(
-                    session, actor, organisation_id=made[s.organisation_id],
-                    fields={name: getattr(s, name) for name in fields},
-                )).id
-                for s in sites
-            }  # fmt: skip
-
-        return await in_transaction(write_sessions(engine), work)
+        sessions = write_sessions(engine)
+        made = {
+            o.id: (await create_organisation(sessions, actor, {"name": o.name})).id
+            for o in organisations
+        }
+        fields = ("name", "currency", "time_zone")
+        return {
+            s.id: (await create_site(
+                sessions, actor, organisation_id=made[s.organisation_id],
+                fields={name: getattr(s, name) for name in fields},
+            )).id
+            for s in sites
+        }  # fmt: skip
     finally:
         await engine.dispose()
 

@@ -107,10 +107,10 @@ class AssignmentMutation:
             strawberry.argument(description="The customer, the code and the assignment's window."),
         ],
     ) -> AssignCodePayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, _IDS)
-            return await assignments.assign_code(session, actor, fields)
+            return await assignments.assign_code(sessions, actor, fields)
 
         row, errors = await write(info, "Assignment", Action.CREATE, work)
         return AssignCodePayload(assignment=built(Assignment, row), user_errors=errors)
@@ -126,11 +126,11 @@ class AssignmentMutation:
             strawberry.argument(description="The assignment and the fields to change."),
         ],
     ) -> UpdateAssignmentPayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Assignment", ("input", "id"))
             decode_ids(fields, _IDS)
-            return await assignments.update_assignment(session, actor, db_id=db_id, fields=fields)
+            return await assignments.update_assignment(sessions, actor, db_id=db_id, fields=fields)
 
         row, errors = await write(info, "Assignment", Action.EDIT, work)
         return UpdateAssignmentPayload(assignment=built(Assignment, row), user_errors=errors)

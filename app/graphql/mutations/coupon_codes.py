@@ -107,12 +107,12 @@ class CouponCodeMutation:
             CreateCouponCodeInput, strawberry.argument(description="The coupon code to create.")
         ],
     ) -> CreateCouponCodePayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, {"coupon_id": "Coupon", "customer_id": "Customer"})
             coupon_id = fields.pop("coupon_id")
             return await coupon_codes.create_coupon_code(
-                session, actor, coupon_id=coupon_id, fields=fields
+                sessions, actor, coupon_id=coupon_id, fields=fields
             )
 
         row, errors = await write(info, "CouponCode", Action.CREATE, work)
@@ -129,10 +129,12 @@ class CouponCodeMutation:
             strawberry.argument(description="The coupon code and the fields to change."),
         ],
     ) -> UpdateCouponCodePayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "CouponCode", ("input", "id"))
-            return await coupon_codes.update_coupon_code(session, actor, db_id=db_id, fields=fields)
+            return await coupon_codes.update_coupon_code(
+                sessions, actor, db_id=db_id, fields=fields
+            )
 
         row, errors = await write(info, "CouponCode", Action.EDIT, work)
         return UpdateCouponCodePayload(coupon_code=built(CouponCode, row), user_errors=errors)
@@ -158,10 +160,10 @@ class CouponCodeMutation:
             CodeCharset, strawberry.argument(description="Alphabet of the random characters.")
         ] = CodeCharset.ALPHANUMERIC,
     ) -> GenerateCouponCodesPayload:
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             db_id = record_id(coupon_id, "Coupon", ("couponId",))
             return await code_generation.generate_coupon_codes(
-                session,
+                sessions,
                 actor,
                 coupon_id=db_id,
                 count=count,

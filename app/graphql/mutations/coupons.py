@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
-from app.auth.roles import Action
 from app.graphql.mutations.payloads import payload_type
 from app.graphql.mutations.state_changes import Target, state_change_mutations
-from app.graphql.mutations.support import built, decode_ids, given, record_id, write
+from app.graphql.mutations.support import built
 from app.graphql.mutations.terms_inputs import TermsInput
+from app.graphql.mutations.terms_owners import create_owner, update_owner
 from app.graphql.types.coupon import Coupon
 from app.services import coupons
 from app.services.kinds import COUPONS
@@ -55,18 +55,7 @@ class CouponMutation:
             CreateCouponInput, strawberry.argument(description="The coupon to create.")
         ],
     ) -> CreateCouponPayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
-            fields = given(input)
-            decode_ids(fields, {"site_id": "Site"})
-            return await coupons.create_coupon(
-                session,
-                actor,
-                site_id=fields.pop("site_id"),
-                fields=fields,
-                terms=given(fields.pop("terms")),
-            )
-
-        row, errors = await write(info, "Coupon", Action.CREATE, work)
+        row, errors = await create_owner(info, coupons.OWNER, input)
         return CreateCouponPayload(coupon=built(Coupon, row), user_errors=errors)
 
     @strawberry.mutation(description="Changes the fields given of a coupon (needs Coupon-Edit).")
@@ -78,19 +67,7 @@ class CouponMutation:
             strawberry.argument(description="The coupon and the fields to change."),
         ],
     ) -> UpdateCouponPayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
-            fields = given(input)
-            db_id = record_id(fields.pop("id"), "Coupon", ("input", "id"))
-            terms = fields.pop("terms", None)
-            return await coupons.update_coupon(
-                session,
-                actor,
-                db_id=db_id,
-                fields=fields,
-                terms=None if terms is None else given(terms),
-            )
-
-        row, errors = await write(info, "Coupon", Action.EDIT, work)
+        row, errors = await update_owner(info, coupons.OWNER, input)
         return UpdateCouponPayload(coupon=built(Coupon, row), user_errors=errors)
 
 

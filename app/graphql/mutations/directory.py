@@ -91,8 +91,8 @@ class DirectoryMutation:
             CreateOrganisationInput, strawberry.argument(description="The organisation to create.")
         ],
     ) -> CreateOrganisationPayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
-            return await organisations.create_organisation(session, actor, given(input))
+        async def work(sessions: Any, actor: Any) -> Any:
+            return await organisations.create_organisation(sessions, actor, given(input))
 
         row, errors = await write(info, "Organisation", Action.CREATE, work)
         return CreateOrganisationPayload(organisation=built(Organisation, row), user_errors=errors)
@@ -108,11 +108,11 @@ class DirectoryMutation:
             strawberry.argument(description="The organisation and the fields to change."),
         ],
     ) -> UpdateOrganisationPayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Organisation", ("input", "id"))
             return await organisations.update_organisation(
-                session, actor, db_id=db_id, fields=fields
+                sessions, actor, db_id=db_id, fields=fields
             )
 
         row, errors = await write(info, "Organisation", Action.EDIT, work)
@@ -127,12 +127,12 @@ class DirectoryMutation:
         info: strawberry.Info,
         input: Annotated[CreateSiteInput, strawberry.argument(description="The site to create.")],
     ) -> CreateSitePayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, {"organisation_id": "Organisation"})
             organisation_id = fields.pop("organisation_id")
             return await sites.create_site(
-                session, actor, organisation_id=organisation_id, fields=fields
+                sessions, actor, organisation_id=organisation_id, fields=fields
             )
 
         row, errors = await write(info, "Site", Action.CREATE, work)
@@ -146,10 +146,10 @@ class DirectoryMutation:
             UpdateSiteInput, strawberry.argument(description="The site and the fields to change.")
         ],
     ) -> UpdateSitePayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Site", ("input", "id"))
-            return await sites.update_site(session, actor, db_id=db_id, fields=fields)
+            return await sites.update_site(sessions, actor, db_id=db_id, fields=fields)
 
         row, errors = await write(info, "Site", Action.EDIT, work)
         return UpdateSitePayload(site=built(Site, row), user_errors=errors)
@@ -240,12 +240,12 @@ class CustomerMutation:
             CreateCustomerInput, strawberry.argument(description="The customer to create.")
         ],
     ) -> CreateCustomerPayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, {"organisation_id": "Organisation"})
             organisation_id = fields.pop("organisation_id")
             return await customers_service.create_customer(
-                session, actor, organisation_id=organisation_id, fields=fields
+                sessions, actor, organisation_id=organisation_id, fields=fields
             )
 
         row, errors = await write(info, "Customer", Action.CREATE, work)
@@ -260,11 +260,11 @@ class CustomerMutation:
             strawberry.argument(description="The customer and the fields to change."),
         ],
     ) -> UpdateCustomerPayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Customer", ("input", "id"))
             return await customers_service.update_customer(
-                session, actor, db_id=db_id, fields=fields
+                sessions, actor, db_id=db_id, fields=fields
             )
 
         row, errors = await write(info, "Customer", Action.EDIT, work)
@@ -290,10 +290,10 @@ class CustomerMutation:
     ) -> UpsertCustomersPayload:
         rows = [given(row) for row in customers]
 
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             db_id = record_id(organisation_id, "Organisation", ("organisationId",))
             return await customers_service.upsert_customers(
-                session, actor, organisation_id=db_id, rows=rows
+                sessions, actor, organisation_id=db_id, rows=rows
             )
 
         done, errors = await write(info, "Customer", Action.CREATE, work)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
-from app.auth.roles import Action
 from app.graphql.mutations.payloads import payload_type
 from app.graphql.mutations.state_changes import Target, state_change_mutations
-from app.graphql.mutations.support import built, decode_ids, given, record_id, write
+from app.graphql.mutations.support import built
 from app.graphql.mutations.terms_inputs import TermsInput
+from app.graphql.mutations.terms_owners import create_owner, update_owner
 from app.graphql.types.discount_code import DiscountCode
 from app.services import discount_codes
 from app.services.kinds import DISCOUNT_CODES
@@ -67,18 +67,7 @@ class DiscountCodeMutation:
             CreateDiscountCodeInput, strawberry.argument(description="The discount code to create.")
         ],
     ) -> CreateDiscountCodePayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
-            fields = given(input)
-            decode_ids(fields, {"site_id": "Site"})
-            return await discount_codes.create_discount_code(
-                session,
-                actor,
-                site_id=fields.pop("site_id"),
-                fields=fields,
-                terms=given(fields.pop("terms")),
-            )
-
-        row, errors = await write(info, "DiscountCode", Action.CREATE, work)
+        row, errors = await create_owner(info, discount_codes.OWNER, input)
         return CreateDiscountCodePayload(discount_code=built(DiscountCode, row), user_errors=errors)
 
     @strawberry.mutation(
@@ -92,19 +81,7 @@ class DiscountCodeMutation:
             strawberry.argument(description="The discount code and the fields to change."),
         ],
     ) -> UpdateDiscountCodePayload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
-            fields = given(input)
-            db_id = record_id(fields.pop("id"), "DiscountCode", ("input", "id"))
-            terms = fields.pop("terms", None)
-            return await discount_codes.update_discount_code(
-                session,
-                actor,
-                db_id=db_id,
-                fields=fields,
-                terms=None if terms is None else given(terms),
-            )
-
-        row, errors = await write(info, "DiscountCode", Action.EDIT, work)
+        row, errors = await update_owner(info, discount_codes.OWNER, input)
         return UpdateDiscountCodePayload(discount_code=built(DiscountCode, row), user_errors=errors)
 
 

@@ -25,6 +25,15 @@ class UserError:
     message: str = strawberry.field(description="The problem in plain words.")
 
 
+def user_errors(problems: Problems) -> list[UserError]:
+    """Bad input as every operation that takes an input object reports it: one UserError a
+    problem, each naming its field."""
+    return [
+        UserError(field=list(p.field) or None, code=p.code, message=p.message)
+        for p in problems.problems
+    ]
+
+
 async def run_use_case(
     call: Callable[[], Awaitable[T]], db: RequestDatabase
 ) -> tuple[T | None, list[UserError]]:
@@ -36,10 +45,7 @@ async def run_use_case(
     try:
         return await call(), []
     except Problems as problems:
-        return None, [
-            UserError(field=list(p.field) or None, code=p.code, message=p.message)
-            for p in problems.problems
-        ]
+        return None, user_errors(problems)
     except WriterLockTimeout as timeout:
         raise ExpectedError(str(timeout), code=TIMEOUT) from None
     finally:

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import strawberry
 
-from app.db.tables import utcnow
 from app.graphql.mutations.payloads import payload_type
 from app.graphql.mutations.support import built, record_id, record_ids, write
 from app.services.records import RecordKind, StateChange, change_state, change_states
@@ -78,9 +77,9 @@ def _one(target: Target, change: StateChange, payload: Any) -> Any:
         info: strawberry.Info,
         id: Annotated[strawberry.ID, strawberry.argument(description=f"The {type_name}'s id.")],
     ) -> payload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Any:
+        async def work(sessions: Any, actor: Any) -> Any:
             db_id = record_id(id, type_name, ("id",))
-            return await change_state(session, target.kind, change, db_id, actor, utcnow(), ("id",))
+            return await change_state(sessions, target.kind, change, db_id, actor, ("id",))
 
         row, errors = await write(info, type_name, change.action, work)
         return payload(**{target.field: built(target.object_type, row), "user_errors": errors})
@@ -95,11 +94,9 @@ def _many(target: Target, change: StateChange, payload: Any) -> Any:
         info: strawberry.Info,
         ids: Annotated[list[strawberry.ID], strawberry.argument(description="The records' ids.")],
     ) -> payload:  # type: ignore[valid-type]
-        async def work(session: Any, actor: Any) -> Sequence[Any]:
+        async def work(sessions: Any, actor: Any) -> Sequence[Any]:
             decoded, problems = record_ids(ids, type_name)
-            return await change_states(
-                session, target.kind, change, decoded, actor, utcnow(), problems
-            )
+            return await change_states(sessions, target.kind, change, decoded, actor, problems)
 
         rows, errors = await write(info, type_name, change.action, work)
         objects = None if rows is None else [built(target.object_type, row) for row in rows]

@@ -1,5 +1,5 @@
 """What every mutation resolver does: who is writing, which fields were given, ids to records,
-and running a use case in one transaction into a payload's userErrors."""
+and running a use case (which opens its one transaction) into a payload's userErrors."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.maybe import Some
 
 from app.auth.roles import Action
+from app.db.handles import Sessions
 from app.graphql.ids import parse_global_id
 from app.graphql.mutations.payloads import UserError, run_use_case
 from app.services.actor import Actor
 from app.services.input_checks import camel
 from app.services.problems import Problem, ProblemCode, Problems
-from app.services.records import in_transaction
 
 T = TypeVar("T")
 Path = tuple[str, ...]
@@ -91,17 +90,16 @@ async def write(
     info: strawberry.Info,
     type_name: str,
     action: Action,
-    work: Callable[[AsyncSession, Actor], Awaitable[T]],
+    use_case: Callable[[Sessions, Actor], Awaitable[T]],
 ) -> tuple[T | None, list[UserError]]:
-    """Runs `work` in one transaction (rolled back on any user error) for a caller who may do
-    `action` on `type_name` records somewhere; where exactly is checked per record by the use
-    case. A caller without the role at all is refused (FORBIDDEN) before any input is read."""
+    """Runs `use_case` (which opens its one transaction, rolled back on any user error) for a
+    caller who may do `action` on `type_name` records somewhere; where exactly is checked per
+    record by the use case. A caller without the role at all is refused (FORBIDDEN) before
+    any input is read."""
     info.context.access.require_scope(type_name, action)
     who = actor(info)
     sessions = info.context.services.sessions
-    return await run_use_case(
-        lambda: in_transaction(sessions, lambda session: work(session, who)), info.context.db
-    )
+    return await run_use_case(lambda: use_case(sessions, who), info.context.db)
 
 
 def built(object_type: Any, row: Any) -> Any:

@@ -1,16 +1,16 @@
-"""redeemCode and voidRedemption: the two writes of the engine, each one transaction."""
+"""redeemCode and voidRedemption: the two writes of the engine, each one transaction that
+the use case opens, given the caller's rights as data (app.services.code_rights)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy.engine import Row
 
 from app.auth.roles import Action
-from app.graphql.engine.inputs import RedeemCodeInput, to_request
-from app.graphql.engine.rights import GuessBrake, site_rights
-from app.graphql.engine.types import (
+from app.graphql.checkout.inputs import RedeemCodeInput, to_request
+from app.graphql.checkout.rights import GuessBrake, code_rights, refusals
+from app.graphql.checkout.types import (
     LineDiscount,
     RedeemCodePayload,
     VoidRedemptionPayload,
@@ -22,7 +22,7 @@ from app.graphql.ids import parse_global_id
 from app.graphql.mutations.payloads import run_use_case
 from app.observability.metrics import REDEMPTIONS
 from app.services import redemptions
-from app.services.engine_facts import COUPON_CODE, DISCOUNT_CODE, CodeSearch
+from app.services.engine_facts import COUPON_CODE, DISCOUNT_CODE
 
 VOID_PERMISSIONS = (
     ("Redemption", Action.EDIT),
@@ -34,29 +34,6 @@ VOID_PERMISSIONS = (
 def _refuse(permissions: tuple[tuple[str, Action], ...], where: str) -> Forbidden:
     roles = [f"{type_name}-{action.value}" for type_name, action in permissions]
     return Forbidden(f"one of the roles {', '.join(roles)} is required{where}", roles=roles)
-
-
-def _void_authorizer(info: strawberry.Info) -> Any:
-    """Voiding needs Redemption-Edit on the redemption's site, or the Redeem role on the
-    redeemed code's type there: the checkout that redeemed a code must be able to give the
-    use back when the order is cancelled, without holding a second role.
-
-    A caller who may not void a redemption is told which role they lack only when they may
-    read it; to anyone else it is NOT_FOUND, as an id of nothing is, since the role would
-    tell the kind of code it was for (and that it exists)."""
-    access = info.context.access
-
-    def authorize(row: Row[Any]) -> None:
-        code_type = COUPON_CODE if row.coupon_code_id is not None else DISCOUNT_CODE
-        permissions = (("Redemption", Action.EDIT), (code_type, Action.REDEEM))
-        for type_name, action in permissions:
-            if access.scope(type_name, action).covers(row.site_id, row.organisation_id):
-                return
-        if access.scope("Redemption", Action.READ).covers(row.site_id, row.organisation_id):
-            raise _refuse(permissions, " on this site")
-        raise redemptions.missing_redemption()
-
-    return authorize
 
 
 @strawberry.type
@@ -79,30 +56,19 @@ class EngineMutation:
     ) -> RedeemCodePayload:
         context = info.context
         context.access.require_authenticated()
-
-        held: dict[str, Any] = {}
         brake = GuessBrake(info)
-        await brake.consult()  # before the transaction: it holds locks while it runs
+        # Asked before the transaction, which holds locks while it runs.
+        redeemer = redemptions.Redeemer(
+            code_rights(context.access), context.principal.subject, await brake.retry_after()
+        )
 
-        def search_at(site: Row[Any]) -> CodeSearch:
-            # Called inside the transaction, once the site is read: the rights and the brake
-            # are the caller's at that site.
-            held["rights"] = rights = site_rights(context.access, site, Action.REDEEM)
-            brake.guard(rights)
-            return rights.search(rights.redeemable)
-
-        def may_date(site: Row[Any]) -> bool:
-            scope = context.access.scope("Redemption", Action.CREATE)
-            return scope.covers(site.id, site.organisation_id)
-
-        async def use_case() -> Any:
+        async def use_case() -> redemptions.Redeemed:
             request = to_request(input)
-            return await redemptions.redeem(
-                context.services.sessions, request, search_at, context.principal.subject, may_date
-            )
+            return await redemptions.redeem(context.services.sessions, request, redeemer)
 
-        result, errors = await run_use_case(use_case, context.db)
-        if result is None:
+        with refusals():
+            redeemed, errors = await run_use_case(use_case, context.db)
+        if redeemed is None:
             for error in errors:
                 REDEMPTIONS.labels("rejected", str(getattr(error.code, "value", error.code))).inc()
             return RedeemCodePayload(
@@ -114,8 +80,7 @@ class EngineMutation:
                 replayed=False,
                 user_errors=errors,
             )
-        redeemed, rights = result, held["rights"]
-        row = redeemed.redemption
+        row, rights = redeemed.redemption, redeemed.rights
         if redeemed.check is None:  # the earlier redemption made with this key
             REDEMPTIONS.labels("replayed", "").inc()
             return RedeemCodePayload(
@@ -128,7 +93,7 @@ class EngineMutation:
                 user_errors=[],
             )
         outcome = redeemed.check.outcome
-        await brake.record(outcome.reason)
+        await brake.record(rights, outcome.reason)
         if row is None:
             REDEMPTIONS.labels("refused", outcome.reason.value if outcome.reason else "").inc()
         else:
@@ -162,15 +127,16 @@ class EngineMutation:
         # Refused before the id is read when the caller holds none of the roles anywhere.
         if all(access.scope(name, action).is_empty for name, action in VOID_PERMISSIONS):
             raise _refuse(VOID_PERMISSIONS, "")
-        authorize = _void_authorizer(info)
+        rights = code_rights(access)
 
         async def use_case() -> Any:
             parsed = parse_global_id(id)
             if parsed is None or parsed[0] != "Redemption":
                 raise redemptions.missing_redemption()
             return await redemptions.void(
-                context.services.sessions, parsed[1], authorize, context.principal.subject
+                context.services.sessions, parsed[1], rights, context.principal.subject
             )
 
-        row, errors = await run_use_case(use_case, context.db)
+        with refusals():
+            row, errors = await run_use_case(use_case, context.db)
         return VoidRedemptionPayload(redemption=redemption_of(row), user_errors=errors)

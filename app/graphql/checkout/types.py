@@ -104,6 +104,11 @@ class CodeCheck:
     code: CodeDetails | None = strawberry.field(
         description="The code, for callers who may read it; null when none was found."
     )
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="Problems with the input, as redeemCode reports them: when there are any, "
+        "nothing was checked (valid is false, reason null).",
+    )
 
 
 @strawberry.type(description="What redeemCode answers.")

@@ -1,8 +1,9 @@
 """validateCode (a dry run of a redemption) and codeUsageStats (seed 003's usage statistics).
 
-Queries report bad input as GraphQL errors (`BAD_USER_INPUT`, with `extensions.field` and
-every problem under `extensions.problems`); the mutations report the same problems as
-`userErrors`.
+validateCode takes redeemCode's input and reports bad input as redeemCode does, as
+`userErrors` (a client sends one basket to both). codeUsageStats takes plain arguments and
+answers a nullable statistic, so it reports bad input as the other reads do: a GraphQL error
+`BAD_USER_INPUT`, with `extensions.field` and every problem under `extensions.problems`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import strawberry
 
 from app.auth.roles import Action
 from app.domain.enums import Reason
-from app.graphql.engine.inputs import ValidateCodeInput, to_request
-from app.graphql.engine.rights import GuessBrake, site_rights
-from app.graphql.engine.types import CodeCheck, CodeDetails, CodeUsageStats, line_discounts
+from app.graphql.checkout.inputs import ValidateCodeInput, to_request
+from app.graphql.checkout.rights import GuessBrake, code_rights, refusals
+from app.graphql.checkout.types import CodeCheck, CodeDetails, CodeUsageStats, line_discounts
 from app.graphql.errors import BadInput, ExpectedError
 from app.graphql.ids import decode_id
+from app.graphql.mutations.payloads import user_errors
 from app.graphql.scalars import DateOrDateTime
 from app.services import redemptions
 from app.services.problems import Problems
@@ -49,18 +51,27 @@ class EngineQuery:
     ) -> CodeCheck:
         context = info.context
         context.access.require_authenticated()
+        brake = GuessBrake(info)
         try:
-            request = to_request(input)
-            site = await redemptions.find_site(context.db, request.site_id)
-            rights = site_rights(context.access, site, Action.REDEEM, Action.READ)
-            brake = GuessBrake(info)
-            await brake.ensure_allowed(rights)
-            search = rights.search(rights.usable)
-            check = await redemptions.check_code(context.db, site, request, search)
+            with refusals():
+                request = to_request(input)
+                site = await redemptions.find_site(context.db, request.site_id)
+                rights = code_rights(context.access).at(site, Action.REDEEM, Action.READ)
+                await brake.ensure_allowed(rights)
+                search = rights.search(rights.usable)
+                check = await redemptions.check_code(context.db, site, request, search)
         except Problems as problems:
-            raise bad_input(problems) from None
+            return CodeCheck(
+                valid=False,
+                reason=None,
+                discount_total=0,
+                lines=[],
+                currency=input.currency,
+                code=None,
+                user_errors=user_errors(problems),
+            )
         outcome = check.outcome
-        await brake.record(outcome.reason)
+        await brake.record(rights, outcome.reason)
         readable = rights.may_read(check.type_name, rights.usable)
         details = None
         if readable and check.gathered is not None:
@@ -113,7 +124,8 @@ class EngineQuery:
         coupon = None if coupon_id is None else decode_id(coupon_id, "Coupon", field="couponId")
         try:
             site = await redemptions.find_site(context.db, site_db_id, "siteId")
-            rights = site_rights(context.access, site, Action.READ)
+            with refusals():
+                rights = code_rights(context.access).at(site, Action.READ)
             stats = await redemptions.usage_stats(
                 context.db,
                 site,
