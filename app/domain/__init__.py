@@ -39,6 +39,7 @@ from app.domain.codes import (
     generate_codes,
     normalize_code,
 )
+from app.domain.combination import MAX_PRIORITY, Combination
 from app.domain.currencies import is_currency_code
 from app.domain.enums import (
     Channel,
@@ -48,13 +49,43 @@ from app.domain.enums import (
     ExpirationUnit,
     ItemCategory,
     Reason,
+    StackReason,
     UsagePeriod,
 )
-from app.domain.rules import Attempt, CodeFacts, Customer, Outcome, Usage, evaluate, public_reason
+from app.domain.rules import (
+    Attempt,
+    CodeFacts,
+    Customer,
+    Outcome,
+    Usage,
+    basket_reason,
+    evaluate,
+    public_reason,
+)
+from app.domain.stacking import (
+    MAX_CODES_PER_ORDER,
+    Stack,
+    StackedCode,
+    application_order,
+    apply_codes,
+    combines,
+    stack_problem,
+)
 from app.domain.terms import Terms, TermsProblem, validate_terms
 from app.domain.windows import Window, intersect
 
 __all__ = [
+    "MAX_CODES_PER_ORDER",
+    "MAX_PRIORITY",
+    "Combination",
+    "Stack",
+    "StackReason",
+    "StackedCode",
+    "application_order",
+    "apply_codes",
+    "basket_reason",
+    "combines",
+    "stack_problem",
     "MAX_CODE_LENGTH",
     "MAX_GENERATED_COUNT",
     "MAX_GENERATED_LENGTH",
