@@ -21,10 +21,11 @@ MAX_PRIORITY = 1000
 class Combination:
     """Whether a discount stands alone, which kinds it may share an order with, and its turn.
 
-    `exclusive`: it combines with no other discount. `combines_with`: for a discount that is
-    not exclusive, the kinds (percentage, fixed) of the others it may be used beside; both
-    sides must accept each other. `priority`: higher goes first; equal priorities go in the
-    order the client sent the codes.
+    `exclusive`: it combines with no other discount, whatever `combines_with` says (a shop can
+    make a discount exclusive for a while and keep its list). `combines_with`: the kinds
+    (percentage, fixed) of the other discounts it may be used beside; both sides must accept
+    each other. `priority`: higher goes first; equal priorities go in the order the client
+    sent the codes.
     """
 
     exclusive: bool = True

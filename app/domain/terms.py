@@ -192,11 +192,7 @@ def _combination_problems(combination: Combination) -> list[TermsProblem]:
     if any(not isinstance(kind, DiscountKind) for kind in kinds):
         message = "combinesWith lists discount kinds (PERCENTAGE, FIXED)"
         problems.append(TermsProblem("combinesWith", "INVALID", message))
-    # Both states below would be other spellings of "combines with nothing"; refusing them
-    # leaves one, so how a discount combines can be read off either field alone.
-    if combination.exclusive and kinds:
-        message = "an exclusive discount combines with nothing: leave combinesWith empty"
-        problems.append(TermsProblem("combinesWith", "NOT_ALLOWED", message))
+    # Not exclusive but combining with no kind would be a second spelling of exclusive.
     if not combination.exclusive and not kinds:
         message = "a discount that is not exclusive needs the kinds it combines with"
         problems.append(TermsProblem("combinesWith", "REQUIRED", message))
