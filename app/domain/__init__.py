@@ -39,6 +39,7 @@ from app.domain.codes import (
     generate_codes,
     normalize_code,
 )
+from app.domain.combination import MAX_PRIORITY, Combination
 from app.domain.currencies import is_currency_code
 from app.domain.enums import (
     Channel,
@@ -48,16 +49,37 @@ from app.domain.enums import (
     ExpirationUnit,
     ItemCategory,
     Reason,
+    StackReason,
     UsagePeriod,
 )
-from app.domain.rules import Attempt, CodeFacts, Customer, Outcome, Usage, evaluate, public_reason
+from app.domain.rules import (
+    Attempt,
+    CodeFacts,
+    Customer,
+    Outcome,
+    Usage,
+    basket_reason,
+    evaluate,
+    public_reason,
+)
+from app.domain.stacking import (
+    MAX_CODES_PER_ORDER,
+    Stack,
+    StackedCode,
+    application_order,
+    apply_codes,
+    combines,
+    stack_problem,
+)
 from app.domain.terms import Terms, TermsProblem, validate_terms
 from app.domain.windows import Window, intersect
 
 __all__ = [
+    "MAX_CODES_PER_ORDER",
     "MAX_CODE_LENGTH",
     "MAX_GENERATED_COUNT",
     "MAX_GENERATED_LENGTH",
+    "MAX_PRIORITY",
     "MIN_GENERATED_LENGTH",
     "Attempt",
     "Basket",
@@ -65,6 +87,7 @@ __all__ = [
     "Channel",
     "CodeCharset",
     "CodeFacts",
+    "Combination",
     "Customer",
     "CustomerKind",
     "Discount",
@@ -73,14 +96,21 @@ __all__ = [
     "ItemCategory",
     "Outcome",
     "Reason",
+    "Stack",
+    "StackReason",
+    "StackedCode",
     "Terms",
     "TermsProblem",
     "Usage",
     "UsagePeriod",
     "Window",
+    "application_order",
+    "apply_codes",
+    "basket_reason",
     "charset_alphabet",
     "code_key",
     "code_problem",
+    "combines",
     "compute_discount",
     "eligible_base",
     "eligible_total",
@@ -97,6 +127,7 @@ __all__ = [
     "relative_expiry",
     "resolve_bound",
     "spread",
+    "stack_problem",
     "start_of_local_day",
     "to_utc",
     "usage_period_bounds",

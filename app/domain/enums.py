@@ -78,6 +78,16 @@ class Reason(str, enum.Enum):
     MINIMUM_SPEND_NOT_REACHED = "MINIMUM_SPEND_NOT_REACHED"
 
 
+class StackReason(str, enum.Enum):
+    """Why a code that passes its own rules takes no part when several are sent for one order.
+
+    Apart from `Reason` because no single-code operation can give it; the API that answers
+    for several codes shows both in one list.
+    """
+
+    DOES_NOT_COMBINE = "DOES_NOT_COMBINE"
+
+
 class CodeCharset(str, enum.Enum):
     """Alphabets for generated codes; every one leaves out look-alikes (0/O, 1/I/L)."""
 

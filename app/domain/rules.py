@@ -150,16 +150,25 @@ def _audience(facts: CodeFacts, attempt: Attempt, usage: Usage) -> Reason | None
     return None
 
 
-def _basket(facts: CodeFacts, attempt: Attempt, usage: Usage) -> Reason | None:
-    terms, currency = facts.terms, attempt.basket.currency
+def basket_reason(terms: Terms, basket: Basket) -> Reason | None:
+    """Why `terms` give nothing on `basket` (currency, eligible lines, minimum spend), or None.
+
+    The last of the checks, public because `stacking` asks it again of the prices that are left
+    once earlier codes have been taken off.
+    """
+    currency = basket.currency
     if not priced_in(terms, currency):
         return Reason.CURRENCY_NOT_SUPPORTED
-    total = eligible_total(terms, attempt.basket)
+    total = eligible_total(terms, basket)
     if total <= 0:
         return Reason.NO_ELIGIBLE_ITEMS
     if total < terms.minimum_spend.get(currency, 0):
         return Reason.MINIMUM_SPEND_NOT_REACHED
     return None
+
+
+def _basket(facts: CodeFacts, attempt: Attempt, usage: Usage) -> Reason | None:
+    return basket_reason(facts.terms, attempt.basket)
 
 
 _CHECKS: tuple[Callable[[CodeFacts, Attempt, Usage], Reason | None], ...] = (

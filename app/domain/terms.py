@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from types import MappingProxyType
 
+from app.domain.combination import MAX_PRIORITY, Combination
 from app.domain.currencies import currency_problem, is_currency_code
 from app.domain.enums import DiscountKind, ExpirationUnit, ItemCategory, UsagePeriod
 from app.domain.windows import Window, intersect
@@ -57,6 +58,8 @@ class Terms:
     window: Window = field(default_factory=Window)
     expiration_unit: ExpirationUnit | None = None
     expires_in: int | None = None
+    # How it combines with other codes on one order; the default keeps one code per order.
+    combination: Combination = field(default_factory=Combination)
 
     def __post_init__(self) -> None:
         for name in ("amounts", "minimum_spend", "maximum_discount"):
@@ -182,6 +185,24 @@ def _expiry_problems(unit: ExpirationUnit | None, count: int | None) -> list[Ter
     return []
 
 
+def _combination_problems(combination: Combination) -> list[TermsProblem]:
+    problems = []
+    kinds = combination.combines_with
+    if any(not isinstance(kind, DiscountKind) for kind in kinds):
+        message = "combinesWith lists discount kinds (PERCENTAGE, FIXED)"
+        problems.append(TermsProblem("combinesWith", "INVALID", message))
+    # Not exclusive but combining with no kind would be a second spelling of exclusive.
+    if not combination.exclusive and not kinds:
+        message = "a discount that is not exclusive needs the kinds it combines with"
+        problems.append(TermsProblem("combinesWith", "REQUIRED", message))
+    if not _is_int(combination.priority):
+        problems.append(TermsProblem("priority", "INVALID", "a priority is a whole number"))
+    elif not 0 <= combination.priority <= MAX_PRIORITY:
+        message = f"the priority must be between 0 and {MAX_PRIORITY}"
+        problems.append(TermsProblem("priority", "OUT_OF_RANGE", message))
+    return problems
+
+
 def priced_in(terms: Terms, currency: str) -> bool:
     """Whether the terms say what they give in `currency`. A currency map that is set but
     silent about a currency means the discount was not priced for it; guessing (0, or no
@@ -210,4 +231,5 @@ def validate_terms(terms: Terms) -> list[TermsProblem]:
     if terms.members_only and terms.contacts_only:
         message = "a discount cannot be for members only and for contacts only"
         problems.append(TermsProblem("contactsOnly", "NOT_ALLOWED", message))
+    problems += _combination_problems(terms.combination)
     return problems

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from app.domain import (
     Basket,
     BasketLine,
+    Combination,
     DiscountKind,
     ItemCategory,
     Terms,
@@ -88,3 +89,62 @@ aware_datetimes = st.datetimes(
     timezones=st.just(UTC),
 )
 offsets = st.integers(0, 400 * 24 * 3600).map(lambda s: timedelta(seconds=s))
+
+
+# A small range by default, so that equal priorities are common.
+FEW_PRIORITIES = st.integers(0, 3)
+
+
+@st.composite
+def combinations(
+    draw: st.DrawFn, priorities: st.SearchStrategy[int] = FEW_PRIORITIES
+) -> Combination:
+    """Valid combinations: exclusive (its kinds, if any, set aside), or not and combining with
+    a non-empty set of kinds."""
+    # Mostly codes that combine, and with both kinds, or few codes would ever stack.
+    exclusive = draw(st.sampled_from((False, False, True)))
+    some_kinds = st.frozensets(st.sampled_from(DiscountKind), min_size=0 if exclusive else 1)
+    kinds = draw(st.just(frozenset(DiscountKind)) | some_kinds)
+    return Combination(exclusive=exclusive, combines_with=kinds, priority=draw(priorities))
+
+
+def _gbp(low: int, high: int) -> st.SearchStrategy[dict[str, int]]:
+    return st.integers(low, high).map(lambda amount: {"GBP": amount})
+
+
+@st.composite
+def stackable_terms(draw: st.DrawFn, priorities: st.SearchStrategy[int] = FEW_PRIORITIES) -> Terms:
+    """Valid terms for GBP baskets, with a combination. Nearly all are priced in GBP, since a
+    code that is not is refused before any arithmetic; large percentages, maximums and minimum
+    spends are frequent, so that codes run into each other."""
+    kind = draw(st.sampled_from(DiscountKind))
+    percentage = draw(st.sampled_from((Decimal(50), Decimal(100))) | percentages)
+    amounts = draw(_gbp(1, 300_000) | _gbp(1, 3_000) | _gbp(1, 300) | st.just({"EUR": 500}))
+    return Terms(
+        kind=kind,
+        percentage=percentage if kind is DiscountKind.PERCENTAGE else None,
+        amounts=amounts if kind is DiscountKind.FIXED else {},
+        maximum_discount=draw(st.just({}) | _gbp(1, 100_000)),
+        minimum_spend=draw(st.just({}) | _gbp(0, 50_000)),
+        apply_to_net_price=draw(st.booleans()),
+        eligible=draw(st.just({}) | st.just({}) | eligibility),
+        combination=draw(combinations(priorities)),
+    )
+
+
+CODE_NAMES = ("ALPHA", "BRAVO", "CHARLIE", "DELTA", "ECHO")
+gbp_baskets = baskets(st.just("GBP")) | baskets(st.just("GBP"), paid=True)
+
+
+def code_sets(
+    terms: st.SearchStrategy[Terms] | None = None,
+) -> st.SearchStrategy[list[tuple[str, Terms]]]:
+    """One to five distinct codes with their terms, in the order a client might send them
+    (no code at all is one example, not worth a fifth of the draws)."""
+    drawn = stackable_terms() if terms is None else terms
+    return st.lists(
+        st.tuples(st.sampled_from(CODE_NAMES), drawn),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda c: c[0],
+    )
