@@ -80,11 +80,11 @@ class Settings(BaseSettings):
     introspection: bool | None = None
     field_suggestions: bool | None = None
 
-    # Execution: the breadth-first plan executor (app.graphql.executor); false runs every
+    # Execution: the breadth-first plan executor (app.fast.executor); false runs every
     # operation through strawberry's standard graphql-core executor.
     plan_executor: bool = True
     # Lists whose selection PostgreSQL can spell return their nodes as JSON built there
-    # (app.graphql.rendering); the plan executor embeds it. Off: every node built in Python.
+    # (app.fast.rendering); the plan executor embeds it. Off: every node built in Python.
     render_in_database: bool = True
 
     # Limits.

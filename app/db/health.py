@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.migrate import alembic_config
-from app.db.readers import readers_for
+from app.fast.readers import readers_for
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ async def rows_by_column(
     """Rows whose `column` is one of `keys`, grouped by that value, in primary-key order.
 
     `shape`, when given, stands for `where` (the same shape, the same conditions): the
-    statement is then compiled once for all requests (see `app.db.prepared`)."""
+    statement is then compiled once for all requests (see `app.fast.prepared`)."""
 
     def build() -> Any:
         belongs = one_of(db, column, keys, name="keys")

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.db import prepared
 from app.db.budget import ReadBudget
 from app.db.engine import WRITE_OPTIONS, read_engine
 from app.db.errors import ConnectionLost, database_unavailable
 from app.db.liveness import liveness_of
-from app.db.readers import Readers, readers_for
+from app.fast import prepared
+from app.fast.readers import Readers, readers_for
 
 # How long closing a request's connection waits for a statement still running on it.
 CLOSE_WAIT_SECONDS = 5.0
@@ -28,7 +28,7 @@ class RequestDatabase:
     On PostgreSQL the connection is in autocommit mode: no BEGIN / ROLLBACK round trips around
     the request's statements (see `app.db.engine.read_engine` for why that changes nothing
     the request can see). Prepared reads go to an asyncpg connection of the request's own
-    (`app.db.readers`) while one is free, else to the one under its SQLAlchemy connection.
+    (`app.fast.readers`) while one is free, else to the one under its SQLAlchemy connection.
     A read whose connection is lost is sent once more on a fresh one (`_may_send_again`).
     """
 
@@ -39,7 +39,7 @@ class RequestDatabase:
         self.budget = budget
         self._connection: AsyncConnection | None = None
         self._driver: Any = None  # the asyncpg connection under it, when reads may go there
-        self._reader: Any = None  # a reader lent to the request (app.db.readers)
+        self._reader: Any = None  # a reader lent to the request (app.fast.readers)
         self._readers: Readers | None = None  # the engine's, which lent it
         self._lock = asyncio.Lock()
         self._closed = False
@@ -63,7 +63,7 @@ class RequestDatabase:
     ) -> list[Any]:
         """The rows of the statement `build()` makes, given `params` for its named
         parameters. `shape` names the statement: the same shape, the same statement but for
-        the parameters (see `app.db.prepared`); None: a statement of its own, not prepared."""
+        the parameters (see `app.fast.prepared`); None: a statement of its own, not prepared."""
         async with self._lock:
             try:
                 rows = await self._fetch(shape, build, params)

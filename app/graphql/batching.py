@@ -1,7 +1,7 @@
 """Resolvers written once for many parents: `batch(parents, info, **arguments)`.
 
 A relationship (a record's coupon, a coupon's page of codes) is resolved for every parent
-of a response level at once by the plan executor (`app.graphql.executor`): one call, the
+of a response level at once by the plan executor (`app.fast.executor`): one call, the
 field's arguments converted once, one loader request for all the keys. graphql-core's
 standard executor calls resolvers one parent at a time; for it, `batched` makes the
 per-parent resolver strawberry registers, which is the same batch for a list of one parent

@@ -16,11 +16,11 @@ from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
 from app.db.paging import Ordering, PageWants, Window, fetch_page
 from app.db.tenancy import scope_condition
+from app.fast.rendering import rendered_node
 from app.graphql.batching import batched
 from app.graphql.field_sources import ChildPages, declare
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
 from app.graphql.pagination import Connection, ordering_from, page_window, to_connection
-from app.graphql.rendering import rendered_node
 from app.graphql.trashed import effective_trashed, response_path
 from app.graphql.types.base import NODE_TYPES, build_for
 
@@ -185,7 +185,7 @@ def _read(
     info: Any, spec: ListSpec, trashed: Trashed, ordering: Ordering, build: Callable[[Any], Any]
 ) -> tuple[tuple[Any, ...], Callable[[Any], Any]]:
     """The columns a list reads and how its rows become nodes: every column and `build`,
-    or, when the nodes are rendered in the database (see `app.graphql.rendering`), the
+    or, when the nodes are rendered in the database (see `app.fast.rendering`), the
     columns of the cursor and each node's JSON."""
     renderer = info.context.renderer
     document = None if renderer is None else renderer.nodes_json(info, spec, trashed)

@@ -1,6 +1,6 @@
 """What a relationship resolver reads, declared beside it, for rendering nodes in SQL.
 
-A resolver is code: `app.graphql.rendering` cannot look inside it. The field makers
+A resolver is code: `app.fast.rendering` cannot look inside it. The field makers
 (`related_field`, `connection_field`, ...) declare here, for the resolver they make, the
 rows it reads, so that the renderer can read the same rows in SQL. A resolver declared
 nowhere keeps its subtree out of SQL rendering.

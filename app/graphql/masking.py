@@ -28,7 +28,7 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
 from app.db.errors import database_unavailable
-from app.graphql.lean_schema import LeanSchema
+from app.fast.lean_schema import LeanSchema
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -98,7 +98,7 @@ def masked_error(
 
 class QuietSchema(LeanSchema):
     """strawberry's schema without its own error log (and with the lean `execute` of
-    `app.graphql.lean_schema`).
+    `app.fast.lean_schema`).
 
     strawberry logs every error, expected ones included and without the request id; the
     endpoint logs each unexpected error once, with the request id, when it masks it.

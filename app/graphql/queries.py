@@ -12,13 +12,13 @@ from app.auth.roles import Action
 from app.db import lists
 from app.db.filters import Trashed
 from app.db.reads import coupon_code_key_condition, discount_code_key_condition, row_by_id
+from app.fast.rendering import rendered_node
 from app.graphql.batching import batched
 from app.graphql.connections import ListArguments, TrashedEnum, connection_field, resolve_list
 from app.graphql.errors import BadInput
 from app.graphql.filter_inputs import FILTERS, ORDERS
 from app.graphql.ids import decode_id, parse_global_id
 from app.graphql.pagination import Connection
-from app.graphql.rendering import rendered_node
 from app.graphql.trashed import effective_trashed
 from app.graphql.types.assignment import Assignment
 from app.graphql.types.base import NODE_TYPES, Node, build_for
@@ -45,7 +45,7 @@ async def fetch_node(info: Any, type_name: str, db_id: int, trashed: Trashed | N
     scope = context.access.require_scope(type_name, Action.READ)
     renderer = context.renderer
     document = None if renderer is None else renderer.record_json(info, spec, chosen)
-    if document is not None:  # the record as the response's JSON (app.graphql.rendering)
+    if document is not None:  # the record as the response's JSON (app.fast.rendering)
         renderer.ex.stats["rendered"] += 1
         row = await row_by_id(
             context.db, spec.table, renderer.record_columns(document), db_id,

@@ -8,8 +8,8 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 import app.graphql.types  # noqa: F401  (registers every record type)
+from app.fast.executor import PlanExecutionContext
 from app.graphql.engine import EngineMutation, EngineQuery
-from app.graphql.executor import PlanExecutionContext
 from app.graphql.limits import DocumentCache, query_checks
 from app.graphql.masking import QuietSchema
 from app.graphql.mutations import WRITE_MUTATIONS
@@ -37,7 +37,7 @@ def build_schema(
 
     `extra_query_types` adds query fields (tests use it for resolvers that fail on purpose).
     `plan_executor` (default: `settings.plan_executor`) runs operations through the
-    breadth-first plan executor (app.graphql.executor) rather than graphql-core's.
+    breadth-first plan executor (app.fast.executor) rather than graphql-core's.
     """
     settings = settings or Settings()
     if plan_executor is None:

@@ -106,8 +106,8 @@ async def _measure(
     from app.db.migrate import upgrade
     from app.db.session import RequestDatabase
     from app.demo import seed_scale
+    from app.fast.executor import PlanExecutionContext
     from app.graphql.context import Context
-    from app.graphql.executor import PlanExecutionContext
     from app.graphql.schema import build_schema
     from app.runtime import tune_garbage_collector
     from app.services import Services

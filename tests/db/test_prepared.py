@@ -1,4 +1,4 @@
-"""Prepared reads (app.db.prepared): the rows of a compiled shape are the rows SQLAlchemy gives."""
+"""Prepared reads (app.fast.prepared): the rows of a compiled shape are the rows SQLAlchemy gives."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.db import prepared
 from app.db import tables as t
 from app.db.paging import Ordering, PageWants, Window, fetch_page
 from app.db.reads import rows_by_column
 from app.db.session import RequestDatabase
 from app.domain.enums import CustomerKind
+from app.fast import prepared
 from tests.graphql.test_statement_count import count_statements
 
 

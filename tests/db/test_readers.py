@@ -1,4 +1,4 @@
-"""Reader connections (app.db.readers): lent to a request for its prepared reads, given back
+"""Reader connections (app.fast.readers): lent to a request for its prepared reads, given back
 whole, never reused after a failure, closed with the engine."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.db.engine import create_engine
-from app.db.readers import Readers, readers_for
 from app.db.session import RequestDatabase
+from app.fast.readers import Readers, readers_for
 from app.settings import Settings
 
 pytestmark = pytest.mark.postgres_only

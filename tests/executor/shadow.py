@@ -26,9 +26,9 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from graphql.execution.executor import CollectedErrors
 from strawberry.extensions import parser_cache, validation_cache
 
-from app.graphql.executor import PlanExecutionContext
-from app.graphql.executor.plan import SelectionPlan
-from app.graphql.executor.run import Run, Slot
+from app.fast.executor import PlanExecutionContext
+from app.fast.executor.plan import SelectionPlan
+from app.fast.executor.run import Run, Slot
 from app.graphql.schema import build_schema
 from app.main import create_app
 from app.settings import Settings

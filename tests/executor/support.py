@@ -22,8 +22,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from app.auth import ANONYMOUS, Grant, Principal
 from app.auth.roles import Action, RecordType
 from app.db.session import RequestDatabase
+from app.fast.executor import PlanExecutionContext
 from app.graphql.context import Context
-from app.graphql.executor import PlanExecutionContext
 from app.graphql.schema import build_schema
 from app.services import Services
 from app.settings import Settings

@@ -9,7 +9,7 @@ import pytest
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from app.graphql.executor import PLANS, PlanExecutionContext
+from app.fast.executor import PLANS, PlanExecutionContext
 from app.graphql.schema import build_schema
 from app.settings import Settings
 from tests.executor.support import Executors, Stats
@@ -82,7 +82,7 @@ def forgiving() -> Iterator[None]:
 async def test_a_planner_failure_is_answered_by_the_standard_executor(
     executors: Executors, monkeypatch: pytest.MonkeyPatch, forgiving: None, caplog: Any
 ) -> None:
-    from app.graphql.executor.run import Run
+    from app.fast.executor.run import Run
 
     def broken(*_args: Any) -> None:
         raise RuntimeError("planner bug")

@@ -1,7 +1,7 @@
 """The order of a list without `orderBy`, on the demo data, through HTTP.
 
 Both executors answer every request of `gql` (tests/executor/shadow.py compares them), and on
-PostgreSQL the plan executor renders these lists' nodes in the database (app.graphql.rendering),
+PostgreSQL the plan executor renders these lists' nodes in the database (app.fast.rendering),
 so one request here holds the SQL-rendered path, the Python path and graphql-core's to the
 same order. The order itself is checked against the table: a list without `orderBy` is in
 ascending id order (app.graphql.pagination.ordering_from, as the schema's `orderBy` says), at
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from app.db import tables as t
 from app.demo import seed_demo
-from app.graphql.executor import PlanExecutionContext
+from app.fast.executor import PlanExecutionContext
 from app.graphql.ids import parse_global_id
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from app.graphql.executor import PlanExecutionContext
+from app.fast.executor import PlanExecutionContext
 
 DEEP_QUERY = """
 query Deep($first: Int!) {

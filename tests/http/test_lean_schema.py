@@ -1,4 +1,4 @@
-"""The lean `execute` (app.graphql.lean_schema) answers exactly as strawberry's own path.
+"""The lean `execute` (app.fast.lean_schema) answers exactly as strawberry's own path.
 
 The same requests run through a schema on the lean path and through one that a do-nothing
 extension sends down strawberry's standard extension machinery; results (data, errors with

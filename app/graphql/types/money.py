@@ -159,7 +159,7 @@ _new = object.__new__
 
 
 # How `Terms.from_row` computes the fields that are not a column of the same name, for
-# rendering them in the database (app.graphql.rendering).
+# rendering them in the database (app.fast.rendering).
 TERMS_FROM_ROW = SameRow(
     computed=(
         ("percentage", ("percent", "percentage_bp")),

@@ -35,11 +35,11 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, collect_subfields
 
+from app.fast.executor.fill import compile_filler
 from app.graphql.batching import Batch, batch_of
-from app.graphql.executor.fill import compile_filler
 
 if TYPE_CHECKING:
-    from app.graphql.executor.context import PlanExecutionContext
+    from app.fast.executor.context import PlanExecutionContext
 
 # How a field gets its value.
 PLAIN = 0  # a strawberry field without resolver: `getattr(source, python_name)`
@@ -318,5 +318,5 @@ class OperationPlan:
         self.root = root
         self.serial = serial
         # What the context's renderer worked out for this operation's lists, kept with the
-        # plan (see `app.graphql.rendering`).
+        # plan (see `app.fast.rendering`).
         self.rendered: dict[Any, Any] = {}

@@ -10,7 +10,7 @@ from graphql import GraphQLResolveInfo
 from graphql.pyutils import Path
 
 if TYPE_CHECKING:
-    from app.graphql.executor.plan import FieldPlan, SelectionPlan
+    from app.fast.executor.plan import FieldPlan, SelectionPlan
 
 _UNSET: Any = object()
 

@@ -31,9 +31,9 @@ from graphql.pyutils import AwaitableOrValue, Path
 from orjson import Fragment
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from app.graphql.executor.cache import operation_plan
-from app.graphql.executor.plan import OperationPlan, SelectionPlan
-from app.graphql.executor.run import NeedsStandard, Run, Slot
+from app.fast.executor.cache import operation_plan
+from app.fast.executor.plan import OperationPlan, SelectionPlan
+from app.fast.executor.run import NeedsStandard, Run, Slot
 
 logger = logging.getLogger(__name__)
 

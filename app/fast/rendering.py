@@ -51,18 +51,18 @@ from orjson import Fragment
 from strawberry.types.arguments import convert_arguments
 
 from app.auth.roles import Action
-from app.db import json_sql
 from app.db.filters import ListSpec, Trashed, trashed_condition
-from app.db.json_sql import ColumnKind
 from app.db.paging import Ordering, ascending_order
 from app.db.tenancy import scope_condition
-from app.graphql.executor.plan import variables_in
+from app.fast import json_sql
+from app.fast.executor.plan import variables_in
+from app.fast.json_sql import ColumnKind
 from app.graphql.field_sources import ChildPages, RelatedRecord, SameRow, source_of
 from app.graphql.trashed import response_path
 from app.graphql.types.base import NODE_TYPES, computed_fields
 
 if TYPE_CHECKING:
-    from app.graphql.executor.context import PlanExecutionContext
+    from app.fast.executor.context import PlanExecutionContext
 
 STRAWBERRY_BACKREF = "strawberry-definition"
 CONNECTION_FIELDS = {"nodes", "totalCount", "pageInfo", "__typename"}

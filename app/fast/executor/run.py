@@ -26,10 +26,10 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.types.arguments import convert_arguments
 
-from app.graphql.executor.complete import RAISED, Completion
-from app.graphql.executor.errors import ErrorLog
-from app.graphql.executor.plan import BATCH, PLAIN, TYPENAME, FieldPlan, SelectionPlan
-from app.graphql.executor.slots import (
+from app.fast.executor.complete import RAISED, Completion
+from app.fast.executor.errors import ErrorLog
+from app.fast.executor.plan import BATCH, PLAIN, TYPENAME, FieldPlan, SelectionPlan
+from app.fast.executor.slots import (
     Batches,
     Grouped,
     NeedsStandard,
@@ -39,7 +39,7 @@ from app.graphql.executor.slots import (
 )
 
 if TYPE_CHECKING:
-    from app.graphql.executor.context import PlanExecutionContext
+    from app.fast.executor.context import PlanExecutionContext
 
 __all__ = ["NeedsStandard", "Run", "Slot"]
 

@@ -9,7 +9,7 @@ Responses are the standard executor's, errors included; what it does not plan go
 standard executor (`context`). `build_schema(plan_executor=...)` switches it on or off.
 """
 
-from app.graphql.executor.cache import PLANS
-from app.graphql.executor.context import PlanExecutionContext
+from app.fast.executor.cache import PLANS
+from app.fast.executor.context import PlanExecutionContext
 
 __all__ = ["PLANS", "PlanExecutionContext"]
