@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import strawberry
 from starlette.applications import Starlette
@@ -14,7 +15,6 @@ from starlette.routing import Route
 from app.auth import TokenVerifier
 from app.db.engine import create_engine
 from app.db.migrate import upgrade
-from app.fast.router import GRAPHQL_PATH, DiscountsApp
 from app.graphql.graphiql import graphiql_assets
 from app.graphql.http import GraphQLEndpoint
 from app.graphql.schema import build_schema
@@ -28,11 +28,18 @@ from app.services import Services
 from app.settings import Settings, settings_from_environment
 from app.startup import check_database, refuse_to_start
 
+GRAPHQL_PATH = "/graphql"
+
 
 def create_app(
-    settings: Settings | None = None, *, schema: strawberry.Schema | None = None
+    settings: Settings | None = None,
+    *,
+    schema: strawberry.Schema | None = None,
+    extra_query_types: tuple[type, ...] = (),
+    extra_extensions: tuple[Any, ...] = (),
 ) -> Starlette:
-    """The app; `schema` replaces `build_schema(settings)` (tests add failing fields).
+    """The app; `schema` replaces the one built from `settings`, and `extra_query_types`
+    and `extra_extensions` add to that one (tests add failing fields and extensions).
 
     Without `settings` (uvicorn's call, `--factory`), they come from the environment, and the
     process refuses to start, in two lines, on a bad value, a missing key or a database it
@@ -42,14 +49,30 @@ def create_app(
         with refuse_to_start("discounts"):
             settings = settings_from_environment()
             configure_logging(settings.log_format, settings.log_level)
-            app = create_app(settings, schema=schema)
+            app = create_app(
+                settings,
+                schema=schema,
+                extra_query_types=extra_query_types,
+                extra_extensions=extra_extensions,
+            )
             check_database(settings)
         return app
     # Built first: in production this refuses to start without a proper key.
     verifier = TokenVerifier.from_settings(settings)
     engine = create_engine(settings)
     services = Services(engine)
-    schema = schema or build_schema(settings, plan_executor=settings.plan_executor)
+    if settings.fast_path:
+        # The fast path (app.fast, docs/architecture.md): imported here only, and only on.
+        import app.fast as fast
+    else:
+        fast = None
+    if schema is None:
+        extras = {"extra_query_types": extra_query_types, "extra_extensions": extra_extensions}
+        schema = (
+            build_schema(settings, **extras)
+            if fast is None
+            else fast.fast_schema(settings, **extras)
+        )
     graphql = GraphQLEndpoint(
         schema, settings=settings, engine=engine, verifier=verifier, services=services
     )
@@ -74,11 +97,15 @@ def create_app(
     ]
     if settings.graphiql:
         routes.append(graphiql_assets())
-    app = DiscountsApp(
-        graphql=graphql,
-        routes=routes,
-        middleware=[Middleware(RequestObservation)],
-        lifespan=lifespan,
+    starlette: dict[str, Any] = {
+        "routes": routes,
+        "middleware": [Middleware(RequestObservation)],
+        "lifespan": lifespan,
+    }
+    app = (
+        Starlette(**starlette)
+        if fast is None
+        else fast.fast_application(settings, engine, graphql=graphql, **starlette)
     )
     app.state.settings = settings
     app.state.engine = engine

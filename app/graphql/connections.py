@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+from strawberry.types.nodes import SelectedField
 
 from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
 from app.db.paging import Ordering, PageWants, Window, fetch_page
 from app.db.tenancy import scope_condition
-from app.fast.rendering import rendered_node
 from app.graphql.batching import batched
 from app.graphql.field_sources import ChildPages, declare
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
@@ -34,31 +33,25 @@ def selects(info: Any, *path: str) -> bool:
     """Whether the current field's selection asks for the field at `path` (names, one per
     level, directly or in fragments). `@skip`/`@include` are not looked at: a field they
     leave out may be computed for nothing, never the reverse."""
-    raw = info._raw_info
-    return _selects(raw.field_nodes, path, raw.fragments)
+    return _selects(info.selected_fields, path)
 
 
 # Module functions, not closures: a recursive closure is a reference cycle, garbage that only
 # the collector frees (several per list field and request).
-def _selects(nodes: Any, path: tuple[str, ...], fragments: Any) -> bool:
+def _selects(fields: Any, path: tuple[str, ...]) -> bool:
     children = [
-        child
-        for node in nodes
-        if node.selection_set is not None
-        for child in _fields(node.selection_set.selections, fragments)
-        if child.name.value == path[0]
+        child for field in fields for child in _fields(field.selections) if child.name == path[0]
     ]
-    return bool(children) and (len(path) == 1 or _selects(children, path[1:], fragments))
+    return bool(children) and (len(path) == 1 or _selects(children, path[1:]))
 
 
-def _fields(selections: Any, fragments: Any) -> Any:
-    for node in selections:
-        if isinstance(node, FieldNode):
-            yield node
-        elif isinstance(node, InlineFragmentNode):
-            yield from _fields(node.selection_set.selections, fragments)
-        elif isinstance(node, FragmentSpreadNode):
-            yield from _fields(fragments[node.name.value].selection_set.selections, fragments)
+def _fields(selections: Any) -> Any:
+    """strawberry's selections (`info.selected_fields`): fields, fragments' fields."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:  # an inline fragment or a fragment spread
+            yield from _fields(selection.selections)
 
 
 def page_wants(info: Any) -> PageWants:
@@ -188,11 +181,8 @@ def _read(
     or, when the nodes are rendered in the database (see `app.fast.rendering`), the
     columns of the cursor and each node's JSON."""
     renderer = info.context.renderer
-    document = None if renderer is None else renderer.nodes_json(info, spec, trashed)
-    if document is None:
-        return tuple(spec.table.c), build
-    renderer.ex.stats["rendered"] += 1
-    return renderer.columns(spec.table, ordering, document), rendered_node
+    rendered = None if renderer is None else renderer.list_read(info, spec, trashed, ordering)
+    return (tuple(spec.table.c), build) if rendered is None else rendered
 
 
 def prepare_list(

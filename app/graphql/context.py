@@ -38,14 +38,6 @@ class Context:
         self.access = Access(self.principal, self.auth_problem)
         self.loaders = Loaders(self.db, self.access)
 
-    def enable_rendering(self, executor: Any, cache: dict[Any, Any]) -> None:
-        """Called by the plan executor for a query: on PostgreSQL, lists may render their
-        nodes in the database (app.fast.rendering)."""
-        if self.settings.render_in_database and self.db.dialect_name == "postgresql":
-            from app.fast.rendering import Renderer
-
-            self.renderer = Renderer(executor, self, cache)
-
     def release(self) -> None:
         """Let go of what the request loaded once its response is built. The loaders' caches
         hold every row of the response; anything that still points at the context after the

@@ -24,11 +24,11 @@ import logging
 import re
 from typing import Any
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
 from app.db.errors import database_unavailable
-from app.fast.lean_schema import LeanSchema
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -96,9 +96,9 @@ def masked_error(
     return masked
 
 
-class QuietSchema(LeanSchema):
-    """strawberry's schema without its own error log (and with the lean `execute` of
-    `app.fast.lean_schema`).
+class QuietSchema(strawberry.Schema):
+    """strawberry's schema without its own error log (the fast path adds its lean `execute`:
+    app.fast.lean_schema).
 
     strawberry logs every error, expected ones included and without the request id; the
     endpoint logs each unexpected error once, with the request id, when it masks it.

@@ -11,8 +11,7 @@ import strawberry
 from app.auth.roles import Action
 from app.db import lists
 from app.db.filters import Trashed
-from app.db.reads import coupon_code_key_condition, discount_code_key_condition, row_by_id
-from app.fast.rendering import rendered_node
+from app.db.reads import coupon_code_key_condition, discount_code_key_condition
 from app.graphql.batching import batched
 from app.graphql.connections import ListArguments, TrashedEnum, connection_field, resolve_list
 from app.graphql.errors import BadInput
@@ -44,14 +43,11 @@ async def fetch_node(info: Any, type_name: str, db_id: int, trashed: Trashed | N
     chosen = effective_trashed(info, trashed)
     scope = context.access.require_scope(type_name, Action.READ)
     renderer = context.renderer
-    document = None if renderer is None else renderer.record_json(info, spec, chosen)
-    if document is not None:  # the record as the response's JSON (app.fast.rendering)
-        renderer.ex.stats["rendered"] += 1
-        row = await row_by_id(
-            context.db, spec.table, renderer.record_columns(document), db_id,
-            context.loaders.visible(spec, chosen), (chosen, scope, document),
-        )  # fmt: skip
-        return None if row is None else rendered_node(row)
+    if renderer is not None:  # the record as the response's JSON (app.fast.rendering)
+        visible = context.loaders.visible(spec, chosen)
+        rendered = await renderer.lookup(info, spec, chosen, db_id, visible, scope)
+        if rendered is not None:
+            return rendered[0]
     row = await context.loaders.record_by_id(spec, chosen).load(db_id)
     return None if row is None else cls.from_row(row)
 

@@ -1,6 +1,6 @@
 """OpenTelemetry traces, when `DISCOUNTS_TRACING=true`: a span per HTTP request (Starlette's
-instrumentation, and the same middleware on `DiscountsApp`'s direct path to /graphql, which
-Starlette's middleware never sees) with the SQL statements under it (SQLAlchemy's, and
+instrumentation, and the same middleware on the fast path's direct path to /graphql,
+`DiscountsApp`, which Starlette's middleware never sees) with the SQL statements under it (SQLAlchemy's, and
 asyncpg's for the prepared reads that bypass SQLAlchemy).
 
 Off by default and an optional extra (`pip install 'discount-service[tracing]'`; scripts/install
@@ -35,7 +35,9 @@ def instrument(app: Any, engine: AsyncEngine, tracer_provider: Any = None) -> An
         ) from None
     provider = tracer_provider or _otlp_provider()
     StarletteInstrumentor.instrument_app(app, tracer_provider=provider)
-    app.wrap_graphql(lambda inner: OpenTelemetryMiddleware(inner, tracer_provider=provider))
+    wrap_graphql = getattr(app, "wrap_graphql", None)  # the fast path's router bypass
+    if wrap_graphql is not None:
+        wrap_graphql(lambda inner: OpenTelemetryMiddleware(inner, tracer_provider=provider))
     # Its declared range stops below SQLAlchemy 2.1 (which this app runs on), though what it
     # does with an engine given (cursor-execute event listeners) is unchanged in 2.1; the
     # test of this module checks that the statements' spans still come.

@@ -34,6 +34,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from app.fast.executor.cache import operation_plan
 from app.fast.executor.plan import OperationPlan, SelectionPlan
 from app.fast.executor.run import NeedsStandard, Run, Slot
+from app.fast.rendering import enable_rendering
 
 logger = logging.getLogger(__name__)
 
@@ -88,9 +89,8 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return await self._execute_serially(plan.root, root)
         # A context may let lists hand over their nodes as finished JSON (orjson.Fragment),
         # which only this executor embeds: queries only, undone by `_fresh_request_caches`.
-        rendering = getattr(self.context_value, "enable_rendering", None)
-        if rendering is not None and self.operation.operation == OperationType.QUERY:
-            rendering(self, plan.rendered)
+        if self.operation.operation == OperationType.QUERY:
+            enable_rendering(self, self.context_value, plan.rendered)
         run = Run(self)
         try:
             await run.execute(root, plan.root)
