@@ -35,8 +35,9 @@ SQL_ATTRIBUTES = frozenset({"c", "__table__"})
 # the same reason; a module that builds statements belongs in app/db instead.
 GRAPHQL_TYPE_ONLY = {
     "app.graphql.loaders": "annotates loaders' tables and the clauses app.db builds, and rows",
+    "app.graphql.lists": "Table: the tables whose columns the lists' filter and sort fields name",
     "app.graphql.types.base": "Row: what the row builders turn into API objects",
-    "app.graphql.types.money": "Row: Terms.from_row builds the API's Terms from a row",
+    "app.graphql.types.terms": "Row: Terms.from_row builds the API's Terms from a row",
     "app.graphql.engine.mutations": "Row: the redemption and site the callbacks are given",
     "app.graphql.engine.rights": "Row: the site whose rights are computed",
     "app.graphql.http": "AsyncEngine: the engine the endpoint is created with",
@@ -285,6 +286,7 @@ FAST_PATH = ("app.fast",)
 FAST_PATH_SQL = {
     "app.fast": "AsyncEngine: the engine the prepared reads are installed on",
     "app.fast.json_sql": "the JSON expressions records are rendered with",
+    "app.fast.rendering": "the lookup of one rendered record by id",
     "app.fast.prepared_reads": "compiled statements sent to asyncpg",
     "app.fast.readers": "asyncpg connections detached from SQLAlchemy's pool",
 }

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.column_types import UTCDateTime
-from app.db.reads import one_of
+from app.db.keyed_reads import one_of
 
 # The conditions of a page: a list, or a function that makes it, called only when the
 # statement is built (a prepared shape needs no conditions built, see `app.fast.prepared`).

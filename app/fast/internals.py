@@ -37,8 +37,8 @@ class Private:
 
 PRIVATE_NAMES: tuple[Private, ...] = (
     # strawberry
-    Private("strawberry.types.info:Info", "_raw_info", "rendering, executor.run: graphql-core's "
-            "resolve info behind strawberry's Info (to build one for a batch)", "field"),
+    Private("strawberry.types.info:Info", "_raw_info", "rendering, selection, executor.run: "
+            "graphql-core's resolve info behind strawberry's Info", "field"),
     Private("strawberry.types.info:Info", "_field", "executor.run: an Info for a batch", "field"),
     Private("strawberry.schema.schema:Schema", "_create_execution_context", "lean_schema"),
     Private("strawberry.schema.schema:Schema", "_get_execute_function", "lean_schema"),
@@ -86,7 +86,7 @@ def _has(private: Private) -> bool:
         return any(
             f"self.{private.name} =" in inspect.getsource(cls.__init__)
             for cls in owner.__mro__
-            if "__init__" in vars(cls)
+            if inspect.isfunction(vars(cls).get("__init__"))
         )
     return hasattr(owner, private.name)
 

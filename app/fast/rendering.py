@@ -31,6 +31,7 @@ from collections.abc import Hashable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
@@ -53,7 +54,6 @@ from strawberry.types.arguments import convert_arguments
 from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, trashed_condition
 from app.db.paging import Ordering, ascending_order
-from app.db.reads import row_by_id
 from app.db.tenancy import scope_condition
 from app.fast import json_sql
 from app.fast.executor.plan import variables_in
@@ -108,7 +108,7 @@ class Renderer:
         if document is None:
             return None
         self.ex.stats["rendered"] += 1
-        row = await row_by_id(
+        row = await _rendered_row(
             self.context.db, spec.table, self.record_columns(document), db_id, visible,
             (trashed, scope, document),
         )  # fmt: skip
@@ -243,7 +243,7 @@ class Renderer:
             if name in computed_fields(cls) or name not in table.c:
                 raise NotRendered
             return _leaf(field_def.type, table.c[name])
-        source = source_of(resolver.wrapped_func)
+        source = source_of(definition)
         if isinstance(source, RelatedRecord):
             return self._related(source, field_def, details, table, trashed)
         if isinstance(source, ChildPages) and source.parent_column is not None:
@@ -405,6 +405,19 @@ class Renderer:
             return ()
         coerced = self.ex.variable_values.coerced
         return tuple((name, repr(coerced.get(name))) for name in names)
+
+
+async def _rendered_row(
+    db: Any, table: Any, columns: tuple[Any, ...], db_id: int, where: list[Any], shape: Hashable
+) -> Any:
+    """`columns` of the row with this id meeting `where`, or None. `shape` stands for
+    `columns` and `where` (a prepared read, see `app.fast.prepared`)."""
+
+    def build() -> Any:
+        return sa.select(*columns).where(table.c.id == sa.bindparam("id", 0), *where)
+
+    rows = await db.fetch(("rendered_row", table.name, shape), build, {"id": db_id})
+    return rows[0] if rows else None
 
 
 def rendered_node(row: Any) -> Fragment:

@@ -1,8 +1,9 @@
 """Connection fields: the one resolver behind every list, top-level or nested.
 
 `connection_field(spec, node, parent_column=...)` makes a strawberry field with the Relay
-arguments, the list's filter and order inputs and `trashed`. Top-level lists run one keyset
-query; nested lists batch every parent's page into one statement through a dataloader.
+arguments, the list's filter and order inputs and `trashed`, its source declared
+(`ChildPages`). Top-level lists run one keyset query; nested lists batch every parent's page
+into one statement through a dataloader (`PageByParentLoader`).
 """
 
 from collections.abc import Callable
@@ -16,8 +17,7 @@ from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
 from app.db.paging import Ordering, PageWants, Window, fetch_page
 from app.db.tenancy import scope_condition
-from app.graphql.batching import batched
-from app.graphql.field_sources import ChildPages, declare
+from app.graphql.field_sources import ChildPages, sourced_field
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
 from app.graphql.pagination import Connection, ordering_from, page_window, to_connection
 from app.graphql.trashed import effective_trashed, response_path
@@ -33,6 +33,9 @@ def selects(info: Any, *path: str) -> bool:
     """Whether the current field's selection asks for the field at `path` (names, one per
     level, directly or in fragments). `@skip`/`@include` are not looked at: a field they
     leave out may be computed for nothing, never the reverse."""
+    faster = info.context.selects  # the fast path's, when on (app.fast.selection)
+    if faster is not None:
+        return faster(info, path)  # type: ignore[no-any-return]
     return _selects(info.selected_fields, path)
 
 
@@ -219,8 +222,10 @@ def connection_field(
         else "Soft-deleted records; by default the choice of the enclosing field."
     )
 
-    async def pages(
-        parents: list[Any],
+    source = ChildPages(spec, parent_column)
+
+    async def page(
+        root: Any,
         info: strawberry.Info,
         first: Annotated[
             int | None,
@@ -245,15 +250,24 @@ def connection_field(
         trashed: Annotated[
             TrashedEnum | None, strawberry.argument(description=trashed_help)
         ] = trashed_default,  # type: ignore[valid-type]
-    ) -> list[Connection[Any]]:
+    ) -> Any:
         arguments = ListArguments(first, after, last, before, filter, order_by, trashed)
-        build = build_for(spec.name)
-        if parent_column is None:  # a top-level list: its one parent is the query root
-            return [await resolve_list(info, spec, build, arguments) for _ in parents]
-        return await resolve_pages(parents, info, spec, build, parent_column, arguments)
+        (connection,) = await resolve_connections([root], info, source, arguments)
+        return connection
 
-    resolver = declare(
-        batched(pages, returns=Connection[node]),  # type: ignore[valid-type]
-        ChildPages(spec, parent_column),
+    return sourced_field(
+        source,
+        page,
+        graphql_type=Connection[node],  # type: ignore[valid-type]
+        description=description,
     )
-    return strawberry.field(resolver=resolver, description=description)
+
+
+async def resolve_connections(
+    parents: list[Any], info: Any, source: ChildPages, arguments: ListArguments
+) -> list[Connection[Any]]:
+    """The connection of `source` under each parent (one page request for them all)."""
+    build = build_for(source.spec.name)
+    if source.parent_column is None:  # a top-level list: its one parent is the query root
+        return [await resolve_list(info, source.spec, build, arguments) for _ in parents]
+    return await resolve_pages(parents, info, source.spec, build, source.parent_column, arguments)

@@ -33,6 +33,9 @@ class Context:
     # Set by the plan executor when lists may render their nodes in the database
     # (app.fast.rendering); None otherwise.
     renderer: Any = None
+    # Set by the fast path's executor: `selects(info, path)`, a quicker way to tell whether a
+    # list's selection asks for a field (app.fast.selection); None: strawberry's selection.
+    selects: Any = None
 
     def __post_init__(self) -> None:
         self.access = Access(self.principal, self.auth_problem)

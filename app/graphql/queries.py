@@ -9,12 +9,12 @@ from typing import Annotated, Any
 import strawberry
 
 from app.auth.roles import Action
-from app.db import lists
 from app.db.filters import Trashed
-from app.db.reads import coupon_code_key_condition, discount_code_key_condition
-from app.graphql.batching import batched
+from app.db.keyed_reads import coupon_code_key_condition, discount_code_key_condition
+from app.graphql import lists
 from app.graphql.connections import ListArguments, TrashedEnum, connection_field, resolve_list
 from app.graphql.errors import BadInput
+from app.graphql.field_sources import RecordById, sourced_field
 from app.graphql.filter_inputs import FILTERS, ORDERS
 from app.graphql.ids import decode_id, parse_global_id
 from app.graphql.pagination import Connection
@@ -59,19 +59,19 @@ async def fetch_by_global_id(
 
 
 def _by_id(type_name: str, node: Any, description: str) -> Any:
-    # A batch (of the one query root): the plan executor calls it without strawberry's
-    # per-call resolver wrapping, a good part of a one-record request.
     async def by_id(
-        roots: list[Any],
+        root: Any,
         info: strawberry.Info,
         id: strawberry.ID,
         trashed: Annotated[
             TrashedEnum, strawberry.argument(description=TRASHED_HELP)
         ] = Trashed.WITHOUT,  # type: ignore[valid-type]
-    ) -> list[Any]:
-        return [await fetch_by_global_id(info, type_name, id, trashed) for _ in roots]
+    ) -> Any:
+        return await fetch_by_global_id(info, type_name, id, trashed)
 
-    return strawberry.field(resolver=batched(by_id, returns=node | None), description=description)
+    return sourced_field(
+        RecordById(type_name), by_id, graphql_type=node | None, description=description
+    )
 
 
 @strawberry.type

@@ -20,7 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from app.auth.roles import Action
 from app.db import customers as stored
-from app.db.records import site_ids_of
+from app.db.row_statements import site_ids_of
 from app.db.tables import utcnow
 from app.domain.enums import CustomerKind
 from app.services.actor import Actor

@@ -31,7 +31,7 @@ from app.db import tables as t
 from app.db.claim import claim
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
-from app.db.records import update_row
+from app.db.row_statements import update_row
 from app.db.tables import utcnow
 from app.domain.amounts import BasketLine, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod

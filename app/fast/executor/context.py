@@ -35,6 +35,7 @@ from app.fast.executor.cache import operation_plan
 from app.fast.executor.plan import OperationPlan, SelectionPlan
 from app.fast.executor.run import NeedsStandard, Run, Slot
 from app.fast.rendering import enable_rendering
+from app.fast.selection import selects
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     async def _execute_plan(self, plan: OperationPlan, serially: bool) -> ExecutionResult:
         out = dict.fromkeys(plan.root.keys)
         root = Slot(None, None, None, None, False, 0, self.root_value, out)
+        if hasattr(self.context_value, "selects"):  # a quicker selection check for the lists
+            self.context_value.selects = selects
         if serially:
             return await self._execute_serially(plan.root, root)
         # A context may let lists hand over their nodes as finished JSON (orjson.Fragment),

@@ -168,7 +168,7 @@ class Run(Completion, ErrorLog):
     def call_batch(
         self, field: FieldPlan, selection: SelectionPlan, slots: list[Slot], grouped: Grouped
     ) -> None:
-        """One call of the field's batch for all the parents (see `app.graphql.batching`).
+        """One call of the field's batch for all the parents (see `app.fast.batches`).
 
         The batch gets what strawberry would give each parent's resolver: the arguments
         converted to its Python types (once: they are the same for every parent) and an
@@ -201,11 +201,8 @@ class Run(Completion, ErrorLog):
                 if len(field.converted) >= CONVERTED_PER_FIELD:
                     field.converted.clear()
                 field.converted[known] = converted
-            kwargs = dict(converted)
-            if definition.base_resolver.info_parameter is not None:
-                kwargs[definition.base_resolver.info_parameter.name] = info
             assert field.batch is not None
-            results = field.batch([slot.source for slot in slots], **kwargs)
+            results = field.batch([slot.source for slot in slots], info, **converted)
         except Exception as raw:
             self.batch_failed(raw, field, slots)
             return
