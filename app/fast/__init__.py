@@ -8,12 +8,14 @@ its equivalence is tested) is docs/architecture.md's; the private strawberry and
 graphql-core names it uses are listed in `app.fast.internals`.
 
 - `executor/`: the breadth-first plan executor (`settings.plan_executor`);
-- `batches`: the batch of every relationship field, derived from its declared source;
+- `batches`: the batch of every field whose source is declared (app.graphql.field_sources);
+- `selection`: a quicker check of what a list's selection asks for;
 - `rendering` + `json_sql`: records rendered as JSON in PostgreSQL (`render_in_database`);
 - `prepared_reads`, `prepared`, `readers`: reads compiled once and sent to asyncpg
   (`prepared_reads`);
 - `lean_schema`: strawberry's `execute` without its extension machinery;
-- `router`: `/graphql` handed to the endpoint without Starlette's router.
+- `router`: `/graphql` handed to the endpoint without Starlette's router;
+- `internals`: the private library names all this relies on, with the versions checked.
 """
 
 from __future__ import annotations
