@@ -15,10 +15,10 @@ from starlette.routing import Route
 from app.auth import TokenVerifier
 from app.db.engine import create_engine
 from app.db.migrate import upgrade
-from app.graphql.graphiql import graphiql_assets
-from app.graphql.http import GraphQLEndpoint
 from app.graphql.schema import build_schema
-from app.graphql.shared_rate_limit import failed_attempt_limiter
+from app.http.endpoint import GraphQLEndpoint
+from app.http.graphiql import graphiql_assets
+from app.http.shared_rate_limit import failed_attempt_limiter
 from app.observability.logs import configure_logging
 from app.observability.probes import healthz, metrics, readyz
 from app.observability.requests import RequestObservation
@@ -76,7 +76,7 @@ def create_app(
     graphql = GraphQLEndpoint(
         schema, settings=settings, engine=engine, verifier=verifier, services=services
     )
-    # Failed code lookups per caller (validateCode, redeemCode): see app.graphql.rate_limit.
+    # Failed code lookups per caller (validateCode, redeemCode): see app.http.rate_limit.
     failed_code_attempts = failed_attempt_limiter(settings)
 
     @contextlib.asynccontextmanager

@@ -31,7 +31,7 @@ from app.fast import prepared_reads
 from app.fast.executor import PlanExecutionContext
 from app.fast.lean_schema import LeanSchema
 from app.fast.router import DiscountsApp
-from app.graphql.masking import QuietSchema
+from app.graphql.quiet_schema import QuietSchema
 from app.graphql.schema import build_schema
 from app.settings import Settings
 

@@ -22,7 +22,7 @@ class DiscountsApp(Starlette):
     Every request to `/graphql` would otherwise pass Starlette's error middleware, its
     exception middleware and the router's path matching before reaching the endpoint: about
     4 % of the CPU time of a small query. The endpoint needs none of them: it answers every
-    failure itself (masked, see `app.graphql.http`), raises no HTTP exceptions and takes no
+    failure itself (masked, see `app.http.endpoint`), raises no HTTP exceptions and takes no
     path parameters. It still runs under `RequestObservation` (its request id, metrics and log
     line), as every route does. Anything else (other paths and methods, a `root_path`,
     lifespan) goes through Starlette as before.

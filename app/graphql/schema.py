@@ -9,9 +9,9 @@ from strawberry.schema.config import StrawberryConfig
 
 from app.graphql.engine import EngineMutation, EngineQuery
 from app.graphql.limits import DocumentCache, query_checks
-from app.graphql.masking import QuietSchema
 from app.graphql.mutations import WRITE_MUTATIONS
 from app.graphql.queries import ReadQuery
+from app.graphql.quiet_schema import QuietSchema
 from app.graphql.scalars import SCALARS
 from app.graphql.types import (  # noqa: F401  (importing them registers every record type)
     assignment,

@@ -10,7 +10,7 @@ Expected (shown as raised):
 
 A database that cannot be reached (down, restarting, the connection lost: see
 `app.db.errors.database_unavailable`) is not a bug: the caller gets `SERVICE_UNAVAILABLE` with
-`retryAfter` (HTTP 503 with `Retry-After`, `app.graphql.responses`) and the log one line.
+`retryAfter` (HTTP 503 with `Retry-After`, `app.http.responses`) and the log one line.
 
 Anything else (a bug, a statement the database refused, a timeout of a driver...) becomes
 `{"message": "Internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR",
@@ -24,9 +24,7 @@ import logging
 import re
 from typing import Any
 
-import strawberry
 from graphql import GraphQLError
-from strawberry.types import ExecutionContext
 
 from app.db.errors import database_unavailable
 
@@ -94,17 +92,3 @@ def masked_error(
     if path:
         masked["path"] = path
     return masked
-
-
-class QuietSchema(strawberry.Schema):
-    """strawberry's schema without its own error log (the fast path adds its lean `execute`:
-    app.fast.lean_schema).
-
-    strawberry logs every error, expected ones included and without the request id; the
-    endpoint logs each unexpected error once, with the request id, when it masks it.
-    """
-
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-    ) -> None:
-        return None
