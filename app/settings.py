@@ -81,12 +81,18 @@ class Settings(BaseSettings):
     introspection: bool | None = None
     field_suggestions: bool | None = None
 
-    # Execution: the breadth-first plan executor (app.graphql.executor); false runs every
-    # operation through strawberry's standard graphql-core executor.
+    # The fast path (app.fast, docs/architecture.md): the same answers, sooner. Off, none of
+    # it is imported: strawberry executes, every node is built in Python, every read goes
+    # through SQLAlchemy, Starlette routes every request. The switches below act only when
+    # it is on.
+    fast_path: bool = True
+    # The breadth-first plan executor (app.fast.executor); false: strawberry's execution.
     plan_executor: bool = True
     # Lists whose selection PostgreSQL can spell return their nodes as JSON built there
-    # (app.graphql.rendering); the plan executor embeds it. Off: every node built in Python.
+    # (app.fast.rendering); the plan executor embeds it. Off: every node built in Python.
     render_in_database: bool = True
+    # Named reads compiled once and sent to asyncpg (app.fast.prepared_reads; PostgreSQL).
+    prepared_reads: bool = True
 
     # Limits.
     default_page_size: PositiveInt = 25

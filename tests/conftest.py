@@ -26,6 +26,7 @@ from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.main import create_app
 from app.settings import Settings
+from tests.fast_switch import FAST_PATH
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
@@ -165,7 +166,11 @@ def make(db: AsyncEngine) -> Any:
     return Factory(db)
 
 
-# Every request sent through `gql` is also answered by graphql-core's standard executor and
-# compared with the plan executor's answer (tests/executor/shadow.py; DIFFERENTIAL_EXECUTORS=0
-# turns it off).
-from tests.executor.shadow import differential_executors, standard_app  # noqa: E402,F401
+# The fast path's own tests are not collected with it off (nothing then imports app.fast).
+collect_ignore = [] if FAST_PATH else ["executor", "fast"]
+
+# With the fast path on, every request sent through `gql` is also answered by an app with it
+# off and the two answers compared (tests/executor/shadow.py; DIFFERENTIAL_EXECUTORS=0 turns
+# it off).
+if FAST_PATH:
+    from tests.executor.shadow import differential_executors, standard_app  # noqa: E402,F401

@@ -36,8 +36,9 @@ SQL_ATTRIBUTES = frozenset({"c", "__table__"})
 # the same reason; a module that builds statements belongs in app/db instead.
 GRAPHQL_TYPE_ONLY = {
     "app.graphql.loaders": "annotates loaders' tables and the clauses app.db builds, and rows",
+    "app.graphql.lists": "Table: the tables whose columns the lists' filter and sort fields name",
     "app.graphql.types.base": "Row: what the row builders turn into API objects",
-    "app.graphql.types.money": "Row: Terms.from_row builds the API's Terms from a row",
+    "app.graphql.types.terms": "Row: Terms.from_row builds the API's Terms from a row",
 }
 # The same for app/http.
 HTTP_TYPE_ONLY = {
@@ -311,3 +312,70 @@ def test_relative_imports_are_resolved() -> None:
         "app.services.kinds",
         "app.services.kinds.SITES",
     }
+
+
+# --- the fast path (app/fast, docs/architecture.md) -------------------------------------------
+
+FAST_PATH = ("app.fast",)
+# app/fast may hold SQL, unlike every other room but app/db: rendering records as JSON in
+# PostgreSQL and sending compiled statements straight to asyncpg are what it is for, and it
+# goes as a whole when it is switched off; its statements kept in app/db would be fast-path
+# code in the core, imported with it off. Its modules that import a database library are
+# listed, so that another one is a decision.
+FAST_PATH_SQL = {
+    "app.fast": "AsyncEngine: the engine the prepared reads are installed on",
+    "app.fast.json_sql": "the JSON expressions records are rendered with",
+    "app.fast.rendering": "the lookup of one rendered record by id",
+    "app.fast.prepared_reads": "compiled statements sent to asyncpg",
+    "app.fast.readers": "asyncpg connections detached from SQLAlchemy's pool",
+}
+
+
+def app_modules() -> Iterator[Module]:
+    for path in sorted(APP.glob("*.py")):
+        name = f"app.{path.stem}" if path.stem != "__init__" else "app"
+        yield Module(name, "app", ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+    for package in sorted(p.name for p in APP.iterdir() if (p / "__init__.py").exists()):
+        yield from modules(package)
+
+
+def test_only_the_app_factory_imports_the_fast_path() -> None:
+    found = []
+    for module in app_modules():
+        if module.name == "app.main" or under(module.name, FAST_PATH):
+            continue
+        found += forbidden_imports(module, FAST_PATH)
+    assert not found, (
+        "only the app factory (app.main) imports app.fast, and only with the fast path on: the "
+        "core must work without it\n" + "\n".join(found)
+    )
+
+
+def test_the_fast_path_sql_is_where_it_is_listed() -> None:
+    found = {
+        module.name for module in modules("fast") if forbidden_imports(module, DATABASE_LIBRARIES)
+    }
+    assert found == set(FAST_PATH_SQL), "update FAST_PATH_SQL (with the reason)"
+
+
+def test_private_library_names_are_used_only_by_the_fast_path() -> None:
+    from app.fast.internals import PRIVATE_NAMES
+
+    names = {private.name for private in PRIVATE_NAMES}
+    found = []
+    for module in app_modules():
+        if under(module.name, FAST_PATH):
+            continue
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Attribute) and node.attr in names:
+                found.append(f"{module.name}:{node.lineno} reads .{node.attr}")
+            elif isinstance(node, ast.ImportFrom):
+                found += [
+                    f"{module.name}:{node.lineno} imports {alias.name}"
+                    for alias in node.names
+                    if alias.name in names
+                ]
+    assert not found, (
+        "private strawberry / graphql-core / SQLAlchemy names belong to app/fast (listed in "
+        "app.fast.internals)\n" + "\n".join(found)
+    )

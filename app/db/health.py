@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.migrate import alembic_config
-from app.db.readers import readers_for
+from app.db.session import fast_reads_of
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ async def readiness(engine: AsyncEngine, timeout_seconds: float) -> Readiness:
 
 
 def connections_in_use(engine: AsyncEngine) -> int:
-    """Connections out of SQLAlchemy's pool plus the reader connections lent to requests."""
+    """Connections out of SQLAlchemy's pool plus those the fast path lent to requests."""
     checkedout = getattr(engine.sync_engine.pool, "checkedout", None)
     in_use = checkedout() if callable(checkedout) else 0
-    readers = readers_for(engine)
-    return in_use + (readers.lent if readers is not None else 0)
+    fast = fast_reads_of(engine)
+    return in_use + (fast.lent if fast is not None else 0)

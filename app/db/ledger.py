@@ -3,7 +3,7 @@ usage counters: app.db.usage_counters).
 
 Every function takes anything with `async execute(statement)`: the request's read connection
 for a dry run, or the write session of a redemption, so the same statements serve both. The
-redemption row itself is inserted and voided with app.db.records' `insert_row`/`update_row`.
+redemption row itself is inserted and voided with app.db.row_statements' `insert_row`/`update_row`.
 
 Locks: `row_by_id(..., lock=True)` (`lock_rows` too) is `SELECT ... FOR NO KEY UPDATE` on
 PostgreSQL. That is the lock an UPDATE takes, so two redemptions of the same code queue on it,
@@ -22,8 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from app.db import records, usage_counters
-from app.db.reads import coupon_code_key_condition, discount_code_key_condition
+from app.db import row_statements, usage_counters
+from app.db.keyed_reads import coupon_code_key_condition, discount_code_key_condition
 from app.db.tables import ASSIGNMENT, COUPON, COUPON_CODE, DISCOUNT_CODE, REDEMPTION
 from app.domain.enums import DiscountKind
 
@@ -37,8 +37,8 @@ TABLES: dict[str, sa.Table] = {
 
 async def row_by_id(db: Any, table: sa.Table, db_id: int, *, lock: bool = False) -> Row[Any] | None:
     """One row, with deleted ones; `lock` takes the row lock described in the module docstring."""
-    row_lock = records.RowLock.NO_KEY_UPDATE if lock else None
-    return await records.row_by_id(db, table, db_id, lock=row_lock)
+    row_lock = row_statements.RowLock.NO_KEY_UPDATE if lock else None
+    return await row_statements.stored_row(db, table, db_id, lock=row_lock)
 
 
 async def lock_rows(db: Any, rows: Sequence[Counter]) -> list[Row[Any]]:

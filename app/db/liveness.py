@@ -1,7 +1,7 @@
 """Connections that died while idle are found before a request is handed one.
 
 A PostgreSQL restart (or a failover, or a network failure) kills every connection the server
-holds, while the pool and the readers (`app.db.readers`) still keep them: each would be handed
+holds, while the pool and the readers (`app.fast.readers`) still keep them: each would be handed
 out once and fail the request it was lent to. So a connection is checked when it is taken:
 
 - is it closed? asyncpg notices when the server closes a connection (a restart sends a

@@ -20,10 +20,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.column_types import UTCDateTime
-from app.db.reads import one_of
+from app.db.keyed_reads import one_of
 
 # The conditions of a page: a list, or a function that makes it, called only when the
-# statement is built (a prepared shape needs no conditions built, see `app.db.prepared`).
+# statement is built (a prepared shape needs no conditions built, see `app.fast.prepared`).
 Conditions = Sequence[ColumnElement[bool]] | Callable[[], Sequence[ColumnElement[bool]]]
 
 
@@ -144,7 +144,7 @@ def _comes_after(
     """Rows strictly after the cursor in the ordering (before it when `reverse`).
 
     The cursor's values are named parameters (`cursor_parameters` gives them): a statement
-    for the next page differs from this one only by them (see `app.db.prepared`)."""
+    for the next page differs from this one only by them (see `app.fast.prepared`)."""
     if len(keys) != len(values):
         raise ValueError("cursor does not match the ordering")
     clauses: list[ColumnElement[bool]] = []
@@ -231,7 +231,7 @@ async def fetch_page(
 
     `shape`, when given, stands for `columns` and `where` (the same shape, the same columns
     and conditions): the statement is then compiled once for every page of every request
-    (see `app.db.prepared`)."""
+    (see `app.fast.prepared`)."""
     want_total = wants.total
     has_outside = (
         wants.far_side(window) and (window.before if window.backward else window.after) is not None

@@ -4,20 +4,56 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.db import prepared
 from app.db.budget import ReadBudget
 from app.db.engine import WRITE_OPTIONS, read_engine
-from app.db.errors import ConnectionLost, database_unavailable
+from app.db.errors import database_unavailable
 from app.db.liveness import liveness_of
-from app.db.readers import Readers, readers_for
 
 # How long closing a request's connection waits for a statement still running on it.
 CLOSE_WAIT_SECONDS = 5.0
 CLOSED = "the request is over: its database access is closed"
+# Where `install_fast_reads` keeps an engine's fast reads (on the engine, so they go with it).
+_FAST_READS = "_discounts_fast_reads"
+
+
+class RequestReads(Protocol):
+    """A faster way for one request's named reads (`fetch` with a shape), beside SQLAlchemy:
+    the prepared reads of the fast path (app.fast.prepared_reads). The request's database
+    calls these under its lock; a read they do not take goes through SQLAlchemy."""
+
+    async def fetch(self, shape: Hashable, params: dict[str, Any]) -> list[Any] | None:
+        """The rows, or None when this read is not theirs to send."""
+
+    async def executed(self, shape: Hashable, statement: Any, result: Any) -> None:
+        """`statement` of `shape` ran through SQLAlchemy with this `result`."""
+
+    async def lost(self) -> None:
+        """The request's connections were lost: drop what they hold."""
+
+    async def close(self, *, abandon: bool) -> None:
+        """The request is over (`abandon`: a statement still runs: nothing is reused)."""
+
+
+class FastReads(Protocol):
+    """What an engine's fast reads hold for all requests (see `install_fast_reads`)."""
+
+    lent: int  # connections of theirs requests hold now (for /metrics and readiness)
+
+    def for_request(self, db: RequestDatabase) -> RequestReads | None: ...
+
+
+def install_fast_reads(engine: AsyncEngine, reads: FastReads | None) -> None:
+    """Gives every `RequestDatabase` of `engine` made from now on `reads` (None: takes them
+    away). Only the app factory calls it, with the fast path on (app.fast)."""
+    engine.sync_engine.__dict__[_FAST_READS] = reads
+
+
+def fast_reads_of(engine: AsyncEngine) -> FastReads | None:
+    return engine.sync_engine.__dict__.get(_FAST_READS)
 
 
 class RequestDatabase:
@@ -27,26 +63,45 @@ class RequestDatabase:
     statement at a time, so they queue on a lock rather than each taking a pooled connection.
     On PostgreSQL the connection is in autocommit mode: no BEGIN / ROLLBACK round trips around
     the request's statements (see `app.db.engine.read_engine` for why that changes nothing
-    the request can see). Prepared reads go to an asyncpg connection of the request's own
-    (`app.db.readers`) while one is free, else to the one under its SQLAlchemy connection.
-    A read whose connection is lost is sent once more on a fresh one (`_may_send_again`).
+    the request can see). With the fast path on, named reads may go another way
+    (`RequestReads`, installed on the engine by the app factory). A read whose connection is
+    lost is sent once more on a fresh one (`_may_send_again`).
     """
 
-    def __init__(self, engine: AsyncEngine, budget: ReadBudget | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        budget: ReadBudget | None = None,
+        *,
+        fast_reads: FastReads | None = None,
+    ) -> None:
+        """`fast_reads`: these rather than the engine's (`install_fast_reads`)."""
         self._engine = engine
         # What the request may read (app.db.budget): counted on `fetch`, the reads of lists
         # and loaders (`execute` serves writes and single rows).
         self.budget = budget
         self._connection: AsyncConnection | None = None
-        self._driver: Any = None  # the asyncpg connection under it, when reads may go there
-        self._reader: Any = None  # a reader lent to the request (app.db.readers)
-        self._readers: Readers | None = None  # the engine's, which lent it
         self._lock = asyncio.Lock()
         self._closed = False
+        fast = fast_reads or fast_reads_of(engine)
+        self._fast: RequestReads | None = None if fast is None else fast.for_request(self)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def dialect_name(self) -> str:
         return self._engine.dialect.name
+
+    @property
+    def current_connection(self) -> AsyncConnection | None:
+        """The request's SQLAlchemy connection, when it holds one now."""
+        return self._connection
 
     async def execute(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
         async with self._lock:
@@ -63,7 +118,7 @@ class RequestDatabase:
     ) -> list[Any]:
         """The rows of the statement `build()` makes, given `params` for its named
         parameters. `shape` names the statement: the same shape, the same statement but for
-        the parameters (see `app.db.prepared`); None: a statement of its own, not prepared."""
+        the parameters (the fast path prepares it once); None: a statement of its own."""
         async with self._lock:
             try:
                 rows = await self._fetch(shape, build, params)
@@ -96,12 +151,12 @@ class RequestDatabase:
         liveness = liveness_of(self._engine)
         if liveness is not None:
             liveness.lost()
-        if self._reader is not None:
-            await self._drop(self._reader)
-        await self._invalidate()
+        if self._fast is not None:
+            await self._fast.lost()
+        await self.invalidate()
 
     async def _execute(self, statement: Any, params: dict[str, Any] | None) -> Any:
-        connection = await self._connect()
+        connection = await self.connect()
         return await connection.execute(statement, params)
 
     async def _fetch(
@@ -109,80 +164,33 @@ class RequestDatabase:
     ) -> list[Any]:
         if self.budget is not None and self.budget.exceeded is not None:
             raise self.budget.exceeded  # over budget already: no more reads
-        known = None if shape is None else prepared.lookup(self._engine, shape)
-        if known is not None:
-            raw = self._reader or self._driver or await self._raw_connection()
-            if raw is not None:
-                return await self._fetch_prepared(raw, known, params)
-        connection = await self._connect()
+        fast = self._fast if shape is not None else None
+        if fast is not None:
+            rows = await fast.fetch(shape, params)
+            if rows is not None:
+                return rows
+        connection = await self.connect()
         statement = build()
         result = await connection.execute(statement, params)
-        if self._driver is not None and shape is not None:
-            prepared.remember(self._engine, shape, statement, result)
+        if fast is not None:
+            await fast.executed(shape, statement, result)
         return list(result.all())
 
-    async def _fetch_prepared(
-        self, raw: Any, known: prepared.PreparedRead, params: dict[str, Any]
-    ) -> list[Any]:
-        arguments = known.arguments(params)
-        engine = self._engine.sync_engine
-        announce = engine.dispatch.before_cursor_execute
-        if announce:  # listeners (statement counts, say) see it as any other statement
-            connection = self._connection
-            sync = None if connection is None else connection.sync_connection
-            announce(sync, None, known.sql, arguments, None, False)
-        if engine.echo:
-            engine.logger.info("%s %r (prepared read)", known.sql, arguments)
-        try:
-            records = await raw.fetch(known.sql, *arguments)
-        except BaseException as error:
-            # Broken or interrupted mid-statement: not a connection to reuse.
-            lost = isinstance(error, Exception) and raw.is_closed()
-            await self._drop(raw)
-            if lost:
-                raise ConnectionLost("the connection closed under a prepared read") from error
-            raise
-        return known.make_rows(records)
-
-    async def _raw_connection(self) -> Any:
-        """A reader of its own for the request, else the asyncpg connection under its
-        SQLAlchemy connection (None off asyncpg)."""
-        if self._closed:
-            raise RuntimeError(CLOSED)
-        readers = readers_for(self._engine)
-        if readers is not None:
-            self._reader = await readers.take(self._engine)
-            if self._reader is not None:
-                self._readers = readers
-                return self._reader
-        await self._connect()
-        return self._driver
-
-    async def _drop(self, raw: Any) -> None:
-        if raw is self._reader and self._readers is not None:
-            self._reader = None
-            self._readers.discard(raw)
-        elif raw is self._driver:
-            await self._invalidate()
-
-    async def _invalidate(self) -> None:
-        connection, self._connection, self._driver = self._connection, None, None
+    async def invalidate(self) -> None:
+        """Drop the request's connection (lost, or broken mid-statement): the next read
+        takes a fresh one."""
+        connection, self._connection = self._connection, None
         if connection is not None:
             await connection.invalidate()
 
-    async def _connect(self) -> AsyncConnection:
+    async def connect(self) -> AsyncConnection:
+        """The request's connection (taken on first use)."""
         if self._closed:
             # A loader still running after its request ended (a timeout) must not take a
             # connection that nothing would give back.
             raise RuntimeError(CLOSED)
         if self._connection is None:
-            engine = read_engine(self._engine)
-            self._connection = await engine.connect()
-            if engine is not self._engine and engine.dialect.driver == "asyncpg":
-                # autocommit (see `read_engine`): a statement sent around SQLAlchemy runs as
-                # it would through it
-                raw = await self._connection.get_raw_connection()
-                self._driver = raw.driver_connection
+            self._connection = await read_engine(self._engine).connect()
         return self._connection
 
     async def after_write(self) -> None:
@@ -192,7 +200,7 @@ class RequestDatabase:
             await self._close_connection()
 
     async def _close_connection(self) -> None:
-        connection, self._connection, self._driver = self._connection, None, None
+        connection, self._connection = self._connection, None
         if connection is not None:
             await connection.close()
 
@@ -213,17 +221,16 @@ class RequestDatabase:
                 async with asyncio.timeout(CLOSE_WAIT_SECONDS):
                     await self._lock.acquire()
             except TimeoutError:
-                if self._reader is not None:
-                    await self._drop(self._reader)
-                await self._invalidate()
+                if self._fast is not None:
+                    await self._fast.close(abandon=True)
+                await self.invalidate()
                 return
         else:
             # Nothing runs (the usual case): the lock is taken at once, without a timer.
             await self._lock.acquire()
         try:
-            if self._reader is not None and self._readers is not None:
-                reader, self._reader = self._reader, None
-                await self._readers.give_back(reader)
+            if self._fast is not None:
+                await self._fast.close(abandon=False)
             await self._close_connection()
         finally:
             self._lock.release()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from app.db import tables as t
 from app.db.errors import UniqueViolation
 from app.db.handle import Handle
-from app.db.reads import code_key_condition
+from app.db.keyed_reads import code_key_condition
 
 
 @dataclass(frozen=True)

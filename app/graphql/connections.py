@@ -1,8 +1,9 @@
 """Connection fields: the one resolver behind every list, top-level or nested.
 
 `connection_field(spec, node, parent_column=...)` makes a strawberry field with the Relay
-arguments, the list's filter and order inputs and `trashed`. Top-level lists run one keyset
-query; nested lists batch every parent's page into one statement through a dataloader.
+arguments, the list's filter and order inputs and `trashed`, its source declared
+(`ChildPages`). Top-level lists run one keyset query; nested lists batch every parent's page
+into one statement through a dataloader (`PageByParentLoader`).
 """
 
 from collections.abc import Callable
@@ -10,18 +11,16 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+from strawberry.types.nodes import SelectedField
 
 from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
 from app.db.paging import Ordering, PageWants, Window, fetch_page
 from app.db.tenancy import scope_condition
-from app.graphql.batching import batched
 from app.graphql.enums import TrashedEnum
-from app.graphql.field_sources import ChildPages, declare
+from app.graphql.field_sources import ChildPages, sourced_field
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
 from app.graphql.pagination import Connection, ordering_from, page_window, to_connection
-from app.graphql.rendering import rendered_node
 from app.graphql.trashed import effective_trashed, response_path
 from app.graphql.types.base import NODE_TYPES, build_for
 
@@ -30,31 +29,28 @@ def selects(info: Any, *path: str) -> bool:
     """Whether the current field's selection asks for the field at `path` (names, one per
     level, directly or in fragments). `@skip`/`@include` are not looked at: a field they
     leave out may be computed for nothing, never the reverse."""
-    raw = info._raw_info
-    return _selects(raw.field_nodes, path, raw.fragments)
+    faster = info.context.selects  # the fast path's, when on (app.fast.selection)
+    if faster is not None:
+        return faster(info, path)  # type: ignore[no-any-return]
+    return _selects(info.selected_fields, path)
 
 
 # Module functions, not closures: a recursive closure is a reference cycle, garbage that only
 # the collector frees (several per list field and request).
-def _selects(nodes: Any, path: tuple[str, ...], fragments: Any) -> bool:
+def _selects(fields: Any, path: tuple[str, ...]) -> bool:
     children = [
-        child
-        for node in nodes
-        if node.selection_set is not None
-        for child in _fields(node.selection_set.selections, fragments)
-        if child.name.value == path[0]
+        child for field in fields for child in _fields(field.selections) if child.name == path[0]
     ]
-    return bool(children) and (len(path) == 1 or _selects(children, path[1:], fragments))
+    return bool(children) and (len(path) == 1 or _selects(children, path[1:]))
 
 
-def _fields(selections: Any, fragments: Any) -> Any:
-    for node in selections:
-        if isinstance(node, FieldNode):
-            yield node
-        elif isinstance(node, InlineFragmentNode):
-            yield from _fields(node.selection_set.selections, fragments)
-        elif isinstance(node, FragmentSpreadNode):
-            yield from _fields(fragments[node.name.value].selection_set.selections, fragments)
+def _fields(selections: Any) -> Any:
+    """strawberry's selections (`info.selected_fields`): fields, fragments' fields."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:  # an inline fragment or a fragment spread
+            yield from _fields(selection.selections)
 
 
 def page_wants(info: Any) -> PageWants:
@@ -181,14 +177,11 @@ def _read(
     info: Any, spec: ListSpec, trashed: Trashed, ordering: Ordering, build: Callable[[Any], Any]
 ) -> tuple[tuple[Any, ...], Callable[[Any], Any]]:
     """The columns a list reads and how its rows become nodes: every column and `build`,
-    or, when the nodes are rendered in the database (see `app.graphql.rendering`), the
+    or, when the nodes are rendered in the database (see `app.fast.rendering`), the
     columns of the cursor and each node's JSON."""
     renderer = info.context.renderer
-    document = None if renderer is None else renderer.nodes_json(info, spec, trashed)
-    if document is None:
-        return tuple(spec.table.c), build
-    renderer.ex.stats["rendered"] += 1
-    return renderer.columns(spec.table, ordering, document), rendered_node
+    rendered = None if renderer is None else renderer.list_read(info, spec, trashed, ordering)
+    return (tuple(spec.table.c), build) if rendered is None else rendered
 
 
 def prepare_list(
@@ -225,8 +218,10 @@ def connection_field(
         else "Soft-deleted records; by default the choice of the enclosing field."
     )
 
-    async def pages(
-        parents: list[Any],
+    source = ChildPages(spec, parent_column)
+
+    async def page(
+        root: Any,
         info: strawberry.Info,
         first: Annotated[
             int | None,
@@ -251,15 +246,24 @@ def connection_field(
         trashed: Annotated[
             TrashedEnum | None, strawberry.argument(description=trashed_help)
         ] = trashed_default,  # type: ignore[valid-type]
-    ) -> list[Connection[Any]]:
+    ) -> Any:
         arguments = ListArguments(first, after, last, before, filter, order_by, trashed)
-        build = build_for(spec.name)
-        if parent_column is None:  # a top-level list: its one parent is the query root
-            return [await resolve_list(info, spec, build, arguments) for _ in parents]
-        return await resolve_pages(parents, info, spec, build, parent_column, arguments)
+        (connection,) = await resolve_connections([root], info, source, arguments)
+        return connection
 
-    resolver = declare(
-        batched(pages, returns=Connection[node]),  # type: ignore[valid-type]
-        ChildPages(spec, parent_column),
+    return sourced_field(
+        source,
+        page,
+        graphql_type=Connection[node],  # type: ignore[valid-type]
+        description=description,
     )
-    return strawberry.field(resolver=resolver, description=description)
+
+
+async def resolve_connections(
+    parents: list[Any], info: Any, source: ChildPages, arguments: ListArguments
+) -> list[Connection[Any]]:
+    """The connection of `source` under each parent (one page request for them all)."""
+    build = build_for(source.spec.name)
+    if source.parent_column is None:  # a top-level list: its one parent is the query root
+        return [await resolve_list(info, source.spec, build, arguments) for _ in parents]
+    return await resolve_pages(parents, info, source.spec, build, source.parent_column, arguments)

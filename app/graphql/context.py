@@ -31,20 +31,15 @@ class Context:
     # Why a presented token was refused (None when there was none or it was valid).
     auth_problem: str | None = None
     # Set by the plan executor when lists may render their nodes in the database
-    # (app.graphql.rendering); None otherwise.
+    # (app.fast.rendering); None otherwise.
     renderer: Any = None
+    # Set by the fast path's executor: `selects(info, path)`, a quicker way to tell whether a
+    # list's selection asks for a field (app.fast.selection); None: strawberry's selection.
+    selects: Any = None
 
     def __post_init__(self) -> None:
         self.access = Access(self.principal, self.auth_problem)
         self.loaders = Loaders(self.db, self.access)
-
-    def enable_rendering(self, executor: Any, cache: dict[Any, Any]) -> None:
-        """Called by the plan executor for a query: on PostgreSQL, lists may render their
-        nodes in the database (app.graphql.rendering)."""
-        if self.settings.render_in_database and self.db.dialect_name == "postgresql":
-            from app.graphql.rendering import Renderer
-
-            self.renderer = Renderer(executor, self, cache)
 
     def release(self) -> None:
         """Let go of what the request loaded once its response is built. The loaders' caches
@@ -63,7 +58,7 @@ class Context:
 
     def fresh_loaders(self) -> None:
         """Empty dataloaders: when the plan executor hands an operation over to graphql-core
-        (app.graphql.executor.context), that one loads as a request of its own would, and
+        (app.fast.executor.context), that one loads as a request of its own would, and
         builds every node itself."""
         self.loaders = Loaders(self.db, self.access)
         self.renderer = None

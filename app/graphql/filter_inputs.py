@@ -2,7 +2,7 @@
 
 Each list gets `<Type>Filter` (one field per filter, each taking an operator input such as
 `StringFilter { eq contains ... }`, plus `and`/`or` lists) and `<Type>Order { field direction }`.
-Generating them from `app.db.lists` keeps the API and the SQL from drifting apart.
+Generating them from `app.graphql.lists` keeps the API and the SQL from drifting apart.
 """
 
 import enum
@@ -13,11 +13,11 @@ from typing import Annotated, Any
 import strawberry
 
 from app.db.filters import Condition, FieldKind, ListSpec, Op
-from app.db.lists import ALL_LISTS
 from app.graphql import enums as _registered_enums  # noqa: F401  (enum types before use)
 from app.graphql.enums import described_enum
 from app.graphql.errors import BadInput
 from app.graphql.ids import decode_id
+from app.graphql.lists import ALL_LISTS
 from app.graphql.pagination import OrderDirection
 
 

@@ -1,15 +1,17 @@
 """Per-request dataloaders: every relationship and every fetch by id goes through one of these.
 
 A loader batches the keys asked for in one tick into one statement, and returns results aligned
-with the keys. Loaders are made on first use and keyed by what changes their SQL (the list, the
-soft-deletion choice, the caller's scope, and for pages the filter, order and window), so two
-fields asking the same thing share one batch.
+with the keys. They are named for what they give by what key: `CustomerByIdLoader` gives the
+customer row of an id, `EligibleItemsByCouponIdLoader` the eligible item rows of a coupon.
+A request's loaders (`Loaders`) are made on first use and keyed by what changes their SQL (the
+soft-deletion choice, the caller's scope, and for pages the list, filter, order and window),
+so two fields asking the same thing share one batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from aiodataloader import DataLoader
@@ -17,11 +19,13 @@ from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.roles import Action
+from app.db import tables as t
 from app.db.filters import ListSpec, Trashed, trashed_condition
+from app.db.keyed_reads import rows_by_column
 from app.db.paging import Conditions, Ordering, Page, PageWants, Window, fetch_pages_by_parent
-from app.db.reads import rows_by_column
 from app.db.session import RequestDatabase
 from app.db.tenancy import scope_condition
+from app.graphql import lists
 from app.graphql.access import Access
 
 
@@ -43,13 +47,14 @@ class Loader(DataLoader):  # type: ignore[misc]
 
 
 class RecordByIdLoader(Loader):
-    """id -> row (or None when missing, trashed away, or outside the caller's scope)."""
+    """id -> the `spec` record's row (or None when missing, trashed away, or outside the
+    caller's scope); one subclass per record type, below."""
 
-    def __init__(
-        self, db: RequestDatabase, spec: ListSpec, where: list[ColumnElement[bool]], shape: Hashable
-    ):
+    spec: ClassVar[ListSpec]
+
+    def __init__(self, db: RequestDatabase, where: list[ColumnElement[bool]], shape: Hashable):
         super().__init__()
-        self.db, self.spec, self.where, self.shape = db, spec, where, shape
+        self.db, self.where, self.shape = db, where, shape
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[Row[Any] | None]:
         table = self.spec.table
@@ -57,20 +62,68 @@ class RecordByIdLoader(Loader):
         return [grouped[k][0] if k in grouped else None for k in keys]
 
 
-class RecordsByColumnLoader(Loader):
-    """value -> every row whose column holds that value (a to-many relationship, unpaged)."""
+class OrganisationByIdLoader(RecordByIdLoader):
+    spec = lists.ORGANISATIONS
 
-    def __init__(
-        self, db: RequestDatabase, table: sa.Table, column: str, where: list[ColumnElement[bool]]
-    ):
+
+class SiteByIdLoader(RecordByIdLoader):
+    spec = lists.SITES
+
+
+class CustomerByIdLoader(RecordByIdLoader):
+    spec = lists.CUSTOMERS
+
+
+class CouponByIdLoader(RecordByIdLoader):
+    spec = lists.COUPONS
+
+
+class CouponCodeByIdLoader(RecordByIdLoader):
+    spec = lists.COUPON_CODES
+
+
+class DiscountCodeByIdLoader(RecordByIdLoader):
+    spec = lists.DISCOUNT_CODES
+
+
+class AssignmentByIdLoader(RecordByIdLoader):
+    spec = lists.ASSIGNMENTS
+
+
+class RedemptionByIdLoader(RecordByIdLoader):
+    spec = lists.REDEMPTIONS
+
+
+# API type name -> its by-id loader
+BY_ID_LOADERS: dict[str, type[RecordByIdLoader]] = {
+    loader.spec.name: loader for loader in RecordByIdLoader.__subclasses__()
+}
+
+
+class RowsByColumnLoader(Loader):
+    """value -> every row of `table` whose `column` holds that value (a to-many
+    relationship, unpaged); one subclass per relationship, below."""
+
+    table: ClassVar[sa.Table]
+    column: ClassVar[str]
+
+    def __init__(self, db: RequestDatabase) -> None:
         super().__init__()
-        self.db, self.table, self.column, self.where = db, table, column, where
+        self.db = db
 
     async def batch_load_fn(self, keys: Sequence[Hashable]) -> list[list[Row[Any]]]:
-        grouped = await rows_by_column(
-            self.db, self.table, self.table.c[self.column], keys, self.where
-        )
+        grouped = await rows_by_column(self.db, self.table, self.table.c[self.column], keys)
         return [grouped.get(k, []) for k in keys]
+
+
+class EligibleItemsByCouponIdLoader(RowsByColumnLoader):
+    table = t.ELIGIBLE_ITEM
+    column = "coupon_id"
+
+
+class EligibleItemsByDiscountCodeIdLoader(RowsByColumnLoader):
+    table = t.ELIGIBLE_ITEM
+    column = "discount_code_id"
 
 
 class PageByParentLoader(Loader):
@@ -120,21 +173,27 @@ class Loaders:
         """Soft deletion and tenancy for reads of `spec` records."""
         return _visible(self.access, spec, trashed)
 
-    def record_by_id(self, spec: ListSpec, trashed: Trashed) -> RecordByIdLoader:
-        key = ("by_id", spec.name, trashed)
-        if key not in self._made:
+    def by_id(self, loader: type[RecordByIdLoader], trashed: Trashed) -> RecordByIdLoader:
+        """The request's `loader` for records under the soft-deletion choice `trashed`."""
+        key = (loader, trashed)
+        made = self._made.get(key)
+        if made is None:
+            spec = loader.spec
             # What the conditions depend on: the statement's shape for every request alike.
             shape = (trashed, self.access.scope(spec.name, Action.READ))
-            self._made[key] = RecordByIdLoader(self.db, spec, self.visible(spec, trashed), shape)
-        return self._made[key]  # type: ignore[return-value]
+            made = self._made[key] = loader(self.db, self.visible(spec, trashed), shape)
+        return made  # type: ignore[return-value]
 
-    def records_by_column(
-        self, table: sa.Table, column: str, where: list[ColumnElement[bool]], cache_key: Hashable
-    ) -> RecordsByColumnLoader:
-        key = ("by_column", table.name, column, cache_key)
-        if key not in self._made:
-            self._made[key] = RecordsByColumnLoader(self.db, table, column, where)
-        return self._made[key]  # type: ignore[return-value]
+    def record_by_id(self, spec: ListSpec, trashed: Trashed) -> RecordByIdLoader:
+        """`by_id` of the loader of `spec`'s records."""
+        return self.by_id(BY_ID_LOADERS[spec.name], trashed)
+
+    def rows(self, loader: type[RowsByColumnLoader]) -> RowsByColumnLoader:
+        """The request's `loader` (rows by a column, with no conditions of their own)."""
+        made = self._made.get(loader)
+        if made is None:
+            made = self._made[loader] = loader(self.db)
+        return made  # type: ignore[return-value]
 
     def page_by_parent(
         self,

@@ -9,16 +9,15 @@ from typing import Annotated, Any
 import strawberry
 
 from app.auth.roles import Action
-from app.db import lists
 from app.db.filters import Trashed
-from app.db.reads import coupon_code_key_condition, discount_code_key_condition, row_by_id
-from app.graphql.batching import batched
+from app.db.keyed_reads import coupon_code_key_condition, discount_code_key_condition
+from app.graphql import lists
 from app.graphql.connections import ListArguments, TrashedEnum, connection_field, resolve_list
 from app.graphql.errors import BadInput
+from app.graphql.field_sources import RecordById, sourced_field
 from app.graphql.filter_inputs import FILTERS, ORDERS
 from app.graphql.ids import decode_id, parse_global_id
 from app.graphql.pagination import Connection
-from app.graphql.rendering import rendered_node
 from app.graphql.trashed import effective_trashed
 from app.graphql.types.assignment import Assignment
 from app.graphql.types.base import NODE_TYPES, Node, build_for
@@ -44,14 +43,11 @@ async def fetch_node(info: Any, type_name: str, db_id: int, trashed: Trashed | N
     chosen = effective_trashed(info, trashed)
     scope = context.access.require_scope(type_name, Action.READ)
     renderer = context.renderer
-    document = None if renderer is None else renderer.record_json(info, spec, chosen)
-    if document is not None:  # the record as the response's JSON (app.graphql.rendering)
-        renderer.ex.stats["rendered"] += 1
-        row = await row_by_id(
-            context.db, spec.table, renderer.record_columns(document), db_id,
-            context.loaders.visible(spec, chosen), (chosen, scope, document),
-        )  # fmt: skip
-        return None if row is None else rendered_node(row)
+    if renderer is not None:  # the record as the response's JSON (app.fast.rendering)
+        visible = context.loaders.visible(spec, chosen)
+        rendered = await renderer.lookup(info, spec, chosen, db_id, visible, scope)
+        if rendered is not None:
+            return rendered[0]
     row = await context.loaders.record_by_id(spec, chosen).load(db_id)
     return None if row is None else cls.from_row(row)
 
@@ -63,10 +59,8 @@ async def fetch_by_global_id(
 
 
 def _by_id(type_name: str, node: Any, description: str) -> Any:
-    # A batch (of the one query root): the plan executor calls it without strawberry's
-    # per-call resolver wrapping, a good part of a one-record request.
     async def by_id(
-        roots: list[Any],
+        root: Any,
         info: strawberry.Info,
         id: Annotated[
             strawberry.ID, strawberry.argument(description="The record's global id (Relay).")
@@ -74,10 +68,12 @@ def _by_id(type_name: str, node: Any, description: str) -> Any:
         trashed: Annotated[
             TrashedEnum, strawberry.argument(description=TRASHED_HELP)
         ] = Trashed.WITHOUT,  # type: ignore[valid-type]
-    ) -> list[Any]:
-        return [await fetch_by_global_id(info, type_name, id, trashed) for _ in roots]
+    ) -> Any:
+        return await fetch_by_global_id(info, type_name, id, trashed)
 
-    return strawberry.field(resolver=batched(by_id, returns=node | None), description=description)
+    return sourced_field(
+        RecordById(type_name), by_id, graphql_type=node | None, description=description
+    )
 
 
 @strawberry.type

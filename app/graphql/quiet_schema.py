@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
-from app.graphql.lean_schema import LeanSchema
 
-
-class QuietSchema(LeanSchema):
-    """strawberry's schema without its own error log (and with the lean `execute` of
-    `app.graphql.lean_schema`).
+class QuietSchema(strawberry.Schema):
+    """strawberry's schema without its own error log (the fast path adds its lean `execute`:
+    app.fast.lean_schema).
 
     strawberry logs every error, expected ones included and without the request id; the
     endpoint logs each unexpected error once, with the request id, when it masks it

@@ -17,7 +17,7 @@ expect. So every scalar is matched against one grammar here first, in ASCII only
 - `UUID`: the canonical 8-4-4-4-12 hexadecimal form.
 
 Output is unchanged: ISO text from `isoformat()` and `str()`, which the database renderer
-(app.graphql.rendering) writes the same way.
+(app.fast.rendering) writes the same way.
 """
 
 from __future__ import annotations

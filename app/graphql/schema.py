@@ -9,12 +9,21 @@ from strawberry.schema.config import StrawberryConfig
 
 import app.graphql.types  # noqa: F401  (registers every record type)
 from app.graphql.checkout import EngineMutation, EngineQuery
-from app.graphql.executor import PlanExecutionContext
 from app.graphql.limits import DocumentCache, query_checks
 from app.graphql.mutations import WRITE_MUTATIONS
 from app.graphql.queries import ReadQuery
 from app.graphql.quiet_schema import QuietSchema
 from app.graphql.scalars import SCALARS
+from app.graphql.types import (  # noqa: F401  (importing them registers every record type)
+    assignment,
+    coupon,
+    coupon_code,
+    customer,
+    discount_code,
+    organisation,
+    redemption,
+    site,
+)
 from app.graphql.types.base import NODE_TYPES
 from app.settings import Settings
 
@@ -31,17 +40,16 @@ def build_schema(
     *,
     extra_query_types: tuple[type, ...] = (),
     extra_extensions: tuple[Any, ...] = (),
-    plan_executor: bool | None = None,
+    schema_class: type[strawberry.Schema] = QuietSchema,
+    execution_context_class: type | None = None,
 ) -> strawberry.Schema:
     """The schema with the query limits of `settings` (the SDL does not depend on them).
 
     `extra_query_types` adds query fields (tests use it for resolvers that fail on purpose).
-    `plan_executor` (default: `settings.plan_executor`) runs operations through the
-    breadth-first plan executor (app.graphql.executor) rather than graphql-core's.
+    `schema_class` and `execution_context_class` are how the fast path (`app.fast.schema`)
+    runs operations its own way; the defaults are strawberry's execution.
     """
     settings = settings or Settings()
-    if plan_executor is None:
-        plan_executor = settings.plan_executor
     query = _root(
         "Query",
         (*QUERY_TYPES, *extra_query_types),
@@ -53,7 +61,7 @@ def build_schema(
         else None
     )
     documents = DocumentCache(settings.max_tokens)
-    schema = QuietSchema(
+    schema = schema_class(
         query=query,
         mutation=mutation,
         types=[cls for cls, _ in NODE_TYPES.values()],
@@ -62,7 +70,7 @@ def build_schema(
         # and alias limits, cost, NUL), caching per document what depends on its text alone:
         # strawberry's per-request cost grows with each extension (app.graphql.limits).
         extensions=[query_checks(settings, documents), *extra_extensions],
-        execution_context_class=PlanExecutionContext if plan_executor else None,
+        execution_context_class=execution_context_class,
         config=StrawberryConfig(
             auto_camel_case=True,
             scalar_map=SCALARS,

@@ -1,5 +1,5 @@
 """One metric update and one log line per HTTP request, on both ways in: the router's and
-`DiscountsApp`'s direct path to the GraphQL endpoint (app.main).
+`DiscountsApp`'s direct path to the GraphQL endpoint (app.fast.router).
 
 `RequestObservation` is the one middleware every HTTP request passes: it gives the request
 its id (`x-request-id`, app.http.request_id), makes it the id of every log line written

@@ -1,7 +1,7 @@
 """OpenTelemetry traces, when `DISCOUNTS_TRACING=true`: a span per HTTP request (Starlette's
-instrumentation, and the same middleware on `DiscountsApp`'s direct path to /graphql, which
-Starlette's middleware never sees) with the SQL statements under it (SQLAlchemy's, and
-asyncpg's for the prepared reads that bypass SQLAlchemy).
+instrumentation, and the same middleware on the fast path's direct path to /graphql,
+`DiscountsApp`, which Starlette's middleware never sees) with the SQL statements under it
+(SQLAlchemy's, and asyncpg's for the prepared reads that bypass SQLAlchemy).
 
 Off by default and an optional extra (`pip install 'discount-service[tracing]'`; scripts/install
 installs it): nothing is imported, wrapped or exported otherwise. Spans go over OTLP/HTTP to

@@ -22,7 +22,7 @@ from app.auth.roles import Action
 from app.clock import utcnow
 from app.db import customers as stored
 from app.db.handles import Record, Session, Sessions
-from app.db.records import site_ids_of
+from app.db.row_statements import site_ids_of
 from app.domain.enums import CustomerKind
 from app.services.actor import Actor
 from app.services.input_checks import text_problems

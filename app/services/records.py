@@ -1,7 +1,7 @@
 """What every write shares: loading a record to change it, stamping it, inserting and updating,
 and the state changes (delete, restore, disable, enable) of one record or of many at once.
 
-The statements are app.db.records': inserts and updates answer the row as stored, which is
+The statements are app.db.row_statements': inserts and updates answer the row as stored, which is
 what a use case hands back (the API builds its objects from rows).
 """
 
@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from app.auth.roles import Action
 from app.clock import utcnow
-from app.db import records as stored
+from app.db import row_statements as stored
 from app.db.handles import Record, Session, Sessions, Table
 from app.services.actor import Actor
 from app.services.problems import Problem, ProblemCode, Problems, problem
@@ -83,7 +83,7 @@ async def find(
     read-validate-write cannot interleave with another writer of the same row; SQLite needs
     none because its write transactions begin IMMEDIATE."""
     row_lock = stored.RowLock.UPDATE if lock else None
-    row = await stored.row_by_id(session, kind.table, db_id, lock=row_lock)
+    row = await stored.stored_row(session, kind.table, db_id, lock=row_lock)
     if row is None:
         raise Problems([Problem(path, ProblemCode.NOT_FOUND, f"no {kind.label} has this id")])
     return row

@@ -36,7 +36,7 @@ from app.db.claim import claim
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
 from app.db.handles import Record, Session, Sessions
-from app.db.records import update_row
+from app.db.row_statements import update_row
 from app.domain.amounts import BasketLine, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
 from app.domain.rules import Outcome, evaluate

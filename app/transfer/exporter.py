@@ -87,7 +87,7 @@ _PLAIN_TERMS = (
 
 
 def terms_of(row: Any, items: list[tuple[Any, str]]) -> dict[str, Any]:
-    """A row's Terms as the API answers them (app.graphql.types.money.Terms)."""
+    """A row's Terms as the API answers them (app.graphql.types.terms.Terms)."""
     m = row._mapping
     bp = m["percentage_bp"]
     ids: dict[Any, list[str]] = {c: [] for c, flag in _FLAGS if m[flag]}

@@ -106,8 +106,9 @@ async def _measure(
     from app.db.migrate import upgrade
     from app.db.session import RequestDatabase
     from app.demo import seed_scale
+    from app.fast import fast_schema
+    from app.fast.executor import PlanExecutionContext
     from app.graphql.context import Context
-    from app.graphql.executor import PlanExecutionContext
     from app.graphql.schema import build_schema
     from app.runtime import tune_garbage_collector
     from app.services import Services
@@ -146,8 +147,8 @@ async def _measure(
             return orjson.dumps({"data": await _floor_data(engine)}, default=str)
 
         contenders = {
-            "plan": request(build_schema(settings, plan_executor=True)),
-            "standard": request(build_schema(settings, plan_executor=False)),
+            "plan": request(fast_schema(settings)),
+            "standard": request(build_schema(settings)),
             "floor": floor,
         }
         answers = {name: orjson.loads(await one()) for name, one in contenders.items()}

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db import tables as t
-from app.db.reads import one_of
+from app.db.keyed_reads import one_of
 
 
 class _Db:

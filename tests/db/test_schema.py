@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from app.db.lists import ALL_LISTS
+from app.graphql.lists import ALL_LISTS
 from app.main import create_app
 from app.settings import Settings
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import tables as t
 from app.demo import seed_demo
-from app.graphql.executor import PlanExecutionContext
+from app.fast.executor import PlanExecutionContext
 from app.graphql.ids import to_global_id
 from app.settings import Settings
 from tests.executor.support import Executors

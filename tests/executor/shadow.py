@@ -1,11 +1,13 @@
-"""The whole suite as a differential test: every request sent through `gql`, both executors.
+"""The whole suite as a differential test: every request sent through `gql`, fast path on and off.
 
 With the `differential_executors` fixture (autouse through tests/conftest.py, for every test
-that uses `gql`; `DIFFERENTIAL_EXECUTORS=0` turns it off):
+that uses `gql`, when the suite runs with the fast path on; `DIFFERENTIAL_EXECUTORS=0` turns
+it off):
 - a query (anything but a mutation) the app answers is sent again, as it was, to a second
-  app whose schema runs graphql-core's standard executor (its own engine, so statement
-  counts are untouched; its own rate limiter, fed the same requests). Status and body must
-  be the same (request ids aside);
+  app made with the fast path off (`fast_path=False`: strawberry's execution, no rendering,
+  no prepared reads, Starlette's router; its own engine, so statement counts are untouched;
+  its own rate limiter, fed the same requests). Status and body must be the same (request
+  ids aside);
 - a mutation runs once, of course: after each root field the plan executor completed, the
   same resolver result is completed again by graphql-core (`ShadowExecutionContext`), and
   the two must agree (value and errors). The comparison is collected and checked when the
@@ -26,10 +28,9 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from graphql.execution.executor import CollectedErrors
 from strawberry.extensions import parser_cache, validation_cache
 
-from app.graphql.executor import PlanExecutionContext
-from app.graphql.executor.plan import SelectionPlan
-from app.graphql.executor.run import Run, Slot
-from app.graphql.schema import build_schema
+from app.fast.executor import PlanExecutionContext
+from app.fast.executor.plan import SelectionPlan
+from app.fast.executor.run import Run, Slot
 from app.main import create_app
 from app.settings import Settings
 
@@ -116,7 +117,7 @@ def _body(response: httpx.Response) -> Any:
 
 @pytest.fixture(scope="session")
 async def standard_app(settings: Settings, engine: Any) -> AsyncIterator[Any]:
-    application = create_app(settings, schema=build_schema(settings, plan_executor=False))
+    application = create_app(settings.model_copy(update={"fast_path": False}))
     yield application
     await application.state.engine.dispose()
 

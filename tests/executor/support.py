@@ -1,9 +1,12 @@
-"""Running one document through both executors and comparing what they answer.
+"""Running one document with the fast path on and off and comparing what they answer.
 
-`Executors` holds two schemas built alike, one with the plan executor and one without, and
-executes a document on each with a fresh request context (its own loaders and connection) on
-the same database. Results are compared whole: data, errors (message, locations, path,
-extensions) in order, and the extensions of the response.
+`Executors` holds two schemas built alike, one with the fast path (`app.fast.fast_schema`:
+the plan executor, the lean `execute`, rendering in PostgreSQL) and one without
+(`build_schema`: strawberry's execution), and executes a document on each with a fresh
+request context (its own loaders and connection) on the same database: the fast one reads
+through the prepared reads (`app.fast.prepared_reads`), the other through SQLAlchemy alone.
+Results are compared whole: data, errors (message, locations, path, extensions) in order,
+and the extensions of the response.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from app.auth import ANONYMOUS, Grant, Principal
 from app.auth.roles import Action, RecordType
 from app.db.session import RequestDatabase
+from app.fast import fast_schema
+from app.fast.executor import PlanExecutionContext
+from app.fast.prepared_reads import request_database
 from app.graphql.context import Context
-from app.graphql.executor import PlanExecutionContext
 from app.graphql.schema import build_schema
 from app.services import Services
 from app.settings import Settings
@@ -82,19 +87,20 @@ class Executors:
     standard: strawberry.Schema = field(init=False)
 
     def __post_init__(self) -> None:
-        self.plan = build_schema(self.settings, plan_executor=True)
-        self.standard = build_schema(self.settings, plan_executor=False)
+        self.plan = fast_schema(self.settings)
+        self.standard = build_schema(self.settings)
         assert self.plan.execution_context_class is PlanExecutionContext
         assert self.standard.execution_context_class is StrawberryGraphQLCoreExecutionContext
         self.services = Services(self.engine)
         # executions that returned with tasks of theirs still running, by execution context
         self.left_running: Counter[str] = Counter()
 
-    def context(self, principal: Principal = ADMIN) -> Context:
+    def context(self, principal: Principal = ADMIN, *, fast: bool = True) -> Context:
+        """A request's context; `fast`: its reads may be prepared (app.fast.prepared_reads)."""
         return Context(
             settings=self.settings,
             principal=principal,
-            db=RequestDatabase(self.engine),
+            db=request_database(self.engine) if fast else RequestDatabase(self.engine),
             services=self.services,
         )
 
@@ -105,7 +111,7 @@ class Executors:
         variables: dict[str, Any] | None = None,
         principal: Principal = ADMIN,
     ) -> dict[str, Any]:
-        context = self.context(principal)
+        context = self.context(principal, fast=schema is self.plan)
         before = asyncio.all_tasks()
         try:
             result = await schema.execute(
@@ -127,23 +133,11 @@ class Executors:
         document: str,
         variables: dict[str, Any] | None = None,
         principal: Principal = ADMIN,
-        *,
-        one_schema: bool = False,
     ) -> Outcome:
-        """Both answers. `one_schema`: the plan schema answers both times, its execution
-        context class switched to strawberry's for the second: execution is all that
-        differs, and the parse and validation caches serve the second run (twice as fast
-        for a stream of new documents)."""
+        """Both answers: the fast path's, then the one without it."""
         planned = await self.run(self.plan, document, variables, principal)
         try:
-            if one_schema:
-                self.plan.execution_context_class = StrawberryGraphQLCoreExecutionContext
-                try:
-                    standard = await self.run(self.plan, document, variables, principal)
-                finally:
-                    self.plan.execution_context_class = PlanExecutionContext
-            else:
-                standard = await self.run(self.standard, document, variables, principal)
+            standard = await self.run(self.standard, document, variables, principal)
         except asyncio.CancelledError:
             # graphql-core cancels the siblings of a failed non-null field; one of them may
             # await a dataloader future that another field shares (aiodataloader hands out one

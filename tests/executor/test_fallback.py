@@ -9,7 +9,8 @@ import pytest
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from app.graphql.executor import PLANS, PlanExecutionContext
+from app.fast import fast_schema
+from app.fast.executor import PLANS, PlanExecutionContext
 from app.graphql.schema import build_schema
 from app.settings import Settings
 from tests.executor.support import Executors, Stats
@@ -38,7 +39,7 @@ async def test_a_resolve_extension_makes_every_request_standard(
         def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
             return _next(root, info, *args, **kwargs)
 
-    schema = build_schema(settings, plan_executor=True, extra_extensions=(Shout,))
+    schema = fast_schema(settings, extra_extensions=(Shout,))
     stats = Stats()
     context = executors.context()
     try:
@@ -58,13 +59,11 @@ def test_synchronous_execution_is_standard(executors: Executors) -> None:
 
 def test_the_setting_switches_the_executor(settings: Settings) -> None:
     assert Settings().plan_executor is True
-    on = build_schema(settings)
-    off = build_schema(settings.model_copy(update={"plan_executor": False}))
+    on = fast_schema(settings)
+    off = fast_schema(settings.model_copy(update={"plan_executor": False}))
     assert on.execution_context_class is PlanExecutionContext
     assert off.execution_context_class is StrawberryGraphQLCoreExecutionContext
-    assert build_schema(settings, plan_executor=False).execution_context_class is (
-        StrawberryGraphQLCoreExecutionContext
-    )
+    assert build_schema(settings).execution_context_class is (StrawberryGraphQLCoreExecutionContext)
 
 
 def test_the_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,7 +81,7 @@ def forgiving() -> Iterator[None]:
 async def test_a_planner_failure_is_answered_by_the_standard_executor(
     executors: Executors, monkeypatch: pytest.MonkeyPatch, forgiving: None, caplog: Any
 ) -> None:
-    from app.graphql.executor.run import Run
+    from app.fast.executor.run import Run
 
     def broken(*_args: Any) -> None:
         raise RuntimeError("planner bug")

@@ -27,7 +27,7 @@ def shadowed(executors: Executors) -> Iterator[Any]:
     ShadowExecutionContext.mismatches = []
     compared = ShadowExecutionContext.compared
     yield schema
-    from app.graphql.executor import PlanExecutionContext
+    from app.fast.executor import PlanExecutionContext
 
     schema.execution_context_class = PlanExecutionContext
     assert ShadowExecutionContext.compared > compared

@@ -1,7 +1,7 @@
 """The order of a list without `orderBy`, on the demo data, through HTTP.
 
 Both executors answer every request of `gql` (tests/executor/shadow.py compares them), and on
-PostgreSQL the plan executor renders these lists' nodes in the database (app.graphql.rendering),
+PostgreSQL the plan executor renders these lists' nodes in the database (app.fast.rendering),
 so one request here holds the SQL-rendered path, the Python path and graphql-core's to the
 same order. The order itself is checked against the table: a list without `orderBy` is in
 ascending id order (app.graphql.pagination.ordering_from, as the schema's `orderBy` says), at
@@ -21,8 +21,8 @@ import sqlalchemy as sa
 
 from app.db import tables as t
 from app.demo import seed_demo
-from app.graphql.executor import PlanExecutionContext
 from app.graphql.ids import parse_global_id
+from tests.fast_switch import FAST_PATH, fast_stats
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -75,7 +75,7 @@ async def test_root_lists_without_order_by_are_in_id_order(
     gql: Any, db: Any, is_postgres: bool
 ) -> None:
     await seed_demo(db, now=NOW, reset=True)
-    rendered = PlanExecutionContext.stats["rendered"]
+    rendered = fast_stats()["rendered"]
     for document in REPORTED:
         await gql(document)
     redemptions = (await gql(REDEMPTIONS))["redemptions"]
@@ -85,7 +85,7 @@ async def test_root_lists_without_order_by_are_in_id_order(
     assert _ids(assignments["nodes"]) == await _table_ids(db, t.Assignment)
     # On PostgreSQL the lists' nodes were JSON built in the database (all but the reported
     # redemptions), so the SQL-rendered order was compared too.
-    assert PlanExecutionContext.stats["rendered"] - rendered == (3 if is_postgres else 0)
+    assert fast_stats()["rendered"] - rendered == (3 if is_postgres and FAST_PATH else 0)
 
 
 # Without `lineAmounts` PostgreSQL renders the whole tree in one statement (the nested pages
@@ -96,7 +96,7 @@ async def test_nested_lists_without_order_by_are_in_id_order(
     gql: Any, db: Any, is_postgres: bool, extra: str
 ) -> None:
     await seed_demo(db, now=NOW, reset=True)
-    rendered = PlanExecutionContext.stats["rendered"]
+    rendered = fast_stats()["rendered"]
     codes = (await gql(NESTED % extra))["couponCodes"]["nodes"]
     assert codes and _ids(codes) == (await _table_ids(db, t.CouponCode))[:60]
     shown = 0
@@ -108,4 +108,4 @@ async def test_nested_lists_without_order_by_are_in_id_order(
             assert _ids(code[field]["nodes"]) == expected[:size], (field, code_id)
             shown += len(code[field]["nodes"])
     assert shown > 0
-    assert PlanExecutionContext.stats["rendered"] - rendered == (1 if is_postgres else 0)
+    assert fast_stats()["rendered"] - rendered == (1 if is_postgres and FAST_PATH else 0)

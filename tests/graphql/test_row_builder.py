@@ -80,8 +80,8 @@ async def test_defaults_fill_what_the_row_lacks_and_required_fields_still_fail(
 
 
 def test_connections_are_made_as_their_dataclasses_would_be() -> None:
-    from app.db.lists import COUPON_CODES
     from app.db.paging import Ordering, Page
+    from app.graphql.lists import COUPON_CODES
     from app.graphql.pagination import Connection, PageInfo, to_connection
 
     ordering = Ordering(COUPON_CODES.sort_columns[0])

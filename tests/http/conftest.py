@@ -13,7 +13,6 @@ import strawberry
 from sqlalchemy import event
 
 from app.graphql.failed_attempts import RateLimited
-from app.graphql.schema import build_schema
 from app.main import create_app
 from app.settings import Settings
 
@@ -44,7 +43,7 @@ class ProbeQuery:
 async def probe_client(settings: Settings, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for an app with `ProbeQuery`'s fields and `overrides` of the settings."""
     chosen = settings.model_copy(update=overrides)
-    app = create_app(chosen, schema=build_schema(chosen, extra_query_types=(ProbeQuery,)))
+    app = create_app(chosen, extra_query_types=(ProbeQuery,))
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

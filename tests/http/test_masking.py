@@ -13,7 +13,6 @@ from graphql import GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 
 from app.graphql.errors import BadInput
-from app.graphql.schema import build_schema
 from app.http.masking import is_expected
 from app.main import create_app
 from app.settings import Settings
@@ -60,8 +59,7 @@ class FailingBeforeExecution(SchemaExtension):
 async def test_a_failure_before_execution_is_masked_as_a_server_error(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    schema = build_schema(settings, extra_extensions=(FailingBeforeExecution,))
-    app = create_app(settings, schema=schema)
+    app = create_app(settings, extra_extensions=(FailingBeforeExecution,))
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

@@ -42,7 +42,9 @@ async def test_a_request_and_its_statements_are_traced(
     spans = exporter.get_finished_spans()
     servers = [s for s in spans if s.kind is SpanKind.SERVER]
     routes = {s.attributes.get("http.route") or s.name for s in servers}
-    assert routes >= {"POST /graphql", "/readyz"}, routes
+    # the fast path's direct way to /graphql names its span "POST /graphql"; Starlette's
+    # router (the fast path off) gives the route
+    assert "/readyz" in routes and routes & {"POST /graphql", "/graphql"}, routes
     graphql = next(s for s in servers if "graphql" in s.name)
     statements = [s for s in spans if s.kind is SpanKind.CLIENT and "db.system" in "".join(
         s.attributes or {})]  # fmt: skip

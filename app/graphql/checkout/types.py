@@ -10,6 +10,7 @@ import strawberry
 
 from app.domain.enums import DiscountKind, Reason, UsagePeriod
 from app.domain.rules import Discount
+from app.graphql.loaders import CouponByIdLoader, CouponCodeByIdLoader, DiscountCodeByIdLoader
 from app.graphql.mutations.payloads import UserError
 from app.graphql.types.base import related_field
 from app.graphql.types.redemption import Redemption
@@ -51,21 +52,21 @@ class CodeDetails:
     coupon_name: str | None = strawberry.field(description="The coupon's name (coupon codes).")
 
     coupon_code = related_field(
-        "CouponCode",
+        CouponCodeByIdLoader,
         "coupon_code_id",
         Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
         description="The coupon code, when the code is one.",
     )
 
     discount_code = related_field(
-        "DiscountCode",
+        DiscountCodeByIdLoader,
         "discount_code_id",
         Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
         description="The discount code, when the code is one.",
     )
 
     coupon = related_field(
-        "Coupon",
+        CouponByIdLoader,
         "coupon_id",
         Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
         description="The coupon behind a coupon code.",

@@ -245,7 +245,7 @@ class QueryChecks(SchemaExtension):
         self.prepared: PreparedDocument | None = None
         self.cost: int | None = None
 
-    # The checks, called by the hooks below or directly by `app.graphql.lean_schema`, which
+    # The checks, called by the hooks below or directly by `app.fast.lean_schema`, which
     # runs them without strawberry's hook machinery when this is the schema's only extension.
 
     def parse(self) -> None:
@@ -316,7 +316,7 @@ class QueryChecks(SchemaExtension):
 class QueryChecksFactory:
     """Makes the `QueryChecks` of each request (strawberry calls extension factories per
     request); holds what all requests of a schema share: the cache, the rules, the limits.
-    `app.graphql.lean_schema` recognises it to run the checks without hook machinery."""
+    `app.fast.lean_schema` recognises it to run the checks without hook machinery."""
 
     def __init__(
         self,

@@ -1,12 +1,3 @@
-"""The record types of the API; importing this package registers every one for `node(id:)`."""
-
-from app.graphql.types import (  # noqa: F401
-    assignment,
-    coupon,
-    coupon_code,
-    customer,
-    discount_code,
-    organisation,
-    redemption,
-    site,
-)
+"""The record types of the API. `app.graphql.schema` imports every one (which registers it
+for `node(id:)`); this package itself imports none, so that importing one of its modules
+(`base`, say) does not import them all."""

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.db.lists import ASSIGNMENTS, REDEMPTIONS
-from app.graphql.batching import batched
 from app.graphql.connections import connection_field
-from app.graphql.field_sources import RelatedRecord, declare
-from app.graphql.types.base import Record, load_related_many, node_type, related_field
+from app.graphql.lists import ASSIGNMENTS, REDEMPTIONS
+from app.graphql.loaders import CouponCodeByIdLoader, CustomerByIdLoader, DiscountCodeByIdLoader
+from app.graphql.types.base import Record, node_type, related_field
 from app.graphql.types.owned import SiteOwned
 
 if TYPE_CHECKING:
@@ -22,11 +21,6 @@ if TYPE_CHECKING:
     from app.graphql.types.redemption import Redemption
 
 CustomerRef = Annotated["Customer", strawberry.lazy("app.graphql.types.customer")]
-
-
-async def _referrer_unique_ids(parents: list[Any], info: strawberry.Info) -> list[uuid.UUID | None]:
-    referrers = await load_related_many(info, "Customer", [p.referrer_id for p in parents])
-    return [None if referrer is None else referrer.unique_id for referrer in referrers]
 
 
 @node_type(ASSIGNMENTS)
@@ -54,36 +48,36 @@ class Assignment(Record, SiteOwned):
     )
 
     customer = related_field(
-        "Customer",
+        CustomerByIdLoader,
         "customer_id",
         CustomerRef,
         description="The customer the code is assigned to.",
     )
 
     referrer = related_field(
-        "Customer",
+        CustomerByIdLoader,
         "referrer_id",
         CustomerRef,
         description="The customer who referred this one (referral programme).",
     )
 
-    referrer_unique_id = strawberry.field(
-        resolver=declare(
-            batched(_referrer_unique_ids, returns=uuid.UUID | None),
-            RelatedRecord("Customer", "referrer_id", column="unique_id"),
-        ),
+    referrer_unique_id = related_field(
+        CustomerByIdLoader,
+        "referrer_id",
+        uuid.UUID,
+        column="unique_id",
         description="UUID of the referring customer (Nexudus RefererGuid).",
     )
 
     discount_code = related_field(
-        "DiscountCode",
+        DiscountCodeByIdLoader,
         "discount_code_id",
         Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
         description="The assigned discount code, when a discount code is assigned.",
     )
 
     coupon_code = related_field(
-        "CouponCode",
+        CouponCodeByIdLoader,
         "coupon_code_id",
         Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
         description="The assigned coupon code, when a coupon code is assigned.",

@@ -11,16 +11,18 @@ import operator
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from sqlalchemy.engine import Row
 
 from app.db.filters import ListSpec
-from app.graphql.batching import batched
-from app.graphql.field_sources import RelatedRecord, declare
+from app.graphql.field_sources import LoadedRows, RelatedRecord, sourced_field
 from app.graphql.ids import to_global_id
 from app.graphql.trashed import effective_trashed
+
+if TYPE_CHECKING:
+    from app.graphql.loaders import RecordByIdLoader
 
 T = TypeVar("T")
 
@@ -140,27 +142,42 @@ def build_for(type_name: str) -> Callable[[Row[Any]], Any]:
     return cls.from_row  # type: ignore[attr-defined,no-any-return]
 
 
-async def load_related_many(info: Any, type_name: str, db_ids: list[int | None]) -> list[Any]:
-    """To-one relationships: each related record through the by-id loader, or None (no id,
-    missing, soft-deleted under the response's choice, or outside the caller's scope)."""
-    cls, spec = NODE_TYPES[type_name]
-    loader = info.context.loaders.record_by_id(spec, effective_trashed(info, None))
-    rows = iter(await loader.load_all([i for i in db_ids if i is not None]))
-    build = cls.from_row  # type: ignore[attr-defined]
-    related: list[Any] = []
-    for db_id in db_ids:
-        row = None if db_id is None else next(rows)
-        related.append(None if row is None else build(row))
-    return related
+async def load_related(info: Any, source: RelatedRecord, db_id: int | None) -> Any:
+    """A to-one relationship: the related record through its by-id loader (or its `column`),
+    or None (no id, missing, soft-deleted under the response's choice, or outside the
+    caller's scope)."""
+    if db_id is None:
+        return None
+    loader = info.context.loaders.by_id(source.loader, effective_trashed(info, None))
+    row = await loader.load(db_id)
+    if row is None:
+        return None
+    return getattr(row, source.column) if source.column else build_for(source.type_name)(row)
 
 
-def related_field(type_name: str, attribute: str, node: Any, *, description: str) -> Any:
-    """A to-one relationship field: the `type_name` record whose id the parent holds in
-    `attribute`, or null; resolved for all parents at once (see `app.graphql.batching`)."""
+def related_field(
+    loader: type[RecordByIdLoader],
+    attribute: str,
+    node: Any,
+    *,
+    description: str,
+    column: str | None = None,
+) -> Any:
+    """A to-one relationship field: the record `loader` gives for the id the parent holds in
+    `attribute`, or null (or only its `column`, of type `node`)."""
+    source = RelatedRecord(loader, attribute, column)
 
-    async def related(parents: list[Any], info: strawberry.Info) -> list[Any]:
-        return await load_related_many(info, type_name, [getattr(p, attribute) for p in parents])
+    async def related(root: Any, info: strawberry.Info) -> Any:
+        return await load_related(info, source, getattr(root, attribute))
 
-    related.__name__ = attribute.removesuffix("_id")
-    resolver = declare(batched(related, returns=node | None), RelatedRecord(type_name, attribute))
-    return strawberry.field(resolver=resolver, description=description)
+    return sourced_field(source, related, graphql_type=node | None, description=description)
+
+
+def loaded_rows_field(source: LoadedRows, node: Any, *, description: str) -> Any:
+    """A field built from the rows a loader gives for a key of the parent (see `LoadedRows`)."""
+
+    async def loaded(root: Any, info: strawberry.Info) -> Any:
+        loader, key = source.key(root)
+        return source.build(root, await info.context.loaders.rows(loader).load(key))
+
+    return sourced_field(source, loaded, graphql_type=node, description=description)

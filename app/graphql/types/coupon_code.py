@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.db.lists import ASSIGNMENTS, COUPON_CODES, REDEMPTIONS
 from app.graphql.connections import connection_field
+from app.graphql.lists import ASSIGNMENTS, COUPON_CODES, REDEMPTIONS
+from app.graphql.loaders import CouponByIdLoader, CustomerByIdLoader
 from app.graphql.types.base import Record, node_type, related_field
 from app.graphql.types.owned import SiteOwned
 
@@ -45,14 +46,14 @@ class CouponCode(Record, SiteOwned):
     times_used: int = strawberry.field(description="Uses so far (voided uses excluded).")
 
     coupon = related_field(
-        "Coupon",
+        CouponByIdLoader,
         "coupon_id",
         Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
         description="The coupon the code belongs to.",
     )
 
     customer = related_field(
-        "Customer",
+        CustomerByIdLoader,
         "customer_id",
         Annotated["Customer", strawberry.lazy("app.graphql.types.customer")],
         description="The customer the code is pre-allocated to.",

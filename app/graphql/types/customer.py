@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.db.lists import ASSIGNMENTS, COUPON_CODES, CUSTOMERS, REDEMPTIONS
 from app.domain.enums import CustomerKind
 from app.graphql.connections import connection_field
+from app.graphql.lists import ASSIGNMENTS, COUPON_CODES, CUSTOMERS, REDEMPTIONS
+from app.graphql.loaders import OrganisationByIdLoader
 from app.graphql.types.base import Record, node_type, related_field
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ class Customer(Record):
     )
 
     organisation = related_field(
-        "Organisation",
+        OrganisationByIdLoader,
         "organisation_id",
         Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")],
         description="The organisation the customer belongs to.",

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from app.db.lists import ASSIGNMENTS, DISCOUNT_CODES, REDEMPTIONS
 from app.graphql.connections import connection_field
+from app.graphql.lists import ASSIGNMENTS, DISCOUNT_CODES, REDEMPTIONS
 from app.graphql.types.base import Record, node_type
-from app.graphql.types.money import terms_field
 from app.graphql.types.owned import SiteOwned
+from app.graphql.types.terms import terms_field
 
 if TYPE_CHECKING:
     from app.graphql.types.assignment import Assignment

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.db.lists import CUSTOMERS, ORGANISATIONS, SITES
 from app.graphql.connections import connection_field
+from app.graphql.lists import CUSTOMERS, ORGANISATIONS, SITES
 from app.graphql.types.base import Record, node_type
 
 if TYPE_CHECKING:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from app.graphql.loaders import OrganisationByIdLoader, SiteByIdLoader
 from app.graphql.types.base import related_field
 
 if TYPE_CHECKING:
@@ -19,14 +20,14 @@ class SiteOwned:
     organisation_id: strawberry.Private[int]
 
     site = related_field(
-        "Site",
+        SiteByIdLoader,
         "site_id",
         Annotated["Site", strawberry.lazy("app.graphql.types.site")],
         description="The site the record belongs to.",
     )
 
     organisation = related_field(
-        "Organisation",
+        OrganisationByIdLoader,
         "organisation_id",
         Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")],
         description="The organisation the record belongs to.",

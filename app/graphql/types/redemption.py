@@ -7,8 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.db.lists import REDEMPTIONS
 from app.domain.enums import Channel
+from app.graphql.lists import REDEMPTIONS
+from app.graphql.loaders import (
+    AssignmentByIdLoader,
+    CouponByIdLoader,
+    CouponCodeByIdLoader,
+    CustomerByIdLoader,
+    DiscountCodeByIdLoader,
+)
 from app.graphql.types.base import Record, node_type, related_field
 from app.graphql.types.owned import SiteOwned
 
@@ -44,35 +51,35 @@ class Redemption(Record, SiteOwned):
     )
 
     discount_code = related_field(
-        "DiscountCode",
+        DiscountCodeByIdLoader,
         "discount_code_id",
         Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
         description="The redeemed discount code, when it was one.",
     )
 
     coupon_code = related_field(
-        "CouponCode",
+        CouponCodeByIdLoader,
         "coupon_code_id",
         Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
         description="The redeemed coupon code, when it was one.",
     )
 
     coupon = related_field(
-        "Coupon",
+        CouponByIdLoader,
         "coupon_id",
         Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
         description="The coupon behind the redeemed coupon code.",
     )
 
     assignment = related_field(
-        "Assignment",
+        AssignmentByIdLoader,
         "assignment_id",
         Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
         description="The assignment the use was counted against.",
     )
 
     customer = related_field(
-        "Customer",
+        CustomerByIdLoader,
         "customer_id",
         Annotated["Customer", strawberry.lazy("app.graphql.types.customer")],
         description="The redeeming customer.",

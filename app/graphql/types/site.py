@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.db.lists import ASSIGNMENTS, COUPON_CODES, COUPONS, DISCOUNT_CODES, REDEMPTIONS, SITES
 from app.graphql.connections import connection_field
+from app.graphql.lists import ASSIGNMENTS, COUPON_CODES, COUPONS, DISCOUNT_CODES, REDEMPTIONS, SITES
+from app.graphql.loaders import OrganisationByIdLoader
 from app.graphql.types.base import Record, node_type, related_field
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class Site(Record):
     )
 
     organisation = related_field(
-        "Organisation",
+        OrganisationByIdLoader,
         "organisation_id",
         Annotated["Organisation", strawberry.lazy("app.graphql.types.organisation")],
         description="The organisation the site belongs to.",

@@ -3,7 +3,7 @@
 Taking a connection from SQLAlchemy's pool and giving it back (a `Connection` object, the
 checkout and checkin events, autocommit set on the way out and reset on the way back, reset
 on return, three greenlet hops) costs about 85 µs of CPU per request on a 2-core machine: a
-fifth of a one-record query. A prepared read (`app.db.prepared`) needs none of it: it sends
+fifth of a one-record query. A prepared read (`app.fast.prepared`) needs none of it: it sends
 compiled SQL to asyncpg outside any transaction. So a request whose reads are prepared takes
 an idle asyncpg connection from a short list and puts it back when it ends: a pop and an
 append.

@@ -6,10 +6,10 @@ completion call per field of every object (~7 µs a field). This executor compil
 attributes are read for all parents at once, resolvers are called for all parents at once
 (their dataloaders batch as before), leaf values are serialised straight into the response.
 Responses are the standard executor's, errors included; what it does not plan goes to the
-standard executor (`context`). `build_schema(plan_executor=...)` switches it on or off.
+standard executor (`context`). `DISCOUNTS_PLAN_EXECUTOR` switches it on or off (`app.fast.fast_schema`).
 """
 
-from app.graphql.executor.cache import PLANS
-from app.graphql.executor.context import PlanExecutionContext
+from app.fast.executor.cache import PLANS
+from app.fast.executor.context import PlanExecutionContext
 
 __all__ = ["PLANS", "PlanExecutionContext"]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from graphql.pyutils import Undefined
 
 if TYPE_CHECKING:
-    from app.graphql.executor.plan import FieldPlan
+    from app.fast.executor.plan import FieldPlan
 
 # fill(slots) -> [(field index, slot, value), ...] left for the general completion
 Filler = Callable[[list[Any]], list[tuple[int, Any, Any]]]

@@ -17,11 +17,11 @@ from graphql.pyutils import Path, Undefined, inspect, is_iterable
 from orjson import Fragment
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
-from app.graphql.executor.plan import ABSTRACT, LEAF, LIST, OBJECT, FieldPlan, Shape
-from app.graphql.executor.slots import Batches, NeedsStandard, Slot, close_awaitable
+from app.fast.executor.plan import ABSTRACT, LEAF, LIST, OBJECT, FieldPlan, Shape
+from app.fast.executor.slots import Batches, NeedsStandard, Slot, close_awaitable
 
 if TYPE_CHECKING:
-    from app.graphql.executor.context import PlanExecutionContext
+    from app.fast.executor.context import PlanExecutionContext
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 

@@ -35,17 +35,18 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, collect_subfields
 
-from app.graphql.batching import Batch, batch_of
-from app.graphql.executor.fill import compile_filler
+from app.fast.batches import Batch, batch_for
+from app.fast.executor.fill import compile_filler
+from app.graphql.field_sources import source_of
 
 if TYPE_CHECKING:
-    from app.graphql.executor.context import PlanExecutionContext
+    from app.fast.executor.context import PlanExecutionContext
 
 # How a field gets its value.
 PLAIN = 0  # a strawberry field without resolver: `getattr(source, python_name)`
 RESOLVER = 1  # anything else: the GraphQL resolve function, one call per parent
 TYPENAME = 2  # `__typename`: the parent's concrete type name
-BATCH = 3  # a resolver made by `batched`: its batch, one call for all parents
+BATCH = 3  # a field whose source is declared: its batch, one call for all parents
 
 # What a value completes to.
 LEAF = 0
@@ -245,10 +246,10 @@ def plain_attribute(field_def: GraphQLField) -> str | None:
 
 
 def batch_resolver(ex: PlanExecutionContext, field_def: GraphQLField) -> Batch | None:
-    """The batch of a strawberry field whose resolver `batched` made, when nothing stands
-    between strawberry's resolve function and that resolver: no field extensions (they
-    wrap each call), no exception handlers (strawberry's `_async_resolver` then only builds
-    the `Info`, converts the arguments and calls it)."""
+    """The batch of a strawberry field whose source is declared (app.fast.batches), when
+    nothing stands between strawberry's resolve function and its resolver: no field
+    extensions (they wrap each call), no exception handlers (strawberry's `_async_resolver`
+    then only builds the `Info`, converts the arguments and calls it)."""
     definition = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
     resolver = getattr(definition, "base_resolver", None)
     if resolver is None or definition.extensions or ex.strawberry is None:
@@ -257,7 +258,8 @@ def batch_resolver(ex: PlanExecutionContext, field_def: GraphQLField) -> Batch |
         return None
     if getattr(field_def.resolve, "__name__", "") not in ("_async_resolver", "_resolver"):
         return None
-    return batch_of(resolver.wrapped_func)
+    source = source_of(definition)
+    return None if source is None else batch_for(source)
 
 
 class SelectionPlan:
@@ -318,5 +320,5 @@ class OperationPlan:
         self.root = root
         self.serial = serial
         # What the context's renderer worked out for this operation's lists, kept with the
-        # plan (see `app.graphql.rendering`).
+        # plan (see `app.fast.rendering`).
         self.rendered: dict[Any, Any] = {}

@@ -1,4 +1,4 @@
-"""The lean `execute` (app.graphql.lean_schema) answers exactly as strawberry's own path.
+"""The lean `execute` (app.fast.lean_schema) answers exactly as strawberry's own path.
 
 The same requests run through a schema on the lean path and through one that a do-nothing
 extension sends down strawberry's standard extension machinery; results (data, errors with
@@ -17,8 +17,8 @@ from strawberry.types.graphql import OperationType
 
 from app.auth.principal import Principal
 from app.db.session import RequestDatabase
+from app.fast import fast_schema
 from app.graphql.context import Context
-from app.graphql.schema import build_schema
 from app.services import Services
 from app.settings import Settings
 from tests.http.conftest import ProbeQuery
@@ -94,10 +94,8 @@ RAISING: list[tuple[str, str | None, str | None, Any]] = [
 
 @pytest.fixture
 def schemas(settings: Settings) -> tuple[Any, Any]:
-    lean = build_schema(settings, extra_query_types=(ProbeQuery,))
-    standard = build_schema(
-        settings, extra_query_types=(ProbeQuery,), extra_extensions=(DoNothing,)
-    )
+    lean = fast_schema(settings, extra_query_types=(ProbeQuery,))
+    standard = fast_schema(settings, extra_query_types=(ProbeQuery,), extra_extensions=(DoNothing,))
     assert lean._lean_checks is not None and standard._lean_checks is None
     return lean, standard
 

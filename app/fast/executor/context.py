@@ -31,9 +31,11 @@ from graphql.pyutils import AwaitableOrValue, Path
 from orjson import Fragment
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from app.graphql.executor.cache import operation_plan
-from app.graphql.executor.plan import OperationPlan, SelectionPlan
-from app.graphql.executor.run import NeedsStandard, Run, Slot
+from app.fast.executor.cache import operation_plan
+from app.fast.executor.plan import OperationPlan, SelectionPlan
+from app.fast.executor.run import NeedsStandard, Run, Slot
+from app.fast.rendering import enable_rendering
+from app.fast.selection import selects
 
 logger = logging.getLogger(__name__)
 
@@ -84,13 +86,14 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
     async def _execute_plan(self, plan: OperationPlan, serially: bool) -> ExecutionResult:
         out = dict.fromkeys(plan.root.keys)
         root = Slot(None, None, None, None, False, 0, self.root_value, out)
+        if hasattr(self.context_value, "selects"):  # a quicker selection check for the lists
+            self.context_value.selects = selects
         if serially:
             return await self._execute_serially(plan.root, root)
         # A context may let lists hand over their nodes as finished JSON (orjson.Fragment),
         # which only this executor embeds: queries only, undone by `_fresh_request_caches`.
-        rendering = getattr(self.context_value, "enable_rendering", None)
-        if rendering is not None and self.operation.operation == OperationType.QUERY:
-            rendering(self, plan.rendered)
+        if self.operation.operation == OperationType.QUERY:
+            enable_rendering(self, self.context_value, plan.rendered)
         run = Run(self)
         try:
             await run.execute(root, plan.root)

@@ -1,6 +1,6 @@
 """Records as JSON text built by PostgreSQL: the SQL half of rendering nodes in the database.
 
-`app.graphql.rendering` decides which part of a response can be built this way and with
+`app.fast.rendering` decides which part of a response can be built this way and with
 which keys; these functions say how each value is spelled in SQL so that PostgreSQL writes
 exactly what the API's own serializers would (global ids, ISO instants, UUIDs, enum names).
 The JSON is built with `json` (not `jsonb`) functions, which keep the keys in selection order.

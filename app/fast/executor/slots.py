@@ -10,7 +10,7 @@ from graphql import GraphQLResolveInfo
 from graphql.pyutils import Path
 
 if TYPE_CHECKING:
-    from app.graphql.executor.plan import FieldPlan, SelectionPlan
+    from app.fast.executor.plan import FieldPlan, SelectionPlan
 
 _UNSET: Any = object()
 
@@ -73,7 +73,7 @@ class Slot:
 Batches = dict["SelectionPlan", list[Slot]]
 # resolver calls of a level whose results are awaited together
 Pending = list[tuple["FieldPlan", Slot, GraphQLResolveInfo, Awaitable[Any]]]
-# batch calls of a level (see `app.graphql.batching`): one awaitable for many parents
+# batch calls of a level (see `app.fast.batches`): one awaitable for many parents
 Grouped = list[tuple["FieldPlan", list[Slot], GraphQLResolveInfo, Awaitable[list[Any]]]]
 
 

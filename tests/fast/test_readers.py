@@ -1,4 +1,4 @@
-"""Reader connections (app.db.readers): lent to a request for its prepared reads, given back
+"""Reader connections (app.fast.readers): lent to a request for its prepared reads, given back
 whole, never reused after a failure, closed with the engine."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.db.engine import create_engine
-from app.db.readers import Readers, readers_for
 from app.db.session import RequestDatabase
+from app.fast.prepared_reads import request_database
+from app.fast.readers import Readers, readers_for
 from app.settings import Settings
 
 pytestmark = pytest.mark.postgres_only
@@ -33,9 +34,9 @@ def _quotient() -> Any:
 
 
 async def _reader_of_a_request(engine: Any) -> tuple[RequestDatabase, Any]:
-    db = RequestDatabase(engine)
+    db = request_database(engine)
     await db.fetch(("readers-test", "quotient"), _quotient, {"d": 1})
-    return db, db._reader
+    return db, db._fast.reader
 
 
 async def _compiled(engine: Any) -> Readers:
@@ -70,7 +71,7 @@ async def test_concurrent_requests_take_readers_up_to_the_limit_then_the_pool(
     try:
         with_reader = [db for db, reader in requests if reader is not None]
         assert len(with_reader) == readers.limit == readers.count
-        assert len({id(db._reader) for db in with_reader}) == readers.limit
+        assert len({id(db._fast.reader) for db in with_reader}) == readers.limit
         through_pool = [db for db, reader in requests if reader is None]
         assert len(through_pool) == 2 and all(db._connection is not None for db in through_pool)
         assert own_engine.sync_engine.pool.checkedout() == 2
@@ -87,10 +88,10 @@ async def test_a_statement_that_fails_closes_its_reader(own_engine: Any) -> None
     try:
         with pytest.raises(Exception, match="division by zero"):
             await db.fetch(("readers-test", "quotient"), _quotient, {"d": 0})
-        assert db._reader is None and reader.is_closed() and readers.count == 0
+        assert db._fast.reader is None and reader.is_closed() and readers.count == 0
         # the request reads on, with another reader
         rows = await db.fetch(("readers-test", "quotient"), _quotient, {"d": 1})
-        assert rows[0][0] == 1 and db._reader is not None and db._reader is not reader
+        assert rows[0][0] == 1 and db._fast.reader is not None and db._fast.reader is not reader
     finally:
         await db.close()
     assert readers.count == 1
@@ -163,7 +164,7 @@ async def test_a_lost_reader_takes_the_idle_ones_with_it(own_engine: Any) -> Non
     # the read is sent again, on a fresh connection (app.db.session), and answered
     rows = await first_db.fetch(("readers-test", "quotient"), _quotient, {"d": 1})
     assert [tuple(row) for row in rows] == [(1,)]
-    fresh = first_db._reader
+    fresh = first_db._fast.reader
     await first_db.close()
     # a server that dropped one connection most likely dropped the others: none is kept
     assert second.is_closed() and fresh not in (None, first, second) and readers.count == 1

@@ -26,10 +26,10 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.types.arguments import convert_arguments
 
-from app.graphql.executor.complete import RAISED, Completion
-from app.graphql.executor.errors import ErrorLog
-from app.graphql.executor.plan import BATCH, PLAIN, TYPENAME, FieldPlan, SelectionPlan
-from app.graphql.executor.slots import (
+from app.fast.executor.complete import RAISED, Completion
+from app.fast.executor.errors import ErrorLog
+from app.fast.executor.plan import BATCH, PLAIN, TYPENAME, FieldPlan, SelectionPlan
+from app.fast.executor.slots import (
     Batches,
     Grouped,
     NeedsStandard,
@@ -39,7 +39,7 @@ from app.graphql.executor.slots import (
 )
 
 if TYPE_CHECKING:
-    from app.graphql.executor.context import PlanExecutionContext
+    from app.fast.executor.context import PlanExecutionContext
 
 __all__ = ["NeedsStandard", "Run", "Slot"]
 
@@ -168,7 +168,7 @@ class Run(Completion, ErrorLog):
     def call_batch(
         self, field: FieldPlan, selection: SelectionPlan, slots: list[Slot], grouped: Grouped
     ) -> None:
-        """One call of the field's batch for all the parents (see `app.graphql.batching`).
+        """One call of the field's batch for all the parents (see `app.fast.batches`).
 
         The batch gets what strawberry would give each parent's resolver: the arguments
         converted to its Python types (once: they are the same for every parent) and an
@@ -201,11 +201,8 @@ class Run(Completion, ErrorLog):
                 if len(field.converted) >= CONVERTED_PER_FIELD:
                     field.converted.clear()
                 field.converted[known] = converted
-            kwargs = dict(converted)
-            if definition.base_resolver.info_parameter is not None:
-                kwargs[definition.base_resolver.info_parameter.name] = info
             assert field.batch is not None
-            results = field.batch([slot.source for slot in slots], **kwargs)
+            results = field.batch([slot.source for slot in slots], info, **converted)
         except Exception as raw:
             self.batch_failed(raw, field, slots)
             return

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from graphql import GraphQLError, located_error
 from graphql.pyutils import Path
 
-from app.graphql.executor.plan import FieldPlan
-from app.graphql.executor.slots import Slot
+from app.fast.executor.plan import FieldPlan
+from app.fast.executor.slots import Slot
 
 if TYPE_CHECKING:
-    from app.graphql.executor.context import PlanExecutionContext
+    from app.fast.executor.context import PlanExecutionContext
 
 
 class ErrorLog:

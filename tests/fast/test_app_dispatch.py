@@ -1,4 +1,4 @@
-"""`/graphql` is handed to the endpoint directly (app.main.DiscountsApp); everything else,
+"""`/graphql` is handed to the endpoint directly (app.fast.router.DiscountsApp); everything else,
 and `/graphql` with other methods or under a root path, goes through Starlette's router."""
 
 from __future__ import annotations

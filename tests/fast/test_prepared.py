@@ -1,18 +1,20 @@
-"""Prepared reads (app.db.prepared): the rows of a compiled shape are the rows SQLAlchemy gives."""
+"""Prepared reads (app.fast.prepared): the rows of a compiled shape are the rows SQLAlchemy gives."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from app.db import prepared
 from app.db import tables as t
+from app.db.keyed_reads import rows_by_column
 from app.db.paging import Ordering, PageWants, Window, fetch_page
-from app.db.reads import rows_by_column
 from app.db.session import RequestDatabase
 from app.domain.enums import CustomerKind
+from app.fast import prepared
+from app.fast.prepared_reads import request_database
 from tests.graphql.test_statement_count import count_statements
 
 
@@ -36,8 +38,13 @@ async def test_a_shape_read_twice_gives_what_sqlalchemy_gives(
     async with engine.connect() as connection:
         result = await connection.execute(sa.select(table).order_by(table.c.id))
         expected = {row.id: row for row in result.all()}
-    for keys in ([customers[0].id, customers[3].id], [c.id for c in customers], [10**6]):
-        db = RequestDatabase(engine)
+    # each read with the prepared reads (the fast path on, twice: compiled, then sent to
+    # asyncpg on PostgreSQL) and without them (off)
+    ways = (request_database, request_database, RequestDatabase)
+    for keys, way in itertools.product(
+        ([customers[0].id, customers[3].id], [c.id for c in customers], [10**6]), ways
+    ):
+        db = way(engine)
         try:
             with count_statements(engine) as seen:
                 grouped = await rows_by_column(db, table, table.c.id, keys, where, shape)
@@ -72,7 +79,7 @@ async def test_pages_through_a_prepared_shape_match_pages_without_one(
         for shaped in (None, ("test pages", coupon.id)):
             walked, after = [], None
             while True:
-                db = RequestDatabase(engine)
+                db = request_database(engine)
                 try:
                     page = await fetch_page(
                         db, table, tuple(table.c), where, ordering,
@@ -91,7 +98,7 @@ async def test_pages_through_a_prepared_shape_match_pages_without_one(
 
 
 def _sorts() -> Any:
-    from app.db.lists import COUPON_CODES
+    from app.graphql.lists import COUPON_CODES
 
     return COUPON_CODES.sort_columns
 

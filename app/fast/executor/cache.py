@@ -22,10 +22,10 @@ from graphql import (
 from graphql.execution.collect_fields import collect_fields
 from graphql.language import Visitor, visit
 
-from app.graphql.executor.plan import OperationPlan, SelectionPlan
+from app.fast.executor.plan import OperationPlan, SelectionPlan
 
 if TYPE_CHECKING:
-    from app.graphql.executor.context import PlanExecutionContext
+    from app.fast.executor.context import PlanExecutionContext
 
 
 class DocumentFacts:

@@ -31,6 +31,7 @@ from collections.abc import Hashable
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
@@ -51,18 +52,19 @@ from orjson import Fragment
 from strawberry.types.arguments import convert_arguments
 
 from app.auth.roles import Action
-from app.db import json_sql
 from app.db.filters import ListSpec, Trashed, trashed_condition
-from app.db.json_sql import ColumnKind
 from app.db.paging import Ordering, ascending_order
 from app.db.tenancy import scope_condition
-from app.graphql.executor.plan import variables_in
+from app.fast import json_sql
+from app.fast.executor.plan import variables_in
+from app.fast.json_sql import ColumnKind
+from app.graphql.connections import ListArguments, prepare_list
 from app.graphql.field_sources import ChildPages, RelatedRecord, SameRow, source_of
 from app.graphql.trashed import response_path
 from app.graphql.types.base import NODE_TYPES, computed_fields
 
 if TYPE_CHECKING:
-    from app.graphql.executor.context import PlanExecutionContext
+    from app.fast.executor.context import PlanExecutionContext
 
 STRAWBERRY_BACKREF = "strawberry-definition"
 CONNECTION_FIELDS = {"nodes", "totalCount", "pageInfo", "__typename"}
@@ -84,7 +86,33 @@ class Renderer:
         self.cache = cache
         self._aliases = itertools.count(1)
 
-    # -- what the list resolvers ask -------------------------------------------------------
+    # -- what the list and lookup resolvers ask (app.graphql.connections, queries) -----------
+
+    def list_read(
+        self, info: Any, spec: ListSpec, trashed: Trashed, ordering: Ordering
+    ) -> tuple[tuple[Any, ...], Any] | None:
+        """What a list of `spec` records reads when its nodes are rendered (the columns of
+        a cursor and each node's JSON) and how a row becomes its node; None: not rendered."""
+        document = self.nodes_json(info, spec, trashed)
+        if document is None:
+            return None
+        self.ex.stats["rendered"] += 1
+        return self.columns(spec.table, ordering, document), rendered_node
+
+    async def lookup(
+        self, info: Any, spec: ListSpec, trashed: Trashed, db_id: int, visible: Any, scope: Any
+    ) -> tuple[Any] | None:
+        """(the rendered record or None), for a lookup by id whose selection renders (the
+        record meeting `visible`); None: not rendered."""
+        document = self.record_json(info, spec, trashed)
+        if document is None:
+            return None
+        self.ex.stats["rendered"] += 1
+        row = await _rendered_row(
+            self.context.db, spec.table, self.record_columns(document), db_id, visible,
+            (trashed, scope, document),
+        )  # fmt: skip
+        return (None if row is None else rendered_node(row),)
 
     def nodes_json(self, info: Any, spec: ListSpec, trashed: Trashed) -> Any:
         """The JSON of one node of the list `info` resolves, for a row of `spec.table`, or
@@ -215,7 +243,7 @@ class Renderer:
             if name in computed_fields(cls) or name not in table.c:
                 raise NotRendered
             return _leaf(field_def.type, table.c[name])
-        source = source_of(resolver.wrapped_func)
+        source = source_of(definition)
         if isinstance(source, RelatedRecord):
             return self._related(source, field_def, details, table, trashed)
         if isinstance(source, ChildPages) and source.parent_column is not None:
@@ -293,8 +321,6 @@ class Renderer:
         self, source: ChildPages, definition: Any, field_def: Any, details: list[Any],
         table: Any, trashed: Trashed,
     ) -> Any:  # fmt: skip
-        from app.graphql.connections import ListArguments, prepare_list
-
         if len(details) != 1:  # the same list merged from several places: arguments per node
             raise NotRendered
         arguments = ListArguments(**self._arguments(definition, field_def, details[0].node))
@@ -381,6 +407,19 @@ class Renderer:
         return tuple((name, repr(coerced.get(name))) for name in names)
 
 
+async def _rendered_row(
+    db: Any, table: Any, columns: tuple[Any, ...], db_id: int, where: list[Any], shape: Hashable
+) -> Any:
+    """`columns` of the row with this id meeting `where`, or None. `shape` stands for
+    `columns` and `where` (a prepared read, see `app.fast.prepared`)."""
+
+    def build() -> Any:
+        return sa.select(*columns).where(table.c.id == sa.bindparam("id", 0), *where)
+
+    rows = await db.fetch(("rendered_row", table.name, shape), build, {"id": db_id})
+    return rows[0] if rows else None
+
+
 def rendered_node(row: Any) -> Fragment:
     """A rendered node, for the response as it is."""
     return Fragment(getattr(row, json_sql.RENDERED))
@@ -444,3 +483,15 @@ _AS_STORED = {
     (GraphQLInt, ColumnKind.INT32),
     (GraphQLBoolean, ColumnKind.BOOLEAN),
 }
+
+
+def enable_rendering(ex: PlanExecutionContext, context: Any, cache: dict[Hashable, Any]) -> None:
+    """Lets the lists and lookups of a query render their records (PostgreSQL only, and
+    only when `render_in_database` is on)."""
+    settings = getattr(context, "settings", None)
+    if (
+        settings is not None
+        and settings.render_in_database
+        and context.db.dialect_name == "postgresql"
+    ):
+        context.renderer = Renderer(ex, context, cache)

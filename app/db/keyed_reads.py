@@ -1,4 +1,5 @@
-"""Batched reads by key, for the dataloaders: one statement per batch, results keyed for alignment."""
+"""Reads by key: the dataloaders' batches (one statement per batch, results keyed for
+alignment), and the conditions that match a code as customers type it."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ async def rows_by_column(
     """Rows whose `column` is one of `keys`, grouped by that value, in primary-key order.
 
     `shape`, when given, stands for `where` (the same shape, the same conditions): the
-    statement is then compiled once for all requests (see `app.db.prepared`)."""
+    statement is then compiled once for all requests (see `app.fast.prepared`)."""
 
     def build() -> Any:
         belongs = one_of(db, column, keys, name="keys")
@@ -59,31 +60,6 @@ async def rows_by_column(
         else:
             found.append(row)
     return grouped
-
-
-async def row_by_id(
-    db: Any,
-    table: sa.Table,
-    columns: Sequence[Any],
-    db_id: int,
-    where: Sequence[ColumnElement[bool]],
-    shape: Hashable,
-) -> Row[Any] | None:
-    """`columns` of the row with this id meeting `where`, or None. `shape` stands for
-    `columns` and `where` (see `rows_by_column`)."""
-
-    def build() -> Any:
-        return sa.select(*columns).where(table.c.id == sa.bindparam("id", 0), *where)
-
-    rows = await db.fetch(("row_by_id", table.name, shape), build, {"id": db_id})
-    return rows[0] if rows else None
-
-
-async def rows_by_id(
-    db: Any, table: sa.Table, ids: Sequence[int], where: Sequence[ColumnElement[bool]] = ()
-) -> dict[int, Row[Any]]:
-    grouped = await rows_by_column(db, table, table.c.id, ids, where)
-    return {key: rows[0] for key, rows in grouped.items()}  # type: ignore[misc]
 
 
 def code_key_condition(table: sa.Table, code: str) -> ColumnElement[bool]:

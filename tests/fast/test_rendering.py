@@ -1,4 +1,4 @@
-"""Nodes rendered in PostgreSQL answer exactly as nodes built in Python (app.graphql.rendering).
+"""Nodes rendered in PostgreSQL answer exactly as nodes built in Python (app.fast.rendering).
 
 Each query runs twice through HTTP, rendering on and off, and the two bodies must be the same
 JSON, keys in the same order. On SQLite nothing is rendered and the pairs agree trivially;
@@ -16,7 +16,7 @@ import pytest
 
 from app.db import tables as t
 from app.domain.enums import CustomerKind
-from app.graphql.executor import PlanExecutionContext
+from app.fast.executor import PlanExecutionContext
 from tests.conftest import token
 from tests.graphql.test_statement_count import count_statements
 

@@ -23,7 +23,7 @@ from app.db.tables import SITE
 
 
 class RowLock(enum.Enum):
-    """The row lock `row_by_id` takes."""
+    """The row lock `stored_row` takes."""
 
     # SELECT ... FOR UPDATE: the write use cases' read-validate-write of one record.
     UPDATE = "update"
@@ -31,7 +31,7 @@ class RowLock(enum.Enum):
     NO_KEY_UPDATE = "no key update"
 
 
-async def row_by_id(
+async def stored_row(
     db: Any, table: sa.Table, db_id: int, *, lock: RowLock | None = None
 ) -> Row[Any] | None:
     """One row, deleted ones included; None when no row has the id."""

@@ -1,4 +1,8 @@
-"""What each list of the API can be filtered and ordered by (seed 002's filters, for every type)."""
+"""What each list of the API can be filtered and ordered by (seed 002's filters, for every type).
+
+API vocabulary (the filter fields' names and descriptions, the Node types whose global ids an
+ID filter takes) over the columns of app.db.tables; app.db.filters turns a filter into
+conditions on those columns."""
 
 from __future__ import annotations
 
