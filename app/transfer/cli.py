@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import getpass
 import json
 import os
@@ -113,7 +114,10 @@ def import_main(
             }
             rejects[0].write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
 
-    sources = [Source(str(path), lambda path=path: path.open("rb")) for path in args.files]
+    sources = [
+        Source(str(path), functools.partial(path.open, "rb"), path.stat().st_size)
+        for path in args.files
+    ]
     engine = create_engine(_settings(args))
 
     async def run() -> Any:

@@ -17,6 +17,7 @@ it is what an export of such a site looks like. Targets: import <= 10 s, export 
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import time
 from collections.abc import Iterator
@@ -96,7 +97,9 @@ async def _measure(url: str, document: Path, count: int, *, export: bool) -> dic
     from app.transfer.planner import Outcome
 
     engine, site = await _prepare(url)
-    source = [Source(str(document), lambda: document.open("rb"))]
+    source = [
+        Source(str(document), functools.partial(document.open, "rb"), document.stat().st_size)
+    ]
     try:
         figures: dict[str, Any] = {"records": count}
         with PeakRss() as rss:
