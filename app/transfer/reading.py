@@ -123,17 +123,22 @@ _LENGTH = struct.Struct("!Q")
 _AHEAD_BYTES = 8 * 1024 * 1024
 
 
+def worker_environment() -> dict[str, str]:
+    """A worker's environment: this one, with the project importable (`python -m app...`)."""
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([root, path]) if path else root}
+
+
 async def _from_worker(
     reading: Reading, sources: list[Source], size: int
 ) -> AsyncIterator[list[Item]]:
     # A fresh interpreter running this module (not multiprocessing's spawn, which imports the
     # parent's __main__ again: a script without a __main__ guard would run twice).
-    root = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", __name__,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
-        limit=_AHEAD_BYTES,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        env=worker_environment(), limit=_AHEAD_BYTES,
     )  # fmt: skip
     assert process.stdin is not None and process.stdout is not None
     finished = False
