@@ -95,7 +95,14 @@ async def rows_by_keys(
     return by_external, by_unique
 
 
+# The lengths of the texts uuid.UUID reads (hex, hyphenated, in braces, as a URN): any other
+# text is no UUID, found without an exception (a vendor's ids are mostly numbers).
+_UUID_LENGTHS = frozenset({32, 36, 38, 45})
+
+
 def _uuid(text: str) -> uuid.UUID | None:
+    if len(text) not in _UUID_LENGTHS:
+        return None
     try:
         return uuid.UUID(text)
     except ValueError:

@@ -46,6 +46,7 @@ class _RollBack(Exception):
 class Summary:
     counts: Counter[tuple[str, Outcome]] = field(default_factory=Counter)
     written: bool = False
+    reader_peak_rss_kib: int | None = None  # the reading worker's, when one read the files
 
     def total(self, outcome: Outcome) -> int:
         return sum(n for (_, kind), n in self.counts.items() if kind is outcome)
@@ -119,8 +120,9 @@ async def run_import(
             # every database round trip. A big import reads in a worker process instead.
             async with stored.import_cache(session):
                 async for batch in batches(
-                    reading, list(sources), batch_size, worker=reader_process
-                ):
+                    reading, list(sources), batch_size, worker=reader_process,
+                    on_worker_rss=lambda kib: setattr(summary, "reader_peak_rss_kib", kib),
+                ):  # fmt: skip
                     await _batch(ctx, batch, summary, on_refused)
                     on_progress(len(batch))
             if dry_run or (summary.total(Outcome.REFUSED) and not skip_invalid):

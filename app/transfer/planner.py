@@ -291,9 +291,11 @@ def _changed(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if mapping[name] != value}
 
 
+_COMMON_COLUMNS = frozenset({"external_id", "deleted_at", "created_at"})
+
+
 def _own_columns(item: Item, type_name: str) -> dict[str, Any]:
-    skip = {"external_id", "deleted_at", "created_at"}
-    return {name: value for name, value in item.columns.items() if name not in skip}
+    return {name: value for name, value in item.columns.items() if name not in _COMMON_COLUMNS}
 
 
 def _check_texts(item: Item, values: Mapping[str, Any], required: tuple[str, ...] = ()) -> None:

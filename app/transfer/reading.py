@@ -22,6 +22,7 @@ import contextlib
 import itertools
 import os
 import pickle
+import resource
 import struct
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -99,9 +100,15 @@ def use_worker(sources: list[Source]) -> bool:
 
 
 async def batches(
-    reading: Reading, sources: list[Source], size: int, *, worker: bool | None = None
+    reading: Reading,
+    sources: list[Source],
+    size: int,
+    *,
+    worker: bool | None = None,
+    on_worker_rss: Callable[[int], None] = lambda kib: None,
 ) -> AsyncIterator[list[Item]]:
-    """The records in batches of `size`; `worker` None: in a worker process when use_worker()."""
+    """The records in batches of `size`; `worker` None: in a worker process when use_worker().
+    A worker's peak RSS (KiB) goes to `on_worker_rss` when it is done."""
     if worker is None:
         worker = use_worker(sources)
     if not worker:
@@ -109,7 +116,7 @@ async def batches(
         while batch := list(itertools.islice(read, size)):
             yield batch
         return
-    async for batch in _from_worker(reading, sources, size):
+    async for batch in _from_worker(reading, sources, size, on_worker_rss):
         yield batch
 
 
@@ -131,7 +138,7 @@ def worker_environment() -> dict[str, str]:
 
 
 async def _from_worker(
-    reading: Reading, sources: list[Source], size: int
+    reading: Reading, sources: list[Source], size: int, on_rss: Callable[[int], None]
 ) -> AsyncIterator[list[Item]]:
     # A fresh interpreter running this module (not multiprocessing's spawn, which imports the
     # parent's __main__ again: a script without a __main__ guard would run twice).
@@ -156,8 +163,9 @@ async def _from_worker(
                 ) from None
             if isinstance(message, BaseException):
                 raise message
-            if message is None:
+            if isinstance(message, int):  # the end: the worker's peak RSS
                 finished = True
+                on_rss(message)
                 return
             yield message
     finally:
@@ -175,7 +183,7 @@ def _send(out: BinaryIO, message: object) -> None:
 
 def _work() -> None:
     """The worker (`python -m app.transfer.reading`): the job pickled on stdin; each batch
-    pickled to stdout, then None; an exception as itself."""
+    pickled to stdout, then its peak RSS (KiB) as the end; an exception as itself."""
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but messages may reach the pipe
     reading, sources, size = pickle.load(sys.stdin.buffer)
@@ -183,7 +191,7 @@ def _work() -> None:
         read = items(reading, sources)
         while batch := list(itertools.islice(read, size)):
             _send(out, batch)
-        _send(out, None)
+        _send(out, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     except Exception as error:  # sent to the importer, which raises it (FormatError, ...)
         try:
             pickle.dumps(error)

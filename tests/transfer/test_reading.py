@@ -122,6 +122,7 @@ async def test_an_import_through_the_worker_keeps_every_rule(
     records[3] = code(4, disabledAt="2025-06-01T00:00:00+00:00")
     summary, _ = await imported(records, "a.json")
     assert summary.total(Outcome.CREATED) == 7
+    assert summary.reader_peak_rss_kib and summary.reader_peak_rss_kib > 1024
     assert (await _codes(db, site))["4"].disabled_at is not None
 
     again, _ = await imported(records, "b.json")
