@@ -173,7 +173,7 @@ def _insert_of(dialect: Any, table: sa.Table) -> tuple[str, list[tuple[str, Any,
         for column in columns:
             default = (
                 column.default.arg
-                if column.default is not None and column.default.is_scalar
+                if isinstance(column.default, sa.ColumnDefault) and column.default.is_scalar
                 else None
             )
             converters.append((column.name, default, column.type._cached_bind_processor(dialect)))

@@ -20,9 +20,9 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
-from tqdm import tqdm
+from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs installed
 
 from app.db.engine import create_engine
 from app.graphql.ids import parse_global_id
@@ -194,7 +194,7 @@ def export_main(
                 "w", encoding="utf-8", newline="", dir=directory, delete=False
             ) as spool:
                 try:
-                    count = asyncio.run(run(spool))
+                    count = asyncio.run(run(cast(TextIO, spool)))
                 except BaseException:
                     os.unlink(spool.name)
                     raise

@@ -197,6 +197,9 @@ class _Shipped(Item):
     """An Item as it arrives from the reading process: `record` decoded on first use (most
     records are never refused), `terms` read again from it when first asked for."""
 
+    _record: Any  # the record, or its bytes until first used
+    _terms: Any  # the Terms changes, or `...` until first asked for
+
     @classmethod
     def unpack(cls, *state: Any) -> Item:
         item = cls.__new__(cls)
@@ -208,7 +211,7 @@ class _Shipped(Item):
         item._terms = ...
         return item
 
-    @property  # type: ignore[override]
+    @property
     def record(self) -> Any:
         if isinstance(self._record, bytes):
             self._record = _unpacked(self._record)
@@ -218,7 +221,7 @@ class _Shipped(Item):
     def record(self, value: Any) -> None:
         self._record = value
 
-    @property  # type: ignore[override]
+    @property
     def terms(self) -> dict[str, Any] | None:
         if self._terms is ...:
             self._terms = None

@@ -170,12 +170,7 @@ async def _round(ctx: Context, type_name: str, items: list[Item]) -> list[Outcom
     )
     rows = {}
     for item in live:
-        key = item.key
-        row = (
-            by_external.get(key.external_id)
-            if key.external_id is not None
-            else by_unique.get(key.unique_id)
-        )  # type: ignore[arg-type]
+        row = _found(item.key, by_external, by_unique)
         if row is not None:
             rows[id(item)] = row
     fresh_uids = {i.unique_id for i in live if id(i) not in rows and i.unique_id is not None}
@@ -211,6 +206,13 @@ async def _round(ctx: Context, type_name: str, items: list[Item]) -> list[Outcom
     return outcomes
 
 
+def _found(key: Key, by_external: Mapping[str, Any], by_unique: Mapping[uuid.UUID, Any]) -> Any:
+    """The row a key names among those looked up: by externalId when it has one."""
+    if key.external_id is not None:
+        return by_external.get(key.external_id)
+    return None if key.unique_id is None else by_unique.get(key.unique_id)
+
+
 async def _resolve_references(ctx: Context, items: list[Item]) -> dict[tuple[int, str], Any]:
     """(id(item), field) -> the referenced row, for every reference given (None: null given);
     an unresolved reference refuses its item."""
@@ -238,11 +240,7 @@ async def _resolve_references(ctx: Context, items: list[Item]) -> dict[tuple[int
                 continue
             target = REFERENCE_FIELDS[item.type][name]
             by_external, by_unique = found[target]
-            row = (
-                by_external.get(key.external_id)
-                if key.external_id is not None
-                else by_unique.get(key.unique_id)
-            )  # type: ignore[arg-type]
+            row = _found(key, by_external, by_unique)
             if row is None:
                 place = (
                     "in this import or on this site"
@@ -382,7 +380,7 @@ async def _plan_terms_owners(
                 item,
                 row,
                 changed,
-                _eligible_rows(eligible) if eligible_changed else None,
+                _eligible_rows(eligible or {}) if eligible_changed else None,
                 eligible_changed,
             )
         )
@@ -596,7 +594,8 @@ async def _plan_assignments(
         if column == "coupon_code_id" and code is not None
     }
     coupons_by_id = await stored.rows_by_ids(ctx.session, t.COUPON, coupon_ids)
-    planned, claimed = [], {}
+    planned: list[Planned] = []
+    claimed: dict[Any, Item] = {}
     for item in items:
         row = rows.get(id(item))
         column, code = codes[id(item)]
@@ -637,7 +636,7 @@ async def _plan_assignments(
                 Planned(item, row, {**_changed(row, own), **_record_columns(ctx, item, row)})
             )
             continue
-        values = {
+        values: dict[Any, Any] = {
             "valid_from": None, "notes": None, "booking_reference": None, "referrer_id": None,
             **own, **_record_columns(ctx, item, None),
             "customer_id": customer.id, "discount_code_id": None, "coupon_code_id": None,

@@ -10,7 +10,7 @@ holds the GIL between the writer's round trips; see importer.py).
 
 The worker is a fresh interpreter (`python -m app.transfer.reading`: nothing of this process'
 event loop, connections or threads is copied into it); batches come back pickled through its
-stdout, the few read ahead (_AHEAD_BYTES) being all the pipe holds. Small imports (the worker's start costs about
+stdout, the few read ahead (pipes.AHEAD_BYTES) being all the pipe holds. Small imports (the worker's start costs about
 a second) and sources that cannot be sent to another process (an open stream, a lambda) are
 read here. Either way every record goes through the same functions, in the same order.
 """
@@ -20,18 +20,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import os
 import pickle
 import resource
-import struct
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import BinaryIO
 
 from app.transfer.fields import HAS_TERMS, Item, read_record
+from app.transfer.pipes import AHEAD_BYTES, LENGTH, WorkerFailed, worker_environment
 from app.transfer.registry import Refusal, reader
 from app.transfer.site_facts import SiteFacts, given_site
 from app.transfer.terms_cache import TermsCache
@@ -120,21 +118,8 @@ async def batches(
         yield batch
 
 
-class ReaderFailed(Exception):
+class ReaderFailed(WorkerFailed):
     """The reading process stopped without finishing (killed, or out of memory)."""
-
-
-# The worker's messages on its stdout: an 8-byte length, then that many bytes of pickle.
-_LENGTH = struct.Struct("!Q")
-# How far ahead of the writer the worker may read: what the pipe's reader buffers.
-_AHEAD_BYTES = 8 * 1024 * 1024
-
-
-def worker_environment() -> dict[str, str]:
-    """A worker's environment: this one, with the project importable (`python -m app...`)."""
-    root = str(Path(__file__).resolve().parents[2])
-    path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([root, path]) if path else root}
 
 
 async def _from_worker(
@@ -145,7 +130,7 @@ async def _from_worker(
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", __name__,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        env=worker_environment(), limit=_AHEAD_BYTES,
+        env=worker_environment(), limit=AHEAD_BYTES,
     )  # fmt: skip
     assert process.stdin is not None and process.stdout is not None
     finished = False
@@ -155,7 +140,7 @@ async def _from_worker(
         process.stdin.close()
         while True:
             try:
-                (length,) = _LENGTH.unpack(await process.stdout.readexactly(_LENGTH.size))
+                (length,) = LENGTH.unpack(await process.stdout.readexactly(LENGTH.size))
                 message = pickle.loads(await process.stdout.readexactly(length))
             except (asyncio.IncompleteReadError, ConnectionError):
                 raise ReaderFailed(
@@ -176,7 +161,7 @@ async def _from_worker(
 
 def _send(out: BinaryIO, message: object) -> None:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(_LENGTH.pack(len(data)))
+    out.write(LENGTH.pack(len(data)))
     out.write(data)
     out.flush()
 

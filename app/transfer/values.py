@@ -48,7 +48,8 @@ def integer(value: Any) -> int | None:
         raise Invalid(f"must be an integer, not {_json_type(value)}")
     if not -(2**63) <= value < 2**63:
         raise Invalid("is out of range")
-    return value
+    number: int = value
+    return number
 
 
 def instant(value: Any) -> datetime | None:

@@ -16,11 +16,11 @@ import io
 import pickle
 import sys
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import orjson
 
-from app.transfer.reading import _AHEAD_BYTES, _LENGTH, ReaderFailed, worker_environment
+from app.transfer.pipes import AHEAD_BYTES, LENGTH, WorkerFailed, worker_environment
 from app.transfer.registry import writer
 from app.transfer.site_facts import SiteFacts, given_site
 
@@ -28,7 +28,7 @@ from app.transfer.site_facts import SiteFacts, given_site
 _CHUNK = 1 << 16
 
 
-class WriterFailed(Exception):
+class WriterFailed(WorkerFailed):
     """The process writing the document stopped without finishing; its error is on stderr."""
 
 
@@ -39,7 +39,7 @@ async def write_in_worker(
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", __name__,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        env=worker_environment(), limit=_AHEAD_BYTES,
+        env=worker_environment(), limit=AHEAD_BYTES,
     )  # fmt: skip
     assert process.stdin is not None and process.stdout is not None
     finished = False
@@ -75,7 +75,7 @@ async def write_in_worker(
 
 
 def _frame(pipe: asyncio.StreamWriter, data: bytes) -> None:
-    pipe.write(_LENGTH.pack(len(data)))
+    pipe.write(LENGTH.pack(len(data)))
     pipe.write(data)
 
 
@@ -89,13 +89,13 @@ async def _drain(pipe: asyncio.StreamWriter, copying: asyncio.Future[None]) -> N
         raise WriterFailed("the process writing the document stopped without finishing") from None
 
 
-def _messages(stdin: io.BufferedReader) -> Iterator[bytes]:
-    while header := stdin.read(_LENGTH.size):
-        (length,) = _LENGTH.unpack(header)
+def _messages(stdin: BinaryIO) -> Iterator[bytes]:
+    while header := stdin.read(LENGTH.size):
+        (length,) = LENGTH.unpack(header)
         if not length:
             return
         yield stdin.read(length)
-    raise ReaderFailed("the export stopped sending records")
+    raise WriterFailed("the export stopped sending records")
 
 
 def _work() -> None:
