@@ -393,25 +393,6 @@ async def export_pages(
         after = rows[-1].id
 
 
-async def has_records(db: Any, site: Any, count: int) -> bool:
-    """Whether the site has at least `count` records to export (each table counted up to what
-    is still missing, so a big site costs no full count)."""
-    found = 0
-    for table in (t.CUSTOMER, t.COUPON, t.COUPON_CODE, t.DISCOUNT_CODE, t.ASSIGNMENT, t.REDEMPTION):
-        column, scope_id = (
-            ("organisation_id", site.organisation_id)
-            if table is t.CUSTOMER
-            else ("site_id", site.id)
-        )
-        some = sa.select(sa.literal(1)).where(table.c[column] == scope_id).limit(count - found)
-        found += (
-            await db.execute(sa.select(sa.func.count()).select_from(some.subquery()))
-        ).scalar_one()
-        if found >= count:
-            return True
-    return False
-
-
 async def refresh_statistics(db: Any, table: sa.Table) -> None:
     """PostgreSQL: ANALYZE a table an import has grown, so the batch lookups that follow are
     planned as index lookups (without statistics the planner takes a table that was empty

@@ -2,9 +2,8 @@
 
 The records come out in records.RECORD_TYPES order (what each references comes first), each
 table in id order, with the values the API answers. A format's writer is a plain function over
-an iterable (app/transfer/registry.py): for a big site it runs in a worker process fed the pages
-through a pipe (app/transfer/writing.py: the two run on two cores), else in a thread fed through
-a bounded queue. Either way memory holds a few pages whatever the site's size.
+an iterable (app/transfer/registry.py), so it runs in a worker thread, fed pages through a
+bounded queue: memory holds a few pages whatever the site's size.
 """
 
 from __future__ import annotations
@@ -22,12 +21,8 @@ from app.db.tables import CATEGORY_FLAGS
 from app.graphql.ids import to_global_id
 from app.transfer.registry import writer
 from app.transfer.site_facts import SiteFacts, given_site
-from app.transfer.writing import write_in_worker
 
 TRASHED = ("WITHOUT", "WITH", "ONLY")
-# Sites with at least this many records are written in a worker process (it costs a second to
-# start, and pays off from a few thousand records).
-WORKER_MIN_RECORDS = 20_000
 _TABLES = (
     ("Customer", t.CUSTOMER),
     ("Coupon", t.COUPON),
@@ -228,60 +223,45 @@ async def run_export(
     trashed: str,
     stream: TextIO,
     on_progress: Any = lambda n: None,
-    writer_process: bool | None = None,
 ) -> int:
-    """Writes the site's records in the format to `stream`; answers how many records.
-    `writer_process`: write the document in a worker process (None: when the site has at least
-    WORKER_MIN_RECORDS records; see app/transfer/writing.py), else in a thread."""
-    writer(format_name)  # an unknown format is refused before anything is read
-    async with engine.connect() as db:
-        site = await stored.site_for_transfer(db, site_id)
-        if site is None:
-            raise ExportRefused(f"no site has the id {site_id}")
-        if writer_process is None:
-            writer_process = await stored.has_records(db, site, WORKER_MIN_RECORDS)
-        count = 0
-
-        async def counted() -> AsyncIterator[list[dict[str, Any]]]:
-            nonlocal count
-            async for page in _pages(db, site, trashed):
-                count += len(page)
-                on_progress(len(page))
-                yield page
-
-        if writer_process:
-            await write_in_worker(format_name, SiteFacts.of(site), counted(), stream)
-        else:
-            await _write_in_thread(format_name, SiteFacts.of(site), counted(), stream)
-    return count
-
-
-async def _write_in_thread(
-    format_name: str, site: SiteFacts, pages: AsyncIterator[list[dict[str, Any]]], stream: TextIO
-) -> None:
-    """The format's writer in a thread, fed the pages through a bounded queue."""
+    """Writes the site's records in the format to `stream`; answers how many records."""
     write = writer(format_name)
-    queued: queue.Queue[Any] = queue.Queue(maxsize=4)
+    pages: queue.Queue[Any] = queue.Queue(maxsize=4)
+
     finished = threading.Event()
 
     def records() -> Iterator[dict[str, Any]]:
-        while (page := queued.get()) is not _DONE:
+        while (page := pages.get()) is not _DONE:
             yield from page
         finished.set()
 
     def consume() -> None:
+        # The first item is the site's facts (vendor documents repeat them), once it is found.
+        site = pages.get()
+        if site is _DONE:
+            finished.set()
+            return
         try:
             given_site(write, site)(records(), stream)
         finally:
             # A writer that stopped early must not leave the producer blocked on a full queue.
             while not finished.is_set():
-                if queued.get() is _DONE:
+                if pages.get() is _DONE:
                     finished.set()
 
+    count = 0
     worker = asyncio.create_task(asyncio.to_thread(consume))
     try:
-        async for page in pages:
-            await asyncio.to_thread(queued.put, page)
+        async with engine.connect() as db:
+            site = await stored.site_for_transfer(db, site_id)
+            if site is None:
+                raise ExportRefused(f"no site has the id {site_id}")
+            await asyncio.to_thread(pages.put, SiteFacts.of(site))
+            async for page in _pages(db, site, trashed):
+                count += len(page)
+                on_progress(len(page))
+                await asyncio.to_thread(pages.put, page)
     finally:
-        await asyncio.to_thread(queued.put, _DONE)
+        await asyncio.to_thread(pages.put, _DONE)
         await worker
+    return count

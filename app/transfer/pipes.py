@@ -1,6 +1,6 @@
-"""What the import's reading worker and the export's writing worker share: how they are started
-and how messages are framed on their pipes. Kept free of heavy imports: a worker imports this
-module first, and its start is part of every big import's and export's time."""
+"""How a transfer worker process (the import's reader, app/transfer/reading.py) is started and
+how its messages are framed on its pipe. Kept free of heavy imports, for workers to come (an
+export's writer was tried and measured no faster: see docs/performance.md)."""
 
 from __future__ import annotations
 
