@@ -1,6 +1,6 @@
 # The discount service: uvicorn serving app.main:create_app, production mode, as a non-root user.
 #   docker build -t discount-service .
-#   docker compose up        (with PostgreSQL 16; see docker-compose.yml and README, Docker)
+#   docker compose up        (with PostgreSQL 16; see docker-compose.yml and docs/operations.md)
 # Two stages: the build stage installs the project into a virtual environment (pinned by
 # constraints.txt); the runtime stage copies only that environment, so no compiler, pip cache
 # or source tree ships.

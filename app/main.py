@@ -16,10 +16,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.auth import TokenVerifier
 from app.db.engine import create_engine
 from app.db.migrate import upgrade
-from app.graphql.graphiql import graphiql_assets
-from app.graphql.http import GraphQLEndpoint
 from app.graphql.schema import build_schema
-from app.graphql.shared_rate_limit import failed_attempt_limiter
+from app.http.endpoint import GraphQLEndpoint
+from app.http.graphiql import graphiql_assets
+from app.http.shared_rate_limit import failed_attempt_limiter
 from app.observability.logs import configure_logging
 from app.observability.probes import healthz, metrics, readyz
 from app.observability.requests import RequestObservation
@@ -41,7 +41,7 @@ class DiscountsApp(Starlette):
     Every request to `/graphql` would otherwise pass Starlette's error middleware, its
     exception middleware and the router's path matching before reaching the endpoint: about
     4 % of the CPU time of a small query. The endpoint needs none of them: it answers every
-    failure itself (masked, see `app.graphql.http`), raises no HTTP exceptions and takes no
+    failure itself (masked, see `app.http.endpoint`), raises no HTTP exceptions and takes no
     path parameters. It still runs under `RequestObservation` (its request id, metrics and log
     line), as every route does. Anything else (other paths and methods, a `root_path`,
     lifespan) goes through Starlette as before.
@@ -98,7 +98,7 @@ def create_app(
     graphql = GraphQLEndpoint(
         schema, settings=settings, engine=engine, verifier=verifier, services=services
     )
-    # Failed code lookups per caller (validateCode, redeemCode): see app.graphql.rate_limit.
+    # Failed code lookups per caller (validateCode, redeemCode): see app.http.rate_limit.
     failed_code_attempts = failed_attempt_limiter(settings)
 
     @contextlib.asynccontextmanager

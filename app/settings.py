@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     tracing: bool = False
     readiness_timeout_seconds: PositiveFloat = 2.0
 
-    # Where limits shared by every server process are counted (app.graphql.shared_rate_limit):
+    # Where limits shared by every server process are counted (app.http.shared_rate_limit):
     # `redis://host:6379/0` (rediss:// for TLS). Unset: each process counts on its own.
     redis_url: str | None = None
     # The start of every key written there, so that services sharing one Redis never meet.

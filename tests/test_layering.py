@@ -1,5 +1,6 @@
 """SQL lives in one layer: app/db builds and runs every statement; app/services holds the use
-cases, app/graphql the API, app/domain the rules, app/auth tokens and roles.
+cases, app/graphql the API, app/http its transport (GraphQL over HTTP), app/domain the rules,
+app/auth tokens and roles.
 
 Every module under app/ is parsed (not imported) and its imports and calls are checked, so a
 statement added to the wrong layer fails here rather than in review.
@@ -39,8 +40,11 @@ GRAPHQL_TYPE_ONLY = {
     "app.graphql.types.money": "Row: Terms.from_row builds the API's Terms from a row",
     "app.graphql.engine.mutations": "Row: the redemption and site the callbacks are given",
     "app.graphql.engine.rights": "Row: the site whose rights are computed",
-    "app.graphql.http": "AsyncEngine: the engine the endpoint is created with",
     "app.graphql.mutations.support": "AsyncSession: what a use case's transaction runs on",
+}
+# The same for app/http.
+HTTP_TYPE_ONLY = {
+    "app.http.endpoint": "AsyncEngine: the engine the endpoint is created with",
 }
 SQLALCHEMY_TYPES = frozenset({
     "Row", "Table", "Column", "ColumnElement", "AsyncEngine", "AsyncSession", "AsyncConnection",
@@ -135,7 +139,7 @@ def sqlalchemy_use(module: Module) -> list[str]:
 
 
 def test_every_layer_is_parsed() -> None:
-    for package in ("db", "domain", "services", "graphql", "auth", "transfer"):
+    for package in ("db", "domain", "services", "graphql", "http", "auth", "transfer"):
         assert len(list(modules(package))) > 1, package
 
 
@@ -204,13 +208,51 @@ def test_graphql_builds_no_statements() -> None:
     )
 
 
-@pytest.mark.parametrize("name", sorted(GRAPHQL_TYPE_ONLY))
-def test_graphql_allow_list_is_current(name: str) -> None:
-    module = next((module for module in modules("graphql") if module.name == name), None)
-    assert module is not None, f"{name} is gone: drop it from GRAPHQL_TYPE_ONLY"
+@pytest.mark.parametrize(
+    ("package", "allowed", "name"),
+    [("graphql", "GRAPHQL_TYPE_ONLY", name) for name in sorted(GRAPHQL_TYPE_ONLY)]
+    + [("http", "HTTP_TYPE_ONLY", name) for name in sorted(HTTP_TYPE_ONLY)],
+)
+def test_type_only_allow_lists_are_current(package: str, allowed: str, name: str) -> None:
+    module = next((module for module in modules(package) if module.name == name), None)
+    assert module is not None, f"{name} is gone: drop it from {allowed}"
     assert forbidden_imports(module, DATABASE_LIBRARIES), (
-        f"{name} no longer imports sqlalchemy: drop it from GRAPHQL_TYPE_ONLY"
+        f"{name} no longer imports sqlalchemy: drop it from {allowed}"
     )
+
+
+def test_http_builds_no_statements() -> None:
+    found = []
+    for module in modules("http"):
+        if module.name in HTTP_TYPE_ONLY:
+            found += sqlalchemy_use(module)
+        else:
+            found += forbidden_imports(module, DATABASE_LIBRARIES)
+    assert not found, (
+        "app/http carries requests to the API and builds no SQL; only the modules in "
+        "HTTP_TYPE_ONLY may name sqlalchemy's types\n" + "\n".join(found)
+    )
+
+
+# The rooms below the transport: none of them may know it is reached over HTTP.
+BELOW_HTTP = ("domain", "db", "services", "graphql", "auth", "transfer")
+
+
+@pytest.mark.parametrize("package", BELOW_HTTP)
+def test_nothing_below_http_imports_it(package: str) -> None:
+    found = []
+    for module in modules(package):
+        found += forbidden_imports(module, ("app.http",))
+    assert not found, (
+        f"app/{package} must not import app/http: the transport sits above the API (app.http "
+        "may import app.graphql, never the reverse); move what both need below it\n"
+        + "\n".join(found)
+    )
+
+
+def test_an_http_import_from_the_api_is_caught() -> None:
+    for source in ("from app.http.responses import Outcome", "from ..http import masking"):
+        assert forbidden_imports(parse(source, "app.graphql.schema"), ("app.http",))
 
 
 def test_auth_knows_no_database_and_no_api() -> None:

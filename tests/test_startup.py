@@ -193,8 +193,8 @@ def test_serve_refuses_production_mode_before_it_seeds(tmp_path: Path) -> None:
     assert lines == [
         "scripts/serve: cannot start: DISCOUNTS_MODE=production: this script seeds and serves "
         "the demo",
-        "scripts/serve: in production run uvicorn app.main:create_app --factory (README, "
-        "Production)",
+        "scripts/serve: in production run uvicorn app.main:create_app --factory "
+        "(docs/production.md)",
     ]
     assert not (tmp_path / "discounts.db").exists()
 

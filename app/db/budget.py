@@ -6,7 +6,7 @@ JSON, an estimate a crafted document gets around). Each row read becomes an obje
 response, and its text the response's bytes, so the reads of one request are where the
 response can be stopped before it is built in memory: once over budget, the read that went
 over and every later one raise `ReadBudgetExceeded`, and the endpoint answers with that one
-error instead of the response (`app.graphql.http`).
+error instead of the response (`app.http.endpoint`).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ out once and fail the request it was lent to. So a connection is checked when it
 A dead connection is thrown away and another taken (SQLAlchemy's pool reconnects when a
 checkout listener raises `DisconnectionError`). What slips through (a connection lost between
 the check and the statement) is left to the read retry (`app.db.session`) and to the 503
-answer (`app.graphql.masking`).
+answer (`app.http.masking`).
 """
 
 from __future__ import annotations

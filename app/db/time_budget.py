@@ -2,7 +2,7 @@
 cannot cut short.
 
 aiosqlite runs SQLite in a thread of its own. A request stopped by its time limit
-(`app.graphql.deadlines`) has its task cancelled, but a thread inside SQLite's busy handler,
+(`app.http.deadlines`) has its task cancelled, but a thread inside SQLite's busy handler,
 waiting for another connection's writer lock, goes on waiting until the busy timeout ends
 (`sqlite3_interrupt` does not end a busy wait: measured, a 10 s wait interrupted after 0.5 s
 still took 10 s), and the rollback of the cancelled transaction queues behind it. A request

@@ -6,6 +6,10 @@ from typing import Any
 
 from graphql import GraphQLError
 
+# The time limit reached: the request's (app.http.endpoint) or the wait for SQLite's writer
+# lock inside it (app.graphql.mutations.payloads); HTTP 504 when that is the whole response.
+TIMEOUT = "TIMEOUT"
+
 
 class ExpectedError(GraphQLError):
     """A GraphQL error whose message is safe to show (bad argument, access refused...)."""

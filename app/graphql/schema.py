@@ -11,9 +11,9 @@ import app.graphql.types  # noqa: F401  (registers every record type)
 from app.graphql.engine import EngineMutation, EngineQuery
 from app.graphql.executor import PlanExecutionContext
 from app.graphql.limits import DocumentCache, query_checks
-from app.graphql.masking import QuietSchema
 from app.graphql.mutations import WRITE_MUTATIONS
 from app.graphql.queries import ReadQuery
+from app.graphql.quiet_schema import QuietSchema
 from app.graphql.scalars import SCALARS
 from app.graphql.types.base import NODE_TYPES
 from app.settings import Settings

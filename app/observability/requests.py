@@ -2,7 +2,7 @@
 `DiscountsApp`'s direct path to the GraphQL endpoint (app.main).
 
 `RequestObservation` is the one middleware every HTTP request passes: it gives the request
-its id (`x-request-id`, app.graphql.request_id), makes it the id of every log line written
+its id (`x-request-id`, app.http.request_id), makes it the id of every log line written
 meanwhile, and when the response starts counts it and writes its line. The endpoint leaves
 what only it knows in the request's scope state (`operation`, `subject`, `error_codes`).
 Health, readiness and metrics probes are logged at DEBUG: a load balancer's probe every few
@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.graphql.request_id import assign_request_id, with_request_id
+from app.http.request_id import assign_request_id, with_request_id
 from app.observability.logs import REQUEST_ID, request_record
 from app.observability.metrics import LATENCY, REQUESTS
 

@@ -146,7 +146,7 @@ def test_the_installed_package_carries_migrations_and_graphiql(tmp_path: Path) -
     assert {f"app/db/migrations/versions/{v}" for v in versions} <= names
     assert {"app/db/migrations/env.py", "app/db/migrations/script.py.mako"} <= names
     assets = {
-        str(p.relative_to(ROOT)) for p in (ROOT / "app/graphql/graphiql_static").rglob("*")
+        str(p.relative_to(ROOT)) for p in (ROOT / "app/http/graphiql_static").rglob("*")
         if p.is_file()
     }  # fmt: skip
-    assert assets and assets | {"app/graphql/graphiql.html"} <= names
+    assert assets and assets | {"app/http/graphiql.html"} <= names

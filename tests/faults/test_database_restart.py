@@ -1,6 +1,6 @@
 """A PostgreSQL restart seen by one server process: while the database is down every request
 is answered 503 with Retry-After; once it is back, nothing fails, though every connection the
-server held died with the restart (`app.db.liveness`, `app.db.session`, `app.graphql.masking`)."""
+server held died with the restart (`app.db.liveness`, `app.db.session`, `app.http.masking`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every field of the vendor seeds can be read through the API (README: "Seed field map")."""
+"""Every field of the vendor seeds can be read through the API (docs/seed-field-map.md)."""
 
 from __future__ import annotations
 

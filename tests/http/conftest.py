@@ -12,7 +12,7 @@ import pytest
 import strawberry
 from sqlalchemy import event
 
-from app.graphql.rate_limit import RateLimited
+from app.graphql.failed_attempts import RateLimited
 from app.graphql.schema import build_schema
 from app.main import create_app
 from app.settings import Settings

@@ -1,4 +1,4 @@
-"""The time limit's shared timer (app.graphql.deadlines) behaves as `asyncio.timeout`."""
+"""The time limit's shared timer (app.http.deadlines) behaves as `asyncio.timeout`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app.graphql.deadlines import RequestDeadlines
+from app.http.deadlines import RequestDeadlines
 
 
 async def test_a_block_over_its_deadline_is_stopped_with_timeout_error() -> None:

@@ -13,8 +13,8 @@ from graphql import GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 
 from app.graphql.errors import BadInput
-from app.graphql.masking import is_expected
 from app.graphql.schema import build_schema
+from app.http.masking import is_expected
 from app.main import create_app
 from app.settings import Settings
 from tests.http.conftest import GRAPHQL_RESPONSE_JSON, LEAKY_MESSAGE, accept
@@ -29,7 +29,7 @@ async def test_an_unexpected_error_is_masked(
     probe: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     # given a resolver that fails with SQL and a file path in its message
-    with caplog.at_level(logging.ERROR, logger="app.graphql.masking"):
+    with caplog.at_level(logging.ERROR, logger="app.http.masking"):
         # when it is asked for next to a field that works
         response = await probe.post("/graphql", json={"query": "{ __typename boom }"})
     # then the caller sees a masked error carrying the request id (boom is non-null: no data)
@@ -46,7 +46,7 @@ async def test_an_unexpected_error_is_masked(
     assert body["data"] is None
     assert_leaks_nothing(response.text)
     # and the log has the original error, its traceback and the request id
-    (record,) = [r for r in caplog.records if r.name == "app.graphql.masking"]
+    (record,) = [r for r in caplog.records if r.name == "app.http.masking"]
     assert request_id in record.getMessage()
     assert record.exc_info is not None and str(record.exc_info[1]) == LEAKY_MESSAGE
 
@@ -65,7 +65,7 @@ async def test_a_failure_before_execution_is_masked_as_a_server_error(
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            with caplog.at_level(logging.ERROR, logger="app.graphql.masking"):
+            with caplog.at_level(logging.ERROR, logger="app.http.masking"):
                 response = await client.post(
                     "/graphql",
                     json={"query": "{ __typename }"},

@@ -1,4 +1,4 @@
-"""The failed-attempt limiter behind code-guessing protection (app.graphql.rate_limit)."""
+"""The failed-attempt limiter behind code-guessing protection (app.http.rate_limit)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from app.auth import ANONYMOUS, Principal
-from app.graphql.rate_limit import FailedAttemptLimiter, RateLimited, caller_key
+from app.graphql.failed_attempts import RateLimited, caller_key
+from app.http.rate_limit import FailedAttemptLimiter
 
 
 class Clock:

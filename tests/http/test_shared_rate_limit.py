@@ -1,4 +1,4 @@
-"""Failed code checks limited across processes through Redis (app.graphql.shared_rate_limit).
+"""Failed code checks limited across processes through Redis (app.http.shared_rate_limit).
 
 Against the real redis-server on 127.0.0.1:6379 (skipped when none answers), each test with
 keys under a prefix of its own, so parallel runs never meet. The outage tests start a
@@ -21,8 +21,8 @@ import pytest
 import redis.asyncio
 from pydantic import ValidationError
 
-from app.graphql.rate_limit import FailedAttemptLimiter
-from app.graphql.shared_rate_limit import (
+from app.http.rate_limit import FailedAttemptLimiter
+from app.http.shared_rate_limit import (
     RETRY_AFTER_SECONDS,
     SharedFailedAttemptLimiter,
     failed_attempt_limiter,
@@ -147,7 +147,7 @@ async def test_without_redis_the_process_keeps_counting_and_says_so_once(
     clock = Clock()
     limiter = SharedFailedAttemptLimiter(own_redis.url, 3, key_prefix="outage", clock=clock)
     try:
-        with caplog.at_level(logging.WARNING, logger="app.graphql.shared_rate_limit"):
+        with caplog.at_level(logging.WARNING, logger="app.http.shared_rate_limit"):
             # when a caller fails on and on
             for _ in range(3):
                 assert await limiter.check("subject:mallory") is None
@@ -161,7 +161,7 @@ async def test_without_redis_the_process_keeps_counting_and_says_so_once(
         await own_redis.start()
         clock.now += RETRY_AFTER_SECONDS
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="app.graphql.shared_rate_limit"):
+        with caplog.at_level(logging.WARNING, logger="app.http.shared_rate_limit"):
             assert await limiter.check("subject:mallory") is None  # Redis has no failures yet
         assert ["answers again" in r.getMessage() for r in caplog.records] == [True]
     finally:

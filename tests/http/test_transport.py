@@ -1,4 +1,4 @@
-"""GraphQL over HTTP: methods, media types and status codes (policy in app.graphql.responses)."""
+"""GraphQL over HTTP: methods, media types and status codes (policy in app.http.responses)."""
 
 from __future__ import annotations
 

@@ -19,9 +19,8 @@ from sqlalchemy.engine import make_url
 from app.db import tables as t
 from app.db import time_budget
 from app.db.session import write_sessions
-from app.graphql.errors import ExpectedError
+from app.graphql.errors import TIMEOUT, ExpectedError
 from app.graphql.mutations.payloads import run_use_case
-from app.graphql.responses import TIMEOUT
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import token

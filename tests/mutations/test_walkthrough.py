@@ -1,4 +1,4 @@
-"""The README's walk-through of the write API, run as written: create, assign, delete, restore."""
+"""The walk-through in docs/writing.md, run as written: create, assign, delete, restore."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from app.domain.enums import Reason
 from app.domain.rules import public_reason
 from app.graphql.access import Access
 from app.graphql.errors import Forbidden
-from app.graphql.rate_limit import FailedAttempts, RateLimited, caller_key
+from app.graphql.failed_attempts import FailedAttempts, RateLimited, caller_key
 from app.observability.metrics import RATE_LIMITED
 from app.services.engine_facts import CODE_TYPES, CodeSearch
 
@@ -81,13 +81,13 @@ def site_rights(access: Access, site: Row[Any], *actions: Action) -> SiteRights:
 
 
 class GuessBrake:
-    """The failed-attempt limiter of app.graphql.rate_limit, applied to callers who get the
+    """The failed-attempt limiter of app.http.rate_limit, applied to callers who get the
     enumeration-safe view of some code type at the site: a caller who may read every code
     there can list them anyway, so there is nothing to guess. A failure is an answer that is
     NOT_FOUND in the public view (missing or hidden codes), not a refusal for the basket,
     which would count a busy checkout's honest customers against it.
 
-    Asking the limiter may be a Redis round trip (app.graphql.shared_rate_limit): redeemCode
+    Asking the limiter may be a Redis round trip (app.http.shared_rate_limit): redeemCode
     `consult()`s it before its transaction, which then `guard(rights)`s with what was fetched
     once the site is read; validateCode knows the rights first (`ensure_allowed`) and asks
     only for guarded callers."""

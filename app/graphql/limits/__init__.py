@@ -19,10 +19,10 @@
 
 (*) raw variables before graphql-core coerces them, then every argument on its coerced value.
 
-Body size and batching are refused by `app.graphql.http_params`, time by `app.graphql.http`; page
+Body size and batching are refused by `app.http.http_params`, time by `app.http.endpoint`; page
 sizes by the connections themselves (`max_page_size`). While a request runs, the response budget
 (`max_response_nodes`, `max_response_bytes`: `RESPONSE_TOO_LARGE`) counts the rows it reads
-(`app.db.budget`; `app.graphql.http` answers the error).
+(`app.db.budget`; `app.http.endpoint` answers the error).
 
 All of them run in one schema extension, `QueryChecks` (`prepared`), which remembers per
 document text what depends on the text alone (the parse, validation, the cost per coerced

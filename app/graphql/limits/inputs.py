@@ -7,7 +7,7 @@ each of its ~30 fields) before one row is read, and a variable is coerced again 
 field it is given to: one 5,000-item `or` reused in 30 aliases took 39 s of the event loop.
 And SQLite refuses a WHERE clause nested more than 1,000 deep, which a long `or` is.
 
-Three limits (settings, with their defaults in the README's Limits section):
+Three limits (settings, with their defaults in docs/limits.md):
 
 - `max_list_length`: the items of any one list;
 - `max_list_items`: the items of all lists together, in every argument of every field the

@@ -9,8 +9,7 @@ import strawberry
 
 from app.db.session import RequestDatabase
 from app.db.time_budget import WriterLockTimeout
-from app.graphql.errors import ExpectedError
-from app.graphql.responses import TIMEOUT
+from app.graphql.errors import TIMEOUT, ExpectedError
 from app.services.problems import ProblemCode, Problems
 
 T = TypeVar("T")

@@ -40,7 +40,8 @@ from limits.errors import StorageError
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from app.graphql.rate_limit import FailedAttemptLimiter, FailedAttempts
+from app.graphql.failed_attempts import FailedAttempts
+from app.http.rate_limit import FailedAttemptLimiter
 from app.settings import Settings
 
 # Longer than a round trip on a loaded network, short enough for a checkout not to notice.

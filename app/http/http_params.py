@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from starlette.requests import ClientDisconnect, Request
 
-from app.graphql.negotiation import parse_media_type
+from app.http.negotiation import parse_media_type
 
 BAD_REQUEST = "BAD_REQUEST"
 

@@ -25,18 +25,19 @@ from app.auth.tokens import principal_from_authorization_header
 from app.db.budget import ReadBudget, ReadBudgetExceeded
 from app.db.session import RequestDatabase
 from app.graphql.context import Context
-from app.graphql.deadlines import RequestDeadlines
-from app.graphql.graphiql import graphiql_page
-from app.graphql.http_params import GraphQLParams, Refused, authorization_of, read_params
-from app.graphql.masking import masked_error, present_error
-from app.graphql.negotiation import (
+from app.graphql.errors import TIMEOUT
+from app.http.deadlines import RequestDeadlines
+from app.http.graphiql import graphiql_page
+from app.http.http_params import GraphQLParams, Refused, authorization_of, read_params
+from app.http.masking import masked_error, present_error
+from app.http.negotiation import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
     response_media_type,
     wants_html,
 )
-from app.graphql.request_id import request_id_of
-from app.graphql.responses import TIMEOUT, Outcome, graphql_response, refused_response
+from app.http.request_id import request_id_of
+from app.http.responses import Outcome, graphql_response, refused_response
 from app.observability.metrics import GRAPHQL_ERRORS, operation_label
 from app.settings import Settings
 

@@ -24,7 +24,7 @@ GraphQL errors from 200s only. The one exception is the database being unreachab
 `Retry-After` whatever the media type (the body is the same GraphQL response, `data` null),
 because that is the status load balancers, proxies and HTTP clients act on (retry later, try
 another instance), and the request was not executed in any way a client could use. Requests that are not well-formed get a 4xx whatever the
-media type (see `app.graphql.http_params`): 400, 405 (mutation over GET, with
+media type (see `app.http.http_params`): 400, 405 (mutation over GET, with
 `Allow: POST`), 406 (nothing acceptable), 413 (body too large), 415 (not JSON).
 """
 
@@ -37,11 +37,11 @@ from typing import Any
 import orjson
 from starlette.types import Receive, Scope, Send
 
-from app.graphql.http_params import Refused
-from app.graphql.masking import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE
-from app.graphql.negotiation import GRAPHQL_RESPONSE_JSON, JSON
+from app.graphql.errors import TIMEOUT
+from app.http.http_params import Refused
+from app.http.masking import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE
+from app.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON
 
-TIMEOUT = "TIMEOUT"
 REFUSAL_STATUSES = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 429, TIMEOUT: 504}
 
 

@@ -10,7 +10,7 @@ Expected (shown as raised):
 
 A database that cannot be reached (down, restarting, the connection lost: see
 `app.db.errors.database_unavailable`) is not a bug: the caller gets `SERVICE_UNAVAILABLE` with
-`retryAfter` (HTTP 503 with `Retry-After`, `app.graphql.responses`) and the log one line.
+`retryAfter` (HTTP 503 with `Retry-After`, `app.http.responses`) and the log one line.
 
 Anything else (a bug, a statement the database refused, a timeout of a driver...) becomes
 `{"message": "Internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR",
@@ -25,10 +25,8 @@ import re
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.types import ExecutionContext
 
 from app.db.errors import database_unavailable
-from app.graphql.lean_schema import LeanSchema
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -94,17 +92,3 @@ def masked_error(
     if path:
         masked["path"] = path
     return masked
-
-
-class QuietSchema(LeanSchema):
-    """strawberry's schema without its own error log (and with the lean `execute` of
-    `app.graphql.lean_schema`).
-
-    strawberry logs every error, expected ones included and without the request id; the
-    endpoint logs each unexpected error once, with the request id, when it masks it.
-    """
-
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-    ) -> None:
-        return None

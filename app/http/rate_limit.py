@@ -4,11 +4,13 @@
 `record_failure(caller)` when the code was missing, hidden or refused; once a caller has
 `failed_code_attempts_per_minute` failures in the last minute they get `RateLimited`
 (`extensions.code` `RATE_LIMITED`, `extensions.retryAfter` in seconds; HTTP 429 with
-`Retry-After` when that is the whole response, see `app.graphql.responses`).
+`Retry-After` when that is the whole response, see `app.http.responses`). The error and the
+protocol a limiter keeps (`FailedAttempts`) are the API's, in `app.graphql.failed_attempts`;
+the limiters here are what the app factory plugs in.
 
 `FailedAttemptLimiter` counts in this process's memory: with N server processes a caller may
 fail up to N times the limit. With `DISCOUNTS_REDIS_URL` set the counts live in Redis instead
-(`app.graphql.shared_rate_limit`), one limit for all processes; this window then remains the
+(`app.http.shared_rate_limit`), one limit for all processes; this window then remains the
 floor it falls back on when Redis does not answer. `limits`' own in-memory storage was
 measured for the one-process case and not used: 72-100 µs per check and record (its expiry
 pass hops to a thread per key after every hit) against 0.7 µs here, on every validateCode
@@ -21,36 +23,9 @@ sent one after the other, and exceeded by at most the caller's concurrent reques
 
 from __future__ import annotations
 
-import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import Any, Protocol
-
-from app.auth.principal import Principal
-from app.graphql.errors import ExpectedError
-
-
-class RateLimited(ExpectedError):
-    code = "RATE_LIMITED"
-
-    def __init__(self, retry_after_seconds: float) -> None:
-        seconds = max(1, math.ceil(retry_after_seconds))
-        super().__init__(f"Too many failed attempts: try again in {seconds} s.", retryAfter=seconds)
-
-
-class FailedAttempts(Protocol):
-    """What `GuessBrake` (app.graphql.engine.rights) asks of a limiter."""
-
-    max_failures: int
-
-    async def check(self, caller_key: str) -> float | None:
-        """Seconds until `caller_key` may try again, or None when it may try now."""
-
-    async def record_failure(self, caller_key: str) -> None: ...
-
-    async def close(self) -> None:
-        """Let go of what the limiter holds (connections), when the app stops."""
 
 
 class FailedAttemptLimiter:
@@ -99,11 +74,3 @@ class FailedAttemptLimiter:
 
     async def close(self) -> None:
         """Nothing to let go of: the window is plain memory."""
-
-
-def caller_key(principal: Principal, request: Any) -> str:
-    """Who is guessing: the token's subject, or the client address for anonymous callers."""
-    if not principal.is_anonymous:
-        return f"subject:{principal.subject}"
-    client = getattr(request, "client", None)
-    return f"address:{client.host if client else 'unknown'}"
