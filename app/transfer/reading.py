@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import pickle
 import resource
 import sys
@@ -159,18 +160,20 @@ async def _from_worker(
         await process.wait()
 
 
-def _send(out: BinaryIO, message: object) -> None:
+def _send(out: int, message: object) -> None:
+    """One message, written straight to the pipe's descriptor (no buffer to hold its tail back
+    while the next batch is read)."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(LENGTH.pack(len(data)))
-    out.write(data)
-    out.flush()
+    view = memoryview(LENGTH.pack(len(data)) + data)
+    while view:
+        view = view[os.write(out, view) :]
 
 
 def _work() -> None:
     """The worker (`python -m app.transfer.reading`): the job pickled on stdin; each batch
     pickled to stdout, then its peak RSS (KiB) as the end; an exception as itself."""
-    out = sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing but messages may reach the pipe
+    out = os.dup(sys.stdout.fileno())
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nothing but messages may reach the pipe
     reading, sources, size = pickle.load(sys.stdin.buffer)
     try:
         read = items(reading, sources)
