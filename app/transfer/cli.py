@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import getpass
 import json
 import os
@@ -19,9 +20,9 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
-from tqdm import tqdm
+from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs installed
 
 from app.db.engine import create_engine
 from app.graphql.ids import parse_global_id
@@ -113,7 +114,10 @@ def import_main(
             }
             rejects[0].write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
 
-    sources = [Source(str(path), lambda path=path: path.open("rb")) for path in args.files]
+    sources = [
+        Source(str(path), functools.partial(path.open, "rb"), path.stat().st_size)
+        for path in args.files
+    ]
     engine = create_engine(_settings(args))
 
     async def run() -> Any:
@@ -190,7 +194,7 @@ def export_main(
                 "w", encoding="utf-8", newline="", dir=directory, delete=False
             ) as spool:
                 try:
-                    count = asyncio.run(run(spool))
+                    count = asyncio.run(run(cast(TextIO, spool)))
                 except BaseException:
                     os.unlink(spool.name)
                     raise

@@ -7,10 +7,13 @@ them into column values; what needs the site (window bounds, currencies) or othe
 
 from __future__ import annotations
 
+import pickle
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 from app.domain.enums import (
     Channel,
@@ -109,9 +112,9 @@ TERMS: dict[str, tuple[str, Reader]] = {
 }
 
 
-@dataclass(frozen=True)
-class CategoryList:
-    """One entry of eligibleCategories, as app.services.eligible_items reads it."""
+class CategoryList(NamedTuple):
+    """One entry of eligibleCategories, as app.services.eligible_items reads it (a named tuple:
+    made for every record, it costs a third of a frozen dataclass)."""
 
     category: ItemCategory
     item_ids: list[str]
@@ -132,8 +135,11 @@ class Key:
             return f"externalId {self.external_id!r}"
         return f"uniqueId {self.unique_id}"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Key, (self.external_id, self.unique_id))  # a dataclass' default costs 5x
 
-@dataclass
+
+@dataclass(eq=False)
 class Item:
     """One record of an import as read, then as planned."""
 
@@ -149,9 +155,85 @@ class Item:
     disabled_at: Any = ...  # `...`: not given
     refs: dict[str, Key | None] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    # Terms given: whether they were (a test of `terms` would unpack them, see _Shipped), their
+    # `active` if given, and merge_terms' answer for them over nothing (a create), worked out
+    # while reading (app/transfer/reading.py) so that the planner need not.
+    has_terms: bool = False
+    terms_active: bool | None = None
+    created: tuple[dict[str, Any], Any, list[Any]] | None = None
 
     def refuse(self, field_name: str, reason: str) -> None:
         self.problems.append((field_name, reason))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent from the reading process as one flat tuple. The record (kept for the rejects
+        # file) travels as bytes, decoded when first used; the Terms changes do not travel: a
+        # create takes `created`, and an update that needs them reads them again from the
+        # record (rarely: see planner._merged_terms).
+        return (
+            _Shipped.unpack,
+            (
+                self.file, self.number, _packed(self.record), self.type, self.key,
+                self.unique_id, self.columns, self.bounds, self.disabled_at, self.refs,
+                self.problems, self.has_terms, self.terms_active, self.created,
+            ),
+        )  # fmt: skip
+
+
+def _packed(record: Any) -> bytes:
+    """A record as bytes: JSON (orjson) when it is plain JSON, which costs least both ways;
+    else (a Decimal from ijson, an integer beyond 64 bits) pickled, to come back exactly."""
+    try:
+        return b"J" + orjson.dumps(record)
+    except TypeError:
+        return b"P" + pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpacked(data: bytes) -> Any:
+    return orjson.loads(data[1:]) if data[:1] == b"J" else pickle.loads(data[1:])
+
+
+class _Shipped(Item):
+    """An Item as it arrives from the reading process: `record` decoded on first use (most
+    records are never refused), `terms` read again from it when first asked for."""
+
+    _record: Any  # the record, or its bytes until first used
+    _terms: Any  # the Terms changes, or `...` until first asked for
+
+    @classmethod
+    def unpack(cls, *state: Any) -> Item:
+        item = cls.__new__(cls)
+        (
+            item.file, item.number, item._record, item.type, item.key, item.unique_id,
+            item.columns, item.bounds, item.disabled_at, item.refs, item.problems,
+            item.has_terms, item.terms_active, item.created,
+        ) = state  # fmt: skip
+        item._terms = ...
+        return item
+
+    @property
+    def record(self) -> Any:
+        if isinstance(self._record, bytes):
+            self._record = _unpacked(self._record)
+        return self._record
+
+    @record.setter
+    def record(self, value: Any) -> None:
+        self._record = value
+
+    @property
+    def terms(self) -> dict[str, Any] | None:
+        if self._terms is ...:
+            self._terms = None
+            if self.has_terms:
+                again = Item(self.file, self.number, None)
+                read_terms(again, self.record["terms"])
+                self._terms = again.terms
+        return self._terms  # type: ignore[no-any-return]
+
+    @terms.setter
+    def terms(self, value: dict[str, Any] | None) -> None:
+        self._terms = value
 
 
 def read_record(item: Item) -> None:
@@ -244,27 +326,29 @@ def read_terms(item: Item, terms: Any) -> None:
         item.refuse("terms", "must be an object (the Terms type)")
         return
     changes: dict[str, Any] = {}
+    # The field's name for a problem ("terms.<name>") is only written when there is one.
     for name, value in terms.items():
-        here = f"terms.{name}"
-        if name == "disabledAt":
+        known = TERMS.get(name)
+        if known is not None:
+            try:
+                changes[known[0]] = known[1](value)
+            except v.Invalid as error:
+                item.refuse(f"terms.{name}", str(error))
+        elif name == "disabledAt":
             try:
                 item.disabled_at = v.instant(value)
             except v.Invalid as error:
-                item.refuse(here, str(error))
+                item.refuse(f"terms.{name}", str(error))
         elif name == "eligibleCategories":
             try:
                 changes["eligible_categories"] = _categories(value)
             except v.Invalid as error:
-                item.refuse(here, str(error))
-        elif name in TERMS:
-            column, read = TERMS[name]
-            try:
-                changes[column] = read(value)
-            except v.Invalid as error:
-                item.refuse(here, str(error))
+                item.refuse(f"terms.{name}", str(error))
         else:
-            item.refuse(here, "is not a field of Terms")
+            item.refuse(f"terms.{name}", "is not a field of Terms")
     item.terms = changes
+    item.has_terms = True
+    item.terms_active = changes.get("active")
 
 
 _read_category = v.member(ItemCategory)

@@ -12,23 +12,26 @@ import is one transaction:
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any
 
 from app.clock import utcnow
 from app.db import transfer as stored
 from app.db.errors import UniqueViolation
 from app.db.session import write_sessions
-from app.transfer.fields import Item, read_record
+from app.transfer.fields import Item
 from app.transfer.planner import Context, Outcome, plan_and_write
+from app.transfer.reading import Reading, Source, batches
 from app.transfer.records import RECORD_TYPES, TYPE_ORDER
-from app.transfer.registry import FormatError, Refusal, reader
-from app.transfer.site_facts import SiteFacts, given_site
+from app.transfer.registry import FormatError
+from app.transfer.site_facts import SiteFacts
 
 BATCH_SIZE = 2000
+
+
+__all__ = ["ImportRefused", "Rejected", "Source", "Summary", "run_import"]
 
 
 class ImportRefused(Exception):
@@ -43,6 +46,7 @@ class _RollBack(Exception):
 class Summary:
     counts: Counter[tuple[str, Outcome]] = field(default_factory=Counter)
     written: bool = False
+    reader_peak_rss_kib: int | None = None  # the reading worker's, when one read the files
 
     def total(self, outcome: Outcome) -> int:
         return sum(n for (_, kind), n in self.counts.items() if kind is outcome)
@@ -66,14 +70,6 @@ class Summary:
 
 
 @dataclass(frozen=True)
-class Source:
-    """One file to import: its name (for messages) and how to open it in binary."""
-
-    name: str
-    open: Callable[[], BinaryIO]
-
-
-@dataclass(frozen=True)
 class Rejected:
     """A refused record: where it is, every problem found, and the record as given."""
 
@@ -88,24 +84,6 @@ class Rejected:
             yield f"{where}: {field_name}: {reason}" if field_name else f"{where}: {reason}"
 
 
-def _items(format_name: str, sources: Iterable[Source], site: SiteFacts) -> Iterator[Item]:
-    read = given_site(reader(format_name), site)
-    for source in sources:
-        with source.open() as stream:
-            for number, record in enumerate(read(stream, source.name), start=1):
-                if isinstance(record, Refusal):
-                    item = Item(source.name, record.record, record.source)
-                    item.refuse(record.field, record.reason)
-                    yield item
-                    continue
-                if isinstance(record, dict) and "@record" in record:
-                    record = dict(record)
-                    number = record.pop("@record")
-                item = Item(source.name, number, record)
-                read_record(item)
-                yield item
-
-
 async def run_import(
     engine: Any,
     *,
@@ -118,9 +96,11 @@ async def run_import(
     on_refused: Callable[[Rejected], None] = lambda rejected: None,
     on_progress: Callable[[int], None] = lambda count: None,
     batch_size: int = BATCH_SIZE,
+    reader_process: bool | None = None,
 ) -> Summary:
     """Imports the sources into the site; raises ImportRefused when nothing was written because
-    of the site or of refused records (each one went to `on_refused` first)."""
+    of the site or of refused records (each one went to `on_refused` first). `reader_process`:
+    read the files in a worker process (None: when they are big; see app/transfer/reading.py)."""
     summary = Summary()
     sessions = write_sessions(engine)
     try:
@@ -131,13 +111,18 @@ async def run_import(
             if site.deleted_at is not None:
                 raise ImportRefused(f"site {site_id} is deleted; restore it first")
             ctx = Context(session, site, utcnow(), subject)
-            items = _items(format_name, sources, SiteFacts.of(site))
+            reading = Reading(
+                format_name, SiteFacts.of(site), site.time_zone, site.currency, ctx.now
+            )
             # Reading the next batch in a thread while this one is written was tried and measured
             # slower (30,000 codes: 10.2 s against 8.4 s on PostgreSQL, 17-20 s against 12-16 s on
             # SQLite, 2 busy cores): the reader holds the GIL, and the writer waits for it after
-            # every database round trip.
+            # every database round trip. A big import reads in a worker process instead.
             async with stored.import_cache(session):
-                while batch := list(itertools.islice(items, batch_size)):
+                async for batch in batches(
+                    reading, list(sources), batch_size, worker=reader_process,
+                    on_worker_rss=lambda kib: setattr(summary, "reader_peak_rss_kib", kib),
+                ):  # fmt: skip
                     await _batch(ctx, batch, summary, on_refused)
                     on_progress(len(batch))
             if dry_run or (summary.total(Outcome.REFUSED) and not skip_invalid):

@@ -30,6 +30,7 @@ from app.services import assignments, coupon_codes, coupons, customers, discount
 from app.services.engine_request import MAX_ORDER_REFERENCE
 from app.services.input_checks import code_problems, text_problems, window_changes
 from app.services.problems import Problem
+from app.services.terms_input import TermsValues
 from app.transfer.fields import Item, Key
 from app.transfer.terms_cache import TermsCache
 
@@ -169,12 +170,7 @@ async def _round(ctx: Context, type_name: str, items: list[Item]) -> list[Outcom
     )
     rows = {}
     for item in live:
-        key = item.key
-        row = (
-            by_external.get(key.external_id)
-            if key.external_id is not None
-            else by_unique.get(key.unique_id)
-        )  # type: ignore[arg-type]
+        row = _found(item.key, by_external, by_unique)
         if row is not None:
             rows[id(item)] = row
     fresh_uids = {i.unique_id for i in live if id(i) not in rows and i.unique_id is not None}
@@ -210,6 +206,13 @@ async def _round(ctx: Context, type_name: str, items: list[Item]) -> list[Outcom
     return outcomes
 
 
+def _found(key: Key, by_external: Mapping[str, Any], by_unique: Mapping[uuid.UUID, Any]) -> Any:
+    """The row a key names among those looked up: by externalId when it has one."""
+    if key.external_id is not None:
+        return by_external.get(key.external_id)
+    return None if key.unique_id is None else by_unique.get(key.unique_id)
+
+
 async def _resolve_references(ctx: Context, items: list[Item]) -> dict[tuple[int, str], Any]:
     """(id(item), field) -> the referenced row, for every reference given (None: null given);
     an unresolved reference refuses its item."""
@@ -237,11 +240,7 @@ async def _resolve_references(ctx: Context, items: list[Item]) -> dict[tuple[int
                 continue
             target = REFERENCE_FIELDS[item.type][name]
             by_external, by_unique = found[target]
-            row = (
-                by_external.get(key.external_id)
-                if key.external_id is not None
-                else by_unique.get(key.unique_id)
-            )  # type: ignore[arg-type]
+            row = _found(key, by_external, by_unique)
             if row is None:
                 place = (
                     "in this import or on this site"
@@ -290,9 +289,11 @@ def _changed(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if mapping[name] != value}
 
 
+_COMMON_COLUMNS = frozenset({"external_id", "deleted_at", "created_at"})
+
+
 def _own_columns(item: Item, type_name: str) -> dict[str, Any]:
-    skip = {"external_id", "deleted_at", "created_at"}
-    return {name: value for name, value in item.columns.items() if name not in skip}
+    return {name: value for name, value in item.columns.items() if name not in _COMMON_COLUMNS}
 
 
 def _check_texts(item: Item, values: Mapping[str, Any], required: tuple[str, ...] = ()) -> None:
@@ -350,17 +351,12 @@ async def _plan_terms_owners(
             and not any(f == "code" for f, _ in item.problems)
         ):
             _refuse_problems(item, code_problems(own["code"], ("code",)))
-        if row is None and item.terms is None:
+        if row is None and not item.has_terms:
             item.refuse("terms", f"is required to create a {type_name}")
         current_eligible = None if row is None else _eligible_of(row, stored_lists.get(row.id, []))
         columns, eligible = {}, None
-        if item.terms is not None:
-            merged, problems = ctx.terms.validated(
-                item.terms,
-                None if row is None else row._mapping,
-                current_eligible or {},
-                ("terms",),
-            )
+        if item.has_terms:
+            merged, problems = _merged_terms(ctx, item, row, current_eligible)
             _refuse_problems(item, problems)
             columns = dict(merged.columns)
             eligible = merged.eligible
@@ -384,7 +380,7 @@ async def _plan_terms_owners(
                 item,
                 row,
                 changed,
-                _eligible_rows(eligible) if eligible_changed else None,
+                _eligible_rows(eligible or {}) if eligible_changed else None,
                 eligible_changed,
             )
         )
@@ -393,11 +389,46 @@ async def _plan_terms_owners(
     return [p for p in planned if not p.item.problems]
 
 
+def _merged_terms(
+    ctx: Context, item: Item, row: Any, current_eligible: Mapping[Any, frozenset[str]] | None
+) -> tuple[TermsValues, list[Problem]]:
+    """merge_terms' answer for the item's Terms over the stored row (None: a create).
+
+    The reading worked out the answer over nothing (`item.created`: columns, eligible lists and
+    problems; see app/transfer/reading.py).
+    A create takes it as it is. An update whose stored Terms are already that answer takes it
+    too: merging the same changes again over their own result gives that result (each given
+    field is set as before, every other one is the result's, which was valid), which
+    tests/transfer/test_terms_merge.py checks; it is the common case of a re-import. Any other
+    update is merged over what is stored.
+    """
+    if item.created is None:
+        merged, problems = ctx.terms.validated(item.terms or {}, None, {}, ("terms",))
+    else:
+        columns, eligible, problems = item.created
+        merged = TermsValues(columns, eligible)
+    if row is None or (
+        not problems and current_eligible == merged.eligible and _holds(row, merged.columns)
+    ):
+        return merged, problems
+    return ctx.terms.validated(item.terms or {}, row._mapping, current_eligible or {}, ("terms",))
+
+
+def _holds(row: Any, columns: Mapping[str, Any]) -> bool:
+    """Whether the stored row has exactly these Terms columns (type and value)."""
+    mapping = row._mapping
+    for name, value in columns.items():
+        held = mapping[name]
+        if held != value or type(held) is not type(value):
+            return False
+    return True
+
+
 def _disabled_at(item: Item, columns: dict[str, Any]) -> None:
     """`disabledAt` given: the instant it was disabled (null: enabled); with `active` it must agree."""
     if item.disabled_at is ...:
         return
-    active = (item.terms or {}).get("active")
+    active = item.terms_active
     if active is not None and active != (item.disabled_at is None):
         item.refuse("terms.disabledAt", "disagrees with terms.active")
         return
@@ -563,7 +594,8 @@ async def _plan_assignments(
         if column == "coupon_code_id" and code is not None
     }
     coupons_by_id = await stored.rows_by_ids(ctx.session, t.COUPON, coupon_ids)
-    planned, claimed = [], {}
+    planned: list[Planned] = []
+    claimed: dict[Any, Item] = {}
     for item in items:
         row = rows.get(id(item))
         column, code = codes[id(item)]
@@ -604,7 +636,7 @@ async def _plan_assignments(
                 Planned(item, row, {**_changed(row, own), **_record_columns(ctx, item, row)})
             )
             continue
-        values = {
+        values: dict[Any, Any] = {
             "valid_from": None, "notes": None, "booking_reference": None, "referrer_id": None,
             **own, **_record_columns(ctx, item, None),
             "customer_id": customer.id, "discount_code_id": None, "coupon_code_id": None,

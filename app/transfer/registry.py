@@ -61,14 +61,14 @@ def _module(name: str) -> ModuleType:
 
 
 def reader(name: str) -> Reader:
-    read = getattr(_module(name), "read", None)
+    read: Reader | None = getattr(_module(name), "read", None)
     if read is None:
         raise KeyError(f"format {name!r} can be exported but not imported")
     return read
 
 
 def writer(name: str) -> Writer:
-    write = getattr(_module(name), "write", None)
+    write: Writer | None = getattr(_module(name), "write", None)
     if write is None:
         raise KeyError(f"format {name!r} can be imported but not exported")
     return write

@@ -10,10 +10,9 @@ import enum
 import functools
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from app.graphql.scalars import parse_date_or_datetime, parse_datetime, parse_decimal, parse_uuid
 
@@ -49,7 +48,8 @@ def integer(value: Any) -> int | None:
         raise Invalid(f"must be an integer, not {_json_type(value)}")
     if not -(2**63) <= value < 2**63:
         raise Invalid("is out of range")
-    return value
+    number: int = value
+    return number
 
 
 def instant(value: Any) -> datetime | None:
@@ -128,9 +128,9 @@ def member(enum_cls: type[E]) -> Callable[[Any], E | None]:
     return read
 
 
-@dataclass(frozen=True)
-class Money:
-    """An amount in a currency, as terms_input's MoneyLike."""
+class Money(NamedTuple):
+    """An amount in a currency, as terms_input's MoneyLike (a named tuple: made for every
+    amount of every record, it costs a third of a frozen dataclass)."""
 
     currency: str | None
     amount: int

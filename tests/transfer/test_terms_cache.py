@@ -83,3 +83,23 @@ def test_the_stored_terms_are_part_of_the_key(calls: list[dict]) -> None:
     cache.validated(changes, None, {}, ("terms",))
     cache.validated(changes, created.columns, {}, ("terms",))
     assert len(calls) == 2
+
+
+def test_the_cache_stands_aside_while_nothing_repeats_and_tries_again(
+    calls: list[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(terms_cache, "_TRIAL", 10)
+    monkeypatch.setattr(terms_cache, "_REST", 5)
+    cache = TermsCache(**SITE)
+    kind = {"kind": DiscountKind.PERCENTAGE, "percentage": Decimal("10")}
+    for n in range(10):  # a trial of distinct Terms: none found
+        _merge(cache, {**kind, "max_uses": n + 1})
+    # Resting: every lookup merges, the same answer as merge_terms, remembered or not.
+    for _ in range(5):
+        columns, _, problems = _merge(cache, {**kind, "max_uses": 1})
+        assert columns["max_uses"] == 1 and problems == []
+    assert len(calls) == 15
+    # A new trial: repeated Terms are found again.
+    for _ in range(10):
+        _merge(cache, {**kind, "max_uses": 1})
+    assert len(calls) == 15

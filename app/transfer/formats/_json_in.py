@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Literal
 
-import ijson
+import ijson  # type: ignore[import-untyped]  # no stubs, no py.typed
 
 from app.transfer.registry import FormatError
 

@@ -71,6 +71,7 @@ def _code_resource(
     def in_currency(key: str) -> int | None:
         return next((m["amount"] for m in terms.get(key) or [] if m["currency"] == currency), None)
 
+    amount: int | float | None
     if terms.get("kind") == "PERCENTAGE":
         kind, amount = "percentage", number_out(Decimal(terms.get("percentage") or 0))
     else:
@@ -95,7 +96,7 @@ def _code_resource(
     }
     if record.get("deletedAt") is not None:
         attributes["deletedAt"] = wire_instant(record["deletedAt"], micro=True)
-    offerings = next(
+    offerings: list[str] = next(
         (
             c["itemIds"]
             for c in terms.get("eligibleCategories") or []

@@ -6,6 +6,7 @@ a `Refusal` of that record and goes on with the next one.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -136,16 +137,28 @@ def instant(value: object, field: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise Unreadable(field, f"{value!r} is not a date-time")
+    answer = _instant_text(value)
+    if answer is None:
+        if _DATE.fullmatch(value):
+            raise Unreadable(field, f"{value!r} is not a date")
+        raise Unreadable(field, f"{value!r} is not an ISO 8601 date-time")
+    return answer
+
+
+@functools.lru_cache(maxsize=4096)
+def _instant_text(value: str) -> str | None:
+    """instant() of a text, None when it is not one. A document repeats a few instants (a
+    campaign's window, an export's timestamps): each distinct text is parsed once."""
     if _DATE.fullmatch(value):
         try:
             date.fromisoformat(value)
         except ValueError:
-            raise Unreadable(field, f"{value!r} is not a date") from None
+            return None
         return value
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise Unreadable(field, f"{value!r} is not an ISO 8601 date-time") from None
+        return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC).isoformat()
     return value
@@ -161,9 +174,11 @@ def utc(value: str) -> datetime | date:
     return parsed.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=4096)
 def wire_instant(value: str | None, *, micro: bool) -> str | None:
     """A record's instant in a vendor's style: UTC with "Z", microseconds always (nuwebgroup's
-    Laravel style) or only when there are some (Nexudus, Trybe)."""
+    Laravel style) or only when there are some (Nexudus, Trybe). Remembered per distinct text:
+    an export repeats a few (its timestamps, a campaign's window)."""
     if value is None:
         return None
     moment = utc(value)
