@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from types import ModuleType
 from typing import Any
 
 import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from app.auth import TokenVerifier
 from app.db.engine import create_engine
@@ -61,17 +62,14 @@ def create_app(
     verifier = TokenVerifier.from_settings(settings)
     engine = create_engine(settings)
     services = Services(engine)
+    fast: ModuleType | None = None
     if settings.fast_path:
         # The fast path (app.fast, docs/architecture.md): imported here only, and only on.
         import app.fast as fast
-    else:
-        fast = None
     if schema is None:
-        extras = {"extra_query_types": extra_query_types, "extra_extensions": extra_extensions}
-        schema = (
-            build_schema(settings, **extras)
-            if fast is None
-            else fast.fast_schema(settings, **extras)
+        make_schema = build_schema if fast is None else fast.fast_schema
+        schema = make_schema(
+            settings, extra_query_types=extra_query_types, extra_extensions=extra_extensions
         )
     graphql = GraphQLEndpoint(
         schema, settings=settings, engine=engine, verifier=verifier, services=services
@@ -88,7 +86,7 @@ def create_app(
         await failed_code_attempts.close()
         await engine.dispose()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO, cast
 
-from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs installed
+from tqdm import tqdm
 
 from app.db.engine import create_engine
 from app.graphql.ids import parse_global_id

@@ -94,7 +94,7 @@ async def run_import(
     dry_run: bool = False,
     skip_invalid: bool = False,
     on_refused: Callable[[Rejected], None] = lambda rejected: None,
-    on_progress: Callable[[int], None] = lambda count: None,
+    on_progress: Callable[[int], object] = lambda count: None,
     batch_size: int = BATCH_SIZE,
     reader_process: bool | None = None,
 ) -> Summary:
