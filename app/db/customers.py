@@ -7,7 +7,7 @@ from collections.abc import Collection
 import sqlalchemy as sa
 
 from app.db import tables as t
-from app.db.handle import Handle, Record
+from app.db.handles import Handle, Record
 
 
 async def live_by_external_id(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from app.db.handle import Handle
+from app.db.handles import Handle
 from app.db.tables import ELIGIBLE_ITEM
 from app.domain.enums import ItemCategory
 

@@ -1,17 +1,24 @@
-"""What app.db hands the use cases and takes back from them, by the driver's own types.
+"""What app.db's functions take and hand back, by the driver's own types.
 
-app.services holds no SQL (tests/test_layering.py keeps sqlalchemy out of it), so it names
-these through here rather than importing the driver: a use case only passes them on to app.db's
-functions and reads rows' columns.
+`Handle` is what app.db's functions take as `db`: anything that runs a statement and gives its
+result. A use case's write transaction (`AsyncSession`, app.db.session.write_sessions) and a
+request's reads (`app.db.session.RequestDatabase`) both are one, so a read such as `live_site`
+serves the engine's dry runs and its redemptions alike.
+
+app.services holds no SQL (tests/test_layering.py keeps sqlalchemy out of it), so it names the
+other types through here rather than importing the driver: a use case only passes them on to
+app.db's functions and reads rows' columns.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, TypeAlias
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Result, Row
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql import Executable
 
 # The app's engine (app.db.engine.create_engine).
 Engine: TypeAlias = AsyncEngine
@@ -24,3 +31,11 @@ Session: TypeAlias = AsyncSession
 Record: TypeAlias = Row[Any]
 # One of app.db.tables' tables, which app.db's functions take.
 Table: TypeAlias = sa.Table
+# A statement's named parameters: one set, or many for an executemany.
+Params: TypeAlias = Mapping[str, object] | Sequence[Mapping[str, object]]
+
+
+class Handle(Protocol):
+    async def execute(self, statement: Executable, params: Params | None = None, /) -> Result[Any]:
+        """The result of `statement` with `params` (its rows are `Record`s)."""
+        ...

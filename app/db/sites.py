@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.db import tables as t
-from app.db.handle import Handle, Record
+from app.db.handles import Handle, Record
 
 # The columns that say which currencies a discount is priced in.
 PRICING = ("kind", "amounts", "minimum_spend", "maximum_discount")

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from app.db import tables as t
 from app.db.errors import UniqueViolation
-from app.db.handle import Handle
+from app.db.handles import Handle
 from app.db.keyed_reads import code_key_condition
 
 
