@@ -20,7 +20,16 @@ from app.db.tenancy import scope_condition
 from app.graphql.enums import TrashedEnum
 from app.graphql.field_sources import ChildPages, sourced_field
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
-from app.graphql.pagination import Connection, ordering_from, page_window, to_connection
+from app.graphql.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    ordering_from,
+    page_window,
+    to_connection,
+)
 from app.graphql.trashed import effective_trashed, response_path
 from app.graphql.types.base import NODE_TYPES, build_for
 
@@ -223,19 +232,10 @@ def connection_field(
     async def page(
         root: Any,
         info: strawberry.Info,
-        first: Annotated[
-            int | None,
-            strawberry.argument(description="Page size from the start (default 25, at most 1000)."),
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to start after.")
-        ] = None,
-        last: Annotated[
-            int | None, strawberry.argument(description="Page size from the end.")
-        ] = None,
-        before: Annotated[
-            str | None, strawberry.argument(description="Cursor to end before.")
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[
             Filter | None, strawberry.argument(description="Conditions the records must meet.")
         ] = None,  # type: ignore[valid-type]

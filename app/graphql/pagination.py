@@ -6,7 +6,7 @@ import base64
 import binascii
 import enum
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeAlias, TypeVar
 
 import orjson
 import strawberry
@@ -14,6 +14,15 @@ from graphql import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
 
 from app.db.paging import Ordering, Page, SortColumn, Window
 from app.graphql.errors import BadInput
+
+# A connection's four paging arguments, as every list field (root or nested) takes them.
+First: TypeAlias = Annotated[
+    int | None,
+    strawberry.argument(description="Page size from the start (default 25, at most 1000)."),
+]
+After: TypeAlias = Annotated[str | None, strawberry.argument(description="Cursor to start after.")]
+Last: TypeAlias = Annotated[int | None, strawberry.argument(description="Page size from the end.")]
+Before: TypeAlias = Annotated[str | None, strawberry.argument(description="Cursor to end before.")]
 
 N = TypeVar("N")
 

@@ -17,7 +17,7 @@ from app.graphql.errors import BadInput
 from app.graphql.field_sources import RecordById, sourced_field
 from app.graphql.filter_inputs import FILTERS, ORDERS
 from app.graphql.ids import decode_id, parse_global_id
-from app.graphql.pagination import Connection
+from app.graphql.pagination import After, Before, Connection, First, Last
 from app.graphql.trashed import effective_trashed
 from app.graphql.types.assignment import Assignment
 from app.graphql.types.base import NODE_TYPES, Node, build_for
@@ -181,19 +181,10 @@ class ReadQuery:
                 description="One redemption code, matched exactly in any letter case."
             ),
         ] = None,
-        first: Annotated[
-            int | None,
-            strawberry.argument(description="Page size from the start (default 25, at most 1000)."),
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to start after.")
-        ] = None,
-        last: Annotated[
-            int | None, strawberry.argument(description="Page size from the end.")
-        ] = None,
-        before: Annotated[
-            str | None, strawberry.argument(description="Cursor to end before.")
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[
             CouponCodeFilter | None,
             strawberry.argument(description="Conditions the records must meet."),
