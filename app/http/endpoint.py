@@ -12,8 +12,8 @@ written down).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -42,6 +42,7 @@ from app.http.persisted_queries import PersistedQueryError, persisted_queries_fo
 from app.http.request_id import request_id_of
 from app.http.responses import Outcome, graphql_response, refused_response
 from app.observability.metrics import GRAPHQL_ERRORS, operation_label
+from app.services import Services
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -57,12 +58,12 @@ class GraphQLEndpoint:
 
     def __init__(
         self,
-        schema: Any,
+        schema: strawberry.Schema,
         *,
         settings: Settings,
         engine: AsyncEngine,
         verifier: TokenVerifier,
-        services: Any,
+        services: Services,
     ) -> None:
         self.schema = schema
         self.settings = settings
