@@ -12,11 +12,12 @@ from strawberry.types.maybe import Some
 
 from app.auth.roles import Action
 from app.db.handles import Sessions
+from app.graphql.access import forbidden
 from app.graphql.ids import parse_global_id
 from app.graphql.mutations.payloads import UserError, run_use_case
-from app.services.actor import Actor
+from app.services.actor import Actor, Rights
 from app.services.input_checks import camel
-from app.services.problems import Problem, ProblemCode, Problems
+from app.services.problems import NotPermitted, Problem, ProblemCode, Problems
 
 T = TypeVar("T")
 Path = tuple[str, ...]
@@ -77,11 +78,14 @@ def decode_ids(fields: dict[str, Any], types: Mapping[str, str], path: Path = ("
         raise Problems(problems)
 
 
-def actor(info: strawberry.Info) -> Actor:
+def actor(info: strawberry.Info, type_name: str, action: Action) -> Actor:
+    """The caller, with where they may do `action` on `type_name` records: the one right a
+    CRUD use case checks (a pair it was not given is held nowhere)."""
     context = info.context
+    scope = context.access.require_scope(type_name, action)
     return Actor(
         subject=context.principal.subject,
-        authorize=context.access.authorize,
+        rights=Rights({(type_name, action): scope}),
         records_history=context.principal.is_admin,
     )
 
@@ -94,12 +98,14 @@ async def write(
 ) -> tuple[T | None, list[UserError]]:
     """Runs `use_case` (which opens its one transaction, rolled back on any user error) for a
     caller who may do `action` on `type_name` records somewhere; where exactly is checked per
-    record by the use case. A caller without the role at all is refused (FORBIDDEN) before
+    record by the use case (`NotPermitted`, FORBIDDEN here). A caller without the role at all is refused (FORBIDDEN) before
     any input is read."""
-    info.context.access.require_scope(type_name, action)
-    who = actor(info)
+    who = actor(info, type_name, action)
     sessions = info.context.services.sessions
-    return await run_use_case(lambda: use_case(sessions, who), info.context.db)
+    try:
+        return await run_use_case(lambda: use_case(sessions, who), info.context.db)
+    except NotPermitted as refused:
+        raise forbidden(refused) from None
 
 
 def built(object_type: Any, row: Any) -> Any:
