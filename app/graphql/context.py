@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.requests import Request
+
 from app.auth.principal import Principal
 from app.db.filters import Trashed
 from app.db.session import RequestDatabase
 from app.graphql.access import Access
+from app.graphql.failed_attempts import FailedAttempts
 from app.graphql.loaders import Loaders
+from app.services import Services
 from app.settings import Settings
 
 
@@ -18,9 +22,12 @@ class Context:
     settings: Settings
     principal: Principal
     db: RequestDatabase
-    services: Any  # app.services.Services: the write use cases, sharing the app's engine
-    request: Any = None
+    services: Services  # the write use cases, sharing the app's engine
+    request: Request | None = None
     response: Any = None
+    # The brake on guessing codes (app.graphql.failed_attempts), built by the app factory;
+    # None: no brake (tests and tools that make a context of their own).
+    failed_code_attempts: FailedAttempts | None = None
     access: Access = field(init=False)
     loaders: Loaders = field(init=False)
     # The soft-deletion choice of each response path that set one; nested fields inherit the

@@ -28,6 +28,7 @@ from app.db.budget import ReadBudget, ReadBudgetExceeded
 from app.db.session import RequestDatabase
 from app.graphql.context import Context
 from app.graphql.errors import TIMEOUT
+from app.graphql.failed_attempts import FailedAttempts
 from app.http.deadlines import RequestDeadlines
 from app.http.graphiql import graphiql_page
 from app.http.http_params import GraphQLParams, Refused, authorization_of, read_params
@@ -64,12 +65,14 @@ class GraphQLEndpoint:
         engine: AsyncEngine,
         verifier: TokenVerifier,
         services: Services,
+        failed_code_attempts: FailedAttempts | None = None,
     ) -> None:
         self.schema = schema
         self.settings = settings
         self.engine = engine
         self.verifier = verifier
         self.services = services
+        self.failed_code_attempts = failed_code_attempts
         self.graphiql = bool(settings.graphiql)
         # The time limit (`asyncio.timeout`'s behaviour, one timer for all requests).
         self.deadlines = RequestDeadlines(settings.request_timeout_seconds)
@@ -201,6 +204,7 @@ class GraphQLEndpoint:
             ),
             services=self.services,
             request=request,
+            failed_code_attempts=self.failed_code_attempts,
             auth_problem=auth_problem,
         )
 
