@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, TypeAlias
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Result, Row
+from sqlalchemy.engine import Result, Row, RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
 
@@ -29,6 +29,8 @@ Session: TypeAlias = AsyncSession
 # A row as stored: columns as attributes, and by name in `_mapping` (the Core tables' columns
 # are untyped, hence Any).
 Record: TypeAlias = Row[Any]
+# A row's columns by name (`Record._mapping`), or the same values in a dict.
+Columns: TypeAlias = RowMapping | Mapping[str, Any]
 # One of app.db.tables' tables, which app.db's functions take.
 Table: TypeAlias = sa.Table
 # A statement's named parameters: one set, or many for an executemany.

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from app.db import tables as t
 from app.db import uniqueness as indexes
-from app.db.handles import Record
+from app.db.handles import Columns, Record
 from app.services.problems import ProblemCode
 from app.services.records import Owner, RecordKind
 from app.services.uniqueness import LiveUnique
@@ -36,7 +35,7 @@ COUPON_CODE_ASSIGNMENT_RULE = LiveUnique(
 )
 
 
-def assignment_rule(values: Mapping[str, Any]) -> tuple[LiveUnique, dict[str, Any]]:
+def assignment_rule(values: Columns) -> tuple[LiveUnique, dict[str, Any]]:
     """The rule an assignment falls under (by the kind of code it holds), and its key."""
     if values["discount_code_id"] is not None:
         rule = DISCOUNT_CODE_ASSIGNMENT_RULE
