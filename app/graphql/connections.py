@@ -17,7 +17,6 @@ from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
 from app.db.paging import Ordering, PageWants, Window, fetch_page
 from app.db.tenancy import scope_condition
-from app.graphql.enums import TrashedEnum
 from app.graphql.field_sources import ChildPages, sourced_field
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
 from app.graphql.pagination import (
@@ -109,8 +108,10 @@ class ListArguments:
     after: str | None = None
     last: int | None = None
     before: str | None = None
-    filter: Any = None
-    order_by: Any = None
+    # Instances of the list's filter and order inputs (app.graphql.filter_inputs), made for
+    # each list at run time; `to_conditions` and `to_ordering` read them.
+    filter: object = None
+    order_by: object = None
     trashed: Trashed | None = None
 
 
@@ -237,15 +238,20 @@ def connection_field(
         last: Last = None,
         before: Before = None,
         filter: Annotated[
-            Filter | None, strawberry.argument(description="Conditions the records must meet.")
-        ] = None,  # type: ignore[valid-type]
+            object,
+            strawberry.argument(
+                description="Conditions the records must meet.", graphql_type=Filter | None
+            ),
+        ] = None,
         order_by: Annotated[
-            Order | None,
-            strawberry.argument(description="Sort order (default: by id, ascending)."),
-        ] = None,  # type: ignore[valid-type]
+            object,
+            strawberry.argument(
+                description="Sort order (default: by id, ascending).", graphql_type=Order | None
+            ),
+        ] = None,
         trashed: Annotated[
-            TrashedEnum | None, strawberry.argument(description=trashed_help)
-        ] = trashed_default,  # type: ignore[valid-type]
+            Trashed | None, strawberry.argument(description=trashed_help)
+        ] = trashed_default,
     ) -> Any:
         arguments = ListArguments(first, after, last, before, filter, order_by, trashed)
         (connection,) = await resolve_connections([root], info, source, arguments)
@@ -254,7 +260,7 @@ def connection_field(
     return sourced_field(
         source,
         page,
-        graphql_type=Connection[node],  # type: ignore[valid-type]
+        graphql_type=Connection[node],
         description=description,
     )
 

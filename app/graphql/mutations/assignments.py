@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import strawberry
 
 from app.auth.roles import Action
-from app.graphql.mutations.payloads import payload_type
+from app.graphql import resolvers
+from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built, decode_ids, given, record_id, write
 from app.graphql.scalars import DateOrDateTime
@@ -85,17 +86,21 @@ class UpdateAssignmentInput:
     )
 
 
-AssignCodePayload = payload_type(
-    "AssignCodePayload", "assignment", Assignment, "The assignment created"
-)
-UpdateAssignmentPayload = payload_type(
-    "UpdateAssignmentPayload", "assignment", Assignment, "The assignment changed"
-)
+@strawberry.type(description="What assignCode answers.")
+class AssignCodePayload:
+    assignment: Assignment | None = written("The assignment created")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What updateAssignment answers.")
+class UpdateAssignmentPayload:
+    assignment: Assignment | None = written("The assignment changed")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="Writing assignments.")
 class AssignmentMutation:
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Gives a code to a customer (needs Assignment-Create on the code's site); "
         "a customer holds a code at most once (ALREADY_ASSIGNED)."
     )
@@ -106,7 +111,7 @@ class AssignmentMutation:
             AssignCodeInput,
             strawberry.argument(description="The customer, the code and the assignment's window."),
         ],
-    ) -> AssignCodePayload:  # type: ignore[valid-type]
+    ) -> AssignCodePayload:
         async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, _IDS)
@@ -115,7 +120,7 @@ class AssignmentMutation:
         row, errors = await write(info, "Assignment", Action.CREATE, work)
         return AssignCodePayload(assignment=built(Assignment, row), user_errors=errors)
 
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Changes the fields given of an assignment (needs Assignment-Edit)."
     )
     async def update_assignment(
@@ -125,7 +130,7 @@ class AssignmentMutation:
             UpdateAssignmentInput,
             strawberry.argument(description="The assignment and the fields to change."),
         ],
-    ) -> UpdateAssignmentPayload:  # type: ignore[valid-type]
+    ) -> UpdateAssignmentPayload:
         async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Assignment", ("input", "id"))

@@ -8,7 +8,8 @@ import strawberry
 
 from app.auth.roles import Action
 from app.domain.enums import CodeCharset
-from app.graphql.mutations.payloads import UserError, payload_type
+from app.graphql import resolvers
+from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built, decode_ids, given, record_id, write
 from app.graphql.scalars import DateOrDateTime
@@ -75,12 +76,16 @@ class UpdateCouponCodeInput:
     )
 
 
-CreateCouponCodePayload = payload_type(
-    "CreateCouponCodePayload", "coupon_code", CouponCode, "The coupon code created"
-)
-UpdateCouponCodePayload = payload_type(
-    "UpdateCouponCodePayload", "coupon_code", CouponCode, "The coupon code changed"
-)
+@strawberry.type(description="What createCouponCode answers.")
+class CreateCouponCodePayload:
+    coupon_code: CouponCode | None = written("The coupon code created")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What updateCouponCode answers.")
+class UpdateCouponCodePayload:
+    coupon_code: CouponCode | None = written("The coupon code changed")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="What generateCouponCodes answers.")
@@ -96,7 +101,7 @@ class GenerateCouponCodesPayload:
 
 @strawberry.type(description="Writing coupon codes.")
 class CouponCodeMutation:
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Creates a code under a coupon (needs CouponCode-Create on its site); a code "
         "already live under the coupon, in any letter case, is CODE_TAKEN."
     )
@@ -106,7 +111,7 @@ class CouponCodeMutation:
         input: Annotated[
             CreateCouponCodeInput, strawberry.argument(description="The coupon code to create.")
         ],
-    ) -> CreateCouponCodePayload:  # type: ignore[valid-type]
+    ) -> CreateCouponCodePayload:
         async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, {"coupon_id": "Coupon", "customer_id": "Customer"})
@@ -118,7 +123,7 @@ class CouponCodeMutation:
         row, errors = await write(info, "CouponCode", Action.CREATE, work)
         return CreateCouponCodePayload(coupon_code=built(CouponCode, row), user_errors=errors)
 
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Changes the fields given of a coupon code (needs CouponCode-Edit)."
     )
     async def update_coupon_code(
@@ -128,7 +133,7 @@ class CouponCodeMutation:
             UpdateCouponCodeInput,
             strawberry.argument(description="The coupon code and the fields to change."),
         ],
-    ) -> UpdateCouponCodePayload:  # type: ignore[valid-type]
+    ) -> UpdateCouponCodePayload:
         async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "CouponCode", ("input", "id"))
@@ -139,7 +144,7 @@ class CouponCodeMutation:
         row, errors = await write(info, "CouponCode", Action.EDIT, work)
         return UpdateCouponCodePayload(coupon_code=built(CouponCode, row), user_errors=errors)
 
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Creates many codes under a coupon at once, all or nothing: unique within "
         "the coupon, without look-alike characters (0/O, 1/I/L)."
     )
@@ -175,7 +180,7 @@ class CouponCodeMutation:
         generated, errors = await write(info, "CouponCode", Action.CREATE, work)
         if generated is None:
             return GenerateCouponCodesPayload(count=0, codes=[], user_errors=errors)
-        build = CouponCode.from_row  # type: ignore[attr-defined]
+        build = CouponCode.from_row
         codes = [build(row) for row in generated.first_rows]
         return GenerateCouponCodesPayload(count=generated.count, codes=codes, user_errors=errors)
 

@@ -9,7 +9,8 @@ import strawberry
 
 from app.auth.roles import Action
 from app.domain.enums import CustomerKind
-from app.graphql.mutations.payloads import UserError, payload_type
+from app.graphql import resolvers
+from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built, decode_ids, given, record_id, write
 from app.graphql.types.customer import Customer
@@ -71,35 +72,47 @@ class UpdateSiteInput:
     )
 
 
-CreateOrganisationPayload = payload_type(
-    "CreateOrganisationPayload", "organisation", Organisation, "The organisation created"
-)
-UpdateOrganisationPayload = payload_type(
-    "UpdateOrganisationPayload", "organisation", Organisation, "The organisation changed"
-)
-CreateSitePayload = payload_type("CreateSitePayload", "site", Site, "The site created")
-UpdateSitePayload = payload_type("UpdateSitePayload", "site", Site, "The site changed")
+@strawberry.type(description="What createOrganisation answers.")
+class CreateOrganisationPayload:
+    organisation: Organisation | None = written("The organisation created")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What updateOrganisation answers.")
+class UpdateOrganisationPayload:
+    organisation: Organisation | None = written("The organisation changed")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What createSite answers.")
+class CreateSitePayload:
+    site: Site | None = written("The site created")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What updateSite answers.")
+class UpdateSitePayload:
+    site: Site | None = written("The site changed")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="Writing organisations and sites.")
 class DirectoryMutation:
-    @strawberry.mutation(description="Creates an organisation (administrators only).")
+    @resolvers.mutation(description="Creates an organisation (administrators only).")
     async def create_organisation(
         self,
         info: strawberry.Info,
         input: Annotated[
             CreateOrganisationInput, strawberry.argument(description="The organisation to create.")
         ],
-    ) -> CreateOrganisationPayload:  # type: ignore[valid-type]
+    ) -> CreateOrganisationPayload:
         async def work(sessions: Any, actor: Any) -> Any:
             return await organisations.create_organisation(sessions, actor, given(input))
 
         row, errors = await write(info, "Organisation", Action.CREATE, work)
         return CreateOrganisationPayload(organisation=built(Organisation, row), user_errors=errors)
 
-    @strawberry.mutation(
-        description="Changes the fields given of an organisation (administrators)."
-    )
+    @resolvers.mutation(description="Changes the fields given of an organisation (administrators).")
     async def update_organisation(
         self,
         info: strawberry.Info,
@@ -107,7 +120,7 @@ class DirectoryMutation:
             UpdateOrganisationInput,
             strawberry.argument(description="The organisation and the fields to change."),
         ],
-    ) -> UpdateOrganisationPayload:  # type: ignore[valid-type]
+    ) -> UpdateOrganisationPayload:
         async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Organisation", ("input", "id"))
@@ -118,7 +131,7 @@ class DirectoryMutation:
         row, errors = await write(info, "Organisation", Action.EDIT, work)
         return UpdateOrganisationPayload(organisation=built(Organisation, row), user_errors=errors)
 
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Creates a site (needs Site-Create on the organisation): currency checked "
         "against ISO 4217, time zone against the IANA database."
     )
@@ -126,7 +139,7 @@ class DirectoryMutation:
         self,
         info: strawberry.Info,
         input: Annotated[CreateSiteInput, strawberry.argument(description="The site to create.")],
-    ) -> CreateSitePayload:  # type: ignore[valid-type]
+    ) -> CreateSitePayload:
         async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, {"organisation_id": "Organisation"})
@@ -138,14 +151,14 @@ class DirectoryMutation:
         row, errors = await write(info, "Site", Action.CREATE, work)
         return CreateSitePayload(site=built(Site, row), user_errors=errors)
 
-    @strawberry.mutation(description="Changes the fields given of a site (needs Site-Edit).")
+    @resolvers.mutation(description="Changes the fields given of a site (needs Site-Edit).")
     async def update_site(
         self,
         info: strawberry.Info,
         input: Annotated[
             UpdateSiteInput, strawberry.argument(description="The site and the fields to change.")
         ],
-    ) -> UpdateSitePayload:  # type: ignore[valid-type]
+    ) -> UpdateSitePayload:
         async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Site", ("input", "id"))
@@ -205,12 +218,16 @@ class UpdateCustomerInput:
     )
 
 
-CreateCustomerPayload = payload_type(
-    "CreateCustomerPayload", "customer", Customer, "The customer created"
-)
-UpdateCustomerPayload = payload_type(
-    "UpdateCustomerPayload", "customer", Customer, "The customer changed"
-)
+@strawberry.type(description="What createCustomer answers.")
+class CreateCustomerPayload:
+    customer: Customer | None = written("The customer created")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What updateCustomer answers.")
+class UpdateCustomerPayload:
+    customer: Customer | None = written("The customer changed")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="What upsertCustomers answers.")
@@ -229,7 +246,7 @@ class UpsertCustomersPayload:
 
 @strawberry.type(description="Writing customers.")
 class CustomerMutation:
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Creates a customer (needs Customer-Create on the organisation or one of "
         "its sites)."
     )
@@ -239,7 +256,7 @@ class CustomerMutation:
         input: Annotated[
             CreateCustomerInput, strawberry.argument(description="The customer to create.")
         ],
-    ) -> CreateCustomerPayload:  # type: ignore[valid-type]
+    ) -> CreateCustomerPayload:
         async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             decode_ids(fields, {"organisation_id": "Organisation"})
@@ -251,7 +268,7 @@ class CustomerMutation:
         row, errors = await write(info, "Customer", Action.CREATE, work)
         return CreateCustomerPayload(customer=built(Customer, row), user_errors=errors)
 
-    @strawberry.mutation(description="Changes the fields given of a customer (Customer-Edit).")
+    @resolvers.mutation(description="Changes the fields given of a customer (Customer-Edit).")
     async def update_customer(
         self,
         info: strawberry.Info,
@@ -259,7 +276,7 @@ class CustomerMutation:
             UpdateCustomerInput,
             strawberry.argument(description="The customer and the fields to change."),
         ],
-    ) -> UpdateCustomerPayload:  # type: ignore[valid-type]
+    ) -> UpdateCustomerPayload:
         async def work(sessions: Any, actor: Any) -> Any:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Customer", ("input", "id"))
@@ -270,7 +287,7 @@ class CustomerMutation:
         row, errors = await write(info, "Customer", Action.EDIT, work)
         return UpdateCustomerPayload(customer=built(Customer, row), user_errors=errors)
 
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Keeps the directory in step with a host system: up to 1,000 customers "
         "keyed by externalId, created when new to the organisation and updated with the fields "
         "given otherwise; all or nothing. Needs Customer-Create, and Customer-Edit when a row "
@@ -302,7 +319,7 @@ class CustomerMutation:
                 customers=None, created=0, updated=0, unchanged=0, user_errors=errors
             )
         return UpsertCustomersPayload(
-            customers=[built(Customer, row) for row in done.customers],
+            customers=[Customer.from_row(row) for row in done.customers],
             created=done.created,
             updated=done.updated,
             unchanged=done.unchanged,

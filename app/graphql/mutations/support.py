@@ -11,10 +11,11 @@ import strawberry
 from strawberry.types.maybe import Some
 
 from app.auth.roles import Action
-from app.db.handles import Sessions
+from app.db.handles import Record, Sessions
 from app.graphql.access import forbidden
 from app.graphql.ids import parse_global_id
 from app.graphql.mutations.payloads import UserError, run_use_case
+from app.graphql.types.base import R
 from app.services.actor import Actor, Rights
 from app.services.input_checks import camel
 from app.services.problems import NotPermitted, Problem, ProblemCode, Problems
@@ -108,6 +109,6 @@ async def write(
         raise forbidden(refused) from None
 
 
-def built(object_type: Any, row: Any) -> Any:
+def built(object_type: type[R], row: Record | None) -> R | None:
     """The API object for a written row (None after a user error)."""
     return None if row is None else object_type.from_row(row)
