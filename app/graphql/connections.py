@@ -17,6 +17,7 @@ from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
 from app.db.paging import Ordering, PageWants, Window, fetch_page
 from app.db.tenancy import scope_condition
+from app.graphql.context import Info
 from app.graphql.field_sources import ChildPages, sourced_field
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
 from app.graphql.pagination import (
@@ -33,13 +34,13 @@ from app.graphql.trashed import effective_trashed, response_path
 from app.graphql.types.base import NODE_TYPES, build_for
 
 
-def selects(info: Any, *path: str) -> bool:
+def selects(info: Info, *path: str) -> bool:
     """Whether the current field's selection asks for the field at `path` (names, one per
     level, directly or in fragments). `@skip`/`@include` are not looked at: a field they
     leave out may be computed for nothing, never the reverse."""
     faster = info.context.selects  # the fast path's, when on (app.fast.selection)
     if faster is not None:
-        return faster(info, path)  # type: ignore[no-any-return]
+        return faster(info, path)
     return _selects(info.selected_fields, path)
 
 
@@ -61,7 +62,7 @@ def _fields(selections: Any) -> Any:
             yield from _fields(selection.selections)
 
 
-def page_wants(info: Any) -> PageWants:
+def page_wants(info: Info) -> PageWants:
     """What of a page the selection shows beyond its rows."""
     edges = selects(info, "edges")
     return PageWants(
@@ -84,7 +85,7 @@ def _readable(access: Any) -> Callable[[Any], list[Any]]:
     return where
 
 
-def _where(info: Any, spec: ListSpec, filter_input: Any) -> tuple[Callable[[], list[Any]], str]:
+def _where(info: Info, spec: ListSpec, filter_input: Any) -> tuple[Callable[[], list[Any]], str]:
     """The filter's conditions, as a function that writes their SQL (only a statement not
     yet prepared needs it), and the key that stands for them."""
     conditions, or_groups = to_conditions(spec, filter_input)
@@ -116,7 +117,7 @@ class ListArguments:
 
 
 async def resolve_list(
-    info: Any,
+    info: Info,
     spec: ListSpec,
     build: Callable[[Any], Any],
     arguments: ListArguments,
@@ -155,7 +156,7 @@ async def resolve_list(
 
 async def resolve_pages(
     parents: list[Any],
-    info: Any,
+    info: Info,
     spec: ListSpec,
     build: Callable[[Any], Any],
     parent_column: str,
@@ -184,7 +185,7 @@ async def resolve_pages(
 
 
 def _read(
-    info: Any, spec: ListSpec, trashed: Trashed, ordering: Ordering, build: Callable[[Any], Any]
+    info: Info, spec: ListSpec, trashed: Trashed, ordering: Ordering, build: Callable[[Any], Any]
 ) -> tuple[tuple[Any, ...], Callable[[Any], Any]]:
     """The columns a list reads and how its rows become nodes: every column and `build`,
     or, when the nodes are rendered in the database (see `app.fast.rendering`), the
@@ -195,7 +196,7 @@ def _read(
 
 
 def prepare_list(
-    info: Any, spec: ListSpec, arguments: ListArguments
+    info: Info, spec: ListSpec, arguments: ListArguments
 ) -> tuple[Ordering, Window, Callable[[], list[Any]], str]:
     settings = info.context.settings
     ordering = ordering_from(arguments.order_by, spec.sort_columns)
@@ -232,7 +233,7 @@ def connection_field(
 
     async def page(
         root: Any,
-        info: strawberry.Info,
+        info: Info,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -266,7 +267,7 @@ def connection_field(
 
 
 async def resolve_connections(
-    parents: list[Any], info: Any, source: ChildPages, arguments: ListArguments
+    parents: list[Any], info: Info, source: ChildPages, arguments: ListArguments
 ) -> list[Connection[Any]]:
     """The connection of `source` under each parent (one page request for them all)."""
     build = build_for(source.spec.name)

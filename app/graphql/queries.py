@@ -13,6 +13,7 @@ from app.db.filters import Trashed
 from app.db.keyed_reads import coupon_code_key_condition, discount_code_key_condition
 from app.graphql import lists, resolvers
 from app.graphql.connections import ListArguments, connection_field, resolve_list
+from app.graphql.context import Info
 from app.graphql.errors import BadInput
 from app.graphql.field_sources import RecordById, sourced_field
 from app.graphql.filter_inputs import FILTERS, ORDERS
@@ -36,7 +37,7 @@ TRASHED_HELP = (
 )
 
 
-async def fetch_node(info: Any, type_name: str, db_id: int, trashed: Trashed | None) -> object:
+async def fetch_node(info: Info, type_name: str, db_id: int, trashed: Trashed | None) -> object:
     """A record by database id through its loader (its object, or the fast path's rendered
     stand-in), or None if the caller may not see it."""
     cls, spec = NODE_TYPES[type_name]
@@ -54,7 +55,7 @@ async def fetch_node(info: Any, type_name: str, db_id: int, trashed: Trashed | N
 
 
 async def fetch_by_global_id(
-    info: Any, type_name: str, id: str, trashed: Trashed | None, field: str = "id"
+    info: Info, type_name: str, id: str, trashed: Trashed | None, field: str = "id"
 ) -> object:
     return await fetch_node(info, type_name, decode_id(id, type_name, field=field), trashed)
 
@@ -62,7 +63,7 @@ async def fetch_by_global_id(
 def _by_id(type_name: str, node: Any, description: str) -> Any:
     async def by_id(
         root: Any,
-        info: strawberry.Info,
+        info: Info,
         id: Annotated[
             strawberry.ID, strawberry.argument(description="The record's global id (Relay).")
         ],
@@ -85,7 +86,7 @@ class ReadQuery:
     )
     async def node(
         self,
-        info: strawberry.Info,
+        info: Info,
         id: Annotated[
             strawberry.ID, strawberry.argument(description="The record's global id (Relay).")
         ],
@@ -112,7 +113,7 @@ class ReadQuery:
     )
     async def discount_code(
         self,
-        info: strawberry.Info,
+        info: Info,
         id: Annotated[
             strawberry.ID | None,
             strawberry.argument(description="The discount code's global id; or code with siteId."),
@@ -177,7 +178,7 @@ class ReadQuery:
     )
     async def coupon_codes(
         self,
-        info: strawberry.Info,
+        info: Info,
         code: Annotated[
             str | None,
             strawberry.argument(

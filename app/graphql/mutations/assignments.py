@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from app.auth.roles import Action
+from app.db.handles import Record, Sessions
 from app.graphql import resolvers
+from app.graphql.context import Info
 from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built, decode_ids, given, record_id, write
 from app.graphql.scalars import DateOrDateTime
 from app.graphql.types.assignment import Assignment
 from app.services import assignments
+from app.services.actor import Actor
 from app.services.kinds import ASSIGNMENTS
 from app.services.records import StateChange
 
@@ -106,13 +109,13 @@ class AssignmentMutation:
     )
     async def assign_code(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             AssignCodeInput,
             strawberry.argument(description="The customer, the code and the assignment's window."),
         ],
     ) -> AssignCodePayload:
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             decode_ids(fields, _IDS)
             return await assignments.assign_code(sessions, actor, fields)
@@ -125,13 +128,13 @@ class AssignmentMutation:
     )
     async def update_assignment(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateAssignmentInput,
             strawberry.argument(description="The assignment and the fields to change."),
         ],
     ) -> UpdateAssignmentPayload:
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Assignment", ("input", "id"))
             decode_ids(fields, _IDS)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from app.auth.roles import Action
+from app.db.handles import Record, Sessions
 from app.domain.enums import CodeCharset
 from app.graphql import resolvers
+from app.graphql.context import Info
 from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built, decode_ids, given, record_id, write
 from app.graphql.scalars import DateOrDateTime
 from app.graphql.types.coupon_code import CouponCode
 from app.services import code_generation, coupon_codes
-from app.services.code_generation import FIRST_ROWS
+from app.services.actor import Actor
+from app.services.code_generation import FIRST_ROWS, GeneratedCodes
 from app.services.kinds import COUPON_CODES
 from app.services.records import StateChange
 
@@ -107,12 +110,12 @@ class CouponCodeMutation:
     )
     async def create_coupon_code(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             CreateCouponCodeInput, strawberry.argument(description="The coupon code to create.")
         ],
     ) -> CreateCouponCodePayload:
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             decode_ids(fields, {"coupon_id": "Coupon", "customer_id": "Customer"})
             coupon_id = fields.pop("coupon_id")
@@ -128,13 +131,13 @@ class CouponCodeMutation:
     )
     async def update_coupon_code(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateCouponCodeInput,
             strawberry.argument(description="The coupon code and the fields to change."),
         ],
     ) -> UpdateCouponCodePayload:
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "CouponCode", ("input", "id"))
             return await coupon_codes.update_coupon_code(
@@ -150,7 +153,7 @@ class CouponCodeMutation:
     )
     async def generate_coupon_codes(
         self,
-        info: strawberry.Info,
+        info: Info,
         coupon_id: Annotated[
             strawberry.ID, strawberry.argument(description="The coupon to add codes to.")
         ],
@@ -165,7 +168,7 @@ class CouponCodeMutation:
             CodeCharset, strawberry.argument(description="Alphabet of the random characters.")
         ] = CodeCharset.ALPHANUMERIC,
     ) -> GenerateCouponCodesPayload:
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> GeneratedCodes:
             db_id = record_id(coupon_id, "Coupon", ("couponId",))
             return await code_generation.generate_coupon_codes(
                 sessions,

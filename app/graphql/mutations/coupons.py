@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql import resolvers
+from app.graphql.context import Info
 from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built
@@ -59,7 +60,7 @@ class CouponMutation:
     @resolvers.mutation(description="Creates a coupon (needs Coupon-Create on its site).")
     async def create_coupon(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             CreateCouponInput, strawberry.argument(description="The coupon to create.")
         ],
@@ -70,7 +71,7 @@ class CouponMutation:
     @resolvers.mutation(description="Changes the fields given of a coupon (needs Coupon-Edit).")
     async def update_coupon(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateCouponInput,
             strawberry.argument(description="The coupon and the fields to change."),

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from app.auth.roles import Action
+from app.db.handles import Record, Sessions
 from app.domain.enums import CustomerKind
 from app.graphql import resolvers
+from app.graphql.context import Info
 from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built, decode_ids, given, record_id, write
@@ -18,6 +20,8 @@ from app.graphql.types.organisation import Organisation
 from app.graphql.types.site import Site
 from app.services import customers as customers_service
 from app.services import organisations, sites
+from app.services.actor import Actor
+from app.services.customers import Upserted
 from app.services.kinds import CUSTOMERS, ORGANISATIONS, SITES
 from app.services.records import StateChange
 
@@ -101,12 +105,12 @@ class DirectoryMutation:
     @resolvers.mutation(description="Creates an organisation (administrators only).")
     async def create_organisation(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             CreateOrganisationInput, strawberry.argument(description="The organisation to create.")
         ],
     ) -> CreateOrganisationPayload:
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             return await organisations.create_organisation(sessions, actor, given(input))
 
         row, errors = await write(info, "Organisation", Action.CREATE, work)
@@ -115,13 +119,13 @@ class DirectoryMutation:
     @resolvers.mutation(description="Changes the fields given of an organisation (administrators).")
     async def update_organisation(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateOrganisationInput,
             strawberry.argument(description="The organisation and the fields to change."),
         ],
     ) -> UpdateOrganisationPayload:
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Organisation", ("input", "id"))
             return await organisations.update_organisation(
@@ -137,10 +141,10 @@ class DirectoryMutation:
     )
     async def create_site(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[CreateSiteInput, strawberry.argument(description="The site to create.")],
     ) -> CreateSitePayload:
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             decode_ids(fields, {"organisation_id": "Organisation"})
             organisation_id = fields.pop("organisation_id")
@@ -154,12 +158,12 @@ class DirectoryMutation:
     @resolvers.mutation(description="Changes the fields given of a site (needs Site-Edit).")
     async def update_site(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateSiteInput, strawberry.argument(description="The site and the fields to change.")
         ],
     ) -> UpdateSitePayload:
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Site", ("input", "id"))
             return await sites.update_site(sessions, actor, db_id=db_id, fields=fields)
@@ -252,12 +256,12 @@ class CustomerMutation:
     )
     async def create_customer(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             CreateCustomerInput, strawberry.argument(description="The customer to create.")
         ],
     ) -> CreateCustomerPayload:
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             decode_ids(fields, {"organisation_id": "Organisation"})
             organisation_id = fields.pop("organisation_id")
@@ -271,13 +275,13 @@ class CustomerMutation:
     @resolvers.mutation(description="Changes the fields given of a customer (Customer-Edit).")
     async def update_customer(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateCustomerInput,
             strawberry.argument(description="The customer and the fields to change."),
         ],
     ) -> UpdateCustomerPayload:
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Customer", ("input", "id"))
             return await customers_service.update_customer(
@@ -295,7 +299,7 @@ class CustomerMutation:
     )
     async def upsert_customers(
         self,
-        info: strawberry.Info,
+        info: Info,
         organisation_id: Annotated[
             strawberry.ID,
             strawberry.argument(description="The organisation whose directory the rows update."),
@@ -307,7 +311,7 @@ class CustomerMutation:
     ) -> UpsertCustomersPayload:
         rows = [given(row) for row in customers]
 
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> Upserted:
             db_id = record_id(organisation_id, "Organisation", ("organisationId",))
             return await customers_service.upsert_customers(
                 sessions, actor, organisation_id=db_id, rows=rows

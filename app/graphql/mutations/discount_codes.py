@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from app.graphql import resolvers
+from app.graphql.context import Info
 from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built
@@ -67,7 +68,7 @@ class DiscountCodeMutation:
     )
     async def create_discount_code(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             CreateDiscountCodeInput, strawberry.argument(description="The discount code to create.")
         ],
@@ -80,7 +81,7 @@ class DiscountCodeMutation:
     )
     async def update_discount_code(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateDiscountCodeInput,
             strawberry.argument(description="The discount code and the fields to change."),

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import strawberry
 
 from app.db.handles import Record, Sessions
+from app.graphql.context import Info
 from app.graphql.mutations.payloads import payload_type
 from app.graphql.mutations.support import built, record_id, record_ids, write
 from app.graphql.types import base
@@ -83,7 +84,7 @@ def _one(target: Target, change: StateChange, payload: type) -> Resolver:
     type_name = target.kind.type_name
 
     async def resolve(
-        info: strawberry.Info,
+        info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description=f"The {type_name}'s id.")],
     ) -> object:
         async def work(sessions: Sessions, actor: Actor) -> Record:
@@ -100,7 +101,7 @@ def _many(target: Target, change: StateChange, payload: type) -> Resolver:
     type_name = target.kind.type_name
 
     async def resolve(
-        info: strawberry.Info,
+        info: Info,
         ids: Annotated[list[strawberry.ID], strawberry.argument(description="The records' ids.")],
     ) -> object:
         async def work(sessions: Sessions, actor: Actor) -> Sequence[Record]:

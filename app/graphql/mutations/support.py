@@ -7,12 +7,12 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-import strawberry
 from strawberry.types.maybe import Some
 
 from app.auth.roles import Action
 from app.db.handles import Record, Sessions
 from app.graphql.access import forbidden
+from app.graphql.context import Info
 from app.graphql.ids import parse_global_id
 from app.graphql.mutations.payloads import UserError, run_use_case
 from app.graphql.types.base import R
@@ -79,7 +79,7 @@ def decode_ids(fields: dict[str, Any], types: Mapping[str, str], path: Path = ("
         raise Problems(problems)
 
 
-def actor(info: strawberry.Info, type_name: str, action: Action) -> Actor:
+def actor(info: Info, type_name: str, action: Action) -> Actor:
     """The caller, with where they may do `action` on `type_name` records: the one right a
     CRUD use case checks (a pair it was not given is held nowhere)."""
     context = info.context
@@ -92,7 +92,7 @@ def actor(info: strawberry.Info, type_name: str, action: Action) -> Actor:
 
 
 async def write(
-    info: strawberry.Info,
+    info: Info,
     type_name: str,
     action: Action,
     use_case: Callable[[Sessions, Actor], Awaitable[T]],

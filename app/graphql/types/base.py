@@ -17,6 +17,7 @@ import strawberry
 from sqlalchemy.engine import Row
 
 from app.db.filters import ListSpec
+from app.graphql.context import Info
 from app.graphql.field_sources import LoadedRows, RelatedRecord, sourced_field
 from app.graphql.ids import to_global_id
 from app.graphql.trashed import effective_trashed
@@ -149,7 +150,7 @@ def build_for(type_name: str) -> Callable[[Row[Any]], Record]:
     return cls.from_row
 
 
-async def load_related(info: Any, source: RelatedRecord, db_id: int | None) -> Any:
+async def load_related(info: Info, source: RelatedRecord, db_id: int | None) -> Any:
     """A to-one relationship: the related record through its by-id loader (or its `column`),
     or None (no id, missing, soft-deleted under the response's choice, or outside the
     caller's scope)."""
@@ -174,7 +175,7 @@ def related_field(
     `attribute`, or null (or only its `column`, of type `node`)."""
     source = RelatedRecord(loader, attribute, column)
 
-    async def related(root: Any, info: strawberry.Info) -> Any:
+    async def related(root: Any, info: Info) -> Any:
         return await load_related(info, source, getattr(root, attribute))
 
     return sourced_field(source, related, graphql_type=node | None, description=description)
@@ -183,7 +184,7 @@ def related_field(
 def loaded_rows_field(source: LoadedRows, node: Any, *, description: str) -> Any:
     """A field built from the rows a loader gives for a key of the parent (see `LoadedRows`)."""
 
-    async def loaded(root: Any, info: strawberry.Info) -> Any:
+    async def loaded(root: Any, info: Info) -> Any:
         loader, key = source.key(root)
         return source.build(root, await info.context.loaders.rows(loader).load(key))
 
