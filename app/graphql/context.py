@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
 import strawberry
-from sqlalchemy.engine import Row
-from sqlalchemy.sql.elements import ColumnElement
 from starlette.requests import Request
 
 from app.auth.principal import Principal, Scope
 from app.db.filters import ListSpec, Trashed
+from app.db.handles import Clause, Record
 from app.db.paging import Ordering
 from app.db.session import RequestDatabase
 from app.graphql.access import Access
@@ -28,7 +27,7 @@ class Renderer(Protocol):
 
     def list_read(
         self, info: Info, spec: ListSpec, trashed: Trashed, ordering: Ordering
-    ) -> tuple[tuple[Any, ...], Callable[[Row[Any]], object]] | None:
+    ) -> tuple[tuple[Any, ...], Callable[[Record], object]] | None:
         """The columns a list reads and how a row becomes its node; None: not rendered."""
 
     async def lookup(
@@ -37,7 +36,7 @@ class Renderer(Protocol):
         spec: ListSpec,
         trashed: Trashed,
         db_id: int,
-        visible: list[ColumnElement[bool]],
+        visible: list[Clause],
         scope: Scope,
     ) -> tuple[object] | None:
         """(the rendered record, or None when not visible); None: not rendered."""

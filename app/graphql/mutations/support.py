@@ -80,14 +80,15 @@ def decode_ids(fields: dict[str, Any], types: Mapping[str, str], path: Path = ("
 
 
 def actor(info: Info, type_name: str, action: Action) -> Actor:
-    """The caller, with where they may do `action` on `type_name` records: the one right a
-    CRUD use case checks (a pair it was not given is held nowhere)."""
-    context = info.context
-    scope = context.access.require_scope(type_name, action)
+    """The caller, with where they may do each action on `type_name` records, the type a
+    CRUD use case writes (an upsert may create some and edit others); refused (FORBIDDEN)
+    without `action` anywhere."""
+    access = info.context.access
+    access.require_scope(type_name, action)
     return Actor(
-        subject=context.principal.subject,
-        rights=Rights({(type_name, action): scope}),
-        records_history=context.principal.is_admin,
+        subject=info.context.principal.subject,
+        rights=Rights({(type_name, each): access.scope(type_name, each) for each in Action}),
+        records_history=info.context.principal.is_admin,
     )
 
 
