@@ -6,6 +6,7 @@ arguments, the list's filter and order inputs and `trashed`, its source declared
 into one statement through a dataloader (`PageByParentLoader`).
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -264,6 +265,17 @@ def connection_field(
         graphql_type=Connection[node],
         description=description,
     )
+
+
+def nested_list(spec: ListSpec, *, parent_column: str, description: str) -> Any:
+    """`connection_field` for the `spec` records under each parent (those holding its id in
+    `parent_column`), of `spec`'s API type, named lazily: the record types' modules
+    (app.graphql.types.<snake_case name>) refer to each other."""
+    name = spec.name
+    module = "app.graphql.types." + re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    # The node's name is known at run time only (mypy wants a literal forward reference).
+    node = Annotated[name, strawberry.lazy(module)]  # type: ignore[valid-type]
+    return connection_field(spec, node, parent_column=parent_column, description=description)
 
 
 async def resolve_connections(
