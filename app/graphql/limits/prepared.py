@@ -80,7 +80,8 @@ class PreparedDocument:
 
     document: DocumentNode
     _errors: dict[Any, list[GraphQLError]] = field(default_factory=dict)
-    _nul_literal: Any = _UNKNOWN
+    _nul_checked: bool = False
+    _nul_literal: StringValueNode | None = None
     _argument_variables: tuple[str, ...] | None = None
     _costs: dict[tuple[Any, ...], int] = field(default_factory=dict)
     _operations: dict[str | None, tuple[str | None, OperationType] | None] = field(
@@ -124,9 +125,9 @@ class PreparedDocument:
         return errors
 
     def nul_literal(self) -> StringValueNode | None:
-        if self._nul_literal is _UNKNOWN:
-            self._nul_literal = nul_in_literals(self.document)
-        return self._nul_literal  # type: ignore[no-any-return]
+        if not self._nul_checked:
+            self._nul_literal, self._nul_checked = nul_in_literals(self.document), True
+        return self._nul_literal
 
     def cost(
         self,
