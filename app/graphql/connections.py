@@ -233,7 +233,7 @@ def connection_field(
     source = ChildPages(spec, parent_column)
 
     async def page(
-        root: Any,
+        root: object,
         info: Info,
         first: First = None,
         after: After = None,

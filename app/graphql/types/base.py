@@ -150,7 +150,7 @@ def build_for(type_name: str) -> Callable[[Row[Any]], Record]:
     return cls.from_row
 
 
-async def load_related(info: Info, source: RelatedRecord, db_id: int | None) -> Any:
+async def load_related(info: Info, source: RelatedRecord, db_id: int | None) -> object:
     """A to-one relationship: the related record through its by-id loader (or its `column`),
     or None (no id, missing, soft-deleted under the response's choice, or outside the
     caller's scope)."""
@@ -175,7 +175,7 @@ def related_field(
     `attribute`, or null (or only its `column`, of type `node`)."""
     source = RelatedRecord(loader, attribute, column)
 
-    async def related(root: Any, info: Info) -> Any:
+    async def related(root: object, info: Info) -> object:
         return await load_related(info, source, getattr(root, attribute))
 
     return sourced_field(source, related, graphql_type=node | None, description=description)
@@ -184,7 +184,7 @@ def related_field(
 def loaded_rows_field(source: LoadedRows, node: Any, *, description: str) -> Any:
     """A field built from the rows a loader gives for a key of the parent (see `LoadedRows`)."""
 
-    async def loaded(root: Any, info: Info) -> Any:
+    async def loaded(root: object, info: Info) -> object:
         loader, key = source.key(root)
         return source.build(root, await info.context.loaders.rows(loader).load(key))
 
