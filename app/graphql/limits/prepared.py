@@ -152,12 +152,10 @@ class PreparedDocument:
         names = self._argument_variables
         if names is None:
             names = self._argument_variables = argument_variables(self.document)
-        key: tuple[Any, ...] | None = (
-            operation_name,
-            *(coerced.coerced.get(name, _ABSENT) for name in names),
-        )
+        values = (operation_name, *(coerced.coerced.get(name, _ABSENT) for name in names))
+        key: tuple[Any, ...] | None = values
         try:
-            cost = self._costs.get(key)  # type: ignore[arg-type]
+            cost = self._costs.get(values)
         except TypeError:  # a list or an input object among the values
             cost, key = None, None
         if cost is None:
