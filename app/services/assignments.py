@@ -183,7 +183,7 @@ async def _assignment_values(
     current: Columns,
     organisation_id: int,
     time_zone: str,
-) -> tuple[dict[str, Any], list[Problem]]:
+) -> tuple[dict[str, object], list[Problem]]:
     """The column values of the given fields, over `current`, and their problems."""
     values = {name: fields[name] for name in TEXTS if name in fields}
     problems = text_problems(values, TEXTS, INPUT)

@@ -118,7 +118,7 @@ async def _code_values(
     coupon_id: int,
     time_zone: str,
     db_id: int | None,
-) -> tuple[dict[str, Any], list[Problem]]:
+) -> tuple[dict[str, object], list[Problem]]:
     """The column values of the given fields, over `current`, and their problems."""
     values = {name: fields[name] for name in TEXTS if name in fields}
     problems = text_problems(values, TEXTS, INPUT)
