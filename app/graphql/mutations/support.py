@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.types.maybe import Some
 
@@ -20,11 +20,14 @@ from app.services.actor import Actor, Rights
 from app.services.input_checks import camel
 from app.services.problems import NotPermitted, Problem, ProblemCode, Problems
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance  # an input object: strawberry makes dataclasses
+
 T = TypeVar("T")
 Path = tuple[str, ...]
 
 
-def given(input_object: Any) -> dict[str, Any]:
+def given(input_object: DataclassInstance) -> dict[str, Any]:
     """The input's fields that the client gave, by Python name.
 
     A `Maybe` field left out is absent and one set (even to null) is present with its value, so

@@ -3,7 +3,7 @@ for both, as in app.services.terms_records; only their inputs and payloads diffe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.auth.roles import Action
 from app.db.handles import Record, Sessions
@@ -13,9 +13,12 @@ from app.graphql.mutations.support import decode_ids, given, record_id, write
 from app.services.actor import Actor
 from app.services.terms_records import TermsOwner, create_with_terms, update_with_terms
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 
 async def create_owner(
-    info: Info, owner: TermsOwner, input: Any
+    info: Info, owner: TermsOwner, input: DataclassInstance
 ) -> tuple[Record | None, list[UserError]]:
     """`input`: the site's id, the owner's own fields and its Terms."""
 
@@ -31,7 +34,7 @@ async def create_owner(
 
 
 async def update_owner(
-    info: Info, owner: TermsOwner, input: Any
+    info: Info, owner: TermsOwner, input: DataclassInstance
 ) -> tuple[Record | None, list[UserError]]:
     """`input`: the record's id and the fields given; Terms, when given, are partial too."""
 
