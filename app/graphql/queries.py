@@ -35,6 +35,12 @@ CouponCodeOrder = ORDERS["CouponCode"]
 TRASHED_HELP = (
     "Soft-deleted records: WITHOUT (default), WITH or ONLY; holds for every nested field."
 )
+# The arguments of the lookups by id, declared once (as the paging arguments are:
+# app.graphql.pagination).
+GlobalId = Annotated[
+    strawberry.ID, strawberry.argument(description="The record's global id (Relay).")
+]
+TrashedChoice = Annotated[Trashed, strawberry.argument(description=TRASHED_HELP)]
 
 
 async def fetch_node(info: Info, type_name: str, db_id: int, trashed: Trashed | None) -> object:
@@ -64,12 +70,8 @@ def _by_id(type_name: str, node: Any, description: str) -> Any:
     async def by_id(
         root: Any,
         info: Info,
-        id: Annotated[
-            strawberry.ID, strawberry.argument(description="The record's global id (Relay).")
-        ],
-        trashed: Annotated[
-            Trashed, strawberry.argument(description=TRASHED_HELP)
-        ] = Trashed.WITHOUT,
+        id: GlobalId,
+        trashed: TrashedChoice = Trashed.WITHOUT,
     ) -> Any:
         return await fetch_by_global_id(info, type_name, id, trashed)
 
@@ -87,12 +89,8 @@ class ReadQuery:
     async def node(
         self,
         info: Info,
-        id: Annotated[
-            strawberry.ID, strawberry.argument(description="The record's global id (Relay).")
-        ],
-        trashed: Annotated[
-            Trashed, strawberry.argument(description=TRASHED_HELP)
-        ] = Trashed.WITHOUT,
+        id: GlobalId,
+        trashed: TrashedChoice = Trashed.WITHOUT,
     ) -> object:
         parsed = parse_global_id(id)
         if parsed is None or parsed[0] not in NODE_TYPES:
@@ -128,9 +126,7 @@ class ReadQuery:
             strawberry.ID | None,
             strawberry.argument(description="The site whose code it is; with code."),
         ] = None,
-        trashed: Annotated[
-            Trashed, strawberry.argument(description=TRASHED_HELP)
-        ] = Trashed.WITHOUT,
+        trashed: TrashedChoice = Trashed.WITHOUT,
     ) -> object:
         if id is not None:
             if code is not None or site_id is not None:
@@ -203,9 +199,7 @@ class ReadQuery:
                 graphql_type=CouponCodeOrder | None,
             ),
         ] = None,
-        trashed: Annotated[
-            Trashed, strawberry.argument(description=TRASHED_HELP)
-        ] = Trashed.WITHOUT,
+        trashed: TrashedChoice = Trashed.WITHOUT,
     ) -> Connection[CouponCode]:
         extra = () if code is None else (coupon_code_key_condition(code),)
         return await resolve_list(
