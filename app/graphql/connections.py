@@ -7,17 +7,19 @@ into one statement through a dataloader (`PageByParentLoader`).
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.types.nodes import SelectedField
+from strawberry.types.nodes import SelectedField, Selection
 
 from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
+from app.db.handles import Clause, Table
 from app.db.paging import Ordering, PageWants, Window, fetch_page
 from app.db.tenancy import scope_condition
+from app.graphql.access import Access
 from app.graphql.context import Info
 from app.graphql.field_sources import ChildPages, sourced_field
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
@@ -47,14 +49,14 @@ def selects(info: Info, *path: str) -> bool:
 
 # Module functions, not closures: a recursive closure is a reference cycle, garbage that only
 # the collector frees (several per list field and request).
-def _selects(fields: Any, path: tuple[str, ...]) -> bool:
+def _selects(fields: Sequence[Selection], path: tuple[str, ...]) -> bool:
     children = [
         child for field in fields for child in _fields(field.selections) if child.name == path[0]
     ]
     return bool(children) and (len(path) == 1 or _selects(children, path[1:]))
 
 
-def _fields(selections: Any) -> Any:
+def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
     """strawberry's selections (`info.selected_fields`): fields, fragments' fields."""
     for selection in selections:
         if isinstance(selection, SelectedField):
@@ -76,23 +78,25 @@ def page_wants(info: Info) -> PageWants:
     )
 
 
-def _readable(access: Any) -> Callable[[Any], list[Any]]:
+def _readable(access: Access) -> Callable[[Table], list[Clause]]:
     """The rows of a related table the caller may read (what its nested field would show)."""
     types = {spec.table.name: name for name, (_cls, spec) in NODE_TYPES.items()}
 
-    def where(table: Any) -> list[Any]:
+    def where(table: Table) -> list[Clause]:
         return scope_condition(table, access.scope(types[table.name], Action.READ))
 
     return where
 
 
-def _where(info: Info, spec: ListSpec, filter_input: Any) -> tuple[Callable[[], list[Any]], str]:
+def _where(
+    info: Info, spec: ListSpec, filter_input: object
+) -> tuple[Callable[[], list[Clause]], str]:
     """The filter's conditions, as a function that writes their SQL (only a statement not
     yet prepared needs it), and the key that stands for them."""
     conditions, or_groups = to_conditions(spec, filter_input)
     access = info.context.access  # not `info`: loaders keep this function (no cycle)
 
-    def where() -> list[Any]:
+    def where() -> list[Clause]:
         readable = _readable(access)
         written = conditions_sql(spec, conditions, readable)
         for alternatives in or_groups:
@@ -123,7 +127,7 @@ async def resolve_list(
     build: Callable[[Any], Any],
     arguments: ListArguments,
     *,
-    extra_where: tuple[Any, ...] = (),
+    extra_where: tuple[Clause, ...] = (),
     action: Action = Action.LIST,
 ) -> Connection[Any]:
     """A page of a top-level list of `spec` records. `action` is List, or Read for a lookup of
@@ -198,7 +202,7 @@ def _read(
 
 def prepare_list(
     info: Info, spec: ListSpec, arguments: ListArguments
-) -> tuple[Ordering, Window, Callable[[], list[Any]], str]:
+) -> tuple[Ordering, Window, Callable[[], list[Clause]], str]:
     settings = info.context.settings
     ordering = ordering_from(arguments.order_by, spec.sort_columns)
     window = page_window(
