@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 import strawberry
+from graphql import GraphQLFormattedError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -32,7 +33,7 @@ from app.graphql.failed_attempts import FailedAttempts
 from app.http.deadlines import RequestDeadlines
 from app.http.graphiql import graphiql_page
 from app.http.http_params import GraphQLParams, Refused, authorization_of, read_params
-from app.http.masking import masked_error, present_error
+from app.http.masking import SERVICE_UNAVAILABLE, masked_error, present_error
 from app.http.negotiation import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -214,13 +215,25 @@ class GraphQLEndpoint:
             # what was read is dropped: the response is this one error (app.db.budget)
             return _too_large(budget.exceeded, result)
         errors = result.errors or []
+        presented = [
+            present_error(
+                error, request_id=request_id, suggestions=bool(self.settings.field_suggestions)
+            )
+            for error in errors
+        ]
+        unavailable = [e for e in presented if _code(e) == SERVICE_UNAVAILABLE]
+        if unavailable and result.data is not None:
+            # Part of the answer was read before the database went away and part could not
+            # be: no one snapshot, so none of it is sent, and the caller is told to try again
+            # (503, as when nothing could be read). A request reads in several statements
+            # (a page, then its relationships' batches), so a restart can fall between them.
+            return Outcome(
+                errors=unavailable[:1],
+                extensions=result.extensions,
+                token_refused=context.auth_problem is not None,
+            )
         return Outcome(
-            errors=[
-                present_error(
-                    error, request_id=request_id, suggestions=bool(self.settings.field_suggestions)
-                )
-                for error in errors
-            ],
+            errors=presented,
             data=result.data,
             # Request errors (parse, validation, limits, variables) have no response path.
             executed=not (result.data is None and errors and all(e.path is None for e in errors)),
@@ -242,6 +255,10 @@ def _too_large(exceeded: ReadBudgetExceeded, result: ExecutionResult) -> Outcome
         executed=True,
         extensions=result.extensions,
     )
+
+
+def _code(error: GraphQLFormattedError) -> object:
+    return (error.get("extensions") or {}).get("code")
 
 
 def _request_error(message: str, *, code: str = "BAD_REQUEST") -> Outcome:

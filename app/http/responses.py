@@ -14,6 +14,7 @@ Status codes, for `application/graphql-response+json` (the GraphQL-over-HTTP spe
 | time limit reached | 504 (`TIMEOUT`) | absent |
 | unexpected failure before execution | 500 (`INTERNAL_SERVER_ERROR`) | absent |
 | nothing answered, every error `SERVICE_UNAVAILABLE` (the database unreachable) | 503 + `Retry-After` | absent |
+| the database lost in the middle of an answer (some fields read, one `SERVICE_UNAVAILABLE`) | 503 + `Retry-After`, what was read dropped (`app.http.endpoint`) | absent |
 
 "Nothing answered" means `data` is null or every top-level field is null: the caller was
 refused as a whole, which the spec answers with 401/403 ("the client is not permitted to
