@@ -71,11 +71,17 @@ def create_app(
         schema = make_schema(
             settings, extra_query_types=extra_query_types, extra_extensions=extra_extensions
         )
-    graphql = GraphQLEndpoint(
-        schema, settings=settings, engine=engine, verifier=verifier, services=services
-    )
     # Failed code lookups per caller (validateCode, redeemCode): see app.http.rate_limit.
+    # Each request's context carries it to the engine's resolvers.
     failed_code_attempts = failed_attempt_limiter(settings)
+    graphql = GraphQLEndpoint(
+        schema,
+        settings=settings,
+        engine=engine,
+        verifier=verifier,
+        services=services,
+        failed_code_attempts=failed_code_attempts,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -19,13 +19,13 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import SQLModel
 
 from app.auth import mint_token
 from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.main import create_app
 from app.settings import Settings
+from tests.emptying import empty
 from tests.fast_switch import FAST_PATH
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
@@ -83,15 +83,7 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 async def db(engine: AsyncEngine) -> AsyncEngine:
     """The migrated database, emptied before the test."""
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
-    async with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            await connection.exec_driver_sql(
-                f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
-            )
-        else:
-            for table in tables:
-                await connection.exec_driver_sql(f"DELETE FROM {table}")
+    await empty(engine)
     return engine
 
 

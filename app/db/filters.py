@@ -177,10 +177,9 @@ def condition_sql(
         raise ValueError(f"{condition.op.value} is not a filter of {field.name}")
     if field.via is None:
         return _compare(field.column, condition.op, condition.value)
-    remote_table = (
-        field.via.local.foreign_keys and next(iter(field.via.local.foreign_keys)).column.table
-    )
-    assert remote_table is not None
+    foreign_key = next(iter(field.via.local.foreign_keys), None)
+    assert foreign_key is not None, f"{field.name} filters through a column without a foreign key"
+    remote_table = foreign_key.column.table
     visible = () if remote_where is None else remote_where(remote_table)
     matching = sa.select(remote_table.c.id).where(
         _compare(field.via.remote, condition.op, condition.value), *visible

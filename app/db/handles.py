@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, TypeAlias
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Result, Row
+from sqlalchemy.engine import Result, Row, RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ColumnElement, Executable
 
 # The app's engine (app.db.engine.create_engine).
 Engine: TypeAlias = AsyncEngine
@@ -29,6 +29,10 @@ Session: TypeAlias = AsyncSession
 # A row as stored: columns as attributes, and by name in `_mapping` (the Core tables' columns
 # are untyped, hence Any).
 Record: TypeAlias = Row[Any]
+# A row's columns by name (`Record._mapping`), or the same values in a dict.
+Columns: TypeAlias = RowMapping | Mapping[str, Any]
+# A condition app.db builds for a statement's WHERE (tenancy, soft deletion, filters).
+Clause: TypeAlias = ColumnElement[bool]
 # One of app.db.tables' tables, which app.db's functions take.
 Table: TypeAlias = sa.Table
 # A statement's named parameters: one set, or many for an executemany.

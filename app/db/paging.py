@@ -347,11 +347,11 @@ async def fetch_pages_by_parent(
 
         grouped: dict[Hashable, list[Row[Any]]] = {}
         for row in await rows_of("ranked pages", ranked):
-            rows_of = grouped.get(row.paging_parent)
-            if rows_of is None:
+            parent_rows = grouped.get(row.paging_parent)
+            if parent_rows is None:
                 grouped[row.paging_parent] = [row]
             else:
-                rows_of.append(row)
+                parent_rows.append(row)
         return {parent: _page(grouped.get(parent, []), window, None, 0) for parent in parent_ids}
 
     def counted() -> Any:
@@ -401,11 +401,11 @@ async def fetch_pages_by_parent(
             outside_rows = int(row.paging_outside or 0) if has_outside else 0
             totals[parent] = (total, outside_rows)
         if row.paging_inside:
-            rows_of = grouped.get(parent)
-            if rows_of is None:
+            parent_rows = grouped.get(parent)
+            if parent_rows is None:
                 grouped[parent] = [row]
             else:
-                rows_of.append(row)
+                parent_rows.append(row)
     empty = (0 if wants.total else None, 0)
     return {
         parent: _page(grouped.get(parent, []), window, *totals.get(parent, empty))

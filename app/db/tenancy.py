@@ -11,9 +11,12 @@ from app.db import tables as t
 
 
 class ScopeLike(Protocol):
-    everything: bool
-    site_ids: frozenset[int]
-    organisation_ids: frozenset[int]
+    @property
+    def everything(self) -> bool: ...
+    @property
+    def site_ids(self) -> frozenset[int]: ...
+    @property
+    def organisation_ids(self) -> frozenset[int]: ...
 
 
 def scope_condition(table: sa.Table, scope: ScopeLike) -> list[ColumnElement[bool]]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
 from app.auth.principal import EVERYTHING, NOTHING, Principal, Scope
 from app.auth.roles import Action, RecordType
 from app.graphql.errors import Forbidden, Unauthenticated
+from app.services.actor import refusal
+from app.services.problems import NotPermitted
 
 # API types guarded by their own roles; sites and organisations are seen by anyone holding any
 # permission where they are (see app.auth.principal).
@@ -50,29 +51,10 @@ class Access:
         """Like `scope`, but a caller without the role on any site is refused (FORBIDDEN)."""
         scope = self.scope(type_name, action)
         if scope.is_empty:
-            raise _refusal(type_name, action, "")
+            raise forbidden(refusal(type_name, action))
         return scope
 
-    def require(
-        self, type_name: str, action: Action, *, site_id: int, organisation_id: int
-    ) -> None:
-        """Refuse (FORBIDDEN) unless the caller may do `action` on that site's records."""
-        self.authorize(type_name, action, site_ids=(site_id,), organisation_id=organisation_id)
 
-    def authorize(
-        self, type_name: str, action: Action, *, site_ids: Collection[int], organisation_id: int
-    ) -> None:
-        """Refuse (FORBIDDEN) unless the caller may do `action` on `type_name` records of one of
-        the sites or of the organisation (no sites: a grant on the organisation itself)."""
-        scope = self.scope(type_name, action)
-        if not any(scope.covers(site_id, organisation_id) for site_id in site_ids or (0,)):
-            raise _refusal(
-                type_name, action, " on this site" if site_ids else " on this organisation"
-            )
-
-
-def _refusal(type_name: str, action: Action, where: str) -> Forbidden:
-    if type_name == "Organisation":
-        return Forbidden("only administrators may change organisations", role="administrator")
-    role = f"{type_name}-{action.value}"
-    return Forbidden(f"the {role} role is required{where}", role=role)
+def forbidden(refused: NotPermitted) -> Forbidden:
+    """A use case's refusal (app.services.actor) as the API's FORBIDDEN, naming the role."""
+    return Forbidden(str(refused), role=refused.roles[0])

@@ -6,18 +6,21 @@ arguments, the list's filter and order inputs and `trashed`, its source declared
 into one statement through a dataloader (`PageByParentLoader`).
 """
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.types.nodes import SelectedField
+from strawberry.types.nodes import SelectedField, Selection
 
 from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
+from app.db.handles import Clause, Table
 from app.db.paging import Ordering, PageWants, Window, fetch_page
 from app.db.tenancy import scope_condition
-from app.graphql.enums import TrashedEnum
+from app.graphql.access import Access
+from app.graphql.context import Info
 from app.graphql.field_sources import ChildPages, sourced_field
 from app.graphql.filter_inputs import FILTERS, ORDERS, to_conditions
 from app.graphql.pagination import (
@@ -34,26 +37,26 @@ from app.graphql.trashed import effective_trashed, response_path
 from app.graphql.types.base import NODE_TYPES, build_for
 
 
-def selects(info: Any, *path: str) -> bool:
+def selects(info: Info, *path: str) -> bool:
     """Whether the current field's selection asks for the field at `path` (names, one per
     level, directly or in fragments). `@skip`/`@include` are not looked at: a field they
     leave out may be computed for nothing, never the reverse."""
     faster = info.context.selects  # the fast path's, when on (app.fast.selection)
     if faster is not None:
-        return faster(info, path)  # type: ignore[no-any-return]
+        return faster(info, path)
     return _selects(info.selected_fields, path)
 
 
 # Module functions, not closures: a recursive closure is a reference cycle, garbage that only
 # the collector frees (several per list field and request).
-def _selects(fields: Any, path: tuple[str, ...]) -> bool:
+def _selects(fields: Sequence[Selection], path: tuple[str, ...]) -> bool:
     children = [
         child for field in fields for child in _fields(field.selections) if child.name == path[0]
     ]
     return bool(children) and (len(path) == 1 or _selects(children, path[1:]))
 
 
-def _fields(selections: Any) -> Any:
+def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
     """strawberry's selections (`info.selected_fields`): fields, fragments' fields."""
     for selection in selections:
         if isinstance(selection, SelectedField):
@@ -62,7 +65,7 @@ def _fields(selections: Any) -> Any:
             yield from _fields(selection.selections)
 
 
-def page_wants(info: Any) -> PageWants:
+def page_wants(info: Info) -> PageWants:
     """What of a page the selection shows beyond its rows."""
     edges = selects(info, "edges")
     return PageWants(
@@ -75,23 +78,25 @@ def page_wants(info: Any) -> PageWants:
     )
 
 
-def _readable(access: Any) -> Callable[[Any], list[Any]]:
+def _readable(access: Access) -> Callable[[Table], list[Clause]]:
     """The rows of a related table the caller may read (what its nested field would show)."""
     types = {spec.table.name: name for name, (_cls, spec) in NODE_TYPES.items()}
 
-    def where(table: Any) -> list[Any]:
+    def where(table: Table) -> list[Clause]:
         return scope_condition(table, access.scope(types[table.name], Action.READ))
 
     return where
 
 
-def _where(info: Any, spec: ListSpec, filter_input: Any) -> tuple[Callable[[], list[Any]], str]:
+def _where(
+    info: Info, spec: ListSpec, filter_input: object
+) -> tuple[Callable[[], list[Clause]], str]:
     """The filter's conditions, as a function that writes their SQL (only a statement not
     yet prepared needs it), and the key that stands for them."""
     conditions, or_groups = to_conditions(spec, filter_input)
     access = info.context.access  # not `info`: loaders keep this function (no cycle)
 
-    def where() -> list[Any]:
+    def where() -> list[Clause]:
         readable = _readable(access)
         written = conditions_sql(spec, conditions, readable)
         for alternatives in or_groups:
@@ -109,18 +114,20 @@ class ListArguments:
     after: str | None = None
     last: int | None = None
     before: str | None = None
-    filter: Any = None
-    order_by: Any = None
+    # Instances of the list's filter and order inputs (app.graphql.filter_inputs), made for
+    # each list at run time; `to_conditions` and `to_ordering` read them.
+    filter: object = None
+    order_by: object = None
     trashed: Trashed | None = None
 
 
 async def resolve_list(
-    info: Any,
+    info: Info,
     spec: ListSpec,
     build: Callable[[Any], Any],
     arguments: ListArguments,
     *,
-    extra_where: tuple[Any, ...] = (),
+    extra_where: tuple[Clause, ...] = (),
     action: Action = Action.LIST,
 ) -> Connection[Any]:
     """A page of a top-level list of `spec` records. `action` is List, or Read for a lookup of
@@ -154,7 +161,7 @@ async def resolve_list(
 
 async def resolve_pages(
     parents: list[Any],
-    info: Any,
+    info: Info,
     spec: ListSpec,
     build: Callable[[Any], Any],
     parent_column: str,
@@ -183,7 +190,7 @@ async def resolve_pages(
 
 
 def _read(
-    info: Any, spec: ListSpec, trashed: Trashed, ordering: Ordering, build: Callable[[Any], Any]
+    info: Info, spec: ListSpec, trashed: Trashed, ordering: Ordering, build: Callable[[Any], Any]
 ) -> tuple[tuple[Any, ...], Callable[[Any], Any]]:
     """The columns a list reads and how its rows become nodes: every column and `build`,
     or, when the nodes are rendered in the database (see `app.fast.rendering`), the
@@ -194,8 +201,8 @@ def _read(
 
 
 def prepare_list(
-    info: Any, spec: ListSpec, arguments: ListArguments
-) -> tuple[Ordering, Window, Callable[[], list[Any]], str]:
+    info: Info, spec: ListSpec, arguments: ListArguments
+) -> tuple[Ordering, Window, Callable[[], list[Clause]], str]:
     settings = info.context.settings
     ordering = ordering_from(arguments.order_by, spec.sort_columns)
     window = page_window(
@@ -230,22 +237,27 @@ def connection_field(
     source = ChildPages(spec, parent_column)
 
     async def page(
-        root: Any,
-        info: strawberry.Info,
+        root: object,
+        info: Info,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
         filter: Annotated[
-            Filter | None, strawberry.argument(description="Conditions the records must meet.")
-        ] = None,  # type: ignore[valid-type]
+            object,
+            strawberry.argument(
+                description="Conditions the records must meet.", graphql_type=Filter | None
+            ),
+        ] = None,
         order_by: Annotated[
-            Order | None,
-            strawberry.argument(description="Sort order (default: by id, ascending)."),
-        ] = None,  # type: ignore[valid-type]
+            object,
+            strawberry.argument(
+                description="Sort order (default: by id, ascending).", graphql_type=Order | None
+            ),
+        ] = None,
         trashed: Annotated[
-            TrashedEnum | None, strawberry.argument(description=trashed_help)
-        ] = trashed_default,  # type: ignore[valid-type]
+            Trashed | None, strawberry.argument(description=trashed_help)
+        ] = trashed_default,
     ) -> Any:
         arguments = ListArguments(first, after, last, before, filter, order_by, trashed)
         (connection,) = await resolve_connections([root], info, source, arguments)
@@ -254,13 +266,24 @@ def connection_field(
     return sourced_field(
         source,
         page,
-        graphql_type=Connection[node],  # type: ignore[valid-type]
+        graphql_type=Connection[node],
         description=description,
     )
 
 
+def nested_list(spec: ListSpec, *, parent_column: str, description: str) -> Any:
+    """`connection_field` for the `spec` records under each parent (those holding its id in
+    `parent_column`), of `spec`'s API type, named lazily: the record types' modules
+    (app.graphql.types.<snake_case name>) refer to each other."""
+    name = spec.name
+    module = "app.graphql.types." + re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    # The node's name is known at run time only (mypy wants a literal forward reference).
+    node = Annotated[name, strawberry.lazy(module)]  # type: ignore[valid-type]
+    return connection_field(spec, node, parent_column=parent_column, description=description)
+
+
 async def resolve_connections(
-    parents: list[Any], info: Any, source: ChildPages, arguments: ListArguments
+    parents: list[Any], info: Info, source: ChildPages, arguments: ListArguments
 ) -> list[Connection[Any]]:
     """The connection of `source` under each parent (one page request for them all)."""
     build = build_for(source.spec.name)

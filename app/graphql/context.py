@@ -2,15 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeAlias
 
-from app.auth.principal import Principal
-from app.db.filters import Trashed
+import strawberry
+from starlette.requests import Request
+
+from app.auth.principal import Principal, Scope
+from app.db.filters import ListSpec, Trashed
+from app.db.handles import Clause, Record
+from app.db.paging import Ordering
 from app.db.session import RequestDatabase
 from app.graphql.access import Access
+from app.graphql.failed_attempts import FailedAttempts
 from app.graphql.loaders import Loaders
+from app.services import Services
 from app.settings import Settings
+
+
+class Renderer(Protocol):
+    """What the plain path asks of the fast path's renderer (app.fast.rendering), which
+    answers with the response's JSON rendered in the database in place of node objects."""
+
+    def list_read(
+        self, info: Info, spec: ListSpec, trashed: Trashed, ordering: Ordering
+    ) -> tuple[tuple[Any, ...], Callable[[Record], object]] | None:
+        """The columns a list reads and how a row becomes its node; None: not rendered."""
+
+    async def lookup(
+        self,
+        info: Info,
+        spec: ListSpec,
+        trashed: Trashed,
+        db_id: int,
+        visible: list[Clause],
+        scope: Scope,
+    ) -> tuple[object] | None:
+        """(the rendered record, or None when not visible); None: not rendered."""
 
 
 @dataclass
@@ -18,9 +47,11 @@ class Context:
     settings: Settings
     principal: Principal
     db: RequestDatabase
-    services: Any  # app.services.Services: the write use cases, sharing the app's engine
-    request: Any = None
-    response: Any = None
+    services: Services  # the write use cases, sharing the app's engine
+    request: Request | None = None
+    # The brake on guessing codes (app.graphql.failed_attempts), built by the app factory;
+    # None: no brake (tests and tools that make a context of their own).
+    failed_code_attempts: FailedAttempts | None = None
     access: Access = field(init=False)
     loaders: Loaders = field(init=False)
     # The soft-deletion choice of each response path that set one; nested fields inherit the
@@ -32,10 +63,10 @@ class Context:
     auth_problem: str | None = None
     # Set by the plan executor when lists may render their nodes in the database
     # (app.fast.rendering); None otherwise.
-    renderer: Any = None
+    renderer: Renderer | None = None
     # Set by the fast path's executor: `selects(info, path)`, a quicker way to tell whether a
     # list's selection asks for a field (app.fast.selection); None: strawberry's selection.
-    selects: Any = None
+    selects: Callable[[Info, tuple[str, ...]], bool] | None = None
 
     def __post_init__(self) -> None:
         self.access = Access(self.principal, self.auth_problem)
@@ -52,7 +83,7 @@ class Context:
         # graphql-core's execution context refers to itself (bound methods) and to this
         # context: what hangs from here waits for the collector. The HTTP request (and the
         # server's connection objects behind it) need not.
-        self.request = self.response = None
+        self.request = None
         self.prepared_lists.clear()
         self.trashed_by_path.clear()
 
@@ -62,3 +93,7 @@ class Context:
         builds every node itself."""
         self.loaders = Loaders(self.db, self.access)
         self.renderer = None
+
+
+# What every resolver of this API gets as `info` (its context is a `Context`; no root value).
+Info: TypeAlias = strawberry.Info[Context, None]

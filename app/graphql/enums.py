@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any
+from typing import TypeVar
 
 import strawberry
 
@@ -23,10 +23,12 @@ from app.domain.enums import (
 )
 from app.services.problems import ProblemCode
 
+E = TypeVar("E", bound=type[enum.Enum])
+
 
 def described_enum(
-    cls: type[enum.Enum], *, description: str, values: Mapping[str, str], name: str | None = None
-) -> Any:
+    cls: E, *, description: str, values: Mapping[str, str], name: str | None = None
+) -> E:
     """`strawberry.enum(cls)` with a description for every value (keyed by member name). A
     member without one, or a description for no member, is an error at import: a new value
     cannot reach the schema undocumented."""
@@ -36,8 +38,9 @@ def described_enum(
             f"{name or cls.__name__}: values without a description {sorted(members - set(values))}"
             f", descriptions of no value {sorted(set(values) - members)}"
         )
-    registered: Any = strawberry.enum(cls, name=name, description=description)
-    for value in registered.__strawberry_definition__.values:
+    registered = strawberry.enum(cls, name=name, description=description)
+    # strawberry.enum sets the definition on the class; its annotations do not say so.
+    for value in registered.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = values[value.name]
     return registered
 
@@ -135,7 +138,7 @@ described_enum(
     },
 )
 
-UserErrorCode = described_enum(
+described_enum(
     ProblemCode,
     name="UserErrorCode",
     description="What is wrong with the input (the `code` of a userError; `field` says where).",
@@ -166,7 +169,7 @@ UserErrorCode = described_enum(
     },
 )
 
-TrashedEnum = described_enum(
+described_enum(
     Trashed,
     name="Trashed",
     description="Soft-deleted records: leave out (WITHOUT), include (WITH) or only them (ONLY).",
@@ -185,8 +188,6 @@ __all__ = [
     "ExpirationUnit",
     "ItemCategory",
     "Reason",
-    "TrashedEnum",
     "UsagePeriod",
-    "UserErrorCode",
     "described_enum",
 ]

@@ -4,8 +4,8 @@
 `check(caller)` before a code is looked up and calls `record_failure(caller)` when the code was
 missing, hidden or refused. The limiters themselves (this process's window, or Redis shared by
 every process) are the HTTP room's (`app.http.rate_limit`, `app.http.shared_rate_limit`): the
-app factory builds one and the engine reaches it through `app.state.failed_code_attempts`, so
-the API needs only this protocol, not the stores behind it.
+app factory builds one and hands it to the endpoint, which puts it in every request's context
+(`Context.failed_code_attempts`), so the API needs only this protocol, not the stores behind it.
 """
 
 from __future__ import annotations

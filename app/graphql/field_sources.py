@@ -14,7 +14,7 @@ fast path only leaves it to the standard way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +85,11 @@ Source = RelatedRecord | ChildPages | RecordById | SameRow | LoadedRows
 
 
 def sourced_field(
-    source: Source, resolver: Callable[..., Any], *, graphql_type: Any, description: str
+    source: Source,
+    resolver: Callable[..., Awaitable[object]],
+    *,
+    graphql_type: object,
+    description: str,
 ) -> Any:
     """The strawberry field of `resolver` (one parent at a time), of type `graphql_type`,
     with `source` in its metadata."""

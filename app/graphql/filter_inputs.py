@@ -119,7 +119,7 @@ def _filter_input(spec: ListSpec) -> type:
             annotations[f.name] = _OP_INPUTS[f.kind] | None
         namespace[f.name] = strawberry.field(default=None, description=f.description)
     name = f"{spec.name}Filter"
-    self_list = list[Annotated[name, strawberry.lazy(__name__)]] | None  # type: ignore[misc,valid-type]
+    self_list = list[Annotated[name, strawberry.lazy(__name__)]] | None  # type: ignore[valid-type]
     annotations["and_"] = self_list
     annotations["or_"] = self_list
     namespace["and_"] = strawberry.field(
@@ -135,8 +135,12 @@ def _filter_input(spec: ListSpec) -> type:
 
 
 def _order_input(spec: ListSpec) -> type:
+    # mypy follows the functional Enum API only under a literal name.
+    order_fields: type[enum.Enum] = enum.Enum(  # type: ignore[misc]
+        f"{spec.name}OrderField", {s.name: s.name for s in spec.sort_columns}
+    )
     fields = described_enum(
-        enum.Enum(f"{spec.name}OrderField", {s.name: s.name for s in spec.sort_columns}),
+        order_fields,
         description=f"Fields {spec.name} lists can be ordered by (the id breaks ties).",
         values={f.sort_column().name: f.description for f in spec.fields if f.sortable},
     )

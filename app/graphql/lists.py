@@ -17,8 +17,8 @@ from app.domain.enums import Channel, CustomerKind, DiscountKind, UsagePeriod
 K = FieldKind
 
 
-def _table(model: Any) -> sa.Table:
-    return model.__table__  # type: ignore[no-any-return]
+def _table(model: type[t.TableModel]) -> sa.Table:
+    return model.__table__
 
 
 def _f(

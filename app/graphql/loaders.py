@@ -11,7 +11,7 @@ so two fields asking the same thing share one batch.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 from aiodataloader import DataLoader
@@ -28,11 +28,14 @@ from app.db.tenancy import scope_condition
 from app.graphql import lists
 from app.graphql.access import Access
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
-class Loader(DataLoader):  # type: ignore[misc]
+
+class Loader(DataLoader[K, V]):
     """aiodataloader's loader, with `load_all` for the many keys of one batch resolver."""
 
-    async def load_all(self, keys: Sequence[Hashable]) -> list[Any]:
+    async def load_all(self, keys: Sequence[K]) -> list[V]:
         """The values of `keys`, in order: `load_many` without its `gather`, whose
         callback per key was a large part of a big page's cost. The keys queued together
         resolve together, so once the first is awaited the others are usually done."""
@@ -46,7 +49,7 @@ class Loader(DataLoader):  # type: ignore[misc]
             raise
 
 
-class RecordByIdLoader(Loader):
+class RecordByIdLoader(Loader[int, Row[Any] | None]):
     """id -> the `spec` record's row (or None when missing, trashed away, or outside the
     caller's scope); one subclass per record type, below."""
 
@@ -100,7 +103,7 @@ BY_ID_LOADERS: dict[str, type[RecordByIdLoader]] = {
 }
 
 
-class RowsByColumnLoader(Loader):
+class RowsByColumnLoader(Loader[Hashable, list[Row[Any]]]):
     """value -> every row of `table` whose `column` holds that value (a to-many
     relationship, unpaged); one subclass per relationship, below."""
 
@@ -126,7 +129,7 @@ class EligibleItemsByDiscountCodeIdLoader(RowsByColumnLoader):
     column = "discount_code_id"
 
 
-class PageByParentLoader(Loader):
+class PageByParentLoader(Loader[int, Page]):
     """parent id -> the requested page of its children (a to-many relationship, paged)."""
 
     def __init__(
@@ -167,7 +170,10 @@ class Loaders:
     def __init__(self, db: RequestDatabase, access: Access) -> None:
         self.db = db
         self.access = access
-        self._made: dict[Hashable, DataLoader] = {}
+        # The loaders made so far, by what changes their SQL (see the module's docstring).
+        self._by_id: dict[tuple[type[RecordByIdLoader], Trashed], RecordByIdLoader] = {}
+        self._rows: dict[type[RowsByColumnLoader], RowsByColumnLoader] = {}
+        self._pages: dict[Hashable, PageByParentLoader] = {}
 
     def visible(self, spec: ListSpec, trashed: Trashed) -> list[ColumnElement[bool]]:
         """Soft deletion and tenancy for reads of `spec` records."""
@@ -176,13 +182,13 @@ class Loaders:
     def by_id(self, loader: type[RecordByIdLoader], trashed: Trashed) -> RecordByIdLoader:
         """The request's `loader` for records under the soft-deletion choice `trashed`."""
         key = (loader, trashed)
-        made = self._made.get(key)
+        made = self._by_id.get(key)
         if made is None:
             spec = loader.spec
             # What the conditions depend on: the statement's shape for every request alike.
             shape = (trashed, self.access.scope(spec.name, Action.READ))
-            made = self._made[key] = loader(self.db, self.visible(spec, trashed), shape)
-        return made  # type: ignore[return-value]
+            made = self._by_id[key] = loader(self.db, self.visible(spec, trashed), shape)
+        return made
 
     def record_by_id(self, spec: ListSpec, trashed: Trashed) -> RecordByIdLoader:
         """`by_id` of the loader of `spec`'s records."""
@@ -190,10 +196,10 @@ class Loaders:
 
     def rows(self, loader: type[RowsByColumnLoader]) -> RowsByColumnLoader:
         """The request's `loader` (rows by a column, with no conditions of their own)."""
-        made = self._made.get(loader)
+        made = self._rows.get(loader)
         if made is None:
-            made = self._made[loader] = loader(self.db)
-        return made  # type: ignore[return-value]
+            made = self._rows[loader] = loader(self.db)
+        return made
 
     def page_by_parent(
         self,
@@ -209,7 +215,6 @@ class Loaders:
     ) -> PageByParentLoader:
         """`columns`: what is read of each row (all of them, or what rendering needs)."""
         key = (
-            "page",
             spec.name,
             parent_column,
             trashed,
@@ -219,8 +224,9 @@ class Loaders:
             wants,
             columns,
         )
-        if key not in self._made:
-            self._made[key] = PageByParentLoader(
+        made = self._pages.get(key)
+        if made is None:
+            made = self._pages[key] = PageByParentLoader(
                 self.db,
                 spec,
                 parent_column,
@@ -233,7 +239,7 @@ class Loaders:
                 # filters through relationships read its scope on the related records
                 (trashed, self.access.principal, where_key, columns),
             )
-        return self._made[key]  # type: ignore[return-value]
+        return made
 
 
 def _visible(access: Access, spec: ListSpec, trashed: Trashed) -> list[ColumnElement[bool]]:

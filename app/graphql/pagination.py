@@ -138,15 +138,15 @@ def to_connection(
     the edges (only the page's first and last cursors are made)."""
     rows = page.rows
     nodes = [build(row) for row in rows]
+    positions: list[str] = []
+    made: list[Edge[Any]] = []
     if cursors and edges:
         positions = [encode_cursor(ordering, ordering.cursor_values(row)) for row in rows]
         made = [Edge(cursor=c, node=n) for c, n in zip(positions, nodes, strict=False)]
     elif cursors and rows:
         first = encode_cursor(ordering, ordering.cursor_values(rows[0]))
         last = encode_cursor(ordering, ordering.cursor_values(rows[-1])) if len(rows) > 1 else first
-        positions, made = [first, last], []
-    else:
-        positions = made = []
+        positions = [first, last]
     # Made as the dataclass `__init__` would, without its keyword call: a nested list makes
     # one connection per parent (hundreds per response).
     page_info = _new(PageInfo)
@@ -160,7 +160,7 @@ def to_connection(
     connection.__dict__ = {
         "edges": made, "nodes": nodes, "page_info": page_info, "total_count": page.total_count,
     }  # fmt: skip
-    return connection  # type: ignore[no-any-return]
+    return connection
 
 
 _new = object.__new__

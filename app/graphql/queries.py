@@ -11,8 +11,9 @@ import strawberry
 from app.auth.roles import Action
 from app.db.filters import Trashed
 from app.db.keyed_reads import coupon_code_key_condition, discount_code_key_condition
-from app.graphql import lists
-from app.graphql.connections import ListArguments, TrashedEnum, connection_field, resolve_list
+from app.graphql import lists, resolvers
+from app.graphql.connections import ListArguments, connection_field, resolve_list
+from app.graphql.context import Info
 from app.graphql.errors import BadInput
 from app.graphql.field_sources import RecordById, sourced_field
 from app.graphql.filter_inputs import FILTERS, ORDERS
@@ -34,10 +35,17 @@ CouponCodeOrder = ORDERS["CouponCode"]
 TRASHED_HELP = (
     "Soft-deleted records: WITHOUT (default), WITH or ONLY; holds for every nested field."
 )
+# The arguments of the lookups by id, declared once (as the paging arguments are:
+# app.graphql.pagination).
+GlobalId = Annotated[
+    strawberry.ID, strawberry.argument(description="The record's global id (Relay).")
+]
+TrashedChoice = Annotated[Trashed, strawberry.argument(description=TRASHED_HELP)]
 
 
-async def fetch_node(info: Any, type_name: str, db_id: int, trashed: Trashed | None) -> Any:
-    """A record by database id through its loader, or None if the caller may not see it."""
+async def fetch_node(info: Info, type_name: str, db_id: int, trashed: Trashed | None) -> object:
+    """A record by database id through its loader (its object, or the fast path's rendered
+    stand-in), or None if the caller may not see it."""
     cls, spec = NODE_TYPES[type_name]
     context = info.context
     chosen = effective_trashed(info, trashed)
@@ -53,21 +61,17 @@ async def fetch_node(info: Any, type_name: str, db_id: int, trashed: Trashed | N
 
 
 async def fetch_by_global_id(
-    info: Any, type_name: str, id: str, trashed: Trashed | None, field: str = "id"
-) -> Any:
+    info: Info, type_name: str, id: str, trashed: Trashed | None, field: str = "id"
+) -> object:
     return await fetch_node(info, type_name, decode_id(id, type_name, field=field), trashed)
 
 
 def _by_id(type_name: str, node: Any, description: str) -> Any:
     async def by_id(
         root: Any,
-        info: strawberry.Info,
-        id: Annotated[
-            strawberry.ID, strawberry.argument(description="The record's global id (Relay).")
-        ],
-        trashed: Annotated[
-            TrashedEnum, strawberry.argument(description=TRASHED_HELP)
-        ] = Trashed.WITHOUT,  # type: ignore[valid-type]
+        info: Info,
+        id: GlobalId,
+        trashed: TrashedChoice = Trashed.WITHOUT,
     ) -> Any:
         return await fetch_by_global_id(info, type_name, id, trashed)
 
@@ -78,19 +82,16 @@ def _by_id(type_name: str, node: Any, description: str) -> Any:
 
 @strawberry.type
 class ReadQuery:
-    @strawberry.field(
-        description="Any record by its global id (Relay); null when missing or not visible."
+    @resolvers.field(
+        description="Any record by its global id (Relay); null when missing or not visible.",
+        graphql_type=Node | None,
     )
     async def node(
         self,
-        info: strawberry.Info,
-        id: Annotated[
-            strawberry.ID, strawberry.argument(description="The record's global id (Relay).")
-        ],
-        trashed: Annotated[
-            TrashedEnum, strawberry.argument(description=TRASHED_HELP)
-        ] = Trashed.WITHOUT,  # type: ignore[valid-type]
-    ) -> Node | None:
+        info: Info,
+        id: GlobalId,
+        trashed: TrashedChoice = Trashed.WITHOUT,
+    ) -> object:
         parsed = parse_global_id(id)
         if parsed is None or parsed[0] not in NODE_TYPES:
             raise BadInput(f"id: {id!r} is not a global id", field="id")
@@ -104,12 +105,13 @@ class ReadQuery:
     assignment = _by_id("Assignment", Assignment, "An assignment by id.")
     redemption = _by_id("Redemption", Redemption, "A redemption by id.")
 
-    @strawberry.field(
-        description="A discount code by id, or by its code within a site (any letter case)."
+    @resolvers.field(
+        description="A discount code by id, or by its code within a site (any letter case).",
+        graphql_type=DiscountCode | None,
     )
     async def discount_code(
         self,
-        info: strawberry.Info,
+        info: Info,
         id: Annotated[
             strawberry.ID | None,
             strawberry.argument(description="The discount code's global id; or code with siteId."),
@@ -124,14 +126,12 @@ class ReadQuery:
             strawberry.ID | None,
             strawberry.argument(description="The site whose code it is; with code."),
         ] = None,
-        trashed: Annotated[
-            TrashedEnum, strawberry.argument(description=TRASHED_HELP)
-        ] = Trashed.WITHOUT,  # type: ignore[valid-type]
-    ) -> DiscountCode | None:
+        trashed: TrashedChoice = Trashed.WITHOUT,
+    ) -> object:
         if id is not None:
             if code is not None or site_id is not None:
                 raise BadInput("id: pass either id, or code with siteId", field="id")
-            return await fetch_by_global_id(info, "DiscountCode", id, trashed)  # type: ignore[no-any-return]
+            return await fetch_by_global_id(info, "DiscountCode", id, trashed)
         if code is None or site_id is None:
             raise BadInput("code: pass either id, or code with siteId", field="code")
         site = decode_id(site_id, "Site", field="siteId")
@@ -167,14 +167,14 @@ class ReadQuery:
         lists.REDEMPTIONS, Redemption, description="Uses of codes: the ledger."
     )
 
-    @strawberry.field(
+    @resolvers.field(
         description="Coupon codes across every organisation the caller can see; `code` looks up "
         "one redemption code exactly (any letter case) without knowing its coupon (Trybe "
         "listCrossOrganisationCouponCodes)."
     )
     async def coupon_codes(
         self,
-        info: strawberry.Info,
+        info: Info,
         code: Annotated[
             str | None,
             strawberry.argument(
@@ -186,16 +186,20 @@ class ReadQuery:
         last: Last = None,
         before: Before = None,
         filter: Annotated[
-            CouponCodeFilter | None,
-            strawberry.argument(description="Conditions the records must meet."),
-        ] = None,  # type: ignore[valid-type]
+            object,
+            strawberry.argument(
+                description="Conditions the records must meet.",
+                graphql_type=CouponCodeFilter | None,
+            ),
+        ] = None,
         order_by: Annotated[
-            CouponCodeOrder | None,
-            strawberry.argument(description="Sort order (default: by id, ascending)."),
-        ] = None,  # type: ignore[valid-type]
-        trashed: Annotated[
-            TrashedEnum, strawberry.argument(description=TRASHED_HELP)
-        ] = Trashed.WITHOUT,  # type: ignore[valid-type]
+            object,
+            strawberry.argument(
+                description="Sort order (default: by id, ascending).",
+                graphql_type=CouponCodeOrder | None,
+            ),
+        ] = None,
+        trashed: TrashedChoice = Trashed.WITHOUT,
     ) -> Connection[CouponCode]:
         extra = () if code is None else (coupon_code_key_condition(code),)
         return await resolve_list(

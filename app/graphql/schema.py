@@ -40,9 +40,9 @@ def build_schema(
     *,
     extra_query_types: tuple[type, ...] = (),
     extra_extensions: tuple[Any, ...] = (),
-    schema_class: type[strawberry.Schema] = QuietSchema,
+    schema_class: type[QuietSchema] = QuietSchema,
     execution_context_class: type | None = None,
-) -> strawberry.Schema:
+) -> QuietSchema:
     """The schema with the query limits of `settings` (the SDL does not depend on them).
 
     `extra_query_types` adds query fields (tests use it for resolvers that fail on purpose).
@@ -77,7 +77,7 @@ def build_schema(
         ),
     )
     # The prepared documents of this schema (tests look at its hits and misses).
-    schema.document_cache = documents  # type: ignore[attr-defined]
+    schema.document_cache = documents
     return schema
 
 

@@ -6,15 +6,16 @@ without list indices; a nested field that passes its own choice starts a new sco
 
 from __future__ import annotations
 
-from typing import Any
+from graphql.pyutils import Path
 
 from app.db.filters import Trashed
+from app.graphql.context import Info
 
 
-def response_path(info: Any) -> tuple[str, ...]:
+def response_path(info: Info) -> tuple[str, ...]:
     """The field's response path without list indices (the same for every item of a list)."""
     keys: list[str] = []
-    path = info.path
+    path: Path | None = info.path
     while path is not None:
         if isinstance(path.key, str):
             keys.append(path.key)
@@ -22,7 +23,7 @@ def response_path(info: Any) -> tuple[str, ...]:
     return tuple(reversed(keys))
 
 
-def effective_trashed(info: Any, given: Trashed | None) -> Trashed:
+def effective_trashed(info: Info, given: Trashed | None) -> Trashed:
     """The choice for this field: its own argument, else the nearest ancestor's, else WITHOUT."""
     keys = response_path(info)
     registry: dict[tuple[str, ...], Trashed] = info.context.trashed_by_path

@@ -12,8 +12,9 @@ written down).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+import strawberry
+from graphql import GraphQLFormattedError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,10 +29,11 @@ from app.db.budget import ReadBudget, ReadBudgetExceeded
 from app.db.session import RequestDatabase
 from app.graphql.context import Context
 from app.graphql.errors import TIMEOUT
+from app.graphql.failed_attempts import FailedAttempts
 from app.http.deadlines import RequestDeadlines
 from app.http.graphiql import graphiql_page
 from app.http.http_params import GraphQLParams, Refused, authorization_of, read_params
-from app.http.masking import masked_error, present_error
+from app.http.masking import SERVICE_UNAVAILABLE, masked_error, present_error
 from app.http.negotiation import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -42,6 +44,7 @@ from app.http.persisted_queries import PersistedQueryError, persisted_queries_fo
 from app.http.request_id import request_id_of
 from app.http.responses import Outcome, graphql_response, refused_response
 from app.observability.metrics import GRAPHQL_ERRORS, operation_label
+from app.services import Services
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -57,18 +60,20 @@ class GraphQLEndpoint:
 
     def __init__(
         self,
-        schema: Any,
+        schema: strawberry.Schema,
         *,
         settings: Settings,
         engine: AsyncEngine,
         verifier: TokenVerifier,
-        services: Any,
+        services: Services,
+        failed_code_attempts: FailedAttempts | None = None,
     ) -> None:
         self.schema = schema
         self.settings = settings
         self.engine = engine
         self.verifier = verifier
         self.services = services
+        self.failed_code_attempts = failed_code_attempts
         self.graphiql = bool(settings.graphiql)
         # The time limit (`asyncio.timeout`'s behaviour, one timer for all requests).
         self.deadlines = RequestDeadlines(settings.request_timeout_seconds)
@@ -200,6 +205,7 @@ class GraphQLEndpoint:
             ),
             services=self.services,
             request=request,
+            failed_code_attempts=self.failed_code_attempts,
             auth_problem=auth_problem,
         )
 
@@ -209,13 +215,25 @@ class GraphQLEndpoint:
             # what was read is dropped: the response is this one error (app.db.budget)
             return _too_large(budget.exceeded, result)
         errors = result.errors or []
+        presented = [
+            present_error(
+                error, request_id=request_id, suggestions=bool(self.settings.field_suggestions)
+            )
+            for error in errors
+        ]
+        unavailable = [e for e in presented if _code(e) == SERVICE_UNAVAILABLE]
+        if unavailable and result.data is not None:
+            # Part of the answer was read before the database went away and part could not
+            # be: no one snapshot, so none of it is sent, and the caller is told to try again
+            # (503, as when nothing could be read). A request reads in several statements
+            # (a page, then its relationships' batches), so a restart can fall between them.
+            return Outcome(
+                errors=unavailable[:1],
+                extensions=result.extensions,
+                token_refused=context.auth_problem is not None,
+            )
         return Outcome(
-            errors=[
-                present_error(
-                    error, request_id=request_id, suggestions=bool(self.settings.field_suggestions)
-                )
-                for error in errors
-            ],
+            errors=presented,
             data=result.data,
             # Request errors (parse, validation, limits, variables) have no response path.
             executed=not (result.data is None and errors and all(e.path is None for e in errors)),
@@ -237,6 +255,10 @@ def _too_large(exceeded: ReadBudgetExceeded, result: ExecutionResult) -> Outcome
         executed=True,
         extensions=result.extensions,
     )
+
+
+def _code(error: GraphQLFormattedError) -> object:
+    return (error.get("extensions") or {}).get("code")
 
 
 def _request_error(message: str, *, code: str = "BAD_REQUEST") -> Outcome:

@@ -9,7 +9,7 @@ type (400), or more than one `Authorization` header (400).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeAlias
 
 import orjson
 from starlette.requests import ClientDisconnect, Request
@@ -17,6 +17,8 @@ from starlette.requests import ClientDisconnect, Request
 from app.http.negotiation import parse_media_type
 
 BAD_REQUEST = "BAD_REQUEST"
+# A JSON object as the client sent it: its values are checked where they are read.
+JSONObject: TypeAlias = dict[str, object]
 
 
 class Refused(Exception):
@@ -42,8 +44,8 @@ class GraphQLParams:
     # None: the document is named by `extensions.persistedQuery` (app.http.persisted_queries).
     query: str | None
     operation_name: str | None = None
-    variables: dict[str, Any] | None = None
-    extensions: dict[str, Any] | None = None
+    variables: JSONObject | None = None
+    extensions: JSONObject | None = None
 
 
 async def read_params(request: Request, *, max_body_bytes: int) -> GraphQLParams:
@@ -64,17 +66,17 @@ def authorization_of(request: Request) -> str | None:
     return values[0] if values else None
 
 
-def _from_query_string(request: Request) -> dict[str, Any]:
-    data: dict[str, Any] = dict(request.query_params)
+def _from_query_string(request: Request) -> JSONObject:
+    data: JSONObject = dict(request.query_params)
     for name in ("variables", "extensions"):
-        if data.get(name):
-            data[name] = _decode_json(data[name], f"{name}: not valid JSON")
+        if text := request.query_params.get(name):
+            data[name] = _decode_json(text, f"{name}: not valid JSON")
     if data.get("operationName") == "":
         data["operationName"] = None
     return data
 
 
-async def _from_json_body(request: Request, max_body_bytes: int) -> Any:
+async def _from_json_body(request: Request, max_body_bytes: int) -> JSONObject:
     content_type = request.headers.get("content-type")
     if not content_type:
         raise Refused(
@@ -143,14 +145,14 @@ def _too_large(max_body_bytes: int) -> Refused:
     )
 
 
-def _decode_json(text: str | bytes, problem: str) -> Any:
+def _decode_json(text: str | bytes, problem: str) -> object:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         raise Refused(400, problem) from None
 
 
-def _params(data: dict[str, Any]) -> GraphQLParams:
+def _params(data: JSONObject) -> GraphQLParams:
     query = data.get("query")
     extensions = data.get("extensions")
     # A persisted query may be named by its hash alone (app.http.persisted_queries).
@@ -164,12 +166,13 @@ def _params(data: dict[str, Any]) -> GraphQLParams:
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise Refused(400, "operationName: must be a string or null.")
-    for name in ("variables", "extensions"):
-        if data.get(name) is not None and not isinstance(data[name], dict):
+    variables = data.get("variables")
+    for name, value in (("variables", variables), ("extensions", extensions)):
+        if value is not None and not isinstance(value, dict):
             raise Refused(400, f"{name}: must be a JSON object or null.")
     return GraphQLParams(
-        query=query,
+        query=query if isinstance(query, str) else None,
         operation_name=operation_name,
-        variables=data.get("variables"),
-        extensions=extensions,
+        variables=variables if isinstance(variables, dict) else None,
+        extensions=extensions if isinstance(extensions, dict) else None,
     )

@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLFormattedError
 
 from app.db.errors import database_unavailable
 
@@ -57,25 +56,27 @@ def is_expected(error: GraphQLError) -> bool:
     )
 
 
-def present_error(error: GraphQLError, *, request_id: str, suggestions: bool) -> dict[str, Any]:
+def present_error(
+    error: GraphQLError, *, request_id: str, suggestions: bool
+) -> GraphQLFormattedError:
     """The error as the caller sees it; an unexpected one is logged here, once."""
     if is_expected(error):
-        formatted = dict(error.formatted)
+        formatted = error.formatted
         if not suggestions:
-            formatted["message"] = _SUGGESTION.sub("", formatted["message"])
+            formatted = {**formatted, "message": _SUGGESTION.sub("", formatted["message"])}
         return formatted
     return masked_error(error.original_error or error, request_id, path=error.path)
 
 
 def masked_error(
     error: BaseException, request_id: str, *, path: list[str | int] | None = None
-) -> dict[str, Any]:
+) -> GraphQLFormattedError:
     """What the caller sees of an unexpected error, which is logged here: the database
     unavailable, or an internal error."""
     if database_unavailable(error):
         # An operational state, not a bug: one line per request, no traceback.
         logger.warning("database unavailable (request %s): %r", request_id, error)
-        masked: dict[str, Any] = {
+        masked: GraphQLFormattedError = {
             "message": "The database is unavailable; try again in a few seconds.",
             "extensions": {
                 "code": SERVICE_UNAVAILABLE,

@@ -33,11 +33,12 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import orjson
 from cachetools import LRUCache
 
+from app.http.http_params import JSONObject
 from app.settings import Settings, SettingsError
 
 # Their HTTP statuses are in app.http.responses.
@@ -71,7 +72,7 @@ def sha256_hex(document: str) -> str:
     return hashlib.sha256(document.encode("utf-8")).hexdigest()
 
 
-def requested_hash(extensions: dict[str, Any] | None) -> str | None:
+def requested_hash(extensions: JSONObject | None) -> str | None:
     """The `sha256Hash` of `extensions.persistedQuery`, None when there is none."""
     persisted = extensions.get("persistedQuery") if extensions else None
     if persisted is None:
@@ -102,10 +103,10 @@ def _mismatch(sha256_hash: str, query: str) -> PersistedQueryError:
 class PersistedQueries(Protocol):
     """What the endpoint asks before it runs a request, and tells after."""
 
-    def document(self, query: str | None, extensions: dict[str, Any] | None) -> str:
+    def document(self, query: str | None, extensions: JSONObject | None) -> str:
         """The document to run, or PersistedQueryError."""
 
-    def ran(self, query: str, extensions: dict[str, Any] | None) -> None:
+    def ran(self, query: str, extensions: JSONObject | None) -> None:
         """The document ran (it parsed and validated): remember it when it came with a hash."""
 
 
@@ -115,7 +116,7 @@ class AutomaticPersistedQueries:
     def __init__(self, max_bytes: int) -> None:
         self.documents: LRUCache[str, str] = LRUCache(maxsize=max_bytes, getsizeof=len)
 
-    def document(self, query: str | None, extensions: dict[str, Any] | None) -> str:
+    def document(self, query: str | None, extensions: JSONObject | None) -> str:
         sha256_hash = requested_hash(extensions)
         if sha256_hash is None:
             return _required(query)
@@ -129,12 +130,11 @@ class AutomaticPersistedQueries:
             raise _mismatch(sha256_hash, query)
         return query
 
-    def ran(self, query: str, extensions: dict[str, Any] | None) -> None:
-        persisted = extensions.get("persistedQuery") if extensions else None
-        if persisted is None:
-            return
+    def ran(self, query: str, extensions: JSONObject | None) -> None:
         # `document` checked the hash before the query ran.
-        sha256_hash = persisted["sha256Hash"]
+        sha256_hash = requested_hash(extensions)
+        if sha256_hash is None:
+            return
         if sha256_hash not in self.documents and len(query) <= self.documents.maxsize:
             self.documents[sha256_hash] = query
 
@@ -143,12 +143,12 @@ class NoPersistedQueries:
     """Persisted queries turned off (`persisted_query_cache_bytes` 0): a hash is refused with
     the code that tells Apollo's clients to stop sending one."""
 
-    def document(self, query: str | None, extensions: dict[str, Any] | None) -> str:
+    def document(self, query: str | None, extensions: JSONObject | None) -> str:
         if (extensions or {}).get("persistedQuery") is not None:
             raise PersistedQueryError("PersistedQueryNotSupported", PERSISTED_QUERY_NOT_SUPPORTED)
         return _required(query)
 
-    def ran(self, query: str, extensions: dict[str, Any] | None) -> None:
+    def ran(self, query: str, extensions: JSONObject | None) -> None:
         return None
 
 
@@ -162,7 +162,7 @@ class TrustedDocuments:
     def from_manifest(cls, path: Path) -> TrustedDocuments:
         return cls(read_manifest(path))
 
-    def document(self, query: str | None, extensions: dict[str, Any] | None) -> str:
+    def document(self, query: str | None, extensions: JSONObject | None) -> str:
         sha256_hash = requested_hash(extensions)
         if sha256_hash is not None and query is not None and sha256_hex(query) != sha256_hash:
             raise _mismatch(sha256_hash, query)
@@ -177,7 +177,7 @@ class TrustedDocuments:
             )
         return trusted
 
-    def ran(self, query: str, extensions: dict[str, Any] | None) -> None:
+    def ran(self, query: str, extensions: JSONObject | None) -> None:
         return None
 
 

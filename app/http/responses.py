@@ -14,6 +14,7 @@ Status codes, for `application/graphql-response+json` (the GraphQL-over-HTTP spe
 | time limit reached | 504 (`TIMEOUT`) | absent |
 | unexpected failure before execution | 500 (`INTERNAL_SERVER_ERROR`) | absent |
 | nothing answered, every error `SERVICE_UNAVAILABLE` (the database unreachable) | 503 + `Retry-After` | absent |
+| the database lost in the middle of an answer (some fields read, one `SERVICE_UNAVAILABLE`) | 503 + `Retry-After`, what was read dropped (`app.http.endpoint`) | absent |
 
 "Nothing answered" means `data` is null or every top-level field is null: the caller was
 refused as a whole, which the spec answers with 401/403 ("the client is not permitted to
@@ -34,9 +35,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
+from graphql import GraphQLFormattedError
 from starlette.types import Receive, Scope, Send
 
 from app.graphql.errors import TIMEOUT
@@ -55,11 +56,11 @@ REFUSAL_STATUSES = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "RATE_LIMITED": 42
 class Outcome:
     """A GraphQL response before it is encoded; errors are already as the caller sees them."""
 
-    errors: list[dict[str, Any]]
-    data: dict[str, Any] | None = None
+    errors: list[GraphQLFormattedError]
+    data: dict[str, object] | None = None
     # False for request errors (nothing executed): the response has no `data` entry.
     executed: bool = True
-    extensions: dict[str, Any] | None = None
+    extensions: dict[str, object] | None = None
     # A bearer token was presented and refused (RFC 6750: `error="invalid_token"`).
     token_refused: bool = False
 
@@ -75,7 +76,7 @@ def graphql_response(outcome: Outcome, media_type: str) -> JSONResponse:
         elif (refusal := _refusal(outcome)) is not None:
             status, headers = refusal
             with_data = False
-    body: dict[str, Any] = {}
+    body: dict[str, object] = {}
     if outcome.errors:
         body["errors"] = outcome.errors
     if with_data:
@@ -120,7 +121,7 @@ _CONTENT_TYPES = {
 
 
 def _json(
-    body: dict[str, Any], status: int, media_type: str, headers: dict[str, str]
+    body: dict[str, object], status: int, media_type: str, headers: dict[str, str]
 ) -> JSONResponse:
     encoded = orjson.dumps(body)
     raw_headers = [
@@ -134,11 +135,12 @@ def _json(
     return JSONResponse(encoded, status, raw_headers)
 
 
-def _codes(errors: list[dict[str, Any]]) -> set[Any]:
-    return {(error.get("extensions") or {}).get("code") for error in errors}
+def _codes(errors: list[GraphQLFormattedError]) -> set[str]:
+    """The errors' codes ("" for an error without one)."""
+    return {(error.get("extensions") or {}).get("code") or "" for error in errors}
 
 
-def _request_error_status(errors: list[dict[str, Any]]) -> int:
+def _request_error_status(errors: list[GraphQLFormattedError]) -> int:
     codes = _codes(errors)
     if INTERNAL_SERVER_ERROR in codes:
         return 500
@@ -153,7 +155,7 @@ def _unanswered(outcome: Outcome) -> bool:
     return outcome.data is None or all(v is None for v in outcome.data.values())
 
 
-def _retry_after(errors: list[dict[str, Any]]) -> str:
+def _retry_after(errors: list[GraphQLFormattedError]) -> str:
     waits = [(error.get("extensions") or {}).get("retryAfter") or 1 for error in errors]
     return str(math.ceil(max(waits)))
 

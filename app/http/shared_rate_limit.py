@@ -80,7 +80,9 @@ class SharedFailedAttemptLimiter:
             implementation="redispy",
             key_prefix=key_prefix,
             wrap_exceptions=True,
-            connection_pool=self._pool,
+            # limits annotates its options as scalars, but hands them to redis-py's client,
+            # which takes a pool (limits' documentation passes one the same way).
+            connection_pool=self._pool,  # type: ignore[arg-type]
         )
         self._limiter = MovingWindowRateLimiter(storage)
         self._lost = False

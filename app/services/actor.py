@@ -1,34 +1,57 @@
-"""Who is writing: the name recorded as `updatedBy`, and the permission check for each record."""
+"""Who is writing: the name recorded as `updatedBy`, and where they may do what, as data.
+
+A use case learns a record's site only once it has read the record, inside its transaction,
+so it checks the caller's rights there itself; the rights come in computed (the API derives
+them from the caller's token before the use case runs, as app.services.code_rights does for
+the engine), and the use case knows no transport and calls nothing back.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 
+from app.auth.principal import EVERYTHING, NOTHING, Scope
 from app.auth.roles import Action
+from app.services.problems import NotPermitted
 
-# (type name, action, site_ids=, organisation_id=) -> None; raises unless the caller may do it
-# on one of the sites or on the organisation.
-Authorize = Callable[..., None]
+# Who alone may create or change organisations (the API's `administrator` role).
+ADMINISTRATOR = "administrator"
 
 
-def _anyone(
-    type_name: str, action: Action, *, site_ids: Collection[int], organisation_id: int
-) -> None:
-    return None
+@dataclass(frozen=True)
+class Rights:
+    """Where the caller may do each (record type, action) a use case checks. A pair that is
+    not listed is held nowhere; `everywhere` holds every pair everywhere (an operator at the
+    terminal, such as an import)."""
+
+    scopes: Mapping[tuple[str, Action], Scope] = field(default_factory=dict)
+    everywhere: bool = False
+
+    def scope(self, type_name: str, action: Action) -> Scope:
+        if self.everywhere:
+            return EVERYTHING
+        return self.scopes.get((type_name, action), NOTHING)
+
+
+OPERATOR = Rights(everywhere=True)
+
+
+def refusal(type_name: str, action: Action, where: str = "") -> NotPermitted:
+    """The caller lacks the role for `action` on `type_name` records (`where`: " on this
+    site", " on this organisation", or nowhere at all)."""
+    if type_name == "Organisation":
+        return NotPermitted("only administrators may change organisations", [ADMINISTRATOR])
+    role = f"{type_name}-{action.value}"
+    return NotPermitted(f"the {role} role is required{where}", [role])
 
 
 @dataclass(frozen=True)
 class Actor:
-    """The caller of a use case.
-
-    Use cases only learn a record's site after loading it, so they run the check themselves,
-    inside the transaction, before writing; the check is passed in (the API's access rules,
-    or nothing for an operator at the terminal) so that services know no transport.
-    """
+    """The caller of a use case."""
 
     subject: str
-    authorize: Authorize = _anyone
+    rights: Rights = OPERATOR
     # Whether the caller may record history: an assignment dated in the past (`assignedAt`).
     # Administrators through the API, and operators at the terminal (imports), may.
     records_history: bool = True
@@ -52,3 +75,14 @@ class Actor:
         the organisation rather than to a site, such as customers). With no `site_ids` only a
         grant on the organisation will do (creating a site)."""
         self.authorize(type_name, action, site_ids=site_ids, organisation_id=organisation_id)
+
+    def authorize(
+        self, type_name: str, action: Action, *, site_ids: Collection[int], organisation_id: int
+    ) -> None:
+        """`NotPermitted` unless the caller may do `action` on `type_name` records of one of
+        the sites or of the organisation (no sites: a grant on the organisation itself)."""
+        scope = self.rights.scope(type_name, action)
+        if not any(scope.covers(site_id, organisation_id) for site_id in site_ids or (0,)):
+            raise refusal(
+                type_name, action, " on this site" if site_ids else " on this organisation"
+            )

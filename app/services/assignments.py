@@ -9,7 +9,7 @@ from typing import Any
 
 from app.auth.roles import Action
 from app.clock import utcnow
-from app.db.handles import Record, Session, Sessions
+from app.db.handles import Columns, Record, Session, Sessions
 from app.domain.calendar import relative_expiry
 from app.services.actor import Actor
 from app.services.input_checks import bound, text_problems, window_changes
@@ -164,7 +164,7 @@ async def _find_code(
         path = (*INPUT, "discountCodeId")
         code = terms = await find(session, DISCOUNT_CODES, discount_code_id, path)
         must_be_live = [(DISCOUNT_CODES, code)]
-    else:
+    elif coupon_code_id is not None:  # always, by the check above
         path = (*INPUT, "couponCodeId")
         code = await find(session, COUPON_CODES, coupon_code_id, path)
         terms = await find(session, COUPONS, code.coupon_id, path)
@@ -180,10 +180,10 @@ async def _find_code(
 async def _assignment_values(
     session: Session,
     fields: Mapping[str, Any],
-    current: Mapping[str, Any],
+    current: Columns,
     organisation_id: int,
     time_zone: str,
-) -> tuple[dict[str, Any], list[Problem]]:
+) -> tuple[dict[str, object], list[Problem]]:
     """The column values of the given fields, over `current`, and their problems."""
     values = {name: fields[name] for name in TEXTS if name in fields}
     problems = text_problems(values, TEXTS, INPUT)

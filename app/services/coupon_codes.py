@@ -9,7 +9,7 @@ from typing import Any
 
 from app.auth.roles import Action
 from app.clock import utcnow
-from app.db.handles import Record, Session, Sessions
+from app.db.handles import Columns, Record, Session, Sessions
 from app.domain.codes import generate_codes
 from app.domain.enums import CodeCharset
 from app.services.actor import Actor
@@ -114,11 +114,11 @@ async def update_coupon_code(
 async def _code_values(
     session: Session,
     fields: Mapping[str, Any],
-    current: Mapping[str, Any],
+    current: Columns,
     coupon_id: int,
     time_zone: str,
     db_id: int | None,
-) -> tuple[dict[str, Any], list[Problem]]:
+) -> tuple[dict[str, object], list[Problem]]:
     """The column values of the given fields, over `current`, and their problems."""
     values = {name: fields[name] for name in TEXTS if name in fields}
     problems = text_problems(values, TEXTS, INPUT)

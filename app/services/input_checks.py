@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from app.db.handles import Columns
 from app.domain.calendar import resolve_bound
 from app.domain.codes import code_problem
 from app.services.problems import Problem, ProblemCode
@@ -73,7 +74,7 @@ def code_problems(code: str, path: Path) -> list[Problem]:
 
 def window_changes(
     fields: Mapping[str, Any],
-    current: Mapping[str, Any],
+    current: Columns,
     names: tuple[str, str],
     time_zone: str,
     path: Path,

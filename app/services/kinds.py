@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from app.db import tables as t
 from app.db import uniqueness as indexes
-from app.db.handles import Record
+from app.db.handles import Columns, Record
 from app.services.problems import ProblemCode
 from app.services.records import Owner, RecordKind
 from app.services.uniqueness import LiveUnique
@@ -36,7 +35,7 @@ COUPON_CODE_ASSIGNMENT_RULE = LiveUnique(
 )
 
 
-def assignment_rule(values: Mapping[str, Any]) -> tuple[LiveUnique, dict[str, Any]]:
+def assignment_rule(values: Columns) -> tuple[LiveUnique, dict[str, object]]:
     """The rule an assignment falls under (by the kind of code it holds), and its key."""
     if values["discount_code_id"] is not None:
         rule = DISCOUNT_CODE_ASSIGNMENT_RULE
@@ -45,7 +44,7 @@ def assignment_rule(values: Mapping[str, Any]) -> tuple[LiveUnique, dict[str, An
     return rule, {name: values[name] for name in rule.index.columns}
 
 
-def _customer_key(row: Record) -> tuple[LiveUnique, dict[str, Any]] | None:
+def _customer_key(row: Record) -> tuple[LiveUnique, dict[str, object]] | None:
     """A customer is unique by its host system's id, when it has one."""
     if row.external_id is None:
         return None
@@ -54,7 +53,7 @@ def _customer_key(row: Record) -> tuple[LiveUnique, dict[str, Any]] | None:
 
 
 def _key(rule: LiveUnique) -> Any:
-    def key(row: Record) -> tuple[LiveUnique, dict[str, Any]]:
+    def key(row: Record) -> tuple[LiveUnique, dict[str, object]]:
         return rule, {name: row._mapping[name] for name in (*rule.index.columns, "code")}
 
     return key

@@ -48,7 +48,7 @@ class RecordKind:
     table: Table
     # The live-uniqueness rule a row must respect to come back from deletion, and the values
     # of the row it applies to (None from it: this row is under no rule).
-    unique: Callable[[Record], tuple[LiveUnique, dict[str, Any]] | None] | None = None
+    unique: Callable[[Record], tuple[LiveUnique, dict[str, object]] | None] | None = None
     owner: Owner = Owner.SITE
 
 
@@ -66,12 +66,12 @@ def raise_problems(problems: Sequence[Problem]) -> None:
         raise Problems(problems)
 
 
-def stamp(actor: Actor, now: datetime) -> dict[str, Any]:
+def stamp(actor: Actor, now: datetime) -> dict[str, object]:
     """The columns every write sets (DESIGN: updatedAt and updatedBy change on every write)."""
     return {"updated_at": now, "updated_by": actor.subject}
 
 
-def new_record(actor: Actor, now: datetime) -> dict[str, Any]:
+def new_record(actor: Actor, now: datetime) -> dict[str, object]:
     """The record columns of a new row (the tables have no server-side defaults)."""
     return {"unique_id": uuid.uuid4(), "created_at": now, **stamp(actor, now)}
 

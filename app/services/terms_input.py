@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from app.db.handles import Columns
 from app.domain.enums import DiscountKind
 from app.domain.terms import Terms, validate_terms
 from app.domain.windows import Window
@@ -81,7 +82,7 @@ class TermsValues:
 
 def merge_terms(
     changes: Mapping[str, Any],
-    current: Mapping[str, Any] | None,
+    current: Columns | None,
     current_eligible: Eligible,
     *,
     time_zone: str,
@@ -127,8 +128,7 @@ def merge_terms(
     problems += _validate(values, percentage, eligible, path)
     values.update(flag_values(eligible))
     # Basis points: exact on every database; only a valid percentage (2 decimals) converts.
-    valid = percentage is not None and not problems
-    values["percentage_bp"] = int(percentage * 100) if valid else None
+    values["percentage_bp"] = None if percentage is None or problems else int(percentage * 100)
     return TermsValues(values, eligible), problems
 
 

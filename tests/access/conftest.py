@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
 from app.settings import Settings
-from tests.access.support import AUDIENCE, Client, World, empty, seed_world
+from tests.access.support import AUDIENCE, Client, World, seed_world
+from tests.emptying import empty
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import SQLModel
 
 from app.auth import mint_token
 from app.auth.roles import Action, RecordType
@@ -32,19 +31,6 @@ EVERY_ROLE = tuple(f"{rt.value}-{a.value}" for rt in RecordType for a in Action)
 def gid(record: Any) -> str:
     """The global id of a record made by the factory."""
     return to_global_id(type(record).__name__, record.id)
-
-
-async def empty(engine: AsyncEngine) -> None:
-    """Every table emptied (what the suite's `db` fixture does before each test)."""
-    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
-    async with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            await connection.exec_driver_sql(
-                f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
-            )
-        else:
-            for table in tables:
-                await connection.exec_driver_sql(f"DELETE FROM {table}")
 
 
 @dataclass

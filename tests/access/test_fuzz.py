@@ -50,7 +50,8 @@ from app.graphql.ids import to_global_id
 from app.graphql.schema import build_schema, schema_sdl
 from app.graphql.types.base import NODE_TYPES
 from tests.access import fuzz_inputs
-from tests.access.support import GRAPHQL_RESPONSE_JSON, empty, mint
+from tests.access.support import GRAPHQL_RESPONSE_JSON, mint
+from tests.emptying import empty
 
 SCHEMA = build_schema()
 SDL = schema_sdl(SCHEMA)

@@ -21,7 +21,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlmodel import SQLModel
 
 from app.db import tables as t
 from app.db import usage_counters
@@ -29,22 +28,11 @@ from app.domain.enums import UsagePeriod
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import GraphQLClient
+from tests.emptying import empty
 from tests.engine.support import REDEEM, VOID, Shop, gid, open_shop
 
 T = TypeVar("T")
 CAP, PER_CUSTOMER, PER_ORDER = 6, 3, 2
-
-
-async def _empty(engine: Any) -> None:
-    tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
-    async with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            await connection.exec_driver_sql(
-                f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
-            )
-        else:
-            for table in tables:
-                await connection.exec_driver_sql(f"DELETE FROM {table}")
 
 
 def machine(
@@ -61,7 +49,7 @@ def machine(
             run(self._world())
 
         async def _world(self) -> None:
-            await _empty(engine)
+            await empty(engine)
             self.shop: Shop = await open_shop(make)
             # A daily cap over a coupon's two codes, a per-customer cap and a per-order cap.
             coupon = await make.coupon(

@@ -38,6 +38,11 @@ class ProbeQuery:
     async def guessing(self) -> str:
         raise RateLimited(12.3)
 
+    @strawberry.field
+    async def lost(self) -> str | None:
+        """A read whose connection the database dropped (it restarted mid-request)."""
+        raise ConnectionResetError("server closed the connection unexpectedly")
+
 
 @asynccontextmanager
 async def probe_client(settings: Settings, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:

@@ -50,6 +50,17 @@ async def test_an_unexpected_error_is_masked(
     assert record.exc_info is not None and str(record.exc_info[1]) == LEAKY_MESSAGE
 
 
+async def test_a_database_lost_mid_answer_drops_what_was_read(probe: httpx.AsyncClient) -> None:
+    # given a field that was answered and one whose read lost the database
+    response = await probe.post("/graphql", json={"query": "{ __typename lost }"})
+    # then nothing of the answer is sent: a 503 to try again, as when nothing could be read
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    body = response.json()
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["SERVICE_UNAVAILABLE"]
+    assert body.get("data") is None
+
+
 class FailingBeforeExecution(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         raise RuntimeError(LEAKY_MESSAGE)

@@ -56,10 +56,8 @@ class GuessBrake:
     first (`ensure_allowed`) and asks only for guarded callers."""
 
     def __init__(self, info: Any) -> None:
-        request = info.context.request
-        state = getattr(getattr(request, "app", None), "state", None)
-        self.limiter: FailedAttempts | None = getattr(state, "failed_code_attempts", None)
-        self.key = caller_key(info.context.principal, request)
+        self.limiter: FailedAttempts | None = info.context.failed_code_attempts
+        self.key = caller_key(info.context.principal, info.context.request)
 
     async def retry_after(self) -> float | None:
         """Seconds until the caller may fail another lookup; None when they may now."""

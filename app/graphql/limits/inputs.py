@@ -37,6 +37,7 @@ from graphql import (
     GraphQLSchema,
     VariableDefinitionNode,
     get_named_type,
+    is_input_type,
     is_leaf_type,
     type_from_ast,
 )
@@ -173,9 +174,9 @@ def variables_error(
     for definition in definitions:
         name = definition.variable.name.value
         type_ = type_from_ast(schema, definition.type)
-        if name in variables and type_ is not None:
+        if name in variables and is_input_type(type_):
             try:
-                tally.measure(variables[name], type_, f"${name}")  # type: ignore[arg-type]
+                tally.measure(variables[name], type_, f"${name}")
             except GraphQLError as error:
                 return error
     return None

@@ -80,7 +80,8 @@ class PreparedDocument:
 
     document: DocumentNode
     _errors: dict[Any, list[GraphQLError]] = field(default_factory=dict)
-    _nul_literal: Any = _UNKNOWN
+    _nul_checked: bool = False
+    _nul_literal: StringValueNode | None = None
     _argument_variables: tuple[str, ...] | None = None
     _costs: dict[tuple[Any, ...], int] = field(default_factory=dict)
     _operations: dict[str | None, tuple[str | None, OperationType] | None] = field(
@@ -124,9 +125,9 @@ class PreparedDocument:
         return errors
 
     def nul_literal(self) -> StringValueNode | None:
-        if self._nul_literal is _UNKNOWN:
-            self._nul_literal = nul_in_literals(self.document)
-        return self._nul_literal  # type: ignore[no-any-return]
+        if not self._nul_checked:
+            self._nul_literal, self._nul_checked = nul_in_literals(self.document), True
+        return self._nul_literal
 
     def cost(
         self,
@@ -151,12 +152,10 @@ class PreparedDocument:
         names = self._argument_variables
         if names is None:
             names = self._argument_variables = argument_variables(self.document)
-        key: tuple[Any, ...] | None = (
-            operation_name,
-            *(coerced.coerced.get(name, _ABSENT) for name in names),
-        )
+        values = (operation_name, *(coerced.coerced.get(name, _ABSENT) for name in names))
+        key: tuple[Any, ...] | None = values
         try:
-            cost = self._costs.get(key)  # type: ignore[arg-type]
+            cost = self._costs.get(values)
         except TypeError:  # a list or an input object among the values
             cost, key = None, None
         if cost is None:

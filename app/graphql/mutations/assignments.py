@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from app.auth.roles import Action
-from app.graphql.mutations.payloads import payload_type
+from app.db.handles import Record, Sessions
+from app.graphql import resolvers
+from app.graphql.context import Info
+from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built, decode_ids, given, record_id, write
 from app.graphql.scalars import DateOrDateTime
 from app.graphql.types.assignment import Assignment
 from app.services import assignments
+from app.services.actor import Actor
 from app.services.kinds import ASSIGNMENTS
 from app.services.records import StateChange
 
@@ -85,29 +89,33 @@ class UpdateAssignmentInput:
     )
 
 
-AssignCodePayload = payload_type(
-    "AssignCodePayload", "assignment", Assignment, "The assignment created"
-)
-UpdateAssignmentPayload = payload_type(
-    "UpdateAssignmentPayload", "assignment", Assignment, "The assignment changed"
-)
+@strawberry.type(description="What assignCode answers.")
+class AssignCodePayload:
+    assignment: Assignment | None = written("The assignment created")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What updateAssignment answers.")
+class UpdateAssignmentPayload:
+    assignment: Assignment | None = written("The assignment changed")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="Writing assignments.")
 class AssignmentMutation:
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Gives a code to a customer (needs Assignment-Create on the code's site); "
         "a customer holds a code at most once (ALREADY_ASSIGNED)."
     )
     async def assign_code(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             AssignCodeInput,
             strawberry.argument(description="The customer, the code and the assignment's window."),
         ],
-    ) -> AssignCodePayload:  # type: ignore[valid-type]
-        async def work(sessions: Any, actor: Any) -> Any:
+    ) -> AssignCodePayload:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             decode_ids(fields, _IDS)
             return await assignments.assign_code(sessions, actor, fields)
@@ -115,18 +123,18 @@ class AssignmentMutation:
         row, errors = await write(info, "Assignment", Action.CREATE, work)
         return AssignCodePayload(assignment=built(Assignment, row), user_errors=errors)
 
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Changes the fields given of an assignment (needs Assignment-Edit)."
     )
     async def update_assignment(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateAssignmentInput,
             strawberry.argument(description="The assignment and the fields to change."),
         ],
-    ) -> UpdateAssignmentPayload:  # type: ignore[valid-type]
-        async def work(sessions: Any, actor: Any) -> Any:
+    ) -> UpdateAssignmentPayload:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Assignment", ("input", "id"))
             decode_ids(fields, _IDS)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from app.auth.roles import Action
+from app.db.handles import Record, Sessions
 from app.domain.enums import CodeCharset
-from app.graphql.mutations.payloads import UserError, payload_type
+from app.graphql import resolvers
+from app.graphql.context import Info
+from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built, decode_ids, given, record_id, write
 from app.graphql.scalars import DateOrDateTime
 from app.graphql.types.coupon_code import CouponCode
 from app.services import code_generation, coupon_codes
-from app.services.code_generation import FIRST_ROWS
+from app.services.actor import Actor
+from app.services.code_generation import FIRST_ROWS, GeneratedCodes
 from app.services.kinds import COUPON_CODES
 from app.services.records import StateChange
 
@@ -75,12 +79,16 @@ class UpdateCouponCodeInput:
     )
 
 
-CreateCouponCodePayload = payload_type(
-    "CreateCouponCodePayload", "coupon_code", CouponCode, "The coupon code created"
-)
-UpdateCouponCodePayload = payload_type(
-    "UpdateCouponCodePayload", "coupon_code", CouponCode, "The coupon code changed"
-)
+@strawberry.type(description="What createCouponCode answers.")
+class CreateCouponCodePayload:
+    coupon_code: CouponCode | None = written("The coupon code created")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What updateCouponCode answers.")
+class UpdateCouponCodePayload:
+    coupon_code: CouponCode | None = written("The coupon code changed")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="What generateCouponCodes answers.")
@@ -96,18 +104,18 @@ class GenerateCouponCodesPayload:
 
 @strawberry.type(description="Writing coupon codes.")
 class CouponCodeMutation:
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Creates a code under a coupon (needs CouponCode-Create on its site); a code "
         "already live under the coupon, in any letter case, is CODE_TAKEN."
     )
     async def create_coupon_code(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             CreateCouponCodeInput, strawberry.argument(description="The coupon code to create.")
         ],
-    ) -> CreateCouponCodePayload:  # type: ignore[valid-type]
-        async def work(sessions: Any, actor: Any) -> Any:
+    ) -> CreateCouponCodePayload:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             decode_ids(fields, {"coupon_id": "Coupon", "customer_id": "Customer"})
             coupon_id = fields.pop("coupon_id")
@@ -118,18 +126,18 @@ class CouponCodeMutation:
         row, errors = await write(info, "CouponCode", Action.CREATE, work)
         return CreateCouponCodePayload(coupon_code=built(CouponCode, row), user_errors=errors)
 
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Changes the fields given of a coupon code (needs CouponCode-Edit)."
     )
     async def update_coupon_code(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateCouponCodeInput,
             strawberry.argument(description="The coupon code and the fields to change."),
         ],
-    ) -> UpdateCouponCodePayload:  # type: ignore[valid-type]
-        async def work(sessions: Any, actor: Any) -> Any:
+    ) -> UpdateCouponCodePayload:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "CouponCode", ("input", "id"))
             return await coupon_codes.update_coupon_code(
@@ -139,13 +147,13 @@ class CouponCodeMutation:
         row, errors = await write(info, "CouponCode", Action.EDIT, work)
         return UpdateCouponCodePayload(coupon_code=built(CouponCode, row), user_errors=errors)
 
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Creates many codes under a coupon at once, all or nothing: unique within "
         "the coupon, without look-alike characters (0/O, 1/I/L)."
     )
     async def generate_coupon_codes(
         self,
-        info: strawberry.Info,
+        info: Info,
         coupon_id: Annotated[
             strawberry.ID, strawberry.argument(description="The coupon to add codes to.")
         ],
@@ -160,7 +168,7 @@ class CouponCodeMutation:
             CodeCharset, strawberry.argument(description="Alphabet of the random characters.")
         ] = CodeCharset.ALPHANUMERIC,
     ) -> GenerateCouponCodesPayload:
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> GeneratedCodes:
             db_id = record_id(coupon_id, "Coupon", ("couponId",))
             return await code_generation.generate_coupon_codes(
                 sessions,
@@ -175,7 +183,7 @@ class CouponCodeMutation:
         generated, errors = await write(info, "CouponCode", Action.CREATE, work)
         if generated is None:
             return GenerateCouponCodesPayload(count=0, codes=[], user_errors=errors)
-        build = CouponCode.from_row  # type: ignore[attr-defined]
+        build = CouponCode.from_row
         codes = [build(row) for row in generated.first_rows]
         return GenerateCouponCodesPayload(count=generated.count, codes=codes, user_errors=errors)
 

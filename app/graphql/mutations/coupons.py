@@ -6,7 +6,9 @@ from typing import Annotated
 
 import strawberry
 
-from app.graphql.mutations.payloads import payload_type
+from app.graphql import resolvers
+from app.graphql.context import Info
+from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built
 from app.graphql.mutations.terms_inputs import TermsInput
@@ -41,32 +43,40 @@ class UpdateCouponInput:
     )
 
 
-CreateCouponPayload = payload_type("CreateCouponPayload", "coupon", Coupon, "The coupon created")
-UpdateCouponPayload = payload_type("UpdateCouponPayload", "coupon", Coupon, "The coupon changed")
+@strawberry.type(description="What createCoupon answers.")
+class CreateCouponPayload:
+    coupon: Coupon | None = written("The coupon created")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What updateCoupon answers.")
+class UpdateCouponPayload:
+    coupon: Coupon | None = written("The coupon changed")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="Writing coupons.")
 class CouponMutation:
-    @strawberry.mutation(description="Creates a coupon (needs Coupon-Create on its site).")
+    @resolvers.mutation(description="Creates a coupon (needs Coupon-Create on its site).")
     async def create_coupon(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             CreateCouponInput, strawberry.argument(description="The coupon to create.")
         ],
-    ) -> CreateCouponPayload:  # type: ignore[valid-type]
+    ) -> CreateCouponPayload:
         row, errors = await create_owner(info, coupons.OWNER, input)
         return CreateCouponPayload(coupon=built(Coupon, row), user_errors=errors)
 
-    @strawberry.mutation(description="Changes the fields given of a coupon (needs Coupon-Edit).")
+    @resolvers.mutation(description="Changes the fields given of a coupon (needs Coupon-Edit).")
     async def update_coupon(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateCouponInput,
             strawberry.argument(description="The coupon and the fields to change."),
         ],
-    ) -> UpdateCouponPayload:  # type: ignore[valid-type]
+    ) -> UpdateCouponPayload:
         row, errors = await update_owner(info, coupons.OWNER, input)
         return UpdateCouponPayload(coupon=built(Coupon, row), user_errors=errors)
 

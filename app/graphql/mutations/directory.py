@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from app.auth.roles import Action
+from app.db.handles import Record, Sessions
 from app.domain.enums import CustomerKind
-from app.graphql.mutations.payloads import UserError, payload_type
+from app.graphql import resolvers
+from app.graphql.context import Info
+from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built, decode_ids, given, record_id, write
 from app.graphql.types.customer import Customer
@@ -17,6 +20,8 @@ from app.graphql.types.organisation import Organisation
 from app.graphql.types.site import Site
 from app.services import customers as customers_service
 from app.services import organisations, sites
+from app.services.actor import Actor
+from app.services.customers import Upserted
 from app.services.kinds import CUSTOMERS, ORGANISATIONS, SITES
 from app.services.records import StateChange
 
@@ -71,44 +76,56 @@ class UpdateSiteInput:
     )
 
 
-CreateOrganisationPayload = payload_type(
-    "CreateOrganisationPayload", "organisation", Organisation, "The organisation created"
-)
-UpdateOrganisationPayload = payload_type(
-    "UpdateOrganisationPayload", "organisation", Organisation, "The organisation changed"
-)
-CreateSitePayload = payload_type("CreateSitePayload", "site", Site, "The site created")
-UpdateSitePayload = payload_type("UpdateSitePayload", "site", Site, "The site changed")
+@strawberry.type(description="What createOrganisation answers.")
+class CreateOrganisationPayload:
+    organisation: Organisation | None = written("The organisation created")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What updateOrganisation answers.")
+class UpdateOrganisationPayload:
+    organisation: Organisation | None = written("The organisation changed")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What createSite answers.")
+class CreateSitePayload:
+    site: Site | None = written("The site created")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What updateSite answers.")
+class UpdateSitePayload:
+    site: Site | None = written("The site changed")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="Writing organisations and sites.")
 class DirectoryMutation:
-    @strawberry.mutation(description="Creates an organisation (administrators only).")
+    @resolvers.mutation(description="Creates an organisation (administrators only).")
     async def create_organisation(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             CreateOrganisationInput, strawberry.argument(description="The organisation to create.")
         ],
-    ) -> CreateOrganisationPayload:  # type: ignore[valid-type]
-        async def work(sessions: Any, actor: Any) -> Any:
+    ) -> CreateOrganisationPayload:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             return await organisations.create_organisation(sessions, actor, given(input))
 
         row, errors = await write(info, "Organisation", Action.CREATE, work)
         return CreateOrganisationPayload(organisation=built(Organisation, row), user_errors=errors)
 
-    @strawberry.mutation(
-        description="Changes the fields given of an organisation (administrators)."
-    )
+    @resolvers.mutation(description="Changes the fields given of an organisation (administrators).")
     async def update_organisation(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateOrganisationInput,
             strawberry.argument(description="The organisation and the fields to change."),
         ],
-    ) -> UpdateOrganisationPayload:  # type: ignore[valid-type]
-        async def work(sessions: Any, actor: Any) -> Any:
+    ) -> UpdateOrganisationPayload:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Organisation", ("input", "id"))
             return await organisations.update_organisation(
@@ -118,16 +135,16 @@ class DirectoryMutation:
         row, errors = await write(info, "Organisation", Action.EDIT, work)
         return UpdateOrganisationPayload(organisation=built(Organisation, row), user_errors=errors)
 
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Creates a site (needs Site-Create on the organisation): currency checked "
         "against ISO 4217, time zone against the IANA database."
     )
     async def create_site(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[CreateSiteInput, strawberry.argument(description="The site to create.")],
-    ) -> CreateSitePayload:  # type: ignore[valid-type]
-        async def work(sessions: Any, actor: Any) -> Any:
+    ) -> CreateSitePayload:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             decode_ids(fields, {"organisation_id": "Organisation"})
             organisation_id = fields.pop("organisation_id")
@@ -138,15 +155,15 @@ class DirectoryMutation:
         row, errors = await write(info, "Site", Action.CREATE, work)
         return CreateSitePayload(site=built(Site, row), user_errors=errors)
 
-    @strawberry.mutation(description="Changes the fields given of a site (needs Site-Edit).")
+    @resolvers.mutation(description="Changes the fields given of a site (needs Site-Edit).")
     async def update_site(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateSiteInput, strawberry.argument(description="The site and the fields to change.")
         ],
-    ) -> UpdateSitePayload:  # type: ignore[valid-type]
-        async def work(sessions: Any, actor: Any) -> Any:
+    ) -> UpdateSitePayload:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Site", ("input", "id"))
             return await sites.update_site(sessions, actor, db_id=db_id, fields=fields)
@@ -205,12 +222,16 @@ class UpdateCustomerInput:
     )
 
 
-CreateCustomerPayload = payload_type(
-    "CreateCustomerPayload", "customer", Customer, "The customer created"
-)
-UpdateCustomerPayload = payload_type(
-    "UpdateCustomerPayload", "customer", Customer, "The customer changed"
-)
+@strawberry.type(description="What createCustomer answers.")
+class CreateCustomerPayload:
+    customer: Customer | None = written("The customer created")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What updateCustomer answers.")
+class UpdateCustomerPayload:
+    customer: Customer | None = written("The customer changed")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="What upsertCustomers answers.")
@@ -229,18 +250,18 @@ class UpsertCustomersPayload:
 
 @strawberry.type(description="Writing customers.")
 class CustomerMutation:
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Creates a customer (needs Customer-Create on the organisation or one of "
         "its sites)."
     )
     async def create_customer(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             CreateCustomerInput, strawberry.argument(description="The customer to create.")
         ],
-    ) -> CreateCustomerPayload:  # type: ignore[valid-type]
-        async def work(sessions: Any, actor: Any) -> Any:
+    ) -> CreateCustomerPayload:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             decode_ids(fields, {"organisation_id": "Organisation"})
             organisation_id = fields.pop("organisation_id")
@@ -251,16 +272,16 @@ class CustomerMutation:
         row, errors = await write(info, "Customer", Action.CREATE, work)
         return CreateCustomerPayload(customer=built(Customer, row), user_errors=errors)
 
-    @strawberry.mutation(description="Changes the fields given of a customer (Customer-Edit).")
+    @resolvers.mutation(description="Changes the fields given of a customer (Customer-Edit).")
     async def update_customer(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateCustomerInput,
             strawberry.argument(description="The customer and the fields to change."),
         ],
-    ) -> UpdateCustomerPayload:  # type: ignore[valid-type]
-        async def work(sessions: Any, actor: Any) -> Any:
+    ) -> UpdateCustomerPayload:
+        async def work(sessions: Sessions, actor: Actor) -> Record:
             fields = given(input)
             db_id = record_id(fields.pop("id"), "Customer", ("input", "id"))
             return await customers_service.update_customer(
@@ -270,7 +291,7 @@ class CustomerMutation:
         row, errors = await write(info, "Customer", Action.EDIT, work)
         return UpdateCustomerPayload(customer=built(Customer, row), user_errors=errors)
 
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Keeps the directory in step with a host system: up to 1,000 customers "
         "keyed by externalId, created when new to the organisation and updated with the fields "
         "given otherwise; all or nothing. Needs Customer-Create, and Customer-Edit when a row "
@@ -278,7 +299,7 @@ class CustomerMutation:
     )
     async def upsert_customers(
         self,
-        info: strawberry.Info,
+        info: Info,
         organisation_id: Annotated[
             strawberry.ID,
             strawberry.argument(description="The organisation whose directory the rows update."),
@@ -290,7 +311,7 @@ class CustomerMutation:
     ) -> UpsertCustomersPayload:
         rows = [given(row) for row in customers]
 
-        async def work(sessions: Any, actor: Any) -> Any:
+        async def work(sessions: Sessions, actor: Actor) -> Upserted:
             db_id = record_id(organisation_id, "Organisation", ("organisationId",))
             return await customers_service.upsert_customers(
                 sessions, actor, organisation_id=db_id, rows=rows
@@ -302,7 +323,7 @@ class CustomerMutation:
                 customers=None, created=0, updated=0, unchanged=0, user_errors=errors
             )
         return UpsertCustomersPayload(
-            customers=[built(Customer, row) for row in done.customers],
+            customers=[Customer.from_row(row) for row in done.customers],
             created=done.created,
             updated=done.updated,
             unchanged=done.unchanged,

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import strawberry
 
-from app.graphql.mutations.payloads import payload_type
+from app.graphql import resolvers
+from app.graphql.context import Info
+from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
 from app.graphql.mutations.support import built
 from app.graphql.mutations.terms_inputs import TermsInput
@@ -46,41 +48,45 @@ class UpdateDiscountCodeInput:
     )
 
 
-CreateDiscountCodePayload = payload_type(
-    "CreateDiscountCodePayload", "discount_code", DiscountCode, "The discount code created"
-)
-UpdateDiscountCodePayload = payload_type(
-    "UpdateDiscountCodePayload", "discount_code", DiscountCode, "The discount code changed"
-)
+@strawberry.type(description="What createDiscountCode answers.")
+class CreateDiscountCodePayload:
+    discount_code: DiscountCode | None = written("The discount code created")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="What updateDiscountCode answers.")
+class UpdateDiscountCodePayload:
+    discount_code: DiscountCode | None = written("The discount code changed")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="Writing discount codes.")
 class DiscountCodeMutation:
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Creates a discount code (needs DiscountCode-Create on its site); a code "
         "already live on the site, in any letter case, is CODE_TAKEN."
     )
     async def create_discount_code(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             CreateDiscountCodeInput, strawberry.argument(description="The discount code to create.")
         ],
-    ) -> CreateDiscountCodePayload:  # type: ignore[valid-type]
+    ) -> CreateDiscountCodePayload:
         row, errors = await create_owner(info, discount_codes.OWNER, input)
         return CreateDiscountCodePayload(discount_code=built(DiscountCode, row), user_errors=errors)
 
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Changes the fields given of a discount code (needs DiscountCode-Edit)."
     )
     async def update_discount_code(
         self,
-        info: strawberry.Info,
+        info: Info,
         input: Annotated[
             UpdateDiscountCodeInput,
             strawberry.argument(description="The discount code and the fields to change."),
         ],
-    ) -> UpdateDiscountCodePayload:  # type: ignore[valid-type]
+    ) -> UpdateDiscountCodePayload:
         row, errors = await update_owner(info, discount_codes.OWNER, input)
         return UpdateDiscountCodePayload(discount_code=built(DiscountCode, row), user_errors=errors)
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from types import GenericAlias
 from typing import Any, TypeVar
 
 import strawberry
 
 from app.db.session import RequestDatabase
 from app.db.time_budget import WriterLockTimeout
-from app.graphql.enums import UserErrorCode
 from app.graphql.errors import TIMEOUT, ExpectedError
-from app.services.problems import Problems
+from app.services.problems import ProblemCode, Problems
 
 T = TypeVar("T")
 
@@ -21,7 +21,7 @@ class UserError:
     field: list[str] | None = strawberry.field(
         description='Path to the input field at fault, e.g. ["input", "terms", "percentage"].'
     )
-    code: UserErrorCode = strawberry.field(description="Machine-readable problem.")  # type: ignore[valid-type]
+    code: ProblemCode = strawberry.field(description="Machine-readable problem.")
     message: str = strawberry.field(description="The problem in plain words.")
 
 
@@ -52,16 +52,29 @@ async def run_use_case(
         await db.after_write()
 
 
-def payload_type(name: str, field: str, object_type: Any, description: str) -> Any:
-    """A `<Mutation>Payload` type: the written object under `field` (null when there are user
-    errors) and `userErrors`. Built by a function because every payload has this one shape."""
+def written(description: str) -> Any:
+    """A payload's field for the written object (a strawberry field, as `strawberry.field`)."""
+    return strawberry.field(description=f"{description}; null when there are userErrors.")
+
+
+def user_errors_field() -> Any:
+    """Every payload's `userErrors` (a strawberry field, as `strawberry.field`)."""
+    return strawberry.field(
+        description="Problems with the input; when there are any, nothing was written."
+    )
+
+
+def payload_type(
+    name: str, field: str, graphql_type: type | GenericAlias, description: str
+) -> type:
+    """A `<Mutation>Payload` type built at run time, for the state changes that are generated
+    for every record type (app.graphql.mutations.state_changes): the written object under
+    `field` and `userErrors`, as the payloads declared as classes have them."""
     namespace = {
-        "__annotations__": {field: object_type | None, "user_errors": list[UserError]},
+        "__annotations__": {field: graphql_type | None, "user_errors": list[UserError]},
         "__module__": __name__,
-        field: strawberry.field(description=f"{description}; null when there are userErrors."),
-        "user_errors": strawberry.field(
-            description="Problems with the input; when there are any, nothing was written."
-        ),
+        field: written(description),
+        "user_errors": user_errors_field(),
     }
     mutation = name.removesuffix("Payload")
     mutation = mutation[0].lower() + mutation[1:]

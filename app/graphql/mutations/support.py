@@ -5,24 +5,29 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import strawberry
 from strawberry.types.maybe import Some
 
 from app.auth.roles import Action
-from app.db.handles import Sessions
+from app.db.handles import Record, Sessions
+from app.graphql.access import forbidden
+from app.graphql.context import Info
 from app.graphql.ids import parse_global_id
 from app.graphql.mutations.payloads import UserError, run_use_case
-from app.services.actor import Actor
+from app.graphql.types.base import R
+from app.services.actor import Actor, Rights
 from app.services.input_checks import camel
-from app.services.problems import Problem, ProblemCode, Problems
+from app.services.problems import NotPermitted, Problem, ProblemCode, Problems
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance  # an input object: strawberry makes dataclasses
 
 T = TypeVar("T")
 Path = tuple[str, ...]
 
 
-def given(input_object: Any) -> dict[str, Any]:
+def given(input_object: DataclassInstance) -> dict[str, Any]:
     """The input's fields that the client gave, by Python name.
 
     A `Maybe` field left out is absent and one set (even to null) is present with its value, so
@@ -77,31 +82,37 @@ def decode_ids(fields: dict[str, Any], types: Mapping[str, str], path: Path = ("
         raise Problems(problems)
 
 
-def actor(info: strawberry.Info) -> Actor:
-    context = info.context
+def actor(info: Info, type_name: str, action: Action) -> Actor:
+    """The caller, with where they may do each action on `type_name` records, the type a
+    CRUD use case writes (an upsert may create some and edit others); refused (FORBIDDEN)
+    without `action` anywhere."""
+    access = info.context.access
+    access.require_scope(type_name, action)
     return Actor(
-        subject=context.principal.subject,
-        authorize=context.access.authorize,
-        records_history=context.principal.is_admin,
+        subject=info.context.principal.subject,
+        rights=Rights({(type_name, each): access.scope(type_name, each) for each in Action}),
+        records_history=info.context.principal.is_admin,
     )
 
 
 async def write(
-    info: strawberry.Info,
+    info: Info,
     type_name: str,
     action: Action,
     use_case: Callable[[Sessions, Actor], Awaitable[T]],
 ) -> tuple[T | None, list[UserError]]:
     """Runs `use_case` (which opens its one transaction, rolled back on any user error) for a
     caller who may do `action` on `type_name` records somewhere; where exactly is checked per
-    record by the use case. A caller without the role at all is refused (FORBIDDEN) before
+    record by the use case (`NotPermitted`, FORBIDDEN here). A caller without the role at all is refused (FORBIDDEN) before
     any input is read."""
-    info.context.access.require_scope(type_name, action)
-    who = actor(info)
+    who = actor(info, type_name, action)
     sessions = info.context.services.sessions
-    return await run_use_case(lambda: use_case(sessions, who), info.context.db)
+    try:
+        return await run_use_case(lambda: use_case(sessions, who), info.context.db)
+    except NotPermitted as refused:
+        raise forbidden(refused) from None
 
 
-def built(object_type: Any, row: Any) -> Any:
+def built(object_type: type[R], row: Record | None) -> R | None:
     """The API object for a written row (None after a user error)."""
     return None if row is None else object_type.from_row(row)

@@ -3,20 +3,22 @@ for both, as in app.services.terms_records; only their inputs and payloads diffe
 
 from __future__ import annotations
 
-from typing import Any
-
-import strawberry
+from typing import TYPE_CHECKING
 
 from app.auth.roles import Action
 from app.db.handles import Record, Sessions
+from app.graphql.context import Info
 from app.graphql.mutations.payloads import UserError
 from app.graphql.mutations.support import decode_ids, given, record_id, write
 from app.services.actor import Actor
 from app.services.terms_records import TermsOwner, create_with_terms, update_with_terms
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 
 async def create_owner(
-    info: strawberry.Info, owner: TermsOwner, input: Any
+    info: Info, owner: TermsOwner, input: DataclassInstance
 ) -> tuple[Record | None, list[UserError]]:
     """`input`: the site's id, the owner's own fields and its Terms."""
 
@@ -32,7 +34,7 @@ async def create_owner(
 
 
 async def update_owner(
-    info: strawberry.Info, owner: TermsOwner, input: Any
+    info: Info, owner: TermsOwner, input: DataclassInstance
 ) -> tuple[Record | None, list[UserError]]:
     """`input`: the record's id and the fields given; Terms, when given, are partial too."""
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.graphql.connections import connection_field
+from app.graphql.connections import nested_list
 from app.graphql.lists import ASSIGNMENTS, REDEMPTIONS
 from app.graphql.loaders import CouponCodeByIdLoader, CustomerByIdLoader, DiscountCodeByIdLoader
 from app.graphql.types.base import Record, node_type, related_field
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from app.graphql.types.coupon_code import CouponCode
     from app.graphql.types.customer import Customer
     from app.graphql.types.discount_code import DiscountCode
-    from app.graphql.types.redemption import Redemption
 
 CustomerRef = Annotated["Customer", strawberry.lazy("app.graphql.types.customer")]
 
@@ -83,9 +82,6 @@ class Assignment(Record, SiteOwned):
         description="The assigned coupon code, when a coupon code is assigned.",
     )
 
-    redemptions = connection_field(
-        REDEMPTIONS,
-        Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
-        parent_column="assignment_id",
-        description="Uses made under this assignment.",
+    redemptions = nested_list(
+        REDEMPTIONS, parent_column="assignment_id", description="Uses made under this assignment."
     )

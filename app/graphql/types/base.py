@@ -11,12 +11,13 @@ import operator
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import strawberry
 from sqlalchemy.engine import Row
 
 from app.db.filters import ListSpec
+from app.graphql.context import Info
 from app.graphql.field_sources import LoadedRows, RelatedRecord, sourced_field
 from app.graphql.ids import to_global_id
 from app.graphql.trashed import effective_trashed
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 # API type name -> (its class, its list spec): filled as the type modules load.
-NODE_TYPES: dict[str, tuple[type, ListSpec]] = {}
+NODE_TYPES: dict[str, tuple[type[Record], ListSpec]] = {}
 
 
 @strawberry.interface(description="An object with a global id (Relay); fetch any by `node(id:)`.")
@@ -54,11 +55,18 @@ class Record(Node):
     external_id: str | None = strawberry.field(
         description="The source system's identifier (Nexudus SystemId...)."
     )
+    # Set on each record type by `node_type`: the object for a stored row (`row_builder`),
+    # and the attributes it computes rather than copies from a column of the same name.
+    from_row: ClassVar[Callable[[Row[Any]], Self]]
+    row_computed: ClassVar[frozenset[str]] = frozenset()
+
+
+R = TypeVar("R", bound=Record)
 
 
 def row_builder(
-    cls: type[T], type_name: str, **computed: Callable[[Row[Any]], Any]
-) -> Callable[[Row[Any]], T]:
+    cls: type[R], type_name: str, **computed: Callable[[Row[Any]], Any]
+) -> Callable[[Row[Any]], R]:
     """A fast `row -> cls` constructor: columns named like init fields are copied as they are;
     `computed` supplies the others (each from the row), defaults the rest.
 
@@ -66,7 +74,7 @@ def row_builder(
     and a dict per row were most of the cost of a large page): which row positions go to
     which attributes is worked out once per result layout (rows of one result share it).
     """
-    init_fields = [f for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
+    init_fields = [f for f in dataclasses.fields(cls) if f.init]
     made = {"id", "db_id", *computed}
     last: list[Any] = [None, None]  # [the rows' result metadata, its layout]
 
@@ -86,9 +94,9 @@ def row_builder(
                     return None
                 defaults[f.name] = f.default
         getter = operator.itemgetter(positions["id"], *(positions[name] for name in names))
-        return getter, ("db_id", *names), defaults  # type: ignore[return-value]
+        return getter, ("db_id", *names), defaults
 
-    def build(row: Row[Any]) -> T:
+    def build(row: Row[Any]) -> R:
         parent = getattr(row, "_parent", row)  # SQLAlchemy's result metadata, shared by its rows
         if last[0] is not parent:
             last[0], last[1] = parent, layout(row)
@@ -101,7 +109,7 @@ def row_builder(
                 if f.name in mapping and f.name not in made
             }
             values.update({name: compute(row) for name, compute in computed.items()})
-            return cls(**values, id=to_global_id(type_name, row.id), db_id=row.id)
+            return cls(**values, id=strawberry.ID(to_global_id(type_name, row.id)), db_id=row.id)
         getter, names, defaults = plan
         values = dict(zip(names, getter(row), strict=False))
         values["id"] = to_global_id(type_name, values["db_id"])
@@ -111,7 +119,7 @@ def row_builder(
             values[name] = compute(row)
         obj = new(cls)
         obj.__dict__ = values
-        return obj  # type: ignore[no-any-return]
+        return obj
 
     compute_items = tuple(computed.items())
     new = object.__new__
@@ -120,29 +128,29 @@ def row_builder(
 
 def node_type(
     spec: ListSpec, **computed: Callable[[Row[Any]], Any]
-) -> Callable[[type[T]], type[T]]:
+) -> Callable[[type[R]], type[R]]:
     """Registers a record type for `node(id:)` and gives it `from_row` (see `row_builder`)."""
 
-    def register(cls: type[T]) -> type[T]:
-        cls.from_row = staticmethod(row_builder(cls, spec.name, **computed))  # type: ignore[attr-defined]
-        cls.__row_computed__ = frozenset(computed)  # type: ignore[attr-defined]
+    def register(cls: type[R]) -> type[R]:
+        cls.from_row = staticmethod(row_builder(cls, spec.name, **computed))
+        cls.row_computed = frozenset(computed)
         NODE_TYPES[spec.name] = (cls, spec)
         return cls
 
     return register
 
 
-def computed_fields(cls: type) -> frozenset[str]:
+def computed_fields(cls: type[Record]) -> frozenset[str]:
     """The attributes `from_row` computes rather than copies from a column of the same name."""
-    return getattr(cls, "__row_computed__", frozenset())
+    return cls.row_computed
 
 
-def build_for(type_name: str) -> Callable[[Row[Any]], Any]:
+def build_for(type_name: str) -> Callable[[Row[Any]], Record]:
     cls, _ = NODE_TYPES[type_name]
-    return cls.from_row  # type: ignore[attr-defined,no-any-return]
+    return cls.from_row
 
 
-async def load_related(info: Any, source: RelatedRecord, db_id: int | None) -> Any:
+async def load_related(info: Info, source: RelatedRecord, db_id: int | None) -> object:
     """A to-one relationship: the related record through its by-id loader (or its `column`),
     or None (no id, missing, soft-deleted under the response's choice, or outside the
     caller's scope)."""
@@ -167,7 +175,7 @@ def related_field(
     `attribute`, or null (or only its `column`, of type `node`)."""
     source = RelatedRecord(loader, attribute, column)
 
-    async def related(root: Any, info: strawberry.Info) -> Any:
+    async def related(root: object, info: Info) -> object:
         return await load_related(info, source, getattr(root, attribute))
 
     return sourced_field(source, related, graphql_type=node | None, description=description)
@@ -176,7 +184,7 @@ def related_field(
 def loaded_rows_field(source: LoadedRows, node: Any, *, description: str) -> Any:
     """A field built from the rows a loader gives for a key of the parent (see `LoadedRows`)."""
 
-    async def loaded(root: Any, info: strawberry.Info) -> Any:
+    async def loaded(root: object, info: Info) -> object:
         loader, key = source.key(root)
         return source.build(root, await info.context.loaders.rows(loader).load(key))
 

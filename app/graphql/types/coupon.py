@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 
-from app.graphql.connections import connection_field
+from app.graphql.connections import nested_list
 from app.graphql.lists import COUPON_CODES, COUPONS, REDEMPTIONS
 from app.graphql.types.base import Record, node_type
 from app.graphql.types.owned import SiteOwned
 from app.graphql.types.terms import terms_field
-
-if TYPE_CHECKING:
-    from app.graphql.types.coupon_code import CouponCode
-    from app.graphql.types.redemption import Redemption
 
 
 @node_type(COUPONS, row=lambda row: row)
@@ -28,15 +24,9 @@ class Coupon(Record, SiteOwned):
     terms = terms_field("coupon_id", description="The rules every code of the coupon follows.")
     times_used: int = strawberry.field(description="Uses of all its codes (voided uses excluded).")
 
-    codes = connection_field(
-        COUPON_CODES,
-        Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
-        parent_column="coupon_id",
-        description="The coupon's codes.",
-    )
-    redemptions = connection_field(
+    codes = nested_list(COUPON_CODES, parent_column="coupon_id", description="The coupon's codes.")
+    redemptions = nested_list(
         REDEMPTIONS,
-        Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
         parent_column="coupon_id",
         description="Uses of the coupon's codes (the ledger).",
     )

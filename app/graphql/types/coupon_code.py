@@ -7,17 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.graphql.connections import connection_field
+from app.graphql.connections import nested_list
 from app.graphql.lists import ASSIGNMENTS, COUPON_CODES, REDEMPTIONS
 from app.graphql.loaders import CouponByIdLoader, CustomerByIdLoader
 from app.graphql.types.base import Record, node_type, related_field
 from app.graphql.types.owned import SiteOwned
 
 if TYPE_CHECKING:
-    from app.graphql.types.assignment import Assignment
     from app.graphql.types.coupon import Coupon
     from app.graphql.types.customer import Customer
-    from app.graphql.types.redemption import Redemption
 
 
 @node_type(COUPON_CODES)
@@ -59,15 +57,11 @@ class CouponCode(Record, SiteOwned):
         description="The customer the code is pre-allocated to.",
     )
 
-    assignments = connection_field(
+    assignments = nested_list(
         ASSIGNMENTS,
-        Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
         parent_column="coupon_code_id",
         description="Customers the code is assigned to.",
     )
-    redemptions = connection_field(
-        REDEMPTIONS,
-        Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
-        parent_column="coupon_code_id",
-        description="Uses of the code (the ledger).",
+    redemptions = nested_list(
+        REDEMPTIONS, parent_column="coupon_code_id", description="Uses of the code (the ledger)."
     )

@@ -7,16 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from app.domain.enums import CustomerKind
-from app.graphql.connections import connection_field
+from app.graphql.connections import nested_list
 from app.graphql.lists import ASSIGNMENTS, COUPON_CODES, CUSTOMERS, REDEMPTIONS
 from app.graphql.loaders import OrganisationByIdLoader
 from app.graphql.types.base import Record, node_type, related_field
 
 if TYPE_CHECKING:
-    from app.graphql.types.assignment import Assignment
-    from app.graphql.types.coupon_code import CouponCode
     from app.graphql.types.organisation import Organisation
-    from app.graphql.types.redemption import Redemption
 
 
 @node_type(CUSTOMERS)
@@ -43,21 +40,14 @@ class Customer(Record):
         description="The organisation the customer belongs to.",
     )
 
-    assignments = connection_field(
-        ASSIGNMENTS,
-        Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
-        parent_column="customer_id",
-        description="Codes assigned to this customer.",
+    assignments = nested_list(
+        ASSIGNMENTS, parent_column="customer_id", description="Codes assigned to this customer."
     )
-    preallocated_codes = connection_field(
+    preallocated_codes = nested_list(
         COUPON_CODES,
-        Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
         parent_column="customer_id",
         description="Coupon codes pre-allocated to this customer.",
     )
-    redemptions = connection_field(
-        REDEMPTIONS,
-        Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
-        parent_column="customer_id",
-        description="Codes this customer redeemed.",
+    redemptions = nested_list(
+        REDEMPTIONS, parent_column="customer_id", description="Codes this customer redeemed."
     )

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 
-from app.graphql.connections import connection_field
+from app.graphql.connections import nested_list
 from app.graphql.lists import ASSIGNMENTS, DISCOUNT_CODES, REDEMPTIONS
 from app.graphql.types.base import Record, node_type
 from app.graphql.types.owned import SiteOwned
 from app.graphql.types.terms import terms_field
-
-if TYPE_CHECKING:
-    from app.graphql.types.assignment import Assignment
-    from app.graphql.types.redemption import Redemption
 
 
 @node_type(DISCOUNT_CODES, row=lambda row: row)
@@ -28,15 +24,11 @@ class DiscountCode(Record, SiteOwned):
     terms = terms_field("discount_code_id", description="The code's rules.")
     times_used: int = strawberry.field(description="Uses so far (voided uses excluded).")
 
-    assignments = connection_field(
+    assignments = nested_list(
         ASSIGNMENTS,
-        Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
         parent_column="discount_code_id",
         description="Customers the code is assigned to.",
     )
-    redemptions = connection_field(
-        REDEMPTIONS,
-        Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
-        parent_column="discount_code_id",
-        description="Uses of the code (the ledger).",
+    redemptions = nested_list(
+        REDEMPTIONS, parent_column="discount_code_id", description="Uses of the code (the ledger)."
     )

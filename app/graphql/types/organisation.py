@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
-from app.graphql.connections import connection_field
+from app.graphql.connections import nested_list
 from app.graphql.lists import CUSTOMERS, ORGANISATIONS, SITES
 from app.graphql.types.base import Record, node_type
-
-if TYPE_CHECKING:
-    from app.graphql.types.customer import Customer
-    from app.graphql.types.site import Site
-
-SiteRef = Annotated["Site", strawberry.lazy("app.graphql.types.site")]
-CustomerRef = Annotated["Customer", strawberry.lazy("app.graphql.types.customer")]
 
 
 @node_type(ORGANISATIONS)
@@ -23,15 +14,9 @@ CustomerRef = Annotated["Customer", strawberry.lazy("app.graphql.types.customer"
 class Organisation(Record):
     name: str = strawberry.field(description="The organisation's name.")
 
-    sites = connection_field(
-        SITES,
-        SiteRef,
-        parent_column="organisation_id",
-        description="The organisation's sites.",
+    sites = nested_list(
+        SITES, parent_column="organisation_id", description="The organisation's sites."
     )
-    customers = connection_field(
-        CUSTOMERS,
-        CustomerRef,
-        parent_column="organisation_id",
-        description="The organisation's customers.",
+    customers = nested_list(
+        CUSTOMERS, parent_column="organisation_id", description="The organisation's customers."
     )

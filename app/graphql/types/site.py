@@ -6,18 +6,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from app.graphql.connections import connection_field
+from app.graphql.connections import nested_list
 from app.graphql.lists import ASSIGNMENTS, COUPON_CODES, COUPONS, DISCOUNT_CODES, REDEMPTIONS, SITES
 from app.graphql.loaders import OrganisationByIdLoader
 from app.graphql.types.base import Record, node_type, related_field
 
 if TYPE_CHECKING:
-    from app.graphql.types.assignment import Assignment
-    from app.graphql.types.coupon import Coupon
-    from app.graphql.types.coupon_code import CouponCode
-    from app.graphql.types.discount_code import DiscountCode
     from app.graphql.types.organisation import Organisation
-    from app.graphql.types.redemption import Redemption
 
 
 @node_type(SITES)
@@ -39,33 +34,22 @@ class Site(Record):
         description="The organisation the site belongs to.",
     )
 
-    coupons = connection_field(
-        COUPONS,
-        Annotated["Coupon", strawberry.lazy("app.graphql.types.coupon")],
-        parent_column="site_id",
-        description="Coupons (campaigns) of this site.",
+    coupons = nested_list(
+        COUPONS, parent_column="site_id", description="Coupons (campaigns) of this site."
     )
-    coupon_codes = connection_field(
-        COUPON_CODES,
-        Annotated["CouponCode", strawberry.lazy("app.graphql.types.coupon_code")],
-        parent_column="site_id",
-        description="Coupon codes of this site.",
+    coupon_codes = nested_list(
+        COUPON_CODES, parent_column="site_id", description="Coupon codes of this site."
     )
-    discount_codes = connection_field(
+    discount_codes = nested_list(
         DISCOUNT_CODES,
-        Annotated["DiscountCode", strawberry.lazy("app.graphql.types.discount_code")],
         parent_column="site_id",
         description="Standalone discount codes of this site.",
     )
-    assignments = connection_field(
+    assignments = nested_list(
         ASSIGNMENTS,
-        Annotated["Assignment", strawberry.lazy("app.graphql.types.assignment")],
         parent_column="site_id",
         description="Codes assigned to customers at this site.",
     )
-    redemptions = connection_field(
-        REDEMPTIONS,
-        Annotated["Redemption", strawberry.lazy("app.graphql.types.redemption")],
-        parent_column="site_id",
-        description="Uses of codes at this site (the ledger).",
+    redemptions = nested_list(
+        REDEMPTIONS, parent_column="site_id", description="Uses of codes at this site (the ledger)."
     )
