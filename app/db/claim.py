@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
-from app.db import ledger, usage_counters
+from app.db import ledger, transaction_statements, usage_counters
 from app.db.tables import REDEMPTION, USAGE_COUNTER
 from app.domain.rules import Usage, within
 
@@ -188,8 +188,9 @@ async def claim(
     parameters.update({f"l_{name}": getattr(limits, name) for name in USES})
     if order is not None:
         parameters["order_reference"] = order
-    statement = _statement(_COLUMNS, tables, use.owner_column, order is not None)
-    row = (await db.execute(statement, parameters)).one()
+    shape = ("claim", tables, use.owner_column, order is not None)
+    statement = functools.partial(_statement, _COLUMNS, *shape[1:])
+    (row,) = await transaction_statements.rows(db, shape, statement, parameters)
     counted = _usage(row)
     if row.id is None:
         return Claimed(None, counted, refused=not row.allowed)

@@ -19,11 +19,13 @@ picks among them (ambiguity, deleted ones).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from app.db import transaction_statements
 from app.db.tables import (
     ASSIGNMENT,
     COUPON,
@@ -246,3 +248,23 @@ def facts_statement(shape: FactsShape) -> Any:
         return parts[0].order_by(sa.literal_column("code_id"))
     union = sa.union_all(*parts).subquery("candidates")
     return sa.select(union).order_by(union.c.owner_type.desc(), union.c.code_id)
+
+
+async def _rows(
+    db: Any, name: Hashable, build: Callable[[], Any], params: dict[str, Any]
+) -> list[Any]:
+    """A request's reads go through its `fetch` (prepared once per shape where the fast path
+    is on), a transaction's through app.db.transaction_statements."""
+    if hasattr(db, "fetch"):
+        return list(await db.fetch(name, build, params))
+    return await transaction_statements.rows(db, name, build, params)
+
+
+async def place_rows(db: Any, shape: PlaceShape, params: dict[str, Any]) -> list[Any]:
+    """`place_statement`'s rows (none, or one)."""
+    return await _rows(db, ("place", shape), lambda: place_statement(shape), params)
+
+
+async def facts_rows(db: Any, shape: FactsShape, params: dict[str, Any]) -> list[Any]:
+    """`facts_statement`'s rows: one per candidate code."""
+    return await _rows(db, ("code_facts", shape), lambda: facts_statement(shape), params)

@@ -16,7 +16,6 @@ statement, and a missing code has a stand-in evaluated (`rehearse`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -250,7 +249,7 @@ async def find_place(
     params: dict[str, Any] = {"site_id": site_id}
     if customer_id is not None:
         params["customer_id"] = customer_id
-    rows = await _rows(db, ("place", shape), code_facts.place_statement, shape, params)
+    rows = await code_facts.place_rows(db, shape, params)
     if not rows:
         raise problem(path, ProblemCode.NOT_FOUND, "no site has this id")
     site = rows[0]
@@ -264,16 +263,6 @@ async def find_place(
     if not live:
         return Place(site, None, customer_missing=True)
     return Place(site, CustomerFacts(site.customer_id, bool(site.customer_is_member)))
-
-
-async def _rows(
-    db: Any, name: Hashable, build: Callable[[Any], Any], shape: Any, params: dict[str, Any]
-) -> list[Any]:
-    """The rows of `build(shape)` with `params`: a request's reads go through its `fetch`
-    (prepared once per shape where the fast path is on), a transaction's through `execute`."""
-    if hasattr(db, "fetch"):
-        return list(await db.fetch(name, lambda: build(shape), params))
-    return list((await db.execute(build(shape), params)).all())
 
 
 def _dialect(db: Any) -> str:
@@ -379,7 +368,7 @@ async def look(
         params["customer_key"] = usage_counters.customer_key(customer.id)
     if shape.order:
         params["order_reference"] = request.order_reference
-    rows = await _rows(db, ("code_facts", shape), code_facts.facts_statement, shape, params)
+    rows = await code_facts.facts_rows(db, shape, params)
     chosen = _choose(rows)
     if isinstance(chosen, Reason):
         return chosen
