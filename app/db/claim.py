@@ -124,7 +124,7 @@ def _statement(
     c = USAGE_COUNTER
     # Every counter of one use belongs to one owner: its keys go as one array parameter.
     keys = sa.func.unnest(sa.bindparam("use_keys", type_=postgresql.ARRAY(sa.String)))
-    counted = postgresql.insert(c).from_select(
+    counting = postgresql.insert(c).from_select(
         ["owner_type", "owner_id", "key", "uses"],
         sa.select(
             sa.bindparam("use_owner_type", type_=sa.String),
@@ -133,8 +133,8 @@ def _statement(
             one,
         ).where(written),
     )
-    counted = counted.on_conflict_do_update(
-        index_elements=list(c.primary_key.columns), set_={"uses": c.c.uses + counted.excluded.uses}
+    counted = counting.on_conflict_do_update(
+        index_elements=list(c.primary_key.columns), set_={"uses": c.c.uses + counting.excluded.uses}
     ).cte("counted_uses")
     return (
         sa.select(counts, allowed.label("allowed"), inserted)

@@ -60,7 +60,7 @@ class Found:
     """The code an attempt names, as first read: a coupon code or a discount code row."""
 
     type_name: str
-    row: Record
+    row: Any  # a coupon code or discount code row (or a `code_facts` row's code side)
 
     @property
     def is_coupon_code(self) -> bool:

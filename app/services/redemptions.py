@@ -352,9 +352,10 @@ async def usage_stats(
     if isinstance(found, Reason):
         return found
     owner_column, _, owner_id = found.columns
-    owner = found.row
+    owner: Record | None = found.row
     if found.is_coupon_code:
         owner = await ledger.row_by_id(db, t.COUPON, owner_id)
+    assert owner is not None, "a coupon code's coupon is never hard-deleted"
     terms = terms_from_row(owner, await eligible_items(db, owner_column, owner_id))
     if offering_id is not None and not is_eligible(
         terms, BasketLine(ItemCategory.OFFERING, offering_id, 1, 0)
