@@ -16,6 +16,7 @@ statement, and a missing code has a stand-in evaluated (`rehearse`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -403,26 +404,63 @@ def rehearse(site: Record, request: CodeRequest, customer: CustomerFacts | None)
 
 
 async def relock(db: Any, site: Record, first: Gathered, request: CodeRequest) -> Gathered:
-    """`first` read again under the row locks, in `counters_of` order: the owner, the code,
-    then the customer's assignments. The eligible items and whether the code has live
-    assignments are kept from `first`: no cap depends on them (an assignment made in between
-    is as if made just after this redemption). The counts are not read here: the claim reads
-    them under the lock and decides on them (app.db.claim), so `usage` is `first`'s."""
-    found, customer = first.found, first.customer
-    _, code_column, owner_id = found.columns
-    rows = [(t.DISCOUNT_CODE, found.row.id)]
-    if found.is_coupon_code:
-        rows = [(t.COUPON, owner_id), (t.COUPON_CODE, found.row.id)]
-    locked = await ledger.lock_rows(db, rows)
-    assignment, held = None, False
-    if customer is not None and found.restricted:
-        records = await ledger.customer_assignments(
-            db, code_column, found.row.id, customer.id, lock=True
-        )
+    """`first` read again under the row locks (`relock_all` for one code)."""
+    return (await relock_all(db, site, [(first, request)]))[0]
+
+
+# The tables in the order every engine transaction locks their rows (`counters_of`).
+_LOCK_ORDER = {t.COUPON.name: 0, t.DISCOUNT_CODE.name: 1, t.COUPON_CODE.name: 2}
+
+
+async def relock_all(
+    db: Any, site: Record, attempts: Sequence[tuple[Gathered, CodeRequest]]
+) -> list[Gathered]:
+    """Each first look of `attempts` read again under the row locks, all in one order: every
+    owner (coupons, then discount codes, by id), then every coupon code (by id), then the
+    customer's assignments of codes reserved for their holders, code by code in that order.
+    Two transactions locking overlapping codes then queue instead of deadlocking, however
+    many codes each holds (a basket of stacked codes, app.domain.stacking).
+
+    The eligible items and whether a code has live assignments are kept from the first look:
+    no cap depends on them (an assignment made in between is as if made just after this
+    redemption). The counts are not read here: the claim reads them under the lock and
+    decides on them (app.db.claim), so each `usage` is its first look's."""
+    wanted: set[tuple[int, int, str]] = set()
+    for first, _ in attempts:
+        found = first.found
+        if found.is_coupon_code:
+            wanted.add((_LOCK_ORDER[t.COUPON.name], found.columns[2], t.COUPON.name))
+            wanted.add((_LOCK_ORDER[t.COUPON_CODE.name], found.row.id, t.COUPON_CODE.name))
+        else:
+            wanted.add((_LOCK_ORDER[t.DISCOUNT_CODE.name], found.row.id, t.DISCOUNT_CODE.name))
+    order = sorted(wanted)
+    rows = await ledger.lock_rows(db, [(ledger.TABLES[name], db_id) for _, db_id, name in order])
+    locked = {(name, db_id): row for (_, db_id, name), row in zip(order, rows, strict=True)}
+    held_rows: dict[tuple[str, int], list[Any]] = {}
+    for _, db_id, name in order:  # the codes' assignments, in the codes' lock order
+        for first, _ in attempts:
+            found, customer = first.found, first.customer
+            if found.row.id != db_id or customer is None or not found.restricted:
+                continue
+            code_name = t.COUPON_CODE.name if found.is_coupon_code else t.DISCOUNT_CODE.name
+            if code_name != name or (name, db_id) in held_rows:
+                continue
+            column = found.columns[1]
+            held_rows[(name, db_id)] = await ledger.customer_assignments(
+                db, column, db_id, customer.id, lock=True
+            )
+    again = []
+    for first, request in attempts:
+        found, customer = first.found, first.customer
+        code_name = t.COUPON_CODE.name if found.is_coupon_code else t.DISCOUNT_CODE.name
+        owner_name = t.COUPON.name if found.is_coupon_code else t.DISCOUNT_CODE.name
+        owner = locked[(owner_name, found.columns[2])]
+        code = locked[(code_name, found.row.id)]
+        records = held_rows.get((code_name, found.row.id), [])
         assignment = next((row for row in records if row.deleted_at is None), None)
-        held = bool(records)
-    parts = (found, locked[0], locked[-1], assignment, held, customer, first.items)
-    return _assemble(site, request, *parts, usage=first.usage)
+        parts = (found, owner, code, assignment, bool(records), customer, first.items)
+        again.append(_assemble(site, request, *parts, usage=first.usage))
+    return again
 
 
 def _assemble(

@@ -9,9 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
-from app.domain.enums import UsagePeriod
+from app.db.session import write_sessions
+from app.domain.enums import Reason, UsagePeriod
 from app.services import redemptions
+from app.services.engine_facts import CODE_TYPES, find_place, look, relock_all
+from app.services.engine_request import build_request
 from tests.engine.support import REDEEM, VALIDATE, Shop, gid, open_shop
 from tests.http.conftest import statements_run
 
@@ -120,3 +124,47 @@ async def test_a_cap_found_full_under_the_lock_names_its_reason_from_the_claim(
     validated = await gql(VALIDATE, {"input": shop.attempt("LAST-ONE")})
     assert validated["validateCode"]["reason"] == "CUSTOMER_LIMIT_REACHED"
     assert gid(code)
+
+
+async def test_several_codes_are_locked_in_one_order_whatever_the_order_asked(
+    make: Any, engine: Any
+) -> None:
+    """For a basket of several codes (stacking): every owner first (coupons, then discount
+    codes, by id), then the coupon codes by id, whatever order the codes come in."""
+    shop = await open_shop(make)
+    first_coupon, second_coupon = await make.coupon(shop.site), await make.coupon(shop.site)
+    await make.coupon_code(second_coupon, code="B-CC")
+    await make.coupon_code(first_coupon, code="A-CC")
+    await make.discount_code(shop.site, code="C-DC")
+    locked: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        # every statement of relock_all locks one row (none of these codes is assigned)
+        table = statement.split("FROM", 1)[1].split()[0]
+        locked.append((table, parameters))
+
+    sessions = write_sessions(engine)
+    async with sessions() as session, session.begin():
+        place = await find_place(session, shop.site.id, shop.member.id)
+        firsts = []
+        for code in ("C-DC", "B-CC", "A-CC"):
+            request = build_request(
+                site_id=shop.site.id,
+                code=code,
+                currency="GBP",
+                lines=[],
+                customer_id=shop.member.id,
+            )
+            first = await look(session, place, request, frozenset(CODE_TYPES))
+            assert not isinstance(first, Reason), code
+            firsts.append((first, request))
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        try:
+            again = await relock_all(session, shop.site, firsts)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert [g.code.code for g in again] == ["C-DC", "B-CC", "A-CC"]
+    tables = [table for table, _ in locked]
+    assert tables == ["coupon", "coupon", "discount_code", "coupon_code", "coupon_code"], locked
+    ids = [list(p.values())[0] if isinstance(p, dict) else p[0] for _, p in locked]
+    assert ids[:2] == sorted(ids[:2]) and ids[3:] == sorted(ids[3:]), locked
