@@ -309,11 +309,24 @@ def _buckets(
     instant, _ = moment(at, time_zone, None, "input.at")
     bounds: dict[UsagePeriod, tuple[datetime, datetime] | None] = {}
     for period in code_facts.PERIODS:
+        # Most checks fall in the period the previous one of the zone fell in: its bounds
+        # are kept (working them out is most of a check's calendar time).
+        known = _LAST_BOUNDS.get((time_zone, period))
+        if known is not None and known[0] <= instant < known[1]:
+            bounds[period] = known
+            continue
         try:
-            bounds[period] = usage_period_bounds(period, instant, time_zone)
+            bounds[period] = _LAST_BOUNDS[(time_zone, period)] = usage_period_bounds(
+                period, instant, time_zone
+            )
         except (OverflowError, ValueError):
             bounds[period] = None
     return instant, bounds
+
+
+# The bounds of the last usage period worked out for each zone and period (see `_buckets`);
+# a zone's periods change only with its rules, which a process loads once.
+_LAST_BOUNDS: dict[tuple[str, UsagePeriod], tuple[datetime, datetime]] = {}
 
 
 def _choose(rows: list[Any]) -> tuple[Found, Any] | Reason:
