@@ -173,7 +173,7 @@ async def claim(
     On PostgreSQL the counts are read by the claim's own statement. On SQLite `usage` (the
     counts the caller read in this transaction) is taken as current: the transaction holds
     the writer lock since its BEGIN."""
-    if usage_counters._dialect_name(db) != "postgresql":
+    if usage_counters.dialect_name(db) != "postgresql":
         return await _claim_in_steps(db, values, counters, use, limits, usage)
     tables = tuple(table.name for table, _ in counters)
     order = values.get("order_reference")

@@ -192,7 +192,7 @@ async def read_usage(db: Any, owner_column: str, **values: Any) -> Usage:
 # -- moving -----------------------------------------------------------------------------------
 
 
-def _dialect_name(db: Any) -> str:
+def dialect_name(db: Any) -> str:
     """The dialect of a Connection or AsyncConnection, or of a (sync or async) Session's bind."""
     if hasattr(db, "dialect"):
         return str(db.dialect.name)
@@ -256,7 +256,7 @@ def _upserts(
 
 
 async def _write(db: Any, rows: list[tuple[str, int, str, int]], absolute: bool) -> None:
-    for statement, values in _upserts(_dialect_name(db), rows, absolute):
+    for statement, values in _upserts(dialect_name(db), rows, absolute):
         await db.execute(statement, values)
 
 
@@ -511,7 +511,7 @@ def recount_sync(
 
 
 def _repair(connection: Any, counters: list[tuple[str, int, str, int]], rows: list[Drift]) -> None:
-    for statement, values in _upserts(_dialect_name(connection), counters, True):
+    for statement, values in _upserts(dialect_name(connection), counters, True):
         connection.execute(statement, values)
     tables = {table.name: table for table in (COUPON, DISCOUNT_CODE, COUPON_CODE, ASSIGNMENT)}
     for drift in rows:

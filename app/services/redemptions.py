@@ -147,7 +147,8 @@ async def _redeem(
     first = check.gathered
     if first is None or not check.outcome.valid:
         return await _answer_refusal(session, site, request, check, rights)
-    locking = usage_counters._dialect_name(session) == "postgresql"
+    # Row locks are PostgreSQL's; SQLite's writer lock is held since BEGIN.
+    locking = usage_counters.dialect_name(session) == "postgresql"
     gathered = await relock(session, site, first, request) if locking else first
     # Everything but the counts, which the claim reads under the lock (`cap_limits`).
     verdict = evaluate(gathered.facts, gathered.attempt, Usage() if locking else gathered.usage)
