@@ -328,6 +328,8 @@ FAST_PATH_SQL = {
     "app.fast.rendering": "the lookup of one rendered record by id",
     "app.fast.prepared_reads": "compiled statements sent to asyncpg",
     "app.fast.readers": "asyncpg connections detached from SQLAlchemy's pool",
+    "app.fast.prepared_writes": "a transaction's compiled statements sent to its asyncpg "
+    "connection, failures wrapped as SQLAlchemy's",
 }
 
 

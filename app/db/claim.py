@@ -1,42 +1,111 @@
-"""A redemption's write: the ledger row and every counter it moves, in one statement.
+"""A redemption's decision under the lock and its write: the counts, the ledger row and every
+counter it moves, in one statement on PostgreSQL.
 
-Once a redemption has decided under its owner's row lock, what is left is writing: the ledger
-row, `times_used` on the owner, the coupon code and the assignment, and the usage counters.
-On PostgreSQL that is one statement: the INSERT of the ledger row, with ON CONFLICT on the
-(site, idempotency key) unique key doing nothing, and data-modifying CTEs that move the
-counters only when that INSERT returned a row. A key already taken (a retry, or a duplicate
-that committed meanwhile) thus costs no extra round trip and raises nothing: the statement
-answers no row, and the caller answers the earlier redemption. SQLite cannot put an INSERT or
-UPDATE in a CTE; there the same writes are separate statements, under its writer lock.
+Once a redemption holds its owner's row lock, what is left is to read the counts the caps
+weigh and, when each is below its limit (app.domain.rules.cap_limits: the rules stay in the
+domain), to write: the ledger row, `times_used` on the owner, the coupon code and the
+assignment, and the usage counters. On PostgreSQL that is one statement: a CTE reading the
+counts (its snapshot is taken after the lock, so they are current), the INSERT of the ledger
+row only when they are within the limits, with ON CONFLICT on the (site, idempotency key)
+unique key doing nothing, and data-modifying CTEs that move the counters only when that
+INSERT returned a row. It answers the counts beside the row: a cap found full costs no extra
+round trip to name (`Claimed.refused`, the caller evaluates the counts), nor does a key
+already taken (a retry, or a duplicate that committed meanwhile: no row, not refused).
+SQLite cannot put an INSERT or UPDATE in a CTE; there the same writes are separate
+statements, under its writer lock, which its transaction holds from BEGIN.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
-from app.db import ledger, usage_counters
+from app.db import ledger, transaction_statements, usage_counters
 from app.db.tables import REDEMPTION, USAGE_COUNTER
+from app.domain.rules import Usage, within
 
 _KEY = ["site_id", "idempotency_key"]
 _COLUMNS = tuple(name for name in REDEMPTION.c.keys() if name != "id")  # noqa: SIM118 (a ColumnCollection iterates columns)
+USES = ("total", "by_customer", "in_order", "of_code", "of_code_by_customer")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What a claim answers: the redemption inserted (None when nothing was written), the
+    counts it decided on (read under the owner's lock), and whether the caps refused it
+    (`refused`); nothing written and not refused means the key was taken."""
+
+    row: Row[Any] | None
+    usage: Usage
+    refused: bool = False
+
+
+def _uses(owner_type: Any, owner_id: Any, key: Any) -> Any:
+    c = USAGE_COUNTER
+    found = sa.select(c.c.uses).where(
+        c.c.owner_type == owner_type, c.c.owner_id == owner_id, c.c.key == key
+    )
+    return sa.func.coalesce(found.scalar_subquery(), 0)
+
+
+def _counts(owner_column: str, in_order: bool) -> Any:
+    """The counts the caps weigh, read by the claim itself (keys and order as parameters)."""
+    owner_type = sa.bindparam("use_owner_type", type_=sa.String)
+    owner_id = sa.bindparam("use_owner_id", type_=sa.Integer)
+
+    def uses(name: str) -> Any:
+        return _uses(owner_type, owner_id, sa.bindparam(name, type_=sa.String))
+
+    order: Any = sa.literal_column("0", sa.Integer)
+    if in_order:
+        r = REDEMPTION
+        order = (
+            sa.select(sa.func.count())
+            .select_from(r)
+            .where(
+                r.c.order_reference == sa.bindparam("order_reference", type_=sa.String),
+                r.c[owner_column] + 0 == owner_id,
+                r.c.voided_at.is_(None),
+            )
+            .scalar_subquery()
+        )
+    return sa.select(
+        uses("k_total").label("total"),
+        uses("k_customer").label("by_customer"),
+        order.label("in_order"),
+        uses("k_code").label("of_code"),
+        uses("k_code_customer").label("of_code_by_customer"),
+    ).cte("counts")
 
 
 @functools.cache
-def _statement(columns: tuple[str, ...], tables: tuple[str, ...]) -> Any:
+def _statement(
+    columns: tuple[str, ...], tables: tuple[str, ...], owner_column: str, in_order: bool
+) -> Any:
     """The PostgreSQL statement for one shape (the redemption's columns, the tables whose
-    `times_used` move), built once: every value a parameter. No parameter is named as a
-    column of a table the statement writes: SQLAlchemy would take it for a value to SET."""
+    `times_used` move, the owner's kind, whether the attempt names an order), built once:
+    every value a parameter. It reads the counts (its snapshot is taken after the owner's
+    lock, so they are current), inserts only when each is below its limit (`l_*`), and
+    answers the counts with the row. No parameter is named as a column of a table the
+    statement writes: SQLAlchemy would take it for a value to SET."""
+    counts = _counts(owner_column, in_order)
+    allowed = sa.exists(
+        sa.select(sa.literal_column("1"))
+        .select_from(counts)
+        .where(*(counts.c[name] < sa.bindparam(f"l_{name}", type_=sa.Integer) for name in USES))
+    )
+    values = sa.select(
+        *(sa.bindparam(f"r_{name}", type_=REDEMPTION.c[name].type) for name in columns)
+    ).where(allowed)
     inserted = (
         postgresql.insert(REDEMPTION)
-        .values(
-            {name: sa.bindparam(f"r_{name}", type_=REDEMPTION.c[name].type) for name in columns}
-        )
+        .from_select(list(columns), values)
         .on_conflict_do_nothing(index_elements=_KEY)
         .returning(*REDEMPTION.c)
         .cte("inserted")
@@ -55,7 +124,7 @@ def _statement(columns: tuple[str, ...], tables: tuple[str, ...]) -> Any:
     c = USAGE_COUNTER
     # Every counter of one use belongs to one owner: its keys go as one array parameter.
     keys = sa.func.unnest(sa.bindparam("use_keys", type_=postgresql.ARRAY(sa.String)))
-    counted = postgresql.insert(c).from_select(
+    counting = postgresql.insert(c).from_select(
         ["owner_type", "owner_id", "key", "uses"],
         sa.select(
             sa.bindparam("use_owner_type", type_=sa.String),
@@ -64,10 +133,28 @@ def _statement(columns: tuple[str, ...], tables: tuple[str, ...]) -> Any:
             one,
         ).where(written),
     )
-    counted = counted.on_conflict_do_update(
-        index_elements=list(c.primary_key.columns), set_={"uses": c.c.uses + counted.excluded.uses}
+    counted = counting.on_conflict_do_update(
+        index_elements=list(c.primary_key.columns), set_={"uses": c.c.uses + counting.excluded.uses}
     ).cte("counted_uses")
-    return sa.select(inserted).add_cte(*moves, counted)
+    return (
+        sa.select(counts, allowed.label("allowed"), inserted)
+        .select_from(counts.outerjoin(inserted, sa.true()))
+        .add_cte(*moves, counted)
+    )
+
+
+def _usage(row: Any) -> Usage:
+    return Usage(*(int(getattr(row, name)) for name in USES))
+
+
+def _keys(use: usage_counters.Use) -> dict[str, Any]:
+    """The counters `Use` reads, as the statement's parameters (NULL keys match nothing)."""
+    return {
+        "k_total": usage_counters.TOTAL if use.bucket is None else use.bucket,
+        "k_customer": usage_counters.customer_key(use.customer_id),
+        "k_code": usage_counters.code_key(use.code_id),
+        "k_code_customer": usage_counters.code_customer_key(use.code_id, use.customer_id),
+    }
 
 
 async def claim(
@@ -75,13 +162,21 @@ async def claim(
     values: Mapping[str, Any],
     counters: Sequence[ledger.Counter],
     use: usage_counters.Use,
-) -> Row[Any] | None:
-    """Inserts the redemption `values` and moves `counters` (in lock order) and `use`'s usage
-    counters by one; None, with nothing written, when the site already has a redemption with
-    its idempotency key."""
-    if usage_counters._dialect_name(db) != "postgresql":
-        return await _claim_in_steps(db, values, counters, use)
+    limits: Usage,
+    usage: Usage,
+) -> Claimed:
+    """Under the owner's lock: inserts the redemption `values` and moves `counters` (in lock
+    order) and `use`'s usage counters by one, when every count is below its limit in
+    `limits` (app.domain.rules.cap_limits); nothing is written when one is not (`refused`,
+    with the counts), or when the site already has a redemption with the key.
+
+    On PostgreSQL the counts are read by the claim's own statement. On SQLite `usage` (the
+    counts the caller read in this transaction) is taken as current: the transaction holds
+    the writer lock since its BEGIN."""
+    if usage_counters.dialect_name(db) != "postgresql":
+        return await _claim_in_steps(db, values, counters, use, limits, usage)
     tables = tuple(table.name for table, _ in counters)
+    order = values.get("order_reference")
     # Every column is given (None where `values` leaves it out): one shape for every call.
     parameters = {f"r_{name}": values.get(name) for name in _COLUMNS}
     for index, (_, db_id) in enumerate(counters):
@@ -89,8 +184,17 @@ async def claim(
     parameters.update(
         use_owner_type=use.owner_type, use_owner_id=use.owner_id, use_keys=sorted(use.keys())
     )
-    statement = _statement(_COLUMNS, tables)
-    return (await db.execute(statement, parameters)).first()  # type: ignore[no-any-return]
+    parameters.update(_keys(use))
+    parameters.update({f"l_{name}": getattr(limits, name) for name in USES})
+    if order is not None:
+        parameters["order_reference"] = order
+    shape = ("claim", tables, use.owner_column, order is not None)
+    statement = functools.partial(_statement, _COLUMNS, *shape[1:])
+    (row,) = await transaction_statements.rows(db, shape, statement, parameters)
+    counted = _usage(row)
+    if row.id is None:
+        return Claimed(None, counted, refused=not row.allowed)
+    return Claimed(row, counted)
 
 
 async def _claim_in_steps(
@@ -98,7 +202,11 @@ async def _claim_in_steps(
     values: Mapping[str, Any],
     counters: Sequence[ledger.Counter],
     use: usage_counters.Use,
-) -> Row[Any] | None:
+    limits: Usage,
+    usage: Usage,
+) -> Claimed:
+    if not within(usage, limits):
+        return Claimed(None, usage, refused=True)
     statement = (
         sqlite.insert(REDEMPTION)
         .values(dict(values))
@@ -107,7 +215,7 @@ async def _claim_in_steps(
     )
     row = (await db.execute(statement)).first()
     if row is None:
-        return None
+        return Claimed(None, usage)
     await ledger.add_uses(db, counters, +1)
     await usage_counters.move(db, [use], +1)
-    return row  # type: ignore[no-any-return]
+    return Claimed(row, usage)

@@ -14,6 +14,7 @@ transactions begin IMMEDIATE (app.db.engine), which serialises writers over the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -22,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from app.db import row_statements, usage_counters
+from app.db import row_statements, transaction_statements, usage_counters
 from app.db.keyed_reads import coupon_code_key_condition, discount_code_key_condition
 from app.db.tables import ASSIGNMENT, COUPON, COUPON_CODE, DISCOUNT_CODE, REDEMPTION
 from app.domain.enums import DiscountKind
@@ -41,14 +42,28 @@ async def row_by_id(db: Any, table: sa.Table, db_id: int, *, lock: bool = False)
     return await row_statements.stored_row(db, table, db_id, lock=row_lock)
 
 
+@functools.cache
+def _locking(table_name: str) -> Any:
+    table = TABLES[table_name]
+    return (
+        sa.select(table)
+        .where(table.c.id == sa.bindparam("row_id", type_=sa.Integer))
+        .with_for_update(key_share=True)
+    )
+
+
 async def lock_rows(db: Any, rows: Sequence[Counter]) -> list[Row[Any]]:
     """Locks (and re-reads) `rows` in the order given, which must be the one order every engine
-    transaction locks them in (app.services.engine_facts.counters_of)."""
+    transaction locks them in (app.services.engine_facts.counters_of): one statement each,
+    built once per table (app.db.transaction_statements)."""
     locked = []
     for table, db_id in rows:
-        row = await row_by_id(db, table, db_id, lock=True)
-        assert row is not None, f"{table.name} {db_id} vanished (rows are never hard-deleted)"
-        locked.append(row)
+        build = functools.partial(_locking, table.name)
+        found = await transaction_statements.rows(
+            db, ("lock", table.name), build, {"row_id": db_id}
+        )
+        assert found, f"{table.name} {db_id} vanished (rows are never hard-deleted)"
+        locked.append(found[0])
     return locked
 
 

@@ -109,10 +109,10 @@ class Use:
             keys.append(self.bucket)
         if self.customer_id is not None:
             keys += [
-                customer_key(self.customer_id),
-                code_customer_key(self.code_id, self.customer_id),
+                f"customer:{self.customer_id}",
+                f"code:{self.code_id}:customer:{self.customer_id}",
             ]
-        return keys  # type: ignore[return-value]
+        return keys
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -125,7 +125,8 @@ def _usage_statement(owner_column: str, in_order: bool) -> sa.Select[Any]:
     and, for an order, the order's uses by its index. A NULL key (no customer) matches
     nothing: 0."""
     c, r = USAGE_COUNTER, REDEMPTION
-    owner_type, owner_id = sa.bindparam("owner_type"), sa.bindparam("owner_id")
+    owner_type: Any = sa.bindparam("owner_type")
+    owner_id: Any = sa.bindparam("owner_id")
 
     def uses(key: str) -> Any:
         found = sa.select(c.c.uses).where(
@@ -191,7 +192,7 @@ async def read_usage(db: Any, owner_column: str, **values: Any) -> Usage:
 # -- moving -----------------------------------------------------------------------------------
 
 
-def _dialect_name(db: Any) -> str:
+def dialect_name(db: Any) -> str:
     """The dialect of a Connection or AsyncConnection, or of a (sync or async) Session's bind."""
     if hasattr(db, "dialect"):
         return str(db.dialect.name)
@@ -204,7 +205,7 @@ def _upsert(dialect: str, rows: int, absolute: bool) -> Any:
     with `absolute` sets it. Built once per shape."""
     c = USAGE_COUNTER
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(c)
-    values = [
+    values: list[dict[str, Any]] = [
         {
             name: sa.bindparam(f"{name}_{index}")
             for name in ("owner_type", "owner_id", "key", "uses")
@@ -255,7 +256,7 @@ def _upserts(
 
 
 async def _write(db: Any, rows: list[tuple[str, int, str, int]], absolute: bool) -> None:
-    for statement, values in _upserts(_dialect_name(db), rows, absolute):
+    for statement, values in _upserts(dialect_name(db), rows, absolute):
         await db.execute(statement, values)
 
 
@@ -510,7 +511,7 @@ def recount_sync(
 
 
 def _repair(connection: Any, counters: list[tuple[str, int, str, int]], rows: list[Drift]) -> None:
-    for statement, values in _upserts(_dialect_name(connection), counters, True):
+    for statement, values in _upserts(dialect_name(connection), counters, True):
         connection.execute(statement, values)
     tables = {table.name: table for table in (COUPON, DISCOUNT_CODE, COUPON_CODE, ASSIGNMENT)}
     for drift in rows:

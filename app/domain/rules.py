@@ -127,6 +127,45 @@ def _caps(facts: CodeFacts, attempt: Attempt, usage: Usage) -> Reason | None:
     return None
 
 
+# A cap that never refuses: above any count a ledger can reach (counts are 32-bit).
+UNCAPPED = 2**31 - 1
+
+
+def cap_limits(facts: CodeFacts, attempt: Attempt) -> Usage:
+    """The counts at which the caps refuse this attempt: with every other condition met, it
+    passes exactly when each count of `Usage` is below its limit here (0: refused whatever
+    the count, e.g. a per-customer cap without a customer). A redemption hands these to the
+    statement that decides under the lock, so that the rules stay here and a cap found full
+    there answers its reason (`evaluate` with the counts it read)."""
+    terms = facts.terms
+    per_customer = terms.max_uses_per_customer is not None or facts.once_per_customer
+    if per_customer and attempt.customer is None:
+        return Usage(0, 0, 0, 0, 0)
+    in_order = UNCAPPED if terms.max_uses_per_order is None else terms.max_uses_per_order
+    if attempt.order_reference is None:  # nothing used in no order: only a cap of 0 refuses
+        in_order = 0 if in_order <= 0 else UNCAPPED
+    return Usage(
+        total=UNCAPPED if terms.max_uses is None else terms.max_uses,
+        by_customer=(
+            UNCAPPED if terms.max_uses_per_customer is None else terms.max_uses_per_customer
+        ),
+        in_order=in_order,
+        of_code=1 if facts.single_use else UNCAPPED,
+        of_code_by_customer=1 if facts.once_per_customer else UNCAPPED,
+    )
+
+
+def within(usage: Usage, limits: Usage) -> bool:
+    """Every count of `usage` below its limit in `limits` (see `cap_limits`)."""
+    return (
+        usage.total < limits.total
+        and usage.by_customer < limits.by_customer
+        and usage.in_order < limits.in_order
+        and usage.of_code < limits.of_code
+        and usage.of_code_by_customer < limits.of_code_by_customer
+    )
+
+
 def _allocation(facts: CodeFacts, attempt: Attempt, usage: Usage) -> Reason | None:
     customer_id = attempt.customer.id if attempt.customer is not None else None
     if facts.allocated_customer_id is not None and customer_id != facts.allocated_customer_id:

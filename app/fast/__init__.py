@@ -12,7 +12,7 @@ graphql-core names it uses are listed in `app.fast.internals`.
 - `selection`: a quicker check of what a list's selection asks for;
 - `rendering` + `json_sql`: records rendered as JSON in PostgreSQL (`render_in_database`);
 - `prepared_reads`, `prepared`, `readers`: reads compiled once and sent to asyncpg
-  (`prepared_reads`);
+  (`prepared_reads`); `prepared_writes`: a checkout transaction's statements likewise;
 - `lean_schema`: strawberry's `execute` without its extension machinery;
 - `router`: `/graphql` handed to the endpoint without Starlette's router;
 - `internals`: the private library names all this relies on, with the versions checked.
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from app.fast import prepared_reads
+from app.fast import prepared_reads, prepared_writes
 from app.fast.executor import PlanExecutionContext
 from app.fast.lean_schema import LeanSchema
 from app.fast.router import DiscountsApp
@@ -52,10 +52,11 @@ def fast_schema(settings: Settings, **kwargs: Any) -> strawberry.Schema:
 def fast_application(
     settings: Settings, engine: AsyncEngine, *, graphql: ASGIApp, **starlette: Any
 ) -> Starlette:
-    """The app (Starlette's arguments) with the router bypass, and the prepared reads
-    installed on `engine` (unless `settings.prepared_reads` is off)."""
+    """The app (Starlette's arguments) with the router bypass, and the prepared reads and
+    checkout statements installed on `engine` (unless `settings.prepared_reads` is off)."""
     if settings.prepared_reads:
         prepared_reads.install(engine)
+        prepared_writes.install(engine)
     return DiscountsApp(graphql=graphql, **starlette)
 
 

@@ -67,6 +67,13 @@ PRIVATE_NAMES: tuple[Private, ...] = (
             "statement's parameter processors, applied to the values sent to asyncpg"),
     Private("sqlalchemy.engine.cursor:CursorResult", "_row_getter", "prepared: the row factory "
             "of a shape's first result, for the rows of the next ones"),
+    Private("sqlalchemy.dialects.postgresql.asyncpg:AsyncAdapt_asyncpg_connection",
+            "_transaction", "prepared_writes: whether the session's transaction has begun",
+            "field"),
+    Private("sqlalchemy.dialects.postgresql.asyncpg:AsyncAdapt_asyncpg_connection",
+            "_start_transaction", "prepared_writes: begins it as SQLAlchemy would"),
+    Private("sqlalchemy.dialects.postgresql.asyncpg:AsyncAdapt_asyncpg_connection",
+            "_handle_exception", "prepared_writes: asyncpg's errors as the adapter raises them"),
 )  # fmt: skip
 
 

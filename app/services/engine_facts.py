@@ -1,29 +1,34 @@
 """What the rules need to know about one attempt: which code it names, and that code's facts.
 
-`find_code` picks the code; `gather` reads its facts and its uses (usage counters, never a
-count of the ledger: app.db.usage_counters) without locks (a dry
-run, or a redemption's first look); `regather` reads them again under the row locks, so that a
-redemption decides on rows no other redemption can change before it commits.
+`find_place` reads the site and the customer (one statement); `look` finds the code and reads
+its facts and its uses (usage counters, never a count of the ledger: app.db.usage_counters) in
+one more statement (app.db.code_facts), without locks: a dry run, or a redemption's first
+look. `relock` reads the owner, the code and the assignment again under the row locks, so
+that a redemption decides on rows no other redemption can change before it commits (its
+counts are read by the claim itself: app.db.claim). `find_code` is the code lookup alone
+(usage statistics).
 
 A caller who may not read the codes they try gets the same answer for a missing code and a
 hidden one (deleted, disabled, not yet valid, someone else's), and must not be able to tell
-them apart by the time it takes either (`CodeSearch.even`).
+them apart by the time it takes either (`CodeSearch.even`): every search runs the same one
+statement, and a missing code has a stand-in evaluated (`rehearse`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from app.db import ledger, usage_counters
+from app.db import code_facts, ledger, usage_counters
 from app.db import tables as t
-from app.db.eligible_items import eligible_items
 from app.db.handles import Record
 from app.db.tables import CATEGORY_FLAGS
 from app.domain.amounts import Basket
 from app.domain.calendar import resolve_bound, usage_period_bounds
+from app.domain.codes import code_key
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
 from app.domain.rules import Attempt, CodeFacts, Customer, Usage, evaluate
 from app.domain.terms import Terms
@@ -56,7 +61,7 @@ class Found:
     """The code an attempt names, as first read: a coupon code or a discount code row."""
 
     type_name: str
-    row: Record
+    row: Any  # a coupon code or discount code row (or a `code_facts` row's code side)
 
     @property
     def is_coupon_code(self) -> bool:
@@ -172,8 +177,8 @@ class Gathered:
     found: Found
     code: Record  # the coupon code, or the discount code
     owner: Record  # the row carrying the Terms: the coupon, or the discount code itself
-    assignment: Record | None  # the customer's live assignment of the code
-    customer: Record | None
+    assignment: Any  # the customer's live assignment of the code (a row, or None)
+    customer: CustomerFacts | None
     items: list[tuple[ItemCategory, str]]  # the owner's eligible item ids
     facts: CodeFacts
     attempt: Attempt
@@ -210,98 +215,298 @@ def counters_of(
     return [(table, db_id) for table, db_id in pairs if db_id is not None]
 
 
-async def gather(
-    db: Any,
-    site: Record,
-    found: Found,
-    request: CodeRequest,
-    customer: Record | None,
-    *,
-    even: bool = False,
-) -> Gathered:
-    """The facts, the attempt and the counts, read without locks: a dry run's whole answer,
-    and a redemption's first look (see `regather`). `even` makes every read whether or not
-    the code needs it (see `CodeSearch`)."""
-    owner_column, code_column, owner_id = found.columns
-    owner = code = found.row
-    if found.is_coupon_code:
-        owner = await ledger.row_by_id(db, t.COUPON, owner_id)
-    elif even:  # as a coupon code's coupon is read; the stand-in has no row to read
-        owner = await ledger.row_by_id(db, t.DISCOUNT_CODE, owner_id) or code
-    items = []
-    # Item ids only narrow flagged categories; terms without any apply to every item.
-    if even or any(getattr(owner, flag) for flag in CATEGORY_FLAGS.values()):
-        items = await eligible_items(db, owner_column, owner_id)
-    held = []
-    # Assignments matter only for codes that have live ones; most codes have none.
-    if customer is not None and (even or found.restricted):
-        held = await ledger.customer_assignments(db, code_column, found.row.id, customer.id)
-        held = held if found.restricted else []
-    parts = (found, owner, code, held, customer, items)
-    return await _assemble(db, site, request, *parts)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class CustomerFacts:
+    """What the rules read of the attempt's customer."""
+
+    id: int
+    is_member: bool
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where and for whom an attempt is made, as `find_place` read them in one statement:
+    the live site and, when the request names one, its customer (`customer_missing` when no
+    live customer of the site's organisation has the id: a problem the caller raises once it
+    has checked the caller's rights at the site)."""
+
+    site: Record
+    customer: CustomerFacts | None = None
+    customer_missing: bool = False
+
+    def customer_or_problem(self) -> CustomerFacts | None:
+        if self.customer_missing:
+            message = "no customer of this site's organisation has this id"
+            raise problem("input.customerId", ProblemCode.NOT_FOUND, message)
+        return self.customer
+
+
+async def find_place(
+    db: Any, site_id: int, customer_id: int | None, path: str = "input.siteId"
+) -> Place:
+    """The live site of a live organisation with the request's customer (one statement), or
+    the problem NOT_FOUND at `path`."""
+    shape = code_facts.PlaceShape(customer=customer_id is not None)
+    params: dict[str, Any] = {"site_id": site_id}
+    if customer_id is not None:
+        params["customer_id"] = customer_id
+    rows = await code_facts.place_rows(db, shape, params)
+    if not rows:
+        raise problem(path, ProblemCode.NOT_FOUND, "no site has this id")
+    site = rows[0]
+    if customer_id is None:
+        return Place(site)
+    live = (
+        site.customer_id is not None
+        and site.customer_deleted_at is None
+        and site.customer_organisation_id == site.organisation_id
+    )
+    if not live:
+        return Place(site, None, customer_missing=True)
+    return Place(site, CustomerFacts(site.customer_id, bool(site.customer_is_member)))
+
+
+def _dialect(db: Any) -> str:
+    name = getattr(db, "dialect_name", None)
+    if name is not None:
+        return str(name)
+    return str(db.get_bind().dialect.name)
+
+
+class _Part:
+    """One side of a `code_facts` row (the code's `code_*` columns, the owner's `owner_*`),
+    read as a row of its own; names without the prefix are the row's own (has_assignments)."""
+
+    __slots__ = ("_prefix", "_row")
+
+    def __init__(self, row: Any, prefix: str) -> None:
+        self._row, self._prefix = row, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        row = self._row
+        try:
+            return getattr(row, self._prefix + name)
+        except AttributeError:
+            return getattr(row, name)
+
+
+@dataclass(frozen=True)
+class _Assigned:
+    """The customer's live assignment of a code, as `code_facts` reads it."""
+
+    id: int
+    customer_id: int
+    valid_from: datetime | None
+    expires_on: datetime | None
+    deleted_at: datetime | None = None
+
+
+def _buckets(
+    at: date | datetime | None, time_zone: str
+) -> tuple[datetime, dict[UsagePeriod, tuple[datetime, datetime] | None]]:
+    """The attempt's instant and the bounds of each usage period containing it (None for a
+    period too near the ends of the calendar: a problem only for an owner with that period)."""
+    instant, _ = moment(at, time_zone, None, "input.at")
+    bounds: dict[UsagePeriod, tuple[datetime, datetime] | None] = {}
+    for period in code_facts.PERIODS:
+        # Most checks fall in the period the previous one of the zone fell in: its bounds
+        # are kept (working them out is most of a check's calendar time).
+        known = _LAST_BOUNDS.get((time_zone, period))
+        if known is not None and known[0] <= instant < known[1]:
+            bounds[period] = known
+            continue
+        try:
+            bounds[period] = _LAST_BOUNDS[(time_zone, period)] = usage_period_bounds(
+                period, instant, time_zone
+            )
+        except (OverflowError, ValueError):
+            bounds[period] = None
+    return instant, bounds
+
+
+# The bounds of the last usage period worked out for each zone and period (see `_buckets`);
+# a zone's periods change only with its rules, which a process loads once.
+_LAST_BOUNDS: dict[tuple[str, UsagePeriod], tuple[datetime, datetime]] = {}
+
+
+def _choose(rows: list[Any]) -> tuple[Found, Any] | Reason:
+    """The code the attempt names among the candidates (as `find_code` chooses)."""
+    candidates = [
+        (
+            Found(
+                COUPON_CODE if row.owner_type == "coupon" else DISCOUNT_CODE, _Part(row, "code_")
+            ),
+            row,
+        )
+        for row in rows
+    ]
+    live = [pair for pair in candidates if pair[0].deleted_at is None]
+    if len(live) > 1:
+        return Reason.AMBIGUOUS_CODE
+    if live:
+        return live[0]
+    if candidates:
+        return max(candidates, key=lambda pair: (pair[0].deleted_at, pair[0].row.id))
+    return Reason.NOT_FOUND
+
+
+async def look(
+    db: Any, place: Place, request: CodeRequest, types: frozenset[str]
+) -> Gathered | Reason:
+    """The code `request` names among `types` at the place, with its facts, the attempt and
+    its counts, read in one statement without locks (`code_facts.facts_statement`): a dry
+    run's whole answer, and a redemption's first look (see `relock`); or why no code is
+    found. Every found code has the same reads, whatever its terms need, and a missing one
+    as well (the statement runs the same), which keeps the enumeration-safe view even."""
+    site, customer = place.site, place.customer
+    at, bounds = _buckets(request.at, site.time_zone)
+    shape = code_facts.FactsShape(
+        dialect=_dialect(db),
+        discount_codes=DISCOUNT_CODE in types,
+        coupon_codes=COUPON_CODE in types,
+        by_coupon=request.coupon_id is not None,
+        customer=customer is not None,
+        order=request.order_reference is not None,
+    )
+    if code_facts.facts_statement(shape) is None:
+        return Reason.NOT_FOUND
+    params: dict[str, Any] = {"site_id": site.id, "code_key": code_key(request.code)}
+    for period, bound in bounds.items():
+        params[f"bucket_{period.name}"] = (
+            None if bound is None else usage_counters.bucket_key(period, bound[0])
+        )
+    if shape.by_coupon:
+        params["coupon_id"] = request.coupon_id
+    if customer is not None:
+        params["customer_id"] = customer.id
+        params["customer_key"] = usage_counters.customer_key(customer.id)
+    if shape.order:
+        params["order_reference"] = request.order_reference
+    rows = await code_facts.facts_rows(db, shape, params)
+    chosen = _choose(rows)
+    if isinstance(chosen, Reason):
+        return chosen
+    found, row = chosen
+    owner, code = _Part(row, "owner_"), found.row
+    assignment = None
+    if customer is not None and found.restricted and row.assignment_id is not None:
+        assignment = _Assigned(
+            row.assignment_id, row.assignment_customer_id, row.assignment_valid_from,
+            row.assignment_expires_on,
+        )  # fmt: skip
+    held = customer is not None and found.restricted and bool(row.held_any)
+    items = [(ItemCategory(category), item_id) for category, item_id in row.items or ()]
+    usage = Usage(
+        int(row.total), int(row.by_customer), int(row.in_order), int(row.of_code),
+        int(row.of_code_by_customer),
+    )  # fmt: skip
+    parts = (found, owner, code, assignment, held, customer, items)
+    return _assemble(site, request, *parts, usage=usage, at=at, bounds=bounds)
 
 
 STAND_IN = Found(DISCOUNT_CODE, ledger.STAND_IN_CODE)
 
 
-async def rehearse(db: Any, site: Record, request: CodeRequest, customer: Record | None) -> None:
-    """What an even search does for a code it finds, done when it finds none: the reads and
-    the evaluation of a stand-in (a deleted discount code that no row is), whose outcome is
-    dropped."""
-    gathered = await gather(db, site, STAND_IN, request, customer, even=True)
+def rehearse(site: Record, request: CodeRequest, customer: CustomerFacts | None) -> None:
+    """What an even search does for a code it finds, done when it finds none: the evaluation
+    of a stand-in (a deleted discount code that no row is), whose outcome is dropped. (The
+    reads were the same statement: `look`.)"""
+    code = STAND_IN.row
+    gathered = _assemble(site, request, STAND_IN, code, code, None, False, customer, [], Usage())
     evaluate(gathered.facts, gathered.attempt, gathered.usage)
 
 
-async def regather(db: Any, site: Record, first: Gathered, request: CodeRequest) -> Gathered:
-    """`first` read again under the row locks, in `counters_of` order: the owner, the code,
-    then the customer's assignments. The eligible items and whether the code has live
-    assignments are kept from `first`: no cap depends on them (an assignment made in between
-    is as if made just after this redemption)."""
-    found, customer = first.found, first.customer
-    owner_column, code_column, owner_id = found.columns
-    rows = [(t.DISCOUNT_CODE, found.row.id)]
-    if found.is_coupon_code:
-        rows = [(t.COUPON, owner_id), (t.COUPON_CODE, found.row.id)]
-    locked = await ledger.lock_rows(db, rows)
-    held = []
-    if customer is not None and found.restricted:
-        held = await ledger.customer_assignments(
-            db, code_column, found.row.id, customer.id, lock=True
-        )
-    parts = (found, locked[0], locked[-1], held, customer, first.items)
-    return await _assemble(db, site, request, *parts)
+async def relock(db: Any, site: Record, first: Gathered, request: CodeRequest) -> Gathered:
+    """`first` read again under the row locks (`relock_all` for one code)."""
+    return (await relock_all(db, site, [(first, request)]))[0]
 
 
-async def _assemble(
-    db: Any,
+# The tables in the order every engine transaction locks their rows (`counters_of`).
+_LOCK_ORDER = {t.COUPON.name: 0, t.DISCOUNT_CODE.name: 1, t.COUPON_CODE.name: 2}
+
+
+async def relock_all(
+    db: Any, site: Record, attempts: Sequence[tuple[Gathered, CodeRequest]]
+) -> list[Gathered]:
+    """Each first look of `attempts` read again under the row locks, all in one order: every
+    owner (coupons, then discount codes, by id), then every coupon code (by id), then the
+    customer's assignments of codes reserved for their holders, code by code in that order.
+    Two transactions locking overlapping codes then queue instead of deadlocking, however
+    many codes each holds (a basket of stacked codes, app.domain.stacking).
+
+    The eligible items and whether a code has live assignments are kept from the first look:
+    no cap depends on them (an assignment made in between is as if made just after this
+    redemption). The counts are not read here: the claim reads them under the lock and
+    decides on them (app.db.claim), so each `usage` is its first look's."""
+    wanted: set[tuple[int, int, str]] = set()
+    for first, _ in attempts:
+        found = first.found
+        if found.is_coupon_code:
+            wanted.add((_LOCK_ORDER[t.COUPON.name], found.columns[2], t.COUPON.name))
+            wanted.add((_LOCK_ORDER[t.COUPON_CODE.name], found.row.id, t.COUPON_CODE.name))
+        else:
+            wanted.add((_LOCK_ORDER[t.DISCOUNT_CODE.name], found.row.id, t.DISCOUNT_CODE.name))
+    order = sorted(wanted)
+    rows = await ledger.lock_rows(db, [(ledger.TABLES[name], db_id) for _, db_id, name in order])
+    locked = {(name, db_id): row for (_, db_id, name), row in zip(order, rows, strict=True)}
+    held_rows: dict[tuple[str, int], list[Any]] = {}
+    for _, db_id, name in order:  # the codes' assignments, in the codes' lock order
+        for first, _ in attempts:
+            found, customer = first.found, first.customer
+            if found.row.id != db_id or customer is None or not found.restricted:
+                continue
+            code_name = t.COUPON_CODE.name if found.is_coupon_code else t.DISCOUNT_CODE.name
+            if code_name != name or (name, db_id) in held_rows:
+                continue
+            column = found.columns[1]
+            held_rows[(name, db_id)] = await ledger.customer_assignments(
+                db, column, db_id, customer.id, lock=True
+            )
+    again = []
+    for first, request in attempts:
+        found, customer = first.found, first.customer
+        code_name = t.COUPON_CODE.name if found.is_coupon_code else t.DISCOUNT_CODE.name
+        owner_name = t.COUPON.name if found.is_coupon_code else t.DISCOUNT_CODE.name
+        owner = locked[(owner_name, found.columns[2])]
+        code = locked[(code_name, found.row.id)]
+        records = held_rows.get((code_name, found.row.id), [])
+        assignment = next((row for row in records if row.deleted_at is None), None)
+        parts = (found, owner, code, assignment, bool(records), customer, first.items)
+        again.append(_assemble(site, request, *parts, usage=first.usage))
+    return again
+
+
+def _assemble(
     site: Record,
     request: CodeRequest,
     found: Found,
-    owner: Record,
-    code: Record,
-    held: list[Record],
-    customer: Record | None,
+    owner: Any,
+    code: Any,
+    assignment: Any,
+    held: bool,
+    customer: CustomerFacts | None,
     items: list[tuple[ItemCategory, str]],
+    usage: Usage,
+    *,
+    at: datetime | None = None,
+    bounds: dict[UsagePeriod, tuple[datetime, datetime] | None] | None = None,
 ) -> Gathered:
-    """Counts the uses and turns the rows into the rules' facts and attempt."""
-    owner_column, code_column, owner_id = found.columns
-    assignment = next((row for row in held if row.deleted_at is None), None)
+    """Turns the rows into the rules' facts and attempt; `held`: the customer holds an
+    assignment of the code, deleted or not."""
+    owner_column, _, owner_id = found.columns
     terms = terms_from_row(owner, items)
-    at, period = moment(request.at, site.time_zone, terms.usage_period, "input.at")
+    period = None
+    if at is None or bounds is None:
+        at, period = moment(request.at, site.time_zone, terms.usage_period, "input.at")
+    elif terms.usage_period is not None:
+        period = bounds[terms.usage_period]
+        if period is None:
+            moment(request.at, site.time_zone, terms.usage_period, "input.at")  # raises
     bucket = None
     if terms.usage_period is not None and period is not None:
         bucket = usage_counters.bucket_key(terms.usage_period, period[0])
     use = usage_counters.Use(
         owner_column, owner_id, code.id, None if customer is None else customer.id, bucket
-    )
-    usage = await usage_counters.read_usage(
-        db,
-        owner_column,
-        owner_id=owner_id,
-        code_id=code.id,
-        customer_id=use.customer_id,
-        order_reference=request.order_reference,
-        bucket=bucket,
     )
     coupon_code = found.is_coupon_code
     windows = [Window(code.valid_from, code.valid_to)] if coupon_code else []
@@ -316,10 +521,10 @@ async def _assemble(
         # taken away: DELETED. Were the code open to all, the deleted assignment is moot.
         deleted=code.deleted_at is not None
         or owner.deleted_at is not None
-        or (found.restricted and assignment is None and bool(held)),
+        or (found.restricted and assignment is None and held),
         disabled=owner.disabled_at is not None,
         single_use=coupon_code and not code.multi_use,
-        once_per_customer=coupon_code and code.multi_use,
+        once_per_customer=coupon_code and bool(code.multi_use),
         allocated_customer_id=(
             str(code.customer_id) if coupon_code and code.customer_id is not None else None
         ),

@@ -1,16 +1,18 @@
 """The engine's use cases: check a code (a dry run), redeem it, void a redemption, usage stats.
 
 Redeeming is one write transaction. It first evaluates the attempt on the committed rows, as
-a dry run does; a refusal ends there, without a lock. An attempt that passes is decided again
-under row locks: the rows the caps live on are locked (the coupon or discount code, then the
-coupon code, then the customer's assignments: always that order), its usage counters are read
-(app.db.usage_counters: a few rows by key, whatever the length of the ledger), the rules run
-once more, and only then are the Redemption inserted and every counter it counts against
-moved (the usage counters and `times_used`): on PostgreSQL in one statement, whose ON CONFLICT
-on the idempotency key answers a key already taken without an extra round trip
-(app.db.claim). Every redemption and void of one code queues on the first of those
-locks, so the count it decides on cannot change before it commits: caps hold with any number
-of server processes. On SQLite the transaction begins IMMEDIATE, which serialises all writers.
+a dry run does (two statements: app.db.code_facts); a refusal ends there, without a lock. An
+attempt that passes is decided again under row locks: the rows the caps live on are locked
+(the coupon or discount code, then the coupon code, then the customer's assignments: always
+that order) and read again, the rules run once more on them, and the claim (app.db.claim)
+reads the usage counters under the lock (a few rows by key, whatever the length of the
+ledger) and, only when each is below the limit the rules give it (`cap_limits`), inserts the
+Redemption and moves every counter it counts against: on PostgreSQL in one statement, whose
+ON CONFLICT on the idempotency key answers a key already taken without an extra round trip,
+and whose counts say which cap refused when one is full. Every redemption and void of one
+code queues on the first of those locks, so the count it decides on cannot change before it
+commits: caps hold with any number of server processes. On SQLite the transaction begins
+IMMEDIATE, which serialises all writers: the first look is already current, and decides.
 
 Redeeming and voiding each open their one transaction (app.services.records.transaction, as
 every use case does) and take the caller's rights as data (app.services.code_rights), computed
@@ -24,7 +26,7 @@ same work.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -39,18 +41,20 @@ from app.db.handles import Record, Session, Sessions
 from app.db.row_statements import update_row
 from app.domain.amounts import BasketLine, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
-from app.domain.rules import Outcome, evaluate
+from app.domain.rules import Outcome, Usage, cap_limits, evaluate
 from app.services.code_rights import CodeRights, SiteRights, void_roles
 from app.services.engine_facts import (
     CodeSearch,
     Found,
     Gathered,
+    Place,
     counters_of,
     find_code,
-    gather,
+    find_place,
+    look,
     moment,
-    regather,
     rehearse,
+    relock,
     terms_from_row,
 )
 from app.services.engine_request import CodeRequest
@@ -82,29 +86,20 @@ class Redeemed:
     replayed: bool = False
 
 
-async def _customer(db: Any, site: Record, customer_id: int | None) -> Record | None:
-    if customer_id is None:
-        return None
-    row = await ledger.row_by_id(db, t.CUSTOMER, customer_id)
-    if row is None or row.deleted_at is not None or row.organisation_id != site.organisation_id:
-        message = "no customer of this site's organisation has this id"
-        raise problem("input.customerId", ProblemCode.NOT_FOUND, message)
-    return row
-
-
 def _evaluated(gathered: Gathered) -> Check:
     return Check(evaluate(gathered.facts, gathered.attempt, gathered.usage), gathered)
 
 
-async def check_code(db: Any, site: Record, request: CodeRequest, search: CodeSearch) -> Check:
-    """Evaluates the attempt on what is committed now; writes and locks nothing."""
-    customer = await _customer(db, site, request.customer_id)
-    found = await find_code(db, site.id, request.code, request.coupon_id, search.types)
+async def check_code(db: Any, place: Place, request: CodeRequest, search: CodeSearch) -> Check:
+    """Evaluates the attempt on what is committed now; writes and locks nothing. One
+    statement (app.db.code_facts), whatever the code and the caller."""
+    customer = place.customer_or_problem()
+    found = await look(db, place, request, search.types)
     if isinstance(found, Reason):
         if search.even:
-            await rehearse(db, site, request, customer)
+            rehearse(place.site, request, customer)
         return Check(Outcome(found))
-    return _evaluated(await gather(db, site, found, request, customer, even=search.even))
+    return _evaluated(found)
 
 
 def _replay(existing: Record, request: CodeRequest, rights: SiteRights) -> Redeemed:
@@ -114,36 +109,58 @@ def _replay(existing: Record, request: CodeRequest, rights: SiteRights) -> Redee
     return Redeemed(None, existing, rights, replayed=True)
 
 
+async def _answer_refusal(
+    session: Session, site: Record, request: CodeRequest, check: Check, rights: SiteRights
+) -> Redeemed:
+    # Only after the deciding reads is the key looked up: a retry of an earlier redemption,
+    # or a duplicate that committed meanwhile (its use may be what refused us), must be
+    # answered with that redemption, not with a fresh verdict.
+    existing = await ledger.redemption_by_key(session, site.id, request.idempotency_key or "")
+    if existing is not None:
+        return _replay(existing, request, rights)
+    return Redeemed(check, None, rights)
+
+
 async def _redeem(
     session: Session,
-    site: Record,
+    place: Place,
     request: CodeRequest,
     search: CodeSearch,
     by: str,
     rights: SiteRights,
 ) -> Redeemed:
-    key = request.idempotency_key or ""
+    """A first look on committed rows; then, on PostgreSQL, the owner's lock, the rows read
+    again under it, and the claim, which reads the counts under the lock and writes only
+    when the caps allow (SQLite's transaction holds the writer lock from its BEGIN: the
+    first look is already current, and decides)."""
+    site, key = place.site, request.idempotency_key or ""
     # A first look without locks: a refusal read from committed rows is a true answer as of
     # that read, so refusals (most of a storm on a used-up code) never queue on the locks.
     try:
-        check = await check_code(session, site, request, search)
+        check = await check_code(session, place, request, search)
     except Problems:
         # The request's customer is gone; an earlier redemption under the key still answers.
         existing = await ledger.redemption_by_key(session, site.id, key)
         if existing is None:
             raise
         return _replay(existing, request, rights)
-    if check.gathered is not None and check.outcome.valid:
-        check = _evaluated(await regather(session, site, check.gathered, request))
-    if check.gathered is None or not check.outcome.valid or check.outcome.discount is None:
-        # Only after the deciding reads is the key looked up: a retry of an earlier
-        # redemption, or a duplicate that committed meanwhile (its use may be what refused
-        # us), must be answered with that redemption, not with a fresh verdict.
-        existing = await ledger.redemption_by_key(session, site.id, key)
-        if existing is not None:
-            return _replay(existing, request, rights)
-        return Redeemed(check, None, rights)
-    gathered, discount, now = check.gathered, check.outcome.discount, utcnow()
+    first = check.gathered
+    if first is None or not check.outcome.valid:
+        return await _answer_refusal(session, site, request, check, rights)
+    # Row locks are PostgreSQL's; SQLite's writer lock is held since BEGIN.
+    locking = usage_counters.dialect_name(session) == "postgresql"
+    gathered = await relock(session, site, first, request) if locking else first
+    # Everything but the counts, which the claim reads under the lock (`cap_limits`).
+    verdict = evaluate(gathered.facts, gathered.attempt, Usage() if locking else gathered.usage)
+    if not verdict.valid or verdict.discount is None:
+        usage = await usage_counters.read_usage(
+            session, gathered.use.owner_column, owner_id=gathered.use.owner_id,
+            code_id=gathered.use.code_id, customer_id=gathered.use.customer_id,
+            order_reference=request.order_reference, bucket=gathered.use.bucket,
+        )  # fmt: skip
+        refused = replace(gathered, usage=usage)
+        return await _answer_refusal(session, site, request, _evaluated(refused), rights)
+    discount, now = verdict.discount, utcnow()
     coupon_code = gathered.found.is_coupon_code
     values = {
         "unique_id": uuid.uuid4(),
@@ -167,14 +184,21 @@ async def _redeem(
         "idempotency_key": key,
         "request_fingerprint": request.fingerprint(),
     }
-    row = await claim(session, values, gathered.counters(), gathered.use)
-    if row is None:
+    limits = cap_limits(gathered.facts, gathered.attempt)
+    claimed = await claim(
+        session, values, gathered.counters(), gathered.use, limits, gathered.usage
+    )
+    counted = replace(gathered, usage=claimed.usage)
+    if claimed.refused:
+        # A cap found full under the lock: the claim's counts say which.
+        return await _answer_refusal(session, site, request, _evaluated(counted), rights)
+    if claimed.row is None:
         # The key was taken: by a retry of an earlier redemption, or by a duplicate that
         # committed while we waited for the lock. Its redemption is the answer.
         existing = await ledger.redemption_by_key(session, site.id, key)
         assert existing is not None, "ON CONFLICT found the key, so its row is committed"
         return _replay(existing, request, rights)
-    return Redeemed(check, row, rights)
+    return Redeemed(Check(Outcome(None, discount), counted), claimed.row, rights)
 
 
 async def find_site(db: Any, site_id: int, path: str = "input.siteId") -> Record:
@@ -235,11 +259,11 @@ async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -
     rights = SiteRights(frozenset(), frozenset())
     try:
         async with transaction(sessions) as session:
-            site = await find_site(session, request.site_id)
-            rights = redeemer.rights_at(site)
-            _check_dated(request, site, redeemer.rights)
+            place = await find_place(session, request.site_id, request.customer_id)
+            rights = redeemer.rights_at(place.site)
+            _check_dated(request, place.site, redeemer.rights)
             search = rights.search(rights.redeemable)
-            return await _redeem(session, site, request, search, redeemer.by, rights)
+            return await _redeem(session, place, request, search, redeemer.by, rights)
     except UniqueViolation:
         async with transaction(sessions) as session:
             existing = await ledger.redemption_by_key(session, request.site_id, key)
@@ -329,9 +353,10 @@ async def usage_stats(
     if isinstance(found, Reason):
         return found
     owner_column, _, owner_id = found.columns
-    owner = found.row
+    owner: Record | None = found.row
     if found.is_coupon_code:
         owner = await ledger.row_by_id(db, t.COUPON, owner_id)
+    assert owner is not None, "a coupon code's coupon is never hard-deleted"
     terms = terms_from_row(owner, await eligible_items(db, owner_column, owner_id))
     if offering_id is not None and not is_eligible(
         terms, BasketLine(ItemCategory.OFFERING, offering_id, 1, 0)

@@ -27,6 +27,7 @@ from app.domain import (
     evaluate,
     public_reason,
 )
+from app.domain.rules import cap_limits, within
 
 from .strategies import baskets, discount_terms, eligibility, light
 
@@ -377,3 +378,21 @@ def test_valid_now_stays_valid_until_the_first_window_end(scenario, data) -> Non
             evaluate(facts, replace(attempt, at=last + timedelta(microseconds=1)), usage).reason
             is Reason.EXPIRED
         )
+
+
+@given(scenarios(), st.sampled_from([0, None]), st.sampled_from([0, None]))
+def test_cap_limits_decide_as_evaluate_does(scenario, zero_total, zero_order) -> None:
+    """A redemption decides its counts under the lock by `cap_limits` (app.db.claim): with
+    everything else met, the attempt passes exactly when every count is below its limit,
+    caps of 0 included."""
+    facts, attempt, usage = scenario
+    terms = facts.terms
+    terms = replace(
+        terms,
+        max_uses=terms.max_uses if zero_total is None else zero_total,
+        max_uses_per_order=terms.max_uses_per_order if zero_order is None else zero_order,
+    )
+    facts = replace(facts, terms=terms)
+    without_counts = evaluate(facts, attempt, Usage())
+    passes = without_counts.valid and within(usage, cap_limits(facts, attempt))
+    assert evaluate(facts, attempt, usage).valid is passes

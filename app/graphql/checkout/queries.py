@@ -22,6 +22,7 @@ from app.graphql.ids import decode_id
 from app.graphql.mutations.payloads import user_errors
 from app.graphql.scalars import DateOrDateTime
 from app.services import redemptions
+from app.services.engine_facts import find_place
 from app.services.problems import Problems
 
 
@@ -55,11 +56,11 @@ class EngineQuery:
         try:
             with refusals():
                 request = to_request(input)
-                site = await redemptions.find_site(context.db, request.site_id)
-                rights = code_rights(context.access).at(site, Action.REDEEM, Action.READ)
+                place = await find_place(context.db, request.site_id, request.customer_id)
+                rights = code_rights(context.access).at(place.site, Action.REDEEM, Action.READ)
                 await brake.ensure_allowed(rights)
                 search = rights.search(rights.usable)
-                check = await redemptions.check_code(context.db, site, request, search)
+                check = await redemptions.check_code(context.db, place, request, search)
         except Problems as problems:
             return CodeCheck(
                 valid=False,
