@@ -27,8 +27,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
 
+from app.db.handles import Handle, Record, Session
 from app.db.tables import COUPON_CODE
 
 CHUNK = 10_000  # codes per INSERT; about 1 MB of statement data, 100 round trips a million
@@ -41,7 +41,7 @@ _VERSION_4 = bytes((b & 0x0F) | 0x40 for b in range(256))
 _VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
 
 
-async def coupon_code_batches(db: Any, coupon_id: int) -> AsyncIterator[list[tuple[str, bool]]]:
+async def coupon_code_batches(db: Session, coupon_id: int) -> AsyncIterator[list[tuple[str, bool]]]:
     """Every code string of the coupon and whether it is deleted, in batches streamed from a
     server-side cursor so that a coupon with a million codes is never held in memory."""
     statement = (
@@ -51,7 +51,7 @@ async def coupon_code_batches(db: Any, coupon_id: int) -> AsyncIterator[list[tup
     )
     result = await db.stream(statement)
     async for batch in result.partitions():
-        yield [(code, deleted) for code, deleted in batch]
+        yield [(str(code), bool(deleted)) for code, deleted in batch]
 
 
 def random_uuids(count: int) -> bytes:
@@ -102,7 +102,7 @@ def _insert_statement(dialect: str, shared_columns: Sequence[str]) -> sa.Insert:
 
 @asynccontextmanager
 async def code_inserter(
-    db: Any, shared: Mapping[str, Any]
+    db: Session, shared: Mapping[str, Any]
 ) -> AsyncIterator[Callable[[Sequence[str]], Awaitable[list[str]]]]:
     """A function inserting one chunk of codes (distinct among themselves), one row each with
     the column values `shared` (coupon_id among them) and a new UUID, in one statement; it
@@ -114,7 +114,7 @@ async def code_inserter(
     28 s with 64 MB (SQLite's own INSERT ... SELECT of as many: 38 s and 20 s). It is put back
     once the codes are in; after a failure the pooled connection keeps it (a limit, not
     memory taken)."""
-    dialect = db.bind.dialect.name
+    dialect = db.get_bind().dialect.name
     statement = _insert_statement(dialect, list(shared))
 
     async def insert(codes: Sequence[str]) -> list[str]:
@@ -126,13 +126,13 @@ async def code_inserter(
     if dialect != "sqlite":
         yield insert
         return
-    before = (await db.execute(sa.text("PRAGMA cache_size"))).scalar_one()
+    before: int = (await db.execute(sa.text("PRAGMA cache_size"))).scalar_one()
     await db.execute(sa.text(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}"))
     yield insert
     await db.execute(sa.text(f"PRAGMA cache_size = {int(before)}"))
 
 
-async def coupon_codes_named(db: Any, coupon_id: int, codes: Sequence[str]) -> list[Row[Any]]:
+async def coupon_codes_named(db: Handle, coupon_id: int, codes: Sequence[str]) -> list[Record]:
     """The coupon's codes whose string is one of `codes`, in id order."""
     statement = (
         sa.select(COUPON_CODE)
