@@ -55,11 +55,8 @@ def _recreate(*, partial: bool) -> None:
         for column in columns:
             name = f"ix_{table}_{column}"
             op.drop_index(name, table_name=table)
-            where = {}
-            if partial:
-                clause = sa.text(f"{column} IS NOT NULL")
-                where = {"postgresql_where": clause, "sqlite_where": clause}
-            op.create_index(name, table, [column], **where)
+            where = sa.text(f"{column} IS NOT NULL") if partial else None
+            op.create_index(name, table, [column], postgresql_where=where, sqlite_where=where)
 
 
 def _close_cursors() -> None:
