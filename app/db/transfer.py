@@ -191,9 +191,9 @@ async def _insert_rows(db: Any, table: sa.Table, rows: Sequence[Mapping[str, Any
     PostgreSQL takes them by COPY (binary) into the table, in the transaction. The batch was
     one `INSERT ... SELECT FROM unnest($1::t[], ...)` before: asyncpg's array encoder asks
     every element whether it is itself a nested sequence (two ABC isinstance checks each),
-    over a million checks per 20,000 rows of 45 columns, which profiled as a third of the
-    import's own CPU on PostgreSQL; COPY encodes each value by its column's codec and nothing
-    else. A COPY has no ON CONFLICT: the planner checked what a unique index would refuse,
+    over a million checks per 20,000 rows of 45 columns (a sixth of the importer's CPU under
+    cProfile, which inflates small calls); COPY encodes each value by its column's codec and
+    nothing else. A COPY has no ON CONFLICT: the planner checked what a unique index would refuse,
     and a row it could not know of (a concurrent writer) is reported as UniqueViolation."""
     connection = await db.connection() if hasattr(db, "connection") else db
     sql, converters = _insert_of(connection.dialect, table)
