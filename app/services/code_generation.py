@@ -11,9 +11,11 @@ restoring one must not collide): usually none, at most what was deleted. Everyth
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -116,15 +118,45 @@ async def generate_coupon_codes(
             raise Problems([Problem(("count",), ProblemCode.OUT_OF_RANGE, too_many)])
         rng = rng or secrets.SystemRandom()
         first: list[str] = []
-        missing = count
         async with stored.code_inserter(session, _shared_values(coupon, actor, now)) as insert:
-            while missing:
-                # A code the coupon already has is left out by the insert and drawn again here.
-                drawn = draw_codes(min(missing, stored.CHUNK), rng=rng, avoid=deleted, **shape)
-                inserted = await insert(drawn)
-                missing -= len(inserted)
-                first += inserted[: FIRST_ROWS - len(first)]
+
+            def draw(size: int) -> list[str]:
+                return draw_codes(min(size, stored.CHUNK), rng=rng, avoid=deleted, **shape)
+
+            def took(inserted: list[str]) -> None:
+                first.extend(inserted[: FIRST_ROWS - len(first)])
                 if added is not None:
                     added(inserted)
+
+            await _insert_ahead(count, draw, insert, took)
         rows = await stored.coupon_codes_named(session, coupon.id, first)
         return GeneratedCodes(count, rows)
+
+
+async def _insert_ahead(
+    count: int,
+    draw: Callable[[int], list[str]],
+    insert: Callable[[Sequence[str]], Awaitable[list[str]]],
+    took: Callable[[list[str]], None],
+) -> None:
+    """Inserts `count` codes a chunk at a time, drawing the next chunk while the database
+    inserts the one before: the chunk's statement is sent, and drawing (Python) runs while
+    the database (another process, or SQLite's thread) works, rather than one after the
+    other. A code the coupon already has (one in flight included) is left out by the insert
+    and drawn again in a later chunk."""
+    missing, pending, in_flight = count, None, 0
+    try:
+        while missing or pending is not None:
+            drawn = draw(missing - in_flight) if missing > in_flight else []
+            if pending is not None:
+                inserted = await pending
+                pending, in_flight = None, 0
+                missing -= len(inserted)
+                took(inserted)
+            if drawn:
+                pending, in_flight = asyncio.ensure_future(insert(drawn)), len(drawn)
+                await asyncio.sleep(0)  # the task sends its statement before the next draw
+    finally:
+        if pending is not None:  # a draw or a callback failed: let the statement in flight end
+            with contextlib.suppress(Exception):
+                await pending

@@ -19,6 +19,7 @@ from app.db import tables as t
 from app.db import transfer as stored
 from app.db.tables import CATEGORY_FLAGS
 from app.graphql.ids import to_global_id
+from app.transfer.collector import paced_collector
 from app.transfer.registry import writer
 from app.transfer.site_facts import SiteFacts, given_site
 
@@ -224,7 +225,24 @@ async def run_export(
     stream: TextIO,
     on_progress: Any = lambda n: None,
 ) -> int:
-    """Writes the site's records in the format to `stream`; answers how many records."""
+    """Writes the site's records in the format to `stream`; answers how many records. The
+    garbage collector keeps the server's pace meanwhile (app/transfer/collector.py)."""
+    with paced_collector():
+        return await _run_export(
+            engine, site_id=site_id, format_name=format_name, trashed=trashed, stream=stream,
+            on_progress=on_progress,
+        )  # fmt: skip
+
+
+async def _run_export(
+    engine: Any,
+    *,
+    site_id: int,
+    format_name: str,
+    trashed: str,
+    stream: TextIO,
+    on_progress: Any = lambda n: None,
+) -> int:
     write = writer(format_name)
     pages: queue.Queue[Any] = queue.Queue(maxsize=4)
 

@@ -21,6 +21,7 @@ from app.clock import utcnow
 from app.db import transfer as stored
 from app.db.errors import UniqueViolation
 from app.db.session import write_sessions
+from app.transfer.collector import paced_collector
 from app.transfer.fields import Item
 from app.transfer.planner import Context, Outcome, plan_and_write
 from app.transfer.reading import Reading, Source, batches
@@ -100,7 +101,30 @@ async def run_import(
 ) -> Summary:
     """Imports the sources into the site; raises ImportRefused when nothing was written because
     of the site or of refused records (each one went to `on_refused` first). `reader_process`:
-    read the files in a worker process (None: when they are big; see app/transfer/reading.py)."""
+    read the files in a worker process (None: when they are big; see app/transfer/reading.py).
+    The garbage collector keeps the server's pace meanwhile (app/transfer/collector.py)."""
+    with paced_collector():
+        return await _run_import(
+            engine, site_id=site_id, format_name=format_name, sources=sources, subject=subject,
+            dry_run=dry_run, skip_invalid=skip_invalid, on_refused=on_refused,
+            on_progress=on_progress, batch_size=batch_size, reader_process=reader_process,
+        )  # fmt: skip
+
+
+async def _run_import(
+    engine: Any,
+    *,
+    site_id: int,
+    format_name: str,
+    sources: Iterable[Source],
+    subject: str,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    on_refused: Callable[[Rejected], None] = lambda rejected: None,
+    on_progress: Callable[[int], object] = lambda count: None,
+    batch_size: int = BATCH_SIZE,
+    reader_process: bool | None = None,
+) -> Summary:
     summary = Summary()
     sessions = write_sessions(engine)
     try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import itertools
 import os
 import pickle
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
+from app.runtime import MIDDLE_THRESHOLD, OLD_THRESHOLD, YOUNG_THRESHOLD
 from app.transfer.fields import HAS_TERMS, Item, read_record
 from app.transfer.pipes import AHEAD_BYTES, LENGTH, WorkerFailed, worker_environment
 from app.transfer.registry import Refusal, reader
@@ -176,6 +178,8 @@ def _work() -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nothing but messages may reach the pipe
     reading, sources, size = pickle.load(sys.stdin.buffer)
     try:
+        # This process only reads: the collector keeps the server's pace for its whole life.
+        gc.set_threshold(YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLD_THRESHOLD)
         read = items(reading, sources)
         while batch := list(itertools.islice(read, size)):
             _send(out, batch)

@@ -74,7 +74,8 @@ async def test_bad_requests_write_nothing(gql: Any, make: Any, db: Any) -> None:
 
 
 def _inserts(statements: list[str]) -> int:
-    return sum(1 for s in statements if s.lstrip().upper().startswith("INSERT INTO COUPON_CODE"))
+    # PostgreSQL's chunk is `WITH added AS (INSERT INTO coupon_code ...) SELECT array_agg(...)`.
+    return sum(1 for s in statements if "INSERT INTO COUPON_CODE" in s.upper())
 
 
 async def test_collisions_are_drawn_again_the_count_stays_exact(
@@ -125,4 +126,5 @@ async def test_one_statement_per_chunk_whatever_the_count(
         assert data["generateCouponCodes"]["count"] == 50 * chunks
         assert _inserts(statements) == chunks
         counted[chunks] = len(statements)
-    assert counted[4] - counted[1] == 3
+    # A chunk without collision is SAVEPOINT, one INSERT, RELEASE, whatever its size.
+    assert counted[4] - counted[1] == 3 * 3
