@@ -69,8 +69,9 @@ def text(value: str) -> ColumnElement[str]:
     return sa.literal_column(f"'{value}'", sa.Text)
 
 
-# Names (GraphQL names and aliases, type and enum names) and the instant formats.
-_PLAIN = re.compile(r'[A-Za-z0-9_:+."\- ]*')
+# Names (GraphQL names and aliases, type and enum names), the instant formats and the
+# brackets and commas of a cursor's JSON.
+_PLAIN = re.compile(r'[A-Za-z0-9_:+."\- \[\],]*')
 
 
 def false() -> ColumnElement[bool]:
@@ -215,3 +216,85 @@ def related_value(
     """`value` of the `table` row whose id the enclosing row holds (null when there is none
     or `where` hides it)."""
     return sa.select(value).where(table.c.id == related_id, *where).scalar_subquery()
+
+
+# -- cursors (app.graphql.pagination.encode_cursor: base64url of orjson's `["SORT",[values]]`)
+
+
+def cursor(sort_name: str, values: Sequence[ColumnElement[str]]) -> ColumnElement[str]:
+    """The cursor of a row: `values` are the cursor's values as JSON text, in order."""
+    parts: list[Any] = [text(f'["{sort_name}",[')]
+    for index, value in enumerate(values):
+        if index:
+            parts.append(text(","))
+        parts.append(value)
+    parts.append(text("]]"))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.op("||")(part)
+    encoded = sa.func.encode(sa.func.convert_to(joined, text("UTF8")), text("base64"))
+    # base64 -> base64url; PostgreSQL breaks lines every 76 characters: the breaks go too
+    return sa.func.translate(encoded, sa.literal_column("E'+/\\n'"), text("-_"), type_=sa.Text)
+
+
+def json_number(column: ColumnElement[Any]) -> ColumnElement[str]:
+    return sa.cast(column, sa.Text)
+
+
+def json_instant(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """An instant as a JSON string of its `isoformat()` (see `iso_instant`)."""
+    return text('"').op("||")(iso_instant(column)).op("||")(text('"'))  # type: ignore[no-any-return]
+
+
+def json_text(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """Text as a JSON string: PostgreSQL escapes as orjson does (`\\"`, `\\\\`, the short
+    escapes of \\b \\f \\n \\r \\t, `\\u00xx` for the other control characters)."""
+    return sa.cast(sa.func.to_json(column), sa.Text)
+
+
+def json_boolean(column: ColumnElement[Any]) -> ColumnElement[str]:
+    return sa.case((column, text("true")), else_=text("false"))
+
+
+def json_uuid(column: ColumnElement[Any]) -> ColumnElement[str]:
+    return text('"').op("||")(sa.cast(column, sa.Text)).op("||")(text('"'))  # type: ignore[no-any-return]
+
+
+def null_flagged(column: ColumnElement[Any], value: ColumnElement[str]) -> list[Any]:
+    """A nullable sort value as the cursor holds it: (1, null) or (0, the value)."""
+    is_null = column.is_(None)
+    return [
+        sa.case((is_null, text("1")), else_=text("0")),
+        sa.case((is_null, text("null")), else_=value),
+    ]
+
+
+def first_of_page(
+    value: ColumnElement[Any], where: Sequence[ColumnElement[bool]], order_by: Sequence[Any],
+    limit: int,
+) -> ColumnElement[Any]:  # fmt: skip
+    """`value` of the first row of the page (null when the page is empty)."""
+    if limit <= 0:
+        return sa.null()
+    return sa.select(value).where(*where).order_by(*order_by).limit(1).scalar_subquery()
+
+
+def last_of_page(
+    value: ColumnElement[Any], where: Sequence[ColumnElement[bool]], order_by: Sequence[Any],
+    limit: int, parent: Any,
+) -> ColumnElement[Any]:  # fmt: skip
+    """`value` of the last of the first `limit` rows (null when the page is empty). The page
+    is a subquery in FROM, which SQLAlchemy correlates only when told: to `parent`, the
+    table of the enclosing row that `where` refers to."""
+    if limit <= 0:
+        return sa.null()
+    position = sa.func.row_number().over(order_by=list(order_by))
+    page = (
+        sa.select(value.label("value"), position.label("position"))
+        .where(*where)
+        .order_by(*order_by)
+        .limit(limit)
+        .correlate(parent)
+        .subquery()
+    )
+    return sa.select(page.c.value).order_by(page.c.position.desc()).limit(1).scalar_subquery()

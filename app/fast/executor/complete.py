@@ -88,8 +88,8 @@ class Completion:
                 f"Cannot return null for non-nullable field {field.parent_type.name}.{field.name}."
             )
         kind = shape.kind
-        if value.__class__ is Fragment and kind == OBJECT:  # rendered in the database, whole
-            return value
+        if value.__class__ is Fragment and kind >= OBJECT:  # rendered in the database, whole
+            return value  # (an object, or a record of an interface: `node(id:)`)
         if kind == LEAF:
             if value.__class__ is shape.fast and (not shape.is_int or INT_MIN <= value <= INT_MAX):
                 return value
@@ -126,7 +126,7 @@ class Completion:
                 matches = is_type_of(value, info)
                 if self.is_awaitable(matches):
                     close_awaitable(matches)
-                    raise NeedsStandard
+                    raise NeedsStandard("awaitable is_type_of")
                 if not matches:
                     raise invalid_return_type_error(runtime, value, field.details)
         plan = shape.plan_for(self.ex, runtime, field)
@@ -154,7 +154,7 @@ class Completion:
     ) -> list[Any]:
         if value.__class__ is not list and value.__class__ is not tuple:
             if self.ex.is_async_iterable(value):
-                raise NeedsStandard
+                raise NeedsStandard("async iterable list")
             if not is_iterable(value):
                 raise GraphQLError(
                     "Expected Iterable, but did not find one for field"
@@ -222,7 +222,7 @@ class Completion:
         for index, item in enumerate(value[start:] if start else value, start):
             if is_awaitable(item):
                 close_awaitable(item)
-                raise NeedsStandard
+                raise NeedsStandard("awaitable list item")
             try:
                 out.append(
                     self.complete(item_shape, item, field, here, index, out, index, following, info)
@@ -243,7 +243,7 @@ class Completion:
         name = resolve_type(value, info, abstract)
         if self.is_awaitable(name):
             close_awaitable(name)
-            raise NeedsStandard
+            raise NeedsStandard("awaitable resolve_type")
         return self.ex.ensure_valid_runtime_type(name, abstract, field.details, info, value)
 
     def info_for(self, field: FieldPlan, owner: Slot) -> GraphQLResolveInfo:

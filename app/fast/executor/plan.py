@@ -48,7 +48,7 @@ RESOLVER = 1  # anything else: the GraphQL resolve function, one call per parent
 TYPENAME = 2  # `__typename`: the parent's concrete type name
 BATCH = 3  # a field whose source is declared: its batch, one call for all parents
 
-# What a value completes to.
+# What a value completes to (the composite kinds last: `kind >= OBJECT`).
 LEAF = 0
 LIST = 1
 OBJECT = 2

@@ -19,8 +19,13 @@ class NeedsStandard(BaseException):
     """This operation (or root field) must be finished by the standard executor.
 
     A BaseException so that no field-error handler (`except Exception`) turns it into a
-    GraphQL error on the way up.
+    GraphQL error on the way up. Its argument, when given, is the reason (counted and
+    logged: app.fast.fall_offs).
     """
+
+    @property
+    def reason(self) -> str:
+        return str(self.args[0]) if self.args else "unplanned"
 
 
 class Slot:
