@@ -19,13 +19,12 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from benchmarks import load
-from benchmarks import queries
+from benchmarks import load, queries
 from benchmarks.queries import SPELLING_PAIRS, Query, pick, unique_ids
+from benchmarks.servers import Server
 
 # The four queries, then the client documents (the same records in other spellings).
 QUERIES: tuple[Query, ...] = (*queries.QUERIES, *queries.CLIENT_DOCUMENTS)
-from benchmarks.servers import Server
 
 
 @dataclass
