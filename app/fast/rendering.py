@@ -222,20 +222,20 @@ class Renderer:
         """What a lookup reads when its record is rendered: the JSON."""
         return self._kept(("record", document), lambda: (json_sql.document_column(document),))
 
-    def _kept(self, key: Hashable, make: Any) -> Any:
+    def _kept(self, key: Hashable, make: Any) -> tuple[Any, ...]:
         found = self.cache.get(key)
         if found is None:
             found = make()
             if len(self.cache) >= CACHE_SIZE:
                 self.cache.clear()
             self.cache[key] = found
-        return found
+        return found  # type: ignore[no-any-return]
 
     # -- records ---------------------------------------------------------------------------
 
     def _collect(self, type_: GraphQLObjectType, details: list[Any]) -> dict[str, Any]:
         ex = self.ex
-        return collect_subfields(  # type: ignore[no-any-return]
+        return collect_subfields(
             ex.schema, ex.fragments, ex.variable_values, ex.operation, type_, details,
             ex.hide_suggestions,
         ).grouped_field_set  # fmt: skip
@@ -381,10 +381,10 @@ class Renderer:
         ):
             raise NotRendered("nested page with after, before or last")
         spec = source.spec
-        ordering, window, where, _ = prepare_list(
+        ordering, window, written, _ = prepare_list(
             SimpleNamespace(context=self.context), spec, arguments
         )
-        where = where()
+        where = written()
         chosen = arguments.trashed if arguments.trashed is not None else trashed
         child = self._alias(spec)
         conditions = [
@@ -458,7 +458,7 @@ class Renderer:
         ex = self.ex
         values = get_argument_values(field_def, node, ex.variable_values)
         schema = ex.strawberry
-        return convert_arguments(  # type: ignore[no-any-return]
+        return convert_arguments(
             values,
             definition.arguments,
             scalar_registry=schema.schema_converter.scalar_registry,

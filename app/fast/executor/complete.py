@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from app.fast.executor.context import PlanExecutionContext
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+Info = GraphQLResolveInfo[Any]
 
 # Error phases: raised by the resolver (or its arguments), or found completing its value.
 RAISED, COMPLETING = 0, 1
@@ -53,7 +54,7 @@ class Completion:
         slot: Slot,
         value: Any,
         following: Batches,
-        info: GraphQLResolveInfo | None,
+        info: Info | None,
     ) -> None:
         key = field.key
         try:
@@ -73,7 +74,7 @@ class Completion:
         container: Any,
         order: int,
         following: Batches,
-        info: GraphQLResolveInfo | None,
+        info: Info | None,
     ) -> Any:
         """graphql-core's `complete_value`, with objects left for the next level.
 
@@ -91,7 +92,8 @@ class Completion:
         if value.__class__ is Fragment and kind >= OBJECT:  # rendered in the database, whole
             return value  # (an object, or a record of an interface: `node(id:)`)
         if kind == LEAF:
-            if value.__class__ is shape.fast and (not shape.is_int or INT_MIN <= value <= INT_MAX):
+            number: Any = value  # (narrowed to `object` by the class test below)
+            if value.__class__ is shape.fast and (not shape.is_int or INT_MIN <= number <= INT_MAX):
                 return value
             coerced = shape.coerce(value)  # type: ignore[misc]
             if coerced is Undefined or coerced is None:
@@ -118,6 +120,7 @@ class Completion:
                 info = self.info_for(field, owner)
             assert info is not None or not shape.needs_info
             if kind == ABSTRACT:
+                assert info is not None  # an abstract shape needs it
                 runtime = self.runtime_type(shape, value, field, info)
             else:
                 runtime = shape.type
@@ -150,7 +153,7 @@ class Completion:
         container: Any,
         order: int,
         following: Batches,
-        info: GraphQLResolveInfo | None,
+        info: Info | None,
     ) -> list[Any]:
         if value.__class__ is not list and value.__class__ is not tuple:
             if self.ex.is_async_iterable(value):
@@ -215,7 +218,7 @@ class Completion:
         here: Slot,
         out: list[Any],
         following: Batches,
-        info: GraphQLResolveInfo | None,
+        info: Info | None,
     ) -> None:
         """graphql-core's completion of list items, from `start` on."""
         is_awaitable = self.is_awaitable
@@ -235,9 +238,7 @@ class Completion:
                 self.record(error, item_path, here.order_key() + (index,), field, COMPLETING)
                 out.append(None)
 
-    def runtime_type(
-        self, shape: Shape, value: Any, field: FieldPlan, info: GraphQLResolveInfo
-    ) -> Any:
+    def runtime_type(self, shape: Shape, value: Any, field: FieldPlan, info: Info) -> Any:
         abstract = shape.type
         resolve_type = abstract.resolve_type or self.ex.type_resolver
         name = resolve_type(value, info, abstract)
@@ -246,7 +247,7 @@ class Completion:
             raise NeedsStandard("awaitable resolve_type")
         return self.ex.ensure_valid_runtime_type(name, abstract, field.details, info, value)
 
-    def info_for(self, field: FieldPlan, owner: Slot) -> GraphQLResolveInfo:
+    def info_for(self, field: FieldPlan, owner: Slot) -> Info:
         """The resolve info graphql-core would pass to `is_type_of`/`resolve_type` for a
         plain field (its own path; list items get the list field's info there too)."""
         holder = owner

@@ -228,10 +228,10 @@ class _ReplayRootResults:
     def get_field_resolver(self, resolve: Callable[..., Any]) -> Callable[..., Any]:
         outcomes = self.outcomes
 
-        def resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+        def resolver(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
             path = info.path
             if path.prev is None and path.key in outcomes:
-                is_async, value = outcomes[path.key]  # type: ignore[index]
+                is_async, value = outcomes[path.key]
                 if is_async:
                     return _again(value)
                 if isinstance(value, Exception):
