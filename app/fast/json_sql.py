@@ -195,16 +195,15 @@ def first_rows_array(
     return sa.func.array_to_json(sa.func.array(rows.scalar_subquery()), type_=sa.JSON)
 
 
-def count_of(table: Any, where: Sequence[ColumnElement[bool]]) -> ColumnElement[int]:
-    return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
-
-
-def more_than(
-    table: Any, where: Sequence[ColumnElement[bool]], order_by: Sequence[Any], limit: int
-) -> ColumnElement[bool]:
-    """Whether a row meeting `where` follows the first `limit` (hasNextPage)."""
-    beyond = sa.select(table.c.id).where(*where).order_by(*order_by).offset(limit).limit(1)
-    return sa.exists(beyond)
+def count_of(
+    table: Any, where: Sequence[ColumnElement[bool]], parent: Any = None
+) -> ColumnElement[int]:
+    """How many rows meet `where`; `parent`: the enclosing row's table, when the count is
+    not directly under a statement that reads it (SQLAlchemy correlates to the nearest)."""
+    counted = sa.select(sa.func.count()).select_from(table).where(*where)
+    if parent is not None:
+        counted = counted.correlate(parent)
+    return counted.scalar_subquery()
 
 
 def related_value(
@@ -269,32 +268,52 @@ def null_flagged(column: ColumnElement[Any], value: ColumnElement[str]) -> list[
     ]
 
 
-def first_of_page(
-    value: ColumnElement[Any], where: Sequence[ColumnElement[bool]], order_by: Sequence[Any],
-    limit: int,
-) -> ColumnElement[Any]:  # fmt: skip
-    """`value` of the first row of the page (null when the page is empty)."""
-    if limit <= 0:
-        return sa.null()
-    return sa.select(value).where(*where).order_by(*order_by).limit(1).scalar_subquery()
+def position(order_by: Sequence[Any]) -> ColumnElement[int]:
+    """A row's position in the order (1, 2, ...)."""
+    return sa.func.row_number().over(order_by=list(order_by))
 
 
-def last_of_page(
-    value: ColumnElement[Any], where: Sequence[ColumnElement[bool]], order_by: Sequence[Any],
-    limit: int, parent: Any,
-) -> ColumnElement[Any]:  # fmt: skip
-    """`value` of the last of the first `limit` rows (null when the page is empty). The page
-    is a subquery in FROM, which SQLAlchemy correlates only when told: to `parent`, the
+def within(position: ColumnElement[int], size: int, value: Any) -> ColumnElement[Any]:
+    """`value` for the rows at `position` up to `size`, else null: the extra row a page reads
+    to tell whether more follow is not rendered (CASE evaluates its branch only when true)."""
+    return sa.case((position <= size, value))
+
+
+def page_rows(
+    columns: Sequence[Any], position: ColumnElement[int], where: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any], limit: int, parent: Any,
+) -> Any:  # fmt: skip
+    """The first `limit` rows meeting `where`, as a subquery of `columns` and their position
+    `n`. It sits in FROM, which SQLAlchemy correlates only when told: to `parent`, the
     table of the enclosing row that `where` refers to."""
-    if limit <= 0:
-        return sa.null()
-    position = sa.func.row_number().over(order_by=list(order_by))
-    page = (
-        sa.select(value.label("value"), position.label("position"))
+    return (
+        sa.select(*columns, position.label("n"))
         .where(*where)
         .order_by(*order_by)
         .limit(limit)
         .correlate(parent)
         .subquery()
     )
-    return sa.select(page.c.value).order_by(page.c.position.desc()).limit(1).scalar_subquery()
+
+
+def rows_array(rows: Any, value: Any, size: int) -> ColumnElement[Any]:
+    """A JSON array of `value` over the page's first `size` rows, in order (`[]` if none)."""
+    aggregated = sa.func.json_agg(aggregate_order_by(value, rows.c.n)).filter(rows.c.n <= size)
+    return sa.func.coalesce(aggregated, sa.literal_column("'[]'::json"), type_=sa.JSON)
+
+
+def row_value(rows: Any, value: Any, size: int, *, last: bool) -> ColumnElement[Any]:
+    """`value` of the page's first (or last) of its first `size` rows; null if none."""
+    position = rows.c.n.desc() if last else rows.c.n
+    values = sa.func.array_agg(aggregate_order_by(value, position)).filter(rows.c.n <= size)
+    return values[1]  # type: ignore[no-any-return]
+
+
+def more_rows_than(size: int) -> ColumnElement[bool]:
+    """Whether the rows read (one more than the page) hold more than the page: hasNextPage."""
+    return sa.func.count() > size  # type: ignore[no-any-return]
+
+
+def over_rows(document: ColumnElement[Any], rows: Any) -> ColumnElement[Any]:
+    """`document` (aggregates over `rows`) for the enclosing row."""
+    return sa.select(document).select_from(rows).scalar_subquery()

@@ -397,48 +397,113 @@ class Renderer:
         assert size is not None
         connection = get_nullable_type(field_def.type)
         page = _Page(table, child, conditions, order, size, ordering)
+        asked = {d[0].node.name.value for d in self._collect(connection, details).values()}
+        if asked <= {"nodes", "totalCount", "__typename"}:
+            return self._nodes_page(connection, details, page, chosen)
+        return self._relay_page(connection, details, page, chosen)
+
+    def _nodes_page(
+        self, connection: Any, details: list[Any], page: _Page, trashed: Trashed
+    ) -> Any:
+        """A nested page asked for its nodes (and count): an array of the first rows."""
 
         def spell(name: str, field: Any, field_details: list[Any]) -> Any:
             if name == "nodes":
-                document = self._node(_item_type(field.type), field_details, child, chosen)
-                return json_sql.first_rows_array(document, conditions, order, size)
-            if name == "edges":
-                return self._edges(field, field_details, page, chosen)
+                document = self._node(_item_type(field.type), field_details, page.child, trashed)
+                return json_sql.first_rows_array(document, page.conditions, page.order, page.size)
             if name == "totalCount":
-                return json_sql.count_of(child, conditions)
-            if name == "pageInfo":
-                return self._page_info(field, field_details, page)
+                return json_sql.count_of(page.child, page.conditions)
             raise NotRendered("unknown connection field", name)
 
         return self._object(connection, details, spell)
 
-    def _edges(self, field: Any, details: list[Any], page: _Page, trashed: Trashed) -> Any:
-        """`edges { cursor node { ... } }` of a nested page: each row's edge, cursor
-        included, in the same array a page's `nodes` are read into."""
-        edge = _item_type(field.type)
+    def _relay_page(
+        self, connection: Any, details: list[Any], page: _Page, trashed: Trashed
+    ) -> Any:
+        """A nested page asked for its edges, cursors or page info: its rows are read once
+        (one more than the page, for hasNextPage), each with its nodes' documents and its
+        cursor (none for the extra row), and every part of the connection (nodes, edges,
+        page info) is an aggregate over them."""
+        rows_columns: list[Any] = []
+        # (response key, node key or None) -> the label of that node's document among the rows
+        labels: dict[tuple[str, str | None], str] = {}
+        position = json_sql.position(page.order)
 
-        def spell(name: str, edge_field: Any, edge_details: list[Any]) -> Any:
-            if name == "cursor":
-                return page.cursor(page.child)
-            if name == "node":
-                return self._node(edge_field.type, edge_details, page.child, trashed)
-            raise NotRendered("unknown edge field", name)
+        def column(expression: Any) -> str:
+            label = f"c{len(rows_columns)}"
+            rows_columns.append(json_sql.within(position, page.size, expression).label(label))
+            return label
 
-        document = self._object(edge, details, spell)
-        return json_sql.first_rows_array(document, page.conditions, page.order, page.size)
+        cursor_label: list[str] = []
 
-    def _page_info(self, field: Any, details: list[Any], page: _Page) -> Any:
+        def cursor() -> str:
+            if not cursor_label:
+                cursor_label.append(column(page.cursor(page.child)))
+            return cursor_label[0]
+
+        for key, field_details in self._collect(connection, details).items():
+            name = field_details[0].node.name.value
+            field = connection.fields.get(name)
+            if field is None or name in ("__typename", "totalCount"):
+                continue
+            if name == "nodes":
+                node = self._node(_item_type(field.type), field_details, page.child, trashed)
+                labels[(key, None)] = column(node)
+            elif name == "edges":
+                edge = _item_type(field.type)
+                for edge_key, edge_details in self._collect(edge, field_details).items():
+                    edge_name = edge_details[0].node.name.value
+                    if edge_name == "cursor":
+                        cursor()
+                    elif edge_name == "node":
+                        node = self._node(
+                            edge.fields[edge_name].type, edge_details, page.child, trashed
+                        )
+                        labels[(key, edge_key)] = column(node)
+                    elif edge_name != "__typename":
+                        raise NotRendered("unknown edge field", edge_name)
+            elif name == "pageInfo":
+                info = self._collect(get_nullable_type(field.type), field_details)
+                if {d[0].node.name.value for d in info.values()} & {"startCursor", "endCursor"}:
+                    cursor()
+            else:
+                raise NotRendered("unknown connection field", name)
+        rows = json_sql.page_rows(
+            rows_columns, position, page.conditions, page.order, page.size + 1, page.parent
+        )
+
+        def spell(name: str, field: Any, field_details: list[Any]) -> Any:
+            key = _response_key(field_details)
+            if name == "nodes":
+                return json_sql.rows_array(rows, rows.c[labels[(key, None)]], page.size)
+            if name == "edges":
+
+                def edge(edge_name: str, _field: Any, edge_details: list[Any]) -> Any:
+                    if edge_name == "cursor":
+                        return rows.c[cursor_label[0]]
+                    return rows.c[labels[(key, _response_key(edge_details))]]
+
+                document = self._object(_item_type(field.type), field_details, edge)
+                return json_sql.rows_array(rows, document, page.size)
+            if name == "totalCount":  # under the aggregate of the rows: correlated by name
+                return json_sql.count_of(page.child, page.conditions, page.parent)
+            if name == "pageInfo":
+                return self._page_info(field, field_details, rows, cursor_label, page.size)
+            raise NotRendered("unknown connection field", name)
+
+        return json_sql.over_rows(self._object(connection, details, spell), rows)
+
+    def _page_info(
+        self, field: Any, details: list[Any], rows: Any, cursor: list[str], size: int
+    ) -> Any:
         def spell(name: str, _flag: Any, _details: list[Any]) -> Any:
             if name == "hasNextPage":
-                return json_sql.more_than(page.child, page.conditions, page.order, page.size)
+                return json_sql.more_rows_than(size)
             if name == "hasPreviousPage":  # no cursor to come after: nothing precedes
                 return json_sql.false()
-            if name == "startCursor":
-                return json_sql.first_of_page(page.cursor(page.child), page.conditions,
-                                              page.order, page.size)  # fmt: skip
-            if name == "endCursor":
-                return json_sql.last_of_page(page.cursor(page.child), page.conditions,
-                                             page.order, page.size, page.parent)  # fmt: skip
+            if name in ("startCursor", "endCursor"):
+                last = name == "endCursor"
+                return json_sql.row_value(rows, rows.c[cursor[0]], size, last=last)
             raise NotRendered("unknown pageInfo field", name)
 
         return self._object(get_nullable_type(field.type), details, spell)
@@ -547,6 +612,11 @@ def _cursor_value(column: Any) -> Any:
 def rendered_node(row: Any) -> Fragment:
     """A rendered node, for the response as it is."""
     return Fragment(getattr(row, json_sql.RENDERED))
+
+
+def _response_key(details: list[Any]) -> str:
+    node = details[0].node
+    return (node.alias or node.name).value  # type: ignore[no-any-return]
 
 
 def _item_type(type_: Any) -> Any:
