@@ -315,5 +315,7 @@ def more_rows_than(size: int) -> ColumnElement[bool]:
 
 
 def over_rows(document: ColumnElement[Any], rows: Any) -> ColumnElement[Any]:
-    """`document` (aggregates over `rows`) for the enclosing row."""
-    return sa.select(document).select_from(rows).scalar_subquery()
+    """`document` (aggregates over `rows`, or constants) for the enclosing row: one row
+    however many `rows` there are (HAVING makes the statement one group, also when the
+    document holds no aggregate, as `pageInfo { hasPreviousPage }` alone)."""
+    return sa.select(document).select_from(rows).having(sa.true()).scalar_subquery()

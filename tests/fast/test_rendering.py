@@ -310,3 +310,21 @@ async def test_client_spellings_render_as_python_builds_them(
     # nodes only: the lookup around it is built in Python), the list of codes, 4 lookups.
     if is_postgres:
         assert PlanExecutionContext.stats["rendered"] - before == 24
+
+
+async def test_each_part_of_a_nested_page_renders_alone(gql: Any, make: Any, settings: Any) -> None:
+    """A nested page asked for one part only (a flag, a cursor, edges without nodes)
+    renders as Python builds it, for pages empty, short and full."""
+    await _seed(make)
+    query = "query($n: Int) { coupons(first: 5) { nodes { name codes(first: $n) { %s } } } }"
+    for part in (
+        "pageInfo { hasPreviousPage }",
+        "pageInfo { hasNextPage }",
+        "pageInfo { startCursor __typename }",
+        "pageInfo { endCursor } totalCount",
+        "edges { cursor }",
+        "edges { __typename } __typename",
+        "nodes { code } edges { node { code } }",
+    ):
+        for size in (0, 1, 3):
+            await _both(gql, settings, query % part, {"n": size})
