@@ -69,8 +69,9 @@ def text(value: str) -> ColumnElement[str]:
     return sa.literal_column(f"'{value}'", sa.Text)
 
 
-# Names (GraphQL names and aliases, type and enum names) and the instant formats.
-_PLAIN = re.compile(r'[A-Za-z0-9_:+."\- ]*')
+# Names (GraphQL names and aliases, type and enum names), the instant formats and the
+# brackets and commas of a cursor's JSON.
+_PLAIN = re.compile(r'[A-Za-z0-9_:+."\- \[\],]*')
 
 
 def false() -> ColumnElement[bool]:
@@ -194,16 +195,15 @@ def first_rows_array(
     return sa.func.array_to_json(sa.func.array(rows.scalar_subquery()), type_=sa.JSON)
 
 
-def count_of(table: Any, where: Sequence[ColumnElement[bool]]) -> ColumnElement[int]:
-    return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
-
-
-def more_than(
-    table: Any, where: Sequence[ColumnElement[bool]], order_by: Sequence[Any], limit: int
-) -> ColumnElement[bool]:
-    """Whether a row meeting `where` follows the first `limit` (hasNextPage)."""
-    beyond = sa.select(table.c.id).where(*where).order_by(*order_by).offset(limit).limit(1)
-    return sa.exists(beyond)
+def count_of(
+    table: Any, where: Sequence[ColumnElement[bool]], parent: Any = None
+) -> ColumnElement[int]:
+    """How many rows meet `where`; `parent`: the enclosing row's table, when the count is
+    not directly under a statement that reads it (SQLAlchemy correlates to the nearest)."""
+    counted = sa.select(sa.func.count()).select_from(table).where(*where)
+    if parent is not None:
+        counted = counted.correlate(parent)
+    return counted.scalar_subquery()
 
 
 def related_value(
@@ -215,3 +215,107 @@ def related_value(
     """`value` of the `table` row whose id the enclosing row holds (null when there is none
     or `where` hides it)."""
     return sa.select(value).where(table.c.id == related_id, *where).scalar_subquery()
+
+
+# -- cursors (app.graphql.pagination.encode_cursor: base64url of orjson's `["SORT",[values]]`)
+
+
+def cursor(sort_name: str, values: Sequence[ColumnElement[str]]) -> ColumnElement[str]:
+    """The cursor of a row: `values` are the cursor's values as JSON text, in order."""
+    parts: list[Any] = [text(f'["{sort_name}",[')]
+    for index, value in enumerate(values):
+        if index:
+            parts.append(text(","))
+        parts.append(value)
+    parts.append(text("]]"))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.op("||")(part)
+    encoded = sa.func.encode(sa.func.convert_to(joined, text("UTF8")), text("base64"))
+    # base64 -> base64url; PostgreSQL breaks lines every 76 characters: the breaks go too
+    return sa.func.translate(encoded, sa.literal_column("E'+/\\n'"), text("-_"), type_=sa.Text)
+
+
+def json_number(column: ColumnElement[Any]) -> ColumnElement[str]:
+    return sa.cast(column, sa.Text)
+
+
+def json_instant(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """An instant as a JSON string of its `isoformat()` (see `iso_instant`)."""
+    return text('"').op("||")(iso_instant(column)).op("||")(text('"'))
+
+
+def json_text(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """Text as a JSON string: PostgreSQL escapes as orjson does (`\\"`, `\\\\`, the short
+    escapes of \\b \\f \\n \\r \\t, `\\u00xx` for the other control characters)."""
+    return sa.cast(sa.func.to_json(column), sa.Text)
+
+
+def json_boolean(column: ColumnElement[Any]) -> ColumnElement[str]:
+    return sa.case((column, text("true")), else_=text("false"))
+
+
+def json_uuid(column: ColumnElement[Any]) -> ColumnElement[str]:
+    return text('"').op("||")(sa.cast(column, sa.Text)).op("||")(text('"'))
+
+
+def null_flagged(column: ColumnElement[Any], value: ColumnElement[str]) -> list[Any]:
+    """A nullable sort value as the cursor holds it: (1, null) or (0, the value)."""
+    is_null = column.is_(None)
+    return [
+        sa.case((is_null, text("1")), else_=text("0")),
+        sa.case((is_null, text("null")), else_=value),
+    ]
+
+
+def position(order_by: Sequence[Any]) -> ColumnElement[int]:
+    """A row's position in the order (1, 2, ...)."""
+    return sa.func.row_number().over(order_by=list(order_by))
+
+
+def within(position: ColumnElement[int], size: int, value: Any) -> ColumnElement[Any]:
+    """`value` for the rows at `position` up to `size`, else null: the extra row a page reads
+    to tell whether more follow is not rendered (CASE evaluates its branch only when true)."""
+    return sa.case((position <= size, value))
+
+
+def page_rows(
+    columns: Sequence[Any], position: ColumnElement[int], where: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any], limit: int, parent: Any,
+) -> Any:  # fmt: skip
+    """The first `limit` rows meeting `where`, as a subquery of `columns` and their position
+    `n`. It sits in FROM, which SQLAlchemy correlates only when told: to `parent`, the
+    table of the enclosing row that `where` refers to."""
+    return (
+        sa.select(*columns, position.label("n"))
+        .where(*where)
+        .order_by(*order_by)
+        .limit(limit)
+        .correlate(parent)
+        .subquery()
+    )
+
+
+def rows_array(rows: Any, value: Any, size: int) -> ColumnElement[Any]:
+    """A JSON array of `value` over the page's first `size` rows, in order (`[]` if none)."""
+    aggregated = sa.func.json_agg(aggregate_order_by(value, rows.c.n)).filter(rows.c.n <= size)
+    return sa.func.coalesce(aggregated, sa.literal_column("'[]'::json"), type_=sa.JSON)
+
+
+def row_value(rows: Any, value: Any, size: int, *, last: bool) -> ColumnElement[Any]:
+    """`value` of the page's first (or last) of its first `size` rows; null if none."""
+    position = rows.c.n.desc() if last else rows.c.n
+    values = sa.func.array_agg(aggregate_order_by(value, position)).filter(rows.c.n <= size)
+    return values[1]  # type: ignore[no-any-return]
+
+
+def more_rows_than(size: int) -> ColumnElement[bool]:
+    """Whether the rows read (one more than the page) hold more than the page: hasNextPage."""
+    return sa.func.count() > size  # type: ignore[no-any-return]
+
+
+def over_rows(document: ColumnElement[Any], rows: Any) -> ColumnElement[Any]:
+    """`document` (aggregates over `rows`, or constants) for the enclosing row: one row
+    however many `rows` there are (HAVING makes the statement one group, also when the
+    document holds no aggregate, as `pageInfo { hasPreviousPage }` alone)."""
+    return sa.select(document).select_from(rows).having(sa.true()).scalar_subquery()

@@ -11,11 +11,16 @@ executor may take:
 - only for fields whose source is known: a column of the record (strings, integers,
   booleans, instants, UUIDs, enums, the global id), `__typename`, a to-one relationship
   (`related_field`), an object made from the same row (a coupon's Terms, `SameRow`), a
-  nested list (`connection_field`) asked for its `nodes`, `totalCount` or
-  `pageInfo { hasNextPage hasPreviousPage }` with `first`, `filter`, `orderBy`, `trashed`;
-  anything else (a resolver, edges and cursors, `after`/`last`/`before` below the top,
+  nested list (`connection_field`) asked for its `nodes`, `edges { cursor node }`,
+  `totalCount` or `pageInfo` (both flags and both cursors) with `first`, `filter`,
+  `orderBy`, `trashed`; anything else (a resolver, `after`/`last`/`before` below the top,
   arguments that fail) leaves the list to the Python path, which answers as it always did,
-  errors included;
+  errors included, and is counted and logged (`app.fast.fall_offs`);
+- however the selection is spelled: named and inline fragments (on the record's type or on
+  its interfaces) are merged by graphql-core's own field collection, a top-level list's
+  `edges { node }` renders its nodes as `nodes` would (the edges and cursors around them are
+  made in Python, from the cursor columns read alongside), and `node(id:)` renders the
+  selection on the record's own type, as the typed root field does;
 - with the same rows: soft deletion as the response chose it, the caller's scope, the
   list's filters and order, through the same condition builders the loaders use.
 The tests hold the two paths to the same responses: tests/graphql/test_rendering.py (each
@@ -55,7 +60,7 @@ from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, trashed_condition
 from app.db.paging import Ordering, ascending_order
 from app.db.tenancy import scope_condition
-from app.fast import json_sql
+from app.fast import fall_offs, json_sql
 from app.fast.executor.plan import variables_in
 from app.fast.json_sql import ColumnKind
 from app.graphql.connections import ListArguments, prepare_list
@@ -67,14 +72,33 @@ if TYPE_CHECKING:
     from app.fast.executor.context import PlanExecutionContext
 
 STRAWBERRY_BACKREF = "strawberry-definition"
-CONNECTION_FIELDS = {"nodes", "totalCount", "pageInfo", "__typename"}
+CONNECTION_FIELDS = {"nodes", "edges", "totalCount", "pageInfo", "__typename"}
+EDGE_FIELDS = {"cursor", "node", "__typename"}
 # The render cache of one operation plan: its size is bounded (requests differ by caller and
 # by the variables the lists read).
 CACHE_SIZE = 256
 
 
 class NotRendered(Exception):
-    """Something in the selection has no SQL spelling: the Python path answers."""
+    """Something in the selection has no SQL spelling: the Python path answers.
+
+    `reason` (one of a few fixed phrases) is counted and logged (app.fast.fall_offs); a
+    selection with nothing to render (no nodes asked) has none, and is not a fall-off."""
+
+    def __init__(self, reason: str | None = None, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class Refused:
+    """What the render cache keeps for a selection that does not render, and why."""
+
+    __slots__ = ("detail", "reason")
+
+    def __init__(self, reason: str | None, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
 
 
 class Renderer:
@@ -127,39 +151,63 @@ class Renderer:
     def _cached(self, kind: str, info: Any, spec: ListSpec, trashed: Trashed, make: Any) -> Any:
         raw = info._raw_info
         path = response_path(raw)
-        key = (kind, path, trashed, self.context.principal, self._variables_of(raw, path))
+        key = (
+            kind, path, spec.name, trashed, self.context.principal,
+            self._variables_of(raw, path),
+        )  # fmt: skip
         try:
-            return self.cache[key]
+            document = self.cache[key]
         except KeyError:
-            pass
-        try:
-            document = make(raw, spec, trashed)
-        except NotRendered:
-            document = None
-        except Exception:  # a failing argument or scope: the Python path raises it properly
-            document = None
-        if len(self.cache) >= CACHE_SIZE:
-            self.cache.clear()
-        self.cache[key] = document
+            try:
+                document = make(raw, spec, trashed)
+            except NotRendered as refused:
+                document = Refused(refused.reason, refused.detail)
+            except Exception:  # a failing argument or scope: the Python path raises it properly
+                document = Refused(None, "")
+            if len(self.cache) >= CACHE_SIZE:
+                self.cache.clear()
+            self.cache[key] = document
+        if document.__class__ is Refused:
+            if document.reason is not None:
+                fall_offs.note("render", document.reason, self.ex.operation, path, document.detail)
+            return None
         return document
 
     def _top_record(self, raw: Any, spec: ListSpec, trashed: Trashed) -> Any:
         details = [FieldDetails(node, None) for node in raw.field_nodes]
-        return self._node(raw.return_type, details, spec.table, trashed)
+        type_ = get_nullable_type(raw.return_type)
+        if not is_object_type(type_):  # `node(id:)`: the selection on the record's own type
+            type_ = self.ex.schema.get_type(spec.name)
+        return self._node(type_, details, spec.table, trashed)
 
     def _top_nodes(self, raw: Any, spec: ListSpec, trashed: Trashed) -> Any:
+        """The node of a top-level list, asked as `nodes` or as `edges { node }` (the edges
+        and their cursors are then made in Python, around the rendered nodes)."""
         connection = get_nullable_type(raw.return_type)
         if not is_object_type(connection):
-            raise NotRendered
+            raise NotRendered("not a connection")
         details = [FieldDetails(node, None) for node in raw.field_nodes]
-        grouped = self._collect(connection, details)
-        nodes = [key for key, d in grouped.items() if d[0].node.name.value == "nodes"]
-        if len(nodes) != 1 or any(
-            d[0].node.name.value not in CONNECTION_FIELDS for d in grouped.values()
-        ):
-            raise NotRendered
-        field_def = connection.fields["nodes"]
-        return self._node(_item_type(field_def.type), grouped[nodes[0]], spec.table, trashed)
+        found: list[tuple[Any, list[Any]]] = []
+        for field_details in self._collect(connection, details).values():
+            name = field_details[0].node.name.value
+            if name not in CONNECTION_FIELDS:
+                raise NotRendered("unknown connection field", name)
+            if name == "nodes":
+                found.append((_item_type(connection.fields[name].type), field_details))
+            elif name == "edges":
+                edge = _item_type(connection.fields[name].type)
+                for edge_details in self._collect(edge, field_details).values():
+                    edge_name = edge_details[0].node.name.value
+                    if edge_name not in EDGE_FIELDS:
+                        raise NotRendered("unknown edge field", edge_name)
+                    if edge_name == "node":
+                        found.append((edge.fields[edge_name].type, edge_details))
+        if not found:
+            raise NotRendered  # nothing to render (a count, a page's flags)
+        if len(found) > 1:
+            raise NotRendered("nodes asked in several places")
+        type_, node_details = found[0]
+        return self._node(type_, node_details, spec.table, trashed)
 
     def columns(self, table: Any, ordering: Ordering, document: Any) -> tuple[Any, ...]:
         """What a list reads when its nodes are rendered: the columns of a cursor, and the
@@ -174,20 +222,20 @@ class Renderer:
         """What a lookup reads when its record is rendered: the JSON."""
         return self._kept(("record", document), lambda: (json_sql.document_column(document),))
 
-    def _kept(self, key: Hashable, make: Any) -> Any:
+    def _kept(self, key: Hashable, make: Any) -> tuple[Any, ...]:
         found = self.cache.get(key)
         if found is None:
             found = make()
             if len(self.cache) >= CACHE_SIZE:
                 self.cache.clear()
             self.cache[key] = found
-        return found
+        return found  # type: ignore[no-any-return]
 
     # -- records ---------------------------------------------------------------------------
 
     def _collect(self, type_: GraphQLObjectType, details: list[Any]) -> dict[str, Any]:
         ex = self.ex
-        return collect_subfields(  # type: ignore[no-any-return]
+        return collect_subfields(
             ex.schema, ex.fragments, ex.variable_values, ex.operation, type_, details,
             ex.hide_suggestions,
         ).grouped_field_set  # fmt: skip
@@ -196,7 +244,7 @@ class Renderer:
         """`{...}` of the selection on a record of `type_` held by `table`'s row."""
         type_ = get_nullable_type(type_)
         if not is_object_type(type_) or type_.name not in NODE_TYPES:
-            raise NotRendered
+            raise NotRendered("not a record", str(type_))
         cls, _spec = NODE_TYPES[type_.name]
 
         def spell(_name: str, field_def: Any, field_details: list[Any]) -> Any:
@@ -218,7 +266,7 @@ class Renderer:
                 continue
             pairs.append((key, spell(name, field_def, field_details)))
         if len(pairs) > json_sql.MAX_KEYS:
-            raise NotRendered
+            raise NotRendered("too many keys", type_.name)
         return json_sql.json_object(pairs)
 
     def _field(
@@ -231,18 +279,19 @@ class Renderer:
         trashed: Trashed,
     ) -> Any:
         definition = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
+        where = f"{type_.name}.{details[0].node.name.value}"
         if definition is None or definition.extensions:
-            raise NotRendered
+            raise NotRendered("field with extensions", where)
         resolver = definition.base_resolver
         if resolver is None:
             if field_def.args:
-                raise NotRendered
+                raise NotRendered("field with arguments", where)
             name = definition.python_name
             if name == "id":
                 return json_sql.global_id(type_.name, table.c.id)
             if name in computed_fields(cls) or name not in table.c:
-                raise NotRendered
-            return _leaf(field_def.type, table.c[name])
+                raise NotRendered("computed field", where)
+            return _leaf(field_def.type, table.c[name], where)
         source = source_of(definition)
         if isinstance(source, RelatedRecord):
             return self._related(source, field_def, details, table, trashed)
@@ -250,33 +299,34 @@ class Renderer:
             return self._pages(source, definition, field_def, details, table, trashed)
         if isinstance(source, SameRow) and not field_def.args:
             return self._same_row(source, field_def, details, table)
-        raise NotRendered
+        raise NotRendered("resolver without a declared source", where)
 
     def _same_row(self, source: SameRow, field_def: Any, details: list[Any], table: Any) -> Any:
         """An object made from the parent's row (see `SameRow`)."""
         type_ = get_nullable_type(field_def.type)
         if not is_object_type(type_):
-            raise NotRendered
+            raise NotRendered("not an object", str(type_))
         computed = dict(source.computed)
 
-        def spell(_name: str, field: Any, field_details: list[Any]) -> Any:
+        def spell(name: str, field: Any, field_details: list[Any]) -> Any:
+            where = f"{type_.name}.{name}"
             definition = (field.extensions or {}).get(STRAWBERRY_BACKREF)
             if definition is None or definition.base_resolver is not None or field.args:
-                raise NotRendered
+                raise NotRendered("computed field", where)
             how, column = computed.get(definition.python_name, ("column", definition.python_name))
             if column not in table.c:
-                raise NotRendered
+                raise NotRendered("computed field", where)
             value = table.c[column]
             named = get_nullable_type(field.type)
             if how == "column":
-                return _leaf(field.type, value)
+                return _leaf(field.type, value, where)
             if how == "percent" and named.name == "Decimal" and not is_non_null_type(field.type):
                 return json_sql.percent(value)
             if how == "is_null" and named is GraphQLBoolean:
                 return json_sql.is_null(value)
             if how == "money":
                 return self._money(field, field_details, value)
-            raise NotRendered
+            raise NotRendered("computed field", where)
 
         return self._object(type_, details, spell)
 
@@ -284,14 +334,14 @@ class Renderer:
         """A currency -> minor units mapping as the list of Money `money_list` makes."""
         money = _item_type(field.type)
         if not is_object_type(money):
-            raise NotRendered
+            raise NotRendered("not an object", str(money))
 
         def entry(currency: Any, amount: Any) -> Any:
             values = {"currency": currency, "amount": amount}
 
             def spell(name: str, _field: Any, _details: list[Any]) -> Any:
                 if name not in values:
-                    raise NotRendered
+                    raise NotRendered("unknown money field", name)
                 return values[name]
 
             return self._object(money, details, spell)
@@ -307,7 +357,7 @@ class Renderer:
         trashed: Trashed,
     ) -> Any:
         if field_def.args or is_non_null_type(field_def.type):
-            raise NotRendered
+            raise NotRendered("relation with arguments or non-null", source.type_name)
         _cls, spec = NODE_TYPES[source.type_name]
         related = self._alias(spec)
         if source.column is None:
@@ -322,19 +372,19 @@ class Renderer:
         table: Any, trashed: Trashed,
     ) -> Any:  # fmt: skip
         if len(details) != 1:  # the same list merged from several places: arguments per node
-            raise NotRendered
+            raise NotRendered("list merged from several places")
         arguments = ListArguments(**self._arguments(definition, field_def, details[0].node))
         if (
             arguments.after is not None
             or arguments.before is not None
             or arguments.last is not None
         ):
-            raise NotRendered
+            raise NotRendered("nested page with after, before or last")
         spec = source.spec
-        ordering, window, where, _ = prepare_list(
+        ordering, window, written, _ = prepare_list(
             SimpleNamespace(context=self.context), spec, arguments
         )
-        where = where()
+        where = written()
         chosen = arguments.trashed if arguments.trashed is not None else trashed
         child = self._alias(spec)
         conditions = [
@@ -346,29 +396,115 @@ class Renderer:
         size = window.first
         assert size is not None
         connection = get_nullable_type(field_def.type)
+        page = _Page(table, child, conditions, order, size, ordering)
+        asked = {d[0].node.name.value for d in self._collect(connection, details).values()}
+        if asked <= {"nodes", "totalCount", "__typename"}:
+            return self._nodes_page(connection, details, page, chosen)
+        return self._relay_page(connection, details, page, chosen)
+
+    def _nodes_page(
+        self, connection: Any, details: list[Any], page: _Page, trashed: Trashed
+    ) -> Any:
+        """A nested page asked for its nodes (and count): an array of the first rows."""
 
         def spell(name: str, field: Any, field_details: list[Any]) -> Any:
             if name == "nodes":
-                document = self._node(_item_type(field.type), field_details, child, chosen)
-                return json_sql.first_rows_array(document, conditions, order, size)
+                document = self._node(_item_type(field.type), field_details, page.child, trashed)
+                return json_sql.first_rows_array(document, page.conditions, page.order, page.size)
             if name == "totalCount":
-                return json_sql.count_of(child, conditions)
-            if name == "pageInfo":
-                return self._page_info(field, field_details, child, conditions, order, size)
-            raise NotRendered
+                return json_sql.count_of(page.child, page.conditions)
+            raise NotRendered("unknown connection field", name)
 
         return self._object(connection, details, spell)
 
+    def _relay_page(
+        self, connection: Any, details: list[Any], page: _Page, trashed: Trashed
+    ) -> Any:
+        """A nested page asked for its edges, cursors or page info: its rows are read once
+        (one more than the page, for hasNextPage), each with its nodes' documents and its
+        cursor (none for the extra row), and every part of the connection (nodes, edges,
+        page info) is an aggregate over them."""
+        rows_columns: list[Any] = []
+        # (response key, node key or None) -> the label of that node's document among the rows
+        labels: dict[tuple[str, str | None], str] = {}
+        position = json_sql.position(page.order)
+
+        def column(expression: Any) -> str:
+            label = f"c{len(rows_columns)}"
+            rows_columns.append(json_sql.within(position, page.size, expression).label(label))
+            return label
+
+        cursor_label: list[str] = []
+
+        def cursor() -> str:
+            if not cursor_label:
+                cursor_label.append(column(page.cursor(page.child)))
+            return cursor_label[0]
+
+        for key, field_details in self._collect(connection, details).items():
+            name = field_details[0].node.name.value
+            field = connection.fields.get(name)
+            if field is None or name in ("__typename", "totalCount"):
+                continue
+            if name == "nodes":
+                node = self._node(_item_type(field.type), field_details, page.child, trashed)
+                labels[(key, None)] = column(node)
+            elif name == "edges":
+                edge = _item_type(field.type)
+                for edge_key, edge_details in self._collect(edge, field_details).items():
+                    edge_name = edge_details[0].node.name.value
+                    if edge_name == "cursor":
+                        cursor()
+                    elif edge_name == "node":
+                        node = self._node(
+                            edge.fields[edge_name].type, edge_details, page.child, trashed
+                        )
+                        labels[(key, edge_key)] = column(node)
+                    elif edge_name != "__typename":
+                        raise NotRendered("unknown edge field", edge_name)
+            elif name == "pageInfo":
+                info = self._collect(get_nullable_type(field.type), field_details)
+                if {d[0].node.name.value for d in info.values()} & {"startCursor", "endCursor"}:
+                    cursor()
+            else:
+                raise NotRendered("unknown connection field", name)
+        rows = json_sql.page_rows(
+            rows_columns, position, page.conditions, page.order, page.size + 1, page.parent
+        )
+
+        def spell(name: str, field: Any, field_details: list[Any]) -> Any:
+            key = _response_key(field_details)
+            if name == "nodes":
+                return json_sql.rows_array(rows, rows.c[labels[(key, None)]], page.size)
+            if name == "edges":
+
+                def edge(edge_name: str, _field: Any, edge_details: list[Any]) -> Any:
+                    if edge_name == "cursor":
+                        return rows.c[cursor_label[0]]
+                    return rows.c[labels[(key, _response_key(edge_details))]]
+
+                document = self._object(_item_type(field.type), field_details, edge)
+                return json_sql.rows_array(rows, document, page.size)
+            if name == "totalCount":  # under the aggregate of the rows: correlated by name
+                return json_sql.count_of(page.child, page.conditions, page.parent)
+            if name == "pageInfo":
+                return self._page_info(field, field_details, rows, cursor_label, page.size)
+            raise NotRendered("unknown connection field", name)
+
+        return json_sql.over_rows(self._object(connection, details, spell), rows)
+
     def _page_info(
-        self, field: Any, details: list[Any], child: Any, conditions: list[Any],
-        order: list[Any], size: int,
-    ) -> Any:  # fmt: skip
+        self, field: Any, details: list[Any], rows: Any, cursor: list[str], size: int
+    ) -> Any:
         def spell(name: str, _flag: Any, _details: list[Any]) -> Any:
             if name == "hasNextPage":
-                return json_sql.more_than(child, conditions, order, size)
+                return json_sql.more_rows_than(size)
             if name == "hasPreviousPage":  # no cursor to come after: nothing precedes
                 return json_sql.false()
-            raise NotRendered
+            if name in ("startCursor", "endCursor"):
+                last = name == "endCursor"
+                return json_sql.row_value(rows, rows.c[cursor[0]], size, last=last)
+            raise NotRendered("unknown pageInfo field", name)
 
         return self._object(get_nullable_type(field.type), details, spell)
 
@@ -387,7 +523,7 @@ class Renderer:
         ex = self.ex
         values = get_argument_values(field_def, node, ex.variable_values)
         schema = ex.strawberry
-        return convert_arguments(  # type: ignore[no-any-return]
+        return convert_arguments(
             values,
             definition.arguments,
             scalar_registry=schema.schema_converter.scalar_registry,
@@ -400,7 +536,14 @@ class Renderer:
         key = ("variables", path)
         names = self.cache.get(key)
         if names is None:  # the same field nodes at the same path of the same operation
-            names = self.cache[key] = tuple(sorted(_variable_names(raw.field_nodes, raw.fragments)))
+            # below the field only: its own arguments shape the read, not its records' JSON
+            below = [
+                selection
+                for node in raw.field_nodes
+                if node.selection_set is not None
+                for selection in node.selection_set.selections
+            ]
+            names = self.cache[key] = tuple(sorted(_variable_names(below, raw.fragments)))
         if not names:
             return ()
         coerced = self.ex.variable_values.coerced
@@ -420,15 +563,66 @@ async def _rendered_row(
     return rows[0] if rows else None
 
 
+class _Page:
+    """A nested page being rendered: its rows (`child` meeting `conditions`, in `order`, the
+    first `size`, under a row of `parent`) and how their cursors are spelled."""
+
+    __slots__ = ("child", "conditions", "order", "ordering", "parent", "size")
+
+    def __init__(
+        self, parent: Any, child: Any, conditions: list[Any], order: list[Any], size: int,
+        ordering: Ordering,
+    ) -> None:  # fmt: skip
+        self.parent = parent
+        self.child = child
+        self.conditions = conditions
+        self.order = order
+        self.size = size
+        self.ordering = ordering
+
+    def cursor(self, table: Any) -> Any:
+        """A row's cursor as `app.graphql.pagination.encode_cursor` writes it."""
+        sort = self.ordering.sort
+        column = table.c[sort.column.name]
+        value = _cursor_value(column)
+        values = [value]
+        if sort.nullable:
+            values = json_sql.null_flagged(column, value)
+        if sort.column.name != "id":
+            values.append(json_sql.json_number(table.c.id))
+        return json_sql.cursor(sort.name, values)
+
+
+def _cursor_value(column: Any) -> Any:
+    """A sort column's value as orjson writes it in a cursor (JSON text)."""
+    kind = json_sql.column_kind(column)
+    if kind is ColumnKind.INT32 or isinstance(column.type, sa.BigInteger):
+        return json_sql.json_number(column)
+    if kind is ColumnKind.INSTANT:
+        return json_sql.json_instant(column)
+    if kind is ColumnKind.TEXT:
+        return json_sql.json_text(column)
+    if kind is ColumnKind.BOOLEAN:
+        return json_sql.json_boolean(column)
+    if kind is ColumnKind.UUID:
+        return json_sql.json_uuid(column)
+    raise NotRendered("cursor of this sort column", column.name)
+
+
 def rendered_node(row: Any) -> Fragment:
     """A rendered node, for the response as it is."""
     return Fragment(getattr(row, json_sql.RENDERED))
 
 
+def _response_key(details: list[Any]) -> str:
+    node = details[0].node
+    return (node.alias or node.name).value  # type: ignore[no-any-return]
+
+
 def _item_type(type_: Any) -> Any:
     listed = get_nullable_type(type_)
     if not is_list_type(listed):
-        raise NotRendered
+        raise NotRendered("not a list", str(listed))
     return get_nullable_type(listed.of_type)
 
 
@@ -459,10 +653,11 @@ def _variable_names(nodes: Any, fragments: dict[str, Any]) -> set[str]:
     return found
 
 
-def _leaf(type_: Any, column: Any) -> Any:
+def _leaf(type_: Any, column: Any, where: str = "") -> Any:
     """The SQL spelling of a column as this scalar or enum serializes its Python value."""
     if is_non_null_type(type_) and column.nullable:
-        raise NotRendered  # null would be an error: the Python path reports it
+        # null would be an error: the Python path reports it
+        raise NotRendered("non-null field of a nullable column", where)
     named = get_nullable_type(type_)
     kind = json_sql.column_kind(column)
     if (named, kind) in _AS_STORED:
@@ -474,7 +669,7 @@ def _leaf(type_: Any, column: Any) -> Any:
     if is_enum_type(named) and kind is ColumnKind.ENUM_NAME:
         members = json_sql.enum_members(column)
         return json_sql.mapped(column, {m.name: named.serialize(m) for m in members})
-    raise NotRendered
+    raise NotRendered("scalar without a SQL spelling", where)
 
 
 # Scalars whose Python value JSON spells as the column holds it.

@@ -30,7 +30,7 @@ class DiscountsApp(Starlette):
 
     def __init__(self, *, graphql: ASGIApp, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._graphql = RequestObservation(graphql)
+        self._graphql: ASGIApp = RequestObservation(graphql)
         self._graphql_endpoint = graphql
 
     def wrap_graphql(self, wrap: Callable[[ASGIApp], ASGIApp]) -> None:

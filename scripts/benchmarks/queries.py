@@ -149,6 +149,114 @@ ASSIGNMENTS_PAGE_2 = Query(
 
 QUERIES: tuple[Query, ...] = (BIG_LIST, ONE_COUPON, DEEP, ASSIGNMENTS_PAGE_2)
 
+# -- client documents (issue 18) ------------------------------------------------------------
+# The same records asked the way client code writes documents: inline fields and `nodes` (the
+# spelling above), a fragment per component (graphql-codegen's client preset: each component
+# declares the fields it shows, the page's query spreads them), Relay's connections (`edges
+# { cursor node { ...Fragment } }` and `pageInfo`, `__typename` where the compiler adds it),
+# and a Relay node refetch (`node(id:)`, an inline fragment, three levels of relations). The
+# first three ask for the same 20 coupons x 10 codes: their figures compare spellings.
+
+CLIENT_COUPONS = 20
+CLIENT_COUPON = "id uniqueId name description timesUsed createdAt"
+CLIENT_CODE = "id uniqueId code validFrom validTo multiUse timesUsed createdAt"
+PG_PAGE = f"{LIVE}, orderBy: [PRIMARY_KEY_ASC]"
+
+CLIENT_INLINE = Query(
+    name="client_inline",
+    title=f"client documents: {CLIENT_COUPONS} x {CODES_PER_COUPON}, nodes + inline fields",
+    ours=f"""query CouponsInline {{
+  coupons(first: {CLIENT_COUPONS}) {{ nodes {{ {CLIENT_COUPON}
+    codes(first: {CODES_PER_COUPON}) {{ nodes {{ {CLIENT_CODE} }} }} }} }}
+}}""",
+    peer=f"""query CouponsInline {{
+  allCoupons(first: {CLIENT_COUPONS}, {PG_PAGE}) {{ nodes {{ {CLIENT_COUPON}
+    couponCodesByCouponId(first: {CODES_PER_COUPON}, {PG_PAGE}) {{
+      nodes {{ {CLIENT_CODE} }} }} }} }}
+}}""",
+    ours_nodes="data.coupons.nodes",
+    peer_nodes="data.allCoupons.nodes",
+    expected_nodes=CLIENT_COUPONS,
+)
+
+CLIENT_CODEGEN = Query(
+    name="client_codegen",
+    title=f"client documents: {CLIENT_COUPONS} x {CODES_PER_COUPON}, a fragment per component",
+    ours=f"""query CouponsPage {{
+  coupons(first: {CLIENT_COUPONS}) {{ nodes {{ ...CouponCard }} }}
+}}
+fragment CouponCard on Coupon {{ id ...RecordMeta name description timesUsed
+  codes(first: {CODES_PER_COUPON}) {{ nodes {{ ...CodeRow }} }} }}
+fragment CodeRow on CouponCode {{ id ...RecordMeta code validFrom validTo multiUse timesUsed }}
+fragment RecordMeta on Record {{ uniqueId createdAt }}""",
+    # PostGraphile has no shared interface for the audit columns: a fragment per type.
+    peer=f"""query CouponsPage {{
+  allCoupons(first: {CLIENT_COUPONS}, {PG_PAGE}) {{ nodes {{ ...CouponCard }} }}
+}}
+fragment CouponCard on Coupon {{ id ...CouponMeta name description timesUsed
+  couponCodesByCouponId(first: {CODES_PER_COUPON}, {PG_PAGE}) {{ nodes {{ ...CodeRow }} }} }}
+fragment CodeRow on CouponCode {{ id ...CodeMeta code validFrom validTo multiUse timesUsed }}
+fragment CouponMeta on Coupon {{ uniqueId createdAt }}
+fragment CodeMeta on CouponCode {{ uniqueId createdAt }}""",
+    ours_nodes="data.coupons.nodes",
+    peer_nodes="data.allCoupons.nodes",
+    expected_nodes=CLIENT_COUPONS,
+)
+
+CLIENT_RELAY = Query(
+    name="client_relay",
+    title=f"client documents: {CLIENT_COUPONS} x {CODES_PER_COUPON}, Relay edges + fragments",
+    ours=f"""query CouponsRelayQuery($first: Int!, $after: String) {{
+  coupons(first: $first, after: $after) {{
+    edges {{ cursor node {{ id ...CouponCard_coupon __typename }} }}
+    pageInfo {{ endCursor hasNextPage }} }}
+}}
+fragment CouponCard_coupon on Coupon {{ {CLIENT_COUPON}
+  codes(first: {CODES_PER_COUPON}) {{
+    edges {{ cursor node {{ id ...CodeRow_code __typename }} }}
+    pageInfo {{ endCursor hasNextPage }} }} }}
+fragment CodeRow_code on CouponCode {{ {CLIENT_CODE} }}""",
+    peer=f"""query CouponsRelayQuery($first: Int!, $after: Cursor) {{
+  allCoupons(first: $first, after: $after, {PG_PAGE}) {{
+    edges {{ cursor node {{ id ...CouponCard_coupon __typename }} }}
+    pageInfo {{ endCursor hasNextPage }} }}
+}}
+fragment CouponCard_coupon on Coupon {{ {CLIENT_COUPON}
+  couponCodesByCouponId(first: {CODES_PER_COUPON}, {PG_PAGE}) {{
+    edges {{ cursor node {{ id ...CodeRow_code __typename }} }}
+    pageInfo {{ endCursor hasNextPage }} }} }}
+fragment CodeRow_code on CouponCode {{ {CLIENT_CODE} }}""",
+    ours_nodes="data.coupons.edges",
+    peer_nodes="data.allCoupons.edges",
+    expected_nodes=CLIENT_COUPONS,
+    ours_vars={"first": CLIENT_COUPONS, "after": None},
+    peer_vars={"first": CLIENT_COUPONS, "after": None},
+)
+
+# `id` is each API's own global id (a code's is filled in at run time).
+CLIENT_NODE = Query(
+    name="client_node",
+    title="client documents: node(id:) refetch, three levels below",
+    ours="""query CodeRefetchQuery($id: ID!) {
+  node(id: $id) { __typename id ...CodeDetail_code }
+}
+fragment CodeDetail_code on CouponCode { uniqueId code validFrom validTo multiUse timesUsed
+  coupon { id uniqueId name site { id uniqueId name organisation { id uniqueId name } } } }""",
+    peer="""query CodeRefetchQuery($id: ID!) {
+  node(id: $id) { __typename id ...CodeDetail_code }
+}
+fragment CodeDetail_code on CouponCode { uniqueId code validFrom validTo multiUse timesUsed
+  couponByCouponId { id uniqueId name siteBySiteId { id uniqueId name
+    organisationByOrganisationId { id uniqueId name } } } }""",
+    ours_nodes="data.node",
+    peer_nodes="data.node",
+    expected_nodes=1,
+)
+
+CLIENT_DOCUMENTS: tuple[Query, ...] = (CLIENT_INLINE, CLIENT_CODEGEN, CLIENT_RELAY, CLIENT_NODE)
+# Pairs of the same records in two spellings: (spelling, baseline) -> the bench's ratio.
+SPELLING_PAIRS = (("client_relay", "client_inline"), ("client_codegen", "client_inline"))
+
 
 def pick(document: Any, path: str) -> Any:
     """The value at a dotted path; a list along the way is walked and flattened."""

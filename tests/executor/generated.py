@@ -54,6 +54,7 @@ from graphql import (
     get_named_type,
     is_composite_type,
     parse,
+    parse_type,
     print_ast,
     validate,
 )
@@ -134,16 +135,18 @@ class Shaper:
         self.seed = zlib.crc32(text.encode())
         self.rng = random.Random(self.seed)
         self.fragments: list[FragmentDefinitionNode] = []
-        self.variables: dict[str, bool] = {}
+        self.variables: dict[str, Any] = {}
+        self.variable_types: dict[str, Any] = {}  # a variable's type node, when not Boolean!
 
-    def shape(self, document: DocumentNode) -> tuple[str, dict[str, bool]]:
+    def shape(self, document: DocumentNode) -> tuple[str, dict[str, Any]]:
         operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
         root = self.schema.query_type
         selection = self.selection_set(operation.selection_set, root, 1) or _typename_only()
         definitions = [
             VariableDefinitionNode(
                 variable=VariableNode(name=NameNode(value=name)),
-                type=NonNullTypeNode(type=NamedTypeNode(name=NameNode(value="Boolean"))),
+                type=self.variable_types.get(name)
+                or NonNullTypeNode(type=NamedTypeNode(name=NameNode(value="Boolean"))),
             )
             for name in sorted(self.variables)
         ]
@@ -317,6 +320,198 @@ class Shaper:
             type_name = "Customer"
         pool = self.ids.get(type_name) or self.ids[rng.choice(sorted(self.ids))]
         return rng.choice(pool)
+
+
+class ClientShaper(Shaper):
+    """A `Shaper` that then respells the document as client code writes it (issue 18): a
+    list's `nodes` as `edges { cursor node }` (sometimes both), `pageInfo` with both cursors
+    and `totalCount` added, a record's selection moved into a named fragment or joined by
+    fragments on its interfaces, a list asked again under an alias with other arguments,
+    page sizes passed as variables, and a root lookup by id asked through `node(id:)`."""
+
+    ROOTS_BY_ID = frozenset(
+        {"organisation", "site", "customer", "coupon", "couponCode", "assignment", "redemption"}
+    )
+
+    def field(self, node: FieldNode, parent: Any, depth: int) -> FieldNode | None:
+        shaped = super().field(node, parent, depth)
+        definition = getattr(parent, "fields", {}).get(node.name.value)
+        if shaped is None or definition is None:
+            return shaped
+        named = get_named_type(definition.type)
+        rng = self.rng
+        if shaped.selection_set is not None:
+            if named.name.endswith("Connection"):
+                shaped = _replace_field(shaped, selection_set=self.connection(shaped, named))
+            elif _is_record(named):
+                shaped = _replace_field(shaped, selection_set=self.record(shaped, named))
+        arguments = self.as_variables(shaped.arguments or (), definition)
+        shaped = _replace_field(shaped, arguments=arguments)
+        if (
+            depth == 1
+            and node.name.value in self.ROOTS_BY_ID
+            and shaped.selection_set is not None
+            and rng.random() < 0.5
+        ):
+            inline = InlineFragmentNode(
+                type_condition=NamedTypeNode(name=NameNode(value=named.name)),
+                directives=(),
+                selection_set=shaped.selection_set,
+            )
+            extra: tuple[Any, ...] = (_field("__typename"),) if rng.random() < 0.5 else ()
+            shaped = _replace_field(
+                shaped,
+                alias=shaped.alias or shaped.name,
+                name=NameNode(value="node"),
+                selection_set=SelectionSetNode(selections=(*extra, inline)),
+            )
+        return shaped
+
+    def selection_set(
+        self, selection_set: SelectionSetNode | None, parent: Any, depth: int
+    ) -> SelectionSetNode | None:
+        shaped = super().selection_set(selection_set, parent, depth)
+        if shaped is None:
+            return None
+        out = list(shaped.selections)
+        for selection in shaped.selections:
+            # a list asked again under an alias, with another page size
+            if (
+                isinstance(selection, FieldNode)
+                and selection.alias is None
+                and selection.name.value != "node"
+                and selection.selection_set is not None
+                and any(a.name.value == "first" for a in selection.arguments or ())
+                and self.rng.random() < 0.15
+            ):
+                arguments = tuple(
+                    _argument("first", IntValueNode(value=str(self.rng.randint(0, 5))))
+                    if a.name.value == "first"
+                    else a
+                    for a in selection.arguments or ()
+                )
+                alias = NameNode(value=f"again{len(out)}")
+                out.append(_replace_field(selection, alias=alias, arguments=arguments))
+        return SelectionSetNode(selections=tuple(out))
+
+    def connection(self, field: FieldNode, named: Any) -> SelectionSetNode:
+        rng = self.rng
+        assert field.selection_set is not None
+        out: list[Any] = []
+        for selection in field.selection_set.selections:
+            if (
+                isinstance(selection, FieldNode)
+                and selection.name.value == "nodes"
+                and selection.alias is None
+                and selection.selection_set is not None
+                and rng.random() < 0.7
+            ):
+                edge_fields = [_field("cursor")] if rng.random() < 0.8 else []
+                node = FieldNode(
+                    name=NameNode(value="node"), arguments=(), directives=(),
+                    selection_set=selection.selection_set,
+                )  # fmt: skip
+                if rng.random() < 0.1:
+                    edge_fields.append(_field("__typename"))
+                edge_fields.append(node)
+                out.append(
+                    FieldNode(
+                        name=NameNode(value="edges"),
+                        arguments=(),
+                        directives=selection.directives,
+                        selection_set=SelectionSetNode(selections=tuple(edge_fields)),
+                    )  # fmt: skip
+                )
+                if rng.random() < 0.1:  # nodes too: the two selections are not merged
+                    out.append(selection)
+            else:
+                out.append(selection)
+        if (
+            not any(isinstance(s, FieldNode) and s.name.value in ("nodes", "edges") for s in out)
+            and rng.random() < 0.6
+        ):  # the rows, as Relay asks for them
+            node = FieldNode(
+                name=NameNode(value="node"), arguments=(), directives=(),
+                selection_set=SelectionSetNode(selections=(_field("id"),)),
+            )  # fmt: skip
+            out.append(
+                FieldNode(
+                    name=NameNode(value="edges"),
+                    arguments=(),
+                    directives=(),
+                    selection_set=SelectionSetNode(selections=(_field("cursor"), node)),
+                )  # fmt: skip
+            )
+        if rng.random() < 0.35:
+            names = ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"]
+            rng.shuffle(names)
+            out.append(
+                FieldNode(
+                    name=NameNode(value="pageInfo"),
+                    arguments=(),
+                    directives=(),
+                    selection_set=SelectionSetNode(
+                        selections=tuple(_field(n) for n in names[: rng.randint(1, 4)])
+                    ),
+                )  # fmt: skip
+            )
+        if rng.random() < 0.2:
+            out.append(_field("totalCount"))
+        return SelectionSetNode(selections=tuple(out))
+
+    def record(self, field: FieldNode, named: Any) -> SelectionSetNode:
+        rng = self.rng
+        assert field.selection_set is not None
+        selections = tuple(field.selection_set.selections)
+        roll = rng.random()
+        if roll < 0.4:  # a fragment per component
+            name = f"C{len(self.fragments)}"
+            self.fragments.append(
+                FragmentDefinitionNode(
+                    name=NameNode(value=name),
+                    type_condition=NamedTypeNode(name=NameNode(value=named.name)),
+                    directives=(),
+                    selection_set=SelectionSetNode(selections=selections),
+                )
+            )
+            selections = (FragmentSpreadNode(name=NameNode(value=name), directives=()),)
+        elif roll < 0.6:
+            interface = rng.choice(named.interfaces)
+            fields = [f for f in ("id", "createdAt", "siteId") if f in interface.fields]
+            inline = InlineFragmentNode(
+                type_condition=NamedTypeNode(name=NameNode(value=interface.name)),
+                directives=(),
+                selection_set=SelectionSetNode(selections=tuple(_field(f) for f in fields)),
+            )
+            selections = (*selections, inline)
+        return SelectionSetNode(selections=selections)
+
+    def as_variables(
+        self, arguments: tuple[ArgumentNode, ...], definition: Any
+    ) -> tuple[ArgumentNode, ...]:
+        """Page sizes (and some ids) passed as variables rather than written in."""
+        out = []
+        for argument in arguments:
+            value = argument.value
+            name = argument.name.value
+            spec = definition.args.get(name)
+            if (
+                spec is not None
+                and name in ("first", "last", "id")
+                and isinstance(value, (IntValueNode, StringValueNode))
+                and self.rng.random() < 0.4
+            ):
+                variable = f"v{len(self.variables)}"
+                is_int = isinstance(value, IntValueNode)
+                self.variables[variable] = int(value.value) if is_int else value.value
+                self.variable_types[variable] = parse_type(str(spec.type))
+                value = VariableNode(name=NameNode(value=variable))
+            out.append(ArgumentNode(name=argument.name, value=value))
+        return tuple(out)
+
+
+def _is_record(type_: Any) -> bool:
+    return any(i.name == "Node" for i in getattr(type_, "interfaces", ()))
 
 
 def _field(name: str) -> FieldNode:

@@ -69,7 +69,8 @@ class Outcome:
 
     @property
     def same(self) -> bool:
-        return self.plan == self.standard
+        """Byte for byte once serialised: the keys in the same order too."""
+        return orjson.dumps(self.plan) == orjson.dumps(self.standard)
 
     def explain(self, document: str, variables: Any = None) -> str:
         return (

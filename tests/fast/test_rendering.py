@@ -148,7 +148,7 @@ async def test_selections_rendering_cannot_spell_are_built_in_python(
 ) -> None:
     await _seed(make)
     for query in (
-        "{ coupons(first: 5) { edges { cursor node { name } } } }",
+        "{ coupons(first: 5) { nodes { a: codes(first: 1) { nodes { code } } a: codes(first: 1) { totalCount } } } }",
         "{ coupons(first: 5) { nodes { name terms { kind percentage } } } }",
         "{ coupons(first: 5) { nodes { codes(first: 2, after: null, last: 1) { nodes { code } } } } }",
         "{ coupons(first: 5) { nodes { site { name } codes { nodes { code } } } } }",
@@ -242,3 +242,89 @@ async def test_a_render_follows_the_variables_of_its_selection(
         node = body["data"]["coupons"]["nodes"][0]
         assert ("description" in node) == variables["with"]
         assert len(node["codes"]["nodes"]) == variables["codes"]
+
+
+RELAY = """query Relay($first: Int!, $codes: Int!, $order: CouponCodeOrder, $with: Boolean!) {
+  coupons(first: $first) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+    edges { __typename cursor node { ...CouponCard } } }
+}
+fragment CouponCard on Coupon { __typename id name
+  codes(first: $codes, orderBy: $order) {
+    totalCount
+    pageInfo { startCursor endCursor hasNextPage hasPreviousPage }
+    edges { cursor node { ...CodeRow ... on Node { id } } } }
+  first: codes(first: 1) { nodes { ...CodeRow } }
+  last: codes(first: 2, orderBy: {field: ID, direction: DESC}) @include(if: $with) {
+    edges { cursor } } }
+fragment CodeRow on CouponCode { code validFrom customerCreditId ...Audit
+  customer { ...Who } }
+fragment Audit on Record { uniqueId createdAt }
+fragment Who on Customer { fullName companyName }"""
+
+NODE = """query Refetch($id: ID!) {
+  node(id: $id) { __typename id
+    ... on CouponCode { code ...Audit coupon { name site { name organisation { name } } }
+      assignments(first: 2) { edges { cursor node { notes customer { fullName } } } } }
+    ... on Coupon { name } } }
+fragment Audit on Record { uniqueId createdAt }"""
+
+
+async def test_client_spellings_render_as_python_builds_them(
+    gql: Any, make: Any, settings: Any, is_postgres: bool
+) -> None:
+    """What codegen and Relay clients write (fragments on types and interfaces, edges with
+    cursors, page cursors, aliases with other arguments, a node refetch) renders in
+    PostgreSQL, each field as Python writes it; cursors under every kind of sort column
+    (integers, instants, nullable instants, text with characters JSON escapes)."""
+    from app.graphql.ids import to_global_id
+
+    seeded = await _seed(make)
+    before = PlanExecutionContext.stats["rendered"]
+    orders = [None, {"field": "CODE", "direction": "DESC"}, {"field": "VALID_TO"},
+              {"field": "CREATED_AT", "direction": "DESC"}, {"field": "REVENUE"},
+              {"field": "EXTERNAL_ID"}]  # fmt: skip
+    for order in orders:
+        for codes in (0, 1, 3):
+            variables = {"first": 3, "codes": codes, "order": order, "with": codes != 1}
+            body = await _both(gql, settings, RELAY, variables)
+            assert "errors" not in body, body
+    edges = body["data"]["coupons"]["edges"]
+    assert edges[0]["cursor"] and edges[0]["node"]["codes"]["edges"][0]["cursor"]
+    # A cursor made in PostgreSQL pages on as one made in Python.
+    cursor = edges[0]["node"]["codes"]["pageInfo"]["endCursor"]
+    coupon = edges[0]["node"]["id"]
+    follow = """query Next($id: ID!, $after: String) { coupon(id: $id) {
+      codes(first: 2, after: $after, orderBy: {field: EXTERNAL_ID}) { nodes { code } } } }"""
+    await _both(gql, settings, follow, {"id": coupon, "after": cursor})
+    listed = await gql(
+        "query($id: ID!) { coupon(id: $id) { codes { nodes { id } } } }",
+        {"id": to_global_id("Coupon", seeded["coupons"][1].id)},
+    )
+    codes = [code["id"] for code in listed["coupon"]["codes"]["nodes"]]
+    for node in (*codes, to_global_id("Coupon", seeded["coupons"][0].id)):
+        body = await _both(gql, settings, NODE, {"id": node})
+        assert body["data"]["node"]["id"] == node
+    # Every list and lookup above rendered: 6 x 3 lists, the codes' page after a cursor (its
+    # nodes only: the lookup around it is built in Python), the list of codes, 4 lookups.
+    if is_postgres:
+        assert PlanExecutionContext.stats["rendered"] - before == 24
+
+
+async def test_each_part_of_a_nested_page_renders_alone(gql: Any, make: Any, settings: Any) -> None:
+    """A nested page asked for one part only (a flag, a cursor, edges without nodes)
+    renders as Python builds it, for pages empty, short and full."""
+    await _seed(make)
+    query = "query($n: Int) { coupons(first: 5) { nodes { name codes(first: $n) { %s } } } }"
+    for part in (
+        "pageInfo { hasPreviousPage }",
+        "pageInfo { hasNextPage }",
+        "pageInfo { startCursor __typename }",
+        "pageInfo { endCursor } totalCount",
+        "edges { cursor }",
+        "edges { __typename } __typename",
+        "nodes { code } edges { node { code } }",
+    ):
+        for size in (0, 1, 3):
+            await _both(gql, settings, query % part, {"n": size})

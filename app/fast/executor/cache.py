@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 class DocumentFacts:
     """What the planner needs to know about an operation once, whatever the variables."""
 
-    __slots__ = ("condition_variables", "plannable", "variants")
+    __slots__ = ("condition_variables", "plannable", "reason", "variants")
 
     def __init__(
         self,
@@ -42,9 +42,10 @@ class DocumentFacts:
         visit(operation, scan)
         for fragment in fragments.values():
             visit(fragment, scan)
+        self.reason = scan.unsupported
         self.plannable = not scan.unsupported
         self.condition_variables = tuple(sorted(scan.condition_variables))
-        self.variants: dict[tuple[Any, ...], OperationPlan | None] = {}
+        self.variants: dict[tuple[Any, ...], OperationPlan | str] = {}
 
 
 class _Scan(Visitor):
@@ -54,26 +55,26 @@ class _Scan(Visitor):
     def __init__(self) -> None:
         super().__init__()
         self.condition_variables: set[str] = set()
-        self.unsupported = False
+        self.unsupported = ""  # why the planner leaves the operation ("": it does not)
 
     def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
         name = node.name.value
         if name in ("defer", "stream"):
-            self.unsupported = True
+            self.unsupported = f"@{name}"
         elif name in ("skip", "include"):
             for argument in node.arguments or ():
                 if isinstance(argument.value, VariableNode):
                     self.condition_variables.add(argument.value.name.value)
                 elif not isinstance(argument.value, BooleanValueNode):
-                    self.unsupported = True
+                    self.unsupported = f"@{name} without a boolean"
 
     def enter_fragment_definition(self, node: FragmentDefinitionNode, *_args: Any) -> None:
         if node.variable_definitions:
-            self.unsupported = True
+            self.unsupported = "fragment variables"
 
     def enter_fragment_spread(self, node: FragmentSpreadNode, *_args: Any) -> None:
         if getattr(node, "arguments", None):
-            self.unsupported = True
+            self.unsupported = "fragment arguments"
 
 
 class PlanCache:
@@ -119,20 +120,20 @@ PLANS = PlanCache()
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 
-def operation_plan(ex: PlanExecutionContext) -> OperationPlan | None:
-    """The plan for this execution, or None when the standard executor must run it."""
+def operation_plan(ex: PlanExecutionContext) -> OperationPlan | str:
+    """The plan for this execution, or why the standard executor must run it."""
     operation: OperationDefinitionNode = ex.operation
     if operation.operation == OperationType.SUBSCRIPTION:
-        return None
+        return "subscription"
     facts = PLANS.facts(ex.schema, operation, ex.fragment_definitions)
     if not facts.plannable:
-        return None
+        return facts.reason
     coerced = ex.variable_values.coerced
     try:
         variant = tuple(coerced.get(name) for name in facts.condition_variables)
         hash(variant)
     except TypeError:
-        return None
+        return "unhashable condition variables"
     if variant in facts.variants:
         return facts.variants[variant]
     plan = _compile(ex)
@@ -140,17 +141,17 @@ def operation_plan(ex: PlanExecutionContext) -> OperationPlan | None:
     return plan
 
 
-def _compile(ex: PlanExecutionContext) -> OperationPlan | None:
+def _compile(ex: PlanExecutionContext) -> OperationPlan | str:
     operation = ex.operation
     root_type = ex.schema.get_root_type(operation.operation)
     if root_type is None:
-        return None
+        return "no root type"
     grouped = collect_fields(
         ex.schema, ex.fragments, ex.variable_values, root_type, operation, ex.hide_suggestions
     ).grouped_field_set
     for details in grouped.values():
         if details[0].node.name.value in INTROSPECTION_FIELDS:
-            return None
+            return "introspection"
     return OperationPlan(
         SelectionPlan(ex, root_type, grouped), operation.operation == OperationType.MUTATION
     )

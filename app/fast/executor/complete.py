@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from app.fast.executor.context import PlanExecutionContext
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+Info = GraphQLResolveInfo[Any]
 
 # Error phases: raised by the resolver (or its arguments), or found completing its value.
 RAISED, COMPLETING = 0, 1
@@ -53,7 +54,7 @@ class Completion:
         slot: Slot,
         value: Any,
         following: Batches,
-        info: GraphQLResolveInfo | None,
+        info: Info | None,
     ) -> None:
         key = field.key
         try:
@@ -73,7 +74,7 @@ class Completion:
         container: Any,
         order: int,
         following: Batches,
-        info: GraphQLResolveInfo | None,
+        info: Info | None,
     ) -> Any:
         """graphql-core's `complete_value`, with objects left for the next level.
 
@@ -88,10 +89,11 @@ class Completion:
                 f"Cannot return null for non-nullable field {field.parent_type.name}.{field.name}."
             )
         kind = shape.kind
-        if value.__class__ is Fragment and kind == OBJECT:  # rendered in the database, whole
-            return value
+        if value.__class__ is Fragment and kind >= OBJECT:  # rendered in the database, whole
+            return value  # (an object, or a record of an interface: `node(id:)`)
         if kind == LEAF:
-            if value.__class__ is shape.fast and (not shape.is_int or INT_MIN <= value <= INT_MAX):
+            number: Any = value  # (narrowed to `object` by the class test below)
+            if value.__class__ is shape.fast and (not shape.is_int or INT_MIN <= number <= INT_MAX):
                 return value
             coerced = shape.coerce(value)  # type: ignore[misc]
             if coerced is Undefined or coerced is None:
@@ -118,6 +120,7 @@ class Completion:
                 info = self.info_for(field, owner)
             assert info is not None or not shape.needs_info
             if kind == ABSTRACT:
+                assert info is not None  # an abstract shape needs it
                 runtime = self.runtime_type(shape, value, field, info)
             else:
                 runtime = shape.type
@@ -126,7 +129,7 @@ class Completion:
                 matches = is_type_of(value, info)
                 if self.is_awaitable(matches):
                     close_awaitable(matches)
-                    raise NeedsStandard
+                    raise NeedsStandard("awaitable is_type_of")
                 if not matches:
                     raise invalid_return_type_error(runtime, value, field.details)
         plan = shape.plan_for(self.ex, runtime, field)
@@ -150,11 +153,11 @@ class Completion:
         container: Any,
         order: int,
         following: Batches,
-        info: GraphQLResolveInfo | None,
+        info: Info | None,
     ) -> list[Any]:
         if value.__class__ is not list and value.__class__ is not tuple:
             if self.ex.is_async_iterable(value):
-                raise NeedsStandard
+                raise NeedsStandard("async iterable list")
             if not is_iterable(value):
                 raise GraphQLError(
                     "Expected Iterable, but did not find one for field"
@@ -215,14 +218,14 @@ class Completion:
         here: Slot,
         out: list[Any],
         following: Batches,
-        info: GraphQLResolveInfo | None,
+        info: Info | None,
     ) -> None:
         """graphql-core's completion of list items, from `start` on."""
         is_awaitable = self.is_awaitable
         for index, item in enumerate(value[start:] if start else value, start):
             if is_awaitable(item):
                 close_awaitable(item)
-                raise NeedsStandard
+                raise NeedsStandard("awaitable list item")
             try:
                 out.append(
                     self.complete(item_shape, item, field, here, index, out, index, following, info)
@@ -235,18 +238,16 @@ class Completion:
                 self.record(error, item_path, here.order_key() + (index,), field, COMPLETING)
                 out.append(None)
 
-    def runtime_type(
-        self, shape: Shape, value: Any, field: FieldPlan, info: GraphQLResolveInfo
-    ) -> Any:
+    def runtime_type(self, shape: Shape, value: Any, field: FieldPlan, info: Info) -> Any:
         abstract = shape.type
         resolve_type = abstract.resolve_type or self.ex.type_resolver
         name = resolve_type(value, info, abstract)
         if self.is_awaitable(name):
             close_awaitable(name)
-            raise NeedsStandard
+            raise NeedsStandard("awaitable resolve_type")
         return self.ex.ensure_valid_runtime_type(name, abstract, field.details, info, value)
 
-    def info_for(self, field: FieldPlan, owner: Slot) -> GraphQLResolveInfo:
+    def info_for(self, field: FieldPlan, owner: Slot) -> Info:
         """The resolve info graphql-core would pass to `is_type_of`/`resolve_type` for a
         plain field (its own path; list items get the list field's info there too)."""
         holder = owner

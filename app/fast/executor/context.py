@@ -31,6 +31,7 @@ from graphql.pyutils import AwaitableOrValue, Path
 from orjson import Fragment
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from app.fast import fall_offs
 from app.fast.executor.cache import operation_plan
 from app.fast.executor.plan import OperationPlan, SelectionPlan
 from app.fast.executor.run import NeedsStandard, Run, Slot
@@ -67,9 +68,11 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return getattr(self.schema, "_strawberry_schema", None)
 
     def execute_operation(self, serially: bool | None = None) -> AwaitableOrValue[Any]:
-        plan = operation_plan(self) if self._plannable() else None
-        if plan is None:
+        plan = operation_plan(self) if self._plannable() else "execution hooks"
+        if isinstance(plan, str):
             self.stats["standard"] += 1
+            if plan != "introspection":  # a tool's question, not a client's document
+                fall_offs.note("executor", plan, self.operation)
             return super().execute_operation(serially)
         self.stats["planned"] += 1
         return self._execute_plan(plan, plan.serial if serially is None else serially)
@@ -97,12 +100,14 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         run = Run(self)
         try:
             await run.execute(root, plan.root)
-        except NeedsStandard:
+        except NeedsStandard as needs:
+            fall_offs.note("replay", needs.reason, self.operation)
             return await self._replay(run.root_outcomes)
         except Exception:
             if self.strict:
                 raise
             logger.exception("plan executor failed; the standard executor answers instead")
+            fall_offs.note("replay", "planner error", self.operation)
             return await self._replay(run.root_outcomes)
         run.flush_errors()
         return self._response(None if run.data_null else root.out)
@@ -120,8 +125,9 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if self.strict:
                         raise
                     logger.exception("plan executor failed; the standard executor completes")
-                    raise NeedsStandard from None
-            except NeedsStandard:
+                    raise NeedsStandard("planner error") from None
+            except NeedsStandard as needs:
+                fall_offs.note("replay", needs.reason, self.operation, (field.key,))
                 self.stats["replayed"] += 1
                 self._fresh_request_caches()
                 outcome = run.root_outcomes.get(field.key)
@@ -222,10 +228,10 @@ class _ReplayRootResults:
     def get_field_resolver(self, resolve: Callable[..., Any]) -> Callable[..., Any]:
         outcomes = self.outcomes
 
-        def resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+        def resolver(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
             path = info.path
             if path.prev is None and path.key in outcomes:
-                is_async, value = outcomes[path.key]  # type: ignore[index]
+                is_async, value = outcomes[path.key]
                 if is_async:
                     return _again(value)
                 if isinstance(value, Exception):
@@ -240,7 +246,12 @@ def _holds_fragments(value: Any) -> bool:
     if isinstance(value, Fragment):
         return True
     nodes = getattr(value, "nodes", None)
-    return isinstance(nodes, list) and any(isinstance(node, Fragment) for node in nodes)
+    if isinstance(nodes, list) and any(isinstance(node, Fragment) for node in nodes):
+        return True
+    edges = getattr(value, "edges", None)
+    return isinstance(edges, list) and any(
+        isinstance(getattr(edge, "node", None), Fragment) for edge in edges
+    )
 
 
 async def _again(value: Any) -> Any:

@@ -48,7 +48,7 @@ RESOLVER = 1  # anything else: the GraphQL resolve function, one call per parent
 TYPENAME = 2  # `__typename`: the parent's concrete type name
 BATCH = 3  # a field whose source is declared: its batch, one call for all parents
 
-# What a value completes to.
+# What a value completes to (the composite kinds last: `kind >= OBJECT`).
 LEAF = 0
 LIST = 1
 OBJECT = 2
@@ -79,7 +79,7 @@ class Shape:
 
     def __init__(self, type_: GraphQLOutputType) -> None:
         self.nullable = not is_non_null_type(type_)
-        named: Any = type_.of_type if is_non_null_type(type_) else type_  # type: ignore[union-attr]
+        named: Any = type_.of_type if is_non_null_type(type_) else type_
         self.type = named
         self.of: Shape | None = None
         self.coerce: Callable[[Any], Any] | None = None
@@ -104,7 +104,7 @@ class Shape:
         else:  # pragma: no cover - validated schemas have no other output types
             raise TypeError(f"unexpected output type {named}")
         # Completing it calls `is_type_of` or `resolve_type`, which take a resolve info.
-        self.needs_info = (
+        self.needs_info: bool = (
             self.kind == ABSTRACT
             or (self.kind == OBJECT and named.is_type_of is not None)
             or (self.of is not None and self.of.needs_info)
@@ -250,7 +250,7 @@ def batch_resolver(ex: PlanExecutionContext, field_def: GraphQLField) -> Batch |
     nothing stands between strawberry's resolve function and its resolver: no field
     extensions (they wrap each call), no exception handlers (strawberry's `_async_resolver`
     then only builds the `Info`, converts the arguments and calls it)."""
-    definition = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
+    definition: Any = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
     resolver = getattr(definition, "base_resolver", None)
     if resolver is None or definition.extensions or ex.strawberry is None:
         return None

@@ -92,7 +92,7 @@ class Run(Completion, ErrorLog):
             if pending or grouped:
                 await self.settle(pending, grouped, following)
             if len(self.sources) > 1:
-                raise NeedsStandard
+                raise NeedsStandard("competing errors")
             batches = following
 
     def scalars(self, selection: SelectionPlan, slots: list[Slot], following: Batches) -> None:

@@ -19,8 +19,13 @@ class NeedsStandard(BaseException):
     """This operation (or root field) must be finished by the standard executor.
 
     A BaseException so that no field-error handler (`except Exception`) turns it into a
-    GraphQL error on the way up.
+    GraphQL error on the way up. Its argument, when given, is the reason (counted and
+    logged: app.fast.fall_offs).
     """
+
+    @property
+    def reason(self) -> str:
+        return str(self.args[0]) if self.args else "unplanned"
 
 
 class Slot:
@@ -56,7 +61,8 @@ class Slot:
         path = self._path
         if path is _UNSET:
             parent = self.parent
-            path = None if parent is None else Path(parent.path, self.key, self.ptype)
+            # a slot below the root sits at a key (a response key or a list index)
+            path = None if parent is None else Path(parent.path, self.key, self.ptype)  # type: ignore[arg-type]
             self._path = path
         return path
 
@@ -72,9 +78,9 @@ class Slot:
 # selection plan -> its parents at the next level, in response order
 Batches = dict["SelectionPlan", list[Slot]]
 # resolver calls of a level whose results are awaited together
-Pending = list[tuple["FieldPlan", Slot, GraphQLResolveInfo, Awaitable[Any]]]
+Pending = list[tuple["FieldPlan", Slot, GraphQLResolveInfo[Any], Awaitable[Any]]]
 # batch calls of a level (see `app.fast.batches`): one awaitable for many parents
-Grouped = list[tuple["FieldPlan", list[Slot], GraphQLResolveInfo, Awaitable[list[Any]]]]
+Grouped = list[tuple["FieldPlan", list[Slot], GraphQLResolveInfo[Any], Awaitable[list[Any]]]]
 
 
 def close_unstarted(pending: Pending | Grouped) -> None:
