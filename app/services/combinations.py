@@ -21,7 +21,7 @@ COLUMN_DEFAULTS: Mapping[str, Any] = {
 }
 
 
-def kinds_of(values: Mapping[str, Any]) -> list[DiscountKind]:
+def kinds_of(values: Mapping[Any, Any]) -> list[DiscountKind]:
     """The kinds flagged in `values` (a row's mapping or column values), in enum order."""
     return [kind for kind, flag in COMBINES_WITH_FLAGS.items() if values[flag]]
 
@@ -32,7 +32,7 @@ def flags_for(kinds: Iterable[DiscountKind] | None) -> dict[str, bool]:
     return {flag: kind in given for kind, flag in COMBINES_WITH_FLAGS.items()}
 
 
-def combination_of(values: Mapping[str, Any]) -> Combination:
+def combination_of(values: Mapping[Any, Any]) -> Combination:
     """The Combination stored in a Terms row's mapping (or in column values)."""
     return Combination(
         exclusive=bool(values["exclusive"]),
