@@ -43,16 +43,27 @@ from app.clock import utcnow
 from app.db import ledger
 from app.db import tables as t
 from app.db.claim import claim
+from app.db.code_sets import coupon_codes_by_keys, discount_codes_by_keys
 from app.db.errors import UniqueViolation
 from app.db.handles import Record, Session, Sessions
 from app.db.stacked_ledger import position_of, redemptions_by_keys, set_keys
 from app.domain.amounts import Basket, Discount
+from app.domain.codes import code_key
 from app.domain.enums import Channel, Reason, StackReason
 from app.domain.rules import Outcome, evaluate
 from app.domain.stacking import apply_codes
 from app.services.code_rights import SiteRights
 from app.services.combinations import combination_of
-from app.services.engine_facts import CodeSearch, Gathered, find_code, gather, regather, rehearse
+from app.services.engine_facts import (
+    COUPON_CODE,
+    DISCOUNT_CODE,
+    CodeSearch,
+    Found,
+    Gathered,
+    gather,
+    regather,
+    rehearse,
+)
 from app.services.engine_request import (
     INPUT,
     MAX_IDEMPOTENCY_KEY,
@@ -244,11 +255,44 @@ async def _customer(db: Any, site: Record, customer_id: int | None) -> Record | 
     return row
 
 
+async def find_codes(
+    db: Any, site_id: int, codes: Sequence[str], types: frozenset[str]
+) -> list[Found | Reason]:
+    """Each code of the set as engine_facts.find_code finds one (same candidates, same
+    choice: the one live code, AMBIGUOUS_CODE for two, else the latest deleted one, else
+    NOT_FOUND), the candidates of all codes read in one statement per code type searched."""
+    candidates: dict[str, list[Found]] = {code_key(code): [] for code in codes}
+    if DISCOUNT_CODE in types:
+        for row in await discount_codes_by_keys(db, site_id, codes):
+            candidates[code_key(row.code)].append(Found(DISCOUNT_CODE, row))
+    if COUPON_CODE in types:
+        for row in await coupon_codes_by_keys(db, site_id, codes):
+            candidates[code_key(row.code)].append(Found(COUPON_CODE, row))
+    found: list[Found | Reason] = []
+    for code in codes:
+        named = candidates[code_key(code)]
+        live = [one for one in named if one.deleted_at is None]
+        if len(live) > 1:
+            found.append(Reason.AMBIGUOUS_CODE)
+        elif live:
+            found.append(live[0])
+        elif named:
+            found.append(max(named, key=lambda one: (one.deleted_at, one.row.id)))
+        else:
+            found.append(Reason.NOT_FOUND)
+    return found
+
+
 async def _check_one(
-    db: Any, site: Record, request: CodeRequest, search: CodeSearch, customer: Record | None
+    db: Any,
+    site: Record,
+    request: CodeRequest,
+    search: CodeSearch,
+    customer: Record | None,
+    found: Found | Reason,
 ) -> Check:
-    """One code on its own, as redemptions.check_code does it (the customer already read)."""
-    found = await find_code(db, site.id, request.code, None, search.types)
+    """One code on its own, as redemptions.check_code does it (the code found and the
+    customer read for the whole set)."""
     if isinstance(found, Reason):
         if search.even:
             await rehearse(db, site, request, customer)
@@ -262,7 +306,11 @@ async def check_codes(
 ) -> StackCheck:
     """The set on what is committed now; writes and locks nothing."""
     customer = await _customer(db, site, request.each[0].customer_id)
-    checks = [await _check_one(db, site, each, search, customer) for each in request.each]
+    found = await find_codes(db, site.id, request.codes, search.types)
+    checks = [
+        await _check_one(db, site, each, search, customer, one)
+        for each, one in zip(request.each, found, strict=True)
+    ]
     return stack(request, checks)
 
 
