@@ -22,6 +22,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.domain.stacking import MAX_CODES_PER_ORDER
+
 
 def demo_state_directory() -> Path:
     """Where the demo keeps its files when nothing says otherwise: the SQLite database and
@@ -116,6 +118,9 @@ class Settings(BaseSettings):
     max_body_bytes: PositiveInt = 1_000_000
     request_timeout_seconds: PositiveFloat = 15.0
     failed_code_attempts_per_minute: PositiveInt = 30
+    # Codes one order may use (validateCodes, redeemCodes; docs/stacking.md). Each is looked
+    # up, and on a redemption locked, in one transaction: a checkout's handful, not a list.
+    max_codes_per_order: int = Field(default=MAX_CODES_PER_ORDER, ge=1, le=50)
     # Codes one run of scripts/generate-codes may add (the API's generateCouponCodes stays at
     # app.domain.codes.MAX_GENERATED_COUNT): an operator's batch for print runs, one transaction.
     script_max_generated_codes: int = Field(default=1_000_000, ge=1)

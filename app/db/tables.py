@@ -110,6 +110,12 @@ class TermsColumns(SiteOwned):
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     is_referral: bool = False
     times_used: int = Field(default=0, index=True)
+    # How it combines with other codes on one order (app.domain.combination): exclusive, or
+    # beside the kinds flagged, applied by priority. The defaults keep one code per order.
+    exclusive: bool = True
+    combines_with_percentage: bool = False
+    combines_with_fixed: bool = False
+    priority: int = 0
 
 
 # Which TermsColumns flag enables each item category (Nexudus DiscountPricePlans, ...).
@@ -119,6 +125,13 @@ CATEGORY_FLAGS: dict[ItemCategory, str] = {
     ItemCategory.PRODUCT: "discount_products",
     ItemCategory.EVENT: "discount_events",
     ItemCategory.OFFERING: "discount_offerings",
+}
+
+
+# Which TermsColumns flag says a discount combines with discounts of each kind.
+COMBINES_WITH_FLAGS: dict[DiscountKind, str] = {
+    DiscountKind.PERCENTAGE: "combines_with_percentage",
+    DiscountKind.FIXED: "combines_with_fixed",
 }
 
 

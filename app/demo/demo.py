@@ -19,9 +19,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db.tables import COMBINES_WITH_FLAGS
 from app.demo.plan import TABLES, Item, Plan, Row
 from app.demo.writer import ensure_empty, resolve_progress, write_plan
-from app.domain.enums import Channel, CustomerKind, ExpirationUnit, ItemCategory, UsagePeriod
+from app.domain.enums import (
+    Channel,
+    CustomerKind,
+    DiscountKind,
+    ExpirationUnit,
+    ItemCategory,
+    UsagePeriod,
+)
 
 Spec = dict[str, Any]  # a table of demo.toml, as tomllib reads it
 
@@ -127,7 +135,7 @@ class _Builder:
 
     def values(self, spec: Spec, where: str, **earlier: datetime) -> Spec:
         """The file's values as column values: times, enums, a percent as basis points."""
-        out = {}
+        out: Spec = {}
         for key, value in spec.items():
             if key in _TIMES:
                 out[key] = self.when(value, f"{where}, {key}", **earlier)
@@ -135,6 +143,9 @@ class _Builder:
                 out[key] = _ENUMS[key](value)
             elif key == "percent":
                 out["percentage_bp"] = round(value * 100)
+            elif key == "combines_with":  # the kinds, stored as a flag each
+                kinds = {DiscountKind[name] for name in value}
+                out |= {flag: k in kinds for k, flag in COMBINES_WITH_FLAGS.items()}
             else:
                 out[key] = value
         return out

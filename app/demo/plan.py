@@ -26,10 +26,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.db import tables as t
-from app.db.tables import CATEGORY_FLAGS
+from app.db.tables import CATEGORY_FLAGS, COMBINES_WITH_FLAGS
 from app.domain.amounts import Basket, BasketLine
 from app.domain.calendar import relative_expiry, usage_period_bounds
 from app.domain.codes import charset_alphabet, code_key
+from app.domain.combination import Combination
 from app.domain.enums import Channel, CodeCharset, CustomerKind, DiscountKind, ItemCategory
 from app.domain.rules import Attempt, CodeFacts, Usage, evaluate
 from app.domain.rules import Customer as RuleCustomer
@@ -77,7 +78,18 @@ def terms_of(row: Row) -> Terms:
     bp = row.get("percentage_bp")
     percentage = None if bp is None else Decimal(bp) / 100
     window = Window(row.get("valid_from"), row.get("valid_to"))
-    return Terms(**given, percentage=percentage, eligible=row["_eligible"], window=window)
+    combination = Combination(
+        exclusive=row.get("exclusive", True),
+        combines_with=frozenset(k for k, flag in COMBINES_WITH_FLAGS.items() if row.get(flag)),
+        priority=row.get("priority", 0),
+    )
+    return Terms(
+        **given,
+        percentage=percentage,
+        eligible=row["_eligible"],
+        window=window,
+        combination=combination,
+    )
 
 
 class Plan:

@@ -29,7 +29,8 @@ from app.domain.enums import Reason, StackReason
 from app.domain.rules import basket_reason
 from app.domain.terms import Terms
 
-# The default for the setting that will bound the codes of one order (Shopify allows five).
+# The default of the setting that bounds the codes of one order (`max_codes_per_order`;
+# Shopify allows five).
 MAX_CODES_PER_ORDER = 5
 
 

@@ -19,11 +19,46 @@ from app.domain.enums import (
     ExpirationUnit,
     ItemCategory,
     Reason,
+    StackReason,
     UsagePeriod,
 )
 from app.services.problems import ProblemCode
 
 E = TypeVar("E", bound=type[enum.Enum])
+
+
+class CheckReason(str, enum.Enum):
+    """The API's `Reason`: why one code cannot be used (the rules' `Reason`), and why a code
+    sent with others takes no part (the stacking's `StackReason`). The domain keeps the two
+    apart because no single-code operation can give the second; an answer about a set of
+    codes shows both in one enumeration. Values are the domain's, so its members serialize
+    as these."""
+
+    NOT_FOUND = "NOT_FOUND"
+    AMBIGUOUS_CODE = "AMBIGUOUS_CODE"
+    DELETED = "DELETED"
+    DISABLED = "DISABLED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    EXPIRED = "EXPIRED"
+    USAGE_LIMIT_REACHED = "USAGE_LIMIT_REACHED"
+    CUSTOMER_REQUIRED = "CUSTOMER_REQUIRED"
+    CUSTOMER_LIMIT_REACHED = "CUSTOMER_LIMIT_REACHED"
+    ALREADY_USED = "ALREADY_USED"
+    ORDER_LIMIT_REACHED = "ORDER_LIMIT_REACHED"
+    NOT_ASSIGNED_TO_CUSTOMER = "NOT_ASSIGNED_TO_CUSTOMER"
+    MEMBERS_ONLY = "MEMBERS_ONLY"
+    CONTACTS_ONLY = "CONTACTS_ONLY"
+    LEAD_BOOKER_ONLY = "LEAD_BOOKER_ONLY"
+    BOX_OFFICE_ONLY = "BOX_OFFICE_ONLY"
+    CURRENCY_NOT_SUPPORTED = "CURRENCY_NOT_SUPPORTED"
+    NO_ELIGIBLE_ITEMS = "NO_ELIGIBLE_ITEMS"
+    MINIMUM_SPEND_NOT_REACHED = "MINIMUM_SPEND_NOT_REACHED"
+    DOES_NOT_COMBINE = "DOES_NOT_COMBINE"
+
+
+_DOMAIN_REASONS = {member.value for member in (*Reason, *StackReason)}
+if {member.value for member in CheckReason} != _DOMAIN_REASONS:
+    raise TypeError("CheckReason must hold exactly the values of Reason and StackReason")
 
 
 def described_enum(
@@ -101,7 +136,8 @@ described_enum(
     },
 )
 described_enum(
-    Reason,
+    CheckReason,
+    name="Reason",
     description="Why a code cannot be used: the first failing rule, in the order they are checked.",
     values={
         "NOT_FOUND": "No usable code has this text at the site (also the enumeration-safe answer "
@@ -126,6 +162,9 @@ described_enum(
         "in the basket's currency.",
         "NO_ELIGIBLE_ITEMS": "No basket line is in the eligible categories and item ids.",
         "MINIMUM_SPEND_NOT_REACHED": "The eligible lines cost less than the minimum spend.",
+        "DOES_NOT_COMBINE": "Sent with other codes for one order (validateCodes, redeemCodes): "
+        "it does not combine with a code applied before it (one of the two is exclusive, or "
+        "does not accept the other's kind); conflictsWith names that code.",
     },
 )
 described_enum(

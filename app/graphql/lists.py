@@ -107,6 +107,20 @@ def _terms_fields(table: sa.Table) -> list[ListField]:
         _f(
             table, "expires_in", K.INT, "Relative expiry after assignment, in units.", sortable=True
         ),
+        _f(table, "exclusive", K.BOOLEAN, "Used alone, never beside another code on one order."),
+        _f(
+            table,
+            "combines_with_percentage",
+            K.BOOLEAN,
+            "Combines with percentage discounts when not exclusive.",
+        ),
+        _f(
+            table,
+            "combines_with_fixed",
+            K.BOOLEAN,
+            "Combines with fixed discounts when not exclusive.",
+        ),
+        _f(table, "priority", K.INT, "Order of application among several codes (higher first)."),
     ]
 
 

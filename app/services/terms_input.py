@@ -18,6 +18,7 @@ from app.db.handles import Columns
 from app.domain.enums import DiscountKind
 from app.domain.terms import Terms, validate_terms
 from app.domain.windows import Window
+from app.services.combinations import COLUMN_DEFAULTS, combination_of, flags_for
 from app.services.eligible_items import Eligible, flag_values, next_eligible
 from app.services.input_checks import bound, camel, window_problems
 from app.services.problems import Problem, ProblemCode
@@ -62,7 +63,11 @@ DEFAULTS: Mapping[str, Any] = {
     "is_referral": False,
     **dict.fromkeys(BOUNDS),
     "disabled_at": None,
+    **COLUMN_DEFAULTS,
 }
+# How the discount combines with others on one order: taken as they are, but for the kinds,
+# which are stored as one flag each (app.services.combinations).
+COMBINATION = ("exclusive", "priority")
 # validate_terms names the eligible lists after the domain; the API calls them this.
 _API_NAMES = {"eligible": "eligibleCategories"}
 
@@ -112,9 +117,11 @@ def merge_terms(
             mapped, found = _money_map(changes[name], currency, (*path, camel(name)))
             values[name] = (mapped or None) if name == "amounts" else mapped
             problems += found
-    for name in PLAIN:
+    for name in (*PLAIN, *COMBINATION):
         if name in changes:
             values[name] = changes[name]
+    if "combines_with" in changes:  # null: none
+        values.update(flags_for(changes["combines_with"]))
     for name, end in BOUNDS.items():
         if name in changes:
             here = (*path, camel(name))
@@ -144,6 +151,7 @@ def domain_terms(
         maximum_discount=values["maximum_discount"] or {},
         eligible=eligible,
         window=Window(values["valid_from"], values["valid_to"]),
+        combination=combination_of(values),
         **{name: values[name] for name in PLAIN if name != "is_referral"},
     )
 

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from app.db import tables as t
 from app.db import transfer as stored
-from app.db.tables import CATEGORY_FLAGS
+from app.db.tables import CATEGORY_FLAGS, COMBINES_WITH_FLAGS
 from app.graphql.ids import to_global_id
 from app.transfer.collector import paced_collector
 from app.transfer.registry import writer
@@ -79,6 +79,7 @@ def _common(type_name: str, row: Any) -> dict[str, Any]:
 
 
 _FLAGS = tuple(CATEGORY_FLAGS.items())
+_COMBINES = tuple(COMBINES_WITH_FLAGS.items())
 _PLAIN_TERMS = (
     ("applyToNetPrice", "apply_to_net_price"), ("membersOnly", "members_only"),
     ("contactsOnly", "contacts_only"), ("leadBookerOnly", "lead_booker_only"),
@@ -116,6 +117,9 @@ def terms_of(row: Any, items: list[tuple[Any, str]]) -> dict[str, Any]:
         disabledAt=_time(disabled_at),
         isReferral=m["is_referral"],
         eligibleCategories=[{"category": c.name, "itemIds": sorted(v)} for c, v in ids.items()],
+        exclusive=m["exclusive"],
+        combinesWith=[kind.name for kind, flag in _COMBINES if m[flag]],
+        priority=m["priority"],
     )
     return terms
 

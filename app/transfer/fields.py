@@ -109,6 +109,10 @@ TERMS: dict[str, tuple[str, Reader]] = {
     "expiresIn": ("expires_in", v.integer),
     "active": ("active", v.boolean),
     "isReferral": ("is_referral", v.boolean),
+    # Ours, not a vendor's: how the discount combines with others on one order.
+    "exclusive": ("exclusive", _non_null(v.boolean)),
+    "combinesWith": ("combines_with", v.member_list(DiscountKind)),
+    "priority": ("priority", _non_null(v.integer)),
 }
 
 

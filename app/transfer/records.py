@@ -97,7 +97,9 @@ Terms (nested under `terms`, exactly the GraphQL Terms type): kind (PERCENTAGE|F
   validFrom, validTo, publishFrom, publishTo, expirationUnit (DAY|WEEK|MONTH|YEAR), expiresIn,
   active, disabledAt, isReferral, eligibleCategories
   (`[{"category": "EVENT", "itemIds": ["12", "13"]}]`; empty itemIds: every item of that
-  category; an empty list: everything is eligible).
+  category; an empty list: everything is eligible), exclusive (default true), combinesWith
+  (`["PERCENTAGE", "FIXED"]`, each at most once; null: none), priority (0 to 1000, default 0):
+  how the discount combines with others on one order (ours: no vendor format has them).
   `active` and `disabledAt`: a given disabledAt instant disables at that instant (active false),
   null enables; `active: false` alone disables now, `active: true` enables. Given both, they
   must agree. The checks are the API's (app/services/terms_input.py): every problem is reported.
@@ -198,6 +200,9 @@ class Terms(TypedDict, total=False):
     disabledAt: str | None
     isReferral: bool
     eligibleCategories: list[EligibleCategory]
+    exclusive: bool
+    combinesWith: list[Literal["PERCENTAGE", "FIXED"]] | None
+    priority: int
 
 
 class _Common(TypedDict):

@@ -128,6 +128,31 @@ def member(enum_cls: type[E]) -> Callable[[Any], E | None]:
     return read
 
 
+def member_list(enum_cls: type[E]) -> Callable[[Any], list[E] | None]:
+    """A list of `enum_cls` names (null: none), each at most once."""
+    read_one = member(enum_cls)
+
+    def read(value: Any) -> list[E] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise Invalid(f"must be a list of {', '.join(enum_cls.__members__)}")
+        found: list[E] = []
+        for index, item in enumerate(value):
+            try:
+                one = read_one(item)
+            except Invalid as error:
+                raise Invalid(f"item {index} {error}") from None
+            if one is None:
+                raise Invalid(f"item {index} must not be null")
+            if one in found:
+                raise Invalid(f"item {index}: {one.name} is listed twice")
+            found.append(one)
+        return found
+
+    return read
+
+
 class Money(NamedTuple):
     """An amount in a currency, as terms_input's MoneyLike (a named tuple: made for every
     amount of every record, it costs a third of a frozen dataclass)."""

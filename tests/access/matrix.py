@@ -6,7 +6,7 @@ Kinds of operation, and what each answers to a caller without the right:
   only, the answer is null (a record the caller may not read is indistinguishable from none);
 - LIST: the role missing is FORBIDDEN; held on another site, the list holds that site's
   records and none of site A's;
-- CHECK (validateCode, codeUsageStats) and WRITE (every mutation): FORBIDDEN either way, the
+- CHECK (validateCode, validateCodes, codeUsageStats) and WRITE (every mutation): FORBIDDEN either way, the
   write not made; but a write whose refusal would tell what the record is (`unseen`:
   voidRedemption, whose missing role names the redeemed code's type) answers a record on
   another site with the user error NOT_FOUND, as it answers an id of nothing.
@@ -106,6 +106,12 @@ async def _validate(world: World) -> Prepared:
     return {"input": _attempt(world)}, world.a.discount_code
 
 
+async def _validate_codes(world: World) -> Prepared:
+    given = _attempt(world)
+    given["codes"] = [given.pop("code")]
+    return {"input": given}, world.a.discount_code
+
+
 async def _usage_stats(world: World) -> Prepared:
     variables = {"code": "SHARED-DC", "day": date.today().isoformat(), "site": gid(world.a.site)}
     return variables, world.a.discount_code
@@ -159,6 +165,15 @@ READS = [
         "query($input: ValidateCodeInput!) "
         "{ result: validateCode(input: $input) { valid reason userErrors { field code } } }",
         _validate,
+        CHECK,
+        "DiscountCode-Redeem",
+        alternatives=CODE_TYPES_READ_OR_REDEEM,
+    ),
+    Op(
+        "validateCodes",
+        "query($input: ValidateCodesInput!) "
+        "{ result: validateCodes(input: $input) { valid userErrors { field code } } }",
+        _validate_codes,
         CHECK,
         "DiscountCode-Redeem",
         alternatives=CODE_TYPES_READ_OR_REDEEM,
@@ -311,6 +326,11 @@ async def _update_assignment(world: World) -> tuple[dict[str, Any], Any]:
 
 async def _redeem(world: World) -> Prepared:
     return {"input": _attempt(world, idempotencyKey=unique("key-"))}, None
+
+
+async def _redeem_codes(world: World) -> Prepared:
+    variables, _ = await _validate_codes(world)
+    return {"input": {**variables["input"], "idempotencyKey": unique("key-")}}, None
 
 
 async def _void(world: World) -> Prepared:
@@ -551,6 +571,17 @@ WRITES = [
         "DiscountCode-Redeem",
         alternatives=("CouponCode-Redeem",),
         extra="valid reason",
+        checks_target=False,
+    ),
+    write(
+        "redeemCodes",
+        "$input: RedeemCodesInput!",
+        "input: $input",
+        "redemptions",
+        _redeem_codes,
+        "DiscountCode-Redeem",
+        alternatives=("CouponCode-Redeem",),
+        extra="valid",
         checks_target=False,
     ),
     write(

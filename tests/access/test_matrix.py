@@ -159,6 +159,8 @@ async def test_access(op: Op, kind: str, client: Client, world: World, engine: A
             assert gid(target) in [n["id"] for n in result["nodes"]]
         elif op.field == "validateCode":
             assert result == {"valid": True, "reason": None, "userErrors": []}
+        elif op.field == "validateCodes":
+            assert result == {"valid": True, "userErrors": []}
         elif op.field == "codeUsageStats":
             assert result is not None and result["limit"] == 100_000
         else:
@@ -167,7 +169,7 @@ async def test_access(op: Op, kind: str, client: Client, world: World, engine: A
             assert written and all(r["updatedBy"] == subject for r in written)
             if target is not None:
                 assert [r["id"] for r in written] == [gid(target)]
-            if op.field == "redeemCode":
+            if op.field in ("redeemCode", "redeemCodes"):
                 assert result["valid"] is True
     if before is not None and kind not in (THIS_SITE, ADMIN):
         assert await stored(engine, target) == before, "a refused write changed the record"

@@ -30,7 +30,8 @@ from tests.transfer.helpers import last_line, run_export, run_import
 TERMS = """terms { kind percentage amounts { currency amount } minimumSpend { currency amount }
   maximumDiscount { currency amount } applyToNetPrice membersOnly contactsOnly leadBookerOnly
   boxOfficeOnly maxUses maxUsesPerCustomer maxUsesPerOrder usagePeriod validFrom validTo
-  publishFrom publishTo expirationUnit expiresIn active disabledAt isReferral
+  publishFrom publishTo expirationUnit expiresIn active disabledAt isReferral exclusive
+  combinesWith priority
   eligibleCategories { category itemIds } }"""
 REDEMPTIONS = """redemptions(trashed: WITH, first: 100) { totalCount nodes { amount currency
   orderReference channel isLeadBooker lineAmounts redeemedAt voidedAt customer { fullName }

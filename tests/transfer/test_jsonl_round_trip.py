@@ -67,6 +67,9 @@ def terms(draw: Any) -> dict[str, Any]:
     )
     disabled = draw(st.one_of(st.none(), instants()))
     categories = draw(st.lists(st.sampled_from(CATEGORIES), unique=True, max_size=3))
+    # Kinds are answered in enum order; a discount that combines names at least one.
+    combines = draw(st.sampled_from(([], ["PERCENTAGE"], ["FIXED"], ["PERCENTAGE", "FIXED"])))
+    exclusive = not combines or draw(st.booleans())
     return {
         "kind": kind,
         "percentage": f"{draw(st.integers(1, 10_000)) / 100:.2f}" if kind == "PERCENTAGE" else None,
@@ -93,6 +96,9 @@ def terms(draw: Any) -> dict[str, Any]:
         "active": disabled is None,
         "disabledAt": iso(disabled),
         "isReferral": draw(st.booleans()),
+        "exclusive": exclusive,
+        "combinesWith": combines,
+        "priority": draw(st.integers(0, 1000)),
         "eligibleCategories": [
             {
                 "category": c,

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from app.domain.enums import DiscountKind, Reason, UsagePeriod
+from app.domain.enums import DiscountKind, UsagePeriod
 from app.domain.rules import Discount
+from app.graphql.enums import CheckReason
 from app.graphql.loaders import CouponByIdLoader, CouponCodeByIdLoader, DiscountCodeByIdLoader
 from app.graphql.mutations.payloads import UserError
 from app.graphql.types.base import related_field
@@ -92,7 +93,7 @@ class CodeDetails:
 @strawberry.type(description="Whether a code can be used on a basket, and for how much.")
 class CodeCheck:
     valid: bool = strawberry.field(description="The code can be used, as asked, now.")
-    reason: Reason | None = strawberry.field(
+    reason: CheckReason | None = strawberry.field(
         description="Why not: the first rule that fails (null when valid). Callers who may "
         "redeem but not read the code get the enumeration-safe form: a missing, hidden, "
         "deleted or not yet valid code all answer NOT_FOUND."
@@ -119,7 +120,7 @@ class RedeemCodePayload:
         "null when refused or on userErrors."
     )
     valid: bool = strawberry.field(description="The code was redeemed.")
-    reason: Reason | None = strawberry.field(
+    reason: CheckReason | None = strawberry.field(
         description="Why it was refused (null when redeemed); enumeration-safe as in validateCode."
     )
     discount_total: int = strawberry.field(description="Amount off the basket (0 when refused).")

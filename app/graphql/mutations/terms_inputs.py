@@ -122,3 +122,15 @@ class TermsInput:
     active: strawberry.Maybe[bool] = strawberry.field(
         description="false disables (sets disabledAt), true enables; disabled is not deleted."
     )
+    exclusive: strawberry.Maybe[bool] = strawberry.field(
+        description="true (default): never used beside another code on one order, whatever "
+        "combinesWith says; false: combines with the kinds in combinesWith (then required)."
+    )
+    combines_with: strawberry.Maybe[list[DiscountKind] | None] = strawberry.field(
+        description="The kinds of other discounts it may share an order with; both must accept "
+        "each other's kind. Kept while exclusive, so it can combine again later." + _CLEARS
+    )
+    priority: strawberry.Maybe[int] = strawberry.field(
+        description="0 to 1000 (default 0): higher applies first on an order with several "
+        "codes; equal priorities apply in the order the codes were sent."
+    )

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 from sqlalchemy.engine import Row
 
-from app.db.tables import CATEGORY_FLAGS
+from app.db.tables import CATEGORY_FLAGS, COMBINES_WITH_FLAGS
 from app.domain.enums import DiscountKind, ExpirationUnit, ItemCategory, UsagePeriod
 from app.graphql.field_sources import LoadedRows, SameRow, sourced_field
 from app.graphql.loaders import (
@@ -119,6 +119,18 @@ class Terms:
         description="When it was disabled; null while enabled."
     )
     is_referral: bool = strawberry.field(description="Part of the referral programme.")
+    exclusive: bool = strawberry.field(
+        description="Used alone: never beside another code on one order (the default), "
+        "whatever combinesWith says."
+    )
+    combines_with: list[DiscountKind] = strawberry.field(
+        description="The kinds of other discounts it may share an order with when not "
+        "exclusive (both must accept each other's kind)."
+    )
+    priority: int = strawberry.field(
+        description="0 to 1000: higher applies first on an order with several codes; equal "
+        "priorities apply in the order the codes were sent."
+    )
 
     eligible_categories = loaded_rows_field(
         ELIGIBLE_ITEMS,
@@ -140,6 +152,7 @@ class Terms:
         for name in ("amounts", "minimum_spend", "maximum_discount"):
             values[name] = money_list(values[name])
         values["active"] = values["disabled_at"] is None
+        values["combines_with"] = [k for k, flag in COMBINES_WITH_FLAGS.items() if mapping[flag]]
         terms = _new(cls)
         terms.__dict__ = values
         return terms
@@ -151,7 +164,7 @@ _COPIED = (
     "apply_to_net_price", "members_only", "contacts_only", "lead_booker_only", "box_office_only",
     "max_uses", "max_uses_per_customer", "max_uses_per_order", "usage_period", "valid_from",
     "valid_to", "publish_from", "publish_to", "expiration_unit", "expires_in", "disabled_at",
-    "is_referral",
+    "is_referral", "exclusive", "priority",
 )  # fmt: skip
 _CENTS = Decimal("0.01")
 _new = object.__new__

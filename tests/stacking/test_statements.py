@@ -1,0 +1,29 @@
+"""What validating a set costs in statements: the codes are found together and the customer
+read once, so five codes cost less than twice one (each code's own facts are still read as
+validateCode reads them: its usage counters, and its owner, items and assignments when its
+terms need them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.engine.support import open_shop
+from tests.graphql.test_statement_count import count_statements
+from tests.stacking.support import BOTH_KINDS, VALIDATE_CODES, codes_input
+
+
+async def test_five_codes_cost_less_than_twice_one(gql: Any, make: Any, app: Any) -> None:
+    shop = await open_shop(make)
+    names = [f"SET{i}" for i in range(5)]
+    for name in names:
+        await make.discount_code(shop.site, code=name, percentage_bp=500, **BOTH_KINDS)
+
+    async def statements(codes: list[str]) -> int:
+        await gql(VALIDATE_CODES, {"input": codes_input(shop, codes)})  # warm: compiled once
+        with count_statements(app.state.engine) as seen:
+            answer = await gql(VALIDATE_CODES, {"input": codes_input(shop, codes)})
+        assert answer["validateCodes"]["valid"], answer
+        return len(seen)
+
+    one, five = await statements(names[:1]), await statements(names)
+    assert 0 < five < 2 * one, (one, five)
