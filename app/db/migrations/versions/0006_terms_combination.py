@@ -1,6 +1,6 @@
 """terms say how a discount combines with others on one order (issue 21, stacking)
 
-Revision ID: 0005_terms_combination
+Revision ID: 0006_terms_combination
 Revises: 0004_usage_counters
 Create Date: 2026-12-06 21:00:00
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_terms_combination"
-down_revision = "0004_usage_counters"
+revision = "0006_terms_combination"
+down_revision = "0005_partial_value_indexes"
 branch_labels = None
 depends_on = None
 
