@@ -1,7 +1,7 @@
 """terms say how a discount combines with others on one order (issue 21, stacking)
 
 Revision ID: 0006_terms_combination
-Revises: 0004_usage_counters
+Revises: 0005_partial_value_indexes
 Create Date: 2026-12-06 21:00:00
 """
 
