@@ -19,15 +19,18 @@ picks among them (ambiguity, deleted ones).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from app.db import transaction_statements
 from app.db.tables import (
     ASSIGNMENT,
+    COMBINES_WITH_FLAGS,
     COUPON,
     COUPON_CODE,
     CUSTOMER,
@@ -55,6 +58,9 @@ CODE = (
 )  # fmt: skip
 USES = ("total", "by_customer", "in_order", "of_code", "of_code_by_customer")
 PERIODS = tuple(UsagePeriod)
+# How the owner combines with other codes on one order (app.services.combinations): read only
+# by a search for several codes (`FactsShape.many`).
+COMBINATION = ("exclusive", *COMBINES_WITH_FLAGS.values(), "priority")
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,8 @@ def place_statement(shape: PlaceShape) -> sa.Select[Any]:
 class FactsShape:
     """`facts_statement`'s shape: the dialect (the items' JSON aggregate), the kinds of code
     searched, whether the search is narrowed to one coupon, and whether the attempt names a
-    customer and an order."""
+    customer and an order. `many`: the search is for several codes at once (a set sent for
+    one order: `code_keys` instead of `code_key`), whose owners' combination is read too."""
 
     dialect: str
     discount_codes: bool
@@ -98,6 +105,26 @@ class FactsShape:
     by_coupon: bool
     customer: bool
     order: bool
+    many: bool = False
+
+
+def code_keys(dialect: str, keys: list[str]) -> Any:
+    """The `code_keys` parameter of a search for several codes: one value whatever their
+    number (an array on PostgreSQL, a JSON array on SQLite), so that the statement is
+    compiled, and prepared, once."""
+    return keys if dialect == "postgresql" else json.dumps(keys)
+
+
+def _named(shape: FactsShape, code: sa.Table) -> Any:
+    """The code is spelt as one of the codes searched (the lower(code) index)."""
+    typed = sa.func.lower(code.c.code)
+    if not shape.many:
+        return typed == sa.bindparam("code_key", type_=sa.String)
+    if shape.dialect == "postgresql":
+        keys = sa.bindparam("code_keys", type_=postgresql.ARRAY(sa.String))
+        return typed == sa.any_(keys)
+    listed = sa.func.json_each(sa.bindparam("code_keys", type_=sa.String)).table_valued("value")
+    return typed.in_(sa.select(listed.c.value))
 
 
 def _items(dialect: str, owner_column: sa.Column[Any], owner_id: Any) -> Any:
@@ -129,6 +156,8 @@ def _candidates(shape: FactsShape, coupon: bool) -> sa.Select[Any]:
     columns: list[Any] = [sa.literal_column(f"'{owner_type}'").label("owner_type")]
     columns += [code_part(name) for name in CODE]
     columns += [owner.c[name].label(f"owner_{name}") for name in TERMS if name in owner.c]
+    if shape.many:
+        columns += [owner.c[name].label(f"owner_{name}") for name in COMBINATION]
     columns.append(
         (owner.c.name if coupon else sa.type_coerce(sa.null(), COUPON.c.name.type)).label(
             "owner_name"
@@ -225,7 +254,7 @@ def _candidates(shape: FactsShape, coupon: bool) -> sa.Select[Any]:
         statement = statement.outerjoin(assigned, assigned.c.id == live.scalar_subquery())
     statement = statement.where(
         code_table.c.site_id == sa.bindparam("site_id", type_=sa.Integer),
-        sa.func.lower(code_table.c.code) == sa.bindparam("code_key", type_=sa.String),
+        _named(shape, code_table),
     )
     if coupon and shape.by_coupon:
         statement = statement.where(

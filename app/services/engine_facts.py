@@ -3,9 +3,10 @@
 `find_place` reads the site and the customer (one statement); `look` finds the code and reads
 its facts and its uses (usage counters, never a count of the ledger: app.db.usage_counters) in
 one more statement (app.db.code_facts), without locks: a dry run, or a redemption's first
-look. `relock` reads the owner, the code and the assignment again under the row locks, so
-that a redemption decides on rows no other redemption can change before it commits (its
-counts are read by the claim itself: app.db.claim). `find_code` is the code lookup alone
+look; `look_all` does it for the several codes of one order in that one statement. `relock`
+reads the owner, the code and the assignment again under the row locks, so that a redemption
+decides on rows no other redemption can change before it commits (its counts are read by the
+claim itself: app.db.claim); `relock_all` does it for several codes in one lock order. `find_code` is the code lookup alone
 (usage statistics).
 
 A caller who may not read the codes they try gets the same answer for a missing code and a
@@ -358,7 +359,22 @@ async def look(
     run's whole answer, and a redemption's first look (see `relock`); or why no code is
     found. Every found code has the same reads, whatever its terms need, and a missing one
     as well (the statement runs the same), which keeps the enumeration-safe view even."""
-    site, customer = place.site, place.customer
+    return (await _look(db, place, [request], types, many=False))[0]
+
+
+async def look_all(
+    db: Any, place: Place, requests: Sequence[CodeRequest], types: frozenset[str]
+) -> list[Gathered | Reason]:
+    """`look` for several codes sent for one order (`requests` alike but for the code, in
+    the order sent), all read in the one statement: each answer is the one `look` gives for
+    its code, with the owner's combination read too (app.services.combinations)."""
+    return await _look(db, place, requests, types, many=True)
+
+
+async def _look(
+    db: Any, place: Place, requests: Sequence[CodeRequest], types: frozenset[str], *, many: bool
+) -> list[Gathered | Reason]:
+    site, customer, request = place.site, place.customer, requests[0]
     at, bounds = _buckets(request.at, site.time_zone)
     shape = code_facts.FactsShape(
         dialect=_dialect(db),
@@ -367,10 +383,16 @@ async def look(
         by_coupon=request.coupon_id is not None,
         customer=customer is not None,
         order=request.order_reference is not None,
+        many=many,
     )
     if code_facts.facts_statement(shape) is None:
-        return Reason.NOT_FOUND
-    params: dict[str, Any] = {"site_id": site.id, "code_key": code_key(request.code)}
+        return [Reason.NOT_FOUND for _ in requests]
+    params: dict[str, Any] = {"site_id": site.id}
+    if many:
+        keys = sorted({code_key(each.code) for each in requests})
+        params["code_keys"] = code_facts.code_keys(shape.dialect, keys)
+    else:
+        params["code_key"] = code_key(request.code)
     for period, bound in bounds.items():
         params[f"bucket_{period.name}"] = (
             None if bound is None else usage_counters.bucket_key(period, bound[0])
@@ -383,10 +405,31 @@ async def look(
     if shape.order:
         params["order_reference"] = request.order_reference
     rows = await code_facts.facts_rows(db, shape, params)
-    chosen = _choose(rows)
-    if isinstance(chosen, Reason):
-        return chosen
-    found, row = chosen
+    named: dict[str, list[Any]] = {}
+    for row in rows if many else ():
+        named.setdefault(code_key(row.code_code), []).append(row)
+    found: list[Gathered | Reason] = []
+    for each in requests:
+        candidates = named.get(code_key(each.code), []) if many else rows
+        chosen = _choose(candidates)
+        if isinstance(chosen, Reason):
+            found.append(chosen)
+        else:
+            found.append(_gathered(site, customer, each, *chosen, at=at, bounds=bounds))
+    return found
+
+
+def _gathered(
+    site: Record,
+    customer: CustomerFacts | None,
+    request: CodeRequest,
+    found: Found,
+    row: Any,
+    *,
+    at: datetime,
+    bounds: dict[UsagePeriod, tuple[datetime, datetime] | None],
+) -> Gathered:
+    """One candidate row of `code_facts.facts_statement`, chosen, as the rules read it."""
     owner, code = _Part(row, "owner_"), found.row
     assignment = None
     if customer is not None and found.restricted and row.assignment_id is not None:

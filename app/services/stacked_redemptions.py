@@ -9,19 +9,23 @@ one already applied refused with DOES_NOT_COMBINE.
 Redeeming a set is one transaction (app.services.records.transaction) that writes every code's
 redemption or none:
 
-1. A first look without locks, as a single redemption takes: a set in which some code does
-   not apply is answered at once, nothing locked or written (a checkout validates first and
-   sends the codes that apply).
-2. Every code's rows are locked in one fixed order, whatever the order sent: by owner (the
-   coupon or discount code that carries the caps), then code (`lock_order`). Every
+1. A first look without locks, as a single redemption takes (every code's facts in one
+   statement: engine_facts.look_all): a set in which some code does not apply is answered at
+   once, nothing locked or written (a checkout validates first and sends the codes that
+   apply).
+2. On PostgreSQL every code's rows are locked in one fixed order, whatever the order sent
+   (engine_facts.relock_all: every owner, the coupon or discount code that carries the caps,
+   then every coupon code, then the customer's assignments), and read again. Every
    transaction takes an owner's lock before its codes' and assignments' and the owners in
    that order, so two sets sharing codes queue instead of deadlocking, with each other and
-   with single redemptions and voids, which lock one owner then its code.
+   with single redemptions and voids, which lock one owner then its code. SQLite's writer
+   lock is held since BEGIN: the first look is already current.
 3. Under the locks the rules and the stack run again on what is committed now.
-4. The redemptions are written one by one, in lock order. A code whose owner already counted a
-   use of this set (two codes of one coupon) is read and checked again first, so the set's own
-   uses count against that owner's caps. A cap found full under a lock undoes the whole
-   transaction: nothing is written, and the answer names that code and its reason.
+4. The redemptions are claimed one by one (app.db.claim), by owner then code (`lock_order`);
+   each claim reads its counts under the lock and writes only when the caps allow. The set's
+   own uses count: a code whose owner already counted a use of this set (two codes of one
+   coupon) is claimed on counts that hold it. A cap found full undoes the whole transaction:
+   nothing is written, and the answer names that code and its reason.
 
 One idempotency key covers the set: each redemption is stored under the key and its position
 in the set (app.db.stacked_ledger), all with the fingerprint of the whole set. A retry with the
@@ -40,29 +44,25 @@ from datetime import datetime
 from typing import Any
 
 from app.clock import utcnow
-from app.db import ledger
-from app.db import tables as t
+from app.db import usage_counters
 from app.db.claim import claim
-from app.db.code_sets import coupon_codes_by_keys, discount_codes_by_keys
 from app.db.errors import UniqueViolation
 from app.db.handles import Record, Session, Sessions
 from app.db.stacked_ledger import position_of, redemptions_by_keys, set_keys
 from app.domain.amounts import Basket, Discount
-from app.domain.codes import code_key
 from app.domain.enums import Channel, Reason, StackReason
-from app.domain.rules import Outcome, evaluate
+from app.domain.rules import Outcome, cap_limits, evaluate
 from app.domain.stacking import apply_codes
 from app.services.code_rights import SiteRights
-from app.services.combinations import combination_of
+from app.services.combinations import COLUMN_DEFAULTS, combination_of
 from app.services.engine_facts import (
-    COUPON_CODE,
-    DISCOUNT_CODE,
     CodeSearch,
-    Found,
     Gathered,
-    gather,
-    regather,
+    Place,
+    find_place,
+    look_all,
     rehearse,
+    relock_all,
 )
 from app.services.engine_request import (
     INPUT,
@@ -73,7 +73,7 @@ from app.services.engine_request import (
 )
 from app.services.problems import Problem, ProblemCode, Problems, problem
 from app.services.records import transaction
-from app.services.redemptions import Check, Redeemer, find_site
+from app.services.redemptions import Check, Redeemer
 
 # A set's key leaves room in the ledger's column for the position each code is stored under.
 MAX_SET_KEY = MAX_IDEMPOTENCY_KEY - 8
@@ -212,7 +212,8 @@ class StackCheck:
 
 def _stacked_terms(gathered: Gathered) -> Any:
     """The code's Terms with how they combine (read from the owner's row)."""
-    combination = combination_of(gathered.owner._mapping)
+    owner = gathered.owner
+    combination = combination_of({name: getattr(owner, name) for name in COLUMN_DEFAULTS})
     return dataclasses.replace(gathered.facts.terms, combination=combination)
 
 
@@ -243,74 +244,23 @@ def stack(request: CodesRequest, checks: Sequence[Check]) -> StackCheck:
     return StackCheck(tuple(verdicts), stacked.lines, stacked.total)
 
 
-async def _customer(db: Any, site: Record, customer_id: int | None) -> Record | None:
-    """The request's customer, read once for every code (as redemptions.check_code reads it
-    for one)."""
-    if customer_id is None:
-        return None
-    row = await ledger.row_by_id(db, t.CUSTOMER, customer_id)
-    if row is None or row.deleted_at is not None or row.organisation_id != site.organisation_id:
-        message = "no customer of this site's organisation has this id"
-        raise problem("input.customerId", ProblemCode.NOT_FOUND, message)
-    return row
-
-
-async def find_codes(
-    db: Any, site_id: int, codes: Sequence[str], types: frozenset[str]
-) -> list[Found | Reason]:
-    """Each code of the set as engine_facts.find_code finds one (same candidates, same
-    choice: the one live code, AMBIGUOUS_CODE for two, else the latest deleted one, else
-    NOT_FOUND), the candidates of all codes read in one statement per code type searched."""
-    candidates: dict[str, list[Found]] = {code_key(code): [] for code in codes}
-    if DISCOUNT_CODE in types:
-        for row in await discount_codes_by_keys(db, site_id, codes):
-            candidates[code_key(row.code)].append(Found(DISCOUNT_CODE, row))
-    if COUPON_CODE in types:
-        for row in await coupon_codes_by_keys(db, site_id, codes):
-            candidates[code_key(row.code)].append(Found(COUPON_CODE, row))
-    found: list[Found | Reason] = []
-    for code in codes:
-        named = candidates[code_key(code)]
-        live = [one for one in named if one.deleted_at is None]
-        if len(live) > 1:
-            found.append(Reason.AMBIGUOUS_CODE)
-        elif live:
-            found.append(live[0])
-        elif named:
-            found.append(max(named, key=lambda one: (one.deleted_at, one.row.id)))
-        else:
-            found.append(Reason.NOT_FOUND)
-    return found
-
-
-async def _check_one(
-    db: Any,
-    site: Record,
-    request: CodeRequest,
-    search: CodeSearch,
-    customer: Record | None,
-    found: Found | Reason,
-) -> Check:
-    """One code on its own, as redemptions.check_code does it (the code found and the
-    customer read for the whole set)."""
-    if isinstance(found, Reason):
-        if search.even:
-            await rehearse(db, site, request, customer)
-        return Check(Outcome(found))
-    gathered = await gather(db, site, found, request, customer, even=search.even)
-    return Check(evaluate(gathered.facts, gathered.attempt, gathered.usage), gathered)
-
-
 async def check_codes(
-    db: Any, site: Record, request: CodesRequest, search: CodeSearch
+    db: Any, place: Place, request: CodesRequest, search: CodeSearch
 ) -> StackCheck:
-    """The set on what is committed now; writes and locks nothing."""
-    customer = await _customer(db, site, request.each[0].customer_id)
-    found = await find_codes(db, site.id, request.codes, search.types)
-    checks = [
-        await _check_one(db, site, each, search, customer, one)
-        for each, one in zip(request.each, found, strict=True)
-    ]
+    """The set on what is committed now; writes and locks nothing. Every code is found and
+    its facts read in one statement (engine_facts.look_all), each then checked on its own as
+    redemptions.check_code checks one."""
+    customer = place.customer_or_problem()
+    checks = []
+    for each, found in zip(
+        request.each, await look_all(db, place, request.each, search.types), strict=True
+    ):
+        if isinstance(found, Reason):
+            if search.even:
+                rehearse(place.site, each, customer)
+            checks.append(Check(Outcome(found)))
+        else:
+            checks.append(Check(evaluate(found.facts, found.attempt, found.usage), found))
     return stack(request, checks)
 
 
@@ -409,16 +359,16 @@ def _values(
 
 async def _redeem(
     session: Session,
-    site: Record,
+    place: Place,
     request: CodesRequest,
     search: CodeSearch,
     by: str,
     rights: SiteRights,
 ) -> StackRedeemed:
-    key = request.idempotency_key
+    site, key = place.site, request.idempotency_key
     assert key is not None
     try:
-        first = await check_codes(session, site, request, search)
+        first = await check_codes(session, place, request, search)
     except Problems:
         # The customer is gone; an earlier set under the key still answers.
         existing = await _existing_set(session, site.id, key)
@@ -428,49 +378,58 @@ async def _redeem(
     if not first.valid:
         return await _refused(session, site, request, first, rights)
 
-    gathered = [verdict.check.gathered for verdict in first.verdicts]
-    assert all(g is not None for g in gathered)
-    order = sorted(range(len(gathered)), key=lambda i: lock_order(gathered[i]))  # type: ignore[arg-type]
-    locked: dict[int, Gathered] = {}
-    for index in order:
-        previous = gathered[index]
-        assert previous is not None
-        locked[index] = await regather(session, site, previous, request.each[index])
-    checks = [
-        Check(evaluate(g.facts, g.attempt, g.usage), g)
-        for g in (locked[i] for i in range(len(gathered)))
-    ]
-    decided = stack(request, checks)
+    looked = [verdict.check.gathered for verdict in first.verdicts]
+    firsts = [g for g in looked if g is not None]
+    assert len(firsts) == len(looked)
+    # Row locks are PostgreSQL's (every code's, in one order: engine_facts.relock_all);
+    # SQLite's writer lock is held since BEGIN, so the first look is already current.
+    locking = usage_counters.dialect_name(session) == "postgresql"
+    if locking:
+        gathered = await relock_all(session, site, list(zip(firsts, request.each, strict=True)))
+    else:
+        gathered = firsts
+    # The counts are each first look's: the claims read them again under the locks.
+    decided = stack(request, [Check(evaluate(g.facts, g.attempt, g.usage), g) for g in gathered])
     if not decided.valid:
         return await _refused(session, site, request, decided, rights)
 
     written: dict[int, Record] = {}
     counted: set[tuple[str, int]] = set()
     keys, fingerprint = set_keys(key, len(request.codes)), request.fingerprint()
-    for index in order:
-        here, each = locked[index], request.each[index]
+    for index in sorted(range(len(gathered)), key=lambda i: lock_order(gathered[i])):
+        here, each = gathered[index], request.each[index]
         owner_column, _, owner_id = here.found.columns
-        if (owner_column, owner_id) in counted:
-            # Its owner's counters already hold a use of this set: read them again.
-            here = await regather(session, site, here, each)
-            outcome = evaluate(here.facts, here.attempt, here.usage)
-            if not outcome.valid:
-                verdicts = list(decided.verdicts)
-                verdicts[index] = CodeVerdict(
-                    request.codes[index], Check(outcome, here), outcome.reason
-                )
-                raise _Undone(StackRedeemed(StackCheck(tuple(verdicts), (), 0), (), rights))
+        usage = here.usage
+        if (owner_column, owner_id) in counted and not locking:
+            # Its owner's counters already hold a use of this set (PostgreSQL's claim reads
+            # them itself, in this transaction).
+            usage = await usage_counters.read_usage(
+                session, here.use.owner_column, owner_id=here.use.owner_id,
+                code_id=here.use.code_id, customer_id=here.use.customer_id,
+                order_reference=each.order_reference, bucket=here.use.bucket,
+            )  # fmt: skip
         counted.add((owner_column, owner_id))
         discount = decided.verdicts[index].discount
         assert discount is not None
         values = _values(site, each, here, discount, keys[index], fingerprint, by)
-        row = await claim(session, values, here.counters(), here.use)
-        if row is None:
+        limits = cap_limits(here.facts, here.attempt)
+        claimed = await claim(session, values, here.counters(), here.use, limits, usage)
+        if claimed.refused:
+            # A cap found full under the lock (the set's own uses count): nothing of the set
+            # is kept, and the answer names this code and its reason.
+            counts = dataclasses.replace(here, usage=claimed.usage)
+            outcome = evaluate(counts.facts, counts.attempt, counts.usage)
+            verdicts = list(decided.verdicts)
+            verdicts[index] = CodeVerdict(
+                request.codes[index], Check(outcome, counts), outcome.reason
+            )
+            raise _Undone(StackRedeemed(StackCheck(tuple(verdicts), (), 0), (), rights))
+        if claimed.row is None:
             # A key of the set was taken: by a retry, or by a duplicate that committed while
             # we waited for a lock. Its set is the answer, once ours is undone.
             raise _Undone(None)
-        written[index] = row
-    return StackRedeemed(decided, tuple(written[i] for i in range(len(order))), rights)
+        written[index] = claimed.row
+    return StackRedeemed(decided, tuple(written[i] for i in range(len(gathered))), rights)
 
 
 async def redeem_codes(
@@ -483,10 +442,10 @@ async def redeem_codes(
     rights = SiteRights(frozenset(), frozenset())
     try:
         async with transaction(sessions) as session:
-            site = await find_site(session, request.site_id)
-            rights = redeemer.rights_at(site)
+            place = await find_place(session, request.site_id, request.each[0].customer_id)
+            rights = redeemer.rights_at(place.site)
             search = rights.search(rights.redeemable)
-            return await _redeem(session, site, request, search, redeemer.by, rights)
+            return await _redeem(session, place, request, search, redeemer.by, rights)
     except _Undone as undone:
         if undone.answer is not None:
             return undone.answer

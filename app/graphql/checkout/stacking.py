@@ -29,6 +29,7 @@ from app.observability.metrics import REDEMPTIONS
 from app.services import redemptions
 from app.services import stacked_redemptions as stacked
 from app.services.code_rights import SiteRights
+from app.services.engine_facts import find_place
 from app.services.problems import Problem, ProblemCode, Problems
 
 
@@ -272,11 +273,11 @@ async def validate_codes(
     try:
         with refusals():
             request = to_codes_request(input, context.settings.max_codes_per_order)
-            site = await redemptions.find_site(context.db, request.site_id)
-            rights = code_rights(context.access).at(site, Action.REDEEM, Action.READ)
+            place = await find_place(context.db, request.site_id, request.each[0].customer_id)
+            rights = code_rights(context.access).at(place.site, Action.REDEEM, Action.READ)
             await brake.ensure_allowed(rights)
             search = rights.search(rights.usable)
-            check = await stacked.check_codes(context.db, site, request, search)
+            check = await stacked.check_codes(context.db, place, request, search)
     except Problems as problems:
         return CodesCheck(
             valid=False,
