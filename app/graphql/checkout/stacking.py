@@ -33,8 +33,8 @@ from app.services.engine_facts import find_place
 from app.services.problems import Problem, ProblemCode, Problems
 
 
-@strawberry.input(description="Several codes tried together on one basket (nothing is written).")
-class ValidateCodesInput:
+@strawberry.input(description="What validateCodes and redeemCodes share: the codes and the basket.")
+class CodesAttempt:
     codes: list[str] = strawberry.field(
         description="The codes as typed, in the order the customer gave them (equal priorities "
         "apply in this order); each matched trimmed, in any case, at most once. At most "
@@ -56,6 +56,10 @@ class ValidateCodesInput:
     order_reference: str | None = strawberry.field(
         default=None, description="The order or booking; counted for the per-order caps."
     )
+
+
+@strawberry.input(description="Several codes tried together on one basket (nothing is written).")
+class ValidateCodesInput(CodesAttempt):
     at: datetime | None = strawberry.field(
         default=None,
         description="The moment the discounts are for: windows and usage periods are taken at "
@@ -67,25 +71,11 @@ class ValidateCodesInput:
     description="Several codes redeemed together for one order, all or none, and a key that "
     "makes retries safe. A redemption happens now (no `at`)."
 )
-class RedeemCodesInput:
+class RedeemCodesInput(CodesAttempt):
+    # Declared again only for its description; it keeps its place, first.
     codes: list[str] = strawberry.field(
         description="The codes, as in validateCodes. Every one must apply: validate first and "
         "send the codes that do."
-    )
-    site_id: strawberry.ID = strawberry.field(description="The site the codes are used at.")
-    currency: str = strawberry.field(description="ISO 4217 currency of the basket's prices.")
-    lines: list[BasketLineInput] = strawberry.field(description="The basket, in order.")
-    customer_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The customer using the codes (of the site's organisation)."
-    )
-    is_lead_booker: bool = strawberry.field(
-        default=False, description="Whether the customer is the booking's lead booker."
-    )
-    channel: Channel = strawberry.field(
-        default=Channel.ONLINE, description="Where the codes are used."
-    )
-    order_reference: str | None = strawberry.field(
-        default=None, description="The order or booking; counted for the per-order caps."
     )
     idempotency_key: str = strawberry.field(
         description="Unique per order at the site; one key covers the whole set: the same key "
