@@ -53,7 +53,6 @@ from app.services.engine_facts import (
     find_place,
     look,
     moment,
-    rehearse,
     relock,
     terms_from_row,
 )
@@ -93,11 +92,9 @@ def _evaluated(gathered: Gathered) -> Check:
 async def check_code(db: Any, place: Place, request: CodeRequest, search: CodeSearch) -> Check:
     """Evaluates the attempt on what is committed now; writes and locks nothing. One
     statement (app.db.code_facts), whatever the code and the caller."""
-    customer = place.customer_or_problem()
-    found = await look(db, place, request, search.types)
+    place.customer_or_problem()
+    found = await look(db, place, request, search.types, even=search.even)
     if isinstance(found, Reason):
-        if search.even:
-            rehearse(place.site, request, customer)
         return Check(Outcome(found))
     return _evaluated(found)
 

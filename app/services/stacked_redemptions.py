@@ -61,7 +61,6 @@ from app.services.engine_facts import (
     Place,
     find_place,
     look_all,
-    rehearse,
     relock_all,
 )
 from app.services.engine_request import (
@@ -250,14 +249,11 @@ async def check_codes(
     """The set on what is committed now; writes and locks nothing. Every code is found and
     its facts read in one statement (engine_facts.look_all), each then checked on its own as
     redemptions.check_code checks one."""
-    customer = place.customer_or_problem()
+    place.customer_or_problem()
     checks = []
-    for each, found in zip(
-        request.each, await look_all(db, place, request.each, search.types), strict=True
-    ):
+    looked = await look_all(db, place, request.each, search.types, even=search.even)
+    for found in looked:
         if isinstance(found, Reason):
-            if search.even:
-                rehearse(place.site, each, customer)
             checks.append(Check(Outcome(found)))
         else:
             checks.append(Check(evaluate(found.facts, found.attempt, found.usage), found))
