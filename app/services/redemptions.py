@@ -39,7 +39,7 @@ from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
 from app.db.handles import Record, Session, Sessions
 from app.db.row_statements import update_row
-from app.domain.amounts import BasketLine, is_eligible
+from app.domain.amounts import BasketLine, Discount, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
 from app.domain.rules import Outcome, Usage, cap_limits, evaluate
 from app.services.code_rights import CodeRights, SiteRights, void_roles
@@ -157,9 +157,39 @@ async def _redeem(
         )  # fmt: skip
         refused = replace(gathered, usage=usage)
         return await _answer_refusal(session, site, request, _evaluated(refused), rights)
-    discount, now = verdict.discount, utcnow()
+    discount = verdict.discount
+    values = ledger_values(site, request, gathered, discount, key, request.fingerprint(), by)
+    limits = cap_limits(gathered.facts, gathered.attempt)
+    claimed = await claim(
+        session, values, gathered.counters(), gathered.use, limits, gathered.usage
+    )
+    counted = replace(gathered, usage=claimed.usage)
+    if claimed.refused:
+        # A cap found full under the lock: the claim's counts say which.
+        return await _answer_refusal(session, site, request, _evaluated(counted), rights)
+    if claimed.row is None:
+        # The key was taken: by a retry of an earlier redemption, or by a duplicate that
+        # committed while we waited for the lock. Its redemption is the answer.
+        existing = await ledger.redemption_by_key(session, site.id, key)
+        assert existing is not None, "ON CONFLICT found the key, so its row is committed"
+        return _replay(existing, request, rights)
+    return Redeemed(Check(Outcome(None, discount), counted), claimed.row, rights)
+
+
+def ledger_values(
+    site: Record,
+    request: CodeRequest,
+    gathered: Gathered,
+    discount: Discount,
+    key: str,
+    fingerprint: str,
+    by: str,
+) -> dict[str, Any]:
+    """The ledger row of a redemption of `gathered` (one code's, or one of a set's, stored
+    under `key` with the `fingerprint` of the whole request)."""
+    now = utcnow()
     coupon_code = gathered.found.is_coupon_code
-    values = {
+    return {
         "unique_id": uuid.uuid4(),
         "created_at": now,
         "updated_at": now,
@@ -179,23 +209,8 @@ async def _redeem(
         "line_amounts": list(discount.lines),
         "redeemed_at": gathered.attempt.at,
         "idempotency_key": key,
-        "request_fingerprint": request.fingerprint(),
+        "request_fingerprint": fingerprint,
     }
-    limits = cap_limits(gathered.facts, gathered.attempt)
-    claimed = await claim(
-        session, values, gathered.counters(), gathered.use, limits, gathered.usage
-    )
-    counted = replace(gathered, usage=claimed.usage)
-    if claimed.refused:
-        # A cap found full under the lock: the claim's counts say which.
-        return await _answer_refusal(session, site, request, _evaluated(counted), rights)
-    if claimed.row is None:
-        # The key was taken: by a retry of an earlier redemption, or by a duplicate that
-        # committed while we waited for the lock. Its redemption is the answer.
-        existing = await ledger.redemption_by_key(session, site.id, key)
-        assert existing is not None, "ON CONFLICT found the key, so its row is committed"
-        return _replay(existing, request, rights)
-    return Redeemed(Check(Outcome(None, discount), counted), claimed.row, rights)
 
 
 async def find_site(db: Any, site_id: int, path: str = "input.siteId") -> Record:
@@ -206,12 +221,12 @@ async def find_site(db: Any, site_id: int, path: str = "input.siteId") -> Record
     return site
 
 
-def _check_dated(request: CodeRequest, site: Record, rights: CodeRights) -> None:
+def _check_dated(at: datetime | None, site: Record, rights: CodeRights) -> None:
     """A redemption happens now. Dating one (`at`) records a use made earlier, which only an
     import may do: otherwise a checkout could redeem a code whose window has closed, or use a
     once-a-day code several times a day by dating the uses into other days. And no use is
     ever recorded ahead of time."""
-    if request.at is None:
+    if at is None:
         return
     if not rights.may_date(site):
         message = (
@@ -219,7 +234,7 @@ def _check_dated(request: CodeRequest, site: Record, rights: CodeRights) -> None
             " Redemption-Create role (imports of past uses) may date one"
         )
         raise problem("input.at", ProblemCode.FORBIDDEN, message)
-    instant, _ = moment(request.at, site.time_zone, None, "input.at")
+    instant, _ = moment(at, site.time_zone, None, "input.at")
     if instant > utcnow():
         raise problem("input.at", ProblemCode.OUT_OF_RANGE, "a redemption cannot be dated ahead")
 
@@ -235,10 +250,13 @@ class Redeemer:
     # lookup, None when they may now. It holds only where they get the enumeration-safe view.
     retry_after: float | None = None
 
-    def rights_at(self, site: Record) -> SiteRights:
+    def rights_at(self, site: Record, at: datetime | None) -> SiteRights:
+        """The rights at the site of a redemption (of one code or a set) dated `at`: a
+        problem at input.at when they may not date it so (`_check_dated`)."""
         rights = self.rights.at(site, Action.REDEEM)
         if self.retry_after is not None and not rights.reads_every_type:
             raise TooManyGuesses(self.retry_after)
+        _check_dated(at, site, self.rights)
         return rights
 
 
@@ -257,8 +275,7 @@ async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -
     try:
         async with transaction(sessions) as session:
             place = await find_place(session, request.site_id, request.customer_id)
-            rights = redeemer.rights_at(place.site)
-            _check_dated(request, place.site, redeemer.rights)
+            rights = redeemer.rights_at(place.site, request.at)
             search = rights.search(rights.redeemable)
             return await _redeem(session, place, request, search, redeemer.by, rights)
     except UniqueViolation:

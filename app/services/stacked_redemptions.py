@@ -37,20 +37,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from app.clock import utcnow
 from app.db import usage_counters
 from app.db.claim import claim
 from app.db.errors import UniqueViolation
 from app.db.handles import Record, Session, Sessions
 from app.db.stacked_ledger import position_of, redemptions_by_keys, set_keys
 from app.domain.amounts import Basket, Discount
-from app.domain.enums import Channel, Reason, StackReason
+from app.domain.enums import Reason, StackReason
 from app.domain.rules import Outcome, cap_limits, evaluate
 from app.domain.stacking import apply_codes
 from app.services.code_rights import SiteRights
@@ -67,12 +64,11 @@ from app.services.engine_request import (
     INPUT,
     MAX_IDEMPOTENCY_KEY,
     CodeRequest,
-    LineInput,
     build_request,
 )
 from app.services.problems import Problem, ProblemCode, Problems, problem
 from app.services.records import transaction
-from app.services.redemptions import Check, Redeemer
+from app.services.redemptions import Check, Redeemer, ledger_values
 
 # A set's key leaves room in the ledger's column for the position each code is stored under.
 MAX_SET_KEY = MAX_IDEMPOTENCY_KEY - 8
@@ -95,6 +91,10 @@ class CodesRequest:
         return self.each[0].site_id
 
     @property
+    def customer_id(self) -> int | None:
+        return self.each[0].customer_id
+
+    @property
     def currency(self) -> str:
         return self.each[0].currency
 
@@ -107,22 +107,15 @@ class CodesRequest:
 
 def build_codes_request(
     *,
-    site_id: int,
     codes: Sequence[str],
-    currency: str,
-    lines: Sequence[LineInput],
-    customer_id: int | None = None,
-    is_lead_booker: bool = False,
-    channel: Channel = Channel.ONLINE,
-    order_reference: str | None = None,
-    at: datetime | None = None,
-    idempotency_key: str | None = None,
-    redeeming: bool = False,
     max_codes: int,
+    idempotency_key: str | None = None,
     problems: Sequence[Problem] = (),
+    **shared: Any,
 ) -> CodesRequest:
     """The checked set, or `Problems` naming every bad field at once (`input.codes.<i>` for a
-    code): no codes, more than `max_codes`, a code empty or sent twice."""
+    code): no codes, more than `max_codes`, a code empty or sent twice; and what the codes
+    share (`shared`: `build_request`'s fields but the code) checked as for one code."""
     found = list(problems)
     path = (*INPUT, "codes")
     if not codes:
@@ -148,20 +141,8 @@ def build_codes_request(
         found.append(Problem(key_path, ProblemCode.OUT_OF_RANGE, message))
     first = next((code for code in codes if code.strip()), None)
     try:
-        base = build_request(
-            site_id=site_id,
-            # The codes were checked above; the shared fields are checked as for one code.
-            code=first or "-",
-            currency=currency,
-            lines=lines,
-            customer_id=customer_id,
-            is_lead_booker=is_lead_booker,
-            channel=channel,
-            order_reference=order_reference,
-            at=at,
-            idempotency_key=idempotency_key,
-            redeeming=redeeming,
-        )
+        # The codes were checked above; the shared fields are checked as for one code.
+        base = build_request(code=first or "-", idempotency_key=idempotency_key, **shared)
     except Problems as more:
         # Its own length check of the key says less than ours (above) when both fail.
         mine = any(p.field == key_path for p in found)
@@ -317,42 +298,6 @@ async def _refused(
     return StackRedeemed(check, (), rights)
 
 
-def _values(
-    site: Record,
-    request: CodeRequest,
-    gathered: Gathered,
-    discount: Discount,
-    key: str,
-    fingerprint: str,
-    by: str,
-) -> dict[str, Any]:
-    """The ledger row of one code of the set (as a single redemption writes it)."""
-    now = utcnow()
-    coupon_code = gathered.found.is_coupon_code
-    return {
-        "unique_id": uuid.uuid4(),
-        "created_at": now,
-        "updated_at": now,
-        "updated_by": by,
-        "site_id": site.id,
-        "organisation_id": site.organisation_id,
-        "discount_code_id": None if coupon_code else gathered.code.id,
-        "coupon_code_id": gathered.code.id if coupon_code else None,
-        "coupon_id": gathered.owner.id if coupon_code else None,
-        "assignment_id": None if gathered.assignment is None else gathered.assignment.id,
-        "customer_id": request.customer_id,
-        "order_reference": request.order_reference,
-        "channel": request.channel,
-        "is_lead_booker": request.is_lead_booker,
-        "amount": discount.total,
-        "currency": request.currency,
-        "line_amounts": list(discount.lines),
-        "redeemed_at": gathered.attempt.at,
-        "idempotency_key": key,
-        "request_fingerprint": fingerprint,
-    }
-
-
 async def _redeem(
     session: Session,
     place: Place,
@@ -407,7 +352,7 @@ async def _redeem(
         counted.add((owner_column, owner_id))
         discount = decided.verdicts[index].discount
         assert discount is not None
-        values = _values(site, each, here, discount, keys[index], fingerprint, by)
+        values = ledger_values(site, each, here, discount, keys[index], fingerprint, by)
         limits = cap_limits(here.facts, here.attempt)
         claimed = await claim(session, values, here.counters(), here.use, limits, usage)
         if claimed.refused:
@@ -438,8 +383,8 @@ async def redeem_codes(
     rights = SiteRights(frozenset(), frozenset())
     try:
         async with transaction(sessions) as session:
-            place = await find_place(session, request.site_id, request.each[0].customer_id)
-            rights = redeemer.rights_at(place.site)
+            place = await find_place(session, request.site_id, request.customer_id)
+            rights = redeemer.rights_at(place.site, request.each[0].at)
             search = rights.search(rights.redeemable)
             return await _redeem(session, place, request, search, redeemer.by, rights)
     except _Undone as undone:

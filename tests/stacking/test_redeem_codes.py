@@ -3,6 +3,7 @@ transaction or none, one idempotency key for the set, and voids that give each u
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.db import usage_counters
@@ -119,3 +120,35 @@ async def test_bad_input_writes_nothing(gql: Any, make: Any, db: Any) -> None:
     found = sorted((".".join(e["field"]), e["code"]) for e in answer["userErrors"])
     assert found == [("input.codes.1", "NOT_ALLOWED"), ("input.idempotencyKey", "OUT_OF_RANGE")]
     assert await ledger_rows(db, site_id=shop.site.id) == []
+
+
+async def test_only_an_import_may_date_a_set_and_never_ahead(gql: Any, make: Any, db: Any) -> None:
+    # redeemCodes takes redeemCode's `at`, with its rule (Redeemer.rights_at): a checkout may
+    # not date a set into a closed window; an import may record a past one, nobody a future one
+    shop = await open_shop(make)
+    await docs_codes(make, shop)
+    pair = ["FIVEOFF", "TENPC"]
+    checkout = role_token("checkout", ["DiscountCode-Redeem"], shop.site)
+    importer = role_token("import", ["Redemption-Create", "DiscountCode-Redeem"], shop.site)
+    past = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    dated = codes_input(shop, pair, at=past.isoformat())
+    refused = await redeem(gql, dated, "checkout-1", token=checkout)
+    assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [
+        (["input", "at"], "FORBIDDEN")
+    ]
+    assert "a redemption happens now" in refused["userErrors"][0]["message"]
+    assert (refused["valid"], refused["redemptions"]) == (False, [])
+    assert await ledger_rows(db, site_id=shop.site.id) == []
+    for token, key in ((importer, "import-1"), (..., "admin-1")):
+        answer = await redeem(gql, dated, key, token=token)
+        assert (answer["userErrors"], answer["valid"]) == ([], True), answer
+    rows = await ledger_rows(db, site_id=shop.site.id)
+    assert [row.redeemed_at for row in rows] == [past] * 4
+    ahead = codes_input(shop, pair, at=(datetime.now(UTC) + timedelta(minutes=5)).isoformat())
+    for token, key in ((importer, "import-2"), (..., "admin-2")):
+        answer = await redeem(gql, ahead, key, token=token)
+        assert [(e["field"], e["code"]) for e in answer["userErrors"]] == [
+            (["input", "at"], "OUT_OF_RANGE")
+        ]
+    assert len(await ledger_rows(db, site_id=shop.site.id)) == 4
+    await no_drift(db)

@@ -54,15 +54,17 @@ class ValidateCodeInput:
     )
 
 
+# redeemCode's and redeemCodes' `at` (app.services.redemptions.Redeemer.rights_at).
+DATED_REDEMPTION = (
+    "Leave out: a redemption happens now. Only an import of past uses may date one "
+    "(administrators, or the Redemption-Create role on the site), never ahead of now; anyone "
+    "else gets the user error FORBIDDEN at input.at. Without an offset: the site's local time."
+)
+
+
 @strawberry.input(description="A redemption: the attempt, and a key that makes retries safe.")
 class RedeemCodeInput(ValidateCodeInput):
-    at: datetime | None = strawberry.field(
-        default=None,
-        description="Leave out: a redemption happens now. Only an import of past uses may date "
-        "one (administrators, or the Redemption-Create role on the site), never ahead of now; "
-        "anyone else gets the user error FORBIDDEN at input.at. Without an offset: the site's "
-        "local time.",
-    )
+    at: datetime | None = strawberry.field(default=None, description=DATED_REDEMPTION)
     idempotency_key: str = strawberry.field(
         description="Unique per redemption at the site (e.g. the order id and line): the same key "
         "with the same input answers the first redemption again; with another input it is the "
@@ -70,7 +72,9 @@ class RedeemCodeInput(ValidateCodeInput):
     )
 
 
-def _id(value: str | None, type_name: str, name: str, problems: list[Problem]) -> int | None:
+def input_id(value: str | None, type_name: str, name: str, problems: list[Problem]) -> int | None:
+    """The database id of an input's global id `name`; a problem at input.<name> when it is
+    not the id of a `type_name`."""
     if value is None:
         return None
     parsed = parse_global_id(value)
@@ -84,15 +88,15 @@ def _id(value: str | None, type_name: str, name: str, problems: list[Problem]) -
 def to_request(given: ValidateCodeInput) -> CodeRequest:
     """The checked request; raises `Problems` naming every bad field at once."""
     problems: list[Problem] = []
-    site_id = _id(given.site_id, "Site", "siteId", problems)
+    site_id = input_id(given.site_id, "Site", "siteId", problems)
     redeeming = isinstance(given, RedeemCodeInput)
     return build_request(
         site_id=site_id or 0,
         code=given.code,
         currency=given.currency,
         lines=given.lines,
-        coupon_id=_id(given.coupon_id, "Coupon", "couponId", problems),
-        customer_id=_id(given.customer_id, "Customer", "customerId", problems),
+        coupon_id=input_id(given.coupon_id, "Coupon", "couponId", problems),
+        customer_id=input_id(given.customer_id, "Customer", "customerId", problems),
         is_lead_booker=given.is_lead_booker,
         channel=given.channel,
         order_reference=given.order_reference,

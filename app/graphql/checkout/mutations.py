@@ -8,12 +8,15 @@ from typing import Annotated, Any
 import strawberry
 
 from app.auth.roles import Action
+from app.graphql import resolvers
 from app.graphql.checkout.inputs import RedeemCodeInput, to_request
-from app.graphql.checkout.rights import GuessBrake, code_rights, refusals
+from app.graphql.checkout.rights import code_rights, refusals
+from app.graphql.checkout.running import redemption
 from app.graphql.checkout.types import (
     LineDiscount,
     RedeemCodePayload,
     VoidRedemptionPayload,
+    check_reason,
     line_discounts,
     redemption_of,
 )
@@ -38,7 +41,7 @@ def _refuse(permissions: tuple[tuple[str, Action], ...], where: str) -> Forbidde
 
 @strawberry.type
 class EngineMutation:
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Uses a code on a basket: re-checks every rule inside one transaction, "
         "records a Redemption and counts it against every cap (exact under concurrency). A "
         "refusal is valid false with a reason, not an error. Needs CouponCode- or "
@@ -54,23 +57,12 @@ class EngineMutation:
             ),
         ],
     ) -> RedeemCodePayload:
-        context = info.context
-        context.access.require_authenticated()
-        brake = GuessBrake(info)
-        # Asked before the transaction, which holds locks while it runs.
-        redeemer = redemptions.Redeemer(
-            code_rights(context.access), context.principal.subject, await brake.retry_after()
+        run = await redemption(
+            info,
+            lambda sessions, redeemer: redemptions.redeem(sessions, to_request(input), redeemer),
         )
-
-        async def use_case() -> redemptions.Redeemed:
-            request = to_request(input)
-            return await redemptions.redeem(context.services.sessions, request, redeemer)
-
-        with refusals():
-            redeemed, errors = await run_use_case(use_case, context.db)
+        redeemed = run.answer
         if redeemed is None:
-            for error in errors:
-                REDEMPTIONS.labels("rejected", str(getattr(error.code, "value", error.code))).inc()
             return RedeemCodePayload(
                 redemption=None,
                 valid=False,
@@ -78,10 +70,11 @@ class EngineMutation:
                 discount_total=0,
                 lines=[],
                 replayed=False,
-                user_errors=errors,
+                user_errors=run.errors,
             )
         row, rights = redeemed.redemption, redeemed.rights
         if redeemed.check is None:  # the earlier redemption made with this key
+            assert row is not None
             REDEMPTIONS.labels("replayed", "").inc()
             return RedeemCodePayload(
                 redemption=redemption_of(row),
@@ -93,7 +86,7 @@ class EngineMutation:
                 user_errors=[],
             )
         outcome = redeemed.check.outcome
-        await brake.record(rights, outcome.reason)
+        await run.brake.record(rights, outcome.reason)
         if row is None:
             REDEMPTIONS.labels("refused", outcome.reason.value if outcome.reason else "").inc()
         else:
@@ -101,14 +94,16 @@ class EngineMutation:
         return RedeemCodePayload(
             redemption=redemption_of(row),
             valid=row is not None,
-            reason=rights.reason_for(outcome.reason, redeemed.check.type_name, rights.redeemable),
+            reason=check_reason(
+                rights.reason_for(outcome.reason, redeemed.check.type_name, rights.redeemable)
+            ),
             discount_total=0 if row is None else row.amount,
             lines=line_discounts(outcome.discount if row is not None else None),
             replayed=False,
             user_errors=[],
         )
 
-    @strawberry.mutation(
+    @resolvers.mutation(
         description="Voids a redemption: keeps it with voidedAt set and gives its use back to "
         "every cap it counted against. Idempotent: voiding a voided redemption answers it "
         "unchanged. Needs Redemption-Edit, or the Redeem role on the redeemed code's type, on "

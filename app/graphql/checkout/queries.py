@@ -14,15 +14,22 @@ import strawberry
 
 from app.auth.roles import Action
 from app.domain.enums import Reason
+from app.graphql import resolvers
 from app.graphql.checkout.inputs import ValidateCodeInput, to_request
-from app.graphql.checkout.rights import GuessBrake, code_rights, refusals
-from app.graphql.checkout.types import CodeCheck, CodeDetails, CodeUsageStats, line_discounts
+from app.graphql.checkout.rights import code_rights, refusals
+from app.graphql.checkout.running import dry_run
+from app.graphql.checkout.types import (
+    CodeCheck,
+    CodeDetails,
+    CodeUsageStats,
+    check_reason,
+    line_discounts,
+)
 from app.graphql.errors import BadInput, ExpectedError
 from app.graphql.ids import decode_id
 from app.graphql.mutations.payloads import user_errors
 from app.graphql.scalars import DateOrDateTime
 from app.services import redemptions
-from app.services.engine_facts import find_place
 from app.services.problems import Problems
 
 
@@ -36,7 +43,7 @@ def bad_input(problems: Problems) -> BadInput:
 
 @strawberry.type
 class EngineQuery:
-    @strawberry.field(
+    @resolvers.field(
         description="Whether a code can be used on a basket, and the discount per line: the "
         "redemption's checks without writing anything. Needs CouponCode- or DiscountCode-Redeem "
         "or -Read on the site; answers with the enumeration-safe view to callers who may only "
@@ -50,18 +57,13 @@ class EngineQuery:
             strawberry.argument(description="The code, the site, the basket and who asks."),
         ],
     ) -> CodeCheck:
-        context = info.context
-        context.access.require_authenticated()
-        brake = GuessBrake(info)
-        try:
-            with refusals():
-                request = to_request(input)
-                place = await find_place(context.db, request.site_id, request.customer_id)
-                rights = code_rights(context.access).at(place.site, Action.REDEEM, Action.READ)
-                await brake.ensure_allowed(rights)
-                search = rights.search(rights.usable)
-                check = await redemptions.check_code(context.db, place, request, search)
-        except Problems as problems:
+        checked = await dry_run(
+            info,
+            lambda: to_request(input),
+            redemptions.check_code,
+            lambda check: [check.outcome.reason],
+        )
+        if isinstance(checked, Problems):
             return CodeCheck(
                 valid=False,
                 reason=None,
@@ -69,24 +71,24 @@ class EngineQuery:
                 lines=[],
                 currency=input.currency,
                 code=None,
-                user_errors=user_errors(problems),
+                user_errors=user_errors(checked),
             )
+        request, rights, check = checked.request, checked.rights, checked.verdict
         outcome = check.outcome
-        await brake.record(rights, outcome.reason)
         readable = rights.may_read(check.type_name, rights.usable)
         details = None
         if readable and check.gathered is not None:
             details = CodeDetails.of(check.gathered, request.currency)
         return CodeCheck(
             valid=outcome.valid,
-            reason=rights.reason_for(outcome.reason, check.type_name, rights.usable),
+            reason=check_reason(rights.reason_for(outcome.reason, check.type_name, rights.usable)),
             discount_total=0 if outcome.discount is None else outcome.discount.total,
             lines=line_discounts(outcome.discount),
             currency=request.currency,
             code=details,
         )
 
-    @strawberry.field(
+    @resolvers.field(
         description="Uses of a code's total cap in the usage period that contains a booking "
         "date (Trybe getCouponCodeUsageStats). Null when the coupon or discount code has no "
         "maxUses, or when offeringId names an OFFERING item its terms do not apply to. Needs "

@@ -4,11 +4,11 @@ brake on guessing codes, and the engine's refusals as GraphQL errors."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from app.auth.roles import Action
-from app.domain.enums import Reason
+from app.domain.enums import Reason, StackReason
 from app.domain.rules import public_reason
 from app.graphql.access import Access
 from app.graphql.errors import Forbidden
@@ -72,6 +72,15 @@ class GuessBrake:
 
     def _guards(self, rights: SiteRights) -> bool:
         return self.limiter is not None and not rights.reads_every_type
+
+    async def record_all(
+        self, rights: SiteRights, reasons: Iterable[Reason | StackReason | None]
+    ) -> None:
+        """`record` for each code's reason of an answer (a set's refusal for the stack says
+        nothing of whether a code exists)."""
+        for reason in reasons:
+            if isinstance(reason, Reason):
+                await self.record(rights, reason)
 
     async def record(self, rights: SiteRights, reason: Reason | None) -> None:
         if (

@@ -11,26 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
-from app.auth.roles import Action
 from app.db.handles import Record
 from app.domain.enums import Channel, Reason, StackReason
-from app.graphql.checkout.inputs import BasketLineInput
-from app.graphql.checkout.rights import GuessBrake, code_rights, refusals
-from app.graphql.checkout.types import CodeDetails, LineDiscount, redemption_of
+from app.graphql.checkout.inputs import DATED_REDEMPTION, BasketLineInput, input_id
+from app.graphql.checkout.running import dry_run, redemption
+from app.graphql.checkout.types import CodeDetails, LineDiscount, check_reason, redemption_of
 from app.graphql.enums import CheckReason
-from app.graphql.ids import parse_global_id
-from app.graphql.mutations.payloads import UserError, run_use_case, user_errors
+from app.graphql.mutations.payloads import UserError, user_errors
 from app.graphql.types.redemption import Redemption
 from app.observability.metrics import REDEMPTIONS
-from app.services import redemptions
 from app.services import stacked_redemptions as stacked
 from app.services.code_rights import SiteRights
-from app.services.engine_facts import find_place
-from app.services.problems import Problem, ProblemCode, Problems
+from app.services.problems import Problem, Problems
 
 
 @strawberry.input(description="What validateCodes and redeemCodes share: the codes and the basket.")
@@ -69,7 +65,7 @@ class ValidateCodesInput(CodesAttempt):
 
 @strawberry.input(
     description="Several codes redeemed together for one order, all or none, and a key that "
-    "makes retries safe. A redemption happens now (no `at`)."
+    "makes retries safe."
 )
 class RedeemCodesInput(CodesAttempt):
     # Declared again only for its description; it keeps its place, first.
@@ -82,6 +78,7 @@ class RedeemCodesInput(CodesAttempt):
         "with the same codes and basket answers the set redeemed first; with another input it "
         "is the user error IDEMPOTENCY_KEY_REUSED. Up to 120 characters."
     )
+    at: datetime | None = strawberry.field(default=None, description=DATED_REDEMPTION)
 
 
 @strawberry.type(description="One code of a set sent for one order: whether it applies, and how.")
@@ -151,34 +148,23 @@ class RedeemCodesPayload:
     )
 
 
-def _id(value: str | None, type_name: str, name: str, problems: list[Problem]) -> int | None:
-    if value is None:
-        return None
-    parsed = parse_global_id(value)
-    if parsed is None or parsed[0] != type_name:
-        message = f"{value!r} is not the id of a {type_name}"
-        problems.append(Problem(("input", name), ProblemCode.INVALID, message))
-        return None
-    return parsed[1]
-
-
 def to_codes_request(
     given: ValidateCodesInput | RedeemCodesInput, max_codes: int
 ) -> stacked.CodesRequest:
     """The checked set; raises `Problems` naming every bad field at once."""
     problems: list[Problem] = []
-    site_id = _id(given.site_id, "Site", "siteId", problems)
+    site_id = input_id(given.site_id, "Site", "siteId", problems)
     redeeming = isinstance(given, RedeemCodesInput)
     return stacked.build_codes_request(
         site_id=site_id or 0,
         codes=given.codes,
         currency=given.currency,
         lines=given.lines,
-        customer_id=_id(given.customer_id, "Customer", "customerId", problems),
+        customer_id=input_id(given.customer_id, "Customer", "customerId", problems),
         is_lead_booker=given.is_lead_booker,
         channel=given.channel,
         order_reference=given.order_reference,
-        at=given.at if isinstance(given, ValidateCodesInput) else None,
+        at=given.at,
         idempotency_key=given.idempotency_key if isinstance(given, RedeemCodesInput) else None,
         redeeming=redeeming,
         max_codes=max_codes,
@@ -195,13 +181,10 @@ def _shown(
 ) -> CheckReason | None:
     """The verdict's reason as this caller may see it."""
     reason = verdict.reason
-    if reason is None:
-        return None
     if isinstance(reason, StackReason):
         # Only given to a code that passed its own rules, beside one the caller sent.
-        return CheckReason(reason.value)
-    seen: Reason | None = rights.reason_for(reason, verdict.type_name, searched)
-    return None if seen is None else CheckReason(seen.value)
+        return check_reason(reason)
+    return check_reason(rights.reason_for(reason, verdict.type_name, searched))
 
 
 def _stacked_codes(
@@ -244,10 +227,8 @@ def _written(codes: Sequence[str], rows: Sequence[Record]) -> list[StackedCode]:
     ]
 
 
-async def _record_failures(brake: GuessBrake, rights: SiteRights, check: Any) -> None:
-    for verdict in check.verdicts:
-        if isinstance(verdict.reason, Reason):
-            await brake.record(rights, verdict.reason)
+def _reasons(check: stacked.StackCheck) -> list[Reason | StackReason | None]:
+    return [verdict.reason for verdict in check.verdicts]
 
 
 async def validate_codes(
@@ -257,27 +238,20 @@ async def validate_codes(
         strawberry.argument(description="The codes, the site, the basket and who asks."),
     ],
 ) -> CodesCheck:
-    context = info.context
-    context.access.require_authenticated()
-    brake = GuessBrake(info)
-    try:
-        with refusals():
-            request = to_codes_request(input, context.settings.max_codes_per_order)
-            place = await find_place(context.db, request.site_id, request.each[0].customer_id)
-            rights = code_rights(context.access).at(place.site, Action.REDEEM, Action.READ)
-            await brake.ensure_allowed(rights)
-            search = rights.search(rights.usable)
-            check = await stacked.check_codes(context.db, place, request, search)
-    except Problems as problems:
+    max_codes = info.context.settings.max_codes_per_order
+    checked = await dry_run(
+        info, lambda: to_codes_request(input, max_codes), stacked.check_codes, _reasons
+    )
+    if isinstance(checked, Problems):
         return CodesCheck(
             valid=False,
             discount_total=0,
             lines=[],
             currency=input.currency,
             codes=[],
-            user_errors=user_errors(problems),
+            user_errors=user_errors(checked),
         )
-    await _record_failures(brake, rights, check)
+    request, rights, check = checked.request, checked.rights, checked.verdict
     return CodesCheck(
         valid=check.valid,
         discount_total=check.total,
@@ -294,24 +268,16 @@ async def redeem_codes(
         strawberry.argument(description="The codes, the site, the basket and the idempotency key."),
     ],
 ) -> RedeemCodesPayload:
-    context = info.context
-    context.access.require_authenticated()
-    brake = GuessBrake(info)
-    redeemer = redemptions.Redeemer(
-        code_rights(context.access), context.principal.subject, await brake.retry_after()
+    max_codes = info.context.settings.max_codes_per_order
+    run = await redemption(
+        info,
+        lambda sessions, redeemer: stacked.redeem_codes(
+            sessions, to_codes_request(input, max_codes), redeemer
+        ),
     )
-    max_codes = context.settings.max_codes_per_order
-
-    async def use_case() -> stacked.StackRedeemed:
-        request = to_codes_request(input, max_codes)
-        return await stacked.redeem_codes(context.services.sessions, request, redeemer)
-
-    with refusals():
-        redeemed, errors = await run_use_case(use_case, context.db)
     codes = [code.strip() for code in input.codes]
+    redeemed = run.answer
     if redeemed is None:
-        for error in errors:
-            REDEMPTIONS.labels("rejected", str(getattr(error.code, "value", error.code))).inc()
         return RedeemCodesPayload(
             valid=False,
             redemptions=[],
@@ -319,7 +285,7 @@ async def redeem_codes(
             lines=[],
             codes=[],
             replayed=False,
-            user_errors=errors,
+            user_errors=run.errors,
         )
     rows, rights = redeemed.redemptions, redeemed.rights
     found = [redemption_of(row) for row in rows]
@@ -337,7 +303,7 @@ async def redeem_codes(
             user_errors=[],
         )
     check = redeemed.check
-    await _record_failures(brake, rights, check)
+    await run.brake.record_all(rights, _reasons(check))
     for verdict in check.verdicts:
         if not verdict.applied:
             reason = verdict.reason.value if verdict.reason is not None else ""

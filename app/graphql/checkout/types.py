@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from app.domain.enums import DiscountKind, UsagePeriod
-from app.domain.rules import Discount
+from app.domain.amounts import Discount
+from app.domain.enums import DiscountKind, Reason, StackReason, UsagePeriod
 from app.graphql.enums import CheckReason
 from app.graphql.loaders import CouponByIdLoader, CouponCodeByIdLoader, DiscountCodeByIdLoader
 from app.graphql.mutations.payloads import UserError
@@ -160,5 +160,10 @@ class CodeUsageStats:
     )
 
 
+def check_reason(reason: Reason | StackReason | None) -> CheckReason | None:
+    """A reason of the rules as the API's enumeration names it."""
+    return None if reason is None else CheckReason(reason.value)
+
+
 def redemption_of(row: Any) -> Redemption | None:
-    return None if row is None else Redemption.from_row(row)  # type: ignore[attr-defined]
+    return None if row is None else Redemption.from_row(row)
