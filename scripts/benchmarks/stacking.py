@@ -140,8 +140,12 @@ async def run(
             async def measure(name: str, body: Any, field: str, count: int) -> None:
                 figures[name].append(
                     await http_rate(
-                        server.url, server.headers, body, requests=count,
-                        concurrency=concurrency, ok=valid(field),
+                        server.url,
+                        server.headers,
+                        body,
+                        requests=count,
+                        concurrency=concurrency,
+                        ok=valid(field),
                     )  # fmt: skip
                 )
 
