@@ -131,7 +131,8 @@ def _searched(shape: FactsShape) -> Any:
         return sa.select(key.label("key")).subquery("searched")
     if shape.dialect == "postgresql":
         keys = sa.bindparam("code_keys", type_=postgresql.ARRAY(sa.String))
-        return sa.func.unnest(keys).table_valued("key").alias("searched")
+        # unnest(...) AS searched(key): PostgreSQL names an unaliased column after the function
+        return sa.func.unnest(keys).table_valued("key").render_derived(name="searched")
     listed = sa.func.json_each(sa.bindparam("code_keys", type_=sa.String))
     return listed.table_valued("value").alias("searched")
 

@@ -89,6 +89,9 @@ def _side(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _compared(one: list[dict[str, Any]], many: list[dict[str, Any]]) -> dict[str, Any]:
     a, b = _side(one), _side(many)
+    if a["failed"] or b["failed"]:
+        # A ratio of timings of failures would be a made-up figure: the section fails.
+        raise RuntimeError(f"requests failed: one code {a['failed']}, several {b['failed']}")
     return {"one": a, "several": b, "ratio": round(b["mean_ms"] / a["mean_ms"], 3)}
 
 
