@@ -37,11 +37,14 @@ VALIDATE = (
 
 
 def _process_cpu(pid: int) -> float:
-    """utime + stime of `pid` and of its live descendants, in seconds (0 once it is gone)."""
+    """utime + stime of `pid`, of its children it has waited for (cutime + cstime) and of its
+    live descendants, in seconds (0 once it is gone)."""
     try:
-        total = compare._cpu_seconds(pid)
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
+    total = sum(int(value) for value in fields[11:15]) / compare.SC_CLK_TCK
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
             children = (task / "children").read_text().split()
