@@ -41,7 +41,9 @@ class RequestReads(Protocol):
 class FastReads(Protocol):
     """What an engine's fast reads hold for all requests (see `install_fast_reads`)."""
 
-    lent: int  # connections of theirs requests hold now (for /metrics and readiness)
+    @property
+    def lent(self) -> int:
+        """Connections of theirs requests hold now (for /metrics and readiness)."""
 
     def for_request(self, db: RequestDatabase) -> RequestReads | None: ...
 

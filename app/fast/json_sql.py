@@ -306,12 +306,12 @@ def row_value(rows: Any, value: Any, size: int, *, last: bool) -> ColumnElement[
     """`value` of the page's first (or last) of its first `size` rows; null if none."""
     position = rows.c.n.desc() if last else rows.c.n
     values = sa.func.array_agg(aggregate_order_by(value, position)).filter(rows.c.n <= size)
-    return values[1]  # type: ignore[no-any-return]
+    return values[1]
 
 
 def more_rows_than(size: int) -> ColumnElement[bool]:
     """Whether the rows read (one more than the page) hold more than the page: hasNextPage."""
-    return sa.func.count() > size  # type: ignore[no-any-return]
+    return sa.func.count() > size
 
 
 def over_rows(document: ColumnElement[Any], rows: Any) -> ColumnElement[Any]:

@@ -47,6 +47,8 @@ class PreparedWrites:
         if adapted._transaction is None:  # SQLAlchemy begins lazily, at its first statement
             await adapted._start_transaction()
         raw = fairy.driver_connection
+        if raw is None:  # as for a pool entry without its DBAPI connection: the plain way
+            return None
         arguments = known.arguments(params)
         engine = self.engine.sync_engine
         announce = engine.dispatch.before_cursor_execute

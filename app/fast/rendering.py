@@ -18,9 +18,10 @@ executor may take:
   errors included, and is counted and logged (`app.fast.fall_offs`);
 - however the selection is spelled: named and inline fragments (on the record's type or on
   its interfaces) are merged by graphql-core's own field collection, a top-level list's
-  `edges { node }` renders its nodes as `nodes` would (the edges and cursors around them are
-  made in Python, from the cursor columns read alongside), and `node(id:)` renders the
-  selection on the record's own type, as the typed root field does;
+  `edges { cursor node }` renders each whole edge, its cursor spelled in SQL as a nested
+  page's (the page's first and last cursors are made in Python from the cursor columns
+  read alongside), and `node(id:)` renders the selection on the record's own type, as the
+  typed root field does;
 - with the same rows: soft deletion as the response chose it, the caller's scope, the
   list's filters and order, through the same condition builders the loaders use.
 The tests hold the two paths to the same responses: tests/graphql/test_rendering.py (each
@@ -34,7 +35,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Hashable
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from graphql import (
@@ -70,6 +71,7 @@ from app.graphql.types.base import NODE_TYPES, computed_fields
 
 if TYPE_CHECKING:
     from app.fast.executor.context import PlanExecutionContext
+    from app.graphql.context import Info
 
 STRAWBERRY_BACKREF = "strawberry-definition"
 CONNECTION_FIELDS = {"nodes", "edges", "totalCount", "pageInfo", "__typename"}
@@ -114,14 +116,16 @@ class Renderer:
 
     def list_read(
         self, info: Any, spec: ListSpec, trashed: Trashed, ordering: Ordering
-    ) -> tuple[tuple[Any, ...], Any] | None:
+    ) -> tuple[tuple[Any, ...], Any, bool] | None:
         """What a list of `spec` records reads when its nodes are rendered (the columns of
-        a cursor and each node's JSON) and how a row becomes its node; None: not rendered."""
-        document = self.nodes_json(info, spec, trashed)
-        if document is None:
+        a cursor and each node's JSON, or each edge's), how a row becomes its node (or its
+        edge), and whether it is the edge; None: not rendered."""
+        found = self.nodes_json(info, spec, trashed, ordering)
+        if found is None:
             return None
+        document, whole_edges = found
         self.ex.stats["rendered"] += 1
-        return self.columns(spec.table, ordering, document), rendered_node
+        return self.columns(spec.table, ordering, document), rendered_node, whole_edges
 
     async def lookup(
         self, info: Any, spec: ListSpec, trashed: Trashed, db_id: int, visible: Any, scope: Any
@@ -138,17 +142,24 @@ class Renderer:
         )  # fmt: skip
         return (None if row is None else rendered_node(row),)
 
-    def nodes_json(self, info: Any, spec: ListSpec, trashed: Trashed) -> Any:
-        """The JSON of one node of the list `info` resolves, for a row of `spec.table`, or
-        None when its selection cannot be rendered (or does not ask for nodes)."""
-        return self._cached("nodes", info, spec, trashed, self._top_nodes)
+    def nodes_json(self, info: Any, spec: ListSpec, trashed: Trashed, ordering: Ordering) -> Any:
+        """(the JSON of one node of the list `info` resolves, for a row of `spec.table`, or
+        of its whole edge; whether it is the edge), or None when its selection cannot be
+        rendered (or does not ask for nodes). An edge's cursor depends on the sort only."""
+
+        def make(raw: Any, spec: ListSpec, trashed: Trashed) -> Any:
+            return self._top_nodes(raw, spec, trashed, ordering)
+
+        return self._cached(("nodes", ordering.sort.name), info, spec, trashed, make)
 
     def record_json(self, info: Any, spec: ListSpec, trashed: Trashed) -> Any:
         """The JSON of the record `info` resolves (a lookup by id), for a row of
         `spec.table`, or None when its selection cannot be rendered."""
         return self._cached("record", info, spec, trashed, self._top_record)
 
-    def _cached(self, kind: str, info: Any, spec: ListSpec, trashed: Trashed, make: Any) -> Any:
+    def _cached(
+        self, kind: Hashable, info: Any, spec: ListSpec, trashed: Trashed, make: Any
+    ) -> Any:
         raw = info._raw_info
         path = response_path(raw)
         key = (
@@ -180,20 +191,25 @@ class Renderer:
             type_ = self.ex.schema.get_type(spec.name)
         return self._node(type_, details, spec.table, trashed)
 
-    def _top_nodes(self, raw: Any, spec: ListSpec, trashed: Trashed) -> Any:
-        """The node of a top-level list, asked as `nodes` or as `edges { node }` (the edges
-        and their cursors are then made in Python, around the rendered nodes)."""
+    def _top_nodes(
+        self, raw: Any, spec: ListSpec, trashed: Trashed, ordering: Ordering
+    ) -> tuple[Any, bool]:
+        """(the node of a top-level list asked as `nodes`, False), or (its whole edge, True)
+        when asked as `edges { cursor node }`: the edge and its cursor spelled in SQL as a
+        nested page's are. A sort whose cursor has no SQL spelling renders the node only,
+        and the edges around it are made in Python."""
         connection = get_nullable_type(raw.return_type)
         if not is_object_type(connection):
             raise NotRendered("not a connection")
         details = [FieldDetails(node, None) for node in raw.field_nodes]
-        found: list[tuple[Any, list[Any]]] = []
+        # (the node's type, its selection, the edge's type and selection if it is in edges)
+        found: list[tuple[Any, list[Any], Any, list[Any] | None]] = []
         for field_details in self._collect(connection, details).values():
             name = field_details[0].node.name.value
             if name not in CONNECTION_FIELDS:
                 raise NotRendered("unknown connection field", name)
             if name == "nodes":
-                found.append((_item_type(connection.fields[name].type), field_details))
+                found.append((_item_type(connection.fields[name].type), field_details, None, None))
             elif name == "edges":
                 edge = _item_type(connection.fields[name].type)
                 for edge_details in self._collect(edge, field_details).values():
@@ -201,13 +217,25 @@ class Renderer:
                     if edge_name not in EDGE_FIELDS:
                         raise NotRendered("unknown edge field", edge_name)
                     if edge_name == "node":
-                        found.append((edge.fields[edge_name].type, edge_details))
+                        found.append(
+                            (edge.fields[edge_name].type, edge_details, edge, field_details)
+                        )
         if not found:
             raise NotRendered  # nothing to render (a count, a page's flags)
         if len(found) > 1:
             raise NotRendered("nodes asked in several places")
-        type_, node_details = found[0]
-        return self._node(type_, node_details, spec.table, trashed)
+        type_, node_details, edge_type, edge_details = found[0]
+        node = self._node(type_, node_details, spec.table, trashed)
+        if edge_details is None:  # asked as `nodes` (edges, if any, hold no node)
+            return node, False
+
+        def spell(name: str, _field: Any, _details: list[Any]) -> Any:
+            return cursor_sql(ordering, spec.table) if name == "cursor" else node
+
+        try:
+            return self._object(edge_type, edge_details, spell), True
+        except NotRendered:
+            return node, False
 
     def columns(self, table: Any, ordering: Ordering, document: Any) -> tuple[Any, ...]:
         """What a list reads when its nodes are rendered: the columns of a cursor, and the
@@ -381,9 +409,9 @@ class Renderer:
         ):
             raise NotRendered("nested page with after, before or last")
         spec = source.spec
-        ordering, window, written, _ = prepare_list(
-            SimpleNamespace(context=self.context), spec, arguments
-        )
+        # prepare_list reads nothing of the field's info but the request's context.
+        info = cast("Info", SimpleNamespace(context=self.context))
+        ordering, window, written, _ = prepare_list(info, spec, arguments)
         where = written()
         chosen = arguments.trashed if arguments.trashed is not None else trashed
         child = self._alias(spec)
@@ -581,16 +609,20 @@ class _Page:
         self.ordering = ordering
 
     def cursor(self, table: Any) -> Any:
-        """A row's cursor as `app.graphql.pagination.encode_cursor` writes it."""
-        sort = self.ordering.sort
-        column = table.c[sort.column.name]
-        value = _cursor_value(column)
-        values = [value]
-        if sort.nullable:
-            values = json_sql.null_flagged(column, value)
-        if sort.column.name != "id":
-            values.append(json_sql.json_number(table.c.id))
-        return json_sql.cursor(sort.name, values)
+        return cursor_sql(self.ordering, table)
+
+
+def cursor_sql(ordering: Ordering, table: Any) -> Any:
+    """A row's cursor as `app.graphql.pagination.encode_cursor` writes it."""
+    sort = ordering.sort
+    column = table.c[sort.column.name]
+    value = _cursor_value(column)
+    values = [value]
+    if sort.nullable:
+        values = json_sql.null_flagged(column, value)
+    if sort.column.name != "id":
+        values.append(json_sql.json_number(table.c.id))
+    return json_sql.cursor(sort.name, values)
 
 
 def _cursor_value(column: Any) -> Any:

@@ -137,7 +137,7 @@ async def resolve_list(
     chosen = effective_trashed(info, arguments.trashed)
     scope = context.access.require_scope(spec.name, action)
     wants = page_wants(info)
-    columns, build = _read(info, spec, chosen, ordering, build)
+    columns, build, builds_edges = _read(info, spec, chosen, ordering, build)
     # What the statement's conditions and columns depend on, when nothing else adds to them:
     # the caller too, whose scope on related records shapes filters through relationships.
     shape = None if extra_where else (chosen, context.principal, where_key, columns)
@@ -156,7 +156,9 @@ async def resolve_list(
         wants,
         shape,
     )
-    return to_connection(page, ordering, build, cursors=wants.cursors, edges=wants.edges)
+    return to_connection(
+        page, ordering, build, cursors=wants.cursors, edges=wants.edges, builds_edges=builds_edges
+    )
 
 
 async def resolve_pages(
@@ -178,26 +180,31 @@ async def resolve_pages(
         ordering, window, where, where_key = prepare_list(info, spec, arguments)
         chosen = effective_trashed(info, arguments.trashed)
         wants = page_wants(info)
-        columns, build = _read(info, spec, chosen, ordering, build)
+        columns, build, builds_edges = _read(info, spec, chosen, ordering, build)
         loader = context.loaders.page_by_parent(
             spec, parent_column, chosen, where, where_key, ordering, window, wants, columns
         )
-        prepared = context.prepared_lists[key] = (ordering, loader, wants, build)
-    ordering, loader, wants, build = prepared
+        prepared = context.prepared_lists[key] = (ordering, loader, wants, build, builds_edges)
+    ordering, loader, wants, build, builds_edges = prepared
     pages = await loader.load_all([parent.db_id for parent in parents])
     cursors, edges = wants.cursors, wants.edges
-    return [to_connection(page, ordering, build, cursors=cursors, edges=edges) for page in pages]
+    return [
+        to_connection(
+            page, ordering, build, cursors=cursors, edges=edges, builds_edges=builds_edges
+        )
+        for page in pages
+    ]
 
 
 def _read(
     info: Info, spec: ListSpec, trashed: Trashed, ordering: Ordering, build: Callable[[Any], Any]
-) -> tuple[tuple[Any, ...], Callable[[Any], Any]]:
-    """The columns a list reads and how its rows become nodes: every column and `build`,
-    or, when the nodes are rendered in the database (see `app.fast.rendering`), the
-    columns of the cursor and each node's JSON."""
+) -> tuple[tuple[Any, ...], Callable[[Any], Any], bool]:
+    """The columns a list reads, how its rows become nodes (or, third, whether they become
+    whole edges): every column and `build`, or, when the nodes are rendered in the database
+    (see `app.fast.rendering`), the columns of the cursor and each node's (or edge's) JSON."""
     renderer = info.context.renderer
     rendered = None if renderer is None else renderer.list_read(info, spec, trashed, ordering)
-    return (tuple(spec.table.c), build) if rendered is None else rendered
+    return (tuple(spec.table.c), build, False) if rendered is None else rendered
 
 
 def prepare_list(

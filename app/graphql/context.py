@@ -27,8 +27,9 @@ class Renderer(Protocol):
 
     def list_read(
         self, info: Info, spec: ListSpec, trashed: Trashed, ordering: Ordering
-    ) -> tuple[tuple[Any, ...], Callable[[Record], object]] | None:
-        """The columns a list reads and how a row becomes its node; None: not rendered."""
+    ) -> tuple[tuple[Any, ...], Callable[[Record], object], bool] | None:
+        """The columns a list reads, how a row becomes its node, and whether that is the
+        row's whole edge instead (the selection asked for edges only); None: not rendered."""
 
     async def lookup(
         self,

@@ -131,15 +131,28 @@ def ordering_from(order_by: Any, sorts: tuple[SortColumn, ...]) -> Ordering:
 
 
 def to_connection(
-    page: Page, ordering: Ordering, build: Any, *, cursors: bool = True, edges: bool = True
+    page: Page,
+    ordering: Ordering,
+    build: Any,
+    *,
+    cursors: bool = True,
+    edges: bool = True,
+    builds_edges: bool = False,
 ) -> Connection[Any]:
     """A Connection of `build(row)` nodes for one page of rows; without `cursors` (nothing
     selected shows them) the edges and the page's cursors are left empty, without `edges`
-    the edges (only the page's first and last cursors are made)."""
+    the edges (only the page's first and last cursors are made). With `builds_edges`,
+    `build(row)` is the row's whole edge (rendered in the database: app.fast.rendering) and
+    no nodes are made: the selection asked for edges only."""
     rows = page.rows
-    nodes = [build(row) for row in rows]
+    nodes: list[Any] = []
     positions: list[str] = []
-    made: list[Edge[Any]] = []
+    made: list[Any] = []
+    if builds_edges:
+        made = [build(row) for row in rows]
+        edges = False  # the page's first and last cursors, below
+    else:
+        nodes = [build(row) for row in rows]
     if cursors and edges:
         positions = [encode_cursor(ordering, ordering.cursor_values(row)) for row in rows]
         made = [Edge(cursor=c, node=n) for c, n in zip(positions, nodes, strict=False)]

@@ -79,3 +79,34 @@ def test_windows_p99_takes_each_window_apart() -> None:
     slow = [(11.0 + i / 100, 0.5) for i in range(100)]
     ragged = [(12.5, 9.0)]  # a last window of one request is left out
     assert windows_p99(quick + slow + ragged, start=10.0, window=1.0) == [1.0, 500.0]
+
+
+def test_the_cpu_sections_validate_code_is_valid(schema) -> None:
+    from benchmarks.cpu import VALIDATE
+
+    assert not validate(schema, parse(VALIDATE))
+
+
+def test_the_cpu_section_counts_a_servers_children() -> None:
+    """A server's CPU includes what its children spend (uvicorn may fork workers)."""
+    import subprocess
+    import time
+
+    from benchmarks.cpu import _process_cpu
+
+    spin = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    wait = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {spin!r}]); input()"
+    parent = subprocess.Popen([sys.executable, "-c", wait], stdin=subprocess.PIPE)
+    try:
+        spent = 0.0
+        for _ in range(400):  # the child's 0.3 s, alive or waited for by the parent
+            spent = _process_cpu(parent.pid)
+            if spent >= 0.25:
+                break
+            time.sleep(0.05)
+        assert spent >= 0.25  # the parent alone spends a few hundredths
+    finally:
+        assert parent.stdin is not None
+        parent.stdin.close()
+        parent.kill()
+        parent.wait()

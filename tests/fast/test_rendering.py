@@ -328,3 +328,46 @@ async def test_each_part_of_a_nested_page_renders_alone(gql: Any, make: Any, set
     ):
         for size in (0, 1, 3):
             await _both(gql, settings, query % part, {"n": size})
+
+
+TOP_EDGES = """query Top($first: Int, $last: Int, $after: String, $order: CouponCodeOrder) {
+  couponCodes(first: $first, last: $last, after: $after, orderBy: $order) {
+    pageInfo { startCursor endCursor hasNextPage }
+    edges { __typename cursor node { __typename code validTo ...Audit } later: cursor } }
+}
+fragment Audit on Record { uniqueId createdAt }"""
+
+
+async def test_a_top_level_lists_edges_render_whole(
+    gql: Any, make: Any, settings: Any, is_postgres: bool, monkeypatch: Any
+) -> None:
+    """A top-level list asked as `edges { cursor node }` renders each whole edge (its cursor
+    spelled in SQL) under every kind of sort column, forwards, backwards and after a cursor,
+    as Python builds the edges; its page cursors still come from the rows' columns."""
+    from app.graphql import connections
+
+    await _seed(make)
+    whole: list[bool] = []
+    made = connections.to_connection
+
+    def spy(*args: Any, builds_edges: bool = False, **kw: Any) -> Any:
+        whole.append(builds_edges)
+        return made(*args, builds_edges=builds_edges, **kw)
+
+    monkeypatch.setattr(connections, "to_connection", spy)
+    orders = [None, {"field": "CODE", "direction": "DESC"}, {"field": "VALID_TO"},
+              {"field": "CREATED_AT", "direction": "DESC"}, {"field": "EXTERNAL_ID"}]  # fmt: skip
+    for order in orders:
+        body = await _both(gql, settings, TOP_EDGES, {"first": 4, "order": order})
+        edges = body["data"]["couponCodes"]["edges"]
+        assert len(edges) == 4 and edges[0]["cursor"] == edges[0]["later"]
+        page = body["data"]["couponCodes"]["pageInfo"]
+        assert (page["startCursor"], page["endCursor"]) == (edges[0]["cursor"], edges[-1]["cursor"])
+        after = {"first": 3, "order": order, "after": edges[1]["cursor"]}
+        assert (await _both(gql, settings, TOP_EDGES, after))["data"]["couponCodes"]["edges"][0][
+            "cursor"
+        ] == edges[2]["cursor"]
+        await _both(gql, settings, TOP_EDGES, {"last": 2, "order": order})
+    # Per request: rendering on, the suite's shadow run through the standard executor (which
+    # never renders), rendering off, its shadow; on PostgreSQL the first made whole edges.
+    assert whole == [is_postgres, False, False, False] * (len(whole) // 4) and whole

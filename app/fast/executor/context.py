@@ -250,7 +250,8 @@ def _holds_fragments(value: Any) -> bool:
         return True
     edges = getattr(value, "edges", None)
     return isinstance(edges, list) and any(
-        isinstance(getattr(edge, "node", None), Fragment) for edge in edges
+        isinstance(edge, Fragment) or isinstance(getattr(edge, "node", None), Fragment)
+        for edge in edges
     )
 
 
