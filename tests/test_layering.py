@@ -180,8 +180,6 @@ TRANSFER_SCRATCH = {
 
 def test_transfer_holds_no_sql() -> None:
     # Import and export plan and convert records; their statements are app/db/transfer.py's.
-    # (app.graphql.ids, for global ids, and app.graphql.scalars, the API's wire forms, are
-    # plain functions they share with the API.)
     found = []
     for module in modules("transfer"):
         if module.name in TRANSFER_SCRATCH:
@@ -191,6 +189,16 @@ def test_transfer_holds_no_sql() -> None:
     assert not found, (
         "app/transfer holds no SQL: put the statement in app/db/transfer.py\n" + "\n".join(found)
     )
+
+
+def test_transfer_needs_no_graphql() -> None:
+    # Import and export sit beside the API, not on it: the wire forms and global ids they
+    # share with it are app.domain's (wire_forms, global_ids), and the import's reading
+    # worker starts without loading GraphQL.
+    found = []
+    for module in modules("transfer"):
+        found += forbidden_imports(module, ("app.graphql", "strawberry", "graphql"))
+    assert not found, "app/transfer imports no GraphQL\n" + "\n".join(found)
 
 
 def test_graphql_builds_no_statements() -> None:

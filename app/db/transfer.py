@@ -229,11 +229,28 @@ def _converted(column: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
     try:
         distinct = set(column)
     except TypeError:  # unhashable values (JSON objects and lists)
-        return list(map(convert, column))
+        return _converted_json(column, convert)
     if len(distinct) * 2 > len(column):
         return list(map(convert, column))
     converted = {value: convert(value) for value in distinct}
     return list(map(converted.__getitem__, column))
+
+
+def _converted_json(column: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """A JSON column's values through its processor (json.dumps, a few us a value), an empty
+    object or list serialised once: most money maps of an import are `{}` (no minimum spend,
+    no maximum discount). Anything else is converted as it is."""
+    empty: dict[type, Any] = {}
+    out = []
+    for value in column:
+        kind = type(value)
+        if (kind is dict or kind is list) and not value:
+            if kind not in empty:
+                empty[kind] = convert(value)
+            out.append(empty[kind])
+        else:
+            out.append(convert(value))
+    return out
 
 
 async def update_one(db: Any, table: sa.Table, db_id: int, values: Mapping[str, Any]) -> None:

@@ -377,6 +377,10 @@ class _Buckets:
         return found
 
 
+# Ledger rows read at once by a recount: memory stays flat over any ledger.
+_RECOUNT_PAGE = 10_000
+
+
 def _expected_counters(
     connection: Any, owner_column: str, ids: list[int] | None
 ) -> dict[tuple[str, int, str], int]:
@@ -400,17 +404,25 @@ def _expected_counters(
     grouped([owner, code, customer], code_customer_key, customer.is_not(None))
     # Buckets need the site's calendar, which SQLite cannot compute: the uses of owners with a
     # usage period are read one by one, a local day's bucket worked out once.
+    # Pages in ledger order (keyset on the primary key), not a server-side cursor: asyncpg's
+    # cursor stays open until the transaction ends whatever SQLAlchemy closes, and PostgreSQL
+    # then refuses DDL on the tables it reads ("being used by active queries in this
+    # session") to the migrations that follow 0004's recount in the same transaction.
     dated = (
-        sa.select(owner, owner_table.c.usage_period, SITE.c.time_zone, r.c.redeemed_at)
+        sa.select(r.c.id, owner, owner_table.c.usage_period, SITE.c.time_zone, r.c.redeemed_at)
         .join(owner_table, owner_table.c.id == owner)
         .join(SITE, SITE.c.id == owner_table.c.site_id)
         .where(*where, owner_table.c.usage_period.is_not(None))
+        .order_by(r.c.id)
+        .limit(_RECOUNT_PAGE)
     )
     buckets, tally = _Buckets(), Tally[tuple[str, int, str]]()
-    result = connection.execute(dated.execution_options(yield_per=10_000))
-    for owner_id, usage_period, time_zone, at in result:
-        period = usage_period.value if isinstance(usage_period, UsagePeriod) else usage_period
-        tally[(owner_type, owner_id, buckets.key(period, time_zone, at))] += 1
+    last = 0
+    while page := connection.execute(dated.where(r.c.id > last)).all():
+        for _, owner_id, usage_period, time_zone, at in page:
+            period = usage_period.value if isinstance(usage_period, UsagePeriod) else usage_period
+            tally[(owner_type, owner_id, buckets.key(period, time_zone, at))] += 1
+        last = page[-1][0]
     expected.update(tally)
     return expected
 

@@ -1,4 +1,4 @@
-"""Relay global ids: base64 of "Type:databaseId", opaque to clients.
+"""Relay global ids (app.domain.global_ids) as the API reads them.
 
 Every id argument of the API is read here (fetches, filters, mutation inputs, bulk ids, the
 engine's inputs), so an id whose number no record can have (app.domain.record_ids) is refused
@@ -7,28 +7,9 @@ in one place, before it reaches a statement.
 
 from __future__ import annotations
 
-import base64
-import binascii
-
-from app.domain.record_ids import record_id_from_text
+from app.domain.global_ids import parse_global_id as parse_global_id
+from app.domain.global_ids import to_global_id as to_global_id
 from app.graphql.errors import BadInput
-
-
-def to_global_id(type_name: str, db_id: int) -> str:
-    return binascii.b2a_base64(f"{type_name}:{db_id}".encode(), newline=False).decode()
-
-
-def parse_global_id(value: str) -> tuple[str, int] | None:
-    """(type, id) for a well-formed global id of a number a record can have, None otherwise."""
-    try:
-        decoded = base64.b64decode(value.encode(), validate=True).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        return None
-    type_name, sep, raw_id = decoded.partition(":")
-    db_id = record_id_from_text(raw_id)
-    if not sep or db_id is None or not type_name.isidentifier():
-        return None
-    return type_name, db_id
 
 
 def decode_id(value: str, expected_type: str, *, field: str) -> int:

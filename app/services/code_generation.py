@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from app.clock import utcnow
 from app.db import codes as stored
@@ -41,6 +41,14 @@ from app.services.problems import Problem, ProblemCode, Problems
 from app.services.records import attempt, raise_problems, stamp, transaction
 
 FIRST_ROWS = 100
+
+
+class _Shape(TypedDict):
+    """What a generated code looks like (the keywords of app.domain.codes' draw and checks)."""
+
+    length: int
+    prefix: str
+    charset: CodeCharset
 
 
 def _shared_values(coupon: Record, actor: Actor, now: datetime) -> dict[str, Any]:
@@ -106,7 +114,7 @@ async def generate_coupon_codes(
         )
         raise_problems(problems + request_problems(count, prefix, length, max_count))
         assert coupon is not None
-        shape = {"length": length, "prefix": prefix, "charset": charset}
+        shape: _Shape = {"length": length, "prefix": prefix, "charset": charset}
         fits, clashing, deleted = generated_shape(**shape), 0, set[str]()
         async for batch in stored.coupon_code_batches(session, coupon.id):
             for code, gone in batch:

@@ -25,7 +25,7 @@ from typing import Any, TextIO, cast
 from tqdm import tqdm
 
 from app.db.engine import create_engine
-from app.graphql.ids import parse_global_id
+from app.domain.global_ids import parse_global_id
 from app.settings import Settings
 from app.transfer.exporter import TRASHED, ExportRefused, run_export
 from app.transfer.importer import ImportRefused, Rejected, Source, run_import

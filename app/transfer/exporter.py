@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from app.db import tables as t
 from app.db import transfer as stored
 from app.db.tables import CATEGORY_FLAGS, COMBINES_WITH_FLAGS
-from app.graphql.ids import to_global_id
+from app.domain.global_ids import to_global_id
 from app.transfer.collector import paced_collector
 from app.transfer.registry import writer
 from app.transfer.site_facts import SiteFacts, given_site

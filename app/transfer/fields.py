@@ -25,6 +25,7 @@ from app.domain.enums import (
 )
 from app.transfer import values as v
 from app.transfer.records import OUTPUT_ONLY, RECORD_TYPES, REFERENCE_FIELDS
+from app.transfer.terms_cache import CREATED_BASE
 
 Reader = Callable[[Any], Any]
 
@@ -173,15 +174,41 @@ class Item:
         # Sent from the reading process as one flat tuple. The record (kept for the rejects
         # file) travels as bytes, decoded when first used; the Terms changes do not travel: a
         # create takes `created`, and an update that needs them reads them again from the
-        # record (rarely: see planner._merged_terms).
+        # record (rarely: see planner._merged_terms). `created`'s columns travel as their
+        # differences from CREATED_BASE: a third of them, and a third of the batch's bytes.
         return (
             _Shipped.unpack,
             (
                 self.file, self.number, _packed(self.record), self.type, self.key,
                 self.unique_id, self.columns, self.bounds, self.disabled_at, self.refs,
-                self.problems, self.has_terms, self.terms_active, self.created,
+                self.problems, self.has_terms, self.terms_active, _slim(self.created),
             ),
         )  # fmt: skip
+
+
+_ABSENT = object()
+
+
+def _slim(created: tuple[dict[str, Any], Any, list[Any]] | None) -> Any:
+    """`created` with its columns as those that differ from CREATED_BASE, in type or value
+    (False is not 0); every column of the base is in any merge's answer."""
+    if created is None:
+        return None
+    columns, eligible, problems = created
+    delta, base = {}, CREATED_BASE
+    for name, value in columns.items():
+        held = base.get(name, _ABSENT)
+        # Most are the base's own object (a default left as it was): the cheap test first.
+        if value is not held and (type(value) is not type(held) or value != held):
+            delta[name] = value
+    return delta, eligible, problems
+
+
+def _full(slim: Any) -> tuple[dict[str, Any], Any, list[Any]] | None:
+    if slim is None:
+        return None
+    delta, eligible, problems = slim
+    return {**CREATED_BASE, **delta}, eligible, problems
 
 
 def _packed(record: Any) -> bytes:
@@ -212,6 +239,7 @@ class _Shipped(Item):
             item.columns, item.bounds, item.disabled_at, item.refs, item.problems,
             item.has_terms, item.terms_active, item.created,
         ) = state  # fmt: skip
+        item.created = _full(item.created)
         item._terms = ...
         return item
 

@@ -19,6 +19,13 @@ from typing import Any
 from app.services.problems import Problem
 from app.services.terms_input import DEFAULTS, TermsValues, merge_terms
 
+# merge_terms' columns for Terms given with no field at all: what every create starts from.
+# Nothing given, nothing of the site or the clock is read; a record's own answer is sent from
+# the reading worker as its differences from these (app.transfer.fields.Item.__reduce__).
+CREATED_BASE: Mapping[str, Any] = merge_terms(
+    {}, None, {}, time_zone="UTC", currency="XXX", now=datetime.min, path=()
+)[0].columns
+
 # Distinct Terms kept at once: enough for the campaigns of a big import, small in memory.
 _LIMIT = 4096
 # The key costs about a seventh of a merge: when fewer than one in ten of a trial of lookups

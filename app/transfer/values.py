@@ -1,7 +1,7 @@
 """Reading one field of a transfer record: JSON value -> Python value, or the reason it is not one.
 
-The wire forms are the API's (the same parsers as app/graphql/scalars), so a record is judged
-as the mutation taking the same value would judge it.
+The wire forms are the API's (app.domain.wire_forms, which app.graphql.scalars reads too), so
+a record is judged as the mutation taking the same value would judge it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
-from app.graphql.scalars import parse_date_or_datetime, parse_datetime, parse_decimal, parse_uuid
+from app.domain.wire_forms import parse_date_or_datetime, parse_datetime, parse_decimal, parse_uuid
 
 E = TypeVar("E", bound=enum.Enum)
 

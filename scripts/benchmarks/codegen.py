@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 import sqlalchemy as sa
 
-from benchmarks.database import _maintenance_dsn, _with_name, libpq_url
+from benchmarks.database import _database_name, _maintenance_dsn, _with_name, libpq_url
 
 SERVICE = "app.services.code_generation"
 COUNT = 100_000
@@ -165,9 +165,12 @@ async def run(
     bench_url: str, *, count: int = COUNT, million: bool = False, log=print
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
+    # Scratch databases named after the bench database: two runs on different ones (two
+    # engineers on one server) never drop each other's.
+    scratch = f"{_database_name(bench_url)}_codegen"
     for size, suffix in [(count, "")] + ([(MILLION, "_1m")] if million else []):
         floor = await _on_postgresql(
-            bench_url, "discounts_bench_codegen_floor", lambda url, size=size: _floor(url, size)
+            bench_url, f"{scratch}_floor", lambda url, size=size: _floor(url, size)
         )
         results["postgresql_floor" + suffix] = floor
         log(f"  PostgreSQL floor (INSERT ... SELECT generate_series): {size:,} codes in"
@@ -177,7 +180,7 @@ async def run(
                 figures = await _on_sqlite(size)
             else:
                 figures = await _on_postgresql(
-                    bench_url, "discounts_bench_codegen", lambda url, size=size: _time(url, size)
+                    bench_url, scratch, lambda url, size=size: _time(url, size)
                 )
             figures["floor_ratio"] = round(figures["seconds"] / floor["seconds"], 2)
             results[database + suffix] = figures

@@ -108,6 +108,32 @@ async def test_changing_the_sites_zone_counts_the_buckets_in_it(
     assert await drift(db) == []
 
 
+async def test_a_recount_pages_the_ledger_and_leaves_no_cursor_open(
+    gql: Any, make: Any, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given three uses of a weekly-capped code, read two ledger rows a page
+    shop = await open_shop(make)
+    code = await make.discount_code(shop.site, code="WEEK", max_uses=9, usage_period="P1W")
+    for key in ("a", "b", "c"):
+        await gql(REDEEM, {"input": shop.attempt("WEEK", idempotencyKey=key)})
+    monkeypatch.setattr(usage_counters, "_RECOUNT_PAGE", 2)
+    async with db.begin() as connection:
+        # When the recount runs in a transaction that then changes the tables it read (as
+        # migration 0004's recount is followed by 0005's and 0006's DDL in one transaction)
+        found = await usage_counters.recount(connection, [("discount_code_id", code.id)])
+        await connection.execute(sa.text("ALTER TABLE redemption ADD COLUMN probe INTEGER"))
+        await connection.execute(sa.text("ALTER TABLE discount_code ADD COLUMN probe INTEGER"))
+        # Then every page was counted, and PostgreSQL had no cursor left to refuse the DDL
+        assert found == []
+        if db.dialect.name == "postgresql":
+            # (the unnamed portal is the statement asking)
+            open_cursors = sa.text("SELECT count(*) FROM pg_cursors WHERE name <> ''")
+            assert (await connection.execute(open_cursors)).scalar() == 0
+        await connection.rollback()
+    bucket = usage_counters.bucket_at(UsagePeriod.P1W, datetime.now(UTC), "Europe/London")
+    assert (await counters(db))[f"discount_code {code.id} {bucket}"] == 3
+
+
 def _check_ledger(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISCOUNTS_")}
     env.pop("DATABASE_URL", None)

@@ -177,3 +177,19 @@ async def test_refusals_from_the_worker_name_file_record_and_field(
     # The record as the file gives it, for the rejects file.
     assert by_number[2].record["code"] == "CODE2"
     assert by_number[4].record["attributes"]["maximumUses"] == "many"
+
+
+def test_the_reading_worker_starts_without_graphql() -> None:
+    # The worker (a fresh interpreter per import) loads only what reading needs: the API's
+    # wire forms come from app.domain.wire_forms, not from the GraphQL layer.
+    import subprocess
+    import sys
+
+    from app.transfer.pipes import worker_environment
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, app.transfer.reading, app.transfer.formats.nuweb;"
+         " print(sorted({m.split('.')[0] for m in sys.modules} & {'strawberry', 'graphql'}))"],
+        env=worker_environment(), capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    assert loaded.stdout.strip() == "[]"

@@ -59,20 +59,9 @@ def _recreate(*, partial: bool) -> None:
             op.create_index(name, table, [column], postgresql_where=where, sqlite_where=where)
 
 
-def _close_cursors() -> None:
-    """PostgreSQL: closes the cursors earlier migrations of this transaction left open. From
-    an empty database, 0004's recount streams coupons and discount codes with a server-side
-    cursor, which stays open until the transaction ends and makes PostgreSQL refuse any DDL
-    on those tables ("being used by active queries in this session")."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("CLOSE ALL")
-
-
 def upgrade() -> None:
-    _close_cursors()
     _recreate(partial=True)
 
 
 def downgrade() -> None:
-    _close_cursors()
     _recreate(partial=False)

@@ -27,12 +27,6 @@ _COLUMNS = (
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        # 0004's recount reads the ledger through a server-side cursor (yield_per) that asyncpg
-        # leaves open until the transaction ends, and every migration runs in one transaction:
-        # PostgreSQL refuses to ALTER a table an open cursor reads ("being used by active
-        # queries in this session"). Nothing reads from them any more.
-        op.execute("CLOSE ALL")
     for table in _TABLES:
         for name, type_, default in _COLUMNS:
             op.add_column(table, sa.Column(name, type_, nullable=False, server_default=default))

@@ -1,0 +1,30 @@
+"""Relay global ids: base64 of "Type:databaseId", opaque to clients.
+
+Plain functions, shared by the API (app.graphql.ids, which also turns a wrong one into the
+API's error) and by import and export (app.transfer), which need no GraphQL to write or read
+the ids of their records.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from app.domain.record_ids import record_id_from_text
+
+
+def to_global_id(type_name: str, db_id: int) -> str:
+    return binascii.b2a_base64(f"{type_name}:{db_id}".encode(), newline=False).decode()
+
+
+def parse_global_id(value: str) -> tuple[str, int] | None:
+    """(type, id) for a well-formed global id of a number a record can have, None otherwise."""
+    try:
+        decoded = base64.b64decode(value.encode(), validate=True).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    type_name, sep, raw_id = decoded.partition(":")
+    db_id = record_id_from_text(raw_id)
+    if not sep or db_id is None or not type_name.isidentifier():
+        return None
+    return type_name, db_id
