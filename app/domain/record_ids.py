@@ -13,6 +13,7 @@ which `int` reads as 12), so one record would have many spellings of its id.
 
 from __future__ import annotations
 
+import binascii
 from typing import Final, TypeGuard
 
 MIN_RECORD_ID: Final = 1
@@ -37,3 +38,9 @@ def record_id_from_text(text: str) -> int | None:
         return None
     number = int(text)
     return number if number <= MAX_RECORD_ID else None
+
+
+def global_id(type_name: str, db_id: int) -> str:
+    """The API's (Relay) global id of a record: base64 of "Type:databaseId". Here rather than
+    in app.graphql.ids so that the change events (app.db.events) name records as the API does."""
+    return binascii.b2a_base64(f"{type_name}:{db_id}".encode(), newline=False).decode()

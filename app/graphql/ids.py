@@ -10,12 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 
-from app.domain.record_ids import record_id_from_text
+from app.domain.record_ids import global_id, record_id_from_text
 from app.graphql.errors import BadInput
 
 
 def to_global_id(type_name: str, db_id: int) -> str:
-    return binascii.b2a_base64(f"{type_name}:{db_id}".encode(), newline=False).decode()
+    return global_id(type_name, db_id)
 
 
 def parse_global_id(value: str) -> tuple[str, int] | None:
