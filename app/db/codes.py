@@ -169,7 +169,9 @@ async def code_inserter(
 async def add_generated_events(db: Session, coupon_id: int, created_at: datetime) -> None:
     """The `couponCode.created` events of the codes one generation added (each has the
     generation's instant as its creation time)."""
-    condition = sa.and_(COUPON_CODE.c.coupon_id == coupon_id, COUPON_CODE.c.created_at == created_at)
+    condition = sa.and_(
+        COUPON_CODE.c.coupon_id == coupon_id, COUPON_CODE.c.created_at == created_at
+    )
     await events.add_events_of(db, COUPON_CODE, events.Verb.CREATED, condition)
 
 

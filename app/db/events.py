@@ -13,8 +13,8 @@ Order. A sequence is handed out when a row is inserted, not when its transaction
 PostgreSQL a reader could see event 6 committed while 5's transaction still runs, move past
 6, and never see 5. So each event also stores its writing transaction's id (`position`,
 `pg_current_xact_id()`), the feed is ordered by (position, seq), and a reader is only handed
-events of transactions older than every transaction still running
-(`pg_snapshot_xmin(pg_current_snapshot())`): everything before its cursor is then final. A
+events of transactions older than every transaction still running on this database
+(`_OLDEST_RUNNING`): everything before its cursor is then final. A
 long transaction holds the feed back until it ends (an import of minutes: minutes), never
 longer. SQLite serialises its writers (every write transaction begins IMMEDIATE), so its
 sequence is commit order: `position` is 0 there.
@@ -37,7 +37,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as SyncSession
 
 from app.clock import utcnow
-from app.db.tables import EVENT, REDEMPTION
+from app.db.tables import EVENT, REDEMPTION, SITE
 from app.domain.record_ids import global_id
 
 PAYLOAD_VERSION = 1
@@ -87,6 +87,10 @@ def event_type(table_name: str, verb: Verb) -> str:
     return f"{name[0].lower()}{name[1:]}.{verb.value}"
 
 
+# Every type an event can have (the feed's `types` argument is checked against them).
+EVENT_TYPES = frozenset(event_type(table, verb) for table in TYPE_NAMES for verb in Verb)
+
+
 def update_verb(values: Mapping[str, Any]) -> Verb:
     """What an update setting `values` does: the state columns say, else it is an update."""
     for column, sets, unsets in (
@@ -129,7 +133,9 @@ def payload(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
                 continue
             out[field] = None if value is None else {"id": global_id(type_name, value)}
         elif name == "percentage_bp":
-            out["percentage"] = None if value is None else str((Decimal(value) / 100).quantize(_CENTS))
+            out["percentage"] = (
+                None if value is None else str((Decimal(value) / 100).quantize(_CENTS))
+            )
         elif name in _MONEY:
             out[_camel(name)] = [
                 {"currency": currency, "amount": amount}
@@ -183,7 +189,9 @@ def record(db: Any, table: sa.Table, verb: Verb, row: Any) -> None:
         _pending(db).append(event_row(table, verb, row.id, row._mapping, utcnow()))
 
 
-def record_many(db: Any, table: sa.Table, verb: Verb, rows: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+def record_many(
+    db: Any, table: sa.Table, verb: Verb, rows: Sequence[tuple[int, Mapping[str, Any]]]
+) -> None:
     """`record` for many writes of one table: (id, values as stored) each."""
     now = utcnow()
     _pending(db).extend(event_row(table, verb, db_id, values, now) for db_id, values in rows)
@@ -238,7 +246,11 @@ def _drop_pending(session: SyncSession) -> None:
 
 def claim_parameters(values: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters of `claim_event` for the redemption `values` about to be claimed."""
-    return {"e_id": uuid.uuid4(), "e_payload": payload(REDEMPTION, values), "e_occurred_at": utcnow()}
+    return {
+        "e_id": uuid.uuid4(),
+        "e_payload": payload(REDEMPTION, values),
+        "e_occurred_at": utcnow(),
+    }
 
 
 def claim_event(inserted: Any) -> Any:
@@ -262,3 +274,72 @@ def claim_event(inserted: Any) -> Any:
         "object_updated_at", "payload", "occurred_at",
     ]  # fmt: skip
     return sa.insert(EVENT).from_select(columns, row).cte("evented")
+
+
+def _in_scope(object_type: str, scope: Any) -> Any:
+    """Events of `object_type` objects inside `scope` (as app.db.tenancy says of the objects):
+    a customer's and an organisation's by their organisation, seen from any of its sites."""
+    c = EVENT.c
+    if scope.everything:
+        return c.object_type == object_type
+    sites, organisations = sorted(scope.site_ids), sorted(scope.organisation_ids)
+    if object_type in ("Customer", "Organisation"):
+        of_sites = sa.select(SITE.c.organisation_id).where(SITE.c.id.in_(sites))
+        where = sa.or_(c.organisation_id.in_(organisations), c.organisation_id.in_(of_sites))
+    else:
+        where = sa.or_(c.site_id.in_(sites), c.organisation_id.in_(organisations))
+    return sa.and_(c.object_type == object_type, where)
+
+
+def feed_condition(scopes: Mapping[str, Any]) -> Any:
+    """The events a caller may read: of each object type, those its scope of that type covers
+    (`scopes`: type name to scope; an empty scope sees none of that type)."""
+    parts = [_in_scope(name, scope) for name, scope in sorted(scopes.items()) if not scope.is_empty]
+    return sa.or_(*parts) if parts else sa.false()
+
+
+# The oldest transaction still running that may write this database's events: xids are the
+# cluster's, so one running in another database (another service, a long report) must not
+# hold this feed back. It is found by elimination: of the transactions running when the
+# statement's snapshot was taken, those that pg_stat_activity shows working in another
+# database are left out. One that ended meanwhile, or whose row the role may not read, is
+# kept: the feed then waits a little longer, but never skips (pg_stat_activity names the
+# 32-bit xid: compared with the low bits of the 64-bit one).
+_OLDEST_RUNNING = sa.text(
+    """coalesce(
+      (SELECT min(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+       WHERE x::text::bigint % 4294967296 NOT IN (
+         SELECT backend_xid::text::bigint FROM pg_stat_activity
+         WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())),
+      pg_snapshot_xmax(pg_current_snapshot())::text::bigint)"""
+)
+
+
+def _settled(dialect_name: str) -> Any:
+    """Events no transaction still running could come before (the module's docstring)."""
+    if dialect_name != "postgresql":
+        return sa.true()
+    return EVENT.c.position < sa.literal_column(f"({_OLDEST_RUNNING.text})", sa.BigInteger)
+
+
+async def feed_page(
+    db: Any,
+    visible: Any,
+    *,
+    site_id: int | None,
+    types: Sequence[str] | None,
+    after: tuple[int, int] | None,
+    limit: int,
+) -> list[Any]:
+    """Up to `limit` events after the (position, seq) `after`, in feed order, that `visible`
+    lets the caller read: one statement, by the (site, position, seq) index with a site."""
+    c = EVENT.c
+    conditions = [visible, _settled(db.dialect_name)]
+    if site_id is not None:
+        conditions.append(c.site_id == site_id)
+    if types is not None:
+        conditions.append(c.type.in_(list(types)))
+    if after is not None:
+        conditions.append(sa.tuple_(c.position, c.seq) > sa.tuple_(*after))
+    statement = sa.select(EVENT).where(*conditions).order_by(c.position, c.seq).limit(limit)
+    return await db.fetch(None, lambda: statement, {})  # type: ignore[no-any-return]

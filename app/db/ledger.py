@@ -175,7 +175,9 @@ async def insert_imported(db: Any, rows: Sequence[dict[str, Any]], imported_at: 
     if not rows:
         return
     statement = sa.insert(REDEMPTION).returning(*REDEMPTION.c)
-    inserted = (await db.execute(statement, [{**row, "imported_at": imported_at} for row in rows])).all()
+    inserted = (
+        await db.execute(statement, [{**row, "imported_at": imported_at} for row in rows])
+    ).all()
     events.record_many(db, REDEMPTION, events.Verb.CREATED, [(r.id, r._mapping) for r in inserted])
     await usage_counters.count_ledger_rows(db, sorted(row.id for row in inserted))
 

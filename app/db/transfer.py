@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
 
-from app.db import tables as t
 from app.db import events
+from app.db import tables as t
 from app.db.errors import UniqueViolation
 from app.domain.codes import code_key
 from app.domain.enums import ItemCategory

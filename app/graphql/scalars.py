@@ -33,6 +33,8 @@ import strawberry
 # A date (the site's local day) or a datetime (an instant, or site-local wall time when naive);
 # app.domain.calendar.resolve_bound turns either into an instant once the site is known.
 DateOrDateTime = NewType("DateOrDateTime", object)
+# The object of a change event (app.graphql.events): output only, a JSON object.
+EventPayload = NewType("EventPayload", object)
 
 _DATE = r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
 _TIME = (
@@ -200,11 +202,28 @@ UUID_SCALAR = strawberry.scalar(
     parse_value=parse_uuid,
 )
 
+
 # What the schema's `scalar_map` gives each Python type.
+def _output_only(value: object) -> object:
+    raise WireFormError("EventPayload is answered, never taken as input")
+
+
+EVENT_PAYLOAD_SCALAR = strawberry.scalar(
+    name="EventPayload",
+    description=(
+        "The object of a change event, a JSON object (RFC 8259) in the versioned shape of"
+        " docs/events.md: `version`, `type`, `id` and the object's fields. Answered as that"
+        " object, never as a string."
+    ),
+    specified_by_url="https://www.rfc-editor.org/rfc/rfc8259#section-4",
+    serialize=lambda value: value,
+    parse_value=_output_only,
+)
 SCALARS: dict[object, Any] = {
     date: DATE_SCALAR,
     datetime: DATETIME_SCALAR,
     DateOrDateTime: DATE_OR_DATETIME_SCALAR,
     Decimal: DECIMAL_SCALAR,
     uuid.UUID: UUID_SCALAR,
+    EventPayload: EVENT_PAYLOAD_SCALAR,
 }

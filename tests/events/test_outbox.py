@@ -33,13 +33,13 @@ def state(verb: str, type_name: str, field: str) -> str:
 
 async def test_each_write_adds_its_event(gql: Any, make: Any, db: Any) -> None:
     shop = await open_shop(make)
-    created = (await gql(CREATE_COUPON, {"site": gid(shop.site), "name": "Spring"}))
+    created = await gql(CREATE_COUPON, {"site": gid(shop.site), "name": "Spring"})
     coupon = created["createCoupon"]["coupon"]
     await gql(UPDATE_COUPON, {"id": coupon["id"]})
     for verb in ("disable", "enable", "delete", "restore"):
-        assert (await gql(state(verb, "Coupon", "coupon"), {"id": coupon["id"]}))[
-            f"{verb}Coupon"
-        ]["userErrors"] == []
+        assert (await gql(state(verb, "Coupon", "coupon"), {"id": coupon["id"]}))[f"{verb}Coupon"][
+            "userErrors"
+        ] == []
     code = (await gql(CREATE_CODE, {"coupon": coupon["id"]}))["createCouponCode"]["couponCode"]
     await gql(ASSIGN, {"customer": gid(shop.member), "code": code["id"]})
     assert await event_types(db) == [
@@ -48,7 +48,9 @@ async def test_each_write_adds_its_event(gql: Any, make: Any, db: Any) -> None:
     ]  # fmt: skip
     first = (await stored_events(db))[0]
     assert (first.object_type, first.site_id, first.organisation_id) == (
-        "Coupon", shop.site.id, shop.organisation.id
+        "Coupon",
+        shop.site.id,
+        shop.organisation.id,
     )
     assert parse_global_id(coupon["id"]) == ("Coupon", first.object_id)
     assert first.payload["version"] == 1 and first.payload["name"] == "Spring"
@@ -59,16 +61,16 @@ async def test_each_write_adds_its_event(gql: Any, make: Any, db: Any) -> None:
 
 async def test_a_refused_write_adds_none(gql: Any, make: Any, db: Any) -> None:
     shop = await open_shop(make)
-    coupon = (await gql(CREATE_COUPON, {"site": gid(shop.site), "name": "Spring"}))[
-        "createCoupon"
-    ]["coupon"]
+    coupon = (await gql(CREATE_COUPON, {"site": gid(shop.site), "name": "Spring"}))["createCoupon"][
+        "coupon"
+    ]
     await gql(CREATE_CODE, {"coupon": coupon["id"]})
     before = await event_types(db)
     # the same code again: the insert is refused by the unique index, the transaction rolls back
     again = (await gql(CREATE_CODE, {"coupon": coupon["id"]}))["createCouponCode"]
     assert again["userErrors"][0]["code"] == "CODE_TAKEN"
     # a state change that is a user error: enable what is enabled
-    enabled = (await gql(state("enable", "Coupon", "coupon"), {"id": coupon["id"]}))
+    enabled = await gql(state("enable", "Coupon", "coupon"), {"id": coupon["id"]})
     assert enabled["enableCoupon"]["userErrors"][0]["code"] == "NOT_DISABLED"
     # bad input: nothing written at all
     bad = await gql(CREATE_COUPON, {"site": gid(shop.site), "name": " "})
@@ -76,7 +78,9 @@ async def test_a_refused_write_adds_none(gql: Any, make: Any, db: Any) -> None:
     assert await event_types(db) == before
 
 
-async def test_a_bulk_change_adds_one_event_per_record_or_none(gql: Any, make: Any, db: Any) -> None:
+async def test_a_bulk_change_adds_one_event_per_record_or_none(
+    gql: Any, make: Any, db: Any
+) -> None:
     shop = await open_shop(make)
     codes = [await make.discount_code(shop.site, code=f"BULK{n}") for n in range(3)]
     delete = """mutation($ids: [ID!]!) { deleteDiscountCodes(ids: $ids) {
@@ -93,12 +97,12 @@ async def test_a_bulk_change_adds_one_event_per_record_or_none(gql: Any, make: A
 async def test_a_redemption_and_its_void(gql: Any, make: Any, db: Any) -> None:
     shop = await open_shop(make)
     code = await make.discount_code(shop.site, code="SAVE10", max_uses=1)
-    redeemed = (await gql(REDEEM, {"input": shop.attempt("SAVE10", idempotencyKey="k1")}))
+    redeemed = await gql(REDEEM, {"input": shop.attempt("SAVE10", idempotencyKey="k1")})
     redemption = redeemed["redeemCode"]["redemption"]
     assert redemption is not None
     # a replay writes nothing; a refusal (the cap is full) writes nothing
     await gql(REDEEM, {"input": shop.attempt("SAVE10", idempotencyKey="k1")})
-    full = (await gql(REDEEM, {"input": shop.attempt("SAVE10", idempotencyKey="k2")}))
+    full = await gql(REDEEM, {"input": shop.attempt("SAVE10", idempotencyKey="k2")})
     assert full["redeemCode"]["redemption"] is None
     assert await event_types(db) == ["redemption.created"]
     await gql(VOID, {"id": redemption["id"]})
