@@ -15,6 +15,7 @@ from app.services.actor import Actor
 from app.services.records import new_record
 from tests.conftest import token
 from tests.engine.support import REDEEM, gid, open_shop
+from tests.http.conftest import statements_run
 
 FEED = """query($site: ID, $types: [String!], $after: String, $first: Int! = 100) {
   events(siteId: $site, types: $types, after: $after, first: $first) {
@@ -104,3 +105,17 @@ async def test_a_later_commit_waits_for_an_earlier_transaction(
         assert (await feed(gql))["edges"] == []
     names = [e["node"]["payload"]["name"] for e in (await feed(gql))["edges"]]
     assert names == ["Slow", "Quick"]
+
+
+async def test_a_page_is_one_statement(gql: Any, app: Any, make: Any) -> None:
+    shop = await open_shop(make)
+    for n in range(30):
+        await gql(CREATE_CODE, {"site": gid(shop.site), "code": f"MANY{n}"})
+    reader = token(subject="r", grants=[{"roles": ["DiscountCode-Read"], "sites": [shop.site.id]}])
+    for variables, caller in (({"first": 25}, reader), ({"site": gid(shop.site)}, None)):
+        chosen = caller or token(subject="admin", admin=True)
+        with statements_run(app.state.engine) as seen:
+            answer = (await gql(FEED, variables, token=chosen))["events"]
+        assert len(answer["edges"]) in (25, 30)
+        # (SQLite's read transaction: a BEGIN beside it)
+        assert len([s for s in seen if s.strip().upper() != "BEGIN"]) == 1, seen
