@@ -171,3 +171,18 @@ async def test_generated_codes_each_add_an_event(gql: Any, make: Any, db: Any) -
     assert [e.type for e in stored] == ["couponCode.created"] * 30
     assert len({e.object_id for e in stored}) == 30
     assert all(e.payload["coupon"] == {"id": gid(coupon)} for e in stored)
+
+
+async def test_repeated_redemptions_each_add_theirs(gql: Any, make: Any, db: Any) -> None:
+    """The second claim of a shape goes by the fast path's prepared statement (PostgreSQL):
+    its event is written as the first's was."""
+    shop = await open_shop(make)
+    await make.discount_code(shop.site, code="AGAIN")
+    ids = []
+    for n in range(3):
+        answer = await gql(REDEEM, {"input": shop.attempt("AGAIN", idempotencyKey=f"r{n}")})
+        ids.append(parse_global_id(answer["redeemCode"]["redemption"]["id"]))
+    stored = await stored_events(db)
+    assert [("Redemption", e.object_id) for e in stored] == ids
+    assert [e.payload["idempotencyKey"] for e in stored] == ["r0", "r1", "r2"]
+    assert len({e.id for e in stored}) == 3
