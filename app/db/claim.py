@@ -7,8 +7,8 @@ domain), to write: the ledger row, `times_used` on the owner, the coupon code an
 assignment, and the usage counters. On PostgreSQL that is one statement: a CTE reading the
 counts (its snapshot is taken after the lock, so they are current), the INSERT of the ledger
 row only when they are within the limits, with ON CONFLICT on the (site, idempotency key)
-unique key doing nothing, and data-modifying CTEs that move the counters only when that
-INSERT returned a row. It answers the counts beside the row: a cap found full costs no extra
+unique key doing nothing, and data-modifying CTEs that move the counters and add its change event (app.db.events)
+only when that INSERT returned a row. It answers the counts beside the row: a cap found full costs no extra
 round trip to name (`Claimed.refused`, the caller evaluates the counts), nor does a key
 already taken (a retry, or a duplicate that committed meanwhile: no row, not refused).
 SQLite cannot put an INSERT or UPDATE in a CTE; there the same writes are separate
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
-from app.db import ledger, transaction_statements, usage_counters
+from app.db import events, ledger, transaction_statements, usage_counters
 from app.db.tables import REDEMPTION, USAGE_COUNTER
 from app.domain.rules import Usage, within
 
@@ -139,7 +139,7 @@ def _statement(
     return (
         sa.select(counts, allowed.label("allowed"), inserted)
         .select_from(counts.outerjoin(inserted, sa.true()))
-        .add_cte(*moves, counted)
+        .add_cte(*moves, counted, events.claim_event(inserted))
     )
 
 
@@ -188,6 +188,7 @@ async def claim(
     parameters.update({f"l_{name}": getattr(limits, name) for name in USES})
     if order is not None:
         parameters["order_reference"] = order
+    parameters.update(events.claim_parameters(values))
     shape = ("claim", tables, use.owner_column, order is not None)
     statement = functools.partial(_statement, _COLUMNS, *shape[1:])
     (row,) = await transaction_statements.rows(db, shape, statement, parameters)
@@ -216,6 +217,7 @@ async def _claim_in_steps(
     row = (await db.execute(statement)).first()
     if row is None:
         return Claimed(None, usage)
+    events.record(db, REDEMPTION, events.Verb.CREATED, row)
     await ledger.add_uses(db, counters, +1)
     await usage_counters.move(db, [use], +1)
     return Claimed(row, usage)

@@ -24,11 +24,13 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.db import events
 from app.db.errors import UniqueViolation, unique_violations
 from app.db.handles import Handle, Record, Session
 from app.db.tables import COUPON_CODE
@@ -162,6 +164,15 @@ async def code_inserter(
     await db.execute(sa.text(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}"))
     yield insert
     await db.execute(sa.text(f"PRAGMA cache_size = {int(before)}"))
+
+
+async def add_generated_events(db: Session, coupon_id: int, created_at: datetime) -> None:
+    """The `couponCode.created` events of the codes one generation added (each has the
+    generation's instant as its creation time)."""
+    condition = sa.and_(
+        COUPON_CODE.c.coupon_id == coupon_id, COUPON_CODE.c.created_at == created_at
+    )
+    await events.add_events_of(db, COUPON_CODE, events.Verb.CREATED, condition)
 
 
 async def coupon_codes_named(db: Handle, coupon_id: int, codes: Sequence[str]) -> list[Record]:

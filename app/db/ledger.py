@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from app.db import row_statements, transaction_statements, usage_counters
+from app.db import events, row_statements, transaction_statements, usage_counters
 from app.db.keyed_reads import coupon_code_key_condition, discount_code_key_condition
 from app.db.tables import ASSIGNMENT, COUPON, COUPON_CODE, DISCOUNT_CODE, REDEMPTION
 from app.domain.enums import DiscountKind
@@ -174,9 +174,12 @@ async def insert_imported(db: Any, rows: Sequence[dict[str, Any]], imported_at: 
     enters the ledger."""
     if not rows:
         return
-    statement = sa.insert(REDEMPTION).returning(REDEMPTION.c.id)
-    inserted = await db.execute(statement, [{**row, "imported_at": imported_at} for row in rows])
-    await usage_counters.count_ledger_rows(db, sorted(inserted.scalars().all()))
+    statement = sa.insert(REDEMPTION).returning(*REDEMPTION.c)
+    inserted = (
+        await db.execute(statement, [{**row, "imported_at": imported_at} for row in rows])
+    ).all()
+    events.record_many(db, REDEMPTION, events.Verb.CREATED, [(r.id, r._mapping) for r in inserted])
+    await usage_counters.count_ledger_rows(db, sorted(row.id for row in inserted))
 
 
 async def recount_owners_of(db: Any, rows: Sequence[Any]) -> None:

@@ -5,6 +5,9 @@ Rows go in and out through SQLAlchemy Core with RETURNING, so a use case hands b
 stored (the API builds its objects from rows) without a second query. Like app.db.ledger, every
 function takes anything with `async execute(statement)`: a write session or a connection.
 
+Every insert and update of an object of the API files its change event with the write's
+transaction (app.db.events): these two are where every CRUD write passes.
+
 Locks are PostgreSQL row locks; SQLite has none and renders no clause, and needs none because
 its write transactions begin IMMEDIATE (app.db.engine), which serialises writers.
 """
@@ -18,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
+from app.db import events
 from app.db.errors import unique_violations
 from app.db.tables import SITE
 
@@ -49,7 +53,9 @@ async def insert_row(db: Any, table: sa.Table, values: Mapping[str, Any]) -> Row
         record.setdefault("times_used", 0)
     statement = sa.insert(table).values(record).returning(*table.c)
     with unique_violations():
-        return (await db.execute(statement)).one()  # type: ignore[no-any-return]
+        row: Row[Any] = (await db.execute(statement)).one()
+    events.record(db, table, events.Verb.CREATED, row)
+    return row
 
 
 async def update_row(db: Any, table: sa.Table, db_id: int, values: Mapping[str, Any]) -> Row[Any]:
@@ -57,7 +63,9 @@ async def update_row(db: Any, table: sa.Table, db_id: int, values: Mapping[str, 
     UniqueViolation."""
     statement = sa.update(table).where(table.c.id == db_id).values(dict(values)).returning(*table.c)
     with unique_violations():
-        return (await db.execute(statement)).one()  # type: ignore[no-any-return]
+        row: Row[Any] = (await db.execute(statement)).one()
+    events.record(db, table, events.update_verb(values), row)
+    return row
 
 
 async def lock_ids(db: Any, table: sa.Table, ids: Sequence[int]) -> None:

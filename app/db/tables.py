@@ -399,6 +399,38 @@ class UsageCounter(TableModel, table=True):
     uses: int = 0
 
 
+class Event(TableModel, table=True):
+    """One committed write, as the change feed and webhooks hand it out (app.db.events): the
+    outbox row its transaction adds beside what it wrote, so a rolled-back write leaves none.
+
+    `position` orders the feed: the writing transaction's id on PostgreSQL, then `seq` (see
+    app.db.events for why a sequence alone is not commit order there); SQLite serialises its
+    writers, so `seq` alone is, and `position` is 0."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        sa.Index("ix_event_position", "position", "seq"),
+        sa.Index("ix_event_site_position", "site_id", "position", "seq"),
+        sa.Index("ix_event_organisation_position", "organisation_id", "position", "seq"),
+    )
+
+    seq: int | None = Field(
+        default=None, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True
+    )
+    id: uuid.UUID = Field(sa_type=sa.Uuid, unique=True)
+    position: int = Field(sa_type=sa.BigInteger)
+    type: str = Field(max_length=64)
+    # No foreign keys: an event outlives nothing it names (rows are never deleted) and a key
+    # would cost every write a lookup.
+    site_id: int | None = None
+    organisation_id: int
+    object_type: str = Field(max_length=32)
+    object_id: int
+    object_updated_at: datetime = Field(sa_type=UTCDateTime)
+    payload: dict[str, Any] = Field(sa_type=sa.JSON)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+
+
 ALL_TABLES = (
     Organisation,
     Site,
@@ -453,3 +485,4 @@ ELIGIBLE_ITEM = EligibleItem.__table__
 ASSIGNMENT = Assignment.__table__
 REDEMPTION = Redemption.__table__
 USAGE_COUNTER = UsageCounter.__table__
+EVENT = Event.__table__

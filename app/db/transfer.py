@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
 
+from app.db import events
 from app.db import tables as t
 from app.db.errors import UniqueViolation
 from app.domain.codes import code_key
@@ -152,12 +153,14 @@ async def insert_many(
         return {}
     await _insert_rows(db, table, rows)
     found: dict[uuid.UUID, int] = {}
-    for chunk in _chunks(sorted(ids_of)):
+    # Every new row's id: each is named by its change event (app.db.events).
+    for chunk in _chunks(sorted(row["unique_id"] for row in rows)):
         statement = sa.select(table.c.id, table.c.unique_id).where(
             _among(db, table.c.unique_id, chunk, sa.Uuid)
         )
         found.update((row.unique_id, row.id) for row in (await db.execute(statement)).all())
-    return found
+    events.record_many(db, table, events.Verb.CREATED, [(found[r["unique_id"]], r) for r in rows])
+    return {unique_id: found[unique_id] for unique_id in ids_of}
 
 
 _INSERTS: dict[tuple[str, str], tuple[str, list[tuple[str, Any, Any]]]] = {}
@@ -254,7 +257,9 @@ def _converted_json(column: list[Any], convert: Callable[[Any], Any]) -> list[An
 
 
 async def update_one(db: Any, table: sa.Table, db_id: int, values: Mapping[str, Any]) -> None:
-    await db.execute(sa.update(table).where(table.c.id == db_id).values(dict(values)))
+    statement = sa.update(table).where(table.c.id == db_id).values(dict(values))
+    row = (await db.execute(statement.returning(*table.c))).one()
+    events.record(db, table, events.update_verb(values), row)
 
 
 async def live_codes(

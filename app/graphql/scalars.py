@@ -24,6 +24,8 @@ from app.domain.wire_forms import parse_uuid as parse_uuid
 # A date (the site's local day) or a datetime (an instant, or site-local wall time when naive);
 # app.domain.calendar.resolve_bound turns either into an instant once the site is known.
 DateOrDateTime = NewType("DateOrDateTime", object)
+# The object of a change event (app.graphql.events): output only, a JSON object.
+EventPayload = NewType("EventPayload", object)
 
 
 def _isoformat(value: date) -> str:  # datetime is a date
@@ -94,11 +96,28 @@ UUID_SCALAR = strawberry.scalar(
     parse_value=parse_uuid,
 )
 
+
 # What the schema's `scalar_map` gives each Python type.
+def _output_only(value: object) -> object:
+    raise WireFormError("EventPayload is answered, never taken as input")
+
+
+EVENT_PAYLOAD_SCALAR = strawberry.scalar(
+    name="EventPayload",
+    description=(
+        "The object of a change event, a JSON object (RFC 8259) in the versioned shape of"
+        " docs/events.md: `version`, `type`, `id` and the object's fields. Answered as that"
+        " object, never as a string."
+    ),
+    specified_by_url="https://www.rfc-editor.org/rfc/rfc8259#section-4",
+    serialize=lambda value: value,
+    parse_value=_output_only,
+)
 SCALARS: dict[object, Any] = {
     date: DATE_SCALAR,
     datetime: DATETIME_SCALAR,
     DateOrDateTime: DATE_OR_DATETIME_SCALAR,
     Decimal: DECIMAL_SCALAR,
     uuid.UUID: UUID_SCALAR,
+    EventPayload: EVENT_PAYLOAD_SCALAR,
 }

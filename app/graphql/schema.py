@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 import app.graphql.types  # noqa: F401  (registers every record type)
 from app.graphql.checkout import EngineMutation, EngineQuery
 from app.graphql.checkout.stacking import StackingMutation, StackingQuery
+from app.graphql.events import EventQuery
 from app.graphql.limits import DocumentCache, query_checks
 from app.graphql.mutations import WRITE_MUTATIONS
 from app.graphql.queries import ReadQuery
@@ -28,7 +29,7 @@ from app.graphql.types import (  # noqa: F401  (importing them registers every r
 from app.graphql.types.base import NODE_TYPES
 from app.settings import Settings
 
-QUERY_TYPES: tuple[type, ...] = (ReadQuery, EngineQuery, StackingQuery)
+QUERY_TYPES: tuple[type, ...] = (ReadQuery, EngineQuery, StackingQuery, EventQuery)
 MUTATION_TYPES: tuple[type, ...] = (*WRITE_MUTATIONS, EngineMutation, StackingMutation)
 
 

@@ -137,6 +137,7 @@ async def generate_coupon_codes(
                     added(inserted)
 
             await _insert_ahead(count, draw, insert, took)
+        await stored.add_generated_events(session, coupon.id, now)
         rows = await stored.coupon_codes_named(session, coupon.id, first)
         return GeneratedCodes(count, rows)
 

@@ -6,6 +6,8 @@ Kinds of operation, and what each answers to a caller without the right:
   only, the answer is null (a record the caller may not read is indistinguishable from none);
 - LIST: the role missing is FORBIDDEN; held on another site, the list holds that site's
   records and none of site A's;
+- FEED (events): never refused to a valid token; without the role that reads the record on
+  its site the record's events are left out (the other site's own are there);
 - CHECK (validateCode, validateCodes, codeUsageStats) and WRITE (every mutation): FORBIDDEN either way, the
   write not made; but a write whose refusal would tell what the record is (`unseen`:
   voidRedemption, whose missing role names the redeemed code's type) answers a record on
@@ -19,9 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from app.db import events, row_statements
+from app.db import tables as t
 from tests.access.support import World, gid, unique
 
 FETCH, LIST, CHECK, WRITE = "fetch", "list", "check", "write"
+# The change feed (`events`): no role refuses it; each caller sees the events of the objects
+# it may read, and none of the others.
+FEED = "feed"
 SIBLING, FOREIGN = "A2", "B"  # site-owned records vs organisations and customers
 BOOKING = {"category": "BOOKING", "itemId": "room-1", "quantity": 2, "unitPrice": 1000}
 ERRORS = "userErrors { field code message }"
@@ -89,6 +96,15 @@ async def _discount_code_by_code(world: World) -> Prepared:
 
 async def _coupon_code_lookup(world: World) -> Prepared:
     return {"code": "Shared-CC"}, world.a.coupon_code
+
+
+async def _feed(world: World) -> Prepared:
+    """An event of every site's discount code (the world is seeded without events)."""
+    async with world.make.sessions() as session, session.begin():
+        for site in world.sites.values():
+            row = await row_statements.stored_row(session, t.DISCOUNT_CODE, site.discount_code.id)
+            events.record(session, t.DISCOUNT_CODE, events.Verb.UPDATED, row)
+    return {}, world.a.discount_code
 
 
 def _attempt(world: World, **extra: Any) -> dict[str, Any]:
@@ -159,6 +175,13 @@ READS = [
         LIST,
         "CouponCode-List",
         variant="code",
+    ),
+    Op(
+        "events",
+        "{ result: events(first: 1000) { nodes { objectId siteId } } }",
+        lambda world: _feed(world),
+        FEED,
+        "DiscountCode-Read",
     ),
     Op(
         "validateCode",

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.graphql.schema import build_schema
-from tests.access.matrix import CHECK, FETCH, LIST, OPERATIONS, SIBLING, WRITE, Op
+from tests.access.matrix import CHECK, FEED, FETCH, LIST, OPERATIONS, SIBLING, WRITE, Op
 from tests.access.support import EVERY_ROLE, Client, World, gid, grant, mint
 
 NO_TOKEN, EXPIRED, BAD_SIGNATURE, WRONG_AUDIENCE = (
@@ -126,6 +126,12 @@ async def test_access(op: Op, kind: str, client: Client, world: World, engine: A
         assert "data" not in body
         challenge = "Bearer" if kind == NO_TOKEN else 'Bearer error="invalid_token"'
         assert response.headers["www-authenticate"] == challenge
+    elif op.kind == FEED:
+        assert (response.status_code, codes(body)) == (200, []), body
+        seen = [n["objectId"] for n in body["data"]["result"]["nodes"]]
+        assert (gid(target) in seen) == (kind in (THIS_SITE, ADMIN)), seen
+        if kind == OTHER_SITE:
+            assert gid(world.sites[op.other].discount_code) in seen, "the other site's own"
     elif kind == OTHER_SITE and op.unseen:
         assert (response.status_code, codes(body)) == (200, []), body
         result = body["data"]["result"]
