@@ -52,6 +52,9 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL: readers never wait for the writer. NORMAL: a commit does not wait for fsync (the
+    # WAL is synced at checkpoints); a power cut may lose the last commits, never corrupt the
+    # file, the usual trade for WAL (docs/performance.md, "The checkout's requests").
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
