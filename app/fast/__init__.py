@@ -14,6 +14,8 @@ graphql-core names it uses are listed in `app.fast.internals`.
 - `prepared_reads`, `prepared`, `readers`: reads compiled once and sent to asyncpg
   (`prepared_reads`); `prepared_writes`: a checkout transaction's statements likewise;
 - `lean_schema`: strawberry's `execute` without its extension machinery;
+- `checkout_requests`: validateCode and redeemCode documents answered by their resolver
+  without graphql-core's execution;
 - `router`: `/graphql` handed to the endpoint without Starlette's router;
 - `internals`: the private library names all this relies on, with the versions checked.
 """
@@ -28,6 +30,7 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from app.fast import prepared_reads, prepared_writes
+from app.fast.checkout_requests import CheckoutSchema
 from app.fast.executor import PlanExecutionContext
 from app.fast.lean_schema import LeanSchema
 from app.fast.router import DiscountsApp
@@ -36,8 +39,9 @@ from app.graphql.schema import build_schema
 from app.settings import Settings
 
 
-class FastSchema(LeanSchema, QuietSchema):
-    """The service's schema (quiet: app.graphql.masking) with the lean `execute`."""
+class FastSchema(CheckoutSchema, LeanSchema, QuietSchema):
+    """The service's schema (quiet: app.graphql.masking) with the lean `execute`, the
+    checkout's documents answered without graphql-core's execution."""
 
 
 def fast_schema(settings: Settings, **kwargs: Any) -> strawberry.Schema:

@@ -37,18 +37,24 @@ class Private:
 
 PRIVATE_NAMES: tuple[Private, ...] = (
     # strawberry
-    Private("strawberry.types.info:Info", "_raw_info", "rendering, selection, executor.run: "
+    Private("strawberry.types.info:Info", "_raw_info", "rendering, selection, executor.run, checkout_requests: "
             "graphql-core's resolve info behind strawberry's Info", "field"),
-    Private("strawberry.types.info:Info", "_field", "executor.run: an Info for a batch", "field"),
-    Private("strawberry.schema.schema:Schema", "_create_execution_context", "lean_schema"),
+    Private("strawberry.types.info:Info", "_field", "executor.run: an Info for a batch; checkout_requests: for one field", "field"),
+    Private("strawberry.schema.schema:Schema", "_create_execution_context", "lean_schema, checkout_requests"),
     Private("strawberry.schema.schema:Schema", "_get_execute_function", "lean_schema"),
     Private("strawberry.schema.schema:Schema", "_get_custom_context_kwargs", "lean_schema"),
-    Private("strawberry.schema.schema:Schema", "_handle_execution_result", "lean_schema: the "
-            "result as strawberry finishes it"),
-    Private("strawberry.schema.schema:Schema", "_process_errors", "lean_schema"),
+    Private("strawberry.schema.schema:Schema", "_handle_execution_result", "lean_schema, "
+            "checkout_requests: the result as strawberry finishes it"),
+    Private("strawberry.schema.schema:Schema", "_process_errors", "lean_schema, checkout_requests"),
     Private("strawberry.schema.schema:Schema", "_get_middleware_manager", "lean_schema"),
     Private("strawberry.schema.schema", "_coerce_error", "lean_schema"),
     Private("strawberry.schema._graphql_core", "execution_context_class_kwargs", "lean_schema"),
+    Private("strawberry.schema.schema_converter:GraphQLCoreConverter", "DEFINITION_BACKREF",
+            "checkout_requests: the strawberry field behind a graphql-core input field (the "
+            "extensions key strawberry stores it under)"),
+    Private("strawberry.types.fields.resolver:StrawberryResolver", "wrapped_func",
+            "checkout_requests: a field's own resolver, called without strawberry's argument "
+            "conversion", "field"),
     Private("strawberry.schema.schema_converter", "_get_basic_result", "executor.plan: a field "
             "without resolver reads its attribute", "function name"),
     Private("strawberry.schema.schema_converter", "_async_resolver", "executor.plan: nothing "

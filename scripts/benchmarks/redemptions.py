@@ -25,6 +25,7 @@ share a machine.
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -164,6 +165,12 @@ async def _ledger_count(database_url: str, site_id: int) -> int:
         await engine.dispose()
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
     return sorted_values[index]
@@ -176,9 +183,13 @@ async def _load(
     requests: int,
     concurrency: int,
     query: str = REDEEM,
+    *,
+    pid: int | None = None,
 ) -> dict[str, Any]:
     """Sends `requests` redemptions (or checks, with `query` VALIDATE) from `concurrency`
-    connections; timings and outcomes."""
+    connections; timings and outcomes, and with the server's `pid` its CPU time per request
+    (steadier than the rates when the machine's load varies)."""
+    cpu_before = None if pid is None else server_cpu_seconds(pid)
     field = "redeemCode" if query == REDEEM else "validateCode"
     latencies: list[float] = []
     outcomes = {"redeemed": 0, "refused": 0, "errors": 0}
@@ -205,7 +216,12 @@ async def _load(
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         seconds = time.perf_counter() - began
     latencies.sort()
+    cpu = {}
+    if pid is not None and cpu_before is not None:
+        spent = server_cpu_seconds(pid) - cpu_before
+        cpu["server_cpu_ms_per_request"] = round(spent * 1000 / requests, 2)
     return {
+        **cpu,
         "requests": requests,
         "seconds": round(seconds, 3),
         "redemptions_per_second": round(outcomes["redeemed"] / seconds, 1),
@@ -284,12 +300,14 @@ async def run(
             hot, many = seeded["hot"], seeded["many"]
             warm = (server.url, server.headers, lambda i: attempt(hot, f"w{i}"), WARMUP)
             await _load(*warm, concurrency)
+            pid = server.process.pid
             hot_figures = await _load(
-                server.url, server.headers, lambda i: attempt(hot, f"h{i}"), total, concurrency
-            )
+                server.url, server.headers, lambda i: attempt(hot, f"h{i}"), total, concurrency,
+                pid=pid,
+            )  # fmt: skip
             many_figures = await _load(
                 server.url, server.headers,
-                lambda i: attempt(many[i % len(many)], f"m{i}"), total, concurrency,
+                lambda i: attempt(many[i % len(many)], f"m{i}"), total, concurrency, pid=pid,
             )  # fmt: skip
             # A B A B: a change in the machine's load weighs on both codes alike.
             rounds: dict[str, list[dict[str, Any]]] = {"fresh": [], "history": []}
@@ -364,7 +382,7 @@ async def _sqlite_many_codes(
             await _load(server.url, server.headers, lambda i: attempt(i, "w"), WARMUP,
                         concurrency)  # fmt: skip
             return await _load(server.url, server.headers, lambda i: attempt(i, "m"), total,
-                               concurrency)  # fmt: skip
+                               concurrency, pid=server.process.pid)  # fmt: skip
         finally:
             await asyncio.to_thread(server.stop)
 
@@ -390,13 +408,16 @@ async def _against_floors(
     check["read_ratio"] = floors.ratio(check["requests_per_second"], one["requests_per_second"])
     log(f"  redeem, one hot code: {hot['redemptions_per_second']:,.0f}/s, p99"
         f" {hot['p99_ms']:.0f} ms = {hot['floor_ratio']:.1%} of the hot floor"
-        f" ({floor['hot_tps']:,.0f} tps; target >= 40 %, p99 <= 60 ms)")  # fmt: skip
+        f" ({floor['hot_tps']:,.0f} tps; target >= 40 %, p99 <= 60 ms);"
+        f" server CPU {hot.get('server_cpu_ms_per_request')} ms a request")  # fmt: skip
     log(f"  redeem, {codes} codes: {many['redemptions_per_second']:,.0f}/s, p99"
         f" {many['p99_ms']:.0f} ms = {many['floor_ratio']:.1%} of the spread floor"
-        f" ({floor['spread_tps']:,.0f} tps; target >= 25 %, p99 <= 40 ms)")  # fmt: skip
+        f" ({floor['spread_tps']:,.0f} tps; target >= 25 %, p99 <= 40 ms);"
+        f" server CPU {many.get('server_cpu_ms_per_request')} ms a request")  # fmt: skip
     log(f"  validateCode: {check['requests_per_second']:,.0f}/s (p99 {check['p99_ms']:.0f} ms)"
         f" = {check['read_ratio']:.1%} of a one-record read ({one['requests_per_second']:,.0f}/s;"
         f" target >= 1,500/s and >= 75 %)")  # fmt: skip
     log(f"  SQLite, one process: redeem {sqlite['redemptions_per_second']:,.0f}/s, p99"
-        f" {sqlite['p99_ms']:.0f} ms (target >= 300/s)")  # fmt: skip
+        f" {sqlite['p99_ms']:.0f} ms (target >= 300/s); server CPU"
+        f" {sqlite.get('server_cpu_ms_per_request')} ms a request")  # fmt: skip
     return {**figures, **reads, "floors": floor, "sqlite_many_codes": sqlite}
