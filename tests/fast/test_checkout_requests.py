@@ -25,6 +25,7 @@ from app.main import create_app
 from app.settings import Settings
 from tests.engine.support import BOOKING, Shop, gid, open_shop, role_token
 from tests.engine.test_reasons import CASES as REASONS
+from tests.fast.apps import side_by_side
 
 VALIDATE = """
 query Validate($input: ValidateCodeInput!) {
@@ -86,17 +87,8 @@ async def apps(settings: Settings, db: Any) -> AsyncIterator[dict[str, httpx.Asy
         "fast": create_app(settings.model_copy(update={**limits, "fast_path": True})),
         "plain": create_app(settings.model_copy(update={**limits, "fast_path": False})),
     }
-    clients = {}
-    try:
-        for name, app in made.items():
-            transport = httpx.ASGITransport(app=app)
-            clients[name] = httpx.AsyncClient(transport=transport, base_url="http://test")
+    async with side_by_side(made) as clients:
         yield clients
-    finally:
-        for client in clients.values():
-            await client.aclose()
-        for app in made.values():
-            await app.state.engine.dispose()
 
 
 async def _shop(make: Any) -> Shop:

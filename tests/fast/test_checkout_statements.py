@@ -19,6 +19,7 @@ from app.fast import prepared
 from app.main import create_app
 from app.settings import Settings
 from tests.engine.support import REDEEM, VALIDATE, VOID, Shop, gid, open_shop
+from tests.fast.apps import side_by_side
 
 pytestmark = pytest.mark.postgres_only
 
@@ -34,17 +35,8 @@ async def apps(
         "fast": create_app(settings.model_copy(update=unlimited)),
         "plain": create_app(settings.model_copy(update={**unlimited, "prepared_reads": False})),
     }
-    clients = {}
-    try:
-        for name, app in made.items():
-            transport = httpx.ASGITransport(app=app)
-            clients[name] = httpx.AsyncClient(transport=transport, base_url="http://test")
+    async with side_by_side(made) as clients:
         yield clients
-    finally:
-        for client in clients.values():
-            await client.aclose()
-        for app in made.values():
-            await app.state.engine.dispose()
 
 
 async def _shop(make: Any) -> tuple[Shop, dict[str, Any]]:
