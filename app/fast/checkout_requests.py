@@ -150,8 +150,10 @@ def _leaf_reader(graphql_type: GraphQLScalarType | GraphQLEnumType) -> Reader:
 def input_reader(graphql_type: GraphQLInputType) -> Reader:
     """Reads a JSON value of `graphql_type` into what strawberry's argument conversion makes
     of it (input objects built from their class), for the plain values only (above)."""
+    inner: Any = graphql_type
     nullable = not isinstance(graphql_type, GraphQLNonNull)
-    inner: Any = graphql_type if nullable else graphql_type.of_type
+    if isinstance(graphql_type, GraphQLNonNull):
+        inner = graphql_type.of_type
     read = _inner_reader(inner)
     if nullable:
 
@@ -232,8 +234,10 @@ Render = Callable[[Any], Any]
 
 def _output_render(graphql_type: GraphQLOutputType, selection: SelectionSetNode | None) -> Render:
     """Renders a resolved value of `graphql_type` as graphql-core's completion would."""
+    inner: Any = graphql_type
     nullable = not isinstance(graphql_type, GraphQLNonNull)
-    inner: Any = graphql_type if nullable else graphql_type.of_type
+    if isinstance(graphql_type, GraphQLNonNull):
+        inner = graphql_type.of_type
     render = _inner_render(inner, selection)
     if nullable:
         return lambda value: None if value is None else render(value)
@@ -254,7 +258,7 @@ def _inner_render(graphql_type: Any, selection: SelectionSetNode | None) -> Rend
         if selection is not None:
             raise NotHandled("a selection on a leaf")
         serialize = graphql_type.serialize
-        return serialize  # type: ignore[no-any-return]
+        return serialize
     if isinstance(graphql_type, GraphQLObjectType):
         if selection is None:
             raise NotHandled("an object without a selection")
@@ -544,7 +548,7 @@ class CheckoutSchema(strawberry.Schema):
         given = plan.read_input(variable_values.get(plan.variable))
         factory = self._lean_checks
         assert factory is not None  # a plan is made only with the lean checks
-        context = self._create_execution_context(  # type: ignore[attr-defined]
+        context = self._create_execution_context(
             query=query,
             allowed_operation_types=allowed_operation_types,
             variable_values=variable_values,
@@ -573,8 +577,8 @@ class CheckoutSchema(strawberry.Schema):
         result = GraphQLExecutionResult(data, errors)
         if errors:
             context.pre_execution_errors = errors
-            self._process_errors(errors, context)  # type: ignore[attr-defined]
-        return await self._handle_execution_result(  # type: ignore[attr-defined,no-any-return]
+            self._process_errors(errors, context)
+        return await self._handle_execution_result(
             context, result, runner, skip_process_errors=True
         )
 
