@@ -18,6 +18,8 @@ const config: CodegenConfig = {
           DateOrDateTime: "string",
           Decimal: { input: "string | number", output: "string" },
           UUID: "string",
+          // Output only: a change event's object, a JSON object (docs/events.md).
+          EventPayload: { input: "never", output: "Record<string, unknown>" },
         },
         strictScalars: true,
         enumsAsTypes: true,
