@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session as SyncSession
 from app.clock import utcnow
 from app.db.tables import EVENT, REDEMPTION, SITE
 from app.domain.global_ids import to_global_id
+from app.domain.wire_forms import camel
 
 PAYLOAD_VERSION = 1
 _PENDING = "discounts_pending_events"
@@ -103,11 +104,6 @@ def update_verb(values: Mapping[str, Any]) -> Verb:
     return Verb.UPDATED
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -137,12 +133,12 @@ def payload(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
                 None if value is None else str((Decimal(value) / 100).quantize(_CENTS))
             )
         elif name in _MONEY:
-            out[_camel(name)] = [
+            out[camel(name)] = [
                 {"currency": currency, "amount": amount}
                 for currency, amount in sorted((value or {}).items())
             ]
         else:
-            out[_camel(name)] = _json_value(value)
+            out[camel(name)] = _json_value(value)
     return out
 
 

@@ -21,6 +21,7 @@ expect. So every scalar is matched against one grammar here first, in ASCII only
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -122,3 +123,10 @@ def parse_uuid(value: object) -> uuid.UUID:
     if UUID_PATTERN.fullmatch(text) is None:
         raise WireFormError(f"{text!r} is not a UUID (8-4-4-4-12 hexadecimal digits)")
     return uuid.UUID(text)
+
+
+@functools.lru_cache(maxsize=1024)  # a few dozen field names, asked for on every record
+def camel(name: str) -> str:
+    """The API's name of a field (snake_case in Python and SQL, camelCase in GraphQL)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

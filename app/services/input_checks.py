@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -10,16 +9,10 @@ from typing import Any
 from app.db.handles import Columns
 from app.domain.calendar import resolve_bound
 from app.domain.codes import code_problem
+from app.domain.wire_forms import camel as camel
 from app.services.problems import Problem, ProblemCode
 
 Path = tuple[str, ...]
-
-
-@functools.lru_cache(maxsize=1024)  # a few dozen field names, asked for on every record
-def camel(name: str) -> str:
-    """The API's name of an input field (snake_case in Python, camelCase in GraphQL)."""
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def text_problems(
