@@ -25,6 +25,10 @@ _UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "53300"})
 # asyncpg's message for a statement sent on a connection it already knows is closed (an
 # InterfaceError without SQLSTATE); SQLAlchemy's asyncpg dialect reads it the same way.
 _CLOSED = "connection is closed"
+# asyncpg's protocol waits in its ERROR_CONSUME state (2) after the server sent an error; when
+# that error came between statements (PostgreSQL's FATAL "terminating connection" before it
+# closes the socket), the next statement is refused with this, before the close is seen.
+_GOODBYE_PENDING = "another operation (2) is in progress"
 
 
 class UniqueViolation(Exception):
@@ -81,6 +85,8 @@ def database_unavailable(error: BaseException) -> bool:
         ):
             return True
         if isinstance(cause, asyncpg.InterfaceError) and str(cause) == _CLOSED:
+            return True
+        if isinstance(cause, asyncpg.InternalClientError) and _GOODBYE_PENDING in str(cause):
             return True
         orig = getattr(cause, "orig", None)
         pending += [cause.__cause__, cause.__context__]
