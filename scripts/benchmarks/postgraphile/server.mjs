@@ -39,6 +39,10 @@ const preset = {
   pgServices: [
     makePgService({ connectionString, schemas: ["public"], poolConfig: { max: 10 } }),
   ],
+  // Our migrations index nullable columns partially (WHERE col IS NOT NULL: 0005), which
+  // PostGraphile's index behaviours do not count, so they would hide `condition: {deletedAt:
+  // null}`; the same filter our API applies is allowed on every column instead.
+  disablePlugins: ["PgIndexBehaviorsPlugin"],
   grafserv: { watch: false, graphiqlOnGraphQLGET: false, graphiql: false },
   grafast: { explain: false },
 };
