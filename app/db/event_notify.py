@@ -74,7 +74,9 @@ class EventSignal:
         try:
             if self._url.get_backend_name() == "postgresql":
                 if self._listener is None:
-                    self._listener = asyncio.create_task(self._listen())
+                    # Its own flag: a listener still being stopped cannot lower it.
+                    self._listening = asyncio.Event()
+                    self._listener = asyncio.create_task(self._listen(self._listening))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._listening.wait(), LISTEN_START_SECONDS)
             yield waiter
@@ -86,22 +88,21 @@ class EventSignal:
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
 
-    async def _listen(self) -> None:
+    async def _listen(self, listening: asyncio.Event) -> None:
         dsn = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
         while True:
             try:
-                await self._listen_on(await asyncpg.connect(dsn))
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                await self._listen_on(await asyncpg.connect(dsn), listening)
+            except Exception as error:  # the database down, a network failure: try again
                 logger.warning("event listener: connection lost (%r); opening another", error)
-            self._listening.clear()
             await asyncio.sleep(RECONNECT_SECONDS)
 
-    async def _listen_on(self, connection: asyncpg.Connection) -> None:
+    async def _listen_on(self, connection: asyncpg.Connection, listening: asyncio.Event) -> None:
         terminated = asyncio.Event()
         connection.add_termination_listener(lambda _connection: terminated.set())
         try:
             await connection.add_listener(CHANNEL, self._notified)
-            self._listening.set()
+            listening.set()
             # Whatever committed while no connection listened is read now.
             self.wake()
             while not terminated.is_set():
@@ -110,7 +111,7 @@ class EventSignal:
                 if not terminated.is_set():
                     await connection.execute("SELECT 1")
         finally:
-            self._listening.clear()
+            listening.clear()
             connection.terminate()
 
     def _notified(self, *_notification: Any) -> None:
