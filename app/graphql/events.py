@@ -98,15 +98,20 @@ def feed_arguments(
     return stored.feed_condition(scopes), site
 
 
+# The arguments the feed and the subscription share.
+SiteIdArgument = Annotated[
+    strawberry.ID | None, strawberry.argument(description="Only this site's events.")
+]
+TypesArgument = Annotated[
+    list[str] | None,
+    strawberry.argument(description="Only these event types (e.g. redemption.created)."),
+]
+
+
 async def events(
     info: Info,
-    site_id: Annotated[
-        strawberry.ID | None, strawberry.argument(description="Only this site's events.")
-    ] = None,
-    types: Annotated[
-        list[str] | None,
-        strawberry.argument(description="Only these event types (e.g. redemption.created)."),
-    ] = None,
+    site_id: SiteIdArgument = None,
+    types: TypesArgument = None,
     after: Annotated[str | None, strawberry.argument(description="Cursor to read on from.")] = None,
     first: Annotated[
         int, strawberry.argument(description=f"Page size (at most {MAX_PAGE}).")

@@ -25,7 +25,14 @@ from app.db.session import RequestDatabase
 from app.graphql.access import Access
 from app.graphql.context import Info
 from app.graphql.errors import Forbidden
-from app.graphql.events import Event, cursor_position, event_of, feed_arguments
+from app.graphql.events import (
+    Event,
+    SiteIdArgument,
+    TypesArgument,
+    cursor_position,
+    event_of,
+    feed_arguments,
+)
 from app.graphql.loaders import Loaders, SiteByIdLoader
 
 # Events read at a time; a subscriber behind by more reads again at once.
@@ -53,13 +60,8 @@ async def _require_readable_site(engine: AsyncEngine, access: Access, site_id: i
 
 async def events(
     info: Info,
-    site_id: Annotated[
-        strawberry.ID | None, strawberry.argument(description="Only this site's events.")
-    ] = None,
-    types: Annotated[
-        list[str] | None,
-        strawberry.argument(description="Only these event types (e.g. redemption.created)."),
-    ] = None,
+    site_id: SiteIdArgument = None,
+    types: TypesArgument = None,
     after: Annotated[
         str | None,
         strawberry.argument(

@@ -10,8 +10,8 @@ from typing import Any
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.graphiql_page import open_graphiql, result_text, run, severe_console_entries
 from tests.engine.support import REDEEM, gid, open_shop
-from tests.servers import Uvicorn, wait_until_up
-from tests.subscriptions.support import feed_end, post, server_environment
+from tests.servers import Uvicorn, storm_environment, wait_until_up
+from tests.subscriptions.support import feed_end, post
 from tests.subscriptions.test_subscriptions import create_code
 
 SUBSCRIPTION = """subscription {
@@ -25,7 +25,7 @@ async def test_a_redemption_reaches_a_subscribed_graphiql_tab(
     browser: Any, database_url: str, make: Any, admin_token: str
 ) -> None:
     shop = await open_shop(make)
-    server = Uvicorn({**server_environment(database_url), "DISCOUNTS_GRAPHIQL": "true"})
+    server = Uvicorn({**storm_environment(database_url), "DISCOUNTS_GRAPHIQL": "true"})
     try:
         await wait_until_up([server.url], [server.process])
         await create_code(server.url, admin_token, shop.site, "GRAPHIQL10")

@@ -6,8 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.servers import uvicorn_processes
-from tests.subscriptions.support import server_environment
+from tests.servers import storm_environment, uvicorn_processes
 
 # Small caps, so that the tests can reach them.
 LIMITS = {
@@ -19,5 +18,5 @@ LIMITS = {
 
 @pytest.fixture(scope="module")
 async def server(database_url: str) -> AsyncIterator[str]:
-    async with uvicorn_processes({**server_environment(database_url), **LIMITS}, 1) as urls:
+    async with uvicorn_processes({**storm_environment(database_url), **LIMITS}, 1) as urls:
         yield urls[0]

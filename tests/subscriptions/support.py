@@ -12,8 +12,6 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.conftest import TEST_SECRET
-
 # How long a test waits for a message before it fails rather than hangs (a loaded machine
 # may take seconds; nothing here measures speed).
 PATIENCE_SECONDS = 60
@@ -22,15 +20,6 @@ EVENTS = """subscription($site: ID, $types: [String!], $after: String) {
   events(siteId: $site, types: $types, after: $after) {
     id type siteId objectType objectId payload } }"""
 FEED_END = "{ events(first: 1000) { pageInfo { endCursor } } }"
-
-
-def server_environment(database_url: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "DISCOUNTS_JWT_SECRET": TEST_SECRET,
-        "DISCOUNTS_MIGRATE_ON_START": "false",
-        "DISCOUNTS_REQUEST_TIMEOUT_SECONDS": "120",
-    }
 
 
 def ws_url(base_url: str) -> str:

@@ -12,13 +12,12 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.engine.support import REDEEM, gid, open_shop
-from tests.servers import uvicorn_processes
+from tests.servers import storm_environment, uvicorn_processes
 from tests.subscriptions.support import (
     PATIENCE_SECONDS,
     feed_end,
     post,
     receive,
-    server_environment,
     signed_in,
     subscribe,
 )
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 async def two_servers(database_url: str) -> AsyncIterator[list[str]]:
-    async with uvicorn_processes(server_environment(database_url), 2) as urls:
+    async with uvicorn_processes(storm_environment(database_url), 2) as urls:
         yield urls
 
 
