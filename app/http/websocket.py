@@ -5,8 +5,9 @@ What this adds to strawberry's view, so that a connection is held to the HTTP en
 
 - Authentication in `connection_init`: its payload carries the same bearer token as HTTP,
   `{"Authorization": "Bearer <token>"}`. A missing or refused token closes the socket with
-  4403 and a reason saying why; a caller holding `max_connections_per_caller` connections
-  to this process is closed with 4429. `subscribe` before the acknowledgement: 4401
+  4403 and a reason saying why, as is a connection whose token expires while it is open; a
+  caller holding `max_connections_per_caller` connections to this process is closed with
+  4429. `subscribe` before the acknowledgement: 4401
   (strawberry's handler), as is no `connection_init` within `connection_init_timeout_seconds`
   (4408).
 - Subscriptions only: queries and mutations go over HTTP, with its time limit and rate limits
@@ -20,6 +21,8 @@ What this adds to strawberry's view, so that a connection is held to the HTTP en
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncGenerator, Mapping
@@ -138,6 +141,7 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """strawberry's graphql-transport-ws handler, admitting a connection as the module says."""
 
     admitted: Principal | None = None
+    expiry: asyncio.Task[None] | None = None
 
     @property
     def endpoint(self) -> SubscriptionEndpoint:
@@ -156,15 +160,23 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if not isinstance(payload, dict):
             await self.websocket.close(code=4400, reason="Invalid connection init payload")
             return
-        refusal = self.endpoint.admit(self.context, payload)
-        if refusal is not None:
-            await self.websocket.close(code=refusal[0], reason=refusal[1])
+        admitted = self.endpoint.admit(self.context, payload)
+        if isinstance(admitted, tuple):
+            await self.websocket.close(code=admitted[0], reason=admitted[1])
             return
         self.admitted = self.context.principal
+        self.expiry = asyncio.create_task(self._close_when_expired(admitted))
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
 
+    async def _close_when_expired(self, expires_at: float) -> None:
+        # An HTTP request is refused once its token has expired; a connection is closed then.
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self.websocket.close(code=FORBIDDEN, reason="the bearer token has expired")
+
     async def shutdown(self) -> None:
+        if self.expiry is not None:
+            self.expiry.cancel()
         try:
             await super().shutdown()
         finally:
@@ -214,18 +226,20 @@ class SubscriptionEndpoint(GraphQL[Context, None]):
             services=self.services,
         )
 
-    def admit(self, context: Context, payload: Mapping[str, object]) -> tuple[int, str] | None:
-        """Signs the connection in as the caller its payload's token names; or (close code,
-        reason) for a refusal."""
+    def admit(self, context: Context, payload: Mapping[str, object]) -> float | tuple[int, str]:
+        """Signs the connection in as the caller its payload's token names, answering when
+        the token expires (a Unix time); or (close code, reason) for a refusal."""
         authorization = _authorization(payload)
         if authorization is None:
             return FORBIDDEN, 'connection_init: send {"Authorization": "Bearer <token>"}'
         try:
             principal = principal_from_authorization_header(authorization, self.verifier)
+            if principal.is_anonymous:
+                return FORBIDDEN, 'connection_init: send {"Authorization": "Bearer <token>"}'
+            # The header's form was checked just above: "Bearer <token>".
+            expires_at = float(self.verifier.verify_claims(authorization.split()[1])["exp"])
         except AuthenticationError as error:
             return FORBIDDEN, f"connection_init: the bearer token was refused: {error.message}"
-        if principal.is_anonymous:
-            return FORBIDDEN, 'connection_init: send {"Authorization": "Bearer <token>"}'
         limit = self.settings.max_connections_per_caller
         if self.connections[principal.subject] >= limit:
             return TOO_MANY, f"{principal.subject} holds {limit} connections: the most allowed"
@@ -233,7 +247,7 @@ class SubscriptionEndpoint(GraphQL[Context, None]):
         context.principal = principal
         context.access = Access(principal)
         context.loaders = Loaders(context.db, context.access)
-        return None
+        return expires_at
 
     def leave(self, principal: Principal) -> None:
         self.connections[principal.subject] -= 1

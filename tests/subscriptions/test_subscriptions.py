@@ -199,3 +199,11 @@ async def test_the_limits_of_http_hold(server: str, db: Any, admin_token: str) -
     # Closed connections count no more.
     async with signed_in(server, caller):
         pass
+
+
+async def test_a_connection_closes_when_its_token_expires(server: str, db: Any) -> None:
+    short = token(subject="brief", admin=True, ttl_seconds=2)
+    async with signed_in(server, short) as socket:
+        await subscribe(socket, "1", {})
+        code, reason = await closed_with(socket)
+        assert (code, reason) == (4403, "the bearer token has expired")
