@@ -11,7 +11,7 @@ import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from app.auth import TokenVerifier
 from app.db.engine import create_engine
@@ -20,6 +20,7 @@ from app.graphql.schema import build_schema
 from app.http.endpoint import GraphQLEndpoint
 from app.http.graphiql import graphiql_assets
 from app.http.shared_rate_limit import failed_attempt_limiter
+from app.http.websocket import SubscriptionEndpoint
 from app.observability.logs import configure_logging
 from app.observability.probes import healthz, metrics, readyz
 from app.observability.requests import RequestObservation
@@ -94,6 +95,13 @@ def create_app(
 
     routes: list[BaseRoute] = [
         Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
+        # Subscriptions (graphql-transport-ws): app.http.websocket.
+        WebSocketRoute(
+            GRAPHQL_PATH,
+            SubscriptionEndpoint(
+                schema, settings=settings, engine=engine, verifier=verifier, services=services
+            ),
+        ),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),

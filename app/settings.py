@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     max_body_bytes: PositiveInt = 1_000_000
     request_timeout_seconds: PositiveFloat = 15.0
     failed_code_attempts_per_minute: PositiveInt = 30
+    # Subscriptions (WebSocket, app.http.websocket): operations one connection may run at
+    # once, connections one caller (a token's subject) may hold open to one process, and how
+    # long a new connection has to send its connection_init.
+    max_subscriptions_per_connection: PositiveInt = 10
+    max_connections_per_caller: PositiveInt = 20
+    connection_init_timeout_seconds: PositiveFloat = 10.0
     # Codes one order may use (validateCodes, redeemCodes; docs/stacking.md). Each is looked
     # up, and on a redemption locked, in one transaction: a checkout's handful, not a list.
     max_codes_per_order: int = Field(default=MAX_CODES_PER_ORDER, ge=1, le=50)

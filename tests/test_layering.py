@@ -39,10 +39,12 @@ GRAPHQL_TYPE_ONLY = {
     "app.graphql.lists": "Table: the tables whose columns the lists' filter and sort fields name",
     "app.graphql.types.base": "Row: what the row builders turn into API objects",
     "app.graphql.types.terms": "Row: Terms.from_row builds the API's Terms from a row",
+    "app.graphql.subscriptions": "AsyncEngine: each read of a subscription takes its own connection",
 }
 # The same for app/http.
 HTTP_TYPE_ONLY = {
     "app.http.endpoint": "AsyncEngine: the engine the endpoint is created with",
+    "app.http.websocket": "AsyncEngine: the engine the subscriptions' endpoint is created with",
 }
 SQLALCHEMY_TYPES = frozenset({
     "Row", "Table", "Column", "ColumnElement", "AsyncEngine", "AsyncSession", "AsyncConnection",

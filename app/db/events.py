@@ -339,3 +339,17 @@ async def feed_page(
         conditions.append(sa.tuple_(c.position, c.seq) > sa.tuple_(*after))
     statement = sa.select(EVENT).where(*conditions).order_by(c.position, c.seq).limit(limit)
     return await db.fetch(None, lambda: statement, {})  # type: ignore[no-any-return]
+
+
+async def feed_head(db: Any) -> tuple[int, int] | None:
+    """Where the feed stands now: the (position, seq) of its last settled event (None: none
+    yet). A subscription reads on from here; whatever is not settled yet comes after it."""
+    c = EVENT.c
+    statement = (
+        sa.select(c.position, c.seq)
+        .where(_settled(db.dialect_name))
+        .order_by(c.position.desc(), c.seq.desc())
+        .limit(1)
+    )
+    rows = await db.fetch(None, lambda: statement, {})
+    return None if not rows else (rows[0].position, rows[0].seq)

@@ -62,7 +62,7 @@ def _cursor(row: Any) -> str:
     return base64.urlsafe_b64encode(f"{row.position}.{row.seq}".encode()).decode()
 
 
-def _position(cursor: str) -> tuple[int, int]:
+def cursor_position(cursor: str) -> tuple[int, int]:
     try:
         position, seq = base64.urlsafe_b64decode(cursor.encode()).decode().split(".")
         return int(position), int(seq)
@@ -84,34 +84,48 @@ def event_of(row: Any) -> Event:
     )
 
 
+def feed_arguments(
+    info: Info, site_id: strawberry.ID | None, types: list[str] | None
+) -> tuple[Any, int | None]:
+    """The events the caller may read (a condition), and the site asked for: the arguments
+    the feed and the subscription share, checked."""
+    access = info.context.access
+    scopes = {name: access.scope(name, Action.READ) for name in stored.TYPE_NAMES.values()}
+    unknown = sorted(set(types or ()) - stored.EVENT_TYPES)
+    if unknown:
+        raise BadInput(f"types: no event type is called {unknown[0]!r}", field="types")
+    site = None if site_id is None else decode_id(site_id, "Site", field="siteId")
+    return stored.feed_condition(scopes), site
+
+
+# The arguments the feed and the subscription share.
+SiteIdArgument = Annotated[
+    strawberry.ID | None, strawberry.argument(description="Only this site's events.")
+]
+TypesArgument = Annotated[
+    list[str] | None,
+    strawberry.argument(description="Only these event types (e.g. redemption.created)."),
+]
+
+
 async def events(
     info: Info,
-    site_id: Annotated[
-        strawberry.ID | None, strawberry.argument(description="Only this site's events.")
-    ] = None,
-    types: Annotated[
-        list[str] | None,
-        strawberry.argument(description="Only these event types (e.g. redemption.created)."),
-    ] = None,
+    site_id: SiteIdArgument = None,
+    types: TypesArgument = None,
     after: Annotated[str | None, strawberry.argument(description="Cursor to read on from.")] = None,
     first: Annotated[
         int, strawberry.argument(description=f"Page size (at most {MAX_PAGE}).")
     ] = DEFAULT_PAGE,
 ) -> EventFeedPage:
-    access = info.context.access
-    scopes = {name: access.scope(name, Action.READ) for name in stored.TYPE_NAMES.values()}
+    visible, site = feed_arguments(info, site_id, types)
     if not 1 <= first <= MAX_PAGE:
         raise BadInput(f"first: between 1 and {MAX_PAGE}", field="first")
-    unknown = sorted(set(types or ()) - stored.EVENT_TYPES)
-    if unknown:
-        raise BadInput(f"types: no event type is called {unknown[0]!r}", field="types")
-    site = None if site_id is None else decode_id(site_id, "Site", field="siteId")
     rows = await stored.feed_page(
         info.context.db,
-        stored.feed_condition(scopes),
+        visible,
         site_id=site,
         types=types,
-        after=None if after is None else _position(after),
+        after=None if after is None else cursor_position(after),
         limit=first + 1,
     )
     page = rows[:first]

@@ -16,6 +16,7 @@ from app.graphql.mutations import WRITE_MUTATIONS
 from app.graphql.queries import ReadQuery
 from app.graphql.quiet_schema import QuietSchema
 from app.graphql.scalars import SCALARS
+from app.graphql.subscriptions import EventSubscription
 from app.graphql.types import (  # noqa: F401  (importing them registers every record type)
     assignment,
     coupon,
@@ -31,6 +32,7 @@ from app.settings import Settings
 
 QUERY_TYPES: tuple[type, ...] = (ReadQuery, EngineQuery, StackingQuery, EventQuery)
 MUTATION_TYPES: tuple[type, ...] = (*WRITE_MUTATIONS, EngineMutation, StackingMutation)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (EventSubscription,)
 
 
 def _root(name: str, parts: tuple[type, ...], description: str) -> type:
@@ -62,10 +64,14 @@ def build_schema(
         if MUTATION_TYPES
         else None
     )
+    subscription = _root(
+        "Subscription", SUBSCRIPTION_TYPES, "Pushed over WebSocket (graphql-transport-ws)."
+    )
     documents = DocumentCache(settings.max_tokens)
     schema = schema_class(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         types=[cls for cls, _ in NODE_TYPES.values()],
         # Factories, never instances: strawberry builds them per request. One extension does
         # every check before execution (parse with the token limit, validation with the depth

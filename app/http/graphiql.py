@@ -8,6 +8,11 @@ their licenses (`scripts/vendor-graphiql` fetched them from npm and checked them
 script is a file too (`start.js`), since the policy refuses inline scripts and styles.
 `data:` stays allowed for fonts and images only: GraphiQL's stylesheet carries its fonts
 inline as `data:` URLs, which load nothing from anywhere.
+
+Subscriptions: GraphiQL's bundle carries the `graphql-ws` client (graphiql-toolkit's
+`createGraphiQLFetcher` loads it from the bundle, not from the network), and `start.js` gives
+it the WebSocket URL of `/graphql` (app.http.websocket); `connect-src 'self'` lets the page
+open a WebSocket to its own origin (CSP Level 3: 'self' covers ws:/wss: of the same host).
 """
 
 from __future__ import annotations

@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
-
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.graphiql_page import open_graphiql, result_text, run, severe_console_entries
 from tests.conftest import TEST_SECRET
 from tests.servers import Uvicorn, wait_until_up
 
@@ -29,51 +27,21 @@ async def test_graphiql_renders_and_runs_a_query_with_a_token(
                       "DISCOUNTS_MIGRATE_ON_START": "false", "DISCOUNTS_GRAPHIQL": "true"})  # fmt: skip
     try:
         await wait_until_up([server.url], [server.process])
-        browser.get(f"{server.url}/graphql")
-        wait = WebDriverWait(browser, 60)
-        # GraphiQL replaced "Loading..." with its editor.
-        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, ".graphiql-query-editor .CodeMirror"))
-        assert "Loading..." not in browser.find_element(By.ID, "graphiql").text
-
-        # What pasting does: the editors take the text whole (typing would meet auto-closed
-        # brackets and completions).
-        browser.execute_script(
-            "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror"
-            ".setValue(arguments[0])",
-            QUERY,
-        )
-        headers_tab = next(
-            b
-            for b in browser.find_elements(By.CSS_SELECTOR, ".graphiql-editor-tools button")
-            if b.text.strip() == "Headers"
-        )
-        headers_tab.click()
-        headers_editor = wait.until(
-            lambda b: [
-                e
-                for e in b.find_elements(By.CSS_SELECTOR, ".graphiql-editor-tool .CodeMirror")
-                if e.is_displayed()
-            ]  # fmt: skip
-        )[0]
-        browser.execute_script(
-            "arguments[0].CodeMirror.setValue(arguments[1])",
-            headers_editor,
-            json.dumps({"Authorization": f"Bearer {admin_token}"}),
-        )
-        browser.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
-        wait.until(lambda b: "totalCount" in b.find_element(By.CSS_SELECTOR, ".result-window").text)
+        wait = open_graphiql(browser, server.url)
+        run(browser, wait, QUERY, admin_token)
+        wait.until(lambda b: "totalCount" in result_text(b))
 
         ARTIFACTS.mkdir(exist_ok=True)
         screenshot = ARTIFACTS / "graphiql.png"
         browser.save_screenshot(str(screenshot))
-        shown = browser.find_element(By.CSS_SELECTOR, ".result-window").text
+        shown = result_text(browser)
         answer = json.loads(shown)
         assert answer["data"] == {
             "organisations": {"totalCount": 1, "nodes": [{"name": "Browser Test Leisure"}]}
         }, shown
         assert "errors" not in answer
         # Nothing refused by the policy, nothing failed to load.
-        problems = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+        problems = severe_console_entries(browser)
         assert problems == [], problems
     finally:
         server.stop()

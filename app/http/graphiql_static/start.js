@@ -1,6 +1,6 @@
 // GraphiQL for this service: strawberry's page, with its script moved out of the HTML so
 // that the Content-Security-Policy can refuse inline scripts, and without what the API does
-// not use (subscriptions over WebSocket, a CSRF cookie).
+// not use (a CSRF cookie).
 "use strict";
 
 const WELCOME = `# The discount service's API.
@@ -25,7 +25,14 @@ function updateURL(changes) {
   history.replaceState(null, "", "?" + new URLSearchParams(kept).toString());
 }
 
-const fetcher = GraphiQL.createFetcher({ url: window.location.href.split("?")[0] });
+const url = window.location.href.split("?")[0];
+// Subscriptions go over WebSocket to the same path (graphql-transport-ws): GraphiQL's bundle
+// carries the graphql-ws client, and sends the Headers tab as the connection_init payload,
+// so the token pasted there signs the connection in as it signs in HTTP requests.
+const fetcher = GraphiQL.createFetcher({
+  url,
+  subscriptionUrl: url.replace(/^http/, "ws"),
+});
 
 function DiscountsGraphiQL() {
   const [query, setQuery] = React.useState(parameters.q || WELCOME);
