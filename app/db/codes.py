@@ -24,13 +24,12 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.db import events
+from app.db import event_batches, events
 from app.db.errors import UniqueViolation, unique_violations
 from app.db.handles import Handle, Record, Session
 from app.db.tables import COUPON_CODE
@@ -166,13 +165,22 @@ async def code_inserter(
     await db.execute(sa.text(f"PRAGMA cache_size = {int(before)}"))
 
 
-async def add_generated_events(db: Session, coupon_id: int, created_at: datetime) -> None:
-    """The `couponCode.created` events of the codes one generation added (each has the
-    generation's instant as its creation time)."""
-    condition = sa.and_(
-        COUPON_CODE.c.coupon_id == coupon_id, COUPON_CODE.c.created_at == created_at
+async def add_generated_events(db: Session, shared: Mapping[str, Any]) -> int:
+    """The `couponCode.created` events of the codes one generation added with the column values
+    `shared` (its instant as their creation time), in one statement made by the database; how
+    many. Only the code and its UUID differ from one row to the next: the rest of each
+    payload is rendered once (app.db.event_batches)."""
+    inserted = {*shared, "id", "code", "unique_id"}
+    unset = {
+        column.name: None
+        for column in COUPON_CODE.c
+        if column.name not in inserted and column.nullable and column.default is None
+    }
+    same = {**shared, **unset}
+    condition = COUPON_CODE.c.coupon_id == shared["coupon_id"]
+    return await event_batches.add_events(
+        db, COUPON_CODE, events.Verb.CREATED, condition, same=same
     )
-    await events.add_events_of(db, COUPON_CODE, events.Verb.CREATED, condition)
 
 
 async def coupon_codes_named(db: Handle, coupon_id: int, codes: Sequence[str]) -> list[Record]:

@@ -70,6 +70,8 @@ _MONEY = frozenset({"amounts", "minimum_spend", "maximum_discount"})
 # Stored for the service's own bookkeeping, not part of the object the API answers.
 _INTERNAL = frozenset({"id", "request_fingerprint"})
 _CENTS = Decimal("0.01")
+# The columns `payload` treats apart, for app.db.event_batches' SQL of the same payload.
+REFERENCES, MONEY, INTERNAL = _REFERENCES, _MONEY, _INTERNAL
 
 
 class Verb(enum.Enum):
@@ -191,6 +193,13 @@ def record_many(
     """`record` for many writes of one table: (id, values as stored) each."""
     now = utcnow()
     _pending(db).extend(event_row(table, verb, db_id, values, now) for db_id, values in rows)
+
+
+async def send_pending(db: Any) -> None:
+    """Sends the events recorded so far now (before a bulk write's, so the feed keeps order)."""
+    if pending := _pending(db):
+        await db.execute(_insert(db.get_bind().dialect.name), pending)
+        pending.clear()
 
 
 # Rows a bulk write's events are made from at a time (`add_events_of`).

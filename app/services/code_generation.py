@@ -126,7 +126,8 @@ async def generate_coupon_codes(
             raise Problems([Problem(("count",), ProblemCode.OUT_OF_RANGE, too_many)])
         rng = rng or secrets.SystemRandom()
         first: list[str] = []
-        async with stored.code_inserter(session, _shared_values(coupon, actor, now)) as insert:
+        shared = _shared_values(coupon, actor, now)
+        async with stored.code_inserter(session, shared) as insert:
 
             def draw(size: int) -> list[str]:
                 return draw_codes(min(size, stored.CHUNK), rng=rng, avoid=deleted, **shape)
@@ -137,7 +138,8 @@ async def generate_coupon_codes(
                     added(inserted)
 
             await _insert_ahead(count, draw, insert, took)
-        await stored.add_generated_events(session, coupon.id, now)
+        written = await stored.add_generated_events(session, shared)
+        assert written == count, f"{written} events for {count} codes"
         rows = await stored.coupon_codes_named(session, coupon.id, first)
         return GeneratedCodes(count, rows)
 
