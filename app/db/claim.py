@@ -12,7 +12,8 @@ only when that INSERT returned a row. It answers the counts beside the row: a ca
 round trip to name (`Claimed.refused`, the caller evaluates the counts), nor does a key
 already taken (a retry, or a duplicate that committed meanwhile: no row, not refused).
 SQLite cannot put an INSERT or UPDATE in a CTE; there the same writes are separate
-statements, under its writer lock, which its transaction holds from BEGIN.
+statements, under its writer lock, which its transaction holds from BEGIN, each built once per
+shape with every value a parameter (`_steps`), so SQLAlchemy compiles them once.
 """
 
 from __future__ import annotations
@@ -208,16 +209,57 @@ async def _claim_in_steps(
 ) -> Claimed:
     if not within(usage, limits):
         return Claimed(None, usage, refused=True)
-    statement = (
-        sqlite.insert(REDEMPTION)
-        .values(dict(values))
-        .on_conflict_do_nothing(index_elements=_KEY)
-        .returning(*REDEMPTION.c)
+    inserted = await db.execute(
+        _insert_step(), {f"r_{name}": values.get(name) for name in _COLUMNS}
     )
-    row = (await db.execute(statement)).first()
+    row = inserted.first()
     if row is None:
         return Claimed(None, usage)
     events.record(db, REDEMPTION, events.Verb.CREATED, row)
-    await ledger.add_uses(db, counters, +1)
-    await usage_counters.move(db, [use], +1)
+    for table, db_id in counters:
+        await db.execute(_times_used_step(table.name), {"row_id": db_id})
+    owner = {"owner_type": use.owner_type, "owner_id": use.owner_id}
+    # In key order, as usage_counters.move writes them; one call, executed for each key.
+    await db.execute(_counter_step(), [{**owner, "key": key} for key in sorted(use.keys())])
     return Claimed(row, usage)
+
+
+# SQLite's steps, built once: `values()` with literal values would coerce each of the row's
+# ~20 values on every claim, and usage_counters' multi-row UPSERT has no cache key (a
+# multi-VALUES INSERT is compiled on every execution).
+@functools.cache
+def _insert_step() -> Any:
+    """The ledger row (every column given, None where the values leave it out, as the
+    PostgreSQL statement does), nothing when the site already has the key."""
+    row = {name: sa.bindparam(f"r_{name}", type_=REDEMPTION.c[name].type) for name in _COLUMNS}
+    return (
+        sqlite.insert(REDEMPTION)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=_KEY)
+        .returning(*REDEMPTION.c)
+    )
+
+
+@functools.cache
+def _times_used_step(table_name: str) -> Any:
+    table = ledger.TABLES[table_name]
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("row_id"))
+        .values(times_used=table.c.times_used + 1)
+    )
+
+
+@functools.cache
+def _counter_step() -> Any:
+    """One use more on a usage counter (a missing row is 0 uses)."""
+    c = USAGE_COUNTER
+    insert = sqlite.insert(c).values(
+        owner_type=sa.bindparam("owner_type"),
+        owner_id=sa.bindparam("owner_id"),
+        key=sa.bindparam("key"),
+        uses=1,
+    )
+    return insert.on_conflict_do_update(
+        index_elements=list(c.primary_key.columns), set_={"uses": c.c.uses + 1}
+    )

@@ -1,7 +1,8 @@
-"""validateCode and redeemCode without graphql-core's execution: the checkout's hot requests.
+"""The checkout's fields without graphql-core's execution: its hot requests.
 
-A checkout sends one of a few documents over and over: one `validateCode` or `redeemCode`
-field, its input as one variable, a payload of plain fields. Through the plain path each
+A checkout sends one of a few documents over and over: one `validateCode`, `redeemCode`,
+`validateCodes` or `redeemCodes` field, its input as one variable, a payload of plain fields
+(several codes' answers too: a list of plain objects). Through the plain path each
 request coerces the variables twice (the cost, then execution), has strawberry convert the
 input object field by field (its annotations resolved on every call), builds graphql-core's
 execution context and completes the payload field by field: together about half of the
@@ -80,6 +81,8 @@ from app.graphql.limits.text import variables_error
 CHECKOUT_FIELDS: Final = {
     ("query", "validateCode"): "input",
     ("mutation", "redeemCode"): "input",
+    ("query", "validateCodes"): "input",
+    ("mutation", "redeemCodes"): "input",
 }
 MAX_PLANS: Final = 256
 MAX_SHAPES: Final = 64  # input shapes whose verdict a plan remembers
@@ -327,6 +330,8 @@ class CheckoutPlan:
         argument: str,
         read_input: Reader,
         resolver: Callable[..., Any],
+        takes_self: bool,
+        info_name: str | None,
         strawberry_field: Any,
         render: Render,
         nullable: bool,
@@ -340,6 +345,8 @@ class CheckoutPlan:
         self.argument = argument
         self.read_input = read_input
         self.resolver = resolver
+        self.takes_self = takes_self
+        self.info_name = info_name
         self.strawberry_field = strawberry_field
         self.render = render
         self.nullable = nullable
@@ -426,6 +433,12 @@ class CheckoutPlan:
         python_argument = definition.arguments[0].python_name
         if len(definition.arguments) != 1 or python_argument != argument:
             raise NotHandled("other arguments")
+        resolver = definition.base_resolver
+        if resolver.root_parameter is not None or resolver.parent_parameter is not None:
+            raise NotHandled("a resolver given its parent")
+        # As strawberry calls it: the root value first for a method (`self`), the info by
+        # its parameter's name when it takes one (validateCodes' is a plain function).
+        info_parameter = resolver.info_parameter
         return cls(
             prepared=prepared,
             operation_name=operation_name,
@@ -435,7 +448,9 @@ class CheckoutPlan:
             variable=variable,
             argument=argument,
             read_input=input_reader(field.args[argument].type),
-            resolver=definition.base_resolver.wrapped_func,
+            resolver=resolver.wrapped_func,
+            takes_self=resolver.self_parameter is not None,
+            info_name=None if info_parameter is None else info_parameter.name,
             strawberry_field=definition,
             render=_output_render(field.type, field_node.selection_set),
             nullable=not isinstance(field.type, GraphQLNonNull),
@@ -569,7 +584,14 @@ class CheckoutSchema(strawberry.Schema):
         )
         errors = None
         try:
-            payload = await plan.resolver(root_value, info, **{plan.argument: given})
+            arguments = {plan.argument: given}
+            if plan.info_name is not None:
+                arguments[plan.info_name] = info
+            payload = await (
+                plan.resolver(root_value, **arguments)
+                if plan.takes_self
+                else plan.resolver(**arguments)
+            )
             data: dict[str, Any] | None = {plan.key: plan.render(payload)}
         except Exception as error:  # as graphql-core locates a resolver's error
             errors = [located_error(error, [plan.field_node], [plan.key])]

@@ -26,6 +26,7 @@ from app.settings import Settings
 from tests.engine.support import BOOKING, Shop, gid, open_shop, role_token
 from tests.engine.test_reasons import CASES as REASONS
 from tests.fast.apps import side_by_side
+from tests.stacking.support import VALIDATE_CODES, codes_input, docs_codes
 
 VALIDATE = """
 query Validate($input: ValidateCodeInput!) {
@@ -332,3 +333,64 @@ async def test_every_reason_answers_as_the_plain_path(
     fast = "at" not in overrides["fast"]
     await _both(apps, shops, admin_token, body(VALIDATE, None), fast=fast)
     await _both(apps, shops, admin_token, body(REDEEM, "reason"), fast=fast)
+
+
+# Several codes on one order (validateCodes, redeemCodes): the same shortcut. The stacking
+# tests' full redeemCodes selection reads its redemptions' codes through resolvers: plain.
+REDEEM_CODES_PLAIN = """
+mutation RedeemCodes($input: RedeemCodesInput!) {
+  redeemCodes(input: $input) {
+    valid discountTotal replayed lines { index amount }
+    codes { code applied reason conflictsWith discountTotal lines { index amount } }
+    userErrors { field code message }
+  }
+}
+"""
+REDEEM_CODES_RESOLVED = """
+mutation RedeemCodes($input: RedeemCodesInput!) {
+  redeemCodes(input: $input) { valid redemptions { amount discountCode { code } } }
+}
+"""
+STACKED_SETS: list[tuple[str, list[str] | Any, bool]] = [
+    ("two that combine", ["TENPC", "FIVEOFF"], True),
+    ("an exclusive one", ["HALF", "TENPC"], True),
+    ("one missing, one trimmed", ["missing", " fiveoff "], True),
+    ("the same code twice", ["TENPC", "tenpc"], True),
+    ("none", [], True),
+    ("over the list limit", ["TENPC"] * 6, False),
+    ("a NUL in a code", ["TENPC\x00"], False),
+    ("a number for a code", [5], False),
+    ("one code, not a list", "TENPC", False),
+]
+
+
+@pytest.mark.parametrize(("name", "codes", "fast"), STACKED_SETS, ids=[s[0] for s in STACKED_SETS])
+async def test_several_codes_answer_as_the_plain_path(
+    apps: dict[str, httpx.AsyncClient], make: Any, admin_token: str, name: str, codes: Any,
+    fast: bool,
+) -> None:  # fmt: skip
+    shops = {}
+    for app in apps:
+        shops[app] = await open_shop(make)
+        await docs_codes(make, shops[app])
+
+    def body(query: str, **overrides: Any) -> Any:
+        def make_body(shop: Shop) -> dict[str, Any]:
+            return {"query": query, "variables": {"input": codes_input(shop, codes, **overrides)}}
+
+        return make_body
+
+    await _both(apps, shops, admin_token, body(VALIDATE_CODES), fast=fast)
+    await _both(apps, shops, admin_token, body(VALIDATE_CODES, orderReference="o"), fast=fast)
+    for key in ("k1", "k2", "k1"):  # the second k1 is a replay
+        redeem = body(REDEEM_CODES_PLAIN, idempotencyKey=f"{name}-{key}")
+        await _both(apps, shops, admin_token, redeem, fast=fast)
+    # the same key with other codes: IDEMPOTENCY_KEY_REUSED, or the set refused as before
+    other = body(REDEEM_CODES_PLAIN, idempotencyKey=f"{name}-k1", lines=[TICKET_ONLY])
+    await _both(apps, shops, admin_token, other, fast=fast)
+    # a selection through resolvers (the redemptions' codes): the plain path's
+    resolved = body(REDEEM_CODES_RESOLVED, idempotencyKey=f"{name}-r")
+    await _both(apps, shops, admin_token, resolved, fast=False)
+
+
+TICKET_ONLY = {"category": "EVENT", "itemId": "gig", "quantity": 1, "unitPrice": 2500}
