@@ -699,7 +699,7 @@ class _Page:
 
     def __init__(
         self, parent: NamedFromClause, child: NamedFromClause,
-        conditions: list[ColumnElement[bool]], order: list[ColumnElement[Any]], size: int,
+        conditions: list[ColumnElement[bool]], order: Sequence[ColumnElement[Any]], size: int,
         ordering: Ordering,
     ) -> None:  # fmt: skip
         self.parent = parent
