@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 # The conditions of a page: a list, or a function that makes it, called only when the
 # statement is built (a prepared shape needs no conditions built, see `app.fast.prepared`).
 Conditions = Sequence[ColumnElement[bool]] | Callable[[], Sequence[ColumnElement[bool]]]
+# What a list reads of each row: its table's columns, or what rendering needs (app.fast).
+ReadColumns: TypeAlias = Sequence[ColumnElement[Any]]
 
 
 def conditions_of(where: Conditions) -> Callable[[], Sequence[ColumnElement[bool]]]:
@@ -227,7 +229,7 @@ def _outside_cursor(
 async def fetch_page(
     connection: Handle | RequestDatabase,
     table: sa.Table,
-    columns: Sequence[sa.Column[Any]],
+    columns: ReadColumns,
     where: Conditions,
     ordering: Ordering,
     window: Window,
@@ -305,7 +307,7 @@ def _set_flags(
 async def fetch_pages_by_parent(
     connection: Handle | RequestDatabase,
     table: sa.Table,
-    columns: Sequence[sa.Column[Any]],
+    columns: ReadColumns,
     parent_column: sa.Column[Any],
     parent_ids: Sequence[Hashable],
     where: Conditions,
