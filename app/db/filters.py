@@ -160,7 +160,8 @@ def _compare(column: ColumnElement[Any], op: Op, value: Any) -> ColumnElement[bo
     if op is Op.IS_NULL:
         return column.is_(None) if value else column.is_not(None)
     comparisons = {Op.GT: "__gt__", Op.GTE: "__ge__", Op.LT: "__lt__", Op.LTE: "__le__"}
-    return getattr(column, comparisons[op])(value)  # type: ignore[no-any-return]
+    compared: ColumnElement[bool] = getattr(column, comparisons[op])(value)
+    return compared
 
 
 # The rows of a related table the caller may see: a filter on a related record's value (a

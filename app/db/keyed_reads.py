@@ -4,7 +4,7 @@ alignment), and the conditions that match a code as customers type it."""
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -14,9 +14,16 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.db import tables as t
 from app.domain.codes import code_key
 
+if TYPE_CHECKING:
+    from app.db.handles import Handle
+    from app.db.session import RequestDatabase
+
 
 def one_of(
-    db: Any, column: sa.Column[Any], keys: Sequence[Hashable], name: str | None = None
+    db: Handle | RequestDatabase,
+    column: sa.Column[Any],
+    keys: Sequence[Hashable],
+    name: str | None = None,
 ) -> ColumnElement[bool]:
     """`column IN keys`. On PostgreSQL, `column = ANY(:keys)` with the keys as one array
     parameter: the statement's text no longer depends on how many keys there are, so
@@ -29,7 +36,7 @@ def one_of(
 
 
 async def rows_by_column(
-    db: Any,
+    db: Handle | RequestDatabase,
     table: sa.Table,
     column: sa.Column[Any],
     keys: Sequence[Hashable],
@@ -41,7 +48,7 @@ async def rows_by_column(
     `shape`, when given, stands for `where` (the same shape, the same conditions): the
     statement is then compiled once for all requests (see `app.fast.prepared`)."""
 
-    def build() -> Any:
+    def build() -> sa.Select[Any]:
         belongs = one_of(db, column, keys, name="keys")
         return sa.select(table).where(belongs, *where).order_by(column, table.c.id)
 

@@ -13,18 +13,25 @@ import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Label, UnaryExpression
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from app.db.column_types import UTCDateTime
 from app.db.keyed_reads import one_of
 
+if TYPE_CHECKING:
+    from app.db.handles import Handle
+    from app.db.session import RequestDatabase
+
 # The conditions of a page: a list, or a function that makes it, called only when the
 # statement is built (a prepared shape needs no conditions built, see `app.fast.prepared`).
 Conditions = Sequence[ColumnElement[bool]] | Callable[[], Sequence[ColumnElement[bool]]]
+# What a list reads of each row: its table's columns, or what rendering needs (app.fast).
+ReadColumns: TypeAlias = Sequence[ColumnElement[Any]]
 
 
 def conditions_of(where: Conditions) -> Callable[[], Sequence[ColumnElement[bool]]]:
@@ -59,7 +66,7 @@ class Ordering:
     sort: SortColumn
     descending: bool = False
 
-    def keys(self, table: sa.Table) -> list[tuple[ColumnElement[Any], bool]]:
+    def keys(self, table: NamedFromClause) -> list[tuple[ColumnElement[Any], bool]]:
         """The ORDER BY keys as (expression, descending); NULLs sort last in both directions."""
         column = table.c[self.sort.column.name]
         keys: list[tuple[ColumnElement[Any], bool]] = []
@@ -77,9 +84,9 @@ class Ordering:
         kinds: tuple[type, ...] = (int, kind) if self.sort.nullable else (kind,)
         return (*kinds, int) if self.sort.column.name != "id" else kinds
 
-    def cursor_values(self, row: Row[Any]) -> tuple[Any, ...]:
+    def cursor_values(self, row: Row[Any]) -> tuple[object, ...]:
         value = getattr(row, self.sort.column.name)
-        values: tuple[Any, ...] = (value,)
+        values: tuple[object, ...] = (value,)
         if self.sort.nullable:
             values = (1 if value is None else 0, value)
         if self.sort.column.name != "id":
@@ -93,8 +100,8 @@ class Window:
 
     first: int | None = None
     last: int | None = None
-    after: tuple[Any, ...] | None = None
-    before: tuple[Any, ...] | None = None
+    after: tuple[object, ...] | None = None
+    before: tuple[object, ...] | None = None
 
     @property
     def backward(self) -> bool:
@@ -139,7 +146,7 @@ class Page:
 
 
 def _comes_after(
-    keys: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[Any], *, reverse: bool
+    keys: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[object], *, reverse: bool
 ) -> ColumnElement[bool]:
     """Rows strictly after the cursor in the ordering (before it when `reverse`).
 
@@ -157,17 +164,17 @@ def _comes_after(
             equal: ColumnElement[bool] = expression.is_(None)
         else:
             upward = descending == reverse
-            value = sa.bindparam(f"cursor_{side}_{index}", value, type_=expression.type)
-            greater = expression > value if upward else expression < value
-            equal = expression == value
+            bound = sa.bindparam(f"cursor_{side}_{index}", value, type_=expression.type)
+            greater = expression > bound if upward else expression < bound
+            equal = expression == bound
         clauses.append(sa.and_(*equal_so_far, greater))
         equal_so_far.append(equal)
     return sa.or_(*clauses)
 
 
-def cursor_parameters(window: Window) -> dict[str, Any]:
+def cursor_parameters(window: Window) -> dict[str, object]:
     """The values of the cursor parameters of a window's statement (see `_comes_after`)."""
-    params: dict[str, Any] = {}
+    params: dict[str, object] = {}
     for side, values in (("after", window.after), ("before", window.before)):
         for index, value in enumerate(values or ()):
             if value is not None:
@@ -175,10 +182,10 @@ def cursor_parameters(window: Window) -> dict[str, Any]:
     return params
 
 
-def window_shape(window: Window) -> tuple[Any, ...]:
+def window_shape(window: Window) -> Hashable:
     """What of a window shapes its statement: sizes, and where its cursors hold NULLs."""
 
-    def nulls(values: tuple[Any, ...] | None) -> tuple[bool, ...] | None:
+    def nulls(values: tuple[object, ...] | None) -> tuple[bool, ...] | None:
         return None if values is None else tuple(value is None for value in values)
 
     return (window.first, window.last, nulls(window.after), nulls(window.before))
@@ -195,11 +202,13 @@ def _cursor_conditions(
     return conditions
 
 
-def _order_by(keys: Sequence[tuple[ColumnElement[Any], bool]], *, reverse: bool) -> list[Any]:
+def _order_by(
+    keys: Sequence[tuple[ColumnElement[Any], bool]], *, reverse: bool
+) -> list[UnaryExpression[Any]]:
     return [e.desc() if (d != reverse) else e.asc() for e, d in keys]
 
 
-def ascending_order(ordering: Ordering, table: Any) -> list[Any]:
+def ascending_order(ordering: Ordering, table: NamedFromClause) -> list[UnaryExpression[Any]]:
     """The ORDER BY of `ordering` on `table` (or an alias of it), first page first."""
     return _order_by(ordering.keys(table), reverse=False)
 
@@ -218,9 +227,9 @@ def _outside_cursor(
 
 
 async def fetch_page(
-    connection: Any,
+    connection: Handle | RequestDatabase,
     table: sa.Table,
-    columns: Sequence[sa.Column[Any]],
+    columns: ReadColumns,
     where: Conditions,
     ordering: Ordering,
     window: Window,
@@ -238,9 +247,9 @@ async def fetch_page(
     )
     conditions = conditions_of(where)
 
-    def flags() -> list[Any]:
+    def flags() -> list[Label[Any]]:
         """The total and the far-side flag, as columns."""
-        extra: list[Any] = []
+        extra: list[Label[Any]] = []
         where = conditions()
         if want_total:
             total = sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
@@ -251,7 +260,7 @@ async def fetch_page(
             extra.append(exists.label("paging_outside"))
         return extra
 
-    def build() -> Any:
+    def build() -> sa.Select[Any]:
         keys = ordering.keys(table)
         return (
             sa.select(*columns, *flags())
@@ -279,7 +288,12 @@ async def fetch_page(
 
 
 def _set_flags(
-    page: Page, row: Any, window: Window, want_total: bool, has_outside: bool, more: bool
+    page: Page,
+    row: Row[Any] | None,
+    window: Window,
+    want_total: bool,
+    has_outside: bool,
+    more: bool,
 ) -> None:
     outside = bool(row.paging_outside) if has_outside and row is not None else False
     if window.backward:
@@ -291,9 +305,9 @@ def _set_flags(
 
 
 async def fetch_pages_by_parent(
-    connection: Any,
+    connection: Handle | RequestDatabase,
     table: sa.Table,
-    columns: Sequence[sa.Column[Any]],
+    columns: ReadColumns,
     parent_column: sa.Column[Any],
     parent_ids: Sequence[Hashable],
     where: Conditions,
@@ -310,18 +324,18 @@ async def fetch_pages_by_parent(
         wants.far_side(window) and (window.before if window.backward else window.after) is not None
     )
     limit = window.size + 1
-    params: dict[str, Any] = {**cursor_parameters(window), "parents": list(parent_ids)}
+    params: dict[str, object] = {**cursor_parameters(window), "parents": list(parent_ids)}
     conditions = conditions_of(where)
 
-    async def rows_of(kind: str, build: Any) -> list[Any]:
+    async def rows_of(kind: str, build: Callable[[], sa.Select[Any]]) -> list[Row[Any]]:
         if shape is not None and hasattr(connection, "fetch"):
             full = (kind, table.name, partition.name, shape, ordering, window_shape(window), wants)
-            return await connection.fetch(full, build, params)  # type: ignore[no-any-return]
+            return await connection.fetch(full, build, params)
         return list((await connection.execute(build(), params)).all())
 
     if not wants.total and not has_outside:
         # Only the rows: the cursor filters them, each parent keeps its first `limit`.
-        def ranked() -> Any:
+        def ranked() -> sa.Select[Any]:
             keys = ordering.keys(table)
             order = _order_by(keys, reverse=window.backward)
             inner = (
@@ -354,12 +368,12 @@ async def fetch_pages_by_parent(
                 parent_rows.append(row)
         return {parent: _page(grouped.get(parent, []), window, None, 0) for parent in parent_ids}
 
-    def counted() -> Any:
+    def counted() -> sa.Select[Any]:
         keys = ordering.keys(table)
         order = _order_by(keys, reverse=window.backward)
         outside = _outside_cursor(keys, window) if has_outside else None
         inside = sa.and_(sa.true(), *_cursor_conditions(keys, window))
-        inner_columns: list[Any] = [
+        inner_columns: list[ColumnElement[Any]] = [
             *columns,
             partition.label("paging_parent"),
             sa.case((inside, 1), else_=0).label("paging_inside"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -24,6 +24,9 @@ from sqlalchemy.engine import Row
 from app.db import events
 from app.db.errors import unique_violations
 from app.db.tables import SITE
+
+if TYPE_CHECKING:
+    from app.db.handles import Handle
 
 
 class RowLock(enum.Enum):
@@ -36,16 +39,16 @@ class RowLock(enum.Enum):
 
 
 async def stored_row(
-    db: Any, table: sa.Table, db_id: int, *, lock: RowLock | None = None
+    db: Handle, table: sa.Table, db_id: int, *, lock: RowLock | None = None
 ) -> Row[Any] | None:
     """One row, deleted ones included; None when no row has the id."""
     statement = sa.select(table).where(table.c.id == db_id)
     if lock is not None:
         statement = statement.with_for_update(key_share=lock is RowLock.NO_KEY_UPDATE)
-    return (await db.execute(statement)).first()  # type: ignore[no-any-return]
+    return (await db.execute(statement)).first()
 
 
-async def insert_row(db: Any, table: sa.Table, values: Mapping[str, Any]) -> Row[Any]:
+async def insert_row(db: Handle, table: sa.Table, values: Mapping[str, Any]) -> Row[Any]:
     """Inserts one row and answers it as stored; a use counter not given starts at zero (the
     tables have no server-side defaults). A unique violation raises UniqueViolation."""
     record = dict(values)
@@ -58,7 +61,9 @@ async def insert_row(db: Any, table: sa.Table, values: Mapping[str, Any]) -> Row
     return row
 
 
-async def update_row(db: Any, table: sa.Table, db_id: int, values: Mapping[str, Any]) -> Row[Any]:
+async def update_row(
+    db: Handle, table: sa.Table, db_id: int, values: Mapping[str, Any]
+) -> Row[Any]:
     """Sets `values` on the row of `db_id` and answers it as stored. A unique violation raises
     UniqueViolation."""
     statement = sa.update(table).where(table.c.id == db_id).values(dict(values)).returning(*table.c)
@@ -68,14 +73,14 @@ async def update_row(db: Any, table: sa.Table, db_id: int, values: Mapping[str, 
     return row
 
 
-async def lock_ids(db: Any, table: sa.Table, ids: Sequence[int]) -> None:
+async def lock_ids(db: Handle, table: sa.Table, ids: Sequence[int]) -> None:
     """Locks (FOR UPDATE) the rows of `ids` that exist, taken in id order: two transactions
     locking overlapping sets then queue instead of deadlocking."""
     statement = sa.select(table.c.id).where(table.c.id.in_(list(ids))).order_by(table.c.id)
     await db.execute(statement.with_for_update())
 
 
-async def site_ids_of(db: Any, organisation_id: int) -> list[int]:
+async def site_ids_of(db: Handle, organisation_id: int) -> list[int]:
     """The ids of an organisation's sites, deleted ones included (a grant on a deleted site
     still names it)."""
     statement = sa.select(SITE.c.id).where(SITE.c.organisation_id == organisation_id)

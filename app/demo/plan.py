@@ -40,8 +40,7 @@ from app.domain.windows import Window
 Row = dict[str, Any]
 
 # The tables written, parents before children (the order of `ALL_TABLES`, checked below).
-_MODELS: tuple[Any, ...] = t.ALL_TABLES  # SQLModel declares `__table__` loosely
-TABLES: dict[str, sa.Table] = {model.__tablename__: model.__table__ for model in _MODELS}
+TABLES: dict[str, sa.Table] = {model.__table__.name: model.__table__ for model in t.ALL_TABLES}
 for _name, _table in TABLES.items():
     for _fk in _table.foreign_keys:
         if list(TABLES).index(_fk.column.table.name) >= list(TABLES).index(_name):
@@ -109,7 +108,8 @@ class Plan:
         self._assignments: dict[int, list[Row]] = defaultdict(list)
         # The ledger: non-voided uses, keyed by id() of the row (or (row, customer)) counted,
         # and when the uses of each coupon or discount code were (for usage periods).
-        self._uses: Counter[Any] = Counter()
+        # id(row), or (id(rules or code), id(customer) or None) -> how many uses
+        self._uses: Counter[int | tuple[int, int | None]] = Counter()
         self._use_times: dict[int, list[datetime]] = defaultdict(list)
         self._rule_customers: dict[int, RuleCustomer] = {}
 
@@ -484,7 +484,10 @@ class Plan:
         )
         row["updated_at"] = voided_at or when
         if not voided:
-            counted: set[Any] = {id(code), id(rules)}  # one key for a discount code
+            counted: set[int | tuple[int, int]] = {
+                id(code),
+                id(rules),
+            }  # one key for a discount code
             if assignment is not None:
                 counted.add(id(assignment))
             if customer is not None:

@@ -15,7 +15,7 @@ error, and an exception the batch raises is the error of every parent.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from app.graphql.connections import ListArguments, resolve_connections
 from app.graphql.field_sources import (
@@ -30,7 +30,16 @@ from app.graphql.queries import fetch_by_global_id
 from app.graphql.trashed import effective_trashed
 from app.graphql.types.base import build_for
 
-Batch = Callable[..., Awaitable[list[Any]]]
+if TYPE_CHECKING:
+    from collections.abc import Hashable
+
+    from app.db.filters import Trashed
+    from app.db.handles import Record
+    from app.graphql.context import Info
+    from app.graphql.loaders import RowsByColumnLoader
+
+# batch(parents, info, **the field's arguments converted): one result (or Exception) a parent
+Batch = Callable[..., Awaitable[list[object]]]
 
 
 def batch_for(source: Source) -> Batch:
@@ -49,12 +58,12 @@ def batch_for(source: Source) -> Batch:
 def _related(source: RelatedRecord) -> Batch:
     attribute, column, type_name = source.attribute, source.column, source.type_name
 
-    async def related(parents: list[Any], info: Any) -> list[Any]:
+    async def related(parents: list[object], info: Info) -> list[object]:
         db_ids = [getattr(parent, attribute) for parent in parents]
         loader = info.context.loaders.by_id(source.loader, effective_trashed(info, None))
         rows = iter(await loader.load_all([i for i in db_ids if i is not None]))
         build = build_for(type_name)
-        related: list[Any] = []
+        related: list[object] = []
         for db_id in db_ids:
             row = None if db_id is None else next(rows)
             if row is None:
@@ -67,8 +76,9 @@ def _related(source: RelatedRecord) -> Batch:
 
 
 def _pages(source: ChildPages) -> Batch:
-    async def pages(parents: list[Any], info: Any, **arguments: Any) -> list[Any]:
-        return await resolve_connections(parents, info, source, ListArguments(**arguments))
+    async def pages(parents: list[object], info: Info, **arguments: Any) -> list[object]:
+        found = await resolve_connections(parents, info, source, ListArguments(**arguments))
+        return cast("list[object]", found)
 
     return pages
 
@@ -76,7 +86,9 @@ def _pages(source: ChildPages) -> Batch:
 def _by_id(source: RecordById) -> Batch:
     type_name = source.type_name
 
-    async def by_id(roots: list[Any], info: Any, id: str, trashed: Any) -> list[Any]:
+    async def by_id(
+        roots: list[object], info: Info, id: str, trashed: Trashed | None
+    ) -> list[object]:
         return [await fetch_by_global_id(info, type_name, id, trashed) for _ in roots]
 
     return by_id
@@ -85,16 +97,16 @@ def _by_id(source: RecordById) -> Batch:
 def _same_row(source: SameRow) -> Batch:
     make = source.make
 
-    async def same_row(parents: list[Any], info: Any) -> list[Any]:
+    async def same_row(parents: list[object], info: Info) -> list[object]:
         return [make(parent) for parent in parents]
 
     return same_row
 
 
 def _loaded_rows(source: LoadedRows) -> Batch:
-    async def loaded(parents: list[Any], info: Any) -> list[Any]:
+    async def loaded(parents: list[object], info: Info) -> list[object]:
         keys = [source.key(parent) for parent in parents]
-        rows: dict[Any, list[Any]] = {}
+        rows: dict[tuple[type[RowsByColumnLoader], Hashable], list[Record]] = {}
         for loader in {loader for loader, _ in keys}:
             wanted = [key for kind, key in keys if kind is loader]
             found = await info.context.loaders.rows(loader).load_all(wanted)

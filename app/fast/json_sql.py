@@ -11,11 +11,12 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Label
+from sqlalchemy.sql.selectable import NamedFromClause, Subquery
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlmodel.sql.sqltypes import AutoString
 
@@ -37,7 +38,7 @@ class ColumnKind(enum.Enum):
     OTHER = "other"
 
 
-def column_kind(column: Any) -> ColumnKind:
+def column_kind(column: ColumnElement[Any]) -> ColumnKind:
     storage = column.type
     if isinstance(storage, sa.Enum):
         enum_class = storage.enum_class
@@ -56,8 +57,9 @@ def column_kind(column: Any) -> ColumnKind:
     return ColumnKind.OTHER
 
 
-def enum_members(column: Any) -> list[Any]:
-    return list(column.type.enum_class)
+def enum_members(column: ColumnElement[Any]) -> list[enum.Enum]:
+    # only for a column of ColumnKind.ENUM_NAME, whose type has its enum class
+    return list(cast("type[enum.Enum]", cast("sa.Enum", column.type).enum_class))
 
 
 def text(value: str) -> ColumnElement[str]:
@@ -78,32 +80,34 @@ def false() -> ColumnElement[bool]:
     return sa.false()
 
 
-def alias(table: Any, name: str) -> Any:
+def alias(table: NamedFromClause, name: str) -> NamedFromClause:
     return table.alias(name)
 
 
-def on_alias(alias: Any, conditions: Sequence[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+def on_alias(
+    alias: NamedFromClause, conditions: Sequence[ColumnElement[Any]]
+) -> list[ColumnElement[Any]]:
     """Conditions written for a table, made to apply to an alias of it."""
     adapt = ClauseAdapter(alias).traverse
     return [adapt(condition) for condition in conditions]
 
 
-def equals(left: Any, right: Any) -> ColumnElement[bool]:
-    return left == right  # type: ignore[no-any-return]
+def equals(left: ColumnElement[Any], right: ColumnElement[Any]) -> ColumnElement[bool]:
+    return left == right
 
 
 def cursor_and_document(
-    table: Any, sort_column: str, document: ColumnElement[Any]
-) -> tuple[Any, ...]:
+    table: NamedFromClause, sort_column: str, document: ColumnElement[Any]
+) -> tuple[ColumnElement[Any], ...]:
     """What a list reads when its nodes are rendered: the columns of a cursor (the id and
     the sort column), and the node's JSON as text, labelled `RENDERED`."""
-    columns: list[Any] = [table.c.id]
+    columns: list[ColumnElement[Any]] = [table.c.id]
     if sort_column != "id":
         columns.append(table.c[sort_column])
     return (*columns, document_column(document))
 
 
-def document_column(document: ColumnElement[Any]) -> Any:
+def document_column(document: ColumnElement[Any]) -> Label[bytes]:
     return as_bytes(document).label(RENDERED)
 
 
@@ -113,7 +117,7 @@ RENDERED = "rendered_node"
 def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
     """`{"key": value, ...}` in the given order (at most `MAX_KEYS` keys)."""
     assert len(pairs) <= MAX_KEYS
-    arguments: list[Any] = []
+    arguments: list[ColumnElement[Any]] = []
     for key, value in pairs:
         arguments.extend((text(key), value))
     return sa.func.json_build_object(*arguments, type_=sa.JSON)
@@ -170,7 +174,8 @@ def is_null(column: ColumnElement[Any]) -> ColumnElement[bool]:
 
 
 def map_entries(
-    mapping: ColumnElement[Any], entry: Callable[[Any, Any], ColumnElement[Any]]
+    mapping: ColumnElement[Any],
+    entry: Callable[[ColumnElement[Any], ColumnElement[Any]], ColumnElement[Any]],
 ) -> ColumnElement[Any]:
     """A JSON array of `entry(key, value)` for the entries of a JSON object column, by key in
     code-point order (`[]` for NULL): a currency -> amount mapping as a list of Money."""
@@ -186,7 +191,7 @@ def map_entries(
 def first_rows_array(
     document: ColumnElement[Any],
     where: Sequence[ColumnElement[bool]],
-    order_by: Sequence[Any],
+    order_by: Sequence[ColumnElement[Any]],
     limit: int,
 ) -> ColumnElement[Any]:
     """A JSON array of `document` for the first `limit` rows meeting `where`, in order
@@ -196,7 +201,9 @@ def first_rows_array(
 
 
 def count_of(
-    table: Any, where: Sequence[ColumnElement[bool]], parent: Any = None
+    table: NamedFromClause,
+    where: Sequence[ColumnElement[bool]],
+    parent: NamedFromClause | None = None,
 ) -> ColumnElement[int]:
     """How many rows meet `where`; `parent`: the enclosing row's table, when the count is
     not directly under a statement that reads it (SQLAlchemy correlates to the nearest)."""
@@ -207,7 +214,7 @@ def count_of(
 
 
 def related_value(
-    table: Any,
+    table: NamedFromClause,
     value: ColumnElement[Any],
     related_id: ColumnElement[Any],
     where: Sequence[ColumnElement[bool]],
@@ -222,7 +229,7 @@ def related_value(
 
 def cursor(sort_name: str, values: Sequence[ColumnElement[str]]) -> ColumnElement[str]:
     """The cursor of a row: `values` are the cursor's values as JSON text, in order."""
-    parts: list[Any] = [text(f'["{sort_name}",[')]
+    parts: list[ColumnElement[str]] = [text(f'["{sort_name}",[')]
     for index, value in enumerate(values):
         if index:
             parts.append(text(","))
@@ -259,7 +266,7 @@ def json_uuid(column: ColumnElement[Any]) -> ColumnElement[str]:
     return text('"').op("||")(sa.cast(column, sa.Text)).op("||")(text('"'))
 
 
-def null_flagged(column: ColumnElement[Any], value: ColumnElement[str]) -> list[Any]:
+def null_flagged(column: ColumnElement[Any], value: ColumnElement[str]) -> list[ColumnElement[str]]:
     """A nullable sort value as the cursor holds it: (1, null) or (0, the value)."""
     is_null = column.is_(None)
     return [
@@ -268,21 +275,24 @@ def null_flagged(column: ColumnElement[Any], value: ColumnElement[str]) -> list[
     ]
 
 
-def position(order_by: Sequence[Any]) -> ColumnElement[int]:
+def position(order_by: Sequence[ColumnElement[Any]]) -> ColumnElement[int]:
     """A row's position in the order (1, 2, ...)."""
     return sa.func.row_number().over(order_by=list(order_by))
 
 
-def within(position: ColumnElement[int], size: int, value: Any) -> ColumnElement[Any]:
+def within(
+    position: ColumnElement[int], size: int, value: ColumnElement[Any]
+) -> ColumnElement[Any]:
     """`value` for the rows at `position` up to `size`, else null: the extra row a page reads
     to tell whether more follow is not rendered (CASE evaluates its branch only when true)."""
     return sa.case((position <= size, value))
 
 
 def page_rows(
-    columns: Sequence[Any], position: ColumnElement[int], where: Sequence[ColumnElement[bool]],
-    order_by: Sequence[Any], limit: int, parent: Any,
-) -> Any:  # fmt: skip
+    columns: Sequence[ColumnElement[Any]], position: ColumnElement[int],
+    where: Sequence[ColumnElement[bool]], order_by: Sequence[ColumnElement[Any]], limit: int,
+    parent: NamedFromClause,
+) -> Subquery:  # fmt: skip
     """The first `limit` rows meeting `where`, as a subquery of `columns` and their position
     `n`. It sits in FROM, which SQLAlchemy correlates only when told: to `parent`, the
     table of the enclosing row that `where` refers to."""
@@ -296,13 +306,15 @@ def page_rows(
     )
 
 
-def rows_array(rows: Any, value: Any, size: int) -> ColumnElement[Any]:
+def rows_array(rows: Subquery, value: ColumnElement[Any], size: int) -> ColumnElement[Any]:
     """A JSON array of `value` over the page's first `size` rows, in order (`[]` if none)."""
     aggregated = sa.func.json_agg(aggregate_order_by(value, rows.c.n)).filter(rows.c.n <= size)
     return sa.func.coalesce(aggregated, sa.literal_column("'[]'::json"), type_=sa.JSON)
 
 
-def row_value(rows: Any, value: Any, size: int, *, last: bool) -> ColumnElement[Any]:
+def row_value(
+    rows: Subquery, value: ColumnElement[Any], size: int, *, last: bool
+) -> ColumnElement[Any]:
     """`value` of the page's first (or last) of its first `size` rows; null if none."""
     position = rows.c.n.desc() if last else rows.c.n
     values = sa.func.array_agg(aggregate_order_by(value, position)).filter(rows.c.n <= size)
@@ -314,7 +326,7 @@ def more_rows_than(size: int) -> ColumnElement[bool]:
     return sa.func.count() > size
 
 
-def over_rows(document: ColumnElement[Any], rows: Any) -> ColumnElement[Any]:
+def over_rows(document: ColumnElement[Any], rows: Subquery) -> ColumnElement[Any]:
     """`document` (aggregates over `rows`, or constants) for the enclosing row: one row
     however many `rows` there are (HAVING makes the statement one group, also when the
     document holds no aggregate, as `pageInfo { hasPreviousPage }` alone)."""

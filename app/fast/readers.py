@@ -27,14 +27,14 @@ those reads would.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util.concurrency import await_, greenlet_spawn, in_greenlet
 
 from app.db.engine import read_engine
-from app.db.liveness import Liveness, answers, liveness_of
+from app.db.liveness import Liveness, RawConnection, answers, liveness_of
 from app.db.per_engine import PerEngine
 
 # How many may exist at once when the pool has no size of its own (else as many as its size).
@@ -47,9 +47,11 @@ class Readers:
     def __init__(self, limit: int, liveness: Liveness) -> None:
         self.limit = limit
         self.liveness = liveness
-        self._idle: list[tuple[Any, float]] = []  # (connection, idle since)
-        self._lent: set[Any] = set()
-        self._doomed: set[Any] = set()  # lent when the engine was disposed: closed on return
+        self._idle: list[tuple[RawConnection, float]] = []  # (connection, idle since)
+        self._lent: set[RawConnection] = set()
+        self._doomed: set[RawConnection] = (
+            set()
+        )  # lent when the engine was disposed: closed on return
         self._opening = 0  # being connected: counted, so that concurrent takers keep the limit
 
     @property
@@ -61,7 +63,7 @@ class Readers:
     def count(self) -> int:
         return len(self._idle) + len(self._lent) + self._opening
 
-    async def take(self, engine: AsyncEngine) -> Any | None:
+    async def take(self, engine: AsyncEngine) -> RawConnection | None:
         """An idle connection, a new one, or None when `limit` are out."""
         raw = await self._idle_one()
         if raw is None:
@@ -72,12 +74,14 @@ class Readers:
                 fairy = await greenlet_spawn(engine.sync_engine.pool.connect)
             finally:
                 self._opening -= 1
-            raw = fairy.driver_connection
+            opened = fairy.driver_connection
             fairy.detach()
+            assert opened is not None  # a connection just made has its driver's
+            raw = opened
         self._lent.add(raw)
         return raw
 
-    async def _idle_one(self) -> Any | None:
+    async def _idle_one(self) -> RawConnection | None:
         while self._idle:
             raw, idle_since = self._idle.pop()
             usable = self.liveness.usable(raw, idle_since)
@@ -90,7 +94,7 @@ class Readers:
             raw.terminate()  # closed by the server while it was idle (a restart, say)
         return None
 
-    async def give_back(self, raw: Any) -> None:
+    async def give_back(self, raw: RawConnection) -> None:
         if raw not in self._lent:  # discarded meanwhile
             return
         self._lent.discard(raw)
@@ -100,7 +104,7 @@ class Readers:
         else:
             self._idle.append((raw, time.monotonic()))
 
-    def discard(self, raw: Any) -> None:
+    def discard(self, raw: RawConnection) -> None:
         """Close `raw` at once (a statement on it failed or was interrupted). A connection
         that was lost takes the idle ones with it: they most likely went the same way."""
         lost = raw.is_closed()
@@ -126,7 +130,7 @@ class Readers:
             raw.terminate()
 
 
-async def _close(raw: Any) -> None:
+async def _close(raw: RawConnection) -> None:
     try:
         await raw.close(timeout=5)
     except Exception:
@@ -149,8 +153,8 @@ def _make_readers(engine: AsyncEngine) -> Readers | None:
 readers_for: PerEngine[Readers] = PerEngine("readers", _make_readers)
 
 
-def _disposer(readers: Readers) -> Any:
-    def on_dispose(_engine: Any) -> None:
+def _disposer(readers: Readers) -> Callable[[Engine], None]:
+    def on_dispose(_engine: Engine) -> None:
         readers.disposed()
 
     return on_dispose

@@ -33,28 +33,37 @@ which never renders).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Sequence
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 import sqlalchemy as sa
 from graphql import (
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLBoolean,
+    GraphQLField,
     GraphQLInt,
+    GraphQLList,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLString,
     InlineFragmentNode,
+    SelectionNode,
     get_nullable_type,
     is_enum_type,
     is_list_type,
     is_non_null_type,
     is_object_type,
+    is_scalar_type,
 )
-from graphql.execution.collect_fields import FieldDetails, collect_subfields
+from graphql.execution.collect_fields import FieldDetails, FieldDetailsList, collect_subfields
 from graphql.execution.values import get_argument_values
 from orjson import Fragment
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import NamedFromClause, Subquery
 from strawberry.types.arguments import convert_arguments
 
 from app.auth.roles import Action
@@ -70,8 +79,13 @@ from app.graphql.trashed import response_path
 from app.graphql.types.base import NODE_TYPES, computed_fields
 
 if TYPE_CHECKING:
+    from strawberry.types.field import StrawberryField
+
+    from app.auth.principal import Scope
+    from app.db.handles import Clause, Record
+    from app.db.session import RequestDatabase
     from app.fast.executor.context import PlanExecutionContext
-    from app.graphql.context import Info
+    from app.graphql.context import Context, Info
 
 STRAWBERRY_BACKREF = "strawberry-definition"
 CONNECTION_FIELDS = {"nodes", "edges", "totalCount", "pageInfo", "__typename"}
@@ -79,6 +93,12 @@ EDGE_FIELDS = {"cursor", "node", "__typename"}
 # The render cache of one operation plan: its size is bounded (requests differ by caller and
 # by the variables the lists read).
 CACHE_SIZE = 256
+
+# A value spelled in SQL: a record's JSON, a column, a cursor (what app.fast.json_sql builds).
+Spelled: TypeAlias = ColumnElement[Any]
+# How `_object` spells one selected field: `spell(its name, the field, its details)`.
+Spell: TypeAlias = Callable[[str, GraphQLField, FieldDetailsList], Spelled]
+_Made = TypeVar("_Made")
 
 
 class NotRendered(Exception):
@@ -106,7 +126,9 @@ class Refused:
 class Renderer:
     """Made by the plan executor for one request (see `PlanExecutionContext`)."""
 
-    def __init__(self, ex: PlanExecutionContext, context: Any, cache: dict[Hashable, Any]) -> None:
+    def __init__(
+        self, ex: PlanExecutionContext, context: Context, cache: dict[Hashable, Any]
+    ) -> None:
         self.ex = ex
         self.context = context
         self.cache = cache
@@ -115,8 +137,8 @@ class Renderer:
     # -- what the list and lookup resolvers ask (app.graphql.connections, queries) -----------
 
     def list_read(
-        self, info: Any, spec: ListSpec, trashed: Trashed, ordering: Ordering
-    ) -> tuple[tuple[Any, ...], Any, bool] | None:
+        self, info: Info, spec: ListSpec, trashed: Trashed, ordering: Ordering
+    ) -> tuple[tuple[Spelled, ...], Callable[[Record], Fragment], bool] | None:
         """What a list of `spec` records reads when its nodes are rendered (the columns of
         a cursor and each node's JSON, or each edge's), how a row becomes its node (or its
         edge), and whether it is the edge; None: not rendered."""
@@ -128,8 +150,14 @@ class Renderer:
         return self.columns(spec.table, ordering, document), rendered_node, whole_edges
 
     async def lookup(
-        self, info: Any, spec: ListSpec, trashed: Trashed, db_id: int, visible: Any, scope: Any
-    ) -> tuple[Any] | None:
+        self,
+        info: Info,
+        spec: ListSpec,
+        trashed: Trashed,
+        db_id: int,
+        visible: list[Clause],
+        scope: Scope,
+    ) -> tuple[Fragment | None] | None:
         """(the rendered record or None), for a lookup by id whose selection renders (the
         record meeting `visible`); None: not rendered."""
         document = self.record_json(info, spec, trashed)
@@ -142,30 +170,40 @@ class Renderer:
         )  # fmt: skip
         return (None if row is None else rendered_node(row),)
 
-    def nodes_json(self, info: Any, spec: ListSpec, trashed: Trashed, ordering: Ordering) -> Any:
+    def nodes_json(
+        self, info: Info, spec: ListSpec, trashed: Trashed, ordering: Ordering
+    ) -> tuple[Spelled, bool] | None:
         """(the JSON of one node of the list `info` resolves, for a row of `spec.table`, or
         of its whole edge; whether it is the edge), or None when its selection cannot be
         rendered (or does not ask for nodes). An edge's cursor depends on the sort only."""
 
-        def make(raw: Any, spec: ListSpec, trashed: Trashed) -> Any:
+        def make(
+            raw: GraphQLResolveInfo[Context], spec: ListSpec, trashed: Trashed
+        ) -> tuple[Spelled, bool]:
             return self._top_nodes(raw, spec, trashed, ordering)
 
         return self._cached(("nodes", ordering.sort.name), info, spec, trashed, make)
 
-    def record_json(self, info: Any, spec: ListSpec, trashed: Trashed) -> Any:
+    def record_json(self, info: Info, spec: ListSpec, trashed: Trashed) -> Spelled | None:
         """The JSON of the record `info` resolves (a lookup by id), for a row of
         `spec.table`, or None when its selection cannot be rendered."""
         return self._cached("record", info, spec, trashed, self._top_record)
 
     def _cached(
-        self, kind: Hashable, info: Any, spec: ListSpec, trashed: Trashed, make: Any
-    ) -> Any:
+        self,
+        kind: Hashable,
+        info: Info,
+        spec: ListSpec,
+        trashed: Trashed,
+        make: Callable[[GraphQLResolveInfo[Context], ListSpec, Trashed], _Made],
+    ) -> _Made | None:
         raw = info._raw_info
-        path = response_path(raw)
+        path = response_path(info)
         key = (
             kind, path, spec.name, trashed, self.context.principal,
             self._variables_of(raw, path),
         )  # fmt: skip
+        document: _Made | Refused
         try:
             document = self.cache[key]
         except KeyError:
@@ -178,22 +216,27 @@ class Renderer:
             if len(self.cache) >= CACHE_SIZE:
                 self.cache.clear()
             self.cache[key] = document
-        if document.__class__ is Refused:
+        if isinstance(document, Refused):
             if document.reason is not None:
                 fall_offs.note("render", document.reason, self.ex.operation, path, document.detail)
             return None
         return document
 
-    def _top_record(self, raw: Any, spec: ListSpec, trashed: Trashed) -> Any:
+    def _top_record(
+        self, raw: GraphQLResolveInfo[Context], spec: ListSpec, trashed: Trashed
+    ) -> Spelled:
         details = [FieldDetails(node, None) for node in raw.field_nodes]
         type_ = get_nullable_type(raw.return_type)
-        if not is_object_type(type_):  # `node(id:)`: the selection on the record's own type
-            type_ = self.ex.schema.get_type(spec.name)
-        return self._node(type_, details, spec.table, trashed)
+        if is_object_type(type_):
+            return self._node(type_, details, spec.table, trashed)
+        record = self.ex.schema.get_type(spec.name)  # `node(id:)`: the record's own type
+        if not is_object_type(record):
+            raise NotRendered("not a record", str(record))
+        return self._node(record, details, spec.table, trashed)
 
     def _top_nodes(
-        self, raw: Any, spec: ListSpec, trashed: Trashed, ordering: Ordering
-    ) -> tuple[Any, bool]:
+        self, raw: GraphQLResolveInfo[Context], spec: ListSpec, trashed: Trashed, ordering: Ordering
+    ) -> tuple[Spelled, bool]:
         """(the node of a top-level list asked as `nodes`, False), or (its whole edge, True)
         when asked as `edges { cursor node }`: the edge and its cursor spelled in SQL as a
         nested page's are. A sort whose cursor has no SQL spelling renders the node only,
@@ -203,33 +246,40 @@ class Renderer:
             raise NotRendered("not a connection")
         details = [FieldDetails(node, None) for node in raw.field_nodes]
         # (the node's type, its selection, the edge's type and selection if it is in edges)
-        found: list[tuple[Any, list[Any], Any, list[Any] | None]] = []
+        found: list[
+            tuple[
+                GraphQLOutputType,
+                FieldDetailsList,
+                tuple[GraphQLObjectType, FieldDetailsList] | None,
+            ]
+        ] = []
         for field_details in self._collect(connection, details).values():
             name = field_details[0].node.name.value
             if name not in CONNECTION_FIELDS:
                 raise NotRendered("unknown connection field", name)
             if name == "nodes":
-                found.append((_item_type(connection.fields[name].type), field_details, None, None))
+                found.append((_item_type(connection.fields[name].type), field_details, None))
             elif name == "edges":
-                edge = _item_type(connection.fields[name].type)
+                edge = _object_type(_item_type(connection.fields[name].type))
                 for edge_details in self._collect(edge, field_details).values():
                     edge_name = edge_details[0].node.name.value
                     if edge_name not in EDGE_FIELDS:
                         raise NotRendered("unknown edge field", edge_name)
                     if edge_name == "node":
                         found.append(
-                            (edge.fields[edge_name].type, edge_details, edge, field_details)
+                            (edge.fields[edge_name].type, edge_details, (edge, field_details))
                         )
         if not found:
             raise NotRendered  # nothing to render (a count, a page's flags)
         if len(found) > 1:
             raise NotRendered("nodes asked in several places")
-        type_, node_details, edge_type, edge_details = found[0]
+        type_, node_details, in_edge = found[0]
         node = self._node(type_, node_details, spec.table, trashed)
-        if edge_details is None:  # asked as `nodes` (edges, if any, hold no node)
+        if in_edge is None:  # asked as `nodes` (edges, if any, hold no node)
             return node, False
+        edge_type, edge_details = in_edge
 
-        def spell(name: str, _field: Any, _details: list[Any]) -> Any:
+        def spell(name: str, _field: GraphQLField, _details: FieldDetailsList) -> Spelled:
             return cursor_sql(ordering, spec.table) if name == "cursor" else node
 
         try:
@@ -237,7 +287,9 @@ class Renderer:
         except NotRendered:
             return node, False
 
-    def columns(self, table: Any, ordering: Ordering, document: Any) -> tuple[Any, ...]:
+    def columns(
+        self, table: NamedFromClause, ordering: Ordering, document: Spelled
+    ) -> tuple[Spelled, ...]:
         """What a list reads when its nodes are rendered: the columns of a cursor, and the
         JSON; the same objects for the same document (they name a prepared statement)."""
         sort = ordering.sort.column.name
@@ -246,44 +298,52 @@ class Renderer:
             lambda: json_sql.cursor_and_document(table, sort, document),
         )
 
-    def record_columns(self, document: Any) -> tuple[Any, ...]:
+    def record_columns(self, document: Spelled) -> tuple[Spelled, ...]:
         """What a lookup reads when its record is rendered: the JSON."""
         return self._kept(("record", document), lambda: (json_sql.document_column(document),))
 
-    def _kept(self, key: Hashable, make: Any) -> tuple[Any, ...]:
-        found = self.cache.get(key)
+    def _kept(self, key: Hashable, make: Callable[[], tuple[Spelled, ...]]) -> tuple[Spelled, ...]:
+        found: tuple[Spelled, ...] | None = self.cache.get(key)
         if found is None:
             found = make()
             if len(self.cache) >= CACHE_SIZE:
                 self.cache.clear()
             self.cache[key] = found
-        return found  # type: ignore[no-any-return]
+        return found
 
     # -- records ---------------------------------------------------------------------------
 
-    def _collect(self, type_: GraphQLObjectType, details: list[Any]) -> dict[str, Any]:
+    def _collect(
+        self, type_: GraphQLObjectType, details: FieldDetailsList
+    ) -> dict[str, FieldDetailsList]:
         ex = self.ex
         return collect_subfields(
             ex.schema, ex.fragments, ex.variable_values, ex.operation, type_, details,
             ex.hide_suggestions,
         ).grouped_field_set  # fmt: skip
 
-    def _node(self, type_: Any, details: list[Any], table: Any, trashed: Trashed) -> Any:
+    def _node(
+        self,
+        type_: GraphQLOutputType,
+        details: FieldDetailsList,
+        table: NamedFromClause,
+        trashed: Trashed,
+    ) -> Spelled:
         """`{...}` of the selection on a record of `type_` held by `table`'s row."""
-        type_ = get_nullable_type(type_)
-        if not is_object_type(type_) or type_.name not in NODE_TYPES:
-            raise NotRendered("not a record", str(type_))
-        cls, _spec = NODE_TYPES[type_.name]
+        record = get_nullable_type(type_)
+        if not is_object_type(record) or record.name not in NODE_TYPES:
+            raise NotRendered("not a record", str(record))
+        cls, _spec = NODE_TYPES[record.name]
 
-        def spell(_name: str, field_def: Any, field_details: list[Any]) -> Any:
-            return self._field(type_, cls, field_def, field_details, table, trashed)
+        def spell(_name: str, field_def: GraphQLField, field_details: FieldDetailsList) -> Spelled:
+            return self._field(record, cls, field_def, field_details, table, trashed)
 
-        return self._object(type_, details, spell)
+        return self._object(record, details, spell)
 
-    def _object(self, type_: Any, details: list[Any], spell: Any) -> Any:
+    def _object(self, type_: GraphQLObjectType, details: FieldDetailsList, spell: Spell) -> Spelled:
         """`{...}` of the selection on an object of `type_`: `__typename`, and
         `spell(its name, the field, its details)` for each other field selected."""
-        pairs: list[tuple[str, Any]] = []
+        pairs: list[tuple[str, Spelled]] = []
         for key, field_details in self._collect(type_, details).items():
             name = field_details[0].node.name.value
             if name == "__typename":
@@ -299,14 +359,14 @@ class Renderer:
 
     def _field(
         self,
-        type_: Any,
+        type_: GraphQLObjectType,
         cls: type,
-        field_def: Any,
-        details: list[Any],
-        table: Any,
+        field_def: GraphQLField,
+        details: FieldDetailsList,
+        table: NamedFromClause,
         trashed: Trashed,
-    ) -> Any:
-        definition = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
+    ) -> Spelled:
+        definition: StrawberryField | None = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
         where = f"{type_.name}.{details[0].node.name.value}"
         if definition is None or definition.extensions:
             raise NotRendered("field with extensions", where)
@@ -329,16 +389,22 @@ class Renderer:
             return self._same_row(source, field_def, details, table)
         raise NotRendered("resolver without a declared source", where)
 
-    def _same_row(self, source: SameRow, field_def: Any, details: list[Any], table: Any) -> Any:
+    def _same_row(
+        self,
+        source: SameRow,
+        field_def: GraphQLField,
+        details: FieldDetailsList,
+        table: NamedFromClause,
+    ) -> Spelled:
         """An object made from the parent's row (see `SameRow`)."""
         type_ = get_nullable_type(field_def.type)
         if not is_object_type(type_):
             raise NotRendered("not an object", str(type_))
         computed = dict(source.computed)
 
-        def spell(name: str, field: Any, field_details: list[Any]) -> Any:
+        def spell(name: str, field: GraphQLField, field_details: FieldDetailsList) -> Spelled:
             where = f"{type_.name}.{name}"
-            definition = (field.extensions or {}).get(STRAWBERRY_BACKREF)
+            definition: StrawberryField | None = (field.extensions or {}).get(STRAWBERRY_BACKREF)
             if definition is None or definition.base_resolver is not None or field.args:
                 raise NotRendered("computed field", where)
             how, column = computed.get(definition.python_name, ("column", definition.python_name))
@@ -348,7 +414,12 @@ class Renderer:
             named = get_nullable_type(field.type)
             if how == "column":
                 return _leaf(field.type, value, where)
-            if how == "percent" and named.name == "Decimal" and not is_non_null_type(field.type):
+            if (
+                how == "percent"
+                and is_scalar_type(named)
+                and named.name == "Decimal"
+                and not is_non_null_type(field.type)
+            ):
                 return json_sql.percent(value)
             if how == "is_null" and named is GraphQLBoolean:
                 return json_sql.is_null(value)
@@ -358,16 +429,18 @@ class Renderer:
 
         return self._object(type_, details, spell)
 
-    def _money(self, field: Any, details: list[Any], mapping: Any) -> Any:
+    def _money(
+        self, field: GraphQLField, details: FieldDetailsList, mapping: ColumnElement[Any]
+    ) -> Spelled:
         """A currency -> minor units mapping as the list of Money `money_list` makes."""
         money = _item_type(field.type)
         if not is_object_type(money):
             raise NotRendered("not an object", str(money))
 
-        def entry(currency: Any, amount: Any) -> Any:
+        def entry(currency: Spelled, amount: Spelled) -> Spelled:
             values = {"currency": currency, "amount": amount}
 
-            def spell(name: str, _field: Any, _details: list[Any]) -> Any:
+            def spell(name: str, _field: GraphQLField, _details: FieldDetailsList) -> Spelled:
                 if name not in values:
                     raise NotRendered("unknown money field", name)
                 return values[name]
@@ -379,11 +452,11 @@ class Renderer:
     def _related(
         self,
         source: RelatedRecord,
-        field_def: Any,
-        details: list[Any],
-        table: Any,
+        field_def: GraphQLField,
+        details: FieldDetailsList,
+        table: NamedFromClause,
         trashed: Trashed,
-    ) -> Any:
+    ) -> Spelled:
         if field_def.args or is_non_null_type(field_def.type):
             raise NotRendered("relation with arguments or non-null", source.type_name)
         _cls, spec = NODE_TYPES[source.type_name]
@@ -396,9 +469,9 @@ class Renderer:
         return json_sql.related_value(related, value, table.c[source.attribute], where)
 
     def _pages(
-        self, source: ChildPages, definition: Any, field_def: Any, details: list[Any],
-        table: Any, trashed: Trashed,
-    ) -> Any:  # fmt: skip
+        self, source: ChildPages, definition: StrawberryField, field_def: GraphQLField,
+        details: FieldDetailsList, table: NamedFromClause, trashed: Trashed,
+    ) -> Spelled:  # fmt: skip
         if len(details) != 1:  # the same list merged from several places: arguments per node
             raise NotRendered("list merged from several places")
         arguments = ListArguments(**self._arguments(definition, field_def, details[0].node))
@@ -415,6 +488,7 @@ class Renderer:
         where = written()
         chosen = arguments.trashed if arguments.trashed is not None else trashed
         child = self._alias(spec)
+        assert source.parent_column is not None  # see _field
         conditions = [
             json_sql.equals(child.c[source.parent_column], table.c.id),
             *self._visible(spec, chosen, child),
@@ -423,7 +497,7 @@ class Renderer:
         order = ascending_order(ordering, child)
         size = window.first
         assert size is not None
-        connection = get_nullable_type(field_def.type)
+        connection = _object_type(field_def.type)
         page = _Page(table, child, conditions, order, size, ordering)
         asked = {d[0].node.name.value for d in self._collect(connection, details).values()}
         if asked <= {"nodes", "totalCount", "__typename"}:
@@ -431,11 +505,15 @@ class Renderer:
         return self._relay_page(connection, details, page, chosen)
 
     def _nodes_page(
-        self, connection: Any, details: list[Any], page: _Page, trashed: Trashed
-    ) -> Any:
+        self,
+        connection: GraphQLObjectType,
+        details: FieldDetailsList,
+        page: _Page,
+        trashed: Trashed,
+    ) -> Spelled:
         """A nested page asked for its nodes (and count): an array of the first rows."""
 
-        def spell(name: str, field: Any, field_details: list[Any]) -> Any:
+        def spell(name: str, field: GraphQLField, field_details: FieldDetailsList) -> Spelled:
             if name == "nodes":
                 document = self._node(_item_type(field.type), field_details, page.child, trashed)
                 return json_sql.first_rows_array(document, page.conditions, page.order, page.size)
@@ -446,18 +524,22 @@ class Renderer:
         return self._object(connection, details, spell)
 
     def _relay_page(
-        self, connection: Any, details: list[Any], page: _Page, trashed: Trashed
-    ) -> Any:
+        self,
+        connection: GraphQLObjectType,
+        details: FieldDetailsList,
+        page: _Page,
+        trashed: Trashed,
+    ) -> Spelled:
         """A nested page asked for its edges, cursors or page info: its rows are read once
         (one more than the page, for hasNextPage), each with its nodes' documents and its
         cursor (none for the extra row), and every part of the connection (nodes, edges,
         page info) is an aggregate over them."""
-        rows_columns: list[Any] = []
+        rows_columns: list[Spelled] = []
         # (response key, node key or None) -> the label of that node's document among the rows
         labels: dict[tuple[str, str | None], str] = {}
         position = json_sql.position(page.order)
 
-        def column(expression: Any) -> str:
+        def column(expression: Spelled) -> str:
             label = f"c{len(rows_columns)}"
             rows_columns.append(json_sql.within(position, page.size, expression).label(label))
             return label
@@ -478,7 +560,7 @@ class Renderer:
                 node = self._node(_item_type(field.type), field_details, page.child, trashed)
                 labels[(key, None)] = column(node)
             elif name == "edges":
-                edge = _item_type(field.type)
+                edge = _object_type(_item_type(field.type))
                 for edge_key, edge_details in self._collect(edge, field_details).items():
                     edge_name = edge_details[0].node.name.value
                     if edge_name == "cursor":
@@ -491,7 +573,7 @@ class Renderer:
                     elif edge_name != "__typename":
                         raise NotRendered("unknown edge field", edge_name)
             elif name == "pageInfo":
-                info = self._collect(get_nullable_type(field.type), field_details)
+                info = self._collect(_object_type(field.type), field_details)
                 if {d[0].node.name.value for d in info.values()} & {"startCursor", "endCursor"}:
                     cursor()
             else:
@@ -500,18 +582,20 @@ class Renderer:
             rows_columns, position, page.conditions, page.order, page.size + 1, page.parent
         )
 
-        def spell(name: str, field: Any, field_details: list[Any]) -> Any:
+        def spell(name: str, field: GraphQLField, field_details: FieldDetailsList) -> Spelled:
             key = _response_key(field_details)
             if name == "nodes":
                 return json_sql.rows_array(rows, rows.c[labels[(key, None)]], page.size)
             if name == "edges":
 
-                def edge(edge_name: str, _field: Any, edge_details: list[Any]) -> Any:
+                def edge(
+                    edge_name: str, _field: GraphQLField, edge_details: FieldDetailsList
+                ) -> Spelled:
                     if edge_name == "cursor":
                         return rows.c[cursor_label[0]]
                     return rows.c[labels[(key, _response_key(edge_details))]]
 
-                document = self._object(_item_type(field.type), field_details, edge)
+                document = self._object(_object_type(_item_type(field.type)), field_details, edge)
                 return json_sql.rows_array(rows, document, page.size)
             if name == "totalCount":  # under the aggregate of the rows: correlated by name
                 return json_sql.count_of(page.child, page.conditions, page.parent)
@@ -522,9 +606,14 @@ class Renderer:
         return json_sql.over_rows(self._object(connection, details, spell), rows)
 
     def _page_info(
-        self, field: Any, details: list[Any], rows: Any, cursor: list[str], size: int
-    ) -> Any:
-        def spell(name: str, _flag: Any, _details: list[Any]) -> Any:
+        self,
+        field: GraphQLField,
+        details: FieldDetailsList,
+        rows: Subquery,
+        cursor: list[str],
+        size: int,
+    ) -> Spelled:
+        def spell(name: str, _flag: GraphQLField, _details: FieldDetailsList) -> Spelled:
             if name == "hasNextPage":
                 return json_sql.more_rows_than(size)
             if name == "hasPreviousPage":  # no cursor to come after: nothing precedes
@@ -534,20 +623,24 @@ class Renderer:
                 return json_sql.row_value(rows, rows.c[cursor[0]], size, last=last)
             raise NotRendered("unknown pageInfo field", name)
 
-        return self._object(get_nullable_type(field.type), details, spell)
+        return self._object(_object_type(field.type), details, spell)
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _alias(self, spec: ListSpec) -> Any:
+    def _alias(self, spec: ListSpec) -> NamedFromClause:
         return json_sql.alias(spec.table, f"rendered_{next(self._aliases)}")
 
-    def _visible(self, spec: ListSpec, trashed: Trashed, alias: Any) -> list[Any]:
+    def _visible(
+        self, spec: ListSpec, trashed: Trashed, alias: NamedFromClause
+    ) -> list[ColumnElement[Any]]:
         """What the loaders show of `spec` records (see `Loaders.visible`), on `alias`."""
         scope = self.context.access.scope(spec.name, Action.READ)
         conditions = [*trashed_condition(spec.table, trashed), *scope_condition(spec.table, scope)]
         return json_sql.on_alias(alias, conditions)
 
-    def _arguments(self, definition: Any, field_def: Any, node: FieldNode) -> dict[str, Any]:
+    def _arguments(
+        self, definition: StrawberryField, field_def: GraphQLField, node: FieldNode
+    ) -> dict[str, Any]:
         ex = self.ex
         values = get_argument_values(field_def, node, ex.variable_values)
         schema = ex.strawberry
@@ -558,7 +651,9 @@ class Renderer:
             config=schema.config,
         )
 
-    def _variables_of(self, raw: Any, path: tuple[str, ...]) -> tuple[Any, ...]:
+    def _variables_of(
+        self, raw: GraphQLResolveInfo[Context], path: tuple[str, ...]
+    ) -> tuple[tuple[str, str], ...]:
         """The values of the variables the field's subtree reads (its render depends on
         them and on nothing else the request varies, besides the caller)."""
         key = ("variables", path)
@@ -579,12 +674,17 @@ class Renderer:
 
 
 async def _rendered_row(
-    db: Any, table: Any, columns: tuple[Any, ...], db_id: int, where: list[Any], shape: Hashable
-) -> Any:
+    db: RequestDatabase,
+    table: NamedFromClause,
+    columns: tuple[Spelled, ...],
+    db_id: int,
+    where: list[Clause],
+    shape: Hashable,
+) -> Record | None:
     """`columns` of the row with this id meeting `where`, or None. `shape` stands for
     `columns` and `where` (a prepared read, see `app.fast.prepared`)."""
 
-    def build() -> Any:
+    def build() -> sa.Select[Any]:
         return sa.select(*columns).where(table.c.id == sa.bindparam("id", 0), *where)
 
     rows = await db.fetch(("rendered_row", table.name, shape), build, {"id": db_id})
@@ -598,7 +698,8 @@ class _Page:
     __slots__ = ("child", "conditions", "order", "ordering", "parent", "size")
 
     def __init__(
-        self, parent: Any, child: Any, conditions: list[Any], order: list[Any], size: int,
+        self, parent: NamedFromClause, child: NamedFromClause,
+        conditions: list[ColumnElement[bool]], order: Sequence[ColumnElement[Any]], size: int,
         ordering: Ordering,
     ) -> None:  # fmt: skip
         self.parent = parent
@@ -608,11 +709,11 @@ class _Page:
         self.size = size
         self.ordering = ordering
 
-    def cursor(self, table: Any) -> Any:
+    def cursor(self, table: NamedFromClause) -> ColumnElement[str]:
         return cursor_sql(self.ordering, table)
 
 
-def cursor_sql(ordering: Ordering, table: Any) -> Any:
+def cursor_sql(ordering: Ordering, table: NamedFromClause) -> ColumnElement[str]:
     """A row's cursor as `app.graphql.pagination.encode_cursor` writes it."""
     sort = ordering.sort
     column = table.c[sort.column.name]
@@ -625,7 +726,7 @@ def cursor_sql(ordering: Ordering, table: Any) -> Any:
     return json_sql.cursor(sort.name, values)
 
 
-def _cursor_value(column: Any) -> Any:
+def _cursor_value(column: ColumnElement[Any]) -> ColumnElement[str]:
     """A sort column's value as orjson writes it in a cursor (JSON text)."""
     kind = json_sql.column_kind(column)
     if kind is ColumnKind.INT32 or isinstance(column.type, sa.BigInteger):
@@ -641,29 +742,40 @@ def _cursor_value(column: Any) -> Any:
     raise NotRendered("cursor of this sort column", column.name)
 
 
-def rendered_node(row: Any) -> Fragment:
+def rendered_node(row: Record) -> Fragment:
     """A rendered node, for the response as it is."""
     return Fragment(getattr(row, json_sql.RENDERED))
 
 
-def _response_key(details: list[Any]) -> str:
+def _response_key(details: FieldDetailsList) -> str:
     node = details[0].node
-    return (node.alias or node.name).value  # type: ignore[no-any-return]
+    return (node.alias or node.name).value
 
 
-def _item_type(type_: Any) -> Any:
+def _item_type(type_: GraphQLOutputType) -> GraphQLOutputType:
     listed = get_nullable_type(type_)
     if not is_list_type(listed):
         raise NotRendered("not a list", str(listed))
-    return get_nullable_type(listed.of_type)
+    item: GraphQLOutputType = get_nullable_type(listed.of_type)
+    return item
 
 
-def _variable_names(nodes: Any, fragments: dict[str, Any]) -> set[str]:
+def _object_type(type_: GraphQLOutputType) -> GraphQLObjectType:
+    """A connection's, an edge's or a page info's type (objects in this schema)."""
+    named = get_nullable_type(type_)
+    if not is_object_type(named):
+        raise NotRendered("not an object", str(named))
+    return named
+
+
+def _variable_names(
+    nodes: list[SelectionNode], fragments: dict[str, FragmentDefinitionNode]
+) -> set[str]:
     """The variables read anywhere in these fields' subtrees (arguments and directives)."""
     found: set[str] = set()
     seen: set[str] = set()
 
-    def selections(items: Any) -> None:
+    def selections(items: Sequence[SelectionNode]) -> None:
         for node in items:
             for directive in node.directives or ():
                 for argument in directive.arguments or ():
@@ -685,7 +797,7 @@ def _variable_names(nodes: Any, fragments: dict[str, Any]) -> set[str]:
     return found
 
 
-def _leaf(type_: Any, column: Any, where: str = "") -> Any:
+def _leaf(type_: GraphQLOutputType, column: ColumnElement[Any], where: str = "") -> Spelled:
     """The SQL spelling of a column as this scalar or enum serializes its Python value."""
     if is_non_null_type(type_) and column.nullable:
         # null would be an error: the Python path reports it
@@ -694,6 +806,10 @@ def _leaf(type_: Any, column: Any, where: str = "") -> Any:
     kind = json_sql.column_kind(column)
     if (named, kind) in _AS_STORED:
         return column
+    if isinstance(
+        named, GraphQLList
+    ):  # Terms.combinesWith: the Python path answers, not a fall-off
+        raise NotRendered
     if named.name == "DateTime" and kind is ColumnKind.INSTANT:
         return json_sql.iso_instant(column)
     if named.name == "UUID" and kind is ColumnKind.UUID:
@@ -712,7 +828,9 @@ _AS_STORED = {
 }
 
 
-def enable_rendering(ex: PlanExecutionContext, context: Any, cache: dict[Hashable, Any]) -> None:
+def enable_rendering(
+    ex: PlanExecutionContext, context: Context, cache: dict[Hashable, Any]
+) -> None:
     """Lets the lists and lookups of a query render their records (PostgreSQL only, and
     only when `render_in_database` is on)."""
     settings = getattr(context, "settings", None)

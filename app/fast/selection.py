@@ -9,12 +9,22 @@ fraction of that. The plan executor gives requests this one (`Context.selects`).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionNode,
+)
+
+if TYPE_CHECKING:
+    from app.graphql.context import Info
 
 
-def selects(info: Any, path: tuple[str, ...]) -> bool:
+def selects(info: Info, path: tuple[str, ...]) -> bool:
     """As `app.graphql.connections.selects`: `@skip`/`@include` are not looked at."""
     raw = info._raw_info
     return _selects(raw.field_nodes, path, raw.fragments)
@@ -22,7 +32,9 @@ def selects(info: Any, path: tuple[str, ...]) -> bool:
 
 # Module functions, not closures: a recursive closure is a reference cycle, garbage that only
 # the collector frees (several per list field and request).
-def _selects(nodes: Any, path: tuple[str, ...], fragments: Any) -> bool:
+def _selects(
+    nodes: Iterable[FieldNode], path: tuple[str, ...], fragments: dict[str, FragmentDefinitionNode]
+) -> bool:
     children = [
         child
         for node in nodes
@@ -33,7 +45,9 @@ def _selects(nodes: Any, path: tuple[str, ...], fragments: Any) -> bool:
     return bool(children) and (len(path) == 1 or _selects(children, path[1:], fragments))
 
 
-def _fields(selections: Any, fragments: Any) -> Any:
+def _fields(
+    selections: Iterable[SelectionNode], fragments: dict[str, FragmentDefinitionNode]
+) -> Iterator[FieldNode]:
     for node in selections:
         if isinstance(node, FieldNode):
             yield node

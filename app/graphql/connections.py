@@ -9,15 +9,15 @@ into one statement through a dataloader (`PageByParentLoader`).
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, cast
 
 import strawberry
 from strawberry.types.nodes import SelectedField, Selection
 
 from app.auth.roles import Action
 from app.db.filters import ListSpec, Trashed, any_of, conditions_sql, trashed_condition
-from app.db.handles import Clause, Table
-from app.db.paging import Ordering, PageWants, Window, fetch_page
+from app.db.handles import Clause, Record, Table
+from app.db.paging import Ordering, PageWants, ReadColumns, Window, fetch_page
 from app.db.tenancy import scope_condition
 from app.graphql.access import Access
 from app.graphql.context import Info
@@ -35,6 +35,13 @@ from app.graphql.pagination import (
 )
 from app.graphql.trashed import effective_trashed, response_path
 from app.graphql.types.base import NODE_TYPES, build_for
+
+
+class Parent(Protocol):
+    """An object of the API a nested list hangs under."""
+
+    @property
+    def db_id(self) -> int: ...
 
 
 def selects(info: Info, *path: str) -> bool:
@@ -124,12 +131,12 @@ class ListArguments:
 async def resolve_list(
     info: Info,
     spec: ListSpec,
-    build: Callable[[Any], Any],
+    build: Callable[[Record], object],
     arguments: ListArguments,
     *,
     extra_where: tuple[Clause, ...] = (),
     action: Action = Action.LIST,
-) -> Connection[Any]:
+) -> Connection[Any]:  # of what `build` makes, or of JSON rendered in place (app.fast)
     """A page of a top-level list of `spec` records. `action` is List, or Read for a lookup of
     one record by its key; the page holds only the sites where the caller has it."""
     context = info.context
@@ -162,13 +169,13 @@ async def resolve_list(
 
 
 async def resolve_pages(
-    parents: list[Any],
+    parents: Sequence[Parent],
     info: Info,
     spec: ListSpec,
-    build: Callable[[Any], Any],
+    build: Callable[[Record], object],
     parent_column: str,
     arguments: ListArguments,
-) -> list[Connection[Any]]:
+) -> list[Connection[object]]:
     """The same page of `spec` records under each parent (their `db_id` in `parent_column`)."""
     context = info.context
     # Every parent at this response path asks the same question (same arguments, same
@@ -197,8 +204,12 @@ async def resolve_pages(
 
 
 def _read(
-    info: Info, spec: ListSpec, trashed: Trashed, ordering: Ordering, build: Callable[[Any], Any]
-) -> tuple[tuple[Any, ...], Callable[[Any], Any], bool]:
+    info: Info,
+    spec: ListSpec,
+    trashed: Trashed,
+    ordering: Ordering,
+    build: Callable[[Record], object],
+) -> tuple[ReadColumns, Callable[[Record], object], bool]:
     """The columns a list reads, how its rows become nodes (or, third, whether they become
     whole edges): every column and `build`, or, when the nodes are rendered in the database
     (see `app.fast.rendering`), the columns of the cursor and each node's (or edge's) JSON."""
@@ -290,10 +301,11 @@ def nested_list(spec: ListSpec, *, parent_column: str, description: str) -> Any:
 
 
 async def resolve_connections(
-    parents: list[Any], info: Info, source: ChildPages, arguments: ListArguments
-) -> list[Connection[Any]]:
+    parents: Sequence[object], info: Info, source: ChildPages, arguments: ListArguments
+) -> list[Connection[object]]:
     """The connection of `source` under each parent (one page request for them all)."""
     build = build_for(source.spec.name)
     if source.parent_column is None:  # a top-level list: its one parent is the query root
         return [await resolve_list(info, source.spec, build, arguments) for _ in parents]
-    return await resolve_pages(parents, info, source.spec, build, source.parent_column, arguments)
+    under = cast("Sequence[Parent]", parents)  # records of the API, under a nested list
+    return await resolve_pages(under, info, source.spec, build, source.parent_column, arguments)

@@ -124,7 +124,7 @@ def _terms_fields(table: sa.Table) -> list[ListField]:
     ]
 
 
-def _spec(name: str, model: Any, *groups: list[ListField]) -> ListSpec:
+def _spec(name: str, model: type[t.TableModel], *groups: list[ListField]) -> ListSpec:
     return ListSpec(name, _table(model), tuple(f for group in groups for f in group))
 
 
@@ -216,7 +216,13 @@ COUPON_CODES = _spec(
 )
 
 
-def _code_via(name: str, kind: FieldKind, description: str, column: Any, local: Any) -> ListField:
+def _code_via(
+    name: str,
+    kind: FieldKind,
+    description: str,
+    column: sa.ColumnElement[Any],
+    local: sa.Column[Any],
+) -> ListField:
     return ListField(name, kind, description, column, via=Via(local, column))
 
 

@@ -22,7 +22,15 @@ from app.auth.roles import Action
 from app.db import tables as t
 from app.db.filters import ListSpec, Trashed, trashed_condition
 from app.db.keyed_reads import rows_by_column
-from app.db.paging import Conditions, Ordering, Page, PageWants, Window, fetch_pages_by_parent
+from app.db.paging import (
+    Conditions,
+    Ordering,
+    Page,
+    PageWants,
+    ReadColumns,
+    Window,
+    fetch_pages_by_parent,
+)
 from app.db.session import RequestDatabase
 from app.db.tenancy import scope_condition
 from app.graphql import lists
@@ -141,7 +149,7 @@ class PageByParentLoader(Loader[int, Page]):
         ordering: Ordering,
         window: Window,
         wants: PageWants,
-        columns: Sequence[Any],
+        columns: ReadColumns,
         shape: Hashable,
     ):
         super().__init__()
@@ -211,7 +219,7 @@ class Loaders:
         ordering: Ordering,
         window: Window,
         wants: PageWants,
-        columns: Sequence[Any],
+        columns: ReadColumns,
     ) -> PageByParentLoader:
         """`columns`: what is read of each row (all of them, or what rendering needs)."""
         key = (
@@ -248,7 +256,10 @@ def _visible(access: Access, spec: ListSpec, trashed: Trashed) -> list[ColumnEle
 
 
 def _visible_and(
-    access: Access, spec: ListSpec, trashed: Trashed, where: Callable[[], list[Any]]
+    access: Access,
+    spec: ListSpec,
+    trashed: Trashed,
+    where: Callable[[], list[ColumnElement[bool]]],
 ) -> Callable[[], list[ColumnElement[bool]]]:
     """What `visible` gives and `where()`, written when a statement is built (not per
     request once the statement is prepared); it holds the access, not the loaders."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeAlias, TypeVar
 
@@ -12,6 +13,7 @@ import orjson
 import strawberry
 from graphql import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
 
+from app.db.handles import Record
 from app.db.paging import Ordering, Page, SortColumn, Window
 from app.graphql.errors import BadInput
 
@@ -57,7 +59,7 @@ class Connection(Generic[N]):
     )
 
 
-def encode_cursor(ordering: Ordering, values: tuple[Any, ...]) -> str:
+def encode_cursor(ordering: Ordering, values: tuple[object, ...]) -> str:
     payload = [
         ordering.sort.name,
         [v.isoformat() if isinstance(v, datetime) else v for v in values],
@@ -65,7 +67,7 @@ def encode_cursor(ordering: Ordering, values: tuple[Any, ...]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(payload)).decode()
 
 
-def decode_cursor(cursor: str, ordering: Ordering, *, field: str) -> tuple[Any, ...]:
+def decode_cursor(cursor: str, ordering: Ordering, *, field: str) -> tuple[object, ...]:
     problem = BadInput(f"{field}: not a cursor of this list in this order", field=field)
     try:
         name, values = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
@@ -77,7 +79,7 @@ def decode_cursor(cursor: str, ordering: Ordering, *, field: str) -> tuple[Any, 
         raise problem from None
 
 
-def _revive(value: Any, kind: type) -> Any:
+def _revive(value: Any, kind: type) -> object:
     """A cursor value back in its column's type; anything else is refused (ValueError), so a
     hand-made cursor can never reach the database with a value of the wrong type."""
     if value is None:
@@ -133,21 +135,21 @@ def ordering_from(order_by: Any, sorts: tuple[SortColumn, ...]) -> Ordering:
 def to_connection(
     page: Page,
     ordering: Ordering,
-    build: Any,
+    build: Callable[[Record], object],
     *,
     cursors: bool = True,
     edges: bool = True,
     builds_edges: bool = False,
-) -> Connection[Any]:
+) -> Connection[object]:
     """A Connection of `build(row)` nodes for one page of rows; without `cursors` (nothing
     selected shows them) the edges and the page's cursors are left empty, without `edges`
     the edges (only the page's first and last cursors are made). With `builds_edges`,
     `build(row)` is the row's whole edge (rendered in the database: app.fast.rendering) and
     no nodes are made: the selection asked for edges only."""
     rows = page.rows
-    nodes: list[Any] = []
+    nodes: list[object] = []
     positions: list[str] = []
-    made: list[Any] = []
+    made: list[object] = []
     if builds_edges:
         made = [build(row) for row in rows]
         edges = False  # the page's first and last cursors, below

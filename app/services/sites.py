@@ -49,7 +49,7 @@ INPUT = ("input",)
 TEXTS = {"name": 200, "external_id": 128}
 
 
-def _terms(pricing: Any) -> Terms:
+def _terms(pricing: Record) -> Terms:
     return Terms(
         kind=DiscountKind(pricing.kind),
         amounts=pricing.amounts or {},

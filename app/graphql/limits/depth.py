@@ -19,6 +19,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
+    VisitorAction,
 )
 from graphql.language import SKIP
 
@@ -39,7 +40,9 @@ def depth_rule(max_depth: int) -> type[ASTValidationRule]:
             self._fragment_depths: dict[str, int] = {}
             self._entered: set[str] = set()
 
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> Any:
+        def enter_operation_definition(
+            self, node: OperationDefinitionNode, *_: Any
+        ) -> VisitorAction:
             depth = self._depth(node.selection_set)
             if depth > max_depth:
                 name = node.name.value if node.name else "anonymous"

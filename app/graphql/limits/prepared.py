@@ -32,8 +32,9 @@ sending ever new documents cannot make it hold more than a bounded amount of mem
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Final
 
 from graphql import (
@@ -45,6 +46,7 @@ from graphql import (
     StringValueNode,
     VariableNode,
     Visitor,
+    VisitorAction,
     get_operation_ast,
     specified_rules,
     visit,
@@ -71,7 +73,13 @@ MAX_OPERATIONS_PER_DOCUMENT: Final = 16
 _SPECIFIED_RULES: Final = tuple(specified_rules)
 
 _ABSENT: Final = object()  # a variable that was not sent (its default, if any, applies)
-_UNKNOWN: Final = object()  # not computed yet
+
+
+class _Unknown(Enum):
+    UNKNOWN = "unknown"  # not computed yet
+
+
+_UNKNOWN: Final = _Unknown.UNKNOWN
 
 
 @dataclass
@@ -79,11 +87,11 @@ class PreparedDocument:
     """A parsed document and what was found about it, filled in as requests ask."""
 
     document: DocumentNode
-    _errors: dict[Any, list[GraphQLError]] = field(default_factory=dict)
+    _errors: dict[Hashable, list[GraphQLError]] = field(default_factory=dict)
     _nul_checked: bool = False
     _nul_literal: StringValueNode | None = None
     _argument_variables: tuple[str, ...] | None = None
-    _costs: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    _costs: dict[tuple[object, ...], int] = field(default_factory=dict)
     _operations: dict[str | None, tuple[str | None, OperationType] | None] = field(
         default_factory=dict
     )
@@ -110,7 +118,10 @@ class PreparedDocument:
         return found
 
     def validation_errors(
-        self, schema: GraphQLSchema, rules: tuple[type[ASTValidationRule], ...], key: Any = None
+        self,
+        schema: GraphQLSchema,
+        rules: tuple[type[ASTValidationRule], ...],
+        key: Hashable = None,
     ) -> list[GraphQLError]:
         """What `rules` find wrong with the document (strawberry's own rules added).
 
@@ -153,7 +164,7 @@ class PreparedDocument:
         if names is None:
             names = self._argument_variables = argument_variables(self.document)
         values = (operation_name, *(coerced.coerced.get(name, _ABSENT) for name in names))
-        key: tuple[Any, ...] | None = values
+        key: tuple[object, ...] | None = values
         try:
             cost = self._costs.get(values)
         except TypeError:  # a list or an input object among the values
@@ -182,7 +193,7 @@ def argument_variables(document: DocumentNode) -> tuple[str, ...]:
         def enter_variable(self, node: VariableNode, *_args: Any) -> None:
             names.add(node.name.value)
 
-        def enter_variable_definition(self, *_args: Any) -> Any:
+        def enter_variable_definition(self, *_args: Any) -> VisitorAction:
             return Visitor.SKIP  # the definitions, not the uses
 
     visit(document, Collect())
@@ -267,7 +278,7 @@ class QueryChecks(SchemaExtension):
             context.schema._schema, rules, key
         )
 
-    def check_before_execution(self, operation_name: Any = _UNKNOWN) -> None:
+    def check_before_execution(self, operation_name: str | None | _Unknown = _UNKNOWN) -> None:
         """Raises the refusal of a valid operation: its cost, then a NUL in a string.
 
         `operation_name`: the operation's name when the caller knows it already (else the

@@ -7,9 +7,10 @@ refused as a whole, the same way on every database, naming where the character w
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, StringValueNode, Visitor, visit
+from graphql import DocumentNode, GraphQLError, StringValueNode, Visitor, VisitorAction, visit
 
 NUL = "\x00"
 MESSAGE = "String values must not contain the NUL character (U+0000)"
@@ -20,18 +21,18 @@ class _FindNul(Visitor):
         super().__init__()
         self.found: StringValueNode | None = None
 
-    def enter_string_value(self, node: StringValueNode, *_args: Any) -> Any:
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> VisitorAction:
         if NUL in node.value:
             self.found = node
             return self.BREAK
         return None
 
 
-def _variable_with_nul(value: Any, path: str) -> str | None:
+def _variable_with_nul(value: object, path: str) -> str | None:
     if isinstance(value, str):
         return path if NUL in value else None
     if isinstance(value, dict):
-        items: Any = value.items()
+        items: Iterable[tuple[object, object]] = value.items()
     elif isinstance(value, list):
         items = enumerate(value)
     else:

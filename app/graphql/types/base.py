@@ -65,7 +65,7 @@ R = TypeVar("R", bound=Record)
 
 
 def row_builder(
-    cls: type[R], type_name: str, **computed: Callable[[Row[Any]], Any]
+    cls: type[R], type_name: str, **computed: Callable[[Row[Any]], object]
 ) -> Callable[[Row[Any]], R]:
     """A fast `row -> cls` constructor: columns named like init fields are copied as they are;
     `computed` supplies the others (each from the row), defaults the rest.
@@ -80,14 +80,14 @@ def row_builder(
 
     def layout(
         row: Row[Any],
-    ) -> tuple[Callable[[Row[Any]], tuple[Any, ...]], tuple[str, ...], dict[str, Any]] | None:
+    ) -> tuple[Callable[[Row[Any]], tuple[object, ...]], tuple[str, ...], dict[str, object]] | None:
         """(a getter of the row's id and copied values, their attribute names with `db_id`
         first, the defaults of the fields the row lacks), or None when a field is neither in
         the row nor has a plain default (the dataclass `__init__` then builds the object,
         and raises if it must)."""
         positions = {key: index for index, key in enumerate(row._fields)}
         names = tuple(f.name for f in init_fields if f.name in positions and f.name not in made)
-        defaults: dict[str, Any] = {}
+        defaults: dict[str, object] = {}
         for f in init_fields:
             if f.name not in positions and f.name not in made:
                 if f.default is dataclasses.MISSING:
@@ -127,7 +127,7 @@ def row_builder(
 
 
 def node_type(
-    spec: ListSpec, **computed: Callable[[Row[Any]], Any]
+    spec: ListSpec, **computed: Callable[[Row[Any]], object]
 ) -> Callable[[type[R]], type[R]]:
     """Registers a record type for `node(id:)` and gives it `from_row` (see `row_builder`)."""
 

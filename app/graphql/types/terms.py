@@ -34,7 +34,7 @@ def _eligible_items_key(terms: Terms) -> tuple[type[RowsByColumnLoader], int]:
     return ELIGIBLE_ITEMS_LOADERS[terms.owner_column], terms.owner_id
 
 
-def _eligible_categories(terms: Terms, rows: list[Any]) -> list[EligibleCategory]:
+def _eligible_categories(terms: Terms, rows: list[Row[Any]]) -> list[EligibleCategory]:
     """The categories of a Terms: its flags, with the item ids stored for them."""
     ids: dict[ItemCategory, list[str]] = {c: [] for c in terms.flags}
     for row in rows:
