@@ -239,9 +239,7 @@ class RequestDatabase:
             self._lock.release()
 
 
-def write_sessions(
-    engine: AsyncEngine, *, events: bool = True
-) -> async_sessionmaker[AsyncSession]:
+def write_sessions(engine: AsyncEngine, *, events: bool = True) -> async_sessionmaker[AsyncSession]:
     """Sessions for use cases that write: one transaction each, committed by the caller.
     `events` false writes no change events (DISCOUNTS_EVENTS, a switch for measuring)."""
     return async_sessionmaker(

@@ -347,7 +347,9 @@ async def record_outcomes(db: Any, outcomes: Sequence[Outcome], now: datetime) -
     )
     p = WEBHOOK_ENDPOINT.c
     succeeded = sorted({o.claimed.endpoint_id for o in outcomes if o.error is None})
-    failed = sorted({o.claimed.endpoint_id for o in outcomes if o.error is not None} - set(succeeded))
+    failed = sorted(
+        {o.claimed.endpoint_id for o in outcomes if o.error is not None} - set(succeeded)
+    )
     if succeeded:
         await db.execute(
             sa.update(WEBHOOK_ENDPOINT)

@@ -43,6 +43,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     server: asyncio.Server | None = None
     port: int = 0
+    connections: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -54,6 +55,9 @@ class Receiver:
         return self
 
     async def stop(self) -> None:
+        for task in list(self.connections):
+            task.cancel()
+        await asyncio.gather(*self.connections, return_exceptions=True)
         if self.server is not None:
             self.server.close()
             with contextlib.suppress(Exception):
@@ -63,6 +67,9 @@ class Receiver:
         return [r.event_id for r in self.received]
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self.connections.add(task)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -85,7 +92,7 @@ class Receiver:
                 self.received.append(received)
                 status = self.answer(received)
                 if status is None:
-                    await asyncio.Event().wait()  # hang until the connection is dropped
+                    await reader.read()  # no answer: until the sender drops the connection
                     return
                 writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 2\r\n\r\nok".encode())
                 await writer.drain()
@@ -93,6 +100,8 @@ class Receiver:
             pass
         finally:
             writer.close()
+            if task is not None:
+                self.connections.discard(task)
 
 
 async def _main(port: int, secrets: list[str]) -> None:

@@ -162,9 +162,7 @@ class EndpointFilter:
         return site_id in self.site_ids
 
 
-def endpoint_filter(
-    types: Collection[str], sites: Collection[tuple[int, int]]
-) -> EndpointFilter:
+def endpoint_filter(types: Collection[str], sites: Collection[tuple[int, int]]) -> EndpointFilter:
     """`sites`: (site id, organisation id) pairs."""
     return EndpointFilter(
         frozenset(types),

@@ -359,9 +359,7 @@ def _target_check(info: Info) -> use_cases.TargetCheck:
 def _site_ids(values: Sequence[str]) -> list[int | None]:
     ids, problems = record_ids(values, "Site")
     if problems:
-        renamed = [
-            type(p)(("input", "siteIds", *p.field[1:]), p.code, p.message) for p in problems
-        ]
+        renamed = [type(p)(("input", "siteIds", *p.field[1:]), p.code, p.message) for p in problems]
         raise Problems(renamed)
     return ids
 

@@ -131,17 +131,22 @@ async def test_a_site_settings_role_manages_its_sites_endpoints_only(
 ) -> None:
     shop = await open_shop(make)
     other = await make.site(shop.organisation)
-    manager = token(subject="m@example.com", grants=[{"roles": ["Site-Edit"], "sites": [shop.site.id]}])
+    manager = token(
+        subject="m@example.com", grants=[{"roles": ["Site-Edit"], "sites": [shop.site.id]}]
+    )
     mine = (
         await hooks_gql(
-            CREATE, {"input": {"url": "https://93.184.215.14/m", "siteIds": [gid(shop.site)]}},
+            CREATE,
+            {"input": {"url": "https://93.184.215.14/m", "siteIds": [gid(shop.site)]}},
             token=manager,
         )
     )["createWebhookEndpoint"]
     assert mine["userErrors"] == [] and mine["endpoint"]["updatedBy"] == "m@example.com"
     for site_ids in ([gid(other)], [gid(shop.site), gid(other)], []):
         errors = await hooks_gql.errors(
-            CREATE, {"input": {"url": "https://93.184.215.14/x", "siteIds": site_ids}}, token=manager
+            CREATE,
+            {"input": {"url": "https://93.184.215.14/x", "siteIds": site_ids}},
+            token=manager,
         )
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"
     theirs, _ = await create_endpoint(hooks_gql, "https://93.184.215.14/t", siteIds=[gid(other)])
