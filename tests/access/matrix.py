@@ -16,10 +16,10 @@ Kinds of operation, and what each answers to a caller without the right:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-import uuid
 from typing import Any
 
 from app.db import events, row_statements
