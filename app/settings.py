@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     webhooks_lease_seconds: PositiveFloat = 60.0
     # How long one POST may take, and how many one worker sends at once.
     webhooks_timeout_seconds: PositiveFloat = 10.0
-    webhooks_concurrency: PositiveInt = 64
+    webhooks_concurrency: PositiveInt = 32
     # Deliveries a worker claims (and events it reads from the feed) per transaction.
     webhooks_batch: PositiveInt = 200
     # How long a worker with nothing due waits before it looks again.

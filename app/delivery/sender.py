@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
 
 from app.db.webhooks import Claimed
@@ -47,7 +47,7 @@ class Sent:
     duration_ms: int
 
 
-async def send(client: httpx.AsyncClient, claimed: Claimed, target: Target) -> Sent:
+async def send(client: aiohttp.ClientSession, claimed: Claimed, target: Target) -> Sent:
     """POSTs the delivery; a 2xx is success, anything else (another status, no answer, a
     refused address) a failure with its reason."""
     started = time.perf_counter()
@@ -68,16 +68,20 @@ async def send(client: httpx.AsyncClient, claimed: Claimed, target: Target) -> S
         EVENT_TYPE_HEADER: event.type,
         ATTEMPT_HEADER: str(claimed.attempt),
     }
-    extensions = {"sni_hostname": target.server_name} if target.url.startswith("https") else {}
+    # TLS is checked against the endpoint's host name, not the address connected to.
+    server_name = target.server_name if target.url.startswith("https") else None
     try:
-        response = await client.post(
-            target.url, content=body, headers=headers, extensions=extensions
-        )
-    except httpx.HTTPError as error:
-        return Sent(
-            None, f"{type(error).__name__}: {error}"[:1000] or type(error).__name__, elapsed()
-        )
-    if 200 <= response.status_code < 300:
-        return Sent(response.status_code, None, elapsed())
-    answer = response.text[:_KEPT_BODY]
-    return Sent(response.status_code, f"HTTP {response.status_code}: {answer}", elapsed())
+        async with client.post(
+            target.url,
+            data=body,
+            headers=headers,
+            server_hostname=server_name,
+            allow_redirects=False,  # a redirect could lead where the guard did not look
+        ) as response:
+            status = response.status
+            answer = b"" if 200 <= status < 300 else (await response.read())[:_KEPT_BODY]
+    except (aiohttp.ClientError, TimeoutError) as error:
+        return Sent(None, f"{type(error).__name__}: {error}"[:1000], elapsed())
+    if 200 <= status < 300:
+        return Sent(status, None, elapsed())
+    return Sent(status, f"HTTP {status}: {answer.decode('utf-8', 'replace')}", elapsed())

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import httpx
+import aiohttp
 
 from app.clock import utcnow
 from app.db import webhooks as stored
@@ -79,15 +79,22 @@ class Worker:
         self.sessions: Sessions = write_sessions(engine)
         self.resolver = Resolver(allow_private=options.allow_private)
         self.tally = Tally()
-        limits = httpx.Limits(
-            max_connections=options.concurrency, max_keepalive_connections=options.concurrency
-        )
-        self.client = httpx.AsyncClient(
-            timeout=options.timeout, limits=limits, follow_redirects=False, trust_env=False
-        )
+        self._client: aiohttp.ClientSession | None = None
+
+    @property
+    def client(self) -> aiohttp.ClientSession:
+        # Made on first use: a session belongs to the event loop it was made in.
+        if self._client is None:
+            self._client = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.options.concurrency),
+                timeout=aiohttp.ClientTimeout(total=self.options.timeout),
+                trust_env=False,
+            )
+        return self._client
 
     async def close(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.close()
 
     async def make_deliveries(self) -> int:
         """Reads the feed on until it is caught up (or another worker holds it)."""
