@@ -6,6 +6,7 @@ Each round is three short transactions and the POSTs between them, which hold no
 2. `claim_due`: a batch leased to this worker, committed before anything is sent;
 3. the POSTs, `concurrency` at a time, then `record_outcomes` in one transaction, and the
    endpoints that have failed for the whole retry window disabled.
+Steps 2 and 3 run in LANES lanes, so that batches' transactions overlap other batches' POSTs.
 
 At least once: a delivery is done only when a receiver's 2xx is recorded. A worker killed
 between 2 and 3 leaves its batch leased; the lease ends and the next round of any worker
@@ -34,6 +35,8 @@ from app.domain.webhooks import RETRY_WINDOW, after_failure
 from app.settings import Settings
 
 log = logging.getLogger("discounts.delivery")
+# Batches a worker has in flight at once (see `round`).
+LANES = 4
 
 
 @dataclass
@@ -158,6 +161,12 @@ class Worker:
         """One round: deliveries made from the feed, then every due batch sent; the number
         of deliveries claimed."""
         await self.make_deliveries()
+        # Batches in flight at once: some are claimed or recorded while the others' POSTs go out
+        # (the POSTs share the `concurrency` connections). Each lane's claim is its own.
+        lanes = await asyncio.gather(*(self._drain() for _ in range(LANES)))
+        return sum(lanes)
+
+    async def _drain(self) -> int:
         total = 0
         while True:
             claimed = await self.deliver_due()
