@@ -111,6 +111,12 @@ class Settings(BaseSettings):
     webhooks_batch: PositiveInt = 200
     # How long a worker with nothing due waits before it looks again.
     webhooks_poll_seconds: PositiveFloat = 0.5
+    # Each event also published to NATS JetStream by the delivery worker, when set
+    # (nats://host:4222): subject `<prefix>.<event type>` on the stream `nats_stream` (made if
+    # missing), message id the event's id (JetStream drops a duplicate within its window).
+    nats_url: str | None = None
+    nats_stream: str = "DISCOUNTS_EVENTS"
+    nats_subject_prefix: str = "discounts.events"
 
     # Limits.
     default_page_size: PositiveInt = 25

@@ -17,7 +17,7 @@ delivery due again when the lease ends. The result is written only by the lease'
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -151,9 +151,16 @@ def _insert_ignoring_duplicates(dialect: str) -> Any:
     )
 
 
-async def make_deliveries(db: Any, now: datetime, window: timedelta, limit: int) -> int | None:
+async def make_deliveries(
+    db: Any,
+    now: datetime,
+    window: timedelta,
+    limit: int,
+    also: Callable[[Sequence[Row[Any]]], Awaitable[None]] | None = None,
+) -> int | None:
     """Reads up to `limit` settled events after the cursor and adds the deliveries they owe
-    (an endpoint is owed the events that occurred since it was created); moves the cursor.
+    (an endpoint is owed the events that occurred since it was created); `also` is given the
+    events before the cursor moves past them (a failure there leaves it, to be tried again).
     The events read, or None when another worker holds the cursor. Run in a transaction."""
     dialect = _dialect(db)
     k = WEBHOOK_CURSOR.c
@@ -169,7 +176,7 @@ async def make_deliveries(db: Any, now: datetime, window: timedelta, limit: int)
             return None
     e = EVENT.c
     statement = (
-        sa.select(e.seq, e.id, e.position, e.type, e.site_id, e.organisation_id, e.occurred_at)
+        sa.select(EVENT)
         .where(
             events.settled(dialect),
             sa.tuple_(e.position, e.seq) > sa.tuple_(cursor.position, cursor.seq),
@@ -200,6 +207,8 @@ async def make_deliveries(db: Any, now: datetime, window: timedelta, limit: int)
     ]
     if owed:
         await db.execute(_insert_ignoring_duplicates(dialect), owed)
+    if also is not None:
+        await also(rows)
     last = rows[-1]
     await db.execute(
         sa.update(WEBHOOK_CURSOR)

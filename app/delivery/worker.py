@@ -29,6 +29,7 @@ from app.clock import utcnow
 from app.db import webhooks as stored
 from app.db.handles import Engine, Sessions
 from app.db.session import write_sessions
+from app.delivery.nats import JetStreamPublisher
 from app.delivery.sender import send
 from app.delivery.targets import Resolver, Target
 from app.domain.webhooks import RETRY_WINDOW, after_failure
@@ -74,9 +75,15 @@ class WorkerOptions:
 
 class Worker:
     def __init__(
-        self, engine: Engine, options: WorkerOptions, clock: Callable[[], datetime] = utcnow
+        self,
+        engine: Engine,
+        options: WorkerOptions,
+        clock: Callable[[], datetime] = utcnow,
+        publisher: JetStreamPublisher | None = None,
     ) -> None:
         self.options = options
+        # Also publishes each event read from the feed (DISCOUNTS_NATS_URL), when given.
+        self.publisher = publisher
         # What the worker takes for now (a test moves it days ahead).
         self.clock = clock
         self.sessions: Sessions = write_sessions(engine)
@@ -98,6 +105,8 @@ class Worker:
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
+        if self.publisher is not None:
+            await self.publisher.close()
 
     async def make_deliveries(self) -> int:
         """Reads the feed on until it is caught up (or another worker holds it)."""
@@ -105,7 +114,11 @@ class Worker:
         while True:
             async with self.sessions() as session, session.begin():
                 read = await stored.make_deliveries(
-                    session, self.clock(), self.options.window, self.options.batch
+                    session,
+                    self.clock(),
+                    self.options.window,
+                    self.options.batch,
+                    also=None if self.publisher is None else self.publisher.publish,
                 )
             if not read:
                 return total
