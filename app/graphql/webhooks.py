@@ -43,9 +43,11 @@ DELIVERY = "WebhookDelivery"
 
 @strawberry.enum(description="Where a delivery stands.")
 class WebhookDeliveryState(enum.Enum):
-    PENDING = stored.PENDING
-    DELIVERED = stored.DELIVERED
-    FAILED = stored.FAILED
+    PENDING = strawberry.enum_value(stored.PENDING, description="Not yet taken: tried again.")
+    DELIVERED = strawberry.enum_value(stored.DELIVERED, description="A receiver answered 2xx.")
+    FAILED = strawberry.enum_value(
+        stored.FAILED, description="Given up: every attempt of its 3 days failed."
+    )
 
 
 @strawberry.type(description="A URL that change events are POSTed to, signed (docs/events.md).")

@@ -1,7 +1,7 @@
 """webhooks: endpoints, the deliveries owed to them and their attempts (issue 20)
 
-The delivery cursor starts at the end of the event table: events written before there were
-endpoints are not owed to any.
+The delivery cursor's row is made by the first worker (at the start of the feed: events
+written before an endpoint existed are read once and owed to none).
 
 Revision ID: 0008_webhooks
 Revises: 0007_change_events
@@ -138,11 +138,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_webhook_endpoint_site_site_id"), ["site_id"], unique=False
         )
-
-    op.execute(
-        """INSERT INTO webhook_cursor (name, position, seq)
-        SELECT 'webhooks', coalesce(max(position), 0), coalesce(max(seq), 0) FROM event"""
-    )
 
 
 def downgrade() -> None:
