@@ -148,7 +148,7 @@ def _delivery(row: Record, attempts: Sequence[Record]) -> WebhookDelivery:
         endpoint_id=strawberry.ID(to_global_id(ENDPOINT, row.endpoint_id)),
         event_id=row.event_id,
         event_type=row.event_type,
-        state=WebhookDeliveryState(row.state),
+        state=WebhookDeliveryState[row.state.upper()],
         attempt_count=row.attempts,
         next_attempt_at=row.next_attempt_at if row.state == stored.PENDING else None,
         deadline=row.deadline,
@@ -263,7 +263,7 @@ async def webhook_deliveries(
             visible,
             endpoint_id=endpoint,
             event_id=event_id,
-            state=None if state is None else state.value,
+            state=None if state is None else state.name.lower(),  # the stored state
             after=start,
             limit=limit + 1,
         )
