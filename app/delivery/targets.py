@@ -18,6 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from app.domain.webhooks import refused_address
 
+RESOLVE_SECONDS = 3.0
+
 
 @dataclass(frozen=True)
 class Target:
@@ -52,7 +54,10 @@ class Resolver:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         host_header = parts.netloc.rpartition("@")[2]
         try:
-            addresses = await self.addresses(host, port)
+            # bounded: a name whose DNS servers do not answer must not hold a request
+            addresses = await asyncio.wait_for(self.addresses(host, port), RESOLVE_SECONDS)
+        except TimeoutError:
+            return Target(None, host_header, host, f"{host} did not resolve in {RESOLVE_SECONDS} s")
         except OSError as error:
             return Target(None, host_header, host, f"{host} does not resolve ({error})")
         if not addresses:
