@@ -62,7 +62,7 @@ def create_app(
     # Built first: in production this refuses to start without a proper key.
     verifier = TokenVerifier.from_settings(settings)
     engine = create_engine(settings)
-    services = Services(engine)
+    services = Services(engine, events=settings.events)
     fast: ModuleType | None = None
     if settings.fast_path:
         # The fast path (app.fast, docs/architecture.md): imported here only, and only on.

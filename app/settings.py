@@ -96,6 +96,28 @@ class Settings(BaseSettings):
     # Named reads compiled once and sent to asyncpg (app.fast.prepared_reads; PostgreSQL).
     prepared_reads: bool = True
 
+    # Change events (app.db.events): false writes none. A switch for measuring what they cost
+    # (scripts/bench --only events), not for running: the feed and webhooks then miss writes.
+    events: bool = True
+    # Webhook delivery (app.delivery, scripts/deliver). Targets on private, loopback and
+    # link-local addresses are refused unless this is set (a local receiver in tests).
+    webhooks_allow_private_targets: bool = False
+    # How long a worker holds a delivery it claimed: one that dies is retried after this.
+    webhooks_lease_seconds: PositiveFloat = 60.0
+    # How long one POST may take, and how many one worker sends at once.
+    webhooks_timeout_seconds: PositiveFloat = 10.0
+    webhooks_concurrency: PositiveInt = 32
+    # Deliveries a worker claims (and events it reads from the feed) per transaction.
+    webhooks_batch: PositiveInt = 200
+    # How long a worker with nothing due waits before it looks again.
+    webhooks_poll_seconds: PositiveFloat = 0.5
+    # Each event also published to NATS JetStream by the delivery worker, when set
+    # (nats://host:4222): subject `<prefix>.<event type>` on the stream `nats_stream` (made if
+    # missing), message id the event's id (JetStream drops a duplicate within its window).
+    nats_url: str | None = None
+    nats_stream: str = "DISCOUNTS_EVENTS"
+    nats_subject_prefix: str = "discounts.events"
+
     # Limits.
     default_page_size: PositiveInt = 25
     max_page_size: PositiveInt = 1000

@@ -87,7 +87,11 @@ def _counts(owner_column: str, in_order: bool) -> Any:
 
 @functools.cache
 def _statement(
-    columns: tuple[str, ...], tables: tuple[str, ...], owner_column: str, in_order: bool
+    columns: tuple[str, ...],
+    tables: tuple[str, ...],
+    owner_column: str,
+    in_order: bool,
+    with_event: bool = True,
 ) -> Any:
     """The PostgreSQL statement for one shape (the redemption's columns, the tables whose
     `times_used` move, the owner's kind, whether the attempt names an order), built once:
@@ -140,7 +144,7 @@ def _statement(
     return (
         sa.select(counts, allowed.label("allowed"), inserted)
         .select_from(counts.outerjoin(inserted, sa.true()))
-        .add_cte(*moves, counted, events.claim_event(inserted))
+        .add_cte(*moves, counted, *([events.claim_event(inserted)] if with_event else []))
     )
 
 
@@ -189,8 +193,10 @@ async def claim(
     parameters.update({f"l_{name}": getattr(limits, name) for name in USES})
     if order is not None:
         parameters["order_reference"] = order
-    parameters.update(events.claim_parameters(values))
-    shape = ("claim", tables, use.owner_column, order is not None)
+    with_event = events.writing(db)
+    if with_event:
+        parameters.update(events.claim_parameters(values))
+    shape = ("claim", tables, use.owner_column, order is not None, with_event)
     statement = functools.partial(_statement, _COLUMNS, *shape[1:])
     (row,) = await transaction_statements.rows(db, shape, statement, parameters)
     counted = _usage(row)

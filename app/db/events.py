@@ -43,6 +43,9 @@ from app.domain.wire_forms import camel
 
 PAYLOAD_VERSION = 1
 _PENDING = "discounts_pending_events"
+# Set in a write session's `info` when events are not written (DISCOUNTS_EVENTS=false: a
+# switch for measuring what they cost, app.db.session.write_sessions).
+EVENTS_OFF = "discounts_events_off"
 
 # The API type of each table whose rows are objects of the API.
 TYPE_NAMES = {
@@ -180,10 +183,15 @@ def _pending(db: Any) -> list[dict[str, Any]]:
     return found
 
 
+def writing(db: Any) -> bool:
+    """Whether the write session `db` writes events (all do but with DISCOUNTS_EVENTS=false)."""
+    return not db.sync_session.info.get(EVENTS_OFF)
+
+
 def record(db: Any, table: sa.Table, verb: Verb, row: Any) -> None:
     """Files the event of one write of `row` (as stored) with the write's transaction; tables
     that are no object of the API have none."""
-    if table.name in TYPE_NAMES:
+    if table.name in TYPE_NAMES and writing(db):
         _pending(db).append(event_row(table, verb, row.id, row._mapping, utcnow()))
 
 
@@ -191,6 +199,8 @@ def record_many(
     db: Any, table: sa.Table, verb: Verb, rows: Sequence[tuple[int, Mapping[str, Any]]]
 ) -> None:
     """`record` for many writes of one table: (id, values as stored) each."""
+    if not writing(db):
+        return
     now = utcnow()
     _pending(db).extend(event_row(table, verb, db_id, values, now) for db_id, values in rows)
 
@@ -210,6 +220,8 @@ async def add_events_of(db: Any, table: sa.Table, verb: Verb, condition: Any) ->
     """The events of every row of `table` matching `condition`, written a chunk at a time
     (a bulk write of a million rows would not hold its events in memory until the commit),
     in the write's transaction like the rest."""
+    if not writing(db):
+        return
     dialect = db.get_bind().dialect.name
     statement = sa.select(table).where(condition).order_by(table.c.id)
     result = await db.stream(statement.execution_options(yield_per=_EVENT_CHUNK))
@@ -320,7 +332,7 @@ _OLDEST_RUNNING = sa.text(
 )
 
 
-def _settled(dialect_name: str) -> Any:
+def settled(dialect_name: str) -> Any:
     """Events no transaction still running could come before (the module's docstring)."""
     if dialect_name != "postgresql":
         return sa.true()
@@ -339,7 +351,7 @@ async def feed_page(
     """Up to `limit` events after the (position, seq) `after`, in feed order, that `visible`
     lets the caller read: one statement, by the (site, position, seq) index with a site."""
     c = EVENT.c
-    conditions = [visible, _settled(db.dialect_name)]
+    conditions = [visible, settled(db.dialect_name)]
     if site_id is not None:
         conditions.append(c.site_id == site_id)
     if types is not None:
@@ -356,7 +368,7 @@ async def feed_head(db: Any) -> tuple[int, int] | None:
     c = EVENT.c
     statement = (
         sa.select(c.position, c.seq)
-        .where(_settled(db.dialect_name))
+        .where(settled(db.dialect_name))
         .order_by(c.position.desc(), c.seq.desc())
         .limit(1)
     )

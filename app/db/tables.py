@@ -431,6 +431,100 @@ class Event(TableModel, table=True):
     occurred_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class WebhookEndpoint(TableModel, table=True):
+    """Where events are POSTed (app.delivery): a URL, the event types it takes (none: all)
+    and, in `webhook_endpoint_site`, the sites whose events it takes (none: every site, which
+    only an administrator may ask for). `secret` signs every delivery; it is handed out once.
+    An endpoint whose deliveries keep failing is disabled with the reason (`disabled_reason`)."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unique_id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_type=sa.Uuid, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by: str | None = Field(default=None, max_length=320)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    url: str = Field(max_length=2048)
+    types: list[str] = Field(sa_type=sa.JSON)
+    secret: str = Field(max_length=128)
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    disabled_reason: str | None = Field(default=None, max_length=1000)
+    # Since when every attempt has failed (null after a success): how long it has been down.
+    failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookEndpointSite(TableModel, table=True):
+    """A site whose events an endpoint takes (with its organisation: a customer's and an
+    organisation's events, which have no site, go to endpoints of the organisation's sites)."""
+
+    __tablename__ = "webhook_endpoint_site"
+
+    endpoint_id: int = Field(foreign_key="webhook_endpoint.id", primary_key=True)
+    site_id: int = Field(foreign_key="site.id", primary_key=True, index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+
+
+class WebhookDelivery(TableModel, table=True):
+    """One event owed to one endpoint: `pending` until an attempt succeeds (`delivered`) or
+    the retry window ends (`failed`). A worker claims it by moving `next_attempt_at` past its
+    lease with a fresh `lease_token`: a worker that dies mid-delivery loses nothing, the
+    delivery is due again when the lease ends."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("endpoint_id", "event_seq"),
+        sa.Index(
+            "ix_webhook_delivery_due",
+            "next_attempt_at",
+            postgresql_where=sa.text("state = 'pending'"),
+            sqlite_where=sa.text("state = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(foreign_key="webhook_endpoint.id")
+    event_seq: int = Field(sa_type=sa.BigInteger, index=True)
+    event_id: uuid.UUID = Field(sa_type=sa.Uuid, index=True)
+    state: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    # Retried until then (the retry window from its creation or its redelivery).
+    deadline: datetime = Field(sa_type=UTCDateTime)
+    lease_token: uuid.UUID | None = Field(default=None, sa_type=sa.Uuid)
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookAttempt(TableModel, table=True):
+    """One POST of a delivery and what came of it: the status the receiver answered, or why
+    there was none (refused address, timeout, connection error)."""
+
+    __tablename__ = "webhook_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="webhook_delivery.id", index=True)
+    number: int
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    duration_ms: int
+    status_code: int | None = None
+    succeeded: bool
+    error: str | None = Field(default=None, max_length=1000)
+
+
+class WebhookCursor(TableModel, table=True):
+    """How far into the event feed deliveries have been made (one row): the worker that
+    holds its lock reads on from here and adds the deliveries of what it read."""
+
+    __tablename__ = "webhook_cursor"
+
+    name: str = Field(max_length=32, primary_key=True)
+    position: int = Field(sa_type=sa.BigInteger)
+    seq: int = Field(sa_type=sa.BigInteger)
+
+
 ALL_TABLES = (
     Organisation,
     Site,
@@ -486,3 +580,8 @@ ASSIGNMENT = Assignment.__table__
 REDEMPTION = Redemption.__table__
 USAGE_COUNTER = UsageCounter.__table__
 EVENT = Event.__table__
+WEBHOOK_ENDPOINT = WebhookEndpoint.__table__
+WEBHOOK_ENDPOINT_SITE = WebhookEndpointSite.__table__
+WEBHOOK_DELIVERY = WebhookDelivery.__table__
+WEBHOOK_ATTEMPT = WebhookAttempt.__table__
+WEBHOOK_CURSOR = WebhookCursor.__table__

@@ -28,10 +28,16 @@ from app.graphql.types import (  # noqa: F401  (importing them registers every r
     site,
 )
 from app.graphql.types.base import NODE_TYPES
+from app.graphql.webhooks import WebhookMutation, WebhookQuery
 from app.settings import Settings
 
-QUERY_TYPES: tuple[type, ...] = (ReadQuery, EngineQuery, StackingQuery, EventQuery)
-MUTATION_TYPES: tuple[type, ...] = (*WRITE_MUTATIONS, EngineMutation, StackingMutation)
+QUERY_TYPES: tuple[type, ...] = (ReadQuery, EngineQuery, StackingQuery, EventQuery, WebhookQuery)
+MUTATION_TYPES: tuple[type, ...] = (
+    *WRITE_MUTATIONS,
+    EngineMutation,
+    StackingMutation,
+    WebhookMutation,
+)
 SUBSCRIPTION_TYPES: tuple[type, ...] = (EventSubscription,)
 
 

@@ -9,6 +9,6 @@ from app.db.session import write_sessions
 class Services:
     """The write use cases, bound to the app's engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, events: bool = True) -> None:
         self.engine = engine
-        self.sessions = write_sessions(engine)
+        self.sessions = write_sessions(engine, events=events)

@@ -16,6 +16,7 @@ Kinds of operation, and what each answers to a caller without the right:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -619,4 +620,139 @@ WRITES = [
     ),
 ]
 
-OPERATIONS = READS + WRITES
+
+# -- webhooks: Site-Edit on each of an endpoint's sites -----------------------------------
+
+PUBLIC_URL = "https://93.184.215.14/hooks"  # a public address: no DNS, past the SSRF guard
+
+
+async def _endpoint(world: World, key: str = "A", **kw: Any) -> t.WebhookEndpoint:
+    site = world.sites[key].site
+    now = datetime.now(UTC)
+    endpoint = await world.make.add(
+        t.WebhookEndpoint(
+            url=PUBLIC_URL, types=[], secret="whsec_matrix", created_at=now, updated_at=now, **kw
+        )
+    )
+    await world.make.add(
+        t.WebhookEndpointSite(
+            endpoint_id=endpoint.id, site_id=site.id, organisation_id=site.organisation_id
+        )
+    )
+    return endpoint  # type: ignore[no-any-return]
+
+
+async def _delivery(world: World, key: str) -> t.WebhookDelivery:
+    endpoint = await _endpoint(world, key)
+    site = world.sites[key].site
+    now = datetime.now(UTC)
+    event = await world.make.add(
+        t.Event(
+            id=uuid.uuid4(), position=0, type="site.updated", site_id=site.id,
+            organisation_id=site.organisation_id, object_type="Site", object_id=site.id,
+            object_updated_at=now, payload={}, occurred_at=now,
+        )
+    )  # fmt: skip
+    delivery = await world.make.add(
+        t.WebhookDelivery(
+            endpoint_id=endpoint.id, event_seq=event.seq, event_id=event.id, state="pending",
+            next_attempt_at=now, deadline=now, created_at=now, updated_at=now,
+        )
+    )  # fmt: skip
+    return delivery  # type: ignore[no-any-return]
+
+
+async def _endpoint_list(world: World) -> Prepared:
+    await _endpoint(world, SIBLING)
+    return {}, await _endpoint(world)
+
+
+async def _delivery_list(world: World) -> Prepared:
+    await _delivery(world, SIBLING)
+    return {}, await _delivery(world, "A")
+
+
+async def _create_endpoint(world: World) -> tuple[dict[str, Any], Any]:
+    return {"url": PUBLIC_URL, "siteIds": [gid(world.a.site)]}, None
+
+
+async def _update_endpoint(world: World) -> tuple[dict[str, Any], Any]:
+    record = await _endpoint(world)
+    return {"id": gid(record), "types": ["redemption.created"]}, record
+
+
+def _endpoint_state(state: dict[str, Any]) -> Callable[[World], Awaitable[Prepared]]:
+    async def prepare(world: World) -> Prepared:
+        record = await _endpoint(world, **state)
+        return {"id": gid(record)}, record
+
+    return prepare
+
+
+async def _redeliver(world: World) -> Prepared:
+    delivery = await _delivery(world, "A")
+    endpoint = t.WebhookEndpoint(id=delivery.endpoint_id, url="", types=[], secret="")
+    return {"event": str(delivery.event_id), "endpoint": gid(endpoint)}, None
+
+
+_PAST = datetime(2025, 1, 1, tzinfo=UTC)
+WEBHOOKS = [
+    Op(
+        "webhookEndpoints",
+        "{ result: webhookEndpoints(first: 100) { nodes { id } } }",
+        _endpoint_list,
+        LIST,
+        "Site-Edit",
+    ),
+    Op(
+        "webhookEndpoint",
+        "query($id: ID!) { result: webhookEndpoint(id: $id) { id } }",
+        _endpoint_state({}),
+        FETCH,
+        "Site-Edit",
+    ),
+    Op(
+        "webhookDeliveries",
+        "{ result: webhookDeliveries(first: 100) { nodes { id } } }",
+        _delivery_list,
+        LIST,
+        "Site-Edit",
+    ),
+    write(
+        "createWebhookEndpoint",
+        "$input: CreateWebhookEndpointInput!",
+        "input: $input",
+        "endpoint",
+        _input(_create_endpoint),
+        "Site-Edit",
+        extra="secret",
+        checks_target=False,
+    ),
+    write(
+        "updateWebhookEndpoint",
+        "$input: UpdateWebhookEndpointInput!",
+        "input: $input",
+        "endpoint",
+        _input(_update_endpoint),
+        "Site-Edit",
+    ),
+    *(
+        write(f"{verb}WebhookEndpoint", "$id: ID!", "id: $id", "endpoint", prepare, "Site-Edit")
+        for verb, prepare in (
+            ("delete", _endpoint_state({})),
+            ("restore", _endpoint_state({"deleted_at": _PAST})),
+            ("enable", _endpoint_state({"disabled_at": _PAST, "disabled_reason": "failing"})),
+        )
+    ),
+    Op(
+        "redeliverEvent",
+        "mutation($event: UUID!, $endpoint: ID!) { result: redeliverEvent(eventId: $event, "
+        f"endpointId: $endpoint) {{ record: delivery {{ eventId }} {ERRORS} }} }}",
+        _redeliver,
+        WRITE,
+        "Site-Edit",
+        checks_target=False,
+    ),
+]
+
+OPERATIONS = READS + WRITES + WEBHOOKS

@@ -172,7 +172,8 @@ async def test_access(op: Op, kind: str, client: Client, world: World, engine: A
         else:
             assert result["userErrors"] == []
             written = records(result)
-            assert written and all(r["updatedBy"] == subject for r in written)
+            # (a redelivery writes a delivery, which records no author)
+            assert written and all(r.get("updatedBy", subject) == subject for r in written)
             if target is not None:
                 assert [r["id"] for r in written] == [gid(target)]
             if op.field in ("redeemCode", "redeemCodes"):

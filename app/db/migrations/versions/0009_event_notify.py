@@ -18,7 +18,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0009_event_notify"
-down_revision = "0007_change_events"
+down_revision = "0008_webhooks"
 branch_labels = None
 depends_on = None
 
