@@ -10,6 +10,7 @@ so two fields asking the same thing share one batch.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -41,15 +42,29 @@ V = TypeVar("V")
 
 
 class Loader(DataLoader[K, V]):
-    """aiodataloader's loader, with `load_all` for the many keys of one batch resolver."""
+    """aiodataloader's loader, with `load_all` for the many keys of one batch resolver.
+
+    A key's future is shared by every field that loads it, and a task cancelled while it
+    awaits a future cancels that future: graphql-core cancels the sibling fields of one that
+    failed (`gather_with_cancel`), which then cancelled the load of another field elsewhere in
+    the response, and the whole request failed with CancelledError. Each waiter therefore
+    awaits the shared future through `asyncio.shield` (free once it is done)."""
+
+    def load(self, key: K) -> asyncio.Future[V]:
+        return asyncio.shield(super().load(key))
 
     async def load_all(self, keys: Sequence[K]) -> list[V]:
         """The values of `keys`, in order: `load_many` without its `gather`, whose
         callback per key was a large part of a big page's cost. The keys queued together
         resolve together, so once the first is awaited the others are usually done."""
-        futures = [self.load(key) for key in keys]
+        futures = [DataLoader.load(self, key) for key in keys]
         try:
-            return [await future for future in futures]
+            values: list[V] = []
+            for future in futures:
+                if not future.done():
+                    await asyncio.shield(future)
+                values.append(future.result())
+            return values
         except BaseException:
             for future in futures:  # their shared error is retrieved: asyncio logs no warning
                 if future.done() and not future.cancelled():
