@@ -200,7 +200,7 @@ BODIES_LUA = Path(__file__).with_name("bodies.lua")
 USER_ERRORS = re.compile(rb'"userErrors":\s*\[\s*\{')
 VALID = re.compile(rb'"valid":\s*true')
 INVALID = re.compile(rb'"valid":\s*false')
-EMPTY = re.compile(rb'^\{"data":\{"\w+":null\}\}$')
+EMPTY = re.compile(rb'^\{"data":\{"\w+":null\}')  # "extensions" may follow
 
 
 @dataclass
