@@ -278,7 +278,7 @@ async def run(
         server = await asyncio.to_thread(serve, database_url, Path(logs))
         try:
             log(f"redemptions: {total} per scenario, {concurrency} connections"
-                f" ({'wrk' if load.wrk_binary() else 'httpx: wrk is not installed'})")  # fmt: skip
+                f" ({'wrk' if load.wrk_binary() else 'httpx: no wrk, or BENCH_NO_WRK set'})")  # fmt: skip
             hot, many = seeded["hot"], seeded["many"]
             warm = (server.url, server.headers, lambda i: attempt(hot, f"w{i}"), WARMUP)
             await _load(*warm, concurrency)

@@ -145,7 +145,7 @@ async def run(
                 )  # fmt: skip
 
             log(f"stacking: {turns} rounds of {total} requests a side, {concurrency} connections"
-                f" ({'wrk' if wrk_binary() else 'httpx: wrk is not installed'})")  # fmt: skip
+                f" ({'wrk' if wrk_binary() else 'httpx: no wrk, or BENCH_NO_WRK set'})")  # fmt: skip
             for turn in range(turns):
                 sides = [
                     ("v1", one(VALIDATE_ONE, None)),
