@@ -79,6 +79,7 @@ def _side(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     requests = sum(r["requests"] for r in rounds)
     seconds = sum(r["seconds"] for r in rounds)
     return {
+        "client": rounds[0]["client"],
         "requests": requests,
         "failed": sum(r["failed"] for r in rounds),
         "seconds": round(seconds, 3),
