@@ -1,7 +1,12 @@
-"""The load generator: wrk with a Lua script when it is there, else an asyncio client.
+"""The load generators: wrk with a Lua script when it is there, else a Python client.
 
-Both run a closed loop: `concurrency` keep-alive connections, each sending the same POST body
-back to back for `duration` seconds, to 127.0.0.1 only. Every response is checked, not just
+Two kinds of run. `run` (the peer and cpu sections, post.lua): one body, sent back to back
+for a duration. `send_bodies` (the checkout sections, bodies.lua): a list of bodies, each sent
+exactly once (a redemption's idempotency key must not repeat), counted rather than timed, and
+each answer sorted by its outcome; its fallback is httpx.
+
+`run`'s two clients run a closed loop: `concurrency` keep-alive connections, each sending the
+same POST body back to back for `duration` seconds, to 127.0.0.1 only. Every response is checked, not just
 its status: a body with a top-level `"errors":` or a length different from the validated
 response counts as a failure (the data is read-only during a run, so every correct response
 is byte-for-byte the same).
