@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,29 +83,39 @@ def ensure_wrk(log=print) -> str | None:
     return found
 
 
+def _wrk_summary(
+    command: Callable[[str], list[str]], data: bytes, *, wait: float
+) -> dict[str, int]:
+    """Runs wrk (`command(path)`) with `data` in a scratch file at `path`; the script's
+    one-line JSON summary (the line after "WRKJSON ")."""
+    with tempfile.NamedTemporaryFile("wb", delete=False) as handle:
+        handle.write(data)
+        path = handle.name
+    try:
+        done = subprocess.run(
+            command(path), capture_output=True, text=True, timeout=wait, check=False
+        )
+    finally:
+        os.unlink(path)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    return json.loads(line.removeprefix("WRKJSON "))
+
+
 def run_wrk(
     wrk: str, url: str, headers: dict[str, str], body: bytes, expected_length: int,
     *, duration: float, concurrency: int, timeout: float = 30.0,
 ) -> Run:  # fmt: skip
-    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as handle:
-        handle.write(body)
-        body_path = handle.name
-    try:
-        command = [
+    def command(body_path: str) -> list[str]:
+        return [
             wrk, "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s",
             f"--timeout={timeout:g}s", "-s", str(LUA), url, "--",
             body_path, str(expected_length),
             *(f"{name}: {value}" for name, value in headers.items()),
         ]  # fmt: skip
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=duration + 60, check=False
-        )
-    finally:
-        os.unlink(body_path)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    out = json.loads(line.removeprefix("WRKJSON "))
+
+    out = _wrk_summary(command, body, wait=duration + 60)
     failures = {
         "status": out["bad_status"],
         "errors": out["errors"],
@@ -262,24 +273,15 @@ def _bodies_wrk(
 ) -> Answers:
     # -d is a time limit only: bodies.lua ends the run at the last answer.
     limit = 60 + len(lines) // 10
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
-        handle.write("\n".join(lines) + "\n")
-        path = handle.name
-    try:
-        command = [
+
+    def command(path: str) -> list[str]:
+        return [
             wrk, "-t1", f"-c{min(concurrency, len(lines))}", f"-d{limit}s", "--timeout=60s",
             "-s", str(BODIES_LUA), url, "--", path,
             *(f"{name}: {value}" for name, value in headers.items()),
         ]  # fmt: skip
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=limit + 60, check=False
-        )
-    finally:
-        os.unlink(path)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    out = json.loads(line.removeprefix("WRKJSON "))
+
+    out = _wrk_summary(command, ("\n".join(lines) + "\n").encode(), wait=limit + 60)
     if out["answered"] != out["total"]:
         raise RuntimeError(f"wrk: {out['answered']} of {out['total']} answered in {limit} s")
     keys = ("valid", "invalid", "found", "empty", "errors", "bad_status", "socket")
