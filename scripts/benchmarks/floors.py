@@ -22,18 +22,16 @@ import glob
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
-import httpx
 
+from benchmarks import load
 from benchmarks.database import libpq_url
 
 TABLES = """
@@ -131,48 +129,25 @@ async def pgbench_floors(
             "spread_tps": round(spread, 1)}  # fmt: skip
 
 
-def _percentile(sorted_values: list[float], fraction: float) -> float:
-    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
-    return sorted_values[index]
-
-
 async def http_rate(
     url: str, headers: dict[str, str], body: Callable[[int], dict[str, Any]], *,
-    requests: int, concurrency: int, ok: Callable[[dict[str, Any]], bool],
+    requests: int, concurrency: int, expect: str,
 ) -> dict[str, Any]:  # fmt: skip
-    """Sends `requests` GraphQL requests (`body(index)`) from `concurrency` connections;
-    a response without errors for which `ok` holds counts as answered."""
-    latencies: list[float] = []
-    answered = failed = 0
-    next_index = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=60, headers=headers) as client:
-
-        async def worker() -> None:
-            nonlocal next_index, answered, failed
-            while next_index < requests:
-                index, next_index = next_index, next_index + 1
-                started = time.perf_counter()
-                response = await client.post(url, json=body(index))
-                latencies.append(time.perf_counter() - started)
-                answer = response.json()
-                if answer.get("errors") or not ok(answer.get("data") or {}):
-                    failed += 1
-                else:
-                    answered += 1
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        seconds = time.perf_counter() - began
-    latencies.sort()
+    """Sends `requests` GraphQL requests (`body(index)`, each once: `load.send_bodies`) from
+    `concurrency` connections; an answer of outcome `expect` ("valid": `"valid":true`,
+    "found": a field that is not null) counts as answered, any other as failed."""
+    bodies = [body(index) for index in range(requests)]
+    answers = await load.send_bodies(url, headers, bodies, concurrency=concurrency)
+    answered = answers.outcomes[expect]
     return {
+        "client": answers.tool,
         "requests": requests,
-        "seconds": round(seconds, 3),
-        "requests_per_second": round(answered / seconds, 1),
-        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
-        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
-        "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
-        "failed": failed,
+        "seconds": round(answers.seconds, 3),
+        "requests_per_second": round(answered / answers.seconds, 1),
+        "p50_ms": round(answers.p50_ms, 2),
+        "p99_ms": round(answers.p99_ms, 2),
+        "mean_ms": round(answers.mean_ms, 2),
+        "failed": requests - answered,
     }
 
 
@@ -203,11 +178,11 @@ async def validate_beside_read(
 
     checked = await http_rate(
         url, headers, validate, requests=requests, concurrency=concurrency,
-        ok=lambda data: bool(data.get("validateCode", {}).get("valid")),
+        expect="valid",
     )  # fmt: skip
     one = await http_rate(
         url, headers, read, requests=requests, concurrency=concurrency,
-        ok=lambda data: data.get("node") is not None,
+        expect="found",
     )  # fmt: skip
     return {"validate_code": checked, "one_record_read": one}
 

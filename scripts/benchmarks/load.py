@@ -1,7 +1,12 @@
-"""The load generator: wrk with a Lua script when it is there, else an asyncio client.
+"""The load generators: wrk with a Lua script when it is there, else a Python client.
 
-Both run a closed loop: `concurrency` keep-alive connections, each sending the same POST body
-back to back for `duration` seconds, to 127.0.0.1 only. Every response is checked, not just
+Two kinds of run. `run` (the peer and cpu sections, post.lua): one body, sent back to back
+for a duration. `send_bodies` (the checkout sections, bodies.lua): a list of bodies, each sent
+exactly once (a redemption's idempotency key must not repeat), counted rather than timed, and
+each answer sorted by its outcome; its fallback is httpx.
+
+`run`'s two clients run a closed loop: `concurrency` keep-alive connections, each sending the
+same POST body back to back for `duration` seconds, to 127.0.0.1 only. Every response is checked, not just
 its status: a body with a top-level `"errors":` or a length different from the validated
 response counts as a failure (the data is read-only during a run, so every correct response
 is byte-for-byte the same).
@@ -16,13 +21,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 LUA = Path(__file__).with_name("post.lua")
@@ -75,29 +83,39 @@ def ensure_wrk(log=print) -> str | None:
     return found
 
 
+def _wrk_summary(
+    command: Callable[[str], list[str]], data: bytes, *, wait: float
+) -> dict[str, int]:
+    """Runs wrk (`command(path)`) with `data` in a scratch file at `path`; the script's
+    one-line JSON summary (the line after "WRKJSON ")."""
+    with tempfile.NamedTemporaryFile("wb", delete=False) as handle:
+        handle.write(data)
+        path = handle.name
+    try:
+        done = subprocess.run(
+            command(path), capture_output=True, text=True, timeout=wait, check=False
+        )
+    finally:
+        os.unlink(path)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    return json.loads(line.removeprefix("WRKJSON "))
+
+
 def run_wrk(
     wrk: str, url: str, headers: dict[str, str], body: bytes, expected_length: int,
     *, duration: float, concurrency: int, timeout: float = 30.0,
 ) -> Run:  # fmt: skip
-    with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as handle:
-        handle.write(body)
-        body_path = handle.name
-    try:
-        command = [
+    def command(body_path: str) -> list[str]:
+        return [
             wrk, "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s",
             f"--timeout={timeout:g}s", "-s", str(LUA), url, "--",
             body_path, str(expected_length),
             *(f"{name}: {value}" for name, value in headers.items()),
         ]  # fmt: skip
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=duration + 60, check=False
-        )
-    finally:
-        os.unlink(body_path)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    out = json.loads(line.removeprefix("WRKJSON "))
+
+    out = _wrk_summary(command, body, wait=duration + 60)
     failures = {
         "status": out["bad_status"],
         "errors": out["errors"],
@@ -188,3 +206,126 @@ def run(
     except ImportError:
         runner = asyncio.run
     return runner(_client(url, headers, body, expected_length, duration, concurrency))
+
+
+# -- a file of bodies, each sent once: the checkout sections (redemptions, stacking, floors) --
+
+BODIES_LUA = Path(__file__).with_name("bodies.lua")
+# How bodies.lua sorts an answer, in this order: status not 200; a top-level "errors" or a
+# non-empty userErrors; "valid":true; "valid":false; the one field asked for is null; else found.
+USER_ERRORS = re.compile(rb'"userErrors":\s*\[\s*\{')
+VALID = re.compile(rb'"valid":\s*true')
+INVALID = re.compile(rb'"valid":\s*false')
+EMPTY = re.compile(rb'^\{"data":\{"\w+":null\}')  # "extensions" may follow
+
+
+@dataclass
+class Answers:
+    """What a file of bodies got back: counts of each outcome and the latency of all."""
+
+    tool: str  # "wrk" or "httpx" (the fallback)
+    sent: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+    outcomes: dict[str, int]  # valid, invalid, found, empty, errors, bad_status, socket
+
+
+def wrk_binary() -> str | None:
+    return None if os.environ.get("BENCH_NO_WRK") else shutil.which("wrk")
+
+
+def outcome(status: int, body: bytes) -> str:
+    """The Python copy of bodies.lua's sorting, for the fallback client."""
+    if status != 200:
+        return "bad_status"
+    if ERRORS_MARK in body or USER_ERRORS.search(body):
+        return "errors"
+    if VALID.search(body):
+        return "valid"
+    if INVALID.search(body):
+        return "invalid"
+    return "empty" if EMPTY.match(body) else "found"
+
+
+async def send_bodies(
+    url: str, headers: dict[str, str], bodies: list[dict[str, Any]], *, concurrency: int
+) -> Answers:
+    """POSTs every body once, in order, from `concurrency` keep-alive connections: with wrk
+    (bodies.lua) when it is there, else with httpx. A body never goes twice, so a body's
+    idempotency key is used once. Raises when an answer is missing."""
+    lines = [json.dumps(body, separators=(",", ":")) for body in bodies]
+    wrk = wrk_binary()
+    if wrk:
+        answers = await asyncio.to_thread(_bodies_wrk, wrk, url, headers, lines, concurrency)
+    else:
+        answers = await _bodies_httpx(url, headers, lines, concurrency)
+    answered = sum(answers.outcomes.values()) - answers.outcomes.get("socket", 0)
+    if answered != len(lines):
+        raise RuntimeError(f"{answers.tool}: {answered} of {len(lines)} bodies answered"
+                           f" ({answers.outcomes})")  # fmt: skip
+    return answers
+
+
+def _bodies_wrk(
+    wrk: str, url: str, headers: dict[str, str], lines: list[str], concurrency: int
+) -> Answers:
+    # -d is a time limit only: bodies.lua ends the run at the last answer.
+    limit = 60 + len(lines) // 10
+
+    def command(path: str) -> list[str]:
+        return [
+            wrk, "-t1", f"-c{min(concurrency, len(lines))}", f"-d{limit}s", "--timeout=60s",
+            "-s", str(BODIES_LUA), url, "--", path,
+            *(f"{name}: {value}" for name, value in headers.items()),
+        ]  # fmt: skip
+
+    out = _wrk_summary(command, ("\n".join(lines) + "\n").encode(), wait=limit + 60)
+    if out["answered"] != out["total"]:
+        raise RuntimeError(f"wrk: {out['answered']} of {out['total']} answered in {limit} s")
+    keys = ("valid", "invalid", "found", "empty", "errors", "bad_status", "socket")
+    return Answers(
+        tool="wrk",
+        sent=out["total"],
+        seconds=out["run_us"] / 1e6,
+        p50_ms=out["p50_us"] / 1000,
+        p99_ms=out["p99_us"] / 1000,
+        mean_ms=out["mean_us"] / 1000,
+        outcomes={key: out[key] for key in keys},
+    )
+
+
+async def _bodies_httpx(
+    url: str, headers: dict[str, str], lines: list[str], concurrency: int
+) -> Answers:
+    import httpx  # the fallback only: it costs the client ~2 ms of CPU a request
+
+    latencies: list[float] = []
+    outcomes = dict.fromkeys(("valid", "invalid", "found", "empty", "errors", "bad_status"), 0)
+    pending = iter(lines)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {**headers, "Content-Type": "application/json"}
+    async with httpx.AsyncClient(limits=limits, timeout=60, headers=headers) as client:
+
+        async def worker() -> None:
+            for line in pending:
+                started = time.perf_counter()
+                response = await client.post(url, content=line.encode())
+                latencies.append(time.perf_counter() - started)
+                outcomes[outcome(response.status_code, response.content)] += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - began
+    latencies.sort()
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+    return Answers(
+        tool="httpx",
+        sent=len(lines),
+        seconds=seconds,
+        p50_ms=cuts[49] * 1000,
+        p99_ms=cuts[98] * 1000,
+        mean_ms=statistics.fmean(latencies) * 1000,
+        outcomes=outcomes,
+    )

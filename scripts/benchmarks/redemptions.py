@@ -34,7 +34,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 
 from app.db import tables as t
@@ -45,7 +44,7 @@ from app.db.session import write_sessions
 from app.domain.enums import DiscountKind
 from app.graphql.ids import to_global_id
 from app.settings import Settings
-from benchmarks import floors
+from benchmarks import floors, load
 from benchmarks.run_api import serve
 
 REDEEM = (
@@ -187,48 +186,30 @@ async def _load(
     pid: int | None = None,
 ) -> dict[str, Any]:
     """Sends `requests` redemptions (or checks, with `query` VALIDATE) from `concurrency`
-    connections; timings and outcomes, and with the server's `pid` its CPU time per request
-    (steadier than the rates when the machine's load varies)."""
+    connections, each body once (`load.send_bodies`: wrk, else httpx); timings and outcomes,
+    and with the server's `pid` its CPU time per request (steadier than the rates when the
+    machine's load varies)."""
+    bodies = [{"query": query, "variables": {"input": inputs(i)}} for i in range(requests)]
     cpu_before = None if pid is None else server_cpu_seconds(pid)
-    field = "redeemCode" if query == REDEEM else "validateCode"
-    latencies: list[float] = []
-    outcomes = {"redeemed": 0, "refused": 0, "errors": 0}
-    next_index = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=60, headers=headers) as client:
-
-        async def worker() -> None:
-            nonlocal next_index
-            while next_index < requests:
-                index, next_index = next_index, next_index + 1
-                body = {"query": query, "variables": {"input": inputs(index)}}
-                started = time.perf_counter()
-                response = await client.post(url, json=body)
-                latencies.append(time.perf_counter() - started)
-                answer = response.json()
-                data = (answer.get("data") or {}).get(field)
-                if data is None or data.get("userErrors"):
-                    outcomes["errors"] += 1
-                else:
-                    outcomes["redeemed" if data["valid"] else "refused"] += 1
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        seconds = time.perf_counter() - began
-    latencies.sort()
+    answers = await load.send_bodies(url, headers, bodies, concurrency=concurrency)
     cpu = {}
     if pid is not None and cpu_before is not None:
         spent = server_cpu_seconds(pid) - cpu_before
         cpu["server_cpu_ms_per_request"] = round(spent * 1000 / requests, 2)
+    # Neither "valid": true nor false (a GraphQL error, userErrors, a bad status): an error.
+    redeemed, refused = answers.outcomes["valid"], answers.outcomes["invalid"]
+    outcomes = {"redeemed": redeemed, "refused": refused, "errors": requests - redeemed - refused}
+    seconds = answers.seconds
     return {
         **cpu,
+        "client": answers.tool,
         "requests": requests,
         "seconds": round(seconds, 3),
-        "redemptions_per_second": round(outcomes["redeemed"] / seconds, 1),
+        "redemptions_per_second": round(redeemed / seconds, 1),
         "requests_per_second": round(requests / seconds, 1),
-        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-        "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
+        "p50_ms": round(answers.p50_ms, 2),
+        "p99_ms": round(answers.p99_ms, 2),
+        "mean_ms": round(answers.mean_ms, 2),
         **outcomes,
     }
 
@@ -296,7 +277,8 @@ async def run(
     with tempfile.TemporaryDirectory() as logs:
         server = await asyncio.to_thread(serve, database_url, Path(logs))
         try:
-            log(f"redemptions: {total} per scenario, {concurrency} connections")
+            log(f"redemptions: {total} per scenario, {concurrency} connections"
+                f" ({'wrk' if load.wrk_binary() else 'httpx: no wrk, or BENCH_NO_WRK set'})")  # fmt: skip
             hot, many = seeded["hot"], seeded["many"]
             warm = (server.url, server.headers, lambda i: attempt(hot, f"w{i}"), WARMUP)
             await _load(*warm, concurrency)

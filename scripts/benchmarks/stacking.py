@@ -34,6 +34,7 @@ from app.db.engine import create_engine
 from app.db.session import write_sessions
 from app.settings import Settings
 from benchmarks.floors import http_rate
+from benchmarks.load import wrk_binary
 from benchmarks.redemptions import seed_site
 from benchmarks.run_api import serve
 
@@ -78,6 +79,7 @@ def _side(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     requests = sum(r["requests"] for r in rounds)
     seconds = sum(r["seconds"] for r in rounds)
     return {
+        "client": rounds[0]["client"],
         "requests": requests,
         "failed": sum(r["failed"] for r in rounds),
         "seconds": round(seconds, 3),
@@ -132,42 +134,31 @@ async def run(
 
         return body
 
-    def valid(field: str) -> Callable[[dict[str, Any]], bool]:
-        return lambda data: bool((data.get(field) or {}).get("valid"))
-
     figures: dict[str, list[dict[str, Any]]] = {name: [] for name in ("v1", "v5", "r1", "r2")}
     with tempfile.TemporaryDirectory() as logs:
         server = await asyncio.to_thread(serve, database_url, Path(logs))
         try:
 
-            async def measure(name: str, body: Any, field: str, count: int) -> None:
-                figures[name].append(
-                    await http_rate(
-                        server.url,
-                        server.headers,
-                        body,
-                        requests=count,
-                        concurrency=concurrency,
-                        ok=valid(field),
-                    )  # fmt: skip
-                )
+            async def measure(body: Callable[[int], dict[str, Any]], count: int) -> dict[str, Any]:
+                return await http_rate(
+                    server.url, server.headers, body, requests=count, concurrency=concurrency,
+                    expect="valid",
+                )  # fmt: skip
 
-            log(f"stacking: {turns} rounds of {total} requests a side, {concurrency} connections")
+            log(f"stacking: {turns} rounds of {total} requests a side, {concurrency} connections"
+                f" ({'wrk' if wrk_binary() else 'httpx: no wrk, or BENCH_NO_WRK set'})")  # fmt: skip
             for turn in range(turns):
                 sides = [
-                    ("v1", one(VALIDATE_ONE, None), "validateCode"),
-                    ("v5", several(VALIDATE_MANY, STACKED, None), "validateCodes"),
-                    ("r1", one(REDEEM_ONE, f"one{turn}"), "redeemCode"),
-                    ("r2", several(REDEEM_MANY, PAIR, f"pair{turn}"), "redeemCodes"),
+                    ("v1", one(VALIDATE_ONE, None)),
+                    ("v5", several(VALIDATE_MANY, STACKED, None)),
+                    ("r1", one(REDEEM_ONE, f"one{turn}")),
+                    ("r2", several(REDEEM_MANY, PAIR, f"pair{turn}")),
                 ]
                 if turn == 0:  # warm every statement and plan first
-                    for _, body, field in sides:
-                        await http_rate(
-                            server.url, server.headers, lambda i, b=body: b(10**6 + i),
-                            requests=WARMUP, concurrency=concurrency, ok=valid(field),
-                        )  # fmt: skip
-                for name, body, field in sides:
-                    await measure(name, body, field, total)
+                    for _, body in sides:
+                        await measure(lambda i, b=body: b(10**6 + i), WARMUP)
+                for name, body in sides:
+                    figures[name].append(await measure(body, total))
         finally:
             await asyncio.to_thread(server.stop)
     validate = _compared(figures["v1"], figures["v5"])

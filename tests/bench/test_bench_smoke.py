@@ -110,3 +110,55 @@ def test_the_cpu_section_counts_a_servers_children() -> None:
         parent.stdin.close()
         parent.kill()
         parent.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tool", ["wrk", "httpx"])
+async def test_each_body_goes_once_and_its_answer_is_sorted(
+    database_url: str, db: Any, tool: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bodies.lua (wrk) and the httpx fallback send every body once and sort the answers
+    alike: the checkout sections' counts and ledger check depend on both."""
+    import shutil
+    import tempfile
+
+    from benchmarks import load, redemptions
+    from benchmarks.run_api import serve
+
+    if tool == "wrk" and shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed")
+    if tool == "httpx":
+        monkeypatch.setenv("BENCH_NO_WRK", "1")
+    seeded = await redemptions.seed_site(database_url, 2, cap=1000)
+    line = {"category": "BOOKING", "itemId": "room", "quantity": 1, "unitPrice": 12_000}
+    where = {"siteId": seeded["site"], "customerId": seeded["customer"], "currency": "GBP"}
+
+    def redeem(code: str, key: str, quantity: int = 1) -> dict[str, Any]:
+        values = {**where, "code": code, "lines": [{**line, "quantity": quantity}],
+                  "idempotencyKey": key}  # fmt: skip
+        return {"query": redemptions.REDEEM, "variables": {"input": values}}
+
+    # given 24 redemptions with keys of their own, 3 of a code that does not exist (refused),
+    # 2 of a negative quantity (userErrors), and reads of a code and of nothing
+    bodies = [redeem(seeded["hot"], f"{tool}-{i}") for i in range(24)]
+    bodies += [redeem("NO-SUCH-CODE", f"{tool}-none-{i}") for i in range(3)]
+    bodies += [redeem(seeded["hot"], f"{tool}-bad-{i}", quantity=-1) for i in range(2)]
+    node = "query One($id: ID!) { node(id: $id) { id } }"
+    bodies += [{"query": node, "variables": {"id": seeded["code_ids"][0]}}]
+    bodies += [{"query": node, "variables": {"id": "RGlzY291bnRDb2RlOjk5OTk5OTk="}}]
+    with tempfile.TemporaryDirectory() as logs:
+        server = serve(database_url, Path(logs))
+        try:
+            # when they are sent from 4 connections
+            answers = await load.send_bodies(server.url, server.headers, bodies, concurrency=4)
+        finally:
+            server.stop()
+    # then each was answered once, by the tool asked for, and sorted by its answer
+    assert answers.tool == tool and answers.sent == len(bodies)
+    assert answers.outcomes == {
+        "valid": 24, "invalid": 3, "found": 1, "empty": 1, "errors": 2, "bad_status": 0,
+        **({"socket": 0} if tool == "wrk" else {}),
+    }  # fmt: skip
+    # and every redemption is a ledger row of its own: no key went twice
+    assert await redemptions._ledger_count(database_url, seeded["site_id"]) == 24
+    assert answers.p50_ms > 0 and answers.seconds > 0
