@@ -14,7 +14,7 @@ from app.db import events as stored
 from app.graphql.context import Info
 from app.graphql.errors import BadInput
 from app.graphql.ids import decode_id, to_global_id
-from app.graphql.pagination import PageInfo
+from app.graphql.pagination import PageInfo, keyset_first, keyset_page_info
 from app.graphql.scalars import EventPayload
 
 DEFAULT_PAGE = 100
@@ -118,8 +118,7 @@ async def events(
     ] = DEFAULT_PAGE,
 ) -> EventFeedPage:
     visible, site = feed_arguments(info, site_id, types)
-    if not 1 <= first <= MAX_PAGE:
-        raise BadInput(f"first: between 1 and {MAX_PAGE}", field="first")
+    keyset_first(first, MAX_PAGE)
     rows = await stored.feed_page(
         info.context.db,
         visible,
@@ -131,12 +130,7 @@ async def events(
     page = rows[:first]
     nodes = [event_of(row) for row in page]
     cursors = [_cursor(row) for row in page]
-    page_info = PageInfo(
-        has_next_page=len(rows) > first,
-        has_previous_page=after is not None,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
-    )
+    page_info = keyset_page_info(cursors, len(rows) > first, after)
     edges = [EventEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)]
     return EventFeedPage(edges=edges, nodes=nodes, page_info=page_info)
 

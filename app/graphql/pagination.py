@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeAlias, TypeVar
 
@@ -56,6 +56,23 @@ class Connection(Generic[N]):
     page_info: PageInfo = strawberry.field(description="Position of this page.")
     total_count: int = strawberry.field(
         description="How many rows match the filter, over all pages."
+    )
+
+
+def keyset_first(first: int, maximum: int) -> int:
+    """`first` of a list read by its own key (the event feed, the webhook lists), checked."""
+    if not 1 <= first <= maximum:
+        raise BadInput(f"first: between 1 and {maximum}", field="first")
+    return first
+
+
+def keyset_page_info(cursors: Sequence[str], more: bool, after: str | None) -> PageInfo:
+    """The page info of such a list, from its page's cursors in order."""
+    return PageInfo(
+        has_next_page=more,
+        has_previous_page=after is not None,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
     )
 
 

@@ -30,7 +30,7 @@ from app.graphql.errors import BadInput
 from app.graphql.ids import decode_id, to_global_id
 from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.support import given, record_id, record_ids, write
-from app.graphql.pagination import PageInfo
+from app.graphql.pagination import PageInfo, keyset_first, keyset_page_info
 from app.services import webhooks as use_cases
 from app.services.actor import Actor
 from app.services.problems import Problems
@@ -173,18 +173,11 @@ def _after(cursor: str | None) -> int | None:
 
 
 def _page_size(first: int) -> int:
-    if not 1 <= first <= MAX_PAGE:
-        raise BadInput(f"first: between 1 and {MAX_PAGE}", field="first")
-    return first
+    return keyset_first(first, MAX_PAGE)
 
 
 def _page_info(ids: Sequence[int], more: bool, after: str | None) -> PageInfo:
-    return PageInfo(
-        has_next_page=more,
-        has_previous_page=after is not None,
-        start_cursor=_cursor(ids[0]) if ids else None,
-        end_cursor=_cursor(ids[-1]) if ids else None,
-    )
+    return keyset_page_info([_cursor(db_id) for db_id in ids], more, after)
 
 
 def _manageable(info: Info) -> Scope:
