@@ -165,11 +165,11 @@ async def code_inserter(
     await db.execute(sa.text(f"PRAGMA cache_size = {int(before)}"))
 
 
-async def add_generated_events(db: Session, shared: Mapping[str, Any]) -> int:
+async def add_generated_events(db: Session, shared: Mapping[str, Any]) -> int | None:
     """The `couponCode.created` events of the codes one generation added with the column values
     `shared` (its instant as their creation time), in one statement made by the database; how
-    many. Only the code and its UUID differ from one row to the next: the rest of each
-    payload is rendered once (app.db.event_batches)."""
+    many (None: events switched off). Only the code and its UUID differ from one row to the
+    next: the rest of each payload is rendered once (app.db.event_batches)."""
     inserted = {*shared, "id", "code", "unique_id"}
     unset = {
         column.name: None

@@ -259,10 +259,13 @@ async def add_events(
     condition: Clause,
     *,
     same: Mapping[str, Any] | None = None,
-) -> int:
+) -> int | None:
     """The events of every row of `table` matching `condition`, in one statement of the
     write's transaction; `same`: columns every such row has the given value in (they are
-    part of the condition too). Answers how many it wrote."""
+    part of the condition too). Answers how many it wrote (None: events are switched off,
+    `events.writing`)."""
+    if not events.writing(db):
+        return None
     dialect_name = db.get_bind().dialect.name
     await events.send_pending(db)
     if dialect_name == "sqlite":

@@ -212,26 +212,6 @@ async def send_pending(db: Any) -> None:
         pending.clear()
 
 
-# Rows a bulk write's events are made from at a time (`add_events_of`).
-_EVENT_CHUNK = 5000
-
-
-async def add_events_of(db: Any, table: sa.Table, verb: Verb, condition: Any) -> None:
-    """The events of every row of `table` matching `condition`, written a chunk at a time
-    (a bulk write of a million rows would not hold its events in memory until the commit),
-    in the write's transaction like the rest."""
-    if not writing(db):
-        return
-    dialect = db.get_bind().dialect.name
-    statement = sa.select(table).where(condition).order_by(table.c.id)
-    result = await db.stream(statement.execution_options(yield_per=_EVENT_CHUNK))
-    async for rows in result.partitions():
-        now = utcnow()
-        await db.execute(
-            _insert(dialect), [event_row(table, verb, r.id, r._mapping, now) for r in rows]
-        )
-
-
 def position(dialect_name: str) -> Any:
     """The writing transaction's place in the feed's order (see the module's docstring)."""
     if dialect_name == "postgresql":

@@ -139,7 +139,7 @@ async def generate_coupon_codes(
 
             await _insert_ahead(count, draw, insert, took)
         written = await stored.add_generated_events(session, shared)
-        assert written == count, f"{written} events for {count} codes"
+        assert written in (None, count), f"{written} events for {count} codes"
         rows = await stored.coupon_codes_named(session, coupon.id, first)
         return GeneratedCodes(count, rows)
 
