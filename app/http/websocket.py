@@ -56,6 +56,12 @@ from app.graphql.context import Context
 from app.graphql.loaders import Loaders
 from app.http.masking import present_error
 from app.http.persisted_queries import PersistedQueryError, persisted_queries_for
+from app.observability.metrics import (
+    SUBSCRIPTION_RESULTS,
+    SUBSCRIPTIONS,
+    WEBSOCKET_CLOSED,
+    WEBSOCKET_CONNECTIONS,
+)
 from app.services import Services
 from app.settings import Settings
 
@@ -117,11 +123,18 @@ class _SubscriptionSchema:
         self, results: AsyncGenerator[Any, None]
     ) -> AsyncGenerator[ExecutionResult, None]:
         request_id = uuid.uuid4().hex
-        async with aclosing(results):
-            async for result in results:
-                if isinstance(result, ExecutionResult) and result.errors:
-                    result.errors = [self._present(e, request_id) for e in result.errors]
-                yield result
+        SUBSCRIPTIONS.inc()
+        try:
+            async with aclosing(results):
+                async for result in results:
+                    if isinstance(result, ExecutionResult) and result.errors:
+                        result.errors = [self._present(e, request_id) for e in result.errors]
+                        SUBSCRIPTION_RESULTS.labels("error").inc()
+                    else:
+                        SUBSCRIPTION_RESULTS.labels("ok").inc()
+                    yield result
+        finally:
+            SUBSCRIPTIONS.dec()
 
     def _present(self, error: GraphQLError, request_id: str) -> GraphQLError:
         cause = error.original_error
@@ -153,18 +166,19 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self.connection_init_timeout_task:
             self.connection_init_timeout_task.cancel()
         if self.connection_init_received:
-            await self.websocket.close(code=TOO_MANY, reason="Too many initialisation requests")
+            await self._close(TOO_MANY, "Too many initialisation requests", "connection_init")
             return
         self.connection_init_received = True
         payload = message.get("payload") or {}
         if not isinstance(payload, dict):
-            await self.websocket.close(code=4400, reason="Invalid connection init payload")
+            await self._close(4400, "Invalid connection init payload", "connection_init")
             return
         admitted = self.endpoint.admit(self.context, payload)
         if isinstance(admitted, tuple):
-            await self.websocket.close(code=admitted[0], reason=admitted[1])
+            await self._close(*admitted, "connection_init")
             return
         self.admitted = self.context.principal
+        WEBSOCKET_CONNECTIONS.inc()
         self.expiry = asyncio.create_task(self._close_when_expired(admitted))
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
@@ -172,7 +186,11 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def _close_when_expired(self, expires_at: float) -> None:
         # An HTTP request is refused once its token has expired; a connection is closed then.
         await asyncio.sleep(max(0.0, expires_at - time.time()))
-        await self.websocket.close(code=FORBIDDEN, reason="the bearer token has expired")
+        await self._close(FORBIDDEN, "the bearer token has expired", "open")
+
+    async def _close(self, code: int, reason: str, stage: str) -> None:
+        WEBSOCKET_CLOSED.labels(str(code), stage).inc()
+        await self.websocket.close(code=code, reason=reason)
 
     async def shutdown(self) -> None:
         if self.expiry is not None:
@@ -182,6 +200,8 @@ class _TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             if self.admitted is not None:
                 self.endpoint.leave(self.admitted)
+                WEBSOCKET_CONNECTIONS.dec()
+                self.admitted = None
             await self.context.db.close()
 
 

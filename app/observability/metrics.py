@@ -73,6 +73,31 @@ RATE_LIMITED = Counter(
     "validateCode and redeemCode calls refused for too many failed code attempts (RATE_LIMITED).",
 )
 
+WEBSOCKET_CONNECTIONS = Gauge(
+    "discounts_websocket_connections",
+    "WebSocket connections open and signed in (their connection_init admitted).",
+    multiprocess_mode="livesum",
+)
+WEBSOCKET_CLOSED = Counter(
+    "discounts_websocket_closed",
+    "WebSocket connections closed by the server for a reason of its own, by close code and "
+    "stage: connection_init (4400 a payload that is not an object, 4403 no or a refused "
+    "token, 4429 too many connections of the caller or a second connection_init) or open "
+    "(4403 the token expired).",
+    ["code", "stage"],
+)
+SUBSCRIPTIONS = Gauge(
+    "discounts_subscriptions_active",
+    "Subscription operations running on this process's WebSocket connections.",
+    multiprocess_mode="livesum",
+)
+SUBSCRIPTION_RESULTS = Counter(
+    "discounts_subscription_results",
+    "Results sent to subscribers (one per event per subscription), by outcome: ok, or error "
+    "when the result holds errors (a refused document, a field that failed).",
+    ["outcome"],
+)
+
 _operation_names: set[str] = set()
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import token
 from tests.engine.support import REDEEM, gid, open_shop
+from tests.observability.metrics_text import scrape, value
 from tests.subscriptions.support import (
     feed_end,
     initialise,
@@ -207,3 +209,47 @@ async def test_a_connection_closes_when_its_token_expires(server: str, db: Any) 
         await subscribe(socket, "1", {})
         code, reason = await closed_with(socket)
         assert (code, reason) == (4403, "the bearer token has expired")
+
+
+async def _metrics(server: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    async with httpx.AsyncClient(base_url=server, timeout=60) as http:
+        return await scrape(http)
+
+
+async def _settled(server: str, name: str, expected: float) -> float:
+    """The gauge's value once the server has finished closing what the test closed."""
+    for _ in range(100):
+        seen = value(await _metrics(server), name)
+        if seen == expected:
+            return seen
+        await asyncio.sleep(0.05)
+    return seen
+
+
+async def test_connections_and_subscriptions_are_measured(
+    server: str, make: Any, admin_token: str
+) -> None:
+    shop = await open_shop(make)
+    await create_code(server, admin_token, shop.site, "GAUGED")
+    after = await feed_end(server, admin_token)
+    connections, active = "discounts_websocket_connections", "discounts_subscriptions_active"
+    closed = "discounts_websocket_closed_total"
+    results = "discounts_subscription_results_total"
+    before = await _metrics(server)
+    async with signed_in(server, admin_token) as socket:
+        await subscribe(socket, "gauged", {"site": gid(shop.site), "after": after})
+        await create_code(server, admin_token, shop.site, "SEEN")
+        assert (await receive(socket))["type"] == "next"
+        during = await _metrics(server)
+        assert value(during, connections) == value(before, connections) + 1
+        assert value(during, active) == value(before, active) + 1
+        assert value(during, results, outcome="ok") == value(before, results, outcome="ok") + 1
+    async with opened(server) as refused:
+        await initialise(refused, None)
+        assert (await closed_with(refused))[0] == 4403
+    assert await _settled(server, connections, value(before, connections)) == value(
+        before, connections
+    )
+    assert await _settled(server, active, value(before, active)) == value(before, active)
+    labels = {"code": "4403", "stage": "connection_init"}
+    assert value(await _metrics(server), closed, **labels) == value(before, closed, **labels) + 1
