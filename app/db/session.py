@@ -29,10 +29,10 @@ class RequestReads(Protocol):
     the prepared reads of the fast path (app.fast.prepared_reads). The request's database
     calls these under its lock; a read they do not take goes through SQLAlchemy."""
 
-    async def fetch(self, shape: Hashable, params: dict[str, Any]) -> list[Any] | None:
+    async def fetch(self, shape: Hashable, params: dict[str, object]) -> list[Record] | None:
         """The rows, or None when this read is not theirs to send."""
 
-    async def executed(self, shape: Hashable, statement: Any, result: Any) -> None:
+    async def executed(self, shape: Hashable, statement: Executable, result: Result[Any]) -> None:
         """`statement` of `shape` ran through SQLAlchemy with this `result`."""
 
     async def lost(self) -> None:

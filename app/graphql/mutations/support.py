@@ -17,7 +17,7 @@ from app.graphql.ids import parse_global_id
 from app.graphql.mutations.payloads import UserError, run_use_case
 from app.graphql.types.base import R
 from app.services.actor import Actor, Rights
-from app.services.input_checks import camel
+from app.services.input_checks import Given, camel
 from app.services.problems import NotPermitted, Problem, ProblemCode, Problems
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ class Update(Protocol):
     """A use case that changes the fields given of one record (`app.services.*.update_*`)."""
 
     def __call__(
-        self, sessions: Sessions, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
+        self, sessions: Sessions, actor: Actor, *, db_id: int, fields: Given
     ) -> Awaitable[Record]: ...
 
 
