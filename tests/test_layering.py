@@ -324,6 +324,92 @@ def test_relative_imports_are_resolved() -> None:
     }
 
 
+# --- who may import whom (docs/architecture.md, "The rooms") ---------------------------------
+
+# The rooms of app/ and what each may import of app/ besides itself: domain <- db <- services
+# <- graphql <- http, with the rooms beside them. app.main, the factory, wires them all and
+# is the only importer of app/fast (below), which may import everything.
+ROOM_IMPORTS: dict[str, frozenset[str]] = {
+    "domain": frozenset(),
+    "auth": frozenset({"domain", "settings"}),
+    "db": frozenset({"domain", "clock", "settings"}),
+    "services": frozenset({"domain", "db", "auth", "clock"}),
+    "delivery": frozenset({"domain", "db", "clock", "settings"}),
+    "demo": frozenset({"domain", "db"}),
+    "transfer": frozenset({"domain", "db", "services", "clock", "settings", "runtime"}),
+    "graphql": frozenset(
+        {"domain", "db", "services", "auth", "clock", "settings", "delivery", "observability"}
+    ),
+    "http": frozenset(
+        {"domain", "db", "services", "auth", "clock", "settings", "graphql", "observability"}
+    ),
+    "observability": frozenset({"db", "settings", "http"}),
+}
+# The imports above that go sideways or up, and why each is there.
+SIDEWAYS = {
+    ("graphql", "delivery"): "createWebhookEndpoint checks a URL with the delivery worker's "
+    "SSRF guard (app.delivery.targets.Resolver), the one that checks every POST",
+    ("graphql", "observability"): "the engine's operations count redemptions and refusals "
+    "(app.observability.metrics)",
+    ("observability", "http"): "the request middleware gives each request its id "
+    "(app.http.request_id) before it counts and logs it",
+    ("observability", "db"): "/readyz and /metrics read the pool (app.db.health)",
+}
+
+
+def room_of(name: str) -> str | None:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "app" else None
+
+
+def undeclared_imports(module: Module, room: str) -> list[str]:
+    allowed = ROOM_IMPORTS[room] | {room}
+    return sorted({
+        f"{module.name}:{line} imports {name}"
+        for line, name in imported(module)
+        if (other := room_of(name)) is not None and other not in allowed
+    })  # fmt: skip
+
+
+def test_every_room_is_declared() -> None:
+    rooms = {path.name for path in APP.iterdir() if (path / "__init__.py").exists()}
+    assert rooms - {"fast"} == set(ROOM_IMPORTS), "declare the room in ROOM_IMPORTS"
+
+
+@pytest.mark.parametrize("room", sorted(ROOM_IMPORTS))
+def test_each_room_imports_only_what_it_may(room: str) -> None:
+    found = [line for module in modules(room) for line in undeclared_imports(module, room)]
+    assert not found, (
+        f"app/{room} may import only {sorted(ROOM_IMPORTS[room])} of app/ (ROOM_IMPORTS, "
+        "docs/architecture.md); move what both need below, or declare the edge with a "
+        "reason in SIDEWAYS\n" + "\n".join(found)
+    )
+
+
+def test_sideways_imports_are_allowed_and_still_made() -> None:
+    made = {
+        (room, other)
+        for room in ROOM_IMPORTS
+        for module in modules(room)
+        for _, name in imported(module)
+        if (other := room_of(name)) is not None
+    }
+    for edge, reason in SIDEWAYS.items():
+        room, other = edge
+        assert other in ROOM_IMPORTS[room], f"{edge} ({reason}) is not in ROOM_IMPORTS"
+        assert edge in made, f"app/{room} no longer imports app/{other}: drop {edge}"
+
+
+def test_an_import_up_the_rooms_is_caught() -> None:
+    for source, room in (
+        ("from app.services.records import transaction", "db"),
+        ("from app.graphql import errors", "services"),
+        ("from ..http import masking", "graphql"),
+        ("import app.fast as fast", "http"),
+    ):
+        assert undeclared_imports(parse(source, f"app.{room}.example"), room), source
+
+
 # --- the fast path (app/fast, docs/architecture.md) -------------------------------------------
 
 FAST_PATH = ("app.fast",)

@@ -3,7 +3,9 @@
 `Handle` is what app.db's functions take as `db`: anything that runs a statement and gives its
 result. A use case's write transaction (`AsyncSession`, app.db.session.write_sessions) and a
 request's reads (`app.db.session.RequestDatabase`) both are one, so a read such as `live_site`
-serves the engine's dry runs and its redemptions alike.
+serves the engine's dry runs and its redemptions alike. A request's reads are also `Reads`:
+named reads, counted against the request's budget and prepared once by the fast path, which
+the lists and loaders send through `fetch` when `fetches(db)`.
 
 app.services holds no SQL (tests/test_layering.py keeps sqlalchemy out of it), so it names the
 other types through here rather than importing the driver: a use case only passes them on to
@@ -12,8 +14,8 @@ app.db's functions and reads rows' columns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TypeAlias
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, Protocol, TypeAlias, TypeGuard
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Result, Row, RowMapping
@@ -43,3 +45,21 @@ class Handle(Protocol):
     async def execute(self, statement: Executable, params: Params | None = None, /) -> Result[Any]:
         """The result of `statement` with `params` (its rows are `Record`s)."""
         ...
+
+
+class Reads(Handle, Protocol):
+    """A request's reads (`app.db.session.RequestDatabase`): a `Handle` that also sends named
+    reads."""
+
+    async def fetch(
+        self, shape: Hashable, build: Callable[[], Executable], params: dict[str, object]
+    ) -> list[Record]:
+        """The rows of the statement `build()` makes with `params`; `shape` names it (None: a
+        statement of its own)."""
+        ...
+
+
+def fetches(db: Handle) -> TypeGuard[Reads]:
+    """Whether `db` is a request's reads rather than a write transaction (a `hasattr`: this
+    is asked on every list and loader batch)."""
+    return hasattr(db, "fetch")

@@ -4,7 +4,7 @@ alignment), and the conditions that match a code as customers type it."""
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -12,15 +12,12 @@ from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db import tables as t
+from app.db.handles import Handle, fetches
 from app.domain.codes import code_key
-
-if TYPE_CHECKING:
-    from app.db.handles import Handle
-    from app.db.session import RequestDatabase
 
 
 def one_of(
-    db: Handle | RequestDatabase,
+    db: Handle,
     column: sa.Column[Any],
     keys: Sequence[Hashable],
     name: str | None = None,
@@ -36,7 +33,7 @@ def one_of(
 
 
 async def rows_by_column(
-    db: Handle | RequestDatabase,
+    db: Handle,
     table: sa.Table,
     column: sa.Column[Any],
     keys: Sequence[Hashable],
@@ -52,9 +49,9 @@ async def rows_by_column(
         belongs = one_of(db, column, keys, name="keys")
         return sa.select(table).where(belongs, *where).order_by(column, table.c.id)
 
-    if hasattr(db, "fetch"):  # a request's reads (counted against its budget)
+    if fetches(db):  # a request's reads (counted against its budget)
         full = None if shape is None else ("rows_by_column", table.name, column.name, shape)
-        rows = await db.fetch(full, build, {"keys": list(keys)})
+        rows: Sequence[Row[Any]] = await db.fetch(full, build, {"keys": list(keys)})
     else:
         rows = (await db.execute(build())).all()
     grouped: dict[Hashable, list[Row[Any]]] = {}

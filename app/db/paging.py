@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -21,11 +21,8 @@ from sqlalchemy.sql.elements import ColumnElement, Label, UnaryExpression
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from app.db.column_types import UTCDateTime
+from app.db.handles import Handle, fetches
 from app.db.keyed_reads import one_of
-
-if TYPE_CHECKING:
-    from app.db.handles import Handle
-    from app.db.session import RequestDatabase
 
 # The conditions of a page: a list, or a function that makes it, called only when the
 # statement is built (a prepared shape needs no conditions built, see `app.fast.prepared`).
@@ -227,7 +224,7 @@ def _outside_cursor(
 
 
 async def fetch_page(
-    connection: Handle | RequestDatabase,
+    connection: Handle,
     table: sa.Table,
     columns: ReadColumns,
     where: Conditions,
@@ -269,7 +266,7 @@ async def fetch_page(
             .limit(window.size + 1)
         )
 
-    if shape is not None and hasattr(connection, "fetch"):
+    if shape is not None and fetches(connection):
         full = ("page", table.name, shape, ordering, window_shape(window), wants)
         rows = await connection.fetch(full, build, cursor_parameters(window))
     else:
@@ -305,7 +302,7 @@ def _set_flags(
 
 
 async def fetch_pages_by_parent(
-    connection: Handle | RequestDatabase,
+    connection: Handle,
     table: sa.Table,
     columns: ReadColumns,
     parent_column: sa.Column[Any],
@@ -328,7 +325,7 @@ async def fetch_pages_by_parent(
     conditions = conditions_of(where)
 
     async def rows_of(kind: str, build: Callable[[], sa.Select[Any]]) -> list[Row[Any]]:
-        if shape is not None and hasattr(connection, "fetch"):
+        if shape is not None and fetches(connection):
             full = (kind, table.name, partition.name, shape, ordering, window_shape(window), wants)
             return await connection.fetch(full, build, params)
         return list((await connection.execute(build(), params)).all())

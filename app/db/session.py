@@ -6,12 +6,15 @@ import asyncio
 from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql import Executable
 
 from app.db.budget import ReadBudget
 from app.db.engine import WRITE_OPTIONS, read_engine
 from app.db.errors import database_unavailable
 from app.db.events import EVENTS_OFF, OutboxSession
+from app.db.handles import Params, Record
 from app.db.liveness import liveness_of
 
 # How long closing a request's connection waits for a statement still running on it.
@@ -26,10 +29,10 @@ class RequestReads(Protocol):
     the prepared reads of the fast path (app.fast.prepared_reads). The request's database
     calls these under its lock; a read they do not take goes through SQLAlchemy."""
 
-    async def fetch(self, shape: Hashable, params: dict[str, Any]) -> list[Any] | None:
+    async def fetch(self, shape: Hashable, params: dict[str, object]) -> list[Record] | None:
         """The rows, or None when this read is not theirs to send."""
 
-    async def executed(self, shape: Hashable, statement: Any, result: Any) -> None:
+    async def executed(self, shape: Hashable, statement: Executable, result: Result[Any]) -> None:
         """`statement` of `shape` ran through SQLAlchemy with this `result`."""
 
     async def lost(self) -> None:
@@ -106,7 +109,9 @@ class RequestDatabase:
         """The request's SQLAlchemy connection, when it holds one now."""
         return self._connection
 
-    async def execute(self, statement: Any, params: dict[str, Any] | None = None) -> Any:
+    async def execute(self, statement: Executable, params: Params | None = None) -> Result[Any]:
+        """The result of `statement` with `params`, on the request's connection: a `Handle`,
+        so app.db's functions take a request's reads as they take a write transaction."""
         async with self._lock:
             try:
                 return await self._execute(statement, params)
@@ -117,8 +122,8 @@ class RequestDatabase:
             return await self._execute(statement, params)
 
     async def fetch(
-        self, shape: Hashable, build: Callable[[], Any], params: dict[str, Any]
-    ) -> list[Any]:
+        self, shape: Hashable, build: Callable[[], Executable], params: dict[str, object]
+    ) -> list[Record]:
         """The rows of the statement `build()` makes, given `params` for its named
         parameters. `shape` names the statement: the same shape, the same statement but for
         the parameters (the fast path prepares it once); None: a statement of its own."""
@@ -158,13 +163,13 @@ class RequestDatabase:
             await self._fast.lost()
         await self.invalidate()
 
-    async def _execute(self, statement: Any, params: dict[str, Any] | None) -> Any:
+    async def _execute(self, statement: Executable, params: Params | None) -> Result[Any]:
         connection = await self.connect()
         return await connection.execute(statement, params)
 
     async def _fetch(
-        self, shape: Hashable, build: Callable[[], Any], params: dict[str, Any]
-    ) -> list[Any]:
+        self, shape: Hashable, build: Callable[[], Executable], params: dict[str, object]
+    ) -> list[Record]:
         if self.budget is not None and self.budget.exceeded is not None:
             raise self.budget.exceeded  # over budget already: no more reads
         fast = self._fast if shape is not None else None

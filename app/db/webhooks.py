@@ -20,13 +20,13 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
+from sqlalchemy.sql.dml import Insert
 
 from app.db import events
+from app.db.handles import Clause, Handle, Record, Session
 from app.db.tables import (
     EVENT,
     SITE,
@@ -36,6 +36,7 @@ from app.db.tables import (
     WEBHOOK_ENDPOINT,
     WEBHOOK_ENDPOINT_SITE,
 )
+from app.db.tenancy import ScopeLike
 from app.domain.webhooks import EndpointFilter, endpoint_filter
 
 CURSOR = "webhooks"
@@ -45,11 +46,11 @@ FAILED = "failed"
 STATES = (PENDING, DELIVERED, FAILED)
 
 
-def _dialect(db: Any) -> str:
-    return str(db.get_bind().dialect.name)
+def _dialect(db: Session) -> str:
+    return db.get_bind().dialect.name
 
 
-async def sites_of(db: Any, endpoint_ids: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
+async def sites_of(db: Handle, endpoint_ids: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
     """Each endpoint's (site, organisation) pairs."""
     s = WEBHOOK_ENDPOINT_SITE.c
     statement = (
@@ -63,7 +64,7 @@ async def sites_of(db: Any, endpoint_ids: Sequence[int]) -> dict[int, list[tuple
     return found
 
 
-async def live_sites(db: Any, site_ids: Sequence[int]) -> dict[int, int]:
+async def live_sites(db: Handle, site_ids: Sequence[int]) -> dict[int, int]:
     """The organisation of each of `site_ids` that names a live site."""
     statement = sa.select(SITE.c.id, SITE.c.organisation_id).where(
         SITE.c.id.in_(list(site_ids)), SITE.c.deleted_at.is_(None)
@@ -71,7 +72,7 @@ async def live_sites(db: Any, site_ids: Sequence[int]) -> dict[int, int]:
     return {row.id: row.organisation_id for row in (await db.execute(statement)).all()}
 
 
-async def set_sites(db: Any, endpoint_id: int, sites: Iterable[tuple[int, int]]) -> None:
+async def set_sites(db: Handle, endpoint_id: int, sites: Iterable[tuple[int, int]]) -> None:
     """Makes `sites` ((site, organisation) pairs) the endpoint's sites."""
     s = WEBHOOK_ENDPOINT_SITE.c
     await db.execute(sa.delete(WEBHOOK_ENDPOINT_SITE).where(s.endpoint_id == endpoint_id))
@@ -83,7 +84,7 @@ async def set_sites(db: Any, endpoint_id: int, sites: Iterable[tuple[int, int]])
         await db.execute(sa.insert(WEBHOOK_ENDPOINT_SITE), rows)
 
 
-def visible_endpoints(scope: Any) -> Any:
+def visible_endpoints(scope: ScopeLike) -> Clause:
     """The endpoints a caller whose Site-Edit scope is `scope` may manage: every one for
     `everything`, else those with sites, all of them in the scope."""
     if scope.everything:
@@ -99,26 +100,39 @@ def visible_endpoints(scope: Any) -> Any:
     )
 
 
+def _listed(visible: Clause, deleted: bool) -> list[Clause]:
+    deleted_at = WEBHOOK_ENDPOINT.c.deleted_at
+    return [visible, deleted_at.is_not(None) if deleted else deleted_at.is_(None)]
+
+
 async def endpoint_page(
-    db: Any, visible: Any, *, deleted: bool, after: int | None, limit: int
-) -> list[Row[Any]]:
+    db: Handle, visible: Clause, *, deleted: bool, after: int | None, limit: int
+) -> list[Record]:
     """Endpoints by id after `after`: live ones, or (with `deleted`) the deleted ones."""
     c = WEBHOOK_ENDPOINT.c
-    conditions = [visible, c.deleted_at.is_not(None) if deleted else c.deleted_at.is_(None)]
+    conditions = _listed(visible, deleted)
     if after is not None:
         conditions.append(c.id > after)
     statement = sa.select(WEBHOOK_ENDPOINT).where(*conditions).order_by(c.id).limit(limit)
     return list((await db.execute(statement)).all())
 
 
-async def endpoints_by_id(db: Any, visible: Any, ids: Sequence[int]) -> list[Row[Any]]:
+async def endpoint_count(db: Handle, visible: Clause, *, deleted: bool) -> int:
+    """How many endpoints `endpoint_page` pages through."""
+    statement = (
+        sa.select(sa.func.count()).select_from(WEBHOOK_ENDPOINT).where(*_listed(visible, deleted))
+    )
+    return int((await db.execute(statement)).scalar_one())
+
+
+async def endpoints_by_id(db: Handle, visible: Clause, ids: Sequence[int]) -> list[Record]:
     c = WEBHOOK_ENDPOINT.c
     statement = sa.select(WEBHOOK_ENDPOINT).where(visible, c.id.in_(list(ids)))
     return list((await db.execute(statement)).all())
 
 
-async def event_by_id(db: Any, event_id: uuid.UUID) -> Row[Any] | None:
-    return (await db.execute(sa.select(EVENT).where(EVENT.c.id == event_id))).first()  # type: ignore[no-any-return]
+async def event_by_id(db: Handle, event_id: uuid.UUID) -> Record | None:
+    return (await db.execute(sa.select(EVENT).where(EVENT.c.id == event_id))).first()
 
 
 # -- making deliveries from the feed -------------------------------------------------------
@@ -131,7 +145,7 @@ class LiveEndpoint:
     takes: EndpointFilter
 
 
-async def _live_endpoints(db: Any) -> list[LiveEndpoint]:
+async def _live_endpoints(db: Handle) -> list[LiveEndpoint]:
     c = WEBHOOK_ENDPOINT.c
     statement = sa.select(c.id, c.created_at, c.types).where(
         c.deleted_at.is_(None), c.disabled_at.is_(None)
@@ -144,19 +158,19 @@ async def _live_endpoints(db: Any) -> list[LiveEndpoint]:
     ]
 
 
-def _insert_ignoring_duplicates(dialect: str) -> Any:
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(WEBHOOK_DELIVERY).on_conflict_do_nothing(
-        index_elements=["endpoint_id", "event_seq"]
-    )
+def _insert_ignoring_duplicates(dialect: str, table: sa.Table, *keys: str) -> Insert:
+    """`INSERT ... ON CONFLICT (keys) DO NOTHING` into `table`, in `dialect`'s spelling."""
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys))
 
 
 async def make_deliveries(
-    db: Any,
+    db: Session,
     now: datetime,
     window: timedelta,
     limit: int,
-    also: Callable[[Sequence[Row[Any]]], Awaitable[None]] | None = None,
+    also: Callable[[Sequence[Record]], Awaitable[None]] | None = None,
 ) -> int | None:
     """Reads up to `limit` settled events after the cursor and adds the deliveries they owe
     (an endpoint is owed the events that occurred since it was created); `also` is given the
@@ -170,7 +184,8 @@ async def make_deliveries(
         held = (await db.execute(sa.select(k.name).where(k.name == CURSOR))).first()
         if held is not None:
             return None
-        await db.execute(_cursor_insert(dialect))
+        first = _insert_ignoring_duplicates(dialect, WEBHOOK_CURSOR, "name")
+        await db.execute(first.values(name=CURSOR, position=0, seq=0))
         cursor = (await db.execute(locked.with_for_update(skip_locked=True))).first()
         if cursor is None:
             return None
@@ -206,7 +221,10 @@ async def make_deliveries(
         and endpoint.takes.takes(row.type, row.site_id, row.organisation_id)
     ]
     if owed:
-        await db.execute(_insert_ignoring_duplicates(dialect), owed)
+        await db.execute(
+            _insert_ignoring_duplicates(dialect, WEBHOOK_DELIVERY, "endpoint_id", "event_seq"),
+            owed,
+        )
     if also is not None:
         await also(rows)
     last = rows[-1]
@@ -216,15 +234,6 @@ async def make_deliveries(
         .values(position=last.position, seq=last.seq)
     )
     return len(rows)
-
-
-def _cursor_insert(dialect: str) -> Any:
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    return (
-        module.insert(WEBHOOK_CURSOR)
-        .values(name=CURSOR, position=0, seq=0)
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
 
 
 # -- claiming and recording ------------------------------------------------------------------
@@ -241,10 +250,10 @@ class Claimed:
     endpoint_id: int
     url: str
     secret: str
-    event: Row[Any]
+    event: Record
 
 
-async def claim_due(db: Any, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
+async def claim_due(db: Handle, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
     """Up to `limit` due deliveries of live endpoints, leased to the caller (committed by the
     caller before it sends: the lease is what another worker sees). Run in a transaction."""
     d, p = WEBHOOK_DELIVERY.c, WEBHOOK_ENDPOINT.c
@@ -319,7 +328,7 @@ class Outcome:
     retry_at: datetime | None  # when failed: the next attempt, None when the window is over
 
 
-async def record_outcomes(db: Any, outcomes: Sequence[Outcome], now: datetime) -> None:
+async def record_outcomes(db: Handle, outcomes: Sequence[Outcome], now: datetime) -> None:
     """Writes the attempts and each delivery's new state (only where the lease is still the
     worker's), and the endpoints' health. Run in a transaction."""
     if not outcomes:
@@ -373,7 +382,7 @@ async def record_outcomes(db: Any, outcomes: Sequence[Outcome], now: datetime) -
         )
 
 
-def _delivery_values(o: Outcome) -> dict[str, Any]:
+def _delivery_values(o: Outcome) -> dict[str, object]:
     if o.error is None:
         state, next_at, delivered = DELIVERED, o.started_at, o.started_at
     elif o.retry_at is None:
@@ -390,7 +399,7 @@ def _delivery_values(o: Outcome) -> dict[str, Any]:
     }
 
 
-async def disable_failing(db: Any, now: datetime, window: timedelta) -> list[Row[Any]]:
+async def disable_failing(db: Handle, now: datetime, window: timedelta) -> list[Record]:
     """Disables the live endpoints every attempt of which has failed for `window` (the
     deliveries' retry window: the receiver has missed everything it could have retried),
     with the reason; answers them."""
@@ -425,15 +434,15 @@ async def disable_failing(db: Any, now: datetime, window: timedelta) -> list[Row
 
 
 async def delivery_page(
-    db: Any,
-    visible: Any,
+    db: Handle,
+    visible: Clause,
     *,
     endpoint_id: int | None,
     event_id: uuid.UUID | None,
     state: str | None,
     after: int | None,
     limit: int,
-) -> list[Row[Any]]:
+) -> list[Record]:
     """Deliveries, newest first (by id, below `after`), of endpoints `visible` lets the caller
     manage."""
     d, p = WEBHOOK_DELIVERY.c, WEBHOOK_ENDPOINT.c
@@ -457,7 +466,7 @@ async def delivery_page(
     return list((await db.execute(statement)).all())
 
 
-async def attempts_of(db: Any, delivery_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
+async def attempts_of(db: Handle, delivery_ids: Sequence[int]) -> dict[int, list[Record]]:
     """Each delivery's attempts, first first."""
     a = WEBHOOK_ATTEMPT.c
     statement = (
@@ -465,19 +474,19 @@ async def attempts_of(db: Any, delivery_ids: Sequence[int]) -> dict[int, list[Ro
         .where(a.delivery_id.in_(list(delivery_ids)))
         .order_by(a.delivery_id, a.number, a.id)
     )
-    found: dict[int, list[Row[Any]]] = {db_id: [] for db_id in delivery_ids}
+    found: dict[int, list[Record]] = {db_id: [] for db_id in delivery_ids}
     for row in (await db.execute(statement)).all():
         found[row.delivery_id].append(row)
     return found
 
 
 async def redeliver(
-    db: Any, endpoint_id: int, event: Row[Any], now: datetime, window: timedelta
-) -> Row[Any]:
+    db: Handle, endpoint_id: int, event: Record, now: datetime, window: timedelta
+) -> Record:
     """Makes the event due to the endpoint now, with a new retry window: its delivery starts
     over (its attempts are kept), or one is added when the endpoint was never owed it."""
     d = WEBHOOK_DELIVERY.c
-    values: Mapping[str, Any] = {
+    values: Mapping[str, object] = {
         "state": PENDING,
         "next_attempt_at": now,
         "deadline": now + window,
@@ -490,7 +499,7 @@ async def redeliver(
         .values(**values)
         .returning(*WEBHOOK_DELIVERY.c)
     )
-    row: Row[Any] | None = (await db.execute(statement)).first()
+    row = (await db.execute(statement)).first()
     if row is not None:
         return row
     inserted = (
@@ -505,5 +514,4 @@ async def redeliver(
         )
         .returning(*WEBHOOK_DELIVERY.c)
     )
-    found: Row[Any] = (await db.execute(inserted)).one()
-    return found
+    return (await db.execute(inserted)).one()

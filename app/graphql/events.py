@@ -5,12 +5,13 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 import strawberry
 
 from app.auth.roles import Action
 from app.db import events as stored
+from app.db.handles import Clause, Record
 from app.graphql.context import Info
 from app.graphql.errors import BadInput
 from app.graphql.ids import decode_id, to_global_id
@@ -58,7 +59,7 @@ class EventFeedPage:
     )
 
 
-def _cursor(row: Any) -> str:
+def _cursor(row: Record) -> str:
     return base64.urlsafe_b64encode(f"{row.position}.{row.seq}".encode()).decode()
 
 
@@ -70,7 +71,7 @@ def cursor_position(cursor: str) -> tuple[int, int]:
         raise BadInput("after: not a cursor of the event feed", field="after") from None
 
 
-def event_of(row: Any) -> Event:
+def event_of(row: Record) -> Event:
     object_id = to_global_id(row.object_type, row.object_id)
     return Event(
         id=row.id,
@@ -86,7 +87,7 @@ def event_of(row: Any) -> Event:
 
 def feed_arguments(
     info: Info, site_id: strawberry.ID | None, types: list[str] | None
-) -> tuple[Any, int | None]:
+) -> tuple[Clause, int | None]:
     """The events the caller may read (a condition), and the site asked for: the arguments
     the feed and the subscription share, checked."""
     access = info.context.access

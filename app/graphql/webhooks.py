@@ -13,16 +13,16 @@ import base64
 import binascii
 import enum
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
 from app.auth.principal import Scope
 from app.auth.roles import Action
 from app.db import webhooks as stored
-from app.db.handles import Record, Sessions
+from app.db.handles import Clause, Handle, Record, Sessions
 from app.delivery.targets import Resolver
 from app.graphql import resolvers
 from app.graphql.context import Info
@@ -107,8 +107,19 @@ class WebhookDelivery:
 class WebhookEndpointPage:
     nodes: list[WebhookEndpoint] = strawberry.field(description="The endpoints of this page.")
     page_info: PageInfo = strawberry.field(description="endCursor: pass as `after` to read on.")
+    # What `totalCount` counts, read only when it is asked for.
+    visible: strawberry.Private[Clause]
+    deleted: strawberry.Private[bool]
+
+    @resolvers.field(
+        description="How many endpoints the list holds (the deleted ones with `deleted`), "
+        "over all pages."
+    )
+    async def total_count(self, info: Info) -> int:
+        return await stored.endpoint_count(info.context.db, self.visible, deleted=self.deleted)
 
 
+# No totalCount, as the event feed has none: deliveries grow with every event and endpoint.
 @strawberry.type(description="A page of webhook deliveries, newest first.")
 class WebhookDeliveryPage:
     nodes: list[WebhookDelivery] = strawberry.field(description="The deliveries of this page.")
@@ -185,14 +196,14 @@ def _manageable(info: Info) -> Scope:
     return info.context.access.require_scope("Site", Action.EDIT)
 
 
-async def _read(info: Info, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    """`work` on the request's reads (after a write, a new snapshot that sees it)."""
-    return await work(info.context.db)
-
-
-async def _endpoints_of(session: Any, rows: Sequence[Record]) -> list[WebhookEndpoint]:
-    sites = await stored.sites_of(session, [row.id for row in rows]) if rows else {}
+async def _endpoints_of(db: Handle, rows: Sequence[Record]) -> list[WebhookEndpoint]:
+    sites = await stored.sites_of(db, [row.id for row in rows]) if rows else {}
     return [_endpoint(row, sites[row.id]) for row in rows]
+
+
+async def _deliveries_of(db: Handle, rows: Sequence[Record]) -> list[WebhookDelivery]:
+    attempts = await stored.attempts_of(db, [row.id for row in rows]) if rows else {}
+    return [_delivery(row, attempts[row.id]) for row in rows]
 
 
 async def webhook_endpoints(
@@ -205,17 +216,15 @@ async def webhook_endpoints(
 ) -> WebhookEndpointPage:
     visible = stored.visible_endpoints(_manageable(info))
     limit, start = _page_size(first), _after(after)
-
-    async def work(session: Any) -> WebhookEndpointPage:
-        rows = await stored.endpoint_page(
-            session, visible, deleted=deleted, after=start, limit=limit + 1
-        )
-        nodes = await _endpoints_of(session, rows[:limit])
-        page_info = _page_info([row.id for row in rows[:limit]], len(rows) > limit, after)
-        return WebhookEndpointPage(nodes=nodes, page_info=page_info)
-
-    page: WebhookEndpointPage = await _read(info, work)
-    return page
+    db = info.context.db
+    rows = await stored.endpoint_page(db, visible, deleted=deleted, after=start, limit=limit + 1)
+    page = rows[:limit]
+    return WebhookEndpointPage(
+        nodes=await _endpoints_of(db, page),
+        page_info=_page_info([row.id for row in page], len(rows) > limit, after),
+        visible=visible,
+        deleted=deleted,
+    )
 
 
 async def webhook_endpoint(
@@ -223,13 +232,8 @@ async def webhook_endpoint(
 ) -> WebhookEndpoint | None:
     visible = stored.visible_endpoints(_manageable(info))
     db_id = decode_id(id, ENDPOINT, field="id")
-
-    async def work(session: Any) -> WebhookEndpoint | None:
-        rows = await stored.endpoints_by_id(session, visible, [db_id])
-        return (await _endpoints_of(session, rows))[0] if rows else None
-
-    found: WebhookEndpoint | None = await _read(info, work)
-    return found
+    rows = await stored.endpoints_by_id(info.context.db, visible, [db_id])
+    return (await _endpoints_of(info.context.db, rows))[0] if rows else None
 
 
 async def webhook_deliveries(
@@ -250,25 +254,21 @@ async def webhook_deliveries(
     limit, start = _page_size(first), _after(after)
     endpoint = None if endpoint_id is None else decode_id(endpoint_id, ENDPOINT, field="endpointId")
 
-    async def work(session: Any) -> WebhookDeliveryPage:
-        rows = await stored.delivery_page(
-            session,
-            visible,
-            endpoint_id=endpoint,
-            event_id=event_id,
-            state=None if state is None else state.name.lower(),  # the stored state
-            after=start,
-            limit=limit + 1,
-        )
-        page = rows[:limit]
-        attempts = await stored.attempts_of(session, [row.id for row in page]) if page else {}
-        nodes = [_delivery(row, attempts[row.id]) for row in page]
-        return WebhookDeliveryPage(
-            nodes=nodes, page_info=_page_info([row.id for row in page], len(rows) > limit, after)
-        )
-
-    found: WebhookDeliveryPage = await _read(info, work)
-    return found
+    db = info.context.db
+    rows = await stored.delivery_page(
+        db,
+        visible,
+        endpoint_id=endpoint,
+        event_id=event_id,
+        state=None if state is None else state.name.lower(),  # the stored state
+        after=start,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    return WebhookDeliveryPage(
+        nodes=await _deliveries_of(db, page),
+        page_info=_page_info([row.id for row in page], len(rows) > limit, after),
+    )
 
 
 @strawberry.type
@@ -473,20 +473,14 @@ class WebhookMutation:
         row, errors = await write(info, "Site", Action.EDIT, work)
         delivery = None
         if row is not None:
-            visible = stored.visible_endpoints(_manageable(info))
-
-            async def read(session: Any) -> WebhookDelivery | None:
-                rows = await stored.delivery_page(
-                    session,
-                    visible,
-                    endpoint_id=row.endpoint_id,
-                    event_id=row.event_id,
-                    state=None,
-                    after=None,
-                    limit=1,
-                )
-                attempts = await stored.attempts_of(session, [r.id for r in rows])
-                return _delivery(rows[0], attempts[rows[0].id]) if rows else None
-
-            delivery = await _read(info, read)
+            rows = await stored.delivery_page(
+                info.context.db,
+                stored.visible_endpoints(_manageable(info)),
+                endpoint_id=row.endpoint_id,
+                event_id=row.event_id,
+                state=None,
+                after=None,
+                limit=1,
+            )
+            delivery = next(iter(await _deliveries_of(info.context.db, rows)), None)
         return RedeliverEventPayload(delivery=delivery, user_errors=errors)

@@ -12,7 +12,7 @@ from app.clock import utcnow
 from app.db.handles import Columns, Record, Session, Sessions
 from app.domain.calendar import relative_expiry
 from app.services.actor import Actor
-from app.services.input_checks import bound, text_problems, window_changes
+from app.services.input_checks import Given, bound, text_problems, window_changes
 from app.services.kinds import (
     ASSIGNMENTS,
     COUPON_CODES,
@@ -101,7 +101,7 @@ def _assigned_at(
     return (now, problems) if instant is None or problems else (instant, [])
 
 
-async def assign_code(sessions: Sessions, actor: Actor, fields: Mapping[str, Any]) -> Record:
+async def assign_code(sessions: Sessions, actor: Actor, fields: Given) -> Record:
     """`fields`: customer_id, discount_code_id xor coupon_code_id, assigned_at (when it was
     made, for imports: its createdAt, and where relative expiry runs from), valid_from,
     expires_on (omitted: the code's relative expiry from the assignment; null: none),
@@ -137,7 +137,7 @@ async def assign_code(sessions: Sessions, actor: Actor, fields: Mapping[str, Any
 
 
 async def update_assignment(
-    sessions: Sessions, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, db_id: int, fields: Given
 ) -> Record:
     """Changes only the fields given (valid_from, expires_on, referrer_id, booking_reference,
     notes, external_id); a given null clears."""
@@ -152,9 +152,7 @@ async def update_assignment(
         return await update_row(session, ASSIGNMENTS, row.id, values, actor, now)
 
 
-async def _find_code(
-    session: Session, actor: Actor, fields: Mapping[str, Any]
-) -> tuple[Record, Record]:
+async def _find_code(session: Session, actor: Actor, fields: Given) -> tuple[Record, Record]:
     """The code to assign and the row carrying its Terms (itself, or its coupon)."""
     discount_code_id, coupon_code_id = fields.get("discount_code_id"), fields.get("coupon_code_id")
     if (discount_code_id is None) == (coupon_code_id is None):
@@ -179,7 +177,7 @@ async def _find_code(
 
 async def _assignment_values(
     session: Session,
-    fields: Mapping[str, Any],
+    fields: Given,
     current: Columns,
     organisation_id: int,
     time_zone: str,

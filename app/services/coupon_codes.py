@@ -4,8 +4,6 @@ codes in any letter case, each with its own window, use rule, pre-allocation and
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from typing import Any
 
 from app.auth.roles import Action
 from app.clock import utcnow
@@ -14,7 +12,7 @@ from app.domain.codes import generate_codes
 from app.domain.enums import CodeCharset
 from app.services.actor import Actor
 from app.services.assignments import add_assignment, default_expiry, find_customer
-from app.services.input_checks import code_problems, text_problems, window_changes
+from app.services.input_checks import Given, code_problems, text_problems, window_changes
 from app.services.kinds import COUPON_CODE_RULE, COUPON_CODES, COUPONS, SITES
 from app.services.problems import Problem, ProblemCode
 from app.services.records import (
@@ -48,7 +46,7 @@ async def find_coupon_for_codes(
 
 
 async def create_coupon_code(
-    sessions: Sessions, actor: Actor, *, coupon_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, coupon_id: int, fields: Given
 ) -> Record:
     """`fields`: code (omitted: generated), valid_from, valid_to, multi_use, customer_id,
     customer_credit_id, revenue, external_id. Pre-allocating to a customer also records an
@@ -95,7 +93,7 @@ async def create_coupon_code(
 
 
 async def update_coupon_code(
-    sessions: Sessions, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, db_id: int, fields: Given
 ) -> Record:
     """Changes only the fields given (code, valid_from, valid_to, multi_use, revenue,
     external_id); a given null clears."""
@@ -113,7 +111,7 @@ async def update_coupon_code(
 
 async def _code_values(
     session: Session,
-    fields: Mapping[str, Any],
+    fields: Given,
     current: Columns,
     coupon_id: int,
     time_zone: str,

@@ -25,7 +25,7 @@ from app.db.handles import Record, Session, Sessions
 from app.db.row_statements import site_ids_of
 from app.domain.enums import CustomerKind
 from app.services.actor import Actor
-from app.services.input_checks import text_problems
+from app.services.input_checks import Given, text_problems
 from app.services.kinds import CUSTOMER_EXTERNAL_ID_RULE, CUSTOMERS, ORGANISATIONS
 from app.services.problems import Problem, ProblemCode
 from app.services.records import (
@@ -79,7 +79,7 @@ def _require(actor: Actor, action: Action, organisation: Record, sites: list[int
 
 
 async def create_customer(
-    sessions: Sessions, actor: Actor, *, organisation_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, organisation_id: int, fields: Given
 ) -> Record:
     """`fields`: FIELDS. Needs Customer-Create on the organisation or one of its sites."""
     async with transaction(sessions) as session:
@@ -98,9 +98,7 @@ async def create_customer(
             return await insert_row(session, CUSTOMERS, values, actor, utcnow())
 
 
-async def update_customer(
-    sessions: Sessions, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
-) -> Record:
+async def update_customer(sessions: Sessions, actor: Actor, *, db_id: int, fields: Given) -> Record:
     """Changes the fields given (a given null clears)."""
     async with transaction(sessions) as session:
         row = await find_for_write(session, CUSTOMERS, db_id, actor, Action.EDIT, (*INPUT, "id"))
@@ -135,7 +133,7 @@ class Upserted:
     unchanged: int
 
 
-def _rows_problems(rows: Sequence[Mapping[str, Any]]) -> list[Problem]:
+def _rows_problems(rows: Sequence[Given]) -> list[Problem]:
     problems: list[Problem] = []
     if len(rows) > MAX_UPSERT:
         message = f"at most {MAX_UPSERT} customers per call"
@@ -158,7 +156,7 @@ def _rows_problems(rows: Sequence[Mapping[str, Any]]) -> list[Problem]:
 
 
 async def upsert_customers(
-    sessions: Sessions, actor: Actor, *, organisation_id: int, rows: Sequence[Mapping[str, Any]]
+    sessions: Sessions, actor: Actor, *, organisation_id: int, rows: Sequence[Given]
 ) -> Upserted:
     """Creates the customers whose external id is new to the organisation and updates the
     others with the fields each row gives; all or nothing. Needs Customer-Create on the

@@ -8,13 +8,14 @@ whole set (`eligibleCategories`) or by adding and removing ids per category (the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Protocol
 
 from app.db.eligible_items import eligible_items, replace_eligible_items
 from app.db.handles import Record, Session
 from app.db.tables import CATEGORY_FLAGS
 from app.domain.enums import ItemCategory
+from app.services.input_checks import Given
 from app.services.problems import Problem, ProblemCode
 
 Path = tuple[str, ...]
@@ -38,9 +39,7 @@ def flag_values(eligible: Eligible) -> dict[str, bool]:
     return {flag: category in eligible for category, flag in CATEGORY_FLAGS.items()}
 
 
-def next_eligible(
-    current: Eligible, changes: Mapping[str, Any], path: Path
-) -> tuple[Eligible, list[Problem]]:
+def next_eligible(current: Eligible, changes: Given, path: Path) -> tuple[Eligible, list[Problem]]:
     """The eligible lists after `changes` (`eligible_categories`, `eligible_item_changes`)."""
     eligible, problems = dict(current), []
     replaced: set[ItemCategory] = set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from app.db.handles import Columns
 from app.domain.calendar import resolve_bound
@@ -13,6 +13,11 @@ from app.domain.wire_forms import camel as camel
 from app.services.problems import Problem, ProblemCode
 
 Path = tuple[str, ...]
+# The fields a client gave, by Python name (app.graphql.mutations.support.given): each value
+# as its GraphQL input type made it (text, number, instant, list, an input object), checked by
+# the use case that takes it; a field left out is absent. The honest boundary: one mapping
+# carries values of many types, each read by name where its type is known.
+Given: TypeAlias = Mapping[str, Any]
 
 
 def text_problems(
@@ -66,7 +71,7 @@ def code_problems(code: str, path: Path) -> list[Problem]:
 
 
 def window_changes(
-    fields: Mapping[str, Any],
+    fields: Given,
     current: Columns,
     names: tuple[str, str],
     time_zone: str,

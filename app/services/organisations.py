@@ -7,14 +7,11 @@ is restored. No row is touched but the organisation's own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from app.auth.roles import Action
 from app.clock import utcnow
 from app.db.handles import Record, Sessions
 from app.services.actor import Actor
-from app.services.input_checks import text_problems
+from app.services.input_checks import Given, text_problems
 from app.services.kinds import ORGANISATIONS
 from app.services.records import find_for_write, insert_row, raise_problems, transaction, update_row
 
@@ -22,9 +19,7 @@ INPUT = ("input",)
 TEXTS = {"name": 200, "external_id": 128}
 
 
-async def create_organisation(
-    sessions: Sessions, actor: Actor, fields: Mapping[str, Any]
-) -> Record:
+async def create_organisation(sessions: Sessions, actor: Actor, fields: Given) -> Record:
     """`fields`: name, external_id."""
     async with transaction(sessions) as session:
         actor.require_in_organisation("Organisation", Action.CREATE, organisation_id=0)
@@ -34,7 +29,7 @@ async def create_organisation(
 
 
 async def update_organisation(
-    sessions: Sessions, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, db_id: int, fields: Given
 ) -> Record:
     """Changes the fields given (a given null clears)."""
     async with transaction(sessions) as session:

@@ -19,9 +19,6 @@ cannot be redeemed (the engine finds no live site); restoring it brings them bac
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from app.auth.roles import Action
 from app.clock import utcnow
 from app.db import sites as stored
@@ -32,7 +29,7 @@ from app.domain.currencies import currency_problem, is_currency_code
 from app.domain.enums import DiscountKind
 from app.domain.terms import Terms, priced_in
 from app.services.actor import Actor
-from app.services.input_checks import text_problems
+from app.services.input_checks import Given, text_problems
 from app.services.kinds import ORGANISATIONS, SITES
 from app.services.problems import Problem, ProblemCode
 from app.services.records import (
@@ -58,7 +55,7 @@ def _terms(pricing: Record) -> Terms:
     )
 
 
-def place_problems(fields: Mapping[str, Any], path: tuple[str, ...] = INPUT) -> list[Problem]:
+def place_problems(fields: Given, path: tuple[str, ...] = INPUT) -> list[Problem]:
     """Problems with a currency and a time zone among `fields` (those given)."""
     problems = []
     currency = fields.get("currency")
@@ -72,7 +69,7 @@ def place_problems(fields: Mapping[str, Any], path: tuple[str, ...] = INPUT) -> 
 
 
 async def create_site(
-    sessions: Sessions, actor: Actor, *, organisation_id: int, fields: Mapping[str, Any]
+    sessions: Sessions, actor: Actor, *, organisation_id: int, fields: Given
 ) -> Record:
     """`fields`: name, currency, time_zone, external_id. Needs Site-Create on the organisation."""
     async with transaction(sessions) as session:
@@ -87,9 +84,7 @@ async def create_site(
         return await insert_row(session, SITES, values, actor, utcnow())
 
 
-async def update_site(
-    sessions: Sessions, actor: Actor, *, db_id: int, fields: Mapping[str, Any]
-) -> Record:
+async def update_site(sessions: Sessions, actor: Actor, *, db_id: int, fields: Given) -> Record:
     """Changes the fields given (a given null clears); see the module on currency and zone."""
     async with transaction(sessions) as session:
         row = await find_for_write(session, SITES, db_id, actor, Action.EDIT, (*INPUT, "id"))

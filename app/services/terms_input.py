@@ -20,7 +20,7 @@ from app.domain.terms import Terms, validate_terms
 from app.domain.windows import Window
 from app.services.combinations import COLUMN_DEFAULTS, combination_of, flags_for
 from app.services.eligible_items import Eligible, flag_values, next_eligible
-from app.services.input_checks import bound, camel, window_problems
+from app.services.input_checks import Given, bound, camel, window_problems
 from app.services.problems import Problem, ProblemCode
 
 Path = tuple[str, ...]
@@ -86,7 +86,7 @@ class TermsValues:
 
 
 def merge_terms(
-    changes: Mapping[str, Any],
+    changes: Given,
     current: Columns | None,
     current_eligible: Eligible,
     *,

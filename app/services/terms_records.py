@@ -17,7 +17,7 @@ from app.db import usage_counters
 from app.db.handles import Record, Session, Sessions
 from app.services.actor import Actor
 from app.services.eligible_items import load_eligible, store_eligible
-from app.services.input_checks import code_problems, text_problems
+from app.services.input_checks import Given, code_problems, text_problems
 from app.services.kinds import SITES
 from app.services.problems import Problem
 from app.services.records import (
@@ -57,8 +57,8 @@ async def create_with_terms(
     actor: Actor,
     *,
     site_id: int,
-    fields: Mapping[str, Any],
-    terms: Mapping[str, Any],
+    fields: Given,
+    terms: Given,
 ) -> Record:
     async with transaction(sessions) as session:
         now = utcnow()
@@ -88,8 +88,8 @@ async def update_with_terms(
     actor: Actor,
     *,
     db_id: int,
-    fields: Mapping[str, Any],
-    terms: Mapping[str, Any] | None,
+    fields: Given,
+    terms: Given | None,
 ) -> Record:
     """Changes what is given; `terms` None leaves the Terms as they are."""
     async with transaction(sessions) as session:

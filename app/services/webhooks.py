@@ -11,7 +11,7 @@ once, by the write that made it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,6 +24,7 @@ from app.db.handles import Record, Session, Sessions
 from app.db.tables import WEBHOOK_ENDPOINT
 from app.domain.webhooks import RETRY_WINDOW, endpoint_filter, new_secret, url_problem
 from app.services.actor import ADMINISTRATOR, Actor, refusal
+from app.services.input_checks import Given
 from app.services.problems import NotPermitted, Problem, ProblemCode, Problems
 from app.services.records import raise_problems, transaction
 
@@ -147,7 +148,7 @@ async def update_endpoint(
     check: TargetCheck,
     *,
     db_id: int,
-    fields: Mapping[str, Any],
+    fields: Given,
 ) -> Record:
     """Changes the fields given (url, types, site_ids) of a live endpoint."""
     problems: list[Problem] = []

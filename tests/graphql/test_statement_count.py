@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from tests.fast_switch import FAST_PATH, fast_stats
+from tests.http.conftest import statements_run
 
 DEEP_QUERY = """
 query Deep($first: Int!) {
@@ -35,24 +34,10 @@ query Deep($first: Int!) {
 """
 
 
-@contextmanager
-def count_statements(engine: Any) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        # Neither transaction control nor SQLite's busy timeout, which app.db.time_budget
-        # sets back on a pooled connection a write used: whether it is sent is down to the
-        # pool and the clock, not to the request (as tests/http/conftest.py counts).
-        if statement.startswith("PRAGMA busy_timeout"):
-            return
-        if statement.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}:
-            seen.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+def count_statements(engine: Any) -> AbstractContextManager[list[str]]:
+    """The statements a request sends, transaction control left out (as
+    tests/http/conftest.py's `statements_run` counts, SQLite's busy timeout aside)."""
+    return statements_run(engine, transaction_control=False)
 
 
 async def _seed(make: Any, coupons: int) -> None:

@@ -63,15 +63,21 @@ async def probe(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "ROLLBACK"})
+
+
 @contextmanager
-def statements_run(engine: Any) -> Iterator[list[str]]:
+def statements_run(engine: Any, *, transaction_control: bool = True) -> Iterator[list[str]]:
     """Every SQL statement the engine sends while the block runs, but SQLite's busy timeout:
     a write sets it to what its request has left, in milliseconds, and skips it when that
-    equals what the connection has already, so whether it is sent is down to the clock."""
+    equals what the connection has already, so whether it is sent is down to the clock.
+    `transaction_control` false leaves out BEGIN, COMMIT and ROLLBACK too."""
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith("PRAGMA busy_timeout"):
+        if statement.startswith("PRAGMA busy_timeout"):
+            return
+        if transaction_control or statement.split(None, 1)[0].upper() not in TRANSACTION_CONTROL:
             seen.append(statement)
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)

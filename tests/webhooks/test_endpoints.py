@@ -126,14 +126,21 @@ async def test_every_delivery_checks_the_address_again(
     assert delivery["attempts"][0]["statusCode"] is None
 
 
-async def test_a_site_settings_role_manages_its_sites_endpoints_only(
-    hooks_gql: Any, make: Any
-) -> None:
+async def _a_site_manager(make: Any) -> tuple[Any, Any, str]:
+    """A shop, another site of its organisation, and a token that may manage the shop's
+    site's endpoints only."""
     shop = await open_shop(make)
     other = await make.site(shop.organisation)
     manager = token(
         subject="m@example.com", grants=[{"roles": ["Site-Edit"], "sites": [shop.site.id]}]
     )
+    return shop, other, manager
+
+
+async def test_a_site_settings_role_manages_its_sites_endpoints_only(
+    hooks_gql: Any, make: Any
+) -> None:
+    shop, other, manager = await _a_site_manager(make)
     mine = (
         await hooks_gql(
             CREATE,
@@ -187,3 +194,27 @@ async def test_a_deleted_endpoint_is_sent_nothing_until_restored(
     await hooks_gql(CODE, {"s": gid(shop.site), "c": "AFTER"})
     await worker.round()
     assert [r.document()["payload"]["code"] for r in receiver.received] == ["AFTER"]  # type: ignore[index]
+
+
+COUNTED = """query($deleted: Boolean! = false, $first: Int! = 100) {
+  webhookEndpoints(deleted: $deleted, first: $first) {
+    nodes { id } pageInfo { hasNextPage } totalCount } }"""
+
+
+async def test_total_count_is_over_all_pages_of_what_the_caller_may_manage(
+    hooks_gql: Any, make: Any
+) -> None:
+    shop, other, manager = await _a_site_manager(make)
+    for n in range(3):
+        await create_endpoint(hooks_gql, f"https://93.184.215.14/{n}", siteIds=[gid(shop.site)])
+    gone, _ = await create_endpoint(hooks_gql, "https://93.184.215.14/o", siteIds=[gid(other)])
+    await state_change(hooks_gql, "deleteWebhookEndpoint", gone["id"])
+    page = (await hooks_gql(COUNTED, {"first": 2}))["webhookEndpoints"]
+    assert (len(page["nodes"]), page["pageInfo"]["hasNextPage"], page["totalCount"]) == (2, True, 3)
+    mine = (await hooks_gql(COUNTED, token=manager))["webhookEndpoints"]
+    assert (len(mine["nodes"]), mine["totalCount"]) == (3, 3)
+    deleted = (await hooks_gql(COUNTED, {"deleted": True}))["webhookEndpoints"]
+    assert [e["id"] for e in deleted["nodes"]] == [gone["id"]] and deleted["totalCount"] == 1
+    # the other site's endpoint is not the manager's to count, deleted or not
+    theirs = (await hooks_gql(COUNTED, {"deleted": True}, token=manager))["webhookEndpoints"]
+    assert theirs == {"nodes": [], "pageInfo": {"hasNextPage": False}, "totalCount": 0}

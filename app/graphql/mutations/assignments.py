@@ -12,7 +12,7 @@ from app.graphql import resolvers
 from app.graphql.context import Info
 from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
-from app.graphql.mutations.support import built, decode_ids, given, record_id, write
+from app.graphql.mutations.support import built, decode_ids, given, update, write
 from app.graphql.scalars import DateOrDateTime
 from app.graphql.types.assignment import Assignment
 from app.services import assignments
@@ -134,13 +134,8 @@ class AssignmentMutation:
             strawberry.argument(description="The assignment and the fields to change."),
         ],
     ) -> UpdateAssignmentPayload:
-        async def work(sessions: Sessions, actor: Actor) -> Record:
-            fields = given(input)
-            db_id = record_id(fields.pop("id"), "Assignment", ("input", "id"))
-            decode_ids(fields, _IDS)
-            return await assignments.update_assignment(sessions, actor, db_id=db_id, fields=fields)
-
-        row, errors = await write(info, "Assignment", Action.EDIT, work)
+        use_case = assignments.update_assignment
+        row, errors = await update(info, "Assignment", input, use_case, _IDS)
         return UpdateAssignmentPayload(assignment=built(Assignment, row), user_errors=errors)
 
 

@@ -13,7 +13,7 @@ from app.graphql import resolvers
 from app.graphql.context import Info
 from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
-from app.graphql.mutations.support import built, decode_ids, given, record_id, write
+from app.graphql.mutations.support import built, decode_ids, given, record_id, update, write
 from app.graphql.scalars import DateOrDateTime
 from app.graphql.types.coupon_code import CouponCode
 from app.services import code_generation, coupon_codes
@@ -137,14 +137,7 @@ class CouponCodeMutation:
             strawberry.argument(description="The coupon code and the fields to change."),
         ],
     ) -> UpdateCouponCodePayload:
-        async def work(sessions: Sessions, actor: Actor) -> Record:
-            fields = given(input)
-            db_id = record_id(fields.pop("id"), "CouponCode", ("input", "id"))
-            return await coupon_codes.update_coupon_code(
-                sessions, actor, db_id=db_id, fields=fields
-            )
-
-        row, errors = await write(info, "CouponCode", Action.EDIT, work)
+        row, errors = await update(info, "CouponCode", input, coupon_codes.update_coupon_code)
         return UpdateCouponCodePayload(coupon_code=built(CouponCode, row), user_errors=errors)
 
     @resolvers.mutation(

@@ -14,7 +14,7 @@ from app.graphql import resolvers
 from app.graphql.context import Info
 from app.graphql.mutations.payloads import UserError, user_errors_field, written
 from app.graphql.mutations.state_changes import Target, state_change_mutations
-from app.graphql.mutations.support import built, decode_ids, given, record_id, write
+from app.graphql.mutations.support import built, decode_ids, given, record_id, update, write
 from app.graphql.types.customer import Customer
 from app.graphql.types.organisation import Organisation
 from app.graphql.types.site import Site
@@ -125,14 +125,8 @@ class DirectoryMutation:
             strawberry.argument(description="The organisation and the fields to change."),
         ],
     ) -> UpdateOrganisationPayload:
-        async def work(sessions: Sessions, actor: Actor) -> Record:
-            fields = given(input)
-            db_id = record_id(fields.pop("id"), "Organisation", ("input", "id"))
-            return await organisations.update_organisation(
-                sessions, actor, db_id=db_id, fields=fields
-            )
-
-        row, errors = await write(info, "Organisation", Action.EDIT, work)
+        use_case = organisations.update_organisation
+        row, errors = await update(info, "Organisation", input, use_case)
         return UpdateOrganisationPayload(organisation=built(Organisation, row), user_errors=errors)
 
     @resolvers.mutation(
@@ -163,12 +157,7 @@ class DirectoryMutation:
             UpdateSiteInput, strawberry.argument(description="The site and the fields to change.")
         ],
     ) -> UpdateSitePayload:
-        async def work(sessions: Sessions, actor: Actor) -> Record:
-            fields = given(input)
-            db_id = record_id(fields.pop("id"), "Site", ("input", "id"))
-            return await sites.update_site(sessions, actor, db_id=db_id, fields=fields)
-
-        row, errors = await write(info, "Site", Action.EDIT, work)
+        row, errors = await update(info, "Site", input, sites.update_site)
         return UpdateSitePayload(site=built(Site, row), user_errors=errors)
 
 
@@ -281,14 +270,7 @@ class CustomerMutation:
             strawberry.argument(description="The customer and the fields to change."),
         ],
     ) -> UpdateCustomerPayload:
-        async def work(sessions: Sessions, actor: Actor) -> Record:
-            fields = given(input)
-            db_id = record_id(fields.pop("id"), "Customer", ("input", "id"))
-            return await customers_service.update_customer(
-                sessions, actor, db_id=db_id, fields=fields
-            )
-
-        row, errors = await write(info, "Customer", Action.EDIT, work)
+        row, errors = await update(info, "Customer", input, customers_service.update_customer)
         return UpdateCustomerPayload(customer=built(Customer, row), user_errors=errors)
 
     @resolvers.mutation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from strawberry.types.maybe import Some
 
@@ -17,7 +17,7 @@ from app.graphql.ids import parse_global_id
 from app.graphql.mutations.payloads import UserError, run_use_case
 from app.graphql.types.base import R
 from app.services.actor import Actor, Rights
-from app.services.input_checks import camel
+from app.services.input_checks import Given, camel
 from app.services.problems import NotPermitted, Problem, ProblemCode, Problems
 
 if TYPE_CHECKING:
@@ -111,6 +111,36 @@ async def write(
         return await run_use_case(lambda: use_case(sessions, who), info.context.db)
     except NotPermitted as refused:
         raise forbidden(refused) from None
+
+
+class Update(Protocol):
+    """A use case that changes the fields given of one record (`app.services.*.update_*`)."""
+
+    def __call__(
+        self, sessions: Sessions, actor: Actor, *, db_id: int, fields: Given
+    ) -> Awaitable[Record]: ...
+
+
+async def update(
+    info: Info,
+    type_name: str,
+    input: DataclassInstance,
+    use_case: Update,
+    ids: Mapping[str, str] | None = None,
+) -> tuple[Record | None, list[UserError]]:
+    """An update mutation's write: the record named by the input's `id` (NOT_FOUND at
+    input.id unless a `type_name`'s) and the fields given, the global ids among them decoded
+    (`ids`: name -> record type), handed to `use_case` for a caller who may edit `type_name`
+    records."""
+
+    async def work(sessions: Sessions, actor: Actor) -> Record:
+        fields = given(input)
+        db_id = record_id(fields.pop("id"), type_name, ("input", "id"))
+        if ids:
+            decode_ids(fields, ids)
+        return await use_case(sessions, actor, db_id=db_id, fields=fields)
+
+    return await write(info, type_name, Action.EDIT, work)
 
 
 def built(object_type: type[R], row: Record | None) -> R | None:
