@@ -5,15 +5,18 @@ feed, `after`: how a client resumes without a gap), one `next` message each, in
 the feed's order and under its access rules (the same `Event` objects as `events` of Query).
 Woken by app.db.event_notify, it reads on from the last event it sent, so a burst of writes,
 a notification lost or a listener reconnected loses and repeats nothing. It holds no database
-connection while it waits: each read takes one from the pool and gives it back.
+connection while it waits: each read takes one from the pool and gives it back. The
+subscribers of a process woken together read together: one statement for all of them
+(`SharedReads`, app.db.shared_feed), each given the events it takes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Annotated
+from typing import Annotated, Final
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.db import events as stored
 from app.db.event_notify import POLL_SECONDS, signal_for
 from app.db.filters import Trashed
+from app.db.handles import Record
 from app.db.session import RequestDatabase
+from app.db.shared_feed import Position, Wanted, shared_page
 from app.graphql.access import Access
 from app.graphql.context import Info
 from app.graphql.errors import Forbidden
@@ -46,6 +51,77 @@ async def _reading(engine: AsyncEngine) -> AsyncIterator[RequestDatabase]:
         yield db
     finally:
         await db.close()
+
+
+# One page of a subscriber's events, and where the read stopped when it was full.
+Answer = tuple[list[Record], Position | None]
+
+
+class SharedReads:
+    """The reads of this process's subscribers to one database: those that ask in the same
+    turn of the event loop (woken by the same signal), or while a read is under way, are
+    read for by one statement (`app.db.shared_feed.shared_page`)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._asks: list[tuple[Wanted, asyncio.Future[Answer]]] = []
+        self._reading = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def page(self, wanted: Wanted) -> Answer:
+        """The events `wanted` takes (a batch at most), and where the read stopped when it
+        was full: then read again at once, from there."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Answer] = loop.create_future()
+        self._asks.append((wanted, future))
+        if len(self._asks) == 1 and not self._reading:
+            loop.call_soon(self._start)  # once the subscribers woken with this one have asked
+        return await future
+
+    def _start(self) -> None:
+        if self._reading or not self._asks:
+            return
+        asks, self._asks = self._asks, []
+        self._reading = True
+        task = asyncio.ensure_future(self._read(asks))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _read(self, asks: list[tuple[Wanted, asyncio.Future[Answer]]]) -> None:
+        try:
+            async with _reading(self._engine) as db:
+                page = await shared_page(db, [wanted for wanted, _ in asks], BATCH)
+        except Exception as error:  # each subscriber's stream ends with it, as its own read's
+            for _, future in asks:
+                if not future.done():
+                    future.set_exception(error)
+        else:
+            for (_, future), rows in zip(asks, page.rows, strict=True):
+                if not future.done():  # not a subscriber that has gone meanwhile
+                    future.set_result((rows, page.through))
+        finally:
+            for _, future in asks:  # the read itself was cancelled (the server stops)
+                if not future.done():
+                    future.cancel()
+            self._reading = False
+            self._start()  # the asks that came in meanwhile
+
+
+# Where an engine's shared reads are kept: on the engine, so they go with it, one for each
+# event loop that serves it (a server has one; the tests one per test).
+_SHARED: Final = "_discounts_shared_feed_reads"
+
+
+def shared_reads(engine: AsyncEngine) -> SharedReads:
+    """This process's `SharedReads` for the database of `engine`."""
+    by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SharedReads] = (
+        engine.sync_engine.__dict__.setdefault(_SHARED, weakref.WeakKeyDictionary())
+    )
+    loop = asyncio.get_running_loop()
+    kept = by_loop.get(loop)
+    if kept is None:
+        kept = by_loop[loop] = SharedReads(engine)
+    return kept
 
 
 async def _require_readable_site(engine: AsyncEngine, access: Access, site_id: int) -> None:
@@ -83,18 +159,19 @@ async def events(
             if seen is None:
                 async with _reading(engine) as db:
                     seen = await stored.feed_head(db)
+            shared = shared_reads(engine)
+            kinds = None if types is None else tuple(types)
             while True:
                 woken.clear()
-                async with _reading(engine) as db:
-                    rows = await stored.feed_page(
-                        db, visible, site_id=site, types=types, after=seen, limit=BATCH
-                    )
+                rows, through = await shared.page(Wanted(visible, site, kinds, seen))
                 for row in rows:
                     seen = (row.position, row.seq)
                     yield event_of(row)
-                if len(rows) < BATCH:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(woken.wait(), POLL_SECONDS)
+                if through is not None:
+                    seen = through  # the others' events up to there: none of them is this one's
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), POLL_SECONDS)
 
     return stream()
 
