@@ -73,6 +73,7 @@ async def _statements_for(gql: Any, app: Any, first: int) -> tuple[list[str], di
     return seen, data
 
 
+@pytest.mark.slow
 async def test_deep_query_statements_do_not_grow_with_rows(gql: Any, make: Any, app: Any) -> None:
     await _seed(make, 200)
     counts = {}
@@ -94,6 +95,7 @@ async def test_deep_query_statements_do_not_grow_with_rows(gql: Any, make: Any, 
     assert counts[10] == counts[200] <= 10, counts
 
 
+@pytest.mark.slow
 async def test_relationships_resolve_once_per_level_not_once_per_parent(
     gql: Any, make: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
