@@ -2,6 +2,10 @@
 
 `TEST_DATABASE_URL` picks the database: unset, a fresh SQLite file; a PostgreSQL URL, a fresh
 database created next to the one named (and dropped afterwards), so parallel runs never meet.
+
+scripts/test runs the suite on several processes (pytest-xdist, `--dist loadscope`): each
+process has its own database (the session fixtures below run once per process), and a test
+module runs whole on one process, its module fixtures (seeded worlds, server processes) once.
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ async def new_database(url: str, prefix: str) -> AsyncIterator[str]:
     admin = await asyncpg.connect(server)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
+        # A commit does not wait for its WAL to reach the disk: a test database is thrown
+        # away, and the server crashing is what the fault tests do to a cluster of their own
+        # (tests/faults). Visibility and locking are unchanged; each test commits many times.
+        await admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         yield parsed.set(database=name).render_as_string(hide_password=False)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -69,6 +77,11 @@ def settings(database_url: str) -> Settings:
         jwt_secret=TEST_SECRET,
         migrate_on_start=False,
         demo_secret_file=Path(tempfile.gettempdir()) / "unused-demo-secret",
+        # As the storms' servers (tests/servers.py): the tests check answers, not latency, and
+        # a loaded machine running the suite on several processes took more than the default
+        # 15 s for an upsert (tests/mutations/test_customers.py). The tests of the limit
+        # itself set theirs (tests/http/test_transport.py, test_writer_lock_deadline.py).
+        request_timeout_seconds=120,
     )
 
 
@@ -156,6 +169,47 @@ def make(db: AsyncEngine) -> Any:
     from tests.factories import Factory
 
     return Factory(db)
+
+
+# Test folders whose modules share a costly session resource: each runs whole on one process
+# (the fault tests' throwaway PostgreSQL cluster, the browser tests' Chromium).
+RUN_TOGETHER = ("tests/faults/", "tests/browser/")
+
+
+def _scope(nodeid: str) -> str:
+    """The unit of work a process is sent: a folder of RUN_TOGETHER, else the test's module."""
+    return next((f for f in RUN_TOGETHER if nodeid.startswith(f)), nodeid.split("::", 1)[0])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With `--dist loadscope`, xdist's scheduler with `_scope`'s units."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduler(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope(nodeid)
+
+    return Scheduler(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a process of a parallel run, the units marked `slow` first, then the larger ones:
+    the scheduler hands units out in this order, so the long ones do not start last and keep
+    one process busy after the others are done. (Each process sorts the same collection the
+    same way; a run on one process keeps the files' order.)"""
+    if not hasattr(config, "workerinput"):
+        return
+    slow: set[str] = set()
+    sizes: dict[str, int] = {}
+    for item in items:
+        scope = _scope(item.nodeid)
+        sizes[scope] = sizes.get(scope, 0) + 1
+        if item.get_closest_marker("slow"):
+            slow.add(scope)
+    items.sort(key=lambda item: (_scope(item.nodeid) not in slow, -sizes[_scope(item.nodeid)]))
 
 
 # The fast path's own tests are not collected with it off (nothing then imports app.fast).

@@ -78,7 +78,9 @@ class Uvicorn:
         self._output.seek(0)
         return self._output.read().decode(errors="replace")
 
-    async def wait_for_output(self, text: str, count: int = 1, seconds: float = 60) -> None:
+    async def wait_for_output(self, text: str, count: int = 1, seconds: float = 120) -> None:
+        # As long as wait_until_up waits: four workers migrating and starting on a loaded
+        # machine took more than 60 s (tests/db/test_migrate_on_start.py, load 23).
         deadline = time.monotonic() + seconds
         while self.output().count(text) < count:
             if self.process.poll() is not None or time.monotonic() > deadline:

@@ -73,6 +73,7 @@ def _run(tmp_path: Path, fast_path: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fast_path", ["false", "true"])
 def test_the_fast_path_is_imported_only_when_it_is_on(tmp_path: Path, fast_path: str) -> None:
     outcome = _run(tmp_path, fast_path)

@@ -339,6 +339,7 @@ async def send(
     return response, body
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 async def test_generated_queries(demo: Demo, data: st.DataObject) -> None:
@@ -349,6 +350,7 @@ async def test_generated_queries(demo: Demo, data: st.DataObject) -> None:
         event(f"{name}: {'error' if name in failed else 'null' if value is None else 'answered'}")
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 async def test_generated_mutations(demo: Demo, data: st.DataObject) -> None:
@@ -382,6 +384,7 @@ FIELDS_WITH_ARGUMENTS = [
 ]
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=200)
 @given(data=st.data())
 async def test_generated_variables(demo: Demo, data: st.DataObject) -> None:

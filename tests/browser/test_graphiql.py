@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.graphiql_page import open_graphiql, result_text, run, severe_console_entries
 from tests.conftest import TEST_SECRET
@@ -19,6 +21,7 @@ from tests.servers import Uvicorn, wait_until_up
 QUERY = "{ organisations { totalCount nodes { name } } }"
 
 
+@pytest.mark.slow
 async def test_graphiql_renders_and_runs_a_query_with_a_token(
     browser: Any, database_url: str, make: Any, admin_token: str
 ) -> None:

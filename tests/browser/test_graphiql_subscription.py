@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.graphiql_page import open_graphiql, result_text, run, severe_console_entries
 from tests.engine.support import REDEEM, gid, open_shop
@@ -21,6 +23,7 @@ SUBSCRIPTION = """subscription {
 }"""
 
 
+@pytest.mark.slow
 async def test_a_redemption_reaches_a_subscribed_graphiql_tab(
     browser: Any, database_url: str, make: Any, admin_token: str
 ) -> None:

@@ -163,6 +163,7 @@ def test_a_declared_removal_passes_before_and_after_its_commit(
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_moving_the_baseline_without_a_changelog_line_fails_in_history(repo: Repo) -> None:
     changed = without(RELEASED, REMOVE_LEGACY)
     repo.write(schema=changed, baseline=changed)

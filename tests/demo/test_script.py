@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .checks import counts
@@ -33,6 +34,7 @@ def _url(engine: AsyncEngine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
+@pytest.mark.slow
 async def test_demo_then_rerun_then_reset(db: AsyncEngine) -> None:
     url = _url(db)
     first = _seed(url=url)
@@ -58,6 +60,7 @@ async def test_demo_then_rerun_then_reset(db: AsyncEngine) -> None:
     assert (await counts(db))["site"] == 4
 
 
+@pytest.mark.slow
 async def test_scale_with_reset(db: AsyncEngine) -> None:
     result = _seed("--scale", "1000", "--coupons", "40", "--reset", url=_url(db))
     assert result.returncode == 0, result.stderr
@@ -66,6 +69,7 @@ async def test_scale_with_reset(db: AsyncEngine) -> None:
     assert (written["coupon_code"], written["coupon"]) == (1000, 40)
 
 
+@pytest.mark.slow
 def test_bad_arguments(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
     for args in (
@@ -79,6 +83,7 @@ def test_bad_arguments(tmp_path: Path) -> None:
     assert not (tmp_path / "x.db").exists()
 
 
+@pytest.mark.slow
 def test_runs_with_the_system_python(tmp_path: Path) -> None:
     """`scripts/seed` started by any python3 switches to the project's virtualenv."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"

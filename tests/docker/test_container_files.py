@@ -133,6 +133,7 @@ def test_compose_sets_only_settings_the_app_reads(compose: dict[str, Any]) -> No
     assert environment["DATABASE_URL"].startswith("postgresql://")
 
 
+@pytest.mark.slow
 def test_the_installed_package_carries_migrations_and_graphiql(tmp_path: Path) -> None:
     """The image installs the project (not editable): what the app reads at run time must be
     in the wheel."""

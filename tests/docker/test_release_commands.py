@@ -8,6 +8,8 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
 from app.db.engine import create_engine
 from app.db.health import readiness
 from app.settings import Settings
@@ -23,6 +25,7 @@ def run(module: str, *arguments: str, **env: str) -> subprocess.CompletedProcess
     )  # fmt: skip
 
 
+@pytest.mark.slow
 async def test_migrate_brings_an_empty_database_to_head() -> None:
     async with empty_database() as url:
         done = run("app.migrate", DATABASE_URL=url)
@@ -37,6 +40,7 @@ async def test_migrate_brings_an_empty_database_to_head() -> None:
         assert again.returncode == 0, again.stderr
 
 
+@pytest.mark.slow
 def test_migrate_refuses_a_database_it_cannot_reach_in_two_lines() -> None:
     done = run("app.migrate", DATABASE_URL=unreachable_url())
     assert done.returncode == 2
@@ -44,6 +48,7 @@ def test_migrate_refuses_a_database_it_cannot_reach_in_two_lines() -> None:
     assert lines[0].startswith("discounts-migrate: cannot start: DATABASE_URL") and len(lines) <= 2
 
 
+@pytest.mark.slow
 async def test_healthcheck_passes_only_while_ready(database_url: str, db: Any) -> None:
     server = Uvicorn({"DATABASE_URL": database_url, "DISCOUNTS_JWT_SECRET": TEST_SECRET,
                       "DISCOUNTS_MIGRATE_ON_START": "false"})  # fmt: skip

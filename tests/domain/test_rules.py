@@ -380,6 +380,7 @@ def test_valid_now_stays_valid_until_the_first_window_end(scenario, data) -> Non
         )
 
 
+@pytest.mark.slow
 @given(scenarios(), st.sampled_from([0, None]), st.sampled_from([0, None]))
 def test_cap_limits_decide_as_evaluate_does(scenario, zero_total, zero_order) -> None:
     """A redemption decides its counts under the lock by `cap_limits` (app.db.claim): with

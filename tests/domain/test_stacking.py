@@ -245,6 +245,7 @@ def _gross(basket: Basket) -> tuple[int, ...]:
     return tuple(line.gross for line in basket.lines)
 
 
+@pytest.mark.slow
 @moderate
 @given(gbp_baskets, code_sets())
 def test_the_total_never_exceeds_the_basket_and_lines_add_up(basket, codes) -> None:
@@ -264,6 +265,7 @@ def test_the_total_never_exceeds_the_basket_and_lines_add_up(basket, codes) -> N
     assert sorted(stack.applied) == sorted(c.code for c in applied)
 
 
+@pytest.mark.slow
 @moderate
 @given(gbp_baskets, code_sets())
 def test_every_maximum_holds(basket, codes) -> None:
@@ -275,6 +277,7 @@ def test_every_maximum_holds(basket, codes) -> None:
             assert code.discount.total <= cap
 
 
+@pytest.mark.slow
 @moderate
 @given(gbp_baskets, code_sets())
 def test_an_exclusive_code_never_applies_beside_another(basket, codes) -> None:
@@ -290,6 +293,7 @@ def test_an_exclusive_code_never_applies_beside_another(basket, codes) -> None:
         assert code.conflicts_with is None or code.conflicts_with in stack.applied
 
 
+@pytest.mark.slow
 @moderate
 @given(gbp_baskets, code_sets(stackable_terms(priorities=st.integers(0, 1000))), st.randoms())
 def test_codes_of_distinct_priorities_apply_alike_in_any_order(basket, codes, random) -> None:
@@ -305,6 +309,7 @@ def test_codes_of_distinct_priorities_apply_alike_in_any_order(basket, codes, ra
     assert (one.applied, one.lines, one.total) == (other.applied, other.lines, other.total)
 
 
+@pytest.mark.slow
 @moderate
 @given(gbp_baskets, code_sets(stackable_terms(priorities=st.just(7))))
 def test_equal_priorities_apply_in_the_order_sent(basket, codes) -> None:
@@ -332,6 +337,7 @@ def test_one_code_is_todays_single_code_computation(basket, terms) -> None:
     assert stack.lines == expected_lines and stack.total == sum(expected_lines)
 
 
+@pytest.mark.slow
 @moderate
 @given(gbp_baskets, code_sets())
 def test_the_code_strings_only_name_the_codes(basket, codes) -> None:

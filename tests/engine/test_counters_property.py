@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -155,6 +156,7 @@ def machine(
     return Counters
 
 
+@pytest.mark.slow
 async def test_counters_equal_the_ledger_after_every_step(
     app: Any, db: Any, make: Any, admin_token: str, settings: Settings
 ) -> None:

@@ -143,6 +143,7 @@ def _check_ledger(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 async def test_check_ledger_reports_drift_and_fix_repairs_it(gql: Any, make: Any, db: Any) -> None:
     # Given redemptions of a coupon code and of a discount code, one of them voided
     shop = await open_shop(make)

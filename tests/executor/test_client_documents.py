@@ -32,6 +32,7 @@ def documents() -> list[str]:
     return stored_documents()
 
 
+@pytest.mark.slow
 async def test_client_spelled_documents_get_the_same_bytes_from_both_executors(
     executors: Executors, demo: dict[str, list[str]], documents: list[str]
 ) -> None:

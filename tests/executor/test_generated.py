@@ -32,6 +32,7 @@ def documents(executors: Executors) -> list[str]:
     return still_valid(schema, fresh) + stored_documents()
 
 
+@pytest.mark.slow
 async def test_generated_queries_get_the_same_response_from_both_executors(
     executors: Executors, demo: dict[str, list[str]], documents: list[str]
 ) -> None:

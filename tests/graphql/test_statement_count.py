@@ -58,6 +58,7 @@ async def _statements_for(gql: Any, app: Any, first: int) -> tuple[list[str], di
     return seen, data
 
 
+@pytest.mark.slow
 async def test_deep_query_statements_do_not_grow_with_rows(gql: Any, make: Any, app: Any) -> None:
     await _seed(make, 200)
     counts = {}
@@ -79,15 +80,18 @@ async def test_deep_query_statements_do_not_grow_with_rows(gql: Any, make: Any, 
     assert counts[10] == counts[200] <= 10, counts
 
 
+@pytest.mark.slow
 async def test_relationships_resolve_once_per_level_not_once_per_parent(
-    gql: Any, make: Any, settings: Any
+    gql: Any, make: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The plan executor calls a relationship's batch once for all the parents of a level:
     the deep query makes as many batch calls for 200 coupons as for 10."""
     if not (FAST_PATH and settings.plan_executor):
         pytest.skip("the plan executor is switched off")
     # Batches are the Python path: lists rendered in the database (PostgreSQL) skip them.
-    settings.render_in_database = False
+    # Undone after the test: the settings are the session's, and a later test that counts
+    # rendered lists (tests/graphql/test_default_order.py) would find rendering off.
+    monkeypatch.setattr(settings, "render_in_database", False)
     await _seed(make, 200)
     calls = {}
     for size in (10, 200):

@@ -206,6 +206,7 @@ async def two_servers(database_url: str, engine: Any, key_prefix: str) -> AsyncI
         yield urls
 
 
+@pytest.mark.slow
 async def test_two_processes_allow_the_limit_between_them(
     two_servers: list[str], make: Any
 ) -> None:

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from app.db import tables as t
 from app.db import usage_counters
 from app.graphql.ids import to_global_id
@@ -345,6 +347,7 @@ async def test_export_of_trashed_records_and_of_codes_as_csv(
     ]
 
 
+@pytest.mark.slow
 async def test_the_scripts_run_as_commands(
     make: Any, db: Any, database_url: str, tmp_path: Path
 ) -> None:

@@ -99,6 +99,7 @@ async def _codes(db: Any, site: Any) -> dict[str, Any]:
         return {row.external_id: row for row in rows}
 
 
+@pytest.mark.slow
 async def test_an_import_through_the_worker_keeps_every_rule(
     make: Any, db: Any, tmp_path: Path
 ) -> None:

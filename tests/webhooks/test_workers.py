@@ -82,6 +82,7 @@ async def add_events(make: Any, site: Any, count: int) -> list[uuid.UUID]:
     return [row.id for row in rows]
 
 
+@pytest.mark.slow
 async def test_a_worker_killed_mid_delivery_loses_nothing(
     hooks_gql: Any, make: Any, db: AsyncEngine, receiver: Receiver
 ) -> None:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.transfer.formats import importable
@@ -51,6 +52,7 @@ async def _round_trip(
     return json.loads(out.read_text(encoding="utf-8")), again
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(files=importable.nexudus())
 async def test_nexudus_documents_import_and_export_back_equal(

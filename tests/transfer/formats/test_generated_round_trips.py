@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from app.transfer.formats import nexudus, nuweb, trybe
@@ -20,6 +21,7 @@ def as_bytes(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode()
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(strategies.nexudus_pages())
 def test_nexudus_documents_write_back_equal(case: tuple[Any, str]) -> None:
