@@ -23,7 +23,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import BindParameter, ClauseElement
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import ExternallyTraversible
 
 # Shapes kept per engine; beyond this many (say, filters with ever new values) the cache
 # starts again.
@@ -61,9 +62,8 @@ def lookup(engine: Any, shape: Hashable) -> PreparedRead | None:
 def remember(engine: Any, shape: Hashable, statement: Any, result: Any) -> None:
     """Compile `statement` for the raw connection, with the row factory of `result` (its
     first execution through SQLAlchemy, whose rows the caller already has)."""
-    compiled = with_sizes_written_in(statement).compile(
-        dialect=engine.dialect, compile_kwargs={"render_postcompile": True}
-    )
+    written: Any = with_sizes_written_in(statement)
+    compiled = written.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
     processors = dict(compiled._bind_processors)
     values = {
         name: (processors[name](value) if name in processors else value)
@@ -80,7 +80,7 @@ def remember(engine: Any, shape: Hashable, statement: Any, result: Any) -> None:
     )
 
 
-def with_sizes_written_in(statement: ClauseElement) -> ClauseElement:
+def with_sizes_written_in(statement: ExternallyTraversible) -> ExternallyTraversible:
     """`statement` with its parameters written into its text when they are all integers
     built into it (page sizes, LIMITs, positions: anonymous parameters, which no request
     names); else `statement` as it is.
@@ -106,8 +106,7 @@ def with_sizes_written_in(statement: ClauseElement) -> ClauseElement:
             return element.render_literal_execute()
         return None
 
-    replaced: ClauseElement = visitors.replacement_traverse(statement, {}, written_in)
-    return replaced
+    return visitors.replacement_traverse(statement, {}, written_in)
 
 
 def _built_in_integer(bind: BindParameter[Any]) -> bool:
