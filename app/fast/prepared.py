@@ -101,7 +101,7 @@ def with_sizes_written_in(statement: ExternallyTraversible) -> ExternallyTravers
     if not binds or not all(_built_in_integer(bind) for bind in binds):
         return statement
 
-    def written_in(element: Any) -> BindParameter[Any] | None:
+    def written_in(element: ExternallyTraversible, **_kw: object) -> ExternallyTraversible | None:
         if isinstance(element, BindParameter) and _built_in_integer(element):
             return element.render_literal_execute()
         return None
