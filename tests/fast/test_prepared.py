@@ -129,3 +129,58 @@ async def test_callers_never_share_a_statement_their_scopes_would_write_differen
             data = await gql(query, token=caller)
             seen[caller] = len(data["assignments"]["nodes"])
         assert seen == {may: 1, may_not: 0}
+
+
+def test_a_statement_of_built_in_sizes_only_is_written_without_parameters() -> None:
+    # PostgreSQL plans a statement without parameters once; with its LIMIT and row positions
+    # as parameters it planned a nested page again on every execution
+    from sqlalchemy.dialects.postgresql import asyncpg
+
+    table = t.COUPON_CODE
+    position = sa.func.row_number().over(order_by=[table.c.id])
+    sizes_only = (
+        sa.select(sa.case((position <= 10, table.c.code)), position.label("n"))
+        .where(table.c.deleted_at.is_(None))
+        .limit(11)
+    )
+    compiled = prepared.with_sizes_written_in(sizes_only).compile(
+        dialect=asyncpg.dialect(), compile_kwargs={"render_postcompile": True}
+    )
+    assert not compiled.positiontup
+    assert "<= 10" in compiled.string and "LIMIT 11" in compiled.string
+    # a request's own value keeps every parameter where it was: the planner had settled on
+    # one plan for the assignments page with its LIMIT a parameter, not with it written in
+    with_an_id = sizes_only.where(table.c.coupon_id == sa.bindparam("coupon_id", 0))
+    assert prepared.with_sizes_written_in(with_an_id) is with_an_id
+
+
+async def test_a_nested_page_read_again_gives_the_same_rows_with_its_sizes_written_in(
+    make: Any, engine: Any, is_postgres: bool
+) -> None:
+    org, customers = await _customers(make)
+    table = t.CUSTOMER
+    position = sa.func.row_number().over(order_by=[table.c.id])
+    shape = ("test sizes", org.id)
+
+    def build() -> Any:
+        return (
+            sa.select(table.c.id, sa.case((position <= 3, table.c.email)), position.label("n"))
+            .where(table.c.organisation_id == org.id)
+            .order_by(table.c.id)
+            .limit(4)
+        )
+
+    answers = []
+    for _ in range(3):  # through SQLAlchemy, then (PostgreSQL) twice as a prepared read
+        db = request_database(engine)
+        try:
+            answers.append([tuple(row) for row in await db.fetch(shape, build, {})])
+        finally:
+            await db.close()
+    assert answers[0] == answers[1] == answers[2]
+    assert [row[0] for row in answers[0]] == sorted(c.id for c in customers)[:4]
+    assert [row[2] for row in answers[0]] == [1, 2, 3, 4] and answers[0][3][1] is None
+    known = prepared.lookup(engine, shape)
+    assert (known is not None) == is_postgres
+    if known is not None:
+        assert known.names == () and "LIMIT 4" in known.sql

@@ -57,7 +57,7 @@ class _Scan(Visitor):
         self.condition_variables: set[str] = set()
         self.unsupported = ""  # why the planner leaves the operation ("": it does not)
 
-    def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
+    def enter_directive(self, node: DirectiveNode, *_args: object) -> None:
         name = node.name.value
         if name in ("defer", "stream"):
             self.unsupported = f"@{name}"
@@ -68,11 +68,11 @@ class _Scan(Visitor):
                 elif not isinstance(argument.value, BooleanValueNode):
                     self.unsupported = f"@{name} without a boolean"
 
-    def enter_fragment_definition(self, node: FragmentDefinitionNode, *_args: Any) -> None:
+    def enter_fragment_definition(self, node: FragmentDefinitionNode, *_args: object) -> None:
         if node.variable_definitions:
             self.unsupported = "fragment variables"
 
-    def enter_fragment_spread(self, node: FragmentSpreadNode, *_args: Any) -> None:
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_args: object) -> None:
         if getattr(node, "arguments", None):
             self.unsupported = "fragment arguments"
 

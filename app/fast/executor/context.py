@@ -242,7 +242,7 @@ class _ReplayRootResults:
         return resolver
 
 
-def _holds_fragments(value: Any) -> bool:
+def _holds_fragments(value: object) -> bool:
     if isinstance(value, Fragment):
         return True
     nodes = getattr(value, "nodes", None)

@@ -216,7 +216,7 @@ class FieldPlan:
             self.kind = RESOLVER
 
 
-def variables_in(value: Any) -> set[str]:
+def variables_in(value: object) -> set[str]:
     """The variables a value literal reads (lists and input objects walked)."""
     if isinstance(value, VariableNode):
         return {value.name.value}

@@ -90,6 +90,6 @@ def close_unstarted(pending: Pending | Grouped) -> None:
         close_awaitable(entry[3])
 
 
-def close_awaitable(awaitable: Any) -> None:
+def close_awaitable(awaitable: object) -> None:
     if asyncio.iscoroutine(awaitable):
         awaitable.close()
