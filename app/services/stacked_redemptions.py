@@ -383,7 +383,8 @@ async def redeem_codes(
     rights = SiteRights(frozenset(), frozenset())
     try:
         async with transaction(sessions) as session:
-            place = await find_place(session, request.site_id, request.customer_id)
+            ahead = redeemer.ahead(request.site_id, request.each, many=True)
+            place = await find_place(session, request.site_id, request.customer_id, ahead=ahead)
             rights = redeemer.rights_at(place.site, request.each[0].at)
             search = rights.search(rights.redeemable)
             return await _redeem(session, place, request, search, redeemer.by, rights)
