@@ -25,7 +25,7 @@ from typing import Any
 
 from app.db import code_facts, ledger, usage_counters
 from app.db import tables as t
-from app.db.handles import Record
+from app.db.handles import Handle, Record, Session
 from app.db.tables import CATEGORY_FLAGS
 from app.domain.amounts import Basket
 from app.domain.calendar import resolve_bound, usage_period_bounds
@@ -91,7 +91,7 @@ class Found:
 
 
 async def find_code(
-    db: Any, site_id: int, code: str, coupon_id: int | None, types: frozenset[str]
+    db: Handle, site_id: int, code: str, coupon_id: int | None, types: frozenset[str]
 ) -> Found | Reason:
     """The one code of the site spelt `code` (any case) among `types`, or why there is none.
 
@@ -472,7 +472,7 @@ def _search(
     return _Search(shape, params, at, bounds)
 
 
-def _candidate_rows(rows: Sequence[Any], offset: int = 0) -> list[_Row]:
+def _candidate_rows(rows: Sequence[Record], offset: int = 0) -> list[_Row]:
     """The candidates among `code_facts` rows (their columns from `offset` on): the
     stand-ins (no code of a kind for a key) were read only to cost what a code does."""
     if not rows:
@@ -614,7 +614,7 @@ def _rehearse(
     evaluate(gathered.facts, gathered.attempt, gathered.usage)
 
 
-async def relock(db: Any, site: Record, first: Gathered, request: CodeRequest) -> Gathered:
+async def relock(db: Session, site: Record, first: Gathered, request: CodeRequest) -> Gathered:
     """`first` read again under the row locks (`relock_all` for one code)."""
     return (await relock_all(db, site, [(first, request)]))[0]
 
@@ -624,7 +624,7 @@ _LOCK_ORDER = {t.COUPON.name: 0, t.DISCOUNT_CODE.name: 1, t.COUPON_CODE.name: 2}
 
 
 async def relock_all(
-    db: Any, site: Record, attempts: Sequence[tuple[Gathered, CodeRequest]]
+    db: Session, site: Record, attempts: Sequence[tuple[Gathered, CodeRequest]]
 ) -> list[Gathered]:
     """Each first look of `attempts` read again under the row locks, all in one order: every
     owner (coupons, then discount codes, by id), then every coupon code (by id), then the
@@ -647,7 +647,7 @@ async def relock_all(
     order = sorted(wanted)
     rows = await ledger.lock_rows(db, [(ledger.TABLES[name], db_id) for _, db_id, name in order])
     locked = {(name, db_id): row for (_, db_id, name), row in zip(order, rows, strict=True)}
-    held_rows: dict[tuple[str, int], list[Any]] = {}
+    held_rows: dict[tuple[str, int], list[Record]] = {}
     for _, db_id, name in order:  # the codes' assignments, in the codes' lock order
         for first, _ in attempts:
             found, customer = first.found, first.customer

@@ -38,7 +38,7 @@ from app.db import tables as t
 from app.db.claim import claim
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
-from app.db.handles import Record, Session, Sessions
+from app.db.handles import Handle, Record, Session, Sessions
 from app.db.row_statements import update_row
 from app.domain.amounts import BasketLine, Discount, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
@@ -91,7 +91,7 @@ def _evaluated(gathered: Gathered) -> Check:
     return Check(evaluate(gathered.facts, gathered.attempt, gathered.usage), gathered)
 
 
-async def check_code(db: Any, place: Place, request: CodeRequest, search: CodeSearch) -> Check:
+async def check_code(db: Handle, place: Place, request: CodeRequest, search: CodeSearch) -> Check:
     """Evaluates the attempt on what is committed now; writes and locks nothing. One
     statement (app.db.code_facts), whatever the code and the caller."""
     place.customer_or_problem()
@@ -215,7 +215,7 @@ def ledger_values(
     }
 
 
-async def find_site(db: Any, site_id: int, path: str = "input.siteId") -> Record:
+async def find_site(db: Handle, site_id: int, path: str = "input.siteId") -> Record:
     """The live site of a live organisation, or the problem NOT_FOUND at `path`."""
     site = await sites.live_site(db, site_id)
     if site is None:
@@ -362,7 +362,7 @@ class UsageStats:
 
 
 async def usage_stats(
-    db: Any,
+    db: Handle,
     site: Record,
     code: str,
     booking: date | datetime,
