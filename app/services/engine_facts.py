@@ -237,11 +237,12 @@ class Ahead:
 
 @dataclass(frozen=True)
 class _Looked:
-    """The facts read with the place (`find_place` given an `Ahead`): the shape and the
-    parameters of the search they answer, and its candidates' rows."""
+    """The facts read with the place (`find_place` given an `Ahead`): what the search was
+    worked out from (`_search`'s arguments but the dialect and the site: the zone, the
+    customer, the requests, the search, `many`), the search, and its candidates' rows."""
 
-    shape: code_facts.FactsShape
-    params: dict[str, Any]
+    inputs: tuple[str, int | None, tuple[CodeRequest, ...], CodeSearch, bool]
+    search: _Search
     rows: list[_Row]
 
 
@@ -305,9 +306,10 @@ async def find_place(
             _ZONES.clear()
         _ZONES[site_id] = site.time_zone
     looked = None
-    if search is not None and zone == site.time_zone:
+    if ahead is not None and search is not None and zone == site.time_zone:
         width = code_facts.place_width(shape)
-        looked = _Looked(search.shape, search.params, _candidate_rows(rows, width))
+        inputs = (site.time_zone, customer_id, tuple(ahead.requests), ahead.search, ahead.many)
+        looked = _Looked(inputs, search, _candidate_rows(rows, width))
     if customer_id is None:
         return Place(site, looked=looked)
     live = (
@@ -517,17 +519,20 @@ async def _look(
     even: bool,
 ) -> list[Gathered | Reason]:
     site, customer = place.site, place.customer
-    search = _search(_dialect(db), site.id, site.time_zone, None if customer is None else customer.id,
-                     requests, CodeSearch(types, even), many=many)  # fmt: skip
+    customer_id, wanted = None if customer is None else customer.id, CodeSearch(types, even)
+    looked, rows = place.looked, None
+    inputs = (site.time_zone, customer_id, tuple(requests), wanted, many)
+    if looked is not None and looked.inputs == inputs:
+        search, rows = looked.search, looked.rows  # read with the place: this very search
+    else:
+        search = _search(_dialect(db), site.id, site.time_zone, customer_id, requests, wanted,
+                         many=many)  # fmt: skip
     at, bounds = search.at, search.bounds
     if code_facts.facts_statement(search.shape) is None:
         for each in requests if even else ():
             _rehearse(site, customer, each, at=at, bounds=bounds)
         return [Reason.NOT_FOUND for _ in requests]
-    looked = place.looked
-    if looked is not None and looked.shape == search.shape and looked.params == search.params:
-        rows = looked.rows  # read with the place: the same search
-    else:
+    if rows is None:
         rows = _candidate_rows(await code_facts.facts_rows(db, search.shape, search.params))
     named: dict[str, list[_Row]] = {}
     for row in rows if many else ():
