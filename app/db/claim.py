@@ -26,8 +26,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
+from sqlalchemy.sql.expression import CTE, ColumnElement, Update
 
 from app.db import events, ledger, transaction_statements, usage_counters
+from app.db.handles import Session
 from app.db.tables import REDEMPTION, USAGE_COUNTER
 from app.domain.rules import Usage, within
 
@@ -47,7 +49,9 @@ class Claimed:
     refused: bool = False
 
 
-def _uses(owner_type: Any, owner_id: Any, key: Any) -> Any:
+def _uses(
+    owner_type: ColumnElement[str], owner_id: ColumnElement[int], key: ColumnElement[str]
+) -> ColumnElement[int]:
     c = USAGE_COUNTER
     found = sa.select(c.c.uses).where(
         c.c.owner_type == owner_type, c.c.owner_id == owner_id, c.c.key == key
@@ -55,15 +59,15 @@ def _uses(owner_type: Any, owner_id: Any, key: Any) -> Any:
     return sa.func.coalesce(found.scalar_subquery(), 0)
 
 
-def _counts(owner_column: str, in_order: bool) -> Any:
+def _counts(owner_column: str, in_order: bool) -> CTE:
     """The counts the caps weigh, read by the claim itself (keys and order as parameters)."""
     owner_type = sa.bindparam("use_owner_type", type_=sa.String)
     owner_id = sa.bindparam("use_owner_id", type_=sa.Integer)
 
-    def uses(name: str) -> Any:
+    def uses(name: str) -> ColumnElement[int]:
         return _uses(owner_type, owner_id, sa.bindparam(name, type_=sa.String))
 
-    order: Any = sa.literal_column("0", sa.Integer)
+    order: ColumnElement[int] = sa.literal_column("0", sa.Integer)
     if in_order:
         r = REDEMPTION
         order = (
@@ -92,7 +96,7 @@ def _statement(
     owner_column: str,
     in_order: bool,
     with_event: bool = True,
-) -> Any:
+) -> sa.Select[Any]:
     """The PostgreSQL statement for one shape (the redemption's columns, the tables whose
     `times_used` move, the owner's kind, whether the attempt names an order), built once:
     every value a parameter. It reads the counts (its snapshot is taken after the owner's
@@ -148,11 +152,11 @@ def _statement(
     )
 
 
-def _usage(row: Any) -> Usage:
+def _usage(row: Row[Any]) -> Usage:
     return Usage(*(int(getattr(row, name)) for name in USES))
 
 
-def _keys(use: usage_counters.Use) -> dict[str, Any]:
+def _keys(use: usage_counters.Use) -> dict[str, str | None]:
     """The counters `Use` reads, as the statement's parameters (NULL keys match nothing)."""
     return {
         "k_total": usage_counters.TOTAL if use.bucket is None else use.bucket,
@@ -163,7 +167,7 @@ def _keys(use: usage_counters.Use) -> dict[str, Any]:
 
 
 async def claim(
-    db: Any,
+    db: Session,
     values: Mapping[str, Any],
     counters: Sequence[ledger.Counter],
     use: usage_counters.Use,
@@ -206,7 +210,7 @@ async def claim(
 
 
 async def _claim_in_steps(
-    db: Any,
+    db: Session,
     values: Mapping[str, Any],
     counters: Sequence[ledger.Counter],
     use: usage_counters.Use,
@@ -247,7 +251,7 @@ def _insert_step() -> Any:
 
 
 @functools.cache
-def _times_used_step(table_name: str) -> Any:
+def _times_used_step(table_name: str) -> Update:
     table = ledger.TABLES[table_name]
     return (
         sa.update(table)

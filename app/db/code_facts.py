@@ -99,12 +99,22 @@ def place_statement(shape: PlaceShape) -> sa.Select[Any]:
     )
 
 
+@functools.cache
+def place_width(shape: PlaceShape) -> int:
+    """How many columns of `place_facts_statement`'s rows are the place's (the first)."""
+    return len(place_statement(shape).selected_columns)
+
+
 @dataclass(frozen=True)
 class FactsShape:
     """`facts_statement`'s shape: the dialect (the items' JSON aggregate), the kinds of code
     searched, whether the search is narrowed to one coupon, and whether the attempt names a
     customer and an order. `many`: the search is for several codes at once (a set sent for
-    one order: `code_keys` instead of `code_key`), whose owners' combination is read too."""
+    one order: `code_keys` instead of `code_key`), whose owners' combination is read too.
+    `even`: every key and kind yields a row (a stand-in when no code matches), for a caller
+    with the enumeration-safe view (engine_facts.CodeSearch.even); a caller who may list the
+    codes anyway has nothing to learn from the time and gets only the codes found (the
+    stand-ins' reads were about half of the statement's work)."""
 
     dialect: str
     discount_codes: bool
@@ -113,6 +123,7 @@ class FactsShape:
     customer: bool
     order: bool
     many: bool = False
+    even: bool = True
 
 
 def code_keys(dialect: str, keys: list[str]) -> Any:
@@ -266,8 +277,9 @@ def _candidates(shape: FactsShape, coupon: bool) -> sa.Select[Any]:
     else:
         columns.append(sa.literal_column("0").label("of_code_by_customer"))
 
-    # Every key searched yields a row: its codes, or a stand-in of NULL columns when none
-    # matches (whose reads are made all the same: the keys above). The caller drops it.
+    # In an even search every key searched yields a row: its codes, or a stand-in of NULL
+    # columns when none matches (whose reads are made all the same: the keys above), which
+    # the caller drops; otherwise only the codes found.
     searched = _searched(shape)
     matches = [
         code_table.c.site_id == sa.bindparam("site_id", type_=sa.Integer),
@@ -276,7 +288,8 @@ def _candidates(shape: FactsShape, coupon: bool) -> sa.Select[Any]:
     if coupon and shape.by_coupon:
         matches.append(code_table.c.coupon_id == sa.bindparam("coupon_id", type_=sa.Integer))
     statement = sa.select(*columns).select_from(searched)
-    statement = statement.outerjoin(code_table, sa.and_(*matches))
+    join = statement.outerjoin if shape.even else statement.join
+    statement = join(code_table, sa.and_(*matches))
     if coupon:
         coupon_id = sa.func.coalesce(code_table.c.coupon_id, 0)
         statement = statement.outerjoin(COUPON, COUPON.c.id == coupon_id)
@@ -285,10 +298,8 @@ def _candidates(shape: FactsShape, coupon: bool) -> sa.Select[Any]:
     return statement
 
 
-@functools.cache
-def facts_statement(shape: FactsShape) -> Any:
-    """Every candidate code of the search with its facts, ordered by kind then id, and a
-    stand-in row (`code_id` NULL) for each key and kind of code that none matches."""
+def _found(shape: FactsShape) -> Any:
+    """The candidates of every kind searched, unordered (None when no kind is searched)."""
     parts = []
     if shape.discount_codes and not shape.by_coupon:
         parts.append(_candidates(shape, coupon=False))
@@ -296,10 +307,39 @@ def facts_statement(shape: FactsShape) -> Any:
         parts.append(_candidates(shape, coupon=True))
     if not parts:
         return None
-    if len(parts) == 1:
-        return parts[0].order_by(sa.literal_column("code_id"))
-    union = sa.union_all(*parts).subquery("candidates")
+    return parts[0] if len(parts) == 1 else sa.union_all(*parts)
+
+
+@functools.cache
+def facts_statement(shape: FactsShape) -> Any:
+    """Every candidate code of the search with its facts, ordered by kind then id, and, in an
+    even search, a stand-in row (`code_id` NULL) for each key and kind of code that none
+    matches."""
+    found = _found(shape)
+    if found is None:
+        return None
+    if not isinstance(found, sa.CompoundSelect):
+        return found.order_by(sa.literal_column("code_id"))
+    union = found.subquery("candidates")
     return sa.select(union).order_by(union.c.owner_type.desc(), union.c.code_id)
+
+
+@functools.cache
+def place_facts_statement(place: PlaceShape, facts: FactsShape) -> Any:
+    """`place_statement`'s row with each row of `facts_statement` beside it (its columns
+    after the place's, in its order; one row of NULL facts when there is none): a check's
+    reads in one statement, for a caller whose search is known before the site is read
+    (app.services.engine_facts.find_place). No row when the site is not live."""
+    found = _found(facts)
+    if found is None:
+        return None
+    candidates = found.subquery("candidates")
+    site = place_statement(place).subquery("place")
+    return (
+        sa.select(site, candidates)
+        .select_from(site.outerjoin(candidates, sa.true()))
+        .order_by(candidates.c.owner_type.desc(), candidates.c.code_id)
+    )
 
 
 async def _rows(
@@ -320,3 +360,11 @@ async def place_rows(db: Any, shape: PlaceShape, params: dict[str, Any]) -> list
 async def facts_rows(db: Any, shape: FactsShape, params: dict[str, Any]) -> list[Any]:
     """`facts_statement`'s rows: one per candidate code."""
     return await _rows(db, ("code_facts", shape), lambda: facts_statement(shape), params)
+
+
+async def place_facts_rows(
+    db: Any, place: PlaceShape, facts: FactsShape, params: dict[str, Any]
+) -> list[Any]:
+    """`place_facts_statement`'s rows (none when the site is not live)."""
+    name = ("place_facts", place, facts)
+    return await _rows(db, name, lambda: place_facts_statement(place, facts), params)

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from app.db import events, row_statements, transaction_statements, usage_counters
+from app.db.handles import Handle, Session
 from app.db.keyed_reads import coupon_code_key_condition, discount_code_key_condition
 from app.db.tables import ASSIGNMENT, COUPON, COUPON_CODE, DISCOUNT_CODE, REDEMPTION
 from app.domain.enums import DiscountKind
@@ -36,7 +37,9 @@ TABLES: dict[str, sa.Table] = {
 }
 
 
-async def row_by_id(db: Any, table: sa.Table, db_id: int, *, lock: bool = False) -> Row[Any] | None:
+async def row_by_id(
+    db: Handle, table: sa.Table, db_id: int, *, lock: bool = False
+) -> Row[Any] | None:
     """One row, with deleted ones; `lock` takes the row lock described in the module docstring."""
     row_lock = row_statements.RowLock.NO_KEY_UPDATE if lock else None
     return await row_statements.stored_row(db, table, db_id, lock=row_lock)
@@ -52,7 +55,7 @@ def _locking(table_name: str) -> Any:
     )
 
 
-async def lock_rows(db: Any, rows: Sequence[Counter]) -> list[Row[Any]]:
+async def lock_rows(db: Session, rows: Sequence[Counter]) -> list[Row[Any]]:
     """Locks (and re-reads) `rows` in the order given, which must be the one order every engine
     transaction locks them in (app.services.engine_facts.counters_of): one statement each,
     built once per table (app.db.transaction_statements)."""
@@ -75,7 +78,7 @@ def _has_assignments(code_column: str, code_table: sa.Table) -> Any:
     return live.label("has_assignments")
 
 
-async def discount_codes_by_key(db: Any, site_id: int, code: str) -> list[Row[Any]]:
+async def discount_codes_by_key(db: Handle, site_id: int, code: str) -> list[Row[Any]]:
     """The site's discount codes spelt `code` in any letter case, deleted ones included, each
     with `has_assignments`."""
     statement = (
@@ -87,7 +90,7 @@ async def discount_codes_by_key(db: Any, site_id: int, code: str) -> list[Row[An
 
 
 async def coupon_codes_by_key(
-    db: Any, site_id: int, code: str, coupon_id: int | None
+    db: Handle, site_id: int, code: str, coupon_id: int | None
 ) -> list[Row[Any]]:
     """The site's coupon codes spelt `code`, deleted ones included, each with
     `has_assignments` and its coupon's `coupon_deleted_at` (a code of a deleted coupon is not
@@ -130,7 +133,7 @@ STAND_IN_CODE = _stand_in_code()
 
 
 async def customer_assignments(
-    db: Any, code_column: str, code_id: int, customer_id: int, *, lock: bool = False
+    db: Handle, code_column: str, code_id: int, customer_id: int, *, lock: bool = False
 ) -> list[Row[Any]]:
     """The customer's assignments of one code, deleted ones included, oldest first."""
     statement = (
@@ -143,14 +146,14 @@ async def customer_assignments(
     return list((await db.execute(statement)).all())
 
 
-async def redemption_by_key(db: Any, site_id: int, key: str) -> Row[Any] | None:
+async def redemption_by_key(db: Handle, site_id: int, key: str) -> Row[Any] | None:
     statement = sa.select(REDEMPTION).where(
         REDEMPTION.c.site_id == site_id, REDEMPTION.c.idempotency_key == key
     )
-    return (await db.execute(statement)).first()  # type: ignore[no-any-return]
+    return (await db.execute(statement)).first()
 
 
-async def add_uses(db: Any, counters: Sequence[Counter], delta: int) -> None:
+async def add_uses(db: Handle, counters: Sequence[Counter], delta: int) -> None:
     """Moves `times_used` by `delta` on each (table, id), never below zero.
 
     The floor only matters for rows whose counter was never raised (uses imported straight
@@ -182,7 +185,7 @@ async def insert_imported(db: Any, rows: Sequence[dict[str, Any]], imported_at: 
     await usage_counters.count_ledger_rows(db, sorted(row.id for row in inserted))
 
 
-async def recount_owners_of(db: Any, rows: Sequence[Any]) -> None:
+async def recount_owners_of(db: Handle, rows: Sequence[Any]) -> None:
     """Recounts, from the ledger, every counter of the coupons and discount codes that `rows`
     (redemptions) count against: an import voids earlier uses in bulk, where moving each
     counter back one by one would cost statements per use and per counter."""

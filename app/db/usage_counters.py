@@ -42,7 +42,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
 
+from app.db.handles import Handle
 from app.db.tables import (
     ASSIGNMENT,
     COUPON,
@@ -178,7 +180,7 @@ def usage_parameters(
     }
 
 
-async def read_usage(db: Any, owner_column: str, **values: Any) -> Usage:
+async def read_usage(db: Handle, owner_column: str, **values: Any) -> Usage:
     """The uses one check weighs (see `usage_parameters` for `values`), in one statement whose
     cost does not depend on the length of the ledger."""
     parameters = usage_parameters(owner_column, **values)
@@ -255,12 +257,12 @@ def _upserts(
         yield _upsert(dialect, len(chunk), absolute), values
 
 
-async def _write(db: Any, rows: list[tuple[str, int, str, int]], absolute: bool) -> None:
+async def _write(db: Handle, rows: list[tuple[str, int, str, int]], absolute: bool) -> None:
     for statement, values in _upserts(dialect_name(db), rows, absolute):
         await db.execute(statement, values)
 
 
-async def move(db: Any, uses: Iterable[Use], delta: int) -> None:
+async def move(db: Handle, uses: Iterable[Use], delta: int) -> None:
     """Adds `delta` (+1 a use, -1 a use given back) to every counter of each of `uses`, in key
     order (the same order in every transaction): an UPSERT per 500 counters raised, one
     UPDATE (executed for each) for those lowered."""
@@ -293,7 +295,7 @@ def _ledger_uses_statement(ids: Sequence[int]) -> sa.Select[Any]:
     ).where(r.c.id.in_(ids), r.c.voided_at.is_(None))  # fmt: skip
 
 
-def use_of(row: Any, usage_period: UsagePeriod | str | None, time_zone: str) -> Use:
+def use_of(row: Row[Any], usage_period: UsagePeriod | str | None, time_zone: str) -> Use:
     """The Use of a ledger row (anything with the redemption's columns)."""
     period = None if usage_period is None else UsagePeriod(usage_period)
     owner_column = "coupon_id" if row.coupon_code_id is not None else "discount_code_id"
@@ -307,7 +309,7 @@ def use_of(row: Any, usage_period: UsagePeriod | str | None, time_zone: str) -> 
     )
 
 
-async def count_ledger_rows(db: Any, redemption_ids: Sequence[int]) -> None:
+async def count_ledger_rows(db: Handle, redemption_ids: Sequence[int]) -> None:
     """Counts ledger rows written without the engine (an import, a test's factory): moves
     every counter their live rows count against, the usage counters and `times_used` on
     coupons, discount codes, coupon codes and assignments. Call it in the transaction that
@@ -542,7 +544,7 @@ async def recount(
     return await db.run_sync(lambda sync: recount_sync(sync, chosen, fix=fix))  # type: ignore[no-any-return]
 
 
-async def owners_of_site(db: Any, site_id: int) -> list[Owner]:
+async def owners_of_site(db: Handle, site_id: int) -> list[Owner]:
     """The site's owners whose counters follow its time zone: those with a usage period."""
     owners: list[Owner] = []
     for owner_column, (table, _, _) in OWNERS.items():

@@ -15,7 +15,7 @@ site is refused outright (`NotPermitted`), before any code is looked up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from app.auth.principal import NOTHING, Scope
@@ -57,6 +57,11 @@ class SiteRights:
             return searched <= self.readable
         return type_name in self.readable
 
+    def hold(self, actions: Iterable[Action]) -> bool:
+        """Whether one of `actions` is held on a code type."""
+        held = {Action.READ: self.readable, Action.REDEEM: self.redeemable}
+        return any(held[action] for action in actions)
+
     def search(self, types: frozenset[str]) -> CodeSearch:
         """The search for `types`: even (one cost whatever is found) unless the caller may
         read every one of them, and so gets every answer in full anyway."""
@@ -78,20 +83,32 @@ class CodeRights:
         """The rights at `site`; `NotPermitted` unless one of `actions` is held on a code type
         there."""
 
-        def holding(scopes: Mapping[str, Scope]) -> frozenset[str]:
-            return frozenset(
-                type_name
-                for type_name in CODE_TYPES
-                if scopes.get(type_name, NOTHING).covers(site.id, site.organisation_id)
-            )
-
-        rights = SiteRights(readable=holding(self.read), redeemable=holding(self.redeem))
-        held = {Action.READ: rights.readable, Action.REDEEM: rights.redeemable}
-        if not any(held[action] for action in actions):
+        rights = self._rights(site.id, site.organisation_id)
+        if not rights.hold(actions):
             roles = [f"{name}-{action.value}" for action in actions for name in CODE_TYPES]
             message = f"one of the roles {', '.join(roles)} is required on this site"
             raise NotPermitted(message, roles)
         return rights
+
+    def before_site(self, site_id: int, *actions: Action) -> SiteRights | None:
+        """The rights `at` finds at the site `site_id`, when they do not depend on its
+        organisation (no code role is held by organisation), so that a check may read its
+        codes with the site; None otherwise, or when none of `actions` is held there."""
+        scopes = [*self.read.values(), *self.redeem.values()]
+        if any(scope.organisation_ids for scope in scopes):
+            return None
+        rights = self._rights(site_id, 0)  # no scope names an organisation
+        return rights if rights.hold(actions) else None
+
+    def _rights(self, site_id: int, organisation_id: int) -> SiteRights:
+        def holding(scopes: Mapping[str, Scope]) -> frozenset[str]:
+            return frozenset(
+                type_name
+                for type_name in CODE_TYPES
+                if scopes.get(type_name, NOTHING).covers(site_id, organisation_id)
+            )
+
+        return SiteRights(readable=holding(self.read), redeemable=holding(self.redeem))
 
     def may_date(self, site: Record) -> bool:
         return self.date.covers(site.id, site.organisation_id)

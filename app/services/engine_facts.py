@@ -25,7 +25,7 @@ from typing import Any
 
 from app.db import code_facts, ledger, usage_counters
 from app.db import tables as t
-from app.db.handles import Record
+from app.db.handles import Handle, Record, Session
 from app.db.tables import CATEGORY_FLAGS
 from app.domain.amounts import Basket
 from app.domain.calendar import resolve_bound, usage_period_bounds
@@ -91,7 +91,7 @@ class Found:
 
 
 async def find_code(
-    db: Any, site_id: int, code: str, coupon_id: int | None, types: frozenset[str]
+    db: Handle, site_id: int, code: str, coupon_id: int | None, types: frozenset[str]
 ) -> Found | Reason:
     """The one code of the site spelt `code` (any case) among `types`, or why there is none.
 
@@ -225,15 +225,39 @@ class CustomerFacts:
 
 
 @dataclass(frozen=True)
+class Ahead:
+    """What a check will search for, known before its site is read: its requests (one, or
+    a set's: `many`) and the caller's search there (`CodeRights.before_site`). `find_place`
+    then reads the codes' facts with the site, in its one statement."""
+
+    requests: Sequence[CodeRequest]
+    search: CodeSearch
+    many: bool = False
+
+
+@dataclass(frozen=True)
+class _Looked:
+    """The facts read with the place (`find_place` given an `Ahead`): what the search was
+    worked out from (`_search`'s arguments but the dialect and the site: the zone, the
+    customer, the requests, the search, `many`), the search, and its candidates' rows."""
+
+    inputs: tuple[str, int | None, tuple[CodeRequest, ...], CodeSearch, bool]
+    search: _Search
+    rows: list[_Row]
+
+
+@dataclass(frozen=True)
 class Place:
     """Where and for whom an attempt is made, as `find_place` read them in one statement:
     the live site and, when the request names one, its customer (`customer_missing` when no
     live customer of the site's organisation has the id: a problem the caller raises once it
-    has checked the caller's rights at the site)."""
+    has checked the caller's rights at the site); and the codes' facts when they were read
+    with them (`looked`), which `look` takes when it would send that very search."""
 
     site: Record
     customer: CustomerFacts | None = None
     customer_missing: bool = False
+    looked: _Looked | None = None
 
     def customer_or_problem(self) -> CustomerFacts | None:
         if self.customer_missing:
@@ -242,29 +266,62 @@ class Place:
         return self.customer
 
 
+# The time zone each site had when last read (a site's zone rarely changes): the usage
+# periods' bucket keys, parameters of the facts' search, are worked out in it before the site
+# is read (`find_place` with an `Ahead`). A site read in another zone has its facts read again.
+_ZONES: dict[int, str] = {}
+_MAX_ZONES = 10_000
+
+
 async def find_place(
-    db: Any, site_id: int, customer_id: int | None, path: str = "input.siteId"
+    db: Any,
+    site_id: int,
+    customer_id: int | None,
+    path: str = "input.siteId",
+    ahead: Ahead | None = None,
 ) -> Place:
     """The live site of a live organisation with the request's customer (one statement), or
-    the problem NOT_FOUND at `path`."""
+    the problem NOT_FOUND at `path`. With `ahead`, the search's facts are read in that same
+    statement (`code_facts.place_facts_statement`) once the site's zone is known."""
     shape = code_facts.PlaceShape(customer=customer_id is not None)
     params: dict[str, Any] = {"site_id": site_id}
     if customer_id is not None:
         params["customer_id"] = customer_id
-    rows = await code_facts.place_rows(db, shape, params)
+    zone = None if ahead is None else _ZONES.get(site_id)
+    search = None
+    if ahead is not None and zone is not None:
+        search = _search(_dialect(db), site_id, zone, customer_id, ahead.requests,
+                         ahead.search, many=ahead.many)  # fmt: skip
+    if search is None:
+        rows = await code_facts.place_rows(db, shape, params)
+    else:
+        rows = await code_facts.place_facts_rows(
+            db, shape, search.shape, {**params, **search.params}
+        )
     if not rows:
         raise problem(path, ProblemCode.NOT_FOUND, "no site has this id")
     site = rows[0]
+    if ahead is not None and zone != site.time_zone:
+        if len(_ZONES) >= _MAX_ZONES:
+            _ZONES.clear()
+        _ZONES[site_id] = site.time_zone
+    looked = None
+    if ahead is not None and search is not None and zone == site.time_zone:
+        width = code_facts.place_width(shape)
+        inputs = (site.time_zone, customer_id, tuple(ahead.requests), ahead.search, ahead.many)
+        looked = _Looked(inputs, search, _candidate_rows(rows, width))
     if customer_id is None:
-        return Place(site)
+        return Place(site, looked=looked)
     live = (
         site.customer_id is not None
         and site.customer_deleted_at is None
         and site.customer_organisation_id == site.organisation_id
     )
     if not live:
-        return Place(site, None, customer_missing=True)
-    return Place(site, CustomerFacts(site.customer_id, bool(site.customer_is_member)))
+        return Place(site, None, customer_missing=True, looked=looked)
+    return Place(
+        site, CustomerFacts(site.customer_id, bool(site.customer_is_member)), looked=looked
+    )
 
 
 def _dialect(db: Any) -> str:
@@ -362,6 +419,70 @@ def _choose(rows: list[_Row]) -> tuple[Found, _Row] | Reason:
     return Reason.NOT_FOUND
 
 
+@dataclass(frozen=True)
+class _Search:
+    """A search's statement shape and parameters, and the instant and usage periods they
+    were worked out for."""
+
+    shape: code_facts.FactsShape
+    params: dict[str, Any]
+    at: datetime
+    bounds: dict[UsagePeriod, tuple[datetime, datetime] | None]
+
+
+def _search(
+    dialect: str,
+    site_id: int,
+    time_zone: str,
+    customer_id: int | None,
+    requests: Sequence[CodeRequest],
+    search: CodeSearch,
+    *,
+    many: bool,
+) -> _Search:
+    """The facts' search for `requests` at a site in `time_zone`, for a live customer
+    `customer_id` (None: none named, or none found)."""
+    request, types = requests[0], search.types
+    at, bounds = _buckets(request.at, time_zone)
+    shape = code_facts.FactsShape(
+        dialect=dialect,
+        discount_codes=DISCOUNT_CODE in types,
+        coupon_codes=COUPON_CODE in types,
+        by_coupon=request.coupon_id is not None,
+        customer=customer_id is not None,
+        order=request.order_reference is not None,
+        many=many,
+        even=search.even,
+    )
+    params: dict[str, Any] = {"site_id": site_id}
+    if many:
+        keys = sorted({code_key(each.code) for each in requests})
+        params["code_keys"] = code_facts.code_keys(dialect, keys)
+    else:
+        params["code_key"] = code_key(request.code)
+    for period, bound in bounds.items():
+        params[f"bucket_{period.name}"] = (
+            None if bound is None else usage_counters.bucket_key(period, bound[0])
+        )
+    if shape.by_coupon:
+        params["coupon_id"] = request.coupon_id
+    if customer_id is not None:
+        params["customer_id"] = customer_id
+        params["customer_key"] = usage_counters.customer_key(customer_id)
+    if shape.order:
+        params["order_reference"] = request.order_reference
+    return _Search(shape, params, at, bounds)
+
+
+def _candidate_rows(rows: Sequence[Record], offset: int = 0) -> list[_Row]:
+    """The candidates among `code_facts` rows (their columns from `offset` on): the
+    stand-ins (no code of a kind for a key) were read only to cost what a code does."""
+    if not rows:
+        return []
+    keys = rows[0]._fields[offset:]
+    return [_Row(zip(keys, row[offset:], strict=True)) for row in rows if row.code_id is not None]
+
+
 async def look(
     db: Any, place: Place, request: CodeRequest, types: frozenset[str], *, even: bool = False
 ) -> Gathered | Reason:
@@ -397,44 +518,22 @@ async def _look(
     many: bool,
     even: bool,
 ) -> list[Gathered | Reason]:
-    site, customer, request = place.site, place.customer, requests[0]
-    at, bounds = _buckets(request.at, site.time_zone)
-    shape = code_facts.FactsShape(
-        dialect=_dialect(db),
-        discount_codes=DISCOUNT_CODE in types,
-        coupon_codes=COUPON_CODE in types,
-        by_coupon=request.coupon_id is not None,
-        customer=customer is not None,
-        order=request.order_reference is not None,
-        many=many,
-    )
-    if code_facts.facts_statement(shape) is None:
+    site, customer = place.site, place.customer
+    customer_id, wanted = None if customer is None else customer.id, CodeSearch(types, even)
+    looked, rows = place.looked, None
+    inputs = (site.time_zone, customer_id, tuple(requests), wanted, many)
+    if looked is not None and looked.inputs == inputs:
+        search, rows = looked.search, looked.rows  # read with the place: this very search
+    else:
+        search = _search(_dialect(db), site.id, site.time_zone, customer_id, requests, wanted,
+                         many=many)  # fmt: skip
+    at, bounds = search.at, search.bounds
+    if code_facts.facts_statement(search.shape) is None:
         for each in requests if even else ():
             _rehearse(site, customer, each, at=at, bounds=bounds)
         return [Reason.NOT_FOUND for _ in requests]
-    params: dict[str, Any] = {"site_id": site.id}
-    if many:
-        keys = sorted({code_key(each.code) for each in requests})
-        params["code_keys"] = code_facts.code_keys(shape.dialect, keys)
-    else:
-        params["code_key"] = code_key(request.code)
-    for period, bound in bounds.items():
-        params[f"bucket_{period.name}"] = (
-            None if bound is None else usage_counters.bucket_key(period, bound[0])
-        )
-    if shape.by_coupon:
-        params["coupon_id"] = request.coupon_id
-    if customer is not None:
-        params["customer_id"] = customer.id
-        params["customer_key"] = usage_counters.customer_key(customer.id)
-    if shape.order:
-        params["order_reference"] = request.order_reference
-    # The stand-ins (no code of a kind for a key) were read only to cost what a code does.
-    rows = [
-        _Row(row._mapping)
-        for row in await code_facts.facts_rows(db, shape, params)
-        if row.code_id is not None
-    ]
+    if rows is None:
+        rows = _candidate_rows(await code_facts.facts_rows(db, search.shape, search.params))
     named: dict[str, list[_Row]] = {}
     for row in rows if many else ():
         named.setdefault(code_key(row.code_code), []).append(row)
@@ -520,7 +619,7 @@ def _rehearse(
     evaluate(gathered.facts, gathered.attempt, gathered.usage)
 
 
-async def relock(db: Any, site: Record, first: Gathered, request: CodeRequest) -> Gathered:
+async def relock(db: Session, site: Record, first: Gathered, request: CodeRequest) -> Gathered:
     """`first` read again under the row locks (`relock_all` for one code)."""
     return (await relock_all(db, site, [(first, request)]))[0]
 
@@ -530,7 +629,7 @@ _LOCK_ORDER = {t.COUPON.name: 0, t.DISCOUNT_CODE.name: 1, t.COUPON_CODE.name: 2}
 
 
 async def relock_all(
-    db: Any, site: Record, attempts: Sequence[tuple[Gathered, CodeRequest]]
+    db: Session, site: Record, attempts: Sequence[tuple[Gathered, CodeRequest]]
 ) -> list[Gathered]:
     """Each first look of `attempts` read again under the row locks, all in one order: every
     owner (coupons, then discount codes, by id), then every coupon code (by id), then the
@@ -553,7 +652,7 @@ async def relock_all(
     order = sorted(wanted)
     rows = await ledger.lock_rows(db, [(ledger.TABLES[name], db_id) for _, db_id, name in order])
     locked = {(name, db_id): row for (_, db_id, name), row in zip(order, rows, strict=True)}
-    held_rows: dict[tuple[str, int], list[Any]] = {}
+    held_rows: dict[tuple[str, int], list[Record]] = {}
     for _, db_id, name in order:  # the codes' assignments, in the codes' lock order
         for first, _ in attempts:
             found, customer = first.found, first.customer

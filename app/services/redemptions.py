@@ -26,6 +26,7 @@ same work.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -37,13 +38,14 @@ from app.db import tables as t
 from app.db.claim import claim
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
-from app.db.handles import Record, Session, Sessions
+from app.db.handles import Handle, Record, Session, Sessions
 from app.db.row_statements import update_row
 from app.domain.amounts import BasketLine, Discount, is_eligible
 from app.domain.enums import ItemCategory, Reason, UsagePeriod
 from app.domain.rules import Outcome, Usage, cap_limits, evaluate
 from app.services.code_rights import CodeRights, SiteRights, void_roles
 from app.services.engine_facts import (
+    Ahead,
     CodeSearch,
     Found,
     Gathered,
@@ -89,7 +91,7 @@ def _evaluated(gathered: Gathered) -> Check:
     return Check(evaluate(gathered.facts, gathered.attempt, gathered.usage), gathered)
 
 
-async def check_code(db: Any, place: Place, request: CodeRequest, search: CodeSearch) -> Check:
+async def check_code(db: Handle, place: Place, request: CodeRequest, search: CodeSearch) -> Check:
     """Evaluates the attempt on what is committed now; writes and locks nothing. One
     statement (app.db.code_facts), whatever the code and the caller."""
     place.customer_or_problem()
@@ -213,7 +215,7 @@ def ledger_values(
     }
 
 
-async def find_site(db: Any, site_id: int, path: str = "input.siteId") -> Record:
+async def find_site(db: Handle, site_id: int, path: str = "input.siteId") -> Record:
     """The live site of a live organisation, or the problem NOT_FOUND at `path`."""
     site = await sites.live_site(db, site_id)
     if site is None:
@@ -259,6 +261,17 @@ class Redeemer:
         _check_dated(at, site, self.rights)
         return rights
 
+    def ahead(
+        self, site_id: int, requests: Sequence[CodeRequest], *, many: bool = False
+    ) -> Ahead | None:
+        """What a redemption of `requests` at the site `site_id` will search for, when that
+        is known before the site is read (engine_facts.find_place reads both at once); not
+        for a caller the brake holds back."""
+        known = self.rights.before_site(site_id, Action.REDEEM)
+        if known is None or self.retry_after is not None:
+            return None
+        return Ahead(requests, known.search(known.redeemable), many)
+
 
 async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -> Redeemed:
     """Redeems in one transaction, or answers the earlier redemption made with the same key.
@@ -274,7 +287,8 @@ async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -
     rights = SiteRights(frozenset(), frozenset())
     try:
         async with transaction(sessions) as session:
-            place = await find_place(session, request.site_id, request.customer_id)
+            ahead = redeemer.ahead(request.site_id, (request,))
+            place = await find_place(session, request.site_id, request.customer_id, ahead=ahead)
             rights = redeemer.rights_at(place.site, request.at)
             search = rights.search(rights.redeemable)
             return await _redeem(session, place, request, search, redeemer.by, rights)
@@ -348,7 +362,7 @@ class UsageStats:
 
 
 async def usage_stats(
-    db: Any,
+    db: Handle,
     site: Record,
     code: str,
     booking: date | datetime,

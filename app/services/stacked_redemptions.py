@@ -44,12 +44,13 @@ from typing import Any
 from app.db import usage_counters
 from app.db.claim import claim
 from app.db.errors import UniqueViolation
-from app.db.handles import Record, Session, Sessions
+from app.db.handles import Handle, Record, Session, Sessions
 from app.db.stacked_ledger import position_of, redemptions_by_keys, set_keys
 from app.domain.amounts import Basket, Discount
 from app.domain.enums import Reason, StackReason
 from app.domain.rules import Outcome, cap_limits, evaluate
 from app.domain.stacking import apply_codes
+from app.domain.terms import Terms
 from app.services.code_rights import SiteRights
 from app.services.combinations import COLUMN_DEFAULTS, combination_of
 from app.services.engine_facts import (
@@ -190,7 +191,7 @@ class StackCheck:
         return all(verdict.applied for verdict in self.verdicts)
 
 
-def _stacked_terms(gathered: Gathered) -> Any:
+def _stacked_terms(gathered: Gathered) -> Terms:
     """The code's Terms with how they combine (read from the owner's row)."""
     owner = gathered.owner
     combination = combination_of({name: getattr(owner, name) for name in COLUMN_DEFAULTS})
@@ -225,7 +226,7 @@ def stack(request: CodesRequest, checks: Sequence[Check]) -> StackCheck:
 
 
 async def check_codes(
-    db: Any, place: Place, request: CodesRequest, search: CodeSearch
+    db: Handle, place: Place, request: CodesRequest, search: CodeSearch
 ) -> StackCheck:
     """The set on what is committed now; writes and locks nothing. Every code is found and
     its facts read in one statement (engine_facts.look_all), each then checked on its own as
@@ -383,7 +384,8 @@ async def redeem_codes(
     rights = SiteRights(frozenset(), frozenset())
     try:
         async with transaction(sessions) as session:
-            place = await find_place(session, request.site_id, request.customer_id)
+            ahead = redeemer.ahead(request.site_id, request.each, many=True)
+            place = await find_place(session, request.site_id, request.customer_id, ahead=ahead)
             rights = redeemer.rights_at(place.site, request.each[0].at)
             search = rights.search(rights.redeemable)
             return await _redeem(session, place, request, search, redeemer.by, rights)

@@ -1,8 +1,10 @@
-"""What a check and a redemption send to the database, counted (issue 16): a check is two
-statements (the site with the customer, then the code with every fact it needs:
-app.db.code_facts), whatever the code's terms; a redemption on PostgreSQL adds the owner's
-lock and the claim, which reads the counts under the lock and writes in the same statement.
-A cap found full under the lock is answered from the claim's own counts."""
+"""What a check and a redemption send to the database, counted (issue 16): a check is one
+statement (the site with the customer and the code with every fact it needs:
+app.db.code_facts.place_facts_statement), whatever the code's terms, once the site's time zone
+is known to the process and the caller's search does not depend on the site's organisation;
+two otherwise (the site, then the facts). A redemption on PostgreSQL adds the owner's lock and
+the claim, which reads the counts under the lock and writes in the same statement. A cap found
+full under the lock is answered from the claim's own counts."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from app.db import tables as t
 from app.db.session import write_sessions
 from app.domain.enums import Reason, UsagePeriod
 from app.services import redemptions
 from app.services.engine_facts import CODE_TYPES, find_place, look, relock_all
 from app.services.engine_request import build_request
+from tests.conftest import token
 from tests.engine.support import REDEEM, VALIDATE, Shop, gid, open_shop
 from tests.http.conftest import statements_run
 
@@ -48,16 +52,58 @@ async def _codes(make: Any, shop: Shop) -> dict[str, Any]:
 
 @pytest.mark.parametrize("code", ["DC-ALL", "CC-ALL", "DC-MINE", "NO-SUCH-CODE"])
 @pytest.mark.parametrize("order", [None, "order-1"])
-async def test_a_check_is_two_statements(
+async def test_a_check_is_one_statement(
     gql: Any, app: Any, make: Any, code: str, order: str | None
 ) -> None:
     shop = await open_shop(make)
     await _codes(make, shop)
     attempt = shop.attempt(code, orderReference=order)
-    await gql(CHECK, {"input": attempt})  # the first of a shape is the same work
+    await gql(CHECK, {"input": attempt})  # the site's zone, and the first of a shape
     with statements_run(app.state.engine) as seen:
         answer = (await gql(CHECK, {"input": attempt}))["validateCode"]
     assert answer["valid"] is (code != "NO-SUCH-CODE"), answer
+    assert len(_sent(seen)) == 1, seen
+
+
+async def test_a_site_whose_zone_changed_has_its_codes_read_again(
+    gql: Any, app: Any, make: Any, db: Any
+) -> None:
+    """The facts read with the site were worked out in the zone it had: in another, the
+    usage periods differ, and the facts are read again, in the new zone."""
+    shop = await open_shop(make)
+    await make.discount_code(shop.site, code="DAILY", max_uses=1, usage_period=UsagePeriod.P1D)
+    attempt = shop.attempt("DAILY")
+    await gql(CHECK, {"input": attempt})
+    async with db.begin() as connection:
+        await connection.execute(
+            t.SITE.update().where(t.SITE.c.id == shop.site.id).values(time_zone="Asia/Tokyo")
+        )
+    with statements_run(app.state.engine) as seen:
+        answer = (await gql(CHECK, {"input": attempt}))["validateCode"]
+    assert answer["valid"], answer
+    assert len(_sent(seen)) == 2, seen
+    with statements_run(app.state.engine) as seen:
+        answer = (await gql(CHECK, {"input": attempt}))["validateCode"]
+    assert answer["valid"], answer
+    assert len(_sent(seen)) == 1, seen
+
+
+async def test_a_caller_with_rights_by_organisation_reads_the_site_first(
+    gql: Any, app: Any, make: Any
+) -> None:
+    """Rights held on the organisation depend on the site's row: the search is known only
+    once the site is read, and the facts follow in a second statement."""
+    shop = await open_shop(make)
+    await make.discount_code(shop.site, code="ORG-WIDE")
+    token_ = token(
+        subject="org@example.com",
+        grants=[{"roles": ["DiscountCode-Read"], "organisations": [shop.site.organisation_id]}],
+    )
+    attempt = shop.attempt("ORG-WIDE")
+    await gql(CHECK, {"input": attempt}, token=token_)
+    with statements_run(app.state.engine) as seen:
+        answer = (await gql(CHECK, {"input": attempt}, token=token_))["validateCode"]
+    assert answer["valid"], answer
     assert len(_sent(seen)) == 2, seen
 
 
@@ -67,20 +113,21 @@ async def test_a_redemption_is_a_check_a_lock_and_one_claim(
 ) -> None:
     shop = await open_shop(make)
     await _codes(make, shop)
+    await gql(CHECK, {"input": shop.attempt(code)})  # the site's zone is known
     with statements_run(app.state.engine) as seen:
         answer = await gql(CLAIM, {"input": {**shop.attempt(code), "idempotencyKey": "k1"}})
     assert answer["redeemCode"]["valid"], answer
     sent = _sent(seen)
     if is_postgres:
-        # the check (2), the lock of the owner (and of the coupon code), of the customer's
+        # the check (1), the lock of the owner (and of the coupon code), of the customer's
         # assignment of a code reserved for its holders, the claim
         locks = 2 if code == "CC-ALL" else 1
         held = 1 if code == "DC-MINE" else 0
-        assert len(sent) == 2 + locks + held + 1, sent
+        assert len(sent) == 1 + locks + held + 1, sent
         assert sum("FOR NO KEY UPDATE" in s for s in sent) == locks + held, sent
     else:
         # under SQLite's writer lock the check decides; the writes are separate statements
-        assert len(sent) <= 2 + 5, sent
+        assert len(sent) <= 1 + 5, sent
     with statements_run(app.state.engine) as seen:
         again = await gql(CLAIM, {"input": {**shop.attempt(code), "idempotencyKey": "k1"}})
     assert again["redeemCode"]["valid"], again

@@ -30,6 +30,7 @@ from app.graphql.ids import decode_id
 from app.graphql.mutations.payloads import user_errors
 from app.graphql.scalars import DateOrDateTime
 from app.services import redemptions
+from app.services.engine_facts import Ahead
 from app.services.problems import Problems
 
 
@@ -62,6 +63,7 @@ class EngineQuery:
             lambda: to_request(input),
             redemptions.check_code,
             lambda check: [check.outcome.reason],
+            lambda request, search: Ahead((request,), search),
         )
         if isinstance(checked, Problems):
             return CodeCheck(

@@ -17,7 +17,7 @@ from app.graphql.checkout.rights import GuessBrake, code_rights, refusals
 from app.graphql.mutations.payloads import UserError, run_use_case
 from app.observability.metrics import REDEMPTIONS
 from app.services.code_rights import SiteRights
-from app.services.engine_facts import CodeSearch, Place, find_place
+from app.services.engine_facts import Ahead, CodeSearch, Place, find_place
 from app.services.problems import Problems
 from app.services.redemptions import Redeemer
 
@@ -51,19 +51,26 @@ async def dry_run(
     build: Callable[[], R],
     check: Callable[[Any, Place, R, CodeSearch], Awaitable[C]],
     reasons: Callable[[C], Iterable[Reason | StackReason | None]],
+    ahead: Callable[[R, CodeSearch], Ahead],
 ) -> Checked[R, C] | Problems:
     """Builds the request, finds its site, checks it (`check`, nothing written) for a caller
     who may redeem or read codes there, with the enumeration-safe view where they may only
     redeem, and counts each of the verdict's `reasons` that is a failed guess; or the
-    problems of the input."""
+    problems of the input. When the caller's search does not depend on the site's
+    organisation, `ahead` says what `check` will look for, read with the site."""
     context = info.context
     context.access.require_authenticated()
     brake = GuessBrake(info)
     try:
         with refusals():
             request = build()
-            place = await find_place(context.db, request.site_id, request.customer_id)
-            rights = code_rights(context.access).at(place.site, Action.REDEEM, Action.READ)
+            rights_of = code_rights(context.access)
+            known = rights_of.before_site(request.site_id, Action.REDEEM, Action.READ)
+            looking = None if known is None else ahead(request, known.search(known.usable))
+            place = await find_place(
+                context.db, request.site_id, request.customer_id, ahead=looking
+            )
+            rights = rights_of.at(place.site, Action.REDEEM, Action.READ)
             await brake.ensure_allowed(rights)
             verdict = await check(context.db, place, request, rights.search(rights.usable))
     except Problems as problems:

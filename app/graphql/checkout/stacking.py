@@ -26,6 +26,7 @@ from app.graphql.types.redemption import Redemption
 from app.observability.metrics import REDEMPTIONS
 from app.services import stacked_redemptions as stacked
 from app.services.code_rights import SiteRights
+from app.services.engine_facts import Ahead
 from app.services.problems import Problem, Problems
 
 
@@ -240,7 +241,11 @@ async def validate_codes(
 ) -> CodesCheck:
     max_codes = info.context.settings.max_codes_per_order
     checked = await dry_run(
-        info, lambda: to_codes_request(input, max_codes), stacked.check_codes, _reasons
+        info,
+        lambda: to_codes_request(input, max_codes),
+        stacked.check_codes,
+        _reasons,
+        lambda request, search: Ahead(request.each, search, many=True),
     )
     if isinstance(checked, Problems):
         return CodesCheck(
