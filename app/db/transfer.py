@@ -334,7 +334,9 @@ def _converted_json(column: list[object], convert: Convert) -> list[object]:
     return out
 
 
-async def update_one(db: Db, table: sa.Table, db_id: int, values: Mapping[str, Any]) -> None:
+async def update_one(
+    db: AsyncSession, table: sa.Table, db_id: int, values: Mapping[str, Any]
+) -> None:
     statement = sa.update(table).where(table.c.id == db_id).values(dict(values))
     row = (await db.execute(statement.returning(*table.c))).one()
     events.record(db, table, events.update_verb(values), row)
