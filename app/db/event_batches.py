@@ -182,6 +182,26 @@ def payload_text(table: sa.Table, dialect_name: str, same: Mapping[str, Any]) ->
     return text
 
 
+# payload_text by (table, dialect, `same`): an import asks for the same one batch after batch
+# (its site, instant and author), and building it anew cost ~4 % of an import's time (py-spy,
+# 100,000 codes, 2026-12-07). Equal values render equally (instants are shown in UTC).
+_PAYLOADS: dict[tuple[str, str, tuple[tuple[str, Any], ...]], Any] = {}
+_PAYLOADS_KEPT = 256
+
+
+def _payload_of(table: sa.Table, dialect_name: str, same: Mapping[str, Any]) -> Any:
+    key = (table.name, dialect_name, tuple((name, same[name]) for name in sorted(same)))
+    try:
+        found = _PAYLOADS.get(key)
+    except TypeError:  # an unhashable value: built each time
+        return payload_text(table, dialect_name, same)
+    if found is None:
+        if len(_PAYLOADS) >= _PAYLOADS_KEPT:
+            _PAYLOADS.clear()
+        found = _PAYLOADS[key] = payload_text(table, dialect_name, same)
+    return found
+
+
 def _event_id(dialect_name: str) -> Any:
     """A new version-4 UUID per row, as EVENT.c.id stores it."""
     if dialect_name == "postgresql":
@@ -225,7 +245,7 @@ def events_statement(
     holding the values `same`), in id order (the feed's order among them); the instant they
     occurred is the `occurred_at` parameter."""
     same = same or {}
-    payload = payload_text(table, dialect_name, same)
+    payload = _payload_of(table, dialect_name, same)
     if dialect_name == "postgresql":
         payload = sa.cast(payload, sa.JSON)
     site_id, organisation_id = _owners(table)

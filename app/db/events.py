@@ -30,14 +30,19 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session as SyncSession
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.selectable import CTE, NamedFromClause
 
 from app.clock import utcnow
+from app.db.handles import Columns, Handle, Record
 from app.db.tables import EVENT, REDEMPTION, SITE
+from app.db.tenancy import ScopeLike
 from app.domain.global_ids import to_global_id
 from app.domain.wire_forms import camel
 
@@ -109,7 +114,7 @@ def update_verb(values: Mapping[str, Any]) -> Verb:
     return Verb.UPDATED
 
 
-def _json_value(value: Any) -> Any:
+def _json_value(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, enum.Enum):
@@ -119,7 +124,7 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def payload(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
+def payload(table: sa.Table, values: Columns) -> dict[str, Any]:
     """The object of a row (or of the values about to be one), version `PAYLOAD_VERSION`:
     every column under its API name (docs/events.md), references as global ids."""
     out: dict[str, Any] = {"version": PAYLOAD_VERSION, "type": TYPE_NAMES[table.name]}
@@ -147,7 +152,7 @@ def payload(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _owners(table_name: str, values: Mapping[str, Any], db_id: int) -> tuple[int | None, int]:
+def _owners(table_name: str, values: Columns, db_id: int) -> tuple[int | None, int]:
     """(site, organisation) an event is filed under: a customer's and an organisation's belong
     to the organisation only."""
     if table_name == "organisation":
@@ -158,7 +163,7 @@ def _owners(table_name: str, values: Mapping[str, Any], db_id: int) -> tuple[int
 
 
 def event_row(
-    table: sa.Table, verb: Verb, db_id: int, values: Mapping[str, Any], now: datetime
+    table: sa.Table, verb: Verb, db_id: int, values: Columns, now: datetime
 ) -> dict[str, Any]:
     """The `event` columns (but `position` and `seq`) of one write of the row `values`."""
     site_id, organisation_id = _owners(table.name, values, db_id)
@@ -175,7 +180,7 @@ def event_row(
     }
 
 
-def _pending(db: Any) -> list[dict[str, Any]]:
+def _pending(db: AsyncSession) -> list[dict[str, Any]]:
     # An AsyncSession (every write's handle); a plain connection has no transaction-scoped
     # place to keep them and fails here rather than dropping events.
     info: dict[str, Any] = db.sync_session.info
@@ -183,20 +188,21 @@ def _pending(db: Any) -> list[dict[str, Any]]:
     return found
 
 
-def writing(db: Any) -> bool:
+def writing(db: AsyncSession) -> bool:
     """Whether the write session `db` writes events (all do but with DISCOUNTS_EVENTS=false)."""
     return not db.sync_session.info.get(EVENTS_OFF)
 
 
-def record(db: Any, table: sa.Table, verb: Verb, row: Any) -> None:
+def record(db: Handle, table: sa.Table, verb: Verb, row: Record) -> None:
     """Files the event of one write of `row` (as stored) with the write's transaction; tables
-    that are no object of the API have none."""
+    that are no object of the API have none. `db` is a write session (`_pending`)."""
+    assert isinstance(db, AsyncSession), "events are recorded on a write session"
     if table.name in TYPE_NAMES and writing(db):
         _pending(db).append(event_row(table, verb, row.id, row._mapping, utcnow()))
 
 
 def record_many(
-    db: Any, table: sa.Table, verb: Verb, rows: Sequence[tuple[int, Mapping[str, Any]]]
+    db: AsyncSession, table: sa.Table, verb: Verb, rows: Sequence[tuple[int, Mapping[str, Any]]]
 ) -> None:
     """`record` for many writes of one table: (id, values as stored) each."""
     if not writing(db):
@@ -205,21 +211,21 @@ def record_many(
     _pending(db).extend(event_row(table, verb, db_id, values, now) for db_id, values in rows)
 
 
-async def send_pending(db: Any) -> None:
+async def send_pending(db: AsyncSession) -> None:
     """Sends the events recorded so far now (before a bulk write's, so the feed keeps order)."""
     if pending := _pending(db):
         await db.execute(_insert(db.get_bind().dialect.name), pending)
         pending.clear()
 
 
-def position(dialect_name: str) -> Any:
+def position(dialect_name: str) -> ColumnElement[int]:
     """The writing transaction's place in the feed's order (see the module's docstring)."""
     if dialect_name == "postgresql":
         return sa.cast(sa.cast(sa.func.pg_current_xact_id(), sa.Text), sa.BigInteger)
     return sa.literal(0, sa.BigInteger)
 
 
-def _insert(dialect_name: str) -> Any:
+def _insert(dialect_name: str) -> sa.Insert:
     return sa.insert(EVENT).values(position=position(dialect_name))
 
 
@@ -250,7 +256,7 @@ def claim_parameters(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def claim_event(inserted: Any) -> Any:
+def claim_event(inserted: NamedFromClause) -> CTE:
     """The CTE that adds `redemption.created` beside PostgreSQL's claim, for the row its CTE
     `inserted` returned (none when the claim wrote none)."""
     c = EVENT.c
@@ -273,7 +279,7 @@ def claim_event(inserted: Any) -> Any:
     return sa.insert(EVENT).from_select(columns, row).cte("evented")
 
 
-def _in_scope(object_type: str, scope: Any) -> Any:
+def _in_scope(object_type: str, scope: ScopeLike) -> ColumnElement[bool]:
     """Events of `object_type` objects inside `scope` (as app.db.tenancy says of the objects):
     a customer's and an organisation's by their organisation, seen from any of its sites."""
     c = EVENT.c
@@ -288,7 +294,12 @@ def _in_scope(object_type: str, scope: Any) -> Any:
     return sa.and_(c.object_type == object_type, where)
 
 
-def feed_condition(scopes: Mapping[str, Any]) -> Any:
+class FeedScope(ScopeLike, Protocol):
+    @property
+    def is_empty(self) -> bool: ...
+
+
+def feed_condition(scopes: Mapping[str, FeedScope]) -> ColumnElement[bool]:
     """The events a caller may read: of each object type, those its scope of that type covers
     (`scopes`: type name to scope; an empty scope sees none of that type)."""
     parts = [_in_scope(name, scope) for name, scope in sorted(scopes.items()) if not scope.is_empty]
@@ -312,7 +323,7 @@ _OLDEST_RUNNING = sa.text(
 )
 
 
-def settled(dialect_name: str) -> Any:
+def settled(dialect_name: str) -> ColumnElement[bool]:
     """Events no transaction still running could come before (the module's docstring)."""
     if dialect_name != "postgresql":
         return sa.true()

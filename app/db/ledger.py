@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from app.db import events, row_statements, transaction_statements, usage_counters
+from app.db import event_batches, events, row_statements, transaction_statements, usage_counters
 from app.db.handles import Handle, Session
 from app.db.keyed_reads import coupon_code_key_condition, discount_code_key_condition
 from app.db.tables import ASSIGNMENT, COUPON, COUPON_CODE, DISCOUNT_CODE, REDEMPTION
@@ -177,12 +177,22 @@ async def insert_imported(db: Any, rows: Sequence[dict[str, Any]], imported_at: 
     enters the ledger."""
     if not rows:
         return
-    statement = sa.insert(REDEMPTION).returning(*REDEMPTION.c)
-    inserted = (
-        await db.execute(statement, [{**row, "imported_at": imported_at} for row in rows])
-    ).all()
-    events.record_many(db, REDEMPTION, events.Verb.CREATED, [(r.id, r._mapping) for r in inserted])
-    await usage_counters.count_ledger_rows(db, sorted(row.id for row in inserted))
+    statement = sa.insert(REDEMPTION).returning(REDEMPTION.c.id)
+    ids = sorted(
+        (await db.execute(statement, [{**row, "imported_at": imported_at} for row in rows]))
+        .scalars()
+        .all()
+    )
+    # Their events are made by the database (app.db.event_batches), not a dict and a JSON
+    # text per row held until the commit. The ids this session just took lie between the
+    # first and the last; any other row there (another writer's) has another `imported_at`.
+    inserted = REDEMPTION.c.id.between(ids[0], ids[-1])
+    written = await event_batches.add_events(
+        db, REDEMPTION, events.Verb.CREATED, inserted, same={"imported_at": imported_at}
+    )
+    if written not in (None, len(ids)):
+        raise RuntimeError(f"{written} events for {len(ids)} imported redemptions")
+    await usage_counters.count_ledger_rows(db, ids)
 
 
 async def recount_owners_of(db: Handle, rows: Sequence[Any]) -> None:

@@ -11,12 +11,16 @@ import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Dialect, Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy.sql.elements import Label
+from sqlalchemy.types import TypeEngine
 
 from app.db import event_batches, events
 from app.db import tables as t
@@ -27,14 +31,27 @@ from app.domain.enums import ItemCategory
 # IN lists are cut to this many values (SQLite allows 32,766 variables per statement).
 _CHUNK = 2000
 
+# What these functions run on: an import's one transaction (its session), or an export's
+# connection. A row's values are the Core tables' untyped columns (hence Row[Any]).
+Db: TypeAlias = AsyncSession | AsyncConnection
+Value = TypeVar("Value")
 
-def _among(db: Any, expression: Any, values: Sequence[Any], item_type: Any) -> Any:
+
+def _dialect(db: Db) -> Dialect:
+    return db.get_bind().dialect if isinstance(db, AsyncSession) else db.dialect
+
+
+def _among(
+    db: Db,
+    expression: ColumnElement[Any],
+    values: Sequence[object],
+    item_type: type[TypeEngine[Any]],
+) -> ColumnElement[bool]:
     """`expression IN values`, with the values as one parameter: on PostgreSQL
     `IN (SELECT unnest(array))`, on SQLite `IN (SELECT value FROM json_each(text))`. A list of
     thousands of parameters costs SQLAlchemy ~20 us each to expand, and PostgreSQL plans it
     value by value (0.3 s a batch at 10,000 codes, against 20 ms)."""
-    bind = getattr(db, "bind", None) or db
-    if bind.dialect.name == "postgresql":
+    if _dialect(db).name == "postgresql":
         array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(item_type))
         return expression.in_(sa.select(sa.func.unnest(array)))
     # SQLite keeps UUIDs as 32 hexadecimal digits (SQLAlchemy's Uuid without native support).
@@ -45,7 +62,7 @@ def _among(db: Any, expression: Any, values: Sequence[Any], item_type: Any) -> A
     return expression.in_(sa.select(listed.c.value))
 
 
-def _in_scope(table: sa.Table, column: str, scope_id: int) -> Any:
+def _in_scope(table: sa.Table, column: str, scope_id: int) -> ColumnElement[bool]:
     """`column = scope_id`, written so that no index serves it (`+ 0`): a batch lookup must go
     by its keys' index, and a planner without statistics on a table the import is filling
     (SQLite never has any unless ANALYZE ran) would otherwise walk the whole site's rows by
@@ -53,13 +70,13 @@ def _in_scope(table: sa.Table, column: str, scope_id: int) -> Any:
     return (table.c[column] + 0) == scope_id
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+def _chunks(values: Sequence[Value]) -> Iterable[Sequence[Value]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
 
 
 async def rows_by_keys(
-    db: Any,
+    db: Db,
     table: sa.Table,
     scope: tuple[str, int],
     external_ids: Collection[str],
@@ -81,18 +98,18 @@ async def rows_by_keys(
     # A record made here has no vendor id, so a vendor export writes its uniqueId as the id:
     # read back, that id names the record by its uniqueId.
     own = {key: found for key in external_ids if key not in by_external and (found := _uuid(key))}
-    for chunk in _chunks(sorted(own.values())):
+    for uuids in _chunks(sorted(own.values())):
         statement = sa.select(table).where(
             _in_scope(table, column, scope_id),
             table.c.external_id.is_(None),
-            _among(db, table.c.unique_id, chunk, sa.Uuid),
+            _among(db, table.c.unique_id, uuids, sa.Uuid),
         )
         named = {row.unique_id: row for row in (await db.execute(statement)).all()}
         by_external.update((key, named[u]) for key, u in own.items() if u in named)
     by_unique: dict[uuid.UUID, Row[Any]] = {}
-    for chunk in _chunks(sorted(unique_ids)):
+    for uuids in _chunks(sorted(unique_ids)):
         statement = sa.select(table).where(
-            _in_scope(table, column, scope_id), _among(db, table.c.unique_id, chunk, sa.Uuid)
+            _in_scope(table, column, scope_id), _among(db, table.c.unique_id, uuids, sa.Uuid)
         )
         by_unique.update((row.unique_id, row) for row in (await db.execute(statement)).all())
     return by_external, by_unique
@@ -119,7 +136,7 @@ def _preferred(row: Row[Any], held: Row[Any]) -> bool:
 
 
 async def unique_ids_taken(
-    db: Any, table: sa.Table, unique_ids: Collection[uuid.UUID]
+    db: Db, table: sa.Table, unique_ids: Collection[uuid.UUID]
 ) -> set[uuid.UUID]:
     """Those of `unique_ids` some row of the table has, in any scope (a UUID is global)."""
     taken: set[uuid.UUID] = set()
@@ -131,7 +148,7 @@ async def unique_ids_taken(
     return taken
 
 
-async def rows_by_ids(db: Any, table: sa.Table, ids: Collection[int]) -> dict[int, Row[Any]]:
+async def rows_by_ids(db: Db, table: sa.Table, ids: Collection[int]) -> dict[int, Row[Any]]:
     found: dict[int, Row[Any]] = {}
     for chunk in _chunks(sorted(ids)):
         statement = sa.select(table).where(_among(db, table.c.id, chunk, sa.Integer))
@@ -140,9 +157,9 @@ async def rows_by_ids(db: Any, table: sa.Table, ids: Collection[int]) -> dict[in
 
 
 async def insert_many(
-    db: Any,
+    db: AsyncSession,
     table: sa.Table,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, object]],
     *,
     ids_of: Collection[uuid.UUID] = (),
 ) -> dict[uuid.UUID, int]:
@@ -156,18 +173,36 @@ async def insert_many(
     that was most of an import's CPU and all its memory growth (2026-12-07)."""
     if not rows:
         return {}
-    await _insert_rows(db, table, rows)
+    columns = await _insert_rows(db, table, rows)
     inserted = _among(db, table.c.unique_id, [row["unique_id"] for row in rows], sa.Uuid)
-    same = _same_columns(db, table, rows)
+    same = _same_columns(db, table, columns)
     written = await event_batches.add_events(db, table, events.Verb.CREATED, inserted, same=same)
     if written not in (None, len(rows)):  # a row outside `same`: a bug, never the input's
         raise RuntimeError(f"{written} events for {len(rows)} new {table.name} rows")
+    return await _ids_of(db, table, ids_of)
+
+
+async def _ids_of(
+    db: Db, table: sa.Table, unique_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """The ids of the rows with these unique ids. The UUIDs come back as the database's text
+    and are matched to those asked for, not parsed: a uuid.UUID made per row by SQLAlchemy's
+    result processor was ~7 % of an import's time (100,000 codes, a third with eligible
+    lists, py-spy 2026-12-07)."""
+    postgresql_ = _dialect(db).name == "postgresql"
+    # PostgreSQL's text of a uuid is the hyphenated form; SQLite holds SQLAlchemy's 32 digits.
+    text: ColumnElement[str] = (
+        sa.cast(table.c.unique_id, sa.Text)
+        if postgresql_
+        else sa.type_coerce(table.c.unique_id, sa.String)
+    )
+    asked = {(str(u) if postgresql_ else u.hex): u for u in unique_ids}
     found: dict[uuid.UUID, int] = {}
-    for chunk in _chunks(sorted(ids_of)):
-        statement = sa.select(table.c.id, table.c.unique_id).where(
-            _among(db, table.c.unique_id, chunk, sa.Uuid)
-        )
-        found.update((row.unique_id, row.id) for row in (await db.execute(statement)).all())
+    for chunk in _chunks(sorted(unique_ids)):
+        ids: ColumnElement[int] = table.c.id
+        statement = sa.select(ids, text).where(_among(db, table.c.unique_id, chunk, sa.Uuid))
+        for db_id, stored in (await db.execute(statement)).all():
+            found[asked[stored]] = db_id
     return found
 
 
@@ -176,33 +211,37 @@ async def insert_many(
 _OFTEN_SHARED = ("site_id", "organisation_id", "updated_at", "updated_by")
 
 
-def _same_columns(db: Any, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _same_columns(db: Db, table: sa.Table, columns: Sequence[list[object]]) -> dict[str, object]:
     """Columns every row has the same value in, for app.db.event_batches: those of
-    _OFTEN_SHARED, and those NULL in every row (but JSON ones, which store None as 'null')."""
-    _, converters = _insert_of(db.get_bind().dialect, table)
-    first = rows[0]
+    _OFTEN_SHARED, and those NULL in every row (but JSON ones, which store None as 'null').
+    `columns`: the rows' values column by column, as given (_insert_rows' answer); list.count
+    compares in C, where a generator per column cost ~3 % of an import."""
+    _, converters = _insert_of(_dialect(db), table)
     same = {}
-    for name, default, _ in converters:
-        value = first.get(name, default)
+    for (name, _, _), column in zip(converters, columns, strict=True):
+        value = column[0]
         if name not in _OFTEN_SHARED and (
             value is not None or isinstance(table.c[name].type, sa.JSON)
         ):
             continue
-        if all(row.get(name, default) == value for row in rows):
+        if column.count(value) == len(column):
             same[name] = value
     return same
 
 
-_INSERTS: dict[tuple[str, str], tuple[str, list[tuple[str, Any, Any]]]] = {}
+# A column's bind processor: from any of its Python values to what the driver takes.
+Convert: TypeAlias = Callable[[Any], Any]
+_Inserts: TypeAlias = tuple[str, list[tuple[str, object, Convert | None]]]
+_INSERTS: dict[tuple[str, str], _Inserts] = {}
 
 
-def _insert_of(dialect: Any, table: sa.Table) -> tuple[str, list[tuple[str, Any, Any]]]:
+def _insert_of(dialect: Dialect, table: sa.Table) -> _Inserts:
     """The INSERT of every column but the id (SQLite's executemany), and for each column its
     name, its default and the bind processor SQLAlchemy would apply."""
     key = (table.name, dialect.name)
     if key not in _INSERTS:
         columns = [c for c in table.c if c.name != "id"]
-        converters = []
+        converters: list[tuple[str, object, Convert | None]] = []
         for column in columns:
             default = (
                 column.default.arg
@@ -216,7 +255,9 @@ def _insert_of(dialect: Any, table: sa.Table) -> tuple[str, list[tuple[str, Any,
     return _INSERTS[key]
 
 
-async def _insert_rows(db: Any, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+async def _insert_rows(
+    db: Db, table: sa.Table, rows: Sequence[Mapping[str, object]]
+) -> list[list[object]]:
     """The rows, with the values converted as SQLAlchemy converts them (its bind processors)
     but without its per-row bookkeeping, which costs more than the database's own work for a
     wide row (45 columns, 2,000 rows a batch).
@@ -227,22 +268,28 @@ async def _insert_rows(db: Any, table: sa.Table, rows: Sequence[Mapping[str, Any
     over a million checks per 20,000 rows of 45 columns (a sixth of the importer's CPU under
     cProfile, which inflates small calls); COPY encodes each value by its column's codec and
     nothing else. A COPY has no ON CONFLICT: the planner checked what a unique index would refuse,
-    and a row it could not know of (a concurrent writer) is reported as UniqueViolation."""
-    connection = await db.connection() if hasattr(db, "connection") else db
+    and a row it could not know of (a concurrent writer) is reported as UniqueViolation.
+
+    Answers the values as given, column by column (every column but the id)."""
+    connection = await db.connection() if isinstance(db, AsyncSession) else db
     sql, converters = _insert_of(connection.dialect, table)
     # Column by column: one comprehension per column costs far less than a generator per row
     # (100,000 rows of 45 columns spent ~10 s here under a profiler row by row).
-    columns = []
+    given: list[list[object]] = []
+    columns: list[list[object]] = []
     for name, default, convert in converters:
         column = [row.get(name, default) for row in rows]
+        given.append(column)
         columns.append(column if convert is None else _converted(column, convert))
     if connection.dialect.name != "postgresql":
         await connection.exec_driver_sql(sql, list(zip(*columns, strict=False)))
-        return
+        return given
     driver = (await connection.get_raw_connection()).driver_connection
     # SQLAlchemy's asyncpg adapter begins the transaction with its first statement; the
     # lookups before every insert ran one, so the COPY is inside it (never autocommitted).
-    assert driver.is_in_transaction(), "COPY outside the import's transaction"
+    assert driver is not None and driver.is_in_transaction(), (
+        "COPY outside the import's transaction"
+    )
     try:
         await driver.copy_records_to_table(
             table.name,
@@ -251,9 +298,10 @@ async def _insert_rows(db: Any, table: sa.Table, rows: Sequence[Mapping[str, Any
         )
     except asyncpg.UniqueViolationError as violation:
         raise UniqueViolation(str(violation)) from violation
+    return given
 
 
-def _converted(column: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
+def _converted(column: list[object], convert: Convert) -> list[object]:
     """The column's values through its bind processor, each distinct value converted once: an
     import's columns repeat a few values (flags, kinds, the import's own instant, a campaign's
     window), and a processor costs ~2 us a call. Equal values convert to the same stored
@@ -269,11 +317,11 @@ def _converted(column: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
     return list(map(converted.__getitem__, column))
 
 
-def _converted_json(column: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
+def _converted_json(column: list[object], convert: Convert) -> list[object]:
     """A JSON column's values through its processor (json.dumps, a few us a value), an empty
     object or list serialised once: most money maps of an import are `{}` (no minimum spend,
     no maximum discount). Anything else is converted as it is."""
-    empty: dict[type, Any] = {}
+    empty: dict[type, object] = {}
     out = []
     for value in column:
         kind = type(value)
@@ -286,14 +334,16 @@ def _converted_json(column: list[Any], convert: Callable[[Any], Any]) -> list[An
     return out
 
 
-async def update_one(db: Any, table: sa.Table, db_id: int, values: Mapping[str, Any]) -> None:
+async def update_one(
+    db: AsyncSession, table: sa.Table, db_id: int, values: Mapping[str, Any]
+) -> None:
     statement = sa.update(table).where(table.c.id == db_id).values(dict(values))
     row = (await db.execute(statement.returning(*table.c))).one()
     events.record(db, table, events.update_verb(values), row)
 
 
 async def live_codes(
-    db: Any, table: sa.Table, scope_column: str, wanted: Collection[tuple[int, str]]
+    db: Db, table: sa.Table, scope_column: str, wanted: Collection[tuple[int, str]]
 ) -> dict[tuple[int, str], int]:
     """The ids of the live codes among `wanted` ((scope id, code key) pairs: a discount code's
     site or a coupon code's coupon), by that pair."""
@@ -316,7 +366,7 @@ async def live_codes(
 
 
 async def live_assignments(
-    db: Any, code_column: str, wanted: Collection[tuple[int, int]]
+    db: Db, code_column: str, wanted: Collection[tuple[int, int]]
 ) -> dict[tuple[int, int], Row[Any]]:
     """Live assignments by (customer id, code id), `code_column` naming the code's kind."""
     found: dict[tuple[int, int], Row[Any]] = {}
@@ -334,7 +384,7 @@ async def live_assignments(
 
 
 async def eligible_lists(
-    db: Any, owner_column: str, owner_ids: Collection[int]
+    db: Db, owner_column: str, owner_ids: Collection[int]
 ) -> dict[int, list[tuple[ItemCategory, str]]]:
     """(category, item id) pairs of each owner (coupon or discount code) that has any."""
     found: dict[int, list[tuple[ItemCategory, str]]] = {}
@@ -351,7 +401,7 @@ async def eligible_lists(
 
 
 async def replace_eligible_lists(
-    db: Any,
+    db: Db,
     owner_column: str,
     lists: Mapping[int, Sequence[tuple[ItemCategory, str]]],
     *,
@@ -374,9 +424,9 @@ async def replace_eligible_lists(
         await _insert_rows(db, table, rows[start : start + 5000])
 
 
-async def site_for_transfer(db: Any, site_id: int) -> Row[Any] | None:
+async def site_for_transfer(db: Db, site_id: int) -> Row[Any] | None:
     """The site, deleted or not (the command says which it refuses)."""
-    return (await db.execute(sa.select(t.SITE).where(t.SITE.c.id == site_id))).first()  # type: ignore[no-any-return]
+    return (await db.execute(sa.select(t.SITE).where(t.SITE.c.id == site_id))).first()
 
 
 # Export: the related records each table names, as (field, foreign key column, table).
@@ -409,18 +459,18 @@ REQUIRED_RELATED = {
 
 
 async def export_pages(
-    db: Any,
+    db: Db,
     table: sa.Table,
     scope: tuple[str, int],
     trashed: str,
     page_size: int = 2000,
-) -> AsyncIterator[list[Row[Any]]]:
+) -> AsyncIterator[Sequence[Row[Any]]]:
     """The scope's rows of `table` in id order, a page at a time (keyset), each row with its
     related records' keys as `<field>__unique_id` / `<field>__external_id` (and
     `<field>__deleted_at`). `trashed`: WITHOUT, WITH or ONLY (the row's own deletion)."""
     column, scope_id = scope
-    joined: Any = table
-    keys: list[Any] = []
+    joined: FromClause = table
+    keys: list[Label[Any]] = []
     required = []
     for field, fk_column, target in RELATED[table.name]:
         alias = target.alias(f"related_{field}")
@@ -455,12 +505,11 @@ async def export_pages(
         after = rows[-1].id
 
 
-async def refresh_statistics(db: Any, table: sa.Table) -> None:
+async def refresh_statistics(db: Db, table: sa.Table) -> None:
     """PostgreSQL: ANALYZE a table an import has grown, so the batch lookups that follow are
     planned as index lookups (without statistics the planner takes a table that was empty
     for a tiny one and scans it). It sees this transaction's own new rows. SQLite: nothing."""
-    bind = getattr(db, "bind", None) or db
-    if bind.dialect.name == "postgresql":
+    if _dialect(db).name == "postgresql":
         await db.execute(sa.text(f"ANALYZE {table.name}"))
 
 
@@ -471,7 +520,7 @@ SQLITE_IMPORT_CACHE_KIB = 65_536
 
 
 @contextlib.asynccontextmanager
-async def import_cache(session: Any) -> AsyncIterator[None]:
+async def import_cache(session: AsyncSession) -> AsyncIterator[None]:
     connection = await session.connection()
     if connection.dialect.name != "sqlite":
         yield

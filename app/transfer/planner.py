@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from app.db import ledger
 from app.db import tables as t
 from app.db import transfer as stored
 from app.db.errors import unique_violations
+from app.db.handles import Record, Session, Table
 from app.domain.calendar import relative_expiry
 from app.domain.codes import code_key
 from app.domain.currencies import currency_problem, is_currency_code
@@ -34,7 +35,7 @@ from app.services.terms_input import TermsValues
 from app.transfer.fields import Item, Key
 from app.transfer.terms_cache import TermsCache
 
-TABLES: dict[str, Any] = {
+TABLES: dict[str, Table] = {
     "Customer": t.CUSTOMER,
     "Coupon": t.COUPON,
     "CouponCode": t.COUPON_CODE,
@@ -74,8 +75,8 @@ class Outcome(enum.Enum):
 class Context:
     """What every batch of one import shares."""
 
-    session: Any
-    site: Any
+    session: Session
+    site: Record
     now: datetime
     subject: str
     # Rows this import inserted per table, and how many there were at its last ANALYZE.
@@ -92,7 +93,7 @@ class Context:
             )
         return self._terms
 
-    async def grew(self, table: Any, rows: int) -> None:
+    async def grew(self, table: Table, rows: int) -> None:
         """Counts rows inserted into `table`; each time the import has doubled what it put
         there (from 1,000 rows), the table's statistics are refreshed."""
         name = table.name
@@ -390,7 +391,10 @@ async def _plan_terms_owners(
 
 
 def _merged_terms(
-    ctx: Context, item: Item, row: Any, current_eligible: Mapping[Any, frozenset[str]] | None
+    ctx: Context,
+    item: Item,
+    row: Any,
+    current_eligible: Mapping[ItemCategory, frozenset[str]] | None,
 ) -> tuple[TermsValues, list[Problem]]:
     """merge_terms' answer for the item's Terms over the stored row (None: a create).
 
@@ -456,7 +460,11 @@ def _eligible_rows(
 
 
 async def _check_codes(
-    ctx: Context, planned: list[Planned], table: Any, scope_column: str, scope_of: Any
+    ctx: Context,
+    planned: list[Planned],
+    table: Table,
+    scope_column: str,
+    scope_of: Callable[[Planned], int],
 ) -> None:
     """Codes are unique among the live codes of their scope (site, or coupon) in any letter case:
     against the database and within the batch."""

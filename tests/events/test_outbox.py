@@ -3,15 +3,22 @@ rolled-back one adds none (app.db.events)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
+from app.db import events
+from app.db import tables as t
 from app.graphql.ids import parse_global_id
 from tests.engine.support import REDEEM, VOID, gid, open_shop
 from tests.events.support import event_types, stored_events
 from tests.transfer.helpers import run_import, write_jsonl
 from tests.transfer.test_import_command import _site as import_site
 from tests.transfer.test_import_command import records as import_records
+
+FAR = datetime(2030, 1, 1, tzinfo=UTC)  # the event's instant: not part of its payload
 
 CREATE_COUPON = """mutation($site: ID!, $name: String!) {
   createCoupon(input: {siteId: $site, name: $name, terms: {kind: PERCENTAGE, percentage: "15"}}) {
@@ -147,6 +154,16 @@ async def test_an_import_adds_one_event_per_object(
     assert len(by_key) == len(records)
     coupon = next(e for e in stored if e.object_type == "Coupon")
     assert coupon.payload["name"] == next(r for r in records if r["type"] == "Coupon")["name"]
+    # Imported history (ledger.insert_imported, events made by the database): each use's
+    # event is the one Python makes of the stored row, under the row's own id.
+    async with db.connect() as connection:
+        uses = (await connection.execute(sa.select(t.REDEMPTION))).all()
+    assert len(uses) == sum(r["type"] == "Redemption" for r in records) > 0
+    for use in uses:
+        event = by_key[("Redemption", str(use.unique_id))]
+        expected = events.event_row(t.REDEMPTION, events.Verb.CREATED, use.id, use._mapping, FAR)
+        assert event.payload == expected["payload"] and event.object_id == use.id
+        assert event.payload["importedAt"] is not None
     assert all(e.object_id is not None and e.site_id in (site.id, None) for e in stored)
     # again, unchanged: nothing written, no event; an edit: one event per record it changes
     assert (await run_import(database_url, site.id, "--format", "jsonl", path)).status == 0
