@@ -423,6 +423,7 @@ FAST_PATH_SQL = {
     "app.fast.json_sql": "the JSON expressions records are rendered with",
     "app.fast.rendering": "the lookup of one rendered record by id",
     "app.fast.prepared_reads": "compiled statements sent to asyncpg",
+    "app.fast.prepared": "a shape's statement compiled once, its built-in sizes written in",
     "app.fast.readers": "asyncpg connections detached from SQLAlchemy's pool",
     "app.fast.prepared_writes": "a transaction's compiled statements sent to its asyncpg "
     "connection, failures wrapped as SQLAlchemy's",
