@@ -31,7 +31,9 @@ async def test_a_block_within_its_deadline_is_left_alone() -> None:
 
 async def test_each_request_gets_its_own_deadline() -> None:
     # given requests started one after the other, some quick and some slow
-    deadlines = RequestDeadlines(0.1)
+    # Tenths of seconds apart: a busy machine (the suite runs on several processes) delays a
+    # task by tens of milliseconds.
+    deadlines = RequestDeadlines(1.0)
     outcomes: dict[str, str] = {}
 
     async def request(name: str, start: float, seconds: float) -> None:
@@ -44,10 +46,11 @@ async def test_each_request_gets_its_own_deadline() -> None:
             outcomes[name] = "timeout"
 
     await asyncio.gather(
-        request("quick", 0, 0.01),
-        request("slow", 0.02, 5),
-        request("quick-later", 0.04, 0.08),  # ends at 0.12, its own deadline is 0.14
-        request("slow-later", 0.06, 5),
+        request("quick", 0, 0.1),
+        request("slow", 0.2, 5),
+        # ends at 1.2, past the first two deadlines (1.0, 1.2); its own is 1.4
+        request("quick-later", 0.4, 0.8),
+        request("slow-later", 0.6, 5),
     )
     # then the slow ones are stopped, the quick ones not, whatever their order
     assert outcomes == {
