@@ -514,9 +514,11 @@ async def refresh_statistics(db: Db, table: sa.Table) -> None:
 
 
 # SQLite's page cache while an import writes: the wide tables' many indexes take inserts in
-# random order (UUIDs, lower(code)), which thrash the default 2 MB. 64 MiB keeps a 100,000-code
-# import in memory and the RSS growth of a 1,000,000-record one under 100 MB.
-SQLITE_IMPORT_CACHE_KIB = 65_536
+# random order (UUIDs, lower(code)), which thrash the default 2 MB. 24 MiB (scripts/bench
+# --only transfer --transfer-million, 2026-12-07, quiet machine): 100,000 codes in 7.7 s and
+# 1,000,000 records with RSS growth +56 MB, 226 s of CPU; 64 MiB had grown RSS by 134.5 MB
+# at a million (317 s of CPU, busy machine) and was no faster at 100,000 (9.3 s).
+SQLITE_IMPORT_CACHE_KIB = 24_576
 
 
 @contextlib.asynccontextmanager
