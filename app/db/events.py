@@ -342,15 +342,28 @@ async def feed_page(
     """Up to `limit` events after the (position, seq) `after`, in feed order, that `visible`
     lets the caller read: one statement, by the (site, position, seq) index with a site."""
     c = EVENT.c
-    conditions = [visible, settled(db.dialect_name)]
+    conditions = [*feed_conditions(visible, site_id, types, after), settled(db.dialect_name)]
+    statement = sa.select(EVENT).where(*conditions).order_by(c.position, c.seq).limit(limit)
+    return await db.fetch(None, lambda: statement, {})  # type: ignore[no-any-return]
+
+
+def feed_conditions(
+    visible: Any,
+    site_id: int | None,
+    types: Sequence[str] | None,
+    after: tuple[int, int] | None,
+) -> list[Any]:
+    """What one reader of the feed takes: the events `visible` lets it read, of `site_id`
+    and of `types` when given, after the (position, seq) `after` (None: from the start)."""
+    c = EVENT.c
+    conditions = [visible]
     if site_id is not None:
         conditions.append(c.site_id == site_id)
     if types is not None:
         conditions.append(c.type.in_(list(types)))
     if after is not None:
         conditions.append(sa.tuple_(c.position, c.seq) > sa.tuple_(*after))
-    statement = sa.select(EVENT).where(*conditions).order_by(c.position, c.seq).limit(limit)
-    return await db.fetch(None, lambda: statement, {})  # type: ignore[no-any-return]
+    return conditions
 
 
 async def feed_head(db: Any) -> tuple[int, int] | None:

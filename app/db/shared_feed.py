@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from app.db.events import settled
+from app.db.events import feed_conditions, settled
 from app.db.handles import Clause, Record
 from app.db.session import RequestDatabase
 from app.db.tables import EVENT
@@ -45,15 +45,7 @@ class SharedPage:
 
 
 def _takes(wanted: Wanted) -> Clause:
-    c = EVENT.c
-    conditions = [wanted.visible]
-    if wanted.site_id is not None:
-        conditions.append(c.site_id == wanted.site_id)
-    if wanted.types is not None:
-        conditions.append(c.type.in_(list(wanted.types)))
-    if wanted.after is not None:
-        conditions.append(sa.tuple_(c.position, c.seq) > sa.tuple_(*wanted.after))
-    return sa.and_(*conditions)
+    return sa.and_(*feed_conditions(wanted.visible, wanted.site_id, wanted.types, wanted.after))
 
 
 async def shared_page(db: RequestDatabase, wanted: Sequence[Wanted], limit: int) -> SharedPage:

@@ -168,7 +168,11 @@ async def events(
                     seen = (row.position, row.seq)
                     yield event_of(row)
                 if through is not None:
-                    seen = through  # the others' events up to there: none of them is this one's
+                    # The others' events up to there are none of this one's; a read filled by
+                    # events before this one's position must not move it back (it would send
+                    # again what it has sent).
+                    if seen is None or through > seen:
+                        seen = through
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(woken.wait(), POLL_SECONDS)
