@@ -9,6 +9,7 @@ standard executor.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -73,26 +74,42 @@ async def _seed(make: Any) -> dict[str, Any]:
     return {"site": site, "other_site": other_site, "coupons": coupons}
 
 
-async def _both(gql: Any, settings: Any, query: str, variables: dict[str, Any], **kw: Any) -> Any:
+Rendering = Callable[[bool], None]
+
+
+@pytest.fixture
+def rendering(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Rendering:
+    """Switches `render_in_database` of the app's (session-wide) settings for this test only:
+    monkeypatch puts it back when the test ends, failed or not."""
+
+    def switch(on: bool) -> None:
+        monkeypatch.setattr(settings, "render_in_database", on)
+
+    return switch
+
+
+async def _both(
+    gql: Any, rendering: Rendering, query: str, variables: dict[str, Any], **kw: Any
+) -> Any:
     answers = []
     for render in (True, False):
-        settings.render_in_database = render
+        rendering(render)
         response = await gql.post(query, variables, **kw)
         assert response.status_code == 200, response.text
         answers.append(response.json())
-    settings.render_in_database = True
+    rendering(True)
     rendered, built = answers
     # Same JSON, same key order.
     assert json.dumps(rendered) == json.dumps(built)
     return rendered
 
 
-async def test_a_deep_list_renders_as_python_builds_it(gql: Any, make: Any, settings: Any) -> None:
+async def test_a_deep_list_renders_as_python_builds_it(gql: Any, make: Any, rendering: Rendering) -> None:
     await _seed(make)
     for variables in ({"first": 10, "codes": 2}, {"first": 3, "codes": None}, {"first": 0}):
-        body = await _both(gql, settings, DEEP, variables)
+        body = await _both(gql, rendering, DEEP, variables)
         assert "errors" not in body
-    nodes = body and (await _both(gql, settings, DEEP, {"first": 10, "codes": 3}))["data"]
+    nodes = body and (await _both(gql, rendering, DEEP, {"first": 10, "codes": 3}))["data"]
     codes = [c for n in nodes["coupons"]["nodes"] for c in n["codes"]["nodes"]]
     assert len(codes) == 12
     assert {c["customer"]["companyName"] for c in codes if c["customer"]} == {AWKWARD}
@@ -102,7 +119,7 @@ async def test_a_deep_list_renders_as_python_builds_it(gql: Any, make: Any, sett
 
 
 async def test_scope_soft_deletion_filters_and_order_hold_in_rendered_lists(
-    gql: Any, make: Any, settings: Any, db: Any
+    gql: Any, make: Any, rendering: Rendering, db: Any
 ) -> None:
     seeded = await _seed(make)
     # A soft-deleted code and assignment, seen only by lists that ask for them.
@@ -131,7 +148,7 @@ async def test_scope_soft_deletion_filters_and_order_hold_in_rendered_lists(
     }"""
     for trashed in (None, "WITH", "ONLY"):
         for nested in (None, "WITH", "WITHOUT"):
-            await _both(gql, settings, query, {"trashed": trashed, "nested": nested})
+            await _both(gql, rendering, query, {"trashed": trashed, "nested": nested})
     # A reader of one site sees that site's coupons, codes and assignments only.
     reader = token(
         subject="reader@example.com",
@@ -139,12 +156,12 @@ async def test_scope_soft_deletion_filters_and_order_hold_in_rendered_lists(
                            "Assignment-Read", "Assignment-List"],
                  "sites": [seeded["site"].id]}],
     )  # fmt: skip
-    body = await _both(gql, settings, DEEP, {"first": 10, "codes": 5}, token=reader)
+    body = await _both(gql, rendering, DEEP, {"first": 10, "codes": 5}, token=reader)
     assert len(body["data"]["coupons"]["nodes"]) == 2
 
 
 async def test_selections_rendering_cannot_spell_are_built_in_python(
-    gql: Any, make: Any, settings: Any
+    gql: Any, make: Any, rendering: Rendering
 ) -> None:
     await _seed(make)
     for query in (
@@ -154,22 +171,21 @@ async def test_selections_rendering_cannot_spell_are_built_in_python(
         "{ coupons(first: 5) { nodes { site { name } codes { nodes { code } } } } }",
         "{ customers(first: 5) { nodes { fullName ... on Node { id } } } }",
     ):
-        await _both(gql, settings, query, {})
+        await _both(gql, rendering, query, {})
 
 
 async def test_a_rendered_deep_list_is_one_statement(
-    gql: Any, make: Any, app: Any, settings: Any, is_postgres: bool
+    gql: Any, make: Any, app: Any, rendering: Rendering, is_postgres: bool
 ) -> None:
     if not is_postgres:
         pytest.skip("nodes are rendered in PostgreSQL only")
     await _seed(make)
     counts = {}
     for render in (True, False):
-        settings.render_in_database = render
+        rendering(render)
         with count_statements(app.state.engine) as seen:
             await gql(DEEP, {"first": 10, "codes": 3})
         counts[render] = len(seen)
-    settings.render_in_database = True
     assert counts[True] == 1 < counts[False], counts
 
 
@@ -196,12 +212,12 @@ async def _terms_coupons(make: Any) -> list[Any]:
 
 
 async def test_terms_render_as_python_builds_them(
-    gql: Any, make: Any, settings: Any, is_postgres: bool
+    gql: Any, make: Any, rendering: Rendering, is_postgres: bool
 ) -> None:
     coupons = await _terms_coupons(make)
     before = PlanExecutionContext.stats["rendered"]
     body = await _both(
-        gql, settings, f"{{ coupons {{ nodes {{ name terms {{ {TERMS} }} }} }} }}", {}
+        gql, rendering, f"{{ coupons {{ nodes {{ name terms {{ {TERMS} }} }} }} }}", {}
     )
     # rendered in the database on PostgreSQL (the first of the two requests)
     assert PlanExecutionContext.stats["rendered"] - before == (1 if is_postgres else 0)
@@ -216,14 +232,14 @@ async def test_terms_render_as_python_builds_them(
 
     for coupon in coupons:  # a lookup by id renders too
         query = f"query One($id: ID!) {{ coupon(id: $id) {{ id name terms {{ {TERMS} }} }} }}"
-        found = await _both(gql, settings, query, {"id": to_global_id("Coupon", coupon.id)})
+        found = await _both(gql, rendering, query, {"id": to_global_id("Coupon", coupon.id)})
         assert found["data"]["coupon"]["name"] == coupon.name
-    missing = await _both(gql, settings, '{ coupon(id: "Q291cG9uOjk5OTk5OTk=") { id } }', {})
+    missing = await _both(gql, rendering, '{ coupon(id: "Q291cG9uOjk5OTk5OTk=") { id } }', {})
     assert missing["data"] == {"coupon": None}
 
 
 async def test_a_render_follows_the_variables_of_its_selection(
-    gql: Any, make: Any, settings: Any
+    gql: Any, make: Any, rendering: Rendering
 ) -> None:
     """The same document renders per the values of the variables below the list (a
     directive, a nested list's page size): a render kept for one value is not served for
@@ -238,7 +254,7 @@ async def test_a_render_follows_the_variables_of_its_selection(
         {"with": False, "codes": 3},
         {"with": True, "codes": 1},
     ):
-        body = await _both(gql, settings, query, variables)
+        body = await _both(gql, rendering, query, variables)
         node = body["data"]["coupons"]["nodes"][0]
         assert ("description" in node) == variables["with"]
         assert len(node["codes"]["nodes"]) == variables["codes"]
@@ -272,7 +288,7 @@ fragment Audit on Record { uniqueId createdAt }"""
 
 
 async def test_client_spellings_render_as_python_builds_them(
-    gql: Any, make: Any, settings: Any, is_postgres: bool
+    gql: Any, make: Any, rendering: Rendering, is_postgres: bool
 ) -> None:
     """What codegen and Relay clients write (fragments on types and interfaces, edges with
     cursors, page cursors, aliases with other arguments, a node refetch) renders in
@@ -288,7 +304,7 @@ async def test_client_spellings_render_as_python_builds_them(
     for order in orders:
         for codes in (0, 1, 3):
             variables = {"first": 3, "codes": codes, "order": order, "with": codes != 1}
-            body = await _both(gql, settings, RELAY, variables)
+            body = await _both(gql, rendering, RELAY, variables)
             assert "errors" not in body, body
     edges = body["data"]["coupons"]["edges"]
     assert edges[0]["cursor"] and edges[0]["node"]["codes"]["edges"][0]["cursor"]
@@ -297,14 +313,14 @@ async def test_client_spellings_render_as_python_builds_them(
     coupon = edges[0]["node"]["id"]
     follow = """query Next($id: ID!, $after: String) { coupon(id: $id) {
       codes(first: 2, after: $after, orderBy: {field: EXTERNAL_ID}) { nodes { code } } } }"""
-    await _both(gql, settings, follow, {"id": coupon, "after": cursor})
+    await _both(gql, rendering, follow, {"id": coupon, "after": cursor})
     listed = await gql(
         "query($id: ID!) { coupon(id: $id) { codes { nodes { id } } } }",
         {"id": to_global_id("Coupon", seeded["coupons"][1].id)},
     )
     codes = [code["id"] for code in listed["coupon"]["codes"]["nodes"]]
     for node in (*codes, to_global_id("Coupon", seeded["coupons"][0].id)):
-        body = await _both(gql, settings, NODE, {"id": node})
+        body = await _both(gql, rendering, NODE, {"id": node})
         assert body["data"]["node"]["id"] == node
     # Every list and lookup above rendered: 6 x 3 lists, the codes' page after a cursor (its
     # nodes only: the lookup around it is built in Python), the list of codes, 4 lookups.
@@ -312,7 +328,7 @@ async def test_client_spellings_render_as_python_builds_them(
         assert PlanExecutionContext.stats["rendered"] - before == 24
 
 
-async def test_each_part_of_a_nested_page_renders_alone(gql: Any, make: Any, settings: Any) -> None:
+async def test_each_part_of_a_nested_page_renders_alone(gql: Any, make: Any, rendering: Rendering) -> None:
     """A nested page asked for one part only (a flag, a cursor, edges without nodes)
     renders as Python builds it, for pages empty, short and full."""
     await _seed(make)
@@ -327,7 +343,7 @@ async def test_each_part_of_a_nested_page_renders_alone(gql: Any, make: Any, set
         "nodes { code } edges { node { code } }",
     ):
         for size in (0, 1, 3):
-            await _both(gql, settings, query % part, {"n": size})
+            await _both(gql, rendering, query % part, {"n": size})
 
 
 TOP_EDGES = """query Top($first: Int, $last: Int, $after: String, $order: CouponCodeOrder) {
@@ -339,7 +355,7 @@ fragment Audit on Record { uniqueId createdAt }"""
 
 
 async def test_a_top_level_lists_edges_render_whole(
-    gql: Any, make: Any, settings: Any, is_postgres: bool, monkeypatch: Any
+    gql: Any, make: Any, rendering: Rendering, is_postgres: bool, monkeypatch: Any
 ) -> None:
     """A top-level list asked as `edges { cursor node }` renders each whole edge (its cursor
     spelled in SQL) under every kind of sort column, forwards, backwards and after a cursor,
@@ -358,16 +374,16 @@ async def test_a_top_level_lists_edges_render_whole(
     orders = [None, {"field": "CODE", "direction": "DESC"}, {"field": "VALID_TO"},
               {"field": "CREATED_AT", "direction": "DESC"}, {"field": "EXTERNAL_ID"}]  # fmt: skip
     for order in orders:
-        body = await _both(gql, settings, TOP_EDGES, {"first": 4, "order": order})
+        body = await _both(gql, rendering, TOP_EDGES, {"first": 4, "order": order})
         edges = body["data"]["couponCodes"]["edges"]
         assert len(edges) == 4 and edges[0]["cursor"] == edges[0]["later"]
         page = body["data"]["couponCodes"]["pageInfo"]
         assert (page["startCursor"], page["endCursor"]) == (edges[0]["cursor"], edges[-1]["cursor"])
         after = {"first": 3, "order": order, "after": edges[1]["cursor"]}
-        assert (await _both(gql, settings, TOP_EDGES, after))["data"]["couponCodes"]["edges"][0][
+        assert (await _both(gql, rendering, TOP_EDGES, after))["data"]["couponCodes"]["edges"][0][
             "cursor"
         ] == edges[2]["cursor"]
-        await _both(gql, settings, TOP_EDGES, {"last": 2, "order": order})
+        await _both(gql, rendering, TOP_EDGES, {"last": 2, "order": order})
     # Per request: rendering on, the suite's shadow run through the standard executor (which
     # never renders), rendering off, its shadow; on PostgreSQL the first made whole edges.
     assert whole == [is_postgres, False, False, False] * (len(whole) // 4) and whole
