@@ -4,14 +4,25 @@ what its own read of the feed would have given it (app.db.shared_feed)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import base64
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any, cast
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.auth.principal import EVERYTHING, Scope
+from app.auth.principal import EVERYTHING, Principal, Scope
 from app.db import events as stored
+from app.db.event_notify import signal_for
 from app.db.session import RequestDatabase
-from app.db.shared_feed import Wanted, shared_page
+from app.db.shared_feed import Position, Wanted, shared_page
+from app.db.tables import EVENT
+from app.graphql import subscriptions
+from app.graphql.access import Access
+from app.graphql.context import Info
 from app.graphql.subscriptions import BATCH, shared_reads
 from tests.engine.support import gid, open_shop
 from tests.http.conftest import statements_run
@@ -97,3 +108,88 @@ async def test_a_full_read_says_where_it_stopped(gql: Any, make: Any, engine: As
     alone = await _alone(engine, created, BATCH)
     assert page.rows[0] == [] and [r.id for r in page.rows[1]] == [r.id for r in alone]
     assert page.through == (alone[2].position, alone[2].seq)
+
+
+def _cursor(position: Position) -> str:
+    return base64.urlsafe_b64encode(f"{position[0]}.{position[1]}".encode()).decode()
+
+
+async def _write_events(engine: AsyncEngine, count: int) -> list[Position]:
+    """`count` events in one transaction (as a bulk write files them), their positions."""
+    now = datetime.now(UTC)
+    rows = [
+        {"id": uuid.uuid4(), "type": "coupon.created", "site_id": 1, "organisation_id": 1,
+         "object_type": "Coupon", "object_id": n + 1, "object_updated_at": now, "payload": {},
+         "occurred_at": now}
+        for n in range(count)
+    ]  # fmt: skip
+    c = EVENT.c
+    async with engine.begin() as connection:
+        before = (await connection.execute(sa.select(sa.func.max(c.seq)))).scalar() or 0
+        await connection.execute(stored._insert(engine.dialect.name), rows)
+        found = await connection.execute(
+            sa.select(c.position, c.seq).where(c.seq > before).order_by(c.position, c.seq)
+        )
+        written = [(row.position, row.seq) for row in found]
+    signal_for(engine).wake()  # as a write session's commit does (SQLite) or its NOTIFY
+    return written
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(600):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"still waiting for {what}")
+
+
+async def test_a_read_filled_by_anothers_earlier_events_does_not_move_a_subscriber_back(
+    db: AsyncEngine,
+) -> None:
+    """Two subscribers of one process, more than a read (BATCH events) apart, woken together:
+    the shared read is filled by the one behind's events, all before the other's position.
+    The one ahead must keep its position (not take the read's end, which is behind it): each
+    receives every event after its own cursor once, in the feed's order, and nothing again."""
+    first = (await _write_events(db, 1))[0]
+    backlog = await _write_events(db, BATCH + 50)
+    info = SimpleNamespace(
+        context=SimpleNamespace(
+            db=SimpleNamespace(engine=db), access=Access(Principal.administrator("admin"))
+        )
+    )
+    received: dict[str, list[uuid.UUID]] = {"behind": [], "ahead": []}
+
+    async def subscriber(name: str, after: Position) -> None:
+        stream = await subscriptions.events(cast(Info, info), after=_cursor(after))
+        async for event in stream:
+            received[name].append(event.id)
+
+    async def where(ids: list[uuid.UUID]) -> list[Position]:
+        """The feed's positions of the events `ids`, in their order."""
+        async with db.connect() as connection:
+            found = await connection.execute(sa.select(EVENT.c.id, EVENT.c.position, EVENT.c.seq))
+            positions = {row.id: (row.position, row.seq) for row in found}
+        return [positions[each] for each in ids]
+
+    # Started in one turn of the loop: their first reads are one shared read.
+    tasks = [
+        asyncio.create_task(subscriber("behind", first)),
+        asyncio.create_task(subscriber("ahead", backlog[-1])),
+    ]
+    try:
+        await _until(lambda: len(received["behind"]) == len(backlog), "the backlog")
+        await asyncio.sleep(0.5)  # time for the one ahead to read again, wrongly or not
+        assert await where(received["ahead"]) == [], "sent events before its cursor"
+        new = await _write_events(db, 3)
+        await _until(
+            lambda: len(received["ahead"]) >= len(new)
+            and len(received["behind"]) >= len(backlog) + len(new),
+            "the new events",
+        )
+        await asyncio.sleep(0.5)  # nothing more comes
+        assert await where(received["behind"]) == backlog + new
+        assert await where(received["ahead"]) == new
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
