@@ -29,18 +29,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement
 
 from app.clock import utcnow
 from app.db import events
 from app.db.column_types import UTCDateTime
 from app.db.handles import Clause, Session
 from app.db.tables import EVENT
-from app.domain.global_ids import to_global_id
+from app.domain.global_ids import REFERENCES, TYPE_NAMES, to_global_id
 from app.domain.wire_forms import camel
 
 # SQLite has no base64: a global id there is made by this function of the connection
 # (registered once per pooled connection, `_sqlite_ready`), for references that vary by row.
 _GLOBAL_ID_FUNCTION = "discounts_global_id"
+
+# A piece of the statement that is text: a constant, a column's value as JSON, the payload.
+SqlText = ColumnElement[str]
 
 
 def _key(table: sa.Table, column: sa.Column[Any]) -> str | None:
@@ -48,25 +52,25 @@ def _key(table: sa.Table, column: sa.Column[Any]) -> str | None:
     name = column.name
     if name in events.INTERNAL or (table.name == "site" and name == "site_id"):
         return None
-    if name in events.REFERENCES:
-        return events.REFERENCES[name][0]
+    if name in REFERENCES:
+        return REFERENCES[name][0]
     if name == "percentage_bp":
         return "percentage"
     return camel(name)
 
 
-def _quoted(text: str) -> Any:
+def _quoted(text: str) -> SqlText:
     """A constant string of the statement (a type name, a fixed piece of JSON)."""
     return sa.literal(text, sa.Text)
 
 
-def _postgresql_json(column: sa.Column[Any]) -> Any:
+def _postgresql_json(column: sa.Column[Any]) -> SqlText:
     """JSON text of one column's value on PostgreSQL ('null' for NULL)."""
     name, value = column.name, column
-    if name in events.REFERENCES:
-        type_name = events.REFERENCES[name][1]
-        text = sa.cast(_quoted(f"{type_name}:").concat(sa.cast(value, sa.Text)), sa.Text)
-        global_id = sa.func.encode(sa.func.convert_to(text, "UTF8"), "base64")
+    if name in REFERENCES:
+        type_name = REFERENCES[name][1]
+        named = sa.cast(_quoted(f"{type_name}:").concat(sa.cast(value, sa.Text)), sa.Text)
+        global_id = sa.func.encode(sa.func.convert_to(named, "UTF8"), "base64")
         return sa.func.coalesce(_quoted('{"id":"').concat(global_id).concat('"}'), "null")
     if name == "percentage_bp":
         cents = sa.func.lpad(sa.cast(value % 100, sa.Text), 2, "0")
@@ -99,13 +103,13 @@ def _postgresql_json(column: sa.Column[Any]) -> Any:
     return sa.func.coalesce(sa.cast(sa.func.to_json(value), sa.Text), "null")
 
 
-def _sqlite_json(column: sa.Column[Any]) -> Any:
+def _sqlite_json(column: sa.Column[Any]) -> SqlText:
     """JSON text of one column's value on SQLite ('null' for NULL), from the value as
     SQLAlchemy stores it there: booleans 0/1, instants as naive UTC text with six digits of
     microseconds, UUIDs as 32 hexadecimal digits, JSON as text."""
     name, value = column.name, sa.type_coerce(column, sa.Text)
-    if name in events.REFERENCES:
-        type_name = events.REFERENCES[name][1]
+    if name in REFERENCES:
+        type_name = REFERENCES[name][1]
         global_id = getattr(sa.func, _GLOBAL_ID_FUNCTION)(_quoted(type_name), column)
         reference = _quoted('{"id":"').concat(global_id).concat('"}')
         return sa.case((column.is_(None), "null"), else_=reference)
@@ -147,7 +151,7 @@ def _sqlite_json(column: sa.Column[Any]) -> Any:
 _UUID_PARTS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
 
 
-def _fixed_payload(table: sa.Table, same: Mapping[str, Any]) -> dict[str, Any]:
+def _fixed_payload(table: sa.Table, same: Mapping[str, object]) -> dict[str, object]:
     """`events.payload` of the columns in `same` (instants as stored: in UTC)."""
     values = {
         name: value.astimezone(UTC) if isinstance(value, datetime) else value
@@ -156,14 +160,14 @@ def _fixed_payload(table: sa.Table, same: Mapping[str, Any]) -> dict[str, Any]:
     return events.payload(table, values)
 
 
-def payload_text(table: sa.Table, dialect_name: str, same: Mapping[str, Any]) -> Any:
+def payload_text(table: sa.Table, dialect_name: str, same: Mapping[str, object]) -> SqlText:
     """The payload of the row of `table` a SELECT from it reads, as JSON text: the one
     `events.payload` makes of the same row, key for key, in its order. Columns named in `same`
     have that value in every row read (the caller's condition says so)."""
-    json_of: Callable[[sa.Column[Any]], Any]
+    json_of: Callable[[sa.Column[Any]], SqlText]
     json_of = _postgresql_json if dialect_name == "postgresql" else _sqlite_json
     fixed = _fixed_payload(table, same)
-    pieces: list[Any] = []
+    pieces: list[SqlText] = []
     constant = f'{{"version":{events.PAYLOAD_VERSION},"type":{json.dumps(fixed["type"])}'
     for column in table.c:
         key = _key(table, column)
@@ -185,11 +189,11 @@ def payload_text(table: sa.Table, dialect_name: str, same: Mapping[str, Any]) ->
 # payload_text by (table, dialect, `same`): an import asks for the same one batch after batch
 # (its site, instant and author), and building it anew cost ~4 % of an import's time (py-spy,
 # 100,000 codes, 2026-12-07). Equal values render equally (instants are shown in UTC).
-_PAYLOADS: dict[tuple[str, str, tuple[tuple[str, Any], ...]], Any] = {}
+_PAYLOADS: dict[tuple[str, str, tuple[tuple[str, object], ...]], SqlText] = {}
 _PAYLOADS_KEPT = 256
 
 
-def _payload_of(table: sa.Table, dialect_name: str, same: Mapping[str, Any]) -> Any:
+def _payload_of(table: sa.Table, dialect_name: str, same: Mapping[str, object]) -> SqlText:
     key = (table.name, dialect_name, tuple((name, same[name]) for name in sorted(same)))
     try:
         found = _PAYLOADS.get(key)
@@ -202,7 +206,7 @@ def _payload_of(table: sa.Table, dialect_name: str, same: Mapping[str, Any]) -> 
     return found
 
 
-def _event_id(dialect_name: str) -> Any:
+def _event_id(dialect_name: str) -> SqlText:
     """A new version-4 UUID per row, as EVENT.c.id stores it."""
     if dialect_name == "postgresql":
         return sa.func.gen_random_uuid()
@@ -218,7 +222,7 @@ def _event_id(dialect_name: str) -> Any:
     )
 
 
-def _owners(table: sa.Table) -> tuple[Any, Any]:
+def _owners(table: sa.Table) -> tuple[sa.Column[Any] | sa.Null, sa.Column[Any]]:
     """(site, organisation) columns an event is filed under (`events.event_row`'s)."""
     if table.name == "organisation":
         return sa.null(), table.c.id
@@ -239,15 +243,14 @@ def events_statement(
     verb: events.Verb,
     condition: Clause,
     dialect_name: str,
-    same: Mapping[str, Any] | None = None,
+    same: Mapping[str, object] | None = None,
 ) -> sa.Insert:
     """INSERT INTO event SELECT the events of the rows of `table` matching `condition` (and
     holding the values `same`), in id order (the feed's order among them); the instant they
     occurred is the `occurred_at` parameter."""
     same = same or {}
-    payload = _payload_of(table, dialect_name, same)
-    if dialect_name == "postgresql":
-        payload = sa.cast(payload, sa.JSON)
+    text = _payload_of(table, dialect_name, same)
+    payload = sa.cast(text, sa.JSON) if dialect_name == "postgresql" else text
     site_id, organisation_id = _owners(table)
     holds = [
         table.c[name].is_(None) if value is None else table.c[name] == value
@@ -260,7 +263,7 @@ def events_statement(
             _quoted(events.event_type(table.name, verb)),
             site_id,
             organisation_id,
-            _quoted(events.TYPE_NAMES[table.name]),
+            _quoted(TYPE_NAMES[table.name]),
             table.c.id,
             table.c.updated_at,
             payload,
@@ -278,7 +281,7 @@ async def add_events(
     verb: events.Verb,
     condition: Clause,
     *,
-    same: Mapping[str, Any] | None = None,
+    same: Mapping[str, object] | None = None,
 ) -> int | None:
     """The events of every row of `table` matching `condition`, in one statement of the
     write's transaction; `same`: columns every such row has the given value in (they are

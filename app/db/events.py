@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
@@ -40,11 +40,14 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import CTE, NamedFromClause
 
 from app.clock import utcnow
-from app.db.handles import Columns, Handle, Record
+from app.db.handles import Clause, Columns, Handle, Record
 from app.db.tables import EVENT, REDEMPTION, SITE
 from app.db.tenancy import ScopeLike
-from app.domain.global_ids import to_global_id
+from app.domain.global_ids import REFERENCES, TYPE_NAMES, to_global_id
 from app.domain.wire_forms import camel
+
+if TYPE_CHECKING:  # app.db.session imports this module (`OutboxSession`)
+    from app.db.session import RequestDatabase
 
 PAYLOAD_VERSION = 1
 _PENDING = "discounts_pending_events"
@@ -52,34 +55,12 @@ _PENDING = "discounts_pending_events"
 # switch for measuring what they cost, app.db.session.write_sessions).
 EVENTS_OFF = "discounts_events_off"
 
-# The API type of each table whose rows are objects of the API.
-TYPE_NAMES = {
-    "organisation": "Organisation",
-    "site": "Site",
-    "customer": "Customer",
-    "coupon": "Coupon",
-    "coupon_code": "CouponCode",
-    "discount_code": "DiscountCode",
-    "assignment": "Assignment",
-    "redemption": "Redemption",
-}
-# Foreign keys, by the type they name: rendered as `{"id": <global id>}` under the field name.
-_REFERENCES = {
-    "organisation_id": ("organisation", "Organisation"),
-    "site_id": ("site", "Site"),
-    "customer_id": ("customer", "Customer"),
-    "referrer_id": ("referrer", "Customer"),
-    "coupon_id": ("coupon", "Coupon"),
-    "coupon_code_id": ("couponCode", "CouponCode"),
-    "discount_code_id": ("discountCode", "DiscountCode"),
-    "assignment_id": ("assignment", "Assignment"),
-}
 _MONEY = frozenset({"amounts", "minimum_spend", "maximum_discount"})
 # Stored for the service's own bookkeeping, not part of the object the API answers.
 _INTERNAL = frozenset({"id", "request_fingerprint"})
 _CENTS = Decimal("0.01")
 # The columns `payload` treats apart, for app.db.event_batches' SQL of the same payload.
-REFERENCES, MONEY, INTERNAL = _REFERENCES, _MONEY, _INTERNAL
+MONEY, INTERNAL = _MONEY, _INTERNAL
 
 
 class Verb(enum.Enum):
@@ -102,7 +83,7 @@ def event_type(table_name: str, verb: Verb) -> str:
 EVENT_TYPES = frozenset(event_type(table, verb) for table in TYPE_NAMES for verb in Verb)
 
 
-def update_verb(values: Mapping[str, Any]) -> Verb:
+def update_verb(values: Mapping[str, object]) -> Verb:
     """What an update setting `values` does: the state columns say, else it is an update."""
     for column, sets, unsets in (
         ("deleted_at", Verb.DELETED, Verb.RESTORED),
@@ -124,17 +105,17 @@ def _json_value(value: object) -> object:
     return value
 
 
-def payload(table: sa.Table, values: Columns) -> dict[str, Any]:
+def payload(table: sa.Table, values: Columns) -> dict[str, object]:
     """The object of a row (or of the values about to be one), version `PAYLOAD_VERSION`:
     every column under its API name (docs/events.md), references as global ids."""
-    out: dict[str, Any] = {"version": PAYLOAD_VERSION, "type": TYPE_NAMES[table.name]}
+    out: dict[str, object] = {"version": PAYLOAD_VERSION, "type": TYPE_NAMES[table.name]}
     for column in table.c:
         name = column.name
         if name in _INTERNAL:
             continue
         value = values.get(name)
-        if name in _REFERENCES:
-            field, type_name = _REFERENCES[name]
+        if name in REFERENCES:
+            field, type_name = REFERENCES[name]
             if table.name == "site" and name == "site_id":
                 continue
             out[field] = None if value is None else {"id": to_global_id(type_name, value)}
@@ -164,7 +145,7 @@ def _owners(table_name: str, values: Columns, db_id: int) -> tuple[int | None, i
 
 def event_row(
     table: sa.Table, verb: Verb, db_id: int, values: Columns, now: datetime
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The `event` columns (but `position` and `seq`) of one write of the row `values`."""
     site_id, organisation_id = _owners(table.name, values, db_id)
     return {
@@ -180,11 +161,11 @@ def event_row(
     }
 
 
-def _pending(db: AsyncSession) -> list[dict[str, Any]]:
+def _pending(db: AsyncSession) -> list[dict[str, object]]:
     # An AsyncSession (every write's handle); a plain connection has no transaction-scoped
     # place to keep them and fails here rather than dropping events.
     info: dict[str, Any] = db.sync_session.info
-    found: list[dict[str, Any]] = info.setdefault(_PENDING, [])
+    found: list[dict[str, object]] = info.setdefault(_PENDING, [])
     return found
 
 
@@ -202,7 +183,7 @@ def record(db: Handle, table: sa.Table, verb: Verb, row: Record) -> None:
 
 
 def record_many(
-    db: AsyncSession, table: sa.Table, verb: Verb, rows: Sequence[tuple[int, Mapping[str, Any]]]
+    db: AsyncSession, table: sa.Table, verb: Verb, rows: Sequence[tuple[int, Columns]]
 ) -> None:
     """`record` for many writes of one table: (id, values as stored) each."""
     if not writing(db):
@@ -247,7 +228,7 @@ def _drop_pending(session: SyncSession) -> None:
     session.info.pop(_PENDING, None)
 
 
-def claim_parameters(values: Mapping[str, Any]) -> dict[str, Any]:
+def claim_parameters(values: Columns) -> dict[str, object]:
     """The parameters of `claim_event` for the redemption `values` about to be claimed."""
     return {
         "e_id": uuid.uuid4(),
@@ -331,32 +312,32 @@ def settled(dialect_name: str) -> ColumnElement[bool]:
 
 
 async def feed_page(
-    db: Any,
-    visible: Any,
+    db: RequestDatabase,
+    visible: Clause,
     *,
     site_id: int | None,
     types: Sequence[str] | None,
     after: tuple[int, int] | None,
     limit: int,
-) -> list[Any]:
+) -> list[Record]:
     """Up to `limit` events after the (position, seq) `after`, in feed order, that `visible`
     lets the caller read: one statement, by the (site, position, seq) index with a site."""
     c = EVENT.c
     conditions = [*feed_conditions(visible, site_id, types, after), settled(db.dialect_name)]
     statement = sa.select(EVENT).where(*conditions).order_by(c.position, c.seq).limit(limit)
-    return await db.fetch(None, lambda: statement, {})  # type: ignore[no-any-return]
+    return await db.fetch(None, lambda: statement, {})
 
 
 def feed_conditions(
-    visible: Any,
+    visible: Clause,
     site_id: int | None,
     types: Sequence[str] | None,
     after: tuple[int, int] | None,
-) -> list[Any]:
+) -> list[Clause]:
     """What one reader of the feed takes: the events `visible` lets it read, of `site_id`
     and of `types` when given, after the (position, seq) `after` (None: from the start)."""
     c = EVENT.c
-    conditions = [visible]
+    conditions: list[Clause] = [visible]
     if site_id is not None:
         conditions.append(c.site_id == site_id)
     if types is not None:
@@ -366,7 +347,7 @@ def feed_conditions(
     return conditions
 
 
-async def feed_head(db: Any) -> tuple[int, int] | None:
+async def feed_head(db: RequestDatabase) -> tuple[int, int] | None:
     """Where the feed stands now: the (position, seq) of its last settled event (None: none
     yet). A subscription reads on from here; whatever is not settled yet comes after it."""
     c = EVENT.c

@@ -16,12 +16,11 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement, Label, UnaryExpression
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from app.db.column_types import UTCDateTime
-from app.db.handles import Handle, fetches
+from app.db.handles import Handle, Record, fetches
 from app.db.keyed_reads import one_of
 
 # The conditions of a page: a list, or a function that makes it, called only when the
@@ -29,6 +28,8 @@ from app.db.keyed_reads import one_of
 Conditions = Sequence[ColumnElement[bool]] | Callable[[], Sequence[ColumnElement[bool]]]
 # What a list reads of each row: its table's columns, or what rendering needs (app.fast).
 ReadColumns: TypeAlias = Sequence[ColumnElement[Any]]
+# One ORDER BY key: the expression (a column or the NULLs-last flag) and whether descending.
+SortKey: TypeAlias = tuple[ColumnElement[Any], bool]
 
 
 def conditions_of(where: Conditions) -> Callable[[], Sequence[ColumnElement[bool]]]:
@@ -63,10 +64,10 @@ class Ordering:
     sort: SortColumn
     descending: bool = False
 
-    def keys(self, table: NamedFromClause) -> list[tuple[ColumnElement[Any], bool]]:
+    def keys(self, table: NamedFromClause) -> list[SortKey]:
         """The ORDER BY keys as (expression, descending); NULLs sort last in both directions."""
         column = table.c[self.sort.column.name]
-        keys: list[tuple[ColumnElement[Any], bool]] = []
+        keys: list[SortKey] = []
         if self.sort.nullable:
             keys.append((sa.case((column.is_(None), 1), else_=0), False))
         keys.append((column, self.descending))
@@ -81,7 +82,7 @@ class Ordering:
         kinds: tuple[type, ...] = (int, kind) if self.sort.nullable else (kind,)
         return (*kinds, int) if self.sort.column.name != "id" else kinds
 
-    def cursor_values(self, row: Row[Any]) -> tuple[object, ...]:
+    def cursor_values(self, row: Record) -> tuple[object, ...]:
         value = getattr(row, self.sort.column.name)
         values: tuple[object, ...] = (value,)
         if self.sort.nullable:
@@ -136,14 +137,14 @@ ALL = PageWants()
 
 @dataclass
 class Page:
-    rows: list[Row[Any]] = field(default_factory=list)
+    rows: list[Record] = field(default_factory=list)
     has_next_page: bool = False
     has_previous_page: bool = False
     total_count: int | None = None
 
 
 def _comes_after(
-    keys: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[object], *, reverse: bool
+    keys: Sequence[SortKey], values: Sequence[object], *, reverse: bool
 ) -> ColumnElement[bool]:
     """Rows strictly after the cursor in the ordering (before it when `reverse`).
 
@@ -188,9 +189,7 @@ def window_shape(window: Window) -> Hashable:
     return (window.first, window.last, nulls(window.after), nulls(window.before))
 
 
-def _cursor_conditions(
-    keys: Sequence[tuple[ColumnElement[Any], bool]], window: Window
-) -> list[ColumnElement[bool]]:
+def _cursor_conditions(keys: Sequence[SortKey], window: Window) -> list[ColumnElement[bool]]:
     conditions = []
     if window.after is not None:
         conditions.append(_comes_after(keys, window.after, reverse=False))
@@ -199,9 +198,7 @@ def _cursor_conditions(
     return conditions
 
 
-def _order_by(
-    keys: Sequence[tuple[ColumnElement[Any], bool]], *, reverse: bool
-) -> list[UnaryExpression[Any]]:
+def _order_by(keys: Sequence[SortKey], *, reverse: bool) -> list[UnaryExpression[Any]]:
     return [e.desc() if (d != reverse) else e.asc() for e, d in keys]
 
 
@@ -210,9 +207,7 @@ def ascending_order(ordering: Ordering, table: NamedFromClause) -> list[UnaryExp
     return _order_by(ordering.keys(table), reverse=False)
 
 
-def _outside_cursor(
-    keys: Sequence[tuple[ColumnElement[Any], bool]], window: Window
-) -> ColumnElement[bool] | None:
+def _outside_cursor(keys: Sequence[SortKey], window: Window) -> ColumnElement[bool] | None:
     """Rows on the far side of the cursor we page away from: they make the 'other' page flag."""
     if window.backward:
         if window.before is None:
@@ -244,9 +239,9 @@ async def fetch_page(
     )
     conditions = conditions_of(where)
 
-    def flags() -> list[Label[Any]]:
+    def flags() -> list[Label[int] | Label[bool]]:
         """The total and the far-side flag, as columns."""
-        extra: list[Label[Any]] = []
+        extra: list[Label[int] | Label[bool]] = []
         where = conditions()
         if want_total:
             total = sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
@@ -286,7 +281,7 @@ async def fetch_page(
 
 def _set_flags(
     page: Page,
-    row: Row[Any] | None,
+    row: Record | None,
     window: Window,
     want_total: bool,
     has_outside: bool,
@@ -324,7 +319,7 @@ async def fetch_pages_by_parent(
     params: dict[str, object] = {**cursor_parameters(window), "parents": list(parent_ids)}
     conditions = conditions_of(where)
 
-    async def rows_of(kind: str, build: Callable[[], sa.Select[Any]]) -> list[Row[Any]]:
+    async def rows_of(kind: str, build: Callable[[], sa.Select[Any]]) -> list[Record]:
         if shape is not None and fetches(connection):
             full = (kind, table.name, partition.name, shape, ordering, window_shape(window), wants)
             return await connection.fetch(full, build, params)
@@ -356,7 +351,7 @@ async def fetch_pages_by_parent(
                 .order_by(inner.c.paging_parent, inner.c.paging_rank)
             )
 
-        grouped: dict[Hashable, list[Row[Any]]] = {}
+        grouped: dict[Hashable, list[Record]] = {}
         for row in await rows_of("ranked pages", ranked):
             parent_rows = grouped.get(row.paging_parent)
             if parent_rows is None:
@@ -424,7 +419,7 @@ async def fetch_pages_by_parent(
     }
 
 
-def _page(rows: list[Row[Any]], window: Window, total: int | None, outside_rows: int) -> Page:
+def _page(rows: list[Record], window: Window, total: int | None, outside_rows: int) -> Page:
     """A parent's page from its rows in window order (one more than the page when more follow)."""
     more = len(rows) > window.size
     rows = rows[: window.size]

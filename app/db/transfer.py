@@ -16,7 +16,7 @@ from typing import Any, TypeAlias, TypeVar
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Dialect, Row
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.elements import Label
@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeEngine
 from app.db import event_batches, events
 from app.db import tables as t
 from app.db.errors import UniqueViolation
+from app.db.handles import Record
 from app.domain.codes import code_key
 from app.domain.enums import ItemCategory
 
@@ -32,7 +33,7 @@ from app.domain.enums import ItemCategory
 _CHUNK = 2000
 
 # What these functions run on: an import's one transaction (its session), or an export's
-# connection. A row's values are the Core tables' untyped columns (hence Row[Any]).
+# connection. Rows are `Record`s (app.db.handles: the Core tables' columns are untyped).
 Db: TypeAlias = AsyncSession | AsyncConnection
 Value = TypeVar("Value")
 
@@ -81,12 +82,12 @@ async def rows_by_keys(
     scope: tuple[str, int],
     external_ids: Collection[str],
     unique_ids: Collection[uuid.UUID],
-) -> tuple[dict[str, Row[Any]], dict[uuid.UUID, Row[Any]]]:
+) -> tuple[dict[str, Record], dict[uuid.UUID, Record]]:
     """The rows of the scope (("site_id", 3) or ("organisation_id", 1)) with one of the
     external ids, and those with one of the unique ids. Several rows may share an external
     id (deleted ones and a live one): the live one wins, then the newest."""
     column, scope_id = scope
-    by_external: dict[str, Row[Any]] = {}
+    by_external: dict[str, Record] = {}
     for chunk in _chunks(sorted(external_ids)):
         statement = sa.select(table).where(
             _in_scope(table, column, scope_id), _among(db, table.c.external_id, chunk, sa.String)
@@ -106,7 +107,7 @@ async def rows_by_keys(
         )
         named = {row.unique_id: row for row in (await db.execute(statement)).all()}
         by_external.update((key, named[u]) for key, u in own.items() if u in named)
-    by_unique: dict[uuid.UUID, Row[Any]] = {}
+    by_unique: dict[uuid.UUID, Record] = {}
     for uuids in _chunks(sorted(unique_ids)):
         statement = sa.select(table).where(
             _in_scope(table, column, scope_id), _among(db, table.c.unique_id, uuids, sa.Uuid)
@@ -129,7 +130,7 @@ def _uuid(text: str) -> uuid.UUID | None:
         return None
 
 
-def _preferred(row: Row[Any], held: Row[Any]) -> bool:
+def _preferred(row: Record, held: Record) -> bool:
     if (row.deleted_at is None) != (held.deleted_at is None):
         return row.deleted_at is None
     return row.id > held.id  # type: ignore[no-any-return]
@@ -148,8 +149,8 @@ async def unique_ids_taken(
     return taken
 
 
-async def rows_by_ids(db: Db, table: sa.Table, ids: Collection[int]) -> dict[int, Row[Any]]:
-    found: dict[int, Row[Any]] = {}
+async def rows_by_ids(db: Db, table: sa.Table, ids: Collection[int]) -> dict[int, Record]:
+    found: dict[int, Record] = {}
     for chunk in _chunks(sorted(ids)):
         statement = sa.select(table).where(_among(db, table.c.id, chunk, sa.Integer))
         found.update((row.id, row) for row in (await db.execute(statement)).all())
@@ -230,7 +231,7 @@ def _same_columns(db: Db, table: sa.Table, columns: Sequence[list[object]]) -> d
 
 
 # A column's bind processor: from any of its Python values to what the driver takes.
-Convert: TypeAlias = Callable[[Any], Any]
+Convert: TypeAlias = Callable[[object], object]
 _Inserts: TypeAlias = tuple[str, list[tuple[str, object, Convert | None]]]
 _INSERTS: dict[tuple[str, str], _Inserts] = {}
 
@@ -335,7 +336,7 @@ def _converted_json(column: list[object], convert: Convert) -> list[object]:
 
 
 async def update_one(
-    db: AsyncSession, table: sa.Table, db_id: int, values: Mapping[str, Any]
+    db: AsyncSession, table: sa.Table, db_id: int, values: Mapping[str, object]
 ) -> None:
     statement = sa.update(table).where(table.c.id == db_id).values(dict(values))
     row = (await db.execute(statement.returning(*table.c))).one()
@@ -367,9 +368,9 @@ async def live_codes(
 
 async def live_assignments(
     db: Db, code_column: str, wanted: Collection[tuple[int, int]]
-) -> dict[tuple[int, int], Row[Any]]:
+) -> dict[tuple[int, int], Record]:
     """Live assignments by (customer id, code id), `code_column` naming the code's kind."""
-    found: dict[tuple[int, int], Row[Any]] = {}
+    found: dict[tuple[int, int], Record] = {}
     customers = sorted({customer for customer, _ in wanted})
     codes = {code for _, code in wanted}
     table = t.ASSIGNMENT
@@ -424,7 +425,7 @@ async def replace_eligible_lists(
         await _insert_rows(db, table, rows[start : start + 5000])
 
 
-async def site_for_transfer(db: Db, site_id: int) -> Row[Any] | None:
+async def site_for_transfer(db: Db, site_id: int) -> Record | None:
     """The site, deleted or not (the command says which it refuses)."""
     return (await db.execute(sa.select(t.SITE).where(t.SITE.c.id == site_id))).first()
 
@@ -464,7 +465,7 @@ async def export_pages(
     scope: tuple[str, int],
     trashed: str,
     page_size: int = 2000,
-) -> AsyncIterator[Sequence[Row[Any]]]:
+) -> AsyncIterator[Sequence[Record]]:
     """The scope's rows of `table` in id order, a page at a time (keyset), each row with its
     related records' keys as `<field>__unique_id` / `<field>__external_id` (and
     `<field>__deleted_at`). `trashed`: WITHOUT, WITH or ONLY (the row's own deletion)."""

@@ -12,6 +12,7 @@ import strawberry
 from app.auth.roles import Action
 from app.db import events as stored
 from app.db.handles import Clause, Record
+from app.domain.global_ids import TYPE_NAMES
 from app.graphql.context import Info
 from app.graphql.errors import BadInput
 from app.graphql.ids import decode_id, to_global_id
@@ -91,7 +92,7 @@ def feed_arguments(
     """The events the caller may read (a condition), and the site asked for: the arguments
     the feed and the subscription share, checked."""
     access = info.context.access
-    scopes = {name: access.scope(name, Action.READ) for name in stored.TYPE_NAMES.values()}
+    scopes = {name: access.scope(name, Action.READ) for name in TYPE_NAMES.values()}
     unknown = sorted(set(types or ()) - stored.EVENT_TYPES)
     if unknown:
         raise BadInput(f"types: no event type is called {unknown[0]!r}", field="types")

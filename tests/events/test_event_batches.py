@@ -13,6 +13,7 @@ from app.db import event_batches, events
 from app.db import tables as t
 from app.db.session import write_sessions
 from app.domain.enums import Channel, CustomerKind, DiscountKind, ExpirationUnit, UsagePeriod
+from app.domain.global_ids import TYPE_NAMES
 
 ODD_TEXT = 'Zoë "Q" \\ O\'Neil\n\t€ 😀'
 ROUND = datetime(2026, 1, 31, 23, 0, tzinfo=UTC)  # no microseconds: isoformat leaves them out
@@ -87,7 +88,7 @@ async def _compare(db: Any, table: sa.Table, ids: list[int], same: dict[str, Any
         ]))).all()  # fmt: skip
         stored = (
             await session.execute(
-                sa.select(t.EVENT).where(t.EVENT.c.object_type == events.TYPE_NAMES[table.name])
+                sa.select(t.EVENT).where(t.EVENT.c.object_type == TYPE_NAMES[table.name])
             )
         ).all()
         assert written == len(rows) == len(stored)

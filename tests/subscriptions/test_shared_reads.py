@@ -20,6 +20,7 @@ from app.db.event_notify import signal_for
 from app.db.session import RequestDatabase
 from app.db.shared_feed import Position, Wanted, shared_page
 from app.db.tables import EVENT
+from app.domain.global_ids import TYPE_NAMES
 from app.graphql import subscriptions
 from app.graphql.access import Access
 from app.graphql.context import Info
@@ -35,7 +36,7 @@ UPDATE_CODE = """mutation($id: ID!) {
 
 
 def _visible(scope: Scope) -> Any:
-    return stored.feed_condition({name: scope for name in stored.TYPE_NAMES.values()})
+    return stored.feed_condition({name: scope for name in TYPE_NAMES.values()})
 
 
 async def _subscribers(gql: Any, make: Any, engine: AsyncEngine) -> list[Wanted]:
