@@ -11,7 +11,9 @@ import pickle
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from datetime import datetime
+from types import EllipsisType
+from typing import Any, NamedTuple, TypeAlias
 
 import orjson
 
@@ -23,15 +25,22 @@ from app.domain.enums import (
     ItemCategory,
     UsagePeriod,
 )
+from app.services.eligible_items import Eligible
+from app.services.problems import Problem
 from app.transfer import values as v
 from app.transfer.records import OUTPUT_ONLY, RECORD_TYPES, REFERENCE_FIELDS
 from app.transfer.terms_cache import CREATED_BASE
 
-Reader = Callable[[Any], Any]
+# Reads one JSON value given for a field: its column value, or `v.Invalid`.
+Reader = Callable[[object], object]
+# merge_terms' answer for a record's Terms over nothing: (columns, eligible lists, problems).
+Created: TypeAlias = tuple[dict[str, Any], Eligible, list[Problem]]
+# `Created` as it travels: the columns that differ from CREATED_BASE (`_slim`).
+_Slim: TypeAlias = tuple[dict[str, object], Eligible, list[Problem]]
 
 
 def _non_null(read: Reader) -> Reader:
-    def checked(value: Any) -> Any:
+    def checked(value: object) -> object:
         if value is None:
             raise v.Invalid("must not be null")
         return read(value)
@@ -140,7 +149,7 @@ class Key:
             return f"externalId {self.external_id!r}"
         return f"uniqueId {self.unique_id}"
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[object, ...]:
         return (Key, (self.external_id, self.unique_id))  # a dataclass' default costs 5x
 
 
@@ -157,7 +166,7 @@ class Item:
     columns: dict[str, Any] = field(default_factory=dict)
     bounds: dict[str, Any] = field(default_factory=dict)  # column -> date | datetime | None
     terms: dict[str, Any] | None = None  # snake_case changes, as merge_terms takes them
-    disabled_at: Any = ...  # `...`: not given
+    disabled_at: datetime | None | EllipsisType = ...  # `...`: not given
     refs: dict[str, Key | None] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)
     # Terms given: whether they were (a test of `terms` would unpack them, see _Shipped), their
@@ -165,12 +174,12 @@ class Item:
     # while reading (app/transfer/reading.py) so that the planner need not.
     has_terms: bool = False
     terms_active: bool | None = None
-    created: tuple[dict[str, Any], Any, list[Any]] | None = None
+    created: Created | None = None
 
     def refuse(self, field_name: str, reason: str) -> None:
         self.problems.append((field_name, reason))
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[object, ...]:
         # Sent from the reading process as one flat tuple. The record (kept for the rejects
         # file) travels as bytes, decoded when first used; the Terms changes do not travel: a
         # create takes `created`, and an update that needs them reads them again from the
@@ -189,13 +198,14 @@ class Item:
 _ABSENT = object()
 
 
-def _slim(created: tuple[dict[str, Any], Any, list[Any]] | None) -> Any:
+def _slim(created: Created | None) -> _Slim | None:
     """`created` with its columns as those that differ from CREATED_BASE, in type or value
     (False is not 0); every column of the base is in any merge's answer."""
     if created is None:
         return None
     columns, eligible, problems = created
-    delta, base = {}, CREATED_BASE
+    delta: dict[str, object] = {}
+    base = CREATED_BASE
     for name, value in columns.items():
         held = base.get(name, _ABSENT)
         # Most are the base's own object (a default left as it was): the cheap test first.
@@ -204,14 +214,14 @@ def _slim(created: tuple[dict[str, Any], Any, list[Any]] | None) -> Any:
     return delta, eligible, problems
 
 
-def _full(slim: Any) -> tuple[dict[str, Any], Any, list[Any]] | None:
+def _full(slim: _Slim | None) -> Created | None:
     if slim is None:
         return None
     delta, eligible, problems = slim
     return {**CREATED_BASE, **delta}, eligible, problems
 
 
-def _packed(record: Any) -> bytes:
+def _packed(record: object) -> bytes:
     """A record as bytes: JSON (orjson) when it is plain JSON, which costs least both ways;
     else (a Decimal from ijson, an integer beyond 64 bits) pickled, to come back exactly."""
     try:
@@ -228,8 +238,8 @@ class _Shipped(Item):
     """An Item as it arrives from the reading process: `record` decoded on first use (most
     records are never refused), `terms` read again from it when first asked for."""
 
-    _record: Any  # the record, or its bytes until first used
-    _terms: Any  # the Terms changes, or `...` until first asked for
+    _record: object  # the record (JSON as given), or its bytes until first used
+    _terms: dict[str, Any] | None | EllipsisType  # the Terms changes, `...` until asked for
 
     @classmethod
     def unpack(cls, *state: Any) -> Item:
@@ -239,7 +249,7 @@ class _Shipped(Item):
             item.columns, item.bounds, item.disabled_at, item.refs, item.problems,
             item.has_terms, item.terms_active, item.created,
         ) = state  # fmt: skip
-        item.created = _full(item.created)
+        item.created = _full(item.created)  # it travelled slim (`_slim`)
         item._terms = ...
         return item
 
@@ -261,7 +271,7 @@ class _Shipped(Item):
                 again = Item(self.file, self.number, None)
                 read_terms(again, self.record["terms"])
                 self._terms = again.terms
-        return self._terms  # type: ignore[no-any-return]
+        return self._terms
 
     @terms.setter
     def terms(self, value: dict[str, Any] | None) -> None:
@@ -338,7 +348,7 @@ KNOWN = {
 COLUMNS = {kind: COMMON | PLAIN[kind] for kind in RECORD_TYPES}
 
 
-def reference(value: Any) -> Key | None:
+def reference(value: object) -> Key | None:
     if value is None:
         return None
     if not isinstance(value, dict) or not value or set(value) - {"externalId", "uniqueId"}:
@@ -353,7 +363,7 @@ def reference(value: Any) -> Key | None:
     return key
 
 
-def read_terms(item: Item, terms: Any) -> None:
+def read_terms(item: Item, terms: object) -> None:
     if not isinstance(terms, Mapping):
         item.refuse("terms", "must be an object (the Terms type)")
         return
@@ -386,7 +396,7 @@ def read_terms(item: Item, terms: Any) -> None:
 _read_category = v.member(ItemCategory)
 
 
-def _categories(value: Any) -> list[CategoryList] | None:
+def _categories(value: object) -> list[CategoryList] | None:
     if value is None:
         return None
     if not isinstance(value, list):

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 from app.db import ledger
 from app.db import tables as t
@@ -112,16 +112,34 @@ class Context:
         return self.scope
 
 
+# The stored rows an import's items update, by id(item) (an item without one is created).
+Rows: TypeAlias = dict[int, Record]
+# (id(item), field) -> the row its reference names (None: the item gave null).
+Refs: TypeAlias = dict[tuple[int, str], Record | None]
+
+
 @dataclass
 class Planned:
     """An item that passed its checks: what to write."""
 
     item: Item
-    row: Any  # the stored row it updates, or None to create
+    row: Record | None  # the stored row it updates, or None to create
     values: dict[str, Any]  # create: every column; update: the changed ones
     eligible: list[tuple[ItemCategory, str]] | None = None  # Terms owners: the list to store
     eligible_changed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stored(self) -> Record:
+        """The stored row of an update (every update has one)."""
+        assert self.row is not None, "a create has no stored row"
+        return self.row
+
+
+def _current(row: Record | None) -> Mapping[str, Any]:
+    """A stored row's columns by name (none for a create). `RowMapping` is keyed by names,
+    columns and positions alike; the planner reads names only."""
+    return {} if row is None else cast(Mapping[str, Any], row._mapping)
 
 
 def _problem_field(problem: Problem) -> str:
@@ -207,14 +225,16 @@ async def _round(ctx: Context, type_name: str, items: list[Item]) -> list[Outcom
     return outcomes
 
 
-def _found(key: Key, by_external: Mapping[str, Any], by_unique: Mapping[uuid.UUID, Any]) -> Any:
+def _found(
+    key: Key, by_external: Mapping[str, Record], by_unique: Mapping[uuid.UUID, Record]
+) -> Record | None:
     """The row a key names among those looked up: by externalId when it has one."""
     if key.external_id is not None:
         return by_external.get(key.external_id)
     return None if key.unique_id is None else by_unique.get(key.unique_id)
 
 
-async def _resolve_references(ctx: Context, items: list[Item]) -> dict[tuple[int, str], Any]:
+async def _resolve_references(ctx: Context, items: list[Item]) -> Refs:
     """(id(item), field) -> the referenced row, for every reference given (None: null given);
     an unresolved reference refuses its item."""
     from app.transfer.records import REFERENCE_FIELDS
@@ -224,7 +244,7 @@ async def _resolve_references(ctx: Context, items: list[Item]) -> dict[tuple[int
         for name, key in item.refs.items():
             if key is not None:
                 wanted.setdefault(REFERENCE_FIELDS[item.type][name], []).append(key)
-    found: dict[str, tuple[dict[str, Any], dict[uuid.UUID, Any]]] = {}
+    found: dict[str, tuple[dict[str, Record], dict[uuid.UUID, Record]]] = {}
     for target, keys in wanted.items():
         found[target] = await stored.rows_by_keys(
             ctx.session,
@@ -233,7 +253,7 @@ async def _resolve_references(ctx: Context, items: list[Item]) -> dict[tuple[int
             {k.external_id for k in keys if k.external_id is not None},
             {k.unique_id for k in keys if k.unique_id is not None},
         )
-    resolved: dict[tuple[int, str], Any] = {}
+    resolved: Refs = {}
     for item in items:
         for name, key in item.refs.items():
             if key is None:
@@ -253,7 +273,7 @@ async def _resolve_references(ctx: Context, items: list[Item]) -> dict[tuple[int
     return resolved
 
 
-def _record_columns(ctx: Context, item: Item, row: Any) -> dict[str, Any]:
+def _record_columns(ctx: Context, item: Item, row: Record | None) -> dict[str, Any]:
     """Common columns: on create every one; on update those given that differ."""
     given = {
         name: item.columns[name] for name in ("external_id", "deleted_at") if name in item.columns
@@ -285,7 +305,7 @@ def _fresh_ids() -> Iterator[uuid.UUID]:
 _FRESH_IDS = _fresh_ids()
 
 
-def _changed(row: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+def _changed(row: Record, values: Mapping[str, Any]) -> dict[str, Any]:
     mapping = row._mapping
     return {name: value for name, value in values.items() if mapping[name] != value}
 
@@ -304,9 +324,7 @@ def _check_texts(item: Item, values: Mapping[str, Any], required: tuple[str, ...
 # ---- per type -------------------------------------------------------------------------------
 
 
-async def _plan_customers(
-    ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any
-) -> list[Planned]:
+async def _plan_customers(ctx: Context, items: list[Item], rows: Rows, refs: Refs) -> list[Planned]:
     planned = []
     for item in items:
         row = rows.get(id(item))
@@ -327,7 +345,7 @@ async def _plan_customers(
 
 
 async def _plan_terms_owners(
-    ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any
+    ctx: Context, items: list[Item], rows: Rows, refs: Refs
 ) -> list[Planned]:
     if not items:
         return []
@@ -393,7 +411,7 @@ async def _plan_terms_owners(
 def _merged_terms(
     ctx: Context,
     item: Item,
-    row: Any,
+    row: Record | None,
     current_eligible: Mapping[ItemCategory, frozenset[str]] | None,
 ) -> tuple[TermsValues, list[Problem]]:
     """merge_terms' answer for the item's Terms over the stored row (None: a create).
@@ -415,10 +433,10 @@ def _merged_terms(
         not problems and current_eligible == merged.eligible and _holds(row, merged.columns)
     ):
         return merged, problems
-    return ctx.terms.validated(item.terms or {}, row._mapping, current_eligible or {}, ("terms",))
+    return ctx.terms.validated(item.terms or {}, _current(row), current_eligible or {}, ("terms",))
 
 
-def _holds(row: Any, columns: Mapping[str, Any]) -> bool:
+def _holds(row: Record, columns: Mapping[str, Any]) -> bool:
     """Whether the stored row has exactly these Terms columns (type and value)."""
     mapping = row._mapping
     for name, value in columns.items():
@@ -440,7 +458,7 @@ def _disabled_at(item: Item, columns: dict[str, Any]) -> None:
 
 
 def _eligible_of(
-    row: Any, items: list[tuple[ItemCategory, str]]
+    row: Record, items: list[tuple[ItemCategory, str]]
 ) -> dict[ItemCategory, frozenset[str]]:
     from app.db.tables import CATEGORY_FLAGS
 
@@ -474,7 +492,7 @@ async def _check_codes(
             continue
         if plan.row is not None and "code" not in plan.values and "deleted_at" not in plan.values:
             continue  # a stored code keeping its string and state is already unique
-        final = {**(plan.row._mapping if plan.row is not None else {}), **plan.values}
+        final = {**_current(plan.row), **plan.values}
         if final.get("deleted_at") is not None or not final.get("code"):
             continue
         plan.extra["code_key"] = (scope_of(plan), code_key(final["code"]))
@@ -497,7 +515,7 @@ async def _check_codes(
 
 
 async def _plan_coupon_codes(
-    ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any
+    ctx: Context, items: list[Item], rows: Rows, refs: Refs
 ) -> list[Planned]:
     planned = []
     for item in items:
@@ -526,7 +544,7 @@ async def _plan_coupon_codes(
         if "customer" in item.refs:
             customer = refs.get((id(item), "customer"))
             own["customer_id"] = None if customer is None else customer.id
-        current = {} if row is None else row._mapping
+        current = _current(row)
         window, problems = window_changes(
             item.bounds, current, ("valid_from", "valid_to"), ctx.site.time_zone, ()
         )
@@ -535,9 +553,12 @@ async def _plan_coupon_codes(
         final = {**current, **own}
         if final.get("customer_credit_id") is not None and final.get("customer_id") is None:
             item.refuse("customerCreditId", "a customer credit needs the customer it belongs to")
+        if row is None and coupon is None and not item.problems:  # `coupon: null`
+            item.refuse("coupon", "is required to create a CouponCode")
         if item.problems:
             continue
         if row is None:
+            assert coupon is not None  # refused above otherwise
             values = {
                 "valid_from": None, "valid_to": None, "multi_use": False, "customer_id": None,
                 "customer_credit_id": None, "revenue": None, **own, **_record_columns(ctx, item, None),
@@ -551,12 +572,12 @@ async def _plan_coupon_codes(
             )
     await _check_codes(
         ctx, planned, t.COUPON_CODE, "coupon_id",
-        lambda p: p.values.get("coupon_id") or p.row.coupon_id,
+        lambda p: p.values.get("coupon_id") or p.stored.coupon_id,
     )  # fmt: skip
     return [p for p in planned if not p.item.problems]
 
 
-def _code_of(item: Item, row: Any, refs: Mapping[tuple[int, str], Any]) -> tuple[str | None, Any]:
+def _code_of(item: Item, row: Record | None, refs: Refs) -> tuple[str | None, Record | None]:
     """The code column ("discount_code_id" or "coupon_code_id") and code row a record names;
     exactly one must be given on create, and neither can change on update."""
     given = [
@@ -579,12 +600,12 @@ def _code_of(item: Item, row: Any, refs: Mapping[tuple[int, str], Any]) -> tuple
 
 
 async def _plan_assignments(
-    ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any
+    ctx: Context, items: list[Item], rows: Rows, refs: Refs
 ) -> list[Planned]:
     # A record whose key matches nothing may still be the live assignment of its customer and
     # code (the one-live-assignment rule would refuse a second).
     natural: dict[str, list[tuple[int, int]]] = {"discount_code_id": [], "coupon_code_id": []}
-    codes: dict[int, tuple[str | None, Any]] = {}
+    codes: dict[int, tuple[str | None, Record | None]] = {}
     for item in items:
         codes[id(item)] = _code_of(item, rows.get(id(item)), refs)
         column, code = codes[id(item)]
@@ -603,7 +624,7 @@ async def _plan_assignments(
     }
     coupons_by_id = await stored.rows_by_ids(ctx.session, t.COUPON, coupon_ids)
     planned: list[Planned] = []
-    claimed: dict[Any, Item] = {}
+    claimed: dict[int | tuple[str, int, int], Item] = {}
     for item in items:
         row = rows.get(id(item))
         column, code = codes[id(item)]
@@ -623,7 +644,7 @@ async def _plan_assignments(
         if "referrer" in item.refs:
             referrer = refs.get((id(item), "referrer"))
             own["referrer_id"] = None if referrer is None else referrer.id
-        current = {} if row is None else row._mapping
+        current = _current(row)
         window, problems = window_changes(
             item.bounds, current, ("valid_from", "expires_on"), ctx.site.time_zone, ()
         )
@@ -644,7 +665,10 @@ async def _plan_assignments(
                 Planned(item, row, {**_changed(row, own), **_record_columns(ctx, item, row)})
             )
             continue
-        values: dict[Any, Any] = {
+        if customer is None or code is None or column is None:  # `customer: null`
+            item.refuse("customer", "is required to create an Assignment")
+            continue
+        values: dict[str, Any] = {
             "valid_from": None, "notes": None, "booking_reference": None, "referrer_id": None,
             **own, **_record_columns(ctx, item, None),
             "customer_id": customer.id, "discount_code_id": None, "coupon_code_id": None,
@@ -675,17 +699,18 @@ async def _plan_assignments(
     return planned
 
 
-def _default_expiry(terms: Any, assigned_at: datetime, time_zone: str) -> datetime | None:
+def _default_expiry(terms: Record, assigned_at: datetime, time_zone: str) -> datetime | None:
+    """The expiry the Terms row `terms` (a discount code's or a coupon's) gives an assignment."""
     if terms.expiration_unit is None or terms.expires_in is None:
         return None
     return relative_expiry(assigned_at, terms.expiration_unit, terms.expires_in, time_zone)
 
 
 async def _plan_redemptions(
-    ctx: Context, items: list[Item], rows: dict[int, Any], refs: Any
+    ctx: Context, items: list[Item], rows: Rows, refs: Refs
 ) -> list[Planned]:
     pairs: dict[str, list[tuple[int, int]]] = {"discount_code_id": [], "coupon_code_id": []}
-    codes: dict[int, tuple[str | None, Any]] = {}
+    codes: dict[int, tuple[str | None, Record | None]] = {}
     for item in items:
         if not item.key:
             item.refuse(
@@ -806,13 +831,13 @@ async def _write(
         if values and "updated_at" not in values:
             values.update(updated_at=ctx.now, updated_by=ctx.subject)
         if values:
-            await stored.update_one(ctx.session, table, plan.row.id, values)
+            await stored.update_one(ctx.session, table, plan.stored.id, values)
     owner_column = OWNER_COLUMN.get(type_name)
     if owner_column is None:
         return
     fresh = {ids[p.values["unique_id"]]: p.eligible for p in creates if p.eligible}
     await stored.replace_eligible_lists(ctx.session, owner_column, fresh, fresh=True)
-    changed = {p.row.id: p.eligible or [] for p in updates if p.eligible_changed}
+    changed = {p.stored.id: p.eligible or [] for p in updates if p.eligible_changed}
     await stored.replace_eligible_lists(ctx.session, owner_column, changed, fresh=False)
 
 
@@ -823,9 +848,9 @@ async def _write_redemptions(
     await ctx.grew(t.REDEMPTION, len(creates))
     voided = [p for p in updates if p.values]
     for plan in voided:
-        await stored.update_one(ctx.session, t.REDEMPTION, plan.row.id, plan.values)
+        await stored.update_one(ctx.session, t.REDEMPTION, plan.stored.id, plan.values)
     if voided:
-        await ledger.recount_owners_of(ctx.session, [p.row for p in voided])
+        await ledger.recount_owners_of(ctx.session, [p.stored for p in voided])
 
 
 PLANNERS = {

@@ -104,7 +104,9 @@ async def _both(
     return rendered
 
 
-async def test_a_deep_list_renders_as_python_builds_it(gql: Any, make: Any, rendering: Rendering) -> None:
+async def test_a_deep_list_renders_as_python_builds_it(
+    gql: Any, make: Any, rendering: Rendering
+) -> None:
     await _seed(make)
     for variables in ({"first": 10, "codes": 2}, {"first": 3, "codes": None}, {"first": 0}):
         body = await _both(gql, rendering, DEEP, variables)
@@ -328,7 +330,9 @@ async def test_client_spellings_render_as_python_builds_them(
         assert PlanExecutionContext.stats["rendered"] - before == 24
 
 
-async def test_each_part_of_a_nested_page_renders_alone(gql: Any, make: Any, rendering: Rendering) -> None:
+async def test_each_part_of_a_nested_page_renders_alone(
+    gql: Any, make: Any, rendering: Rendering
+) -> None:
     """A nested page asked for one part only (a flag, a cursor, edges without nodes)
     renders as Python builds it, for pages empty, short and full."""
     await _seed(make)

@@ -441,3 +441,20 @@ async def test_a_vendor_export_of_records_made_here_imports_back_into_the_same_s
     assert last_line(ran) == "0 created, 0 updated, 2 unchanged, 0 refused", ran.err
     assert await count(db, t.DiscountCode) == 1 and await count(db, t.Redemption) == 1
     assert await _drift(db) == []
+
+
+async def test_a_create_given_a_null_coupon_or_customer_is_refused_naming_the_field(
+    make: Any, db: Any, database_url: str, tmp_path: Path
+) -> None:
+    """`"coupon": null` on a new code, `"customer": null` on a new assignment: refused with
+    the field named (the planner once read the id of the None they resolve to)."""
+    site = await _site(make)
+    given = records()
+    given[2]["coupon"] = None
+    given[5]["customer"] = None
+    path = write_jsonl(tmp_path / "nulls.jsonl", given)
+    ran = await run_import(database_url, site.id, "--format", "jsonl", path)
+    assert ran.status == 1, ran.err
+    assert f"{path}: record 3: coupon: is required to create a CouponCode" in ran.err
+    assert f"{path}: record 6: customer: is required to create an Assignment" in ran.err
+    assert await count(db, t.CouponCode) == 0
