@@ -9,15 +9,19 @@ bounded queue: memory holds a few pages whatever the site's size.
 from __future__ import annotations
 
 import asyncio
+import enum
 import queue
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import date
 from decimal import Decimal
 from typing import Any, TextIO
 
 from app.db import tables as t
 from app.db import transfer as stored
+from app.db.handles import Engine, Record
 from app.db.tables import CATEGORY_FLAGS, COMBINES_WITH_FLAGS
+from app.domain.enums import ItemCategory
 from app.domain.global_ids import to_global_id
 from app.transfer.collector import paced_collector
 from app.transfer.registry import writer
@@ -40,11 +44,11 @@ class ExportRefused(Exception):
     """The site cannot be exported (it does not exist)."""
 
 
-def _time(value: Any) -> str | None:
+def _time(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _name(value: Any) -> str | None:
+def _name(value: enum.Enum | None) -> str | None:
     return None if value is None else value.name
 
 
@@ -54,7 +58,7 @@ def _money(mapping: dict[str, int] | None) -> list[dict[str, Any]]:
     return [{"currency": c, "amount": a} for c, a in sorted(mapping.items())]
 
 
-def _ref(row: Any, field: str) -> dict[str, str] | None:
+def _ref(row: Record, field: str) -> dict[str, str] | None:
     unique_id = row._mapping[f"{field}__unique_id"]
     if unique_id is None:
         return None
@@ -65,7 +69,7 @@ def _ref(row: Any, field: str) -> dict[str, str] | None:
     }
 
 
-def _common(type_name: str, row: Any) -> dict[str, Any]:
+def _common(type_name: str, row: Record) -> dict[str, Any]:
     return {
         "type": type_name,
         "id": to_global_id(type_name, row.id),
@@ -88,11 +92,11 @@ _PLAIN_TERMS = (
 )  # fmt: skip
 
 
-def terms_of(row: Any, items: list[tuple[Any, str]]) -> dict[str, Any]:
+def terms_of(row: Record, items: list[tuple[ItemCategory, str]]) -> dict[str, Any]:
     """A row's Terms as the API answers them (app.graphql.types.terms.Terms)."""
     m = row._mapping
     bp = m["percentage_bp"]
-    ids: dict[Any, list[str]] = {c: [] for c, flag in _FLAGS if m[flag]}
+    ids: dict[ItemCategory, list[str]] = {c: [] for c, flag in _FLAGS if m[flag]}
     for category, item_id in items:
         ids.setdefault(category, []).append(item_id)
     terms = {
@@ -124,7 +128,7 @@ def terms_of(row: Any, items: list[tuple[Any, str]]) -> dict[str, Any]:
     return terms
 
 
-def _customer(row: Any) -> dict[str, Any]:
+def _customer(row: Record) -> dict[str, Any]:
     return {
         **_common("Customer", row),
         "kind": row.kind.name,
@@ -136,7 +140,7 @@ def _customer(row: Any) -> dict[str, Any]:
     }
 
 
-def _coupon_code(row: Any) -> dict[str, Any]:
+def _coupon_code(row: Record) -> dict[str, Any]:
     return {
         **_common("CouponCode", row),
         "coupon": _ref(row, "coupon"),
@@ -151,7 +155,7 @@ def _coupon_code(row: Any) -> dict[str, Any]:
     }
 
 
-def _assignment(row: Any) -> dict[str, Any]:
+def _assignment(row: Record) -> dict[str, Any]:
     referrer = _ref(row, "referrer")
     return {
         **_common("Assignment", row),
@@ -168,7 +172,7 @@ def _assignment(row: Any) -> dict[str, Any]:
     }
 
 
-def _redemption(row: Any) -> dict[str, Any]:
+def _redemption(row: Record) -> dict[str, Any]:
     return {
         **_common("Redemption", row),
         "discountCode": _ref(row, "discountCode"),
@@ -188,7 +192,7 @@ def _redemption(row: Any) -> dict[str, Any]:
     }
 
 
-async def _pages(db: Any, site: Any, trashed: str) -> AsyncIterator[list[dict[str, Any]]]:
+async def _pages(db: stored.Db, site: Record, trashed: str) -> AsyncIterator[list[dict[str, Any]]]:
     for type_name, table in _TABLES:
         scope = (
             ("organisation_id", site.organisation_id)
@@ -221,13 +225,13 @@ async def _pages(db: Any, site: Any, trashed: str) -> AsyncIterator[list[dict[st
 
 
 async def run_export(
-    engine: Any,
+    engine: Engine,
     *,
     site_id: int,
     format_name: str,
     trashed: str,
     stream: TextIO,
-    on_progress: Any = lambda n: None,
+    on_progress: Callable[[int], object] = lambda n: None,
 ) -> int:
     """Writes the site's records in the format to `stream`; answers how many records. The
     garbage collector keeps the server's pace meanwhile (app/transfer/collector.py)."""
@@ -239,13 +243,13 @@ async def run_export(
 
 
 async def _run_export(
-    engine: Any,
+    engine: Engine,
     *,
     site_id: int,
     format_name: str,
     trashed: str,
     stream: TextIO,
-    on_progress: Any = lambda n: None,
+    on_progress: Callable[[int], object] = lambda n: None,
 ) -> int:
     write = writer(format_name)
     pages: queue.Queue[Any] = queue.Queue(maxsize=4)

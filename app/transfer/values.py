@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 from app.domain.wire_forms import parse_date_or_datetime, parse_datetime, parse_decimal, parse_uuid
 
@@ -23,25 +23,25 @@ class Invalid(ValueError):
     """The value of a field cannot be read; the message says why."""
 
 
-def text(value: Any) -> str | None:
+def text(value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise Invalid(f"must be a string, not {_json_type(value)}")
 
 
-def required_text(value: Any) -> str:
+def required_text(value: object) -> str:
     if not isinstance(value, str):
         raise Invalid(f"must be a string, not {_json_type(value)}")
     return value
 
 
-def boolean(value: Any) -> bool:
+def boolean(value: object) -> bool:
     if not isinstance(value, bool):
         raise Invalid(f"must be true or false, not {_json_type(value)}")
     return value
 
 
-def integer(value: Any) -> int | None:
+def integer(value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
@@ -52,7 +52,7 @@ def integer(value: Any) -> int | None:
     return number
 
 
-def instant(value: Any) -> datetime | None:
+def instant(value: object) -> datetime | None:
     """An RFC 3339 instant with an offset (DateTime)."""
     if value is None:
         return None
@@ -61,7 +61,7 @@ def instant(value: Any) -> datetime | None:
     return _instant(value)
 
 
-def _instant(value: Any) -> datetime:
+def _instant(value: object) -> datetime:
     try:
         parsed = parse_datetime(value)
     except ValueError as error:
@@ -77,7 +77,7 @@ def _instant(value: Any) -> datetime:
 _instant_of_text = functools.lru_cache(maxsize=4096)(_instant)
 
 
-def bound(value: Any) -> date | datetime | None:
+def bound(value: object) -> date | datetime | None:
     """A window bound: a date (the site's local day) or an instant (DateOrDateTime)."""
     if value is None:
         return None
@@ -86,7 +86,7 @@ def bound(value: Any) -> date | datetime | None:
     return _bound(value)
 
 
-def _bound(value: Any) -> date | datetime:
+def _bound(value: object) -> date | datetime:
     try:
         return parse_date_or_datetime(value)
     except ValueError as error:
@@ -96,7 +96,7 @@ def _bound(value: Any) -> date | datetime:
 _bound_of_text = functools.lru_cache(maxsize=4096)(_bound)
 
 
-def decimal(value: Any) -> Decimal | None:
+def decimal(value: object) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -107,17 +107,17 @@ def decimal(value: Any) -> Decimal | None:
         raise Invalid(str(error)) from None
 
 
-def unique_id(value: Any) -> uuid.UUID:
+def unique_id(value: object) -> uuid.UUID:
     try:
         return parse_uuid(value)
     except ValueError as error:
         raise Invalid(str(error)) from None
 
 
-def member(enum_cls: type[E]) -> Callable[[Any], E | None]:
+def member(enum_cls: type[E]) -> Callable[[object], E | None]:
     members = enum_cls.__members__
 
-    def read(value: Any) -> E | None:
+    def read(value: object) -> E | None:
         if value is None:
             return None
         if isinstance(value, str) and value in members:
@@ -128,11 +128,11 @@ def member(enum_cls: type[E]) -> Callable[[Any], E | None]:
     return read
 
 
-def member_list(enum_cls: type[E]) -> Callable[[Any], list[E] | None]:
+def member_list(enum_cls: type[E]) -> Callable[[object], list[E] | None]:
     """A list of `enum_cls` names (null: none), each at most once."""
     read_one = member(enum_cls)
 
-    def read(value: Any) -> list[E] | None:
+    def read(value: object) -> list[E] | None:
         if value is None:
             return None
         if not isinstance(value, list):
@@ -161,7 +161,7 @@ class Money(NamedTuple):
     amount: int
 
 
-def money_list(value: Any) -> list[Money] | None:
+def money_list(value: object) -> list[Money] | None:
     if value is None:
         return None
     if not isinstance(value, list):
@@ -181,7 +181,7 @@ def money_list(value: Any) -> list[Money] | None:
     return items
 
 
-def int_list(value: Any) -> list[int]:
+def int_list(value: object) -> list[int]:
     if not isinstance(value, list) or any(
         isinstance(v, bool) or not isinstance(v, int) for v in value
     ):
@@ -189,7 +189,7 @@ def int_list(value: Any) -> list[int]:
     return list(value)
 
 
-def _json_type(value: Any) -> str:
+def _json_type(value: object) -> str:
     names = {
         bool: "a boolean",
         int: "a number",

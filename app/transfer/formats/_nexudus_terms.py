@@ -26,6 +26,7 @@ Mappings, decided from seed 001:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -69,9 +70,9 @@ _WINDOWS = {
 }
 
 
-def terms_of(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
+def terms_of(source: Mapping[str, object], site: SiteFacts) -> dict[str, object]:
     """The Terms a Nexudus DiscountCode document gives (only the fields it has)."""
-    terms: dict[str, Any] = {}
+    terms: dict[str, object] = {}
     percentage, amount = source.get("DiscountPercentage"), source.get("DiscountAmount")
     if percentage is not None and amount is not None:
         raise Unreadable(
@@ -123,10 +124,10 @@ def terms_of(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
     return terms
 
 
-def _eligible_of(source: dict[str, Any]) -> list[dict[str, Any]] | None:
+def _eligible_of(source: Mapping[str, object]) -> list[dict[str, object]] | None:
     if not any(name in source for name, _, _ in CATEGORIES):
         return None
-    eligible = []
+    eligible: list[dict[str, object]] = []
     for name, list_name, category in CATEGORIES:
         if source.get(name) is None or not flag(source[name], name):
             continue
@@ -145,7 +146,7 @@ def _eligible_of(source: dict[str, Any]) -> list[dict[str, Any]] | None:
     return eligible
 
 
-def _ids(source: dict[str, Any], name: str) -> list[str]:
+def _ids(source: Mapping[str, object], name: str) -> list[str]:
     values = source.get(name)
     if values is None:
         return []

@@ -41,7 +41,7 @@ def _key(record: dict[str, Any]) -> str | None:
     return record.get("externalId") or record.get("uniqueId")
 
 
-def _times(document: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+def _times(document: dict[str, object], record: dict[str, Any]) -> dict[str, object]:
     document["created_at"] = wire_instant(record.get("createdAt"), micro=False)
     document["updated_at"] = wire_instant(record.get("updatedAt"), micro=False)
     if record.get("deletedAt") is not None:
@@ -49,7 +49,7 @@ def _times(document: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def _customer_document(record: dict[str, Any]) -> dict[str, Any]:
+def _customer_document(record: dict[str, Any]) -> dict[str, object]:
     first, _, last = (record.get("fullName") or "").partition(" ")
     document = {
         "id": _key(record),
@@ -60,7 +60,7 @@ def _customer_document(record: dict[str, Any]) -> dict[str, Any]:
     return _times(document, record)
 
 
-def _coupon_document(record: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
+def _coupon_document(record: dict[str, Any], site: SiteFacts) -> dict[str, object]:
     terms = record.get("terms") or {}
     amounts = terms.get("amounts") or []
     fixed = next(
@@ -94,7 +94,7 @@ def _coupon_document(record: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
     return _times(document, record)
 
 
-def _coupon_code_document(record: dict[str, Any]) -> dict[str, Any]:
+def _coupon_code_document(record: dict[str, Any]) -> dict[str, object]:
     document = {
         "id": _key(record),
         "coupon_id": (reference_key(record.get("coupon"))),
@@ -109,7 +109,7 @@ def _coupon_code_document(record: dict[str, Any]) -> dict[str, Any]:
     return _times(document, record)
 
 
-def _use_document(record: dict[str, Any], codes: DiskLookup) -> dict[str, Any]:
+def _use_document(record: dict[str, Any], codes: DiskLookup) -> dict[str, object]:
     code_key = reference_key(record.get("couponCode"))
     coupon_id, code = codes.get(code_key) or [(reference_key(record.get("coupon"))), None]
     return {
@@ -126,7 +126,7 @@ def _use_document(record: dict[str, Any], codes: DiskLookup) -> dict[str, Any]:
     }
 
 
-def _paging(count: int) -> dict[str, Any]:
+def _paging(count: int) -> dict[str, object]:
     return {
         "links": {"first": None, "last": None, "prev": None, "next": None},
         "meta": {

@@ -37,7 +37,7 @@ is one page of everything: CurrentPage 1 of 1, sorted by Id ascending.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, BinaryIO, TextIO
 
 from app.transfer.formats._json_in import records
@@ -79,7 +79,7 @@ def read(
             yield record
 
 
-def _convert(source: Any, site: SiteFacts, recent: RecentKeys) -> Iterable[dict[str, Any]]:
+def _convert(source: object, site: SiteFacts, recent: RecentKeys) -> Iterable[dict[str, Any]]:
     if not isinstance(source, dict):
         raise Unreadable("", "a Nexudus record is a JSON object")
     if "CoworkerId" in source or "DiscountCodeId" in source:
@@ -91,8 +91,8 @@ def _convert(source: Any, site: SiteFacts, recent: RecentKeys) -> Iterable[dict[
     )
 
 
-def _common(source: dict[str, Any], type_name: str) -> dict[str, Any]:
-    record: dict[str, Any] = {"type": type_name}
+def _common(source: Mapping[str, object], type_name: str) -> dict[str, object]:
+    record: dict[str, object] = {"type": type_name}
     if source.get("Id") is not None:
         record["externalId"] = vendor_id(source["Id"], "Id")
     if source.get("UniqueId") is not None:
@@ -106,7 +106,7 @@ def _common(source: dict[str, Any], type_name: str) -> dict[str, Any]:
     return record
 
 
-def _discount_code(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
+def _discount_code(source: Mapping[str, object], site: SiteFacts) -> dict[str, object]:
     record = _common(source, "DiscountCode")
     record["code"] = text(source["Code"], "Code", nullable=False)
     if "Description" in source:
@@ -115,7 +115,9 @@ def _discount_code(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
     return record
 
 
-def _coworker_discount_code(source: dict[str, Any], recent: RecentKeys) -> Iterable[dict[str, Any]]:
+def _coworker_discount_code(
+    source: Mapping[str, object], recent: RecentKeys
+) -> Iterable[dict[str, Any]]:
     if source.get("CoworkerId") is None:
         raise Unreadable("CoworkerId", "an assignment needs its coworker")
     if source.get("DiscountCodeId") is None:
@@ -169,8 +171,8 @@ def _with_uses(
         }
 
 
-def _customer(source: dict[str, Any], key: str) -> dict[str, Any]:
-    customer: dict[str, Any] = {"type": "Customer", "externalId": key}
+def _customer(source: Mapping[str, object], key: str) -> dict[str, object]:
+    customer: dict[str, object] = {"type": "Customer", "externalId": key}
     kind = source.get("CoworkerCoworkerType")
     if kind is not None:
         if not isinstance(kind, str) or kind.lower() not in _KINDS:
@@ -212,7 +214,7 @@ def _key(record: dict[str, Any]) -> str | None:
     return record.get("externalId") or record.get("uniqueId")
 
 
-def _server_fields(record: dict[str, Any], to_string: str | None) -> dict[str, Any]:
+def _server_fields(record: dict[str, Any], to_string: str | None) -> dict[str, object]:
     return {
         "Id": wire_id(_key(record)),
         "UpdatedOn": wire_instant(record.get("updatedAt"), micro=False),
@@ -227,9 +229,9 @@ def _server_fields(record: dict[str, Any], to_string: str | None) -> dict[str, A
     }
 
 
-def _discount_code_document(record: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
+def _discount_code_document(record: dict[str, Any], site: SiteFacts) -> dict[str, object]:
     terms = record.get("terms") or {}
-    document: dict[str, Any] = {
+    document: dict[str, object] = {
         "BusinessId": wire_id(site.external_id),
         "BusinessName": site.name,
         "BusinessCurrencyCode": site.currency,
@@ -241,11 +243,11 @@ def _discount_code_document(record: dict[str, Any], site: SiteFacts) -> dict[str
     return document
 
 
-def _code_fields(document: dict[str, Any]) -> list[Any]:
+def _code_fields(document: dict[str, Any]) -> list[object]:
     return [document["Code"], document["Active"], document["ValidFrom"], document["ValidTo"]]
 
 
-def _coworker_fields(record: dict[str, Any]) -> list[Any]:
+def _coworker_fields(record: dict[str, Any]) -> list[object]:
     kind = record.get("kind")
     return [
         _KIND_NAMES.get(kind) if kind else None,
@@ -257,14 +259,14 @@ def _coworker_fields(record: dict[str, Any]) -> list[Any]:
 
 def _assignment_document(
     record: dict[str, Any], site: SiteFacts, facts: DiskLookup
-) -> dict[str, Any]:
+) -> dict[str, object]:
     customer_key = reference_key(record.get("customer"))
     code_key = reference_key(record.get("discountCode"))
     kind, full_name, billing_name, company_name = (
         facts.get(f"customer:{customer_key}") or [None] * 4
     )
     code, active, valid_from, valid_to = facts.get(f"code:{code_key}") or [None] * 4
-    document: dict[str, Any] = {
+    document: dict[str, object] = {
         "CoworkerId": wire_id(customer_key),
         "CoworkerCoworkerType": kind,
         "CoworkerFullName": full_name,
@@ -291,7 +293,7 @@ def _assignment_document(
     return document
 
 
-def _paging(count: int) -> dict[str, Any]:
+def _paging(count: int) -> dict[str, object]:
     return {
         "CurrentPageSize": count,
         "CurrentPage": 1,

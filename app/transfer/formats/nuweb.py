@@ -38,7 +38,7 @@ categories other than OFFERING (Nexudus price plans, bookings...) have none eith
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from app.transfer.formats._json_in import items_at, records, rewindable
@@ -95,7 +95,7 @@ def _included_currencies(stream: BinaryIO, name: str) -> dict[str, str]:
     return found
 
 
-def _convert(source: Any, currencies: dict[str, str], site: SiteFacts) -> dict[str, Any]:
+def _convert(source: object, currencies: dict[str, str], site: SiteFacts) -> dict[str, object]:
     if not isinstance(source, dict):
         raise Unreadable("", "a JSON:API resource is a JSON object")
     kind = source.get("type")
@@ -112,10 +112,18 @@ def _convert(source: Any, currencies: dict[str, str], site: SiteFacts) -> dict[s
     raise Unreadable("type", f"{kind!r} is not discountCodes or discountCodeUses")
 
 
+def _linked(relationships: Mapping[str, object], name: str) -> object:
+    """`relationships.<name>.data`: the resource identifier linked (None: none given)."""
+    relationship = relationships.get(name) or {}
+    if not isinstance(relationship, dict):
+        raise Unreadable(f"relationships.{name}", "is not an object")
+    return relationship.get("data")
+
+
 def _currency(
-    relationships: dict[str, Any], currencies: dict[str, str], site: SiteFacts
+    relationships: Mapping[str, object], currencies: dict[str, str], site: SiteFacts
 ) -> str | None:
-    linked = (relationships.get("currencies") or {}).get("data")
+    linked = _linked(relationships, "currencies")
     if linked is None:
         return site.currency
     if not isinstance(linked, dict) or linked.get("id") is None:
@@ -133,18 +141,18 @@ def _needs(currency: str | None, field: str) -> str:
 
 
 def _discount_code(
-    source: dict[str, Any],
-    attributes: dict[str, Any],
-    relationships: dict[str, Any],
+    source: Mapping[str, object],
+    attributes: Mapping[str, object],
+    relationships: Mapping[str, object],
     currencies: dict[str, str],
     site: SiteFacts,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     currency = _currency(relationships, currencies, site)
-    record: dict[str, Any] = {"type": "DiscountCode"}
+    record: dict[str, object] = {"type": "DiscountCode"}
     if source.get("id") is not None:
         record["externalId"] = vendor_id(source["id"], "id")
     record["code"] = text(attributes.get("code"), "attributes.code", nullable=False)
-    terms: dict[str, Any] = {}
+    terms: dict[str, object] = {}
     kind, amount = attributes.get("type"), attributes.get("amount")
     if kind == "fixed":
         minor = whole(amount, "attributes.amount", nullable=False)
@@ -182,7 +190,7 @@ def _discount_code(
     return record
 
 
-def _per_currency(value: object) -> list[dict[str, Any]]:
+def _per_currency(value: object) -> list[dict[str, object]]:
     if value is None:
         return []
     if not isinstance(value, dict):
@@ -208,7 +216,7 @@ def _identifiers(relationship: object, field: str) -> list[str]:
     return ids
 
 
-def _times(record: dict[str, Any], attributes: dict[str, Any]) -> None:
+def _times(record: dict[str, Any], attributes: Mapping[str, object]) -> None:
     for name in ("createdAt", "updatedAt"):
         if attributes.get(name) is not None:
             record[name] = instant(attributes[name], f"attributes.{name}")
@@ -217,20 +225,20 @@ def _times(record: dict[str, Any], attributes: dict[str, Any]) -> None:
 
 
 def _use(
-    source: dict[str, Any],
-    attributes: dict[str, Any],
-    relationships: dict[str, Any],
+    source: Mapping[str, object],
+    attributes: Mapping[str, object],
+    relationships: Mapping[str, object],
     currencies: dict[str, str],
     site: SiteFacts,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     if source.get("id") is None:
         raise Unreadable(
             "id", "a use needs its id (the key that keeps a re-import from counting it twice)"
         )
-    code = (relationships.get("discountCode") or {}).get("data")
+    code = _linked(relationships, "discountCode")
     if not isinstance(code, dict) or code.get("id") is None:
         raise Unreadable("relationships.discountCode", "a use names the code it used")
-    record: dict[str, Any] = {
+    record: dict[str, object] = {
         "type": "Redemption",
         "externalId": vendor_id(source["id"], "id"),
         "discountCode": {"externalId": vendor_id(code["id"], "relationships.discountCode.id")},

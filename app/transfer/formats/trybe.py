@@ -37,7 +37,7 @@ that order). Standalone discount codes and assignments have no Trybe record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from app.transfer.formats._json_in import records
@@ -75,7 +75,7 @@ def read(
         yield record
 
 
-def _convert(source: Any, site: SiteFacts) -> dict[str, Any]:
+def _convert(source: object, site: SiteFacts) -> dict[str, object]:
     if not isinstance(source, dict):
         raise Unreadable("", "a Trybe record is a JSON object")
     if "coupon_code_id" in source:
@@ -93,8 +93,8 @@ def _convert(source: Any, site: SiteFacts) -> dict[str, Any]:
     )
 
 
-def _common(source: dict[str, Any], type_name: str) -> dict[str, Any]:
-    record: dict[str, Any] = {"type": type_name}
+def _common(source: Mapping[str, object], type_name: str) -> dict[str, object]:
+    record: dict[str, object] = {"type": type_name}
     if source.get("id") is not None:
         record["externalId"] = vendor_id(source["id"], "id")
     for name, field in (("created_at", "createdAt"), ("updated_at", "updatedAt")):
@@ -105,7 +105,7 @@ def _common(source: dict[str, Any], type_name: str) -> dict[str, Any]:
     return record
 
 
-def _customer(source: dict[str, Any]) -> dict[str, Any]:
+def _customer(source: Mapping[str, object]) -> dict[str, object]:
     record = _common(source, "Customer")
     names = [text(source.get(k), k) for k in ("first_name", "last_name")]
     full_name = " ".join(n for n in names if n)
@@ -116,12 +116,12 @@ def _customer(source: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def _coupon(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
+def _coupon(source: Mapping[str, object], site: SiteFacts) -> dict[str, object]:
     record = _common(source, "Coupon")
     record["name"] = text(source["name"], "name", nullable=False)
     if "description" in source:
         record["description"] = text(source["description"], "description")
-    terms: dict[str, Any] = {}
+    terms: dict[str, object] = {}
     kind = source.get("discount_type")
     currency = source.get("currency") or site.currency
     if kind == "percentage":
@@ -165,7 +165,7 @@ def _currency(currency: object, field: str) -> str:
     return currency_of(currency, "currency")
 
 
-def _offerings(value: object) -> list[dict[str, Any]]:
+def _offerings(value: object) -> list[dict[str, object]]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -174,7 +174,7 @@ def _offerings(value: object) -> list[dict[str, Any]]:
     return [{"category": "OFFERING", "itemIds": ids}]
 
 
-def _coupon_code(source: dict[str, Any]) -> dict[str, Any]:
+def _coupon_code(source: Mapping[str, object]) -> dict[str, object]:
     record = _common(source, "CouponCode")
     record["coupon"] = {"externalId": vendor_id(source["coupon_id"], "coupon_id")}
     record["code"] = text(source["code"], "code", nullable=False)
@@ -195,12 +195,12 @@ def _coupon_code(source: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def _use(source: dict[str, Any], site: SiteFacts) -> dict[str, Any]:
+def _use(source: Mapping[str, object], site: SiteFacts) -> dict[str, object]:
     if source.get("id") is None:
         raise Unreadable(
             "id", "a use needs its id (the key that keeps a re-import from counting it twice)"
         )
-    record: dict[str, Any] = {
+    record: dict[str, object] = {
         "type": "Redemption",
         "externalId": vendor_id(source["id"], "id"),
         "couponCode": {"externalId": vendor_id(source["coupon_code_id"], "coupon_code_id")},

@@ -124,6 +124,12 @@ def test_a_list_with_uses_becomes_codes_then_imported_uses() -> None:
         ),
         (lambda r: r.update(type="saleItems"), "type", "not discountCodes"),
         (lambda r: r.update(attributes=None), "attributes", "attributes object"),
+        # once an AttributeError that stopped the whole import
+        (
+            lambda r: r["relationships"].update(currencies=["GBP"]),
+            "relationships.currencies",
+            "not an object",
+        ),
     ],
 )
 def test_a_malformed_resource_is_refused_naming_its_number_and_field(
