@@ -29,3 +29,25 @@ async def test_relay_pages_render_as_python_builds_them(gql: Any, make: Any, set
             for order in (None, {"field": "VALID_TO", "direction": "DESC"}):
                 body = await _both(gql, settings, QUERY % part, {"n": size, "o": order})
                 assert "errors" not in body, body
+
+
+async def test_long_cursors_render_as_python_writes_them(
+    gql: Any, make: Any, settings: Any
+) -> None:
+    """Cursors longer than one base64 line (PostgreSQL breaks them every 76 characters, the
+    breaks taken out) and whose base64 holds `+` and `/` (made `-` and `_`)."""
+    organisation = await make.organisation()
+    site = await make.site(organisation)
+    coupon = await make.coupon(site)
+    for index in range(4):
+        # "?>" and "?~" encode to base64 with "/" and "+"; long: several lines of base64
+        await make.coupon_code(coupon, external_id=f"?>?~ {index} " + "ü~>?" * (8 * index))
+    query = """query($o: CouponCodeOrder) { coupons(first: 1) { edges { node {
+      codes(first: 3, orderBy: $o) { edges { cursor } pageInfo { startCursor endCursor } } } } } }"""
+    for order in ({"field": "EXTERNAL_ID"}, {"field": "EXTERNAL_ID", "direction": "DESC"}):
+        body = await _both(gql, settings, query, {"o": order})
+        cursors = [
+            edge["cursor"] for edge in body["data"]["coupons"]["edges"][0]["node"]["codes"]["edges"]
+        ]
+        assert max(len(cursor) for cursor in cursors) > 120
+        assert any("-" in c for c in cursors) and any("_" in c for c in cursors)
