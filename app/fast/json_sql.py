@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement, Label
 from sqlalchemy.sql.selectable import NamedFromClause, Subquery
 from sqlalchemy.sql.util import ClauseAdapter
@@ -239,8 +239,12 @@ def cursor(sort_name: str, values: Sequence[ColumnElement[str]]) -> ColumnElemen
     for part in parts[1:]:
         joined = joined.op("||")(part)
     encoded = sa.func.encode(sa.func.convert_to(joined, text("UTF8")), text("base64"))
-    # base64 -> base64url; PostgreSQL breaks lines every 76 characters: the breaks go too
-    return sa.func.translate(encoded, sa.literal_column("E'+/\\n'"), text("-_"), type_=sa.Text)
+    # base64 -> base64url; PostgreSQL breaks lines every 76 characters: the breaks go too.
+    # Three replace() rather than one translate(): translate looks up every character of
+    # its input in its lists, multibyte-aware, and cost 1.6 us a cursor against 0.7 us.
+    unbroken = sa.func.replace(encoded, sa.literal_column("E'\\n'"), text(""))
+    dashed = sa.func.replace(unbroken, text("+"), text("-"))
+    return sa.func.replace(dashed, sa.literal_column("'/'"), text("_"), type_=sa.Text)
 
 
 def json_number(column: ColumnElement[Any]) -> ColumnElement[str]:
@@ -321,9 +325,54 @@ def row_value(
     return values[1]
 
 
+def edge_rows(
+    element: ColumnElement[Any], where: Sequence[ColumnElement[bool]],
+    order_by: Sequence[ColumnElement[Any]], limit: int, parent: NamedFromClause,
+) -> Subquery:  # fmt: skip
+    """One row holding `e`: the array of `element` over the first `limit` rows meeting
+    `where`, in order (`{}` when none). A page of edges reads one row more than its size: the
+    array's length tells whether more follow, its slice is the edges, its elements' cursors
+    the page's first and last. An array keeps its order by construction, where an aggregate
+    needs its own ORDER BY (a sort per page) and the rows' position a window function.
+    OFFSET 0 keeps PostgreSQL from pulling the subquery up into each use of `e` (it would
+    read the rows once per use)."""
+    rows = sa.select(element).where(*where).order_by(*order_by).limit(limit).correlate(parent)
+    array = sa.func.array(rows.scalar_subquery(), type_=ARRAY(sa.JSON))
+    no_pull_up = sa.literal_column("0", sa.Integer)
+    return sa.select(array.label("e")).offset(no_pull_up).correlate(parent).subquery()
+
+
+def array_json(rows: Subquery, size: int) -> ColumnElement[Any]:
+    """The first `size` elements of `rows.e` as a JSON array (`[]` when none)."""
+    elements = rows.c.e
+    return sa.func.array_to_json(elements[1:size], type_=sa.JSON)
+
+
+def has_more_than(rows: Subquery, size: int) -> ColumnElement[bool]:
+    """Whether `rows.e` holds more than `size` elements: hasNextPage."""
+    return sa.func.cardinality(rows.c.e) > size
+
+
+def element_text(rows: Subquery, key: str, size: int, *, last: bool) -> ColumnElement[str]:
+    """The string under `key` of the first (or the last of the first `size`) element of
+    `rows.e`; null when it has none (a cursor of the edges, for startCursor / endCursor)."""
+    elements = rows.c.e
+    index = (
+        sa.func.least(sa.func.cardinality(elements), size)
+        if last
+        else sa.literal_column(str(min(1, size)), sa.Integer)  # none in a page of 0
+    )
+    return elements[index].op("->>")(text(key))
+
+
 def more_rows_than(size: int) -> ColumnElement[bool]:
     """Whether the rows read (one more than the page) hold more than the page: hasNextPage."""
     return sa.func.count() > size
+
+
+def over_row(document: ColumnElement[Any], row: Subquery) -> ColumnElement[Any]:
+    """`document` (over the one row of `row`) for the enclosing row."""
+    return sa.select(document).select_from(row).scalar_subquery()
 
 
 def over_rows(document: ColumnElement[Any], rows: Subquery) -> ColumnElement[Any]:

@@ -534,6 +534,9 @@ class Renderer:
         (one more than the page, for hasNextPage), each with its nodes' documents and its
         cursor (none for the extra row), and every part of the connection (nodes, edges,
         page info) is an aggregate over them."""
+        edges = self._edges_page(connection, details, page, trashed)
+        if edges is not None:
+            return edges
         rows_columns: list[Spelled] = []
         # (response key, node key or None) -> the label of that node's document among the rows
         labels: dict[tuple[str, str | None], str] = {}
@@ -604,6 +607,73 @@ class Renderer:
             raise NotRendered("unknown connection field", name)
 
         return json_sql.over_rows(self._object(connection, details, spell), rows)
+
+    def _edges_page(
+        self,
+        connection: GraphQLObjectType,
+        details: FieldDetailsList,
+        page: _Page,
+        trashed: Trashed,
+    ) -> Spelled | None:
+        """A nested page asked as Relay asks it: `edges` once (each edge's cursor, node and
+        `__typename`), `pageInfo`, `totalCount`, `__typename`; None for any other shape (the
+        rows' path above). Its rows' edges are read as one array, one edge more than the
+        page (`json_sql.edge_rows`): no window function, no sorted aggregates. The extra
+        edge is rendered and dropped (cheaper than numbering the rows to spare it)."""
+        edges: tuple[GraphQLField, FieldDetailsList] | None = None
+        cursors_asked = False
+        for field_details in self._collect(connection, details).values():
+            name = field_details[0].node.name.value
+            field = connection.fields.get(name)
+            if field is None or name in ("__typename", "totalCount"):
+                continue
+            if name == "edges" and edges is None:
+                edges = (field, field_details)
+            elif name == "pageInfo":
+                info = self._collect(_object_type(field.type), field_details)
+                names = {d[0].node.name.value for d in info.values()}
+                cursors_asked = cursors_asked or bool(names & {"startCursor", "endCursor"})
+            else:
+                return None  # nodes, or edges under two keys
+        if edges is None:
+            return None
+        edge_type = _object_type(_item_type(edges[0].type))
+        edge_fields = self._collect(edge_type, edges[1])
+        cursor_keys = [k for k, d in edge_fields.items() if d[0].node.name.value == "cursor"]
+        if cursors_asked and not cursor_keys:
+            return None  # the page's cursors without the edges' (the rows' path)
+
+        def edge(name: str, field: GraphQLField, edge_details: FieldDetailsList) -> Spelled:
+            if name == "cursor":
+                return page.cursor(page.child)
+            if name == "node":
+                return self._node(field.type, edge_details, page.child, trashed)
+            raise NotRendered("unknown edge field", name)
+
+        element = self._object(edge_type, edges[1], edge)
+        rows = json_sql.edge_rows(element, page.conditions, page.order, page.size + 1, page.parent)
+        size = page.size
+
+        def page_info(name: str, _flag: GraphQLField, _details: FieldDetailsList) -> Spelled:
+            if name == "hasNextPage":
+                return json_sql.has_more_than(rows, size)
+            if name == "hasPreviousPage":  # no cursor to come after: nothing precedes
+                return json_sql.false()
+            if name in ("startCursor", "endCursor"):
+                last = name == "endCursor"
+                return json_sql.element_text(rows, cursor_keys[0], size, last=last)
+            raise NotRendered("unknown pageInfo field", name)
+
+        def spell(name: str, field: GraphQLField, field_details: FieldDetailsList) -> Spelled:
+            if name == "edges":
+                return json_sql.array_json(rows, size)
+            if name == "totalCount":
+                return json_sql.count_of(page.child, page.conditions, page.parent)
+            if name == "pageInfo":
+                return self._object(_object_type(field.type), field_details, page_info)
+            raise NotRendered("unknown connection field", name)
+
+        return json_sql.over_row(self._object(connection, details, spell), rows)
 
     def _page_info(
         self,

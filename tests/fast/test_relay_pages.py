@@ -1,0 +1,53 @@
+"""Nested pages asked as Relay asks them (edges, each with its cursor and node, and page
+info) are read as one array of edges, one more than the page (app.fast.json_sql.edge_rows):
+they answer as Python builds them, for pages empty, short and full, under aliases, with the
+count, and with the page's cursors with or without the edges' own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fast.test_rendering import _both, _seed
+
+QUERY = "query($n: Int, $o: CouponCodeOrder) { coupons(first: 4) { edges { node { name codes(first: $n, orderBy: $o) { %s } } } } }"  # noqa: E501
+
+PARTS = (
+    "edges { cursor node { code } } pageInfo { endCursor hasNextPage }",
+    "pageInfo { startCursor endCursor hasNextPage hasPreviousPage } edges { cursor node { code } }",
+    "edges { __typename c: cursor node { id } d: cursor } pageInfo { startCursor endCursor }",
+    "totalCount edges { node { code validTo } } pageInfo { hasNextPage __typename } __typename",
+    "edges { node { code } } pageInfo { endCursor }",  # the page's cursor, not the edges'
+    "edges { cursor } pageInfo { hasNextPage }",
+    "edges { node { code } } e: edges { cursor }",  # edges under two keys
+)
+
+
+async def test_relay_pages_render_as_python_builds_them(gql: Any, make: Any, settings: Any) -> None:
+    await _seed(make)
+    for part in PARTS:
+        for size in (0, 1, 2, 3, 5):
+            for order in (None, {"field": "VALID_TO", "direction": "DESC"}):
+                body = await _both(gql, settings, QUERY % part, {"n": size, "o": order})
+                assert "errors" not in body, body
+
+
+async def test_long_cursors_render_as_python_writes_them(
+    gql: Any, make: Any, settings: Any
+) -> None:
+    """Cursors longer than one base64 line (PostgreSQL breaks them every 76 characters, the
+    breaks taken out) and whose base64 holds `+` and `/` (made `-` and `_`)."""
+    organisation = await make.organisation()
+    site = await make.site(organisation)
+    coupon = await make.coupon(site)
+    for index in range(4):
+        # "?>" and "?~" encode to base64 with "/" and "+"; long: several lines of base64
+        await make.coupon_code(coupon, external_id=f"?>?~ {index} " + "ü~>?" * (8 * index))
+    query = """query($o: CouponCodeOrder) { coupons(first: 1) { edges { node {
+      codes(first: 3, orderBy: $o) { edges { cursor } pageInfo { startCursor endCursor } } } } } }"""
+    for order in ({"field": "EXTERNAL_ID"}, {"field": "EXTERNAL_ID", "direction": "DESC"}):
+        body = await _both(gql, settings, query, {"o": order})
+        cursors = [
+            edge["cursor"] for edge in body["data"]["coupons"]["edges"][0]["node"]["codes"]["edges"]
+        ]
+        assert max(len(cursor) for cursor in cursors) > 120
+        assert any("-" in c for c in cursors) and any("_" in c for c in cursors)
