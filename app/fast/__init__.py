@@ -16,8 +16,7 @@ graphql-core names it uses are listed in `app.fast.internals`.
 - `lean_schema`: strawberry's `execute` without its extension machinery;
 - `checkout_requests`: validateCode and redeemCode documents answered by their resolver
   without graphql-core's execution;
-- `router`: `/graphql` handed to the endpoint without Starlette's router; `one_write`: its
-  responses' head and body in one socket write under uvicorn's httptools protocol;
+- `router`: `/graphql` handed to the endpoint without Starlette's router;
 - `internals`: the private library names all this relies on, with the versions checked.
 """
 

@@ -1,4 +1,4 @@
-"""Every private name of strawberry, graphql-core, SQLAlchemy and uvicorn the fast path relies on.
+"""Every private name of strawberry, graphql-core and SQLAlchemy the fast path relies on.
 
 Nothing outside app/fast uses these (tests/test_layering.py checks it). They are not part of
 those libraries' public API and may change in any release: each is listed here with the
@@ -19,7 +19,6 @@ CHECKED_AGAINST = {
     "strawberry-graphql": "0.341.2",
     "graphql-core": "3.3.2",
     "SQLAlchemy": "2.1.9",
-    "uvicorn": "0.54.0",
 }
 
 
@@ -81,12 +80,6 @@ PRIVATE_NAMES: tuple[Private, ...] = (
             "_start_transaction", "prepared_writes: begins it as SQLAlchemy would"),
     Private("sqlalchemy.dialects.postgresql.asyncpg:AsyncAdapt_asyncpg_connection",
             "_handle_exception", "prepared_writes: asyncpg's errors as the adapter raises them"),
-    # uvicorn
-    Private("uvicorn.protocols.http.httptools_impl:RequestResponseCycle", "transport",
-            "one_write: what the cycle writes a response's head and body to, stood in for "
-            "during the two sends", "field"),
-    Private("uvicorn.protocols.http.httptools_impl:RequestResponseCycle", "disconnected",
-            "one_write: a dropped connection gets no held head", "field"),
 )  # fmt: skip
 
 

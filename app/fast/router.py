@@ -8,7 +8,6 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.fast.one_write import one_write
 from app.observability.requests import RequestObservation
 
 GRAPHQL_PATH = "/graphql"
@@ -25,8 +24,7 @@ class DiscountsApp(Starlette):
     4 % of the CPU time of a small query. The endpoint needs none of them: it answers every
     failure itself (masked, see `app.http.endpoint`), raises no HTTP exceptions and takes no
     path parameters. It still runs under `RequestObservation` (its request id, metrics and log
-    line), as every route does; its responses' head and body go out in one socket write
-    (`app.fast.one_write`). Anything else (other paths and methods, a `root_path`,
+    line), as every route does. Anything else (other paths and methods, a `root_path`,
     lifespan) goes through Starlette as before.
     """
 
@@ -52,6 +50,6 @@ class DiscountsApp(Starlette):
             scope["router"] = self.router
             scope["endpoint"] = self._graphql_endpoint
             scope["path_params"] = {}
-            await self._graphql(scope, receive, one_write(send))
+            await self._graphql(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
