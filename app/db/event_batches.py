@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -156,10 +156,16 @@ def _fixed_payload(table: sa.Table, same: Mapping[str, Any]) -> dict[str, Any]:
     return events.payload(table, values)
 
 
-def payload_text(table: sa.Table, dialect_name: str, same: Mapping[str, Any]) -> Any:
+def payload_text(
+    table: sa.Table,
+    dialect_name: str,
+    same: Mapping[str, Any],
+    source: sa.FromClause | None = None,
+) -> Any:
     """The payload of the row of `table` a SELECT from it reads, as JSON text: the one
     `events.payload` makes of the same row, key for key, in its order. Columns named in `same`
-    have that value in every row read (the caller's condition says so)."""
+    have that value in every row read (the caller's condition says so). `source`: the rows
+    are read from it (a CTE's RETURNING of `table`'s columns) instead of from `table`."""
     json_of: Callable[[sa.Column[Any]], Any]
     json_of = _postgresql_json if dialect_name == "postgresql" else _sqlite_json
     fixed = _fixed_payload(table, same)
@@ -173,7 +179,8 @@ def payload_text(table: sa.Table, dialect_name: str, same: Mapping[str, Any]) ->
         if column.name in same:
             constant += json.dumps(fixed[key])
             continue
-        pieces += [_quoted(constant), json_of(column)]
+        value = column if source is None else cast(sa.Column[Any], source.c[column.name])
+        pieces += [_quoted(constant), json_of(value)]
         constant = ""
     pieces.append(_quoted(constant + "}"))
     text = pieces[0]
@@ -218,14 +225,15 @@ def _event_id(dialect_name: str) -> Any:
     )
 
 
-def _owners(table: sa.Table) -> tuple[Any, Any]:
-    """(site, organisation) columns an event is filed under (`events.event_row`'s)."""
+def _owners(table: sa.Table, rows: sa.FromClause) -> tuple[Any, Any]:
+    """(site, organisation) columns an event is filed under (`events.event_row`'s), read from
+    `rows` (`table` or its rows as a CTE returns them)."""
     if table.name == "organisation":
-        return sa.null(), table.c.id
+        return sa.null(), rows.c.id
     if table.name == "site":
-        return table.c.id, table.c.organisation_id
-    site_id = table.c.site_id if "site_id" in table.c else sa.null()  # a customer has none
-    return site_id, table.c.organisation_id
+        return rows.c.id, rows.c.organisation_id
+    site_id = rows.c.site_id if "site_id" in table.c else sa.null()  # a customer has none
+    return site_id, rows.c.organisation_id
 
 
 _COLUMNS = [
@@ -240,18 +248,25 @@ def events_statement(
     condition: Clause,
     dialect_name: str,
     same: Mapping[str, Any] | None = None,
+    source: sa.FromClause | None = None,
 ) -> sa.Insert:
     """INSERT INTO event SELECT the events of the rows of `table` matching `condition` (and
     holding the values `same`), in id order (the feed's order among them); the instant they
-    occurred is the `occurred_at` parameter."""
+    occurred is the `occurred_at` parameter. `source`: every row of it instead (a CTE's
+    RETURNING of all of `table`'s columns, rows holding `same`; `condition` is then true)."""
     same = same or {}
-    payload = _payload_of(table, dialect_name, same)
+    if source is None:
+        payload = _payload_of(table, dialect_name, same)
+        rows_of: sa.FromClause = table
+    else:
+        payload, rows_of = payload_text(table, dialect_name, same, source), source
     if dialect_name == "postgresql":
         payload = sa.cast(payload, sa.JSON)
-    site_id, organisation_id = _owners(table)
+    site_id, organisation_id = _owners(table, rows_of)
     holds = [
         table.c[name].is_(None) if value is None else table.c[name] == value
         for name, value in same.items()
+        if source is None
     ]
     rows = (
         sa.select(
@@ -261,13 +276,13 @@ def events_statement(
             site_id,
             organisation_id,
             _quoted(events.TYPE_NAMES[table.name]),
-            table.c.id,
-            table.c.updated_at,
+            rows_of.c.id,
+            rows_of.c.updated_at,
             payload,
             sa.bindparam("occurred_at", type_=EVENT.c.occurred_at.type),
         )
         .where(condition, *holds)
-        .order_by(table.c.id)
+        .order_by(rows_of.c.id)
     )
     return sa.insert(EVENT).from_select(_COLUMNS, rows)
 
