@@ -22,14 +22,13 @@ chunk or per row (27 s for a chunk of 10,000 once the coupon had 60,000).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.clock import utcnow
 from app.db import event_batches, events
 from app.db.errors import UniqueViolation, unique_violations
 from app.db.handles import Handle, Record, Session
@@ -84,16 +83,10 @@ def _drawn_rows(dialect: str) -> tuple[sa.TableValuedAlias, Any, Any, Any]:
     return drawn, drawn.c.value, drawn.c.key, unique_id
 
 
-def _insert_statements(
-    dialect: str, shared_columns: Sequence[str], logged: Mapping[str, Any] | None = None
-) -> tuple[Any, Any]:
+def _insert_statements(dialect: str, shared_columns: Sequence[str]) -> tuple[sa.Insert, Any]:
     """INSERT ... SELECT of one chunk: plain, and skipping live codes the coupon has while
     answering the codes added. The shared column values are parameters too, so the
     statements are compiled once and found in SQLAlchemy's cache for every later chunk.
-
-    With `logged` (PostgreSQL: the column values every new code has, `_event_values`), each
-    statement also writes the codes' `couponCode.created` events from its RETURNING, in id
-    order (`_with_events`).
 
     On PostgreSQL the skipping one answers the codes added as one text[] (`array_agg` over
     the INSERT's RETURNING, in id order, which is the order drawn): asyncpg decodes it in one
@@ -118,8 +111,6 @@ def _insert_statements(
     )
     if dialect != "postgresql":
         return plain, skipping.returning(table.c.code)
-    if logged is not None:
-        return _with_events(plain, skipping, logged)
     added = skipping.returning(table.c.id, table.c.code).cte("added")
     aggregated = sa.select(
         sa.func.array_agg(postgresql.aggregate_order_by(added.c.code, added.c.id))
@@ -127,83 +118,14 @@ def _insert_statements(
     return plain, aggregated
 
 
-def _with_events(plain: Any, skipping: Any, logged: Mapping[str, Any]) -> tuple[Any, Any]:
-    """The chunk's statements writing the events of the codes they add, from the rows the
-    INSERT returns: `WITH added AS (INSERT ... RETURNING *) INSERT INTO event SELECT ... FROM
-    added`. Written after all the chunks, the events read every new code back (an index scan
-    of the coupon's codes and a sort of 100,000 rows spilled to disk, ~20 % of the events'
-    time, EXPLAIN ANALYZE 2026-12-07); here each chunk's rows are at hand, and the database
-    writes the events while Python draws the next chunk. The plain one answers the events
-    written (its row count); the skipping one the codes added as one text[], as without
-    events."""
-    table, verb = COUPON_CODE, events.Verb.CREATED
-    added = plain.returning(*table.c).cte("added")
-    with_plain = event_batches.events_statement(
-        table, verb, sa.true(), "postgresql", logged, source=added
-    ).add_cte(added)
-    kept = skipping.returning(*table.c).cte("added")
-    written = event_batches.events_statement(
-        table, verb, sa.true(), "postgresql", logged, source=kept
-    ).cte("logged")
-    aggregated = sa.select(
-        sa.func.array_agg(postgresql.aggregate_order_by(kept.c.code, kept.c.id))
-    ).add_cte(written)
-    return with_plain, aggregated
-
-
-class ChunkInserter:
-    """Inserts one chunk of codes (`code_inserter`); `events`: how many change events the
-    chunks wrote with them (None: they are not written with the chunks, `add_generated_events`
-    writes them once the codes are in)."""
-
-    def __init__(self, db: Session, dialect: str, shared: Mapping[str, Any], logged: bool) -> None:
-        self.db, self.dialect, self.shared = db, dialect, shared
-        values = _event_values(shared) if logged else None
-        self.plain, self.skipping = _insert_statements(dialect, list(shared), values)
-        self.events: int | None = 0 if logged else None
-        self.occurred_at = utcnow()
-
-    async def __call__(self, codes: Sequence[str]) -> list[str]:
-        """The codes inserted (a live code the coupon already has is left out), in order."""
-        db, dialect = self.db, self.dialect
-        parameters = {**self.shared, "codes": list(codes)}
-        if dialect != "postgresql":
-            parameters["uuids"] = random_uuids(len(codes))
-        if self.events is not None:
-            parameters["occurred_at"] = self.occurred_at
-        # A drawn code rarely collides, so the chunk first goes in as a plain INSERT in a
-        # savepoint: PostgreSQL's ON CONFLICT checks the unique index before each row
-        # (speculative insertion) and RETURNING hands back every code, which cost it ~10 %
-        # more CPU per 100,000 codes and SQLite a result row per code. On a collision the
-        # savepoint is rolled back and the chunk goes in skipping the codes taken.
-        try:
-            with unique_violations():
-                async with db.begin_nested():
-                    result = await db.execute(self.plain, parameters)
-        except UniqueViolation:
-            result = await db.execute(self.skipping, parameters)
-            inserted: list[str]
-            if dialect == "postgresql":
-                inserted = list(result.scalar_one() or ())
-            else:
-                inserted = list(result.scalars())
-            if self.events is not None:
-                self.events += len(inserted)
-            return inserted
-        if self.events is not None:
-            written = int(result.rowcount)  # type: ignore[attr-defined]
-            assert written == len(codes), f"{written} events for {len(codes)} codes"
-            self.events += written
-        return list(codes)
-
-
 @asynccontextmanager
-async def code_inserter(db: Session, shared: Mapping[str, Any]) -> AsyncIterator[ChunkInserter]:
+async def code_inserter(
+    db: Session, shared: Mapping[str, Any]
+) -> AsyncIterator[Callable[[Sequence[str]], Awaitable[list[str]]]]:
     """A function inserting one chunk of codes (distinct among themselves), one row each with
     the column values `shared` (coupon_id among them) and a new UUID, in one statement (two
     when a code collides); it answers the codes inserted, in order. A live code the coupon
-    already has is left out. On PostgreSQL, with events on, the statement writes the codes'
-    change events too (`_with_events`; the events the session recorded before go first).
+    already has is left out.
 
     On SQLite the connection's page cache is raised to SQLITE_BULK_CACHE_KIB meanwhile: the
     new rows go into a dozen indexes at random places (the code, the UUID), and with the
@@ -212,10 +134,28 @@ async def code_inserter(db: Session, shared: Mapping[str, Any]) -> AsyncIterator
     once the codes are in; after a failure the pooled connection keeps it (a limit, not
     memory taken)."""
     dialect = db.get_bind().dialect.name
-    logged = dialect == "postgresql" and events.writing(db)
-    if logged:
-        await events.send_pending(db)
-    insert = ChunkInserter(db, dialect, shared, logged)
+    plain, skipping = _insert_statements(dialect, list(shared))
+
+    async def insert(codes: Sequence[str]) -> list[str]:
+        parameters = {**shared, "codes": list(codes)}
+        if dialect != "postgresql":
+            parameters["uuids"] = random_uuids(len(codes))
+        # A drawn code rarely collides, so the chunk first goes in as a plain INSERT in a
+        # savepoint: PostgreSQL's ON CONFLICT checks the unique index before each row
+        # (speculative insertion) and RETURNING hands back every code, which cost it ~10 %
+        # more CPU per 100,000 codes and SQLite a result row per code. On a collision the
+        # savepoint is rolled back and the chunk goes in skipping the codes taken.
+        try:
+            with unique_violations():
+                async with db.begin_nested():
+                    await db.execute(plain, parameters)
+        except UniqueViolation:
+            result = await db.execute(skipping, parameters)
+            if dialect == "postgresql":
+                return list(result.scalar_one() or ())
+            return list(result.scalars())
+        return list(codes)
+
     if dialect != "sqlite":
         yield insert
         return
@@ -225,24 +165,18 @@ async def code_inserter(db: Session, shared: Mapping[str, Any]) -> AsyncIterator
     await db.execute(sa.text(f"PRAGMA cache_size = {int(before)}"))
 
 
-def _event_values(shared: Mapping[str, Any]) -> dict[str, Any]:
-    """The column values every generated code has: `shared`, and NULL in the nullable
-    columns without a default that the insert leaves out."""
+async def add_generated_events(db: Session, shared: Mapping[str, Any]) -> int | None:
+    """The `couponCode.created` events of the codes one generation added with the column values
+    `shared` (its instant as their creation time), in one statement made by the database; how
+    many (None: events switched off). Only the code and its UUID differ from one row to the
+    next: the rest of each payload is rendered once (app.db.event_batches)."""
     inserted = {*shared, "id", "code", "unique_id"}
     unset = {
         column.name: None
         for column in COUPON_CODE.c
         if column.name not in inserted and column.nullable and column.default is None
     }
-    return {**shared, **unset}
-
-
-async def add_generated_events(db: Session, shared: Mapping[str, Any]) -> int | None:
-    """The `couponCode.created` events of the codes one generation added with the column values
-    `shared` (its instant as their creation time), in one statement made by the database; how
-    many (None: events switched off). Only the code and its UUID differ from one row to the
-    next: the rest of each payload is rendered once (app.db.event_batches)."""
-    same = _event_values(shared)
+    same = {**shared, **unset}
     condition = COUPON_CODE.c.coupon_id == shared["coupon_id"]
     return await event_batches.add_events(
         db, COUPON_CODE, events.Verb.CREATED, condition, same=same

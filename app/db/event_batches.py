@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -156,16 +156,10 @@ def _fixed_payload(table: sa.Table, same: Mapping[str, Any]) -> dict[str, Any]:
     return events.payload(table, values)
 
 
-def payload_text(
-    table: sa.Table,
-    dialect_name: str,
-    same: Mapping[str, Any],
-    source: sa.FromClause | None = None,
-) -> Any:
+def payload_text(table: sa.Table, dialect_name: str, same: Mapping[str, Any]) -> Any:
     """The payload of the row of `table` a SELECT from it reads, as JSON text: the one
     `events.payload` makes of the same row, key for key, in its order. Columns named in `same`
-    have that value in every row read (the caller's condition says so). `source`: the rows
-    are read from it (a CTE's RETURNING of `table`'s columns) instead of from `table`."""
+    have that value in every row read (the caller's condition says so)."""
     json_of: Callable[[sa.Column[Any]], Any]
     json_of = _postgresql_json if dialect_name == "postgresql" else _sqlite_json
     fixed = _fixed_payload(table, same)
@@ -179,8 +173,7 @@ def payload_text(
         if column.name in same:
             constant += json.dumps(fixed[key])
             continue
-        value = column if source is None else cast(sa.Column[Any], source.c[column.name])
-        pieces += [_quoted(constant), json_of(value)]
+        pieces += [_quoted(constant), json_of(column)]
         constant = ""
     pieces.append(_quoted(constant + "}"))
     text = pieces[0]
@@ -225,15 +218,14 @@ def _event_id(dialect_name: str) -> Any:
     )
 
 
-def _owners(table: sa.Table, rows: sa.FromClause) -> tuple[Any, Any]:
-    """(site, organisation) columns an event is filed under (`events.event_row`'s), read from
-    `rows` (`table` or its rows as a CTE returns them)."""
+def _owners(table: sa.Table) -> tuple[Any, Any]:
+    """(site, organisation) columns an event is filed under (`events.event_row`'s)."""
     if table.name == "organisation":
-        return sa.null(), rows.c.id
+        return sa.null(), table.c.id
     if table.name == "site":
-        return rows.c.id, rows.c.organisation_id
-    site_id = rows.c.site_id if "site_id" in table.c else sa.null()  # a customer has none
-    return site_id, rows.c.organisation_id
+        return table.c.id, table.c.organisation_id
+    site_id = table.c.site_id if "site_id" in table.c else sa.null()  # a customer has none
+    return site_id, table.c.organisation_id
 
 
 _COLUMNS = [
@@ -248,25 +240,18 @@ def events_statement(
     condition: Clause,
     dialect_name: str,
     same: Mapping[str, Any] | None = None,
-    source: sa.FromClause | None = None,
 ) -> sa.Insert:
     """INSERT INTO event SELECT the events of the rows of `table` matching `condition` (and
     holding the values `same`), in id order (the feed's order among them); the instant they
-    occurred is the `occurred_at` parameter. `source`: every row of it instead (a CTE's
-    RETURNING of all of `table`'s columns, rows holding `same`; `condition` is then true)."""
+    occurred is the `occurred_at` parameter."""
     same = same or {}
-    if source is None:
-        payload = _payload_of(table, dialect_name, same)
-        rows_of: sa.FromClause = table
-    else:
-        payload, rows_of = payload_text(table, dialect_name, same, source), source
+    payload = _payload_of(table, dialect_name, same)
     if dialect_name == "postgresql":
         payload = sa.cast(payload, sa.JSON)
-    site_id, organisation_id = _owners(table, rows_of)
+    site_id, organisation_id = _owners(table)
     holds = [
         table.c[name].is_(None) if value is None else table.c[name] == value
         for name, value in same.items()
-        if source is None
     ]
     rows = (
         sa.select(
@@ -276,13 +261,13 @@ def events_statement(
             site_id,
             organisation_id,
             _quoted(events.TYPE_NAMES[table.name]),
-            rows_of.c.id,
-            rows_of.c.updated_at,
+            table.c.id,
+            table.c.updated_at,
             payload,
             sa.bindparam("occurred_at", type_=EVENT.c.occurred_at.type),
         )
         .where(condition, *holds)
-        .order_by(rows_of.c.id)
+        .order_by(table.c.id)
     )
     return sa.insert(EVENT).from_select(_COLUMNS, rows)
 

@@ -138,9 +138,7 @@ async def generate_coupon_codes(
                     added(inserted)
 
             await _insert_ahead(count, draw, insert, took)
-        written = insert.events
-        if written is None:  # not written with the chunks (SQLite, or events off)
-            written = await stored.add_generated_events(session, shared)
+        written = await stored.add_generated_events(session, shared)
         assert written in (None, count), f"{written} events for {count} codes"
         rows = await stored.coupon_codes_named(session, coupon.id, first)
         return GeneratedCodes(count, rows)

@@ -112,8 +112,7 @@ async def test_collisions_are_drawn_again_the_count_stays_exact(
     assert not set(deleted) & set(alive)  # no deleted code's string came back
     assert all(code_problem(c) is None and set(c) <= set("23456789") for c in alive)
     assert {c["code"] for c in payload["codes"]} <= set(alive) - live
-    # One change event per code added, none for a code a collision left out (on PostgreSQL
-    # the chunk's statement writes them from its RETURNING, the skipping one too).
+    # One change event per code added (docs/events.md), none twice.
     event, code = t.EVENT, t.COUPON_CODE
     async with db.connect() as connection:
         added = (
