@@ -15,6 +15,7 @@ site is refused outright (`NotPermitted`), before any code is looked up.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -78,6 +79,10 @@ class CodeRights:
     date: Scope = NOTHING  # Redemption-Create
     void: Scope = NOTHING  # Redemption-Edit
     read_redemptions: Scope = NOTHING  # Redemption-Read
+    # The rights at each site asked about (`_rights`): an instance lives for one request.
+    _memo: dict[tuple[int, int], SiteRights] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def at(self, site: Record, *actions: Action) -> SiteRights:
         """The rights at `site`; `NotPermitted` unless one of `actions` is held on a code type
@@ -94,13 +99,19 @@ class CodeRights:
         """The rights `at` finds at the site `site_id`, when they do not depend on its
         organisation (no code role is held by organisation), so that a check may read its
         codes with the site; None otherwise, or when none of `actions` is held there."""
-        scopes = [*self.read.values(), *self.redeem.values()]
-        if any(scope.organisation_ids for scope in scopes):
+        if self._by_organisation:
             return None
         rights = self._rights(site_id, 0)  # no scope names an organisation
         return rights if rights.hold(actions) else None
 
     def _rights(self, site_id: int, organisation_id: int) -> SiteRights:
+        # A check asks twice (`before_site`, then `at` once the site is read): worked out once.
+        # Without a code role held by organisation, the organisation changes nothing.
+        key = (site_id, organisation_id if self._by_organisation else 0)
+        known = self._memo.get(key)
+        if known is not None:
+            return known
+
         def holding(scopes: Mapping[str, Scope]) -> frozenset[str]:
             return frozenset(
                 type_name
@@ -108,7 +119,15 @@ class CodeRights:
                 if scopes.get(type_name, NOTHING).covers(site_id, organisation_id)
             )
 
-        return SiteRights(readable=holding(self.read), redeemable=holding(self.redeem))
+        rights = SiteRights(readable=holding(self.read), redeemable=holding(self.redeem))
+        if len(self._memo) < _MEMO:
+            self._memo[key] = rights
+        return rights
+
+    @functools.cached_property
+    def _by_organisation(self) -> bool:
+        """Whether a code role is held by organisation (`before_site` cannot answer then)."""
+        return any(scope.organisation_ids for scope in (*self.read.values(), *self.redeem.values()))
 
     def may_date(self, site: Record) -> bool:
         return self.date.covers(site.id, site.organisation_id)
@@ -123,6 +142,9 @@ class CodeRights:
 
     def may_see(self, redemption: Record) -> bool:
         return self.read_redemptions.covers(redemption.site_id, redemption.organisation_id)
+
+
+_MEMO = 16  # sites remembered by one CodeRights
 
 
 def code_type_of(redemption: Record) -> str:

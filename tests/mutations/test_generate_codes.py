@@ -112,6 +112,29 @@ async def test_collisions_are_drawn_again_the_count_stays_exact(
     assert not set(deleted) & set(alive)  # no deleted code's string came back
     assert all(code_problem(c) is None and set(c) <= set("23456789") for c in alive)
     assert {c["code"] for c in payload["codes"]} <= set(alive) - live
+    # One change event per code added (docs/events.md), none twice.
+    event, code = t.EVENT, t.COUPON_CODE
+    async with db.connect() as connection:
+        added = (
+            await connection.execute(
+                sa.select(code.c.id).where(
+                    code.c.coupon_id == coupon.id, code.c.code.not_in(live | set(deleted))
+                )
+            )
+        ).scalars()
+        logged = (
+            await connection.execute(
+                sa.select(event.c.object_id).where(
+                    event.c.type == "couponCode.created",
+                    event.c.object_id.in_(
+                        sa.select(code.c.id).where(code.c.coupon_id == coupon.id)
+                    ),
+                )
+            )
+        ).scalars()
+        added_ids, logged_ids = sorted(added), list(logged)
+    assert len(added_ids) == 800
+    assert len(logged_ids) == len(set(logged_ids)) and set(added_ids) <= set(logged_ids)
 
 
 async def test_one_statement_per_chunk_whatever_the_count(
