@@ -11,6 +11,15 @@ unique key doing nothing, and data-modifying CTEs that move the counters and add
 only when that INSERT returned a row. It answers the counts beside the row: a cap found full costs no extra
 round trip to name (`Claimed.refused`, the caller evaluates the counts), nor does a key
 already taken (a retry, or a duplicate that committed meanwhile: no row, not refused).
+`claim_at_once` is the same statement sent on its own in autocommit, after a first look
+made without locks: its CTE `locked` calls discounts_claim_lock (migration 0010), which takes
+the locks (owner, coupon code, the customer's assignments: the engine's one order), compares
+the rows with what the first look decided on (`FirstLook`; a change answers `stale` and
+writes nothing) and reads the counts in a statement of its own, so with a snapshot taken
+after the locks: the statement's own is taken before it waits, and would miss a use the
+transaction it waited for committed on a counter row that did not exist (a first use by a
+customer). Every write depends on the function's answer, so none runs before it; an UPDATE
+of a row the function locked follows its update chain, ON CONFLICT sees committed rows.
 SQLite cannot put an INSERT or UPDATE in a CTE; there the same writes are separate
 statements, under its writer lock, which its transaction holds from BEGIN, each built once per
 shape with every value a parameter (`_steps`), so SQLAlchemy compiles them once.

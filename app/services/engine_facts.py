@@ -3,11 +3,13 @@
 `find_place` reads the site and the customer (one statement); `look` finds the code and reads
 its facts and its uses (usage counters, never a count of the ledger: app.db.usage_counters) in
 one more statement (app.db.code_facts), without locks: a dry run, or a redemption's first
-look; `look_all` does it for the several codes of one order in that one statement. `relock`
-reads the owner, the code and the assignment again under the row locks, so that a redemption
-decides on rows no other redemption can change before it commits (its counts are read by the
-claim itself: app.db.claim); `relock_all` does it for several codes in one lock order. `find_code` is the code lookup alone
-(usage statistics).
+look (on PostgreSQL, its claim checks the first look under the lock instead of reading
+again: `Gathered.first_look`, app.db.claim.claim_at_once); `look_all` does it for the several
+codes of one order in that one statement. `relock` reads the owner, the code and the
+assignment again under the row locks, so that a redemption in a transaction decides on rows no
+other redemption can change before it commits (its counts are read by the claim itself:
+app.db.claim); `relock_all` does it for several codes in one lock order. `find_code` is the
+code lookup alone (usage statistics).
 
 A caller who may not read the codes they try gets the same answer for a missing code and a
 hidden one (deleted, disabled, not yet valid, someone else's), and must not be able to tell
