@@ -8,6 +8,7 @@ full under the lock is answered from the claim's own counts."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -47,6 +48,13 @@ async def _codes(make: Any, shop: Shop) -> dict[str, Any]:
     await make.coupon_code(coupon, code="CC-ALL")
     assigned = await make.discount_code(site, code="DC-MINE")
     await make.assignment(shop.member, assigned)
+    # a coupon code with its own window, assigned with one (timestamps the claim compares)
+    window = {"valid_from": datetime(2020, 1, 1, 8, 30, 0, 123456, tzinfo=UTC)}
+    mine = await make.coupon_code(
+        coupon, code="CC-MINE", multi_use=True, valid_to=datetime(2999, 1, 1, tzinfo=UTC),
+        **window,
+    )  # fmt: skip
+    await make.assignment(shop.member, mine, expires_on=datetime(2998, 1, 1, tzinfo=UTC), **window)
     return {"discount": discount, "coupon": coupon}
 
 
@@ -107,7 +115,7 @@ async def test_a_caller_with_rights_by_organisation_reads_the_site_first(
     assert len(_sent(seen)) == 2, seen
 
 
-@pytest.mark.parametrize("code", ["DC-ALL", "CC-ALL", "DC-MINE"])
+@pytest.mark.parametrize("code", ["DC-ALL", "CC-ALL", "DC-MINE", "CC-MINE"])
 async def test_a_redemption_is_a_check_a_lock_and_one_claim(
     gql: Any, app: Any, make: Any, is_postgres: bool, code: str
 ) -> None:
