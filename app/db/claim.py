@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,22 +68,22 @@ class FirstLook:
     for a discount code, its own owner); the customer's live assignment the code is used
     under, if any (the first by id, as the first look chose it)."""
 
-    owner_updated_at: Any
-    owner_deleted_at: Any
-    owner_disabled_at: Any
+    owner_updated_at: datetime
+    owner_deleted_at: datetime | None
+    owner_disabled_at: datetime | None
     max_uses: int | None
     max_uses_per_customer: int | None
     max_uses_per_order: int | None
     code_id: int | None = None
-    code_deleted_at: Any = None
-    code_valid_from: Any = None
-    code_valid_to: Any = None
+    code_deleted_at: datetime | None = None
+    code_valid_from: datetime | None = None
+    code_valid_to: datetime | None = None
     code_multi_use: bool | None = None
     code_customer_id: int | None = None
     customer_id: int | None = None
     assignment_id: int | None = None
-    assignment_valid_from: Any = None
-    assignment_expires_on: Any = None
+    assignment_valid_from: datetime | None = None
+    assignment_expires_on: datetime | None = None
 
 
 def _uses(
