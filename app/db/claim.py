@@ -11,6 +11,15 @@ unique key doing nothing, and data-modifying CTEs that move the counters and add
 only when that INSERT returned a row. It answers the counts beside the row: a cap found full costs no extra
 round trip to name (`Claimed.refused`, the caller evaluates the counts), nor does a key
 already taken (a retry, or a duplicate that committed meanwhile: no row, not refused).
+`claim_at_once` is the same statement sent on its own in autocommit, after a first look
+made without locks: its CTE `locked` calls discounts_claim_lock (migration 0010), which takes
+the locks (owner, coupon code, the customer's assignments: the engine's one order), compares
+the rows with what the first look decided on (`FirstLook`; a change answers `stale` and
+writes nothing) and reads the counts in a statement of its own, so with a snapshot taken
+after the locks: the statement's own is taken before it waits, and would miss a use the
+transaction it waited for committed on a counter row that did not exist (a first use by a
+customer). Every write depends on the function's answer, so none runs before it; an UPDATE
+of a row the function locked follows its update chain, ON CONFLICT sees committed rows.
 SQLite cannot put an INSERT or UPDATE in a CTE; there the same writes are separate
 statements, under its writer lock, which its transaction holds from BEGIN, each built once per
 shape with every value a parameter (`_steps`), so SQLAlchemy compiles them once.
@@ -21,6 +30,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +40,7 @@ from sqlalchemy.sql.expression import CTE, ColumnElement, Update
 
 from app.db import events, ledger, transaction_statements, usage_counters
 from app.db.handles import Session
-from app.db.tables import REDEMPTION, USAGE_COUNTER
+from app.db.tables import ASSIGNMENT, COUPON, COUPON_CODE, REDEMPTION, USAGE_COUNTER
 from app.domain.rules import Usage, within
 
 _KEY = ["site_id", "idempotency_key"]
@@ -47,6 +57,33 @@ class Claimed:
     row: Row[Any] | None
     usage: Usage
     refused: bool = False
+    # `claim_at_once` only: the rows the first look decided on changed; nothing was written.
+    stale: bool = False
+
+
+@dataclass(frozen=True)
+class FirstLook:
+    """What a redemption's first look decided on, as `claim_at_once` checks it under the
+    lock: the owner's stamp, state and caps; the coupon code's columns the rules read (None
+    for a discount code, its own owner); the customer's live assignment the code is used
+    under, if any (the first by id, as the first look chose it)."""
+
+    owner_updated_at: datetime
+    owner_deleted_at: datetime | None
+    owner_disabled_at: datetime | None
+    max_uses: int | None
+    max_uses_per_customer: int | None
+    max_uses_per_order: int | None
+    code_id: int | None = None
+    code_deleted_at: datetime | None = None
+    code_valid_from: datetime | None = None
+    code_valid_to: datetime | None = None
+    code_multi_use: bool | None = None
+    code_customer_id: int | None = None
+    customer_id: int | None = None
+    assignment_id: int | None = None
+    assignment_valid_from: datetime | None = None
+    assignment_expires_on: datetime | None = None
 
 
 def _uses(
@@ -104,10 +141,74 @@ def _statement(
     answers the counts with the row. No parameter is named as a column of a table the
     statement writes: SQLAlchemy would take it for a value to SET."""
     counts = _counts(owner_column, in_order)
+    return _writing(columns, tables, counts, [], with_event=with_event)
+
+
+# The arguments of discounts_claim_lock (migration 0010), in order: the expected values of
+# the first look (`e_*`) and the counters' keys (`claim_at_once`).
+_LOCK_ARGUMENTS: tuple[tuple[str, Any], ...] = (
+    ("use_owner_type", sa.String),
+    ("use_owner_id", sa.Integer),
+    ("e_owner_updated_at", COUPON.c.updated_at.type),
+    ("e_owner_deleted_at", COUPON.c.deleted_at.type),
+    ("e_owner_disabled_at", COUPON.c.disabled_at.type),
+    ("e_max_uses", sa.Integer),
+    ("e_max_uses_per_customer", sa.Integer),
+    ("e_max_uses_per_order", sa.Integer),
+    ("e_code_id", sa.Integer),
+    ("e_code_deleted_at", COUPON_CODE.c.deleted_at.type),
+    ("e_code_valid_from", COUPON_CODE.c.valid_from.type),
+    ("e_code_valid_to", COUPON_CODE.c.valid_to.type),
+    ("e_code_multi_use", sa.Boolean),
+    ("e_code_customer_id", sa.Integer),
+    ("e_customer_id", sa.Integer),
+    ("e_assignment_id", sa.Integer),
+    ("e_assignment_valid_from", ASSIGNMENT.c.valid_from.type),
+    ("e_assignment_expires_on", ASSIGNMENT.c.expires_on.type),
+    ("k_total", sa.String),
+    ("k_customer", sa.String),
+    ("k_code", sa.String),
+    ("k_code_customer", sa.String),
+    ("order_reference", sa.String),
+)
+_LOCKED = ("fresh", *USES)
+
+
+@functools.cache
+def _statement_at_once(
+    columns: tuple[str, ...], tables: tuple[str, ...], with_event: bool = True
+) -> sa.Select[Any]:
+    """`_statement` sent on its own in autocommit: the lock, the check that the first look
+    is still true, the decision and the write in one statement. Its counts are not read by
+    its own snapshot (taken before it waits for the lock: a use committed by the transaction
+    it waited for, on a counter row that did not exist, would be missed) but by
+    discounts_claim_lock (migration 0010), a VOLATILE function whose statements each take a
+    snapshot of their own: the locks first, then the counts. Every write of the statement
+    depends on the function's answer (`fresh`, the counts), so none runs before it."""
+    arguments = [sa.bindparam(name, type_=kind) for name, kind in _LOCK_ARGUMENTS]
+    lock = sa.func.discounts_claim_lock(*arguments).table_valued(*_LOCKED)
+    locked = sa.select(lock).cte("locked").prefix_with("MATERIALIZED")
+    return _writing(columns, tables, locked, [locked.c.fresh], with_event=with_event)
+
+
+def _writing(
+    columns: tuple[str, ...],
+    tables: tuple[str, ...],
+    counts: CTE,
+    conditions: list[ColumnElement[bool]],
+    *,
+    with_event: bool,
+) -> sa.Select[Any]:
+    """The claim on `counts` (a CTE with the columns of `USES`): the ledger row inserted
+    when each count is below its limit and every one of `conditions` holds, the counters
+    moved and the event added only when it was; the counts answered with the row."""
     allowed = sa.exists(
         sa.select(sa.literal_column("1"))
         .select_from(counts)
-        .where(*(counts.c[name] < sa.bindparam(f"l_{name}", type_=sa.Integer) for name in USES))
+        .where(
+            *conditions,
+            *(counts.c[name] < sa.bindparam(f"l_{name}", type_=sa.Integer) for name in USES),
+        )
     )
     values = sa.select(
         *(sa.bindparam(f"r_{name}", type_=REDEMPTION.c[name].type) for name in columns)
@@ -186,6 +287,26 @@ async def claim(
         return await _claim_in_steps(db, values, counters, use, limits, usage)
     tables = tuple(table.name for table, _ in counters)
     order = values.get("order_reference")
+    with_event = events.writing(db)
+    parameters = _parameters(values, counters, use, limits, with_event)
+    if order is not None:
+        parameters["order_reference"] = order
+    shape = ("claim", tables, use.owner_column, order is not None, with_event)
+    statement = functools.partial(_statement, _COLUMNS, *shape[1:])
+    (row,) = await transaction_statements.rows(db, shape, statement, parameters)
+    counted = _usage(row)
+    if row.id is None:
+        return Claimed(None, counted, refused=not row.allowed)
+    return Claimed(row, counted)
+
+
+def _parameters(
+    values: Mapping[str, Any],
+    counters: Sequence[ledger.Counter],
+    use: usage_counters.Use,
+    limits: Usage,
+    with_event: bool,
+) -> dict[str, Any]:
     # Every column is given (None where `values` leaves it out): one shape for every call.
     parameters = {f"r_{name}": values.get(name) for name in _COLUMNS}
     for index, (_, db_id) in enumerate(counters):
@@ -195,15 +316,37 @@ async def claim(
     )
     parameters.update(_keys(use))
     parameters.update({f"l_{name}": getattr(limits, name) for name in USES})
-    if order is not None:
-        parameters["order_reference"] = order
-    with_event = events.writing(db)
     if with_event:
         parameters.update(events.claim_parameters(values))
-    shape = ("claim", tables, use.owner_column, order is not None, with_event)
-    statement = functools.partial(_statement, _COLUMNS, *shape[1:])
+    return parameters
+
+
+async def claim_at_once(
+    db: Session,
+    values: Mapping[str, Any],
+    counters: Sequence[ledger.Counter],
+    use: usage_counters.Use,
+    limits: Usage,
+    first: FirstLook,
+) -> Claimed:
+    """The lock, the decision and the write of a redemption in one statement, which `db`
+    (PostgreSQL, in autocommit) sends on its own: its implicit transaction commits when it
+    ends, so no lock is held across a round trip or while Python runs. `claim`'s answers,
+    and one more: `stale` when a row `first` describes changed since the first look (then
+    nothing is written, and the caller decides again in a transaction)."""
+    tables = tuple(table.name for table, _ in counters)
+    with_event = events.writing(db)
+    parameters = _parameters(values, counters, use, limits, with_event)
+    parameters.update(
+        {f"e_{name}": getattr(first, name) for name in FirstLook.__dataclass_fields__}
+    )
+    parameters["order_reference"] = values.get("order_reference")
+    shape = ("claim_at_once", tables, with_event)
+    statement = functools.partial(_statement_at_once, _COLUMNS, tables, with_event)
     (row,) = await transaction_statements.rows(db, shape, statement, parameters)
     counted = _usage(row)
+    if not row.fresh:
+        return Claimed(None, counted, stale=True)
     if row.id is None:
         return Claimed(None, counted, refused=not row.allowed)
     return Claimed(row, counted)

@@ -3,11 +3,13 @@
 `find_place` reads the site and the customer (one statement); `look` finds the code and reads
 its facts and its uses (usage counters, never a count of the ledger: app.db.usage_counters) in
 one more statement (app.db.code_facts), without locks: a dry run, or a redemption's first
-look; `look_all` does it for the several codes of one order in that one statement. `relock`
-reads the owner, the code and the assignment again under the row locks, so that a redemption
-decides on rows no other redemption can change before it commits (its counts are read by the
-claim itself: app.db.claim); `relock_all` does it for several codes in one lock order. `find_code` is the code lookup alone
-(usage statistics).
+look (on PostgreSQL, its claim checks the first look under the lock instead of reading
+again: `Gathered.first_look`, app.db.claim.claim_at_once); `look_all` does it for the several
+codes of one order in that one statement. `relock` reads the owner, the code and the
+assignment again under the row locks, so that a redemption in a transaction decides on rows no
+other redemption can change before it commits (its counts are read by the claim itself:
+app.db.claim); `relock_all` does it for several codes in one lock order. `find_code` is the
+code lookup alone (usage statistics).
 
 A caller who may not read the codes they try gets the same answer for a missing code and a
 hidden one (deleted, disabled, not yet valid, someone else's), and must not be able to tell
@@ -18,13 +20,14 @@ statement, and a missing code has a stand-in evaluated (`_rehearse`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from app.db import code_facts, ledger, usage_counters
 from app.db import tables as t
+from app.db.claim import FirstLook
 from app.db.handles import Handle, Record, Session
 from app.db.tables import CATEGORY_FLAGS
 from app.domain.amounts import Basket
@@ -185,6 +188,28 @@ class Gathered:
     attempt: Attempt
     usage: Usage
     use: usage_counters.Use  # the usage counters a redemption of this attempt moves
+
+    def first_look(self) -> FirstLook:
+        """What a redemption decides on of these rows, for the one-statement claim to check
+        under the lock (app.db.claim.claim_at_once): still true, or the claim is stale."""
+        owner, code, assignment = self.owner, self.code, self.assignment
+        first = FirstLook(
+            owner.updated_at, owner.deleted_at, owner.disabled_at, owner.max_uses,
+            owner.max_uses_per_customer, owner.max_uses_per_order,
+        )  # fmt: skip
+        if self.found.is_coupon_code:
+            first = replace(
+                first, code_id=code.id, code_deleted_at=code.deleted_at,
+                code_valid_from=code.valid_from, code_valid_to=code.valid_to,
+                code_multi_use=bool(code.multi_use), code_customer_id=code.customer_id,
+            )  # fmt: skip
+        if assignment is not None:
+            first = replace(
+                first, customer_id=assignment.customer_id, assignment_id=assignment.id,
+                assignment_valid_from=assignment.valid_from,
+                assignment_expires_on=assignment.expires_on,
+            )  # fmt: skip
+        return first
 
     def counters(self) -> list[ledger.Counter]:
         """The rows whose `times_used` a use of the code moves, in lock order."""
