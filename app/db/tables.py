@@ -434,7 +434,8 @@ class Event(TableModel, table=True):
 class WebhookEndpoint(TableModel, table=True):
     """Where events are POSTed (app.delivery): a URL, the event types it takes (none: all)
     and, in `webhook_endpoint_site`, the sites whose events it takes (none: every site, which
-    only an administrator may ask for). `secret` signs every delivery; it is handed out once.
+    only an administrator may ask for). `secret` signs every delivery; it is handed out once (by the write that made it: creation
+    or rotation).
     An endpoint whose deliveries keep failing is disabled with the reason (`disabled_reason`)."""
 
     __tablename__ = "webhook_endpoint"
@@ -448,6 +449,9 @@ class WebhookEndpoint(TableModel, table=True):
     url: str = Field(max_length=2048)
     types: list[str] = Field(sa_type=sa.JSON)
     secret: str = Field(max_length=128)
+    # The secret rotateWebhookSecret replaced, which also signs deliveries until it expires.
+    previous_secret: str | None = Field(default=None, max_length=128)
+    previous_secret_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     disabled_reason: str | None = Field(default=None, max_length=1000)
     # Since when every attempt has failed (null after a success): how long it has been down.

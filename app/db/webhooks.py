@@ -250,6 +250,7 @@ class Claimed:
     endpoint_id: int
     url: str
     secret: str
+    previous_secret: str | None  # a rotated secret not yet expired: it signs too
     event: Record
 
 
@@ -293,6 +294,9 @@ async def claim_due(db: Handle, now: datetime, lease: timedelta, limit: int) -> 
             p.id.label("endpoint_id"),
             p.url,
             p.secret,
+            sa.case((p.previous_secret_expires_at > now, p.previous_secret), else_=None).label(
+                "previous_secret"
+            ),
             EVENT,
         )
         .join(WEBHOOK_ENDPOINT, p.id == d.endpoint_id)
@@ -310,6 +314,7 @@ async def claim_due(db: Handle, now: datetime, lease: timedelta, limit: int) -> 
             row.endpoint_id,
             row.url,
             row.secret,
+            row.previous_secret,
             row,
         )
         for row in rows

@@ -63,7 +63,9 @@ async def send(client: aiohttp.ClientSession, claimed: Claimed, target: Target) 
         "Host": target.host_header,
         "Content-Type": "application/json",
         "User-Agent": "discount-service-webhooks/1",
-        SIGNATURE_HEADER: signature_header(claimed.secret, int(time.time()), body),
+        SIGNATURE_HEADER: signature_header(
+            claimed.secret, int(time.time()), body, *filter(None, [claimed.previous_secret])
+        ),
         EVENT_ID_HEADER: str(event.id),
         EVENT_TYPE_HEADER: event.type,
         ATTEMPT_HEADER: str(claimed.attempt),

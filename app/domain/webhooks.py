@@ -4,7 +4,8 @@ delivery may go to, which events an endpoint takes (docs/events.md, "Webhooks").
 The signature is Stripe's scheme: `Discounts-Signature: t=<unix seconds>,v1=<hex>` where hex
 is HMAC-SHA256 of `<t>.<body>` under the endpoint's secret. A receiver recomputes it over the
 raw body, compares in constant time, and refuses a timestamp too far from its clock (a
-replayed request). `verify` is that check, for receivers written in Python.
+replayed request). `verify` is that check, for receivers written in Python. While a rotated
+secret is still valid (rotateWebhookSecret), each delivery carries one `v1` per secret.
 """
 
 from __future__ import annotations
@@ -45,8 +46,11 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def signature_header(secret: str, timestamp: int, body: bytes) -> str:
-    return f"t={timestamp},v1={signature(secret, timestamp, body)}"
+def signature_header(secret: str, timestamp: int, body: bytes, *also: str) -> str:
+    """The Discounts-Signature value: one `v1` under `secret`, then one under each of `also`
+    (a rolled secret not yet expired), as Stripe signs while a secret is rolled."""
+    signatures = "".join(f",v1={signature(s, timestamp, body)}" for s in (secret, *also))
+    return f"t={timestamp}{signatures}"
 
 
 def verify(

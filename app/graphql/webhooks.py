@@ -14,13 +14,14 @@ import binascii
 import enum
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import strawberry
 
 from app.auth.principal import Scope
 from app.auth.roles import Action
+from app.clock import utcnow
 from app.db import webhooks as stored
 from app.db.handles import Clause, Handle, Record, Sessions
 from app.delivery.targets import Resolver
@@ -68,6 +69,11 @@ class WebhookEndpoint:
     disabled_reason: str | None = strawberry.field(description="Why it was disabled.")
     failing_since: datetime | None = strawberry.field(
         description="Since when every attempt has failed (null after a success)."
+    )
+    previous_secret_expires_at: datetime | None = strawberry.field(
+        description="Until when deliveries are also signed with the secret that "
+        "rotateWebhookSecret replaced (a second v1 in Discounts-Signature); null: only the "
+        "current secret signs."
     )
 
 
@@ -139,7 +145,12 @@ def _endpoint(row: Record, sites: Sequence[tuple[int, int]]) -> WebhookEndpoint:
         disabled_at=row.disabled_at,
         disabled_reason=row.disabled_reason,
         failing_since=row.failing_since,
+        previous_secret_expires_at=_still_valid(row.previous_secret_expires_at),
     )
+
+
+def _still_valid(expires_at: datetime | None) -> datetime | None:
+    return expires_at if expires_at is not None and expires_at > utcnow() else None
 
 
 def _attempt(row: Record) -> WebhookAttempt:
@@ -330,6 +341,16 @@ class CreateWebhookEndpointPayload:
     user_errors: list[UserError] = user_errors_field()
 
 
+@strawberry.type(description="What rotateWebhookSecret answers.")
+class RotateWebhookSecretPayload:
+    endpoint: WebhookEndpoint | None = written("The endpoint as it now is")
+    secret: str | None = strawberry.field(
+        description="The new signing secret: shown this once, keep it; null when there are "
+        "userErrors."
+    )
+    user_errors: list[UserError] = user_errors_field()
+
+
 @strawberry.type(description="What a write of a webhook endpoint answers.")
 class WebhookEndpointPayload:
     endpoint: WebhookEndpoint | None = written("The endpoint as it now is")
@@ -451,6 +472,40 @@ class WebhookMutation:
     )
     async def enable_webhook_endpoint(self, info: Info, id: _ID) -> WebhookEndpointPayload:
         return await _state_change(info, id, "enable")
+
+    @resolvers.mutation(
+        description="Gives a webhook endpoint a new signing secret and answers it, once. The "
+        "secret it replaces can keep signing deliveries beside the new one for a while (each "
+        "delivery then carries two v1 signatures), so the receiver can switch without "
+        "refusing genuine deliveries."
+    )
+    async def rotate_webhook_secret(
+        self,
+        info: Info,
+        id: _ID,
+        previous_secret_expires_in: Annotated[
+            int,
+            strawberry.argument(
+                description="Seconds during which the replaced secret also signs deliveries "
+                f"(0 to {int(use_cases.MAX_PREVIOUS_SECRET.total_seconds()):,}; 0: it stops "
+                "at once)."
+            ),
+        ] = 0,
+    ) -> RotateWebhookSecretPayload:
+        rotated: list[use_cases.CreatedEndpoint] = []
+
+        async def work(sessions: Sessions, actor: Actor) -> Record:
+            db_id = record_id(id, ENDPOINT, ("id",))
+            made = await use_cases.rotate_secret(
+                sessions, actor, db_id, timedelta(seconds=previous_secret_expires_in)
+            )
+            rotated.append(made)
+            return made.endpoint
+
+        row, errors = await write(info, "Site", Action.EDIT, work)
+        endpoint = await _with_sites(info, row)
+        secret = rotated[0].secret if rotated else None
+        return RotateWebhookSecretPayload(endpoint=endpoint, secret=secret, user_errors=errors)
 
     @resolvers.mutation(
         description="Sends an event to an endpoint again, from now, retried for 3 days (after "

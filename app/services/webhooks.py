@@ -5,7 +5,9 @@ settings) on every one of them; an endpoint of every site (no `siteIds`) is an
 administrator's. Its URL is checked as a delivery would be (app.delivery.targets): a host
 that resolves to a private, loopback or link-local address is refused (unless the setting
 allows it), and checked again on every delivery. The signing secret is made here and shown
-once, by the write that made it.
+once, by the write that made it: creation, or a rotation, after which the secret it replaced
+may keep signing deliveries (beside the new one) for up to a day, so that a receiver can
+switch without refusing genuine deliveries in between.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 from app.auth.roles import Action
@@ -31,6 +34,8 @@ from app.services.records import raise_problems, transaction
 INPUT = ("input",)
 MAX_SITES = 1000
 MAX_TYPES = 100
+# How long a rotated secret may keep signing beside the new one (Stripe allows a day).
+MAX_PREVIOUS_SECRET = timedelta(hours=24)
 EVERY_SITE = NotPermitted(
     "only administrators may manage an endpoint of every site (give siteIds)", [ADMINISTRATOR]
 )
@@ -172,6 +177,35 @@ async def update_endpoint(
         if "types" in fields:
             values["types"] = sorted(set(fields["types"]))
         return await row_statements.update_row(session, WEBHOOK_ENDPOINT, db_id, values)
+
+
+async def rotate_secret(
+    sessions: Sessions, actor: Actor, db_id: int, previous_valid: timedelta
+) -> CreatedEndpoint:
+    """A new signing secret for a live endpoint; the one it replaces keeps signing deliveries
+    beside it for `previous_valid` (none: it stops at once). A secret rotated before and
+    still valid stops: only the secret replaced now stays valid."""
+    path = ("previousSecretExpiresIn",)
+    if not timedelta(0) <= previous_valid <= MAX_PREVIOUS_SECRET:
+        seconds = int(MAX_PREVIOUS_SECRET.total_seconds())
+        message = f"must be between 0 and {seconds:,} seconds"
+        raise Problems([Problem(path, ProblemCode.OUT_OF_RANGE, message)])
+    async with transaction(sessions) as session:
+        row = await _endpoint_for_write(session, actor, db_id, ("id",))
+        if row.deleted_at is not None:
+            message = "the webhook endpoint is deleted; restore it first"
+            raise Problems([Problem(("id",), ProblemCode.ALREADY_DELETED, message)])
+        now, secret = utcnow(), new_secret()
+        keeps = previous_valid > timedelta(0)
+        values: dict[str, object] = {
+            "secret": secret,
+            "previous_secret": row.secret if keeps else None,
+            "previous_secret_expires_at": now + previous_valid if keeps else None,
+            "updated_at": now,
+            "updated_by": actor.subject,
+        }
+        updated = await row_statements.update_row(session, WEBHOOK_ENDPOINT, db_id, values)
+    return CreatedEndpoint(updated, secret)
 
 
 # state change -> (the column, whether it must be set beforehand, the problem when not so)

@@ -744,6 +744,15 @@ WEBHOOKS = [
             ("enable", _endpoint_state({"disabled_at": _PAST, "disabled_reason": "failing"})),
         )
     ),
+    write(
+        "rotateWebhookSecret",
+        "$id: ID!",
+        "id: $id, previousSecretExpiresIn: 60",
+        "endpoint",
+        _endpoint_state({}),
+        "Site-Edit",
+        extra="secret",
+    ),
     Op(
         "redeliverEvent",
         "mutation($event: UUID!, $endpoint: ID!) { result: redeliverEvent(eventId: $event, "

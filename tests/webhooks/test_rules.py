@@ -16,6 +16,7 @@ from app.domain.webhooks import (
     endpoint_filter,
     refused_address,
     retry_delay,
+    signature,
     signature_header,
     url_problem,
     verify,
@@ -87,3 +88,17 @@ def test_what_an_endpoint_takes() -> None:
     customers = endpoint_filter([], [(1, 10)])
     assert customers.takes("customer.created", None, 10)
     assert not customers.takes("customer.created", None, 11)
+
+
+def test_a_header_signed_under_two_secrets_verifies_under_either() -> None:
+    body, now = b'{"id": "e"}', NOW
+    header = signature_header("whsec_new", now, body, "whsec_old")
+    assert header == (
+        f"t={now},v1={signature('whsec_new', now, body)},v1={signature('whsec_old', now, body)}"
+    )
+    assert verify("whsec_new", header, body, now) and verify("whsec_old", header, body, now)
+    assert not verify("whsec_other", header, body, now)
+    assert (
+        signature_header("whsec_new", now, body)
+        == f"t={now},v1={signature('whsec_new', now, body)}"
+    )
