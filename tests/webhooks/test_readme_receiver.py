@@ -1,5 +1,6 @@
 """The README's receiver (the `verified` function of its Webhooks section) accepts a real
-delivery and refuses a changed body, another secret and a replay."""
+delivery and refuses a changed body, another secret and a replay; while a rotated secret is
+still valid, it accepts a delivery under either secret."""
 
 from __future__ import annotations
 
@@ -46,3 +47,28 @@ async def test_the_readme_receiver_verifies_a_delivery(
     old = header.replace(f"t={stamp}", f"t={stamp - 600}")
     assert not verified(secret, old, got.body)
     assert time.time() - stamp < 60
+
+
+async def test_the_readme_receiver_takes_either_secret_while_one_is_rolled(
+    hooks_gql: Any, make: Any, receiver: Receiver, worker: Worker
+) -> None:
+    verified = readme_receiver()
+    shop = await open_shop(make)
+    endpoint, old = await create_endpoint(hooks_gql, receiver.url)
+    rotated = await hooks_gql(
+        """mutation($id: ID!) { rotateWebhookSecret(id: $id, previousSecretExpiresIn: 3600) {
+        secret userErrors { code } } }""",
+        {"id": endpoint["id"]},
+    )
+    new = rotated["rotateWebhookSecret"]["secret"]
+    await hooks_gql(
+        """mutation($s: ID!) { createDiscountCode(input: {siteId: $s, code: "ROLLED",
+        terms: {kind: PERCENTAGE, percentage: "5"}}) { userErrors { code } } }""",
+        {"s": gid(shop.site)},
+    )
+    await worker.round()
+    (got,) = receiver.received
+    header = got.headers["discounts-signature"]
+    assert header.count("v1=") == 2
+    assert verified(new, header, got.body) and verified(old, header, got.body)
+    assert not verified("whsec_someone_else", header, got.body)
