@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fast.test_rendering import _both, _seed
+from tests.fast.test_rendering import Rendering, _both, _seed
 
 QUERY = "query($n: Int, $o: CouponCodeOrder) { coupons(first: 4) { edges { node { name codes(first: $n, orderBy: $o) { %s } } } } }"  # noqa: E501
 
@@ -22,17 +22,19 @@ PARTS = (
 )
 
 
-async def test_relay_pages_render_as_python_builds_them(gql: Any, make: Any, settings: Any) -> None:
+async def test_relay_pages_render_as_python_builds_them(
+    gql: Any, make: Any, rendering: Rendering
+) -> None:
     await _seed(make)
     for part in PARTS:
         for size in (0, 1, 2, 3, 5):
             for order in (None, {"field": "VALID_TO", "direction": "DESC"}):
-                body = await _both(gql, settings, QUERY % part, {"n": size, "o": order})
+                body = await _both(gql, rendering, QUERY % part, {"n": size, "o": order})
                 assert "errors" not in body, body
 
 
 async def test_long_cursors_render_as_python_writes_them(
-    gql: Any, make: Any, settings: Any
+    gql: Any, make: Any, rendering: Rendering
 ) -> None:
     """Cursors longer than one base64 line (PostgreSQL breaks them every 76 characters, the
     breaks taken out) and whose base64 holds `+` and `/` (made `-` and `_`)."""
@@ -45,7 +47,7 @@ async def test_long_cursors_render_as_python_writes_them(
     query = """query($o: CouponCodeOrder) { coupons(first: 1) { edges { node {
       codes(first: 3, orderBy: $o) { edges { cursor } pageInfo { startCursor endCursor } } } } } }"""
     for order in ({"field": "EXTERNAL_ID"}, {"field": "EXTERNAL_ID", "direction": "DESC"}):
-        body = await _both(gql, settings, query, {"o": order})
+        body = await _both(gql, rendering, query, {"o": order})
         cursors = [
             edge["cursor"] for edge in body["data"]["coupons"]["edges"][0]["node"]["codes"]["edges"]
         ]

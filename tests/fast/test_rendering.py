@@ -74,18 +74,7 @@ async def _seed(make: Any) -> dict[str, Any]:
     return {"site": site, "other_site": other_site, "coupons": coupons}
 
 
-Rendering = Callable[[bool], None]
-
-
-@pytest.fixture
-def rendering(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Rendering:
-    """Switches `render_in_database` of the app's (session-wide) settings for this test only:
-    monkeypatch puts it back when the test ends, failed or not."""
-
-    def switch(on: bool) -> None:
-        monkeypatch.setattr(settings, "render_in_database", on)
-
-    return switch
+Rendering = Callable[[bool], None]  # the `rendering` fixture (tests/fast/conftest.py)
 
 
 async def _both(
