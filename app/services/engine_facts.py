@@ -19,10 +19,12 @@ statement, and a missing code has a stand-in evaluated (`_rehearse`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from app.db import code_facts, ledger, usage_counters
@@ -425,26 +427,25 @@ _LAST_BOUNDS: dict[tuple[str, UsagePeriod], tuple[datetime, datetime]] = {}
 
 def _bucket_params(
     bounds: dict[UsagePeriod, tuple[datetime, datetime] | None],
-) -> dict[str, str | None]:
+) -> Mapping[str, str | None]:
     """The facts' search's `bucket_*` parameters: the key of each period's bucket containing
     the attempt. Kept per set of bounds (most checks fall in the periods the previous one of
     the zone fell in, `_buckets`): formatting the four keys was ~2 % of a check's CPU."""
-    key = tuple(bounds.values())
-    found = _BUCKET_PARAMS.get(key)
-    if found is None:
-        if len(_BUCKET_PARAMS) >= _MAX_BUCKET_PARAMS:
-            _BUCKET_PARAMS.clear()
-        found = _BUCKET_PARAMS[key] = {
+    return _bucket_keys(tuple(bounds.items()))
+
+
+@functools.lru_cache(maxsize=1_000)
+def _bucket_keys(
+    bounds: tuple[tuple[UsagePeriod, tuple[datetime, datetime] | None], ...],
+) -> Mapping[str, str | None]:
+    return MappingProxyType(
+        {
             f"bucket_{period.name}": (
                 None if bound is None else usage_counters.bucket_key(period, bound[0])
             )
-            for period, bound in bounds.items()
+            for period, bound in bounds
         }
-    return found
-
-
-_BUCKET_PARAMS: dict[tuple[tuple[datetime, datetime] | None, ...], dict[str, str | None]] = {}
-_MAX_BUCKET_PARAMS = 1_000
+    )
 
 
 def _choose(rows: list[_Row]) -> tuple[Found, _Row] | Reason:

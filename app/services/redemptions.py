@@ -40,9 +40,8 @@ same work.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -51,7 +50,7 @@ from app.auth.roles import Action
 from app.clock import utcnow
 from app.db import ledger, sites, usage_counters
 from app.db import tables as t
-from app.db.claim import claim, claim_at_once
+from app.db.claim import Claimed, claim, claim_at_once
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
 from app.db.handles import Handle, Record, Session, Sessions
@@ -136,6 +135,51 @@ async def _answer_refusal(
     return Redeemed(check, None, rights)
 
 
+async def _first_look(
+    session: Session, place: Place, request: CodeRequest, search: CodeSearch, rights: SiteRights
+) -> Check | Redeemed:
+    """The attempt evaluated on committed rows, without locks: a refusal read there is a true
+    answer as of that read, so refusals (most of a storm on a used-up code) never queue on
+    the locks and are answered here (`Redeemed`); a `Check` that passed goes on to claim."""
+    try:
+        check = await check_code(session, place, request, search)
+    except Problems:
+        # The request's customer is gone; an earlier redemption under the key still answers.
+        existing = await ledger.redemption_by_key(
+            session, place.site.id, request.idempotency_key or ""
+        )
+        if existing is None:
+            raise
+        return _replay(existing, request, rights)
+    if check.gathered is None or not check.outcome.valid:
+        return await _answer_refusal(session, place.site, request, check, rights)
+    return check
+
+
+async def _answer_claim(
+    session: Session,
+    site: Record,
+    request: CodeRequest,
+    gathered: Gathered,
+    discount: Discount,
+    claimed: Claimed,
+    rights: SiteRights,
+) -> Redeemed:
+    """What a claim that was not stale answers: the redemption, the refusal of a cap found
+    full under the lock, or the redemption that holds the key."""
+    counted = replace(gathered, usage=claimed.usage)
+    if claimed.refused:
+        # A cap found full under the lock: the claim's counts say which.
+        return await _answer_refusal(session, site, request, _evaluated(counted), rights)
+    if claimed.row is None:
+        # The key was taken: by a retry of an earlier redemption, or by a duplicate that
+        # committed while we waited for the lock. Its redemption is the answer.
+        existing = await ledger.redemption_by_key(session, site.id, request.idempotency_key or "")
+        assert existing is not None, "ON CONFLICT found the key, so its row is committed"
+        return _replay(existing, request, rights)
+    return Redeemed(Check(Outcome(None, discount), counted), claimed.row, rights)
+
+
 async def _redeem(
     session: Session,
     place: Place,
@@ -150,19 +194,11 @@ async def _redeem(
     when the caps allow (SQLite's transaction holds the writer lock from its BEGIN: the
     first look is already current, and decides)."""
     site, key = place.site, request.idempotency_key or ""
-    # A first look without locks: a refusal read from committed rows is a true answer as of
-    # that read, so refusals (most of a storm on a used-up code) never queue on the locks.
-    try:
-        check = await check_code(session, place, request, search)
-    except Problems:
-        # The request's customer is gone; an earlier redemption under the key still answers.
-        existing = await ledger.redemption_by_key(session, site.id, key)
-        if existing is None:
-            raise
-        return _replay(existing, request, rights)
+    check = await _first_look(session, place, request, search, rights)
+    if isinstance(check, Redeemed):
+        return check
     first = check.gathered
-    if first is None or not check.outcome.valid:
-        return await _answer_refusal(session, site, request, check, rights)
+    assert first is not None, "a check that passed has its facts"
     # Row locks are PostgreSQL's; SQLite's writer lock is held since BEGIN.
     locking = usage_counters.dialect_name(session) == "postgresql"
     gathered = await relock(session, site, first, request) if locking else first
@@ -182,17 +218,7 @@ async def _redeem(
     claimed = await claim(
         session, values, gathered.counters(), gathered.use, limits, gathered.usage
     )
-    counted = replace(gathered, usage=claimed.usage)
-    if claimed.refused:
-        # A cap found full under the lock: the claim's counts say which.
-        return await _answer_refusal(session, site, request, _evaluated(counted), rights)
-    if claimed.row is None:
-        # The key was taken: by a retry of an earlier redemption, or by a duplicate that
-        # committed while we waited for the lock. Its redemption is the answer.
-        existing = await ledger.redemption_by_key(session, site.id, key)
-        assert existing is not None, "ON CONFLICT found the key, so its row is committed"
-        return _replay(existing, request, rights)
-    return Redeemed(Check(Outcome(None, discount), counted), claimed.row, rights)
+    return await _answer_claim(session, site, request, gathered, discount, claimed, rights)
 
 
 async def _redeem_at_once(
@@ -210,16 +236,11 @@ async def _redeem_at_once(
     the claim found the first look stale: nothing was written, and the caller redeems in a
     transaction as `_redeem` does."""
     site, key = place.site, request.idempotency_key or ""
-    try:
-        check = await check_code(session, place, request, search)
-    except Problems:
-        existing = await ledger.redemption_by_key(session, site.id, key)
-        if existing is None:
-            raise
-        return _replay(existing, request, rights)
+    check = await _first_look(session, place, request, search, rights)
+    if isinstance(check, Redeemed):
+        return check
     first, discount = check.gathered, check.outcome.discount
-    if first is None or not check.outcome.valid or discount is None:
-        return await _answer_refusal(session, site, request, check, rights)
+    assert first is not None and discount is not None, "a check that passed has a discount"
     values = ledger_values(site, request, first, discount, key, request.fingerprint(), by)
     limits = cap_limits(first.facts, first.attempt)
     claimed = await claim_at_once(
@@ -227,14 +248,7 @@ async def _redeem_at_once(
     )
     if claimed.stale:
         return None
-    counted = replace(first, usage=claimed.usage)
-    if claimed.refused:
-        return await _answer_refusal(session, site, request, _evaluated(counted), rights)
-    if claimed.row is None:
-        existing = await ledger.redemption_by_key(session, site.id, key)
-        assert existing is not None, "ON CONFLICT found the key, so its row is committed"
-        return _replay(existing, request, rights)
-    return Redeemed(Check(Outcome(None, discount), counted), claimed.row, rights)
+    return await _answer_claim(session, site, request, first, discount, claimed, rights)
 
 
 def ledger_values(
@@ -333,7 +347,9 @@ class Redeemer:
 
 
 async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -> Redeemed:
-    """Redeems in one transaction, or answers the earlier redemption made with the same key.
+    """Redeems (on PostgreSQL in two statements in autocommit, `_redeem_at_once`; in one
+    transaction when its first look went stale, and on SQLite), or answers the earlier
+    redemption made with the same key.
 
     The caller's rights at the request's site (`redeemer.rights`) decide which code types
     are searched (`NotPermitted` when they may redeem none there) and whether they may record
@@ -345,20 +361,17 @@ async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -
     assert key is not None, "build_request(redeeming=True) requires the key"
     rights = SiteRights(frozenset(), frozenset())
     try:
-        if _at_once(sessions):
-            async with _autocommit(sessions) as session:
-                ahead = redeemer.ahead(request.site_id, (request,))
-                place = await find_place(session, request.site_id, request.customer_id, ahead=ahead)
-                rights = redeemer.rights_at(place.site, request.at)
-                search = rights.search(rights.redeemable)
+        async with sessions() as session:
+            # PostgreSQL: first in autocommit (`_redeem_at_once`); SQLite's transaction takes
+            # the writer lock at BEGIN and keeps the transaction path.
+            if usage_counters.dialect_name(session) == "postgresql":
+                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                place, rights, search = await _where(session, request, redeemer)
                 done = await _redeem_at_once(session, place, request, search, redeemer.by, rights)
-            if done is not None:
-                return done
+                if done is not None:
+                    return done
         async with transaction(sessions) as session:
-            ahead = redeemer.ahead(request.site_id, (request,))
-            place = await find_place(session, request.site_id, request.customer_id, ahead=ahead)
-            rights = redeemer.rights_at(place.site, request.at)
-            search = rights.search(rights.redeemable)
+            place, rights, search = await _where(session, request, redeemer)
             return await _redeem(session, place, request, search, redeemer.by, rights)
     except UniqueViolation:
         async with transaction(sessions) as session:
@@ -368,20 +381,14 @@ async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -
         return _replay(existing, request, rights)
 
 
-def _at_once(sessions: Sessions) -> bool:
-    """Whether redemptions claim in one statement in autocommit (`_redeem_at_once`): on
-    PostgreSQL. SQLite's transaction takes the writer lock at BEGIN and keeps its path."""
-    bind = sessions.kw.get("bind")
-    return bind is not None and bind.dialect.name == "postgresql"
-
-
-@contextlib.asynccontextmanager
-async def _autocommit(sessions: Sessions) -> AsyncIterator[Session]:
-    """A write session whose statements each commit as they end: no BEGIN or COMMIT round
-    trips (PostgreSQL only: `_at_once`)."""
-    async with sessions() as session:
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        yield session
+async def _where(
+    session: Session, request: CodeRequest, redeemer: Redeemer
+) -> tuple[Place, SiteRights, CodeSearch]:
+    """The request's site and customer, the caller's rights there and the codes it may redeem."""
+    ahead = redeemer.ahead(request.site_id, (request,))
+    place = await find_place(session, request.site_id, request.customer_id, ahead=ahead)
+    rights = redeemer.rights_at(place.site, request.at)
+    return place, rights, rights.search(rights.redeemable)
 
 
 def missing_redemption() -> Problems:

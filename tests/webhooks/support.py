@@ -21,6 +21,8 @@ DELIVERIES = """query($endpoint: ID, $event: UUID, $state: WebhookDeliveryState)
   webhookDeliveries(endpointId: $endpoint, eventId: $event, state: $state) {
     nodes { id endpointId eventId eventType state attemptCount nextAttemptAt lastError
             deliveredAt attempts { number statusCode succeeded error durationMs } } } }"""
+CODE = """mutation($s: ID!, $c: String!) { createDiscountCode(input: {siteId: $s, code: $c,
+  terms: {kind: PERCENTAGE, percentage: "5"}}) { userErrors { code } } }"""
 REDELIVER = """mutation($event: UUID!, $endpoint: ID!) {
   redeliverEvent(eventId: $event, endpointId: $endpoint) {
     delivery { eventId state attemptCount } userErrors { field code message } } }"""
@@ -36,3 +38,13 @@ async def create_endpoint(gql: Any, url: str, **fields: Any) -> tuple[dict[str, 
 async def state_change(gql: Any, name: str, endpoint_id: str, **kw: Any) -> dict[str, Any]:
     answer: dict[str, Any] = (await gql(STATE.format(name=name), {"id": endpoint_id}, **kw))[name]
     return answer
+
+
+async def delivered(gql: Any, site_id: str, code: str, receiver: Any, worker: Any) -> Any:
+    """The one delivery of a new discount code's event at `site_id` (the receiver's earlier
+    deliveries forgotten first)."""
+    receiver.received.clear()
+    await gql(CODE, {"s": site_id, "c": code})
+    await worker.round()
+    (got,) = receiver.received
+    return got

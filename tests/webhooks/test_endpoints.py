@@ -15,6 +15,7 @@ from tests.conftest import token
 from tests.engine.support import gid, open_shop
 from tests.webhooks.conftest import worker_options
 from tests.webhooks.support import (
+    CODE,
     CREATE,
     DELIVERIES,
     ENDPOINTS,
@@ -22,9 +23,6 @@ from tests.webhooks.support import (
     create_endpoint,
     state_change,
 )
-
-CODE = """mutation($s: ID!, $c: String!) { createDiscountCode(input: {siteId: $s, code: $c,
-  terms: {kind: PERCENTAGE, percentage: "5"}}) { userErrors { code } } }"""
 
 
 async def _problems(gql: Any, document: str, values: dict[str, Any], name: str) -> list[Any]:

@@ -12,7 +12,7 @@ from typing import Any
 from app.delivery.receiver import Receiver
 from app.delivery.worker import Worker
 from tests.engine.support import gid, open_shop
-from tests.webhooks.support import create_endpoint
+from tests.webhooks.support import create_endpoint, delivered
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -32,13 +32,7 @@ async def test_the_readme_receiver_verifies_a_delivery(
     verified = readme_receiver()
     shop = await open_shop(make)
     _, secret = await create_endpoint(hooks_gql, receiver.url)
-    await hooks_gql(
-        """mutation($s: ID!) { createDiscountCode(input: {siteId: $s, code: "README",
-        terms: {kind: PERCENTAGE, percentage: "5"}}) { userErrors { code } } }""",
-        {"s": gid(shop.site)},
-    )
-    await worker.round()
-    (got,) = receiver.received
+    got = await delivered(hooks_gql, gid(shop.site), "README", receiver, worker)
     header = got.headers["discounts-signature"]
     assert verified(secret, header, got.body)
     assert not verified(secret, header, got.body.replace(b"README", b"README2"))
@@ -61,13 +55,7 @@ async def test_the_readme_receiver_takes_either_secret_while_one_is_rolled(
         {"id": endpoint["id"]},
     )
     new = rotated["rotateWebhookSecret"]["secret"]
-    await hooks_gql(
-        """mutation($s: ID!) { createDiscountCode(input: {siteId: $s, code: "ROLLED",
-        terms: {kind: PERCENTAGE, percentage: "5"}}) { userErrors { code } } }""",
-        {"s": gid(shop.site)},
-    )
-    await worker.round()
-    (got,) = receiver.received
+    got = await delivered(hooks_gql, gid(shop.site), "ROLLED", receiver, worker)
     header = got.headers["discounts-signature"]
     assert header.count("v1=") == 2
     assert verified(new, header, got.body) and verified(old, header, got.body)

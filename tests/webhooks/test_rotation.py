@@ -19,14 +19,12 @@ from app.domain.webhooks import verify
 from app.graphql.ids import decode_id, to_global_id
 from tests.conftest import token
 from tests.engine.support import gid, open_shop
-from tests.webhooks.support import create_endpoint, state_change
+from tests.webhooks.support import create_endpoint, delivered, state_change
 
 ROTATE = """mutation($id: ID!, $keep: Int! = 0) {
   rotateWebhookSecret(id: $id, previousSecretExpiresIn: $keep) {
     endpoint { id updatedAt updatedBy previousSecretExpiresAt } secret
     userErrors { field code message } } }"""
-CODE = """mutation($s: ID!, $c: String!) { createDiscountCode(input: {siteId: $s, code: $c,
-  terms: {kind: PERCENTAGE, percentage: "5"}}) { userErrors { code } } }"""
 
 
 async def _rotate(gql: Any, endpoint_id: str, keep: int = 0, **kw: Any) -> dict[str, Any]:
@@ -40,10 +38,7 @@ async def _delivered_header(
     gql: Any, shop: Any, receiver: Receiver, worker: Worker, code: str
 ) -> tuple[str, bytes]:
     """The Discounts-Signature and body of the delivery of one new event."""
-    receiver.received.clear()
-    await gql(CODE, {"s": gid(shop.site), "c": code})
-    await worker.round()
-    (got,) = receiver.received
+    got = await delivered(gql, gid(shop.site), code, receiver, worker)
     return got.headers["discounts-signature"], got.body
 
 
