@@ -24,6 +24,7 @@ the order of the writes.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -206,20 +207,34 @@ def _payload_of(table: sa.Table, dialect_name: str, same: Mapping[str, object]) 
     return found
 
 
-def _event_id(dialect_name: str) -> SqlText:
-    """A new version-4 UUID per row, as EVENT.c.id stores it."""
+# The event ids of a bulk write are version-7 UUIDs (RFC 9562) ordered like the rows: the
+# statement's instant in milliseconds and 34 random bits, the same for all its rows (a
+# parameter, `event_id_prefix`), then the row's id in the last 10 hexadecimal digits (ids are
+# 32-bit integers). Random version-4 ids landed each row at a random place of the unique index
+# on event.id: that index alone cost PostgreSQL ~0.55 s of CPU per 100,000 generated codes, of
+# ~1.75 s for the whole events statement; in order, each row goes next to the one before
+# (~0.3 s saved, 2026-12-07). Unique as a UUID must be: two statements would need the same
+# millisecond, the same 34 random bits and rows of the same id (the unique index refuses
+# the write then, rather than keep a duplicate).
+_ID_DIGITS = 10
+
+
+def event_id_prefix(now: datetime) -> str:
+    """The first 22 hexadecimal digits of a bulk write's event ids (see `_ID_DIGITS`)."""
+    milliseconds = int(now.timestamp() * 1000)
+    rand = secrets.randbits(34)
+    variant = 0x8 | (rand >> 32)  # the two variant bits 10, then two random ones
+    return f"{milliseconds:012x}7{(rand >> 20) & 0xFFF:03x}{variant:x}{rand & 0xFFFFF:05x}"
+
+
+def _event_id(table: sa.Table, dialect_name: str) -> SqlText:
+    """Each row's event id: `event_id_prefix` then the row's id, as EVENT.c.id stores it."""
+    prefix = sa.bindparam("event_id_prefix", type_=sa.Text)
     if dialect_name == "postgresql":
-        return sa.func.gen_random_uuid()
-    # 32 lowercase hexadecimal digits: the version nibble 4 and a variant nibble 8-b
-    blob = sa.func.randomblob
-    variant = sa.func.substr("89ab", (sa.func.random().op("&")(3)) + 1, 1)
-    return sa.func.lower(
-        sa.func.hex(blob(6))
-        .concat("4")
-        .concat(sa.func.substr(sa.func.hex(blob(2)), 2))
-        .concat(variant)
-        .concat(sa.func.substr(sa.func.hex(blob(8)), 2))
-    )
+        digits = sa.func.lpad(sa.func.to_hex(table.c.id), _ID_DIGITS, "0")
+        return sa.cast(prefix.concat(digits), sa.Uuid)
+    # SQLite stores a UUID as its 32 hexadecimal digits, lowercase
+    return prefix.concat(sa.func.printf(f"%0{_ID_DIGITS}x", table.c.id))
 
 
 def _owners(table: sa.Table) -> tuple[sa.Column[Any] | sa.Null, sa.Column[Any]]:
@@ -247,7 +262,7 @@ def events_statement(
 ) -> sa.Insert:
     """INSERT INTO event SELECT the events of the rows of `table` matching `condition` (and
     holding the values `same`), in id order (the feed's order among them); the instant they
-    occurred is the `occurred_at` parameter."""
+    occurred is the `occurred_at` parameter, their ids begin with `event_id_prefix`'s."""
     same = same or {}
     text = _payload_of(table, dialect_name, same)
     payload = sa.cast(text, sa.JSON) if dialect_name == "postgresql" else text
@@ -258,7 +273,7 @@ def events_statement(
     ]
     rows = (
         sa.select(
-            _event_id(dialect_name),
+            _event_id(table, dialect_name),
             events.position(dialect_name),
             _quoted(events.event_type(table.name, verb)),
             site_id,
@@ -294,7 +309,9 @@ async def add_events(
     if dialect_name == "sqlite":
         await _sqlite_ready(db)
     statement = events_statement(table, verb, condition, dialect_name, same)
-    result = await db.execute(statement, {"occurred_at": utcnow()})
+    now = utcnow()
+    parameters = {"occurred_at": now, "event_id_prefix": event_id_prefix(now)}
+    result = await db.execute(statement, parameters)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -3,7 +3,8 @@ app.db.events makes of the same rows in Python: same payload, key for key, same 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -101,7 +102,9 @@ async def _compare(db: Any, table: sa.Table, ids: list[int], same: dict[str, Any
             for column in ("type", "site_id", "organisation_id", "object_type"):
                 assert event._mapping[column] == expected[column]
             assert event.object_updated_at == row.updated_at
-            assert event.id.version == 4
+            assert (event.id.version, event.id.variant) == (7, uuid.RFC_4122)
+            assert event.id.int & (2**40 - 1) == row.id  # in the rows' order (event_id_prefix)
+        assert len({event.id for event in stored}) == len(stored)
         await session.rollback()
     return written
 
@@ -131,3 +134,14 @@ async def test_the_events_follow_those_recorded_before(make: Any, db: Any) -> No
         order = sa.select(t.EVENT.c.type).order_by(t.EVENT.c.position, t.EVENT.c.seq)
         types = list((await connection.execute(order)).scalars())
     assert types == ["site.updated", "couponCode.created", "couponCode.created"]
+
+
+def test_bulk_event_ids_are_version_7_in_time_order() -> None:
+    """The instant's milliseconds lead (a later write's ids sort after), then random bits."""
+    earlier = event_batches.event_id_prefix(FINE)
+    later = event_batches.event_id_prefix(FINE + timedelta(milliseconds=1))
+    first, second = (uuid.UUID(prefix + "0" * 10) for prefix in (earlier, later))
+    assert (first.version, first.variant) == (7, uuid.RFC_4122)
+    assert first.int >> 80 == int(FINE.timestamp() * 1000)
+    assert first < second
+    assert len({event_batches.event_id_prefix(FINE) for _ in range(100)}) == 100
