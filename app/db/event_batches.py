@@ -227,7 +227,7 @@ def event_id_prefix(now: datetime) -> str:
     return f"{milliseconds:012x}7{(rand >> 20) & 0xFFF:03x}{variant:x}{rand & 0xFFFFF:05x}"
 
 
-def _event_id(table: sa.Table, dialect_name: str) -> SqlText:
+def _event_id(table: sa.Table, dialect_name: str) -> ColumnElement[Any]:
     """Each row's event id: `event_id_prefix` then the row's id, as EVENT.c.id stores it."""
     prefix = sa.bindparam("event_id_prefix", type_=sa.Text)
     if dialect_name == "postgresql":
@@ -264,8 +264,8 @@ def events_statement(
     holding the values `same`), in id order (the feed's order among them); the instant they
     occurred is the `occurred_at` parameter, their ids begin with `event_id_prefix`'s."""
     same = same or {}
-    text = _payload_of(table, dialect_name, same)
-    payload = sa.cast(text, sa.JSON) if dialect_name == "postgresql" else text
+    # The payload column is text on PostgreSQL too (tables.PayloadJSON): no cast, no parse
+    payload = _payload_of(table, dialect_name, same)
     site_id, organisation_id = _owners(table)
     holds = [
         table.c[name].is_(None) if value is None else table.c[name] == value
