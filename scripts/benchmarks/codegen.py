@@ -12,11 +12,18 @@ over generate_series into the same table (its indexes and foreign keys included)
 run; each figure is printed beside it as a ratio. With `million`, 1,000,000 codes are
 generated too (the limit of scripts/generate-codes), with the process's RSS growth: the
 highest RSS seen while it ran (sampled every 10 ms) minus the RSS before.
+
+On a machine shared with other work the wall-clock figures move with its load, both ways;
+PostgreSQL's own CPU (its backends' user and system time, from /proc: the server must run on
+this machine, else it is left out) moves far less, so it is printed beside them, for the
+floor's statement and for our generation (every backend of the scratch database but the
+one measuring), with their ratio.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import tempfile
 import threading
 import time
@@ -77,6 +84,31 @@ class PeakRss:
         return round((self.peak - self.start) / 2**20, 1)
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """A local process's user + system CPU time (None: no such process here)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _backends_cpu(probe: asyncpg.Connection) -> dict[int, float | None]:
+    """CPU time so far of each backend of the probe's database but the probe's own."""
+    pids = await probe.fetch(
+        "SELECT pid FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    return {row["pid"]: _cpu_seconds(row["pid"]) for row in pids}
+
+
+def _spent(before: dict[int, float | None], after: dict[int, float | None]) -> float | None:
+    if any(seconds is None for seconds in after.values()):
+        return None  # the server runs elsewhere
+    return round(sum(s - (before.get(pid) or 0.0) for pid, s in after.items() if s), 2)
+
+
 async def _time(url: str, count: int) -> dict[str, Any]:
     from app.db.engine import create_engine
     from app.db.migrate import upgrade
@@ -94,14 +126,19 @@ async def _time(url: str, count: int) -> dict[str, Any]:
         async with engine.connect() as connection:
             coupon = (await connection.execute(sa.text("SELECT min(id) FROM coupon"))).scalar_one()
         actor = Actor(subject="bench@example.com")
+        probe = await asyncpg.connect(libpq_url(url)) if url.startswith("postgresql") else None
 
         with PeakRss() as rss:
+            before = await _backends_cpu(probe) if probe else {}
             started = time.perf_counter()
             generated = await generate_coupon_codes(
                 write_sessions(engine), actor, coupon_id=coupon, count=count,
                 max_count=max(count, settings.script_max_generated_codes),
             )  # fmt: skip
             seconds = time.perf_counter() - started
+            server_cpu = _spent(before, await _backends_cpu(probe)) if probe else None
+        if probe:
+            await probe.close()
         async with engine.connect() as connection:
             stored = (await connection.execute(sa.text(
                 "SELECT count(*) FROM coupon_code WHERE coupon_id = :c"), {"c": coupon}
@@ -113,6 +150,7 @@ async def _time(url: str, count: int) -> dict[str, Any]:
             "seconds": round(seconds, 3),
             "codes_per_s": round(count / seconds),
             "rss_growth_mb": rss.growth_mb,
+            "server_cpu_s": server_cpu,
         }
     finally:
         await engine.dispose()
@@ -135,12 +173,33 @@ async def _floor(url: str, count: int) -> dict[str, Any]:
     connection = await asyncpg.connect(libpq_url(url))
     try:
         coupon = await connection.fetchval("SELECT min(id) FROM coupon")
+        pid = await connection.fetchval("SELECT pg_backend_pid()")
+        cpu_before = _cpu_seconds(pid)
         started = time.perf_counter()
         await connection.execute(FLOOR, count, coupon)  # one statement: its own transaction
         seconds = time.perf_counter() - started
+        cpu_after = _cpu_seconds(pid)
     finally:
         await connection.close()
-    return {"codes": count, "seconds": round(seconds, 3), "codes_per_s": round(count / seconds)}
+    server_cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return {
+        "codes": count,
+        "seconds": round(seconds, 3),
+        "codes_per_s": round(count / seconds),
+        "server_cpu_s": None if server_cpu is None else round(server_cpu, 2),
+    }
+
+
+def _server_cpu(figures: dict[str, Any], floor: dict[str, Any]) -> str:
+    """ ", PostgreSQL CPU 2.10 s (1.30 x the floor's)", or nothing where it was not measured."""
+    seconds = figures.get("server_cpu_s")
+    if seconds is None:
+        return ""
+    if figures is floor or "server_cpu_floor_ratio" not in figures:
+        return f", PostgreSQL CPU {seconds:.2f} s"
+    return (
+        f", PostgreSQL CPU {seconds:.2f} s ({figures['server_cpu_floor_ratio']:.2f} x the floor's)"
+    )
 
 
 async def _on_postgresql(bench_url: str, name: str, measure: Any) -> dict[str, Any]:
@@ -174,7 +233,7 @@ async def run(
         )
         results["postgresql_floor" + suffix] = floor
         log(f"  PostgreSQL floor (INSERT ... SELECT generate_series): {size:,} codes in"
-            f" {floor['seconds']:.2f} s")  # fmt: skip
+            f" {floor['seconds']:.2f} s{_server_cpu(floor, floor)}")  # fmt: skip
         for database in ("sqlite", "postgresql"):
             if database == "sqlite":
                 figures = await _on_sqlite(size)
@@ -183,7 +242,11 @@ async def run(
                     bench_url, scratch, lambda url, size=size: _time(url, size)
                 )
             figures["floor_ratio"] = round(figures["seconds"] / floor["seconds"], 2)
+            if figures["server_cpu_s"] and floor["server_cpu_s"]:
+                ratio = figures["server_cpu_s"] / floor["server_cpu_s"]
+                figures["server_cpu_floor_ratio"] = round(ratio, 2)
             results[database + suffix] = figures
             log(f"  {database}: {size:,} codes in {figures['seconds']:.2f} s"
-                f" ({figures['floor_ratio']:.2f} x the floor), RSS +{figures['rss_growth_mb']} MB")  # fmt: skip
+                f" ({figures['floor_ratio']:.2f} x the floor), RSS +{figures['rss_growth_mb']} MB"
+                f"{_server_cpu(figures, floor)}")  # fmt: skip
     return results
