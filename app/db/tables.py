@@ -328,6 +328,11 @@ class Assignment(SiteOwned, table=True):
             unique=True,
             **_live("deleted_at"),
         ),
+        # A site's assignments newest first, a page at a time (`assignments(filter: {siteId}
+        # orderBy: CREATED_AT)`, either direction): read in order from here, where the
+        # created_at index alone read the whole table's rows back to the page, skipping the
+        # other sites' (migration 0013).
+        sa.Index("ix_assignment_site_created", "site_id", "created_at", "id"),
     )
 
     customer_id: int = _fk("customer.id")

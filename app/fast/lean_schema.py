@@ -19,7 +19,9 @@ checks directly:
 5. the cost and NUL checks: a refusal is the result (with the cost in `extensions`);
 6. execution by graphql-core (with the schema's execution context class, the plan executor),
    with the same arguments strawberry passes (an empty middleware manager: the checks have
-   no `resolve` hook);
+   no `resolve` hook); the executor is made here from the variables the cost check coerced
+   (`_executor`) rather than by `execute`, which would coerce them a second time (~4 % of a
+   one-record request's CPU);
 7. the result with the extensions' results, through strawberry's own
    `_handle_execution_result`.
 
@@ -33,12 +35,21 @@ standard path (`_lean_checks` stays None).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import MiddlewareManager
+from graphql import (
+    ExperimentalIncrementalExecutionResults,
+    GraphQLError,
+    MiddlewareManager,
+    assert_valid_schema,
+    default_field_resolver,
+    default_type_resolver,
+)
+from graphql import execute as graphql_execute
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -48,6 +59,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.utils.await_maybe import await_maybe
 
 from app.graphql.limits import QueryChecksFactory
+from app.graphql.limits.prepared import QueryChecks
 
 try:  # internals of the pinned strawberry (see the module docstring)
     from strawberry.execution import optimized_is_awaitable
@@ -55,6 +67,12 @@ try:  # internals of the pinned strawberry (see the module docstring)
     from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES, _coerce_error
 except ImportError:  # pragma: no cover - another strawberry version: the standard path
     optimized_is_awaitable = None  # type: ignore[assignment]
+
+# graphql-core's words for an incremental result given to `execute` (its module's name is
+# shadowed by the function in `graphql.execution`).
+UNEXPECTED_MULTIPLE_PAYLOADS: str = importlib.import_module(
+    "graphql.execution.execute"
+).UNEXPECTED_MULTIPLE_PAYLOADS
 
 _SCHEMA_INTERNALS = (
     "_create_execution_context",
@@ -74,6 +92,11 @@ class LeanSchema(strawberry.Schema):
         # What `_get_middleware_manager` makes for the checks alone (no `resolve` hook): an
         # empty manager, which holds no state, made once.
         self._no_middleware = MiddlewareManager()
+        # graphql-core's `execute` refuses a schema with these directives before building
+        # an executor; with them, it runs (`_executor` is not used).
+        self._direct = not (
+            self._schema.get_directive("defer") or self._schema.get_directive("stream")
+        )
         if (
             optimized_is_awaitable is not None
             and len(self.extensions) == 1
@@ -142,20 +165,29 @@ class LeanSchema(strawberry.Schema):
                     runner,
                 )
             checks.check_before_execution(name)
-            result = await await_maybe(
-                self._get_execute_function()(
-                    self._schema,
-                    context.graphql_document,
-                    root_value=context.root_value,
-                    middleware=self._no_middleware,
-                    variable_values=context.variables,
-                    operation_name=name,
-                    context_value=context.context,
-                    is_awaitable=optimized_is_awaitable,
-                    **execution_context_class_kwargs(self.execution_context_class),
-                    **self._get_custom_context_kwargs(operation_extensions),
-                )
+            execute = self._get_execute_function()
+            executor = (
+                self._executor(checks, name, context, operation_extensions)
+                if execute is graphql_execute and self._direct
+                else None
             )
+            if executor is not None:
+                result = await await_maybe(_single_result(executor.execute_operation()))
+            else:
+                result = await await_maybe(
+                    execute(
+                        self._schema,
+                        context.graphql_document,
+                        root_value=context.root_value,
+                        middleware=self._no_middleware,
+                        variable_values=context.variables,
+                        operation_name=name,
+                        context_value=context.context,
+                        is_awaitable=optimized_is_awaitable,
+                        **execution_context_class_kwargs(self.execution_context_class),
+                        **self._get_custom_context_kwargs(operation_extensions),
+                    )
+                )
             context.result = result
             if isinstance(result, GraphQLExecutionResult) and result.errors:
                 context.pre_execution_errors = result.errors
@@ -169,3 +201,60 @@ class LeanSchema(strawberry.Schema):
         return await self._handle_execution_result(
             context, result, runner, skip_process_errors=True
         )
+
+    def _executor(
+        self,
+        checks: QueryChecks,
+        name: str | None,
+        context: Any,
+        operation_extensions: dict[str, Any] | None,
+    ) -> Any:
+        """The executor graphql-core's `execute` would build for this request, made without
+        coercing the variables a second time: the cost check coerced them already, with the
+        same function on the same definitions and values (a success does not depend on its
+        error limit or wording). The document's fragments are collected once per document.
+        None (the standard `execute` then) when the check has no coerced variables or the
+        document has what `Executor.build` must look at per request."""
+        variables, prepared = checks.variables, checks.prepared
+        if variables is None or prepared is None:
+            return None
+        operation = prepared.operation_node(name)
+        fragments = prepared.fragments(self._schema)
+        executor_class = self.execution_context_class
+        if operation is None or fragments is None or executor_class is None:
+            return None
+        assert_valid_schema(self._schema)
+        return executor_class(
+            self._schema,
+            fragments[0],
+            fragments[1],
+            context.root_value,
+            context.context,
+            operation,
+            variables,
+            default_field_resolver,
+            default_type_resolver,
+            default_field_resolver,
+            False,  # enable_early_execution
+            self._no_middleware,
+            cast(Any, optimized_is_awaitable),
+            None,  # is_async_iterable: graphql-core's default
+            **self._get_custom_context_kwargs(operation_extensions),
+        )
+
+
+def _single_result(result: Any) -> Any:
+    """What graphql-core's `execute` makes of `execute_operation`'s result: one result, or
+    the error of an incremental one (`@defer`/`@stream`, which `execute` does not serve)."""
+    if isinstance(result, GraphQLExecutionResult):
+        return result
+    if isinstance(result, ExperimentalIncrementalExecutionResults):
+        raise GraphQLError(UNEXPECTED_MULTIPLE_PAYLOADS)
+
+    async def await_result() -> Any:
+        awaited = await result
+        if isinstance(awaited, GraphQLExecutionResult):
+            return awaited
+        raise GraphQLError(UNEXPECTED_MULTIPLE_PAYLOADS)
+
+    return await_result()

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import sys
+import threading
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Final
@@ -64,12 +67,45 @@ def request_record(
     logger: logging.Logger, level: int, message: str, fields: Mapping[str, object]
 ) -> logging.LogRecord:
     """A record for `logger.handle`, without `logger.log`'s walk up the stack for the
-    caller's file and line (a request line's place in the code says nothing)."""
-    # no arguments: `()`, as `logger.log` passes them
-    record = logger.makeRecord(logger.name, level, "", 0, message, (), None)
+    caller's file and line (a request line's place in the code says nothing).
+
+    What `LogRecord.__init__` finds the same for every request line of a process (the file
+    name split from an empty path, the process's id and name: `os.getpid` is a system call
+    each time) is taken from a record made once per logger and level; the time and the
+    thread are the record's own, as `LogRecord` sets them. A process that installed its own
+    record factory gets records from it, as `logger.makeRecord` makes them."""
+    if logging.getLogRecordFactory() is not logging.LogRecord:
+        # no arguments: `()`, as `logger.log` passes them
+        record = logger.makeRecord(logger.name, level, "", 0, message, (), None)
+    else:
+        key = (logger.name, level)
+        template = _TEMPLATES.get(key)
+        if template is None:
+            template = _TEMPLATES[key] = dict(
+                vars(logging.LogRecord(logger.name, level, "", 0, "", (), None))
+            )
+        record = logging.LogRecord.__new__(logging.LogRecord)
+        attributes = record.__dict__
+        attributes.update(template)
+        now = time.time()
+        attributes["msg"] = message
+        attributes["created"] = now
+        attributes["msecs"] = int((now - int(now)) * 1000) + 0.0
+        attributes["relativeCreated"] = (now - _STARTED) * 1000
+        if logging.logThreads:
+            attributes["thread"] = threading.get_ident()
+            attributes["threadName"] = threading.current_thread().name
     record.fields = fields
     record.request_id = fields.get("request_id")
     return record
+
+
+# The per-process attributes of request records, by logger name and level (see above); a
+# forked child finds its own.
+_TEMPLATES: dict[tuple[str, int], dict[str, object]] = {}
+os.register_at_fork(after_in_child=_TEMPLATES.clear)
+# `logging`'s own start time, which `relativeCreated` counts from.
+_STARTED: Final[float] = logging._startTime  # type: ignore[attr-defined]
 
 
 def json_formatter() -> logging.Formatter:

@@ -73,6 +73,31 @@ CASES: list[tuple[str, str | None, dict[str, Any] | None, str | None]] = [
         None,
         None,
     ),  # fmt: skip
+    (
+        "fragments and variables",
+        "query Q($id: ID!, $n: Int = 2, $codes: Boolean!) { node(id: $id) { ...C } "
+        "coupons(first: $n) { nodes { ...C } } } "
+        "fragment C on Coupon { id name codes(first: 1) @include(if: $codes) { totalCount } }",
+        {"id": "Q291cG9uOjE=", "codes": True},
+        "Q",
+    ),  # fmt: skip
+    (
+        "a list and an input object in variables",
+        "query Q($f: CouponFilter, $o: CouponOrder) "
+        "{ coupons(first: 3, filter: $f, orderBy: $o) { totalCount nodes { name } } }",
+        {
+            "f": {"or": [{"name": {"eq": "x"}}, {"updatedBy": {"in": ["a", "b"]}}]},
+            "o": {"field": "CREATED_AT", "direction": "DESC"},
+        },
+        None,
+    ),  # fmt: skip
+    ("a missing required variable", "query Q($id: ID!) { node(id: $id) { id } }", {}, None),
+    (
+        "a variable's default",
+        "query Q($n: Int = 1) { coupons(first: $n) { nodes { id } } }",
+        None,
+        None,
+    ),  # fmt: skip
     ("resolver failure", "{ boom }", None, None),
     ("typename", "{ __typename }", None, None),
     ("introspection", "{ __schema { queryType { name } } }", None, None),
@@ -172,3 +197,20 @@ async def test_the_lean_path_raises_as_strawberry_does(
             )  # fmt: skip
         raised.append((type(caught.value), str(caught.value)))
     assert raised[0] == raised[1]
+
+
+async def test_the_lean_path_executes_with_the_checks_coerced_variables(
+    schemas: tuple[Any, Any], settings: Settings, db: AsyncEngine, monkeypatch: Any
+) -> None:
+    """The variables are coerced once (by the cost check) and the executor is made from them:
+    graphql-core's `execute`, which would coerce them again, is not called."""
+    import app.fast.lean_schema as lean_schema
+
+    def refuse(*_args: Any, **_kw: Any) -> Any:
+        raise AssertionError("graphql-core's execute was called")
+
+    monkeypatch.setattr(lean_schema, "graphql_execute", refuse)
+    monkeypatch.setattr(schemas[0], "_get_execute_function", lambda: refuse)
+    query = "query Q($n: Int) { coupons(first: $n) { totalCount } }"
+    result = await _run(schemas[0], settings, db, query, variable_values={"n": 1.0})
+    assert result.errors is None and result.data is not None

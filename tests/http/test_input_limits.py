@@ -147,3 +147,19 @@ async def test_a_filter_within_the_limits_answers(gql: Any) -> None:
     }
     response = await gql.post(FILTERED, variables)
     assert response.json()["data"] == {"couponCodes": {"totalCount": 0}}
+
+
+def test_only_variables_that_can_hold_a_list_are_measured(settings: Settings) -> None:
+    """A leaf's value counts for nothing (the tally goes by the declared type), so the raw
+    variables of an operation of scalars are not walked at all."""
+    from graphql import parse
+
+    from app.graphql.limits.inputs import measured_variables
+    from app.main import create_app
+
+    schema = create_app(settings).state.schema._schema
+    (operation,) = parse(
+        "query Q($id: ID!, $n: Int, $s: String!, $f: CouponCodeFilter, $ids: [ID!]!) { __typename }"
+    ).definitions
+    measured = measured_variables(schema, operation.variable_definitions)
+    assert [name for name, _type in measured] == ["f", "ids"]

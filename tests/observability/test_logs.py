@@ -97,3 +97,41 @@ async def test_an_error_is_logged_under_the_request_id_its_response_shows(
     (request,) = [line for line in lines if line["logger"] == "app.requests"]
     assert request["request_id"] == request_id and request["operation"] == "Boom"
     assert request["error_codes"] == ["INTERNAL_SERVER_ERROR"]
+
+
+def test_a_request_record_is_the_record_logging_makes() -> None:
+    """`request_record` takes what is the same for a process's request lines from a record
+    made once: every attribute a handler or formatter may read is what `makeRecord` sets."""
+    from app.observability.logs import request_record
+
+    logger = logging.getLogger("app.requests")
+    for level in (logging.INFO, logging.DEBUG, logging.INFO):
+        made = logger.makeRecord(logger.name, level, "", 0, "POST /graphql 200", (), None)
+        ours = request_record(logger, level, "POST /graphql 200", {"request_id": "r1"})
+        assert type(ours) is logging.LogRecord
+        assert ours.fields == {"request_id": "r1"} and ours.request_id == "r1"
+        mine, theirs = vars(ours), vars(made)
+        assert set(mine) - {"fields", "request_id"} == set(theirs)
+        for name in ("created", "msecs", "relativeCreated"):
+            assert abs(mine.pop(name) - theirs.pop(name)) < 1000
+        assert {k: v for k, v in mine.items() if k in theirs} == theirs
+        assert ours.getMessage() == "POST /graphql 200"
+
+
+def test_a_request_record_follows_a_record_factory_of_the_process() -> None:
+    from app.observability.logs import request_record
+
+    made: list[logging.LogRecord] = []
+    factory = logging.getLogRecordFactory()
+
+    def recording(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        made.append(record)
+        return record
+
+    logging.setLogRecordFactory(recording)
+    try:
+        record = request_record(logging.getLogger("app.requests"), logging.INFO, "m", {})
+    finally:
+        logging.setLogRecordFactory(factory)
+    assert made == [record]

@@ -23,6 +23,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
+    GraphQLInputType,
     GraphQLNamedType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -41,7 +42,13 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues
 
-from app.graphql.limits.inputs import LIST_ITEM_COST, InputLimits, ListTally, variables_error
+from app.graphql.limits.inputs import (
+    LIST_ITEM_COST,
+    InputLimits,
+    ListTally,
+    measured_error,
+    measured_variables,
+)
 
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
 OBJECT_COST = 1
@@ -78,14 +85,18 @@ def coerce_variables(
     operation: OperationDefinitionNode,
     variables: dict[str, Any],
     inputs: InputLimits,
+    measured: tuple[tuple[str, GraphQLInputType], ...] | None = None,
 ) -> VariableValues | None:
     """The variables as execution will see them (graphql-core's own coercion: `1000.0` given
     for an Int is 1000, an absent variable has its default); None when they do not coerce.
-    Their lists are measured first, raw: a list too long is refused before it is coerced."""
+    Their lists are measured first, raw: a list too long is refused before it is coerced.
+    `measured`: the operation's `measured_variables`, when the caller kept them."""
     definitions = operation.variable_definitions or ()
     if not definitions:
         return VariableValues({}, {})
-    error = variables_error(schema, definitions, variables, inputs)
+    if measured is None:
+        measured = measured_variables(schema, definitions)
+    error = measured_error(measured, variables, inputs)
     if error is not None:
         raise error
     coerced = get_variable_values(

@@ -170,11 +170,38 @@ def variables_error(
 ) -> GraphQLError | None:
     """The refusal of the raw values of the operation's variables (each counted once), before
     graphql-core coerces them; None when they are within the limits."""
-    tally = ListTally(limits, coerced=False)
+    return measured_error(measured_variables(schema, definitions), variables, limits)
+
+
+def measured_variables(
+    schema: GraphQLSchema, definitions: Collection[VariableDefinitionNode]
+) -> tuple[tuple[str, GraphQLInputType], ...]:
+    """The variables whose values `measured_error` reads: those of an input type that can
+    hold a list or an input object. A leaf's value counts for nothing whatever is sent (the
+    tally goes by the declared type), so an operation of scalar variables measures none;
+    this depends on the document alone, so callers keep it per operation."""
+    out = []
     for definition in definitions:
-        name = definition.variable.name.value
         type_ = type_from_ast(schema, definition.type)
-        if name in variables and is_input_type(type_):
+        if type_ is None or not is_input_type(type_):
+            continue
+        inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        if not is_leaf_type(inner):
+            out.append((definition.variable.name.value, type_))
+    return tuple(out)
+
+
+def measured_error(
+    measured: tuple[tuple[str, GraphQLInputType], ...],
+    variables: dict[str, Any],
+    limits: InputLimits,
+) -> GraphQLError | None:
+    """`variables_error` for the variables `measured_variables` picked."""
+    if not measured:
+        return None
+    tally = ListTally(limits, coerced=False)
+    for name, type_ in measured:
+        if name in variables:
             try:
                 tally.measure(variables[name], type_, f"${name}")
             except GraphQLError as error:

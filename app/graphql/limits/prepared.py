@@ -40,7 +40,9 @@ from typing import Any, Final
 from graphql import (
     ASTValidationRule,
     DocumentNode,
+    FragmentDefinitionNode,
     GraphQLError,
+    GraphQLInputType,
     GraphQLSchema,
     OperationDefinitionNode,
     StringValueNode,
@@ -51,13 +53,15 @@ from graphql import (
     specified_rules,
     visit,
 )
+from graphql.execution.collect_fields import FragmentDetails
+from graphql.execution.values import VariableValues
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_first_operation, get_operation_type
 
 from app.graphql.limits.cost import NO_INPUT_LIMITS, coerce_variables, price, too_costly
-from app.graphql.limits.inputs import InputLimits
+from app.graphql.limits.inputs import InputLimits, measured_variables
 from app.graphql.limits.text import literal_error, nul_in_literals, variables_error
 from app.graphql.limits.tokens import parse_document
 
@@ -96,6 +100,10 @@ class PreparedDocument:
         default_factory=dict
     )
     _operation_nodes: dict[str | None, OperationDefinitionNode | None] = field(default_factory=dict)
+    _measured: dict[str | None, tuple[tuple[str, GraphQLInputType], ...]] = field(
+        default_factory=dict
+    )
+    _fragments: tuple[dict[str, FragmentDefinitionNode], dict[str, FragmentDetails]] | None = None
 
     def operation(self, provided_name: str | None) -> tuple[str | None, OperationType] | None:
         """The name and type of the operation a request names (`provided_name`; None: the
@@ -154,12 +162,32 @@ class PreparedDocument:
 
         The variables are coerced on every request (a cheap step for the few scalars
         documents send), so `1000.0` and `1000` share an entry and are priced alike."""
-        operation = self._operation_node(operation_name)
+        return self.cost_and_variables(
+            schema, operation_name, variables, default_page_size, inputs
+        )[0]
+
+    def cost_and_variables(
+        self,
+        schema: GraphQLSchema,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        default_page_size: int,
+        inputs: InputLimits = NO_INPUT_LIMITS,
+    ) -> tuple[int | None, VariableValues | None]:
+        """`cost`, and the coerced variables it priced (None when the operation was not
+        found or they do not coerce): what graphql-core's execution would coerce them to
+        again, so `app.fast.lean_schema` hands them to execution instead."""
+        operation = self.operation_node(operation_name)
         if operation is None:
-            return 0
-        coerced = coerce_variables(schema, operation, variables, inputs)
+            return 0, None
+        measured = self._measured.get(operation_name)
+        if measured is None:
+            measured = measured_variables(schema, operation.variable_definitions or ())
+            if len(self._measured) < MAX_OPERATIONS_PER_DOCUMENT:
+                self._measured[operation_name] = measured
+        coerced = coerce_variables(schema, operation, variables, inputs, measured)
         if coerced is None:
-            return None
+            return None, None
         names = self._argument_variables
         if names is None:
             names = self._argument_variables = argument_variables(self.document)
@@ -173,9 +201,29 @@ class PreparedDocument:
             cost = price(schema, self.document, operation, coerced, default_page_size, inputs)
             if key is not None and len(self._costs) < MAX_COSTS_PER_DOCUMENT:
                 self._costs[key] = cost
-        return cost
+        return cost, coerced
 
-    def _operation_node(self, name: str | None) -> OperationDefinitionNode | None:
+    def fragments(
+        self, schema: GraphQLSchema
+    ) -> tuple[dict[str, FragmentDefinitionNode], dict[str, FragmentDetails]] | None:
+        """The document's fragments as graphql-core's `Executor.build` collects them (by
+        name: the definitions, and their details for field collection), made once; None
+        when a fragment declares variables (experimental syntax, whose signatures `build`
+        checks per request)."""
+        if self._fragments is None:
+            definitions: dict[str, FragmentDefinitionNode] = {}
+            details: dict[str, FragmentDetails] = {}
+            for definition in self.document.definitions:
+                if isinstance(definition, FragmentDefinitionNode):
+                    if definition.variable_definitions:
+                        return None
+                    definitions[definition.name.value] = definition
+                    details[definition.name.value] = FragmentDetails(definition, None)
+            self._fragments = definitions, details
+        return self._fragments
+
+    def operation_node(self, name: str | None) -> OperationDefinitionNode | None:
+        """The operation named `name` (None: the only one), as graphql-core finds it."""
         if name in self._operation_nodes:
             return self._operation_nodes[name]
         found = get_operation_ast(self.document, name)
@@ -254,6 +302,9 @@ class QueryChecks(SchemaExtension):
         self.max_cost = shared.max_cost
         self.prepared: PreparedDocument | None = None
         self.cost: int | None = None
+        # The variables as the cost check coerced them (graphql-core's coercion; None when
+        # they did not coerce): `app.fast.lean_schema` executes with them.
+        self.variables: VariableValues | None = None
 
     # The checks, called by the hooks below or directly by `app.fast.lean_schema`, which
     # runs them without strawberry's hook machinery when this is the schema's only extension.
@@ -290,7 +341,7 @@ class QueryChecks(SchemaExtension):
             operation_name = context.operation_name
         variables = context.variables or {}
         shared = self.shared
-        self.cost = prepared.cost(
+        self.cost, self.variables = prepared.cost_and_variables(
             context.schema._schema,
             operation_name,
             variables,
