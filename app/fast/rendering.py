@@ -347,7 +347,7 @@ class Renderer:
         for key, field_details in self._collect(type_, details).items():
             name = field_details[0].node.name.value
             if name == "__typename":
-                pairs.append((key, json_sql.text(type_.name)))
+                pairs.append((key, json_sql.constant_string(type_.name)))
                 continue
             field_def = type_.fields.get(name)
             if field_def is None:  # graphql-core leaves unknown fields out of the response
@@ -793,7 +793,11 @@ def cursor_sql(ordering: Ordering, table: NamedFromClause) -> ColumnElement[str]
         values = json_sql.null_flagged(column, value)
     if sort.column.name != "id":
         values.append(json_sql.json_number(table.c.id))
-    return json_sql.cursor(sort.name, values)
+    spelled = json_sql.cursor(sort.name, values)
+    # NULL only where a sort value is NULL and not flagged (nor, by the schema, ever is)
+    if (sort.nullable or column.nullable is False) and table.c.id.nullable is False:
+        return json_sql.never_null(spelled)
+    return spelled
 
 
 def _cursor_value(column: ColumnElement[Any]) -> ColumnElement[str]:
@@ -883,7 +887,7 @@ def _leaf(type_: GraphQLOutputType, column: ColumnElement[Any], where: str = "")
     if named.name == "DateTime" and kind is ColumnKind.INSTANT:
         return json_sql.iso_instant(column)
     if named.name == "UUID" and kind is ColumnKind.UUID:
-        return json_sql.as_string(column)
+        return json_sql.uuid_string(column)
     if is_enum_type(named) and kind is ColumnKind.ENUM_NAME:
         members = json_sql.enum_members(column)
         return json_sql.mapped(column, {m.name: named.serialize(m) for m in members})
