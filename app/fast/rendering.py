@@ -787,32 +787,48 @@ def cursor_sql(ordering: Ordering, table: NamedFromClause) -> ColumnElement[str]
     """A row's cursor as `app.graphql.pagination.encode_cursor` writes it."""
     sort = ordering.sort
     column = table.c[sort.column.name]
-    value = _cursor_value(column)
-    values = [value]
-    if sort.nullable:
+    value, width = _cursor_value(column)
+    values, widths = [value], [width]
+    if sort.nullable:  # (1, null) or (0, the value)
         values = json_sql.null_flagged(column, value)
+        widths = [1, None if width is None else max(width, len("null"))]
     if sort.column.name != "id":
         values.append(json_sql.json_number(table.c.id))
-    spelled = json_sql.cursor(sort.name, values)
+        widths.append(_INTEGER_WIDTH)
+    bounded = [w for w in widths if w is not None]
+    longest = sum(bounded) if len(bounded) == len(widths) else None
+    spelled = json_sql.cursor(sort.name, values, longest)
     # NULL only where a sort value is NULL and not flagged (nor, by the schema, ever is)
     if (sort.nullable or column.nullable is False) and table.c.id.nullable is False:
         return json_sql.never_null(spelled)
     return spelled
 
 
-def _cursor_value(column: ColumnElement[Any]) -> ColumnElement[str]:
-    """A sort column's value as orjson writes it in a cursor (JSON text)."""
+# The longest JSON of a cursor value of each kind (None: no bound): a bigint's 20 characters,
+# `"2024-06-01T12:00:00.000000+00:00"`, `false`, a quoted UUID.
+_INTEGER_WIDTH = len(str(-(2**63)))
+_WIDTHS = {
+    ColumnKind.INT32: _INTEGER_WIDTH,
+    ColumnKind.INSTANT: 34,
+    ColumnKind.BOOLEAN: len("false"),
+    ColumnKind.UUID: 38,
+}
+
+
+def _cursor_value(column: ColumnElement[Any]) -> tuple[ColumnElement[str], int | None]:
+    """A sort column's value as orjson writes it in a cursor (JSON text), and the longest
+    that text can be (None: no bound)."""
     kind = json_sql.column_kind(column)
     if kind is ColumnKind.INT32 or isinstance(column.type, sa.BigInteger):
-        return json_sql.json_number(column)
+        return json_sql.json_number(column), _INTEGER_WIDTH
     if kind is ColumnKind.INSTANT:
-        return json_sql.json_instant(column)
+        return json_sql.json_instant(column), _WIDTHS[kind]
     if kind is ColumnKind.TEXT:
-        return json_sql.json_text(column)
+        return json_sql.json_text(column), None
     if kind is ColumnKind.BOOLEAN:
-        return json_sql.json_boolean(column)
+        return json_sql.json_boolean(column), _WIDTHS[kind]
     if kind is ColumnKind.UUID:
-        return json_sql.json_uuid(column)
+        return json_sql.json_uuid(column), _WIDTHS[kind]
     raise NotRendered("cursor of this sort column", column.name)
 
 
