@@ -175,7 +175,9 @@ def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElemen
     `format()` of a template holding the keys (and the constants: `__typename`, `false`),
     with a `%s` for each other value, spelled as JSON text by `_json_value`. Each value is
     written as `json_build_object` writes it; PostgreSQL's spaces after `:` and `,` are
-    not (the response is the same JSON, in fewer bytes)."""
+    not (the response is the same JSON, in fewer bytes). An object of the same row (an
+    edge's node, a page's info, a coupon's terms) is written into this one's template, its
+    values among this one's: one format() for both, its text not copied again."""
     assert len(pairs) <= MAX_KEYS
     template: list[str] = []
     arguments: list[ColumnElement[Any]] = []
@@ -183,16 +185,33 @@ def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElemen
         if not _NAME.fullmatch(key):
             raise ValueError(f"not a name: {key!r}")
         template.append(f'{"," if index else ""}"{key}":')
+        inner: tuple[str, tuple[ColumnElement[Any], ...]] | None = getattr(value, _OBJECT, None)
+        # the values left to come need their places too (at most one each)
+        room = _MAX_ARGUMENTS - len(arguments) - (len(pairs) - index - 1)
+        if inner is not None and len(inner[1]) <= room:
+            template.append(inner[0])
+            arguments.extend(inner[1])
+            continue
         written, argument = _json_value(value)
         template.append(written)
         if argument is not None:
             arguments.append(argument)
     written_in = "{" + "".join(template) + "}"
+    made: ColumnElement[str]
     if not arguments:
-        return never_null(sa.literal_column(f"'{written_in}'", JsonText))
-    return never_null(
-        sa.func.format(sa.literal_column(f"'{written_in}'", sa.Text), *arguments, type_=JsonText)
-    )
+        made = sa.literal_column(f"'{written_in}'", JsonText)
+    else:
+        made = sa.func.format(
+            sa.literal_column(f"'{written_in}'", sa.Text), *arguments, type_=JsonText
+        )
+    setattr(made, _OBJECT, (written_in, tuple(arguments)))
+    return never_null(made)
+
+
+# The template and values of an object `json_object` made, on the expression it returned.
+_OBJECT = "_rendered_object"
+# format()'s values: PostgreSQL's FUNC_MAX_ARGS (100) but the template.
+_MAX_ARGUMENTS = 99
 
 
 # GraphQL names: the keys, type names and enum values written into templates.
@@ -253,8 +272,7 @@ def constant_string(value: str) -> ColumnElement[str]:
 
 def json_array(elements: ColumnElement[Any]) -> ColumnElement[str]:
     """`[...]` of an array of JSON texts (none NULL), in its order (`[]` when empty)."""
-    joined = sa.func.array_to_string(elements, text(","), type_=sa.Text)
-    return never_null(text("[").op("||")(joined).op("||", return_type=JsonText)(text("]")))
+    return _bracketed(sa.func.array_to_string(elements, text(","), type_=sa.Text))
 
 
 def _aggregated_array(
@@ -264,8 +282,15 @@ def _aggregated_array(
     none, or none meets `where`)."""
     aggregated = sa.func.string_agg(element, aggregate_order_by(text(","), *order_by))
     kept: ColumnElement[str] = aggregated if where is None else aggregated.filter(where)
-    bracketed = text("[").op("||")(kept).op("||")(text("]"))
-    return sa.func.coalesce(bracketed, text("[]"), type_=JsonText)
+    return _bracketed(kept)
+
+
+def _bracketed(joined: ColumnElement[str]) -> ColumnElement[str]:
+    """`[joined]` (`[]` when NULL: format() writes NULL as nothing), written into the
+    enclosing object's template like an object (see `json_object`)."""
+    made = sa.func.format(sa.literal_column("'[%s]'", sa.Text), joined, type_=JsonText)
+    setattr(made, _OBJECT, ("[%s]", (joined,)))
+    return never_null(made)
 
 
 def as_bytes(document: ColumnElement[Any]) -> ColumnElement[bytes]:
@@ -515,17 +540,32 @@ def has_more_than(rows: Subquery, size: int) -> ColumnElement[bool]:
     return never_null(sa.func.cardinality(rows.c.e) > size)
 
 
-def element_text(rows: Subquery, key: str, size: int, *, last: bool) -> ColumnElement[str]:
-    """The string under `key` of the first (or the last of the first `size`) element of
-    `rows.e`; null when it has none (a cursor of the edges, for startCursor / endCursor).
-    The element is JSON text: this parses it, one element a page."""
+def _element(rows: Subquery, size: int, *, last: bool) -> ColumnElement[Any]:
+    """The first (or the last of the first `size`) element of `rows.e` (null if none)."""
     elements = rows.c.e
     index = (
         sa.func.least(sa.func.cardinality(elements), size)
         if last
         else sa.literal_column(str(min(1, size)), sa.Integer)  # none in a page of 0
     )
-    return sa.cast(elements[index], sa.JSON).op("->>", return_type=BareString)(text(key))
+    return elements[index]
+
+
+def leading_string(rows: Subquery, size: int, *, last: bool) -> ColumnElement[str]:
+    """The string value of the first key of the first (or the last of the first `size`)
+    element of `rows.e`, for elements whose JSON text starts `{"key":"value"` with a value
+    without quotes (an edge whose never-NULL cursor is asked first); null when it has none.
+    Read off the text: no JSON parsed."""
+    fourth = sa.literal_column("4", sa.Integer)  # {, key, :, value
+    return sa.func.split_part(_element(rows, size, last=last), text('"'), fourth, type_=BareString)
+
+
+def element_text(rows: Subquery, key: str, size: int, *, last: bool) -> ColumnElement[str]:
+    """The string under `key` of the first (or the last of the first `size`) element of
+    `rows.e`; null when it has none (a cursor of the edges, for startCursor / endCursor).
+    The element is JSON text: this parses it, one element a page."""
+    element = _element(rows, size, last=last)
+    return sa.cast(element, sa.JSON).op("->>", return_type=BareString)(text(key))
 
 
 def more_rows_than(size: int) -> ColumnElement[bool]:

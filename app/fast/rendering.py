@@ -643,9 +643,15 @@ class Renderer:
         if cursors_asked and not cursor_keys:
             return None  # the page's cursors without the edges' (the rows' path)
 
+        cursor = page.cursor(page.child)
+        # The edges' JSON starts `{"<key>":"<cursor>"` when the cursor is asked first and is
+        # never NULL: the page's cursors are then read off the text, not parsed from it.
+        cursor_first = bool(cursor_keys) and next(iter(edge_fields)) == cursor_keys[0]
+        leading = cursor_first and json_sql.is_never_null(cursor)
+
         def edge(name: str, field: GraphQLField, edge_details: FieldDetailsList) -> Spelled:
             if name == "cursor":
-                return page.cursor(page.child)
+                return cursor
             if name == "node":
                 return self._node(field.type, edge_details, page.child, trashed)
             raise NotRendered("unknown edge field", name)
@@ -661,6 +667,8 @@ class Renderer:
                 return json_sql.false()
             if name in ("startCursor", "endCursor"):
                 last = name == "endCursor"
+                if leading:
+                    return json_sql.leading_string(rows, size, last=last)
                 return json_sql.element_text(rows, cursor_keys[0], size, last=last)
             raise NotRendered("unknown pageInfo field", name)
 
