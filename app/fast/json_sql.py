@@ -3,7 +3,10 @@
 `app.fast.rendering` decides which part of a response can be built this way and with
 which keys; these functions say how each value is spelled in SQL so that PostgreSQL writes
 exactly what the API's own serializers would (global ids, ISO instants, UUIDs, enum names).
-The JSON is built with `json` (not `jsonb`) functions, which keep the keys in selection order.
+Objects and arrays are JSON text built with `format()` and `array_to_string()`, the keys
+written into the statement in selection order and each value spelled as JSON text for its
+type (see `json_object`): `json_build_object` decides each argument's JSON category by a
+catalogue lookup on every call, and that was most of PostgreSQL's time on a big page.
 """
 
 from __future__ import annotations
@@ -15,15 +18,68 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
-from sqlalchemy.sql.elements import ColumnElement, Label
+from sqlalchemy.sql.elements import ColumnElement, False_, Label, True_
 from sqlalchemy.sql.selectable import NamedFromClause, Subquery
 from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.types import TypeDecorator
 from sqlmodel.sql.sqltypes import AutoString
 
 from app.db.column_types import UTCDateTime
 
-# json_build_object takes at most 100 arguments (PostgreSQL's FUNC_MAX_ARGS): 50 keys.
+# format() takes at most 100 arguments (PostgreSQL's FUNC_MAX_ARGS), its template one: 50
+# keys leave room however many values are written into the template.
 MAX_KEYS = 50
+
+
+class JsonText(TypeDecorator[str]):
+    """Text that is JSON already (or NULL): an object, an array or a nested page built here,
+    embedded in the enclosing object as it is."""
+
+    impl = sa.Text
+    cache_ok = True
+
+
+class BareString(TypeDecorator[str]):
+    """Text that JSON writes without escapes (base64 ids and cursors, UUIDs, instants):
+    quoted as it is, without `to_json`."""
+
+    impl = sa.Text
+    cache_ok = True
+
+
+class ConstantString(TypeDecorator[str]):
+    """A name written into the statement (`__typename`): written into the enclosing
+    object's template, not passed to it."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        self.value = value
+
+
+# The values known never to be NULL (their JSON needs no `coalesce(..., 'null')`): columns
+# declared NOT NULL, and the expressions marked so by `never_null` where they are made.
+# Marked on the expression itself: what wraps it (a scalar subquery, a CASE, an array
+# element) is another expression, unmarked, and may be NULL.
+_NEVER_NULL = "_rendered_never_null"
+
+
+def never_null(element: ColumnElement[Any]) -> ColumnElement[Any]:
+    setattr(element, _NEVER_NULL, True)
+    return element
+
+
+def _null_as(element: ColumnElement[Any], column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`element`, marked never NULL when `column`, of which it is a function, never is."""
+    return never_null(element) if is_never_null(column) else element
+
+
+def is_never_null(element: ColumnElement[Any]) -> bool:
+    if isinstance(element, sa.Column):
+        return element.nullable is False
+    return bool(getattr(element, _NEVER_NULL, False))
 
 
 class ColumnKind(enum.Enum):
@@ -114,13 +170,127 @@ def document_column(document: ColumnElement[Any]) -> Label[bytes]:
 RENDERED = "rendered_node"
 
 
-def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
-    """`{"key": value, ...}` in the given order (at most `MAX_KEYS` keys)."""
+def json_object(pairs: Sequence[tuple[str, ColumnElement[Any]]]) -> ColumnElement[str]:
+    """`{"key":value,...}` in the given order (at most `MAX_KEYS` keys), as JSON text:
+    `format()` of a template holding the keys (and the constants: `__typename`, `false`),
+    with a `%s` for each other value, spelled as JSON text by `_json_value`. Each value is
+    written as `json_build_object` writes it; PostgreSQL's spaces after `:` and `,` are
+    not (the response is the same JSON, in fewer bytes). An object of the same row (an
+    edge's node, a page's info, a coupon's terms) is written into this one's template, its
+    values among this one's: one format() for both, its text not copied again."""
     assert len(pairs) <= MAX_KEYS
+    template: list[str] = []
     arguments: list[ColumnElement[Any]] = []
-    for key, value in pairs:
-        arguments.extend((text(key), value))
-    return sa.func.json_build_object(*arguments, type_=sa.JSON)
+    for index, (key, value) in enumerate(pairs):
+        if not _NAME.fullmatch(key):
+            raise ValueError(f"not a name: {key!r}")
+        template.append(f'{"," if index else ""}"{key}":')
+        inner: tuple[str, tuple[ColumnElement[Any], ...]] | None = getattr(value, _OBJECT, None)
+        # the values left to come need their places too (at most one each)
+        room = _MAX_ARGUMENTS - len(arguments) - (len(pairs) - index - 1)
+        if inner is not None and len(inner[1]) <= room:
+            template.append(inner[0])
+            arguments.extend(inner[1])
+            continue
+        written, argument = _json_value(value)
+        template.append(written)
+        if argument is not None:
+            arguments.append(argument)
+    written_in = "{" + "".join(template) + "}"
+    made: ColumnElement[str]
+    if not arguments:
+        made = sa.literal_column(f"'{written_in}'", JsonText)
+    else:
+        made = sa.func.format(
+            sa.literal_column(f"'{written_in}'", sa.Text), *arguments, type_=JsonText
+        )
+    setattr(made, _OBJECT, (written_in, tuple(arguments)))
+    return never_null(made)
+
+
+# The template and values of an object `json_object` made, on the expression it returned.
+_OBJECT = "_rendered_object"
+# format()'s values: PostgreSQL's FUNC_MAX_ARGS (100) but the template.
+_MAX_ARGUMENTS = 99
+
+
+# GraphQL names: the keys, type names and enum values written into templates.
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+
+
+def _json_value(value: ColumnElement[Any]) -> tuple[str, ColumnElement[str] | None]:
+    """(what the template holds for `value`: JSON written in, or `%s`; the argument for
+    `%s` as JSON text, or None). By the value's SQL type, as `to_json` would write it:
+    JSON text as it is, strings needing no escapes quoted, booleans and integers by their
+    text, anything else through `to_json`; NULL as `null`."""
+    if isinstance(value, False_):
+        return "false", None
+    if isinstance(value, True_):
+        return "true", None
+    storage = value.type
+    if isinstance(storage, ConstantString):
+        return f'"{storage.value}"', None
+    not_null = is_never_null(value)
+    spelled: ColumnElement[str]
+    if isinstance(storage, JsonText):
+        if not_null:
+            return "%s", value
+        spelled = value
+    elif isinstance(storage, BareString):
+        if not_null:
+            return '"%s"', value
+        spelled = _QUOTE.op("||")(value).op("||")(_QUOTE)
+    elif isinstance(storage, sa.JSON):
+        spelled = sa.cast(value, sa.Text)
+    elif isinstance(storage, sa.Boolean):
+        if not_null:
+            return "%s", sa.case((value, _TRUE), else_=_FALSE)
+        return "%s", sa.case((value, _TRUE), (sa.not_(value), _FALSE), else_=_NULL)
+    elif isinstance(storage, sa.Integer):
+        spelled = sa.cast(value, sa.Text)
+        if not_null:
+            return "%s", spelled
+    else:
+        spelled = sa.cast(sa.func.to_json(value), sa.Text)
+        if not_null:
+            return "%s", spelled
+    return "%s", sa.func.coalesce(spelled, _NULL, type_=sa.Text)
+
+
+_QUOTE = sa.literal_column("'\"'", sa.Text)
+_NULL = sa.literal_column("'null'", sa.Text)
+_TRUE = sa.literal_column("'true'", sa.Text)
+_FALSE = sa.literal_column("'false'", sa.Text)
+
+
+def constant_string(value: str) -> ColumnElement[str]:
+    """A name as a JSON string value (`__typename`): written into the object's template."""
+    if not _NAME.fullmatch(value):
+        raise ValueError(f"not a name: {value!r}")
+    return sa.literal_column(f"'{value}'", ConstantString(value))
+
+
+def json_array(elements: ColumnElement[Any]) -> ColumnElement[str]:
+    """`[...]` of an array of JSON texts (none NULL), in its order (`[]` when empty)."""
+    return _bracketed(sa.func.array_to_string(elements, text(","), type_=sa.Text))
+
+
+def _aggregated_array(
+    element: ColumnElement[str], *order_by: ColumnElement[Any], where: ColumnElement[bool] | None
+) -> ColumnElement[str]:
+    """`[...]` of the JSON texts `element` of the rows aggregated, in `order_by` (`[]` when
+    none, or none meets `where`)."""
+    aggregated = sa.func.string_agg(element, aggregate_order_by(text(","), *order_by))
+    kept: ColumnElement[str] = aggregated if where is None else aggregated.filter(where)
+    return _bracketed(kept)
+
+
+def _bracketed(joined: ColumnElement[str]) -> ColumnElement[str]:
+    """`[joined]` (`[]` when NULL: format() writes NULL as nothing), written into the
+    enclosing object's template like an object (see `json_object`)."""
+    made = sa.func.format(sa.literal_column("'[%s]'", sa.Text), joined, type_=JsonText)
+    setattr(made, _OBJECT, ("[%s]", (joined,)))
+    return never_null(made)
 
 
 def as_bytes(document: ColumnElement[Any]) -> ColumnElement[bytes]:
@@ -133,7 +303,10 @@ def global_id(type_name: str, id_column: ColumnElement[Any]) -> ColumnElement[st
     """Base64 of "Type:id", as `app.graphql.ids.to_global_id` spells it (PostgreSQL breaks
     base64 lines only after 76 characters: these are never half as long)."""
     label = text(f"{type_name}:").op("||")(sa.cast(id_column, sa.Text))
-    return sa.func.encode(sa.func.convert_to(label, text("UTF8")), text("base64"), type_=sa.Text)
+    encoded = sa.func.encode(
+        sa.func.convert_to(label, text("UTF8")), text("base64"), type_=BareString
+    )
+    return _null_as(encoded, id_column)
 
 
 def iso_instant(column: ColumnElement[Any]) -> ColumnElement[str]:
@@ -144,12 +317,12 @@ def iso_instant(column: ColumnElement[Any]) -> ColumnElement[str]:
     # zero: ".000000+" can only be that. A quarter cheaper in PostgreSQL than a second
     # to_char behind a test of the microseconds (NULL stays NULL through both functions).
     written = sa.func.to_char(utc, text('YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'), type_=sa.Text)
-    return sa.func.replace(written, text(".000000+"), text("+"), type_=sa.Text)
+    return _null_as(sa.func.replace(written, text(".000000+"), text("+"), type_=BareString), column)
 
 
-def as_string(column: ColumnElement[Any]) -> ColumnElement[str]:
-    """A value in its text form (UUIDs: 8-4-4-4-12 lowercase hexadecimal, as `str()`)."""
-    return sa.cast(column, sa.Text)
+def uuid_string(column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A UUID in its text form: 8-4-4-4-12 lowercase hexadecimal, as `str()` writes it."""
+    return _null_as(sa.cast(column, BareString), column)
 
 
 def mapped(column: ColumnElement[Any], names: dict[str, str]) -> ColumnElement[str]:
@@ -183,9 +356,8 @@ def map_entries(
         sa.func.json_each(mapping).table_valued("key", sa.column("value", sa.JSON)).alias("entry")
     )
     key = entries.c.key
-    rows = sa.func.json_agg(aggregate_order_by(entry(key, entries.c.value), key.collate("C")))
-    aggregated = sa.select(rows).select_from(entries).scalar_subquery()
-    return sa.func.coalesce(aggregated, sa.literal_column("'[]'::json"), type_=sa.JSON)
+    rows = _aggregated_array(entry(key, entries.c.value), key.collate("C"), where=None)
+    return sa.select(rows).select_from(entries).scalar_subquery()
 
 
 def first_rows_array(
@@ -197,7 +369,7 @@ def first_rows_array(
     """A JSON array of `document` for the first `limit` rows meeting `where`, in order
     (`[]` when there are none). Correlated to the enclosing row through `where`."""
     rows = sa.select(document).where(*where).order_by(*order_by).limit(limit)
-    return sa.func.array_to_json(sa.func.array(rows.scalar_subquery()), type_=sa.JSON)
+    return json_array(sa.func.array(rows.scalar_subquery()))
 
 
 def count_of(
@@ -227,8 +399,11 @@ def related_value(
 # -- cursors (app.graphql.pagination.encode_cursor: base64url of orjson's `["SORT",[values]]`)
 
 
-def cursor(sort_name: str, values: Sequence[ColumnElement[str]]) -> ColumnElement[str]:
-    """The cursor of a row: `values` are the cursor's values as JSON text, in order."""
+def cursor(
+    sort_name: str, values: Sequence[ColumnElement[str]], longest: int | None = None
+) -> ColumnElement[str]:
+    """The cursor of a row: `values` are the cursor's values as JSON text, in order;
+    `longest`: the most characters they can take together (None: no bound)."""
     parts: list[ColumnElement[str]] = [text(f'["{sort_name}",[')]
     for index, value in enumerate(values):
         if index:
@@ -242,9 +417,21 @@ def cursor(sort_name: str, values: Sequence[ColumnElement[str]]) -> ColumnElemen
     # base64 -> base64url; PostgreSQL breaks lines every 76 characters: the breaks go too.
     # Three replace() rather than one translate(): translate looks up every character of
     # its input in its lists, multibyte-aware, and cost 1.6 us a cursor against 0.7 us.
-    unbroken = sa.func.replace(encoded, sa.literal_column("E'\\n'"), text(""))
+    # PostgreSQL writes a break after each 57 bytes of input, even at its end: a shorter
+    # cursor (an id, any integers) has none to take out.
+    if longest is not None:
+        longest += len(f'["{sort_name}",[]]') + len(values) - 1
+    unbroken = (
+        encoded
+        if longest is not None and longest < _BASE64_LINE
+        else sa.func.replace(encoded, sa.literal_column("E'\\n'"), text(""))
+    )
     dashed = sa.func.replace(unbroken, text("+"), text("-"))
-    return sa.func.replace(dashed, sa.literal_column("'/'"), text("_"), type_=sa.Text)
+    return sa.func.replace(dashed, sa.literal_column("'/'"), text("_"), type_=BareString)
+
+
+# The bytes PostgreSQL's base64 encodes on one line (76 characters).
+_BASE64_LINE = 57
 
 
 def json_number(column: ColumnElement[Any]) -> ColumnElement[str]:
@@ -311,9 +498,9 @@ def page_rows(
 
 
 def rows_array(rows: Subquery, value: ColumnElement[Any], size: int) -> ColumnElement[Any]:
-    """A JSON array of `value` over the page's first `size` rows, in order (`[]` if none)."""
-    aggregated = sa.func.json_agg(aggregate_order_by(value, rows.c.n)).filter(rows.c.n <= size)
-    return sa.func.coalesce(aggregated, sa.literal_column("'[]'::json"), type_=sa.JSON)
+    """A JSON array of `value` (JSON text) over the page's first `size` rows, in order
+    (`[]` if none)."""
+    return _aggregated_array(value, rows.c.n, where=rows.c.n <= size)
 
 
 def row_value(
@@ -337,7 +524,7 @@ def edge_rows(
     OFFSET 0 keeps PostgreSQL from pulling the subquery up into each use of `e` (it would
     read the rows once per use)."""
     rows = sa.select(element).where(*where).order_by(*order_by).limit(limit).correlate(parent)
-    array = sa.func.array(rows.scalar_subquery(), type_=ARRAY(sa.JSON))
+    array = sa.func.array(rows.scalar_subquery(), type_=ARRAY(JsonText))
     no_pull_up = sa.literal_column("0", sa.Integer)
     return sa.select(array.label("e")).offset(no_pull_up).correlate(parent).subquery()
 
@@ -345,24 +532,40 @@ def edge_rows(
 def array_json(rows: Subquery, size: int) -> ColumnElement[Any]:
     """The first `size` elements of `rows.e` as a JSON array (`[]` when none)."""
     elements = rows.c.e
-    return sa.func.array_to_json(elements[1:size], type_=sa.JSON)
+    return json_array(elements[1:size])
 
 
 def has_more_than(rows: Subquery, size: int) -> ColumnElement[bool]:
     """Whether `rows.e` holds more than `size` elements: hasNextPage."""
-    return sa.func.cardinality(rows.c.e) > size
+    return never_null(sa.func.cardinality(rows.c.e) > size)
 
 
-def element_text(rows: Subquery, key: str, size: int, *, last: bool) -> ColumnElement[str]:
-    """The string under `key` of the first (or the last of the first `size`) element of
-    `rows.e`; null when it has none (a cursor of the edges, for startCursor / endCursor)."""
+def _element(rows: Subquery, size: int, *, last: bool) -> ColumnElement[Any]:
+    """The first (or the last of the first `size`) element of `rows.e` (null if none)."""
     elements = rows.c.e
     index = (
         sa.func.least(sa.func.cardinality(elements), size)
         if last
         else sa.literal_column(str(min(1, size)), sa.Integer)  # none in a page of 0
     )
-    return elements[index].op("->>")(text(key))
+    return elements[index]
+
+
+def leading_string(rows: Subquery, size: int, *, last: bool) -> ColumnElement[str]:
+    """The string value of the first key of the first (or the last of the first `size`)
+    element of `rows.e`, for elements whose JSON text starts `{"key":"value"` with a value
+    without quotes (an edge whose never-NULL cursor is asked first); null when it has none.
+    Read off the text: no JSON parsed."""
+    fourth = sa.literal_column("4", sa.Integer)  # {, key, :, value
+    return sa.func.split_part(_element(rows, size, last=last), text('"'), fourth, type_=BareString)
+
+
+def element_text(rows: Subquery, key: str, size: int, *, last: bool) -> ColumnElement[str]:
+    """The string under `key` of the first (or the last of the first `size`) element of
+    `rows.e`; null when it has none (a cursor of the edges, for startCursor / endCursor).
+    The element is JSON text: this parses it, one element a page."""
+    element = _element(rows, size, last=last)
+    return sa.cast(element, sa.JSON).op("->>", return_type=BareString)(text(key))
 
 
 def more_rows_than(size: int) -> ColumnElement[bool]:

@@ -347,7 +347,7 @@ class Renderer:
         for key, field_details in self._collect(type_, details).items():
             name = field_details[0].node.name.value
             if name == "__typename":
-                pairs.append((key, json_sql.text(type_.name)))
+                pairs.append((key, json_sql.constant_string(type_.name)))
                 continue
             field_def = type_.fields.get(name)
             if field_def is None:  # graphql-core leaves unknown fields out of the response
@@ -643,9 +643,15 @@ class Renderer:
         if cursors_asked and not cursor_keys:
             return None  # the page's cursors without the edges' (the rows' path)
 
+        cursor = page.cursor(page.child)
+        # The edges' JSON starts `{"<key>":"<cursor>"` when the cursor is asked first and is
+        # never NULL: the page's cursors are then read off the text, not parsed from it.
+        cursor_first = bool(cursor_keys) and next(iter(edge_fields)) == cursor_keys[0]
+        leading = cursor_first and json_sql.is_never_null(cursor)
+
         def edge(name: str, field: GraphQLField, edge_details: FieldDetailsList) -> Spelled:
             if name == "cursor":
-                return page.cursor(page.child)
+                return cursor
             if name == "node":
                 return self._node(field.type, edge_details, page.child, trashed)
             raise NotRendered("unknown edge field", name)
@@ -661,6 +667,8 @@ class Renderer:
                 return json_sql.false()
             if name in ("startCursor", "endCursor"):
                 last = name == "endCursor"
+                if leading:
+                    return json_sql.leading_string(rows, size, last=last)
                 return json_sql.element_text(rows, cursor_keys[0], size, last=last)
             raise NotRendered("unknown pageInfo field", name)
 
@@ -787,28 +795,48 @@ def cursor_sql(ordering: Ordering, table: NamedFromClause) -> ColumnElement[str]
     """A row's cursor as `app.graphql.pagination.encode_cursor` writes it."""
     sort = ordering.sort
     column = table.c[sort.column.name]
-    value = _cursor_value(column)
-    values = [value]
-    if sort.nullable:
+    value, width = _cursor_value(column)
+    values, widths = [value], [width]
+    if sort.nullable:  # (1, null) or (0, the value)
         values = json_sql.null_flagged(column, value)
+        widths = [1, None if width is None else max(width, len("null"))]
     if sort.column.name != "id":
         values.append(json_sql.json_number(table.c.id))
-    return json_sql.cursor(sort.name, values)
+        widths.append(_INTEGER_WIDTH)
+    bounded = [w for w in widths if w is not None]
+    longest = sum(bounded) if len(bounded) == len(widths) else None
+    spelled = json_sql.cursor(sort.name, values, longest)
+    # NULL only where a sort value is NULL and not flagged (nor, by the schema, ever is)
+    if (sort.nullable or column.nullable is False) and table.c.id.nullable is False:
+        return json_sql.never_null(spelled)
+    return spelled
 
 
-def _cursor_value(column: ColumnElement[Any]) -> ColumnElement[str]:
-    """A sort column's value as orjson writes it in a cursor (JSON text)."""
+# The longest JSON of a cursor value of each kind (None: no bound): a bigint's 20 characters,
+# `"2024-06-01T12:00:00.000000+00:00"`, `false`, a quoted UUID.
+_INTEGER_WIDTH = len(str(-(2**63)))
+_WIDTHS = {
+    ColumnKind.INT32: _INTEGER_WIDTH,
+    ColumnKind.INSTANT: 34,
+    ColumnKind.BOOLEAN: len("false"),
+    ColumnKind.UUID: 38,
+}
+
+
+def _cursor_value(column: ColumnElement[Any]) -> tuple[ColumnElement[str], int | None]:
+    """A sort column's value as orjson writes it in a cursor (JSON text), and the longest
+    that text can be (None: no bound)."""
     kind = json_sql.column_kind(column)
     if kind is ColumnKind.INT32 or isinstance(column.type, sa.BigInteger):
-        return json_sql.json_number(column)
+        return json_sql.json_number(column), _INTEGER_WIDTH
     if kind is ColumnKind.INSTANT:
-        return json_sql.json_instant(column)
+        return json_sql.json_instant(column), _WIDTHS[kind]
     if kind is ColumnKind.TEXT:
-        return json_sql.json_text(column)
+        return json_sql.json_text(column), None
     if kind is ColumnKind.BOOLEAN:
-        return json_sql.json_boolean(column)
+        return json_sql.json_boolean(column), _WIDTHS[kind]
     if kind is ColumnKind.UUID:
-        return json_sql.json_uuid(column)
+        return json_sql.json_uuid(column), _WIDTHS[kind]
     raise NotRendered("cursor of this sort column", column.name)
 
 
@@ -883,7 +911,7 @@ def _leaf(type_: GraphQLOutputType, column: ColumnElement[Any], where: str = "")
     if named.name == "DateTime" and kind is ColumnKind.INSTANT:
         return json_sql.iso_instant(column)
     if named.name == "UUID" and kind is ColumnKind.UUID:
-        return json_sql.as_string(column)
+        return json_sql.uuid_string(column)
     if is_enum_type(named) and kind is ColumnKind.ENUM_NAME:
         members = json_sql.enum_members(column)
         return json_sql.mapped(column, {m.name: named.serialize(m) for m in members})

@@ -5,8 +5,13 @@ count, and with the page's cursors with or without the edges' own."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
+
+from app.fast import json_sql
 from tests.fast.test_rendering import Rendering, _both, _seed
 
 QUERY = "query($n: Int, $o: CouponCodeOrder) { coupons(first: 4) { edges { node { name codes(first: $n, orderBy: $o) { %s } } } } }"  # noqa: E501
@@ -53,3 +58,19 @@ async def test_long_cursors_render_as_python_writes_them(
         ]
         assert max(len(cursor) for cursor in cursors) > 120
         assert any("-" in c for c in cursors) and any("_" in c for c in cursors)
+
+
+async def test_cursors_at_the_length_of_one_base64_line(db: Any, is_postgres: bool) -> None:
+    """A cursor whose JSON is bounded below one base64 line (57 bytes: PostgreSQL breaks the
+    line after them, also at the end) skips taking the breaks out: around 57 bytes, with the
+    bound told and not, the cursor is base64url of the same JSON."""
+    if not is_postgres:
+        pytest.skip("cursors are rendered in PostgreSQL only")
+    async with db.connect() as connection:
+        for size in (55, 56, 57, 58, 114):
+            value = "1" * (size - len('["S",[]]'))
+            expected = base64.urlsafe_b64encode(f'["S",[{value}]]'.encode()).decode()
+            for longest in (None, len(value)):
+                spelled = json_sql.cursor("S", [sa.literal_column(f"'{value}'")], longest)
+                found = (await connection.execute(sa.select(spelled))).scalar_one()
+                assert found == expected, (size, longest)
