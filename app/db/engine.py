@@ -76,7 +76,8 @@ def read_engine(engine: AsyncEngine) -> AsyncEngine:
     own snapshot inside a transaction too, so the rows a request sees are the same either way.
     A server whose default is stricter (REPEATABLE READ, SERIALIZABLE: one snapshot per
     transaction) keeps the transaction, as does every request before the engine's first
-    connection has told SQLAlchemy the server's level. Writes never use this engine: the use
+    connection has told SQLAlchemy the server's level. Writes use it for one statement only:
+    a redemption's claim, which commits as it ends (`app.db.claim.at_once_on`); the other use
     cases run in transactions of their own (`app.db.session.write_sessions`).
 
     SQLite keeps its read transaction: there one transaction is one snapshot for all the

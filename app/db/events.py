@@ -26,6 +26,7 @@ The payload is the object as it was written, in the shape docs/events.md documen
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -109,28 +110,48 @@ def payload(table: sa.Table, values: Columns) -> dict[str, object]:
     """The object of a row (or of the values about to be one), version `PAYLOAD_VERSION`:
     every column under its API name (docs/events.md), references as global ids."""
     out: dict[str, object] = {"version": PAYLOAD_VERSION, "type": TYPE_NAMES[table.name]}
-    for column in table.c:
-        name = column.name
-        if name in _INTERNAL:
-            continue
+    for name, field, form, type_name in _payload_plan(table):
         value = values.get(name)
-        if name in REFERENCES:
-            field, type_name = REFERENCES[name]
-            if table.name == "site" and name == "site_id":
-                continue
+        if form is _Form.REFERENCE:
             out[field] = None if value is None else {"id": to_global_id(type_name, value)}
-        elif name == "percentage_bp":
-            out["percentage"] = (
-                None if value is None else str((Decimal(value) / 100).quantize(_CENTS))
-            )
-        elif name in _MONEY:
-            out[camel(name)] = [
+        elif form is _Form.PERCENTAGE:
+            out[field] = None if value is None else str((Decimal(value) / 100).quantize(_CENTS))
+        elif form is _Form.MONEY:
+            out[field] = [
                 {"currency": currency, "amount": amount}
                 for currency, amount in sorted((value or {}).items())
             ]
         else:
-            out[camel(name)] = _json_value(value)
+            out[field] = _json_value(value)
     return out
+
+
+class _Form(enum.Enum):
+    REFERENCE = "reference"
+    PERCENTAGE = "percentage"
+    MONEY = "money"
+    PLAIN = "plain"
+
+
+@functools.cache
+def _payload_plan(table: sa.Table) -> tuple[tuple[str, str, _Form, str], ...]:
+    """`payload`'s columns of `table`, in order: (column, API name, form, referenced type),
+    worked out once per table (a redemption's claim makes one payload per request)."""
+    plan = []
+    for column in table.c:
+        name = column.name
+        if name in _INTERNAL or (table.name == "site" and name == "site_id"):
+            continue
+        if name in REFERENCES:
+            field, type_name = REFERENCES[name]
+            plan.append((name, field, _Form.REFERENCE, type_name))
+        elif name == "percentage_bp":
+            plan.append((name, "percentage", _Form.PERCENTAGE, ""))
+        elif name in _MONEY:
+            plan.append((name, camel(name), _Form.MONEY, ""))
+        else:
+            plan.append((name, camel(name), _Form.PLAIN, ""))
+    return tuple(plan)
 
 
 def _owners(table_name: str, values: Columns, db_id: int) -> tuple[int | None, int]:

@@ -148,8 +148,10 @@ class RequestDatabase:
 
         Only where reads run in autocommit mode (`read_engine`): in a transaction (SQLite, or
         a server whose default isolation is stricter) a second try would read another snapshot
-        than the request's earlier statements. Writes never come here: they run in the use
-        cases' own transactions (`write_sessions`), which are not sent again.
+        than the request's earlier statements. Writes run in the use cases' own transactions
+        (`write_sessions`), which are not sent again, but for a redemption's claim
+        (`app.db.claim.at_once_on`): sent again, it finds its idempotency key taken if the
+        first one committed, and the redemption answers that one.
         """
         return database_unavailable(error) and read_engine(self._engine) is not self._engine
 

@@ -1,7 +1,8 @@
 """The engine's use cases: check a code (a dry run), redeem it, void a redemption, usage stats.
 
 On PostgreSQL a redemption is two statements sent in autocommit, with no BEGIN or COMMIT
-(`_redeem_at_once`): the first look (the site, the customer and the code's facts in one
+(`_redeem_at_once`), on the request's own reads when the API gives them (`Redeemer.reads`:
+no write session is opened, app.db.claim.at_once_on): the first look (the site, the customer and the code's facts in one
 statement: app.db.code_facts), which a refusal ends without a lock; then one claim
 (app.db.claim.claim_at_once) that locks the owner, the coupon code and the customer's
 assignments, checks that what the first look decided on is unchanged, reads the counts under
@@ -50,7 +51,7 @@ from app.auth.roles import Action
 from app.clock import utcnow
 from app.db import ledger, sites, usage_counters
 from app.db import tables as t
-from app.db.claim import Claimed, claim, claim_at_once
+from app.db.claim import Claimed, at_once_on, claim, claim_at_once, writes_events
 from app.db.eligible_items import eligible_items
 from app.db.errors import UniqueViolation
 from app.db.handles import Handle, Record, Session, Sessions
@@ -124,7 +125,7 @@ def _replay(existing: Record, request: CodeRequest, rights: SiteRights) -> Redee
 
 
 async def _answer_refusal(
-    session: Session, site: Record, request: CodeRequest, check: Check, rights: SiteRights
+    session: Handle, site: Record, request: CodeRequest, check: Check, rights: SiteRights
 ) -> Redeemed:
     # Only after the deciding reads is the key looked up: a retry of an earlier redemption,
     # or a duplicate that committed meanwhile (its use may be what refused us), must be
@@ -136,7 +137,7 @@ async def _answer_refusal(
 
 
 async def _first_look(
-    session: Session, place: Place, request: CodeRequest, search: CodeSearch, rights: SiteRights
+    session: Handle, place: Place, request: CodeRequest, search: CodeSearch, rights: SiteRights
 ) -> Check | Redeemed:
     """The attempt evaluated on committed rows, without locks: a refusal read there is a true
     answer as of that read, so refusals (most of a storm on a used-up code) never queue on
@@ -157,7 +158,7 @@ async def _first_look(
 
 
 async def _answer_claim(
-    session: Session,
+    session: Handle,
     site: Record,
     request: CodeRequest,
     gathered: Gathered,
@@ -222,12 +223,13 @@ async def _redeem(
 
 
 async def _redeem_at_once(
-    session: Session,
+    session: Handle,
     place: Place,
     request: CodeRequest,
     search: CodeSearch,
-    by: str,
+    redeemer: Redeemer,
     rights: SiteRights,
+    with_event: bool,
 ) -> Redeemed | None:
     """PostgreSQL's redemption in two statements sent in autocommit: the first look, then
     the claim (app.db.claim.claim_at_once), which locks, checks that the rows the first look
@@ -241,10 +243,10 @@ async def _redeem_at_once(
         return check
     first, discount = check.gathered, check.outcome.discount
     assert first is not None and discount is not None, "a check that passed has a discount"
-    values = ledger_values(site, request, first, discount, key, request.fingerprint(), by)
+    values = ledger_values(site, request, first, discount, key, request.fingerprint(), redeemer.by)
     limits = cap_limits(first.facts, first.attempt)
     claimed = await claim_at_once(
-        session, values, first.counters(), first.use, limits, first.first_look()
+        session, values, first.counters(), first.use, limits, first.first_look(), with_event
     )
     if claimed.stale:
         return None
@@ -324,6 +326,9 @@ class Redeemer:
     # trip, and the transaction holds locks): seconds until the caller may fail another
     # lookup, None when they may now. It holds only where they get the enumeration-safe view.
     retry_after: float | None = None
+    # The request's reads: on PostgreSQL in autocommit (app.db.claim.at_once_on), the
+    # two-statement redemption is sent on them rather than on a write session of its own.
+    reads: Handle | None = None
 
     def rights_at(self, site: Record, at: datetime | None) -> SiteRights:
         """The rights at the site of a redemption (of one code or a set) dated `at`: a
@@ -361,15 +366,27 @@ async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -
     assert key is not None, "build_request(redeeming=True) requires the key"
     rights = SiteRights(frozenset(), frozenset())
     try:
-        async with sessions() as session:
-            # PostgreSQL: first in autocommit (`_redeem_at_once`); SQLite's transaction takes
-            # the writer lock at BEGIN and keeps the transaction path.
-            if usage_counters.dialect_name(session) == "postgresql":
-                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-                place, rights, search = await _where(session, request, redeemer)
-                done = await _redeem_at_once(session, place, request, search, redeemer.by, rights)
-                if done is not None:
-                    return done
+        reads = redeemer.reads
+        if reads is not None and at_once_on(reads):
+            place, rights, search = await _where(reads, request, redeemer)
+            done = await _redeem_at_once(
+                reads, place, request, search, redeemer, rights, writes_events(sessions)
+            )
+            if done is not None:
+                return done
+        else:
+            async with sessions() as session:
+                # PostgreSQL: first in autocommit (`_redeem_at_once`); SQLite's transaction
+                # takes the writer lock at BEGIN and keeps the transaction path.
+                if usage_counters.dialect_name(session) == "postgresql":
+                    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                    place, rights, search = await _where(session, request, redeemer)
+                    done = await _redeem_at_once(
+                        session, place, request, search, redeemer, rights,
+                        writes_events(sessions),
+                    )  # fmt: skip
+                    if done is not None:
+                        return done
         async with transaction(sessions) as session:
             place, rights, search = await _where(session, request, redeemer)
             return await _redeem(session, place, request, search, redeemer.by, rights)
@@ -382,7 +399,7 @@ async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -
 
 
 async def _where(
-    session: Session, request: CodeRequest, redeemer: Redeemer
+    session: Handle, request: CodeRequest, redeemer: Redeemer
 ) -> tuple[Place, SiteRights, CodeSearch]:
     """The request's site and customer, the caller's rights there and the codes it may redeem."""
     ahead = redeemer.ahead(request.site_id, (request,))

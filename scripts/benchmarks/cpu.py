@@ -3,7 +3,8 @@
 Req/s on a shared 2-core machine moves 2x with the neighbours' load; the CPU seconds the
 server process itself spends per answered request move far less, so this is the figure to
 compare two revisions by. For each query (the peer section's four, the client documents and
-a validateCode): a warm-up, then `rounds` timed wrk runs per server; around each run the
+a validateCode; named with `--cpu-queries`, redemptions of one hot code and over 200 codes,
+each request a new redemption): a warm-up, then `rounds` timed wrk runs per server; around each run the
 server is let go idle and `/proc/<pid>/stat` utime + stime (of it and of any process it
 spawned) is read, and the difference is divided by the responses wrk received. The figure is
 the median over rounds, in microseconds per request.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +85,9 @@ class Request:
     micros: dict[str, list[float]] = field(default_factory=dict)  # per server, per round
     requests: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # A redemption: every request needs a body of its own (an idempotency key used once, or
+    # it is a replay); `fresh(tag)` makes a run's bodies, sent each once (load.send_bodies).
+    fresh: Callable[[str], list[dict[str, Any]]] | None = None
 
     def median(self, side: str) -> float | None:
         values = self.micros.get(side)
@@ -135,6 +140,45 @@ def requests_for(ours: Server, ids: dict[str, int], validate: dict[str, Any]) ->
     return out
 
 
+REDEEM_REQUESTS = 1500  # per run of a redemption request (its bodies are counted, not timed)
+
+
+async def _redeem_requests(database_url: str) -> list[Request]:
+    """redeem_hot (one code, every request on its lock) and redeem_many (round-robin over
+    200 codes), each request a new redemption; seeded in a site of their own."""
+    from benchmarks.redemptions import REDEEM, seed_site
+
+    seeded = await seed_site(database_url, 200, cap=10**9)
+    line = {"category": "BOOKING", "itemId": "room", "quantity": 1, "unitPrice": 12_000}
+
+    def bodies(pick_code: Callable[[int], str]) -> Callable[[str], list[dict[str, Any]]]:
+        def fresh(tag: str) -> list[dict[str, Any]]:
+            return [{"query": REDEEM, "variables": {"input": {
+                "code": pick_code(i), "siteId": seeded["site"],
+                "customerId": seeded["customer"], "currency": "GBP", "lines": [line],
+                "idempotencyKey": f"cpu-{tag}-{i}",
+            }}} for i in range(REDEEM_REQUESTS)]  # fmt: skip
+
+        return fresh
+
+    many = seeded["many"]
+    return [
+        Request("redeem_hot", b"", fresh=bodies(lambda i: seeded["hot"])),
+        Request("redeem_many", b"", fresh=bodies(lambda i: many[i % len(many)])),
+    ]
+
+
+def _send_fresh(request: Request, server: Server, tag: str, concurrency: int) -> load.Run:
+    """A run of new redemptions; as a wrk run, in requests and seconds."""
+    assert request.fresh is not None
+    bodies = request.fresh(f"{server.name}-{tag}-{uuid.uuid4().hex[:8]}")
+    answers = asyncio.run(load.send_bodies(server.url, server.headers, bodies,
+                                           concurrency=concurrency))  # fmt: skip
+    failures = {k: n for k, n in answers.outcomes.items() if k != "valid" and n}
+    return load.Run(requests=len(bodies), seconds=answers.seconds, p50_ms=answers.p50_ms,
+                    p99_ms=answers.p99_ms, failures=failures, tool=answers.tool)  # fmt: skip
+
+
 def _check(request: Request, servers: list[Server]) -> None:
     """Each server answers without errors and the same bytes twice (its expected length)."""
     answers = {}
@@ -154,8 +198,12 @@ def measure(
     log: Callable[[str], None] = print,
 ) -> None:  # fmt: skip
     for request in requests:
-        _check(request, servers)
-        for server in servers:
+        if request.fresh is not None:
+            for server in servers:
+                _send_fresh(request, server, "warm", concurrency)
+        else:
+            _check(request, servers)
+        for server in servers if request.fresh is None else ():
             compare.settle(servers)
             load.run(
                 wrk,
@@ -171,9 +219,13 @@ def measure(
             for server in servers if round_ % 2 == 0 else servers[::-1]:
                 compare.settle(servers)
                 before = _process_cpu(server.process.pid)
-                run = load.run(wrk, server.url, server.headers, request.body,
-                               request.lengths[server.name], duration=duration,
-                               concurrency=concurrency)  # fmt: skip
+                run = (
+                    _send_fresh(request, server, str(round_), concurrency)
+                    if request.fresh is not None
+                    else load.run(wrk, server.url, server.headers, request.body,
+                                  request.lengths[server.name], duration=duration,
+                                  concurrency=concurrency)
+                )  # fmt: skip
                 # Requests still in flight when the load stopped are finished (and billed)
                 # before the counters are read again.
                 compare.settle(servers)
@@ -222,7 +274,10 @@ async def run(
                     run_api.serve, database_url, log_dir, app_env, root=against, name="against"
                 )
             )
-        requests = [r for r in requests_for(ours, ids, validate) if not only or r.name in only]
+        offered = requests_for(ours, ids, validate)
+        if only and only & {"redeem_hot", "redeem_many"}:
+            offered += await _redeem_requests(database_url)
+        requests = [r for r in offered if not only or r.name in only]
         await asyncio.to_thread(
             measure, requests, servers, wrk, duration=duration, concurrency=concurrency,
             rounds=rounds, warmup=warmup, log=log,

@@ -3,19 +3,14 @@ answer takes (issue 22, item 7). The answers were already identical (NOT_FOUND);
 not: a missing code took 4.2 ms (median) to validate, a deleted, disabled or not-yet-valid one
 5.5 to 5.8 ms, because only a found code had its terms, items, assignments and uses read.
 
-The primary check is the work: every code, and no code, runs the same number of statements.
-The secondary one is the time, measured as a benchmark would and never against a wall-clock
-figure: a hidden code's call and a missing code's timed one after the other, many times, in one
-process, and the median ratio of the pairs within 10 % of 1 (pairs, not medians of separate
-samples: on a busy machine those drift apart by more than 10 % whatever the code; and the
-comparison is tried a few times before it fails).
+Here the work is checked: every hidden code, and no code, runs the same number of statements,
+and the same statements. The time is a benchmark's figure, not a test's (a timed test fails
+on a busy machine whatever the code): `scripts/bench --only redemptions` prints a hidden
+code's time against a missing one's (scripts/benchmarks/even_cost.py).
 """
 
 from __future__ import annotations
 
-import random
-import statistics
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,9 +30,6 @@ REDEEM = """mutation($input: RedeemCodeInput!) {
 MISSING = "NO-SUCH-CODE"
 LATER = datetime.now(UTC) + timedelta(days=30)
 PAST = datetime(2025, 1, 1, tzinfo=UTC)
-CALLS = 100  # pairs of calls per hidden code and attempt, each try
-TRIES = 5  # a busy machine can skew a round; the work itself is checked exactly above
-TOLERANCE = 0.10
 
 
 @pytest.fixture
@@ -118,7 +110,7 @@ async def test_a_missing_code_runs_the_statements_a_hidden_one_does(
     client, app = unlimited
     shop = await open_shop(make)
     checkout = Checkout(client, shop)
-    work: dict[str, int] = {}
+    work: dict[str, list[str]] = {}
     # The process's first check at a site reads the site before the codes (its time zone is
     # then known: engine_facts.find_place), whatever the code: that is not what is compared.
     await checkout.attempt(operation, MISSING, **CUSTOMER[customer])
@@ -128,45 +120,7 @@ async def test_a_missing_code_runs_the_statements_a_hidden_one_does(
         assert (answer["valid"], answer["reason"]) == (False, "NOT_FOUND"), (code, answer)
         # SQLite's busy timeout is set on a connection when a write finds it otherwise
         # (app.db.time_budget): the connection's history, not the code, decides that one
-        work[code] = len([s for s in seen if not s.startswith("PRAGMA busy_timeout")])
-    assert set(work.values()) == {work[MISSING]}, work
-
-
-async def offsets(checkout: Checkout, operation: str, hidden: list[str]) -> dict[str, float]:
-    """How much longer each hidden code takes than the missing one: the median, over CALLS
-    rounds, of the ratio of two adjacent calls, the hidden code's and the missing code's in
-    a random order. A pair is timed within a few milliseconds, so a change in the machine's
-    load weighs on both of its calls alike (medians of separate samples drift apart by more
-    than the tolerance on a busy machine, whatever the code)."""
-    ratios: dict[str, list[float]] = {code: [] for code in hidden}
-    for _ in range(CALLS):
-        for code in random.sample(hidden, len(hidden)):
-            spent = {}
-            for one in random.sample([code, MISSING], 2):
-                start = time.perf_counter()
-                await checkout.attempt(operation, one)
-                spent[one] = time.perf_counter() - start
-            ratios[code].append(spent[code] / spent[MISSING])
-    return {code: statistics.median(each) - 1 for code, each in ratios.items()}
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("operation", OPERATIONS)
-async def test_a_missing_code_takes_the_time_a_hidden_one_does(
-    unlimited: tuple[httpx.AsyncClient, Any],
-    make: Any,
-    operation: str,
-) -> None:
-    client, _ = unlimited
-    shop = await open_shop(make)
-    checkout = Checkout(client, shop)
-    codes = [MISSING, *await hidden_codes(make, shop)]
-    for _ in range(5):  # warm every code's statements and caches
-        for code in codes:
-            await checkout.attempt(operation, code)
-    off: dict[str, float] = {}
-    for _ in range(TRIES):
-        off = await offsets(checkout, operation, codes[1:])
-        if all(abs(ratio) <= TOLERANCE for ratio in off.values()):
-            return
-    pytest.fail(f"median time of a hidden code against a missing one: {off}")
+        work[code] = [s for s in seen if not s.startswith("PRAGMA busy_timeout")]
+    assert work[MISSING], "no statement seen: the check was not observed"
+    # The same statements, in the same order: their texts (every value is a parameter).
+    assert {code: ran for code, ran in work.items() if ran != work[MISSING]} == {}, work[MISSING]

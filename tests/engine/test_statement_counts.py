@@ -142,6 +142,31 @@ async def test_a_redemption_is_a_check_a_lock_and_one_claim(
 
 
 @pytest.mark.postgres_only
+async def test_a_redemption_on_postgresql_is_sent_on_the_requests_reads(
+    gql: Any, make: Any, is_postgres: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API's redemption takes no write session of its own on PostgreSQL: its two
+    statements go where the request's reads go (autocommit, app.db.claim.at_once_on)."""
+    if not is_postgres:
+        pytest.skip("SQLite redeems in a transaction")
+    shop = await open_shop(make)
+    await make.discount_code(shop.site, code="ON-READS")
+    asked: list[bool] = []
+    at_once_on = redemptions.at_once_on
+
+    def recorded(db: Any) -> bool:
+        asked.append(at_once_on(db))
+        return asked[-1]
+
+    monkeypatch.setattr(redemptions, "at_once_on", recorded)
+    opened: list[Any] = []
+    monkeypatch.setattr(redemptions, "transaction", lambda sessions: opened.append(1))
+    answer = await gql(CLAIM, {"input": {**shop.attempt("ON-READS"), "idempotencyKey": "r1"}})
+    assert answer["redeemCode"]["valid"], answer
+    assert asked == [True] and opened == [], (asked, opened)
+
+
+@pytest.mark.postgres_only
 async def test_a_cap_found_full_under_the_lock_names_its_reason_from_the_claim(
     gql: Any, app: Any, make: Any, is_postgres: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:

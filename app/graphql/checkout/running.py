@@ -99,7 +99,10 @@ async def redemption(
     context.access.require_authenticated()
     brake = GuessBrake(info)
     redeemer = Redeemer(
-        code_rights(context.access), context.principal.subject, await brake.retry_after()
+        code_rights(context.access),
+        context.principal.subject,
+        await brake.retry_after(),
+        context.db,
     )
 
     async def use_case() -> T:
