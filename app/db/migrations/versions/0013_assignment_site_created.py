@@ -17,7 +17,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013_assignment_site_created"
-down_revision = "0011_webhook_secret_roll"
+down_revision = "0012_event_payload_text"
 branch_labels = None
 depends_on = None
 
