@@ -8,7 +8,7 @@ had a page (on the benchmark's four sites, ~370 rows read for a page of 51); wit
 (EXPLAIN ANALYZE, pgbench, alternated, 2026-12-07): 0.43 -> 0.23 ms median.
 
 Revision ID: 0013_assignment_site_created
-Revises: 0011_webhook_secret_roll
+Revises: 0012_event_payload_text
 Create Date: 2026-12-07 13:30:00
 """
 
