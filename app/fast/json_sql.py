@@ -400,10 +400,15 @@ def related_value(
 
 
 def cursor(
-    sort_name: str, values: Sequence[ColumnElement[str]], longest: int | None = None
+    sort_name: str,
+    values: Sequence[ColumnElement[str]],
+    longest: int | None = None,
+    *,
+    plain: bool = False,
 ) -> ColumnElement[str]:
     """The cursor of a row: `values` are the cursor's values as JSON text, in order;
-    `longest`: the most characters they can take together (None: no bound)."""
+    `longest`: the most characters they can take together (None: no bound); `plain`: their
+    JSON is ASCII without `>`, `?` and `~` (numbers, instants, booleans, UUIDs)."""
     parts: list[ColumnElement[str]] = [text(f'["{sort_name}",[')]
     for index, value in enumerate(values):
         if index:
@@ -426,8 +431,18 @@ def cursor(
         if longest is not None and longest < _BASE64_LINE
         else sa.func.replace(encoded, sa.literal_column("E'\\n'"), text(""))
     )
+    if plain and all(_base64_plain(c) for c in f'["{sort_name}",[,]]'):
+        # base64 writes `+` (62) and `/` (63) only for a 6-bit group 11111x; in ASCII (top
+        # bit 0) that group can only be a byte's low six bits, so only from a byte whose
+        # bits 5-1 are set: `>`, `?`, `~`, DEL. Without them there is nothing to replace.
+        return sa.type_coerce(unbroken, BareString)
     dashed = sa.func.replace(unbroken, text("+"), text("-"))
     return sa.func.replace(dashed, sa.literal_column("'/'"), text("_"), type_=BareString)
+
+
+def _base64_plain(character: str) -> bool:
+    """Whether `character` never makes base64 write `+` or `/` (see `cursor`)."""
+    return ord(character) < 0x80 and ord(character) & 0x3E != 0x3E
 
 
 # The bytes PostgreSQL's base64 encodes on one line (76 characters).

@@ -805,7 +805,8 @@ def cursor_sql(ordering: Ordering, table: NamedFromClause) -> ColumnElement[str]
         widths.append(_INTEGER_WIDTH)
     bounded = [w for w in widths if w is not None]
     longest = sum(bounded) if len(bounded) == len(widths) else None
-    spelled = json_sql.cursor(sort.name, values, longest)
+    # the bounded kinds are the plain ones: numbers, instants, booleans, UUIDs (not text)
+    spelled = json_sql.cursor(sort.name, values, longest, plain=longest is not None)
     # NULL only where a sort value is NULL and not flagged (nor, by the schema, ever is)
     if (sort.nullable or column.nullable is False) and table.c.id.nullable is False:
         return json_sql.never_null(spelled)

@@ -74,3 +74,23 @@ async def test_cursors_at_the_length_of_one_base64_line(db: Any, is_postgres: bo
                 spelled = json_sql.cursor("S", [sa.literal_column(f"'{value}'")], longest)
                 found = (await connection.execute(sa.select(spelled))).scalar_one()
                 assert found == expected, (size, longest)
+
+
+async def test_plain_cursors_need_no_base64url_replacing(db: Any, is_postgres: bool) -> None:
+    """Cursors of numbers, instants, booleans and UUIDs (ASCII without `>`, `?`, `~`) are
+    base64 without `+` or `/`: written as PostgreSQL encodes them, they are base64url."""
+    if not is_postgres:
+        pytest.skip("cursors are rendered in PostgreSQL only")
+    values = [
+        "0", "-1", "2147483647", "-2147483648", "9223372036854775807", "true", "false", "null",
+        '"2024-06-01T12:00:00.000001+00:00"', '"0000ffff-ffff-4fff-bfff-ffffffffffff"',
+        *(str(n) for n in range(-300, 3000, 7)),
+    ]  # fmt: skip
+    async with db.connect() as connection:
+        for name in ("ID", "VALID_TO", "TIMES_USED"):
+            for first, second in zip(values, reversed(values), strict=True):
+                pair = [sa.literal_column(f"'{first}'"), sa.literal_column(f"'{second}'")]
+                spelled = json_sql.cursor(name, pair, None, plain=True)
+                found = (await connection.execute(sa.select(spelled))).scalar_one()
+                written = f'["{name}",[{first},{second}]]'.encode()
+                assert found == base64.urlsafe_b64encode(written).decode(), written
