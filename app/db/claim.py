@@ -40,7 +40,7 @@ from sqlalchemy.sql.expression import CTE, ColumnElement, Update
 
 from app.db import events, ledger, transaction_statements, usage_counters
 from app.db.engine import read_engine
-from app.db.handles import Handle, Session, Sessions, fetches
+from app.db.handles import Handle, Session, Sessions
 from app.db.session import RequestDatabase
 from app.db.tables import ASSIGNMENT, COUPON, COUPON_CODE, REDEMPTION, USAGE_COUNTER
 from app.domain.rules import Usage, within
@@ -364,8 +364,9 @@ async def claim_at_once(
     parameters["order_reference"] = values.get("order_reference")
     shape = ("claim_at_once", tables, with_event)
     statement = functools.partial(_statement_at_once, _COLUMNS, tables, with_event)
-    if fetches(db):  # a request's autocommit reads (`at_once_on`): prepared once per shape
-        (row,) = await db.fetch(shape, statement, parameters)
+    if isinstance(db, RequestDatabase):  # `at_once_on`: prepared once per shape, and a
+        # statement that writes is never sent again on a lost connection (the client retries)
+        (row,) = await db.fetch(shape, statement, parameters, writes=True)
     else:
         assert isinstance(db, Session), "a write session, or a request's reads"
         (row,) = await transaction_statements.rows(db, shape, statement, parameters)

@@ -122,16 +122,23 @@ class RequestDatabase:
             return await self._execute(statement, params)
 
     async def fetch(
-        self, shape: Hashable, build: Callable[[], Executable], params: dict[str, object]
+        self,
+        shape: Hashable,
+        build: Callable[[], Executable],
+        params: dict[str, object],
+        *,
+        writes: bool = False,
     ) -> list[Record]:
         """The rows of the statement `build()` makes, given `params` for its named
         parameters. `shape` names the statement: the same shape, the same statement but for
-        the parameters (the fast path prepares it once); None: a statement of its own."""
+        the parameters (the fast path prepares it once); None: a statement of its own.
+        `writes`: a statement that commits as it ends (app.db.claim.at_once_on), never sent
+        again."""
         async with self._lock:
             try:
                 rows = await self._fetch(shape, build, params)
             except Exception as error:
-                if not self._may_send_again(error):
+                if writes or not self._may_send_again(error):
                     raise
                 await self._forget_lost_connections()
                 rows = await self._fetch(shape, build, params)
@@ -149,9 +156,9 @@ class RequestDatabase:
         Only where reads run in autocommit mode (`read_engine`): in a transaction (SQLite, or
         a server whose default isolation is stricter) a second try would read another snapshot
         than the request's earlier statements. Writes run in the use cases' own transactions
-        (`write_sessions`), which are not sent again, but for a redemption's claim
-        (`app.db.claim.at_once_on`): sent again, it finds its idempotency key taken if the
-        first one committed, and the redemption answers that one.
+        (`write_sessions`), and a redemption's claim sent here (`fetch(writes=True)`) is
+        not sent again either: the client's retry with its idempotency key is what makes a
+        lost answer safe.
         """
         return database_unavailable(error) and read_engine(self._engine) is not self._engine
 

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.main import create_app
+from app.services import redemptions
 from app.settings import Settings
 from tests.conftest import TEST_SECRET, token
 from tests.engine.support import REDEEM, VALIDATE, gid, ledger_rows, open_shop
@@ -167,9 +168,25 @@ async def test_a_connection_idle_too_long_is_pinged_before_a_write_uses_it(
 
 
 async def test_a_write_whose_connection_died_silently_is_not_sent_again(
-    cluster_url: str, cluster_make: Any, cluster_engine: Any, proxy: SilentCutProxy
+    cluster_url: str,
+    cluster_make: Any,
+    cluster_engine: Any,
+    proxy: SilentCutProxy,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async with cut_off_after_use(cluster_url, cluster_make, proxy, 3600) as served:
+    through = make_url(cluster_url).set(port=proxy.port).render_as_string()
+    async with serving(through, cluster_make, database_ping_after_idle_seconds=3600) as served:
+        assert answered(await served.each()) == [(200, None)] * 4
+        # The connections die between the first look (a read, which would be sent again
+        # on a fresh connection) and the claim, the write: the claim meets a dead one.
+        claim_at_once = redemptions.claim_at_once
+
+        async def cut_first(*args: Any) -> Any:
+            monkeypatch.setattr(redemptions, "claim_at_once", claim_at_once)
+            proxy.cut()
+            return await claim_at_once(*args)
+
+        monkeypatch.setattr(redemptions, "claim_at_once", cut_first)
         redeem = {**served.shop.attempt("RESTART"), "idempotencyKey": "cut-mid-write"}
         response = await served.send(REDEEM, {"input": redeem})
         assert response.status_code == 503
