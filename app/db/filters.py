@@ -134,8 +134,9 @@ class ListSpec:
                 return f
         raise KeyError(name)
 
-    @property
+    @functools.cached_property
     def sort_columns(self) -> tuple[SortColumn, ...]:
+        # Read on every list request; a spec never changes once the schema is built
         return tuple(f.sort_column() for f in self.fields if f.sortable)
 
 
