@@ -24,6 +24,14 @@ def install(log=print) -> None:
     lock = PEER_DIR / "package-lock.json"
     if STAMP.exists() and NODE.exists() and STAMP.stat().st_mtime >= lock.stat().st_mtime:
         return
+    modules = PEER_DIR / "node_modules"
+    if modules.is_symlink():
+        # `npm ci` empties node_modules first: through a link it would empty another
+        # checkout's copy, which may be serving a bench at the time (it happened, 2026-12-07)
+        raise RuntimeError(
+            f"{modules} is a symbolic link and older than package-lock.json: copy the"
+            " installed folder instead of linking it, or remove the link to install here"
+        )
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError("npm is not installed: it is needed to install PostGraphile")

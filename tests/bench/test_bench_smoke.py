@@ -162,3 +162,20 @@ async def test_each_body_goes_once_and_its_answer_is_sorted(
     # and every redemption is a ledger row of its own: no key went twice
     assert await redemptions._ledger_count(database_url, seeded["site_id"]) == 24
     assert answers.p50_ms > 0 and answers.seconds > 0
+
+
+def test_the_peer_is_never_installed_through_a_linked_node_modules(tmp_path, monkeypatch) -> None:
+    # `npm ci` empties node_modules first: through a link it would empty another checkout's
+    from benchmarks import peer
+
+    (tmp_path / "package-lock.json").write_text("{}")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "kept").write_text("")
+    (tmp_path / "node_modules").symlink_to(elsewhere)
+    monkeypatch.setattr(peer, "PEER_DIR", tmp_path)
+    monkeypatch.setattr(peer, "NODE", tmp_path / "node_modules" / ".bin" / "node")
+    monkeypatch.setattr(peer, "STAMP", tmp_path / "node_modules" / ".bench-installed")
+    with pytest.raises(RuntimeError, match="symbolic link"):
+        peer.install(log=lambda _: None)
+    assert (elsewhere / "kept").exists()
