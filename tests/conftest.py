@@ -40,14 +40,22 @@ def _postgres_url() -> str | None:
     return url if url.startswith("postgresql") else None
 
 
-@pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def scratch_database(prefix: str) -> AsyncIterator[str]:
+    """A database of its own on the suite's kind of server (a file in a temporary folder on
+    SQLite), with no tables, dropped afterwards."""
     base = _postgres_url()
     if base is None:
         with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite+aiosqlite:///{Path(folder) / 'test.db'}"
+            yield f"sqlite+aiosqlite:///{Path(folder) / f'{prefix}.db'}"
         return
-    async with new_database(base, "discounts_test") as url:
+    async with new_database(base, prefix) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    async with scratch_database("discounts_test") as url:
         yield url
 
 

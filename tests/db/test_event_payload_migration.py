@@ -4,11 +4,9 @@ payloads read the same after the upgrade, after a downgrade and after upgrading 
 from __future__ import annotations
 
 import json
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +15,7 @@ from app.db.engine import create_engine
 from app.db.migrate import downgrade, upgrade
 from app.db.tables import EVENT
 from app.settings import Settings
-from tests.conftest import _postgres_url, new_database
+from tests.conftest import scratch_database
 
 BEFORE = "0011_webhook_secret_roll"
 PAYLOAD = {"version": 1, "type": "Site", "name": 'Zoë "Q" \\ €', "nothing": None, "n": [1, 2]}
@@ -25,12 +23,7 @@ PAYLOAD = {"version": 1, "type": "Site", "name": 'Zoë "Q" \\ €', "nothing": N
 
 @pytest.fixture
 async def url() -> AsyncIterator[str]:
-    base = _postgres_url()
-    if base is None:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite+aiosqlite:///{Path(folder) / 'm.db'}"
-        return
-    async with new_database(base, "discounts_migration") as scratch:
+    async with scratch_database("discounts_migration") as scratch:
         yield scratch
 
 

@@ -3,10 +3,8 @@ database answers with its migrations at head."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +13,7 @@ from app.db.health import migration_heads
 from app.db.migrate import downgrade, upgrade
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import _postgres_url, new_database
+from tests.conftest import _postgres_url, scratch_database
 from tests.servers import free_port
 
 
@@ -33,12 +31,7 @@ async def client_for(settings: Settings, **changes: Any) -> AsyncIterator[httpx.
 @asynccontextmanager
 async def empty_database() -> AsyncIterator[str]:
     """A database of its own, on the suite's kind of server, with no tables."""
-    base = _postgres_url()
-    if base is None:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite+aiosqlite:///{Path(folder) / 'empty.db'}"
-        return
-    async with new_database(base, "discounts_readyz") as url:
+    async with scratch_database("discounts_readyz") as url:
         yield url
 
 

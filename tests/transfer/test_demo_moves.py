@@ -24,7 +24,7 @@ from app.services.actor import Actor
 from app.services.organisations import create_organisation
 from app.services.sites import create_site
 from app.settings import Settings
-from tests.conftest import TEST_SECRET, GraphQLClient, _postgres_url, new_database
+from tests.conftest import TEST_SECRET, GraphQLClient, scratch_database
 from tests.transfer.helpers import last_line, run_export, run_import
 
 TERMS = """terms { kind percentage amounts { currency amount } minimumSpend { currency amount }
@@ -76,13 +76,8 @@ def normalised(value: Any) -> Any:
 
 @contextlib.asynccontextmanager
 async def empty_database() -> AsyncIterator[str]:
-    base = _postgres_url()
-    if base is not None:
-        async with new_database(base, "discounts_moved") as url:
-            yield url
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite+aiosqlite:///{Path(folder) / 'moved.db'}"
+    async with scratch_database("discounts_moved") as url:
+        yield url
 
 
 @contextlib.asynccontextmanager
