@@ -13,6 +13,11 @@ same moment:
 - `http_rate`: req/s and p99 of any GraphQL request from `concurrency` keep-alive
   connections: validateCode beside a one-record read (`node(id:)`) on the same server.
 - `sqlite_redeem`: redeemCode on SQLite, one server process (the single-process target).
+- `database_cpu`: the CPU PostgreSQL's backends spent, read from /proc (PostgreSQL on this
+  machine): a redemption's database work beside a floor transaction's. The two cores are
+  shared by the server, PostgreSQL and the client, so a rate is bounded by the sum of their
+  CPU per request: a redemption that costs PostgreSQL several times a floor transaction's
+  CPU cannot reach the floor's rate by any cut on the server's side alone.
 """
 
 from __future__ import annotations
@@ -59,6 +64,40 @@ INSERT INTO bench_floor_ledger (counter_id, customer_id, amount, idempotency_key
 END;
 """
 TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)
+PROCESSED = re.compile(r"^number of transactions actually processed: ([0-9]+)", re.MULTILINE)
+# The client backends of the database (not the one asking), optionally of one application.
+BACKENDS = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+    " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+    " AND ($1::text IS NULL OR application_name = $1)"
+)
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time of process `pid` so far (Linux /proc); None when unreadable
+    (gone, or PostgreSQL on another machine)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def backend_cpu(
+    connection: asyncpg.Connection, application: str | None = None
+) -> dict[int, float]:
+    """CPU seconds so far of each client backend of `connection`'s database (of
+    `application` only, when given) that /proc shows."""
+    seconds = {
+        pid: process_cpu_seconds(pid) for (pid,) in await connection.fetch(BACKENDS, application)
+    }
+    return {pid: spent for pid, spent in seconds.items() if spent is not None}
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the backends spent from `before` to `after` (one that connected between
+    counts from nothing; one that left between is not counted)."""
+    return sum(spent - before.get(pid, 0.0) for pid, spent in after.items())
 
 
 def find_pgbench(log: Callable[[str], None] = print) -> str | None:
@@ -76,7 +115,10 @@ def find_pgbench(log: Callable[[str], None] = print) -> str | None:
     return shutil.which("pgbench")
 
 
-def _pgbench(pgbench: str, database_url: str, pick: str, *, seconds: float, clients: int) -> float:
+def _pgbench(
+    pgbench: str, database_url: str, pick: str, *, seconds: float, clients: int
+) -> tuple[float, int]:
+    """pgbench's tps and the number of transactions it made."""
     parts = urlsplit(libpq_url(database_url))
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
         handle.write(SCRIPT.format(pick=pick))
@@ -92,10 +134,30 @@ def _pgbench(pgbench: str, database_url: str, pick: str, *, seconds: float, clie
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     finally:
         os.unlink(script)
-    match = TPS.search(done.stdout)
-    if done.returncode != 0 or match is None:
+    match, processed = TPS.search(done.stdout), PROCESSED.search(done.stdout)
+    if done.returncode != 0 or match is None or processed is None:
         raise RuntimeError(f"pgbench failed ({done.returncode}): {done.stderr.strip()[-300:]}")
-    return float(match.group(1))
+    return float(match.group(1)), int(processed.group(1))
+
+
+async def _pgbench_with_cpu(
+    connection: asyncpg.Connection, pgbench: str, database_url: str, pick: str, *,
+    seconds: float, clients: int,
+) -> tuple[float, float | None]:  # fmt: skip
+    """pgbench's tps, and its backends' CPU per transaction in ms (None when /proc does not
+    show them). pgbench's connections end with the run, so their CPU is read while it runs,
+    every 0.1 s, the last reading of each kept: what a backend spends after it (at most 0.1 s
+    of the run's end) is missed."""
+    running = asyncio.create_task(asyncio.to_thread(
+        _pgbench, pgbench, database_url, pick, seconds=seconds, clients=clients
+    ))  # fmt: skip
+    seen: dict[int, float] = {}
+    while not running.done():
+        seen.update(await backend_cpu(connection, "pgbench"))
+        await asyncio.wait({running}, timeout=0.1)
+    tps, processed = running.result()
+    per_transaction = 1000 * sum(seen.values()) / processed if seen and processed else None
+    return tps, per_transaction
 
 
 async def pgbench_floors(
@@ -113,20 +175,31 @@ async def pgbench_floors(
             "INSERT INTO bench_floor_counter (id, cap) SELECT g, 2000000000"
             " FROM generate_series(1, $1) AS g", rows
         )  # fmt: skip
-        hot = await asyncio.to_thread(
-            _pgbench, pgbench, database_url, "1", seconds=seconds, clients=clients
+        hot, hot_cpu = await _pgbench_with_cpu(
+            connection, pgbench, database_url, "1", seconds=seconds, clients=clients
         )
-        spread = await asyncio.to_thread(
-            _pgbench, pgbench, database_url, f"random(1, {rows})", seconds=seconds,
+        spread, spread_cpu = await _pgbench_with_cpu(
+            connection, pgbench, database_url, f"random(1, {rows})", seconds=seconds,
             clients=clients,
         )  # fmt: skip
     finally:
         await connection.execute(DROP)
         await connection.close()
     log(f"  pgbench floors ({clients} clients, {seconds:g} s each): hot {hot:,.0f} tps,"
-        f" spread over {rows} rows {spread:,.0f} tps")  # fmt: skip
+        f" spread over {rows} rows {spread:,.0f} tps; PostgreSQL CPU a transaction:"
+        f" hot {_ms(hot_cpu)}, spread {_ms(spread_cpu)}")  # fmt: skip
     return {"clients": clients, "spread_rows": rows, "hot_tps": round(hot, 1),
-            "spread_tps": round(spread, 1)}  # fmt: skip
+            "spread_tps": round(spread, 1),
+            "hot_database_cpu_ms_per_transaction": _rounded(hot_cpu),
+            "spread_database_cpu_ms_per_transaction": _rounded(spread_cpu)}  # fmt: skip
+
+
+def _rounded(ms: float | None) -> float | None:
+    return None if ms is None else round(ms, 3)
+
+
+def _ms(ms: float | None) -> str:
+    return "unknown" if ms is None else f"{ms:.2f} ms"
 
 
 async def http_rate(

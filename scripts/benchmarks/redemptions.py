@@ -35,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 
 from app.db import tables as t
@@ -46,6 +47,7 @@ from app.domain.enums import DiscountKind
 from app.graphql.ids import to_global_id
 from app.settings import Settings
 from benchmarks import even_cost, floors, load
+from benchmarks.database import libpq_url
 from benchmarks.run_api import serve
 
 REDEEM = (
@@ -171,6 +173,19 @@ def server_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def run_queue_seconds(pid: int) -> float:
+    """Seconds the threads of process `pid` have spent ready to run but waiting for a CPU
+    (Linux /proc/<pid>/task/*/schedstat): how much of a run the server was starved by the
+    other processes on the machine, rather than idle."""
+    waited = 0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            waited += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return waited / 1e9
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
     return sorted_values[index]
@@ -185,18 +200,34 @@ async def _load(
     query: str = REDEEM,
     *,
     pid: int | None = None,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
     """Sends `requests` redemptions (or checks, with `query` VALIDATE) from `concurrency`
     connections, each body once (`load.send_bodies`: wrk, else httpx); timings and outcomes,
     and with the server's `pid` its CPU time per request (steadier than the rates when the
-    machine's load varies)."""
+    machine's load varies) and the share of the run it spent waiting for a CPU while ready
+    to run; with the PostgreSQL `database_url` the CPU its backends spent per request."""
     bodies = [{"query": query, "variables": {"input": inputs(i)}} for i in range(requests)]
     cpu_before = None if pid is None else server_cpu_seconds(pid)
+    waited_before = None if pid is None else run_queue_seconds(pid)
+    watcher = None if database_url is None else await asyncpg.connect(libpq_url(database_url))
+    backends_before = None if watcher is None else await floors.backend_cpu(watcher)
     answers = await load.send_bodies(url, headers, bodies, concurrency=concurrency)
     cpu = {}
     if pid is not None and cpu_before is not None:
         spent = server_cpu_seconds(pid) - cpu_before
         cpu["server_cpu_ms_per_request"] = round(spent * 1000 / requests, 2)
+    if pid is not None and waited_before is not None and answers.seconds:
+        waited = run_queue_seconds(pid) - waited_before
+        cpu["server_waiting_for_cpu"] = round(waited / answers.seconds, 3)
+    if watcher is not None and backends_before is not None:
+        try:
+            after = await floors.backend_cpu(watcher)
+        finally:
+            await watcher.close()
+        if after:
+            spent = floors.cpu_between(backends_before, after)
+            cpu["database_cpu_ms_per_request"] = round(spent * 1000 / requests, 2)
     # Neither "valid": true nor false (a GraphQL error, userErrors, a bad status): an error.
     redeemed, refused = answers.outcomes["valid"], answers.outcomes["invalid"]
     outcomes = {"redeemed": redeemed, "refused": refused, "errors": requests - redeemed - refused}
@@ -286,11 +317,12 @@ async def run(
             pid = server.process.pid
             hot_figures = await _load(
                 server.url, server.headers, lambda i: attempt(hot, f"h{i}"), total, concurrency,
-                pid=pid,
+                pid=pid, database_url=database_url,
             )  # fmt: skip
             many_figures = await _load(
                 server.url, server.headers,
                 lambda i: attempt(many[i % len(many)], f"m{i}"), total, concurrency, pid=pid,
+                database_url=database_url,
             )  # fmt: skip
             # A B A B: a change in the machine's load weighs on both codes alike.
             rounds: dict[str, list[dict[str, Any]]] = {"fresh": [], "history": []}
@@ -373,6 +405,20 @@ async def _sqlite_many_codes(
             await asyncio.to_thread(server.stop)
 
 
+def _cpu_line(figures: dict[str, Any], floor_ms: float | None) -> str:
+    """Where a redemption's CPU went, beside the floor transaction's database CPU: the
+    machine's cores bound the rate by their sum, not by the server's alone."""
+    ours = figures.get("database_cpu_ms_per_request")
+    line = (
+        f"server CPU {figures.get('server_cpu_ms_per_request')} ms a request (waiting for a"
+        f" CPU {figures.get('server_waiting_for_cpu', 0):.0%} of the run), PostgreSQL CPU"
+        f" {ours} ms a request"
+    )
+    if ours and floor_ms:
+        line += f" = {ours / floor_ms:.1f}x the floor transaction's {floor_ms:.2f} ms"
+    return line
+
+
 async def _against_floors(
     figures: dict[str, Any], reads: dict[str, Any], database_url: str, *,
     duration: float, codes: int, concurrency: int, log: Callable[[str], None],
@@ -395,11 +441,11 @@ async def _against_floors(
     log(f"  redeem, one hot code: {hot['redemptions_per_second']:,.0f}/s, p99"
         f" {hot['p99_ms']:.0f} ms = {hot['floor_ratio']:.1%} of the hot floor"
         f" ({floor['hot_tps']:,.0f} tps; target >= 40 %, p99 <= 60 ms);"
-        f" server CPU {hot.get('server_cpu_ms_per_request')} ms a request")  # fmt: skip
+        f" {_cpu_line(hot, floor['hot_database_cpu_ms_per_transaction'])}")  # fmt: skip
     log(f"  redeem, {codes} codes: {many['redemptions_per_second']:,.0f}/s, p99"
         f" {many['p99_ms']:.0f} ms = {many['floor_ratio']:.1%} of the spread floor"
         f" ({floor['spread_tps']:,.0f} tps; target >= 25 %, p99 <= 40 ms);"
-        f" server CPU {many.get('server_cpu_ms_per_request')} ms a request")  # fmt: skip
+        f" {_cpu_line(many, floor['spread_database_cpu_ms_per_transaction'])}")  # fmt: skip
     log(f"  validateCode: {check['requests_per_second']:,.0f}/s (p99 {check['p99_ms']:.0f} ms)"
         f" = {check['read_ratio']:.1%} of a one-record read ({one['requests_per_second']:,.0f}/s;"
         f" target >= 1,500/s and >= 75 %)")  # fmt: skip
