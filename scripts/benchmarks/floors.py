@@ -13,7 +13,14 @@ same moment:
 - `http_rate`: req/s and p99 of any GraphQL request from `concurrency` keep-alive
   connections: validateCode beside a one-record read (`node(id:)`) on the same server.
 - `sqlite_redeem`: redeemCode on SQLite, one server process (the single-process target).
-- `database_cpu`: the CPU PostgreSQL's backends spent, read from /proc (PostgreSQL on this
+- `schema_floors`: pgbench making a redemption's writes on the real tables (the code's
+  `times_used`, a ledger row, its four usage counters and its change event, in one
+  transaction), hot (one code) and spread (the bench's 200 codes): what PostgreSQL itself
+  does with this schema's indexes, foreign keys and event trigger. The pgbench floors above
+  write a three-index ledger with no foreign key to a shared row and no event; the
+  redemption's own writes cost PostgreSQL several times as much, and this floor says how
+  much of a figure's distance to those floors is the schema's rather than the service's.
+- `backend_cpu`: the CPU PostgreSQL's backends spent, read from /proc (PostgreSQL on this
   machine): a redemption's database work beside a floor transaction's. The two cores are
   shared by the server, PostgreSQL and the client, so a rate is bounded by the sum of their
   CPU per request: a redemption that costs PostgreSQL several times a floor transaction's
@@ -116,12 +123,14 @@ def find_pgbench(log: Callable[[str], None] = print) -> str | None:
 
 
 def _pgbench(
-    pgbench: str, database_url: str, pick: str, *, seconds: float, clients: int
-) -> tuple[float, int]:
-    """pgbench's tps and the number of transactions it made."""
+    pgbench: str, database_url: str, pick: str, *, seconds: float, clients: int,
+    script: str | None = None,
+) -> tuple[float, int]:  # fmt: skip
+    """pgbench's tps and the number of transactions it made (`script`: another than the
+    counter floor's)."""
     parts = urlsplit(libpq_url(database_url))
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
-        handle.write(SCRIPT.format(pick=pick))
+        handle.write(SCRIPT.format(pick=pick) if script is None else script)
         script = handle.name
     try:
         command = [
@@ -142,14 +151,14 @@ def _pgbench(
 
 async def _pgbench_with_cpu(
     connection: asyncpg.Connection, pgbench: str, database_url: str, pick: str, *,
-    seconds: float, clients: int,
+    seconds: float, clients: int, script: str | None = None,
 ) -> tuple[float, float | None]:  # fmt: skip
     """pgbench's tps, and its backends' CPU per transaction in ms (None when /proc does not
     show them). pgbench's connections end with the run, so their CPU is read while it runs,
     every 0.1 s, the last reading of each kept: what a backend spends after it (at most 0.1 s
     of the run's end) is missed."""
     running = asyncio.create_task(asyncio.to_thread(
-        _pgbench, pgbench, database_url, pick, seconds=seconds, clients=clients
+        _pgbench, pgbench, database_url, pick, seconds=seconds, clients=clients, script=script
     ))  # fmt: skip
     seen: dict[int, float] = {}
     while not running.done():
@@ -192,6 +201,75 @@ async def pgbench_floors(
             "spread_tps": round(spread, 1),
             "hot_database_cpu_ms_per_transaction": _rounded(hot_cpu),
             "spread_database_cpu_ms_per_transaction": _rounded(spread_cpu)}  # fmt: skip
+
+
+SCHEMA_TABLES = """
+DROP TABLE IF EXISTS bench_floor_codes;
+CREATE TABLE bench_floor_codes (n int PRIMARY KEY, code_id int NOT NULL);
+"""
+# pgbench reads `:name` as a variable anywhere in a command, in a string too: no colon
+# stands before a letter but where a variable is meant.
+SCHEMA_SCRIPT = """\\set k {pick}
+\\set r random(1, 9000000000000000)
+BEGIN;
+SELECT code_id AS c FROM bench_floor_codes WHERE n = :k \\gset
+UPDATE discount_code SET times_used = times_used + 1
+    WHERE id = :c AND (max_uses IS NULL OR times_used < max_uses);
+INSERT INTO redemption (unique_id, created_at, updated_at, updated_by, site_id,
+    organisation_id, discount_code_id, customer_id, channel, is_lead_booker, amount,
+    currency, line_amounts, redeemed_at, idempotency_key, request_fingerprint)
+    VALUES (gen_random_uuid(), now(), now(), 'floor', {site}, {organisation}, :c,
+    {customer}, 'ONLINE', false, 1200, 'GBP', '[1200]', now(),
+    'floor-' || :client_id || '-' || :r, repeat('0', 64)) RETURNING id AS redemption \\gset
+INSERT INTO usage_counter (owner_type, owner_id, key, uses)
+    VALUES ('discount_code', :c, 'total', 1), ('discount_code', :c, 'code:' || :c, 1),
+    ('discount_code', :c, 'customer:{customer}', 1),
+    ('discount_code', :c, 'code:' || :c || ':' || 'customer:{customer}', 1)
+    ON CONFLICT (owner_type, owner_id, key) DO UPDATE SET uses = usage_counter.uses + 1;
+INSERT INTO event (id, position, type, site_id, organisation_id, object_type, object_id,
+    object_updated_at, payload, occurred_at)
+    VALUES (gen_random_uuid(), pg_current_xact_id()::text::bigint, 'redemption.created',
+    {site}, {organisation}, 'Redemption', :redemption, now(), repeat('x', 600), now());
+END;
+"""
+
+
+async def schema_floors(
+    database_url: str, seeded: dict[str, Any], *, seconds: float, clients: int = 8,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:  # fmt: skip
+    """pgbench making a redemption's writes on the real tables (`SCHEMA_SCRIPT`): hot on the
+    seeded hot code, spread over its many codes; tps and PostgreSQL's CPU a transaction.
+    The rows it writes are real ledger rows of the bench's site, in the bench's copy of
+    the database: run it after the figures that count the ledger."""
+    pgbench = await asyncio.to_thread(find_pgbench, log)
+    if pgbench is None:
+        raise RuntimeError("pgbench is not installed and could not be installed")
+    codes = [seeded["hot_id"], *seeded["many_ids"]]
+    values = {key: seeded[f"{key}_id"] for key in ("site", "organisation", "customer")}
+    connection = await asyncpg.connect(libpq_url(database_url))
+    try:
+        await connection.execute(SCHEMA_TABLES)
+        await connection.executemany(
+            "INSERT INTO bench_floor_codes (n, code_id) VALUES ($1, $2)", list(enumerate(codes))
+        )
+        figures = {}
+        for name, pick in (("hot", "0"), ("spread", f"random(1, {len(codes) - 1})")):
+            tps, cpu = await _pgbench_with_cpu(
+                connection, pgbench, database_url, pick, seconds=seconds, clients=clients,
+                script=SCHEMA_SCRIPT.format(pick=pick, **values),
+            )  # fmt: skip
+            figures[f"{name}_tps"] = round(tps, 1)
+            figures[f"{name}_database_cpu_ms_per_transaction"] = _rounded(cpu)
+    finally:
+        await connection.execute("DROP TABLE IF EXISTS bench_floor_codes")
+        await connection.close()
+    log(f"  schema floors (a redemption's writes on the real tables, pgbench, {clients}"
+        f" clients): hot {figures['hot_tps']:,.0f} tps, spread {figures['spread_tps']:,.0f}"
+        f" tps; PostgreSQL CPU a transaction: hot"
+        f" {_ms(figures['hot_database_cpu_ms_per_transaction'])}, spread"
+        f" {_ms(figures['spread_database_cpu_ms_per_transaction'])}")  # fmt: skip
+    return figures
 
 
 def _rounded(ms: float | None) -> float | None:
