@@ -112,6 +112,26 @@ def test_the_cpu_section_counts_a_servers_children() -> None:
         parent.wait()
 
 
+def test_the_schema_floor_names_only_its_own_pgbench_variables() -> None:
+    """pgbench takes `:name` for a variable even inside a string: a literal such as
+    ':customer:4' would become a parameter the script never sets, and abort the run."""
+    import re
+
+    from benchmarks.floors import SCHEMA_SCRIPT
+
+    script = SCHEMA_SCRIPT.format(pick="random(1, 200)", site=1, organisation=2, customer=3)
+    named = set(re.findall(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)", script))
+    set_or_stored = {"k", "r", "c", "redemption", "client_id"}  # \set, \gset, pgbench's own
+    assert named == set_or_stored
+
+
+def test_backends_that_came_and_went_count_from_what_was_seen() -> None:
+    from benchmarks.floors import cpu_between
+
+    # 10 spent 0.5 s; 11 connected during the run (counted from nothing); 12 left before its end
+    assert cpu_between({10: 1.0, 12: 3.0}, {10: 1.5, 11: 0.25}) == 0.75
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("tool", ["wrk", "httpx"])
 async def test_each_body_goes_once_and_its_answer_is_sorted(
