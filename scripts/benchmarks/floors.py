@@ -94,11 +94,21 @@ async def backend_cpu(
     connection: asyncpg.Connection, application: str | None = None
 ) -> dict[int, float]:
     """CPU seconds so far of each client backend of `connection`'s database (of
-    `application` only, when given) that /proc shows."""
+    `application` only, when given) that /proc shows as a postgres process (a server in a
+    container or on another machine has pids that are not this machine's: none counts)."""
     seconds = {
-        pid: process_cpu_seconds(pid) for (pid,) in await connection.fetch(BACKENDS, application)
+        pid: process_cpu_seconds(pid)
+        for (pid,) in await connection.fetch(BACKENDS, application)
+        if _is_postgres(pid)
     }
     return {pid: spent for pid, spent in seconds.items() if spent is not None}
+
+
+def _is_postgres(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "postgres"
+    except OSError:
+        return False
 
 
 def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
