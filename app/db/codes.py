@@ -33,7 +33,7 @@ from app.clock import utcnow
 from app.db import event_batches, events
 from app.db.errors import UniqueViolation, unique_violations
 from app.db.handles import Handle, Record, Session
-from app.db.tables import COUPON_CODE
+from app.db.tables import COUPON_CODE, EVENT
 
 CHUNK = 10_000  # codes per INSERT; about 1 MB of statement data, 100 round trips a million
 STREAM_BATCH = 10_000  # existing code strings fetched at a time
@@ -128,12 +128,16 @@ def _insert_statements(
     written = plain.returning(*returned).cte("written")
     plain_logged = event_batches.events_of_returned(table, verb, written, same).add_cte(written)
     added = skipping.returning(*returned).cte("added")
-    logged_events = event_batches.events_of_returned(table, verb, added, same).cte("logged")
-    return plain_logged, _codes_added(added).add_cte(logged_events)
+    logged_events = event_batches.events_of_returned(table, verb, added, same)
+    events_added = logged_events.returning(EVENT.c.seq).cte("logged")
+    counted = sa.select(sa.func.count()).select_from(events_added).scalar_subquery()
+    return plain_logged, _codes_added(added, counted)
 
 
-def _codes_added(added: sa.CTE) -> sa.Select[Any]:
-    return sa.select(sa.func.array_agg(postgresql.aggregate_order_by(added.c.code, added.c.id)))
+def _codes_added(added: sa.CTE, *more: Any) -> sa.Select[Any]:
+    """The codes `added` answers as one text[] in id order, and the `more` columns."""
+    codes = sa.func.array_agg(postgresql.aggregate_order_by(added.c.code, added.c.id))
+    return sa.select(codes, *more)
 
 
 class CodeInserter:
@@ -162,18 +166,18 @@ class CodeInserter:
         try:
             with unique_violations():
                 async with db.begin_nested():
-                    await db.execute(self._plain, parameters)
+                    result = await db.execute(self._plain, parameters)
         except UniqueViolation:
             result = await db.execute(self._skipping, parameters)
-            if dialect == "postgresql":
-                inserted: list[str] = list(result.scalar_one() or ())
-            else:
-                inserted = list(result.scalars())
-        else:
-            inserted = list(codes)
+            if dialect != "postgresql":
+                return list(result.scalars())
+            answer = result.one()
+            if self.events is not None:
+                self.events += int(answer[1])
+            return list(answer[0] or ())
         if self.events is not None:
-            self.events += len(inserted)  # one event per code the statement added
-        return inserted
+            self.events += int(result.rowcount)  # type: ignore[attr-defined]
+        return list(codes)
 
 
 @asynccontextmanager
