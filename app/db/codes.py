@@ -22,21 +22,23 @@ chunk or per row (27 s for a chunk of 10,000 once the coupon had 60,000).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.clock import utcnow
 from app.db import event_batches, events
 from app.db.errors import UniqueViolation, unique_violations
 from app.db.handles import Handle, Record, Session
-from app.db.tables import COUPON_CODE
+from app.db.tables import COUPON_CODE, EVENT
 
 CHUNK = 10_000  # codes per INSERT; about 1 MB of statement data, 100 round trips a million
 STREAM_BATCH = 10_000  # existing code strings fetched at a time
 SQLITE_BULK_CACHE_KIB = 65_536  # see code_inserter
+SORT_MEMORY = "32MB"  # PostgreSQL's work_mem while a chunk's events are sorted (code_inserter)
 
 # A v4 UUID is 122 random bits: bytes.translate sets the version (byte 6) and variant
 # (byte 8) bits of every 16-byte UUID at once, without a Python call per UUID.
@@ -83,10 +85,13 @@ def _drawn_rows(dialect: str) -> tuple[sa.TableValuedAlias, Any, Any, Any]:
     return drawn, drawn.c.value, drawn.c.key, unique_id
 
 
-def _insert_statements(dialect: str, shared_columns: Sequence[str]) -> tuple[sa.Insert, Any]:
+def _insert_statements(
+    dialect: str, shared: Mapping[str, Any], logged: bool
+) -> tuple[sa.Executable, sa.Executable]:
     """INSERT ... SELECT of one chunk: plain, and skipping live codes the coupon has while
     answering the codes added. The shared column values are parameters too, so the
     statements are compiled once and found in SQLAlchemy's cache for every later chunk.
+    `logged` (PostgreSQL only): each statement also writes the chunk's events (below).
 
     On PostgreSQL the skipping one answers the codes added as one text[] (`array_agg` over
     the INSERT's RETURNING, in id order, which is the order drawn): asyncpg decodes it in one
@@ -94,9 +99,10 @@ def _insert_statements(dialect: str, shared_columns: Sequence[str]) -> tuple[sa.
     no INSERT in a WITH, so it returns a row per code."""
     table = COUPON_CODE
     drawn, code, position, unique_id = _drawn_rows(dialect)
-    shared = {name: sa.bindparam(name, type_=table.c[name].type) for name in shared_columns}
+    shared_columns = list(shared)
+    values = {name: sa.bindparam(name, type_=table.c[name].type) for name in shared_columns}
     rows = (
-        sa.select(*shared.values(), code, unique_id)
+        sa.select(*values.values(), code, unique_id)
         .select_from(drawn)
         .order_by(position)  # ids in the order drawn: the first codes answered are the first
     )
@@ -111,33 +117,45 @@ def _insert_statements(dialect: str, shared_columns: Sequence[str]) -> tuple[sa.
     )
     if dialect != "postgresql":
         return plain, skipping.returning(table.c.code)
-    added = skipping.returning(table.c.id, table.c.code).cte("added")
-    aggregated = sa.select(
-        sa.func.array_agg(postgresql.aggregate_order_by(added.c.code, added.c.id))
-    )
-    return plain, aggregated
+    if not logged:
+        added = skipping.returning(table.c.id, table.c.code).cte("added")
+        return plain, _codes_added(added)
+    # The chunk's events are written from the rows the INSERT answers, in the same statement
+    # (a data-modifying WITH runs to its end whether or not the outer statement reads it).
+    same = generated_columns(shared)
+    verb = events.Verb.CREATED
+    returned = event_batches.returned_columns(table, same)
+    written = plain.returning(*returned).cte("written")
+    plain_logged = event_batches.events_of_returned(table, verb, written, same).add_cte(written)
+    added = skipping.returning(*returned).cte("added")
+    logged_events = event_batches.events_of_returned(table, verb, added, same)
+    events_added = logged_events.returning(EVENT.c.seq).cte("logged")
+    counted = sa.select(sa.func.count()).select_from(events_added).scalar_subquery()
+    return plain_logged, _codes_added(added, counted)
 
 
-@asynccontextmanager
-async def code_inserter(
-    db: Session, shared: Mapping[str, Any]
-) -> AsyncIterator[Callable[[Sequence[str]], Awaitable[list[str]]]]:
-    """A function inserting one chunk of codes (distinct among themselves), one row each with
-    the column values `shared` (coupon_id among them) and a new UUID, in one statement (two
-    when a code collides); it answers the codes inserted, in order. A live code the coupon
-    already has is left out.
+def _codes_added(added: sa.CTE, *more: Any) -> sa.Select[Any]:
+    """The codes `added` answers as one text[] in id order, and the `more` columns."""
+    codes = sa.func.array_agg(postgresql.aggregate_order_by(added.c.code, added.c.id))
+    return sa.select(codes, *more)
 
-    On SQLite the connection's page cache is raised to SQLITE_BULK_CACHE_KIB meanwhile: the
-    new rows go into a dozen indexes at random places (the code, the UUID), and with the
-    default 2 MB SQLite re-reads pages from the WAL; 1,000,000 codes took 40 s with it and
-    28 s with 64 MB (SQLite's own INSERT ... SELECT of as many: 38 s and 20 s). It is put back
-    once the codes are in; after a failure the pooled connection keeps it (a limit, not
-    memory taken)."""
-    dialect = db.get_bind().dialect.name
-    plain, skipping = _insert_statements(dialect, list(shared))
 
-    async def insert(codes: Sequence[str]) -> list[str]:
-        parameters = {**shared, "codes": list(codes)}
+class CodeInserter:
+    """Inserts one chunk of codes (`await inserter(codes)`, see `code_inserter`); `events`:
+    how many change events it wrote with them, None when it writes none (SQLite, whose
+    events `add_generated_events` writes once the codes are in, or events switched off)."""
+
+    def __init__(self, db: Session, shared: Mapping[str, Any], logged: bool) -> None:
+        self._db, self._shared = db, shared
+        self._dialect = db.get_bind().dialect.name
+        self._plain, self._skipping = _insert_statements(self._dialect, shared, logged)
+        self._logged = logged
+        self._events_parameters = event_batches.bulk_parameters(utcnow()) if logged else {}
+        self.events: int | None = 0 if logged else None
+
+    async def __call__(self, codes: Sequence[str]) -> list[str]:
+        db, dialect = self._db, self._dialect
+        parameters = {**self._shared, **self._events_parameters, "codes": list(codes)}
         if dialect != "postgresql":
             parameters["uuids"] = random_uuids(len(codes))
         # A drawn code rarely collides, so the chunk first goes in as a plain INSERT in a
@@ -148,35 +166,72 @@ async def code_inserter(
         try:
             with unique_violations():
                 async with db.begin_nested():
-                    await db.execute(plain, parameters)
+                    result = await db.execute(self._plain, parameters)
         except UniqueViolation:
-            result = await db.execute(skipping, parameters)
-            if dialect == "postgresql":
-                return list(result.scalar_one() or ())
-            return list(result.scalars())
+            result = await db.execute(self._skipping, parameters)
+            if dialect != "postgresql":
+                return list(result.scalars())
+            answer = result.one()
+            if self.events is not None:
+                self.events += int(answer[1])
+            return list(answer[0] or ())
+        if self.events is not None:
+            self.events += int(result.rowcount)  # type: ignore[attr-defined]
         return list(codes)
 
+
+@asynccontextmanager
+async def code_inserter(db: Session, shared: Mapping[str, Any]) -> AsyncIterator[CodeInserter]:
+    """A function inserting one chunk of codes (distinct among themselves), one row each with
+    the column values `shared` (coupon_id among them) and a new UUID, in one statement (two
+    when a code collides); it answers the codes inserted, in order. A live code the coupon
+    already has is left out. On PostgreSQL the same statement writes each code's
+    `couponCode.created` event (`CodeInserter.events` counts them), after the events the
+    session recorded before (`events.send_pending`).
+
+    On SQLite the connection's page cache is raised to SQLITE_BULK_CACHE_KIB meanwhile: the
+    new rows go into a dozen indexes at random places (the code, the UUID), and with the
+    default 2 MB SQLite re-reads pages from the WAL; 1,000,000 codes took 40 s with it and
+    28 s with 64 MB (SQLite's own INSERT ... SELECT of as many: 38 s and 20 s). It is put back
+    once the codes are in; after a failure the pooled connection keeps it (a limit, not
+    memory taken)."""
+    dialect = db.get_bind().dialect.name
+    logged = dialect == "postgresql" and events.writing(db)
+    if logged:
+        await events.send_pending(db)
+        # Each chunk's statement sorts its rows by id with their payloads already made (~6 MB
+        # a chunk): at the default 4 MB that sort went to disk, each chunk. For the rest of
+        # the generation's own transaction only.
+        await db.execute(sa.text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
+    inserter = CodeInserter(db, shared, logged)
     if dialect != "sqlite":
-        yield insert
+        yield inserter
         return
     before: int = (await db.execute(sa.text("PRAGMA cache_size"))).scalar_one()
     await db.execute(sa.text(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}"))
-    yield insert
+    yield inserter
     await db.execute(sa.text(f"PRAGMA cache_size = {int(before)}"))
 
 
-async def add_generated_events(db: Session, shared: Mapping[str, Any]) -> int | None:
-    """The `couponCode.created` events of the codes one generation added with the column values
-    `shared` (its instant as their creation time), in one statement made by the database; how
-    many (None: events switched off). Only the code and its UUID differ from one row to the
-    next: the rest of each payload is rendered once (app.db.event_batches)."""
+def generated_columns(shared: Mapping[str, Any]) -> dict[str, Any]:
+    """The values every generated code of one generation has: `shared`, and NULL in the
+    nullable columns it leaves unset."""
     inserted = {*shared, "id", "code", "unique_id"}
     unset = {
         column.name: None
         for column in COUPON_CODE.c
         if column.name not in inserted and column.nullable and column.default is None
     }
-    same = {**shared, **unset}
+    return {**shared, **unset}
+
+
+async def add_generated_events(db: Session, shared: Mapping[str, Any]) -> int | None:
+    """The `couponCode.created` events of the codes one generation added with the column values
+    `shared` (its instant as their creation time), in one statement made by the database; how
+    many (None: events switched off). Only the code and its UUID differ from one row to the
+    next: the rest of each payload is rendered once (app.db.event_batches). For SQLite: on
+    PostgreSQL `code_inserter` writes them with the codes."""
+    same = generated_columns(shared)
     condition = COUPON_CODE.c.coupon_id == shared["coupon_id"]
     return await event_batches.add_events(
         db, COUPON_CODE, events.Verb.CREATED, condition, same=same

@@ -31,6 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.util import ClauseAdapter
 
 from app.clock import utcnow
 from app.db import events
@@ -253,6 +254,29 @@ _COLUMNS = [
 ]  # fmt: skip
 
 
+def _event_rows(
+    table: sa.Table, verb: events.Verb, dialect_name: str, same: Mapping[str, object]
+) -> sa.Select[Any]:
+    """SELECT the event of each row of `table` read, in id order (the feed's order among
+    them); the instant they occurred is the `occurred_at` parameter, their ids begin with
+    `event_id_prefix`'s. Columns named in `same` hold those values in every row read."""
+    # The payload column is text on PostgreSQL too (tables.PayloadJSON): no cast, no parse
+    payload = _payload_of(table, dialect_name, same)
+    site_id, organisation_id = _owners(table)
+    return sa.select(
+        _event_id(table, dialect_name),
+        events.position(dialect_name),
+        _quoted(events.event_type(table.name, verb)),
+        site_id,
+        organisation_id,
+        _quoted(TYPE_NAMES[table.name]),
+        table.c.id,
+        table.c.updated_at,
+        payload,
+        sa.bindparam("occurred_at", type_=EVENT.c.occurred_at.type),
+    ).order_by(table.c.id)
+
+
 def events_statement(
     table: sa.Table,
     verb: events.Verb,
@@ -264,30 +288,44 @@ def events_statement(
     holding the values `same`), in id order (the feed's order among them); the instant they
     occurred is the `occurred_at` parameter, their ids begin with `event_id_prefix`'s."""
     same = same or {}
-    # The payload column is text on PostgreSQL too (tables.PayloadJSON): no cast, no parse
-    payload = _payload_of(table, dialect_name, same)
-    site_id, organisation_id = _owners(table)
     holds = [
         table.c[name].is_(None) if value is None else table.c[name] == value
         for name, value in same.items()
     ]
-    rows = (
-        sa.select(
-            _event_id(table, dialect_name),
-            events.position(dialect_name),
-            _quoted(events.event_type(table.name, verb)),
-            site_id,
-            organisation_id,
-            _quoted(TYPE_NAMES[table.name]),
-            table.c.id,
-            table.c.updated_at,
-            payload,
-            sa.bindparam("occurred_at", type_=EVENT.c.occurred_at.type),
-        )
-        .where(condition, *holds)
-        .order_by(table.c.id)
-    )
+    rows = _event_rows(table, verb, dialect_name, same).where(condition, *holds)
     return sa.insert(EVENT).from_select(_COLUMNS, rows)
+
+
+def events_of_returned(
+    table: sa.Table, verb: events.Verb, written: sa.CTE, same: Mapping[str, object]
+) -> sa.Insert:
+    """INSERT INTO event SELECT the events of the rows `written` answers: a PostgreSQL CTE
+    `INSERT INTO table ... RETURNING` the `returned_columns`, whose rows all hold the values
+    `same`. The events go in with the rows, in the same statement, rather than by a later
+    read of the table: for 100,000 generated codes that read was an index scan in code order
+    and a sort of every row by id, spilled to disk (57 MB; 1,000,000 codes: ten times that),
+    0.36 s of the events statement's 1.1 s (EXPLAIN ANALYZE, 2026-12-07).
+    Parameters as `events_statement`'s."""
+    rows = _event_rows(table, verb, "postgresql", same)
+    return sa.insert(EVENT).from_select(_COLUMNS, ClauseAdapter(written).traverse(rows))
+
+
+def returned_columns(table: sa.Table, same: Mapping[str, object]) -> list[sa.Column[Any]]:
+    """The columns of `table` a `events_of_returned` CTE must answer: those its events read
+    that are not the same in every row (rendered once), and the id, instant and owners. Not
+    every column: the CTE's rows are held and sorted by id, and narrower rows sort in memory
+    where whole ones spilled to disk at the default work_mem."""
+    needed = {"id", "updated_at", "site_id", "organisation_id"}
+    return [
+        column
+        for column in table.c
+        if column.name in needed or (column.name not in same and _key(table, column) is not None)
+    ]
+
+
+def bulk_parameters(now: datetime) -> dict[str, object]:
+    """The parameters of a bulk write's events statements: their instant and id prefix."""
+    return {"occurred_at": now, "event_id_prefix": event_id_prefix(now)}
 
 
 async def add_events(
@@ -309,9 +347,7 @@ async def add_events(
     if dialect_name == "sqlite":
         await _sqlite_ready(db)
     statement = events_statement(table, verb, condition, dialect_name, same)
-    now = utcnow()
-    parameters = {"occurred_at": now, "event_id_prefix": event_id_prefix(now)}
-    result = await db.execute(statement, parameters)
+    result = await db.execute(statement, bulk_parameters(utcnow()))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

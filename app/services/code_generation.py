@@ -138,7 +138,9 @@ async def generate_coupon_codes(
                     added(inserted)
 
             await _insert_ahead(count, draw, insert, took)
-        written = await stored.add_generated_events(session, shared)
+        written = insert.events
+        if written is None:
+            written = await stored.add_generated_events(session, shared)
         assert written in (None, count), f"{written} events for {count} codes"
         rows = await stored.coupon_codes_named(session, coupon.id, first)
         return GeneratedCodes(count, rows)

@@ -3,6 +3,7 @@ app.db.events makes of the same rows in Python: same payload, key for key, same 
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,11 +11,21 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from app.db import codes as stored_codes
 from app.db import event_batches, events
 from app.db import tables as t
 from app.db.session import write_sessions
-from app.domain.enums import Channel, CustomerKind, DiscountKind, ExpirationUnit, UsagePeriod
+from app.domain.enums import (
+    Channel,
+    CodeCharset,
+    CustomerKind,
+    DiscountKind,
+    ExpirationUnit,
+    UsagePeriod,
+)
 from app.domain.global_ids import TYPE_NAMES
+from app.services.actor import Actor
+from app.services.code_generation import generate_coupon_codes
 
 ODD_TEXT = 'Zoë "Q" \\ O\'Neil\n\t€ 😀'
 ROUND = datetime(2026, 1, 31, 23, 0, tzinfo=UTC)  # no microseconds: isoformat leaves them out
@@ -145,3 +156,51 @@ def test_bulk_event_ids_are_version_7_in_time_order() -> None:
     assert first.int >> 80 == int(FINE.timestamp() * 1000)
     assert first < second
     assert len({event_batches.event_id_prefix(FINE) for _ in range(100)}) == 100
+
+
+async def test_generated_codes_events_are_python_s_in_the_codes_order(
+    make: Any, db: Any, monkeypatch: Any
+) -> None:
+    """Code generation writes its events with each chunk's INSERT on PostgreSQL (a CTE of its
+    RETURNING), after the generation on SQLite: either way one per code added, each the
+    event Python makes of the stored row, in the order of the codes' ids, none for the codes
+    the coupon had. Four-digit codes (4,096) against 1,200 taken ones make chunks collide, so the
+    skipping statement writes events too."""
+    coupon = await make.coupon(await make.site(await make.organisation()))
+    shape = {"length": 4, "charset": CodeCharset.DIGITS, "rng": random.Random(7)}
+    sessions = write_sessions(db)
+    await generate_coupon_codes(
+        sessions, Actor(subject="first@example.com"), coupon_id=coupon.id, count=1200, **shape
+    )
+    monkeypatch.setattr(stored_codes, "CHUNK", 5)  # some chunks collide, some do not
+    before = await _stored_events(db)
+    generated = await generate_coupon_codes(
+        sessions, Actor(subject="gen@example.com"), coupon_id=coupon.id, count=100, **shape
+    )
+    assert generated.count == 100
+    async with db.connect() as connection:
+        rows = (
+            await connection.execute(
+                sa.select(t.COUPON_CODE)
+                .where(t.COUPON_CODE.c.updated_by == "gen@example.com")
+                .order_by(t.COUPON_CODE.c.id)
+            )
+        ).all()
+    written = (await _stored_events(db))[len(before) :]
+    assert len(rows) == 100 and [event.object_id for event in written] == [r.id for r in rows]
+    for event, row in zip(written, rows, strict=True):
+        expected = events.event_row(t.COUPON_CODE, events.Verb.CREATED, row.id, row._mapping, FINE)
+        assert event.payload == expected["payload"]
+        assert list(event.payload) == list(expected["payload"])
+        for column in ("type", "site_id", "organisation_id", "object_type"):
+            assert event._mapping[column] == expected[column]
+        assert event.object_updated_at == row.updated_at
+        assert (event.id.version, event.id.variant) == (7, uuid.RFC_4122)
+        assert event.id.int & (2**40 - 1) == row.id
+    assert len({event.position for event in written}) == 1
+
+
+async def _stored_events(db: Any) -> list[Any]:
+    async with db.connect() as connection:
+        order = sa.select(t.EVENT).order_by(t.EVENT.c.position, t.EVENT.c.seq)
+        return list((await connection.execute(order)).all())
