@@ -50,6 +50,7 @@ from graphql import (
     default_type_resolver,
 )
 from graphql import execute as graphql_execute
+from graphql.execution.values import VariableValues
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -59,7 +60,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.utils.await_maybe import await_maybe
 
 from app.graphql.limits import QueryChecksFactory
-from app.graphql.limits.prepared import QueryChecks
+from app.graphql.limits.prepared import PreparedDocument, QueryChecks
 
 try:  # internals of the pinned strawberry (see the module docstring)
     from strawberry.execution import optimized_is_awaitable
@@ -218,6 +219,21 @@ class LeanSchema(strawberry.Schema):
         variables, prepared = checks.variables, checks.prepared
         if variables is None or prepared is None:
             return None
+        return self._build_executor(
+            prepared, name, variables, context.root_value, context.context, operation_extensions
+        )
+
+    def _build_executor(  # noqa: PLR0917
+        self,
+        prepared: PreparedDocument,
+        name: str | None,
+        variables: VariableValues,
+        root_value: Any,
+        context_value: Any,
+        operation_extensions: dict[str, Any] | None,
+    ) -> Any:
+        """The executor for `variables` as graphql-core coerced them (or would have); None
+        when the operation or its fragments are not at hand (see `_executor`)."""
         operation = prepared.operation_node(name)
         fragments = prepared.fragments(self._schema)
         executor_class = self.execution_context_class
@@ -228,8 +244,8 @@ class LeanSchema(strawberry.Schema):
             self._schema,
             fragments[0],
             fragments[1],
-            context.root_value,
-            context.context,
+            root_value,
+            context_value,
             operation,
             variables,
             default_field_resolver,
