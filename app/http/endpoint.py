@@ -169,9 +169,8 @@ class GraphQLEndpoint:
             return _request_error("Subscriptions are not served over HTTP.")
         except CannotGetOperationTypeError as error:
             if error.operation_name is None:
-                return _request_error(
-                    "The document has several operations: name one with operationName."
-                )
+                # several operations and none named are refused at parsing (QueryChecks)
+                return _request_error("query: the document has no operation to run.")
             return _request_error(error.as_http_error_reason())
         except MissingQueryError:
             return _request_error("query: the document is empty.")

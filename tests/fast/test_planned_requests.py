@@ -238,8 +238,10 @@ async def test_documents_the_shortcut_leaves_to_the_lean_path(
     apps: dict[str, httpx.AsyncClient], records: dict[str, Any], admin_token: str
 ) -> None:
     id_ = gid(records["coupon"])
-    # no name: the first operation, on both paths
-    await _both(apps, admin_token, {"query": TWO, "variables": {"id": id_}}, planned=True)
+    # no name: refused on both paths (the spec's GetOperation), not the first one run
+    refused = await _both(apps, admin_token, {"query": TWO, "variables": {"id": id_}},
+                          planned=False)  # fmt: skip
+    assert b"operationName: the document has several operations" in refused
     await _both(apps, admin_token, {"query": TWO, "operationName": "A", "variables": {"id": id_}},
                 planned=True)  # fmt: skip
     await _both(apps, admin_token, {"query": TWO, "operationName": "B"}, planned=True)

@@ -53,6 +53,14 @@ REQUEST_ERRORS = {
     "validation": ({"query": "{ nope }"}, None),
     "variables": ({"query": "query Q($id: ID!) { node(id: $id) { id } }", "variables": {}}, None),
     "unknown operation": ({"query": "query A { __typename }", "operationName": "B"}, None),
+    "several operations, none named": (
+        {"query": "query A { __typename } query B { __typename }"},
+        "operationName: the document has several operations; name the one to run.",
+    ),
+    "no operation": (
+        {"query": "fragment F on Query { __typename }"},
+        "query: the document has no operation to run.",
+    ),
 }
 
 
@@ -65,6 +73,13 @@ async def test_request_errors_are_400_without_data_in_graphql_response_json(
     assert response.status_code == 400
     assert media_type(response) == GRAPHQL_RESPONSE_JSON
     assert "data" not in response.json() and response.json()["errors"]
+
+
+@pytest.mark.parametrize("case", [c for c, (_, m) in REQUEST_ERRORS.items() if m])
+async def test_request_errors_say_what_is_wrong(gql: Any, case: str) -> None:
+    body, message = REQUEST_ERRORS[case]
+    response = await gql.http.post("/graphql", json=body, headers=accept(GRAPHQL_RESPONSE_JSON))
+    assert [error["message"] for error in response.json()["errors"]] == [message]
 
 
 @pytest.mark.parametrize("case", REQUEST_ERRORS, ids=list(REQUEST_ERRORS))

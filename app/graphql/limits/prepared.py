@@ -31,10 +31,12 @@ sending ever new documents cannot make it hold more than a bounded amount of mem
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any, Final
 
 from graphql import (
@@ -85,6 +87,10 @@ class _Unknown(Enum):
 
 _UNKNOWN: Final = _Unknown.UNKNOWN
 
+SEVERAL_OPERATIONS: Final = (
+    "operationName: the document has several operations; name the one to run."
+)
+
 
 @dataclass
 class PreparedDocument:
@@ -107,23 +113,28 @@ class PreparedDocument:
 
     def operation(self, provided_name: str | None) -> tuple[str | None, OperationType] | None:
         """The name and type of the operation a request names (`provided_name`; None: the
-        first), as strawberry's `ExecutionContext` finds them; None when there is none."""
+        only one), as strawberry's `ExecutionContext` finds them; None when there is none,
+        or when no name is given and the document has several (strawberry would run the
+        first; the spec's GetOperation refuses: `QueryChecks.parse`)."""
         if provided_name in self._operations:
             return self._operations[provided_name]
         name = provided_name
-        if name is None:
-            first = get_first_operation(self.document)
-            name = first.name.value if first is not None and first.name else None
-        try:
-            found: tuple[str | None, OperationType] | None = (
-                name,
-                get_operation_type(self.document, name),
-            )
-        except RuntimeError:
-            found = None
+        found: tuple[str | None, OperationType] | None = None
+        if name is not None or not self.several_operations:
+            if name is None:
+                first = get_first_operation(self.document)
+                name = first.name.value if first is not None and first.name else None
+            with contextlib.suppress(RuntimeError):
+                found = (name, get_operation_type(self.document, name))
         if len(self._operations) < MAX_OPERATIONS_PER_DOCUMENT:
             self._operations[provided_name] = found
         return found
+
+    @cached_property
+    def several_operations(self) -> bool:
+        """Whether the document has more than one operation (then a request must name one)."""
+        definitions = self.document.definitions
+        return sum(isinstance(node, OperationDefinitionNode) for node in definitions) > 1
 
     def validation_errors(
         self,
@@ -315,6 +326,10 @@ class QueryChecks(SchemaExtension):
         assert context.query is not None  # strawberry refuses a request without one first
         self.prepared = self.shared.cache.get(context.query)
         context.graphql_document = self.prepared.document
+        # The spec's GetOperation: with no operationName, only a document of one operation
+        # runs (strawberry would pick the first and hide the mistake).
+        if context._provided_operation_name is None and self.prepared.several_operations:
+            raise GraphQLError(SEVERAL_OPERATIONS)
 
     def validate(self) -> None:
         """Sets the validation errors (an empty list when the document is valid)."""
