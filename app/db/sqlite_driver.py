@@ -16,14 +16,14 @@ memory stays bounded. The SQL, its order and its transaction are untouched: the 
 statements run on the same sqlite3 connection in the same thread.
 
 It relies on what SQLAlchemy's own aiosqlite adapter relies on (the connection's `_conn` and
-`_execute`, aiosqlite 0.22): tests/db/test_sqlite_driver.py checks them.
+`_execute`, aiosqlite 0.22): tests/fast/test_sqlite_driver.py checks them.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from typing import Any
 
 import aiosqlite
@@ -79,6 +79,10 @@ class OneHandOffCursor:
 
     async def __aenter__(self) -> OneHandOffCursor:
         return self
+
+    def __await__(self) -> Generator[Any, None, OneHandOffCursor]:
+        # aiosqlite's `cursor()` is awaited, or entered (SQLAlchemy's adapter): either works.
+        return self.__aenter__().__await__()
 
     async def __aexit__(self, *_: object) -> None:
         await self.close()
