@@ -55,15 +55,6 @@ class Connection(aiosqlite.Connection):
         # Nothing to do on the thread yet: the sqlite3 cursor is made where it executes.
         return OneHandOffCursor(self)
 
-    async def rollback(self) -> None:
-        # The pool's reset after a COMMIT rolls back nothing: SQLite says so without a call on
-        # the thread (`in_transaction` reads sqlite3_get_autocommit; no statement is running,
-        # as the connection is between uses).
-        opened = self._connection
-        if opened is not None and not opened.in_transaction:
-            return
-        await super().rollback()
-
 
 _Fetched = tuple[Any, list[Any], bool, int, int | None]
 

@@ -106,24 +106,8 @@ async def test_errors_are_sqlite3s(tmp_path: Path) -> None:
 
 def test_what_it_relies_on_is_there() -> None:
     """aiosqlite's private names it (and SQLAlchemy's own adapter) relies on."""
-    for name in ("_execute", "_conn", "_connection", "_thread", "_tx"):
+    for name in ("_execute", "_conn", "_thread", "_tx"):
         assert (
             hasattr(aiosqlite.Connection, name)
             or name in aiosqlite.Connection.__init__.__code__.co_names
         ), name
-
-
-async def test_a_rollback_outside_a_transaction_is_not_sent(tmp_path: Path) -> None:
-    theirs, ours = await _both(tmp_path)
-    try:
-        cursor = await ours.cursor()
-        await cursor.execute("BEGIN")
-        await cursor.execute("DELETE FROM item")
-        await ours.rollback()  # inside a transaction: rolled back
-        await cursor.execute("SELECT count(*) FROM item")
-        assert await cursor.fetchall() == [(ROWS,)]
-        assert not ours._conn.in_transaction
-        await ours.rollback()  # nothing to roll back, and nothing sent
-    finally:
-        await theirs.close()
-        await ours.close()

@@ -226,9 +226,8 @@ async def test_a_sqlite_redemption_is_few_hand_offs(
     apps: dict[str, httpx.AsyncClient], make: Any, is_postgres: bool, monkeypatch: Any
 ) -> None:
     """Each call on aiosqlite's thread counted: with the fast path a redemption makes one per
-    statement (the busy timeout, BEGIN, the check, the claim's three steps, the event) and
-    COMMIT, and the pool's reset after a COMMIT sends nothing; without it, three or four calls
-    a statement."""
+    statement (the busy timeout, BEGIN, the check, the claim's three steps, the event,
+    COMMIT) and one for the pool's reset; without it, three or four a statement."""
     if is_postgres:
         pytest.skip("aiosqlite's thread: SQLite only")
     calls = 0
@@ -253,5 +252,5 @@ async def test_a_sqlite_redemption_is_few_hand_offs(
         attempt = shop.attempt("FREE", idempotencyKey="counted")
         assert (await _post(client, CHECKOUT, {"input": attempt}))["data"]["redeemCode"]["valid"]
         made[name] = calls
-    assert made["fast"] <= 9, made
+    assert made["fast"] <= 10, made
     assert made["plain"] >= 20, made
