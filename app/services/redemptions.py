@@ -374,7 +374,7 @@ async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -
             )
             if done is not None:
                 return done
-        else:
+        elif _may_be_postgresql(sessions):
             async with sessions() as session:
                 # PostgreSQL: first in autocommit (`_redeem_at_once`); SQLite's transaction
                 # takes the writer lock at BEGIN and keeps the transaction path.
@@ -396,6 +396,13 @@ async def redeem(sessions: Sessions, request: CodeRequest, redeemer: Redeemer) -
         if existing is None:
             raise
         return _replay(existing, request, rights)
+
+
+def _may_be_postgresql(sessions: Sessions) -> bool:
+    """Whether the write sessions may be PostgreSQL's (SQLite's go straight to the
+    transaction path, without a session opened first only to ask)."""
+    bind = sessions.kw.get("bind")
+    return bind is None or bind.dialect.name == "postgresql"
 
 
 async def _where(

@@ -381,9 +381,10 @@ async def run(
 
 
 async def _sqlite_many_codes(
-    database_url: str, *, total: int, concurrency: int, codes: int
+    database_url: str, *, total: int, concurrency: int, codes: int, root: Path | None = None
 ) -> dict[str, Any]:
-    """redeemCode over many codes on a SQLite file, one server process."""
+    """redeemCode over many codes on a SQLite file, one server process (from `root`,
+    another checkout with its own .venv, when given)."""
     seeded = await seed_site(database_url, codes, cap=10 * (total + WARMUP))
     run_id = uuid.uuid4().hex[:8]
     many = seeded["many"]
@@ -397,7 +398,8 @@ async def _sqlite_many_codes(
         }  # fmt: skip
 
     with tempfile.TemporaryDirectory() as logs:
-        server = await asyncio.to_thread(serve, database_url, Path(logs))
+        where = {} if root is None else {"root": root}
+        server = await asyncio.to_thread(serve, database_url, Path(logs), **where)
         try:
             await _load(server.url, server.headers, lambda i: attempt(i, "w"), WARMUP,
                         concurrency)  # fmt: skip
@@ -467,3 +469,46 @@ async def _against_floors(
         f" {sqlite.get('server_cpu_ms_per_request')} ms a request")  # fmt: skip
     return {**figures, **reads, "floors": floor, "schema_floors": schema,
             "sqlite_many_codes": sqlite}  # fmt: skip
+
+
+async def sqlite_alone(
+    *, total: int = 2000, concurrency: int = 8, codes: int = 200, rounds: int = 1,
+    against: Path | None = None, log: Callable[[str], None] = print,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Only the SQLite figure of this section, each round on a fresh file; with `against`
+    (another checkout), that checkout's server and ours alternated in each round (A B)."""
+    sides: list[tuple[str, Path | None]] = [("ours", None)]
+    if against is not None:
+        sides.append(("against", against))
+    figures = []
+    for turn in range(rounds):
+        for name, root in sides:
+            figure = await floors.sqlite_redeem(
+                lambda url, root=root: _sqlite_many_codes(
+                    url, total=total, concurrency=concurrency, codes=codes, root=root
+                ),
+                log,
+            )  # fmt: skip
+            log(f"  round {turn + 1} {name}: {figure['redemptions_per_second']:,.0f}/s, p99"
+                f" {figure['p99_ms']:.0f} ms, server CPU"
+                f" {figure.get('server_cpu_ms_per_request')} ms a request")  # fmt: skip
+            figures.append({"round": turn + 1, "side": name, **figure})
+    return figures
+
+
+if __name__ == "__main__":
+    # PYTHONPATH=.:scripts .venv/bin/python -m benchmarks.redemptions --sqlite-alone
+    #   [--against /work/wt/base] [--rounds 3]: SQLite's redeem rate without the rest.
+    import argparse
+
+    parser = argparse.ArgumentParser(description="SQLite's one-process redeem rate alone")
+    parser.add_argument("--sqlite-alone", action="store_true", required=True)
+    parser.add_argument("--against", type=Path, help="another checkout, alternated with ours")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    arguments = parser.parse_args()
+    asyncio.run(sqlite_alone(
+        total=arguments.requests, concurrency=arguments.concurrency, rounds=arguments.rounds,
+        against=arguments.against,
+    ))  # fmt: skip

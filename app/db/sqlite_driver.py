@@ -1,0 +1,170 @@
+"""aiosqlite with one hand-off to its thread per statement (with the fast path on).
+
+aiosqlite runs SQLite in a thread of its own, and every call is a hand-off to that thread and
+back: a queue put, the thread woken, the answer posted to the event loop through its
+self-pipe, and the loop woken, each side waiting for the GIL. SQLAlchemy's adapter makes four
+such calls for a statement that answers rows (a cursor, execute, fetchall, close) and three
+for one that does not. A SQLite redemption made about 25 (its seven statements, the
+transaction's own), and on this 2-core machine the hand-offs cost more than SQLite's work.
+
+`connect` gives aiosqlite's connection with one change: its cursor executes, fetches the
+first `PREFETCH` rows and, when they are all, closes the sqlite3 cursor, all in one call on
+the thread; what SQLAlchemy asks next (description, rowcount, fetchall, close) is answered
+from what that call brought back. A result longer than `PREFETCH` rows (a streamed export,
+app.db.codes) keeps its sqlite3 cursor and fetches the rest from the thread as before, so
+memory stays bounded. The SQL, its order and its transaction are untouched: the same
+statements run on the same sqlite3 connection in the same thread.
+
+It relies on what SQLAlchemy's own aiosqlite adapter relies on (the connection's `_conn` and
+`_execute`, aiosqlite 0.22): tests/fast/test_sqlite_driver.py checks them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from collections.abc import Generator, Iterable, Sequence
+from typing import Any
+
+import aiosqlite
+
+# Rows brought back with the statement: a page of a list (up to max_page_size, 1000) costs
+# one more hand-off at most, and a streamed result holds no more than this ahead.
+PREFETCH = 1000
+
+
+def connect(database: str, **kwargs: Any) -> Connection:
+    """What aiosqlite.connect makes, with the cursor below (SQLAlchemy's `async_creator_fn`:
+    the arguments are the dialect's, as it would give aiosqlite.connect)."""
+
+    def connector() -> sqlite3.Connection:
+        opened: sqlite3.Connection = sqlite3.connect(database, **kwargs)
+        return opened
+
+    connection: Connection = Connection(connector, 64)
+    # As SQLAlchemy does for aiosqlite's own: a connection never closed must not keep the
+    # process alive.
+    connection._thread.daemon = True
+    return connection
+
+
+class Connection(aiosqlite.Connection):
+    """aiosqlite's connection whose cursors run a statement in one hand-off."""
+
+    def cursor(self) -> OneHandOffCursor:  # type: ignore[override]
+        # Nothing to do on the thread yet: the sqlite3 cursor is made where it executes.
+        return OneHandOffCursor(self)
+
+
+_Fetched = tuple[Any, list[Any], bool, int, int | None]
+
+
+async def _on_thread(connection: Connection, function: Any, *args: Any) -> Any:
+    """`function(*args)` on the connection's thread (aiosqlite's own way, one hand-off)."""
+    return await connection._execute(function, *args)  # type: ignore[no-untyped-call]
+
+
+class OneHandOffCursor:
+    """The part of aiosqlite's Cursor SQLAlchemy's adapter uses, each statement one call on
+    the connection's thread."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._cursor: sqlite3.Cursor | None = None  # open only while rows are left on it
+        self._rows: deque[Any] = deque()
+        self.description: Any = None
+        self._rowcount = -1
+        self.lastrowid: int | None = None
+        self.arraysize = 1
+
+    async def __aenter__(self) -> OneHandOffCursor:
+        return self
+
+    def __await__(self) -> Generator[Any, None, OneHandOffCursor]:
+        # aiosqlite's `cursor()` is awaited, or entered (SQLAlchemy's adapter): either works.
+        return self.__aenter__().__await__()
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    @property
+    def rowcount(self) -> int:
+        # A statement with RETURNING counts its rows as they are fetched.
+        return self._rowcount if self._cursor is None else self._cursor.rowcount
+
+    def _run(self, sql: str, parameters: Any, many: bool) -> _Fetched:
+        """On the connection's thread: execute, fetch the first rows, close when that was all."""
+        cursor = self._cursor
+        if cursor is None:
+            cursor = self._connection._conn.cursor()
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        rows = cursor.fetchmany(PREFETCH) if cursor.description is not None else []
+        done = len(rows) < PREFETCH
+        if done:
+            cursor.close()
+        return cursor, rows, done, cursor.rowcount, cursor.lastrowid
+
+    async def _execute(self, sql: str, parameters: Any, many: bool) -> OneHandOffCursor:
+        await self._drop_open()
+        cursor, rows, done, rowcount, lastrowid = await _on_thread(
+            self._connection, self._run, sql, parameters, many
+        )
+        self.description = cursor.description
+        self._rows = deque(rows)
+        self._cursor = None if done else cursor
+        self._rowcount, self.lastrowid = rowcount, lastrowid
+        return self
+
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> OneHandOffCursor:
+        return await self._execute(sql, () if parameters is None else parameters, False)
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneHandOffCursor:
+        return await self._execute(sql, parameters, True)
+
+    async def fetchone(self) -> Any:
+        if not self._rows and self._cursor is not None:
+            self._rows.extend(await self._more(1))
+        return self._rows.popleft() if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        wanted = self.arraysize if size is None else size
+        if len(self._rows) < wanted and self._cursor is not None:
+            self._rows.extend(await self._more(wanted - len(self._rows)))
+        return [self._rows.popleft() for _ in range(min(wanted, len(self._rows)))]
+
+    async def fetchall(self) -> list[Any]:
+        rows = list(self._rows)
+        self._rows.clear()
+        if self._cursor is not None:
+            rows.extend(await self._more(None))
+        return rows
+
+    async def _more(self, size: int | None) -> Sequence[Any]:
+        """Rows left on the sqlite3 cursor (all of them when `size` is None); it is closed
+        once they run out."""
+        cursor = self._cursor
+        assert cursor is not None
+
+        def fetch() -> tuple[list[Any], int]:
+            rows = cursor.fetchall() if size is None else cursor.fetchmany(size)
+            if size is None or len(rows) < size:
+                cursor.close()
+            return rows, cursor.rowcount
+
+        rows: list[Any]
+        rows, rowcount = await _on_thread(self._connection, fetch)
+        if size is None or len(rows) < size:
+            self._cursor, self._rowcount = None, rowcount
+        return rows
+
+    async def _drop_open(self) -> None:
+        if self._cursor is not None:
+            cursor, self._cursor = self._cursor, None
+            await _on_thread(self._connection, cursor.close)
+
+    async def close(self) -> None:
+        self._rows.clear()
+        await self._drop_open()

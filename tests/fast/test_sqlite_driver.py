@@ -1,0 +1,113 @@
+"""app.db.sqlite_driver's cursor answers what aiosqlite's own does, in fewer calls on its
+thread: the same rows, description, rowcount and lastrowid, executemany, a result longer
+than what it brings back with the statement (fetched on, or streamed a batch at a time),
+and sqlite3's errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from app.db.sqlite_driver import PREFETCH, connect
+
+ROWS = PREFETCH * 2 + 7
+
+
+async def _both(folder: Path) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
+    """aiosqlite's own connection and ours, on one file with a table of `ROWS` rows."""
+    path = str(folder / "driver.db")
+    setup = sqlite3.connect(path)
+    setup.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
+    setup.executemany("INSERT INTO item (name) VALUES (?)", [(f"n{i}",) for i in range(ROWS)])
+    setup.commit()
+    setup.close()
+    return await aiosqlite.connect(path), await connect(path)
+
+
+async def _through(connection: Any, sql: str, params: Any = (), *, many: bool = False) -> Any:
+    cursor = await connection.cursor()
+    if many:
+        await cursor.executemany(sql, params)
+    else:
+        await cursor.execute(sql, params)
+    rows = await cursor.fetchall()
+    seen = (rows, cursor.description, cursor.rowcount, cursor.lastrowid)
+    await cursor.close()
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "many"),
+    [
+        ("SELECT id, name FROM item WHERE id < ?", (5,), False),
+        ("SELECT id, name FROM item ORDER BY id", (), False),  # longer than PREFETCH
+        ("SELECT id FROM item WHERE id < 0", (), False),
+        ("UPDATE item SET name = name || '!' WHERE id <= ?", (3,), False),
+        ("INSERT INTO item (name) VALUES (?) RETURNING id, name", ("new",), False),
+        ("INSERT INTO item (name) VALUES (?)", ("plain",), False),
+        ("INSERT INTO item (name) VALUES (?)", [("a",), ("b",), ("c",)], True),
+        ("DELETE FROM item WHERE id > ?", (ROWS - 5,), False),
+    ],
+)
+async def test_the_same_as_aiosqlite(tmp_path: Path, sql: str, params: Any, many: bool) -> None:
+    theirs, ours = await _both(tmp_path)
+    try:
+        expected = await _through(theirs, sql, params, many=many)
+        await theirs.rollback()
+        assert await _through(ours, sql, params, many=many) == expected
+    finally:
+        await theirs.close()
+        await ours.close()
+
+
+async def test_a_long_result_is_streamed_a_batch_at_a_time(tmp_path: Path) -> None:
+    theirs, ours = await _both(tmp_path)
+    try:
+        cursor = await ours.cursor()
+        await cursor.execute("SELECT id FROM item ORDER BY id")
+        held = len(cursor._rows)
+        assert held == PREFETCH, "no more than PREFETCH rows come with the statement"
+        seen = []
+        while batch := await cursor.fetchmany(300):
+            seen += [row[0] for row in batch]
+        assert seen == list(range(1, ROWS + 1))
+        assert await cursor.fetchone() is None
+        await cursor.close()
+        # a cursor left with rows on it is closed when it executes again, or closes
+        cursor = await ours.cursor()
+        await cursor.execute("SELECT id FROM item ORDER BY id")
+        assert await cursor.fetchone() == (1,)
+        await cursor.execute("SELECT count(*) FROM item")
+        assert await cursor.fetchall() == [(ROWS,)]
+        await cursor.close()
+    finally:
+        await theirs.close()
+        await ours.close()
+
+
+async def test_errors_are_sqlite3s(tmp_path: Path) -> None:
+    theirs, ours = await _both(tmp_path)
+    try:
+        cursor = await ours.cursor()
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+            await cursor.execute("INSERT INTO item (name) VALUES ('n1')")
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            await cursor.execute("SELECT * FROM no_table")
+        await cursor.execute("SELECT name FROM item WHERE id = 1")
+        assert await cursor.fetchall() == [("n0",)]
+    finally:
+        await theirs.close()
+        await ours.close()
+
+
+def test_what_it_relies_on_is_there() -> None:
+    """aiosqlite's private names it (and SQLAlchemy's own adapter) relies on."""
+    for name in ("_execute", "_conn", "_thread", "_tx"):
+        assert (
+            hasattr(aiosqlite.Connection, name)
+            or name in aiosqlite.Connection.__init__.__code__.co_names
+        ), name
