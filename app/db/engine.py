@@ -15,7 +15,6 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_only
 from sqlalchemy.util.concurrency import in_greenlet
 
-from app.db import sqlite_driver
 from app.db.liveness import PING_AFTER_IDLE, check_pool_connections
 from app.db.per_engine import PerEngine
 from app.db.time_budget import SQLITE_BUSY_TIMEOUT_MS, sqlite_begin
@@ -42,20 +41,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if engine.dialect.driver == "asyncpg":
         check_pool_connections(engine)
     if engine.dialect.name == "sqlite":
-        if settings.fast_path:
-            event.listen(engine.sync_engine, "do_connect", _one_hand_off_cursors)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         event.listen(engine.sync_engine, "checkin", _sqlite_checkin)
     return engine
-
-
-def _one_hand_off_cursors(
-    _dialect: Any, _record: ConnectionPoolEntry, _args: Any, params: dict[str, Any]
-) -> None:
-    # The same aiosqlite connection, whose cursors run a statement in one call on its
-    # thread rather than three or four (app.db.sqlite_driver); with the fast path only.
-    params["async_creator_fn"] = sqlite_driver.connect
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

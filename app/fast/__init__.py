@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from app.fast import prepared_reads, prepared_writes, sqlite_writes
+from app.fast import prepared_reads, prepared_writes, sqlite_driver, sqlite_writes
 from app.fast.checkout_requests import CheckoutSchema
 from app.fast.executor import PlanExecutionContext
 from app.fast.lean_schema import LeanSchema
@@ -60,7 +60,9 @@ def fast_application(
     settings: Settings, engine: AsyncEngine, *, graphql: ASGIApp, **starlette: Any
 ) -> Starlette:
     """The app (Starlette's arguments) with the router bypass, and the prepared reads and
-    checkout statements installed on `engine` (unless `settings.prepared_reads` is off)."""
+    checkout statements installed on `engine` (unless `settings.prepared_reads` is off), and
+    SQLite's statements in one hand-off each (app.fast.sqlite_driver)."""
+    sqlite_driver.install(engine)
     if settings.prepared_reads:
         prepared_reads.install(engine)
         prepared_writes.install(engine)

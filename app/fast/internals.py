@@ -19,6 +19,7 @@ CHECKED_AGAINST = {
     "strawberry-graphql": "0.341.2",
     "graphql-core": "3.3.2",
     "SQLAlchemy": "2.1.9",
+    "aiosqlite": "0.22.1",
 }
 
 
@@ -80,6 +81,13 @@ PRIVATE_NAMES: tuple[Private, ...] = (
             "_start_transaction", "prepared_writes: begins it as SQLAlchemy would"),
     Private("sqlalchemy.dialects.postgresql.asyncpg:AsyncAdapt_asyncpg_connection",
             "_handle_exception", "prepared_writes: asyncpg's errors as the adapter raises them"),
+    # aiosqlite (what SQLAlchemy's own aiosqlite adapter relies on too)
+    Private("aiosqlite.core:Connection", "_execute", "sqlite_driver: a call on the connection's "
+            "thread"),
+    Private("aiosqlite.core:Connection", "_conn", "sqlite_driver: the sqlite3 connection, used "
+            "on that thread only"),
+    Private("aiosqlite.core:Connection", "_thread", "sqlite_driver: made a daemon, as "
+            "SQLAlchemy does", "field"),
 )  # fmt: skip
 
 

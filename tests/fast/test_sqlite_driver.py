@@ -1,4 +1,4 @@
-"""app.db.sqlite_driver's cursor answers what aiosqlite's own does, in fewer calls on its
+"""app.fast.sqlite_driver's cursor answers what aiosqlite's own does, in fewer calls on its
 thread: the same rows, description, rowcount and lastrowid, executemany, a result longer
 than what it brings back with the statement (fetched on, or streamed a batch at a time),
 and sqlite3's errors."""
@@ -12,7 +12,7 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from app.db.sqlite_driver import PREFETCH, connect
+from app.fast.sqlite_driver import PREFETCH, connect
 
 ROWS = PREFETCH * 2 + 7
 

@@ -1,4 +1,4 @@
-"""A SQLite redemption with the fast path (app.db.sqlite_driver's one hand-off a statement,
+"""A SQLite redemption with the fast path (app.fast.sqlite_driver's one hand-off a statement,
 app.fast.sqlite_writes' statements compiled once) answers and writes what the plain path does.
 
 Two apps on the test database, one with the fast path and one without, each given its own

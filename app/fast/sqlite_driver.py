@@ -1,4 +1,5 @@
-"""aiosqlite with one hand-off to its thread per statement (with the fast path on).
+"""aiosqlite with one hand-off to its thread per statement (the server's, with the fast path
+on: `install`).
 
 aiosqlite runs SQLite in a thread of its own, and every call is a hand-off to that thread and
 back: a queue put, the thread woken, the answer posted to the event loop through its
@@ -27,6 +28,9 @@ from collections.abc import Generator, Iterable, Sequence
 from typing import Any
 
 import aiosqlite
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 # Rows brought back with the statement: a page of a list (up to max_page_size, 1000) costs
 # one more hand-off at most, and a streamed result holds no more than this ahead.
@@ -46,6 +50,19 @@ def connect(database: str, **kwargs: Any) -> Connection:
     # process alive.
     connection._thread.daemon = True
     return connection
+
+
+def install(engine: AsyncEngine) -> None:
+    """The server's SQLite connections made by `connect` (connections already in the pool
+    stay aiosqlite's own: the same statements, more hand-offs)."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "do_connect", _one_hand_off_cursors)
+
+
+def _one_hand_off_cursors(
+    _dialect: Any, _record: ConnectionPoolEntry, _args: Any, params: dict[str, Any]
+) -> None:
+    params["async_creator_fn"] = connect
 
 
 class Connection(aiosqlite.Connection):
