@@ -427,6 +427,9 @@ FAST_PATH_SQL = {
     "app.fast.readers": "asyncpg connections detached from SQLAlchemy's pool",
     "app.fast.prepared_writes": "a transaction's compiled statements sent to its asyncpg "
     "connection, failures wrapped as SQLAlchemy's",
+    "app.fast.sqlite_driver": "the engine whose SQLite connections it makes",
+    "app.fast.sqlite_writes": "SQLite's redemption steps compiled once and sent to the sqlite3 "
+    "connection",
 }
 
 

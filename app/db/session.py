@@ -114,12 +114,12 @@ class RequestDatabase:
         so app.db's functions take a request's reads as they take a write transaction."""
         async with self._lock:
             try:
-                return await self._execute(statement, params)
+                return await self._execute_once(statement, params)
             except Exception as error:
                 if not self._may_send_again(error):
                     raise
             await self._forget_lost_connections()
-            return await self._execute(statement, params)
+            return await self._execute_once(statement, params)
 
     async def fetch(
         self,
@@ -172,7 +172,7 @@ class RequestDatabase:
             await self._fast.lost()
         await self.invalidate()
 
-    async def _execute(self, statement: Executable, params: Params | None) -> Result[Any]:
+    async def _execute_once(self, statement: Executable, params: Params | None) -> Result[Any]:
         connection = await self.connect()
         return await connection.execute(statement, params)
 
