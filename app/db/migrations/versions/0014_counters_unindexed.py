@@ -8,8 +8,15 @@ the row (23 on discount_code) while holding the code's row lock. Measured on 202
 (pgredeem, 24,668 updates of discount_code, 0 HOT; pgbench making a redemption's writes on the
 hot code: 1.8-3.6x the rate without `ix_discount_code_times_used`).
 
-Sorting a list by timesUsed stays available and now sorts the site's rows in memory (a
-top-N heapsort): see tests/db/test_schema.py, UNINDEXED_COUNTERS, for what that costs.
+After it (bench run, the hot code and 200 codes): discount_code 5,649 of 5,754 updates HOT
+(98 %), before 0 of 5,754; no fillfactor needed for that.
+
+Sorting a list by timesUsed stays available and now sorts the list's rows in memory (top-N
+heapsort). EXPLAIN ANALYZE on the benchmark's database (median of 5, busy machine): a page
+of a site's 25,000 coupon codes by timesUsed 25 ms either direction (before: 37 ms ascending,
+where the old index's ties at 0 were sorted anyway, 0.7 ms descending); of all 100,000,
+39-71 ms (before 29 ms / 0.4 ms); a site's 2,500 discount codes 8 ms (0.6 ms). The
+exception is named in tests/db/test_schema.py, UNINDEXED_COUNTERS.
 
 Revision ID: 0014_counters_unindexed
 Revises: 0013_assignment_site_created
