@@ -312,6 +312,7 @@ async def add_events(
     now = utcnow()
     parameters = {"occurred_at": now, "event_id_prefix": event_id_prefix(now)}
     result = await db.execute(statement, parameters)
+    events.wrote(db)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
