@@ -35,9 +35,13 @@ BEFORE_0015 = "0013_assignment_site_created"
 COUNT = sa.text("SELECT count(*) FROM event")
 
 
-async def test_notify_on_commit_only(database_url: str, db: Any) -> None:
+@pytest.fixture(autouse=True)
+def postgresql_only(database_url: str) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("LISTEN/NOTIFY: PostgreSQL (set TEST_DATABASE_URL)")
+
+
+async def test_notify_on_commit_only(database_url: str, db: Any) -> None:
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
     listener, writer = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
     heard: asyncio.Queue[str] = asyncio.Queue()
@@ -163,7 +167,9 @@ async def test_a_burst_of_redemptions_costs_few_notifications_and_one_after_the_
     assert notifications == len(seen) < burst
 
 
-async def test_the_migration_silences_the_trigger_for_such_sessions_and_back() -> None:
+async def test_the_migration_silences_the_trigger_for_such_sessions_and_back(
+    database_url: str,
+) -> None:
     async with scratch_database("discounts_notify_migration") as url:
         engine = create_engine(Settings(database_url=url))
         dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
