@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from app.auth import TokenVerifier
 from app.db.engine import create_engine
+from app.db.event_notify import settle as settle_notifications
 from app.db.migrate import upgrade
 from app.graphql.schema import build_schema
 from app.http.endpoint import GraphQLEndpoint
@@ -61,7 +62,7 @@ def create_app(
         return app
     # Built first: in production this refuses to start without a proper key.
     verifier = TokenVerifier.from_settings(settings)
-    engine = create_engine(settings)
+    engine = create_engine(settings, notifies_events=True)
     services = Services(engine, events=settings.events)
     fast: ModuleType | None = None
     if settings.fast_path:
@@ -91,6 +92,7 @@ def create_app(
         tune_garbage_collector()
         yield
         await failed_code_attempts.close()
+        await settle_notifications(engine)
         await engine.dispose()
 
     routes: list[BaseRoute] = [

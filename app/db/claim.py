@@ -38,7 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.expression import CTE, ColumnElement, Update
 
-from app.db import events, ledger, sqlite_steps, transaction_statements, usage_counters
+from app.db import event_notify, events, ledger, sqlite_steps, transaction_statements, usage_counters
 from app.db.engine import read_engine
 from app.db.handles import Handle, Session, Sessions
 from app.db.session import RequestDatabase
@@ -299,6 +299,8 @@ async def claim(
     counted = _usage(row)
     if row.id is None:
         return Claimed(None, counted, refused=not row.allowed)
+    if with_event:
+        events.wrote(db)  # its commit wakes the subscribers (app.db.event_notify)
     return Claimed(row, counted)
 
 
@@ -375,6 +377,10 @@ async def claim_at_once(
         return Claimed(None, counted, stale=True)
     if row.id is None:
         return Claimed(None, counted, refused=not row.allowed)
+    if with_event:  # committed as it ended: wakes the subscribers (app.db.event_notify)
+        event_notify.committed(
+            db.engine.sync_engine if isinstance(db, RequestDatabase) else db.get_bind()
+        )
     return Claimed(row, counted)
 
 

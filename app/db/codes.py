@@ -152,6 +152,8 @@ class CodeInserter:
         self._logged = logged
         self._events_parameters = event_batches.bulk_parameters(utcnow()) if logged else {}
         self.events: int | None = 0 if logged else None
+        if logged:
+            events.wrote(db)  # its commit wakes the subscribers (app.db.event_notify)
 
     async def __call__(self, codes: Sequence[str]) -> list[str]:
         db, dialect = self._db, self._dialect

@@ -348,6 +348,7 @@ async def add_events(
         await _sqlite_ready(db)
     statement = events_statement(table, verb, condition, dialect_name, same)
     result = await db.execute(statement, bulk_parameters(utcnow()))
+    events.wrote(db)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -4,17 +4,24 @@ A signal says only "something new": a woken subscriber reads the events after th
 has seen from the `event` table (app.db.events' feed order and access rules), so a signal
 lost, doubled or early loses nothing and repeats nothing.
 
-- PostgreSQL: every statement that writes event rows sends `NOTIFY discounts_events` in its
-  transaction (a trigger, migration 0009), delivered on commit, never on rollback, to every
-  server process. Each process keeps one listening connection (`EventSignal`) while it has
+- PostgreSQL: every commit that wrote events is followed by a `NOTIFY discounts_events`,
+  delivered to every server process. Writers other than the server (psql, scripts/import,
+  generate-codes) notify in the writing transaction itself: a trigger on `event` (migrations
+  0009, 0015). The server notifies after the commit instead (`Notifier`), from a statement of
+  its own, coalesced: a transaction that has queued a notification takes PostgreSQL's one
+  database-wide notify lock at commit and holds it through its commit record's flush, which
+  serialised every redemption's commit behind every other's (docs/performance.md). Its
+  connections say so at connect (`NOTIFY_BY_APP`), and the trigger then stays silent.
+  Each process keeps one listening connection (`EventSignal`) while it has
   subscribers, and fans each notification out to all of them. A lost listener connection
   is opened again, and everyone woken, since a notification may have been missed meanwhile.
 - SQLite: no other process can tell; a commit of this process's write sessions
   (`OutboxSession`) wakes this process's subscribers.
 
 Subscribers also look every `POLL_SECONDS` without a signal: for writes of other processes on
-SQLite (scripts/import, a second server), and on PostgreSQL for events held back by an older
-transaction that ended without writing events of its own (so sent no notification).
+SQLite (scripts/import, a second server); on PostgreSQL for events held back by an older
+transaction that ended without writing events of its own (so sent no notification), and for
+the commits of a server that stopped, or lost its database, before it could notify.
 """
 
 from __future__ import annotations
@@ -22,16 +29,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
 from sqlalchemy import event as sa_event
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session as SyncSession
 
-from app.db.events import OutboxSession
+from app.db.events import WROTE, OutboxSession
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +53,13 @@ LISTEN_START_SECONDS = 5.0
 # The listener's connection is checked this often (a dead peer sends no termination).
 KEEPALIVE_SECONDS = 30.0
 RECONNECT_SECONDS = 1.0
+# The session setting of the server's connections that silences the trigger (migration 0015).
+NOTIFY_BY_APP = "discounts.notify_by_app"
+# The least time between two of a process's NOTIFYs: a burst of commits costs one or two,
+# and a steady stream of redemptions at most 50 a second. Each costs the server a pooled
+# connection's checkout and a round trip: `scripts/bench --only events` at ~200 redemptions/s
+# put events on/off at 1.20-1.28x server CPU against 1.04-1.16x with the trigger (2026-12-07).
+NOTIFY_SPACING_SECONDS = 0.02
 
 
 class EventSignal:
@@ -135,12 +150,105 @@ def signal_for(engine: AsyncEngine) -> EventSignal:
     return signal
 
 
+class Notifier:
+    """Sends `NOTIFY discounts_events` soon after each `mark`, coalesced: at most one in
+    flight and one pending, so a burst of commits costs one or two, and a mark is always
+    followed by a NOTIFY sent after it (a mark while one is in flight makes another follow).
+    Sends are `NOTIFY_SPACING_SECONDS` apart at least. Marking never waits and never fails:
+    a failed send is logged, and the subscribers' poll (`POLL_SECONDS`) is the backstop."""
+
+    def __init__(self, send: Callable[[], Awaitable[None]]) -> None:
+        self._send = send
+        self._marked = False
+        self._task: asyncio.Task[None] | None = None
+        self._last = -NOTIFY_SPACING_SECONDS
+
+    def mark(self) -> None:
+        self._marked = True
+        task = self._task
+        if task is not None and not task.done():
+            with contextlib.suppress(RuntimeError):  # no loop running: start one below
+                if task.get_loop() is asyncio.get_running_loop():
+                    return  # it sends again after its send in flight
+        try:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        except RuntimeError:  # no event loop to send from: the subscribers' poll catches up
+            logger.warning("event notifier: marked outside an event loop; not sent")
+
+    async def settle(self) -> None:
+        """Waits for the NOTIFYs of the marks so far (before the engine closes, say)."""
+        task = self._task
+        if task is not None and task.get_loop() is asyncio.get_running_loop():
+            await asyncio.shield(task)
+
+    async def _run(self) -> None:
+        while self._marked:
+            wait = self._last + NOTIFY_SPACING_SECONDS - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._marked = False
+            self._last = time.monotonic()
+            try:
+                await self._send()
+            except Exception as error:  # the database down: the subscribers' poll catches up
+                logger.warning("event notifier: NOTIFY failed (%r)", error)
+
+
+_NOTIFIER = "_discounts_event_notifier"
+
+
+# asyncpg's connect arguments of an engine given a notifier (`install_notifier`): the setting
+# goes in the startup packet, so it holds for the connection's life (RESET ALL keeps it too).
+NOTIFY_BY_APP_CONNECT_ARGS = {"server_settings": {NOTIFY_BY_APP: "on"}}
+
+
+def install_notifier(engine: AsyncEngine) -> None:
+    """Makes this process notify after the commits through `engine` (PostgreSQL through
+    asyncpg, made with `NOTIFY_BY_APP_CONNECT_ARGS`) that wrote events. Only for a process
+    whose event loop outlives its writes (the server): a script ending just after its last
+    commit could leave its NOTIFY unsent, so scripts keep the trigger's."""
+
+    async def send() -> None:
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            # Straight to asyncpg, outside any transaction: a statement that commits alone.
+            await raw.driver_connection.execute(f"NOTIFY {CHANNEL}")  # type: ignore[union-attr]
+
+    engine.sync_engine.__dict__[_NOTIFIER] = Notifier(send)
+
+
+def notifier_of(bind: Engine | Connection) -> Notifier | None:
+    """The notifier of `bind`'s engine, None where the trigger notifies (`notify_by_app`)."""
+    engine = bind.engine
+    # A write session's engine carries options: the engine with the notifier is under it.
+    engine = getattr(engine, "_proxied", engine)
+    notifier: Notifier | None = engine.__dict__.get(_NOTIFIER)
+    return notifier
+
+
+def committed(bind: Engine | Connection) -> None:
+    """A statement or transaction through `bind` that wrote events has committed."""
+    notifier = notifier_of(bind)
+    if notifier is not None:
+        notifier.mark()
+
+
+async def settle(engine: AsyncEngine) -> None:
+    """Waits for the NOTIFYs owed for the commits through `engine` so far."""
+    notifier = notifier_of(engine.sync_engine)
+    if notifier is not None:
+        await notifier.settle()
+
+
 @sa_event.listens_for(OutboxSession, "after_commit")
 def _committed(session: SyncSession) -> None:
-    """SQLite: a write of this process committed; its events are readable now."""
+    """A write of this process committed: its events are readable now."""
+    wrote = session.info.pop(WROTE, False)
     engine = session.get_bind().engine
     if engine.dialect.name == "postgresql":
-        return  # the trigger's NOTIFY wakes every process, this one included
+        if wrote:
+            committed(engine)
+        return
     signal = _SIGNALS.get(_key(engine.url))
     if signal is not None:
         signal.wake()

@@ -55,6 +55,9 @@ _PENDING = "discounts_pending_events"
 # Set in a write session's `info` when events are not written (DISCOUNTS_EVENTS=false: a
 # switch for measuring what they cost, app.db.session.write_sessions).
 EVENTS_OFF = "discounts_events_off"
+# Set in a write session's info when its transaction wrote event rows: its commit then tells
+# the process's notifier (app.db.event_notify), which wakes subscribers everywhere.
+WROTE = "discounts_wrote_events"
 
 _MONEY = frozenset({"amounts", "minimum_spend", "maximum_discount"})
 # Stored for the service's own bookkeeping, not part of the object the API answers.
@@ -190,6 +193,12 @@ def _pending(db: AsyncSession) -> list[dict[str, object]]:
     return found
 
 
+def wrote(db: AsyncSession) -> None:
+    """Notes that `db`'s transaction wrote event rows by a statement of its own (a bulk
+    write's, the claim's), for its commit (`WROTE`)."""
+    db.sync_session.info[WROTE] = True
+
+
 def writing(db: AsyncSession) -> bool:
     """Whether the write session `db` writes events (all do but with DISCOUNTS_EVENTS=false)."""
     return not db.sync_session.info.get(EVENTS_OFF)
@@ -218,6 +227,7 @@ async def send_pending(db: AsyncSession) -> None:
     if pending := _pending(db):
         await db.execute(_insert(db.get_bind().dialect.name), pending)
         pending.clear()
+        wrote(db)
 
 
 def position(dialect_name: str) -> ColumnElement[int]:
@@ -243,11 +253,13 @@ def _send_pending(session: SyncSession) -> None:
     if pending:
         # Runs inside the AsyncSession's greenlet: the sync API awaits the driver.
         session.execute(_insert(session.get_bind().dialect.name), pending)
+        session.info[WROTE] = True
 
 
 @sa_event.listens_for(OutboxSession, "after_rollback")
 def _drop_pending(session: SyncSession) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(WROTE, None)
 
 
 def claim_parameters(values: Columns) -> dict[str, object]:

@@ -110,7 +110,9 @@ class TermsColumns(SiteOwned):
     expires_in: int | None = Field(default=None, index=True)
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     is_referral: bool = False
-    times_used: int = Field(default=0, index=True)
+    # Not indexed: every redemption moves it, and an index on it keeps PostgreSQL from
+    # updating the row in place (HOT) under the claim's lock (migration 0014).
+    times_used: int = Field(default=0)
     # How it combines with other codes on one order (app.domain.combination): exclusive, or
     # beside the kinds flagged, applied by priority. The defaults keep one code per order.
     exclusive: bool = True
@@ -277,7 +279,7 @@ class CouponCode(SiteOwned, table=True):
     customer_id: int | None = _fk("customer.id", nullable=True)
     customer_credit_id: str | None = Field(default=None, max_length=128, index=True)
     revenue: int | None = Field(default=None, index=True)
-    times_used: int = Field(default=0, index=True)
+    times_used: int = Field(default=0)  # not indexed: see TermsColumns.times_used
 
 
 class EligibleItem(TableModel, table=True):
@@ -340,7 +342,7 @@ class Assignment(SiteOwned, table=True):
     coupon_code_id: int | None = _fk("coupon_code.id", nullable=True)
     valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     expires_on: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
-    times_used: int = Field(default=0, index=True)
+    times_used: int = Field(default=0)  # not indexed: see TermsColumns.times_used
     notes: str | None = Field(default=None, max_length=4000)
     referrer_id: int | None = _fk("customer.id", nullable=True)
     booking_reference: str | None = Field(default=None, max_length=128, index=True)
