@@ -38,7 +38,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.sql.expression import CTE, ColumnElement, Update
 
-from app.db import event_notify, events, ledger, sqlite_steps, transaction_statements, usage_counters
+from app.db import (
+    event_notify,
+    events,
+    ledger,
+    sqlite_steps,
+    transaction_statements,
+    usage_counters,
+)
 from app.db.engine import read_engine
 from app.db.handles import Handle, Session, Sessions
 from app.db.session import RequestDatabase
