@@ -23,6 +23,7 @@ from app.db.migrate import downgrade, upgrade
 from app.settings import Settings
 from tests.conftest import GraphQLClient, scratch_database
 from tests.engine.support import REDEEM, gid, open_shop
+from tests.mutations.test_generate_codes import GENERATE, generate
 from tests.subscriptions.support import PATIENCE_SECONDS
 from tests.subscriptions.test_subscriptions import CREATE_CODE
 
@@ -112,7 +113,7 @@ async def heard_all(engine: Any, heard: asyncio.Queue[str]) -> None:
         pass
 
 
-async def test_a_redemption_and_a_mutation_through_the_server_notify_another_connection(
+async def test_a_redemption_and_mutations_through_the_server_notify_another_connection(
     database_url: str, app: Any, gql: GraphQLClient, make: Any
 ) -> None:
     shop = await open_shop(make)
@@ -125,6 +126,12 @@ async def test_a_redemption_and_a_mutation_through_the_server_notify_another_con
         await settle(app.state.engine)
         await heard_all(app.state.engine, heard)
         await gql(CREATE_CODE, {"site": gid(shop.site), "code": "HEARD2"})
+        assert await asyncio.wait_for(heard.get(), PATIENCE_SECONDS) == ""
+        # generated codes: their events go in with each chunk's codes (app.db.codes)
+        await settle(app.state.engine)
+        await heard_all(app.state.engine, heard)
+        answer = await gql(GENERATE, generate(coupon, 3))
+        assert answer["generateCouponCodes"]["count"] == 3
         assert await asyncio.wait_for(heard.get(), PATIENCE_SECONDS) == ""
 
 
