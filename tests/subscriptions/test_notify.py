@@ -197,3 +197,23 @@ async def test_the_migration_silences_the_trigger_for_such_sessions_and_back(
                     await writer.close()
         finally:
             await engine.dispose()
+
+
+async def test_the_notifier_sends_on_a_connection_of_its_own_closed_with_the_engine(
+    settings: Any, db: Any
+) -> None:
+    engine = create_engine(settings, notifies_events=True)
+    notifier = notifier_of(engine.sync_engine)
+    assert notifier is not None
+    sender = notifier._send.__self__  # type: ignore[attr-defined]
+    try:
+        notifier.mark()
+        await notifier.settle()
+        connection = sender._connection
+        assert connection is not None and not connection.is_closed()
+        notifier.mark()
+        await notifier.settle()
+        assert sender._connection is connection  # kept between sends
+    finally:
+        await engine.dispose()
+    assert connection.is_closed() and sender._connection is None
