@@ -177,6 +177,14 @@ class Notifier:
         except RuntimeError:  # no event loop to send from: the subscribers' poll catches up
             logger.warning("event notifier: marked outside an event loop; not sent")
 
+    def cancel(self) -> None:
+        """Forgets the marks not yet sent (the engine is closing)."""
+        self._marked = False
+        task = self._task
+        if task is not None and not task.done():
+            with contextlib.suppress(RuntimeError):  # its event loop closed (tests)
+                task.cancel()
+
     async def settle(self) -> None:
         """Waits for the NOTIFYs of the marks so far (before the engine closes, say)."""
         task = self._task
@@ -210,13 +218,18 @@ def install_notifier(engine: AsyncEngine) -> None:
     whose event loop outlives its writes (the server): a script ending just after its last
     commit could leave its NOTIFY unsent, so scripts keep the trigger's."""
     sender = _Sender(engine.url.set(drivername="postgresql").render_as_string(False))
-    engine.sync_engine.__dict__[_NOTIFIER] = Notifier(sender.send)
+    notifier = engine.sync_engine.__dict__[_NOTIFIER] = Notifier(sender.send)
 
     @sa_event.listens_for(engine.sync_engine, "engine_disposed")
     def _disposed(_engine: Engine) -> None:
-        # AsyncEngine.dispose runs the sync one in a greenlet: the close can be awaited.
+        # The engine's connections are closed: so is the notifier's, and a send still waiting
+        # would open it again (the server settles first; tests may not). A mark after this
+        # (the engine used again) opens it anew. AsyncEngine.dispose runs this in a greenlet.
+        notifier.cancel()
         if in_greenlet():
             await_only(sender.close())
+        else:
+            sender.drop()
 
 
 class _Sender:
@@ -233,14 +246,14 @@ class _Sender:
         loop = asyncio.get_running_loop()
         connection = self._connection
         if connection is None or connection.is_closed() or self._loop is not loop:
-            self._drop()
+            self.drop()
             connection = self._connection = await asyncpg.connect(self._dsn)
             self._loop = loop
         try:
             # Outside any transaction: a statement that commits alone.
             await connection.execute(f"NOTIFY {CHANNEL}")
         except BaseException:
-            self._drop()
+            self.drop()
             raise
 
     async def close(self) -> None:
@@ -252,7 +265,7 @@ class _Sender:
             with contextlib.suppress(Exception):
                 connection.terminate()
 
-    def _drop(self) -> None:
+    def drop(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
             with contextlib.suppress(Exception):  # its event loop may be gone (tests)

@@ -217,3 +217,19 @@ async def test_the_notifier_sends_on_a_connection_of_its_own_closed_with_the_eng
     finally:
         await engine.dispose()
     assert connection.is_closed() and sender._connection is None
+
+
+async def test_a_send_still_waiting_when_the_engine_is_disposed_opens_nothing(
+    settings: Any, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_notify, "NOTIFY_SPACING_SECONDS", 0.3)
+    engine = create_engine(settings, notifies_events=True)
+    notifier = notifier_of(engine.sync_engine)
+    assert notifier is not None
+    sender = notifier._send.__self__  # type: ignore[attr-defined]
+    notifier.mark()
+    await notifier.settle()  # the first send, now
+    notifier.mark()  # the next waits for the spacing
+    await engine.dispose()
+    await asyncio.sleep(0.5)
+    assert sender._connection is None  # not opened again after the dispose
