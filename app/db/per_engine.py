@@ -1,4 +1,5 @@
-"""Values made once per engine and kept on it (the read engine, the readers, liveness)."""
+"""Values made once per engine and kept on it (the read engine, the readers, liveness), and
+values the app factory installs on an engine for its sessions (`OnDialect`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncSession as Session
 
 T = TypeVar("T")
 
@@ -35,3 +37,22 @@ class PerEngine(Generic[T]):
             made[self._key] = value
         self._latest = (engine, value)
         return value
+
+
+class OnDialect(Generic[T]):
+    """A value installed on an engine (`install`; None takes it away) and found from any
+    session on it (`of`). Kept on the dialect: a write session's engine is an option engine
+    over the app's (app.db.session.write_sessions), which shares its dialect."""
+
+    def __init__(self, name: str) -> None:
+        self._key = f"_discounts_{name}"
+
+    def install(self, engine: AsyncEngine, value: T | None) -> None:
+        engine.sync_engine.dialect.__dict__[self._key] = value
+
+    def of(self, session: Session) -> T | None:
+        bind = session.bind
+        if bind is None:
+            return None
+        found: T | None = bind.sync_engine.dialect.__dict__.get(self._key)
+        return found

@@ -17,8 +17,8 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.handles import Session
+from app.db.per_engine import OnDialect
 
-_KEY = "_discounts_sqlite_steps"
 # Every shape is sent to the installed steps as (SHAPE, shape): the same object may carry
 # app.db.transaction_statements' shapes too.
 SHAPE = "sqlite_step"
@@ -37,19 +37,13 @@ class SQLiteSteps(Protocol):
         """`statement` of `shape` ran through SQLAlchemy with this `result`."""
 
 
+_INSTALLED: OnDialect[SQLiteSteps] = OnDialect("sqlite_steps")
+
+
 def install(engine: AsyncEngine, steps: SQLiteSteps | None) -> None:
     """Gives every transaction on `engine` `steps` (None takes them away). Only the app
     factory calls it, with the fast path on (app.fast)."""
-    engine.sync_engine.dialect.__dict__[_KEY] = steps
-
-
-def _installed(session: Session) -> SQLiteSteps | None:
-    bind = session.bind
-    if bind is None:
-        return None
-    # On the dialect, which a write session's option engine shares with the app's.
-    found: SQLiteSteps | None = bind.sync_engine.dialect.__dict__.get(_KEY)
-    return found
+    _INSTALLED.install(engine, steps)
 
 
 async def execute(
@@ -61,7 +55,7 @@ async def execute(
     """Runs the statement `build()` makes (the same for every call with `shape`) with
     `params` (a list: once for each, as executemany) in the session's transaction; its rows
     when it has RETURNING, else none."""
-    fast = _installed(session)
+    fast = _INSTALLED.of(session)
     named = (SHAPE, shape)
     if fast is not None:
         found = await fast.execute(session, named, params)

@@ -16,8 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.handles import Session
-
-_KEY = "_discounts_transaction_statements"
+from app.db.per_engine import OnDialect
 
 
 class TransactionStatements(Protocol):
@@ -34,20 +33,13 @@ class TransactionStatements(Protocol):
         """`statement` of `shape` ran through SQLAlchemy with this `result`."""
 
 
+_INSTALLED: OnDialect[TransactionStatements] = OnDialect("transaction_statements")
+
+
 def install(engine: AsyncEngine, statements: TransactionStatements | None) -> None:
     """Gives every transaction on `engine` `statements` (None takes them away). Only the app
     factory calls it, with the fast path on (app.fast)."""
-    engine.sync_engine.dialect.__dict__[_KEY] = statements
-
-
-def _installed(session: Session) -> TransactionStatements | None:
-    bind = session.bind
-    if bind is None:
-        return None
-    # Kept on the dialect: a write session's engine is an option engine over the app's
-    # (app.db.session.write_sessions), which shares its dialect.
-    found: TransactionStatements | None = bind.sync_engine.dialect.__dict__.get(_KEY)
-    return found
+    _INSTALLED.install(engine, statements)
 
 
 async def rows(
@@ -55,7 +47,7 @@ async def rows(
 ) -> list[Any]:
     """The rows of the statement `build()` makes (the same for every call with `shape`),
     given `params`, in the session's transaction."""
-    fast = _installed(session)
+    fast = _INSTALLED.of(session)
     if fast is not None:
         found = await fast.rows(session, shape, params)
         if found is not None:
