@@ -152,9 +152,25 @@ def _comes_after(
     for the next page differs from this one only by them (see `app.fast.prepared`)."""
     if len(keys) != len(values):
         raise ValueError("cursor does not match the ordering")
+    side = "before" if reverse else "after"
+    if _as_row_value(keys, values):
+        # One row-value comparison, `(sort, id) < (:v, :id)`: the same rows as the OR of
+        # its prefixes below (no NULL anywhere), but an index on the keys (a site's
+        # assignments by instant, say) seeks to the cursor instead of filtering every row
+        # before it, so page 50 costs what page 2 does.
+        upward = keys[0][1] == reverse
+        row = sa.tuple_(*(expression for expression, _descending in keys))
+        bounds = sa.tuple_(
+            *(
+                sa.bindparam(f"cursor_{side}_{index}", value, type_=expression.type)
+                for index, ((expression, _descending), value) in enumerate(
+                    zip(keys, values, strict=True)
+                )
+            )
+        )
+        return row > bounds if upward else row < bounds
     clauses: list[ColumnElement[bool]] = []
     equal_so_far: list[ColumnElement[bool]] = []
-    side = "before" if reverse else "after"
     for index, ((expression, descending), value) in enumerate(zip(keys, values, strict=False)):
         if value is None:
             # Only a NULL sort value is None; the null flag key before it already ordered it.
@@ -168,6 +184,18 @@ def _comes_after(
         clauses.append(sa.and_(*equal_so_far, greater))
         equal_so_far.append(equal)
     return sa.or_(*clauses)
+
+
+def _as_row_value(keys: Sequence[SortKey], values: Sequence[object]) -> bool:
+    """Whether the cursor condition can be one row-value comparison: several keys, all
+    plain columns (a nullable sort's NULLs-last flag is an expression no index holds) in
+    one direction, and no NULL among the values (a NULL makes a row comparison unknown)."""
+    return (
+        len(keys) > 1
+        and all(isinstance(expression, sa.Column) for expression, _descending in keys)
+        and len({descending for _expression, descending in keys}) == 1
+        and all(value is not None for value in values)
+    )
 
 
 def cursor_parameters(window: Window) -> dict[str, object]:

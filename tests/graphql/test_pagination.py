@@ -112,6 +112,38 @@ async def test_order_by_nullable_field_descending_pages_consistently(gql: Any, m
     assert seen == expected
 
 
+async def test_pages_through_ties_of_a_non_null_sort_both_ways(gql: Any, make: Any) -> None:
+    """Every coupon has used 0 times: a sort on a column that never is NULL, all ties, the
+    id deciding (the cursor condition is then one row-value comparison, `(sort, id) > (...)`).
+    Forward and backward, ascending and descending, each row comes once, in order."""
+    await _coupons(make, 7)
+    ascending = [f"C{i:02d}" for i in range(7)]
+    for direction, expected in (("ASC", ascending), ("DESC", ascending[::-1])):
+        order = {"field": "TIMES_USED", "direction": direction}
+        seen: list[str] = []
+        after = None
+        while True:
+            data = await gql(PAGE, {"first": 2, "after": after, "order": order})
+            seen += names(data)
+            info = data["coupons"]["pageInfo"]
+            assert info["hasPreviousPage"] == (after is not None)
+            if not info["hasNextPage"]:
+                break
+            after = info["endCursor"]
+        assert seen == expected
+        back: list[str] = []
+        before = None
+        while True:
+            data = await gql(PAGE, {"last": 3, "before": before, "order": order})
+            back = names(data) + back
+            info = data["coupons"]["pageInfo"]
+            assert info["hasNextPage"] == (before is not None)
+            if not info["hasPreviousPage"]:
+                break
+            before = info["startCursor"]
+        assert back == expected
+
+
 async def test_total_count_honours_the_filter(gql: Any, make: Any) -> None:
     await _coupons(make, 8)
     data = await gql(PAGE, {"first": 1, "filter": {"maxUses": {"gte": 4}}})
