@@ -94,3 +94,49 @@ async def test_plain_cursors_need_no_base64url_replacing(db: Any, is_postgres: b
                 found = (await connection.execute(sa.select(spelled))).scalar_one()
                 written = f'["{name}",[{first},{second}]]'.encode()
                 assert found == base64.urlsafe_b64encode(written).decode(), written
+
+
+TOP_PAGE = """query($first: Int, $after: String, $last: Int, $before: String, $o: CouponCodeOrder) {
+  couponCodes(first: $first, after: $after, last: $last, before: $before, orderBy: $o) {
+    edges { cursor node { code validTo timesUsed } }
+    pageInfo { startCursor endCursor hasNextPage hasPreviousPage } } }"""
+
+
+async def test_top_level_cursor_pages_render_as_python_builds_them(
+    gql: Any, make: Any, rendering: Rendering
+) -> None:
+    """A top-level list paged by its cursors, forward and backward, on sorts whose cursor
+    condition is one row-value comparison (a NOT NULL column with ties: timesUsed is 0 for
+    every code; the id alone) and on a nullable one (validTo, NULLs last, where it stays the
+    OR of its prefixes): each page answers as Python builds it, and the pages cover every
+    code once, in the list's order."""
+    await _seed(make)
+    orders = [
+        {"field": field, "direction": direction}
+        for field in ("TIMES_USED", "VALID_TO", "CREATED_AT")
+        for direction in ("ASC", "DESC")
+    ]
+    for order in (None, *orders):
+        whole = await _both(gql, rendering, TOP_PAGE, {"first": 50, "o": order})
+        expected = [edge["node"] for edge in whole["data"]["couponCodes"]["edges"]]
+        assert len(expected) == 12
+        seen: list[Any] = []
+        after = None
+        while True:
+            body = await _both(gql, rendering, TOP_PAGE, {"first": 5, "after": after, "o": order})
+            page = body["data"]["couponCodes"]
+            seen += [edge["node"] for edge in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        assert seen == expected
+        back: list[Any] = []
+        before = None
+        while True:
+            variables = {"last": 5, "before": before, "o": order}
+            page = (await _both(gql, rendering, TOP_PAGE, variables))["data"]["couponCodes"]
+            back = [edge["node"] for edge in page["edges"]] + back
+            if not page["pageInfo"]["hasPreviousPage"]:
+                break
+            before = page["pageInfo"]["startCursor"]
+        assert back == expected
