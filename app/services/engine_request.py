@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+import orjson
+
 from app.domain.amounts import BasketLine
 from app.domain.codes import code_key
 from app.domain.currencies import currency_problem, is_currency_code
@@ -85,8 +87,24 @@ class CodeRequest:
             "order": self.order_reference,
             "at": None if self.at is None else self.at.isoformat(),
         }
-        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(canonical_json(canonical)).hexdigest()
+
+
+def canonical_json(value: object) -> bytes:
+    """`json.dumps(value, sort_keys=True, separators=(",", ":"))` as UTF-8: the text every
+    stored fingerprint was made from, which must never change (a retry's key is matched by
+    it). Written by orjson (~3 µs against ~20 µs of a redemption's CPU) when that is the same
+    text: printable ASCII with nothing escaped, where the two encoders agree byte for byte
+    (the standard library escapes non-ASCII and DEL, orjson does not); else by the standard
+    library. Its values are a fingerprint's: strings, integers, booleans, None, lists and
+    objects of them (orjson and Python spell a float differently)."""
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer beyond 64 bits
+        text = b"\\"
+    if text.isascii() and b"\\" not in text and b"\x7f" not in text:
+        return text
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _line_problems(line: LineInput, path: Path) -> list[Problem]:
