@@ -74,6 +74,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
+from app.fast.lean_schema import Shortcut
 from app.graphql.limits.prepared import QueryChecks, QueryChecksFactory
 from app.graphql.limits.text import variables_error
 
@@ -479,11 +480,22 @@ def _type_text(node: Any) -> str:
 
 class CheckoutSchema(strawberry.Schema):
     """A schema whose `execute` answers the checkout's documents itself (the module
-    docstring), every other request through the class after it in the MRO (the lean path)."""
+    docstring) through its `shortcut`, which `LeanSchema.execute` asks first; every other
+    request through the shortcuts after it in the MRO and the lean path."""
 
     _lean_checks: QueryChecksFactory | None
     # Requests answered here, and checkout documents left to the plain path (tests, metrics).
     stats: ClassVar[Counter[str]] = Counter()
+    # Asked by `LeanSchema.execute`, before the classes after this one in the MRO.
+    shortcut = Shortcut(
+        find="checkout_plan",
+        answer="_execute_plan",
+        declined=NotHandled,
+        counts=stats,
+        answered="answered",
+        fell_back="plain",
+        takes=lambda allowed: allowed is not None,
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -510,43 +522,6 @@ class CheckoutSchema(strawberry.Schema):
             while len(plans) > MAX_PLANS:
                 plans.popitem(last=False)
         return plan
-
-    async def execute(  # noqa: PLR0917 (strawberry's signature)
-        self,
-        query: str | None,
-        variable_values: dict[str, Any] | None = None,
-        context_value: Any | None = None,
-        root_value: Any | None = None,
-        operation_name: str | None = None,
-        allowed_operation_types: Iterable[StrawberryOperationType] | None = None,
-        operation_extensions: dict[str, Any] | None = None,
-    ) -> ExecutionResult:
-        plan = self.checkout_plan(query, operation_name)
-        if plan is not None and allowed_operation_types is not None:
-            try:
-                result = await self._execute_plan(
-                    plan,
-                    query,
-                    variable_values,
-                    context_value,
-                    root_value,
-                    allowed_operation_types,
-                    operation_extensions,
-                )
-            except NotHandled:
-                self.stats["plain"] += 1
-            else:
-                self.stats["answered"] += 1
-                return result
-        return await super().execute(
-            query,
-            variable_values,
-            context_value,
-            root_value,
-            operation_name,
-            allowed_operation_types,
-            operation_extensions,
-        )
 
     async def _execute_plan(  # noqa: PLR0917
         self,

@@ -31,12 +31,20 @@ no `data`). With any other extension (tests add some) or directives, and for
 runs requests through both paths and requires identical results. The strawberry internals
 used are those of the pinned version (constraints.txt); a version without them gets the
 standard path (`_lean_checks` stays None).
+
+Before the lean path, a schema class may answer some requests itself: a class in the MRO
+that declares `shortcut = Shortcut(...)` (app.fast.checkout_requests, app.fast.planned_requests)
+is asked, in MRO order, for its plan of the document and operation name; a plan that takes
+the request answers it, or declines (its `declined` exception) and the next one is asked,
+then the lean path. Each counts what it answered and what it declined in its own `counts`.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, cast
 
 import strawberry
@@ -84,11 +92,51 @@ _SCHEMA_INTERNALS = (
 )
 
 
+@dataclass(frozen=True)
+class Shortcut:
+    """A kind of request a schema class answers before the lean path (the module docstring).
+
+    `find` and `answer` name methods of the schema: `find(query, operation_name)` is the
+    document's plan or None (remembered per document, so that a request pays a dict lookup);
+    `answer(plan, query, variable_values, context_value, root_value, allowed_operation_types,
+    operation_extensions)` is the result, or raises `declined` to leave the request to the
+    next shortcut and the lean path. `takes(allowed_operation_types)`: whether to try at all.
+    """
+
+    find: str
+    answer: str
+    declined: type[Exception]
+    counts: Counter[str]
+    answered: str
+    fell_back: str
+    takes: Callable[[Iterable[OperationType] | None], bool]
+
+
+_Bound = tuple[
+    Callable[[str | None, str | None], Any],
+    Callable[..., Awaitable[ExecutionResult]],
+    Shortcut,
+]
+
+
+def shortcuts_of(schema: Any) -> tuple[_Bound, ...]:
+    """The shortcuts the classes of `schema`'s MRO declare, in MRO order, bound to it."""
+    found = []
+    for cls in type(schema).__mro__:
+        shortcut = cls.__dict__.get("shortcut")
+        if isinstance(shortcut, Shortcut):
+            found.append(
+                (getattr(schema, shortcut.find), getattr(schema, shortcut.answer), shortcut)
+            )
+    return tuple(found)
+
+
 class LeanSchema(strawberry.Schema):
     """A strawberry schema whose `execute` skips the extension machinery when it can (above)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._shortcuts = shortcuts_of(self)
         self._lean_checks: QueryChecksFactory | None = None
         # What `_get_middleware_manager` makes for the checks alone (no `resolve` hook): an
         # empty manager, which holds no state, made once.
@@ -117,6 +165,25 @@ class LeanSchema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
+        for find, answer, shortcut in self._shortcuts:
+            plan = find(query, operation_name)
+            if plan is None or not shortcut.takes(allowed_operation_types):
+                continue
+            try:
+                result = await answer(
+                    plan,
+                    query,
+                    variable_values,
+                    context_value,
+                    root_value,
+                    allowed_operation_types,
+                    operation_extensions,
+                )
+            except shortcut.declined:
+                shortcut.counts[shortcut.fell_back] += 1
+            else:
+                shortcut.counts[shortcut.answered] += 1
+                return result
         factory = self._lean_checks
         if factory is None:
             return await super().execute(

@@ -62,7 +62,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.utils.await_maybe import await_maybe
 
-from app.fast.lean_schema import LeanSchema, _single_result
+from app.fast.lean_schema import LeanSchema, Shortcut, _single_result
 from app.graphql.limits.cost import price
 from app.graphql.limits.prepared import PreparedDocument, QueryChecksFactory, argument_variables
 from app.graphql.limits.text import variables_error
@@ -221,10 +221,20 @@ _ABSENT: Final = object()
 
 class PlannedSchema(LeanSchema):
     """A schema whose `execute` answers plain-variable queries without strawberry's
-    per-request setup (the module docstring), every other request through `LeanSchema`."""
+    per-request setup (the module docstring), every other request through `LeanSchema`
+    (its `shortcut`, which `LeanSchema.execute` asks)."""
 
     # Requests answered here, and recognised documents left to the lean path (tests).
     planned_stats: ClassVar[Counter[str]] = Counter()
+    shortcut = Shortcut(
+        find="query_plan",
+        answer="_execute_planned",
+        declined=NotPlanned,
+        counts=planned_stats,
+        answered="planned",
+        fell_back="lean",
+        takes=lambda allowed: allowed is None or OperationType.QUERY in allowed,
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -258,45 +268,6 @@ class PlannedSchema(LeanSchema):
             while len(plans) > MAX_PLANS:
                 plans.popitem(last=False)
         return made
-
-    async def execute(  # noqa: PLR0917 (strawberry's signature)
-        self,
-        query: str | None,
-        variable_values: dict[str, Any] | None = None,
-        context_value: Any | None = None,
-        root_value: Any | None = None,
-        operation_name: str | None = None,
-        allowed_operation_types: Iterable[OperationType] | None = None,
-        operation_extensions: dict[str, Any] | None = None,
-    ) -> ExecutionResult:
-        plan = self.query_plan(query, operation_name)
-        if plan is not None and (
-            allowed_operation_types is None or OperationType.QUERY in allowed_operation_types
-        ):
-            try:
-                result = await self._execute_planned(
-                    plan,
-                    query,
-                    variable_values,
-                    context_value,
-                    root_value,
-                    allowed_operation_types,
-                    operation_extensions,
-                )
-            except NotPlanned:
-                self.planned_stats["lean"] += 1
-            else:
-                self.planned_stats["planned"] += 1
-                return result
-        return await super().execute(
-            query,
-            variable_values,
-            context_value,
-            root_value,
-            operation_name,
-            allowed_operation_types,
-            operation_extensions,
-        )
 
     async def _execute_planned(  # noqa: PLR0917
         self,
