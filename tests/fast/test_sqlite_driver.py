@@ -6,14 +6,16 @@ and sqlite3's errors."""
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.fast.sqlite_driver import PREFETCH, connect
+from app.fast.sqlite_driver import PREFETCH, SWITCH_INTERVAL_SECONDS, connect, install
 
 ROWS = PREFETCH * 2 + 7
 
@@ -208,3 +210,14 @@ async def test_a_rollback_drops_what_is_kept_but_settings(
     await ours.commit()
     await ours.rollback()
     assert calls == [], "nothing kept, no transaction: COMMIT and ROLLBACK cost no call"
+
+
+def test_a_sqlite_server_hands_the_gil_over_sooner() -> None:
+    before = sys.getswitchinterval()
+    engine = create_async_engine("sqlite+aiosqlite://")
+    try:
+        sys.setswitchinterval(0.005)
+        install(engine)
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_SECONDS < 0.005
+    finally:
+        sys.setswitchinterval(before)
