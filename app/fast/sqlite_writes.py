@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import sqlite_steps, transaction_statements
 from app.db.handles import Session
-from app.db.time_budget import SendsWithNext, WriterLockTimeout
+from app.db.time_budget import WriterLockTimeout, sends_with_next
 from app.fast import prepared
 
 
@@ -117,9 +117,10 @@ class SQLiteWrites:
         if engine.echo:
             engine.logger.info("%s %r (compiled once)", known.sql, arguments)
         sql = known.sql
-        if known.make_rows is _no_rows and isinstance(raw, SendsWithNext):
+        later = sends_with_next(raw) if known.make_rows is _no_rows else None
+        if later is not None:
             # nothing to answer: sent with the transaction's next statement or its COMMIT
-            raw.send_with_next(partial(_run, sql, arguments, many))
+            later.send_with_next(partial(_run, sql, arguments, many))
             return []
         try:
             records = await raw._execute(
