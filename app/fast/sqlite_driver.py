@@ -16,6 +16,20 @@ app.db.codes) keeps its sqlite3 cursor and fetches the rest from the thread as b
 memory stays bounded. The SQL, its order and its transaction are untouched: the same
 statements run on the same sqlite3 connection in the same thread.
 
+Statements sent with the next hand-off (`Connection.send_with_next`). A transaction's BEGIN
+(and the busy timeout before it, app.db.time_budget), and a write step whose answer nobody
+reads (app.fast.sqlite_writes: a redemption's `times_used`, usage counters and change
+event), need no hand-off of their own: they are kept on the connection and run on the thread,
+in order, just before whatever the next hand-off runs (the transaction's next statement, or
+its COMMIT), in the same call. The statements, their order and the transaction are SQLite's
+as before; only the moment the event loop hears of them moves. So a failure of one is raised
+by the next hand-off (which then does not run), and the transaction is rolled back as after
+any failed statement. ROLLBACK drops what is kept but settings (`keep`): the BEGIN that did
+not run began nothing, the writes would have been undone. A COMMIT or ROLLBACK outside a
+transaction, the pool's reset of a connection after its COMMIT, costs no hand-off (sqlite3
+does nothing then). A SQLite redemption is three hand-offs: BEGIN with its first statement,
+the ledger row, the rest with the COMMIT.
+
 It relies on what SQLAlchemy's own aiosqlite adapter relies on (the connection's `_conn` and
 `_execute`, aiosqlite 0.22): tests/fast/test_sqlite_driver.py checks them.
 """
@@ -23,9 +37,11 @@ It relies on what SQLAlchemy's own aiosqlite adapter relies on (the connection's
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections import deque
-from collections.abc import Generator, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Generator, Iterable, Sequence
+from functools import partial
+from typing import Any, NamedTuple
 
 import aiosqlite
 from sqlalchemy import event
@@ -41,6 +57,10 @@ def connect(database: str, **kwargs: Any) -> Connection:
     """What aiosqlite.connect makes, with the cursor below (SQLAlchemy's `async_creator_fn`:
     the arguments are the dialect's, as it would give aiosqlite.connect)."""
 
+    # Its transaction state is read from the event loop's thread (`Connection._idle`, as
+    # aiosqlite's own `in_transaction` does; SQLAlchemy's adapter asks for this too).
+    kwargs["check_same_thread"] = False
+
     def connector() -> sqlite3.Connection:
         opened: sqlite3.Connection = sqlite3.connect(database, **kwargs)
         return opened
@@ -52,11 +72,25 @@ def connect(database: str, **kwargs: Any) -> Connection:
     return connection
 
 
+# How long a thread waiting for the GIL lets the one holding it run before asking for it
+# (`sys.setswitchinterval`; Python's default is 5 ms). Every hand-off to aiosqlite's thread
+# needs the GIL on that thread several times (to start the call, around each sqlite3 call,
+# to post the answer), and while the event loop runs other requests' Python each of those
+# waits out the interval. A SQLite server's writes take turns (app.db.engine's writer turn)
+# and the turn is held across the hand-offs: measured in process under load, a hand-off's
+# median wait went from 1.0-1.1 ms to 0.5-0.7 ms with 0.5 ms here, and the redemptions a
+# second rose 25-45 % (docs/performance.md).
+SWITCH_INTERVAL_SECONDS = 0.0005
+
+
 def install(engine: AsyncEngine) -> None:
     """The server's SQLite connections made by `connect` (connections already in the pool
-    stay aiosqlite's own: the same statements, more hand-offs)."""
+    stay aiosqlite's own: the same statements, more hand-offs), and the process's GIL
+    switch interval at most `SWITCH_INTERVAL_SECONDS`."""
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "do_connect", _one_hand_off_cursors)
+        if sys.getswitchinterval() > SWITCH_INTERVAL_SECONDS:
+            sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 
 
 def _one_hand_off_cursors(
@@ -65,12 +99,67 @@ def _one_hand_off_cursors(
     params["async_creator_fn"] = connect
 
 
+class _Ahead(NamedTuple):
+    step: Callable[[sqlite3.Connection], object]
+    keep: bool  # run even when the transaction rolls back first (a setting)
+
+
+def _after(connection: sqlite3.Connection, ahead: list[_Ahead], function: Any) -> Any:
+    """On the thread: what was kept for the next hand-off, in order, then `function`."""
+    for each in ahead:
+        each.step(connection)
+    return function()
+
+
 class Connection(aiosqlite.Connection):
-    """aiosqlite's connection whose cursors run a statement in one hand-off."""
+    """aiosqlite's connection whose cursors run a statement in one hand-off, and which sends
+    statements kept for it with the next one (`send_with_next`)."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._ahead: list[_Ahead] = []
 
     def cursor(self) -> OneHandOffCursor:  # type: ignore[override]
         # Nothing to do on the thread yet: the sqlite3 cursor is made where it executes.
         return OneHandOffCursor(self)
+
+    def send_with_next(
+        self, step: Callable[[sqlite3.Connection], object], *, keep: bool = False
+    ) -> None:
+        """`step(sqlite3 connection)` runs on the thread just before what the next hand-off
+        runs, in the same call; its failure is that hand-off's (which then does not run).
+        ROLLBACK drops it unless `keep`."""
+        self._ahead.append(_Ahead(step, keep))
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._ahead:
+            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        ahead, self._ahead = self._ahead, []
+        function = partial(fn, *args, **kwargs)
+        return await super()._execute(_after, self._conn, ahead, function)  # type: ignore[no-untyped-call]
+
+    def _idle(self) -> bool:
+        """Nothing kept and no transaction open: COMMIT and ROLLBACK would do nothing. (Read
+        here, as aiosqlite's `in_transaction` does: no hand-off runs on the connection now,
+        its one user awaits each.)"""
+        return not self._ahead and not self._conn.in_transaction
+
+    async def commit(self) -> None:
+        if self._connection is not None and self._idle():
+            return
+        await super().commit()
+
+    async def rollback(self) -> None:
+        if self._connection is None:
+            return await super().rollback()
+        self._ahead = [each for each in self._ahead if each.keep]
+        if self._conn.in_transaction:
+            await super().rollback()
+        # else: nothing to undo; what is kept goes with the next hand-off
+
+    async def close(self) -> None:
+        self._ahead = []
+        await super().close()
 
 
 _Fetched = tuple[Any, list[Any], bool, int, int | None]
@@ -78,7 +167,7 @@ _Fetched = tuple[Any, list[Any], bool, int, int | None]
 
 async def _on_thread(connection: Connection, function: Any, *args: Any) -> Any:
     """`function(*args)` on the connection's thread (aiosqlite's own way, one hand-off)."""
-    return await connection._execute(function, *args)  # type: ignore[no-untyped-call]
+    return await connection._execute(function, *args)
 
 
 class OneHandOffCursor:

@@ -16,13 +16,22 @@ statement listeners (counts, logs) are told of each statement as of any other, a
 failure of the driver comes back as SQLAlchemy's own error (an IntegrityError for a unique
 violation: app.db.errors reads it).
 
+A step without RETURNING (the claim's `times_used` and usage counters, its change event)
+answers nothing its caller reads: on the server's connections (app.fast.sqlite_driver) it is
+kept and sent with the transaction's next statement or its COMMIT, in the same call on the
+thread (`send_with_next`), so the claim's writes after the ledger row cost no hand-off of
+their own. Its failure, if any, is raised by that next statement or COMMIT, and the
+transaction rolls back as after any failed statement.
+
 SQLite through aiosqlite only (the app factory installs it there).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import weakref
 from collections.abc import Hashable, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -30,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import sqlite_steps, transaction_statements
 from app.db.handles import Session
+from app.db.time_budget import WriterLockTimeout, sends_with_next
 from app.fast import prepared
 
 
@@ -107,23 +117,37 @@ class SQLiteWrites:
         if engine.echo:
             engine.logger.info("%s %r (compiled once)", known.sql, arguments)
         sql = known.sql
-
-        def run() -> list[Any]:
-            cursor = raw._conn.cursor()
-            try:
-                if many:
-                    cursor.executemany(sql, arguments)
-                else:
-                    cursor.execute(sql, arguments)
-                return cursor.fetchall() if cursor.description is not None else []
-            finally:
-                cursor.close()
-
+        later = sends_with_next(raw) if known.make_rows is _no_rows else None
+        if later is not None:
+            # nothing to answer: sent with the transaction's next statement or its COMMIT
+            later.send_with_next(partial(_run, sql, arguments, many))
+            return []
         try:
-            records = await raw._execute(run)  # one call on aiosqlite's thread
+            records = await raw._execute(
+                _run_on, raw, sql, arguments, many
+            )  # one call on its thread
+        except WriterLockTimeout:
+            raise  # the BEGIN sent with it gave up on the request's budget (app.db.time_budget)
         except Exception as error:
             raise _as_sqlalchemy(adapted, sql, arguments, error) from error
         return known.make_rows(records)
+
+
+def _run_on(raw: Any, sql: str, arguments: Any, many: bool) -> list[Any]:
+    return _run(sql, arguments, many, raw._conn)
+
+
+def _run(sql: str, arguments: Any, many: bool, connection: sqlite3.Connection) -> list[Any]:
+    """On aiosqlite's thread: the statement, and its rows."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, arguments)
+        else:
+            cursor.execute(sql, arguments)
+        return cursor.fetchall() if cursor.description is not None else []
+    finally:
+        cursor.close()
 
 
 def _no_rows(_records: Sequence[Any]) -> list[Any]:

@@ -6,13 +6,16 @@ and sqlite3's errors."""
 from __future__ import annotations
 
 import sqlite3
+import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.fast.sqlite_driver import PREFETCH, connect
+from app.fast.sqlite_driver import PREFETCH, SWITCH_INTERVAL_SECONDS, connect, install
 
 ROWS = PREFETCH * 2 + 7
 
@@ -25,7 +28,7 @@ async def _both(folder: Path) -> tuple[aiosqlite.Connection, aiosqlite.Connectio
     setup.executemany("INSERT INTO item (name) VALUES (?)", [(f"n{i}",) for i in range(ROWS)])
     setup.commit()
     setup.close()
-    return await aiosqlite.connect(path), await connect(path)
+    return await aiosqlite.connect(path), await connect(path, isolation_level=None)
 
 
 async def _through(connection: Any, sql: str, params: Any = (), *, many: bool = False) -> Any:
@@ -111,3 +114,110 @@ def test_what_it_relies_on_is_there() -> None:
             hasattr(aiosqlite.Connection, name)
             or name in aiosqlite.Connection.__init__.__code__.co_names
         ), name
+
+
+@pytest.fixture
+async def ours(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    """Our connection on the file of `_both` (aiosqlite's own closed at once)."""
+    theirs, connection = await _both(tmp_path)
+    await theirs.close()
+    yield connection
+    await connection.close()
+
+
+def _counting(connection: Any, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every call the connection makes on its thread, by the function handed over."""
+    calls: list[Any] = []
+    run_there = aiosqlite.Connection._execute
+
+    async def counted(self: Any, function: Any, *args: Any, **kwargs: Any) -> Any:
+        if self is connection:
+            calls.append(function)
+        return await run_there(self, function, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return calls
+
+
+def _step(sql: str, params: Any = ()) -> Any:
+    def run(connection: sqlite3.Connection) -> None:
+        connection.execute(sql, params).close()
+
+    return run
+
+
+async def test_what_is_sent_with_the_next_statement_runs_first_in_its_call(
+    ours: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _counting(ours, monkeypatch)
+    ours.send_with_next(_step("BEGIN IMMEDIATE"))
+    ours.send_with_next(_step("UPDATE item SET name = 'first' WHERE id = 1"))
+    assert calls == [], "nothing is sent yet"
+    cursor = await ours.cursor()
+    await cursor.execute("SELECT name, (SELECT count(*) FROM item) FROM item WHERE id = 1")
+    assert await cursor.fetchall() == [("first", ROWS)], "the kept steps ran before it"
+    assert len(calls) == 1, "in the same call on the thread"
+    assert ours.in_transaction
+    ours.send_with_next(_step("UPDATE item SET name = 'second' WHERE id = 2"))
+    await ours.commit()
+    assert len(calls) == 2, "the COMMIT takes the kept write with it"
+    await cursor.execute("SELECT name FROM item WHERE id IN (1, 2) ORDER BY id")
+    assert await cursor.fetchall() == [("first",), ("second",)]
+    # what was committed is on the file, for another connection
+    other = sqlite3.connect(str(tmp_path / "driver.db"))
+    found = other.execute("SELECT name FROM item WHERE id IN (1, 2) ORDER BY id").fetchall()
+    other.close()
+    assert found == [("first",), ("second",)]
+
+
+async def test_a_kept_step_that_fails_fails_the_next_call_which_does_not_run(ours: Any) -> None:
+    await (await ours.cursor()).execute("BEGIN IMMEDIATE")
+    ours.send_with_next(_step("INSERT INTO item (name) VALUES ('n1')"))  # taken
+    ours.send_with_next(_step("UPDATE item SET name = 'never' WHERE id = 3"))
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        await ours.commit()
+    assert ours.in_transaction, "not committed: the transaction is still open"
+    await ours.rollback()
+    cursor = await ours.cursor()
+    await cursor.execute("SELECT name FROM item WHERE id = 3")
+    assert await cursor.fetchall() == [("n2",)]
+
+
+async def test_a_rollback_drops_what_is_kept_but_settings(
+    ours: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _counting(ours, monkeypatch)
+    ours.send_with_next(_step("PRAGMA busy_timeout=1234"), keep=True)
+    ours.send_with_next(_step("BEGIN IMMEDIATE"))
+    ours.send_with_next(_step("UPDATE item SET name = 'dropped' WHERE id = 1"))
+    await ours.rollback()
+    assert calls == [], "outside a transaction, ROLLBACK costs no call"
+    cursor = await ours.cursor()
+    await cursor.execute("SELECT name FROM item WHERE id = 1")
+    assert await cursor.fetchall() == [("n0",)], "the dropped write never ran"
+    await cursor.execute("PRAGMA busy_timeout")
+    assert await cursor.fetchall() == [(1234,)], "the setting was kept"
+    assert not ours.in_transaction, "the dropped BEGIN began nothing"
+    assert len(calls) == 2
+    # in a transaction, ROLLBACK undoes what ran and drops what did not
+    await cursor.execute("BEGIN IMMEDIATE")
+    await cursor.execute("UPDATE item SET name = 'undone' WHERE id = 1")
+    ours.send_with_next(_step("UPDATE item SET name = 'dropped' WHERE id = 2"))
+    await ours.rollback()
+    await cursor.execute("SELECT name FROM item WHERE id IN (1, 2) ORDER BY id")
+    assert await cursor.fetchall() == [("n0",), ("n1",)]
+    calls.clear()
+    await ours.commit()
+    await ours.rollback()
+    assert calls == [], "nothing kept, no transaction: COMMIT and ROLLBACK cost no call"
+
+
+def test_a_sqlite_server_hands_the_gil_over_sooner() -> None:
+    before = sys.getswitchinterval()
+    engine = create_async_engine("sqlite+aiosqlite://")
+    try:
+        sys.setswitchinterval(0.005)
+        install(engine)
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_SECONDS < 0.005
+    finally:
+        sys.setswitchinterval(before)
