@@ -263,7 +263,7 @@ class CouponCode(SiteOwned, table=True):
     says so: (coupon_id, site_id, organisation_id) names a coupon row (migration 0017). That
     also proves the site and organisation exist (the coupon's own foreign keys), with one
     check per inserted row where three separate keys made PostgreSQL run three RI triggers
-    (a generation of 100,000 codes spent about a third of its insert in them)."""
+    (a generation of 100,000 codes spent about a quarter of its insert in them)."""
 
     __tablename__ = "coupon_code"
 

@@ -2,7 +2,7 @@
 
 A coupon code's site and organisation are its coupon's. Three foreign keys (coupon, site,
 organisation) made PostgreSQL run three RI triggers per inserted row, each a lookup and a
-FOR KEY SHARE lock of the same parent row, every time: about a third of the insert of
+FOR KEY SHARE lock of the same parent row, every time: about a quarter of the insert of
 100,000 generated codes (2026-12-07). One composite key (coupon_id, site_id, organisation_id)
 -> coupon (id, site_id, organisation_id) is one check per row and guarantees more: the code's
 site and organisation are its coupon's, and they exist (the coupon's own foreign keys). The
