@@ -171,6 +171,19 @@ def _compare(column: ColumnElement[Any], op: Op, value: Any) -> ColumnElement[bo
 RemoteWhere = Callable[[sa.Table], Sequence[ColumnElement[bool]]]
 
 
+def _referred_table(local: sa.Column[Any], name: str) -> sa.Table:
+    """The table whose id `local` holds: its foreign key's, followed on where that key names
+    another table's copy of the id (coupon_code.site_id is part of the key (coupon_id, site_id,
+    organisation_id) -> coupon, and coupon.site_id names site.id)."""
+    column = local
+    while not column.primary_key:
+        foreign_key = next(iter(column.foreign_keys), None)
+        assert foreign_key is not None, f"{name} filters through a column without a foreign key"
+        column = foreign_key.column
+    assert isinstance(column.table, sa.Table)
+    return column.table
+
+
 def condition_sql(
     spec: ListSpec, condition: Condition, remote_where: RemoteWhere | None = None
 ) -> ColumnElement[bool]:
@@ -179,9 +192,7 @@ def condition_sql(
         raise ValueError(f"{condition.op.value} is not a filter of {field.name}")
     if field.via is None:
         return _compare(field.column, condition.op, condition.value)
-    foreign_key = next(iter(field.via.local.foreign_keys), None)
-    assert foreign_key is not None, f"{field.name} filters through a column without a foreign key"
-    remote_table = foreign_key.column.table
+    remote_table = _referred_table(field.via.local, field.name)
     visible = () if remote_where is None else remote_where(remote_table)
     matching = sa.select(remote_table.c.id).where(
         _compare(field.via.remote, condition.op, condition.value), *visible

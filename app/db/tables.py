@@ -225,7 +225,15 @@ class Customer(RecordColumns, table=True):
 class Coupon(TermsColumns, table=True):
     __tablename__ = "coupon"
 
-    __table_args__ = terms_constraints()
+    __table_args__ = (
+        *terms_constraints(),
+        # The key coupon_code's one foreign key names (see CouponCode). An index, not a
+        # constraint: SQLite adds one without rebuilding the table; both databases accept a
+        # unique index as a foreign key's target.
+        sa.Index(
+            "uq_coupon_id_site_id_organisation_id", "id", "site_id", "organisation_id", unique=True
+        ),
+    )
 
     name: str = Field(max_length=200, index=True)
     description: str | None = Field(default=None, max_length=2000)
@@ -251,9 +259,19 @@ class DiscountCode(TermsColumns, table=True):
 
 
 class CouponCode(SiteOwned, table=True):
+    """A code of a coupon. Its site and organisation are its coupon's, and one foreign key
+    says so: (coupon_id, site_id, organisation_id) names a coupon row (migration 0017). That
+    also proves the site and organisation exist (the coupon's own foreign keys), with one
+    check per inserted row where three separate keys made PostgreSQL run three RI triggers
+    (a generation of 100,000 codes spent about a quarter of its insert in them)."""
+
     __tablename__ = "coupon_code"
 
     __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["coupon_id", "site_id", "organisation_id"],
+            ["coupon.id", "coupon.site_id", "coupon.organisation_id"],
+        ),
         sa.Index(
             "uq_coupon_code_coupon_code_live",
             "coupon_id",
@@ -271,7 +289,10 @@ class CouponCode(SiteOwned, table=True):
         sa.CheckConstraint("times_used >= 0", name="times_used"),
     )
 
-    coupon_id: int = _fk("coupon.id")
+    # Columns of the foreign key above, each with its index as before.
+    site_id: int = Field(default=None, index=True)
+    organisation_id: int = Field(default=None, index=True)
+    coupon_id: int = Field(default=None, index=True)
     code: str = Field(max_length=64, index=True)
     valid_from: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     valid_to: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

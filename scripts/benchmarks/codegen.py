@@ -13,7 +13,9 @@ run; each figure is printed beside it as a ratio. With `million`, 1,000,000 code
 generated too (the limit of scripts/generate-codes), with the process's RSS growth: the
 highest RSS seen while it ran (sampled every 10 ms) minus the RSS before.
 
-On a machine shared with other work the wall-clock figures move with its load, both ways;
+On a machine shared with other work the wall-clock figures move with its load, both ways (the
+one-minute load average is printed with each figure); our process's own CPU time (all its
+threads, SQLite's included) is printed beside them;
 PostgreSQL's own CPU (its backends' user and system time, from /proc: the server must run on
 this machine, else it is left out) moves far less, so it is printed beside them, for the
 floor's statement and for our generation (every backend of the scratch database but the
@@ -130,12 +132,14 @@ async def _time(url: str, count: int) -> dict[str, Any]:
 
         with PeakRss() as rss:
             before = await _backends_cpu(probe) if probe else {}
+            own_cpu = time.process_time()
             started = time.perf_counter()
             generated = await generate_coupon_codes(
                 write_sessions(engine), actor, coupon_id=coupon, count=count,
                 max_count=max(count, settings.script_max_generated_codes),
             )  # fmt: skip
             seconds = time.perf_counter() - started
+            own_cpu = time.process_time() - own_cpu
             server_cpu = _spent(before, await _backends_cpu(probe)) if probe else None
         if probe:
             await probe.close()
@@ -151,6 +155,7 @@ async def _time(url: str, count: int) -> dict[str, Any]:
             "codes_per_s": round(count / seconds),
             "rss_growth_mb": rss.growth_mb,
             "server_cpu_s": server_cpu,
+            "process_cpu_s": round(own_cpu, 2),
         }
     finally:
         await engine.dispose()
@@ -247,6 +252,7 @@ async def run(
                 figures["server_cpu_floor_ratio"] = round(ratio, 2)
             results[database + suffix] = figures
             log(f"  {database}: {size:,} codes in {figures['seconds']:.2f} s"
-                f" ({figures['floor_ratio']:.2f} x the floor), RSS +{figures['rss_growth_mb']} MB"
-                f"{_server_cpu(figures, floor)}")  # fmt: skip
+                f" ({figures['floor_ratio']:.2f} x the floor), RSS +{figures['rss_growth_mb']} MB,"
+                f" our CPU {figures['process_cpu_s']:.2f} s{_server_cpu(figures, floor)}"
+                f", load {os.getloadavg()[0]:.1f}")  # fmt: skip
     return results

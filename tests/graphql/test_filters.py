@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from app.db.filters import Condition, Op, condition_sql
 from app.domain.enums import CustomerKind
 from app.graphql.ids import to_global_id
+from app.graphql.lists import ALL_LISTS
 
 D = lambda day: datetime(2025, 1, day, tzinfo=UTC)  # noqa: E731
 
@@ -102,3 +105,15 @@ async def test_an_id_of_the_wrong_type_in_a_filter_names_the_field(
     wrong = to_global_id("Site", assignments["site"].id)
     (error,) = await gql.errors(QUERY, {"f": {"customerId": {"eq": wrong}}})
     assert error["message"].startswith("filter.customerId.eq:")
+
+
+@pytest.mark.parametrize("spec", ALL_LISTS, ids=lambda spec: spec.table.name)
+def test_a_filter_on_a_related_record_reads_that_records_table(spec: Any) -> None:
+    """`siteName` of a coupon code reads sites, though coupon_code's site_id is part of its
+    one foreign key to the coupon (migration 0017); so for every list and related field."""
+    for field in spec.fields:
+        if field.via is None or not isinstance(field.via.remote, sa.Column):
+            continue
+        remote_table = field.via.remote.table
+        sql = str(condition_sql(spec, Condition(field.name, Op.EQ, "x")).compile())
+        assert f"FROM {remote_table.name}" in sql, (field.name, sql)
