@@ -222,18 +222,20 @@ class Customer(RecordColumns, table=True):
     is_member: bool = False
 
 
+def owner_key(table: str) -> sa.Index:
+    """(id, site_id, organisation_id) as a unique key: what a ledger row's foreign key to its
+    code's owner names, and a coupon code's to its coupon, so that the one key proves the
+    row's site and organisation are its owner's (see Redemption, CouponCode). A unique index rather than a constraint: SQLite takes either as
+    a foreign key's parent, and adds an index without rebuilding the table."""
+    return sa.Index(
+        f"uq_{table}_id_site_id_organisation_id", "id", "site_id", "organisation_id", unique=True
+    )
+
+
 class Coupon(TermsColumns, table=True):
     __tablename__ = "coupon"
 
-    __table_args__ = (
-        *terms_constraints(),
-        # The key coupon_code's one foreign key names (see CouponCode). An index, not a
-        # constraint: SQLite adds one without rebuilding the table; both databases accept a
-        # unique index as a foreign key's target.
-        sa.Index(
-            "uq_coupon_id_site_id_organisation_id", "id", "site_id", "organisation_id", unique=True
-        ),
-    )
+    __table_args__ = (*terms_constraints(), owner_key("coupon"))
 
     name: str = Field(max_length=200, index=True)
     description: str | None = Field(default=None, max_length=2000)
@@ -252,6 +254,7 @@ class DiscountCode(TermsColumns, table=True):
             **_live("deleted_at"),
         ),
         sa.Index("ix_discount_code_code_key", sa.text("lower(code)")),
+        owner_key("discount_code"),
     )
 
     code: str = Field(max_length=64, index=True)
@@ -370,37 +373,56 @@ class Assignment(SiteOwned, table=True):
 
 
 class Redemption(SiteOwned, table=True):
-    """One use of a code: a ledger row, voided but never deleted."""
+    """One use of a code: a ledger row, voided but never deleted.
+
+    Every redemption inserts into each index below, under its code's lock, so the ledger
+    carries only the indexes a query reads (migration 0016 dropped nine): a column that
+    leads a wider index has no index of its own (site_id leads the idempotency key's,
+    coupon_id and discount_code_id their period indexes); channel and currency, filters of
+    a few values, are read alongside an indexed condition; deleted_at is never set.
+
+    Its site and organisation are its code's, and the foreign key to the code's owner says
+    so: (discount_code_id | coupon_id, site_id, organisation_id) names the discount code or
+    the coupon, whose row the redemption already locks and updates, and whose own keys
+    prove the site and organisation exist. Separate keys to the site and the organisation
+    made every redemption take a share lock on those few rows, which all the concurrent
+    redemptions of a site share: PostgreSQL made a MultiXact of its lockers each time."""
 
     __tablename__ = "redemption"
     __table_args__ = (
         sa.CheckConstraint(
             "(discount_code_id IS NULL) <> (coupon_code_id IS NULL)", name="one_code"
         ),
+        # A coupon code's use names its coupon, so one of the two owner keys below holds
+        # on every row: the row's site and organisation are always checked.
+        sa.CheckConstraint("(coupon_id IS NULL) = (coupon_code_id IS NULL)", name="coupon_owner"),
         sa.CheckConstraint("amount >= 0", name="amount"),
         sa.UniqueConstraint("site_id", "idempotency_key"),
+        *(
+            sa.ForeignKeyConstraint(
+                [f"{owner}_id", "site_id", "organisation_id"],
+                [f"{owner}.id", f"{owner}.site_id", f"{owner}.organisation_id"],
+            )
+            for owner in ("discount_code", "coupon")
+        ),
         sa.Index("ix_redemption_coupon_period", "coupon_id", "redeemed_at"),
         sa.Index("ix_redemption_discount_code_period", "discount_code_id", "redeemed_at"),
-        # The cap counts of a redemption (total and per customer, never voided uses) read only
-        # these, so a hot code's count stays an index scan however long its ledger grows.
-        *(
-            sa.Index(
-                f"ix_redemption_live_{owner}_customer", owner, "customer_id", **_live("voided_at")
-            )
-            for owner in ("coupon_id", "discount_code_id", "coupon_code_id")
-        ),
     )
 
-    discount_code_id: int | None = _fk("discount_code.id", nullable=True)
+    # Checked by the owner keys above, and indexed by the idempotency key (site_id) or not
+    # at all (organisation_id: its index serves an organisation's lists).
+    site_id: int = Field(default=None)
+    organisation_id: int = Field(default=None, index=True)
+    discount_code_id: int | None = Field(default=None)
     coupon_code_id: int | None = _fk("coupon_code.id", nullable=True)
-    coupon_id: int | None = _fk("coupon.id", nullable=True)
+    coupon_id: int | None = Field(default=None)
     assignment_id: int | None = _fk("assignment.id", nullable=True)
     customer_id: int | None = _fk("customer.id", nullable=True)
     order_reference: str | None = Field(default=None, max_length=128, index=True)
-    channel: Channel = Field(default=Channel.ONLINE, sa_type=_enum(Channel), index=True)
+    channel: Channel = Field(default=Channel.ONLINE, sa_type=_enum(Channel))
     is_lead_booker: bool = False
     amount: int = Field(index=True)
-    currency: str = Field(max_length=3, index=True)
+    currency: str = Field(max_length=3)
     line_amounts: list[int] = Field(default_factory=list, sa_type=sa.JSON)
     redeemed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
@@ -409,6 +431,8 @@ class Redemption(SiteOwned, table=True):
     imported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     idempotency_key: str = Field(max_length=128)
     request_fingerprint: str = Field(max_length=64)
+    # A ledger row is voided, never deleted: always null, so no index (tests/db/test_schema.py).
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class UsageCounter(TableModel, table=True):

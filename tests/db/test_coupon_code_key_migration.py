@@ -16,7 +16,7 @@ from app.demo import seed_scale
 from app.settings import Settings
 from tests.conftest import scratch_database
 
-BEFORE = "0015_notify_coalesced"
+BEFORE = "0016_ledger_keys"
 TABLES = ("coupon_code", "assignment", "redemption")
 
 

@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -59,6 +60,13 @@ UNINDEXED_COUNTERS = frozenset(
 )
 
 
+# Filterable but deliberately unindexed: columns no row ever sets. A ledger row is voided,
+# never deleted (there is no deleteRedemption), so redemption.deleted_at is null on every row
+# and an index on it would narrow nothing, while every redemption paid an entry into it
+# (migration 0016). Only these; any other filterable column needs its index.
+NEVER_SET = frozenset({("redemption", "deleted_at")})
+
+
 def test_every_sort_and_own_filter_column_is_indexed() -> None:
     unindexed = []
     for spec in ALL_LISTS:
@@ -69,7 +77,7 @@ def test_every_sort_and_own_filter_column_is_indexed() -> None:
             if field.via is not None or not isinstance(column, sa.Column):
                 continue
             indexable = field.sortable or field.kind.name in {"ID", "UUID", "DATETIME"}
-            if (spec.table.name, column.name) in UNINDEXED_COUNTERS:
+            if (spec.table.name, column.name) in UNINDEXED_COUNTERS | NEVER_SET:
                 continue
             if indexable and column.name not in indexed:
                 unindexed.append(f"{spec.table.name}.{column.name}")
@@ -95,6 +103,66 @@ def test_the_unindexed_counters_are_sortable_counters_without_an_index() -> None
         assert column_name not in _indexed_leading_columns(table)
         assert not any(
             column_name in {column.name for column in index.columns} for index in table.indexes
+        )
+
+
+def test_the_never_set_columns_have_no_writer_and_no_index() -> None:
+    """The exception stays true: no mutation deletes what NEVER_SET names (a deleteRedemption
+    would set deleted_at, and its filter would need the index back), and the column really has
+    no index."""
+    from app.db.tables import SQLModel as Models
+
+    schema = (Path(__file__).parents[2] / "schema.graphql").read_text()
+    for table_name, column_name in sorted(NEVER_SET):
+        assert column_name == "deleted_at"
+        type_name = next(spec.name for spec in ALL_LISTS if spec.table.name == table_name)
+        assert f"delete{type_name}(" not in schema
+        table = Models.metadata.tables[table_name]
+        assert not any(
+            column_name in {column.name for column in index.columns} for index in table.indexes
+        )
+
+
+async def test_the_ledger_keeps_its_code_s_site_and_organisation(make: Any) -> None:
+    """A ledger row's site and organisation are its code's, checked by its key to the code's
+    owner (migration 0016), on either kind of code; a coupon code's use names its coupon."""
+    from app.db.tables import Redemption
+
+    organisation = await make.organisation()
+    site, other = await make.site(organisation), await make.site(organisation)
+    elsewhere = await make.site(await make.organisation())
+    discount_code = await make.discount_code(site)
+    coupon_code = await make.coupon_code(await make.coupon(site))
+    codes = [
+        {"discount_code_id": discount_code.id},
+        {"coupon_code_id": coupon_code.id, "coupon_id": coupon_code.coupon_id},
+    ]
+    keys = iter(range(1_000))
+
+    async def ledger_row(**values: Any) -> Any:
+        return await make.add(
+            Redemption(
+                amount=1,
+                currency="GBP",
+                idempotency_key=f"ledger-{next(keys)}",
+                request_fingerprint="0" * 64,
+                **values,
+            )
+        )
+
+    wrong = [
+        (other.id, organisation.id),
+        (elsewhere.id, elsewhere.organisation_id),
+        (site.id, elsewhere.organisation_id),
+    ]
+    for code in codes:
+        await ledger_row(site_id=site.id, organisation_id=organisation.id, **code)
+        for site_id, organisation_id in wrong:
+            with pytest.raises(sa.exc.IntegrityError):
+                await ledger_row(site_id=site_id, organisation_id=organisation_id, **code)
+    with pytest.raises(sa.exc.IntegrityError):
+        await ledger_row(
+            site_id=site.id, organisation_id=organisation.id, coupon_code_id=coupon_code.id
         )
 
 

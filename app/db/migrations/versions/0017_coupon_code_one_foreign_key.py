@@ -6,7 +6,8 @@ FOR KEY SHARE lock of the same parent row, every time: about a quarter of the in
 100,000 generated codes (2026-12-07). One composite key (coupon_id, site_id, organisation_id)
 -> coupon (id, site_id, organisation_id) is one check per row and guarantees more: the code's
 site and organisation are its coupon's, and they exist (the coupon's own foreign keys). The
-target is a unique index on coupon (id is unique already; the index only names the triple).
+target is the unique index on coupon (id, site_id, organisation_id) that 0016 made for the
+ledger's key to its code's owner.
 
 SQLite has no ALTER for a table's foreign keys, and rebuilding coupon_code (alembic's batch
 mode) is refused inside the migrations' one transaction: dropping the old table counts as
@@ -17,7 +18,7 @@ every connection reloads it), and `PRAGMA foreign_key_check` proves every existi
 the new key before the transaction commits.
 
 Revision ID: 0017_coupon_code_one_foreign_key
-Revises: 0015_notify_coalesced
+Revises: 0016_ledger_keys
 Create Date: 2026-12-07 20:00:00
 """
 
@@ -26,11 +27,10 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0017_coupon_code_one_foreign_key"
-down_revision = "0015_notify_coalesced"
+down_revision = "0016_ledger_keys"
 branch_labels = None
 depends_on = None
 
-TARGET = "uq_coupon_id_site_id_organisation_id"
 KEY = "fk_coupon_code_coupon_id_coupon"  # the naming convention's name, as the old key's
 PARENT_KEY = ["id", "site_id", "organisation_id"]
 COLUMNS = ["coupon_id", "site_id", "organisation_id"]
@@ -73,7 +73,6 @@ def _sqlite_foreign_keys(old: list[str], new: list[str]) -> None:
 
 
 def upgrade() -> None:
-    op.create_index(TARGET, "coupon", PARENT_KEY, unique=True)
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_foreign_keys(SQLITE_SINGLE, [SQLITE_COMPOSITE])
         return
@@ -89,4 +88,3 @@ def downgrade() -> None:
         op.drop_constraint(KEY, "coupon_code", type_="foreignkey")
         for name, (column, parent) in SINGLE.items():
             op.create_foreign_key(name, "coupon_code", parent, [column], ["id"])
-    op.drop_index(TARGET, table_name="coupon")
