@@ -138,14 +138,16 @@ async def test_to_one_relationships_never_cross_into_another_site(
     client: Client, world: World
 ) -> None:
     # A redemption of site A whose references point into site A2 (the API never writes such a
-    # row; the read path must still not follow it into a site the caller cannot read)
+    # row; the read path must still not follow it into a site the caller cannot read). Its
+    # coupon must be site A's: the ledger's key to its code's owner (migration 0016) refuses
+    # another site's, which tests/db/test_schema.py checks.
     a, a2 = world.a, world.sites["A2"]
     stray = await world.make.add(
         t.Redemption(
             site_id=a.site.id,
             organisation_id=world.org1.id,
             coupon_code_id=a2.coupon_code.id,
-            coupon_id=a2.coupon.id,
+            coupon_id=a.coupon.id,
             assignment_id=a2.assignment.id,
             customer_id=world.customer2.id,  # of organisation 2
             amount=100,
@@ -162,7 +164,7 @@ async def test_to_one_relationships_never_cross_into_another_site(
         "id": gid(stray),
         "site": {"id": gid(a.site)},
         "couponCode": None,
-        "coupon": None,
+        "coupon": {"id": gid(a.coupon)},
         "discountCode": None,
         "assignment": None,
         "customer": None,
