@@ -225,8 +225,9 @@ class Customer(RecordColumns, table=True):
 def owner_key(table: str) -> sa.Index:
     """(id, site_id, organisation_id) as a unique key: what a ledger row's foreign key to its
     code's owner names, and a coupon code's to its coupon, so that the one key proves the
-    row's site and organisation are its owner's (see Redemption, CouponCode). A unique index rather than a constraint: SQLite takes either as
-    a foreign key's parent, and adds an index without rebuilding the table."""
+    row's site and organisation are its owner's (see Redemption, CouponCode). A unique index
+    rather than a constraint: SQLite takes either as a foreign key's parent, and adds an
+    index without rebuilding the table."""
     return sa.Index(
         f"uq_{table}_id_site_id_organisation_id", "id", "site_id", "organisation_id", unique=True
     )
