@@ -7,10 +7,13 @@ so the server runs on that binary whatever Node the machine has (server.mjs also
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
 from pathlib import Path
+
+import asyncpg
 
 from benchmarks.servers import HOST, Server, free_port, start
 
@@ -54,7 +57,31 @@ def installed_version() -> str:
         return ""
 
 
+# PostGraphile names a relation after its foreign key's columns. Where our schema checks a
+# relation with a composite key (a coupon code's (coupon_id, site_id, organisation_id) ->
+# coupon, migration 0017), the smart tags give it the name its one-column key gave it, so
+# the peer's documents and relations stay what they were (PostGraphile reads a
+# constraint's comment as its tags; nothing else reads them).
+RELATION_NAMES = {
+    ("coupon_code", "fk_coupon_code_coupon_id_coupon"): (
+        "couponByCouponId",
+        "couponCodesByCouponId",
+    ),
+}
+
+
+async def _name_relations(libpq_url: str) -> None:
+    connection = await asyncpg.connect(libpq_url)
+    try:
+        for (table, constraint), (field, foreign) in RELATION_NAMES.items():
+            tags = f"@fieldName {field}\n@foreignFieldName {foreign}"
+            await connection.execute(f"COMMENT ON CONSTRAINT {constraint} ON {table} IS E'{tags}'")
+    finally:
+        await connection.close()
+
+
 def serve(libpq_url: str, log_dir: Path) -> Server:
+    asyncio.run(_name_relations(libpq_url))
     port = free_port()
     env = {
         "DATABASE_URL": libpq_url,
