@@ -101,9 +101,10 @@ def canonical_json(value: object) -> bytes:
     try:
         text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # an integer beyond 64 bits
-        text = b"\\"
-    if text.isascii() and b"\\" not in text and b"\x7f" not in text:
-        return text
+        pass
+    else:
+        if text.isascii() and b"\\" not in text and b"\x7f" not in text:
+            return text
     return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
