@@ -1,0 +1,265 @@
+"""Log lines written in batches (app.observability.logs.BatchedStreamHandler): every line
+still written, once, in the order it was logged, a request's line with all its fields, on
+success, refusals, errors and an app that crashed; also when stderr is a pipe."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import subprocess
+import sys
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from app.observability.logs import BatchedStreamHandler, RequestIdFilter, json_formatter
+from app.observability.requests import RequestObservation
+from tests.conftest import TEST_SECRET
+from tests.observability.test_logs import json_lines
+from tests.servers import ROOT, free_port, wait_until_up
+
+REQUEST_LINE_FIELDS = {
+    "level", "logger", "message", "time", "request_id", "method", "path", "operation",
+    "status", "duration_ms", "subject", "error_codes",
+}  # fmt: skip
+
+
+class Writes(io.StringIO):
+    """A stream that keeps each `write` apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+@contextmanager
+def batched(name: str = "tests.batched") -> Iterator[tuple[logging.Logger, Writes]]:
+    stream = Writes()
+    handler = BatchedStreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield logger, stream
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+        handler.close()
+
+
+async def written(stream: Writes, count: int = 1) -> None:
+    """Until the loop's timer has written `count` times (seconds at most: a failure, not a
+    measurement)."""
+    for _ in range(5000):
+        if len(stream.writes) >= count:
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError(f"{len(stream.writes)} writes, not {count}")
+
+
+async def test_lines_logged_on_the_loop_are_written_together_in_order() -> None:
+    with batched() as (logger, stream):
+        for n in range(5):
+            logger.info("line %d", n)
+        assert stream.writes == []  # waiting for the loop's timer
+        await written(stream)
+        assert stream.writes == ["line 0\nline 1\nline 2\nline 3\nline 4\n"]
+        logger.info("line 5")
+        await written(stream, 2)
+        assert stream.getvalue().splitlines() == [f"line {n}" for n in range(6)]
+
+
+async def test_a_warning_is_written_at_once_after_the_lines_before_it() -> None:
+    with batched() as (logger, stream):
+        logger.info("first")
+        logger.warning("second")
+        assert stream.getvalue() == "first\nsecond\n"
+        logger.info("third")
+        await written(stream, 2)
+        assert stream.getvalue() == "first\nsecond\nthird\n"
+
+
+def test_a_line_logged_off_the_loop_is_written_at_once() -> None:
+    with batched() as (logger, stream):
+        logger.info("no loop runs")
+        assert stream.writes == ["no loop runs\n"]
+
+
+async def test_a_line_from_another_thread_follows_the_waiting_lines() -> None:
+    with batched() as (logger, stream):
+        logger.info("on the loop")
+        thread = threading.Thread(target=logger.info, args=("from a thread",))
+        thread.start()
+        thread.join()
+        assert stream.getvalue() == "on the loop\nfrom a thread\n"
+
+
+async def test_flush_and_logging_shutdown_write_what_waits() -> None:
+    with batched() as (logger, stream):
+        logger.info("one")
+        (handler,) = logger.handlers
+        handler.flush()
+        assert stream.getvalue() == "one\n"
+        logger.info("two")
+        logging.shutdown([weakref.ref(handler)])  # what runs at the interpreter's exit
+        assert stream.getvalue() == "one\ntwo\n"
+
+
+async def test_many_waiting_characters_are_written_without_waiting_for_the_timer() -> None:
+    with batched() as (logger, stream):
+        line = "x" * 1000
+        for _ in range(BatchedStreamHandler.MAX_PENDING // 1001 + 1):
+            logger.info(line)
+        assert len(stream.writes) == 1
+        assert stream.getvalue() == (line + "\n") * (BatchedStreamHandler.MAX_PENDING // 1001 + 1)
+
+
+def test_lines_left_by_a_loop_that_ended_are_written_before_the_next_loop_s() -> None:
+    with batched() as (logger, stream):
+
+        async def log(message: str) -> None:
+            logger.info(message)
+
+        loop = asyncio.new_event_loop()
+        # the loop stops before its timer is due
+        loop.run_until_complete(log("old loop"))
+        loop.close()
+        assert stream.writes == []
+        asyncio.run(log("new loop"))
+        assert stream.writes[0] == "old loop\n"
+        logger.handlers[0].flush()
+        assert stream.getvalue() == "old loop\nnew loop\n"
+
+
+async def test_every_request_logs_its_line_once_also_when_the_app_crashed() -> None:
+    """RequestObservation around apps that answer, refuse and crash, 30 requests at once."""
+
+    async def answering(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scope["state"]["operation"] = "Ok"
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def refusing(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scope["state"]["error_codes"] = ["BAD_REQUEST"]
+        await send({"type": "http.response.start", "status": 400, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def crashing(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raise RuntimeError("boom")
+
+    stream = Writes()
+    handler = BatchedStreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(json_formatter())
+    logger = logging.getLogger("app.requests")
+    logger.addHandler(handler)
+    logger.propagate, logger_level = False, logger.level
+    logger.setLevel(logging.INFO)
+    apps = {"ok": answering, "refused": refusing, "crash": crashing}
+
+    async def request(n: int, kind: str) -> None:
+        scope = {"type": "http", "method": "POST", "path": "/graphql", "state": {},
+                 "headers": [(b"x-request-id", f"{kind}-{n}".encode())]}  # fmt: skip
+
+        async def send(_message: Any) -> None:
+            await asyncio.sleep(0)
+
+        try:
+            await RequestObservation(apps[kind])(scope, None, send)  # type: ignore[arg-type]
+        except RuntimeError:
+            assert kind == "crash"
+
+    try:
+        await asyncio.gather(*(request(n, kind) for n in range(10) for kind in apps))
+        await written(stream)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+        logger.setLevel(logger_level)
+        handler.close()
+    lines = json_lines(stream.getvalue())
+    assert sorted(line["request_id"] for line in lines) == sorted(
+        f"{kind}-{n}" for n in range(10) for kind in apps
+    )
+    for line in lines:
+        assert set(line) == REQUEST_LINE_FIELDS
+        kind = line["request_id"].split("-")[0]
+        assert line["status"] == {"ok": 200, "refused": 400, "crash": 500}[kind]
+        assert line["error_codes"] == (["BAD_REQUEST"] if kind == "refused" else None)
+        assert line["operation"] == ("Ok" if kind == "ok" else None)
+
+
+async def test_a_server_with_stderr_as_a_pipe_logs_every_request_once(
+    database_url: str, db: Any, admin_token: str
+) -> None:
+    """Concurrent requests of several outcomes; the lines still waiting at SIGTERM are
+    written at exit."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+               "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    env = {**os.environ, "DATABASE_URL": database_url, "DISCOUNTS_JWT_SECRET": TEST_SECRET,
+           "DISCOUNTS_MIGRATE_ON_START": "false"}  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    # the pipe is read meanwhile, as a container runtime reads it
+    output: list[bytes] = []
+    reader = threading.Thread(target=lambda: output.append(process.stderr.read()))  # type: ignore[union-attr]
+    reader.start()
+    try:
+        await wait_until_up([url], [process])
+        auth = {"authorization": f"Bearer {admin_token}"}
+        async with httpx.AsyncClient(base_url=url) as http:
+
+            async def ok(n: int) -> httpx.Response:
+                return await http.post("/graphql", headers={**auth, "x-request-id": f"ok-{n}"},
+                                       json={"query": f"query Q{n} {{ sites {{ totalCount }} }}"})  # fmt: skip
+
+            async def not_acceptable(n: int) -> httpx.Response:
+                return await http.post("/graphql", json={"query": "{ __typename }"},
+                                       headers={"accept": "text/plain", "x-request-id": f"na-{n}"})  # fmt: skip
+
+            async def bad_json(n: int) -> httpx.Response:
+                return await http.post("/graphql", content=b"{", headers={
+                    "content-type": "application/json", "x-request-id": f"bad-{n}"})  # fmt: skip
+
+            async def elsewhere(n: int) -> httpx.Response:
+                return await http.get("/nowhere", headers={"x-request-id": f"other-{n}"})
+
+            responses = await asyncio.gather(
+                *(kind(n) for n in range(8) for kind in (ok, not_acceptable, bad_json, elsewhere))
+            )
+            probe = await http.get("/healthz")  # logged at DEBUG: not written at INFO
+        assert probe.status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        reader.join(timeout=30)
+        process.stderr.close()  # type: ignore[union-attr]
+    lines = json_lines(b"".join(output).decode())
+    requests = [line for line in lines if line["logger"] == "app.requests"]
+    statuses = {r.headers["x-request-id"]: r.status_code for r in responses}
+    assert sorted(line["request_id"] for line in requests) == sorted(statuses)
+    for line in requests:
+        assert set(line) == REQUEST_LINE_FIELDS
+        assert line["status"] == statuses[line["request_id"]]
+        kind = line["request_id"].split("-")[0]
+        assert line["path"] == ("/nowhere" if kind == "other" else "/graphql")
+        if kind == "ok":
+            assert line["operation"].startswith("Q") and line["subject"] == "admin@example.com"
+            assert line["error_codes"] is None and line["status"] == 200
+        elif kind in ("na", "bad"):
+            assert line["status"] in (400, 406) and line["error_codes"]
