@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import math
 import os
 import sys
 import threading
@@ -60,9 +61,35 @@ class JsonFormatter(OrjsonFormatter):
             "logger": record.name,
             "message": record.getMessage(),
             **fields,
-            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
+            "time": utc_isoformat(record.created),
         }
         return orjson.dumps(line).decode()
+
+
+def utc_isoformat(timestamp: float) -> str:
+    """`datetime.fromtimestamp(timestamp, tz=UTC).isoformat()`, with the text up to the
+    second made once per second: that call was half of a request line's formatting.
+
+    The microseconds are rounded as `datetime` rounds them (half to even, carried into the
+    second at 1,000,000: CPython's `_PyTime_ObjectToTimeval`), and left out when zero, as
+    `isoformat` does; a test holds the two texts equal."""
+    second = math.floor(timestamp)
+    micros = round((timestamp - second) * 1_000_000)
+    if micros >= 1_000_000:
+        second += 1
+        micros -= 1_000_000
+    global _second, _second_text
+    if second != _second:
+        _second_text = datetime.fromtimestamp(second, tz=UTC).isoformat()[:-6]
+        _second = second
+    if micros:
+        return f"{_second_text}.{micros:06d}+00:00"
+    return _second_text + "+00:00"
+
+
+# The last second `utc_isoformat` wrote, and its text without the offset.
+_second: int | None = None
+_second_text = ""
 
 
 def request_record(

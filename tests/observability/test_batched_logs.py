@@ -1,6 +1,7 @@
 """Log lines written in batches (app.observability.logs.BatchedStreamHandler): every line
 still written, once, in the order it was logged, a request's line with all its fields, on
-success, refusals, errors and an app that crashed; also when stderr is a pipe."""
+success, refusals, errors and an app that crashed; also when stderr is a pipe. And the
+request line's time, written as `datetime` writes it."""
 
 from __future__ import annotations
 
@@ -14,11 +15,19 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from hypothesis import given
+from hypothesis import strategies as st
 
-from app.observability.logs import BatchedStreamHandler, RequestIdFilter, json_formatter
+from app.observability.logs import (
+    BatchedStreamHandler,
+    RequestIdFilter,
+    json_formatter,
+    utc_isoformat,
+)
 from app.observability.requests import RequestObservation
 from tests.conftest import TEST_SECRET
 from tests.observability.test_logs import json_lines
@@ -263,3 +272,18 @@ async def test_a_server_with_stderr_as_a_pipe_logs_every_request_once(
             assert line["error_codes"] is None and line["status"] == 200
         elif kind in ("na", "bad"):
             assert line["status"] in (400, 406) and line["error_codes"]
+
+
+@given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False))
+def test_the_time_text_is_datetime_s(timestamp: float) -> None:
+    assert utc_isoformat(timestamp) == datetime.fromtimestamp(timestamp, tz=UTC).isoformat()
+
+
+def test_the_time_text_rounds_as_datetime_does_at_the_edges() -> None:
+    second = 1_765_148_000
+    for fraction in (0.0, 0.5, 0.0000005, 0.0000015, 0.9999994, 0.9999995, 0.9999996, 0.999999):
+        timestamp = second + fraction
+        assert utc_isoformat(timestamp) == datetime.fromtimestamp(timestamp, tz=UTC).isoformat()
+    for microsecond in range(0, 1_000_000, 7):  # each microsecond's nearest float
+        timestamp = second + microsecond / 1_000_000
+        assert utc_isoformat(timestamp) == datetime.fromtimestamp(timestamp, tz=UTC).isoformat()
