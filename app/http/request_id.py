@@ -67,7 +67,7 @@ def assign_request_id(scope: Scope) -> tuple[str, tuple[bytes, bytes]]:
         if name == _REQUEST_ID_HEADER:  # ASGI header names are lowercase
             incoming = value.decode("latin-1")
             break
-    request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else new_request_id()
+    request_id = incoming if incoming and _SANE_REQUEST_ID.fullmatch(incoming) else new_request_id()
     scope.setdefault("state", {})["request_id"] = request_id
     return request_id, (_REQUEST_ID_HEADER, request_id.encode("latin-1"))
 
