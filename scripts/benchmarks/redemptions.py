@@ -10,11 +10,12 @@ mode, an administrator token), and sends a bounded number of `redeemCode` mutati
 - many codes: requests go round-robin over `codes` discount codes, so the locks rarely meet;
   this measures the engine without lock contention.
 
-Both are made twice. First as checkouts make them, each request by one of `customers`
-(1,000) customers in turn: the figures read against the targets. Then every request by the
-same one customer, labelled so (`one_customer`): the worst case for the ledger's key to the
-customer, whose row every concurrent redemption then locks FOR KEY SHARE (a MultiXact of the
-lockers nearly every time, docs/performance.md), printed beside so that nothing is hidden.
+Both are made twice (hot by many, hot by one, many codes by one, many codes by many). As
+checkouts make them, each request by one of `customers` (1,000) customers in turn: the
+figures read against the targets. And every request by the same one customer, labelled so
+(`one_customer`): the worst case for the ledger's key to the customer, whose row every
+concurrent redemption then locks FOR KEY SHARE (a MultiXact of the lockers nearly every
+time, docs/performance.md), printed beside so that nothing is hidden.
 
 - history: `redeemCode` and `validateCode` on a fresh code, then on a code with
   `HISTORY` (1,000,000) earlier redemptions by the same customer, seeded by SQL; the ratio
