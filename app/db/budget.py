@@ -33,15 +33,17 @@ class ReadBudget:
         self.bytes = 0
         self.exceeded: ReadBudgetExceeded | None = None
 
-    def take(self, rows: Sequence[Sequence[object]]) -> None:
-        """Counts `rows` (their text and bytes values: a row rendered as JSON is its text);
-        raises once the request is over budget."""
+    def take(self, rows: Sequence[Sequence[object]], *, text: bool = True) -> None:
+        """Counts `rows` (and, with `text`, their text and bytes values: a row rendered as
+        JSON is its text); raises once the request is over budget."""
         if self.exceeded is not None:
             raise self.exceeded
         self.rows += len(rows)
         if self.rows > self.max_rows:
             self.exceeded = ReadBudgetExceeded("nodes", self.max_rows)
             raise self.exceeded
+        if not text:
+            return
         self.bytes += sum(
             len(value) for row in rows for value in row if isinstance(value, (str, bytes))
         )

@@ -346,9 +346,10 @@ async def _rows(
     db: Any, name: Hashable, build: Callable[[], Any], params: dict[str, Any]
 ) -> list[Any]:
     """A request's reads go through its `fetch` (prepared once per shape where the fast path
-    is on), a transaction's through app.db.transaction_statements."""
+    is on; the facts are no answer's text), a transaction's through
+    app.db.transaction_statements."""
     if hasattr(db, "fetch"):
-        return list(await db.fetch(name, build, params))
+        return list(await db.fetch(name, build, params, facts=True))
     return await transaction_statements.rows(db, name, build, params)
 
 

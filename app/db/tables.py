@@ -284,6 +284,8 @@ class CouponCode(SiteOwned, table=True):
             **_live("deleted_at"),
         ),
         sa.Index("ix_coupon_code_code_key", sa.text("lower(code)")),
+        # What a ledger row's key to its coupon code names (Redemption, migration 0018).
+        sa.Index("uq_coupon_code_id_coupon_id", "id", "coupon_id", unique=True),
         sa.CheckConstraint(
             "customer_credit_id IS NULL OR customer_id IS NOT NULL", name="credit_needs_customer"
         ),
@@ -406,6 +408,11 @@ class Redemption(SiteOwned, table=True):
             )
             for owner in ("discount_code", "coupon")
         ),
+        # A coupon code's use names that code of that coupon (migration 0018); the claim
+        # holds the code's row already, so the key's share lock is its own.
+        sa.ForeignKeyConstraint(
+            ["coupon_code_id", "coupon_id"], ["coupon_code.id", "coupon_code.coupon_id"]
+        ),
         sa.Index("ix_redemption_coupon_period", "coupon_id", "redeemed_at"),
         sa.Index("ix_redemption_discount_code_period", "discount_code_id", "redeemed_at"),
     )
@@ -415,7 +422,7 @@ class Redemption(SiteOwned, table=True):
     site_id: int = Field(default=None)
     organisation_id: int = Field(default=None, index=True)
     discount_code_id: int | None = Field(default=None)
-    coupon_code_id: int | None = _fk("coupon_code.id", nullable=True)
+    coupon_code_id: int | None = Field(default=None, index=True)
     coupon_id: int | None = Field(default=None)
     assignment_id: int | None = _fk("assignment.id", nullable=True)
     customer_id: int | None = _fk("customer.id", nullable=True)

@@ -15,8 +15,9 @@ same moment:
 - `sqlite_redeem`: redeemCode on SQLite, one server process (the single-process target).
 - `schema_floors`: pgbench making a redemption's writes on the real tables (the code's
   `times_used`, a ledger row, its four usage counters and its change event, in one
-  transaction), hot (one code) and spread (the bench's 200 codes): what PostgreSQL itself
-  does with this schema's indexes, foreign keys and event trigger. The pgbench floors above
+  transaction), hot (one code) and spread (the bench's 200 codes), each by the bench's
+  customers at random and then all by one: what PostgreSQL itself does with this schema's
+  indexes, foreign keys and event trigger. The pgbench floors above
   write a three-index ledger with no foreign key to a shared row and no event; the
   redemption's own writes cost PostgreSQL several times as much, and this floor says how
   much of a figure's distance to those floors is the schema's rather than the service's.
@@ -214,27 +215,30 @@ async def pgbench_floors(
 
 
 SCHEMA_TABLES = """
-DROP TABLE IF EXISTS bench_floor_codes;
+DROP TABLE IF EXISTS bench_floor_codes, bench_floor_customers;
 CREATE TABLE bench_floor_codes (n int PRIMARY KEY, code_id int NOT NULL);
+CREATE TABLE bench_floor_customers (n int PRIMARY KEY, customer_id int NOT NULL);
 """
 # pgbench reads `:name` as a variable anywhere in a command, in a string too: no colon
 # stands before a letter but where a variable is meant.
 SCHEMA_SCRIPT = """\\set k {pick}
+\\set w {who}
 \\set r random(1, 9000000000000000)
 BEGIN;
-SELECT code_id AS c FROM bench_floor_codes WHERE n = :k \\gset
+SELECT code_id AS c, (SELECT customer_id FROM bench_floor_customers WHERE n = :w) AS u
+    FROM bench_floor_codes WHERE n = :k \\gset
 UPDATE discount_code SET times_used = times_used + 1
     WHERE id = :c AND (max_uses IS NULL OR times_used < max_uses);
 INSERT INTO redemption (unique_id, created_at, updated_at, updated_by, site_id,
     organisation_id, discount_code_id, customer_id, channel, is_lead_booker, amount,
     currency, line_amounts, redeemed_at, idempotency_key, request_fingerprint)
     VALUES (gen_random_uuid(), now(), now(), 'floor', {site}, {organisation}, :c,
-    {customer}, 'ONLINE', false, 1200, 'GBP', '[1200]', now(),
+    :u, 'ONLINE', false, 1200, 'GBP', '[1200]', now(),
     'floor-' || :client_id || '-' || :r, repeat('0', 64)) RETURNING id AS redemption \\gset
 INSERT INTO usage_counter (owner_type, owner_id, key, uses)
     VALUES ('discount_code', :c, 'total', 1), ('discount_code', :c, 'code:' || :c, 1),
-    ('discount_code', :c, 'customer:{customer}', 1),
-    ('discount_code', :c, 'code:' || :c || ':' || 'customer:{customer}', 1)
+    ('discount_code', :c, 'customer:' || :u, 1),
+    ('discount_code', :c, 'code:' || :c || ':' || 'customer:' || :u, 1)
     ON CONFLICT (owner_type, owner_id, key) DO UPDATE SET uses = usage_counter.uses + 1;
 INSERT INTO event (id, position, type, site_id, organisation_id, object_type, object_id,
     object_updated_at, payload, occurred_at)
@@ -242,6 +246,15 @@ INSERT INTO event (id, position, type, site_id, organisation_id, object_type, ob
     {site}, {organisation}, 'Redemption', :redemption, now(), repeat('x', 600), now());
 END;
 """
+# (name, over the many codes or the hot one, by the seeded customers at random or the first
+# one): by many, as checkouts redeem; then every transaction by one customer, the worst case
+# for the ledger's key to the customer, labelled apart.
+SCHEMA_RUNS = (
+    ("hot", False, True),
+    ("spread", True, True),
+    ("one_customer_hot", False, False),
+    ("one_customer_spread", True, False),
+)
 
 
 async def schema_floors(
@@ -249,36 +262,48 @@ async def schema_floors(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:  # fmt: skip
     """pgbench making a redemption's writes on the real tables (`SCHEMA_SCRIPT`): hot on the
-    seeded hot code, spread over its many codes; tps and PostgreSQL's CPU a transaction.
+    seeded hot code, spread over its many codes, each by the seeded customers at random and
+    then by one (`SCHEMA_RUNS`); tps and PostgreSQL's CPU a transaction.
     The rows it writes are real ledger rows of the bench's site, in the bench's copy of
     the database: run it after the figures that count the ledger."""
     pgbench = await asyncio.to_thread(find_pgbench, log)
     if pgbench is None:
         raise RuntimeError("pgbench is not installed and could not be installed")
     codes = [seeded["hot_id"], *seeded["many_ids"]]
-    values = {key: seeded[f"{key}_id"] for key in ("site", "organisation", "customer")}
+    people = seeded["customer_ids"]
+    values = {key: seeded[f"{key}_id"] for key in ("site", "organisation")}
     connection = await asyncpg.connect(libpq_url(database_url))
     try:
         await connection.execute(SCHEMA_TABLES)
         await connection.executemany(
             "INSERT INTO bench_floor_codes (n, code_id) VALUES ($1, $2)", list(enumerate(codes))
         )
-        figures = {}
-        for name, pick in (("hot", "0"), ("spread", f"random(1, {len(codes) - 1})")):
+        await connection.executemany(
+            "INSERT INTO bench_floor_customers (n, customer_id) VALUES ($1, $2)",
+            list(enumerate(people)),
+        )  # fmt: skip
+        figures: dict[str, Any] = {"customers": len(people)}
+        for name, many_codes, many_customers in SCHEMA_RUNS:
+            pick = f"random(1, {len(codes) - 1})" if many_codes else "0"
+            whom = f"random(0, {len(people) - 1})" if many_customers else "0"
             tps, cpu = await _pgbench_with_cpu(
                 connection, pgbench, database_url, pick, seconds=seconds, clients=clients,
-                script=SCHEMA_SCRIPT.format(pick=pick, **values),
+                script=SCHEMA_SCRIPT.format(pick=pick, who=whom, **values),
             )  # fmt: skip
             figures[f"{name}_tps"] = round(tps, 1)
             figures[f"{name}_database_cpu_ms_per_transaction"] = _rounded(cpu)
     finally:
-        await connection.execute("DROP TABLE IF EXISTS bench_floor_codes")
+        await connection.execute("DROP TABLE IF EXISTS bench_floor_codes, bench_floor_customers")
         await connection.close()
     log(f"  schema floors (a redemption's writes on the real tables, pgbench, {clients}"
-        f" clients): hot {figures['hot_tps']:,.0f} tps, spread {figures['spread_tps']:,.0f}"
-        f" tps; PostgreSQL CPU a transaction: hot"
+        f" clients, by {len(people):,} customers): hot {figures['hot_tps']:,.0f} tps, spread"
+        f" {figures['spread_tps']:,.0f} tps; PostgreSQL CPU a transaction: hot"
         f" {_ms(figures['hot_database_cpu_ms_per_transaction'])}, spread"
         f" {_ms(figures['spread_database_cpu_ms_per_transaction'])}")  # fmt: skip
+    log(f"  schema floors by one customer: hot {figures['one_customer_hot_tps']:,.0f} tps,"
+        f" spread {figures['one_customer_spread_tps']:,.0f} tps; PostgreSQL CPU a"
+        f" transaction: hot {_ms(figures['one_customer_hot_database_cpu_ms_per_transaction'])},"
+        f" spread {_ms(figures['one_customer_spread_database_cpu_ms_per_transaction'])}")  # fmt: skip
     return figures
 
 

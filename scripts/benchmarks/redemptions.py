@@ -1,6 +1,6 @@
 """Redemptions per second on PostgreSQL: one hot code, and many codes, with p50 / p99 latency.
 
-`run(database_url)` adds its own organisation, site, customer and codes to the database (it
+`run(database_url)` adds its own organisation, site, customers and codes to the database (it
 never touches other rows), serves the app with one uvicorn worker (`run_api.serve`, production
 mode, an administrator token), and sends a bounded number of `redeemCode` mutations from
 `concurrency` keep-alive connections on 127.0.0.1, each with its own idempotency key:
@@ -9,6 +9,13 @@ mode, an administrator token), and sends a bounded number of `redeemCode` mutati
   code's row lock; this measures how fast one code can be redeemed (a flash sale);
 - many codes: requests go round-robin over `codes` discount codes, so the locks rarely meet;
   this measures the engine without lock contention.
+
+Both are made twice (hot by many, hot by one, many codes by one, many codes by many). As
+checkouts make them, each request by one of `customers` (1,000) customers in turn: the
+figures read against the targets. And every request by the same one customer, labelled so
+(`one_customer`): the worst case for the ledger's key to the customer, whose row every
+concurrent redemption then locks FOR KEY SHARE (a MultiXact of the lockers nearly every
+time, docs/performance.md), printed beside so that nothing is hidden.
 
 - history: `redeemCode` and `validateCode` on a fresh code, then on a code with
   `HISTORY` (1,000,000) earlier redemptions by the same customer, seeded by SQL; the ratio
@@ -59,11 +66,15 @@ VALIDATE = (
 )
 WARMUP = 50
 HISTORY = 1_000_000
+CUSTOMERS = 1000
 
 
-async def seed_site(database_url: str, codes: int, cap: int) -> dict[str, Any]:
-    """A site of its own with one hot code and `codes` others: the site's and customer's
-    global ids, the codes' names and the others' global ids (the soak reads them too)."""
+async def seed_site(
+    database_url: str, codes: int, cap: int, *, customers: int = 1
+) -> dict[str, Any]:
+    """A site of its own with one hot code and `codes` others, and `customers` customers:
+    the site's and customers' global ids (`customer` is the first), the codes' names and the
+    others' global ids (the soak reads them too)."""
     engine = create_engine(Settings(database_url=database_url))
     stamp = uuid.uuid4().hex[:8].upper()
     try:
@@ -76,9 +87,13 @@ async def seed_site(database_url: str, codes: int, cap: int) -> dict[str, Any]:
                 organisation_id=organisation.id, name="Bench", currency="GBP",
                 time_zone="Europe/London",
             )  # fmt: skip
-            customer = t.Customer(organisation_id=organisation.id, full_name="Bench Customer")
-            session.add_all([site, customer])
+            people = [
+                t.Customer(organisation_id=organisation.id, full_name=f"Bench Customer {n}")
+                for n in range(max(1, customers))
+            ]
+            session.add_all([site, *people])
             await session.flush()
+            customer = people[0]
             names = [
                 f"HOT-{stamp}",
                 f"FRESH-{stamp}",
@@ -101,6 +116,7 @@ async def seed_site(database_url: str, codes: int, cap: int) -> dict[str, Any]:
         return {
             "site": to_global_id("Site", site.id),
             "customer": to_global_id("Customer", customer.id),
+            "customers": [to_global_id("Customer", person.id) for person in people],
             "hot": names[0],
             "fresh": names[1],
             "history": names[2],
@@ -109,6 +125,7 @@ async def seed_site(database_url: str, codes: int, cap: int) -> dict[str, Any]:
             "site_id": site.id,
             "organisation_id": organisation.id,
             "customer_id": customer.id,
+            "customer_ids": [person.id for person in people],
             "history_code_id": rows[2].id,
             "hot_id": rows[0].id,
             "many_ids": [row.id for row in rows[3:]],
@@ -276,22 +293,28 @@ async def run(
     history_requests: int | None = None,
     history: int = HISTORY,
     codes: int = 200,
+    customers: int = CUSTOMERS,
     duration: float = 10.0,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Seeds, serves, measures the hot code, many codes, a fresh code against one with
-    `history` earlier redemptions, validateCode beside a one-record read, then the pgbench
-    floors and SQLite; returns the figures with ratios."""
+    """Seeds, serves, measures the hot code and many codes (by `customers` customers, then
+    by one), a fresh code against one with `history` earlier redemptions, validateCode
+    beside a one-record read, then the pgbench floors and SQLite; returns the figures with
+    ratios."""
     total = requests or (300 if quick else 2000)
     checks = history_requests or (100 if quick else 400)
-    seeded = await seed_site(database_url, codes, cap=10 * (total + WARMUP + checks) + history)
+    seeded = await seed_site(
+        database_url, codes, cap=10 * (2 * total + WARMUP + checks) + history,
+        customers=customers,
+    )  # fmt: skip
     run_id = uuid.uuid4().hex[:8]
+    people = seeded["customers"]
 
-    def attempt(code: str, key: str | None) -> dict[str, Any]:
+    def attempt(code: str, key: str | None, customer: str | None = None) -> dict[str, Any]:
         line = {"category": "BOOKING", "itemId": "room", "quantity": 1, "unitPrice": 12_000}
         values = {
-            "code": code, "siteId": seeded["site"], "customerId": seeded["customer"],
-            "currency": "GBP", "lines": [line],
+            "code": code, "siteId": seeded["site"],
+            "customerId": customer or seeded["customer"], "currency": "GBP", "lines": [line],
         }  # fmt: skip
         if key is not None:
             values["idempotencyKey"] = f"{run_id}-{key}"
@@ -312,20 +335,37 @@ async def run(
         server = await asyncio.to_thread(serve, database_url, Path(logs))
         try:
             log(f"redemptions: {total} per scenario, {concurrency} connections"
-                f" ({'wrk' if load.wrk_binary() else 'httpx: no wrk, or BENCH_NO_WRK set'})")  # fmt: skip
+                f" ({'wrk' if load.wrk_binary() else 'httpx: no wrk, or BENCH_NO_WRK set'}),"
+                f" by {len(people):,} customers in turn, then by one")  # fmt: skip
             hot, many = seeded["hot"], seeded["many"]
             warm = (server.url, server.headers, lambda i: attempt(hot, f"w{i}"), WARMUP)
             await _load(*warm, concurrency)
             pid = server.process.pid
-            hot_figures = await _load(
-                server.url, server.headers, lambda i: attempt(hot, f"h{i}"), total, concurrency,
-                pid=pid, database_url=database_url,
-            )  # fmt: skip
-            many_figures = await _load(
-                server.url, server.headers,
-                lambda i: attempt(many[i % len(many)], f"m{i}"), total, concurrency, pid=pid,
-                database_url=database_url,
-            )  # fmt: skip
+
+            async def scenario(
+                tag: str, code: Callable[[int], str], customer: Callable[[int], str | None]
+            ) -> dict[str, Any]:
+                return await _load(
+                    server.url, server.headers,
+                    lambda i: attempt(code(i), f"{tag}{i}", customer(i)), total, concurrency,
+                    pid=pid, database_url=database_url,
+                )  # fmt: skip
+
+            def anyone(i: int) -> str:
+                return people[i % len(people)]
+
+            def the_one(i: int) -> None:
+                return None
+
+            def spread(i: int) -> str:
+                return many[i % len(many)]
+
+            # A B B A: the first run after the warm-up, and a change in the machine's load,
+            # weigh on both spellings alike.
+            hot_figures = await scenario("h", lambda i: hot, anyone)
+            one_hot = await scenario("h1-", lambda i: hot, the_one)
+            one_many = await scenario("m1-", spread, the_one)
+            many_figures = await scenario("m", spread, anyone)
             # A B A B: a change in the machine's load weighs on both codes alike.
             rounds: dict[str, list[dict[str, Any]]] = {"fresh": [], "history": []}
             for turn in range(2):
@@ -352,18 +392,21 @@ async def run(
     recorded = await _ledger_count(database_url, seeded["site_id"])
     # After the ledger's count: its own redemptions of a live code are not the scenarios'.
     even = await even_cost.run(database_url, seeded, rounds=20 if quick else 60, log=log)
+    measured = (hot_figures, many_figures, one_hot, one_many)
     expected = (
         WARMUP
-        + hot_figures["redeemed"]
-        + many_figures["redeemed"]
+        + sum(figures["redeemed"] for figures in measured)
         + history
         + sum(10 + figures["redeem"]["redeemed"] for runs in rounds.values() for figures in runs)
     )
     figures = {
         "server": "uvicorn, 1 worker, production mode",
         "concurrency": concurrency,
+        "customers": len(people),
         "hot_code": hot_figures,
         "many_codes": {"codes": codes, **many_figures},
+        # The same requests all by one customer: the ledger's key to the customer at its worst.
+        "one_customer": {"hot_code": one_hot, "many_codes": {"codes": codes, **one_many}},
         "history": {
             "earlier_redemptions": history,
             "seeded_seconds": round(seeded_in, 1),
@@ -443,13 +486,20 @@ async def _against_floors(
         lambda url: _sqlite_many_codes(url, total=total, concurrency=concurrency, codes=codes),
         log,
     )  # fmt: skip
+    alone = figures["one_customer"]
+    # Each reading against the floors, and against the schema floor made by as many customers.
+    for prefix, readings in (("", figures), ("one_customer_", alone)):
+        for name, floor_name in (("hot_code", "hot"), ("many_codes", "spread")):
+            reading, rate = readings[name], readings[name]["redemptions_per_second"]
+            reading["floor_ratio"] = floors.ratio(rate, floor[f"{floor_name}_tps"])
+            reading["schema_floor_ratio"] = floors.ratio(rate, schema[f"{prefix}{floor_name}_tps"])
     hot, many = figures["hot_code"], figures["many_codes"]
-    hot["floor_ratio"] = floors.ratio(hot["redemptions_per_second"], floor["hot_tps"])
-    many["floor_ratio"] = floors.ratio(many["redemptions_per_second"], floor["spread_tps"])
-    hot["schema_floor_ratio"] = floors.ratio(hot["redemptions_per_second"], schema["hot_tps"])
-    many["schema_floor_ratio"] = floors.ratio(many["redemptions_per_second"], schema["spread_tps"])
     check, one = reads["validate_code"], reads["one_record_read"]
     check["read_ratio"] = floors.ratio(check["requests_per_second"], one["requests_per_second"])
+    log(
+        f"  redeem by {figures['customers']:,} customers in turn, as checkouts do (the"
+        f" targets' reading):"
+    )
     log(f"  redeem, one hot code: {hot['redemptions_per_second']:,.0f}/s, p99"
         f" {hot['p99_ms']:.0f} ms = {hot['floor_ratio']:.1%} of the hot floor"
         f" ({floor['hot_tps']:,.0f} tps; target >= 40 %, p99 <= 60 ms);"
@@ -461,6 +511,16 @@ async def _against_floors(
     log(f"  beside the schema floors (not the targets' floors): one hot code"
         f" {hot['schema_floor_ratio']:.1%} of {schema['hot_tps']:,.0f} tps, {codes} codes"
         f" {many['schema_floor_ratio']:.1%} of {schema['spread_tps']:,.0f} tps")  # fmt: skip
+    hot, many = alone["hot_code"], alone["many_codes"]
+    log(f"  the same by ONE customer (the customer key's worst case): one hot code"
+        f" {hot['redemptions_per_second']:,.0f}/s, p99 {hot['p99_ms']:.0f} ms ="
+        f" {hot['floor_ratio']:.1%} of the hot floor, {hot['schema_floor_ratio']:.1%} of the"
+        f" one-customer schema floor; PostgreSQL CPU {hot.get('database_cpu_ms_per_request')}"
+        f" ms a request")  # fmt: skip
+    log(f"  the same by ONE customer: {codes} codes {many['redemptions_per_second']:,.0f}/s,"
+        f" p99 {many['p99_ms']:.0f} ms = {many['floor_ratio']:.1%} of the spread floor,"
+        f" {many['schema_floor_ratio']:.1%} of the one-customer schema floor; PostgreSQL CPU"
+        f" {many.get('database_cpu_ms_per_request')} ms a request")  # fmt: skip
     log(f"  validateCode: {check['requests_per_second']:,.0f}/s (p99 {check['p99_ms']:.0f} ms)"
         f" = {check['read_ratio']:.1%} of a one-record read ({one['requests_per_second']:,.0f}/s;"
         f" target >= 1,500/s and >= 75 %)")  # fmt: skip

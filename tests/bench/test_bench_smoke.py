@@ -119,9 +119,10 @@ def test_the_schema_floor_names_only_its_own_pgbench_variables() -> None:
 
     from benchmarks.floors import SCHEMA_SCRIPT
 
-    script = SCHEMA_SCRIPT.format(pick="random(1, 200)", site=1, organisation=2, customer=3)
+    script = SCHEMA_SCRIPT.format(pick="random(1, 200)", who="random(0, 999)", site=1,
+                                  organisation=2)  # fmt: skip
     named = set(re.findall(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)", script))
-    set_or_stored = {"k", "r", "c", "redemption", "client_id"}  # \set, \gset, pgbench's own
+    set_or_stored = {"k", "w", "r", "c", "u", "redemption", "client_id"}  # \set, \gset, pgbench's
     assert named == set_or_stored
 
 

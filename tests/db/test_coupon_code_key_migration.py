@@ -15,6 +15,7 @@ from app.db.migrate import downgrade, upgrade
 from app.demo import seed_scale
 from app.settings import Settings
 from tests.conftest import scratch_database
+from tests.db.migration_checks import refused, row_counts
 
 BEFORE = "0016_ledger_keys"
 TABLES = ("coupon_code", "assignment", "redemption")
@@ -26,15 +27,6 @@ async def url() -> AsyncIterator[str]:
         yield scratch
 
 
-async def _counts(connection: Any) -> dict[str, int]:
-    counts = {}
-    for table in TABLES:
-        counts[table] = (
-            await connection.execute(sa.text(f"SELECT count(*) FROM {table}"))
-        ).scalar_one()
-    return counts
-
-
 async def _refused(engine: Any, coupon_id: int, site_id: int, organisation_id: int) -> bool:
     """Whether a coupon code with these keys is refused (written and rolled back if not)."""
     insert = sa.text(
@@ -42,15 +34,7 @@ async def _refused(engine: Any, coupon_id: int, site_id: int, organisation_id: i
         " coupon_id, code, multi_use, times_used) VALUES ('0123456789abcdef0123456789abcdef',"
         " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :s, :o, :c, 'KEYTEST', false, 0)"
     )
-    async with engine.connect() as connection:
-        transaction = await connection.begin()
-        try:
-            await connection.execute(insert, {"c": coupon_id, "s": site_id, "o": organisation_id})
-        except sa.exc.IntegrityError:
-            return True
-        finally:
-            await transaction.rollback()
-    return False
+    return await refused(engine, insert, {"c": coupon_id, "s": site_id, "o": organisation_id})
 
 
 async def test_one_key_for_coupon_site_and_organisation(url: str) -> None:
@@ -59,7 +43,7 @@ async def test_one_key_for_coupon_site_and_organisation(url: str) -> None:
         await upgrade(engine, BEFORE)
         await seed_scale(engine, codes=200, coupons=4, sites=4, progress=False)
         async with engine.connect() as connection:
-            before = await _counts(connection)
+            before = await row_counts(connection, TABLES)
             coupon = (
                 await connection.execute(
                     sa.text("SELECT id, site_id, organisation_id FROM coupon ORDER BY id")
@@ -89,7 +73,7 @@ async def test_one_key_for_coupon_site_and_organisation(url: str) -> None:
             else:
                 await downgrade(engine, BEFORE)
             async with engine.connect() as connection:
-                assert await _counts(connection) == before
+                assert await row_counts(connection, TABLES) == before
             assert not await _refused(engine, coupon.id, coupon.site_id, coupon.organisation_id)
             assert await _refused(engine, coupon.id, 10**6, coupon.organisation_id)
             assert await _refused(engine, 10**6, coupon.site_id, coupon.organisation_id)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from app.db.tables import EligibleItem
-from app.domain.enums import ItemCategory
+from app.domain.enums import DiscountKind, ItemCategory
+from app.graphql.ids import to_global_id
 from app.settings import Settings
 from tests.conftest import GraphQLClient
 from tests.http.conftest import probe_client
@@ -90,3 +91,25 @@ async def test_rows_of_unpaged_relationships_count(
         response = await GraphQLClient(http, admin_token).post(query)
     # then the item ids count as the response's objects
     assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["RESPONSE_TOO_LARGE"]
+
+
+async def test_what_the_rules_read_is_not_the_answers_text(
+    settings: Settings, admin_token: str, make: Any
+) -> None:
+    # given a code whose description (read with its facts, never in this answer) is long
+    site = await make.site(await make.organisation())
+    await make.discount_code(
+        site, code="LONG", kind=DiscountKind.PERCENTAGE, percentage_bp=1000,
+        description="x" * 2000,
+    )  # fmt: skip
+    query = "query($input: ValidateCodeInput!) { validateCode(input: $input) { valid reason } }"
+    line = {"category": "BOOKING", "itemId": "room-1", "quantity": 1, "unitPrice": 1000}
+    attempt = {"code": "long", "siteId": to_global_id("Site", site.id), "currency": "GBP",
+               "lines": [line]}  # fmt: skip
+    # when it is checked under a byte budget far below the description's length
+    async with probe_client(settings, max_response_bytes=500) as http:
+        response = await GraphQLClient(http, admin_token).post(query, {"input": attempt})
+    # then it answers: the facts' rows count, their text is not the response's
+    body = response.json()
+    assert "errors" not in body
+    assert body["data"] == {"validateCode": {"valid": True, "reason": None}}
