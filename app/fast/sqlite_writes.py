@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.db import sqlite_steps, transaction_statements
 from app.db.handles import Session
 from app.db.time_budget import WriterLockTimeout, sends_with_next
-from app.fast import prepared
+from app.fast import prepared, sqlite_driver
 
 
 class SQLiteWrites:
@@ -122,10 +122,11 @@ class SQLiteWrites:
             # nothing to answer: sent with the transaction's next statement or its COMMIT
             later.send_with_next(partial(_run, sql, arguments, many))
             return []
+        # one call on its thread, or none: on the event loop's when its transaction holds
+        # the writer lock (app.fast.sqlite_driver `run_short`)
+        run = raw.run_short if isinstance(raw, sqlite_driver.Connection) else raw._execute
         try:
-            records = await raw._execute(
-                _run_on, raw, sql, arguments, many
-            )  # one call on its thread
+            records = await run(_run_on, raw, sql, arguments, many)
         except WriterLockTimeout:
             raise  # the BEGIN sent with it gave up on the request's budget (app.db.time_budget)
         except Exception as error:
