@@ -17,7 +17,10 @@ With the fast path on, the server's SQLite connections can send statements with 
 one (app.fast.sqlite_driver, `SendsWithNext`): the busy timeout and BEGIN then cost no
 hand-off to aiosqlite's thread of their own. They run in the same order, before the
 transaction's first statement, and a BEGIN IMMEDIATE that gives up on the budget raises
-`WriterLockTimeout` from there.
+`WriterLockTimeout` from there. A write transaction's BEGIN IMMEDIATE is first tried there
+without waiting (`begin_writing`, with the busy timeout at 0, on the event loop's thread);
+only when another connection holds the lock are the budget's busy timeout and the waiting
+BEGIN IMMEDIATE sent to the driver's thread.
 """
 
 from __future__ import annotations

@@ -27,8 +27,25 @@ by the next hand-off (which then does not run), and the transaction is rolled ba
 any failed statement. ROLLBACK drops what is kept but settings (`keep`): the BEGIN that did
 not run began nothing, the writes would have been undone. A COMMIT or ROLLBACK outside a
 transaction, the pool's reset of a connection after its COMMIT, costs no hand-off (sqlite3
-does nothing then). A SQLite redemption is three hand-offs: BEGIN with its first statement,
-the ledger row, the rest with the COMMIT.
+does nothing then).
+
+A write transaction's short statements on the event loop's thread (`begin_writing`,
+`run_short`). A server's writes take turns (app.db.engine's writer turn, then SQLite's lock),
+so its write rate is one over the time a transaction holds the turn, and with its statements
+on aiosqlite's thread that time was mostly hand-offs: the thread waking, waiting for the GIL
+at each of its Python steps, and the loop waking again. The statements of a redemption (its
+check, its claim: app.fast.sqlite_writes) each take SQLite microseconds, less than one
+hand-off. So a write transaction's BEGIN IMMEDIATE is tried on the loop's thread with the
+busy timeout at 0, together with its first such statement: when it takes the writer lock at
+once, that statement, the transaction's next short ones and its COMMIT or ROLLBACK run
+there too, and a redemption hands nothing to the thread. When the lock is another
+connection's (another process's writer: this process's take turns before BEGIN), SQLite
+answers SQLITE_BUSY at once and nothing has begun: the busy timeout and BEGIN IMMEDIATE go
+to the thread with the statement, as before, and the thread waits in SQLite's busy handler
+while the loop serves other requests (app.db.time_budget's limit still bounds the wait); the
+transaction, holding the lock then, runs its next short statements on the loop's thread. A
+statement of unknown length (anything through a cursor: SQLAlchemy's own statements, a bulk
+insert) goes to the thread, and takes the rest of its transaction with it.
 
 It relies on what SQLAlchemy's own aiosqlite adapter relies on (the connection's `_conn` and
 `_execute`, aiosqlite 0.22): tests/fast/test_sqlite_driver.py checks them.
@@ -79,7 +96,9 @@ def connect(database: str, **kwargs: Any) -> Connection:
 # waits out the interval. A SQLite server's writes take turns (app.db.engine's writer turn)
 # and the turn is held across the hand-offs: measured in process under load, a hand-off's
 # median wait went from 1.0-1.1 ms to 0.5-0.7 ms with 0.5 ms here, and the redemptions a
-# second rose 25-45 % (docs/performance.md).
+# second rose 25-45 % (docs/performance.md). A redemption that takes the writer lock at once
+# now hands nothing over (`run_short`); reads, the other writes and a transaction that met
+# another process's writer still do.
 SWITCH_INTERVAL_SECONDS = 0.0005
 
 

@@ -23,6 +23,10 @@ thread (`send_with_next`), so the claim's writes after the ledger row cost no ha
 their own. Its failure, if any, is raised by that next statement or COMMIT, and the
 transaction rolls back as after any failed statement.
 
+The statements that answer rows (the check, the ledger row) are short: in a write
+transaction that took the writer lock at once they run on the event loop's thread
+(app.fast.sqlite_driver `run_short`), else in one call on aiosqlite's thread.
+
 SQLite through aiosqlite only (the app factory installs it there).
 """
 
