@@ -17,14 +17,17 @@ With the fast path on, the server's SQLite connections can send statements with 
 one (app.fast.sqlite_driver, `SendsWithNext`): the busy timeout and BEGIN then cost no
 hand-off to aiosqlite's thread of their own. They run in the same order, before the
 transaction's first statement, and a BEGIN IMMEDIATE that gives up on the budget raises
-`WriterLockTimeout` from there.
+`WriterLockTimeout` from there. A write transaction's BEGIN IMMEDIATE is first tried there
+without waiting (`begin_writing`, with the busy timeout at 0, on the event loop's thread);
+only when another connection holds the lock are the budget's busy timeout and the waiting
+BEGIN IMMEDIATE sent to the driver's thread.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar, Token
 from functools import partial
 from typing import NamedTuple, Protocol
@@ -75,6 +78,11 @@ class SendsWithNext(Protocol):
         self, step: Callable[[sqlite3.Connection], object], *, keep: bool = False
     ) -> None: ...
 
+    def begin_writing(self, waiting: Sequence[Callable[[sqlite3.Connection], object]]) -> None:
+        """A write transaction's BEGIN IMMEDIATE, sent with the next statement: tried
+        without waiting first, and when the lock is taken, `waiting` (its busy timeout, then
+        BEGIN IMMEDIATE) runs instead, on the driver's thread."""
+
 
 def sends_with_next(driver: object) -> SendsWithNext | None:
     """`driver` when it sends statements with the next one (an attribute looked up: a
@@ -87,6 +95,18 @@ def sqlite_begin(connection: Connection, *, immediate: bool) -> None:
     left (`WriterLockTimeout` when it runs out)."""
     budget = _budget.get()
     later = sends_with_next(connection.connection.driver_connection)
+    if immediate and later is not None:
+        milliseconds = SQLITE_BUSY_TIMEOUT_MS
+        if budget is not None:
+            milliseconds = max(1, int((budget.deadline - time.monotonic()) * 1000))
+        later.begin_writing(
+            (partial(_pragma, f"PRAGMA busy_timeout={milliseconds}"),
+             partial(_begin, "BEGIN IMMEDIATE", budget))
+        )  # fmt: skip
+        # 0 when it begins without waiting, `milliseconds` when it waits: set again by the
+        # next transaction that wants a busy timeout
+        connection.connection.info["busy_timeout_ms"] = None
+        return
     if not immediate or budget is None:
         _busy_timeout(connection, SQLITE_BUSY_TIMEOUT_MS, later)
         sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"

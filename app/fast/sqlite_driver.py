@@ -27,8 +27,25 @@ by the next hand-off (which then does not run), and the transaction is rolled ba
 any failed statement. ROLLBACK drops what is kept but settings (`keep`): the BEGIN that did
 not run began nothing, the writes would have been undone. A COMMIT or ROLLBACK outside a
 transaction, the pool's reset of a connection after its COMMIT, costs no hand-off (sqlite3
-does nothing then). A SQLite redemption is three hand-offs: BEGIN with its first statement,
-the ledger row, the rest with the COMMIT.
+does nothing then).
+
+A write transaction's short statements on the event loop's thread (`begin_writing`,
+`run_short`). A server's writes take turns (app.db.engine's writer turn, then SQLite's lock),
+so its write rate is one over the time a transaction holds the turn, and with its statements
+on aiosqlite's thread that time was mostly hand-offs: the thread waking, waiting for the GIL
+at each of its Python steps, and the loop waking again. The statements of a redemption (its
+check, its claim: app.fast.sqlite_writes) each take SQLite microseconds, less than one
+hand-off. So a write transaction's BEGIN IMMEDIATE is tried on the loop's thread with the
+busy timeout at 0, together with its first such statement: when it takes the writer lock at
+once, that statement, the transaction's next short ones and its COMMIT or ROLLBACK run
+there too, and a redemption hands nothing to the thread. When the lock is another
+connection's (another process's writer: this process's take turns before BEGIN), SQLite
+answers SQLITE_BUSY at once and nothing has begun: the busy timeout and BEGIN IMMEDIATE go
+to the thread with the statement, as before, and the thread waits in SQLite's busy handler
+while the loop serves other requests (app.db.time_budget's limit still bounds the wait); the
+transaction, holding the lock then, runs its next short statements on the loop's thread. A
+statement of unknown length (anything through a cursor: SQLAlchemy's own statements, a bulk
+insert) goes to the thread, and takes the rest of its transaction with it.
 
 It relies on what SQLAlchemy's own aiosqlite adapter relies on (the connection's `_conn` and
 `_execute`, aiosqlite 0.22): tests/fast/test_sqlite_driver.py checks them.
@@ -79,7 +96,9 @@ def connect(database: str, **kwargs: Any) -> Connection:
 # waits out the interval. A SQLite server's writes take turns (app.db.engine's writer turn)
 # and the turn is held across the hand-offs: measured in process under load, a hand-off's
 # median wait went from 1.0-1.1 ms to 0.5-0.7 ms with 0.5 ms here, and the redemptions a
-# second rose 25-45 % (docs/performance.md).
+# second rose 25-45 % (docs/performance.md). A redemption that takes the writer lock at once
+# now hands nothing over (`run_short`); reads, the other writes and a transaction that met
+# another process's writer still do.
 SWITCH_INTERVAL_SECONDS = 0.0005
 
 
@@ -102,6 +121,9 @@ def _one_hand_off_cursors(
 class _Ahead(NamedTuple):
     step: Callable[[sqlite3.Connection], object]
     keep: bool  # run even when the transaction rolls back first (a setting)
+    # A write transaction's BEGIN (`begin_writing`): tried on the event loop's thread
+    # without waiting, `step` (on the connection's thread, waiting) when it would wait.
+    at_once: Callable[[sqlite3.Connection], object] | None = None
 
 
 def _after(connection: sqlite3.Connection, ahead: list[_Ahead], function: Any) -> Any:
@@ -111,13 +133,38 @@ def _after(connection: sqlite3.Connection, ahead: list[_Ahead], function: Any) -
     return function()
 
 
+class _WouldWait(Exception):
+    """The writer lock is another connection's: BEGIN IMMEDIATE would wait for it."""
+
+
+def _begin_at_once(connection: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, failing at once (`_WouldWait`) instead of waiting for the lock: the
+    event loop's thread must not sleep in SQLite's busy handler."""
+    connection.execute("PRAGMA busy_timeout=0").close()
+    try:
+        connection.execute("BEGIN IMMEDIATE").close()
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+            raise _WouldWait from error
+        raise
+
+
+def _each(steps: Sequence[Callable[[sqlite3.Connection], object]], connection: Any) -> None:
+    for step in steps:
+        step(connection)
+
+
 class Connection(aiosqlite.Connection):
-    """aiosqlite's connection whose cursors run a statement in one hand-off, and which sends
-    statements kept for it with the next one (`send_with_next`)."""
+    """aiosqlite's connection whose cursors run a statement in one hand-off, which sends
+    statements kept for it with the next one (`send_with_next`), and which runs a write
+    transaction's short statements on the event loop's thread (`run_short`)."""
 
     def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
         super().__init__(connector, iter_chunk_size)
         self._ahead: list[_Ahead] = []
+        # The open transaction holds the writer lock and has run only short statements: the
+        # next short ones, its COMMIT or ROLLBACK run on the event loop's thread.
+        self._here = False
 
     def cursor(self) -> OneHandOffCursor:  # type: ignore[override]
         # Nothing to do on the thread yet: the sqlite3 cursor is made where it executes.
@@ -131,7 +178,42 @@ class Connection(aiosqlite.Connection):
         ROLLBACK drops it unless `keep`."""
         self._ahead.append(_Ahead(step, keep))
 
+    def begin_writing(self, waiting: Sequence[Callable[[sqlite3.Connection], object]]) -> None:
+        """A write transaction's BEGIN IMMEDIATE, sent with the next statement. When that is
+        a short one (`run_short`) it is tried first on the event loop's thread, with no busy
+        timeout; only when the writer lock is another connection's are the `waiting` steps
+        (the busy timeout, BEGIN IMMEDIATE) sent to the thread, which waits there. Otherwise
+        `waiting` goes with the next hand-off, as `send_with_next`."""
+        self._ahead.append(_Ahead(partial(_each, tuple(waiting)), False, _begin_at_once))
+
+    async def run_short(self, function: Any, *args: Any) -> Any:
+        """`function(*args)`, a statement of microseconds (a redemption's compiled check and
+        claim, app.fast.sqlite_writes), with what is kept before it: on the event loop's
+        thread when its write transaction holds the writer lock or takes it at once, else on
+        the connection's thread as `_execute`."""
+        ahead = self._ahead
+        if not self._here and not any(each.at_once is not None for each in ahead):
+            return await self._execute(function, *args)
+        self._ahead = []
+        conn = self._conn
+        for index, each in enumerate(ahead):
+            if each.at_once is None:
+                each.step(conn)
+                continue
+            try:
+                each.at_once(conn)
+            except _WouldWait:
+                # waits on the thread, then the transaction holds the lock as if begun here
+                rest = [each, *ahead[index + 1 :]]
+                found = await super()._execute(_after, conn, rest, partial(function, *args))  # type: ignore[no-untyped-call]
+                self._here = True
+                return found
+            self._here = True
+        return function(*args)
+
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        # A statement of unknown length: it and the rest of the transaction go to the thread.
+        self._here = False
         if not self._ahead:
             return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
         ahead, self._ahead = self._ahead, []
@@ -147,18 +229,28 @@ class Connection(aiosqlite.Connection):
     async def commit(self) -> None:
         if self._connection is not None and self._idle():
             return
+        if self._here:
+            self._here = False
+            ahead, self._ahead = self._ahead, []
+            _after(self._conn, ahead, self._conn.commit)
+            return
         await super().commit()
 
     async def rollback(self) -> None:
         if self._connection is None:
             return await super().rollback()
         self._ahead = [each for each in self._ahead if each.keep]
-        if self._conn.in_transaction:
+        if self._here:
+            self._here = False
+            ahead, self._ahead = self._ahead, []
+            _after(self._conn, ahead, self._conn.rollback)
+        elif self._conn.in_transaction:
             await super().rollback()
         # else: nothing to undo; what is kept goes with the next hand-off
 
     async def close(self) -> None:
         self._ahead = []
+        self._here = False
         await super().close()
 
 

@@ -5,9 +5,13 @@ and sqlite3's errors."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +19,7 @@ import aiosqlite
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.db import time_budget
 from app.fast.sqlite_driver import PREFETCH, SWITCH_INTERVAL_SECONDS, connect, install
 
 ROWS = PREFETCH * 2 + 7
@@ -221,3 +226,120 @@ def test_a_sqlite_server_hands_the_gil_over_sooner() -> None:
         assert sys.getswitchinterval() == SWITCH_INTERVAL_SECONDS < 0.005
     finally:
         sys.setswitchinterval(before)
+
+
+def _on_which_thread(sql: str) -> Any:
+    """A short statement (`run_short`) that answers its rows and the thread it ran on."""
+
+    def run(connection: sqlite3.Connection) -> tuple[list[Any], int]:
+        return connection.execute(sql).fetchall(), threading.get_ident()
+
+    return run
+
+
+def _waiting_begin(milliseconds: int, budget: time_budget.Budget | None = None) -> Any:
+    return (_step(f"PRAGMA busy_timeout={milliseconds}"), partial(time_budget._begin,
+            "BEGIN IMMEDIATE", budget))  # fmt: skip
+
+
+@pytest.fixture
+def holder(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """Another connection to the file of `_both`, as another process's would be."""
+    connection = sqlite3.connect(str(tmp_path / "driver.db"), isolation_level=None)
+    yield connection
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")
+    connection.close()
+
+
+async def test_a_write_transaction_that_takes_the_lock_at_once_runs_on_the_loops_thread(
+    ours: Any, holder: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _counting(ours, monkeypatch)
+    ours.begin_writing(_waiting_begin(30_000))
+    ours.send_with_next(_step("UPDATE item SET name = 'first' WHERE id = 1"))
+    rows, where = await ours.run_short(
+        _on_which_thread("SELECT name FROM item WHERE id = 1"), ours._conn
+    )
+    assert (rows, where) == ([("first",)], threading.get_ident())
+    assert ours.in_transaction and calls == []
+    assert ours._conn.execute("PRAGMA busy_timeout").fetchone() == (0,), "it never waits"
+    ours.send_with_next(_step("UPDATE item SET name = 'second' WHERE id = 2"))
+    await ours.commit()
+    assert calls == [] and not ours.in_transaction, "COMMIT there too, with what was kept"
+    found = holder.execute("SELECT name FROM item WHERE id IN (1, 2) ORDER BY id").fetchall()
+    assert found == [("first",), ("second",)]
+    # a ROLLBACK there too, undoing what ran and dropping what did not
+    ours.begin_writing(_waiting_begin(30_000))
+    await ours.run_short(_step("UPDATE item SET name = 'undone' WHERE id = 1"), ours._conn)
+    ours.send_with_next(_step("UPDATE item SET name = 'dropped' WHERE id = 2"))
+    await ours.rollback()
+    assert calls == [] and not ours.in_transaction
+    assert holder.execute("SELECT name FROM item WHERE id = 1").fetchone() == ("first",)
+    # outside a write transaction begun so, a short statement goes to the thread
+    rows, where = await ours.run_short(
+        _on_which_thread("SELECT name FROM item WHERE id = 2"), ours._conn
+    )
+    assert rows == [("second",)] and where != threading.get_ident() and len(calls) == 1
+
+
+async def test_a_statement_of_unknown_length_sends_the_rest_to_the_thread(
+    ours: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _counting(ours, monkeypatch)
+    ours.begin_writing(_waiting_begin(30_000))
+    await ours.run_short(_step("UPDATE item SET name = 'short' WHERE id = 1"), ours._conn)
+    assert calls == []
+    cursor = await ours.cursor()
+    await cursor.execute("UPDATE item SET name = 'long' WHERE id = 2")
+    assert len(calls) == 1
+    rows, where = await ours.run_short(
+        _on_which_thread("SELECT name FROM item WHERE id = 2"), ours._conn
+    )
+    assert rows == [("long",)] and where != threading.get_ident()
+    await ours.commit()
+    assert len(calls) == 3 and not ours.in_transaction
+
+
+async def test_a_write_transaction_that_meets_another_writer_waits_on_the_thread(
+    ours: Any, holder: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _counting(ours, monkeypatch)
+    holder.execute("BEGIN IMMEDIATE")
+    ours.begin_writing(_waiting_begin(30_000))
+    running = asyncio.create_task(
+        ours.run_short(_on_which_thread("SELECT name FROM item WHERE id = 1"), ours._conn)
+    )
+    await asyncio.sleep(0.2)
+    assert not running.done() and len(calls) == 1, "waiting on the thread, the loop free"
+    holder.execute("COMMIT")
+    rows, where = await running
+    assert rows == [("n0",)] and where != threading.get_ident()
+    assert ours._conn.execute("PRAGMA busy_timeout").fetchone() == (30_000,)
+    assert ours.in_transaction
+    # the lock is held now: the rest of the transaction runs on the loop's thread
+    rows, where = await ours.run_short(
+        _on_which_thread("SELECT name FROM item WHERE id = 2"), ours._conn
+    )
+    assert where == threading.get_ident()
+    await ours.commit()
+    assert len(calls) == 1 and not ours.in_transaction
+
+
+async def test_a_write_transaction_waits_on_the_thread_at_most_its_budget(
+    ours: Any, holder: sqlite3.Connection
+) -> None:
+    holder.execute("BEGIN IMMEDIATE")
+    budget = time_budget.Budget(0.2, time.monotonic() + 0.2)
+    ours.begin_writing(_waiting_begin(200, budget))
+    started = time.monotonic()
+    with pytest.raises(time_budget.WriterLockTimeout):
+        await ours.run_short(_step("UPDATE item SET name = 'never' WHERE id = 1"), ours._conn)
+    assert 0.15 < time.monotonic() - started < 5
+    assert not ours.in_transaction
+    await ours.rollback()
+    holder.execute("COMMIT")
+    ours.begin_writing(_waiting_begin(30_000))
+    await ours.run_short(_step("UPDATE item SET name = 'then' WHERE id = 1"), ours._conn)
+    await ours.commit()
+    assert holder.execute("SELECT name FROM item WHERE id = 1").fetchone() == ("then",)

@@ -12,7 +12,9 @@ where the fast path's writes are its own (app.fast.prepared_writes).
 
 from __future__ import annotations
 
+import asyncio
 import random
+import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +22,7 @@ import aiosqlite
 import httpx
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from app.db import tables as t
 from app.db import usage_counters
@@ -28,7 +31,7 @@ from app.domain.enums import UsagePeriod
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import token
-from tests.engine.support import Shop, gid, open_shop
+from tests.engine.support import Shop, gid, ledger_rows, open_shop, times_used
 from tests.fast.apps import side_by_side
 
 REDEEM = """
@@ -239,36 +242,87 @@ async def test_random_sequences_answer_and_write_the_same(
     assert any(a != "nothing to void" and a.get("redemption") for a in answers["fast"])
 
 
-async def test_a_sqlite_redemption_is_few_hand_offs(
-    apps: dict[str, httpx.AsyncClient], make: Any, is_postgres: bool, monkeypatch: Any
-) -> None:
-    """Each call on aiosqlite's thread counted: with the fast path a redemption makes three
-    (the busy timeout and BEGIN IMMEDIATE with the check; the ledger row; `times_used`, the
-    usage counters and the event with the COMMIT; the pool's reset after the COMMIT costs
-    none); without it, three or four a statement."""
-    if is_postgres:
-        pytest.skip("aiosqlite's thread: SQLite only")
-    calls = 0
+def _count_hand_offs(monkeypatch: Any) -> list[Any]:
+    """Every call on aiosqlite's thread, by the function handed over."""
+    calls: list[Any] = []
     run_there = aiosqlite.Connection._execute
 
     async def counted(self: Any, function: Any, *args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
+        calls.append(function)
         return await run_there(self, function, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return calls
+
+
+async def _warm(client: httpx.AsyncClient, shop: Shop) -> None:
+    """Redemptions until each shape of a checkout's statements is compiled (the first of
+    each goes through SQLAlchemy)."""
+    for index in range(3):
+        attempt = shop.attempt("FREE", idempotencyKey=f"warm-{index}")
+        assert (await _post(client, CHECKOUT, {"input": attempt}))["data"]["redeemCode"]["valid"]
+
+
+async def test_a_sqlite_redemption_hands_nothing_to_the_thread(
+    apps: dict[str, httpx.AsyncClient], make: Any, is_postgres: bool, monkeypatch: Any
+) -> None:
+    """Each call on aiosqlite's thread counted: with the fast path a redemption whose BEGIN
+    IMMEDIATE finds the writer lock free makes none (its check, claim and COMMIT run on the
+    event loop's thread, app.fast.sqlite_driver `run_short`); without it, three or four a
+    statement."""
+    if is_postgres:
+        pytest.skip("aiosqlite's thread: SQLite only")
+    calls = _count_hand_offs(monkeypatch)
     made = {}
     for name, client in apps.items():
         shop, _ = await _shop(make)
         await make.discount_code(shop.site, code="FREE", max_uses=100)
-        for index in range(3):  # the first of each shape goes through SQLAlchemy
-            attempt = shop.attempt("FREE", idempotencyKey=f"warm-{index}")
-            assert (await _post(client, CHECKOUT, {"input": attempt}))["data"]["redeemCode"][
-                "valid"
-            ]
-        calls = 0
+        await _warm(client, shop)
+        calls.clear()
         attempt = shop.attempt("FREE", idempotencyKey="counted")
         assert (await _post(client, CHECKOUT, {"input": attempt}))["data"]["redeemCode"]["valid"]
-        made[name] = calls
-    assert made["fast"] == 3, made
+        made[name] = len(calls)
+    assert made["fast"] == 0, made
     assert made["plain"] >= 20, made
+
+
+async def test_a_redemption_that_meets_another_writer_waits_on_the_thread(
+    apps: dict[str, httpx.AsyncClient], make: Any, db: Any, settings: Settings,
+    is_postgres: bool, monkeypatch: Any,
+) -> None:  # fmt: skip
+    """The writer lock held by another connection (as another server process would): the
+    BEGIN IMMEDIATE tried on the event loop's thread fails at once, and the transaction's
+    BEGIN and first statement go to aiosqlite's thread, which waits for the lock (the event
+    loop goes on serving meanwhile); once it is free the redemption is made, once, and the
+    rest of its transaction runs on the loop's thread again."""
+    if is_postgres:
+        pytest.skip("SQLite's writer lock")
+    client = apps["fast"]
+    shop, _ = await _shop(make)
+    code = await make.discount_code(shop.site, code="FREE", max_uses=100)
+    await _warm(client, shop)
+    calls = _count_hand_offs(monkeypatch)
+    holder = sqlite3.connect(make_url(settings.database_url).database, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        attempt = shop.attempt("FREE", idempotencyKey="waited")
+        waiting = asyncio.create_task(_post(client, CHECKOUT, {"input": attempt}))
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if calls:
+                break
+        assert len(calls) == 1 and not waiting.done(), "waiting on the thread, the loop free"
+        holder.execute("COMMIT")
+        answer = await asyncio.wait_for(waiting, 30)
+    finally:
+        if holder.in_transaction:
+            holder.execute("ROLLBACK")
+        holder.close()
+    assert answer["data"]["redeemCode"]["valid"] is True, answer
+    assert len(calls) == 1, "only the BEGIN and the check went to the thread"
+    assert await times_used(db, code) == 4
+    assert len(await ledger_rows(db, discount_code_id=code.id)) == 4
+    calls.clear()
+    attempt = shop.attempt("FREE", idempotencyKey="after")
+    assert (await _post(client, CHECKOUT, {"input": attempt}))["data"]["redeemCode"]["valid"]
+    assert calls == [], "the next one finds the lock free again"
