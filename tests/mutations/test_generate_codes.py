@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from itertools import product
 from typing import Any
 
@@ -71,6 +72,36 @@ async def test_bad_requests_write_nothing(gql: Any, make: Any, db: Any) -> None:
     data = await gql(GENERATE, generate(coupon, 5) | {"couponId": to_global_id("Coupon", 10**6)})
     assert errors_of(data["generateCouponCodes"]) == [(["couponId"], "NOT_FOUND")]
     assert await count(db, t.CouponCode) == 0
+
+
+async def test_each_chunk_goes_in_sorted_with_random_uuids_in_order(
+    gql: Any, make: Any, db: Any, monkeypatch: Any
+) -> None:
+    """Given chunks of 100, when 300 codes are generated, then each chunk's rows were inserted
+    in the order of their codes and of their UUIDs (the indexes' locality, app.db.codes), and
+    every UUID is a distinct random (version 4) one, as the database stored and returns it."""
+    monkeypatch.setattr(stored_codes, "CHUNK", 100)
+    coupon = await make.coupon(await make.site(await make.organisation()))
+    data = await gql(GENERATE, generate(coupon, 300))
+    assert data["generateCouponCodes"]["count"] == 300
+    code = t.COUPON_CODE
+    async with db.connect() as connection:
+        rows = (
+            await connection.execute(
+                sa.select(code.c.code, code.c.unique_id)
+                .where(code.c.coupon_id == coupon.id)
+                .order_by(code.c.id)
+            )
+        ).all()
+    assert len(rows) == 300
+    for start in (0, 100, 200):
+        chunk = rows[start : start + 100]
+        assert [r.code for r in chunk] == sorted(r.code for r in chunk)
+        assert [r.unique_id for r in chunk] == sorted(r.unique_id for r in chunk)
+    uuids = [r.unique_id for r in rows]
+    assert len(set(uuids)) == 300
+    assert all(u.version == 4 and u.variant == uuid.RFC_4122 for u in uuids)
+    assert [c["code"] for c in data["generateCouponCodes"]["codes"]] == [r.code for r in rows[:100]]
 
 
 def _inserts(statements: list[str]) -> int:
