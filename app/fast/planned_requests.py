@@ -279,18 +279,7 @@ class PlannedSchema(LeanSchema):
         allowed_operation_types: Iterable[OperationType] | None,
         operation_extensions: dict[str, Any] | None,
     ) -> ExecutionResult:
-        factory = self._lean_checks
-        assert factory is not None  # a plan is made only with the lean checks
-        variables = plan.read_variables(variable_values)
-        cost = plan.cost(self._schema, variables, factory.default_page_size, factory.inputs)
-        if cost > factory.max_cost or (
-            variable_values and variables_error(variable_values) is not None
-        ):
-            raise _NOT_PLANNED
-        extensions = {"cost": {"requested": cost, "limit": factory.max_cost}}
-        # The document cache's hit, and its place among the recent ones, as the lean path
-        # takes them (a document evicted meanwhile is parsed again there and here).
-        factory.cache.get(query)  # type: ignore[arg-type]
+        variables, cost, extensions = self._admitted(plan, query, variable_values)
         try:
             executor = self._build_executor(
                 plan.prepared, plan.name, variables, root_value, context_value,
@@ -313,6 +302,26 @@ class PlannedSchema(LeanSchema):
                 allowed_operation_types, operation_extensions, cost, result, process=False,
             )  # fmt: skip
         return ExecutionResult(data=result.data, errors=None, extensions=extensions)
+
+    def _admitted(
+        self, plan: QueryPlan, query: str | None, variable_values: dict[str, Any] | None
+    ) -> tuple[VariableValues, int, dict[str, Any]]:
+        """Steps 2 and 3 of the module docstring: the variables as graphql-core coerces them,
+        the cost and the result's `extensions`; `NotPlanned` for a request the lean path
+        answers. The document cache is hit as the lean path hits it."""
+        factory = self._lean_checks
+        assert factory is not None  # a plan is made only with the lean checks
+        variables = plan.read_variables(variable_values)
+        cost = plan.cost(self._schema, variables, factory.default_page_size, factory.inputs)
+        if cost > factory.max_cost or (
+            variable_values and variables_error(variable_values) is not None
+        ):
+            raise _NOT_PLANNED
+        extensions = {"cost": {"requested": cost, "limit": factory.max_cost}}
+        # The document cache's hit, and its place among the recent ones, as the lean path
+        # takes them (a document evicted meanwhile is parsed again there and here).
+        factory.cache.get(query)  # type: ignore[arg-type]
+        return variables, cost, extensions
 
     async def _strawberry_result(  # noqa: PLR0917
         self,

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from app.auth.roles import Action
+from app.fast.lookups import LookupSchema
 from app.fast.planned_requests import PlannedSchema
 from app.main import create_app
 from app.settings import Settings
@@ -82,7 +83,9 @@ def _past() -> Any:
 
 
 def _planned() -> int:
-    return int(PlannedSchema.planned_stats["planned"])
+    """Requests the planned path answered, itself or as the lookups' (app.fast.lookups),
+    which answer a lookup by id from the planned path's own statement."""
+    return int(PlannedSchema.planned_stats["planned"] + LookupSchema.lookup_stats["answered"])
 
 
 async def _send(
