@@ -97,7 +97,7 @@ _NOT_PLANNED: Final = NotPlanned()
 class QueryPlan:
     """One query document of plain variables, recognised (see the module docstring)."""
 
-    __slots__ = ("_costs", "arguments", "name", "node", "prepared", "variables")
+    __slots__ = ("_costs", "_texts", "arguments", "name", "node", "prepared", "variables")
 
     def __init__(
         self,
@@ -114,6 +114,13 @@ class QueryPlan:
         self.variables = variables
         # the variables read by arguments: what the cost can depend on
         self.arguments = arguments
+        # Of those, the IDs and Strings: the cost counts their values (a filter's term, an
+        # item of a list of one) but never reads them, so it depends only on whether one is
+        # given, null or absent (an absent one leaves the argument's default): a lookup by
+        # id is priced once, not once per id.
+        self._texts = frozenset(
+            name for name, kind, _non_null, _signature in variables if kind == _STRING
+        )
         self._costs: dict[tuple[Any, ...], int] = {}
 
     @classmethod
@@ -201,7 +208,16 @@ class QueryPlan:
         """The operation's cost with these variables, as `PreparedDocument.cost_and_variables`
         prices it (its own cache is the prepared document's, keyed the same way)."""
         coerced = variables.coerced
-        key = (self.name, *(coerced.get(name, _ABSENT) for name in self.arguments))
+        texts = self._texts
+        key = (
+            self.name,
+            *(
+                _text_shape(coerced.get(name, _ABSENT))
+                if name in texts
+                else coerced.get(name, _ABSENT)
+                for name in self.arguments
+            ),
+        )
         cost = self._costs.get(key)
         if cost is None:
             try:
@@ -217,6 +233,12 @@ class QueryPlan:
 
 
 _ABSENT: Final = object()
+_GIVEN: Final = object()
+
+
+def _text_shape(value: Any) -> Any:
+    """What the cost can see of an ID or String variable's value (see `QueryPlan._texts`)."""
+    return value if value is None or value is _ABSENT else _GIVEN
 
 
 class PlannedSchema(LeanSchema):

@@ -267,3 +267,27 @@ async def test_documents_the_shortcut_leaves_to_the_lean_path(
     await _both(apps, admin_token, {"query": "{ __typename }"}, planned=True)
     await _both(apps, admin_token, {"query": "{ __schema { queryType { name } } }"},
                 planned=True)  # fmt: skip
+
+
+async def test_a_lookup_is_priced_once_whatever_its_id(
+    apps: dict[str, httpx.AsyncClient],
+    records: dict[str, Any],
+    admin_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cost depends on an ID's presence, not its value: a document asked with many ids
+    is priced once."""
+    from app.fast import planned_requests
+
+    real = planned_requests.price
+    priced: list[object] = []
+
+    def counting(*args: Any) -> int:
+        priced.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(planned_requests, "price", counting)
+    ids = [gid(records["coupon"]), gid(records["gone"]), "Q291cG9uOjk5OTk5OQ==", "nope"]
+    for id_ in ids:
+        await _both(apps, admin_token, _coupon(id_), planned=True)
+    assert len(priced) == 1
