@@ -261,3 +261,45 @@ async def test_the_read_budget_answers_as_the_plain_path(
         answer = await _fast(apps, admin_token, _body(ONE_COUPON, gid(records["coupon"])),
                              looked_up=is_postgres)  # fmt: skip
         assert b"RESPONSE_TOO_LARGE" in answer[3]
+
+
+FAILURES = [
+    ("a failing statement", lambda: RuntimeError("the statement failed")),
+    ("the database unreachable", lambda: ConnectionRefusedError("refused")),
+]
+
+
+@pytest.mark.parametrize(("name", "failure"), FAILURES, ids=[f[0] for f in FAILURES])
+async def test_a_failing_read_answers_as_the_plain_path(
+    apps: dict[str, httpx.AsyncClient],
+    records: dict[str, Any],
+    admin_token: str,
+    is_postgres: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    failure: Any,
+) -> None:
+    """A read that fails is the field's error (masked, 200) or, the database unreachable,
+    a 503: the same bytes as the plain path's, request id and all."""
+    from app.db.session import RequestDatabase
+
+    body = _body(ONE_COUPON, gid(records["coupon"]))
+    await _fast(apps, admin_token, body, looked_up=is_postgres)  # the statement learned
+
+    async def failing(*_args: Any, **_kwargs: Any) -> Any:
+        raise failure()
+
+    monkeypatch.setattr(RequestDatabase, "fetch", failing)
+    monkeypatch.setattr(RequestDatabase, "execute", failing)
+    headers = {"authorization": f"Bearer {admin_token}", "x-request-id": "lookup-failure"}
+    before = _looked_up()
+    answers = [
+        await apps[app].post("/graphql", json=body, headers=headers) for app in ("fast", "plain")
+    ]
+    assert _looked_up() - before == (1 if is_postgres else 0)
+    fast, plain = ((a.status_code, a.headers.get("retry-after"), a.content) for a in answers)
+    assert fast == plain
+    if name == "the database unreachable":
+        assert fast[0] == 503, fast
+    else:
+        assert fast[0] == 200 and b'"path":["coupon"]' in fast[2], fast
