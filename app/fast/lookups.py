@@ -25,8 +25,9 @@ request:
 4. the statement remembered for (the caller, the kind of record): made by the renderer on
    the first such request, which the planned path answers here, after which the rendered
    record and its columns are read from the renderer's cache under the key the renderer
-   itself used. Nothing remembered (not PostgreSQL, rendering off, a selection that does not
-   render): the planned path answers, as before;
+   itself used. Nothing remembered (a selection that does not render): the planned path
+   answers, as before; in an app that renders nothing (SQLite, rendering off) the document
+   is left to the planned path after its first request;
 5. the statement runs through the request's database (its lock, its read budget, its
    prepared reads) under the same shape as the renderer's lookup (`rendered_row`), so it is
    the same prepared statement; the row's JSON is the field's value, none is null;
@@ -90,13 +91,14 @@ class NotLookedUp(NotPlanned):
 
 
 _NOT_LOOKED_UP: Final = NotLookedUp()
-_ABSENT: Final = object()
 
 
 class LookupPlan:
     """One document whose only root field is a lookup by id (the module docstring)."""
 
-    __slots__ = ("field", "key", "plan", "record_type", "statements", "variable", "literal")
+    __slots__ = (
+        "field", "key", "literal", "plan", "record_type", "statements", "unrendered", "variable",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -116,6 +118,8 @@ class LookupPlan:
         self.literal = literal
         # (principal, record type) -> (table, columns, rendered document)
         self.statements: OrderedDict[tuple[Any, str], tuple[Any, Any, Any]] = OrderedDict()
+        # the app renders no record (SQLite, rendering off): nothing to learn, ever
+        self.unrendered = False
 
     @classmethod
     def of(cls, schema: GraphQLSchema, plan: QueryPlan) -> LookupPlan | None:
@@ -185,6 +189,16 @@ class LookupPlan:
         statements[principal, record_type] = (NODE_TYPES[record_type][1].table, columns, document)
 
 
+def _renders(context: Any) -> bool:
+    """Whether the app's requests render records (`app.fast.rendering.enable_rendering`)."""
+    settings = getattr(context, "settings", None)
+    return bool(
+        settings is not None
+        and settings.render_in_database
+        and context.db.dialect_name == "postgresql"
+    )
+
+
 class LookupSchema(PlannedSchema):
     """A schema whose `execute` answers lookups by id from remembered statements (the module
     docstring), every other request through the planned path and `LeanSchema`."""
@@ -211,9 +225,9 @@ class LookupSchema(PlannedSchema):
         if plan is None:
             return None
         plans = self._lookup_plans
-        found = plans.get(plan, _ABSENT)
-        if found is not _ABSENT:
-            return found  # type: ignore[return-value]
+        if plan in plans:
+            found = plans[plan]
+            return None if found is None or found.unrendered else found
         made = LookupPlan.of(self._schema, plan)
         plans[plan] = made
         while len(plans) > MAX_LOOKUP_PLANS:
@@ -231,18 +245,21 @@ class LookupSchema(PlannedSchema):
         operation_extensions: dict[str, Any] | None,
     ) -> ExecutionResult:
         plan = lookup.plan
-        variables, cost, extensions = self._admitted(plan, query, variable_values)
+        admitted = self._admitted(plan, query, variable_values)
+        variables, cost, extensions = admitted
         record_type, db_id = lookup.record_id(variables.coerced)
         principal = context_value.principal
         statement = lookup.statements.get((principal, record_type))
         if statement is None:
             result = await self._execute_planned(
                 plan, query, variable_values, context_value, root_value,
-                allowed_operation_types, operation_extensions,
+                allowed_operation_types, operation_extensions, admitted=admitted,
             )  # fmt: skip
             # (the renderer's statement holds whatever its read met: a read that failed, or
             # went over the budget, was the same statement)
             lookup.learn(principal, record_type, getattr(context_value, "renderer", None))
+            if not _renders(context_value):
+                lookup.unrendered = True  # never will, in this app: the planned path answers
             self.lookup_stats["learning"] += 1
             return result
         table, columns, document = statement

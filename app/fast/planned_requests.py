@@ -300,8 +300,12 @@ class PlannedSchema(LeanSchema):
         root_value: Any,
         allowed_operation_types: Iterable[OperationType] | None,
         operation_extensions: dict[str, Any] | None,
+        *,
+        admitted: tuple[VariableValues, int, dict[str, Any]] | None = None,
     ) -> ExecutionResult:
-        variables, cost, extensions = self._admitted(plan, query, variable_values)
+        """`admitted`: what `_admitted` gave for this request already (a shortcut before
+        this one may have asked)."""
+        variables, cost, extensions = admitted or self._admitted(plan, query, variable_values)
         try:
             executor = self._build_executor(
                 plan.prepared, plan.name, variables, root_value, context_value,

@@ -303,3 +303,15 @@ async def test_a_failing_read_answers_as_the_plain_path(
         assert fast[0] == 503, fast
     else:
         assert fast[0] == 200 and b'"path":["coupon"]' in fast[2], fast
+
+
+async def test_an_app_that_renders_nothing_leaves_lookups_to_the_planned_path(
+    settings: Settings, db: Any, records: dict[str, Any], admin_token: str
+) -> None:
+    """Rendering off: the first planned request finds nothing to learn, and the document is
+    not asked again (no second admission per request)."""
+    async with _apps(settings, max_cost=2000, render_in_database=False) as apps:
+        learning = LookupSchema.lookup_stats["learning"]
+        for id_ in (gid(records["coupon"]), gid(records["other"])):
+            await _both(apps, admin_token, _body(ONE_COUPON, id_), looked_up=False)
+        assert LookupSchema.lookup_stats["learning"] - learning == 1
