@@ -15,6 +15,8 @@ graphql-core names it uses are listed in `app.fast.internals`.
   (`prepared_reads`); `prepared_writes`: a checkout transaction's statements likewise;
 - `lean_schema`: strawberry's `execute` without its extension machinery;
 - `planned_requests`: queries of plain variables without strawberry's per-request setup;
+- `lookups`: a lookup by id (`coupon(id:)`, `node(id:)`) answered from a remembered
+  statement, without graphql-core's execution;
 - `checkout_requests`: validateCode and redeemCode documents answered by their resolver
   without graphql-core's execution;
 - `router`: `/graphql` handed to the endpoint without Starlette's router;
@@ -34,17 +36,18 @@ from app.fast import prepared_reads, prepared_writes, sqlite_driver, sqlite_writ
 from app.fast.checkout_requests import CheckoutSchema
 from app.fast.executor import PlanExecutionContext
 from app.fast.lean_schema import LeanSchema
-from app.fast.planned_requests import PlannedSchema
+from app.fast.lookups import LookupSchema
 from app.fast.router import DiscountsApp
 from app.graphql.quiet_schema import QuietSchema
 from app.graphql.schema import build_schema
 from app.settings import Settings
 
 
-class FastSchema(CheckoutSchema, PlannedSchema, LeanSchema, QuietSchema):
+class FastSchema(CheckoutSchema, LookupSchema, LeanSchema, QuietSchema):
     """The service's schema (quiet: app.graphql.masking) with the lean `execute`, the
-    checkout's documents answered without graphql-core's execution, queries of plain
-    variables without strawberry's per-request setup."""
+    checkout's documents answered without graphql-core's execution, lookups by id from
+    remembered statements, queries of plain variables without strawberry's per-request
+    setup (`LookupSchema` is a `PlannedSchema`)."""
 
 
 def fast_schema(settings: Settings, **kwargs: Any) -> strawberry.Schema:

@@ -97,7 +97,7 @@ _NOT_PLANNED: Final = NotPlanned()
 class QueryPlan:
     """One query document of plain variables, recognised (see the module docstring)."""
 
-    __slots__ = ("_costs", "arguments", "name", "node", "prepared", "variables")
+    __slots__ = ("_costs", "_texts", "arguments", "name", "node", "prepared", "variables")
 
     def __init__(
         self,
@@ -114,6 +114,13 @@ class QueryPlan:
         self.variables = variables
         # the variables read by arguments: what the cost can depend on
         self.arguments = arguments
+        # Of those, the IDs and Strings: the cost counts their values (a filter's term, an
+        # item of a list of one) but never reads them, so it depends only on whether one is
+        # given, null or absent (an absent one leaves the argument's default): a lookup by
+        # id is priced once, not once per id.
+        self._texts = frozenset(
+            name for name, kind, _non_null, _signature in variables if kind == _STRING
+        )
         self._costs: dict[tuple[Any, ...], int] = {}
 
     @classmethod
@@ -201,7 +208,16 @@ class QueryPlan:
         """The operation's cost with these variables, as `PreparedDocument.cost_and_variables`
         prices it (its own cache is the prepared document's, keyed the same way)."""
         coerced = variables.coerced
-        key = (self.name, *(coerced.get(name, _ABSENT) for name in self.arguments))
+        texts = self._texts
+        key = (
+            self.name,
+            *(
+                _text_shape(coerced.get(name, _ABSENT))
+                if name in texts
+                else coerced.get(name, _ABSENT)
+                for name in self.arguments
+            ),
+        )
         cost = self._costs.get(key)
         if cost is None:
             try:
@@ -217,6 +233,12 @@ class QueryPlan:
 
 
 _ABSENT: Final = object()
+_GIVEN: Final = object()
+
+
+def _text_shape(value: Any) -> Any:
+    """What the cost can see of an ID or String variable's value (see `QueryPlan._texts`)."""
+    return value if value is None or value is _ABSENT else _GIVEN
 
 
 class PlannedSchema(LeanSchema):
@@ -278,19 +300,12 @@ class PlannedSchema(LeanSchema):
         root_value: Any,
         allowed_operation_types: Iterable[OperationType] | None,
         operation_extensions: dict[str, Any] | None,
+        *,
+        admitted: tuple[VariableValues, int, dict[str, Any]] | None = None,
     ) -> ExecutionResult:
-        factory = self._lean_checks
-        assert factory is not None  # a plan is made only with the lean checks
-        variables = plan.read_variables(variable_values)
-        cost = plan.cost(self._schema, variables, factory.default_page_size, factory.inputs)
-        if cost > factory.max_cost or (
-            variable_values and variables_error(variable_values) is not None
-        ):
-            raise _NOT_PLANNED
-        extensions = {"cost": {"requested": cost, "limit": factory.max_cost}}
-        # The document cache's hit, and its place among the recent ones, as the lean path
-        # takes them (a document evicted meanwhile is parsed again there and here).
-        factory.cache.get(query)  # type: ignore[arg-type]
+        """`admitted`: what `_admitted` gave for this request already (a shortcut before
+        this one may have asked)."""
+        variables, cost, extensions = admitted or self._admitted(plan, query, variable_values)
         try:
             executor = self._build_executor(
                 plan.prepared, plan.name, variables, root_value, context_value,
@@ -313,6 +328,26 @@ class PlannedSchema(LeanSchema):
                 allowed_operation_types, operation_extensions, cost, result, process=False,
             )  # fmt: skip
         return ExecutionResult(data=result.data, errors=None, extensions=extensions)
+
+    def _admitted(
+        self, plan: QueryPlan, query: str | None, variable_values: dict[str, Any] | None
+    ) -> tuple[VariableValues, int, dict[str, Any]]:
+        """Steps 2 and 3 of the module docstring: the variables as graphql-core coerces them,
+        the cost and the result's `extensions`; `NotPlanned` for a request the lean path
+        answers. The document cache is hit as the lean path hits it."""
+        factory = self._lean_checks
+        assert factory is not None  # a plan is made only with the lean checks
+        variables = plan.read_variables(variable_values)
+        cost = plan.cost(self._schema, variables, factory.default_page_size, factory.inputs)
+        if cost > factory.max_cost or (
+            variable_values and variables_error(variable_values) is not None
+        ):
+            raise _NOT_PLANNED
+        extensions = {"cost": {"requested": cost, "limit": factory.max_cost}}
+        # The document cache's hit, and its place among the recent ones, as the lean path
+        # takes them (a document evicted meanwhile is parsed again there and here).
+        factory.cache.get(query)  # type: ignore[arg-type]
+        return variables, cost, extensions
 
     async def _strawberry_result(  # noqa: PLR0917
         self,

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from app.auth.roles import Action
+from app.fast.lookups import LookupSchema
 from app.fast.planned_requests import PlannedSchema
 from app.main import create_app
 from app.settings import Settings
@@ -82,7 +83,9 @@ def _past() -> Any:
 
 
 def _planned() -> int:
-    return int(PlannedSchema.planned_stats["planned"])
+    """Requests the planned path answered, itself or as the lookups' (app.fast.lookups),
+    which answer a lookup by id from the planned path's own statement."""
+    return int(PlannedSchema.planned_stats["planned"] + LookupSchema.lookup_stats["answered"])
 
 
 async def _send(
@@ -264,3 +267,27 @@ async def test_documents_the_shortcut_leaves_to_the_lean_path(
     await _both(apps, admin_token, {"query": "{ __typename }"}, planned=True)
     await _both(apps, admin_token, {"query": "{ __schema { queryType { name } } }"},
                 planned=True)  # fmt: skip
+
+
+async def test_a_lookup_is_priced_once_whatever_its_id(
+    apps: dict[str, httpx.AsyncClient],
+    records: dict[str, Any],
+    admin_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cost depends on an ID's presence, not its value: a document asked with many ids
+    is priced once."""
+    from app.fast import planned_requests
+
+    real = planned_requests.price
+    priced: list[object] = []
+
+    def counting(*args: Any) -> int:
+        priced.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(planned_requests, "price", counting)
+    ids = [gid(records["coupon"]), gid(records["gone"]), "Q291cG9uOjk5OTk5OQ==", "nope"]
+    for id_ in ids:
+        await _both(apps, admin_token, _coupon(id_), planned=True)
+    assert len(priced) == 1

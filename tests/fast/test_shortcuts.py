@@ -18,6 +18,7 @@ from strawberry.types.graphql import OperationType
 from app.fast import FastSchema, fast_schema
 from app.fast.checkout_requests import CheckoutSchema
 from app.fast.lean_schema import LeanSchema, Shortcut, shortcuts_of
+from app.fast.lookups import LookupSchema
 from app.fast.planned_requests import PlannedSchema
 from app.graphql.quiet_schema import QuietSchema
 from app.graphql.schema import build_schema
@@ -109,11 +110,14 @@ async def test_no_plan_is_not_counted(settings: Settings) -> None:
     assert First.counts == before
 
 
-def test_the_service_asks_the_checkout_then_the_plain_variables(settings: Settings) -> None:
+def test_the_service_asks_the_checkout_the_lookups_then_the_plain_variables(
+    settings: Settings,
+) -> None:
     schema = fast_schema(settings)
     assert isinstance(schema, FastSchema)
     assert [shortcut for _, _, shortcut in shortcuts_of(schema)] == [
         CheckoutSchema.shortcut,
+        LookupSchema.shortcut,
         PlannedSchema.shortcut,
     ]
     assert schema._shortcuts == shortcuts_of(schema)
