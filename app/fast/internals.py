@@ -56,6 +56,10 @@ PRIVATE_NAMES: tuple[Private, ...] = (
     Private("strawberry.types.fields.resolver:StrawberryResolver", "wrapped_func",
             "checkout_requests: a field's own resolver, called without strawberry's argument "
             "conversion", "field"),
+    Private("strawberry.types.base", "StrawberryOptional", "executor.plan: a batch's arguments "
+            "of built-in scalars, which strawberry's conversion hands over as they are"),
+    Private("strawberry.types.base", "StrawberryMaybe", "executor.plan: optional arguments "
+            "that conversion wraps (`Some`), so not handed over as they are"),
     Private("strawberry.schema.schema_converter", "_get_basic_result", "executor.plan: a field "
             "without resolver reads its attribute", "function name"),
     Private("strawberry.schema.schema_converter", "_async_resolver", "executor.plan: nothing "

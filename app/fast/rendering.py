@@ -32,6 +32,7 @@ which never renders).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Hashable, Sequence
 from types import SimpleNamespace
@@ -147,7 +148,8 @@ class Renderer:
             return None
         document, whole_edges = found
         self.ex.stats["rendered"] += 1
-        return self.columns(spec.table, ordering, document), rendered_node, whole_edges
+        columns = self.columns(spec.table, ordering, document)
+        return columns, rendered_node_at(len(columns) - 1), whole_edges
 
     async def lookup(
         self,
@@ -844,6 +846,17 @@ def _cursor_value(column: ColumnElement[Any]) -> tuple[ColumnElement[str], int |
 def rendered_node(row: Record) -> Fragment:
     """A rendered node, for the response as it is."""
     return Fragment(getattr(row, json_sql.RENDERED))
+
+
+@functools.cache
+def rendered_node_at(index: int) -> Callable[[Record], Fragment]:
+    """`rendered_node` for rows that hold the node at `index` (a list's columns come first in
+    its page's rows): a position read is a fraction of a name's, for every row of the page."""
+
+    def node(row: Record) -> Fragment:
+        return Fragment(row[index])
+
+    return node
 
 
 def _response_key(details: FieldDetailsList) -> str:

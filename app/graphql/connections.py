@@ -35,6 +35,7 @@ from app.graphql.pagination import (
 )
 from app.graphql.trashed import effective_trashed, response_path
 from app.graphql.types.base import NODE_TYPES, build_for
+from app.settings import Settings
 
 
 class Parent(Protocol):
@@ -140,10 +141,13 @@ async def resolve_list(
     """A page of a top-level list of `spec` records. `action` is List, or Read for a lookup of
     one record by its key; the page holds only the sites where the caller has it."""
     context = info.context
-    ordering, window, where, where_key = prepare_list(info, spec, arguments)
+    if extra_where:
+        ordering, window, where, where_key = prepare_list(info, spec, arguments)
+        wants = page_wants(info)
+    else:
+        ordering, window, where, where_key, wants = _planned_list(info, spec, arguments)
     chosen = effective_trashed(info, arguments.trashed)
     scope = context.access.require_scope(spec.name, action)
-    wants = page_wants(info)
     columns, build, builds_edges = _read(info, spec, chosen, ordering, build)
     # What the statement's conditions and columns depend on, when nothing else adds to them:
     # the caller too, whose scope on related records shapes filters through relationships.
@@ -218,12 +222,62 @@ def _read(
     return (tuple(spec.table.c), build, False) if rendered is None else rendered
 
 
-def prepare_list(
+class _ListPlan:
+    """What a top-level list's page takes from its document, its caller and its arguments
+    other than the cursors: worked out once and kept with the document (`Context.list_plans`).
+    The filter and order inputs are matched by identity: the plan executor hands the
+    requests that pass the same values the same converted objects (`Run.call_batch`), and
+    the plan holds them, so an id is never another object's while it is kept."""
+
+    __slots__ = ("filter", "order_by", "ordering", "wants", "where", "where_key")
+
+    def __init__(
+        self, arguments: ListArguments, ordering: Ordering, where: Callable[[], list[Clause]],
+        where_key: str, wants: PageWants,
+    ) -> None:  # fmt: skip
+        self.filter = arguments.filter
+        self.order_by = arguments.order_by
+        self.ordering = ordering
+        self.where = where
+        self.where_key = where_key
+        self.wants = wants
+
+
+# Plans kept per document (its lists, callers, filters); past this many they start again.
+LIST_PLANS = 64
+
+
+def _planned_list(
     info: Info, spec: ListSpec, arguments: ListArguments
-) -> tuple[Ordering, Window, Callable[[], list[Clause]], str]:
-    settings = info.context.settings
-    ordering = ordering_from(arguments.order_by, spec.sort_columns)
-    window = page_window(
+) -> tuple[Ordering, Window, Callable[[], list[Clause]], str, PageWants]:
+    """`prepare_list` and `page_wants` for a top-level list, from its document's plan when
+    one was made before: only the window (the cursors) is worked out per request."""
+    context = info.context
+    plans = context.list_plans
+    if plans is None:
+        return (*prepare_list(info, spec, arguments), page_wants(info))
+    key = (
+        response_path(info), spec.name, context.principal, id(arguments.filter),
+        id(arguments.order_by),
+    )  # fmt: skip
+    plan: _ListPlan | None = plans.get(key)
+    if (
+        plan is None
+        or plan.filter is not arguments.filter
+        or plan.order_by is not arguments.order_by
+    ):
+        ordering, window, where, where_key = prepare_list(info, spec, arguments)
+        wants = page_wants(info)
+        if len(plans) >= LIST_PLANS:
+            plans.clear()
+        plans[key] = _ListPlan(arguments, ordering, where, where_key, wants)
+        return ordering, window, where, where_key, wants
+    window = _window(plan.ordering, arguments, context.settings)
+    return plan.ordering, window, plan.where, plan.where_key, plan.wants
+
+
+def _window(ordering: Ordering, arguments: ListArguments, settings: Settings) -> Window:
+    return page_window(
         first=arguments.first,
         after=arguments.after,
         last=arguments.last,
@@ -232,6 +286,13 @@ def prepare_list(
         default_size=settings.default_page_size,
         max_size=settings.max_page_size,
     )
+
+
+def prepare_list(
+    info: Info, spec: ListSpec, arguments: ListArguments
+) -> tuple[Ordering, Window, Callable[[], list[Clause]], str]:
+    ordering = ordering_from(arguments.order_by, spec.sort_columns)
+    window = _window(ordering, arguments, info.context.settings)
     where, where_key = _where(info, spec, arguments.filter)
     return ordering, window, where, where_key
 

@@ -68,6 +68,9 @@ class Context:
     # Set by the fast path's executor: `selects(info, path)`, a quicker way to tell whether a
     # list's selection asks for a field (app.fast.selection); None: strawberry's selection.
     selects: Callable[[Info, tuple[str, ...]], bool] | None = None
+    # Set by the fast path's executor: what the top-level lists of this document worked out
+    # before (app.graphql.connections, `_planned_list`); None: every request works it out.
+    list_plans: dict[Any, Any] | None = None
 
     def __post_init__(self) -> None:
         self.access = Access(self.principal, self.auth_problem)
@@ -81,6 +84,7 @@ class Context:
         objects at once and stalls every request in flight."""
         self.loaders = Loaders(self.db, self.access)
         self.renderer = None
+        self.list_plans = None
         # graphql-core's execution context refers to itself (bound methods) and to this
         # context: what hangs from here waits for the collector. The HTTP request (and the
         # server's connection objects behind it) need not.
@@ -94,6 +98,7 @@ class Context:
         builds every node itself."""
         self.loaders = Loaders(self.db, self.access)
         self.renderer = None
+        self.list_plans = None
 
 
 # What every resolver of this API gets as `info` (its context is a `Context`; no root value).

@@ -97,6 +97,8 @@ class PlanExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # which only this executor embeds: queries only, undone by `_fresh_request_caches`.
         if self.operation.operation == OperationType.QUERY:
             enable_rendering(self, self.context_value, plan.rendered)
+            if hasattr(self.context_value, "list_plans"):
+                self.context_value.list_plans = plan.lists
         run = Run(self)
         try:
             await run.execute(root, plan.root)

@@ -34,6 +34,7 @@ from graphql import (
     is_object_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, collect_subfields
+from strawberry.types.base import StrawberryMaybe, StrawberryOptional
 
 from app.fast.batches import Batch, batch_for
 from app.fast.executor.fill import compile_filler
@@ -166,6 +167,8 @@ class FieldPlan:
         "parent_type",
         "resolve",
         "shape",
+        "verbatim",
+        "verbatim_names",
     )
 
     def __init__(
@@ -192,6 +195,9 @@ class FieldPlan:
         self.resolve: Callable[..., Any] = field_def.resolve or ex.field_resolver
         self.definition: Any = (field_def.extensions or {}).get(STRAWBERRY_BACKREF)
         self.batch: Batch | None = None
+        # (GraphQL name, Python name) of a batch's arguments that convert to themselves
+        self.verbatim: tuple[tuple[str, str], ...] = ()
+        self.verbatim_names: frozenset[str] = frozenset()
         # A batch's arguments converted to strawberry's Python values, by their GraphQL
         # values (see `Run.call_batch`).
         self.converted: dict[str, dict[str, Any]] = {}
@@ -212,6 +218,8 @@ class FieldPlan:
         elif (batch := batch_resolver(ex, field_def)) is not None:
             self.kind = BATCH
             self.batch = batch
+            self.verbatim = verbatim_arguments(ex, self.definition)
+            self.verbatim_names = frozenset(name for name, _python in self.verbatim)
         else:
             self.kind = RESOLVER
 
@@ -243,6 +251,26 @@ def plain_attribute(field_def: GraphQLField) -> str | None:
     if getattr(field_def.resolve, "__name__", "") != "_get_basic_result":
         return None
     return definition.python_name  # type: ignore[no-any-return]
+
+
+def verbatim_arguments(ex: PlanExecutionContext, definition: Any) -> tuple[tuple[str, str], ...]:
+    """(GraphQL name, Python name) of the field's arguments of the built-in scalars, whose
+    values strawberry's conversion hands over as they are (a list's page size and cursors):
+    the rest's conversion is then remembered whatever their values (see `Run.call_batch`)."""
+    config = ex.strawberry.config
+    found = []
+    for argument in definition.arguments:
+        type_ = argument.type
+        if isinstance(type_, StrawberryMaybe):  # converted into `Some(value)`
+            continue
+        if isinstance(type_, StrawberryOptional):
+            type_ = type_.of_type
+        if type_ in _VERBATIM:
+            found.append((config.name_converter.from_argument(argument), argument.python_name))
+    return tuple(found)
+
+
+_VERBATIM = (str, int, bool, float)
 
 
 def batch_resolver(ex: PlanExecutionContext, field_def: GraphQLField) -> Batch | None:
@@ -314,11 +342,14 @@ class SelectionPlan:
 
 
 class OperationPlan:
-    __slots__ = ("rendered", "root", "serial")
+    __slots__ = ("lists", "rendered", "root", "serial")
 
     def __init__(self, root: SelectionPlan, serial: bool) -> None:
         self.root = root
         self.serial = serial
+        # What the operation's top-level lists worked out from the document (see
+        # `app.graphql.connections`), kept with the plan.
+        self.lists: dict[Any, Any] = {}
         # What the context's renderer worked out for this operation's lists, kept with the
         # plan (see `app.fast.rendering`).
         self.rendered: dict[Any, Any] = {}

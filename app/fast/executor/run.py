@@ -187,12 +187,20 @@ class Run(Completion, ErrorLog):
         info = schema.config.info_class(_raw_info=raw_info, _field=definition)
         try:
             # Most requests of a document pass the same values: converted once. The input
-            # objects are shared, read-only, by the requests that pass the same ones.
-            known = repr(args) if args else ""
+            # objects are shared, read-only, by the requests that pass the same ones; the
+            # arguments that convert to themselves (a page's cursor) are left out of the key
+            # and given as they are, so paging on keeps the same filter and order objects.
+            verbatim = field.verbatim
+            rest = (
+                {k: v for k, v in args.items() if k not in field.verbatim_names}
+                if verbatim
+                else args
+            )
+            known = repr(rest) if rest else ""
             converted = field.converted.get(known)
             if converted is None:
                 converted = convert_arguments(
-                    args,
+                    rest,
                     definition.arguments,
                     scalar_registry=schema.schema_converter.scalar_registry,
                     config=schema.config,
@@ -201,6 +209,11 @@ class Run(Completion, ErrorLog):
                 if len(field.converted) >= CONVERTED_PER_FIELD:
                     field.converted.clear()
                 field.converted[known] = converted
+            if verbatim:
+                converted = {
+                    **converted,
+                    **{python: args[name] for name, python in verbatim if name in args},
+                }
             assert field.batch is not None
             results = field.batch([slot.source for slot in slots], info, **converted)
         except Exception as raw:
