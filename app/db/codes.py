@@ -202,8 +202,8 @@ async def code_inserter(db: Session, shared: Mapping[str, Any]) -> AsyncIterator
     the column values `shared` (coupon_id among them) and a new UUID, in one statement (two
     when a code collides); it answers the codes inserted, sorted (the order they went in). A
     live code the coupon already has is left out. On PostgreSQL the same statement writes
-    each code's `couponCode.created` event (`CodeInserter.events` counts them), after the events the
-    session recorded before (`events.send_pending`).
+    each code's `couponCode.created` event (`CodeInserter.events` counts them), after the
+    events the session recorded before (`events.send_pending`).
 
     On SQLite the connection's page cache is raised to SQLITE_BULK_CACHE_KIB meanwhile: the
     new rows go into a dozen indexes, and with the default 2 MB SQLite re-reads pages from the
@@ -217,8 +217,7 @@ async def code_inserter(db: Session, shared: Mapping[str, Any]) -> AsyncIterator
     if logged:
         await events.send_pending(db)
         # Each chunk's statement sorts its rows by id (~11 MB for 50,000 codes): at the default
-        # 4 MB that sort went to disk, each chunk. For the rest of
-        # the generation's own transaction only.
+        # 4 MB that sort went to disk, each chunk. For the generation's own transaction only.
         await db.execute(sa.text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
     inserter = CodeInserter(db, shared, logged)
     if dialect != "sqlite":

@@ -63,7 +63,7 @@ from strawberry.types.graphql import OperationType
 from app.auth.roles import Action
 from app.db.filters import Trashed
 from app.fast.lean_schema import Shortcut
-from app.fast.planned_requests import NotPlanned, PlannedSchema, QueryPlan
+from app.fast.planned_requests import NotPlanned, PlannedSchema, QueryPlan, takes_queries
 from app.fast.rendering import rendered_node
 from app.graphql.ids import decode_id, parse_global_id
 from app.graphql.types.base import NODE_TYPES
@@ -213,7 +213,7 @@ class LookupSchema(PlannedSchema):
         counts=lookup_stats,
         answered="answered",
         fell_back="planned",
-        takes=lambda allowed: allowed is None or OperationType.QUERY in allowed,
+        takes=takes_queries,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

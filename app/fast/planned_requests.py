@@ -241,6 +241,11 @@ def _text_shape(value: Any) -> Any:
     return value if value is None or value is _ABSENT else _GIVEN
 
 
+def takes_queries(allowed: Iterable[OperationType] | None) -> bool:
+    """A query must be allowed (it always is: GET and POST both take queries)."""
+    return allowed is None or OperationType.QUERY in allowed
+
+
 class PlannedSchema(LeanSchema):
     """A schema whose `execute` answers plain-variable queries without strawberry's
     per-request setup (the module docstring), every other request through `LeanSchema`
@@ -255,7 +260,7 @@ class PlannedSchema(LeanSchema):
         counts=planned_stats,
         answered="planned",
         fell_back="lean",
-        takes=lambda allowed: allowed is None or OperationType.QUERY in allowed,
+        takes=takes_queries,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -397,4 +402,4 @@ class PlannedSchema(LeanSchema):
         )
 
 
-__all__ = ["NotPlanned", "PlannedSchema", "QueryPlan"]
+__all__ = ["NotPlanned", "PlannedSchema", "QueryPlan", "takes_queries"]

@@ -3,8 +3,10 @@ path's tests send the same requests to both and compare the answers."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -26,3 +28,22 @@ async def side_by_side(
             await client.aclose()
         for app in made.values():
             await app.state.engine.dispose()
+
+
+async def send(
+    client: httpx.AsyncClient, token: str | None, body: dict[str, Any], method: str
+) -> tuple[int, str | None, str | None, bytes]:
+    """`body` as a GraphQL request over POST or GET: the status, the headers that matter
+    (content type, `WWW-Authenticate`) and the body's bytes, for comparing two apps."""
+    headers = {} if token is None else {"authorization": f"Bearer {token}"}
+    if method == "GET":
+        params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
+        response = await client.get("/graphql", params=params, headers=headers)
+    else:
+        response = await client.post("/graphql", json=body, headers=headers)
+    return (
+        response.status_code,
+        response.headers.get("content-type"),
+        response.headers.get("www-authenticate"),
+        response.content,
+    )

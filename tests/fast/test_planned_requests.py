@@ -25,7 +25,7 @@ from app.fast.planned_requests import PlannedSchema
 from app.main import create_app
 from app.settings import Settings
 from tests.engine.support import gid, open_shop, role_token
-from tests.fast.apps import side_by_side
+from tests.fast.apps import send, side_by_side
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from benchmarks.queries import CLIENT_DOCUMENTS, QUERIES  # noqa: E402
@@ -88,23 +88,7 @@ def _planned() -> int:
     return int(PlannedSchema.planned_stats["planned"] + LookupSchema.lookup_stats["answered"])
 
 
-async def _send(
-    client: httpx.AsyncClient, token: str | None, body: dict[str, Any], method: str
-) -> tuple[int, str | None, str | None, bytes]:
-    headers = {} if token is None else {"authorization": f"Bearer {token}"}
-    if method == "GET":
-        import json
-
-        params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
-        response = await client.get("/graphql", params=params, headers=headers)
-    else:
-        response = await client.post("/graphql", json=body, headers=headers)
-    return (
-        response.status_code,
-        response.headers.get("content-type"),
-        response.headers.get("www-authenticate"),
-        response.content,
-    )
+_send = send
 
 
 async def _both(
