@@ -11,7 +11,6 @@ second logging API beside the first and still need this bridge for the libraries
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import logging
 import math
@@ -19,10 +18,9 @@ import os
 import sys
 import threading
 import time
-import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Final, TextIO
+from typing import Final
 
 import orjson
 from pythonjsonlogger.core import RESERVED_ATTRS
@@ -78,18 +76,18 @@ def utc_isoformat(timestamp: float) -> str:
     if micros >= 1_000_000:
         second += 1
         micros -= 1_000_000
-    global _second, _second_text
-    if second != _second:
-        _second_text = datetime.fromtimestamp(second, tz=UTC).isoformat()[:-6]
-        _second = second
+    global _last_second
+    kept_second, text = _last_second
+    if second != kept_second:
+        text = datetime.fromtimestamp(second, tz=UTC).isoformat()[:-6]
+        _last_second = (second, text)  # one assignment: other threads log too
     if micros:
-        return f"{_second_text}.{micros:06d}+00:00"
-    return _second_text + "+00:00"
+        return f"{text}.{micros:06d}+00:00"
+    return text + "+00:00"
 
 
 # The last second `utc_isoformat` wrote, and its text without the offset.
-_second: int | None = None
-_second_text = ""
+_last_second: tuple[int | None, str] = (None, "")
 
 
 def request_record(
@@ -137,116 +135,6 @@ os.register_at_fork(after_in_child=_TEMPLATES.clear)
 _STARTED: Final[float] = logging._startTime  # type: ignore[attr-defined]
 
 
-class BatchedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A `StreamHandler` whose lines logged on a running event loop are written together,
-    one `write` per `FLUSH_SECONDS` instead of one per line.
-
-    Every request writes a line (app.observability.requests); when stderr is a pipe, as under
-    a container runtime, its `write` system call and the wake-up of the pipe's reader were
-    ~15 % of the server's CPU time for a validateCode (py-spy). Nothing is dropped or
-    reordered: a line waits at most `FLUSH_SECONDS` (a timer on the loop that logged it), or
-    until `MAX_PENDING` characters wait; a WARNING or worse and a line logged off the loop
-    (another thread, no loop running) are written at once, after the lines waiting before
-    them; a line logged on another loop than the waiting lines' writes those first (their loop
-    may never run again); `flush()`, which `logging.shutdown` calls at exit, and a fork write
-    what waits.
-    """
-
-    FLUSH_SECONDS: Final = 0.005
-    MAX_PENDING: Final = 64 * 1024
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        super().__init__(stream)
-        self._pending: list[str] = []
-        self._pending_size = 0
-        # the loop whose timer will write `_pending` (None: no timer set)
-        self._timer_loop: asyncio.AbstractEventLoop | None = None
-        self._timer_thread = 0  # the thread running `_timer_loop`
-        _BATCHED.add(self)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # `Handler.handle` holds `self.lock` around this (other threads log too)
-        try:
-            line = self.format(record) + self.terminator
-            timer_loop = self._timer_loop
-            if not (
-                # The usual case, without `_get_running_loop` (~0.5 µs): a timer is set on
-                # the loop that this thread runs (one thread runs one loop at a time).
-                timer_loop is not None
-                and self._timer_thread == threading.get_ident()
-                and timer_loop.is_running()
-                and record.levelno < logging.WARNING
-            ):
-                loop = asyncio._get_running_loop()
-                if loop is None or record.levelno >= logging.WARNING:
-                    self._pending.append(line)
-                    self._write_pending()
-                    return
-                if timer_loop is not loop:
-                    if timer_loop is not None:
-                        self._write_pending()  # the other loop's timer may never run
-                    loop.call_later(self.FLUSH_SECONDS, self._flush_from_timer, loop)
-                    self._timer_loop = loop
-                    self._timer_thread = threading.get_ident()
-            self._pending.append(line)
-            self._pending_size += len(line)
-            if self._pending_size >= self.MAX_PENDING:
-                self._write_pending()
-        except RecursionError:  # as StreamHandler.emit (Python issue 36272)
-            raise
-        except Exception:
-            self.handleError(record)
-
-    def flush(self) -> None:
-        self.acquire()
-        try:
-            self._write_pending()
-        finally:
-            self.release()
-
-    def _flush_from_timer(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.acquire()
-        try:
-            if self._timer_loop is loop:  # else written already
-                self._write_pending()
-        finally:
-            self.release()
-
-    def _write_pending(self) -> None:
-        """Writes what waits, in one `write` (the caller holds the lock)."""
-        self._timer_loop = None
-        pending = self._pending
-        if pending:
-            self._pending = []
-            self._pending_size = 0
-            self.stream.write(pending[0] if len(pending) == 1 else "".join(pending))
-        if hasattr(self.stream, "flush"):
-            self.stream.flush()
-
-    def _forget_pending(self) -> None:
-        self._pending = []
-        self._pending_size = 0
-        self._timer_loop = None
-
-
-# The handlers of the process, for a fork: the parent writes what waits before it, so that
-# the child neither loses nor repeats it (the child starts with nothing waiting).
-_BATCHED: weakref.WeakSet[BatchedStreamHandler] = weakref.WeakSet()
-
-
-def _flush_before_fork() -> None:
-    for handler in list(_BATCHED):
-        handler.flush()
-
-
-def _forget_after_fork() -> None:
-    for handler in list(_BATCHED):
-        handler._forget_pending()
-
-
-os.register_at_fork(before=_flush_before_fork, after_in_child=_forget_after_fork)
-
-
 def json_formatter() -> logging.Formatter:
     return JsonFormatter(
         "{levelname}{name}{message}",
@@ -261,7 +149,7 @@ def json_formatter() -> logging.Formatter:
 def configure_logging(log_format: str, level: str) -> None:
     """The process's logging: one handler on the root logger, uvicorn's loggers sent to it,
     and uvicorn's access log off (the app writes its own line per request, with more in it)."""
-    handler = BatchedStreamHandler(sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
     text = logging.Formatter(TEXT_FORMAT)
     handler.setFormatter(json_formatter() if log_format == "json" else text)

@@ -1,7 +1,6 @@
-"""Log lines written in batches (app.observability.logs.BatchedStreamHandler): every line
-still written, once, in the order it was logged, a request's line with all its fields, on
-success, refusals, errors and an app that crashed; also when stderr is a pipe. And the
-request line's time, written as `datetime` writes it."""
+"""A request's log line: written once, with all its fields, on success, refusals, errors
+and an app that crashed, also when stderr is a pipe; its time written as `datetime` writes
+it."""
 
 from __future__ import annotations
 
@@ -12,9 +11,6 @@ import os
 import subprocess
 import sys
 import threading
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +19,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.observability.logs import (
-    BatchedStreamHandler,
     RequestIdFilter,
     json_formatter,
     utc_isoformat,
@@ -51,107 +46,6 @@ class Writes(io.StringIO):
         return super().write(text)
 
 
-@contextmanager
-def batched(name: str = "tests.batched") -> Iterator[tuple[logging.Logger, Writes]]:
-    stream = Writes()
-    handler = BatchedStreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    logger = logging.getLogger(name)
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield logger, stream
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = True
-        handler.close()
-
-
-async def written(stream: Writes, count: int = 1) -> None:
-    """Until the loop's timer has written `count` times (seconds at most: a failure, not a
-    measurement)."""
-    for _ in range(5000):
-        if len(stream.writes) >= count:
-            return
-        await asyncio.sleep(0.001)
-    raise AssertionError(f"{len(stream.writes)} writes, not {count}")
-
-
-async def test_lines_logged_on_the_loop_are_written_together_in_order() -> None:
-    with batched() as (logger, stream):
-        for n in range(5):
-            logger.info("line %d", n)
-        assert stream.writes == []  # waiting for the loop's timer
-        await written(stream)
-        assert stream.writes == ["line 0\nline 1\nline 2\nline 3\nline 4\n"]
-        logger.info("line 5")
-        await written(stream, 2)
-        assert stream.getvalue().splitlines() == [f"line {n}" for n in range(6)]
-
-
-async def test_a_warning_is_written_at_once_after_the_lines_before_it() -> None:
-    with batched() as (logger, stream):
-        logger.info("first")
-        logger.warning("second")
-        assert stream.getvalue() == "first\nsecond\n"
-        logger.info("third")
-        await written(stream, 2)
-        assert stream.getvalue() == "first\nsecond\nthird\n"
-
-
-def test_a_line_logged_off_the_loop_is_written_at_once() -> None:
-    with batched() as (logger, stream):
-        logger.info("no loop runs")
-        assert stream.writes == ["no loop runs\n"]
-
-
-async def test_a_line_from_another_thread_follows_the_waiting_lines() -> None:
-    with batched() as (logger, stream):
-        logger.info("on the loop")
-        thread = threading.Thread(target=logger.info, args=("from a thread",))
-        thread.start()
-        thread.join()
-        assert stream.getvalue() == "on the loop\nfrom a thread\n"
-
-
-async def test_flush_and_logging_shutdown_write_what_waits() -> None:
-    with batched() as (logger, stream):
-        logger.info("one")
-        (handler,) = logger.handlers
-        handler.flush()
-        assert stream.getvalue() == "one\n"
-        logger.info("two")
-        logging.shutdown([weakref.ref(handler)])  # what runs at the interpreter's exit
-        assert stream.getvalue() == "one\ntwo\n"
-
-
-async def test_many_waiting_characters_are_written_without_waiting_for_the_timer() -> None:
-    with batched() as (logger, stream):
-        line = "x" * 1000
-        for _ in range(BatchedStreamHandler.MAX_PENDING // 1001 + 1):
-            logger.info(line)
-        assert len(stream.writes) == 1
-        assert stream.getvalue() == (line + "\n") * (BatchedStreamHandler.MAX_PENDING // 1001 + 1)
-
-
-def test_lines_left_by_a_loop_that_ended_are_written_before_the_next_loop_s() -> None:
-    with batched() as (logger, stream):
-
-        async def log(message: str) -> None:
-            logger.info(message)
-
-        loop = asyncio.new_event_loop()
-        # the loop stops before its timer is due
-        loop.run_until_complete(log("old loop"))
-        loop.close()
-        assert stream.writes == []
-        asyncio.run(log("new loop"))
-        assert stream.writes[0] == "old loop\n"
-        logger.handlers[0].flush()
-        assert stream.getvalue() == "old loop\nnew loop\n"
-
-
 async def test_every_request_logs_its_line_once_also_when_the_app_crashed() -> None:
     """RequestObservation around apps that answer, refuse and crash, 30 requests at once."""
 
@@ -169,7 +63,7 @@ async def test_every_request_logs_its_line_once_also_when_the_app_crashed() -> N
         raise RuntimeError("boom")
 
     stream = Writes()
-    handler = BatchedStreamHandler(stream)
+    handler = logging.StreamHandler(stream)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(json_formatter())
     logger = logging.getLogger("app.requests")
@@ -192,7 +86,6 @@ async def test_every_request_logs_its_line_once_also_when_the_app_crashed() -> N
 
     try:
         await asyncio.gather(*(request(n, kind) for n in range(10) for kind in apps))
-        await written(stream)
     finally:
         logger.removeHandler(handler)
         logger.propagate = True
