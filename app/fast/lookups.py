@@ -250,6 +250,9 @@ class LookupSchema(PlannedSchema):
         record_type, db_id = lookup.record_id(variables.coerced)
         principal = context_value.principal
         statement = lookup.statements.get((principal, record_type))
+        if statement is not None and not _renders(context_value):
+            # the renderer reads the setting per request, and so does this
+            raise _NOT_LOOKED_UP
         if statement is None:
             result = await self._execute_planned(
                 plan, query, variable_values, context_value, root_value,

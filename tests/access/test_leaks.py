@@ -139,14 +139,15 @@ async def test_to_one_relationships_never_cross_into_another_site(
 ) -> None:
     # A redemption of site A whose references point into site A2 (the API never writes such a
     # row; the read path must still not follow it into a site the caller cannot read). Its
-    # coupon must be site A's: the ledger's key to its code's owner (migration 0016) refuses
-    # another site's, which tests/db/test_schema.py checks.
+    # coupon must be site A's and its coupon code that coupon's: the ledger's keys to its
+    # code's owner (migration 0016) and to its coupon code (0018) refuse any other, which
+    # tests/db/test_schema.py checks. Its assignment and customer still point elsewhere.
     a, a2 = world.a, world.sites["A2"]
     stray = await world.make.add(
         t.Redemption(
             site_id=a.site.id,
             organisation_id=world.org1.id,
-            coupon_code_id=a2.coupon_code.id,
+            coupon_code_id=a.coupon_code.id,
             coupon_id=a.coupon.id,
             assignment_id=a2.assignment.id,
             customer_id=world.customer2.id,  # of organisation 2
@@ -163,7 +164,7 @@ async def test_to_one_relationships_never_cross_into_another_site(
     assert seen == {
         "id": gid(stray),
         "site": {"id": gid(a.site)},
-        "couponCode": None,
+        "couponCode": {"id": gid(a.coupon_code)},
         "coupon": {"id": gid(a.coupon)},
         "discountCode": None,
         "assignment": None,
@@ -172,7 +173,7 @@ async def test_to_one_relationships_never_cross_into_another_site(
     admin = (await data(client, query, {"id": gid(stray)}, mint("admin@example.com", admin=True)))[
         "redemption"
     ]
-    assert admin["couponCode"] == {"id": gid(a2.coupon_code)}
+    assert admin["assignment"] == {"id": gid(a2.assignment)}
     assert admin["customer"] == {"id": gid(world.customer2)}
 
 
