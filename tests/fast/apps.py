@@ -11,6 +11,17 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
+# Variables a document of one `$id: ID!` must refuse, whichever path answers it.
+BAD_VARIABLES: list[tuple[str, dict[str, Any] | None]] = [
+    ("a number for an ID", {"id": 1}),
+    ("null for a non-null ID", {"id": None}),
+    ("no variables", None),
+    ("a required variable missing", {}),
+    ("an undeclared variable", {"id": "Q291cG9uOjE=", "other": 1}),
+    ("a list for an ID", {"id": ["Q291cG9uOjE="]}),
+    ("a NUL in a value", {"id": "Q291cG9uOjE=\x00"}),
+]
+
 
 @asynccontextmanager
 async def side_by_side(

@@ -27,7 +27,7 @@ from app.fast.lookups import LookupSchema
 from app.main import create_app
 from app.settings import Settings
 from tests.engine.support import gid, open_shop, role_token
-from tests.fast.apps import send, side_by_side
+from tests.fast.apps import BAD_VARIABLES, send, side_by_side
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from benchmarks.queries import CLIENT_DOCUMENTS, QUERIES  # noqa: E402
@@ -191,17 +191,6 @@ async def test_refused_requests_answer_as_the_plain_path(
         answer = await _both(apps, token, _body(ONE_COUPON, gid(coupon)), looked_up=False)
         assert b'"errors"' in answer
         await _both(apps, token, _body(NODE, gid(code)), looked_up=False)
-
-
-BAD_VARIABLES: list[tuple[str, dict[str, Any] | None]] = [
-    ("a number for an ID", {"id": 1}),
-    ("null for a non-null ID", {"id": None}),
-    ("no variables", None),
-    ("a required variable missing", {}),
-    ("an undeclared variable", {"id": "Q291cG9uOjE=", "other": 1}),
-    ("a list for an ID", {"id": ["Q291cG9uOjE="]}),
-    ("a NUL in a value", {"id": "Q291cG9uOjE=\x00"}),
-]
 
 
 @pytest.mark.parametrize(("name", "variables"), BAD_VARIABLES, ids=[v[0] for v in BAD_VARIABLES])
