@@ -422,7 +422,6 @@ FAST_PATH_SQL = {
     "app.fast": "AsyncEngine: the engine the prepared reads are installed on",
     "app.fast.json_sql": "the JSON expressions records are rendered with",
     "app.fast.rendering": "the lookup of one rendered record by id",
-    "app.fast.lookups": "the renderer's lookup by id, read again from its remembered statement",
     "app.fast.prepared_reads": "compiled statements sent to asyncpg",
     "app.fast.prepared": "a shape's statement compiled once, its built-in sizes written in",
     "app.fast.readers": "asyncpg connections detached from SQLAlchemy's pool",

@@ -28,9 +28,9 @@ request:
    itself used. Nothing remembered (a selection that does not render): the planned path
    answers, as before; in an app that renders nothing (SQLite, rendering off) the document
    is left to the planned path after its first request;
-5. the statement runs through the request's database (its lock, its read budget, its
-   prepared reads) under the same shape as the renderer's lookup (`rendered_row`), so it is
-   the same prepared statement; the row's JSON is the field's value, none is null;
+5. the statement runs through the renderer's own read of a lookup (`rendered_row`: the
+   request's database, its lock, read budget and prepared reads), so it is the same
+   prepared statement; the row's JSON is the field's value, none is null;
 6. a failing read is the field's error at its path, as graphql-core locates it, processed
    by strawberry as the planned path processes it.
 
@@ -45,7 +45,6 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from typing import Any, ClassVar, Final
 
-import sqlalchemy as sa
 from graphql import (
     ExecutionResult as GraphQLExecutionResult,
 )
@@ -64,7 +63,7 @@ from app.auth.roles import Action
 from app.db.filters import Trashed
 from app.fast.lean_schema import Shortcut
 from app.fast.planned_requests import NotPlanned, PlannedSchema, QueryPlan, takes_queries
-from app.fast.rendering import rendered_node
+from app.fast.rendering import rendered_node, rendered_row, renders
 from app.graphql.ids import decode_id, parse_global_id
 from app.graphql.types.base import NODE_TYPES
 
@@ -171,32 +170,15 @@ class LookupPlan:
 
     def learn(self, principal: Any, record_type: str, renderer: Any) -> None:
         """Remembers what the renderer made for this field of this caller's request, if it
-        rendered (under the key `Renderer._cached` files it: kind, response path, record
-        type, soft deletion, caller, the variables below the field, none here)."""
-        if renderer is None:
+        rendered."""
+        found = None if renderer is None else renderer.remembered_record(self.key, record_type)
+        if found is None:
             return
-        cache = renderer.cache
-        key = ("record", (self.key,), record_type, Trashed.WITHOUT, principal, ())
-        document = cache.get(key)
-        if document is None or not isinstance(document, sa.ColumnElement):
-            return
-        columns = cache.get(("record", document))
-        if columns is None:
-            return
+        document, columns = found
         statements = self.statements
         if len(statements) >= MAX_STATEMENTS:
             statements.popitem(last=False)
         statements[principal, record_type] = (NODE_TYPES[record_type][1].table, columns, document)
-
-
-def _renders(context: Any) -> bool:
-    """Whether the app's requests render records (`app.fast.rendering.enable_rendering`)."""
-    settings = getattr(context, "settings", None)
-    return bool(
-        settings is not None
-        and settings.render_in_database
-        and context.db.dialect_name == "postgresql"
-    )
 
 
 class LookupSchema(PlannedSchema):
@@ -250,7 +232,7 @@ class LookupSchema(PlannedSchema):
         record_type, db_id = lookup.record_id(variables.coerced)
         principal = context_value.principal
         statement = lookup.statements.get((principal, record_type))
-        if statement is not None and not _renders(context_value):
+        if statement is not None and not renders(context_value):
             # the renderer reads the setting per request, and so does this
             raise _NOT_LOOKED_UP
         if statement is None:
@@ -261,7 +243,7 @@ class LookupSchema(PlannedSchema):
             # (the renderer's statement holds whatever its read met: a read that failed, or
             # went over the budget, was the same statement)
             lookup.learn(principal, record_type, getattr(context_value, "renderer", None))
-            if not _renders(context_value):
+            if not renders(context_value):
                 lookup.unrendered = True  # never will, in this app: the planned path answers
             self.lookup_stats["learning"] += 1
             return result
@@ -272,18 +254,12 @@ class LookupSchema(PlannedSchema):
             raise _NOT_LOOKED_UP from None
         spec = NODE_TYPES[record_type][1]
         loaders = context_value.loaders
-
-        def build() -> sa.Select[Any]:
-            # what the renderer's lookup reads (app.fast.rendering `_rendered_row`)
-            visible = loaders.visible(spec, Trashed.WITHOUT)
-            return sa.select(*columns).where(table.c.id == sa.bindparam("id", 0), *visible)
-
         try:
-            rows = await context_value.db.fetch(
-                ("rendered_row", table.name, (Trashed.WITHOUT, scope, document)),
-                build,
-                {"id": db_id},
-            )
+            # the renderer's own read of a lookup, so the same prepared statement
+            row = await rendered_row(
+                context_value.db, table, columns, db_id,
+                lambda: loaders.visible(spec, Trashed.WITHOUT), (Trashed.WITHOUT, scope, document),
+            )  # fmt: skip
         except Exception as error:  # noqa: BLE001 (graphql-core's policy: the field's error)
             located = located_error(error, [lookup.field], [lookup.key])
             return await self._strawberry_result(
@@ -292,7 +268,7 @@ class LookupSchema(PlannedSchema):
                 GraphQLExecutionResult(data={lookup.key: None}, errors=[located]),
                 process=False,
             )  # fmt: skip
-        value = rendered_node(rows[0]) if rows else None
+        value = None if row is None else rendered_node(row)
         return ExecutionResult(data={lookup.key: value}, errors=None, extensions=extensions)
 
 

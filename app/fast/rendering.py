@@ -166,9 +166,9 @@ class Renderer:
         if document is None:
             return None
         self.ex.stats["rendered"] += 1
-        row = await _rendered_row(
-            self.context.db, spec.table, self.record_columns(document), db_id, visible,
-            (trashed, scope, document),
+        row = await rendered_row(
+            self.context.db, spec.table, self.record_columns(document), db_id,
+            lambda: visible, (trashed, scope, document),
         )  # fmt: skip
         return (None if row is None else rendered_node(row),)
 
@@ -201,10 +201,7 @@ class Renderer:
     ) -> _Made | None:
         raw = info._raw_info
         path = response_path(info)
-        key = (
-            kind, path, spec.name, trashed, self.context.principal,
-            self._variables_of(raw, path),
-        )  # fmt: skip
+        key = self._key(kind, path, spec.name, trashed, self._variables_of(raw, path))
         document: _Made | Refused
         try:
             document = self.cache[key]
@@ -223,6 +220,25 @@ class Renderer:
                 fall_offs.note("render", document.reason, self.ex.operation, path, document.detail)
             return None
         return document
+
+    def _key(
+        self, kind: Hashable, path: tuple[str, ...], record_type: str, trashed: Trashed,
+        variables: tuple[tuple[str, str], ...],
+    ) -> Hashable:  # fmt: skip
+        """What a field's render is kept under: what its statement depends on."""
+        return (kind, path, record_type, trashed, self.context.principal, variables)
+
+    def remembered_record(
+        self, field: str, record_type: str
+    ) -> tuple[Spelled, tuple[Spelled, ...]] | None:
+        """(the rendered document, the columns read) of the root lookup `field` of a
+        `record_type` record this request rendered, not deleted and with no variable below
+        it; None when it did not render (app.fast.lookups runs it again)."""
+        key = self._key("record", (field,), record_type, Trashed.WITHOUT, ())
+        document = self.cache.get(key)
+        if document is None or isinstance(document, Refused):
+            return None
+        return document, self.record_columns(document)
 
     def _top_record(
         self, raw: GraphQLResolveInfo[Context], spec: ListSpec, trashed: Trashed
@@ -753,19 +769,20 @@ class Renderer:
         return tuple((name, repr(coerced.get(name))) for name in names)
 
 
-async def _rendered_row(
+async def rendered_row(
     db: RequestDatabase,
     table: NamedFromClause,
     columns: tuple[Spelled, ...],
     db_id: int,
-    where: list[Clause],
+    where: Callable[[], list[Clause]],
     shape: Hashable,
 ) -> Record | None:
-    """`columns` of the row with this id meeting `where`, or None. `shape` stands for
-    `columns` and `where` (a prepared read, see `app.fast.prepared`)."""
+    """`columns` of the row with this id meeting the conditions `where` makes, or None.
+    `shape` stands for `columns` and those conditions (a prepared read, see
+    `app.fast.prepared`): `where` is called only for a statement not prepared yet."""
 
     def build() -> sa.Select[Any]:
-        return sa.select(*columns).where(table.c.id == sa.bindparam("id", 0), *where)
+        return sa.select(*columns).where(table.c.id == sa.bindparam("id", 0), *where())
 
     rows = await db.fetch(("rendered_row", table.name, shape), build, {"id": db_id})
     return rows[0] if rows else None
@@ -945,10 +962,15 @@ def enable_rendering(
 ) -> None:
     """Lets the lists and lookups of a query render their records (PostgreSQL only, and
     only when `render_in_database` is on)."""
+    if renders(context):
+        context.renderer = Renderer(ex, context, cache)
+
+
+def renders(context: Any) -> bool:
+    """Whether a request of this app renders records: PostgreSQL, `render_in_database` on."""
     settings = getattr(context, "settings", None)
-    if (
+    return bool(
         settings is not None
         and settings.render_in_database
         and context.db.dialect_name == "postgresql"
-    ):
-        context.renderer = Renderer(ex, context, cache)
+    )
