@@ -100,3 +100,29 @@ def test_a_row_whose_prices_cannot_be_kept_is_built_each_time() -> None:
     kept = len(engine_facts._TERMS)
     assert terms_from_row(row, []) is not terms_from_row(row, [])
     assert len(engine_facts._TERMS) <= kept
+
+
+def test_the_key_holds_every_column_the_terms_are_made_of() -> None:
+    """A column `_terms` reads that the key leaves out would let two codes differing only in
+    it share Terms: the key's columns are exactly those read."""
+    read: set[str] = set()
+
+    class Recording(SimpleNamespace):
+        def __getattribute__(self, name: str) -> Any:
+            if not name.startswith("__"):
+                read.add(name)
+            return super().__getattribute__(name)
+
+    owner = {
+        "kind": DiscountKind.PERCENTAGE, "percentage_bp": 1000, "amounts": {"GBP": 1},
+        "minimum_spend": {"GBP": 500}, "maximum_discount": {"GBP": 900},
+        "apply_to_net_price": True, **dict.fromkeys(CATEGORY_FLAGS.values(), True),
+        "members_only": True, "contacts_only": True, "lead_booker_only": True,
+        "box_office_only": True, "max_uses": 5, "max_uses_per_customer": 1,
+        "max_uses_per_order": 1, "usage_period": UsagePeriod.P1D,
+        "valid_from": datetime(2026, 1, 1, tzinfo=UTC),
+        "valid_to": datetime(2026, 6, 1, tzinfo=UTC), "expiration_unit": ExpirationUnit.DAY,
+        "expires_in": 3,
+    }  # fmt: skip
+    _terms(Recording(**owner), [(ItemCategory.BOOKING, "a")])
+    assert read == set(engine_facts._TERMS_COLUMNS)
